@@ -1,0 +1,62 @@
+# marketsync build. Every tool this needs is installed from here, so a fresh
+# machine with Go (and, for some tests, Debian's apt) is enough.
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+TOOLS     := $(BIN)/tools
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/marketsync/marketsync/daemon/version.Version=$(VERSION)
+
+# Pinned code generators for `make proto`.
+BUF_VERSION            := v1.75.0
+PROTOC_GEN_GO_VERSION  := v1.36.12
+PROTOC_GEN_GRPC_VERSION := v1.6.0
+
+PLUGINS := $(notdir $(wildcard plugins/*))
+
+.PHONY: all build run test vet bench proto fmt clean tools
+
+all: build
+
+## build: the agent and every plugin into ./bin
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/marketsync ./daemon/cmd/marketsync
+	@for p in $(PLUGINS); do \
+		echo "$(GO) build -o $(BIN)/marketsync-plugin-$$p ./plugins/$$p"; \
+		$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/marketsync-plugin-$$p ./plugins/$$p || exit 1; \
+	done
+
+## run: the agent in -dev mode (in-memory state, sandbox platforms)
+run: build
+	$(BIN)/marketsync agent -dev
+
+## test: vet, then every test with the race detector
+test: vet build
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+## bench: the benchmarks quoted in the README
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## proto: regenerate protocol code with pinned generators
+proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
+	PATH=$(TOOLS):$$PATH buf generate --template buf.gen.sdk.yaml sdk/proto
+	PATH=$(TOOLS):$$PATH buf generate --template buf.gen.actors.yaml actors
+
+$(TOOLS)/buf:
+	GOBIN=$(TOOLS) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(TOOLS)/protoc-gen-go:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+$(TOOLS)/protoc-gen-go-grpc:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GRPC_VERSION)
+
+## fmt: gofmt the Go code
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,18 @@
+// Package version holds the build's version, set by the Makefile through
+// -ldflags, and the protocol versions this build speaks.
+package version
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// Version is overwritten at link time: -X .../daemon/version.Version=v1.2.3.
+var Version = "dev"
+
+// String is what `marketsync version` prints.
+func String() string {
+	return fmt.Sprintf("marketsync %s (plugin protocol %d, %s %s/%s)", Version, sdk.ProtocolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

@@ -1,0 +1,160 @@
+package sdk
+
+import (
+	"context"
+	"time"
+)
+
+// Plugin is what every plugin implements. A plugin also implements
+// Collector, Publisher or both; Serve finds out which by type assertion and
+// advertises the matching capabilities.
+//
+// Authors pin their types to the interfaces at compile time:
+//
+//	var (
+//		_ sdk.Plugin    = (*Plugin)(nil)
+//		_ sdk.Collector = (*Plugin)(nil)
+//	)
+type Plugin interface {
+	// Describe returns the plugin's name, version, documented limits and
+	// config schema. It is called before Configure and must not fail.
+	Describe() Description
+	// Configure receives the operator's config block, already checked
+	// against the spec from Describe. It may be called again after a
+	// restart of the plugin process; it must not call the platform.
+	Configure(ctx context.Context, cfg *Config) error
+}
+
+// Collector reads listings from a source marketplace.
+type Collector interface {
+	Plugin
+	// FetchProducts returns one result per requested id, in order; an id
+	// the platform does not know, or an item off-shelf, is a per-item
+	// NotFound, never an error of the whole call.
+	FetchProducts(ctx context.Context, req *FetchProductsRequest) (*FetchProductsResponse, error)
+	// ListProducts returns a page of ids and a cursor for the next page.
+	ListProducts(ctx context.Context, req *ListProductsRequest) (*ListProductsResponse, error)
+}
+
+// Publisher writes listings, stock and prices to a store.
+type Publisher interface {
+	Plugin
+	UpsertProducts(ctx context.Context, req *UpsertProductsRequest) (*UpsertProductsResponse, error)
+	SetInventory(ctx context.Context, req *SetInventoryRequest) (*SetInventoryResponse, error)
+	SetPrices(ctx context.Context, req *SetPricesRequest) (*SetPricesResponse, error)
+	GetRemoteProducts(ctx context.Context, req *GetRemoteProductsRequest) (*GetRemoteProductsResponse, error)
+}
+
+// Quota is what a platform said about the remaining allowance, read from
+// its response headers or body; the host corrects its limiter with it.
+type Quota struct {
+	Remaining int64
+	Limit     int64
+	// Reset is when the allowance refills, zero when unknown.
+	Reset time.Time
+}
+
+// ProductResult is the outcome for one id: a product or an error.
+type ProductResult struct {
+	ID      string
+	Product *Product
+	Err     *Error
+}
+
+// WriteResult is the outcome for one write.
+type WriteResult struct {
+	RemoteID       string
+	IdempotencyKey string
+	Err            *Error
+}
+
+type FetchProductsRequest struct {
+	IDs []string
+	// Locales and Currency are preferences for platforms that translate or
+	// convert; empty means the platform's own.
+	Locales  []string
+	Currency string
+}
+
+type FetchProductsResponse struct {
+	Results []ProductResult
+	Quota   *Quota
+}
+
+type ListProductsRequest struct {
+	// Cursor is empty for the first page, else a NextCursor returned before.
+	Cursor   string
+	PageSize int
+	// Scope selects the listing (a shop, a seller, a category);
+	// plugin-specific, empty for the plugin's default.
+	Scope string
+}
+
+type ListProductsResponse struct {
+	IDs []string
+	// NextCursor is empty on the last page.
+	NextCursor string
+	Quota      *Quota
+}
+
+// UpsertItem creates a product (RemoteID empty) or updates a bound one.
+type UpsertItem struct {
+	IdempotencyKey string
+	Product        Product
+	RemoteID       string
+}
+
+type UpsertProductsRequest struct {
+	Items []UpsertItem
+	// FencingToken is the cluster lease's token; stores that support
+	// conditional writes reject stale ones.
+	FencingToken uint64
+}
+
+type UpsertProductsResponse struct {
+	Results []WriteResult
+	Quota   *Quota
+}
+
+type InventoryItem struct {
+	IdempotencyKey string
+	RemoteID       string
+	SKU            string
+	Stock          int64
+}
+
+type SetInventoryRequest struct {
+	Items        []InventoryItem
+	FencingToken uint64
+}
+
+type SetInventoryResponse struct {
+	Results []WriteResult
+	Quota   *Quota
+}
+
+type PriceItem struct {
+	IdempotencyKey string
+	RemoteID       string
+	SKU            string
+	Price          Money
+}
+
+type SetPricesRequest struct {
+	Items        []PriceItem
+	FencingToken uint64
+}
+
+type SetPricesResponse struct {
+	Results []WriteResult
+	Quota   *Quota
+}
+
+type GetRemoteProductsRequest struct {
+	RemoteIDs []string
+}
+
+type GetRemoteProductsResponse struct {
+	Results []ProductResult
+	Quota   *Quota
+}
