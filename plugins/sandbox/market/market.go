@@ -1,0 +1,270 @@
+package market
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// Version of the sandbox plugin.
+const Version = "0.1.0"
+
+// Config field names.
+const (
+	fieldSeed         = "seed"
+	fieldProducts     = "products"
+	fieldLatency      = "latency"
+	fieldErrorRate    = "error_rate"
+	fieldRateLimit    = "rate_limit"
+	fieldBurst        = "burst"
+	fieldOffShelfRate = "offshelf_rate"
+	fieldCrashAfter   = "crash_after"
+)
+
+// Documented limits of the sandbox, as a real plugin declares its
+// platform's. The rate it enforces is the rate_limit knob.
+const (
+	maxFetchBatch = 50
+	maxListPage   = 100
+	maxWriteBatch = 100
+)
+
+var spec = sdk.ConfigSpec{
+	{Name: fieldSeed, Type: sdk.FieldInt, Default: 1, Description: "Seed of the generated catalogue; the same seed gives the same products."},
+	{Name: fieldProducts, Type: sdk.FieldInt, Default: 5000, Description: "Number of products in the catalogue."},
+	{Name: fieldLatency, Type: sdk.FieldDuration, Default: "0s", Description: "Time every call takes."},
+	{Name: fieldErrorRate, Type: sdk.FieldFloat, Default: 0.0, Description: "Share of calls (0 to 1) that fail as UNAVAILABLE."},
+	{Name: fieldRateLimit, Type: sdk.FieldFloat, Default: 0.0, Description: "Calls per second the sandbox accepts before answering RATE_LIMITED with retry-after; 0 for no limit."},
+	{Name: fieldBurst, Type: sdk.FieldInt, Default: 10, Description: "Burst allowed on top of rate_limit."},
+	{Name: fieldOffShelfRate, Type: sdk.FieldFloat, Default: 0.0, Description: "Share of products (0 to 1) that are off-shelf: fetching them gives a per-item NOT_FOUND."},
+	{Name: fieldCrashAfter, Type: sdk.FieldInt, Default: 0, Description: "Exit the plugin process abruptly on this data call (counted from process start); 0 never."},
+}
+
+// Market is the sandbox plugin: a collectable catalogue and a store.
+type Market struct {
+	mu      sync.Mutex
+	catalog Catalog
+	knobs   knobs
+	rng     *rand.Rand
+	bucket  *bucket
+	calls   int64
+	store   *store
+	// exit ends the process for crash_after; tests replace it.
+	exit func(code int)
+	now  func() time.Time
+}
+
+type knobs struct {
+	latency    time.Duration
+	errorRate  float64
+	crashAfter int64
+}
+
+var (
+	_ sdk.Plugin    = (*Market)(nil)
+	_ sdk.Collector = (*Market)(nil)
+	_ sdk.Publisher = (*Market)(nil)
+)
+
+// New returns an unconfigured sandbox with the default catalogue.
+func New() *Market {
+	return &Market{
+		catalog: Catalog{Seed: 1, Count: 5000},
+		rng:     rand.New(rand.NewPCG(1, 2)),
+		store:   newStore(),
+		exit:    os.Exit,
+		now:     time.Now,
+	}
+}
+
+// Describe implements sdk.Plugin.
+func (m *Market) Describe() sdk.Description {
+	return sdk.Description{
+		Name:    "sandbox",
+		Version: Version,
+		Summary: "Simulated marketplace and store with a deterministic catalogue and injectable faults",
+		Limits: sdk.Limits{
+			Rate:  100,
+			Burst: 20,
+			Operations: map[sdk.Operation]sdk.OperationLimit{
+				sdk.OpFetchProducts:     {MaxBatch: maxFetchBatch},
+				sdk.OpListProducts:      {MaxBatch: maxListPage},
+				sdk.OpUpsertProducts:    {MaxBatch: maxFetchBatch},
+				sdk.OpSetInventory:      {MaxBatch: maxWriteBatch},
+				sdk.OpSetPrices:         {MaxBatch: maxWriteBatch},
+				sdk.OpGetRemoteProducts: {MaxBatch: maxFetchBatch},
+			},
+		},
+		Config: spec,
+	}
+}
+
+// Configure implements sdk.Plugin.
+func (m *Market) Configure(_ context.Context, cfg *sdk.Config) error {
+	if n := cfg.Int(fieldProducts); n < 0 || n > 10_000_000 {
+		return sdk.Invalid("config", fmt.Sprintf("products must be between 0 and 10000000, got %d", n))
+	}
+	for _, f := range []string{fieldErrorRate, fieldOffShelfRate} {
+		if r := cfg.Float(f); r < 0 || r > 1 {
+			return sdk.Invalid("config", fmt.Sprintf("%s must be between 0 and 1, got %v", f, r))
+		}
+	}
+	if cfg.Float(fieldRateLimit) < 0 || cfg.Int(fieldBurst) < 1 {
+		return sdk.Invalid("config", "rate_limit must not be negative and burst must be at least 1")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seed := uint64(cfg.Int(fieldSeed))
+	m.catalog = Catalog{Seed: seed, Count: int(cfg.Int(fieldProducts)), OffShelfRate: cfg.Float(fieldOffShelfRate)}
+	m.knobs = knobs{latency: cfg.Duration(fieldLatency), errorRate: cfg.Float(fieldErrorRate), crashAfter: cfg.Int(fieldCrashAfter)}
+	m.rng = rand.New(rand.NewPCG(seed, 0x5eed))
+	m.bucket = nil
+	if r := cfg.Float(fieldRateLimit); r > 0 {
+		m.bucket = newBucket(r, int(cfg.Int(fieldBurst)), m.now())
+	}
+	return nil
+}
+
+// admit runs the knobs for one data call, in the order a real platform
+// would: the process may die, the call takes its time, the gateway may
+// refuse it for quota, and the backend may fail it.
+func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
+	m.mu.Lock()
+	m.calls++
+	k := m.knobs
+	crash := k.crashAfter > 0 && m.calls >= k.crashAfter
+	fail := k.errorRate > 0 && m.rng.Float64() < k.errorRate
+	var quota *sdk.Quota
+	var limited *sdk.Error
+	if m.bucket != nil {
+		now := m.now()
+		if wait, ok := m.bucket.take(now); !ok {
+			limited = sdk.RateLimited(wait, "SANDBOX_429", fmt.Sprintf("rate limit of %g calls/s exceeded", m.bucket.rate))
+		}
+		quota = m.bucket.quota(now)
+	}
+	m.mu.Unlock()
+
+	if crash {
+		m.exit(3)
+	}
+	if k.latency > 0 {
+		t := time.NewTimer(k.latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	if limited != nil {
+		return quota, limited
+	}
+	if fail {
+		return quota, sdk.Unavailable("SANDBOX_503", "the sandbox backend is temporarily unavailable")
+	}
+	return quota, nil
+}
+
+// FetchProducts implements sdk.Collector.
+func (m *Market) FetchProducts(ctx context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
+	quota, err := m.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	cat := m.catalog
+	m.mu.Unlock()
+	resp := &sdk.FetchProductsResponse{Quota: quota, Results: make([]sdk.ProductResult, len(req.IDs))}
+	for i, id := range req.IDs {
+		p, perr := cat.Product(id)
+		resp.Results[i] = sdk.ProductResult{ID: id, Product: p, Err: perr}
+	}
+	return resp, nil
+}
+
+// ListProducts implements sdk.Collector. The cursor is an opaque encoding
+// of the next offset.
+func (m *Market) ListProducts(ctx context.Context, req *sdk.ListProductsRequest) (*sdk.ListProductsResponse, error) {
+	quota, err := m.admit(ctx)
+	if err != nil {
+		return nil, err
+	}
+	offset := 0
+	if req.Cursor != "" {
+		raw, derr := base64.RawURLEncoding.DecodeString(req.Cursor)
+		if derr == nil {
+			offset, derr = strconv.Atoi(string(raw))
+		}
+		if derr != nil || offset < 0 {
+			return nil, sdk.Invalid("BAD_CURSOR", fmt.Sprintf("cursor %q was not issued by this sandbox", req.Cursor))
+		}
+	}
+	size := req.PageSize
+	if size <= 0 || size > maxListPage {
+		size = maxListPage
+	}
+	m.mu.Lock()
+	cat := m.catalog
+	m.mu.Unlock()
+	resp := &sdk.ListProductsResponse{Quota: quota}
+	for i := offset; i < cat.Count && len(resp.IDs) < size; i++ {
+		if !cat.OffShelf(i) {
+			resp.IDs = append(resp.IDs, cat.ID(i))
+		}
+		offset = i + 1
+	}
+	if offset < cat.Count {
+		resp.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset)))
+	}
+	return resp, nil
+}
+
+// bucket is the sandbox's own token bucket: it plays the platform's
+// gateway, refusing calls over the configured rate. It is deliberately not
+// the agent's limiter, so the two can disagree as real ones do.
+type bucket struct {
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newBucket(rate float64, burst int, now time.Time) *bucket {
+	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: now}
+}
+
+func (b *bucket) refill(now time.Time) {
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = min(b.burst, b.tokens+el*b.rate)
+		b.last = now
+	}
+}
+
+// take spends one token, or says how long until one is available.
+func (b *bucket) take(now time.Time) (time.Duration, bool) {
+	b.refill(now)
+	if b.tokens >= 1 {
+		b.tokens--
+		return 0, true
+	}
+	wait := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+	return wait, false
+}
+
+func (b *bucket) quota(now time.Time) *sdk.Quota {
+	b.refill(now)
+	missing := b.burst - b.tokens
+	return &sdk.Quota{
+		Remaining: int64(b.tokens),
+		Limit:     int64(b.burst),
+		Reset:     now.Add(time.Duration(missing / b.rate * float64(time.Second))),
+	}
+}
