@@ -192,7 +192,10 @@ func (c *Config) Float(name string) float64 { v, _ := c.values[name].(float64); 
 func (c *Config) Bool(name string) bool { v, _ := c.values[name].(bool); return v }
 
 // Duration returns a duration field.
-func (c *Config) Duration(name string) time.Duration { v, _ := c.values[name].(time.Duration); return v }
+func (c *Config) Duration(name string) time.Duration {
+	v, _ := c.values[name].(time.Duration)
+	return v
+}
 
 // StringList returns a list(string) field.
 func (c *Config) StringList(name string) []string {

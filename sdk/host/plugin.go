@@ -64,6 +64,9 @@ func Launch(ctx context.Context, opts Options) (*Plugin, error) {
 	if opts.Reattach != nil {
 		cfg.Reattach = opts.Reattach
 		cfg.AutoMTLS = false
+		// There is no handshake to pick a version from when reattaching;
+		// go-plugin then dispenses from Plugins.
+		cfg.Plugins = cfg.VersionedPlugins[sdk.ProtocolVersion]
 	} else {
 		if _, err := os.Stat(opts.Path); err != nil {
 			return nil, fmt.Errorf("plugin binary: %w", err)
