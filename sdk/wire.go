@@ -197,6 +197,11 @@ func ToStatus(err error) error {
 	return st.Err()
 }
 
+// CodePluginUnreachable is the code of an UNAVAILABLE error that the
+// plugin did not send: the connection to the plugin process failed, most
+// often because it crashed. Hosts check the process when they see it.
+const CodePluginUnreachable = "plugin_unreachable"
+
 // FromStatus reads the typed Error out of a gRPC error returned by a
 // plugin. Errors without a detail are classified by their gRPC code: a
 // plugin process that died or a connection that broke is UNAVAILABLE,
@@ -212,7 +217,7 @@ func FromStatus(err error) error {
 	}
 	st, ok := status.FromError(err)
 	if !ok {
-		return Unavailable("plugin_transport", err.Error())
+		return Unavailable(CodePluginUnreachable, err.Error())
 	}
 	for _, d := range st.Details() {
 		if pe, ok := d.(*pluginv1.Error); ok {
@@ -220,6 +225,8 @@ func FromStatus(err error) error {
 		}
 	}
 	switch st.Code() {
+	case codes.Unavailable:
+		return Unavailable(CodePluginUnreachable, st.Message())
 	case codes.Canceled:
 		return context.Canceled
 	case codes.DeadlineExceeded:

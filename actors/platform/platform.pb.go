@@ -665,6 +665,81 @@ func (x *Status) GetMaxBatch() map[string]int32 {
 	return nil
 }
 
+// Drain stops the actor taking calls: queued calls and pending retries fail
+// as UNAVAILABLE, calls in flight finish, then the plugin is stopped and
+// the actor answers Drained.
+type Drain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Drain) Reset() {
+	*x = Drain{}
+	mi := &file_platform_platform_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Drain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Drain) ProtoMessage() {}
+
+func (x *Drain) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_platform_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Drain.ProtoReflect.Descriptor instead.
+func (*Drain) Descriptor() ([]byte, []int) {
+	return file_platform_platform_proto_rawDescGZIP(), []int{4}
+}
+
+type Drained struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Drained) Reset() {
+	*x = Drained{}
+	mi := &file_platform_platform_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Drained) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Drained) ProtoMessage() {}
+
+func (x *Drained) ProtoReflect() protoreflect.Message {
+	mi := &file_platform_platform_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Drained.ProtoReflect.Descriptor instead.
+func (*Drained) Descriptor() ([]byte, []int) {
+	return file_platform_platform_proto_rawDescGZIP(), []int{5}
+}
+
 var File_platform_platform_proto protoreflect.FileDescriptor
 
 const file_platform_platform_proto_rawDesc = "" +
@@ -718,7 +793,9 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\tmax_batch\x18\x10 \x03(\v23.marketsync.actors.platform.v1.Status.MaxBatchEntryR\bmaxBatch\x1a;\n" +
 	"\rMaxBatchEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01*7\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\a\n" +
+	"\x05Drain\"\t\n" +
+	"\aDrained*7\n" +
 	"\bPriority\x12\x11\n" +
 	"\rPRIORITY_BULK\x10\x00\x12\x18\n" +
 	"\x14PRIORITY_INTERACTIVE\x10\x01*h\n" +
@@ -742,7 +819,7 @@ func file_platform_platform_proto_rawDescGZIP() []byte {
 }
 
 var file_platform_platform_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_platform_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_platform_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_platform_platform_proto_goTypes = []any{
 	(Priority)(0),                        // 0: marketsync.actors.platform.v1.Priority
 	(State)(0),                           // 1: marketsync.actors.platform.v1.State
@@ -750,41 +827,43 @@ var file_platform_platform_proto_goTypes = []any{
 	(*CallResult)(nil),                   // 3: marketsync.actors.platform.v1.CallResult
 	(*StatusRequest)(nil),                // 4: marketsync.actors.platform.v1.StatusRequest
 	(*Status)(nil),                       // 5: marketsync.actors.platform.v1.Status
-	nil,                                  // 6: marketsync.actors.platform.v1.Status.MaxBatchEntry
-	(*timestamppb.Timestamp)(nil),        // 7: google.protobuf.Timestamp
-	(*v1.FetchProductsRequest)(nil),      // 8: marketsync.plugin.v1.FetchProductsRequest
-	(*v1.ListProductsRequest)(nil),       // 9: marketsync.plugin.v1.ListProductsRequest
-	(*v1.UpsertProductsRequest)(nil),     // 10: marketsync.plugin.v1.UpsertProductsRequest
-	(*v1.SetInventoryRequest)(nil),       // 11: marketsync.plugin.v1.SetInventoryRequest
-	(*v1.SetPricesRequest)(nil),          // 12: marketsync.plugin.v1.SetPricesRequest
-	(*v1.GetRemoteProductsRequest)(nil),  // 13: marketsync.plugin.v1.GetRemoteProductsRequest
-	(*v1.FetchProductsResponse)(nil),     // 14: marketsync.plugin.v1.FetchProductsResponse
-	(*v1.ListProductsResponse)(nil),      // 15: marketsync.plugin.v1.ListProductsResponse
-	(*v1.UpsertProductsResponse)(nil),    // 16: marketsync.plugin.v1.UpsertProductsResponse
-	(*v1.SetInventoryResponse)(nil),      // 17: marketsync.plugin.v1.SetInventoryResponse
-	(*v1.SetPricesResponse)(nil),         // 18: marketsync.plugin.v1.SetPricesResponse
-	(*v1.GetRemoteProductsResponse)(nil), // 19: marketsync.plugin.v1.GetRemoteProductsResponse
-	(*v1.Error)(nil),                     // 20: marketsync.plugin.v1.Error
+	(*Drain)(nil),                        // 6: marketsync.actors.platform.v1.Drain
+	(*Drained)(nil),                      // 7: marketsync.actors.platform.v1.Drained
+	nil,                                  // 8: marketsync.actors.platform.v1.Status.MaxBatchEntry
+	(*timestamppb.Timestamp)(nil),        // 9: google.protobuf.Timestamp
+	(*v1.FetchProductsRequest)(nil),      // 10: marketsync.plugin.v1.FetchProductsRequest
+	(*v1.ListProductsRequest)(nil),       // 11: marketsync.plugin.v1.ListProductsRequest
+	(*v1.UpsertProductsRequest)(nil),     // 12: marketsync.plugin.v1.UpsertProductsRequest
+	(*v1.SetInventoryRequest)(nil),       // 13: marketsync.plugin.v1.SetInventoryRequest
+	(*v1.SetPricesRequest)(nil),          // 14: marketsync.plugin.v1.SetPricesRequest
+	(*v1.GetRemoteProductsRequest)(nil),  // 15: marketsync.plugin.v1.GetRemoteProductsRequest
+	(*v1.FetchProductsResponse)(nil),     // 16: marketsync.plugin.v1.FetchProductsResponse
+	(*v1.ListProductsResponse)(nil),      // 17: marketsync.plugin.v1.ListProductsResponse
+	(*v1.UpsertProductsResponse)(nil),    // 18: marketsync.plugin.v1.UpsertProductsResponse
+	(*v1.SetInventoryResponse)(nil),      // 19: marketsync.plugin.v1.SetInventoryResponse
+	(*v1.SetPricesResponse)(nil),         // 20: marketsync.plugin.v1.SetPricesResponse
+	(*v1.GetRemoteProductsResponse)(nil), // 21: marketsync.plugin.v1.GetRemoteProductsResponse
+	(*v1.Error)(nil),                     // 22: marketsync.plugin.v1.Error
 }
 var file_platform_platform_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.platform.v1.Call.priority:type_name -> marketsync.actors.platform.v1.Priority
-	7,  // 1: marketsync.actors.platform.v1.Call.deadline:type_name -> google.protobuf.Timestamp
-	8,  // 2: marketsync.actors.platform.v1.Call.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsRequest
-	9,  // 3: marketsync.actors.platform.v1.Call.list_products:type_name -> marketsync.plugin.v1.ListProductsRequest
-	10, // 4: marketsync.actors.platform.v1.Call.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsRequest
-	11, // 5: marketsync.actors.platform.v1.Call.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryRequest
-	12, // 6: marketsync.actors.platform.v1.Call.set_prices:type_name -> marketsync.plugin.v1.SetPricesRequest
-	13, // 7: marketsync.actors.platform.v1.Call.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsRequest
-	14, // 8: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsResponse
-	15, // 9: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.plugin.v1.ListProductsResponse
-	16, // 10: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsResponse
-	17, // 11: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryResponse
-	18, // 12: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.plugin.v1.SetPricesResponse
-	19, // 13: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsResponse
-	20, // 14: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.plugin.v1.Error
+	9,  // 1: marketsync.actors.platform.v1.Call.deadline:type_name -> google.protobuf.Timestamp
+	10, // 2: marketsync.actors.platform.v1.Call.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsRequest
+	11, // 3: marketsync.actors.platform.v1.Call.list_products:type_name -> marketsync.plugin.v1.ListProductsRequest
+	12, // 4: marketsync.actors.platform.v1.Call.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsRequest
+	13, // 5: marketsync.actors.platform.v1.Call.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryRequest
+	14, // 6: marketsync.actors.platform.v1.Call.set_prices:type_name -> marketsync.plugin.v1.SetPricesRequest
+	15, // 7: marketsync.actors.platform.v1.Call.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsRequest
+	16, // 8: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsResponse
+	17, // 9: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.plugin.v1.ListProductsResponse
+	18, // 10: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsResponse
+	19, // 11: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryResponse
+	20, // 12: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.plugin.v1.SetPricesResponse
+	21, // 13: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsResponse
+	22, // 14: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.plugin.v1.Error
 	1,  // 15: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
-	7,  // 16: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
-	6,  // 17: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
+	9,  // 16: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
+	8,  // 17: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
 	18, // [18:18] is the sub-list for method output_type
 	18, // [18:18] is the sub-list for method input_type
 	18, // [18:18] is the sub-list for extension type_name
@@ -819,7 +898,7 @@ func file_platform_platform_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_platform_platform_proto_rawDesc), len(file_platform_platform_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

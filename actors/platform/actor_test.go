@@ -1,0 +1,512 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/actors/platform/backoff"
+	"github.com/marketsync/marketsync/sdk"
+	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+)
+
+// fakeConn is a plugin whose answers the test scripts.
+type fakeConn struct {
+	desc   sdk.Description
+	fetch  func(ctx context.Context, ids []string) (*pluginv1.FetchProductsResponse, error)
+	exited atomic.Bool
+	killed atomic.Int32
+	calls  atomic.Int32
+}
+
+func newFake(fetch func(ctx context.Context, ids []string) (*pluginv1.FetchProductsResponse, error)) *fakeConn {
+	return &fakeConn{
+		desc: sdk.Description{
+			Name: "fake", Version: "1.0", Capabilities: []sdk.Capability{sdk.CapabilityCollect},
+			Limits: sdk.Limits{Rate: 1000, Burst: 1000, Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 5}}},
+		},
+		fetch: fetch,
+	}
+}
+
+func ok(ids []string) *pluginv1.FetchProductsResponse {
+	r := &pluginv1.FetchProductsResponse{}
+	for _, id := range ids {
+		r.Results = append(r.Results, &pluginv1.ProductResult{Id: id, Product: &pluginv1.Product{Id: id}})
+	}
+	return r
+}
+
+func (f *fakeConn) Description() sdk.Description            { return f.desc }
+func (f *fakeConn) Configure(context.Context, []byte) error { return nil }
+func (f *fakeConn) FetchProducts(ctx context.Context, r *pluginv1.FetchProductsRequest) (*pluginv1.FetchProductsResponse, error) {
+	f.calls.Add(1)
+	return f.fetch(ctx, r.GetIds())
+}
+func (f *fakeConn) ListProducts(context.Context, *pluginv1.ListProductsRequest) (*pluginv1.ListProductsResponse, error) {
+	return nil, errors.New("not scripted")
+}
+func (f *fakeConn) UpsertProducts(context.Context, *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error) {
+	return nil, errors.New("not scripted")
+}
+func (f *fakeConn) SetInventory(context.Context, *pluginv1.SetInventoryRequest) (*pluginv1.SetInventoryResponse, error) {
+	return nil, errors.New("not scripted")
+}
+func (f *fakeConn) SetPrices(context.Context, *pluginv1.SetPricesRequest) (*pluginv1.SetPricesResponse, error) {
+	return nil, errors.New("not scripted")
+}
+func (f *fakeConn) GetRemoteProducts(context.Context, *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error) {
+	return nil, errors.New("not scripted")
+}
+func (f *fakeConn) Ping() error {
+	if f.exited.Load() {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+func (f *fakeConn) Exited() bool { return f.exited.Load() }
+func (f *fakeConn) Kill()        { f.killed.Add(1); f.exited.Store(true) }
+
+// recorder is an Observer that keeps what it is told.
+type recorder struct {
+	mu       sync.Mutex
+	calls    []CallRecord
+	restarts []string
+}
+
+func (r *recorder) CallFinished(c CallRecord) {
+	r.mu.Lock()
+	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+}
+func (r *recorder) PluginRestarted(_, reason string) {
+	r.mu.Lock()
+	r.restarts = append(r.restarts, reason)
+	r.mu.Unlock()
+}
+
+type harness struct {
+	sys *actor.ActorSystem
+	pid *actor.PID
+	obs *recorder
+}
+
+// spawn starts a platform actor on conn inside the synctest bubble.
+func spawn(t *testing.T, conn Conn, tweak func(*Options)) *harness {
+	t.Helper()
+	obs := &recorder{}
+	opts := Options{
+		Name: "p1", Plugin: "fake", Conn: conn,
+		Launch:      func(context.Context) (Conn, error) { return nil, errors.New("no launcher") },
+		Timeout:     time.Second,
+		Concurrency: 4,
+		Retry:       Retry{MaxAttempts: 4, Backoff: backoff.Policy{Base: 100 * time.Millisecond, Max: time.Second}},
+		Observer:    obs,
+		Rand:        func() float64 { return 0.5 },
+	}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	pid := sys.Root.Spawn(Props(opts))
+	t.Cleanup(func() {
+		_ = sys.Root.PoisonFuture(pid).Wait()
+		sys.Shutdown()
+		// protoactor throttles dead-letter logging with a goroutine that
+		// waits one interval; let the bubble's fake clock run past it so
+		// the bubble ends with no goroutine left.
+		<-time.After(2 * time.Second)
+	})
+	return &harness{sys: sys, pid: pid, obs: obs}
+}
+
+func fetch(ids ...string) *Call {
+	return &Call{Request: &Call_FetchProducts{FetchProducts: &pluginv1.FetchProductsRequest{Ids: ids}}}
+}
+
+func (h *harness) do(t *testing.T, c *Call) *CallResult {
+	t.Helper()
+	res, err := Request(context.Background(), h.sys.Root, h.pid, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestCallSucceedsFirstTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := spawn(t, newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil }), nil)
+		res := h.do(t, fetch("1", "2"))
+		if res.GetError() != nil || len(res.GetFetchProducts().GetResults()) != 2 || res.GetAttempts() != 1 {
+			t.Fatalf("result %v", res)
+		}
+		if len(h.obs.calls) != 1 || h.obs.calls[0].Outcome != OutcomeOK || h.obs.calls[0].Items != 2 || h.obs.calls[0].Operation != sdk.OpFetchProducts {
+			t.Errorf("observed %+v", h.obs.calls)
+		}
+	})
+}
+
+func TestRetriesWithBackoffThenSucceeds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var times []time.Duration
+		start := time.Now()
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			times = append(times, time.Since(start))
+			if len(times) < 3 {
+				return nil, sdk.Unavailable("503", "busy")
+			}
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, nil)
+		res := h.do(t, fetch("1"))
+		if res.GetError() != nil || res.GetAttempts() != 3 {
+			t.Fatalf("result %v", res)
+		}
+		// Full jitter with rnd 0.5: half of 100ms, then half of 200ms.
+		want := []time.Duration{0, 50 * time.Millisecond, 150 * time.Millisecond}
+		for i := range want {
+			if times[i] != want[i] {
+				t.Errorf("attempt %d at %v, want %v", i+1, times[i], want[i])
+			}
+		}
+	})
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var times []time.Duration
+		start := time.Now()
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			times = append(times, time.Since(start))
+			if len(times) == 1 {
+				return nil, sdk.RateLimited(7*time.Second, "7", "This ban will last for 7 more seconds")
+			}
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, nil)
+		if res := h.do(t, fetch("1")); res.GetError() != nil {
+			t.Fatal(res.GetError())
+		}
+		if times[1] != 7*time.Second {
+			t.Errorf("retry at %v, want 7s (the platform's ban, above the 1s backoff cap)", times[1])
+		}
+		if h.obs.calls[0].Outcome != "rate_limited" || h.obs.calls[0].Code != "7" {
+			t.Errorf("first attempt recorded as %+v", h.obs.calls[0])
+		}
+	})
+}
+
+func TestPermanentErrorsAreNotRetried(t *testing.T) {
+	for name, e := range map[string]*sdk.Error{
+		"invalid":   sdk.Invalid("isv.invalid-parameter", "bad id"),
+		"auth":      sdk.Auth("27", "Invalid session"),
+		"not found": sdk.NotFound("404", "gone"),
+		"conflict":  sdk.Conflict("409", "version"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) { return nil, e })
+				h := spawn(t, conn, nil)
+				res := h.do(t, fetch("1"))
+				if got := res.Err(); got == nil || got.Kind != e.Kind || got.Code != e.Code || res.GetAttempts() != 1 || conn.calls.Load() != 1 {
+					t.Errorf("got %v after %d attempts (%d calls), want %v after 1", got, res.GetAttempts(), conn.calls.Load(), e)
+				}
+			})
+		})
+	}
+}
+
+func TestGivesUpAfterMaxAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
+			return nil, sdk.Unavailable("503", "down")
+		})
+		h := spawn(t, conn, nil)
+		res := h.do(t, fetch("1"))
+		if res.Err() == nil || res.Err().Code != "503" || res.GetAttempts() != 4 || conn.calls.Load() != 4 {
+			t.Errorf("got %v after %d attempts, want 503 after 4", res.Err(), res.GetAttempts())
+		}
+	})
+}
+
+func TestNoRetryPastTheCallersDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
+			return nil, sdk.RateLimited(time.Minute, "429", "slow down")
+		})
+		h := spawn(t, conn, nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		res, err := Request(ctx, h.sys.Root, h.pid, fetch("1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Err() == nil || res.Err().Kind != sdk.KindRateLimited || conn.calls.Load() != 1 {
+			t.Errorf("got %v after %d calls, want the rate-limit error after 1", res.Err(), conn.calls.Load())
+		}
+		if time.Since(start) != 0 {
+			t.Errorf("waited %v for a retry that could not fit before the deadline", time.Since(start))
+		}
+	})
+}
+
+func TestTimeoutIsRetryable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(ctx context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			if ids[0] == "hang" {
+				<-ctx.Done()
+				return nil, ctx.Err()
+			}
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, func(o *Options) { o.Retry.MaxAttempts = 2 })
+		start := time.Now()
+		res := h.do(t, fetch("hang"))
+		if res.Err() == nil || res.Err().Code != codeTimeout || res.GetAttempts() != 2 {
+			t.Fatalf("got %v after %d attempts", res.Err(), res.GetAttempts())
+		}
+		// Two one-second timeouts and a 50ms backoff.
+		if got := time.Since(start); got != 2050*time.Millisecond {
+			t.Errorf("took %v, want 2.05s", got)
+		}
+		if h.obs.calls[0].Outcome != OutcomeTimeout {
+			t.Errorf("recorded %q", h.obs.calls[0].Outcome)
+		}
+	})
+}
+
+func TestConcurrencyCapAndPriority(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var inFlight, peak atomic.Int32
+		var order []string
+		var mu sync.Mutex
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			n := inFlight.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			if ids[0] == "block" {
+				<-release
+			}
+			mu.Lock()
+			order = append(order, ids[0])
+			mu.Unlock()
+			inFlight.Add(-1)
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, func(o *Options) { o.Concurrency = 1; o.Timeout = time.Hour })
+		var wg sync.WaitGroup
+		send := func(id string, pri Priority) {
+			c := fetch(id)
+			c.Priority = pri
+			wg.Go(func() { h.do(t, c) })
+			synctest.Wait()
+		}
+		send("block", Priority_PRIORITY_BULK)
+		for _, id := range []string{"bulk1", "bulk2", "bulk3"} {
+			send(id, Priority_PRIORITY_BULK)
+		}
+		send("interactive", Priority_PRIORITY_INTERACTIVE)
+		st, err := GetStatus(context.Background(), h.sys.Root, h.pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.GetInFlight() != 1 || st.GetQueued() != 4 {
+			t.Errorf("status in flight %d queued %d, want 1 and 4", st.GetInFlight(), st.GetQueued())
+		}
+		close(release)
+		wg.Wait()
+		if peak.Load() != 1 {
+			t.Errorf("%d calls in flight at once with concurrency 1", peak.Load())
+		}
+		want := []string{"block", "interactive", "bulk1", "bulk2", "bulk3"}
+		for i := range want {
+			if order[i] != want[i] {
+				t.Fatalf("order %v, want %v", order, want)
+			}
+		}
+	})
+}
+
+func TestRateLimitPacesCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		h := spawn(t, conn, func(o *Options) { o.RateLimit = &RateLimit{Rate: 10, Burst: 2} })
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() { h.do(t, fetch("1")) })
+		}
+		wg.Wait()
+		// Two from the burst, four more at 10/s.
+		if got := time.Since(start); got != 400*time.Millisecond {
+			t.Errorf("6 calls took %v, want 400ms", got)
+		}
+		var waited time.Duration
+		for _, c := range h.obs.calls {
+			waited += c.Waited
+		}
+		if waited == 0 {
+			t.Error("no call recorded a wait for tokens")
+		}
+		st, _ := GetStatus(context.Background(), h.sys.Root, h.pid)
+		if st.GetRate() != 10 || st.GetBurst() != 2 || st.GetLimitSource() != "config" {
+			t.Errorf("status limiter %v/%v from %q", st.GetRate(), st.GetBurst(), st.GetLimitSource())
+		}
+	})
+}
+
+func TestRefusedCallsAnswerAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		h := spawn(t, conn, nil)
+		if res := h.do(t, fetch("1", "2", "3", "4", "5", "6")); res.Err() == nil || res.Err().Code != "batch_too_large" {
+			t.Errorf("oversized batch: %v", res.Err())
+		}
+		up := &Call{Request: &Call_UpsertProducts{UpsertProducts: &pluginv1.UpsertProductsRequest{}}}
+		if res := h.do(t, up); res.Err() == nil || res.Err().Code != "unsupported" {
+			t.Errorf("publish on a collector: %v", res.Err())
+		}
+		if res := h.do(t, &Call{}); res.Err() == nil || res.Err().Code != "no_request" {
+			t.Errorf("empty call: %v", res.Err())
+		}
+		if conn.calls.Load() != 0 {
+			t.Errorf("refused calls reached the plugin %d times", conn.calls.Load())
+		}
+	})
+}
+
+func TestCrashedPluginIsRestartedAndTheCallRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		first := newFake(nil)
+		first.fetch = func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
+			first.exited.Store(true)
+			return nil, sdk.Unavailable(sdk.CodePluginUnreachable, "connection refused")
+		}
+		second := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		var launches atomic.Int32
+		h := spawn(t, first, func(o *Options) {
+			o.Launch = func(context.Context) (Conn, error) { launches.Add(1); return second, nil }
+		})
+		res := h.do(t, fetch("1"))
+		if res.Err() != nil || res.GetAttempts() != 2 {
+			t.Fatalf("got %v after %d attempts, want success on the new plugin", res.Err(), res.GetAttempts())
+		}
+		if launches.Load() != 1 || first.killed.Load() == 0 || second.calls.Load() != 1 {
+			t.Errorf("launches %d, old killed %d, new calls %d", launches.Load(), first.killed.Load(), second.calls.Load())
+		}
+		st, _ := GetStatus(context.Background(), h.sys.Root, h.pid)
+		if st.GetRestarts() != 1 || st.GetState() != State_STATE_READY || st.GetLastError() == "" {
+			t.Errorf("status %v", st)
+		}
+		if len(h.obs.restarts) != 1 {
+			t.Errorf("observer saw restarts %v", h.obs.restarts)
+		}
+	})
+}
+
+func TestRestartBacksOffWhileLaunchFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var launches []time.Duration
+		start := time.Now()
+		good := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		h := spawn(t, nil, func(o *Options) {
+			o.Conn = nil
+			o.Restart = backoff.Policy{Base: time.Second, Max: time.Minute}
+			o.Launch = func(context.Context) (Conn, error) {
+				launches = append(launches, time.Since(start))
+				if len(launches) < 4 {
+					return nil, errors.New("exec format error")
+				}
+				return good, nil
+			}
+		})
+		res := h.do(t, fetch("1"))
+		if res.Err() != nil {
+			t.Fatal(res.Err())
+		}
+		// Jitter 0.5 of windows 1s, 2s, 4s after the first try at 0.
+		want := []time.Duration{0, 500 * time.Millisecond, 1500 * time.Millisecond, 3500 * time.Millisecond}
+		for i := range want {
+			if launches[i] != want[i] {
+				t.Fatalf("launches at %v, want %v", launches, want)
+			}
+		}
+	})
+}
+
+func TestRefusedConfigDisablesThePlatform(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := spawn(t, nil, func(o *Options) {
+			o.Conn = nil
+			o.Launch = func(context.Context) (Conn, error) { return &refusingConn{fakeConn: newFake(nil)}, nil }
+		})
+		res := h.do(t, fetch("1"))
+		if res.Err() == nil || res.Err().Kind != sdk.KindUnavailable || res.Err().Code != "platform_failed" {
+			// The call may have been queued before the launch failed.
+			if res.Err() == nil || res.Err().Kind != sdk.KindInvalid {
+				t.Fatalf("got %v", res.Err())
+			}
+		}
+		st, _ := GetStatus(context.Background(), h.sys.Root, h.pid)
+		if st.GetState() != State_STATE_FAILED {
+			t.Errorf("state %v, want FAILED", st.GetState())
+		}
+		if res := h.do(t, fetch("1")); res.Err() == nil || res.Err().Code != "platform_failed" {
+			t.Errorf("call to a failed platform: %v", res.Err())
+		}
+	})
+}
+
+type refusingConn struct{ *fakeConn }
+
+func (r *refusingConn) Configure(context.Context, []byte) error {
+	return sdk.Invalid("config", "app_key: required field is missing")
+}
+
+func TestDrainFinishesInFlightAndFailsTheQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			<-release
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, func(o *Options) { o.Concurrency = 1; o.Timeout = time.Hour })
+		results := make(chan *CallResult, 2)
+		for _, id := range []string{"inflight", "queued"} {
+			go func() { results <- h.do(t, fetch(id)) }()
+			synctest.Wait()
+		}
+		drained := h.sys.Root.RequestFuture(h.pid, &Drain{}, time.Minute)
+		synctest.Wait()
+		queued := <-results
+		if queued.Err() == nil || queued.Err().Code != "stopping" {
+			t.Fatalf("queued call: %v, want UNAVAILABLE stopping", queued.Err())
+		}
+		if res := h.do(t, fetch("late")); res.Err() == nil || res.Err().Code != "stopping" {
+			t.Errorf("call after drain: %v", res.Err())
+		}
+		if conn.killed.Load() != 0 {
+			t.Fatal("plugin killed with a call in flight")
+		}
+		close(release)
+		if inflight := <-results; inflight.Err() != nil {
+			t.Errorf("in-flight call: %v", inflight.Err())
+		}
+		if msg, err := drained.Result(); err != nil {
+			t.Fatal(err)
+		} else if _, ok := msg.(*Drained); !ok {
+			t.Fatalf("drain answered %T", msg)
+		}
+		if conn.killed.Load() == 0 {
+			t.Error("plugin not stopped after draining")
+		}
+	})
+}

@@ -1,0 +1,57 @@
+package platform
+
+import (
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// Observer receives what the actor does, for metrics and statistics. Its
+// methods are called from the actor's goroutines and must not block.
+type Observer interface {
+	// CallFinished reports one plugin call (one attempt).
+	CallFinished(CallRecord)
+	// PluginRestarted reports that the plugin is being restarted and why.
+	PluginRestarted(platform, reason string)
+}
+
+// CallRecord describes one attempt of one call.
+type CallRecord struct {
+	Platform  string
+	Operation sdk.Operation
+	Priority  Priority
+	// Outcome is "ok", "timeout" or the error kind in lower case
+	// ("rate_limited", "unavailable", "invalid", "auth", "not_found",
+	// "conflict").
+	Outcome string
+	// Code is the platform's error code, empty on success.
+	Code    string
+	Latency time.Duration
+	// Waited is the time spent waiting for rate-limit tokens.
+	Waited time.Duration
+	// Attempt counts from 1; above 1 the call is a retry.
+	Attempt int
+	Items   int
+}
+
+// Outcome names for CallRecord.
+const (
+	OutcomeOK      = "ok"
+	OutcomeTimeout = "timeout"
+)
+
+func outcomeOf(e *sdk.Error) string {
+	if e == nil {
+		return OutcomeOK
+	}
+	if e.Code == codeTimeout {
+		return OutcomeTimeout
+	}
+	return strings.ToLower(e.Kind.String())
+}
+
+type nopObserver struct{}
+
+func (nopObserver) CallFinished(CallRecord)        {}
+func (nopObserver) PluginRestarted(string, string) {}

@@ -1,0 +1,147 @@
+// Package ratelimit is the platform actor's token bucket. It holds the
+// bucket's state openly (rate, burst, tokens) because the actor corrects
+// it from what platforms report and, later, adapts the rate to answers;
+// golang.org/x/time/rate hides its tokens and cannot be corrected.
+//
+// Wait reserves tokens first and then sleeps, as x/time/rate's WaitN does:
+// callers are served in the order they asked, fractional and multi-token
+// costs work, and a wait that could not end before the caller's deadline
+// is refused at once instead of sleeping in vain. Time is read from the
+// time package, so tests run it under testing/synctest.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+)
+
+// ErrWouldExceedDeadline is returned by Wait when the tokens would not be
+// available before the context's deadline.
+var ErrWouldExceedDeadline = errors.New("rate limit wait would exceed the deadline")
+
+// Bucket is a token bucket; its zero value is not usable, call New.
+type Bucket struct {
+	mu     sync.Mutex
+	rate   float64 // tokens per second; +Inf disables limiting
+	burst  float64
+	tokens float64 // may go negative: tokens reserved by waiting callers
+	last   time.Time
+}
+
+// New returns a full bucket refilling at rate tokens per second up to
+// burst. A rate of zero or less, or +Inf, means no limit.
+func New(rate float64, burst int) *Bucket {
+	if rate <= 0 {
+		rate = math.Inf(1)
+	}
+	if burst < 1 {
+		burst = 1
+	}
+	return &Bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
+}
+
+// advance refills the bucket up to now; callers hold mu.
+func (b *Bucket) advance(now time.Time) {
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = min(b.burst, b.tokens+el*b.rate)
+		b.last = now
+	}
+}
+
+// Allow takes cost tokens if they are there now, without waiting.
+func (b *Bucket) Allow(cost float64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if math.IsInf(b.rate, 1) {
+		return true
+	}
+	b.advance(time.Now())
+	if b.tokens < cost {
+		return false
+	}
+	b.tokens -= cost
+	return true
+}
+
+// Wait blocks until cost tokens are available or ctx ends, and returns how
+// long it waited. It fails fast with ErrWouldExceedDeadline when the wait
+// could not end before ctx's deadline; a cancelled wait gives its tokens
+// back.
+func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) {
+	if cost <= 0 {
+		cost = 1
+	}
+	b.mu.Lock()
+	if math.IsInf(b.rate, 1) {
+		b.mu.Unlock()
+		return 0, ctx.Err()
+	}
+	if cost > b.burst {
+		b.mu.Unlock()
+		return 0, fmt.Errorf("cost %g exceeds the bucket's burst %g", cost, b.burst)
+	}
+	now := time.Now()
+	b.advance(now)
+	b.tokens -= cost
+	var wait time.Duration
+	if b.tokens < 0 {
+		wait = time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
+	}
+	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+		b.tokens += cost
+		b.mu.Unlock()
+		return 0, ErrWouldExceedDeadline
+	}
+	b.mu.Unlock()
+	if wait == 0 {
+		return 0, ctx.Err()
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return wait, nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		b.tokens += cost
+		b.mu.Unlock()
+		return time.Since(now), ctx.Err()
+	}
+}
+
+// Rate returns the refill rate in tokens per second (+Inf: unlimited).
+func (b *Bucket) Rate() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.rate
+}
+
+// Burst returns the bucket's capacity.
+func (b *Bucket) Burst() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return int(b.burst)
+}
+
+// Tokens returns the tokens available now; negative while callers wait.
+func (b *Bucket) Tokens() float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(time.Now())
+	return b.tokens
+}
+
+// SetRate changes the refill rate from now on; tokens already earned stay.
+func (b *Bucket) SetRate(rate float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(time.Now())
+	if rate <= 0 {
+		rate = math.Inf(1)
+	}
+	b.rate = rate
+}

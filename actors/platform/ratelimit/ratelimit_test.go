@@ -1,0 +1,149 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestBurstThenRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(10, 5)
+		start := time.Now()
+		for i := range 5 {
+			if w, err := b.Wait(context.Background(), 1); err != nil || w != 0 {
+				t.Fatalf("call %d within burst waited %v (%v)", i, w, err)
+			}
+		}
+		for i := range 20 {
+			if _, err := b.Wait(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+			// The (5+i+1)th token exists at (i+1)/10 s.
+			if got, want := time.Since(start), time.Duration(i+1)*100*time.Millisecond; got != want {
+				t.Fatalf("call %d after burst at %v, want %v", i, got, want)
+			}
+		}
+	})
+}
+
+func TestCostTakesSeveralTokens(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(4, 4)
+		start := time.Now()
+		if _, err := b.Wait(context.Background(), 4); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Wait(context.Background(), 2); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got != 500*time.Millisecond {
+			t.Errorf("two tokens at 4/s after emptying took %v, want 500ms", got)
+		}
+		if _, err := b.Wait(context.Background(), 5); err == nil {
+			t.Error("a cost above the burst can never be served and must fail")
+		}
+	})
+}
+
+func TestConcurrentWaitersNeverExceedTheRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(50, 10)
+		start := time.Now()
+		var mu sync.Mutex
+		var times []time.Duration
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 40 {
+					if _, err := b.Wait(context.Background(), 1); err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					times = append(times, time.Since(start))
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		// 320 calls: 10 from the burst, 310 at 50/s = 6.2s.
+		if got := time.Since(start); got != 6200*time.Millisecond {
+			t.Errorf("320 calls took %v, want 6.2s", got)
+		}
+		// No one-second window holds more than rate+burst calls.
+		for i := range times {
+			n := 0
+			for _, u := range times[i:] {
+				if u-times[i] < time.Second {
+					n++
+				}
+			}
+			if n > 60 {
+				t.Fatalf("%d calls in the second after %v", n, times[i])
+			}
+		}
+	})
+}
+
+func TestDeadlineFailsFastAndRefunds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(1, 1)
+		b.Allow(1)
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		if _, err := b.Wait(ctx, 1); !errors.Is(err, ErrWouldExceedDeadline) {
+			t.Fatalf("got %v, want ErrWouldExceedDeadline", err)
+		}
+		if time.Since(start) != 0 {
+			t.Error("a doomed wait slept")
+		}
+		// The refused wait took nothing: the next token is still due at 1s.
+		if _, err := b.Wait(context.Background(), 1); err != nil || time.Since(start) != time.Second {
+			t.Errorf("next wait ended at %v (%v), want 1s", time.Since(start), err)
+		}
+	})
+}
+
+func TestCancelledWaitGivesTokensBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(1, 1)
+		b.Allow(1)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { _, err := b.Wait(ctx, 1); done <- err }()
+		synctest.Wait()
+		if b.Tokens() >= 0 {
+			t.Fatalf("a waiting caller should hold a reservation, tokens=%v", b.Tokens())
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v", err)
+		}
+		if tok := b.Tokens(); tok != 0 {
+			t.Errorf("tokens after the cancelled wait: %v, want 0", tok)
+		}
+	})
+}
+
+func TestSetRateAndUnlimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(0, 1)
+		for range 1000 {
+			if !b.Allow(1) {
+				t.Fatal("an unlimited bucket refused")
+			}
+		}
+		b.SetRate(2)
+		start := time.Now()
+		_, _ = b.Wait(context.Background(), 1)
+		_, _ = b.Wait(context.Background(), 1)
+		if got := time.Since(start); got > time.Second || got < 500*time.Millisecond {
+			t.Errorf("two tokens at 2/s took %v", got)
+		}
+	})
+}
