@@ -414,6 +414,189 @@ func (x *Item) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+// SubmitCollect asks the job manager to start a collect job.
+type SubmitCollect struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Platform      string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	Ids           []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubmitCollect) Reset() {
+	*x = SubmitCollect{}
+	mi := &file_job_job_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubmitCollect) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubmitCollect) ProtoMessage() {}
+
+func (x *SubmitCollect) ProtoReflect() protoreflect.Message {
+	mi := &file_job_job_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubmitCollect.ProtoReflect.Descriptor instead.
+func (*SubmitCollect) Descriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *SubmitCollect) GetPlatform() string {
+	if x != nil {
+		return x.Platform
+	}
+	return ""
+}
+
+func (x *SubmitCollect) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+// Submitted answers SubmitCollect: the job as persisted, or why it was not
+// created.
+type Submitted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *Job                   `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Error         *v1.Error              `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Submitted) Reset() {
+	*x = Submitted{}
+	mi := &file_job_job_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Submitted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Submitted) ProtoMessage() {}
+
+func (x *Submitted) ProtoReflect() protoreflect.Message {
+	mi := &file_job_job_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Submitted.ProtoReflect.Descriptor instead.
+func (*Submitted) Descriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Submitted) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *Submitted) GetError() *v1.Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+// Drain asks the manager (and through it every job) to stop sending new
+// batches, wait for the batches in flight, checkpoint them and answer
+// Drained. Unfinished jobs stay running in the store and resume at the
+// next start.
+type Drain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Drain) Reset() {
+	*x = Drain{}
+	mi := &file_job_job_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Drain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Drain) ProtoMessage() {}
+
+func (x *Drain) ProtoReflect() protoreflect.Message {
+	mi := &file_job_job_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Drain.ProtoReflect.Descriptor instead.
+func (*Drain) Descriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{4}
+}
+
+type Drained struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Drained) Reset() {
+	*x = Drained{}
+	mi := &file_job_job_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Drained) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Drained) ProtoMessage() {}
+
+func (x *Drained) ProtoReflect() protoreflect.Message {
+	mi := &file_job_job_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Drained.ProtoReflect.Descriptor instead.
+func (*Drained) Descriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{5}
+}
+
 var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
@@ -445,7 +628,15 @@ const file_job_job_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\x12\x1a\n" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x129\n" +
 	"\n" +
-	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt*.\n" +
+	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"=\n" +
+	"\rSubmitCollect\x12\x1a\n" +
+	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x10\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\"o\n" +
+	"\tSubmitted\x12/\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x121\n" +
+	"\x05error\x18\x02 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\"\a\n" +
+	"\x05Drain\"\t\n" +
+	"\aDrained*.\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_COLLECT\x10\x01*{\n" +
@@ -474,31 +665,37 @@ func file_job_job_proto_rawDescGZIP() []byte {
 }
 
 var file_job_job_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_job_job_proto_goTypes = []any{
 	(Kind)(0),                     // 0: marketsync.actors.job.v1.Kind
 	(State)(0),                    // 1: marketsync.actors.job.v1.State
 	(ItemState)(0),                // 2: marketsync.actors.job.v1.ItemState
 	(*Job)(nil),                   // 3: marketsync.actors.job.v1.Job
 	(*Item)(nil),                  // 4: marketsync.actors.job.v1.Item
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
-	(*v1.Error)(nil),              // 6: marketsync.plugin.v1.Error
+	(*SubmitCollect)(nil),         // 5: marketsync.actors.job.v1.SubmitCollect
+	(*Submitted)(nil),             // 6: marketsync.actors.job.v1.Submitted
+	(*Drain)(nil),                 // 7: marketsync.actors.job.v1.Drain
+	(*Drained)(nil),               // 8: marketsync.actors.job.v1.Drained
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*v1.Error)(nil),              // 10: marketsync.plugin.v1.Error
 }
 var file_job_job_proto_depIdxs = []int32{
-	0, // 0: marketsync.actors.job.v1.Job.kind:type_name -> marketsync.actors.job.v1.Kind
-	1, // 1: marketsync.actors.job.v1.Job.state:type_name -> marketsync.actors.job.v1.State
-	5, // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	5, // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	5, // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
-	5, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
-	2, // 6: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
-	6, // 7: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
-	5, // 8: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	0,  // 0: marketsync.actors.job.v1.Job.kind:type_name -> marketsync.actors.job.v1.Kind
+	1,  // 1: marketsync.actors.job.v1.Job.state:type_name -> marketsync.actors.job.v1.State
+	9,  // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	9,  // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
+	9,  // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
+	2,  // 6: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
+	10, // 7: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
+	9,  // 8: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
+	3,  // 9: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
+	10, // 10: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.plugin.v1.Error
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_job_job_proto_init() }
@@ -512,7 +709,7 @@ func file_job_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_job_job_proto_rawDesc), len(file_job_job_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   2,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

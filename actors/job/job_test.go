@@ -1,0 +1,375 @@
+package job
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/sdk"
+	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// memStore is a Store in memory that records every checkpoint.
+type memStore struct {
+	mu       sync.Mutex
+	jobs     map[string]*Job
+	items    map[string][]*Item
+	products map[string]*pluginv1.Product
+	commits  int
+	failNext bool
+}
+
+func newMemStore() *memStore {
+	return &memStore{jobs: map[string]*Job{}, items: map[string][]*Item{}, products: map[string]*pluginv1.Product{}}
+}
+
+func (s *memStore) Create(j *Job, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jobs[j.GetId()] = proto.Clone(j).(*Job)
+	for i, id := range ids {
+		s.items[j.GetId()] = append(s.items[j.GetId()], &Item{Index: int32(i), Id: id})
+	}
+	return nil
+}
+
+func (s *memStore) Save(j *Job) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jobs[j.GetId()] = proto.Clone(j).(*Job)
+	return nil
+}
+
+func (s *memStore) Pending(id string) ([]*Item, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Item
+	for _, it := range s.items[id] {
+		if it.GetState() == ItemState_ITEM_PENDING {
+			out = append(out, proto.Clone(it).(*Item))
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) Commit(j *Job, items []*Item, products []*pluginv1.Product) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNext {
+		s.failNext = false
+		return errors.New("disk full")
+	}
+	s.commits++
+	s.jobs[j.GetId()] = proto.Clone(j).(*Job)
+	for _, it := range items {
+		s.items[j.GetId()][it.GetIndex()] = proto.Clone(it).(*Item)
+	}
+	for _, p := range products {
+		s.products[j.GetPlatform()+":"+p.GetId()] = p
+	}
+	return nil
+}
+
+func (s *memStore) Unfinished() ([]*Job, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Job
+	for _, j := range s.jobs {
+		if j.GetState() == State_STATE_QUEUED || j.GetState() == State_STATE_RUNNING {
+			out = append(out, proto.Clone(j).(*Job))
+		}
+	}
+	return out, nil
+}
+
+func (s *memStore) job(id string) *Job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return proto.Clone(s.jobs[id]).(*Job)
+}
+
+// fakePlatform answers fetch calls with a script and records batch sizes
+// and how many batches were outstanding at once.
+type fakePlatform struct {
+	mu       sync.Mutex
+	answer   func(ids []string, call int) *platform.CallResult
+	batches  []int
+	calls    int
+	gate     chan struct{} // when set, each call waits for a token
+	inFlight int
+	peak     int
+}
+
+func (f *fakePlatform) Receive(ctx actor.Context) {
+	c, ok := ctx.Message().(*platform.Call)
+	if !ok {
+		return
+	}
+	ids := c.GetFetchProducts().GetIds()
+	f.mu.Lock()
+	f.calls++
+	n := f.calls
+	f.batches = append(f.batches, len(ids))
+	f.inFlight++
+	f.peak = max(f.peak, f.inFlight)
+	gate := f.gate
+	f.mu.Unlock()
+	sender := ctx.Sender()
+	root := ctx.ActorSystem().Root
+	go func() {
+		if gate != nil {
+			<-gate
+		}
+		res := f.answer(ids, n)
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+		root.Send(sender, res)
+	}()
+}
+
+func products(ids []string) *platform.CallResult {
+	r := &pluginv1.FetchProductsResponse{}
+	for _, id := range ids {
+		if id == "missing" {
+			r.Results = append(r.Results, &pluginv1.ProductResult{Id: id, Error: sdk.ErrorToProto(sdk.NotFound("ITEM_NOT_FOUND", "no such item"))})
+			continue
+		}
+		r.Results = append(r.Results, &pluginv1.ProductResult{Id: id, Product: &pluginv1.Product{Id: id}})
+	}
+	return &platform.CallResult{Attempts: 1, Response: &platform.CallResult_FetchProducts{FetchProducts: r}}
+}
+
+type env struct {
+	sys     *actor.ActorSystem
+	store   *memStore
+	plat    *fakePlatform
+	manager *actor.PID
+	changes []string
+	mu      sync.Mutex
+}
+
+func (e *env) JobChanged(from, to State, isNew bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.changes = append(e.changes, fmt.Sprintf("%v->%v", from, to))
+}
+
+func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
+	e := &env{store: store, plat: plat}
+	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	ppid := e.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return plat }))
+	limits := sdk.Limits{Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 50}}}
+	e.manager = e.sys.Root.Spawn(ManagerProps(Options{
+		Store:     store,
+		Platforms: func(name string) (Platform, bool) { return Platform{PID: ppid, Limits: limits, Concurrency: 2}, name == "src" },
+		Observer:  e,
+	}))
+	t.Cleanup(func() {
+		_ = e.sys.Root.PoisonFuture(e.manager).Wait()
+		_ = e.sys.Root.PoisonFuture(ppid).Wait()
+		e.sys.Shutdown()
+		// Let protoactor's dead-letter throttle goroutine finish on the
+		// bubble's fake clock.
+		<-time.After(2 * time.Second)
+	})
+	return e
+}
+
+func (e *env) submit(t *testing.T, platformName string, ids []string) *Submitted {
+	t.Helper()
+	res, err := e.sys.Root.RequestFuture(e.manager, &SubmitCollect{Platform: platformName, Ids: ids}, time.Minute).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.(*Submitted)
+}
+
+func ids(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprint(100001 + i)
+	}
+	return out
+}
+
+func TestCollectJobBatchesAndCheckpoints(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plat := &fakePlatform{answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, newMemStore(), plat)
+		sub := e.submit(t, "src", ids(120))
+		if sub.GetError() != nil {
+			t.Fatal(sub.GetError())
+		}
+		synctest.Wait()
+		j := e.store.job(sub.GetJob().GetId())
+		if j.GetState() != State_STATE_SUCCEEDED || j.GetSucceeded() != 120 || j.GetFailed() != 0 || j.GetCalls() != 3 {
+			t.Fatalf("job %v", j)
+		}
+		if j.GetStartedAt() == nil || j.GetFinishedAt() == nil {
+			t.Error("job lacks start or finish time")
+		}
+		slices.Sort(plat.batches)
+		if !slices.Equal(plat.batches, []int{20, 50, 50}) {
+			t.Errorf("batches %v, want 50, 50 and 20", plat.batches)
+		}
+		if len(e.store.products) != 120 || e.store.commits != 3 {
+			t.Errorf("%d products in %d commits", len(e.store.products), e.store.commits)
+		}
+		want := []string{"STATE_QUEUED->STATE_QUEUED", "STATE_QUEUED->STATE_RUNNING", "STATE_RUNNING->STATE_SUCCEEDED"}
+		if !slices.Equal(e.changes, want) {
+			t.Errorf("state changes %v, want %v", e.changes, want)
+		}
+	})
+}
+
+func TestWindowBoundsOutstandingBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		plat := &fakePlatform{gate: gate, answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, newMemStore(), plat)
+		sub := e.submit(t, "src", ids(500))
+		synctest.Wait()
+		if plat.inFlight != 4 {
+			t.Errorf("%d batches outstanding, want 4 (twice the platform's concurrency of 2)", plat.inFlight)
+		}
+		close(gate)
+		synctest.Wait()
+		if plat.peak != 4 || e.store.job(sub.GetJob().GetId()).GetSucceeded() != 500 {
+			t.Errorf("peak %d, job %v", plat.peak, e.store.job(sub.GetJob().GetId()))
+		}
+	})
+}
+
+func TestItemErrorsFailAlone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plat := &fakePlatform{answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, newMemStore(), plat)
+		list := append(ids(3), "missing")
+		sub := e.submit(t, "src", list)
+		synctest.Wait()
+		j := e.store.job(sub.GetJob().GetId())
+		if j.GetState() != State_STATE_PARTIAL || j.GetSucceeded() != 3 || j.GetFailed() != 1 {
+			t.Fatalf("job %v", j)
+		}
+		it := e.store.items[j.GetId()][3]
+		if it.GetState() != ItemState_ITEM_FAILED || it.GetError().GetCode() != "ITEM_NOT_FOUND" || it.GetAttempts() != 1 {
+			t.Errorf("failed item %v (permanent errors are not retried)", it)
+		}
+	})
+}
+
+func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plat := &fakePlatform{answer: func(ids []string, call int) *platform.CallResult {
+			if ids[0] == "flaky" && call == 1 {
+				return &platform.CallResult{Attempts: 5, Error: sdk.ErrorToProto(sdk.Unavailable("503", "down"))}
+			}
+			if ids[0] == "doomed" {
+				return &platform.CallResult{Attempts: 5, Error: sdk.ErrorToProto(sdk.Unavailable("503", "down"))}
+			}
+			return products(ids)
+		}}
+		e := newEnv(t, newMemStore(), plat)
+		flaky := e.submit(t, "src", []string{"flaky"})
+		synctest.Wait()
+		j := e.store.job(flaky.GetJob().GetId())
+		if j.GetState() != State_STATE_SUCCEEDED || e.store.items[j.GetId()][0].GetAttempts() != 2 || j.GetCalls() != 6 {
+			t.Errorf("flaky job %v, item %v", j, e.store.items[j.GetId()][0])
+		}
+		doomed := e.submit(t, "src", []string{"doomed"})
+		synctest.Wait()
+		j = e.store.job(doomed.GetJob().GetId())
+		it := e.store.items[j.GetId()][0]
+		if j.GetState() != State_STATE_FAILED || it.GetAttempts() != 3 || it.GetError().GetCode() != "503" {
+			t.Errorf("doomed job %v, item %v", j, it)
+		}
+	})
+}
+
+func TestUnknownPlatformAndEmptyJobsAreRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, newMemStore(), &fakePlatform{})
+		if sub := e.submit(t, "nope", ids(1)); sub.GetError().GetCode() != "unknown_platform" {
+			t.Errorf("unknown platform: %v", sub)
+		}
+		if sub := e.submit(t, "src", nil); sub.GetError().GetCode() != "no_ids" {
+			t.Errorf("no ids: %v", sub)
+		}
+		if len(e.store.jobs) != 0 {
+			t.Errorf("refused submissions persisted %d jobs", len(e.store.jobs))
+		}
+	})
+}
+
+func TestResumeFetchesOnlyPendingItems(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMemStore()
+		j := &Job{Id: "01JOB", Kind: Kind_KIND_COLLECT, Platform: "src", State: State_STATE_RUNNING, Total: 60, Succeeded: 10}
+		_ = store.Create(j, ids(60))
+		for _, it := range store.items["01JOB"][:10] {
+			it.State = ItemState_ITEM_SUCCEEDED
+		}
+		plat := &fakePlatform{answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		newEnv(t, store, plat)
+		synctest.Wait()
+		got := store.job("01JOB")
+		if got.GetState() != State_STATE_SUCCEEDED || got.GetSucceeded() != 60 {
+			t.Errorf("resumed job %v", got)
+		}
+		sum := 0
+		for _, n := range plat.batches {
+			sum += n
+		}
+		if sum != 50 {
+			t.Errorf("resumed job fetched %v items, want the 50 pending", plat.batches)
+		}
+	})
+}
+
+func TestDrainCheckpointsInFlightBatchesAndLeavesTheJobRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		plat := &fakePlatform{gate: gate, answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, newMemStore(), plat)
+		sub := e.submit(t, "src", ids(1000))
+		synctest.Wait()
+		drained := e.sys.Root.RequestFuture(e.manager, &Drain{}, time.Minute)
+		synctest.Wait()
+		close(gate)
+		if _, err := drained.Result(); err != nil {
+			t.Fatal(err)
+		}
+		j := e.store.job(sub.GetJob().GetId())
+		if j.GetState() != State_STATE_RUNNING || j.GetSucceeded() != 200 || plat.calls != 4 {
+			t.Errorf("after drain: job %v after %d calls; want running with the 4 in-flight batches (200 items) checkpointed", j, plat.calls)
+		}
+		if sub := e.submit(t, "src", ids(1)); sub.GetError().GetCode() != "stopping" {
+			t.Errorf("submit while draining: %v", sub)
+		}
+	})
+}
+
+func TestFailedCheckpointLeavesItemsPending(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		store := newMemStore()
+		store.failNext = true
+		plat := &fakePlatform{answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, store, plat)
+		sub := e.submit(t, "src", ids(10))
+		synctest.Wait()
+		j := store.job(sub.GetJob().GetId())
+		pending, _ := store.Pending(j.GetId())
+		if j.GetState() != State_STATE_RUNNING || len(pending) != 10 || len(store.products) != 0 {
+			t.Errorf("after a failed checkpoint: job %v, %d pending, %d products", j, len(pending), len(store.products))
+		}
+	})
+}

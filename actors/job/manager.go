@@ -1,0 +1,173 @@
+package job
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// Platform is what a job needs to know of a platform: its actor, the
+// largest batch its plugin takes for an operation, and how many calls it
+// runs at once (jobs keep about twice that many batches outstanding so
+// the platform actor's queue never runs dry).
+type Platform struct {
+	PID         *actor.PID
+	Limits      sdk.Limits
+	Concurrency int
+}
+
+// Observer is told of every job state change, for metrics.
+type Observer interface {
+	JobChanged(from, to State, isNew bool)
+}
+
+// Options configure the job manager and the jobs it runs.
+type Options struct {
+	Store Store
+	// Platforms resolves a platform block's name.
+	Platforms func(name string) (Platform, bool)
+	// MaxItemAttempts bounds how many calls one item may be part of before
+	// it fails; the platform actor's own retries happen inside each call.
+	MaxItemAttempts int
+	// CallTimeout bounds one batch's call through the platform actor,
+	// retries included.
+	CallTimeout time.Duration
+	Observer    Observer
+	Logger      *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxItemAttempts <= 0 {
+		o.MaxItemAttempts = 3
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 10 * time.Minute
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+type nopObserver struct{}
+
+func (nopObserver) JobChanged(State, State, bool) {}
+
+// ManagerProps returns the props of the job manager: the parent of every
+// job actor. At start it resumes the jobs the store says are unfinished.
+func ManagerProps(opts Options) *actor.Props {
+	opts.setDefaults()
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &manager{opts: opts, jobs: map[string]*actor.PID{}}
+	})
+}
+
+type manager struct {
+	opts     Options
+	jobs     map[string]*actor.PID
+	draining bool
+	waiters  []*actor.PID
+	// draining holds the jobs yet to answer Drained (or stop).
+	unsettled map[string]bool
+}
+
+func (m *manager) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		m.resume(ctx)
+	case *SubmitCollect:
+		ctx.Respond(m.submit(ctx, msg))
+	case *actor.Terminated:
+		for id, pid := range m.jobs {
+			if pid.Equal(msg.GetWho()) {
+				delete(m.jobs, id)
+			}
+		}
+		delete(m.unsettled, msg.GetWho().GetId())
+		m.maybeDrained(ctx)
+	case *Drain:
+		m.drain(ctx)
+	case *Drained:
+		if ctx.Sender() != nil {
+			delete(m.unsettled, ctx.Sender().GetId())
+		}
+		m.maybeDrained(ctx)
+	}
+}
+
+func (m *manager) resume(ctx actor.Context) {
+	jobs, err := m.opts.Store.Unfinished()
+	if err != nil {
+		m.opts.Logger.Error("cannot list unfinished jobs; none resumed", "error", err)
+		return
+	}
+	for _, j := range jobs {
+		m.opts.Logger.Info("resuming job", "job", j.GetId(), "platform", j.GetPlatform(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
+		m.spawn(ctx, j)
+	}
+}
+
+func (m *manager) submit(ctx actor.Context, msg *SubmitCollect) *Submitted {
+	refuse := func(e *sdk.Error) *Submitted { return &Submitted{Error: sdk.ErrorToProto(e)} }
+	if m.draining {
+		return refuse(sdk.Unavailable("stopping", "the agent is shutting down; submit the job again after it restarts"))
+	}
+	if _, ok := m.opts.Platforms(msg.GetPlatform()); !ok {
+		return refuse(sdk.NotFound("unknown_platform", fmt.Sprintf("no platform named %q is configured", msg.GetPlatform())))
+	}
+	if len(msg.GetIds()) == 0 {
+		return refuse(sdk.Invalid("no_ids", "a collect job needs at least one id"))
+	}
+	now := time.Now()
+	j := &Job{
+		Id: NewID(now), Kind: Kind_KIND_COLLECT, Platform: msg.GetPlatform(), State: State_STATE_QUEUED,
+		CreatedAt: ts(now), UpdatedAt: ts(now), Total: int32(len(msg.GetIds())),
+	}
+	if err := m.opts.Store.Create(j, msg.GetIds()); err != nil {
+		m.opts.Logger.Error("cannot persist job", "error", err)
+		return refuse(sdk.Unavailable("store", fmt.Sprintf("cannot persist the job: %v", err)))
+	}
+	m.opts.Observer.JobChanged(0, State_STATE_QUEUED, true)
+	m.spawn(ctx, j)
+	return &Submitted{Job: j}
+}
+
+func (m *manager) spawn(ctx actor.Context, j *Job) {
+	props := actor.PropsFromProducer(func() actor.Actor { return &runner{opts: &m.opts, job: j} })
+	pid, err := ctx.SpawnNamed(props, "job-"+j.GetId())
+	if err != nil {
+		m.opts.Logger.Error("cannot start job actor", "job", j.GetId(), "error", err)
+		return
+	}
+	m.jobs[j.GetId()] = pid
+}
+
+func (m *manager) drain(ctx actor.Context) {
+	if ctx.Sender() != nil {
+		m.waiters = append(m.waiters, ctx.Sender())
+	}
+	if !m.draining {
+		m.draining = true
+		m.unsettled = map[string]bool{}
+		for _, pid := range m.jobs {
+			m.unsettled[pid.GetId()] = true
+			ctx.Request(pid, &Drain{})
+		}
+	}
+	m.maybeDrained(ctx)
+}
+
+func (m *manager) maybeDrained(ctx actor.Context) {
+	if !m.draining || len(m.unsettled) > 0 {
+		return
+	}
+	for _, w := range m.waiters {
+		ctx.Send(w, &Drained{})
+	}
+	m.waiters = nil
+}

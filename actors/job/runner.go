@@ -1,0 +1,203 @@
+package job
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/sdk"
+	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
+
+// runner is the actor of one job. It keeps the job's unfinished items in a
+// queue, sends them to the platform actor in batches no larger than the
+// plugin takes, and checkpoints every answered batch through the store
+// before counting it.
+type runner struct {
+	opts     *Options
+	job      *Job
+	platform Platform
+	queue    []*Item
+	inFlight int
+	draining bool
+	drainTo  *actor.PID
+}
+
+func (r *runner) Receive(ctx actor.Context) {
+	switch ctx.Message().(type) {
+	case *actor.Started:
+		r.start(ctx)
+	case *Drain:
+		r.draining = true
+		r.drainTo = ctx.Sender()
+		r.maybeStop(ctx)
+	}
+}
+
+func (r *runner) setState(s State) {
+	from := r.job.GetState()
+	r.job.State = s
+	r.job.UpdatedAt = ts(time.Now())
+	if from != s {
+		r.opts.Observer.JobChanged(from, s, false)
+	}
+}
+
+func (r *runner) start(ctx actor.Context) {
+	log := r.opts.Logger.With("job", r.job.GetId())
+	p, ok := r.opts.Platforms(r.job.GetPlatform())
+	if !ok {
+		r.fail(ctx, fmt.Sprintf("platform %q is no longer configured", r.job.GetPlatform()))
+		return
+	}
+	r.platform = p
+	items, err := r.opts.Store.Pending(r.job.GetId())
+	if err != nil {
+		log.Error("cannot load pending items", "error", err)
+		r.fail(ctx, fmt.Sprintf("cannot load pending items: %v", err))
+		return
+	}
+	r.queue = items
+	if r.job.GetState() == State_STATE_QUEUED {
+		r.job.StartedAt = ts(time.Now())
+		r.setState(State_STATE_RUNNING)
+		if err := r.opts.Store.Save(r.job); err != nil {
+			log.Error("cannot save job", "error", err)
+		}
+	}
+	r.dispatch(ctx)
+	r.maybeFinish(ctx)
+}
+
+func (r *runner) window() int { return max(1, 2*r.platform.Concurrency) }
+
+func (r *runner) dispatch(ctx actor.Context) {
+	size := r.platform.Limits.MaxBatch(sdk.OpFetchProducts, 50)
+	for !r.draining && r.inFlight < r.window() && len(r.queue) > 0 {
+		n := min(size, len(r.queue))
+		batch := r.queue[:n:n]
+		r.queue = r.queue[n:]
+		ids := make([]string, n)
+		for i, it := range batch {
+			ids[i] = it.GetId()
+		}
+		call := &platform.Call{
+			Priority: platform.Priority_PRIORITY_BULK,
+			Deadline: ts(time.Now().Add(r.opts.CallTimeout)),
+			Request:  &platform.Call_FetchProducts{FetchProducts: &pluginv1.FetchProductsRequest{Ids: ids}},
+		}
+		r.inFlight++
+		f := ctx.RequestFuture(r.platform.PID, call, r.opts.CallTimeout+time.Minute)
+		ctx.ReenterAfter(f, func(res any, err error) { r.batchDone(ctx, batch, res, err) })
+	}
+}
+
+// batchDone settles every item of an answered batch: done with its
+// product, failed for good, or back in the queue when the failure was
+// transient and the item has attempts left.
+func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error) {
+	r.inFlight--
+	var callErr *sdk.Error
+	var results []*pluginv1.ProductResult
+	switch m := res.(type) {
+	case *platform.CallResult:
+		r.job.Calls += m.GetAttempts()
+		if e := m.Err(); e != nil {
+			callErr = e
+		} else {
+			results = m.GetFetchProducts().GetResults()
+		}
+	default:
+		callErr = sdk.Unavailable("platform_timeout", fmt.Sprintf("no answer from platform %s: %v", r.job.GetPlatform(), ferr))
+	}
+	if callErr == nil && len(results) != len(batch) {
+		callErr = sdk.Unavailable("result_count", fmt.Sprintf("%d results for %d ids", len(results), len(batch)))
+	}
+	now := ts(time.Now())
+	var products []*pluginv1.Product
+	var succeeded, failed int32
+	for i, it := range batch {
+		it.Attempts++
+		it.UpdatedAt = now
+		e := callErr
+		if e == nil {
+			if p := results[i].GetProduct(); p != nil {
+				it.State, it.Error = ItemState_ITEM_SUCCEEDED, nil
+				products = append(products, p)
+				succeeded++
+				continue
+			}
+			e = sdk.ErrorFromProto(results[i].GetError())
+		}
+		it.Error = sdk.ErrorToProto(e)
+		if e.Kind.Retryable() && int(it.GetAttempts()) < r.opts.MaxItemAttempts {
+			r.queue = append(r.queue, it)
+			continue
+		}
+		it.State = ItemState_ITEM_FAILED
+		failed++
+	}
+	r.job.Succeeded += succeeded
+	r.job.Failed += failed
+	r.job.UpdatedAt = now
+	if err := r.opts.Store.Commit(r.job, batch, products); err != nil {
+		// The checkpoint did not happen: the items are still pending in
+		// the store and will be fetched again when the job resumes.
+		r.job.Succeeded -= succeeded
+		r.job.Failed -= failed
+		r.opts.Logger.Error("cannot checkpoint batch; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
+		r.draining = true
+	}
+	r.dispatch(ctx)
+	r.maybeFinish(ctx)
+	r.maybeStop(ctx)
+}
+
+func (r *runner) maybeFinish(ctx actor.Context) {
+	if r.draining || r.inFlight > 0 || len(r.queue) > 0 {
+		return
+	}
+	switch {
+	case r.job.GetFailed() == 0:
+		r.setState(State_STATE_SUCCEEDED)
+	case r.job.GetSucceeded() > 0:
+		r.setState(State_STATE_PARTIAL)
+	default:
+		r.setState(State_STATE_FAILED)
+	}
+	r.job.FinishedAt = r.job.UpdatedAt
+	if err := r.opts.Store.Save(r.job); err != nil {
+		r.opts.Logger.Error("cannot save finished job", "job", r.job.GetId(), "error", err)
+	}
+	r.opts.Logger.Info("job finished", "job", r.job.GetId(), "state", r.job.GetState(),
+		"succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(), "calls", r.job.GetCalls())
+	ctx.Stop(ctx.Self())
+}
+
+// fail ends a job that cannot run at all.
+func (r *runner) fail(ctx actor.Context, reason string) {
+	r.job.Error = reason
+	r.job.FinishedAt = ts(time.Now())
+	r.setState(State_STATE_FAILED)
+	if err := r.opts.Store.Save(r.job); err != nil {
+		r.opts.Logger.Error("cannot save failed job", "job", r.job.GetId(), "error", err)
+	}
+	ctx.Stop(ctx.Self())
+}
+
+// maybeStop answers a drain once no batch is in flight; the job stays
+// running in the store and resumes at the next start.
+func (r *runner) maybeStop(ctx actor.Context) {
+	if !r.draining || r.inFlight > 0 {
+		return
+	}
+	if r.drainTo != nil {
+		ctx.Send(r.drainTo, &Drained{})
+		r.drainTo = nil
+	}
+	ctx.Stop(ctx.Self())
+}
