@@ -14,6 +14,10 @@ PROTOC_GEN_GRPC_VERSION := v1.6.0
 
 PLUGINS := $(notdir $(wildcard plugins/*))
 
+# Debian packages are installed as root, or through sudo when there is one.
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+APT_INSTALL := $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@"' apt-install
+
 .PHONY: all build run test vet bench proto fmt clean tools
 
 all: build
@@ -32,8 +36,12 @@ run: build
 	$(BIN)/marketsync agent -dev
 
 ## test: vet, then every test with the race detector
-test: vet build
-	$(GO) test -race -count=1 ./...
+test: vet build tools
+	MARKETSYNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+
+## tools: external programs the tests check against (Prometheus's promtool)
+tools:
+	@command -v promtool >/dev/null 2>&1 || $(APT_INSTALL) prometheus
 
 vet:
 	$(GO) vet ./...
