@@ -115,7 +115,11 @@ type server struct {
 	desc Description
 }
 
-func newServer(p Plugin) *server { return &server{impl: p, desc: describe(p)} }
+// NewServer returns the platform service for p, as Serve registers it:
+// the protocol side of a plugin without a process or a connection. Hosts
+// use it to run a plugin in-process (host.InProcess) in tests and
+// benchmarks that must not touch the network.
+func NewServer(p Plugin) pluginv1.PlatformServer { return &server{impl: p, desc: describe(p)} }
 
 func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
 	resp, err := DescriptionToProto(s.desc)

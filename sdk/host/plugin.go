@@ -126,6 +126,9 @@ func (p *Plugin) Configure(ctx context.Context, configJSON []byte) error {
 
 // Ping checks that the plugin process answers on its connection.
 func (p *Plugin) Ping() error {
+	if p.client == nil {
+		return nil // in-process
+	}
 	proto, err := p.client.Client()
 	if err != nil {
 		return err
@@ -134,11 +137,15 @@ func (p *Plugin) Ping() error {
 }
 
 // Exited reports whether the plugin process has ended.
-func (p *Plugin) Exited() bool { return p.client.Exited() }
+func (p *Plugin) Exited() bool { return p.client != nil && p.client.Exited() }
 
 // Kill asks the plugin to shut down, then kills it after a grace period.
 // It is safe to call more than once.
-func (p *Plugin) Kill() { p.client.Kill() }
+func (p *Plugin) Kill() {
+	if p.client != nil {
+		p.client.Kill()
+	}
+}
 
 // FetchProducts fetches products by id. The answer has exactly one result
 // per requested id, in request order; see realign.
