@@ -226,6 +226,13 @@ func (c *Client) Do(ctx context.Context, req *http.Request) (*Response, error) {
 	}
 
 	body, err := c.readBody(resp)
+	if err == nil && inner.Err() != nil {
+		// The response completed only after the deadline or the
+		// cancellation; it may even be one the server wrote because it
+		// saw us close (a TLS client sends close_notify first). Either
+		// way we had given up on it.
+		err = context.Cause(inner)
+	}
 	if err != nil {
 		return nil, c.failure(ctx, inner, req, proxy, err)
 	}

@@ -425,3 +425,24 @@ func TestTransportErrorsAreRetryable(t *testing.T) {
 		t.Error("not retryable")
 	}
 }
+
+// When a TLS client gives up, it sends close_notify before closing; a
+// server that then ends its handler normally makes net/http write an empty
+// 200, which can still reach the client. That response must not count.
+func TestNoResponseAfterTimeout(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c := newClient(t, httpclient.Options{
+		Timeout:   50 * time.Millisecond,
+		TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig,
+	})
+	for i := range 40 {
+		resp, err := c.Do(context.Background(), get(t, srv.URL))
+		if err == nil {
+			t.Fatalf("attempt %d: got status %d with body %q after the timeout", i+1, resp.StatusCode, resp.Body)
+		}
+		wantSDKError(t, err, sdk.KindUnavailable, httpclient.CodeTimeout)
+	}
+}
