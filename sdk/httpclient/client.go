@@ -280,14 +280,14 @@ func (c *Client) failure(caller, inner context.Context, req *http.Request, proxy
 	if errors.As(err, &tl) {
 		return sdk.Invalid(CodeResponseTooLarge, describe(req, proxy, tl))
 	}
-	if errors.Is(context.Cause(inner), errTimeout) {
-		return sdk.Unavailable(CodeTimeout, describe(req, proxy, fmt.Errorf("no complete response within %s: %w", c.timeout, err)))
-	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		// url.Error repeats the full URL, query and all; describe shows a
 		// redacted one instead.
 		err = ue.Err
+	}
+	if errors.Is(context.Cause(inner), errTimeout) {
+		return sdk.Unavailable(CodeTimeout, describe(req, proxy, fmt.Errorf("no complete response within %s: %w", c.timeout, err)))
 	}
 	return sdk.Unavailable(classify(err), describe(req, proxy, err))
 }

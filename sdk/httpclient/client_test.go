@@ -273,8 +273,11 @@ func TestTimeouts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv, entered := stalling(t, tc.before)
 			c := newClient(t, tc.opts)
-			resp, err := c.Do(context.Background(), get(t, srv.URL+"/slow"))
-			wantSDKError(t, err, sdk.KindUnavailable, httpclient.CodeTimeout, tc.want, "GET "+srv.URL+"/slow")
+			resp, err := c.Do(context.Background(), get(t, srv.URL+"/slow?session=SECRET"))
+			e := wantSDKError(t, err, sdk.KindUnavailable, httpclient.CodeTimeout, tc.want, "GET "+srv.URL+"/slow")
+			if strings.Contains(e.Error(), "SECRET") {
+				t.Errorf("query leaked into %v", e)
+			}
 			if resp != nil {
 				t.Error("a response came with the error")
 			}
