@@ -128,6 +128,9 @@ func (c *CollectCommand) Run(args []string) int {
 // readIDs reads ids one per line from path, or standard input for "-".
 func (c *CollectCommand) readIDs(path string) ([]string, error) {
 	var r io.Reader = c.Stdin
+	if r == nil {
+		r = os.Stdin
+	}
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -154,11 +157,15 @@ func (c *CollectCommand) readIDs(path string) ([]string, error) {
 func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *client.Job) (*client.Job, error) {
 	show := c.progress(job)
 	defer show.close()
+	interval := c.PollInterval
+	if interval <= 0 {
+		interval = defaultPollInterval
+	}
 	for !job.State.Final() {
 		select {
 		case <-ctx.Done():
 			return job, ctx.Err()
-		case <-time.After(c.PollInterval):
+		case <-time.After(interval):
 		}
 		next, err := cl.Jobs().Info(ctx, job.ID)
 		if err != nil {

@@ -28,7 +28,7 @@ type Meta struct {
 	// Stdin is read by collect -f -.
 	Stdin io.Reader
 	// PollInterval is the time between looks at a job followed by
-	// collect -wait.
+	// collect -wait; zero means half a second.
 	PollInterval time.Duration
 
 	address string
