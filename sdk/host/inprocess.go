@@ -42,6 +42,9 @@ func (c serverClient) FetchProducts(ctx context.Context, in *pluginv1.FetchProdu
 func (c serverClient) ListProducts(ctx context.Context, in *pluginv1.ListProductsRequest, _ ...grpc.CallOption) (*pluginv1.ListProductsResponse, error) {
 	return c.s.ListProducts(ctx, in)
 }
+func (c serverClient) ResolveURLs(ctx context.Context, in *pluginv1.ResolveURLsRequest, _ ...grpc.CallOption) (*pluginv1.ResolveURLsResponse, error) {
+	return c.s.ResolveURLs(ctx, in)
+}
 func (c serverClient) UpsertProducts(ctx context.Context, in *pluginv1.UpsertProductsRequest, _ ...grpc.CallOption) (*pluginv1.UpsertProductsResponse, error) {
 	return c.s.UpsertProducts(ctx, in)
 }

@@ -170,6 +170,32 @@ func (p *Plugin) ListProducts(ctx context.Context, req *pluginv1.ListProductsReq
 	return resp, nil
 }
 
+// ResolveURLs turns product URLs into ids, one result per URL in order; a
+// URL the plugin left unanswered fails alone.
+func (p *Plugin) ResolveURLs(ctx context.Context, req *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error) {
+	resp, err := p.rpc.ResolveURLs(ctx, req)
+	if err != nil {
+		return nil, sdk.FromStatus(err)
+	}
+	byURL := make(map[string]*pluginv1.ResolveResult, len(resp.GetResults()))
+	for _, r := range resp.GetResults() {
+		byURL[r.GetUrl()] = r
+	}
+	out := make([]*pluginv1.ResolveResult, len(req.GetUrls()))
+	for i, u := range req.GetUrls() {
+		r, ok := byURL[u]
+		switch {
+		case !ok:
+			r = &pluginv1.ResolveResult{Url: u, Error: sdk.ErrorToProto(sdk.Unavailable(CodeMissingResult, "plugin returned no result for this URL"))}
+		case r.GetError() == nil && r.GetId() == "":
+			r = &pluginv1.ResolveResult{Url: u, Error: sdk.ErrorToProto(sdk.Unavailable(CodeEmptyResult, "plugin returned neither an id nor an error"))}
+		}
+		out[i] = r
+	}
+	resp.Results = out
+	return resp, nil
+}
+
 // GetRemoteProducts reads products from a store by remote id.
 func (p *Plugin) GetRemoteProducts(ctx context.Context, req *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error) {
 	resp, err := p.rpc.GetRemoteProducts(ctx, req)
