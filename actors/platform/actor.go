@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/marketsync/marketsync/actors/platform/backoff"
+	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/actors/platform/ratelimit"
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
@@ -38,7 +38,7 @@ type Options struct {
 	// HealthInterval is how often an idle plugin is pinged.
 	HealthInterval time.Duration
 	// Restart is the backoff between plugin restarts.
-	Restart  backoff.Policy
+	Restart  retry.Policy
 	Observer Observer
 	Logger   *slog.Logger
 	// Rand returns floats in [0, 1) for jitter; tests make it fixed.
@@ -55,7 +55,7 @@ type RateLimit struct {
 type Retry struct {
 	// MaxAttempts counts the first call: 1 means never retry.
 	MaxAttempts int
-	Backoff     backoff.Policy
+	Backoff     retry.Policy
 }
 
 func (o *Options) setDefaults() {

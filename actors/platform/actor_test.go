@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/marketsync/marketsync/actors/platform/backoff"
+	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
@@ -109,7 +109,7 @@ func spawn(t *testing.T, conn Conn, tweak func(*Options)) *harness {
 		Launch:      func(context.Context) (Conn, error) { return nil, errors.New("no launcher") },
 		Timeout:     time.Second,
 		Concurrency: 4,
-		Retry:       Retry{MaxAttempts: 4, Backoff: backoff.Policy{Base: 100 * time.Millisecond, Max: time.Second}},
+		Retry:       Retry{MaxAttempts: 4, Backoff: retry.Policy{Base: 100 * time.Millisecond, Max: time.Second}},
 		Observer:    obs,
 		Rand:        func() float64 { return 0.5 },
 	}
@@ -422,7 +422,7 @@ func TestRestartBacksOffWhileLaunchFails(t *testing.T) {
 		good := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
 		h := spawn(t, nil, func(o *Options) {
 			o.Conn = nil
-			o.Restart = backoff.Policy{Base: time.Second, Max: time.Minute}
+			o.Restart = retry.Policy{Base: time.Second, Max: time.Minute}
 			o.Launch = func(context.Context) (Conn, error) {
 				launches = append(launches, time.Since(start))
 				if len(launches) < 4 {
