@@ -53,8 +53,9 @@ type Platform struct {
 	Concurrency int           // calls in flight at once
 	// Config is the raw config {} block. Its schema comes from the plugin
 	// at run time, so it is decoded later with DecodePluginConfig. It is an
-	// empty body when the block is absent.
-	Config hcl.Body
+	// empty body when the block is absent. It is left out of JSON: raw
+	// HCL may hold secrets that only the plugin's schema can mark.
+	Config hcl.Body `json:"-"`
 	// DeclRange is the block's header, for diagnostics about the platform.
 	DeclRange hcl.Range
 
