@@ -102,6 +102,15 @@ func Dev() *Config {
 	return cfg
 }
 
+// NewPlatform returns what platform "<plugin>" "<name>" {} gives: every
+// setting at its default, an empty config body. It is for code that builds
+// a Config in Go, such as tests.
+func NewPlatform(plugin, name string) Platform {
+	p := Platform{Plugin: plugin, Name: name}
+	p.setDefaults()
+	return p
+}
+
 // setDefaults gives a platform block's defaults before the block is merged
 // onto it, so that anything the block leaves out keeps them.
 func (p *Platform) setDefaults() {
@@ -156,10 +165,14 @@ func (c *Config) rangeOf(key string) *hcl.Range {
 	return nil
 }
 
-// rangeOf says where key was set, else the block's header.
+// rangeOf says where key was set, else the block's header, else nil for a
+// Platform built in Go. rangeOf("") is the header.
 func (p *Platform) rangeOf(key string) *hcl.Range {
 	if r, ok := p.ranges[key]; ok {
 		return &r
+	}
+	if p.DeclRange.Filename == "" {
+		return nil
 	}
 	r := p.DeclRange
 	return &r

@@ -110,13 +110,13 @@ func load(cfg *Config, paths []string, dev bool) (*Config, *Sources, hcl.Diagnos
 	}
 	files, d := configFiles(paths)
 	diags = append(diags, d...)
-	for i, name := range files {
+	for _, name := range files {
 		file, d := parser.ParseHCLFile(name)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue // a file that does not parse would only add noise
 		}
-		if i == 0 {
+		if _, ok := cfg.ranges[""]; !ok {
 			cfg.setRange("", file.Body.MissingItemRange())
 		}
 		diags = append(diags, mergeFile(cfg, file.Body, name)...)

@@ -88,8 +88,7 @@ func TestMergeKeepsDefaultsAndRanges(t *testing.T) {
 func TestEverySettingReachesConfig(t *testing.T) {
 	t.Setenv("MARKETSYNC_TOKEN", "token")
 	cfg := mustLoad(t, "testdata/production.hcl")
-	var def Platform
-	def.setDefaults()
+	def := NewPlatform("", "")
 	unchanged := func(what string, got, base any, except ...string) {
 		gv, bv := reflect.ValueOf(got), reflect.ValueOf(base)
 		for i := range gv.NumField() {
@@ -167,8 +166,7 @@ func TestDev(t *testing.T) {
 	if cfg.LogFormat != def.LogFormat || cfg.PluginDir != def.PluginDir || cfg.API != def.API {
 		t.Errorf("dev changed a default it does not override: %+v", cfg)
 	}
-	var want Platform
-	want.setDefaults()
+	want := NewPlatform("sandbox", "")
 	for i, name := range []string{"sandbox", "sandbox-store"} {
 		p := cfg.Platforms[i]
 		if p.Plugin != "sandbox" || p.Name != name {

@@ -174,4 +174,18 @@ func TestPluginConfigRoundTrip(t *testing.T) {
 	if r := pc.Redacted(); !reflect.DeepEqual(r, want) {
 		t.Errorf("Redacted() = %v, want %v", r, want)
 	}
+
+	// file() in a config block reads relative to production.hcl, not to
+	// the working directory; the CRLF of 1688.secret is trimmed.
+	keys := sdk.ConfigSpec{
+		{Name: "app_key", Type: sdk.FieldString, Required: true},
+		{Name: "app_secret", Type: sdk.FieldString, Required: true, Sensitive: true},
+	}
+	for i, want := range []string{`{"app_key":"12345678","app_secret":"s3cr3t-taobao"}`, `{"app_key":"87654321","app_secret":"s3cr3t-1688"}`} {
+		pc, diags := DecodePluginConfig(cfg.Platforms[i].Config, keys)
+		checkDiags(t, diags, nil)
+		if pc != nil && string(pc.JSON()) != want {
+			t.Errorf("platform %s: JSON %s, want %s", cfg.Platforms[i].Name, pc.JSON(), want)
+		}
+	}
 }

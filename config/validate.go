@@ -43,7 +43,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 	for i := range c.Platforms {
 		p := &c.Platforms[i]
 		if prev, ok := first[p.Name]; ok {
-			diags = append(diags, diagnostic("Duplicate platform name", p.DeclRange.Ptr(),
+			diags = append(diags, diagnostic("Duplicate platform name", p.rangeOf(""),
 				"A platform named %q is already defined at %s. Each platform block needs a name (its second label) of its own: the name identifies the account in jobs, metrics and the API.",
 				p.Name, prev.DeclRange))
 			continue
@@ -59,7 +59,7 @@ func (p *Platform) validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, label := range []struct{ what, value string }{{"plugin", p.Plugin}, {"platform", p.Name}} {
 		if !validName.MatchString(label.value) {
-			diags = append(diags, diagnostic("Invalid "+label.what+" name", p.DeclRange.Ptr(),
+			diags = append(diags, diagnostic("Invalid "+label.what+" name", p.rangeOf(""),
 				"%q is not a valid %s name: use letters, digits, '-', '_' and '.', starting with a letter or digit.", label.value, label.what))
 		}
 	}
@@ -102,11 +102,11 @@ func (c *Config) checkPlugin(p *Platform) hcl.Diagnostics {
 	info, err := os.Stat(path)
 	switch {
 	case err != nil:
-		return hcl.Diagnostics{diagnostic("Plugin not found", p.DeclRange.Ptr(),
+		return hcl.Diagnostics{diagnostic("Plugin not found", p.rangeOf(""),
 			"Platform %q needs the plugin %q, but there is no file at %s. Set plugin_dir to the directory that holds marketsync-plugin-%s, or build the first-party plugins into ./bin with \"make build\".",
 			p.Name, p.Plugin, path, p.Plugin)}
 	case !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0:
-		return hcl.Diagnostics{diagnostic("Plugin not executable", p.DeclRange.Ptr(),
+		return hcl.Diagnostics{diagnostic("Plugin not executable", p.rangeOf(""),
 			"Platform %q needs the plugin %q, but %s is not an executable file.", p.Name, p.Plugin, path)}
 	}
 	return nil

@@ -146,3 +146,17 @@ func TestPluginPath(t *testing.T) {
 		t.Errorf("PluginPath = %q, want %q", got, want)
 	}
 }
+
+// TestValidateBuiltInGo checks a Config made in Go, with no file behind
+// it: diagnostics then have no subject rather than an empty range.
+func TestValidateBuiltInGo(t *testing.T) {
+	cfg := Default()
+	cfg.PluginDir = pluginDir(t, "taobao")
+	p := NewPlatform("taobao", "shop")
+	p.Concurrency = 0
+	cfg.Platforms = append(cfg.Platforms, p)
+	checkDiags(t, cfg.Validate(), []string{
+		`Missing data_dir: Set data_dir to the directory where the agent keeps its state, or run the agent with -dev to keep state in memory.`,
+		`Invalid concurrency: concurrency must be at least 1, not 0.`,
+	})
+}
