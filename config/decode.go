@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,7 +35,8 @@ type setting interface {
 
 func (a *attr[T]) decode(name string, expr hcl.Expression, ctx *hcl.EvalContext) (bool, hcl.Diagnostics) {
 	a.rng = expr.Range()
-	return decodeValue(name, expr, ctx, &a.val)
+	_, sensitive := any(a.val).(Secret)
+	return decodeValue(name, expr, ctx, &a.val, sensitive)
 }
 
 func (a *attr[T]) value() reflect.Value { return reflect.ValueOf(a.val) }
@@ -55,8 +57,10 @@ const maxWhole = 1 << 53
 // decodeValue evaluates expr and stores the result in dst, which points to
 // one of the types a setting can have. It reports false, with no error, for
 // null: an attribute set to null is treated as unset. name is the
-// attribute's, for messages; every diagnostic points at expr.
-func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any) (bool, hcl.Diagnostics) {
+// attribute's, for messages; every diagnostic points at expr. Messages quote
+// a value that does not parse, since it may come from env() or file() and
+// not be visible in the source, unless the attribute is sensitive.
+func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any, sensitive bool) (bool, hcl.Diagnostics) {
 	v, diags := expr.Value(ctx)
 	if diags.HasErrors() || v.IsNull() || !v.IsWhollyKnown() {
 		return false, diags
@@ -75,6 +79,12 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 		return false, append(diags, invalidValue("Incorrect attribute value type", name, expr, err.Error()))
 	}
 	var problem string
+	quoted := func(s string) string {
+		if sensitive {
+			return "the " + redacted + " value"
+		}
+		return strconv.Quote(s)
+	}
 	switch d := dst.(type) {
 	case *string:
 		*d = v.AsString()
@@ -98,7 +108,7 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 		s := v.AsString()
 		if *d, err = time.ParseDuration(s); err != nil {
 			return false, append(diags, invalidValue("Invalid duration", name, expr, fmt.Sprintf(
-				`%q is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h)`, s)))
+				`%s is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h)`, quoted(s))))
 		}
 	case *[]string:
 		list := make([]string, 0, v.LengthInt())
@@ -115,7 +125,7 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 		b, err := hex.DecodeString(s)
 		if err != nil || len(b) != 32 {
 			return false, append(diags, invalidValue("Invalid SHA-256 digest", name, expr, fmt.Sprintf(
-				`want the 64 hexadecimal digits that "sha256sum <plugin binary>" prints, not %q`, s)))
+				`want the 64 hexadecimal digits that "sha256sum <plugin binary>" prints, not %s`, quoted(s))))
 		}
 		*d = b
 	default:

@@ -46,7 +46,7 @@ func DecodePluginConfig(body hcl.Body, spec sdk.ConfigSpec) (*PluginConfig, hcl.
 			continue
 		}
 		dst := newFieldValue(f.Type)
-		set, d := decodeValue(f.Name, a.Expr, ctx, dst)
+		set, d := decodeValue(f.Name, a.Expr, ctx, dst, f.Sensitive)
 		diags = append(diags, d...)
 		switch {
 		case set:

@@ -92,6 +92,12 @@ func TestDecodePluginConfig(t *testing.T) {
 			body: "    app_key    = \"k\"\n    app_secret = \"s\"\n    poll_every = \"5 minutes\"\n",
 			want: []string{`a.hcl:5,18-29: Invalid duration: Inappropriate value for attribute "poll_every": "5 minutes" is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h).`},
 		},
+		"a sensitive value that does not parse is not quoted": {
+			body: "    refresh = env(\"SHOP_REFRESH\")\n",
+			env:  map[string]string{"SHOP_REFRESH": "hunter2"},
+			spec: sdk.ConfigSpec{{Name: "refresh", Type: sdk.FieldDuration, Sensitive: true}},
+			want: []string{`a.hcl:3,15-34: Invalid duration: Inappropriate value for attribute "refresh": the (sensitive) value is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h).`},
+		},
 		"a list with a null": {
 			body: "    app_key    = \"k\"\n    app_secret = \"s\"\n    locations  = [\"sz\", null]\n",
 			want: []string{`a.hcl:5,18-30: Incorrect attribute value type: Inappropriate value for attribute "locations": the list must not hold null.`},
