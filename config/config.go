@@ -196,18 +196,18 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// LogValue logs a platform block's settings. The config {} body is left
-// out: it is raw HCL, and only DecodePluginConfig knows which of its
-// attributes are sensitive.
+// LogValue logs a platform block's settings, durations written as in the
+// file. The config {} body is left out: it is raw HCL, and only
+// DecodePluginConfig knows which of its attributes are sensitive.
 func (p Platform) LogValue() slog.Value {
 	attrs := []slog.Attr{
 		slog.String("plugin", p.Plugin),
-		slog.Duration("timeout", p.Timeout),
+		slog.String("timeout", p.Timeout.String()),
 		slog.Int("concurrency", p.Concurrency),
 		slog.Group("retry",
 			slog.Int("max_attempts", p.Retry.MaxAttempts),
-			slog.Duration("base_delay", p.Retry.BaseDelay),
-			slog.Duration("max_delay", p.Retry.MaxDelay)),
+			slog.String("base_delay", p.Retry.BaseDelay.String()),
+			slog.String("max_delay", p.Retry.MaxDelay.String())),
 	}
 	if p.PluginSHA256 != nil {
 		attrs = append(attrs, slog.String("plugin_sha256", hex.EncodeToString(p.PluginSHA256)))

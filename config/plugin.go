@@ -26,8 +26,12 @@ type PluginConfig struct {
 // wrong types and bad durations come back as diagnostics pointing into the
 // operator's file, before the plugin sees anything. Expressions may call
 // env() and file(), relative to the file body came from. On errors the
-// PluginConfig is nil.
+// PluginConfig is nil. A nil body, from a Platform built in Go without
+// NewPlatform, reads as an empty block.
 func DecodePluginConfig(body hcl.Body, spec sdk.ConfigSpec) (*PluginConfig, hcl.Diagnostics) {
+	if body == nil {
+		body = hcl.EmptyBody()
+	}
 	missing := body.MissingItemRange()
 	if err := spec.Validate(); err != nil {
 		return nil, hcl.Diagnostics{diagnostic("Invalid plugin schema", missing.Ptr(),

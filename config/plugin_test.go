@@ -195,3 +195,11 @@ func TestPluginConfigRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodePluginConfigNilBody(t *testing.T) {
+	pc, diags := DecodePluginConfig(nil, sdk.ConfigSpec{{Name: "region", Type: sdk.FieldString, Default: "cn"}})
+	checkDiags(t, diags, nil)
+	if pc == nil || string(pc.JSON()) != `{"region":"cn"}` {
+		t.Errorf("a nil body gave %v", pc)
+	}
+}
