@@ -78,7 +78,7 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 	if err != nil {
 		return false, append(diags, invalidValue("Incorrect attribute value type", name, expr, err.Error()))
 	}
-	var problem string
+	summary, problem := "Incorrect attribute value type", ""
 	quoted := func(s string) string {
 		if sensitive {
 			return "the " + redacted + " value"
@@ -107,8 +107,8 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 	case *time.Duration:
 		s := v.AsString()
 		if *d, err = time.ParseDuration(s); err != nil {
-			return false, append(diags, invalidValue("Invalid duration", name, expr, fmt.Sprintf(
-				`%s is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h)`, quoted(s))))
+			summary, problem = "Invalid duration", quoted(s)+
+				` is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h)`
 		}
 	case *[]string:
 		list := make([]string, 0, v.LengthInt())
@@ -124,15 +124,15 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 		s := v.AsString()
 		b, err := hex.DecodeString(s)
 		if err != nil || len(b) != 32 {
-			return false, append(diags, invalidValue("Invalid SHA-256 digest", name, expr, fmt.Sprintf(
-				`want the 64 hexadecimal digits that "sha256sum <plugin binary>" prints, not %s`, quoted(s))))
+			summary, problem = "Invalid SHA-256 digest",
+				`want the 64 hexadecimal digits that "sha256sum <plugin binary>" prints, not `+quoted(s)
 		}
 		*d = b
 	default:
 		panic(fmt.Sprintf("config: no decoder for %T", dst))
 	}
 	if problem != "" {
-		return false, append(diags, invalidValue("Incorrect attribute value type", name, expr, problem))
+		return false, append(diags, invalidValue(summary, name, expr, problem))
 	}
 	return true, diags
 }
