@@ -85,19 +85,21 @@ func (s *Sources) WriteDiagnostics(w io.Writer, diags hcl.Diagnostics, color boo
 // names, types, values) and keeps going, so one run shows every error.
 // What needs the whole configuration, such as duplicate platform names or
 // missing plugins, is left to Validate. When diags has errors the Config
-// is incomplete and must not be used.
+// is incomplete: it may still be validated, to report more in the same
+// run, but not run.
 func Load(paths ...string) (*Config, *Sources, hcl.Diagnostics) {
-	return load(Default(), paths, false)
+	return load(paths, false)
 }
 
 // LoadDev is Load onto Dev() instead of Default(): the agent's -dev mode,
 // where files may add platforms or change settings but state stays in
 // memory. The returned Sources include the built-in overrides.
 func LoadDev(paths ...string) (*Config, *Sources, hcl.Diagnostics) {
-	return load(Default(), paths, true)
+	return load(paths, true)
 }
 
-func load(cfg *Config, paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
+func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
+	cfg := Default()
 	parser := hclparse.NewParser()
 	var diags hcl.Diagnostics
 	if dev {
@@ -125,8 +127,8 @@ func load(cfg *Config, paths []string, dev bool) (*Config, *Sources, hcl.Diagnos
 }
 
 // mergeFile decodes one file and merges what it sets onto cfg. A file with
-// errors is still merged as far as it decoded, so that Validate's findings
-// about the rest can be reported in the same run.
+// errors is still merged as far as it decoded, so that Validate can report
+// on the rest in the same run.
 func mergeFile(cfg *Config, body hcl.Body, filename string) hcl.Diagnostics {
 	var fc fileConfig
 	diags := decodeBody(body, evalContext(filename), reflect.ValueOf(&fc).Elem())

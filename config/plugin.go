@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"time"
 
@@ -49,12 +50,12 @@ func DecodePluginConfig(body hcl.Body, spec sdk.ConfigSpec) (*PluginConfig, hcl.
 		if a == nil {
 			continue
 		}
-		dst := newFieldValue(f.Type)
-		set, d := decodeValue(f.Name, a.Expr, ctx, dst, f.Sensitive)
+		dst := reflect.New(fieldTypes[f.Type]) // spec.Validate vouched for f.Type
+		set, d := decodeValue(f.Name, a.Expr, ctx, dst.Interface(), f.Sensitive)
 		diags = append(diags, d...)
 		switch {
 		case set:
-			values[f.Name] = deref(dst)
+			values[f.Name] = dst.Elem().Interface()
 		case f.Required && !d.HasErrors():
 			diags = append(diags, diagnostic("Missing required argument", a.Expr.Range().Ptr(),
 				"The argument %q is required, but it is null.", f.Name))
@@ -70,45 +71,17 @@ func DecodePluginConfig(body hcl.Body, spec sdk.ConfigSpec) (*PluginConfig, hcl.
 	if err != nil {
 		return nil, append(diags, diagnostic("Invalid plugin config", missing.Ptr(), "%s.", err))
 	}
-	return &PluginConfig{spec: spec, values: cfg}, diags
+	return &PluginConfig{spec: slices.Clone(spec), values: cfg}, diags
 }
 
-// newFieldValue points to a new value of the Go type that sdk.NewConfig
-// expects for t.
-func newFieldValue(t sdk.FieldType) any {
-	switch t {
-	case sdk.FieldString:
-		return new(string)
-	case sdk.FieldInt:
-		return new(int64)
-	case sdk.FieldFloat:
-		return new(float64)
-	case sdk.FieldBool:
-		return new(bool)
-	case sdk.FieldDuration:
-		return new(time.Duration)
-	case sdk.FieldStringList:
-		return new([]string)
-	}
-	panic(fmt.Sprintf("config: no Go type for field type %v", t)) // spec.Validate rejects unknown types
-}
-
-func deref(p any) any {
-	switch v := p.(type) {
-	case *string:
-		return *v
-	case *int64:
-		return *v
-	case *float64:
-		return *v
-	case *bool:
-		return *v
-	case *time.Duration:
-		return *v
-	case *[]string:
-		return *v
-	}
-	panic(fmt.Sprintf("config: cannot dereference %T", p))
+// fieldTypes are the Go types sdk.NewConfig takes for each field type.
+var fieldTypes = map[sdk.FieldType]reflect.Type{
+	sdk.FieldString:     reflect.TypeFor[string](),
+	sdk.FieldInt:        reflect.TypeFor[int64](),
+	sdk.FieldFloat:      reflect.TypeFor[float64](),
+	sdk.FieldBool:       reflect.TypeFor[bool](),
+	sdk.FieldDuration:   reflect.TypeFor[time.Duration](),
+	sdk.FieldStringList: reflect.TypeFor[[]string](),
 }
 
 // JSON is the object the plugin receives: every field that is set or has a
