@@ -40,6 +40,14 @@ func TestLoadDiagnostics(t *testing.T) {
 			files: map[string]string{"bad.hcl": "platform \"taobao\" \"shop\" {\n  concurrency = 2.5\n}\n"},
 			want:  []string{`bad.hcl:2,17-20: Incorrect attribute value type: Inappropriate value for attribute "concurrency": a whole number is required.`},
 		},
+		"a whole number too large for JSON": {
+			files: map[string]string{"bad.hcl": "platform \"taobao\" \"shop\" {\n  concurrency = 1e20\n}\n"},
+			want:  []string{`bad.hcl:2,17-21: Incorrect attribute value type: Inappropriate value for attribute "concurrency": a whole number between -9007199254740992 and 9007199254740992 is required.`},
+		},
+		"a number beyond float64": {
+			files: map[string]string{"bad.hcl": "platform \"taobao\" \"shop\" {\n  rate_limit {\n    rate  = 1e400\n    burst = 1\n  }\n}\n"},
+			want:  []string{`bad.hcl:3,13-18: Incorrect attribute value type: Inappropriate value for attribute "rate": a finite number is required.`},
+		},
 		"bad duration": {
 			files: map[string]string{"bad.hcl": "platform \"taobao\" \"shop\" {\n  timeout     = \"10 parsecs\"\n}\n"},
 			want:  []string{`bad.hcl:2,17-29: Invalid duration: Inappropriate value for attribute "timeout": "10 parsecs" is not a duration. Write a number followed by a unit, such as "250ms", "10s" or "1m30s" (units: ns, us, ms, s, m, h).`},
@@ -76,6 +84,10 @@ func TestLoadDiagnostics(t *testing.T) {
 			files: map[string]string{"conf/bad.hcl": "api {\n  token = file(\"token.txt\")\n}\n"},
 			paths: []string{"conf/bad.hcl"},
 			want:  []string{`conf/bad.hcl:2,11-16: Error in function call: Call to function "file" failed: there is no file at conf/token.txt ("token.txt" is read relative to conf, the directory of this config file).`},
+		},
+		"file() of binary data": {
+			files: map[string]string{"bad.hcl": "api {\n  token = file(\"key.bin\")\n}\n", "key.bin": "\xff\xfe"},
+			want:  []string{`bad.hcl:2,11-16: Error in function call: Call to function "file" failed: key.bin is not UTF-8 text.`},
 		},
 		"a variable": {
 			files: map[string]string{"bad.hcl": "data_dir = home\n"},
