@@ -81,11 +81,17 @@ type recorder struct {
 	mu       sync.Mutex
 	calls    []CallRecord
 	restarts []string
+	breaker  []string
 }
 
 func (r *recorder) CallFinished(c CallRecord) {
 	r.mu.Lock()
 	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+}
+func (r *recorder) BreakerChanged(_, state string) {
+	r.mu.Lock()
+	r.breaker = append(r.breaker, state)
 	r.mu.Unlock()
 }
 func (r *recorder) PluginRestarted(_, reason string) {
