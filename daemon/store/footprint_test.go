@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"bufio"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/marketsync/marketsync/daemon/store"
 )
 
 // BenchmarkFootprint writes and reads back a catalogue-sized load (20,000
@@ -40,12 +41,12 @@ func BenchmarkFootprint(b *testing.B) {
 			item := make([]byte, 80)
 			before := procStatus(b)["RssAnon"]
 			for b.Loop() {
-				db, err := Open(Options{Dir: b.TempDir(), GCInterval: -1, tune: tune})
+				db, err := store.Open(store.Options{Dir: b.TempDir(), GCInterval: -1}.WithTune(tune))
 				if err != nil {
 					b.Fatal(err)
 				}
 				for batch := range batches {
-					if err := db.Update(func(txn *Txn) error {
+					if err := db.Update(func(txn *store.Txn) error {
 						for i := range perBatch {
 							n := batch*perBatch + i
 							if err := txn.Set(testNS, fmt.Appendf(nil, "p/%08d", n), product); err != nil {
@@ -61,8 +62,8 @@ func BenchmarkFootprint(b *testing.B) {
 					}
 				}
 				read := 0
-				if err := db.View(func(txn *Txn) error {
-					return txn.Scan(testNS, Range{}, func(_, v []byte) error {
+				if err := db.View(func(txn *store.Txn) error {
+					return txn.Scan(testNS, store.Range{}, func(_, v []byte) error {
 						read += len(v)
 						return nil
 					})

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"bytes"
@@ -13,46 +13,25 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/daemon/store/storetest"
 )
 
-var testNS = Register("test/")
-
-// openTest opens a database that is closed when the test ends.
-func openTest(t testing.TB, o Options) *DB {
-	t.Helper()
-	db, err := Open(o)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return db
-}
-
-// modes are the two ways the agent opens its database.
-func modes(t *testing.T) map[string]Options {
-	return map[string]Options{
-		"memory": {InMemory: true},
-		"disk":   {Dir: t.TempDir(), GCInterval: -1},
-	}
-}
+var testNS = store.Register("test/")
 
 func TestOpenValidatesOptions(t *testing.T) {
 	for name, tc := range map[string]struct {
-		opts    Options
+		opts    store.Options
 		wantErr bool
 	}{
-		"in memory":               {opts: Options{InMemory: true}},
-		"on disk":                 {opts: Options{Dir: t.TempDir()}},
-		"neither":                 {opts: Options{}, wantErr: true},
-		"both dir and in memory":  {opts: Options{Dir: t.TempDir(), InMemory: true}, wantErr: true},
-		"in memory with interval": {opts: Options{InMemory: true, GCInterval: time.Millisecond}},
+		"in memory":               {opts: store.Options{InMemory: true}},
+		"on disk":                 {opts: store.Options{Dir: t.TempDir()}},
+		"neither":                 {opts: store.Options{}, wantErr: true},
+		"both dir and in memory":  {opts: store.Options{Dir: t.TempDir(), InMemory: true}, wantErr: true},
+		"in memory with interval": {opts: store.Options{InMemory: true, GCInterval: time.Millisecond}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db, err := Open(tc.opts)
+			db, err := store.Open(tc.opts)
 			if tc.wantErr {
 				if err == nil {
 					db.Close()
@@ -71,8 +50,8 @@ func TestOpenValidatesOptions(t *testing.T) {
 }
 
 func TestRegister(t *testing.T) {
-	Register("reg-a/")
-	Register("reg-b/sub/")
+	store.Register("reg-a/")
+	store.Register("reg-b/sub/")
 	for name, tc := range map[string]struct {
 		prefix    string
 		wantPanic bool
@@ -90,7 +69,7 @@ func TestRegister(t *testing.T) {
 					t.Fatalf("Register(%q) panic = %v, want panic %v", tc.prefix, r, tc.wantPanic)
 				}
 			}()
-			ns := Register(tc.prefix)
+			ns := store.Register(tc.prefix)
 			if ns.Prefix() != tc.prefix {
 				t.Fatalf("Prefix() = %q, want %q", ns.Prefix(), tc.prefix)
 			}
@@ -99,36 +78,36 @@ func TestRegister(t *testing.T) {
 }
 
 func TestGetSetDelete(t *testing.T) {
-	for name, o := range modes(t) {
+	for name, o := range storetest.Modes(t) {
 		t.Run(name, func(t *testing.T) {
-			db := openTest(t, o)
+			db := storetest.Open(t, o)
 			key := []byte("k")
-			if err := db.View(func(txn *Txn) error {
+			if err := db.View(func(txn *store.Txn) error {
 				_, err := txn.Get(testNS, key)
 				return err
-			}); !errors.Is(err, ErrNotFound) {
+			}); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("Get of a missing key: %v, want ErrNotFound", err)
 			}
-			if err := db.Update(func(txn *Txn) error { return txn.Set(testNS, key, []byte("v")) }); err != nil {
+			if err := db.Update(func(txn *store.Txn) error { return txn.Set(testNS, key, []byte("v")) }); err != nil {
 				t.Fatal(err)
 			}
 			var got []byte
-			if err := db.View(func(txn *Txn) (err error) {
+			if err := db.View(func(txn *store.Txn) (err error) {
 				got, err = txn.Get(testNS, key)
 				return err
 			}); err != nil || string(got) != "v" {
 				t.Fatalf("Get = %q, %v; want v", got, err)
 			}
-			if err := db.View(func(txn *Txn) error { return txn.Set(testNS, key, nil) }); err == nil {
+			if err := db.View(func(txn *store.Txn) error { return txn.Set(testNS, key, nil) }); err == nil {
 				t.Fatal("Set in a read-only transaction succeeded")
 			}
-			if err := db.Update(func(txn *Txn) error { return txn.Delete(testNS, key) }); err != nil {
+			if err := db.Update(func(txn *store.Txn) error { return txn.Delete(testNS, key) }); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.View(func(txn *Txn) error {
+			if err := db.View(func(txn *store.Txn) error {
 				_, err := txn.Get(testNS, key)
 				return err
-			}); !errors.Is(err, ErrNotFound) {
+			}); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("Get after Delete: %v, want ErrNotFound", err)
 			}
 		})
@@ -136,11 +115,11 @@ func TestGetSetDelete(t *testing.T) {
 }
 
 func TestScan(t *testing.T) {
-	db := openTest(t, Options{InMemory: true})
+	db := storetest.Open(t, store.Options{InMemory: true})
 	// "a0" is the first key past the prefix "a/"; "\xff" tests the top of
 	// the namespace.
 	keys := []string{"a/1", "a/2", "a/3", "a0", "b/1", "\xff"}
-	if err := db.Update(func(txn *Txn) error {
+	if err := db.Update(func(txn *store.Txn) error {
 		for _, k := range keys {
 			if err := txn.Set(testNS, []byte(k), []byte("v"+k)); err != nil {
 				return err
@@ -151,37 +130,37 @@ func TestScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A key in the next namespace up must never show.
-	other := Register("test0/")
-	if err := db.Update(func(txn *Txn) error { return txn.Set(other, []byte("x"), nil) }); err != nil {
+	other := store.Register("test0/")
+	if err := db.Update(func(txn *store.Txn) error { return txn.Set(other, []byte("x"), nil) }); err != nil {
 		t.Fatal(err)
 	}
 
 	for name, tc := range map[string]struct {
-		r    Range
+		r    store.Range
 		want []string
 	}{
-		"whole namespace":          {r: Range{}, want: keys},
-		"prefix":                   {r: Range{Prefix: []byte("a/")}, want: []string{"a/1", "a/2", "a/3"}},
-		"after a key":              {r: Range{Prefix: []byte("a/"), After: []byte("a/1")}, want: []string{"a/2", "a/3"}},
-		"after a missing key":      {r: Range{Prefix: []byte("a/"), After: []byte("a/15")}, want: []string{"a/2", "a/3"}},
-		"after the last key":       {r: Range{Prefix: []byte("a/"), After: []byte("a/3")}, want: nil},
-		"after, below the prefix":  {r: Range{Prefix: []byte("b/"), After: []byte("a/9")}, want: []string{"b/1"}},
-		"limit":                    {r: Range{Prefix: []byte("a/"), Limit: 2}, want: []string{"a/1", "a/2"}},
-		"limit past the end":       {r: Range{Prefix: []byte("a/"), Limit: 5}, want: []string{"a/1", "a/2", "a/3"}},
-		"reverse":                  {r: Range{Prefix: []byte("a/"), Reverse: true}, want: []string{"a/3", "a/2", "a/1"}},
-		"reverse whole namespace":  {r: Range{Reverse: true}, want: []string{"\xff", "b/1", "a0", "a/3", "a/2", "a/1"}},
-		"reverse after":            {r: Range{Prefix: []byte("a/"), After: []byte("a/3"), Reverse: true}, want: []string{"a/2", "a/1"}},
-		"reverse after, above":     {r: Range{Prefix: []byte("a/"), After: []byte("z"), Reverse: true}, want: []string{"a/3", "a/2", "a/1"}},
-		"reverse limit":            {r: Range{Prefix: []byte("a/"), Reverse: true, Limit: 1}, want: []string{"a/3"}},
-		"reverse after the first":  {r: Range{Prefix: []byte("a/"), After: []byte("a/1"), Reverse: true}, want: nil},
-		"keys only":                {r: Range{Prefix: []byte("b/"), KeysOnly: true}, want: []string{"b/1"}},
-		"prefix with no keys":      {r: Range{Prefix: []byte("c/")}, want: nil},
-		"reverse prefix, no keys":  {r: Range{Prefix: []byte("c/"), Reverse: true}, want: nil},
-		"page through with cursor": {r: Range{Prefix: []byte("a/"), After: []byte("a/2"), Limit: 1}, want: []string{"a/3"}},
+		"whole namespace":          {r: store.Range{}, want: keys},
+		"prefix":                   {r: store.Range{Prefix: []byte("a/")}, want: []string{"a/1", "a/2", "a/3"}},
+		"after a key":              {r: store.Range{Prefix: []byte("a/"), After: []byte("a/1")}, want: []string{"a/2", "a/3"}},
+		"after a missing key":      {r: store.Range{Prefix: []byte("a/"), After: []byte("a/15")}, want: []string{"a/2", "a/3"}},
+		"after the last key":       {r: store.Range{Prefix: []byte("a/"), After: []byte("a/3")}, want: nil},
+		"after, below the prefix":  {r: store.Range{Prefix: []byte("b/"), After: []byte("a/9")}, want: []string{"b/1"}},
+		"limit":                    {r: store.Range{Prefix: []byte("a/"), Limit: 2}, want: []string{"a/1", "a/2"}},
+		"limit past the end":       {r: store.Range{Prefix: []byte("a/"), Limit: 5}, want: []string{"a/1", "a/2", "a/3"}},
+		"reverse":                  {r: store.Range{Prefix: []byte("a/"), Reverse: true}, want: []string{"a/3", "a/2", "a/1"}},
+		"reverse whole namespace":  {r: store.Range{Reverse: true}, want: []string{"\xff", "b/1", "a0", "a/3", "a/2", "a/1"}},
+		"reverse after":            {r: store.Range{Prefix: []byte("a/"), After: []byte("a/3"), Reverse: true}, want: []string{"a/2", "a/1"}},
+		"reverse after, above":     {r: store.Range{Prefix: []byte("a/"), After: []byte("z"), Reverse: true}, want: []string{"a/3", "a/2", "a/1"}},
+		"reverse limit":            {r: store.Range{Prefix: []byte("a/"), Reverse: true, Limit: 1}, want: []string{"a/3"}},
+		"reverse after the first":  {r: store.Range{Prefix: []byte("a/"), After: []byte("a/1"), Reverse: true}, want: nil},
+		"keys only":                {r: store.Range{Prefix: []byte("b/"), KeysOnly: true}, want: []string{"b/1"}},
+		"prefix with no keys":      {r: store.Range{Prefix: []byte("c/")}, want: nil},
+		"reverse prefix, no keys":  {r: store.Range{Prefix: []byte("c/"), Reverse: true}, want: nil},
+		"page through with cursor": {r: store.Range{Prefix: []byte("a/"), After: []byte("a/2"), Limit: 1}, want: []string{"a/3"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var got []string
-			err := db.View(func(txn *Txn) error {
+			err := db.View(func(txn *store.Txn) error {
 				return txn.Scan(testNS, tc.r, func(key, value []byte) error {
 					switch {
 					case tc.r.KeysOnly && value != nil:
@@ -208,13 +187,13 @@ func TestScan(t *testing.T) {
 			ret     error
 			wantErr error
 		}{
-			"StopScan ends without error": {ret: StopScan},
+			"StopScan ends without error": {ret: store.StopScan},
 			"other errors are returned":   {ret: boom, wantErr: boom},
 		} {
 			t.Run(name, func(t *testing.T) {
 				calls := 0
-				err := db.View(func(txn *Txn) error {
-					return txn.Scan(testNS, Range{}, func(_, _ []byte) error {
+				err := db.View(func(txn *store.Txn) error {
+					return txn.Scan(testNS, store.Range{}, func(_, _ []byte) error {
 						calls++
 						return tc.ret
 					})
@@ -227,6 +206,115 @@ func TestScan(t *testing.T) {
 	})
 }
 
+func TestTxnTooBigAndBatch(t *testing.T) {
+	for name, o := range storetest.Modes(t) {
+		t.Run(name, func(t *testing.T) {
+			db := storetest.Open(t, o)
+			key := func(i int) []byte { return fmt.Appendf(nil, "big/%06d", i) }
+			// Write until the transaction is full.
+			n := 0
+			err := db.Update(func(txn *store.Txn) error {
+				for n = 0; ; n++ {
+					if err := txn.Set(testNS, key(n), []byte("v")); err != nil {
+						return err
+					}
+				}
+			})
+			if !errors.Is(err, store.ErrTxnTooBig) {
+				t.Fatalf("Update of endless writes = %v after %d, want ErrTxnTooBig", err, n)
+			}
+			if got := countKeys(t, db, []byte("big/")); got != 0 {
+				t.Fatalf("%d keys after a failed Update, want 0", got)
+			}
+			if err := db.Batch(func(b *store.Batch) error {
+				for i := range 2 * n {
+					if err := b.Set(testNS, key(i), []byte("v")); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatalf("Batch: %v", err)
+			}
+			if got := countKeys(t, db, []byte("big/")); got != 2*n {
+				t.Fatalf("%d keys after Batch, want %d", got, 2*n)
+			}
+			if err := db.Batch(func(b *store.Batch) error { return b.Delete(testNS, key(0)) }); err != nil {
+				t.Fatal(err)
+			}
+			if got := countKeys(t, db, []byte("big/")); got != 2*n-1 {
+				t.Fatalf("%d keys after a batch Delete, want %d", got, 2*n-1)
+			}
+		})
+	}
+}
+
+func countKeys(t testing.TB, db *store.DB, prefix []byte) int {
+	t.Helper()
+	n := 0
+	if err := db.View(func(txn *store.Txn) error {
+		return txn.Scan(testNS, store.Range{Prefix: prefix, KeysOnly: true}, func(_, _ []byte) error {
+			n++
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(store.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, large := []byte("small"), bytes.Repeat([]byte("L"), 4<<10)
+	if err := db.Update(func(txn *store.Txn) error {
+		if err := txn.Set(testNS, []byte("small"), small); err != nil {
+			return err
+		}
+		return txn.Set(testNS, []byte("large"), large)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = storetest.Open(t, store.Options{Dir: dir})
+	for key, want := range map[string][]byte{"small": small, "large": large} {
+		if err := db.View(func(txn *store.Txn) error {
+			got, err := txn.Get(testNS, []byte(key))
+			if err == nil && !bytes.Equal(got, want) {
+				err = fmt.Errorf("%d bytes, want %d", len(got), len(want))
+			}
+			return err
+		}); err != nil {
+			t.Errorf("%s after reopen: %v", key, err)
+		}
+	}
+}
+
+func TestCloseTwice(t *testing.T) {
+	for name, o := range storetest.Modes(t) {
+		t.Run(name, func(t *testing.T) {
+			db, err := store.Open(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				if err := db.Close(); err != nil {
+					t.Fatalf("Close #%d: %v", i+1, err)
+				}
+			}
+			if err := db.View(func(*store.Txn) error { return nil }); !errors.Is(err, badger.ErrDBClosed) {
+				t.Fatalf("View after Close = %v, want ErrDBClosed", err)
+			}
+		})
+	}
+}
+
 func TestUpdateRetriesConflicts(t *testing.T) {
 	for name, tc := range map[string]struct {
 		conflicts    int // attempts that another writer spoils
@@ -235,22 +323,22 @@ func TestUpdateRetriesConflicts(t *testing.T) {
 	}{
 		"no conflict":             {conflicts: 0, wantAttempts: 1},
 		"one conflict then works": {conflicts: 1, wantAttempts: 2},
-		"gives up":                {conflicts: updateAttempts, wantAttempts: updateAttempts, wantErr: ErrConflict},
+		"gives up":                {conflicts: store.UpdateAttempts, wantAttempts: store.UpdateAttempts, wantErr: store.ErrConflict},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db := openTest(t, Options{InMemory: true})
+			db := storetest.Open(t, store.Options{InMemory: true})
 			key := []byte("counter")
 			attempts := 0
-			err := db.Update(func(txn *Txn) error {
+			err := db.Update(func(txn *store.Txn) error {
 				attempts++
-				if _, err := txn.Get(testNS, key); err != nil && !errors.Is(err, ErrNotFound) {
+				if _, err := txn.Get(testNS, key); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 				if attempts <= tc.conflicts {
 					// Another writer changes what this transaction read.
 					done := make(chan error)
 					go func() {
-						done <- db.Update(func(other *Txn) error {
+						done <- db.Update(func(other *store.Txn) error {
 							return other.Set(testNS, key, []byte("theirs"))
 						})
 					}()
@@ -270,128 +358,16 @@ func TestUpdateRetriesConflicts(t *testing.T) {
 // TestLimits keeps the transaction limits quoted in doc.go true.
 func TestLimits(t *testing.T) {
 	for name, tc := range map[string]struct {
-		opts           Options
+		opts           store.Options
 		writes, nbytes int64
 	}{
-		"disk":   {opts: Options{Dir: t.TempDir(), GCInterval: -1}, writes: 6553, nbytes: 629145},
-		"memory": {opts: Options{InMemory: true}, writes: 26214, nbytes: 2516582},
+		"disk":   {opts: store.Options{Dir: t.TempDir(), GCInterval: -1}, writes: 6553, nbytes: 629145},
+		"memory": {opts: store.Options{InMemory: true}, writes: 26214, nbytes: 2516582},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db := openTest(t, tc.opts)
-			if got := db.bdb.MaxBatchCount(); got != tc.writes {
-				t.Errorf("MaxBatchCount = %d, doc.go says %d", got, tc.writes)
-			}
-			if got := db.bdb.MaxBatchSize(); got != tc.nbytes {
-				t.Errorf("MaxBatchSize = %d, doc.go says %d", got, tc.nbytes)
-			}
-		})
-	}
-}
-
-func TestTxnTooBigAndBatch(t *testing.T) {
-	for name, o := range modes(t) {
-		t.Run(name, func(t *testing.T) {
-			db := openTest(t, o)
-			n := int(db.bdb.MaxBatchCount())
-			key := func(i int) []byte { return fmt.Appendf(nil, "big/%06d", i) }
-			err := db.Update(func(txn *Txn) error {
-				for i := range n {
-					if err := txn.Set(testNS, key(i), []byte("v")); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if !errors.Is(err, ErrTxnTooBig) {
-				t.Fatalf("Update of %d writes = %v, want ErrTxnTooBig", n, err)
-			}
-			if got := countKeys(t, db, []byte("big/")); got != 0 {
-				t.Fatalf("%d keys after a failed Update, want 0", got)
-			}
-			if err := db.Batch(func(b *Batch) error {
-				for i := range n {
-					if err := b.Set(testNS, key(i), []byte("v")); err != nil {
-						return err
-					}
-				}
-				return nil
-			}); err != nil {
-				t.Fatalf("Batch: %v", err)
-			}
-			if got := countKeys(t, db, []byte("big/")); got != n {
-				t.Fatalf("%d keys after Batch, want %d", got, n)
-			}
-			if err := db.Batch(func(b *Batch) error { return b.Delete(testNS, key(0)) }); err != nil {
-				t.Fatal(err)
-			}
-			if got := countKeys(t, db, []byte("big/")); got != n-1 {
-				t.Fatalf("%d keys after a batch Delete, want %d", got, n-1)
-			}
-		})
-	}
-}
-
-func countKeys(t testing.TB, db *DB, prefix []byte) int {
-	t.Helper()
-	n := 0
-	if err := db.View(func(txn *Txn) error {
-		return txn.Scan(testNS, Range{Prefix: prefix, KeysOnly: true}, func(_, _ []byte) error {
-			n++
-			return nil
-		})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func TestReopenKeepsData(t *testing.T) {
-	dir := t.TempDir()
-	db, err := Open(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	small, large := []byte("small"), bytes.Repeat([]byte("L"), 4*valueThreshold)
-	if err := db.Update(func(txn *Txn) error {
-		if err := txn.Set(testNS, []byte("small"), small); err != nil {
-			return err
-		}
-		return txn.Set(testNS, []byte("large"), large)
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	db = openTest(t, Options{Dir: dir})
-	for key, want := range map[string][]byte{"small": small, "large": large} {
-		if err := db.View(func(txn *Txn) error {
-			got, err := txn.Get(testNS, []byte(key))
-			if err == nil && !bytes.Equal(got, want) {
-				err = fmt.Errorf("%d bytes, want %d", len(got), len(want))
-			}
-			return err
-		}); err != nil {
-			t.Errorf("%s after reopen: %v", key, err)
-		}
-	}
-}
-
-func TestCloseTwice(t *testing.T) {
-	for name, o := range modes(t) {
-		t.Run(name, func(t *testing.T) {
-			db, err := Open(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range 2 {
-				if err := db.Close(); err != nil {
-					t.Fatalf("Close #%d: %v", i+1, err)
-				}
-			}
-			if err := db.View(func(*Txn) error { return nil }); !errors.Is(err, badger.ErrDBClosed) {
-				t.Fatalf("View after Close = %v, want ErrDBClosed", err)
+			writes, nbytes := storetest.Open(t, tc.opts).TxnLimits()
+			if writes != tc.writes || nbytes != tc.nbytes {
+				t.Errorf("limits are %d writes, %d bytes; doc.go says %d, %d", writes, nbytes, tc.writes, tc.nbytes)
 			}
 		})
 	}
@@ -400,19 +376,15 @@ func TestCloseTwice(t *testing.T) {
 func TestGCLoopStopsOnClose(t *testing.T) {
 	rounds := make(chan error, 1)
 	var after atomic.Bool // set once Close has returned
-	db, err := Open(Options{
-		Dir:        t.TempDir(),
-		GCInterval: time.Millisecond,
-		gcHook: func(_ int, err error) {
-			if after.Load() {
-				t.Error("GC round after Close")
-			}
-			select {
-			case rounds <- err:
-			default:
-			}
-		},
-	})
+	db, err := store.Open(store.Options{Dir: t.TempDir(), GCInterval: time.Millisecond}.WithGCHook(func(_ int, err error) {
+		if after.Load() {
+			t.Error("GC round after Close")
+		}
+		select {
+		case rounds <- err:
+		default:
+		}
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +405,7 @@ func TestGCLoopStopsOnClose(t *testing.T) {
 	wg.Wait()
 	after.Store(true)
 	select {
-	case <-db.gcDone:
+	case <-db.GCDone():
 	default:
 		t.Fatal("Close returned before the GC loop did")
 	}
@@ -445,25 +417,23 @@ func TestGCLoopReclaimsValueLog(t *testing.T) {
 	}
 	rewrote := make(chan struct{})
 	var once sync.Once
-	db := openTest(t, Options{
-		Dir:        t.TempDir(),
-		GCInterval: time.Millisecond,
+	o := store.Options{Dir: t.TempDir(), GCInterval: time.Millisecond}.
 		// A memtable holds only pointers to logged values, so a small one
 		// is flushed and compacted after a few MB of overwrites; that is
 		// when Badger learns which log files hold garbage.
-		tune: func(o badger.Options) badger.Options {
+		WithTune(func(o badger.Options) badger.Options {
 			return o.WithMemTableSize(64 << 10).WithValueLogFileSize(1 << 20).WithNumLevelZeroTables(1)
-		},
-		gcHook: func(rewrites int, err error) {
+		}).
+		WithGCHook(func(rewrites int, err error) {
 			if err != nil {
 				t.Errorf("GC round: %v", err)
 			}
 			if rewrites > 0 {
 				once.Do(func() { close(rewrote) })
 			}
-		},
-	})
-	value := bytes.Repeat([]byte("x"), 4*valueThreshold)
+		})
+	db := storetest.Open(t, o)
+	value := bytes.Repeat([]byte("x"), 4<<10)
 	deadline := time.After(time.Minute)
 	for round := 0; ; round++ {
 		select {
@@ -474,7 +444,7 @@ func TestGCLoopReclaimsValueLog(t *testing.T) {
 		default:
 		}
 		for k := range 8 {
-			if err := db.Update(func(txn *Txn) error {
+			if err := db.Update(func(txn *store.Txn) error {
 				return txn.Set(testNS, fmt.Appendf(nil, "gc/%d", k), value)
 			}); err != nil {
 				t.Fatal(err)
@@ -485,7 +455,7 @@ func TestGCLoopReclaimsValueLog(t *testing.T) {
 
 func TestBadgerLogsGoToSlog(t *testing.T) {
 	var h recordHandler
-	l := badgerLogger{log: slog.New(&h)}
+	l := store.NewBadgerLogger(slog.New(&h))
 	l.Errorf("e %d\n", 1)
 	l.Warningf("w")
 	l.Infof("i")
