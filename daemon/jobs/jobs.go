@@ -175,10 +175,11 @@ func (s *Store) Save(j *job.Job) error {
 // the same id. Products are stamped as collected at j.UpdatedAt, or now
 // when it is unset.
 //
-// The batch must fit one transaction (see package store): on disk,
-// thousands of items and products; in memory, products count whole, about
-// 2 MB in all. Over that Commit fails with store.ErrTxnTooBig and stores
-// nothing; commit smaller batches.
+// The batch must fit one transaction (see package store): on disk, where a
+// product of 1 KB or more counts as a pointer, a few thousand items and
+// products; in memory, where products count whole, about 2.4 MB of them.
+// Over that Commit fails with store.ErrTxnTooBig and stores nothing;
+// commit smaller batches.
 func (s *Store) Commit(j *job.Job, items []*job.Item, products []*pluginv1.Product) error {
 	collectedAt := time.Now()
 	if j.GetUpdatedAt() != nil {

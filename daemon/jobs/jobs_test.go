@@ -289,6 +289,46 @@ func TestCommitIsAtomic(t *testing.T) {
 	}
 }
 
+// TestCommitTooBig: a batch over the transaction limit fails whole. Large
+// products count as pointers on disk but whole in memory.
+func TestCommitTooBig(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opts    store.Options
+		wantErr error
+	}{
+		"memory": {opts: store.Options{InMemory: true}, wantErr: store.ErrTxnTooBig},
+		"disk":   {opts: store.Options{Dir: t.TempDir(), GCInterval: -1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db := storetest.Open(t, tc.opts)
+			s := newStore(t, db)
+			j := create(t, s, 0, 50)
+			var items []*job.Item
+			var products []*pluginv1.Product
+			for i := range int32(50) {
+				it := item(i, job.ItemState_ITEM_SUCCEEDED)
+				p := product(it.Id)
+				p.Description = map[string]string{"en": strings.Repeat("x", 60<<10)}
+				items, products = append(items, it), append(products, p)
+			}
+			err := s.Commit(j, items, products)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Commit of 50 products of 60 KB = %v, want %v", err, tc.wantErr)
+			}
+			wantPending, wantProducts := 0, 50
+			if err != nil {
+				wantPending, wantProducts = 50, 0
+			}
+			if got := len(pending(t, s, j.Id)); got != wantPending {
+				t.Errorf("%d items pending, want %d", got, wantPending)
+			}
+			if got := catalogCount(t, db); got != wantProducts {
+				t.Errorf("%d products stored, want %d", got, wantProducts)
+			}
+		})
+	}
+}
+
 func TestSave(t *testing.T) {
 	s := newStore(t, storetest.Open(t, store.Options{InMemory: true}))
 	j := create(t, s, 0, 3)
