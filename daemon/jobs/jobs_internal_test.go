@@ -79,7 +79,7 @@ func TestNewDiscardsInterruptedCreate(t *testing.T) {
 	if items, err := s.Pending(whole.Id); err != nil || len(items) != 2 {
 		t.Errorf("pending items of the whole job = %d, %v; want 2", len(items), err)
 	}
-	// The id is free again: the agent never reuses it, but nothing is in
+	// The id is free again: the daemon never reuses it, but nothing is in
 	// its way.
 	if err := s.Create(&job.Job{Id: cut, Platform: "sandbox"}, []string{"y"}); err != nil {
 		t.Errorf("Create with the discarded id: %v", err)

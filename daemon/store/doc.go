@@ -1,4 +1,4 @@
-// Package store owns the agent's Badger database: opening it with options
+// Package store owns the daemon's Badger database: opening it with options
 // tuned for a small machine, garbage-collecting its value log in the
 // background, and closing it. It knows nothing of what is stored: keys are
 // split into namespaces ("catalog/", "job/", …), each claimed with
@@ -46,7 +46,7 @@
 // # Durability
 //
 // Writes are not synced to disk on commit. A committed transaction is in
-// Badger's mapped write-ahead log and value log, so it survives the agent
+// Badger's mapped write-ahead log and value log, so it survives the daemon
 // being killed; a kernel crash or power cut can lose the last few
 // transactions, whole, never in part.
 package store

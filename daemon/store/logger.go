@@ -11,7 +11,7 @@ import (
 
 // badgerLogger routes Badger's log lines into slog. Badger reports routine
 // events (tables opened, memtables flushed, compactions) at Info; they are
-// logged at Debug so that an agent at Info level stays quiet.
+// logged at Debug so that a daemon at Info level stays quiet.
 type badgerLogger struct {
 	log *slog.Logger
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/dgraph-io/badger/v4/options"
 )
 
-// Tuning for a small machine: two cores, and an agent whose whole resident
+// Tuning for a small machine: two cores, and a daemon whose whole resident
 // set should stay under about 60 MB. Badger's defaults are sized for a
 // database server (a 256 MB block cache, five 64 MB memtables, four
 // compactors, 1 GB value-log files). Each choice below says why it differs.
@@ -83,7 +83,7 @@ const (
 //   - No index cache: Badger only uses it for encrypted tables. Table
 //     indexes and bloom filters are read from the mapped files.
 //   - SyncWrites off: a write is in the mapped WAL and value log before
-//     Commit returns, so it survives the agent being killed (SIGKILL, OOM);
+//     Commit returns, so it survives the daemon being killed (SIGKILL, OOM);
 //     only a kernel crash or power loss can lose the last commits, and
 //     never half of one (Badger replays whole transactions). A lost
 //     checkpoint means its items are fetched again, which is safe.

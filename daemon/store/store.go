@@ -54,7 +54,7 @@ type Options struct {
 	gcHook func(rewrites int, err error)
 }
 
-// DB is the agent's Badger database. It is safe for concurrent use.
+// DB is the daemon's Badger database. It is safe for concurrent use.
 type DB struct {
 	bdb *badger.DB
 	log *slog.Logger

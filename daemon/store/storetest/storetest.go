@@ -23,7 +23,7 @@ func Open(t testing.TB, o store.Options) *store.DB {
 	return db
 }
 
-// Modes returns the two ways the agent opens its database, by name: in
+// Modes returns the two ways the daemon opens its database, by name: in
 // memory (-dev) and on disk in a new temporary directory, without the
 // value-log GC loop.
 func Modes(t testing.TB) map[string]store.Options {
