@@ -12,8 +12,8 @@ type Batch struct {
 }
 
 // Batch runs fn with a new Batch and flushes it when fn returns nil. What
-// Badger had already committed stays when fn or the flush fails. fn must
-// not call Update or Batch itself.
+// Badger had already committed stays when fn or the flush fails. As with
+// Update, fn must not call Update or Batch.
 func (db *DB) Batch(fn func(*Batch) error) error {
 	db.writes.RLock()
 	defer db.writes.RUnlock()

@@ -34,7 +34,7 @@ const (
 	// waits; at our write rate that is rare and harmless.
 	numMemtables = 1
 
-	// numLevelZeroTables: every read looks into each level-0 table, so
+	// numLevelZeroTables: a read may look into every level-0 table, so
 	// they are compacted early (3 instead of 5); the machine has spare CPU
 	// because writes are slow. The stall (8 instead of 15) still leaves
 	// room for a burst such as creating a 10,000-item job.

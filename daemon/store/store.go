@@ -120,10 +120,11 @@ func (db *DB) Close() error {
 }
 
 // Update runs fn in a read-write transaction and commits it when fn
-// returns nil. When the commit conflicts with a concurrent transaction
-// (both touched the same keys), fn runs again on fresh data, up to a few
-// times, so fn must not have effects outside the transaction. fn must not
-// call Update or Batch itself.
+// returns nil. When the commit conflicts (fn read a key that another
+// transaction wrote since this one began), fn runs again on fresh data,
+// up to a few times, so fn must not have effects outside the transaction.
+// fn must not call Update or Batch: a value-log rewrite waiting between
+// the two calls would deadlock them.
 func (db *DB) Update(fn func(*Txn) error) error {
 	db.writes.RLock()
 	defer db.writes.RUnlock()
