@@ -17,7 +17,17 @@ import (
 	"github.com/marketsync/marketsync/daemon/store/storetest"
 )
 
-var testNS = store.Register("test/")
+var (
+	testNS = store.Register("test/")
+	// nextNS is the namespace just past testNS: its keys must never show
+	// in a scan of testNS.
+	nextNS = store.Register("test0/")
+	// Registered for TestRegister, which tries to take them again.
+	_ = store.Register("reg-a/")
+	_ = store.Register("reg-b/sub/")
+	// registerRuns makes TestRegister's new prefixes new on every run.
+	registerRuns atomic.Int32
+)
 
 func TestOpenValidatesOptions(t *testing.T) {
 	for name, tc := range map[string]struct {
@@ -50,13 +60,12 @@ func TestOpenValidatesOptions(t *testing.T) {
 }
 
 func TestRegister(t *testing.T) {
-	store.Register("reg-a/")
-	store.Register("reg-b/sub/")
+	run := registerRuns.Add(1)
 	for name, tc := range map[string]struct {
 		prefix    string
 		wantPanic bool
 	}{
-		"sibling with a common stem": {prefix: "reg-ab/"},
+		"sibling with a common stem": {prefix: fmt.Sprintf("reg-a%d/", run)},
 		"duplicate":                  {prefix: "reg-a/", wantPanic: true},
 		"inside a registered one":    {prefix: "reg-a/x/", wantPanic: true},
 		"around a registered one":    {prefix: "reg-b/", wantPanic: true},
@@ -129,9 +138,7 @@ func TestScan(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	// A key in the next namespace up must never show.
-	other := store.Register("test0/")
-	if err := db.Update(func(txn *store.Txn) error { return txn.Set(other, []byte("x"), nil) }); err != nil {
+	if err := db.Update(func(txn *store.Txn) error { return txn.Set(nextNS, []byte("x"), nil) }); err != nil {
 		t.Fatal(err)
 	}
 
