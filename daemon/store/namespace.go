@@ -18,8 +18,12 @@ type Namespace struct {
 func (ns Namespace) Prefix() string { return ns.prefix }
 
 // key returns the full key: the prefix followed by k, in a new slice that
-// Badger may keep until the transaction ends.
+// Badger may keep until the transaction ends. The zero Namespace, which
+// Register never returns, would reach every key: it panics.
 func (ns Namespace) key(k []byte) []byte {
+	if ns.prefix == "" {
+		panic("store: a Namespace must come from Register")
+	}
 	full := make([]byte, 0, len(ns.prefix)+len(k))
 	return append(append(full, ns.prefix...), k...)
 }

@@ -86,6 +86,19 @@ func TestRegister(t *testing.T) {
 	}
 }
 
+func TestZeroNamespacePanics(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	defer func() {
+		if recover() == nil {
+			t.Fatal("Get with the zero Namespace did not panic")
+		}
+	}()
+	_ = db.View(func(txn *store.Txn) error {
+		_, err := txn.Get(store.Namespace{}, []byte("k"))
+		return err
+	})
+}
+
 func TestGetSetDelete(t *testing.T) {
 	for name, o := range storetest.Modes(t) {
 		t.Run(name, func(t *testing.T) {
