@@ -94,6 +94,12 @@ func PlatformFromStatus(st *actorplatform.Status) client.Platform {
 		Restarts:     int(st.GetRestarts()),
 		LastError:    st.GetLastError(),
 		LastErrorAt:  timeOf(st.GetLastErrorAt()),
+
+		Adaptive:       st.GetAdaptive(),
+		ConfiguredRate: st.GetConfiguredRate(),
+		Breaker:        st.GetBreaker(),
+		BreakerUntil:   timeOf(st.GetBreakerUntil()),
+		RetryBudget:    st.GetRetryBudget(),
 	}
 	if mb := st.GetMaxBatch(); len(mb) > 0 {
 		out.MaxBatch = make(map[string]int, len(mb))

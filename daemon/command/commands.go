@@ -65,10 +65,16 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 			return &ProductCommand{Meta: meta}, nil
 		},
 
-		// Local commands. The agent itself ("agent") and the config
-		// commands ("validate", "fmt") are registered here too, each as
-		//
-		//	"agent": func() (cli.Command, error) { return &AgentCommand{Meta: meta}, nil },
+		// Local commands.
+		"agent": func() (cli.Command, error) {
+			return &AgentCommand{Meta: meta}, nil
+		},
+		"fmt": func() (cli.Command, error) {
+			return &FmtCommand{Meta: meta}, nil
+		},
+		"validate": func() (cli.Command, error) {
+			return &ValidateCommand{Meta: meta}, nil
+		},
 		"version": func() (cli.Command, error) {
 			return &VersionCommand{Meta: meta}, nil
 		},

@@ -261,6 +261,22 @@ func (s *Store) Unfinished() ([]*job.Job, error) {
 	return jobs, nil
 }
 
+// CountByState counts the jobs in each state, for the metrics the agent
+// starts with.
+func (s *Store) CountByState() (map[job.State]int, error) {
+	counts := map[job.State]int{}
+	err := s.db.View(func(txn *store.Txn) error {
+		return scanJobs(txn, recordsRange, func(j *job.Job) error {
+			counts[j.State]++
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: count: %w", err)
+	}
+	return counts, nil
+}
+
 // Get returns the job with id, or store.ErrNotFound.
 func (s *Store) Get(id string) (*job.Job, error) {
 	var j *job.Job

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -505,6 +506,14 @@ func TestReopen(t *testing.T) {
 	}
 	if n := catalogCount(t, db); n != 2 {
 		t.Errorf("%d products after reopen, want 2", n)
+	}
+	counts, err := s.CountByState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[job.State]int{job.State_STATE_SUCCEEDED: 1, job.State_STATE_RUNNING: 1, job.State_STATE_QUEUED: 1}
+	if !maps.Equal(counts, want) {
+		t.Errorf("counts by state after reopen = %v, want %v", counts, want)
 	}
 }
 
