@@ -39,6 +39,7 @@ type Agent struct {
 
 	db        *store.DB
 	jobs      *jobs.Store
+	changes   *changes
 	metrics   *telemetry.Metrics
 	system    *actor.ActorSystem
 	platforms map[string]*platformEntry
@@ -62,7 +63,7 @@ type platformEntry struct {
 // New starts an agent from cfg: everything but serving the API, which
 // Serve begins. On failure every step already taken is undone.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *Agent, err error) {
-	a = &Agent{cfg: cfg, log: logger, started: time.Now(), platforms: map[string]*platformEntry{}, served: make(chan struct{})}
+	a = &Agent{cfg: cfg, log: logger, started: time.Now(), platforms: map[string]*platformEntry{}, served: make(chan struct{}), changes: newChanges()}
 	defer func() {
 		if err != nil {
 			a.teardown(context.Background())
@@ -216,7 +217,7 @@ func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.
 
 func (a *Agent) setupJobs(context.Context) error {
 	a.manager = a.system.Root.Spawn(job.ManagerProps(job.Options{
-		Store:     a.jobs,
+		Store:     notifyingStore{Store: a.jobs, changes: a.changes},
 		Platforms: a.jobPlatform,
 		Observer:  a.metrics,
 		Logger:    a.log.With("component", "jobs"),

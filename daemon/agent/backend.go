@@ -159,16 +159,35 @@ func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Jo
 	return out, nil
 }
 
-// Job implements api.Backend.
-func (a *Agent) Job(_ context.Context, id string) (*client.Job, error) {
-	j, err := a.jobs.Get(id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, api.JobNotFound(id)
+// Job implements api.Backend, blocking while the job's index is
+// w.Index.
+func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*client.Job, error) {
+	var timeout <-chan time.Time
+	if w.Index != 0 {
+		t := time.NewTimer(w.Wait)
+		defer t.Stop()
+		timeout = t.C
 	}
-	if err != nil {
-		return nil, err
+	for {
+		changed := a.changes.wait() // before the read, so no change is missed
+		j, err := a.jobs.Get(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, api.JobNotFound(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if w.Index == 0 || api.JobIndex(j) != w.Index {
+			return api.JobFromRecord(j), nil
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			return api.JobFromRecord(j), nil
+		case <-ctx.Done():
+			return api.JobFromRecord(j), nil
+		}
 	}
-	return api.JobFromRecord(j), nil
 }
 
 // JobItems implements api.Backend.

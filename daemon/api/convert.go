@@ -59,9 +59,17 @@ func JobFromRecord(j *actorjob.Job) *client.Job {
 		Failed:     int(j.GetFailed()),
 		Calls:      int(j.GetCalls()),
 		Error:      j.GetError(),
+		Index:      JobIndex(j),
 	}
 	fillPending(out)
 	return out
+}
+
+// JobIndex is the blocking-query index of a job: it changes whenever the
+// job record does (every checkpoint moves UpdatedAt and the counters).
+// Only equality matters.
+func JobIndex(j *actorjob.Job) uint64 {
+	return uint64(j.GetUpdatedAt().AsTime().UnixNano()) + uint64(j.GetSucceeded()+j.GetFailed())<<1 + uint64(j.GetState())
 }
 
 // ItemFromRecord converts one item record of a job.

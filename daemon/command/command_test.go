@@ -29,7 +29,7 @@ type result struct {
 func runCLI(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	ui := cli.NewMockUi()
-	meta := Meta{Ui: ui, Stdout: ui.OutputWriter, Stdin: strings.NewReader(stdin), PollInterval: time.Nanosecond}
+	meta := Meta{Ui: ui, Stdout: ui.OutputWriter, Stdin: strings.NewReader(stdin), WatchWait: time.Nanosecond}
 	code := run(args, meta, ui.OutputWriter, ui.ErrorWriter)
 	return result{code: code, stdout: ui.OutputWriter.String(), stderr: ui.ErrorWriter.String()}
 }

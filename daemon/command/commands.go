@@ -10,8 +10,9 @@ import (
 	"github.com/marketsync/marketsync/daemon/version"
 )
 
-// defaultPollInterval is how often collect -wait looks at its job.
-const defaultPollInterval = 500 * time.Millisecond
+// defaultWatchWait is the longest one blocking query of collect -wait
+// waits for its job to change.
+const defaultWatchWait = 30 * time.Second
 
 // Run runs the command line args (without the program name) and returns
 // the exit code.
@@ -20,7 +21,7 @@ func Run(args []string) int {
 		Ui:           &cli.BasicUi{Reader: os.Stdin, Writer: os.Stdout, ErrorWriter: os.Stderr},
 		Stdout:       os.Stdout,
 		Stdin:        os.Stdin,
-		PollInterval: defaultPollInterval,
+		WatchWait: defaultWatchWait,
 	}
 	return run(args, meta, os.Stdout, os.Stderr)
 }
