@@ -38,6 +38,8 @@ const (
 	OpSetInventory
 	OpSetPrices
 	OpGetRemoteProducts
+	// OpResolveURLs parses product URLs into ids; it makes no platform call.
+	OpResolveURLs
 )
 
 var opNames = map[Operation]string{
@@ -47,10 +49,11 @@ var opNames = map[Operation]string{
 	OpSetInventory:      "set_inventory",
 	OpSetPrices:         "set_prices",
 	OpGetRemoteProducts: "get_remote_products",
+	OpResolveURLs:       "resolve_urls",
 }
 
 // Operations lists every operation in protocol order.
-var Operations = []Operation{OpFetchProducts, OpListProducts, OpUpsertProducts, OpSetInventory, OpSetPrices, OpGetRemoteProducts}
+var Operations = []Operation{OpFetchProducts, OpListProducts, OpUpsertProducts, OpSetInventory, OpSetPrices, OpGetRemoteProducts, OpResolveURLs}
 
 func (o Operation) String() string {
 	if n, ok := opNames[o]; ok {
@@ -65,7 +68,7 @@ func (o Operation) MarshalText() ([]byte, error) { return []byte(o.String()), ni
 // Capability says which capability o belongs to.
 func (o Operation) Capability() Capability {
 	switch o {
-	case OpFetchProducts, OpListProducts:
+	case OpFetchProducts, OpListProducts, OpResolveURLs:
 		return CapabilityCollect
 	default:
 		return CapabilityPublish
@@ -126,8 +129,12 @@ func (l Limits) MaxBatch(op Operation, fallback int) int {
 }
 
 // Cost returns the limiter tokens one call of op takes (at least 1 unless
-// the plugin declares a fraction).
+// the plugin declares a fraction). Resolving URLs is free: it never
+// reaches the platform.
 func (l Limits) Cost(op Operation) float64 {
+	if op == OpResolveURLs {
+		return 0
+	}
 	if ol, ok := l.Operations[op]; ok && ol.Cost > 0 {
 		return ol.Cost
 	}

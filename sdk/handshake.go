@@ -37,7 +37,7 @@ var _ plugin.GRPCPlugin = (*GRPCPlugin)(nil)
 
 // GRPCServer registers the platform service.
 func (p *GRPCPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	pluginv1.RegisterPlatformServer(s, newServer(p.Impl))
+	pluginv1.RegisterPlatformServer(s, NewServer(p.Impl))
 	return nil
 }
 

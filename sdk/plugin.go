@@ -36,6 +36,32 @@ type Collector interface {
 	ListProducts(ctx context.Context, req *ListProductsRequest) (*ListProductsResponse, error)
 }
 
+// URLResolver is implemented by collectors whose platform's product
+// pages can be named by URL. Operators and the API may then give URLs
+// wherever they give ids.
+type URLResolver interface {
+	Collector
+	// ResolveURLs returns one result per URL, in order: the id, or a
+	// per-item INVALID error for a URL that names no product of this
+	// platform. It must not call the platform.
+	ResolveURLs(ctx context.Context, req *ResolveURLsRequest) (*ResolveURLsResponse, error)
+}
+
+type ResolveURLsRequest struct {
+	URLs []string
+}
+
+type ResolveURLsResponse struct {
+	Results []ResolveResult
+}
+
+// ResolveResult is the id a URL names, or why it names none.
+type ResolveResult struct {
+	URL string
+	ID  string
+	Err *Error
+}
+
 // Publisher writes listings, stock and prices to a store.
 type Publisher interface {
 	Plugin

@@ -115,7 +115,11 @@ type server struct {
 	desc Description
 }
 
-func newServer(p Plugin) *server { return &server{impl: p, desc: describe(p)} }
+// NewServer returns the platform service for p, as Serve registers it:
+// the protocol side of a plugin without a process or a connection. Hosts
+// use it to run a plugin in-process (host.InProcess) in tests and
+// benchmarks that must not touch the network.
+func NewServer(p Plugin) pluginv1.PlatformServer { return &server{impl: p, desc: describe(p)} }
 
 func (s *server) Describe(context.Context, *pluginv1.DescribeRequest) (*pluginv1.DescribeResponse, error) {
 	resp, err := DescriptionToProto(s.desc)
@@ -186,6 +190,25 @@ func (s *server) ListProducts(ctx context.Context, req *pluginv1.ListProductsReq
 		return nil, ToStatus(err)
 	}
 	return &pluginv1.ListProductsResponse{Ids: resp.IDs, NextCursor: resp.NextCursor, Quota: QuotaToProto(resp.Quota)}, nil
+}
+
+func (s *server) ResolveURLs(ctx context.Context, req *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error) {
+	r, ok := s.impl.(URLResolver)
+	if !ok {
+		return nil, status.Errorf(codes.Unimplemented, "plugin %s does not resolve URLs", s.desc.Name)
+	}
+	if err := s.checkBatch(OpResolveURLs, len(req.GetUrls())); err != nil {
+		return nil, err
+	}
+	resp, err := r.ResolveURLs(ctx, &ResolveURLsRequest{URLs: req.GetUrls()})
+	if err != nil {
+		return nil, ToStatus(err)
+	}
+	out := &pluginv1.ResolveURLsResponse{Results: make([]*pluginv1.ResolveResult, len(resp.Results))}
+	for i, r := range resp.Results {
+		out.Results[i] = &pluginv1.ResolveResult{Url: r.URL, Id: r.ID, Error: ErrorToProto(r.Err)}
+	}
+	return out, nil
 }
 
 func (s *server) UpsertProducts(ctx context.Context, req *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error) {

@@ -282,6 +282,7 @@ var opToProto = map[Operation]pluginv1.Operation{
 	OpSetInventory:      pluginv1.Operation_OPERATION_SET_INVENTORY,
 	OpSetPrices:         pluginv1.Operation_OPERATION_SET_PRICES,
 	OpGetRemoteProducts: pluginv1.Operation_OPERATION_GET_REMOTE_PRODUCTS,
+	OpResolveURLs:       pluginv1.Operation_OPERATION_RESOLVE_URLS,
 }
 
 var fieldToProto = map[FieldType]pluginv1.FieldType{

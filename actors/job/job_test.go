@@ -169,9 +169,11 @@ func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
 	ppid := e.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return plat }))
 	limits := sdk.Limits{Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 50}}}
 	e.manager = e.sys.Root.Spawn(ManagerProps(Options{
-		Store:     store,
-		Platforms: func(name string) (Platform, bool) { return Platform{PID: ppid, Limits: limits, Concurrency: 2}, name == "src" },
-		Observer:  e,
+		Store: store,
+		Platforms: func(name string) (Platform, bool) {
+			return Platform{PID: ppid, Limits: limits, Concurrency: 2}, name == "src"
+		},
+		Observer: e,
 	}))
 	t.Cleanup(func() {
 		_ = e.sys.Root.PoisonFuture(e.manager).Wait()

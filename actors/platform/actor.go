@@ -425,7 +425,11 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 func (a *platformActor) attempt(p *pending, conn Conn, cost float64) {
 	ctx, cancel := context.WithDeadline(context.Background(), p.deadline)
 	defer cancel()
-	waited, err := a.bucket.Wait(ctx, cost)
+	var waited time.Duration
+	var err error
+	if cost > 0 { // free operations (URL parsing) never reach the platform
+		waited, err = a.bucket.Wait(ctx, cost)
+	}
 	if err != nil {
 		a.send(&attemptDone{p: p, conn: conn, waited: waited,
 			err: sdk.Unavailable("deadline_exceeded", fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})

@@ -64,6 +64,9 @@ func (f *fakeConn) SetPrices(context.Context, *pluginv1.SetPricesRequest) (*plug
 func (f *fakeConn) GetRemoteProducts(context.Context, *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error) {
 	return nil, errors.New("not scripted")
 }
+func (f *fakeConn) ResolveURLs(context.Context, *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error) {
+	return nil, errors.New("not scripted")
+}
 func (f *fakeConn) Ping() error {
 	if f.exited.Load() {
 		return errors.New("connection refused")

@@ -19,6 +19,7 @@ type Conn interface {
 	SetInventory(context.Context, *pluginv1.SetInventoryRequest) (*pluginv1.SetInventoryResponse, error)
 	SetPrices(context.Context, *pluginv1.SetPricesRequest) (*pluginv1.SetPricesResponse, error)
 	GetRemoteProducts(context.Context, *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error)
+	ResolveURLs(context.Context, *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error)
 	// Ping checks the plugin process answers.
 	Ping() error
 	// Exited reports whether the plugin process has ended.
@@ -45,6 +46,8 @@ func (c *Call) Operation() (sdk.Operation, int) {
 		return sdk.OpSetPrices, len(r.SetPrices.GetItems())
 	case *Call_GetRemoteProducts:
 		return sdk.OpGetRemoteProducts, len(r.GetRemoteProducts.GetRemoteIds())
+	case *Call_ResolveUrls:
+		return sdk.OpResolveURLs, len(r.ResolveUrls.GetUrls())
 	}
 	return 0, 0
 }
@@ -81,6 +84,10 @@ func invoke(ctx context.Context, conn Conn, c *Call) (*CallResult, error) {
 		var resp *pluginv1.GetRemoteProductsResponse
 		resp, err = conn.GetRemoteProducts(ctx, r.GetRemoteProducts)
 		res.Response = &CallResult_GetRemoteProducts{GetRemoteProducts: resp}
+	case *Call_ResolveUrls:
+		var resp *pluginv1.ResolveURLsResponse
+		resp, err = conn.ResolveURLs(ctx, r.ResolveUrls)
+		res.Response = &CallResult_ResolveUrls{ResolveUrls: resp}
 	default:
 		return nil, sdk.Invalid("no_request", fmt.Sprintf("call carries no request (%T)", c.GetRequest()))
 	}

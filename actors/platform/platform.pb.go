@@ -148,6 +148,7 @@ type Call struct {
 	//	*Call_SetInventory
 	//	*Call_SetPrices
 	//	*Call_GetRemoteProducts
+	//	*Call_ResolveUrls
 	Request       isCall_Request `protobuf_oneof:"request"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -258,6 +259,15 @@ func (x *Call) GetGetRemoteProducts() *v1.GetRemoteProductsRequest {
 	return nil
 }
 
+func (x *Call) GetResolveUrls() *v1.ResolveURLsRequest {
+	if x != nil {
+		if x, ok := x.Request.(*Call_ResolveUrls); ok {
+			return x.ResolveUrls
+		}
+	}
+	return nil
+}
+
 type isCall_Request interface {
 	isCall_Request()
 }
@@ -286,6 +296,10 @@ type Call_GetRemoteProducts struct {
 	GetRemoteProducts *v1.GetRemoteProductsRequest `protobuf:"bytes,15,opt,name=get_remote_products,json=getRemoteProducts,proto3,oneof"`
 }
 
+type Call_ResolveUrls struct {
+	ResolveUrls *v1.ResolveURLsRequest `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
+}
+
 func (*Call_FetchProducts) isCall_Request() {}
 
 func (*Call_ListProducts) isCall_Request() {}
@@ -298,6 +312,8 @@ func (*Call_SetPrices) isCall_Request() {}
 
 func (*Call_GetRemoteProducts) isCall_Request() {}
 
+func (*Call_ResolveUrls) isCall_Request() {}
+
 type CallResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Response:
@@ -308,6 +324,7 @@ type CallResult struct {
 	//	*CallResult_SetInventory
 	//	*CallResult_SetPrices
 	//	*CallResult_GetRemoteProducts
+	//	*CallResult_ResolveUrls
 	Response isCallResult_Response `protobuf_oneof:"response"`
 	// Set when the call failed as a whole after all attempts.
 	Error *v1.Error `protobuf:"bytes,20,opt,name=error,proto3" json:"error,omitempty"`
@@ -408,6 +425,15 @@ func (x *CallResult) GetGetRemoteProducts() *v1.GetRemoteProductsResponse {
 	return nil
 }
 
+func (x *CallResult) GetResolveUrls() *v1.ResolveURLsResponse {
+	if x != nil {
+		if x, ok := x.Response.(*CallResult_ResolveUrls); ok {
+			return x.ResolveUrls
+		}
+	}
+	return nil
+}
+
 func (x *CallResult) GetError() *v1.Error {
 	if x != nil {
 		return x.Error
@@ -450,6 +476,10 @@ type CallResult_GetRemoteProducts struct {
 	GetRemoteProducts *v1.GetRemoteProductsResponse `protobuf:"bytes,15,opt,name=get_remote_products,json=getRemoteProducts,proto3,oneof"`
 }
 
+type CallResult_ResolveUrls struct {
+	ResolveUrls *v1.ResolveURLsResponse `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
+}
+
 func (*CallResult_FetchProducts) isCallResult_Response() {}
 
 func (*CallResult_ListProducts) isCallResult_Response() {}
@@ -461,6 +491,8 @@ func (*CallResult_SetInventory) isCallResult_Response() {}
 func (*CallResult_SetPrices) isCallResult_Response() {}
 
 func (*CallResult_GetRemoteProducts) isCallResult_Response() {}
+
+func (*CallResult_ResolveUrls) isCallResult_Response() {}
 
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -744,7 +776,7 @@ var File_platform_platform_proto protoreflect.FileDescriptor
 
 const file_platform_platform_proto_rawDesc = "" +
 	"\n" +
-	"\x17platform/platform.proto\x12\x1dmarketsync.actors.platform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16plugin/v1/plugin.proto\"\x8a\x05\n" +
+	"\x17platform/platform.proto\x12\x1dmarketsync.actors.platform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16plugin/v1/plugin.proto\"\xd9\x05\n" +
 	"\x04Call\x12C\n" +
 	"\bpriority\x18\x01 \x01(\x0e2'.marketsync.actors.platform.v1.PriorityR\bpriority\x126\n" +
 	"\bdeadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12S\n" +
@@ -755,8 +787,9 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\rset_inventory\x18\r \x01(\v2).marketsync.plugin.v1.SetInventoryRequestH\x00R\fsetInventory\x12G\n" +
 	"\n" +
 	"set_prices\x18\x0e \x01(\v2&.marketsync.plugin.v1.SetPricesRequestH\x00R\tsetPrices\x12`\n" +
-	"\x13get_remote_products\x18\x0f \x01(\v2..marketsync.plugin.v1.GetRemoteProductsRequestH\x00R\x11getRemoteProductsB\t\n" +
-	"\arequest\"\xe9\x04\n" +
+	"\x13get_remote_products\x18\x0f \x01(\v2..marketsync.plugin.v1.GetRemoteProductsRequestH\x00R\x11getRemoteProducts\x12M\n" +
+	"\fresolve_urls\x18\x10 \x01(\v2(.marketsync.plugin.v1.ResolveURLsRequestH\x00R\vresolveUrlsB\t\n" +
+	"\arequest\"\xb9\x05\n" +
 	"\n" +
 	"CallResult\x12T\n" +
 	"\x0efetch_products\x18\n" +
@@ -766,7 +799,8 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\rset_inventory\x18\r \x01(\v2*.marketsync.plugin.v1.SetInventoryResponseH\x00R\fsetInventory\x12H\n" +
 	"\n" +
 	"set_prices\x18\x0e \x01(\v2'.marketsync.plugin.v1.SetPricesResponseH\x00R\tsetPrices\x12a\n" +
-	"\x13get_remote_products\x18\x0f \x01(\v2/.marketsync.plugin.v1.GetRemoteProductsResponseH\x00R\x11getRemoteProducts\x121\n" +
+	"\x13get_remote_products\x18\x0f \x01(\v2/.marketsync.plugin.v1.GetRemoteProductsResponseH\x00R\x11getRemoteProducts\x12N\n" +
+	"\fresolve_urls\x18\x10 \x01(\v2).marketsync.plugin.v1.ResolveURLsResponseH\x00R\vresolveUrls\x121\n" +
 	"\x05error\x18\x14 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\x12\x1a\n" +
 	"\battempts\x18\x15 \x01(\x05R\battemptsB\n" +
 	"\n" +
@@ -837,13 +871,15 @@ var file_platform_platform_proto_goTypes = []any{
 	(*v1.SetInventoryRequest)(nil),       // 13: marketsync.plugin.v1.SetInventoryRequest
 	(*v1.SetPricesRequest)(nil),          // 14: marketsync.plugin.v1.SetPricesRequest
 	(*v1.GetRemoteProductsRequest)(nil),  // 15: marketsync.plugin.v1.GetRemoteProductsRequest
-	(*v1.FetchProductsResponse)(nil),     // 16: marketsync.plugin.v1.FetchProductsResponse
-	(*v1.ListProductsResponse)(nil),      // 17: marketsync.plugin.v1.ListProductsResponse
-	(*v1.UpsertProductsResponse)(nil),    // 18: marketsync.plugin.v1.UpsertProductsResponse
-	(*v1.SetInventoryResponse)(nil),      // 19: marketsync.plugin.v1.SetInventoryResponse
-	(*v1.SetPricesResponse)(nil),         // 20: marketsync.plugin.v1.SetPricesResponse
-	(*v1.GetRemoteProductsResponse)(nil), // 21: marketsync.plugin.v1.GetRemoteProductsResponse
-	(*v1.Error)(nil),                     // 22: marketsync.plugin.v1.Error
+	(*v1.ResolveURLsRequest)(nil),        // 16: marketsync.plugin.v1.ResolveURLsRequest
+	(*v1.FetchProductsResponse)(nil),     // 17: marketsync.plugin.v1.FetchProductsResponse
+	(*v1.ListProductsResponse)(nil),      // 18: marketsync.plugin.v1.ListProductsResponse
+	(*v1.UpsertProductsResponse)(nil),    // 19: marketsync.plugin.v1.UpsertProductsResponse
+	(*v1.SetInventoryResponse)(nil),      // 20: marketsync.plugin.v1.SetInventoryResponse
+	(*v1.SetPricesResponse)(nil),         // 21: marketsync.plugin.v1.SetPricesResponse
+	(*v1.GetRemoteProductsResponse)(nil), // 22: marketsync.plugin.v1.GetRemoteProductsResponse
+	(*v1.ResolveURLsResponse)(nil),       // 23: marketsync.plugin.v1.ResolveURLsResponse
+	(*v1.Error)(nil),                     // 24: marketsync.plugin.v1.Error
 }
 var file_platform_platform_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.platform.v1.Call.priority:type_name -> marketsync.actors.platform.v1.Priority
@@ -854,21 +890,23 @@ var file_platform_platform_proto_depIdxs = []int32{
 	13, // 5: marketsync.actors.platform.v1.Call.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryRequest
 	14, // 6: marketsync.actors.platform.v1.Call.set_prices:type_name -> marketsync.plugin.v1.SetPricesRequest
 	15, // 7: marketsync.actors.platform.v1.Call.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsRequest
-	16, // 8: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsResponse
-	17, // 9: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.plugin.v1.ListProductsResponse
-	18, // 10: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsResponse
-	19, // 11: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryResponse
-	20, // 12: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.plugin.v1.SetPricesResponse
-	21, // 13: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsResponse
-	22, // 14: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.plugin.v1.Error
-	1,  // 15: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
-	9,  // 16: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
-	8,  // 17: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	16, // 8: marketsync.actors.platform.v1.Call.resolve_urls:type_name -> marketsync.plugin.v1.ResolveURLsRequest
+	17, // 9: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsResponse
+	18, // 10: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.plugin.v1.ListProductsResponse
+	19, // 11: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsResponse
+	20, // 12: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryResponse
+	21, // 13: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.plugin.v1.SetPricesResponse
+	22, // 14: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsResponse
+	23, // 15: marketsync.actors.platform.v1.CallResult.resolve_urls:type_name -> marketsync.plugin.v1.ResolveURLsResponse
+	24, // 16: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.plugin.v1.Error
+	1,  // 17: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
+	9,  // 18: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
+	8,  // 19: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_platform_platform_proto_init() }
@@ -883,6 +921,7 @@ func file_platform_platform_proto_init() {
 		(*Call_SetInventory)(nil),
 		(*Call_SetPrices)(nil),
 		(*Call_GetRemoteProducts)(nil),
+		(*Call_ResolveUrls)(nil),
 	}
 	file_platform_platform_proto_msgTypes[1].OneofWrappers = []any{
 		(*CallResult_FetchProducts)(nil),
@@ -891,6 +930,7 @@ func file_platform_platform_proto_init() {
 		(*CallResult_SetInventory)(nil),
 		(*CallResult_SetPrices)(nil),
 		(*CallResult_GetRemoteProducts)(nil),
+		(*CallResult_ResolveUrls)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -126,6 +126,9 @@ func (p *Plugin) Configure(ctx context.Context, configJSON []byte) error {
 
 // Ping checks that the plugin process answers on its connection.
 func (p *Plugin) Ping() error {
+	if p.client == nil {
+		return nil // in-process
+	}
 	proto, err := p.client.Client()
 	if err != nil {
 		return err
@@ -134,11 +137,15 @@ func (p *Plugin) Ping() error {
 }
 
 // Exited reports whether the plugin process has ended.
-func (p *Plugin) Exited() bool { return p.client.Exited() }
+func (p *Plugin) Exited() bool { return p.client != nil && p.client.Exited() }
 
 // Kill asks the plugin to shut down, then kills it after a grace period.
 // It is safe to call more than once.
-func (p *Plugin) Kill() { p.client.Kill() }
+func (p *Plugin) Kill() {
+	if p.client != nil {
+		p.client.Kill()
+	}
+}
 
 // FetchProducts fetches products by id. The answer has exactly one result
 // per requested id, in request order; see realign.
@@ -160,6 +167,32 @@ func (p *Plugin) ListProducts(ctx context.Context, req *pluginv1.ListProductsReq
 	if resp.GetNextCursor() != "" && resp.GetNextCursor() == req.GetCursor() {
 		return nil, sdk.Invalid("plugin_cursor_loop", "plugin returned the cursor it was given; listing would never end")
 	}
+	return resp, nil
+}
+
+// ResolveURLs turns product URLs into ids, one result per URL in order; a
+// URL the plugin left unanswered fails alone.
+func (p *Plugin) ResolveURLs(ctx context.Context, req *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error) {
+	resp, err := p.rpc.ResolveURLs(ctx, req)
+	if err != nil {
+		return nil, sdk.FromStatus(err)
+	}
+	byURL := make(map[string]*pluginv1.ResolveResult, len(resp.GetResults()))
+	for _, r := range resp.GetResults() {
+		byURL[r.GetUrl()] = r
+	}
+	out := make([]*pluginv1.ResolveResult, len(req.GetUrls()))
+	for i, u := range req.GetUrls() {
+		r, ok := byURL[u]
+		switch {
+		case !ok:
+			r = &pluginv1.ResolveResult{Url: u, Error: sdk.ErrorToProto(sdk.Unavailable(CodeMissingResult, "plugin returned no result for this URL"))}
+		case r.GetError() == nil && r.GetId() == "":
+			r = &pluginv1.ResolveResult{Url: u, Error: sdk.ErrorToProto(sdk.Unavailable(CodeEmptyResult, "plugin returned neither an id nor an error"))}
+		}
+		out[i] = r
+	}
+	resp.Results = out
 	return resp, nil
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // sloppy is a collector whose answers are wrong in the ways a buggy plugin
@@ -176,5 +177,32 @@ func TestRealignWrites(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestInProcessAnswersAsTheWireDoes(t *testing.T) {
+	ctx := context.Background()
+	wire := start(t, &sloppy{})
+	local, err := InProcess(ctx, &sloppy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if local.Description().Name != "sloppy" || local.Exited() || local.Ping() != nil {
+		t.Fatalf("in-process plugin: %+v", local.Description())
+	}
+	req := &pluginv1.FetchProductsRequest{Ids: []string{"a", "missing", "neg", "gone"}}
+	a, errA := wire.FetchProducts(ctx, req)
+	b, errB := local.FetchProducts(ctx, req)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	for i := range a.Results {
+		if !proto.Equal(a.Results[i], b.Results[i]) {
+			t.Errorf("result %d differs:\n wire %v\nlocal %v", i, a.Results[i], b.Results[i])
+		}
+	}
+	_, err = local.FetchProducts(ctx, &pluginv1.FetchProductsRequest{Ids: []string{"auth"}})
+	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: "27"}) {
+		t.Errorf("typed error in-process: %v", err)
 	}
 }

@@ -3,17 +3,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
-	"github.com/marketsync/marketsync/daemon/version"
+	"github.com/marketsync/marketsync/daemon/command"
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "version" {
-		fmt.Println(version.String())
-		return
-	}
-	fmt.Fprintln(os.Stderr, "usage: marketsync version")
-	os.Exit(1)
+	os.Exit(command.Run(os.Args[1:]))
 }

@@ -126,7 +126,7 @@ func (c Catalog) variant(r *rand.Rand, id string, k int, price int64, opts ...sd
 		Options: opts,
 		Price:   sdk.Money{Amount: price, Currency: "CNY"},
 		Stock:   int64(r.IntN(500)),
-		Barcode: ean13(fmt.Sprintf("69%010d", (r.Uint64()%1e10))),
+		Barcode: ean13(fmt.Sprintf("69%010d", (r.Uint64() % 1e10))),
 	}
 }
 

@@ -97,6 +97,7 @@ const (
 	Operation_OPERATION_SET_INVENTORY       Operation = 4
 	Operation_OPERATION_SET_PRICES          Operation = 5
 	Operation_OPERATION_GET_REMOTE_PRODUCTS Operation = 6
+	Operation_OPERATION_RESOLVE_URLS        Operation = 7
 )
 
 // Enum value maps for Operation.
@@ -109,6 +110,7 @@ var (
 		4: "OPERATION_SET_INVENTORY",
 		5: "OPERATION_SET_PRICES",
 		6: "OPERATION_GET_REMOTE_PRODUCTS",
+		7: "OPERATION_RESOLVE_URLS",
 	}
 	Operation_value = map[string]int32{
 		"OPERATION_UNSPECIFIED":         0,
@@ -118,6 +120,7 @@ var (
 		"OPERATION_SET_INVENTORY":       4,
 		"OPERATION_SET_PRICES":          5,
 		"OPERATION_GET_REMOTE_PRODUCTS": 6,
+		"OPERATION_RESOLVE_URLS":        7,
 	}
 )
 
@@ -1579,6 +1582,155 @@ func (x *ListProductsResponse) GetQuota() *Quota {
 	return nil
 }
 
+type ResolveURLsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Urls          []string               `protobuf:"bytes,1,rep,name=urls,proto3" json:"urls,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveURLsRequest) Reset() {
+	*x = ResolveURLsRequest{}
+	mi := &file_plugin_v1_plugin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveURLsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveURLsRequest) ProtoMessage() {}
+
+func (x *ResolveURLsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_v1_plugin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveURLsRequest.ProtoReflect.Descriptor instead.
+func (*ResolveURLsRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ResolveURLsRequest) GetUrls() []string {
+	if x != nil {
+		return x.Urls
+	}
+	return nil
+}
+
+type ResolveResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Url   string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// The platform-scoped id the URL names.
+	Id            string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	Error         *Error `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveResult) Reset() {
+	*x = ResolveResult{}
+	mi := &file_plugin_v1_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveResult) ProtoMessage() {}
+
+func (x *ResolveResult) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_v1_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveResult.ProtoReflect.Descriptor instead.
+func (*ResolveResult) Descriptor() ([]byte, []int) {
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ResolveResult) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *ResolveResult) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ResolveResult) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+type ResolveURLsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*ResolveResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveURLsResponse) Reset() {
+	*x = ResolveURLsResponse{}
+	mi := &file_plugin_v1_plugin_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveURLsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveURLsResponse) ProtoMessage() {}
+
+func (x *ResolveURLsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_v1_plugin_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveURLsResponse.ProtoReflect.Descriptor instead.
+func (*ResolveURLsResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ResolveURLsResponse) GetResults() []*ResolveResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 type UpsertItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Idempotency key, the same across retries of the same write.
@@ -1592,7 +1744,7 @@ type UpsertItem struct {
 
 func (x *UpsertItem) Reset() {
 	*x = UpsertItem{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1604,7 +1756,7 @@ func (x *UpsertItem) String() string {
 func (*UpsertItem) ProtoMessage() {}
 
 func (x *UpsertItem) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[21]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1617,7 +1769,7 @@ func (x *UpsertItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertItem.ProtoReflect.Descriptor instead.
 func (*UpsertItem) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UpsertItem) GetIdempotencyKey() string {
@@ -1652,7 +1804,7 @@ type UpsertProductsRequest struct {
 
 func (x *UpsertProductsRequest) Reset() {
 	*x = UpsertProductsRequest{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1816,7 @@ func (x *UpsertProductsRequest) String() string {
 func (*UpsertProductsRequest) ProtoMessage() {}
 
 func (x *UpsertProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[22]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1829,7 @@ func (x *UpsertProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertProductsRequest.ProtoReflect.Descriptor instead.
 func (*UpsertProductsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpsertProductsRequest) GetItems() []*UpsertItem {
@@ -1706,7 +1858,7 @@ type WriteResult struct {
 
 func (x *WriteResult) Reset() {
 	*x = WriteResult{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1718,7 +1870,7 @@ func (x *WriteResult) String() string {
 func (*WriteResult) ProtoMessage() {}
 
 func (x *WriteResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[23]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1731,7 +1883,7 @@ func (x *WriteResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WriteResult.ProtoReflect.Descriptor instead.
 func (*WriteResult) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WriteResult) GetRemoteId() string {
@@ -1765,7 +1917,7 @@ type UpsertProductsResponse struct {
 
 func (x *UpsertProductsResponse) Reset() {
 	*x = UpsertProductsResponse{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1929,7 @@ func (x *UpsertProductsResponse) String() string {
 func (*UpsertProductsResponse) ProtoMessage() {}
 
 func (x *UpsertProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[24]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1942,7 @@ func (x *UpsertProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertProductsResponse.ProtoReflect.Descriptor instead.
 func (*UpsertProductsResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpsertProductsResponse) GetResults() []*WriteResult {
@@ -1819,7 +1971,7 @@ type InventoryItem struct {
 
 func (x *InventoryItem) Reset() {
 	*x = InventoryItem{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1831,7 +1983,7 @@ func (x *InventoryItem) String() string {
 func (*InventoryItem) ProtoMessage() {}
 
 func (x *InventoryItem) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[25]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1844,7 +1996,7 @@ func (x *InventoryItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InventoryItem.ProtoReflect.Descriptor instead.
 func (*InventoryItem) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *InventoryItem) GetIdempotencyKey() string {
@@ -1885,7 +2037,7 @@ type SetInventoryRequest struct {
 
 func (x *SetInventoryRequest) Reset() {
 	*x = SetInventoryRequest{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +2049,7 @@ func (x *SetInventoryRequest) String() string {
 func (*SetInventoryRequest) ProtoMessage() {}
 
 func (x *SetInventoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[26]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +2062,7 @@ func (x *SetInventoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInventoryRequest.ProtoReflect.Descriptor instead.
 func (*SetInventoryRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SetInventoryRequest) GetItems() []*InventoryItem {
@@ -1937,7 +2089,7 @@ type SetInventoryResponse struct {
 
 func (x *SetInventoryResponse) Reset() {
 	*x = SetInventoryResponse{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1949,7 +2101,7 @@ func (x *SetInventoryResponse) String() string {
 func (*SetInventoryResponse) ProtoMessage() {}
 
 func (x *SetInventoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[27]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1962,7 +2114,7 @@ func (x *SetInventoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetInventoryResponse.ProtoReflect.Descriptor instead.
 func (*SetInventoryResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SetInventoryResponse) GetResults() []*WriteResult {
@@ -1991,7 +2143,7 @@ type PriceItem struct {
 
 func (x *PriceItem) Reset() {
 	*x = PriceItem{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2003,7 +2155,7 @@ func (x *PriceItem) String() string {
 func (*PriceItem) ProtoMessage() {}
 
 func (x *PriceItem) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[28]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2016,7 +2168,7 @@ func (x *PriceItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PriceItem.ProtoReflect.Descriptor instead.
 func (*PriceItem) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PriceItem) GetIdempotencyKey() string {
@@ -2057,7 +2209,7 @@ type SetPricesRequest struct {
 
 func (x *SetPricesRequest) Reset() {
 	*x = SetPricesRequest{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2221,7 @@ func (x *SetPricesRequest) String() string {
 func (*SetPricesRequest) ProtoMessage() {}
 
 func (x *SetPricesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[29]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2234,7 @@ func (x *SetPricesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPricesRequest.ProtoReflect.Descriptor instead.
 func (*SetPricesRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetPricesRequest) GetItems() []*PriceItem {
@@ -2109,7 +2261,7 @@ type SetPricesResponse struct {
 
 func (x *SetPricesResponse) Reset() {
 	*x = SetPricesResponse{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2121,7 +2273,7 @@ func (x *SetPricesResponse) String() string {
 func (*SetPricesResponse) ProtoMessage() {}
 
 func (x *SetPricesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[30]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2134,7 +2286,7 @@ func (x *SetPricesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPricesResponse.ProtoReflect.Descriptor instead.
 func (*SetPricesResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SetPricesResponse) GetResults() []*WriteResult {
@@ -2160,7 +2312,7 @@ type GetRemoteProductsRequest struct {
 
 func (x *GetRemoteProductsRequest) Reset() {
 	*x = GetRemoteProductsRequest{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2172,7 +2324,7 @@ func (x *GetRemoteProductsRequest) String() string {
 func (*GetRemoteProductsRequest) ProtoMessage() {}
 
 func (x *GetRemoteProductsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[31]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2185,7 +2337,7 @@ func (x *GetRemoteProductsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRemoteProductsRequest.ProtoReflect.Descriptor instead.
 func (*GetRemoteProductsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetRemoteProductsRequest) GetRemoteIds() []string {
@@ -2205,7 +2357,7 @@ type GetRemoteProductsResponse struct {
 
 func (x *GetRemoteProductsResponse) Reset() {
 	*x = GetRemoteProductsResponse{}
-	mi := &file_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2217,7 +2369,7 @@ func (x *GetRemoteProductsResponse) String() string {
 func (*GetRemoteProductsResponse) ProtoMessage() {}
 
 func (x *GetRemoteProductsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_v1_plugin_proto_msgTypes[32]
+	mi := &file_plugin_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2230,7 +2382,7 @@ func (x *GetRemoteProductsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRemoteProductsResponse.ProtoReflect.Descriptor instead.
 func (*GetRemoteProductsResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetRemoteProductsResponse) GetResults() []*ProductResult {
@@ -2355,7 +2507,15 @@ const file_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x03ids\x18\x01 \x03(\tR\x03ids\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
 	"nextCursor\x121\n" +
-	"\x05quota\x18\x03 \x01(\v2\x1b.marketsync.plugin.v1.QuotaR\x05quota\"\x8b\x01\n" +
+	"\x05quota\x18\x03 \x01(\v2\x1b.marketsync.plugin.v1.QuotaR\x05quota\"(\n" +
+	"\x12ResolveURLsRequest\x12\x12\n" +
+	"\x04urls\x18\x01 \x03(\tR\x04urls\"d\n" +
+	"\rResolveResult\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x121\n" +
+	"\x05error\x18\x03 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\"T\n" +
+	"\x13ResolveURLsResponse\x12=\n" +
+	"\aresults\x18\x01 \x03(\v2#.marketsync.plugin.v1.ResolveResultR\aresults\"\x8b\x01\n" +
 	"\n" +
 	"UpsertItem\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x127\n" +
@@ -2404,7 +2564,7 @@ const file_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CAPABILITY_COLLECT\x10\x01\x12\x16\n" +
 	"\x12CAPABILITY_PUBLISH\x10\x02\x12\x17\n" +
-	"\x13CAPABILITY_WEBHOOKS\x10\x03*\xda\x01\n" +
+	"\x13CAPABILITY_WEBHOOKS\x10\x03*\xf6\x01\n" +
 	"\tOperation\x12\x19\n" +
 	"\x15OPERATION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_FETCH_PRODUCTS\x10\x01\x12\x1b\n" +
@@ -2412,7 +2572,8 @@ const file_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x19OPERATION_UPSERT_PRODUCTS\x10\x03\x12\x1b\n" +
 	"\x17OPERATION_SET_INVENTORY\x10\x04\x12\x18\n" +
 	"\x14OPERATION_SET_PRICES\x10\x05\x12!\n" +
-	"\x1dOPERATION_GET_REMOTE_PRODUCTS\x10\x06*\xb2\x01\n" +
+	"\x1dOPERATION_GET_REMOTE_PRODUCTS\x10\x06\x12\x1a\n" +
+	"\x16OPERATION_RESOLVE_URLS\x10\a*\xb2\x01\n" +
 	"\tFieldType\x12\x1a\n" +
 	"\x16FIELD_TYPE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11FIELD_TYPE_STRING\x10\x01\x12\x12\n" +
@@ -2428,12 +2589,13 @@ const file_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x12ERROR_KIND_INVALID\x10\x03\x12\x13\n" +
 	"\x0fERROR_KIND_AUTH\x10\x04\x12\x18\n" +
 	"\x14ERROR_KIND_NOT_FOUND\x10\x05\x12\x17\n" +
-	"\x13ERROR_KIND_CONFLICT\x10\x062\xbc\x06\n" +
+	"\x13ERROR_KIND_CONFLICT\x10\x062\xa0\a\n" +
 	"\bPlatform\x12Y\n" +
 	"\bDescribe\x12%.marketsync.plugin.v1.DescribeRequest\x1a&.marketsync.plugin.v1.DescribeResponse\x12\\\n" +
 	"\tConfigure\x12&.marketsync.plugin.v1.ConfigureRequest\x1a'.marketsync.plugin.v1.ConfigureResponse\x12h\n" +
 	"\rFetchProducts\x12*.marketsync.plugin.v1.FetchProductsRequest\x1a+.marketsync.plugin.v1.FetchProductsResponse\x12e\n" +
-	"\fListProducts\x12).marketsync.plugin.v1.ListProductsRequest\x1a*.marketsync.plugin.v1.ListProductsResponse\x12k\n" +
+	"\fListProducts\x12).marketsync.plugin.v1.ListProductsRequest\x1a*.marketsync.plugin.v1.ListProductsResponse\x12b\n" +
+	"\vResolveURLs\x12(.marketsync.plugin.v1.ResolveURLsRequest\x1a).marketsync.plugin.v1.ResolveURLsResponse\x12k\n" +
 	"\x0eUpsertProducts\x12+.marketsync.plugin.v1.UpsertProductsRequest\x1a,.marketsync.plugin.v1.UpsertProductsResponse\x12e\n" +
 	"\fSetInventory\x12).marketsync.plugin.v1.SetInventoryRequest\x1a*.marketsync.plugin.v1.SetInventoryResponse\x12\\\n" +
 	"\tSetPrices\x12&.marketsync.plugin.v1.SetPricesRequest\x1a'.marketsync.plugin.v1.SetPricesResponse\x12t\n" +
@@ -2452,7 +2614,7 @@ func file_plugin_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_plugin_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_plugin_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_plugin_v1_plugin_proto_goTypes = []any{
 	(Capability)(0),                   // 0: marketsync.plugin.v1.Capability
 	(Operation)(0),                    // 1: marketsync.plugin.v1.Operation
@@ -2479,23 +2641,26 @@ var file_plugin_v1_plugin_proto_goTypes = []any{
 	(*FetchProductsResponse)(nil),     // 22: marketsync.plugin.v1.FetchProductsResponse
 	(*ListProductsRequest)(nil),       // 23: marketsync.plugin.v1.ListProductsRequest
 	(*ListProductsResponse)(nil),      // 24: marketsync.plugin.v1.ListProductsResponse
-	(*UpsertItem)(nil),                // 25: marketsync.plugin.v1.UpsertItem
-	(*UpsertProductsRequest)(nil),     // 26: marketsync.plugin.v1.UpsertProductsRequest
-	(*WriteResult)(nil),               // 27: marketsync.plugin.v1.WriteResult
-	(*UpsertProductsResponse)(nil),    // 28: marketsync.plugin.v1.UpsertProductsResponse
-	(*InventoryItem)(nil),             // 29: marketsync.plugin.v1.InventoryItem
-	(*SetInventoryRequest)(nil),       // 30: marketsync.plugin.v1.SetInventoryRequest
-	(*SetInventoryResponse)(nil),      // 31: marketsync.plugin.v1.SetInventoryResponse
-	(*PriceItem)(nil),                 // 32: marketsync.plugin.v1.PriceItem
-	(*SetPricesRequest)(nil),          // 33: marketsync.plugin.v1.SetPricesRequest
-	(*SetPricesResponse)(nil),         // 34: marketsync.plugin.v1.SetPricesResponse
-	(*GetRemoteProductsRequest)(nil),  // 35: marketsync.plugin.v1.GetRemoteProductsRequest
-	(*GetRemoteProductsResponse)(nil), // 36: marketsync.plugin.v1.GetRemoteProductsResponse
-	nil,                               // 37: marketsync.plugin.v1.Image.AltEntry
-	nil,                               // 38: marketsync.plugin.v1.Product.TitleEntry
-	nil,                               // 39: marketsync.plugin.v1.Product.DescriptionEntry
-	(*durationpb.Duration)(nil),       // 40: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 41: google.protobuf.Timestamp
+	(*ResolveURLsRequest)(nil),        // 25: marketsync.plugin.v1.ResolveURLsRequest
+	(*ResolveResult)(nil),             // 26: marketsync.plugin.v1.ResolveResult
+	(*ResolveURLsResponse)(nil),       // 27: marketsync.plugin.v1.ResolveURLsResponse
+	(*UpsertItem)(nil),                // 28: marketsync.plugin.v1.UpsertItem
+	(*UpsertProductsRequest)(nil),     // 29: marketsync.plugin.v1.UpsertProductsRequest
+	(*WriteResult)(nil),               // 30: marketsync.plugin.v1.WriteResult
+	(*UpsertProductsResponse)(nil),    // 31: marketsync.plugin.v1.UpsertProductsResponse
+	(*InventoryItem)(nil),             // 32: marketsync.plugin.v1.InventoryItem
+	(*SetInventoryRequest)(nil),       // 33: marketsync.plugin.v1.SetInventoryRequest
+	(*SetInventoryResponse)(nil),      // 34: marketsync.plugin.v1.SetInventoryResponse
+	(*PriceItem)(nil),                 // 35: marketsync.plugin.v1.PriceItem
+	(*SetPricesRequest)(nil),          // 36: marketsync.plugin.v1.SetPricesRequest
+	(*SetPricesResponse)(nil),         // 37: marketsync.plugin.v1.SetPricesResponse
+	(*GetRemoteProductsRequest)(nil),  // 38: marketsync.plugin.v1.GetRemoteProductsRequest
+	(*GetRemoteProductsResponse)(nil), // 39: marketsync.plugin.v1.GetRemoteProductsResponse
+	nil,                               // 40: marketsync.plugin.v1.Image.AltEntry
+	nil,                               // 41: marketsync.plugin.v1.Product.TitleEntry
+	nil,                               // 42: marketsync.plugin.v1.Product.DescriptionEntry
+	(*durationpb.Duration)(nil),       // 43: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 44: google.protobuf.Timestamp
 }
 var file_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: marketsync.plugin.v1.DescribeResponse.capabilities:type_name -> marketsync.plugin.v1.Capability
@@ -2506,57 +2671,61 @@ var file_plugin_v1_plugin_proto_depIdxs = []int32{
 	9,  // 5: marketsync.plugin.v1.ConfigSchema.fields:type_name -> marketsync.plugin.v1.ConfigField
 	2,  // 6: marketsync.plugin.v1.ConfigField.type:type_name -> marketsync.plugin.v1.FieldType
 	3,  // 7: marketsync.plugin.v1.Error.kind:type_name -> marketsync.plugin.v1.ErrorKind
-	40, // 8: marketsync.plugin.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	41, // 9: marketsync.plugin.v1.Quota.reset:type_name -> google.protobuf.Timestamp
-	37, // 10: marketsync.plugin.v1.Image.alt:type_name -> marketsync.plugin.v1.Image.AltEntry
+	43, // 8: marketsync.plugin.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	44, // 9: marketsync.plugin.v1.Quota.reset:type_name -> google.protobuf.Timestamp
+	40, // 10: marketsync.plugin.v1.Image.alt:type_name -> marketsync.plugin.v1.Image.AltEntry
 	17, // 11: marketsync.plugin.v1.Variant.options:type_name -> marketsync.plugin.v1.Option
 	14, // 12: marketsync.plugin.v1.Variant.price:type_name -> marketsync.plugin.v1.Money
-	38, // 13: marketsync.plugin.v1.Product.title:type_name -> marketsync.plugin.v1.Product.TitleEntry
-	39, // 14: marketsync.plugin.v1.Product.description:type_name -> marketsync.plugin.v1.Product.DescriptionEntry
+	41, // 13: marketsync.plugin.v1.Product.title:type_name -> marketsync.plugin.v1.Product.TitleEntry
+	42, // 14: marketsync.plugin.v1.Product.description:type_name -> marketsync.plugin.v1.Product.DescriptionEntry
 	15, // 15: marketsync.plugin.v1.Product.images:type_name -> marketsync.plugin.v1.Image
 	16, // 16: marketsync.plugin.v1.Product.attributes:type_name -> marketsync.plugin.v1.Attribute
 	18, // 17: marketsync.plugin.v1.Product.variants:type_name -> marketsync.plugin.v1.Variant
-	41, // 18: marketsync.plugin.v1.Product.updated_at:type_name -> google.protobuf.Timestamp
+	44, // 18: marketsync.plugin.v1.Product.updated_at:type_name -> google.protobuf.Timestamp
 	19, // 19: marketsync.plugin.v1.ProductResult.product:type_name -> marketsync.plugin.v1.Product
 	12, // 20: marketsync.plugin.v1.ProductResult.error:type_name -> marketsync.plugin.v1.Error
 	20, // 21: marketsync.plugin.v1.FetchProductsResponse.results:type_name -> marketsync.plugin.v1.ProductResult
 	13, // 22: marketsync.plugin.v1.FetchProductsResponse.quota:type_name -> marketsync.plugin.v1.Quota
 	13, // 23: marketsync.plugin.v1.ListProductsResponse.quota:type_name -> marketsync.plugin.v1.Quota
-	19, // 24: marketsync.plugin.v1.UpsertItem.product:type_name -> marketsync.plugin.v1.Product
-	25, // 25: marketsync.plugin.v1.UpsertProductsRequest.items:type_name -> marketsync.plugin.v1.UpsertItem
-	12, // 26: marketsync.plugin.v1.WriteResult.error:type_name -> marketsync.plugin.v1.Error
-	27, // 27: marketsync.plugin.v1.UpsertProductsResponse.results:type_name -> marketsync.plugin.v1.WriteResult
-	13, // 28: marketsync.plugin.v1.UpsertProductsResponse.quota:type_name -> marketsync.plugin.v1.Quota
-	29, // 29: marketsync.plugin.v1.SetInventoryRequest.items:type_name -> marketsync.plugin.v1.InventoryItem
-	27, // 30: marketsync.plugin.v1.SetInventoryResponse.results:type_name -> marketsync.plugin.v1.WriteResult
-	13, // 31: marketsync.plugin.v1.SetInventoryResponse.quota:type_name -> marketsync.plugin.v1.Quota
-	14, // 32: marketsync.plugin.v1.PriceItem.price:type_name -> marketsync.plugin.v1.Money
-	32, // 33: marketsync.plugin.v1.SetPricesRequest.items:type_name -> marketsync.plugin.v1.PriceItem
-	27, // 34: marketsync.plugin.v1.SetPricesResponse.results:type_name -> marketsync.plugin.v1.WriteResult
-	13, // 35: marketsync.plugin.v1.SetPricesResponse.quota:type_name -> marketsync.plugin.v1.Quota
-	20, // 36: marketsync.plugin.v1.GetRemoteProductsResponse.results:type_name -> marketsync.plugin.v1.ProductResult
-	13, // 37: marketsync.plugin.v1.GetRemoteProductsResponse.quota:type_name -> marketsync.plugin.v1.Quota
-	4,  // 38: marketsync.plugin.v1.Platform.Describe:input_type -> marketsync.plugin.v1.DescribeRequest
-	10, // 39: marketsync.plugin.v1.Platform.Configure:input_type -> marketsync.plugin.v1.ConfigureRequest
-	21, // 40: marketsync.plugin.v1.Platform.FetchProducts:input_type -> marketsync.plugin.v1.FetchProductsRequest
-	23, // 41: marketsync.plugin.v1.Platform.ListProducts:input_type -> marketsync.plugin.v1.ListProductsRequest
-	26, // 42: marketsync.plugin.v1.Platform.UpsertProducts:input_type -> marketsync.plugin.v1.UpsertProductsRequest
-	30, // 43: marketsync.plugin.v1.Platform.SetInventory:input_type -> marketsync.plugin.v1.SetInventoryRequest
-	33, // 44: marketsync.plugin.v1.Platform.SetPrices:input_type -> marketsync.plugin.v1.SetPricesRequest
-	35, // 45: marketsync.plugin.v1.Platform.GetRemoteProducts:input_type -> marketsync.plugin.v1.GetRemoteProductsRequest
-	5,  // 46: marketsync.plugin.v1.Platform.Describe:output_type -> marketsync.plugin.v1.DescribeResponse
-	11, // 47: marketsync.plugin.v1.Platform.Configure:output_type -> marketsync.plugin.v1.ConfigureResponse
-	22, // 48: marketsync.plugin.v1.Platform.FetchProducts:output_type -> marketsync.plugin.v1.FetchProductsResponse
-	24, // 49: marketsync.plugin.v1.Platform.ListProducts:output_type -> marketsync.plugin.v1.ListProductsResponse
-	28, // 50: marketsync.plugin.v1.Platform.UpsertProducts:output_type -> marketsync.plugin.v1.UpsertProductsResponse
-	31, // 51: marketsync.plugin.v1.Platform.SetInventory:output_type -> marketsync.plugin.v1.SetInventoryResponse
-	34, // 52: marketsync.plugin.v1.Platform.SetPrices:output_type -> marketsync.plugin.v1.SetPricesResponse
-	36, // 53: marketsync.plugin.v1.Platform.GetRemoteProducts:output_type -> marketsync.plugin.v1.GetRemoteProductsResponse
-	46, // [46:54] is the sub-list for method output_type
-	38, // [38:46] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	12, // 24: marketsync.plugin.v1.ResolveResult.error:type_name -> marketsync.plugin.v1.Error
+	26, // 25: marketsync.plugin.v1.ResolveURLsResponse.results:type_name -> marketsync.plugin.v1.ResolveResult
+	19, // 26: marketsync.plugin.v1.UpsertItem.product:type_name -> marketsync.plugin.v1.Product
+	28, // 27: marketsync.plugin.v1.UpsertProductsRequest.items:type_name -> marketsync.plugin.v1.UpsertItem
+	12, // 28: marketsync.plugin.v1.WriteResult.error:type_name -> marketsync.plugin.v1.Error
+	30, // 29: marketsync.plugin.v1.UpsertProductsResponse.results:type_name -> marketsync.plugin.v1.WriteResult
+	13, // 30: marketsync.plugin.v1.UpsertProductsResponse.quota:type_name -> marketsync.plugin.v1.Quota
+	32, // 31: marketsync.plugin.v1.SetInventoryRequest.items:type_name -> marketsync.plugin.v1.InventoryItem
+	30, // 32: marketsync.plugin.v1.SetInventoryResponse.results:type_name -> marketsync.plugin.v1.WriteResult
+	13, // 33: marketsync.plugin.v1.SetInventoryResponse.quota:type_name -> marketsync.plugin.v1.Quota
+	14, // 34: marketsync.plugin.v1.PriceItem.price:type_name -> marketsync.plugin.v1.Money
+	35, // 35: marketsync.plugin.v1.SetPricesRequest.items:type_name -> marketsync.plugin.v1.PriceItem
+	30, // 36: marketsync.plugin.v1.SetPricesResponse.results:type_name -> marketsync.plugin.v1.WriteResult
+	13, // 37: marketsync.plugin.v1.SetPricesResponse.quota:type_name -> marketsync.plugin.v1.Quota
+	20, // 38: marketsync.plugin.v1.GetRemoteProductsResponse.results:type_name -> marketsync.plugin.v1.ProductResult
+	13, // 39: marketsync.plugin.v1.GetRemoteProductsResponse.quota:type_name -> marketsync.plugin.v1.Quota
+	4,  // 40: marketsync.plugin.v1.Platform.Describe:input_type -> marketsync.plugin.v1.DescribeRequest
+	10, // 41: marketsync.plugin.v1.Platform.Configure:input_type -> marketsync.plugin.v1.ConfigureRequest
+	21, // 42: marketsync.plugin.v1.Platform.FetchProducts:input_type -> marketsync.plugin.v1.FetchProductsRequest
+	23, // 43: marketsync.plugin.v1.Platform.ListProducts:input_type -> marketsync.plugin.v1.ListProductsRequest
+	25, // 44: marketsync.plugin.v1.Platform.ResolveURLs:input_type -> marketsync.plugin.v1.ResolveURLsRequest
+	29, // 45: marketsync.plugin.v1.Platform.UpsertProducts:input_type -> marketsync.plugin.v1.UpsertProductsRequest
+	33, // 46: marketsync.plugin.v1.Platform.SetInventory:input_type -> marketsync.plugin.v1.SetInventoryRequest
+	36, // 47: marketsync.plugin.v1.Platform.SetPrices:input_type -> marketsync.plugin.v1.SetPricesRequest
+	38, // 48: marketsync.plugin.v1.Platform.GetRemoteProducts:input_type -> marketsync.plugin.v1.GetRemoteProductsRequest
+	5,  // 49: marketsync.plugin.v1.Platform.Describe:output_type -> marketsync.plugin.v1.DescribeResponse
+	11, // 50: marketsync.plugin.v1.Platform.Configure:output_type -> marketsync.plugin.v1.ConfigureResponse
+	22, // 51: marketsync.plugin.v1.Platform.FetchProducts:output_type -> marketsync.plugin.v1.FetchProductsResponse
+	24, // 52: marketsync.plugin.v1.Platform.ListProducts:output_type -> marketsync.plugin.v1.ListProductsResponse
+	27, // 53: marketsync.plugin.v1.Platform.ResolveURLs:output_type -> marketsync.plugin.v1.ResolveURLsResponse
+	31, // 54: marketsync.plugin.v1.Platform.UpsertProducts:output_type -> marketsync.plugin.v1.UpsertProductsResponse
+	34, // 55: marketsync.plugin.v1.Platform.SetInventory:output_type -> marketsync.plugin.v1.SetInventoryResponse
+	37, // 56: marketsync.plugin.v1.Platform.SetPrices:output_type -> marketsync.plugin.v1.SetPricesResponse
+	39, // 57: marketsync.plugin.v1.Platform.GetRemoteProducts:output_type -> marketsync.plugin.v1.GetRemoteProductsResponse
+	49, // [49:58] is the sub-list for method output_type
+	40, // [40:49] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_plugin_v1_plugin_proto_init() }
@@ -2570,7 +2739,7 @@ func file_plugin_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_v1_plugin_proto_rawDesc), len(file_plugin_v1_plugin_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   36,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -35,6 +35,7 @@ const (
 	Platform_Configure_FullMethodName         = "/marketsync.plugin.v1.Platform/Configure"
 	Platform_FetchProducts_FullMethodName     = "/marketsync.plugin.v1.Platform/FetchProducts"
 	Platform_ListProducts_FullMethodName      = "/marketsync.plugin.v1.Platform/ListProducts"
+	Platform_ResolveURLs_FullMethodName       = "/marketsync.plugin.v1.Platform/ResolveURLs"
 	Platform_UpsertProducts_FullMethodName    = "/marketsync.plugin.v1.Platform/UpsertProducts"
 	Platform_SetInventory_FullMethodName      = "/marketsync.plugin.v1.Platform/SetInventory"
 	Platform_SetPrices_FullMethodName         = "/marketsync.plugin.v1.Platform/SetPrices"
@@ -55,6 +56,10 @@ type PlatformClient interface {
 	// Collect capability.
 	FetchProducts(ctx context.Context, in *FetchProductsRequest, opts ...grpc.CallOption) (*FetchProductsResponse, error)
 	ListProducts(ctx context.Context, in *ListProductsRequest, opts ...grpc.CallOption) (*ListProductsResponse, error)
+	// ResolveURLs turns product page URLs (desktop and mobile forms) into
+	// the platform's ids, one result per URL. It parses; it does not call
+	// the platform, so the host does not rate-limit it.
+	ResolveURLs(ctx context.Context, in *ResolveURLsRequest, opts ...grpc.CallOption) (*ResolveURLsResponse, error)
 	// Publish capability.
 	UpsertProducts(ctx context.Context, in *UpsertProductsRequest, opts ...grpc.CallOption) (*UpsertProductsResponse, error)
 	SetInventory(ctx context.Context, in *SetInventoryRequest, opts ...grpc.CallOption) (*SetInventoryResponse, error)
@@ -104,6 +109,16 @@ func (c *platformClient) ListProducts(ctx context.Context, in *ListProductsReque
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListProductsResponse)
 	err := c.cc.Invoke(ctx, Platform_ListProducts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *platformClient) ResolveURLs(ctx context.Context, in *ResolveURLsRequest, opts ...grpc.CallOption) (*ResolveURLsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveURLsResponse)
+	err := c.cc.Invoke(ctx, Platform_ResolveURLs_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +179,10 @@ type PlatformServer interface {
 	// Collect capability.
 	FetchProducts(context.Context, *FetchProductsRequest) (*FetchProductsResponse, error)
 	ListProducts(context.Context, *ListProductsRequest) (*ListProductsResponse, error)
+	// ResolveURLs turns product page URLs (desktop and mobile forms) into
+	// the platform's ids, one result per URL. It parses; it does not call
+	// the platform, so the host does not rate-limit it.
+	ResolveURLs(context.Context, *ResolveURLsRequest) (*ResolveURLsResponse, error)
 	// Publish capability.
 	UpsertProducts(context.Context, *UpsertProductsRequest) (*UpsertProductsResponse, error)
 	SetInventory(context.Context, *SetInventoryRequest) (*SetInventoryResponse, error)
@@ -190,6 +209,9 @@ func (UnimplementedPlatformServer) FetchProducts(context.Context, *FetchProducts
 }
 func (UnimplementedPlatformServer) ListProducts(context.Context, *ListProductsRequest) (*ListProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProducts not implemented")
+}
+func (UnimplementedPlatformServer) ResolveURLs(context.Context, *ResolveURLsRequest) (*ResolveURLsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResolveURLs not implemented")
 }
 func (UnimplementedPlatformServer) UpsertProducts(context.Context, *UpsertProductsRequest) (*UpsertProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpsertProducts not implemented")
@@ -296,6 +318,24 @@ func _Platform_ListProducts_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Platform_ResolveURLs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveURLsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlatformServer).ResolveURLs(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Platform_ResolveURLs_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlatformServer).ResolveURLs(ctx, req.(*ResolveURLsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Platform_UpsertProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UpsertProductsRequest)
 	if err := dec(in); err != nil {
@@ -390,6 +430,10 @@ var Platform_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListProducts",
 			Handler:    _Platform_ListProducts_Handler,
+		},
+		{
+			MethodName: "ResolveURLs",
+			Handler:    _Platform_ResolveURLs_Handler,
 		},
 		{
 			MethodName: "UpsertProducts",

@@ -1,0 +1,280 @@
+// Package apitest provides a Backend that keeps everything in memory and a
+// one-line test server around it, for the tests of the API, its client and
+// the command line. Its collect jobs advance only when they are looked at,
+// so a test drives their progress without any clock.
+package apitest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// Epoch is the fake clock's first reading; every job event moves it on by
+// one second.
+var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Backend is an in-memory api.Backend.
+//
+// A job started with Collect is queued; each Job call on it then advances it
+// by Step items (default 1): the first call starts it, later ones settle
+// Step pending items each, succeeding unless Failures names the id, until
+// it is final. A test that polls therefore sees every state in order and
+// ends when the job does.
+type Backend struct {
+	// Step is how many items one look at a running job settles.
+	Step int
+	// Failures makes the collect of an id fail with that error.
+	Failures map[string]*sdk.Error
+	// Err, when set, is returned by every method instead of an answer.
+	Err error
+
+	mu        sync.Mutex
+	clock     time.Time
+	seq       int
+	platforms []client.Platform
+	jobs      []*fakeJob
+	products  []client.Product
+	collected []client.CollectRequest
+}
+
+type fakeJob struct {
+	job   client.Job
+	items []client.JobItem
+	// live jobs advance on every look; added ones keep their state.
+	live bool
+}
+
+var _ api.Backend = (*Backend)(nil)
+
+// NewBackend returns an empty backend.
+func NewBackend() *Backend { return &Backend{clock: Epoch} }
+
+// AddPlatform configures a platform.
+func (b *Backend) AddPlatform(p client.Platform) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.platforms = append(b.platforms, p)
+}
+
+// AddJob stores a job as it is, with its items; it does not advance.
+func (b *Backend) AddJob(j client.Job, items []client.JobItem) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.jobs = append(b.jobs, &fakeJob{job: j, items: items})
+}
+
+// AddProduct puts a product in the catalogue.
+func (b *Backend) AddProduct(p client.Product) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.products = append(b.products, p)
+}
+
+// Collected returns the collect requests the backend accepted, in order.
+func (b *Backend) Collected() []client.CollectRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.collected)
+}
+
+func (b *Backend) tick() time.Time {
+	b.clock = b.clock.Add(time.Second)
+	return b.clock
+}
+
+// Platforms implements api.Backend.
+func (b *Backend) Platforms(ctx context.Context) ([]client.Platform, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.Err != nil {
+		return nil, b.Err
+	}
+	return slices.Clone(b.platforms), nil
+}
+
+// Collect implements api.Backend.
+func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.Err != nil {
+		return nil, b.Err
+	}
+	if !slices.ContainsFunc(b.platforms, func(p client.Platform) bool { return p.Name == req.Platform }) {
+		return nil, api.UnknownPlatform(req.Platform)
+	}
+	b.collected = append(b.collected, req)
+	b.seq++
+	fj := &fakeJob{live: true, job: client.Job{
+		ID:        fmt.Sprintf("job-%04d", b.seq),
+		Kind:      client.JobKindCollect,
+		Platform:  req.Platform,
+		State:     client.JobQueued,
+		CreatedAt: b.tick(),
+		Total:     len(req.IDs),
+	}}
+	for i, id := range req.IDs {
+		fj.items = append(fj.items, client.JobItem{Index: i, ID: id, State: client.ItemPending})
+	}
+	b.jobs = append(b.jobs, fj)
+	job := fj.job
+	return &job, nil
+}
+
+// advance moves a live job one step on.
+func (b *Backend) advance(fj *fakeJob) {
+	j := &fj.job
+	switch {
+	case !fj.live || j.State.Final():
+		return
+	case j.State == client.JobQueued:
+		j.State, j.StartedAt = client.JobRunning, b.tick()
+		return
+	}
+	step := max(b.Step, 1)
+	for i := range fj.items {
+		it := &fj.items[i]
+		if step == 0 {
+			break
+		}
+		if it.State != client.ItemPending {
+			continue
+		}
+		step--
+		it.Attempts++
+		j.Calls++
+		if e, bad := b.Failures[it.ID]; bad {
+			it.State, it.Error = client.ItemFailed, e
+			j.Failed++
+		} else {
+			it.State = client.ItemSucceeded
+			j.Succeeded++
+		}
+	}
+	j.UpdatedAt = b.tick()
+	if j.Done() < j.Total {
+		return
+	}
+	j.FinishedAt = j.UpdatedAt
+	switch {
+	case j.Failed == 0:
+		j.State = client.JobSucceeded
+	case j.Succeeded == 0:
+		j.State = client.JobFailed
+	default:
+		j.State = client.JobPartial
+	}
+}
+
+func (b *Backend) find(id string) (*fakeJob, error) {
+	if b.Err != nil {
+		return nil, b.Err
+	}
+	for _, fj := range b.jobs {
+		if fj.job.ID == id {
+			return fj, nil
+		}
+	}
+	return nil, api.JobNotFound(id)
+}
+
+// Jobs implements api.Backend: newest first.
+func (b *Backend) Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.Err != nil {
+		return nil, b.Err
+	}
+	var out []client.Job
+	for _, fj := range b.jobs {
+		if (opts.State == "" || fj.job.State == opts.State) && (opts.Platform == "" || fj.job.Platform == opts.Platform) {
+			out = append(out, fj.job)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b client.Job) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	if opts.Limit > 0 && len(out) > opts.Limit {
+		out = out[:opts.Limit]
+	}
+	return out, nil
+}
+
+// Job implements api.Backend; a look at a live job advances it.
+func (b *Backend) Job(ctx context.Context, id string) (*client.Job, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fj, err := b.find(id)
+	if err != nil {
+		return nil, err
+	}
+	b.advance(fj)
+	job := fj.job
+	return &job, nil
+}
+
+// JobItems implements api.Backend.
+func (b *Backend) JobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fj, err := b.find(id)
+	if err != nil {
+		return nil, err
+	}
+	page := &client.ItemPage{}
+	for _, it := range fj.items {
+		if it.Index < opts.After || (opts.State != "" && it.State != opts.State) {
+			continue
+		}
+		if opts.Limit > 0 && len(page.Items) == opts.Limit {
+			page.Next = page.Items[len(page.Items)-1].Index + 1
+			break
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page, nil
+}
+
+// Product implements api.Backend.
+func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Product, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.Err != nil {
+		return nil, b.Err
+	}
+	var found []client.Product
+	for _, p := range b.products {
+		if p.ID == id && (platform == "" || p.Platform == platform) {
+			found = append(found, p)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, api.ProductNotFound(platform, id)
+	case 1:
+		return &found[0], nil
+	}
+	slices.SortFunc(found, func(a, b client.Product) int { return cmp.Compare(a.Platform, b.Platform) })
+	return nil, api.Conflict(client.CodeAmbiguousProduct,
+		fmt.Sprintf("id %q is on platforms %s and %s; ask for platform:id", id, found[0].Platform, found[1].Platform))
+}
+
+// NewServer serves b through the API with token (empty for none) on an
+// httptest server closed when the test ends.
+func NewServer(t testing.TB, b *Backend, token string) *httptest.Server {
+	t.Helper()
+	s, err := api.New(api.Config{Backend: b, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -1,0 +1,31 @@
+package api
+
+import (
+	"context"
+
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// Backend is what the routes need from the agent. The server checks and
+// fills in every argument before it calls the Backend:
+//
+//   - Collect gets a non-empty platform and 1 to MaxCollectIDs ids, none
+//     empty, none repeated; it returns the new job as queued.
+//   - Jobs gets a State that is empty or one of client.JobStates and a Limit
+//     from 1 to MaxListLimit; it returns jobs newest first.
+//   - JobItems gets a State that is empty or one of client.ItemStates,
+//     After ≥ 0 and a Limit from 1 to MaxListLimit.
+//   - Product gets platform "" for a bare id, which it resolves: one match
+//     is the product, several are a Conflict with CodeAmbiguousProduct.
+//
+// Errors the caller should see are *Error values (UnknownPlatform,
+// JobNotFound, ProductNotFound, Unavailable, ...); anything else becomes a
+// 500 whose cause is logged, not sent.
+type Backend interface {
+	Platforms(ctx context.Context) ([]client.Platform, error)
+	Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error)
+	Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error)
+	Job(ctx context.Context, id string) (*client.Job, error)
+	JobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error)
+	Product(ctx context.Context, platform, id string) (*client.Product, error)
+}

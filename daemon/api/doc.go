@@ -1,0 +1,27 @@
+// Package api is the agent's HTTP API server. It owns the routes, the
+// request checks, token authentication and the one place that turns a
+// handler's result or error into JSON; the agent supplies a Backend (its
+// actors and stores) and the listener.
+//
+// Handlers have Nomad's shape: they return (any, error) and wrap writes the
+// answer. A handler or the Backend reports a client's mistake with an
+// *Error (NotFound, BadRequest, Conflict, Unavailable); any other error is a
+// 500 with code "internal" whose cause goes to the log only. Every error on
+// the wire is {"error":{"code":"...","message":"..."}}, codes as listed in
+// package client.
+//
+// Routes (all but health need the token when one is set):
+//
+//	GET  /v1/health              status, version, uptime
+//	GET  /v1/platforms           []client.Platform
+//	POST /v1/collect             {"platform":"sandbox","ids":["100001"]} → 202 client.Job
+//	GET  /v1/jobs                ?state=&platform=&limit= → []client.Job, newest first
+//	GET  /v1/jobs/{id}           client.Job
+//	GET  /v1/jobs/{id}/items     ?state=&after=&limit= → client.ItemPage
+//	GET  /v1/products/{id}       platform:id or a bare id → client.Product
+//	GET  /metrics                Config.Metrics
+//
+// POST /v1/collect rejects a request that names an id twice instead of
+// dropping the repeat: a job's items keep the positions of the request, so
+// the caller can map results back to its own list.
+package api

@@ -1,0 +1,189 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/version"
+)
+
+const (
+	// MaxCollectIDs is the most ids one collect request may carry.
+	MaxCollectIDs = 10_000
+	// MaxListLimit is the largest page a list route returns.
+	MaxListLimit = 1000
+	// DefaultJobLimit and DefaultItemLimit are the page sizes when the
+	// request gives no limit.
+	DefaultJobLimit  = 50
+	DefaultItemLimit = 100
+)
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /v1/health", s.wrap(s.health))
+	s.mux.HandleFunc("GET /v1/platforms", s.wrap(s.platforms))
+	s.mux.HandleFunc("POST /v1/collect", s.wrap(s.collect))
+	s.mux.HandleFunc("GET /v1/jobs", s.wrap(s.jobs))
+	s.mux.HandleFunc("GET /v1/jobs/{id}", s.wrap(s.job))
+	s.mux.HandleFunc("GET /v1/jobs/{id}/items", s.wrap(s.jobItems))
+	s.mux.HandleFunc("GET /v1/products/{id}", s.wrap(s.product))
+	if s.metrics != nil {
+		s.mux.Handle("GET /metrics", s.metrics)
+	} else {
+		s.mux.HandleFunc("GET /metrics", s.wrap(func(http.ResponseWriter, *http.Request) (any, error) {
+			return nil, NotFound(client.CodeNotFound, "metrics are not enabled on this agent")
+		}))
+	}
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) (any, error) {
+	return client.Health{
+		Status:        "ok",
+		Version:       version.Version,
+		UptimeSeconds: s.now().Sub(s.started).Seconds(),
+	}, nil
+}
+
+func (s *Server) platforms(w http.ResponseWriter, r *http.Request) (any, error) {
+	list, err := s.backend.Platforms(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return nonNil(list), nil
+}
+
+const collectShape = `{"platform": "<name>", "ids": ["<id>", ...]}`
+
+func (s *Server) collect(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req client.CollectRequest
+	if err := decodeJSON(w, r, &req, collectShape); err != nil {
+		return nil, err
+	}
+	if err := checkCollect(req); err != nil {
+		return nil, err
+	}
+	job, err := s.backend.Collect(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, errors.New("backend accepted the collect request but returned no job")
+	}
+	fillPending(job)
+	w.Header().Set("Location", "/v1/jobs/"+job.ID)
+	return withStatus{status: http.StatusAccepted, body: job}, nil
+}
+
+// checkCollect rejects a collect request the backend should never see.
+func checkCollect(req client.CollectRequest) error {
+	invalid := func(format string, args ...any) error {
+		return BadRequest(client.CodeInvalidRequest, fmt.Sprintf(format, args...))
+	}
+	if strings.TrimSpace(req.Platform) == "" {
+		return invalid(`"platform" is required: the name of a platform block, as in %s`, collectShape)
+	}
+	switch n := len(req.IDs); {
+	case n == 0:
+		return BadRequest(client.CodeMissingIDs, `"ids" is empty: give at least one product id to collect`)
+	case n > MaxCollectIDs:
+		return BadRequest(client.CodeTooManyIDs, fmt.Sprintf(`"ids" has %d ids, over the limit of %d per request; split them into several requests`, n, MaxCollectIDs))
+	}
+	seen := make(map[string]int, len(req.IDs))
+	for i, id := range req.IDs {
+		if strings.TrimSpace(id) == "" {
+			return invalid("ids[%d] is empty", i)
+		}
+		if strings.TrimSpace(id) != id {
+			return invalid("ids[%d] %q has leading or trailing spaces", i, id)
+		}
+		if first, dup := seen[id]; dup {
+			return BadRequest(client.CodeDuplicateIDs, fmt.Sprintf("ids[%d] %q repeats ids[%d]; each id may appear once", i, id, first))
+		}
+		seen[id] = i
+	}
+	return nil
+}
+
+func (s *Server) jobs(w http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	var opts client.JobListOptions
+	var err error
+	if opts.State, err = queryEnum(q, "state", client.JobStates); err != nil {
+		return nil, err
+	}
+	if opts.Limit, err = queryInt(q, "limit", DefaultJobLimit, 1, MaxListLimit); err != nil {
+		return nil, err
+	}
+	opts.Platform = q.Get("platform")
+	list, err := s.backend.Jobs(r.Context(), opts)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		fillPending(&list[i])
+	}
+	return nonNil(list), nil
+}
+
+func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
+	job, err := s.backend.Job(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	fillPending(job)
+	return job, nil
+}
+
+func (s *Server) jobItems(w http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	var opts client.ItemListOptions
+	var err error
+	if opts.State, err = queryEnum(q, "state", client.ItemStates); err != nil {
+		return nil, err
+	}
+	if opts.After, err = queryInt(q, "after", 0, 0, 1<<31-1); err != nil {
+		return nil, err
+	}
+	if opts.Limit, err = queryInt(q, "limit", DefaultItemLimit, 1, MaxListLimit); err != nil {
+		return nil, err
+	}
+	page, err := s.backend.JobItems(r.Context(), r.PathValue("id"), opts)
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = &client.ItemPage{}
+	}
+	page.Items = nonNil(page.Items)
+	return page, nil
+}
+
+func (s *Server) product(w http.ResponseWriter, r *http.Request) (any, error) {
+	raw := r.PathValue("id")
+	platform, id, scoped := strings.Cut(raw, ":")
+	if !scoped {
+		platform, id = "", raw
+	}
+	if scoped && (platform == "" || id == "") {
+		return nil, BadRequest(client.CodeInvalidRequest, fmt.Sprintf("product id %q has an empty part; use platform:id (sandbox:100001) or a bare id", raw))
+	}
+	return s.backend.Product(r.Context(), platform, id)
+}
+
+// fillPending derives Pending from the counters, so a backend need not.
+func fillPending(j *client.Job) {
+	if j == nil {
+		return
+	}
+	j.Pending = max(j.Total-j.Succeeded-j.Failed, 0)
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}

@@ -1,0 +1,273 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// Config is what the server needs from the agent.
+type Config struct {
+	// Backend serves the routes; required.
+	Backend Backend
+	// Token, when set, is required as "Authorization: Bearer <token>" on
+	// every route but GET /v1/health.
+	Token string
+	// Logger receives request lines at debug and failures at error; nil
+	// discards them.
+	Logger *slog.Logger
+	// Metrics serves GET /metrics; nil answers 404.
+	Metrics http.Handler
+}
+
+// Server is the HTTP API. It is an http.Handler, so tests and other
+// servers can mount it, and it can serve a listener itself.
+type Server struct {
+	backend  Backend
+	token    [sha256.Size]byte
+	hasToken bool
+	logger   *slog.Logger
+	metrics  http.Handler
+	mux      *http.ServeMux
+	started  time.Time
+	now      func() time.Time
+	http     *http.Server
+}
+
+// New checks cfg and builds the server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("api: Config.Backend is nil")
+	}
+	s := &Server{
+		backend: cfg.Backend,
+		logger:  cfg.Logger,
+		metrics: cfg.Metrics,
+		mux:     http.NewServeMux(),
+		now:     time.Now,
+	}
+	s.started = s.now()
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Token != "" {
+		s.token, s.hasToken = sha256.Sum256([]byte(cfg.Token)), true
+	}
+	s.routes()
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Serve answers requests on ln until Shutdown; it returns nil after a
+// Shutdown and the listener's error otherwise.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Shutdown stops accepting connections and waits, until ctx ends, for the
+// requests in progress to finish. It may be called more than once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	return s.http.Shutdown(ctx)
+}
+
+// ServeHTTP logs the request, recovers a panic into a 500, checks the
+// token and routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.logger.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				s.writeError(rec, r, fmt.Errorf("panic: %v", p))
+			}
+		}
+		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
+	}()
+	if r.URL.Path != "/v1/health" {
+		if err := s.authenticate(r); err != nil {
+			rec.Header().Set("WWW-Authenticate", `Bearer realm="marketsync"`)
+			s.writeError(rec, r, err)
+			return
+		}
+	}
+	s.route(rec, r)
+}
+
+// authenticate checks the bearer token when one is configured. Both sides
+// are hashed first, so the comparison takes the same time whatever the
+// length of the token sent.
+func (s *Server) authenticate(r *http.Request) error {
+	if !s.hasToken {
+		return nil
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized,
+			Message: "this agent requires a token: send Authorization: Bearer <token> (the CLI reads -token or MARKETSYNC_TOKEN)"}
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized,
+			Message: "the Authorization header must use the Bearer scheme: Authorization: Bearer <token>"}
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	if subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
+		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized, Message: "the token is not valid for this agent"}
+	}
+	return nil
+}
+
+// route serves the request through the mux, answering in JSON where the mux
+// itself would answer 404 or 405 in plain text.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	probe := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		allow := probe.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		s.writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: client.CodeMethodNotAllowed,
+			Message: fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
+		return
+	}
+	s.writeError(w, r, NotFound(client.CodeNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)))
+}
+
+// handlerFunc is the shape of every route: the value to answer with, or
+// the error to map.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) (any, error)
+
+// withStatus answers with a status other than 200.
+type withStatus struct {
+	status int
+	body   any
+}
+
+// wrap turns a handlerFunc into an http.HandlerFunc: the one place that
+// writes answers and errors.
+func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		status := http.StatusOK
+		if ws, ok := v.(withStatus); ok {
+			status, v = ws.status, ws.body
+		}
+		if err := writeJSON(w, status, v); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// writeJSON encodes v before writing anything, so an encoding failure can
+// still become an error answer.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// writeError writes err in the API's error format. An *Error keeps its
+// status, code and message; anything else is a 500 whose cause is logged
+// under a reference that the answer carries.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		ref := newRef()
+		s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "ref", ref, "error", err)
+		e = &Error{Status: http.StatusInternalServerError, Code: client.CodeInternal,
+			Message: fmt.Sprintf("internal error (ref %s); the agent's log has the cause", ref)}
+	}
+	body := client.ErrorBody{Error: client.ErrorDetail{Code: e.Code, Message: e.Message}}
+	if werr := writeJSON(w, e.Status, body); werr != nil {
+		s.logger.Error("write error answer", "error", werr)
+	}
+}
+
+func newRef() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// statusRecorder remembers the status written through it, for the log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *statusRecorder) code() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// headerRecorder catches the header and status of the mux's own 404 and 405
+// answers and drops their plain-text body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *headerRecorder) Header() http.Header         { return r.header }
+func (r *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (r *headerRecorder) WriteHeader(status int)      { r.status = status }

@@ -1,0 +1,163 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/version"
+)
+
+const (
+	// EnvAddress and EnvToken name the environment variables DefaultConfig
+	// reads.
+	EnvAddress = "MARKETSYNC_ADDR"
+	EnvToken   = "MARKETSYNC_TOKEN"
+
+	// DefaultAddress is where the agent listens unless configured otherwise.
+	DefaultAddress = "http://127.0.0.1:8787"
+)
+
+// Config says where the agent is and how to talk to it.
+type Config struct {
+	// Address is the agent's base URL; a bare host:port means http.
+	Address string
+	// Token is sent as "Authorization: Bearer <token>" when set.
+	Token string
+	// HTTPClient makes the requests; nil uses a client with a one-minute
+	// timeout.
+	HTTPClient *http.Client
+}
+
+// DefaultConfig reads MARKETSYNC_ADDR and MARKETSYNC_TOKEN; an unset
+// address is DefaultAddress.
+func DefaultConfig() Config {
+	cfg := Config{Address: DefaultAddress, Token: os.Getenv(EnvToken)}
+	if addr := os.Getenv(EnvAddress); addr != "" {
+		cfg.Address = addr
+	}
+	return cfg
+}
+
+// Client talks to one agent. It is safe for concurrent use.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// New checks cfg and returns a client for it.
+func New(cfg Config) (*Client, error) {
+	base, err := normalizeAddress(cfg.Address)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	return &Client{base: base, token: cfg.Token, http: hc}, nil
+}
+
+// Address is the base URL the client sends to.
+func (c *Client) Address() string { return c.base }
+
+// normalizeAddress turns "host:port" into "http://host:port" and checks that
+// the result is an http(s) URL without query or fragment. A path is kept, so
+// the API can sit behind a proxy under a prefix.
+func normalizeAddress(addr string) (string, error) {
+	addr = strings.TrimSpace(addr)
+	if addr == "" {
+		return "", errors.New("agent address is empty")
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	u, err := url.Parse(addr)
+	if err != nil {
+		return "", fmt.Errorf("agent address %q: %w", addr, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("agent address %q: scheme must be http or https", addr)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("agent address %q has no host", addr)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("agent address %q must not have a query or fragment", addr)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// do sends one request: in, when not nil, as the JSON body; out, when not
+// nil, receives the JSON answer. Any status of 400 or more is an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	target := c.base + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "marketsync/"+version.Version)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return decodeError(resp)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+	}
+	return nil
+}
+
+// maxErrorBody bounds how much of an error response is read.
+const maxErrorBody = 64 << 10
+
+func decodeError(resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	e := &APIError{StatusCode: resp.StatusCode}
+	var body ErrorBody
+	if json.Unmarshal(raw, &body) == nil && body.Error.Code != "" {
+		e.Code, e.Message = body.Error.Code, body.Error.Message
+		return e
+	}
+	e.Message = strings.TrimSpace(strings.ToValidUTF8(string(raw), "\uFFFD"))
+	if r := []rune(e.Message); len(r) > 200 {
+		e.Message = string(r[:200]) + "…"
+	}
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}

@@ -1,0 +1,84 @@
+package client
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// Error codes the API answers with, in the "code" field of its error body.
+// Callers branch on these rather than on messages, which are for people.
+const (
+	// CodeMalformedJSON: the request body is not the JSON object the route
+	// takes (syntax error, wrong type, unknown field, trailing data).
+	CodeMalformedJSON = "malformed_json"
+	// CodeUnsupportedMediaType: a body was sent without Content-Type
+	// application/json.
+	CodeUnsupportedMediaType = "unsupported_media_type"
+	// CodeBodyTooLarge: the request body is over the server's limit.
+	CodeBodyTooLarge = "body_too_large"
+	// CodeInvalidRequest: the body parsed but a value is wrong (a missing
+	// platform, an empty id).
+	CodeInvalidRequest = "invalid_request"
+	// CodeMissingIDs: a collect request without ids.
+	CodeMissingIDs = "missing_ids"
+	// CodeTooManyIDs: a collect request over the per-request id limit.
+	CodeTooManyIDs = "too_many_ids"
+	// CodeDuplicateIDs: a collect request that names an id twice.
+	CodeDuplicateIDs = "duplicate_ids"
+	// CodeInvalidQuery: a query parameter has a value the route rejects.
+	CodeInvalidQuery = "invalid_query"
+	// CodeUnknownPlatform: no platform of that name is configured.
+	CodeUnknownPlatform = "unknown_platform"
+	// CodeJobNotFound and CodeProductNotFound: no such job or product.
+	CodeJobNotFound     = "job_not_found"
+	CodeProductNotFound = "product_not_found"
+	// CodeAmbiguousProduct: a bare product id exists on several platforms;
+	// ask again as platform:id.
+	CodeAmbiguousProduct = "ambiguous_product"
+	// CodeNotFound: no route for the path.
+	CodeNotFound = "not_found"
+	// CodeMethodNotAllowed: the path exists but not for this method; the
+	// Allow header lists the methods it takes.
+	CodeMethodNotAllowed = "method_not_allowed"
+	// CodeUnauthorized: a token is required and was missing or wrong.
+	CodeUnauthorized = "unauthorized"
+	// CodeUnavailable: the agent cannot serve the request now (starting,
+	// shutting down, a platform actor not answering).
+	CodeUnavailable = "unavailable"
+	// CodeInternal: anything else; the agent logged the cause.
+	CodeInternal = "internal"
+)
+
+// ErrorBody is the wire form of every error the API returns:
+// {"error":{"code":"...","message":"..."}}.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of an ErrorBody.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// APIError is a failure reported by the API: a response whose status was 400
+// or above. Code is empty when the body was not the API's error format (a
+// proxy in between answered, for instance); Message then holds the start of
+// the body or the status text.
+type APIError struct {
+	StatusCode int
+	Code       string
+	Message    string
+}
+
+// Error reads "<message> (<code>)", or "<message> (HTTP <status>)" when the
+// response carried no code.
+func (e *APIError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("%s (HTTP %d)", e.Message, e.StatusCode)
+	}
+	return fmt.Sprintf("%s (%s)", e.Message, e.Code)
+}
+
+// IsNotFound reports whether e is a 404: an unknown job, product or path.
+func (e *APIError) IsNotFound() bool { return e.StatusCode == http.StatusNotFound }

@@ -1,0 +1,228 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// JobKind says what a job does.
+type JobKind string
+
+// JobKindCollect fetches products by id from a source platform into the
+// catalogue.
+const JobKindCollect JobKind = "collect"
+
+// JobState is where a job is in its life. Queued and running jobs are live;
+// the others are final and never change again.
+type JobState string
+
+const (
+	JobQueued  JobState = "queued"
+	JobRunning JobState = "running"
+	// JobSucceeded: every item succeeded.
+	JobSucceeded JobState = "succeeded"
+	// JobPartial: finished, some items failed.
+	JobPartial JobState = "partial"
+	// JobFailed: finished, every item failed, or the job could not run.
+	JobFailed    JobState = "failed"
+	JobCancelled JobState = "cancelled"
+)
+
+// JobStates lists every state, live ones first.
+var JobStates = []JobState{JobQueued, JobRunning, JobSucceeded, JobPartial, JobFailed, JobCancelled}
+
+// Final reports whether a job in state s is finished.
+func (s JobState) Final() bool {
+	switch s {
+	case JobSucceeded, JobPartial, JobFailed, JobCancelled:
+		return true
+	}
+	return false
+}
+
+// Job is a collect job (later also a sync run) and how far it got.
+type Job struct {
+	ID       string   `json:"id"`
+	Kind     JobKind  `json:"kind"`
+	Platform string   `json:"platform"`
+	State    JobState `json:"state"`
+
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+	StartedAt  time.Time `json:"started_at,omitzero"`
+	FinishedAt time.Time `json:"finished_at,omitzero"`
+
+	// Total items; Succeeded + Failed + Pending == Total.
+	Total     int `json:"total"`
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	Pending   int `json:"pending"`
+	// Calls is the number of plugin calls made for the job, retries
+	// included.
+	Calls int `json:"calls"`
+	// Error says why the whole job failed, when it did.
+	Error string `json:"error,omitempty"`
+}
+
+// Done is the number of items that reached a final state.
+func (j *Job) Done() int { return j.Succeeded + j.Failed }
+
+// Progress is the finished fraction of the job's items, from 0 to 1; a job
+// without items is complete once it is final.
+func (j *Job) Progress() float64 {
+	if j.Total <= 0 {
+		if j.State.Final() {
+			return 1
+		}
+		return 0
+	}
+	return float64(j.Done()) / float64(j.Total)
+}
+
+// Elapsed is how long the job has run: from its start to its finish, or to
+// now while it is still running; zero before it started.
+func (j *Job) Elapsed(now time.Time) time.Duration {
+	if j.StartedAt.IsZero() {
+		return 0
+	}
+	end := now
+	if !j.FinishedAt.IsZero() {
+		end = j.FinishedAt
+	}
+	return end.Sub(j.StartedAt)
+}
+
+// ItemState is where one item of a job is.
+type ItemState string
+
+const (
+	ItemPending   ItemState = "pending"
+	ItemSucceeded ItemState = "succeeded"
+	ItemFailed    ItemState = "failed"
+)
+
+// ItemStates lists every item state.
+var ItemStates = []ItemState{ItemPending, ItemSucceeded, ItemFailed}
+
+// JobItem is one id of a job's request and its outcome.
+type JobItem struct {
+	// Index is the item's position in the job's request, from 0.
+	Index int       `json:"index"`
+	ID    string    `json:"id"`
+	State ItemState `json:"state"`
+	// Error is the platform's typed failure of a failed item.
+	Error *sdk.Error `json:"error,omitempty"`
+	// Attempts is how many times the item was sent to the platform.
+	Attempts  int       `json:"attempts"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// ItemPage is one page of a job's items, in index order.
+type ItemPage struct {
+	Items []JobItem `json:"items"`
+	// Next is the After of the following page; zero when this page is the
+	// last.
+	Next int `json:"next,omitempty"`
+}
+
+// CollectRequest asks the agent to fetch products by id from a platform.
+// IDs are the platform's own item ids; each may appear once.
+type CollectRequest struct {
+	Platform string   `json:"platform"`
+	IDs      []string `json:"ids"`
+}
+
+// JobListOptions filters GET /v1/jobs. Zero values do not filter; a zero
+// Limit takes the server's default. Jobs come newest first.
+type JobListOptions struct {
+	State    JobState
+	Platform string
+	Limit    int
+}
+
+func (o JobListOptions) query() url.Values {
+	q := url.Values{}
+	setQuery(q, "state", string(o.State))
+	setQuery(q, "platform", o.Platform)
+	setQueryInt(q, "limit", o.Limit)
+	return q
+}
+
+// ItemListOptions filters and pages GET /v1/jobs/{id}/items. After skips
+// the first After positions of the job's request: a page holds items whose
+// index is at least After, and its Next is the After of the page that
+// follows. A zero Limit takes the server's default.
+type ItemListOptions struct {
+	State ItemState
+	After int
+	Limit int
+}
+
+func (o ItemListOptions) query() url.Values {
+	q := url.Values{}
+	setQuery(q, "state", string(o.State))
+	setQueryInt(q, "after", o.After)
+	setQueryInt(q, "limit", o.Limit)
+	return q
+}
+
+func setQuery(q url.Values, key, value string) {
+	if value != "" {
+		q.Set(key, value)
+	}
+}
+
+func setQueryInt(q url.Values, key string, value int) {
+	if value != 0 {
+		q.Set(key, strconv.Itoa(value))
+	}
+}
+
+// Jobs is the handle on the job endpoints.
+type Jobs struct {
+	client *Client
+}
+
+// Jobs returns the handle on the job endpoints.
+func (c *Client) Jobs() *Jobs { return &Jobs{client: c} }
+
+// Collect starts a collect job and returns it as queued.
+func (j *Jobs) Collect(ctx context.Context, req CollectRequest) (*Job, error) {
+	var job Job
+	if err := j.client.do(ctx, http.MethodPost, "/v1/collect", nil, req, &job); err != nil {
+		return nil, err
+	}
+	return &job, nil
+}
+
+// List returns jobs, newest first.
+func (j *Jobs) List(ctx context.Context, opts JobListOptions) ([]Job, error) {
+	var jobs []Job
+	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs", opts.query(), nil, &jobs); err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+// Info returns one job.
+func (j *Jobs) Info(ctx context.Context, id string) (*Job, error) {
+	var job Job
+	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, nil, &job); err != nil {
+		return nil, err
+	}
+	return &job, nil
+}
+
+// Items returns one page of a job's items.
+func (j *Jobs) Items(ctx context.Context, id string, opts ItemListOptions) (*ItemPage, error) {
+	var page ItemPage
+	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id)+"/items", opts.query(), nil, &page); err != nil {
+		return nil, err
+	}
+	return &page, nil
+}

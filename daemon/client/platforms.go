@@ -1,0 +1,71 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// PlatformState is the state of a platform's actor and plugin process.
+type PlatformState string
+
+const (
+	PlatformStarting PlatformState = "starting"
+	PlatformReady    PlatformState = "ready"
+	// PlatformRestarting: the plugin died or stopped answering; a new one
+	// is being started after a backoff.
+	PlatformRestarting PlatformState = "restarting"
+	// PlatformFailed: the plugin could not be started or configured; calls
+	// fail fast.
+	PlatformFailed   PlatformState = "failed"
+	PlatformStopping PlatformState = "stopping"
+)
+
+// Platform is one configured platform block, as its actor sees it now.
+type Platform struct {
+	// Name is the block's name, which requests use; Plugin the plugin
+	// serving it and Version that plugin's version.
+	Name         string        `json:"name"`
+	Plugin       string        `json:"plugin"`
+	Version      string        `json:"version"`
+	State        PlatformState `json:"state"`
+	Capabilities []string      `json:"capabilities"`
+
+	// Rate (requests per second) and Burst are the limiter settings in
+	// force; LimitSource says where they came from ("config" or "plugin").
+	// Tokens is what the limiter holds now.
+	Rate        float64 `json:"rate"`
+	Burst       int     `json:"burst"`
+	LimitSource string  `json:"limit_source,omitempty"`
+	Tokens      float64 `json:"tokens"`
+
+	// Concurrency is the most calls in flight at once; InFlight and Queued
+	// are the calls running and waiting now.
+	Concurrency int `json:"concurrency"`
+	InFlight    int `json:"in_flight"`
+	Queued      int `json:"queued"`
+
+	// Restarts counts plugin restarts since the agent started.
+	Restarts    int       `json:"restarts"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// MaxBatch is the per-operation batch cap the plugin declared.
+	MaxBatch map[string]int `json:"max_batch,omitempty"`
+}
+
+// Platforms is the handle on the platform endpoints.
+type Platforms struct {
+	client *Client
+}
+
+// Platforms returns the handle on the platform endpoints.
+func (c *Client) Platforms() *Platforms { return &Platforms{client: c} }
+
+// List returns every configured platform, by name.
+func (p *Platforms) List(ctx context.Context) ([]Platform, error) {
+	var out []Platform
+	if err := p.client.do(ctx, http.MethodGet, "/v1/platforms", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

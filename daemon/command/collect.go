@@ -1,0 +1,272 @@
+package command
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Exit codes of collect -wait beyond 0 and 1.
+const (
+	// exitItemsFailed: the job finished but not every item succeeded.
+	exitItemsFailed = 2
+)
+
+// summaryFailed is how many failed items the summary of collect -wait lists.
+const summaryFailed = 5
+
+// CollectCommand starts a collect job and can follow it to its end.
+type CollectCommand struct {
+	Meta
+}
+
+func (c *CollectCommand) Synopsis() string { return "Collect products by id from a platform" }
+
+func (c *CollectCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: marketsync collect [options] <platform> <id>...
+
+  Starts a job that fetches the products with the given ids from a
+  platform into the catalogue, and prints the job. Each id may appear once;
+  one request takes at most 10000 ids.
+
+  With -wait it follows the job to its end, showing progress (a bar when
+  the output is a terminal, a line per change otherwise), then prints a
+  summary: items succeeded and failed, time taken, products per second,
+  and the first failed items with the platform's error. It then exits 0
+  when every item succeeded and 2 when any failed.
+
+Collect Options:
+
+  -wait
+    Follow the job until it finishes.
+
+  -f=<file>
+    Read ids from a file, one per line (blank lines and lines starting
+    with # are skipped); "-" reads standard input. Ids on the command
+    line come first.
+
+` + generalOptions())
+}
+
+func (c *CollectCommand) Run(args []string) int {
+	f := c.FlagSet("collect", true)
+	wait := f.Bool("wait", false, "")
+	file := f.String("f", "", "")
+	rest, cl, err := c.connect(f, args, func(rest []string) error {
+		if len(rest) == 0 {
+			return usageError("collect takes a platform and at least one id")
+		}
+		return nil
+	})
+	if err != nil {
+		return c.exit(err)
+	}
+	req := client.CollectRequest{Platform: rest[0], IDs: rest[1:]}
+	if *file != "" {
+		more, err := c.readIDs(*file)
+		if err != nil {
+			return c.exit(err)
+		}
+		req.IDs = append(req.IDs, more...)
+	}
+	if len(req.IDs) == 0 {
+		return c.exit(usageError("collect takes at least one id after the platform"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	start := time.Now()
+	job, err := cl.Jobs().Collect(ctx, req)
+	if err != nil {
+		return c.exit(err)
+	}
+	if !*wait {
+		if c.json {
+			return c.printJSON(job)
+		}
+		c.Ui.Output(fmt.Sprintf("Job %s queued: collect %d ids from %s", job.ID, job.Total, job.Platform))
+		c.Ui.Output("Follow it with: marketsync job " + job.ID)
+		return 0
+	}
+	if !c.json {
+		c.Ui.Output(fmt.Sprintf("Job %s queued: collect %d ids from %s", job.ID, job.Total, job.Platform))
+	}
+	job, err = c.follow(ctx, cl, job)
+	if errors.Is(err, context.Canceled) {
+		c.Ui.Error(fmt.Sprintf("Stopped waiting; job %s goes on. Follow it with: marketsync job %s", job.ID, job.ID))
+		return 1
+	}
+	if err != nil {
+		return c.exit(err)
+	}
+	code := 0
+	if job.State != client.JobSucceeded {
+		code = exitItemsFailed
+	}
+	if c.json {
+		if rc := c.printJSON(job); rc != 0 {
+			return rc
+		}
+		return code
+	}
+	if rc := c.summary(ctx, cl, job, time.Since(start)); rc != 0 {
+		return rc
+	}
+	return code
+}
+
+// readIDs reads ids one per line from path, or standard input for "-".
+func (c *CollectCommand) readIDs(path string) ([]string, error) {
+	var r io.Reader = c.Stdin
+	if r == nil {
+		r = os.Stdin
+	}
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	var ids []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			ids = append(ids, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read ids from %s: %w", path, err)
+	}
+	return ids, nil
+}
+
+// follow polls job until it is final, showing its progress.
+func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *client.Job) (*client.Job, error) {
+	show := c.progress(job)
+	defer show.close()
+	interval := c.PollInterval
+	if interval <= 0 {
+		interval = defaultPollInterval
+	}
+	for !job.State.Final() {
+		select {
+		case <-ctx.Done():
+			return job, ctx.Err()
+		case <-time.After(interval):
+		}
+		next, err := cl.Jobs().Info(ctx, job.ID)
+		if err != nil {
+			return job, err
+		}
+		job = next
+		show.update(job)
+	}
+	return job, nil
+}
+
+// progressView shows how far a job got.
+type progressView interface {
+	update(j *client.Job)
+	close()
+}
+
+// progress returns a bar when stdout is a terminal, plain lines otherwise,
+// and nothing for -json.
+func (c *CollectCommand) progress(job *client.Job) progressView {
+	switch {
+	case c.json:
+		return quietView{}
+	case isTerminal(c.Stdout):
+		return newBarView(c.Stdout, job)
+	}
+	return &lineView{ui: c.Meta, last: *job}
+}
+
+type quietView struct{}
+
+func (quietView) update(*client.Job) {}
+func (quietView) close()             {}
+
+type barView struct {
+	bar *progressbar.ProgressBar
+	out io.Writer
+}
+
+func (v *barView) update(j *client.Job) { _ = v.bar.Set(j.Done()) }
+
+func newBarView(w io.Writer, job *client.Job) *barView {
+	return &barView{out: w, bar: progressbar.NewOptions(job.Total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("collect "+job.Platform),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("products"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)}
+}
+
+// close completes the bar and ends its line.
+func (v *barView) close() {
+	_ = v.bar.Finish()
+	fmt.Fprintln(v.out)
+}
+
+// lineView prints a line each time the state or the counters change.
+type lineView struct {
+	ui   Meta
+	last client.Job
+}
+
+func (v *lineView) update(j *client.Job) {
+	if j.State == v.last.State && j.Succeeded == v.last.Succeeded && j.Failed == v.last.Failed {
+		return
+	}
+	v.last = *j
+	v.ui.Ui.Output(fmt.Sprintf("%s: %s, %d succeeded, %d failed", j.State, progressText(j), j.Succeeded, j.Failed))
+}
+
+func (v *lineView) close() {}
+
+// summary prints how the job ended. wall is the time since submission, used
+// when the job carries no start and finish times.
+func (c *CollectCommand) summary(ctx context.Context, cl *client.Client, job *client.Job, wall time.Duration) int {
+	elapsed := job.Elapsed(job.FinishedAt)
+	if elapsed <= 0 {
+		elapsed = wall
+	}
+	rate := "-"
+	if secs := elapsed.Seconds(); secs > 0 {
+		rate = fmt.Sprintf("%.1f products/s", float64(job.Succeeded)/secs)
+	}
+	c.Ui.Output("")
+	c.Ui.Output(fmt.Sprintf("Job %s %s", job.ID, job.State))
+	c.Ui.Output(fields(
+		"Succeeded", fmt.Sprintf("%d of %d", job.Succeeded, job.Total),
+		"Failed", fmt.Sprint(job.Failed),
+		"Elapsed", elapsed.Round(time.Millisecond).String(),
+		"Rate", rate,
+		"Error", job.Error,
+	))
+	if job.Failed == 0 {
+		return 0
+	}
+	if rc := c.showFailed(ctx, cl, job, summaryFailed); rc != 0 {
+		return rc
+	}
+	c.Ui.Output("All failed items: marketsync job " + job.ID)
+	return 0
+}

@@ -1,0 +1,76 @@
+package command
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/hashicorp/cli"
+	"github.com/marketsync/marketsync/daemon/version"
+)
+
+// defaultPollInterval is how often collect -wait looks at its job.
+const defaultPollInterval = 500 * time.Millisecond
+
+// Run runs the command line args (without the program name) and returns
+// the exit code.
+func Run(args []string) int {
+	meta := Meta{
+		Ui:           &cli.BasicUi{Reader: os.Stdin, Writer: os.Stdout, ErrorWriter: os.Stderr},
+		Stdout:       os.Stdout,
+		Stdin:        os.Stdin,
+		PollInterval: defaultPollInterval,
+	}
+	return run(args, meta, os.Stdout, os.Stderr)
+}
+
+// run is Run with its outputs given, for tests.
+func run(args []string, meta Meta, stdout, stderr io.Writer) int {
+	c := &cli.CLI{
+		Name:        "marketsync",
+		Version:     version.String(),
+		Args:        args,
+		Commands:    Commands(meta),
+		HelpFunc:    cli.BasicHelpFunc("marketsync"),
+		HelpWriter:  stdout,
+		ErrorWriter: stderr,
+	}
+	code, err := c.Run()
+	if err != nil {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+		return 1
+	}
+	return code
+}
+
+// Commands returns the factories of every command, each given a copy of
+// meta.
+func Commands(meta Meta) map[string]cli.CommandFactory {
+	return map[string]cli.CommandFactory{
+		// Talking to a running agent.
+		"collect": func() (cli.Command, error) {
+			return &CollectCommand{Meta: meta}, nil
+		},
+		"job": func() (cli.Command, error) {
+			return &JobCommand{Meta: meta}, nil
+		},
+		"jobs": func() (cli.Command, error) {
+			return &JobsCommand{Meta: meta}, nil
+		},
+		"platforms": func() (cli.Command, error) {
+			return &PlatformsCommand{Meta: meta}, nil
+		},
+		"product": func() (cli.Command, error) {
+			return &ProductCommand{Meta: meta}, nil
+		},
+
+		// Local commands. The agent itself ("agent") and the config
+		// commands ("validate", "fmt") are registered here too, each as
+		//
+		//	"agent": func() (cli.Command, error) { return &AgentCommand{Meta: meta}, nil },
+		"version": func() (cli.Command, error) {
+			return &VersionCommand{Meta: meta}, nil
+		},
+	}
+}

@@ -1,0 +1,105 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// JobCommand shows one job and its failed items.
+type JobCommand struct {
+	Meta
+}
+
+func (c *JobCommand) Synopsis() string { return "Show a job and its failed items" }
+
+func (c *JobCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: marketsync job [options] <id>
+
+  Shows a job: its state, times, counters and the first failed items with
+  the platform's error kind, code and message.
+
+Job Options:
+
+  -failed=<n>
+    List at most this many failed items (default 20; 0 lists none).
+
+` + generalOptions())
+}
+
+func (c *JobCommand) Run(args []string) int {
+	f := c.FlagSet("job", true)
+	failed := f.Int("failed", 20, "")
+	rest, cl, err := c.connect(f, args, oneArg("job takes one argument, the job id"))
+	if err != nil {
+		return c.exit(err)
+	}
+	if *failed < 0 || *failed > 1000 {
+		return c.exit(usageError(fmt.Sprintf("-failed must be from 0 to 1000, got %d", *failed)))
+	}
+	ctx := context.Background()
+	job, err := cl.Jobs().Info(ctx, rest[0])
+	if err != nil {
+		return c.exit(err)
+	}
+	if c.json {
+		return c.printJSON(job)
+	}
+	var elapsed string
+	if d := job.Elapsed(time.Now()); d > 0 {
+		elapsed = d.Round(time.Millisecond).String()
+	}
+	c.Ui.Output(fields(
+		"ID", job.ID,
+		"Kind", string(job.Kind),
+		"Platform", job.Platform,
+		"State", string(job.State),
+		"Created", clock(job.CreatedAt),
+		"Started", clock(job.StartedAt),
+		"Finished", clock(job.FinishedAt),
+		"Elapsed", elapsed,
+		"Progress", progressText(job),
+		"Succeeded", strconv.Itoa(job.Succeeded),
+		"Failed", strconv.Itoa(job.Failed),
+		"Pending", strconv.Itoa(job.Pending),
+		"Calls", strconv.Itoa(job.Calls),
+		"Error", job.Error,
+	))
+	if job.Failed == 0 || *failed == 0 {
+		return 0
+	}
+	return c.showFailed(ctx, cl, job, *failed)
+}
+
+// showFailed lists the first n failed items of job.
+func (m *Meta) showFailed(ctx context.Context, cl *client.Client, job *client.Job, n int) int {
+	page, err := cl.Jobs().Items(ctx, job.ID, client.ItemListOptions{State: client.ItemFailed, Limit: n})
+	if err != nil {
+		return m.exit(err)
+	}
+	title := "\nFailed items"
+	if len(page.Items) < job.Failed {
+		title += " (first " + strconv.Itoa(len(page.Items)) + " of " + strconv.Itoa(job.Failed) + ")"
+	}
+	m.Ui.Output(title)
+	m.Ui.Output(itemsTable(page.Items))
+	return 0
+}
+
+// itemsTable lays out items with their errors.
+func itemsTable(items []client.JobItem) string {
+	rows := [][]string{{"INDEX", "ID", "KIND", "CODE", "MESSAGE", "ATTEMPTS"}}
+	for _, it := range items {
+		kind, code, msg := "-", "-", "-"
+		if e := it.Error; e != nil {
+			kind, code, msg = e.Kind.String(), orDash(e.Code), orDash(e.Message)
+		}
+		rows = append(rows, []string{strconv.Itoa(it.Index), it.ID, kind, code, msg, strconv.Itoa(it.Attempts)})
+	}
+	return table(rows)
+}

@@ -1,0 +1,75 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// JobsCommand lists jobs.
+type JobsCommand struct {
+	Meta
+}
+
+func (c *JobsCommand) Synopsis() string { return "List jobs, newest first" }
+
+func (c *JobsCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: marketsync jobs [options]
+
+  Lists jobs, newest first, with their progress.
+
+Jobs Options:
+
+  -state=<state>
+    Only jobs in this state: queued, running, succeeded, partial, failed
+    or cancelled.
+
+  -platform=<name>
+    Only jobs on this platform.
+
+  -limit=<n>
+    At most this many jobs (the agent's default is 50, its maximum 1000).
+
+` + generalOptions())
+}
+
+func (c *JobsCommand) Run(args []string) int {
+	var opts client.JobListOptions
+	f := c.FlagSet("jobs", true)
+	f.Func("state", "", func(s string) error { opts.State = client.JobState(s); return nil })
+	f.StringVar(&opts.Platform, "platform", "", "")
+	f.IntVar(&opts.Limit, "limit", 0, "")
+	_, cl, err := c.connect(f, args, noArgs("jobs"))
+	if err != nil {
+		return c.exit(err)
+	}
+	list, err := cl.Jobs().List(context.Background(), opts)
+	if err != nil {
+		return c.exit(err)
+	}
+	if c.json {
+		return c.printJSON(list)
+	}
+	if len(list) == 0 {
+		c.Ui.Output("No jobs")
+		return 0
+	}
+	rows := [][]string{{"ID", "KIND", "PLATFORM", "STATE", "PROGRESS", "SUCCEEDED", "FAILED", "CREATED"}}
+	for _, j := range list {
+		rows = append(rows, []string{
+			j.ID, string(j.Kind), j.Platform, string(j.State), progressText(&j),
+			strconv.Itoa(j.Succeeded), strconv.Itoa(j.Failed), clock(j.CreatedAt),
+		})
+	}
+	c.Ui.Output(table(rows))
+	return 0
+}
+
+// progressText reads "40/100 (40%)".
+func progressText(j *client.Job) string {
+	return fmt.Sprintf("%d/%d (%.0f%%)", j.Done(), j.Total, 100*j.Progress())
+}

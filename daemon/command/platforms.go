@@ -1,0 +1,80 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// PlatformsCommand lists the configured platforms and their actors' state.
+type PlatformsCommand struct {
+	Meta
+}
+
+func (c *PlatformsCommand) Synopsis() string { return "List platforms and their limits and load" }
+
+func (c *PlatformsCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: marketsync platforms [options]
+
+  Lists every configured platform: the plugin serving it and its version,
+  its state, what it can do, the rate limit in force (requests per second /
+  burst), calls in flight (of the concurrency allowed) and queued, and how
+  often its plugin was restarted. The last error of a platform follows the
+  table.
+
+` + generalOptions())
+}
+
+func (c *PlatformsCommand) Run(args []string) int {
+	_, cl, err := c.connect(c.FlagSet("platforms", true), args, noArgs("platforms"))
+	if err != nil {
+		return c.exit(err)
+	}
+	list, err := cl.Platforms().List(context.Background())
+	if err != nil {
+		return c.exit(err)
+	}
+	if c.json {
+		return c.printJSON(list)
+	}
+	if len(list) == 0 {
+		c.Ui.Output("No platforms configured")
+		return 0
+	}
+	rows := [][]string{{"NAME", "PLUGIN", "VERSION", "STATE", "CAPABILITIES", "RATE/BURST", "IN-FLIGHT", "QUEUED", "RESTARTS"}}
+	var errs []string
+	for _, p := range list {
+		rows = append(rows, []string{
+			p.Name, p.Plugin, orDash(p.Version), string(p.State), orDash(strings.Join(p.Capabilities, ",")),
+			strconv.FormatFloat(p.Rate, 'f', -1, 64) + "/" + strconv.Itoa(p.Burst),
+			fmt.Sprintf("%d/%d", p.InFlight, p.Concurrency), strconv.Itoa(p.Queued), strconv.Itoa(p.Restarts),
+		})
+		if p.LastError != "" {
+			errs = append(errs, lastError(p))
+		}
+	}
+	c.Ui.Output(table(rows))
+	if len(errs) > 0 {
+		c.Ui.Output("\nLast errors")
+		c.Ui.Output(strings.Join(errs, "\n"))
+	}
+	return 0
+}
+
+func lastError(p client.Platform) string {
+	if p.LastErrorAt.IsZero() {
+		return fmt.Sprintf("  %s: %s", p.Name, p.LastError)
+	}
+	return fmt.Sprintf("  %s (%s): %s", p.Name, clock(p.LastErrorAt), p.LastError)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
