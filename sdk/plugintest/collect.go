@@ -2,6 +2,7 @@ package plugintest
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/marketsync/marketsync/sdk"
@@ -70,6 +71,18 @@ func CheckBatchCaps() Check {
 			calls[sdk.OpFetchProducts] = func(n int) (int, error) {
 				resp, err := p.FetchProducts(h.ctx, &pluginv1.FetchProductsRequest{Ids: h.target.distinctIDs(n)})
 				return missingProducts(resp.GetResults()), err
+			}
+		}
+		if h.resolvesURLs(p) {
+			calls[sdk.OpResolveURLs] = func(n int) (int, error) {
+				resp, err := p.ResolveURLs(h.ctx, &pluginv1.ResolveURLsRequest{Urls: foreignURLs(n)})
+				missing := 0
+				for _, r := range resp.GetResults() {
+					if c := r.GetError().GetCode(); c == host.CodeMissingResult || c == host.CodeEmptyResult {
+						missing++
+					}
+				}
+				return missing, err
 			}
 		}
 		if d.Has(sdk.CapabilityPublish) {
@@ -382,4 +395,40 @@ func missingProducts(rs []*pluginv1.ProductResult) int {
 		}
 	}
 	return n
+}
+
+// CheckResolveURLs checks, for a plugin that implements sdk.URLResolver,
+// that each of Target.ProductURLs resolves to its id and that a URL of no
+// product of the platform fails alone, per item, as INVALID.
+func CheckResolveURLs() Check {
+	return Check{Name: "resolve_urls", run: func(h *harness) {
+		h.need(len(h.target.ProductURLs) > 0, "ProductURLs")
+		p := h.collector()
+		if !h.resolvesURLs(p) {
+			h.t.Skip("the plugin does not resolve URLs")
+		}
+		urls := slices.Sorted(maps.Keys(h.target.ProductURLs))
+		foreign := foreignURLs(1)[0]
+		urls = append(urls, foreign)
+		resp, err := p.ResolveURLs(h.ctx, &pluginv1.ResolveURLsRequest{Urls: urls})
+		if err != nil {
+			h.t.Fatalf("a URL of no product must fail alone, per item; resolving %d URLs failed as a whole: %s", len(urls), describeErr(err))
+		}
+		for i, r := range resp.GetResults() {
+			want := h.target.ProductURLs[urls[i]]
+			switch {
+			case urls[i] == foreign && (r.GetError() == nil || sdk.ErrorFromProto(r.GetError()).Kind != sdk.KindInvalid):
+				h.t.Errorf("%s names no product and must resolve to a per-item INVALID; it resolved to id %q, error %v", foreign, r.GetId(), sdk.ErrorFromProto(r.GetError()))
+			case urls[i] != foreign && r.GetId() != want:
+				h.t.Errorf("%s must resolve to id %q; it resolved to id %q, error %v", urls[i], want, r.GetId(), sdk.ErrorFromProto(r.GetError()))
+			}
+		}
+	}}
+}
+
+// resolvesURLs reports whether the plugin serves ResolveURLs.
+func (h *harness) resolvesURLs(p *host.Plugin) bool {
+	_, err := p.ResolveURLs(h.ctx, &pluginv1.ResolveURLsRequest{})
+	e, ok := sdk.AsError(err)
+	return !ok || e.Code != "plugin_unimplemented"
 }

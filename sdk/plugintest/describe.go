@@ -18,17 +18,18 @@ var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
 // (matching the binary's marketsync-plugin-<name> when a binary is
 // tested), a semantic version, a summary, at least one capability, a rate
 // and a burst, a batch cap for every operation of every capability, and a
-// valid config spec whose every field is described.
+// valid config spec whose every field is described. Resolving URLs needs
+// a cap only from plugins that implement sdk.URLResolver.
 func CheckDescribe() Check {
 	return Check{Name: "describe", run: func(h *harness) {
-		d := h.start().Description()
-		for _, problem := range describeProblems(d, h.target) {
+		p := h.start()
+		for _, problem := range describeProblems(p.Description(), h.target, h.resolvesURLs(p)) {
 			h.t.Errorf("Describe is incomplete: %s", problem)
 		}
 	}}
 }
 
-func describeProblems(d sdk.Description, tg *Target) []string {
+func describeProblems(d sdk.Description, tg *Target, resolvesURLs bool) []string {
 	var out []string
 	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
 	if d.Name == "" {
@@ -52,7 +53,7 @@ func describeProblems(d sdk.Description, tg *Target) []string {
 		bad("limits.burst is %d: declare at least 1", d.Limits.Burst)
 	}
 	for _, op := range sdk.Operations {
-		if !d.Has(op.Capability()) {
+		if !d.Has(op.Capability()) || op == sdk.OpResolveURLs && !resolvesURLs {
 			continue
 		}
 		ol := d.Limits.Operations[op]

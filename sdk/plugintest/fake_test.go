@@ -44,6 +44,7 @@ type faults struct {
 	authAsInvalid      bool
 	notIdempotent      bool
 	wholeWriteFails    bool
+	foreignURLFails    bool // fails the whole call for a URL of no product
 }
 
 const (
@@ -52,9 +53,28 @@ const (
 )
 
 var (
-	_ sdk.Collector = (*shop)(nil)
-	_ sdk.Publisher = (*shop)(nil)
+	_ sdk.Collector   = (*shop)(nil)
+	_ sdk.Publisher   = (*shop)(nil)
+	_ sdk.URLResolver = (*shop)(nil)
 )
+
+const shopURL = "https://shop.example/p/"
+
+func (s *shop) ResolveURLs(_ context.Context, req *sdk.ResolveURLsRequest) (*sdk.ResolveURLsResponse, error) {
+	resp := &sdk.ResolveURLsResponse{}
+	for _, u := range req.URLs {
+		id, ok := strings.CutPrefix(u, shopURL)
+		r := sdk.ResolveResult{URL: u, ID: id}
+		if !ok {
+			if s.foreignURLFails {
+				return nil, sdk.Invalid("bad_url", u+" is not a shop URL")
+			}
+			r = sdk.ResolveResult{URL: u, Err: sdk.Invalid("bad_url", "not a shop URL")}
+		}
+		resp.Results = append(resp.Results, r)
+	}
+	return resp, nil
+}
 
 func newShop(f faults, limited *atomic.Bool) *shop {
 	return &shop{faults: f, limited: limited, store: map[string]string{}, byKey: map[string]string{}, handles: map[string]int{}}

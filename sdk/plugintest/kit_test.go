@@ -92,11 +92,12 @@ func record(t *testing.T, check Check, target Target) *recorder {
 func shopTarget(f faults) Target {
 	limited := &atomic.Bool{}
 	return Target{
-		New:        func() sdk.Plugin { return newShop(f, limited) },
-		Config:     `{"token": "good"}`,
-		KnownIDs:   []string{"p1", "p2", "p7"},
-		UnknownIDs: []string{"p11", "nope"},
-		AuthConfig: `{"token": "bad"}`,
+		New:         func() sdk.Plugin { return newShop(f, limited) },
+		Config:      `{"token": "good"}`,
+		KnownIDs:    []string{"p1", "p2", "p7"},
+		UnknownIDs:  []string{"p11", "nope"},
+		ProductURLs: map[string]string{shopURL + "p1": "p1", shopURL + "p9": "p9"},
+		AuthConfig:  `{"token": "bad"}`,
 		RateLimit: &RateLimit{
 			Start: func(testing.TB) func() {
 				limited.Store(true)
@@ -177,6 +178,10 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 			faults: faults{acceptGarbage: true}, check: CheckCursor(),
 			want: []string{"must be refused as INVALID; it was accepted and listed 3 ids"},
 		},
+		"foreign URL fails the call": {
+			faults: faults{foreignURLFails: true}, check: CheckResolveURLs(),
+			want: []string{"a URL of no product must fail alone, per item; resolving 3 URLs failed as a whole: INVALID bad_url"},
+		},
 		"upsert not idempotent": {
 			faults: faults{notIdempotent: true}, check: CheckUpsertIdempotent(),
 			want: []string{"must not create a second product: it first created \"r1\", then \"r3\""},
@@ -252,10 +257,10 @@ func (q *quotaByConfig) FetchProducts(ctx context.Context, req *sdk.FetchProduct
 func TestDescribeNameMustMatchTheBinary(t *testing.T) {
 	d := newShop(faults{}, nil).Describe()
 	d.Capabilities = []sdk.Capability{sdk.CapabilityCollect, sdk.CapabilityPublish}
-	if got := describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-shop"}); len(got) != 0 {
+	if got := describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-shop"}, false); len(got) != 0 {
 		t.Errorf("a complete description was faulted: %q", got)
 	}
-	got := strings.Join(describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-store"}), "\n")
+	got := strings.Join(describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-store"}, false), "\n")
 	if !strings.Contains(got, `name "shop" does not match the binary "marketsync-plugin-store"`) {
 		t.Errorf("a name that does not match the binary was not faulted: %q", got)
 	}

@@ -37,6 +37,9 @@ type Target struct {
 	// RateLimit makes the platform refuse calls for quota. Nil skips the
 	// check.
 	RateLimit *RateLimit
+	// ProductURLs maps product page URLs to the ids they name, for a
+	// plugin that implements sdk.URLResolver. Empty skips that check.
+	ProductURLs map[string]string
 	// Scope is passed to ListProducts; empty lists the plugin's default.
 	Scope string
 	// PageSize is asked of ListProducts when walking the listing (default
@@ -124,7 +127,7 @@ func Run(t *testing.T, target Target, checks ...Check) {
 func DefaultChecks() []Check {
 	return []Check{
 		CheckDescribe(), CheckConfigSchema(), CheckPerItemResults(), CheckBatchCaps(),
-		CheckRateLimited(), CheckAuth(), CheckProducts(), CheckCursor(),
+		CheckRateLimited(), CheckAuth(), CheckProducts(), CheckCursor(), CheckResolveURLs(),
 		CheckUpsertIdempotent(), CheckWritesPerItem(),
 	}
 }
@@ -133,7 +136,7 @@ func DefaultChecks() []Check {
 func CollectorChecks() []Check {
 	return []Check{
 		CheckDescribe(), CheckConfigSchema(), CheckPerItemResults(), CheckBatchCaps(),
-		CheckRateLimited(), CheckAuth(), CheckProducts(), CheckCursor(),
+		CheckRateLimited(), CheckAuth(), CheckProducts(), CheckCursor(), CheckResolveURLs(),
 	}
 }
 
@@ -268,6 +271,15 @@ func (h *harness) need(ok bool, field string) {
 	if !ok {
 		h.t.Skipf("set Target.%s to run this check", field)
 	}
+}
+
+// foreignURLs makes up n URLs that name no product of any platform.
+func foreignURLs(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("https://plugintest.invalid/not-a-product/%d", i+1)
+	}
+	return out
 }
 
 // absentIDs makes up n ids no platform has.
