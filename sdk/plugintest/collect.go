@@ -402,11 +402,11 @@ func missingProducts(rs []*pluginv1.ProductResult) int {
 // product of the platform fails alone, per item, as INVALID.
 func CheckResolveURLs() Check {
 	return Check{Name: "resolve_urls", run: func(h *harness) {
-		h.need(len(h.target.ProductURLs) > 0, "ProductURLs")
 		p := h.collector()
 		if !h.resolvesURLs(p) {
 			h.t.Skip("the plugin does not resolve URLs")
 		}
+		h.need(len(h.target.ProductURLs) > 0, "ProductURLs")
 		urls := slices.Sorted(maps.Keys(h.target.ProductURLs))
 		foreign := foreignURLs(1)[0]
 		urls = append(urls, foreign)
