@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/marketsync/marketsync/actors/platform/window"
 )
 
 // Adaptive moves a bucket's rate with the platform's answers, so that a
@@ -50,7 +52,7 @@ type Adaptive struct {
 	mu      sync.Mutex
 	bucket  *Bucket
 	ceiling float64
-	sent    window
+	sent    *window.Counter
 
 	enabled  bool
 	wMax     float64
@@ -68,7 +70,7 @@ const (
 
 // NewAdaptive adapts b's rate, never above ceiling (the configured rate).
 func NewAdaptive(b *Bucket, ceiling float64) *Adaptive {
-	return &Adaptive{bucket: b, ceiling: ceiling}
+	return &Adaptive{bucket: b, ceiling: ceiling, sent: window.New(time.Second, 10)}
 }
 
 // Observe feeds one answer to a call of the given cost whose token was
@@ -77,8 +79,8 @@ func NewAdaptive(b *Bucket, ceiling float64) *Adaptive {
 func (a *Adaptive) Observe(throttled bool, cost float64, reserved, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.sent.add(now, cost)
-	measured := a.sent.rate(now)
+	a.sent.Add(now, cost)
+	measured := a.sent.Rate(now)
 	current := a.bucket.Rate()
 	saturated := a.bucket.Tokens() < 1
 	var rate float64
@@ -112,32 +114,4 @@ func (a *Adaptive) Enabled() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.enabled
-}
-
-// window counts tokens over the last second in ten 100 ms slots.
-type window struct {
-	slots [10]float64
-	at    [10]int64 // the 100 ms tick each slot holds
-}
-
-const tick = 100 * time.Millisecond
-
-func (w *window) add(now time.Time, v float64) {
-	t := now.UnixNano() / int64(tick)
-	i := t % int64(len(w.slots))
-	if w.at[i] != t {
-		w.slots[i], w.at[i] = 0, t
-	}
-	w.slots[i] += v
-}
-
-func (w *window) rate(now time.Time) float64 {
-	t := now.UnixNano() / int64(tick)
-	var sum float64
-	for i := range w.slots {
-		if t-w.at[i] < int64(len(w.slots)) {
-			sum += w.slots[i]
-		}
-	}
-	return sum / (float64(len(w.slots)) * tick.Seconds())
 }

@@ -49,10 +49,17 @@ func New(rate float64, burst int) *Bucket {
 	return &Bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
 }
 
-// advance refills the bucket up to now; callers hold mu.
+// advance refills the bucket up to now; callers hold mu. Nothing accrues
+// during a pause, so a ban's end is not followed by a burst.
 func (b *Bucket) advance(now time.Time) {
-	if el := now.Sub(b.last).Seconds(); el > 0 {
+	from := b.last
+	if b.pausedUntil.After(from) {
+		from = b.pausedUntil
+	}
+	if el := now.Sub(from).Seconds(); el > 0 {
 		b.tokens = min(b.burst, b.tokens+el*b.rate)
+	}
+	if now.After(b.last) {
 		b.last = now
 	}
 }
@@ -96,8 +103,8 @@ func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) 
 	if b.tokens < 0 {
 		wait = time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
 	}
-	if p := b.pausedUntil.Sub(now); p > wait {
-		wait = p
+	if p := b.pausedUntil.Sub(now); p > 0 {
+		wait += p
 	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 		b.tokens += cost
@@ -127,8 +134,11 @@ func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) 
 }
 
 // PauseUntil holds every call until t: the platform banned us, or told us
-// its quota refills then. The bucket is emptied so that, after t, calls
-// resume at the sustained rate rather than in one burst.
+// its quota refills then. At most one token is left, and none accrues
+// during the pause, so that after t one call goes at once and the rest
+// follow at the sustained rate rather than in a burst. The pause is a
+// time, not a debt of tokens, so it lasts as long whatever the rate
+// becomes meanwhile.
 func (b *Bucket) PauseUntil(t time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -140,10 +150,7 @@ func (b *Bucket) PauseUntil(t time.Time) {
 	if t.After(b.pausedUntil) {
 		b.pausedUntil = t
 	}
-	// With this many tokens, the first token falls due at t.
-	if due := 1 - b.rate*t.Sub(now).Seconds(); due < b.tokens {
-		b.tokens = due
-	}
+	b.tokens = min(b.tokens, 1)
 }
 
 // Observe corrects the bucket with what the platform said is left of its
