@@ -140,6 +140,7 @@ func TestDetectFormat(t *testing.T) {
 		"csv content type":   {"https://s.example/export", "text/csv; charset=utf-8", "{", formatCSV},
 		"json content type":  {"https://s.example/export", "application/json", "", formatJSON},
 		"json by first byte": {"https://s.example/export", "application/octet-stream", "  {\"products\": []}", formatJSON},
+		"json array":         {"https://s.example/export", "", "[{}]", formatJSON},
 		"csv by default":     {"https://s.example/export", "", "id,title", formatCSV},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -137,7 +137,7 @@ func detectFormat(rawURL, contentType string, body []byte) string {
 			return formatJSON
 		}
 	}
-	if trimmed := strings.TrimSpace(string(body[:min(len(body), 64)])); strings.HasPrefix(trimmed, "{") {
+	if trimmed := strings.TrimSpace(string(body[:min(len(body), 64)])); strings.HasPrefix(trimmed, "{") || strings.HasPrefix(trimmed, "[") {
 		return formatJSON
 	}
 	return formatCSV
