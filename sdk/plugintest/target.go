@@ -27,7 +27,8 @@ type Target struct {
 	// Config is a valid config block as a JSON object, the form the host
 	// hands to Configure. Empty means {}.
 	Config string
-	// KnownIDs exist on the platform and must come back as products.
+	// KnownIDs exist on the platform and must come back as products; a
+	// collector must also list them under Scope.
 	KnownIDs []string
 	// UnknownIDs do not exist and must come back per item as NOT_FOUND.
 	UnknownIDs []string
