@@ -32,6 +32,10 @@ func TestConformance(t *testing.T) {
 			RetryAfter: true,
 		},
 		Publish: &plugintest.Publish{Products: products},
+		ProductURLs: map[string]string{
+			"https://item.sandbox.marketsync.invalid/item/100002.html": "100002",
+			"https://m.sandbox.marketsync.invalid/item.html?id=100020": "100020",
+		},
 	}
 	t.Run("binary", func(t *testing.T) {
 		target := target
