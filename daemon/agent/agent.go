@@ -62,8 +62,8 @@ type platformEntry struct {
 
 // New starts an agent from cfg: everything but serving the API, which
 // Serve begins. On failure every step already taken is undone.
-func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (a *Agent, err error) {
-	a = &Agent{cfg: cfg, log: logger, started: time.Now(), platforms: map[string]*platformEntry{}, served: make(chan struct{}), changes: newChanges()}
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent, err error) {
+	a := &Agent{cfg: cfg, log: logger, started: time.Now(), platforms: map[string]*platformEntry{}, served: make(chan struct{}), changes: newChanges()}
 	defer func() {
 		if err != nil {
 			a.teardown(context.Background())

@@ -16,6 +16,9 @@ import (
 // then stops the plugins. It is what `marketsync validate` adds to the
 // config's own checks.
 func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) hcl.Diagnostics {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	a := &Agent{cfg: cfg, log: logger}
 	diags := make([]hcl.Diagnostics, len(cfg.Platforms))
 	var wg sync.WaitGroup
