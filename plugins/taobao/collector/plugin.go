@@ -198,11 +198,7 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 	if err != nil {
 		return nil, err
 	}
-	var body struct {
-		Items struct {
-			Item []item `json:"item"`
-		} `json:"items"`
-	}
+	var body itemList[item]
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, sdk.Unavailable("bad_response", fmt.Sprintf("%s: %v", apiSellerList, err))
 	}
@@ -224,6 +220,16 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 		r.Product, r.Err = mapItem(it)
 	}
 	return resp, nil
+}
+
+// itemList is the answer of an API that returns items: the list wrapped
+// the non-simplified way, "items":{"item":[…]}, and for paged APIs the
+// total. An empty list is left out of the answer altogether.
+type itemList[T any] struct {
+	Items struct {
+		Item []T `json:"item"`
+	} `json:"items"`
+	TotalResults json.Number `json:"total_results"`
 }
 
 // cursor is ListProducts' position: the next page of the on-sale list, in
@@ -284,14 +290,9 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 	if err != nil {
 		return nil, err
 	}
-	var body struct {
-		Items struct {
-			Item []struct {
-				NumIID json.Number `json:"num_iid"`
-			} `json:"item"`
-		} `json:"items"`
-		TotalResults json.Number `json:"total_results"`
-	}
+	var body itemList[struct {
+		NumIID json.Number `json:"num_iid"`
+	}]
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, sdk.Unavailable("bad_response", fmt.Sprintf("%s: %v", apiOnSale, err))
 	}
