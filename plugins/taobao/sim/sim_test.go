@@ -15,6 +15,7 @@ import (
 
 	"github.com/marketsync/marketsync/plugins/taobao/sim"
 	"github.com/marketsync/marketsync/plugins/taobao/top"
+	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/httpclient"
 )
 
@@ -366,5 +367,43 @@ func TestCatalogueVariety(t *testing.T) {
 	}
 	if e := a.Expect("1"); e.Found || e.Reason != "unknown" {
 		t.Errorf("unknown id: %+v", e)
+	}
+}
+
+func TestCheckFindsDifferences(t *testing.T) {
+	s := sim.New(sim.Options{Seed: 4, Items: 200})
+	var e sim.Expectation
+	for _, id := range s.IDs() {
+		if e = s.Expect(id); e.Found && len(e.Variants) > 1 && e.Images > 0 {
+			break
+		}
+	}
+	build := func() *sdk.Product {
+		p := &sdk.Product{ID: e.ID, Source: "taobao", Title: map[string]string{e.Locale: e.Title}, URL: e.URL}
+		for range e.Images {
+			p.Images = append(p.Images, sdk.Image{URL: "https://img.alicdn.com/x.jpg"})
+		}
+		for _, v := range e.Variants {
+			p.Variants = append(p.Variants, sdk.Variant{SKU: v.SKU, Options: v.Options, Price: sdk.Money{Amount: v.Price, Currency: e.Currency}, Stock: v.Stock})
+		}
+		return p
+	}
+	if err := e.Check(build()); err != nil {
+		t.Fatalf("faithful product refused: %v", err)
+	}
+	for name, spoil := range map[string]func(*sdk.Product){
+		"price":    func(p *sdk.Product) { p.Variants[1].Price.Amount++ },
+		"currency": func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
+		"option":   func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
+		"stock":    func(p *sdk.Product) { p.Variants[0].Stock++ },
+		"image":    func(p *sdk.Product) { p.Images = p.Images[1:] },
+		"locale":   func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
+		"variant":  func(p *sdk.Product) { p.Variants = p.Variants[1:] },
+	} {
+		p := build()
+		spoil(p)
+		if err := e.Check(p); err == nil {
+			t.Errorf("a product with a wrong %s passed", name)
+		}
 	}
 }
