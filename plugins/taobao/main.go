@@ -1,6 +1,3 @@
-// Command marketsync-plugin-taobao is the first-party Taobao/Tmall
-// collector plugin: it reads an authorising seller's listings through the
-// Taobao Open Platform. See package collector.
 package main
 
 import (

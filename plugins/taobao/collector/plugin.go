@@ -168,7 +168,8 @@ func (p *Plugin) configured() (*top.Client, string, error) {
 // alone; an id the answer leaves out is NOT_FOUND, since the API "获取不存在
 // 的商品ID或获取别人的商品都不会报错，但没有商品数据返回" (returns nothing,
 // and no error, for an item that does not exist, was deleted, or is
-// another seller's).
+// another seller's). The request's Locales and Currency are not used: TOP
+// neither translates nor converts, so products come in zh-CN and CNY.
 func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
 	client, _, err := p.configured()
 	if err != nil {

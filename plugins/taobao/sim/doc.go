@@ -17,10 +17,12 @@
 // The catalogue holds on-sale items with and without SKUs, items without
 // pictures, off-shelf (instock) items and deleted ones, with Chinese
 // titles, prices written with zero, one or two decimals and
-// protocol-relative picture URLs. Expect says, from the catalogue's own
-// data and without any of the plugin's mapping code, what a canonical
-// product read back through the plugin must contain, so that an end-to-end
-// test can check the whole path.
+// protocol-relative picture URLs. IDs lists the catalogue and OnSaleIDs
+// the listing in its order. Expect says, from the catalogue's own data and
+// without any of the plugin's mapping code, what a canonical product read
+// back through the plugin must contain, and Expectation.Check compares a
+// product with it, so that an end-to-end test can check the whole path.
+// Stats counts requests by API and refusals by error code.
 //
 // The handler is wrapped in sdk/faultinject; Faults returns the injector
 // so tests can add 5xx answers, resets, truncated bodies and platform

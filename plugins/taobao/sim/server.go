@@ -47,7 +47,8 @@ type Options struct {
 	// limit. Default time.Now.
 	Now func() time.Time
 	// Rate and Burst are the app's call limit (calls per second, bucket
-	// size); Rate 0 means no limit. SetRateLimit changes them later.
+	// size, at least 1); Rate 0 means no limit. SetRateLimit changes them
+	// later.
 	Rate  float64
 	Burst int
 }
@@ -121,7 +122,7 @@ func New(o Options) *Server {
 	// taobao.items.onsale.get orders by list_time:desc unless told
 	// otherwise (apiId=18).
 	slices.Reverse(s.onSale)
-	s.bucket = newBucket(o.Rate, o.Burst, o.Now())
+	s.bucket = newBucket(o.Rate, max(o.Burst, 1), o.Now())
 	s.faults = faultinject.New(faultinject.Options{Seed: o.Seed, Now: o.Now})
 	s.handler = faultinject.Wrap(http.HandlerFunc(s.serve), s.faults)
 	return s
@@ -167,7 +168,8 @@ func (s *Server) Expect(id string) Expectation {
 }
 
 // SetRateLimit changes the app's call limit and refills its bucket; rate 0
-// lifts it.
+// lifts it. A burst of 0 with a positive rate refuses every call, each
+// with a ban of 1/rate seconds, until the limit is changed again.
 func (s *Server) SetRateLimit(rate float64, burst int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -432,7 +434,7 @@ type bucket struct {
 }
 
 func newBucket(rate float64, burst int, now time.Time) bucket {
-	size := float64(max(burst, 1))
+	size := float64(max(burst, 0))
 	return bucket{rate: rate, size: size, tokens: size, last: now}
 }
 

@@ -299,6 +299,18 @@ func TestRateLimitIsThePlatformsError(t *testing.T) {
 	if n := g.sim.Stats().Refused["7/accesscontrol.limited-by-app-access-count"]; n != 1 {
 		t.Errorf("refusals counted %d, want 1", n)
 	}
+	g.sim.SetRateLimit(0.1, 0)
+	if e := call(); e == nil || e.SubMsg != "This ban will last for 10 more seconds" {
+		t.Errorf("closed bucket: %+v", e)
+	}
+	g.clock.Add(time.Hour)
+	if e := call(); e == nil || e.Code != 7 {
+		t.Errorf("closed bucket an hour later: %+v", e)
+	}
+	g.sim.SetRateLimit(0, 0)
+	if e := call(); e != nil {
+		t.Errorf("limit lifted: %+v", e)
+	}
 }
 
 func TestPaginatesLikeOnsaleGet(t *testing.T) {
