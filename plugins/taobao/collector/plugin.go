@@ -297,17 +297,21 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, sdk.Unavailable("bad_response", fmt.Sprintf("%s: %v", apiOnSale, err))
 	}
-	total, _ := body.TotalResults.Int64()
 	resp := &sdk.ListProductsResponse{IDs: make([]string, 0, len(body.Items.Item))}
 	for _, it := range body.Items.Item {
 		resp.IDs = append(resp.IDs, it.NumIID.String())
 	}
-	next := cursor{Scope: c.Scope, Page: c.Page + 1, Size: c.Size}
-	// Past MaxListDepth the gateway refuses the page; the cursor still
-	// points there so that the refusal reaches the operator instead of a
-	// listing that ends early without a word.
-	if len(resp.IDs) > 0 && int64(c.Page*c.Size) < total {
-		resp.NextCursor = next.encode()
+	// total_results says whether more pages follow; without it, a full
+	// page is taken to mean there may be more. Past MaxListDepth the
+	// gateway refuses the page; the cursor still points there so that the
+	// refusal reaches the operator instead of a listing that ends early
+	// without a word.
+	more := len(resp.IDs) == c.Size
+	if total, err := body.TotalResults.Int64(); err == nil {
+		more = len(resp.IDs) > 0 && int64(c.Page*c.Size) < total
+	}
+	if more {
+		resp.NextCursor = cursor{Scope: c.Scope, Page: c.Page + 1, Size: c.Size}.encode()
 	}
 	return resp, nil
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/marketsync/marketsync/plugins/taobao/sim"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/faultinject"
 )
 
 // configured returns the plugin configured against a fresh simulator
@@ -180,5 +182,25 @@ func TestUnconfiguredPluginSaysSo(t *testing.T) {
 	_, err := New().FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"1"}})
 	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "not_configured"}) {
 		t.Errorf("got %v", err)
+	}
+}
+
+// Without total_results a full page is taken to mean more may follow.
+func TestListWithoutTotal(t *testing.T) {
+	p, gw := configured(t, sim.Options{Seed: 7, Items: 10}, nil)
+	answer := func(body string) faultinject.Fault {
+		return faultinject.ErrorBody(func(*http.Request) []byte { return []byte(body) })
+	}
+	gw.Faults().Add(
+		faultinject.Rule{When: faultinject.Requests(1, 1), Fault: answer(`{"items_onsale_get_response":{"items":{"item":[{"num_iid":11},{"num_iid":12}]}}}`)},
+		faultinject.Rule{When: faultinject.Requests(2, 2), Fault: answer(`{"items_onsale_get_response":{"items":{"item":[{"num_iid":13}]}}}`)},
+	)
+	resp, err := p.ListProducts(context.Background(), &sdk.ListProductsRequest{PageSize: 2})
+	if err != nil || resp.NextCursor == "" || strings.Join(resp.IDs, ",") != "11,12" {
+		t.Fatalf("full page: %+v, %v", resp, err)
+	}
+	resp, err = p.ListProducts(context.Background(), &sdk.ListProductsRequest{PageSize: 2, Cursor: resp.NextCursor})
+	if err != nil || resp.NextCursor != "" || strings.Join(resp.IDs, ",") != "13" {
+		t.Fatalf("short page: %+v, %v", resp, err)
 	}
 }

@@ -1,7 +1,6 @@
 package top
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -164,9 +163,7 @@ func ResponseKey(api string) string {
 
 func decode(api string, resp *httpclient.Response) (json.RawMessage, error) {
 	var env map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&env); err != nil {
+	if err := json.Unmarshal(resp.Body, &env); err != nil {
 		return nil, sdk.Unavailable("bad_response", fmt.Sprintf("%s: response is not a JSON object: %v", api, err))
 	}
 	if raw, ok := env["error_response"]; ok {
