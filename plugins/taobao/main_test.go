@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/plugintest"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
@@ -26,16 +25,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "taobao-plugin")
+	path, cleanup, err := plugintest.Build(".", "taobao")
 	if err != nil {
 		log.Fatal(err)
 	}
-	binary = filepath.Join(dir, "marketsync-plugin-taobao")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		log.Fatalf("build plugin: %v\n%s", err, out)
-	}
+	binary = path
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -68,6 +68,10 @@ const (
 	// 20,000: the host spreads it evenly over the day, and an operator
 	// with a larger package raises it in the platform block.
 	dailyQuota = 20000
+	// MaxResolveBatch bounds ResolveURLs. Resolving makes no platform
+	// call, so the platform sets no cap; this one only keeps a request
+	// and its answer to a modest message.
+	MaxResolveBatch = 500
 	// burst lets a collect job start without waiting; the gateway's
 	// per-API flow rules answer a real burst with error 7 and a ban of a
 	// few seconds, which the host honours.
@@ -115,6 +119,7 @@ func (p *Plugin) Describe() sdk.Description {
 			Operations: map[sdk.Operation]sdk.OperationLimit{
 				sdk.OpFetchProducts: {MaxBatch: MaxFetchBatch},
 				sdk.OpListProducts:  {MaxBatch: MaxPageSize},
+				sdk.OpResolveURLs:   {MaxBatch: MaxResolveBatch},
 			},
 		},
 		Config: spec,
