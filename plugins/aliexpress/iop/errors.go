@@ -103,15 +103,16 @@ var codeKinds = map[string]sdk.ErrorKind{
 	// https://api-sg.aliexpress.com/sync (quoted in a question on
 	// devhide.com, "PHP / Aliexpress affiliation API : IncompleteSignature").
 	"IncompleteSignature": sdk.KindInvalid,
-	// Other signature and protocol faults named by IOP gateway clients.
-	"InvalidSignature":  sdk.KindInvalid,
-	"InvalidSignMethod": sdk.KindInvalid,
+	// Named by AliExpress gateway clients next to IncompleteSignature.
+	"InvalidSignature": sdk.KindInvalid,
 	// The timestamp is more than the allowed 7200 seconds away from the
 	// gateway's clock ("Calling parameters",
 	// https://developer.alibaba.com/docs/doc.htm?articleId=120691&docType=1&treeId=727):
-	// clock skew, which the host cannot fix by retrying.
+	// clock skew, which the host cannot fix by retrying. The page gives the
+	// rule but not the code; this name is the one the simulator answers.
 	"InvalidTimestamp": sdk.KindInvalid,
-	// A business or system parameter is missing or malformed.
+	// A business or system parameter is missing or malformed (named by
+	// AliExpress gateway clients as the parameter errors).
 	"MissingParameter": sdk.KindInvalid,
 	"InvalidParameter": sdk.KindInvalid,
 	// The method or path does not exist: "The specified API Path is
@@ -119,17 +120,19 @@ var codeKinds = map[string]sdk.ErrorKind{
 	"InvalidApiPath": sdk.KindInvalid,
 
 	// The access token (session) is unknown, expired or revoked: "The
-	// specified access token is invalid or expired".
+	// specified access token is invalid or expired" (quoted from the
+	// gateway by AliExpress and Lazada clients, which share the IOP
+	// gateway). InvalidSession is the Taobao Open Platform's name for
+	// the same fault, which the TOP-style /sync protocol inherits.
 	"IllegalAccessToken": sdk.KindAuth,
 	"InvalidSession":     sdk.KindAuth,
-	"SessionExpired":     sdk.KindAuth,
 	// The app key is unknown, the caller's IP is not on the app's white
-	// list, or the app lacks the permission for this API.
+	// list, or the app lacks the permission for this API (codes reported
+	// by AliExpress integrations).
 	"InvalidAppKey":          sdk.KindAuth,
 	"AppKeyNotExist":         sdk.KindAuth,
 	"AppWhiteIpLimit":        sdk.KindAuth,
 	"InsufficientPermission": sdk.KindAuth,
-	"AccessDenied":           sdk.KindAuth,
 
 	// Flow control. "API access count limitation"
 	// (https://developer.alibaba.com/docs/doc.htm?articleId=108426&docType=1&treeId=502)
@@ -141,13 +144,12 @@ var codeKinds = map[string]sdk.ErrorKind{
 	// message (banPattern).
 	"ApiCallLimit": sdk.KindRateLimited,
 	"AppCallLimit": sdk.KindRateLimited,
-
-	// The service behind the gateway failed or timed out.
-	"ServiceUnavailable": sdk.KindUnavailable,
-	"ServiceTimeout":     sdk.KindUnavailable,
-	"InternalError":      sdk.KindUnavailable,
-	"SystemError":        sdk.KindUnavailable,
 }
+
+// Codes not in the table are classified by sub code, then by a ban in
+// the message, then by type: ISP (the service behind the gateway) and
+// SYSTEM (the gateway) errors are the platform's busy or failing moments
+// and come back UNAVAILABLE.
 
 // subCodePrefixes classify TOP-style sub codes, which the /sync gateway
 // inherits from the Taobao Open Platform protocol it speaks
