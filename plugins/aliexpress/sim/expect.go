@@ -1,6 +1,13 @@
 package sim
 
-import "strconv"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/marketsync/marketsync/sdk"
+)
 
 // Expectation is what the canonical product for one id must contain after
 // a plugin fetched it from this simulator: worked out from the catalogue
@@ -84,4 +91,64 @@ func (s *Server) ExpectIn(id, shipTo, currencyCode, language string) Expectation
 		e.Variants = append(e.Variants, v)
 	}
 	return e
+}
+
+// Check compares what a plugin returned for the id, a product or a
+// per-item error, with the expectation, and describes every difference.
+// Fields the expectation does not state (description, attributes, the
+// pictures' URLs) are not compared.
+func (e Expectation) Check(p *sdk.Product, perr *sdk.Error) error {
+	if e.NotFound {
+		if perr == nil || perr.Kind != sdk.KindNotFound {
+			return fmt.Errorf("product %s (%s): got %v, %v; want NOT_FOUND", e.ID, e.Reason, p, perr)
+		}
+		return nil
+	}
+	if perr != nil || p == nil {
+		return fmt.Errorf("product %s: got error %v, want a product", e.ID, perr)
+	}
+	var diffs []string
+	differ := func(what string, got, want any) {
+		diffs = append(diffs, fmt.Sprintf("%s: got %v, want %v", what, got, want))
+	}
+	if p.ID != e.ID {
+		differ("id", p.ID, e.ID)
+	}
+	if p.Source != "aliexpress" {
+		differ("source", p.Source, "aliexpress")
+	}
+	if len(p.Title) != 1 || p.Title[e.Locale] != e.Title {
+		differ("title", p.Title, map[string]string{e.Locale: e.Title})
+	}
+	if p.URL != e.URL {
+		differ("url", p.URL, e.URL)
+	}
+	if len(p.Images) != e.Images {
+		differ("images", len(p.Images), e.Images)
+	}
+	for _, img := range p.Images {
+		if !strings.HasPrefix(img.URL, "https://") {
+			differ("image url", img.URL, "an https URL")
+		}
+	}
+	if len(p.Variants) != len(e.Variants) {
+		differ("variants", len(p.Variants), len(e.Variants))
+	} else {
+		for i, v := range p.Variants {
+			w := e.Variants[i]
+			var opts []ExpectedOption
+			for _, o := range v.Options {
+				opts = append(opts, ExpectedOption{Name: o.Name, Value: o.Value})
+			}
+			if v.SKU != w.SKU || v.Price.Amount != w.Price || v.Price.Currency != e.Currency || v.Stock != w.Stock || !slices.Equal(opts, w.Options) {
+				differ(fmt.Sprintf("variant %d", i),
+					fmt.Sprintf("%s %v %d %s stock %d", v.SKU, opts, v.Price.Amount, v.Price.Currency, v.Stock),
+					fmt.Sprintf("%s %v %d %s stock %d", w.SKU, w.Options, w.Price, e.Currency, w.Stock))
+			}
+		}
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("product %s:\n  %s", e.ID, strings.Join(diffs, "\n  "))
+	}
+	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
@@ -24,24 +23,17 @@ import (
 )
 
 type fixture struct {
-	sim   *sim.Server
-	srv   *httptest.Server
+	sim   *sim.Running
 	clock *sim.Clock
 }
 
 func start(t *testing.T, o sim.Options) *fixture {
 	t.Helper()
-	c := sim.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	if o.Now == nil {
-		o.Now = c.Now
-	}
 	if o.Products == 0 {
 		o.Products = 400
 	}
-	s := sim.New(o)
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &fixture{sim: s, srv: srv, clock: c}
+	r := sim.ServeTest(t, o)
+	return &fixture{sim: r, clock: r.Clock}
 }
 
 // client is the plugin's IOP client pointed at the simulator, stamping
@@ -56,7 +48,7 @@ func (f *fixture) client(t *testing.T, creds sim.Credentials, now func() time.Ti
 	if now == nil {
 		now = f.clock.Now
 	}
-	c, err := iop.New(iop.Options{Endpoint: f.srv.URL, HTTP: hc, Now: now,
+	c, err := iop.New(iop.Options{Endpoint: f.sim.URL, HTTP: hc, Now: now,
 		Credentials: iop.Credentials{AppKey: creds.AppKey, AppSecret: creds.AppSecret, AccessToken: creds.AccessToken}})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +74,7 @@ func (f *fixture) raw(t *testing.T, query, body map[string]string) map[string]an
 	if _, ok := query["sign"]; !ok {
 		q.Set("sign", iop.Sign(f.sim.Credentials().AppSecret, "", merge(query, body)))
 	}
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/sync?"+q.Encode(), strings.NewReader(b.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, f.sim.URL+"/sync?"+q.Encode(), strings.NewReader(b.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
 	return f.do(t, req)
 }
@@ -251,7 +243,7 @@ func TestRejectsWhatBreaksTheContract(t *testing.T) {
 		})
 	}
 	t.Run("missing sign", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/sync?method="+sim.MethodProductGet+"&app_key="+good.AppKey, nil)
+		req, _ := http.NewRequest(http.MethodGet, f.sim.URL+"/sync?method="+sim.MethodProductGet+"&app_key="+good.AppKey, nil)
 		if code := errorCode(t, f.do(t, req)); code != "MissingParameter" {
 			t.Errorf("code %s", code)
 		}
@@ -325,7 +317,7 @@ func TestRejectsWhatBreaksTheContract(t *testing.T) {
 		wantError(t, err, sdk.KindInvalid, "InvalidParameter")
 	})
 	t.Run("form body of another type", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/sync?method=x", strings.NewReader(`{"a":1}`))
+		req, _ := http.NewRequest(http.MethodPost, f.sim.URL+"/sync?method=x", strings.NewReader(`{"a":1}`))
 		req.Header.Set("Content-Type", "application/json")
 		if code := errorCode(t, f.do(t, req)); code != "InvalidParameter" {
 			t.Errorf("code %s", code)
