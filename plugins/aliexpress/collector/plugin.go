@@ -50,6 +50,9 @@ const (
 	// be less than 100, the default value of which is 20"
 	// (https://api.alidayu.com/docs/api.htm?apiId=42384).
 	maxListPage = 99
+	// maxResolveBatch bounds ResolveURLs, which calls nothing: it keeps
+	// one request and its answer small.
+	maxResolveBatch = 1000
 	// rate and burst: the platform publishes no per-second figure for the
 	// dropshipping APIs. "API access count limitation"
 	// (https://developer.alibaba.com/docs/doc.htm?articleId=108426&docType=1&treeId=502)
@@ -128,6 +131,7 @@ func (p *Plugin) Describe() sdk.Description {
 			Operations: map[sdk.Operation]sdk.OperationLimit{
 				sdk.OpFetchProducts: {MaxBatch: maxFetchBatch},
 				sdk.OpListProducts:  {MaxBatch: maxListPage},
+				sdk.OpResolveURLs:   {MaxBatch: maxResolveBatch},
 			},
 		},
 		Config: spec,

@@ -198,10 +198,21 @@ func (s *Server) authenticate(params map[string]string, apiPath string, rest boo
 	wait, ok := s.limiter.admit(s.opts.Now())
 	s.mu.Unlock()
 	if !ok {
-		secs := int64(math.Ceil(wait.Seconds()))
-		return &apiError{"ISV", "ApiCallLimit", fmt.Sprintf("Api access frequency exceeds the limit. this ban will last %d seconds", max(secs, 1))}
+		return banError(wait)
 	}
 	return nil
+}
+
+// banError is the gateway's flow-control refusal, with the ban rounded up
+// to whole seconds as the platform states it.
+func banError(wait time.Duration) *apiError {
+	secs := max(int64(math.Ceil(wait.Seconds())), 1)
+	return &apiError{"ISV", "ApiCallLimit", fmt.Sprintf("Api access frequency exceeds the limit. this ban will last %d seconds", secs)}
+}
+
+// syncEnvelope is a /sync error answer.
+func syncEnvelope(e *apiError, requestID string) map[string]any {
+	return map[string]any{"error_response": map[string]any{"type": e.typ, "code": e.code, "msg": e.msg, "request_id": requestID}}
 }
 
 // checkTimestamp accepts the two forms "Calling parameters" names,
@@ -291,7 +302,7 @@ func (s *Server) fail(w http.ResponseWriter, rest bool, e *apiError) {
 		s.writeRaw(w, map[string]any{"type": e.typ, "code": e.code, "message": e.msg, "request_id": id})
 		return
 	}
-	s.writeRaw(w, map[string]any{"error_response": map[string]any{"type": e.typ, "code": e.code, "msg": e.msg, "request_id": id}})
+	s.writeRaw(w, syncEnvelope(e, id))
 }
 
 // write answers a successful call, adding its request id.

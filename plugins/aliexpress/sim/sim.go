@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"strconv"
@@ -235,4 +236,14 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// BanFault is a fault for Injector rules that answers as the gateway does
+// when flow control refuses a call: status 200 with the ApiCallLimit error
+// and "this ban will last N seconds", whatever the app's real quota. It
+// makes a plugin see rate limiting at a chosen moment, without spending a
+// limit first.
+func BanFault(d time.Duration) faultinject.Fault {
+	body, _ := json.Marshal(syncEnvelope(banError(d), "2140fa35ban"))
+	return faultinject.ErrorBody(func(*http.Request) []byte { return body })
 }
