@@ -177,14 +177,9 @@ func (c *Client) CallPath(ctx context.Context, path string, params map[string]st
 // writes a Date as getTime()).
 func (c *Client) timestamp() string { return strconv.FormatInt(c.now().UnixMilli(), 10) }
 
-// answer is a gateway reply with what Classify needs beside the body.
-type answer struct {
-	resp *httpclient.Response
-}
-
 // send signs common+params, posts them and returns the answer. It fails
 // only for transport errors and for a request it must not send.
-func (c *Client) send(ctx context.Context, path, apiPath string, common, params map[string]string) (answer, error) {
+func (c *Client) send(ctx context.Context, path, apiPath string, common, params map[string]string) (*httpclient.Response, error) {
 	all := make(map[string]string, len(common)+len(params)+1)
 	query := url.Values{}
 	for k, v := range common {
@@ -197,7 +192,7 @@ func (c *Client) send(ctx context.Context, path, apiPath string, common, params 
 	form := url.Values{}
 	for k, v := range params {
 		if _, clash := all[k]; clash || k == ParamSign {
-			return answer{}, sdk.Invalid(CodeBadRequest, fmt.Sprintf("business parameter %q has the name of a system parameter", k))
+			return nil, sdk.Invalid(CodeBadRequest, fmt.Sprintf("business parameter %q has the name of a system parameter", k))
 		}
 		if isBlank(v) {
 			continue
@@ -210,22 +205,18 @@ func (c *Client) send(ctx context.Context, path, apiPath string, common, params 
 	target := c.base + path + "?" + query.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
-		return answer{}, sdk.Invalid(CodeBadRequest, err.Error())
+		return nil, sdk.Invalid(CodeBadRequest, err.Error())
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(ctx, req)
-	if err != nil {
-		return answer{}, err
-	}
-	return answer{resp: resp}, nil
+	return c.http.Do(ctx, req)
 }
 
 // unwrapSync returns the "<method>_response" object of a /sync answer, or
 // the typed error the answer carries.
-func unwrapSync(a answer, method string) (json.RawMessage, error) {
+func unwrapSync(a *httpclient.Response, method string) (json.RawMessage, error) {
 	var top map[string]json.RawMessage
-	if err := json.Unmarshal(a.resp.Body, &top); err != nil || top == nil {
+	if err := json.Unmarshal(a.Body, &top); err != nil || top == nil {
 		return nil, notJSON(a, err)
 	}
 	if raw, ok := top["error_response"]; ok {
@@ -233,9 +224,9 @@ func unwrapSync(a answer, method string) (json.RawMessage, error) {
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return nil, notJSON(a, err)
 		}
-		return nil, Classify(e.body(), a.resp.Header, a.resp.Received)
+		return nil, Classify(e.body(), a.Header, a.Received)
 	}
-	if se := a.resp.StatusError(); se != nil {
+	if se := a.StatusError(); se != nil {
 		return nil, se
 	}
 	key := strings.ReplaceAll(method, ".", "_") + "_response"
@@ -248,31 +239,31 @@ func unwrapSync(a answer, method string) (json.RawMessage, error) {
 
 // unwrapRest returns a /rest answer whose code is "0" (or absent), or the
 // typed error it carries.
-func unwrapRest(a answer) (json.RawMessage, error) {
+func unwrapRest(a *httpclient.Response) (json.RawMessage, error) {
 	var head struct {
 		Type      Scalar `json:"type"`
 		Code      Scalar `json:"code"`
 		Message   string `json:"message"`
 		RequestID string `json:"request_id"`
 	}
-	if err := json.Unmarshal(a.resp.Body, &head); err != nil {
+	if err := json.Unmarshal(a.Body, &head); err != nil {
 		return nil, notJSON(a, err)
 	}
 	if head.Code != "" && head.Code != "0" {
 		return nil, Classify(ErrorBody{Type: string(head.Type), Code: string(head.Code), Message: head.Message, RequestID: head.RequestID},
-			a.resp.Header, a.resp.Received)
+			a.Header, a.Received)
 	}
-	if se := a.resp.StatusError(); se != nil {
+	if se := a.StatusError(); se != nil {
 		return nil, se
 	}
-	return json.RawMessage(a.resp.Body), nil
+	return json.RawMessage(a.Body), nil
 }
 
 // notJSON explains an answer that is not the gateway's JSON: by its HTTP
 // status when that is an error (a 429 or 503 from a proxy or load
 // balancer), otherwise as a malformed answer.
-func notJSON(a answer, err error) error {
-	if se := a.resp.StatusError(); se != nil {
+func notJSON(a *httpclient.Response, err error) error {
+	if se := a.StatusError(); se != nil {
 		return se
 	}
 	msg := "answer is not a JSON object"

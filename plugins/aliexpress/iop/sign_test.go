@@ -20,6 +20,12 @@ import (
 //
 //	printf '%s' '<string>' | openssl dgst -sha256 -hmac '<secret>'
 //
+// for the documentation's sample, for instance:
+//
+//	printf '%s' '/order/getaccess_tokentestapp_key123456order_id1234sign_methodsha256timestamp1517820392000' \
+//	  | openssl dgst -sha256 -hmac helloworld
+//	SHA2-256(stdin)= 4190d32361cfb9581350222f345cb77f3b19f0e31d162316848a2c1ffd5fab4a
+//
 // so that Sign is checked against numbers it did not produce.
 func TestSignVectors(t *testing.T) {
 	for name, tc := range map[string]struct {
