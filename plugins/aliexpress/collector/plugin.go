@@ -39,7 +39,7 @@ const (
 	methodProductList = "aliexpress.solution.product.list.get"
 )
 
-// Documented limits.
+// Limits declared in Describe, each with where it comes from.
 const (
 	// maxFetchBatch: aliexpress.ds.product.get takes one product_id, a
 	// Number (https://open.alitrip.com/docs/doc.htm?articleId=60452&docType=2&treeId=762),
