@@ -27,15 +27,8 @@ func setup(t *testing.T, o sim.Options, edit func(map[string]any)) (*pdd.Plugin,
 	s := sim.New(o)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	cred := s.Credentials()
-	values := map[string]any{
-		"client_id":     cred.ClientID,
-		"client_secret": cred.ClientSecret,
-		"access_token":  cred.AccessToken,
-		"mall_id":       s.ShopID,
-		"endpoint":      srv.URL + sim.Path,
-		"timeout":       "5s",
-	}
+	values := s.PluginConfig(srv.URL + sim.Path)
+	values["timeout"] = "5s"
 	if edit != nil {
 		edit(values)
 	}
@@ -65,41 +58,12 @@ func fetch(t *testing.T, p *pdd.Plugin, id string) sdk.ProductResult {
 	return resp.Results[0]
 }
 
-// CheckAgainst compares a result with what the simulator says a correct
-// client makes of the goods; it is shared with the end-to-end tests.
+// checkAgainst compares a result with what the simulator says a correct
+// client makes of the goods.
 func checkAgainst(t *testing.T, e sim.Expected, r sdk.ProductResult) {
 	t.Helper()
-	if e.NotFound {
-		if r.Err == nil || r.Err.Kind != sdk.KindNotFound {
-			t.Errorf("%s: got %+v, want NOT_FOUND", r.ID, r)
-		}
-		return
-	}
-	if r.Err != nil || r.Product == nil {
-		t.Fatalf("%s: %v", r.ID, r.Err)
-	}
-	p := r.Product
-	if err := p.Validate(); err != nil {
-		t.Errorf("%s: %v", r.ID, err)
-	}
-	if p.Title[e.Locale] != e.Title || len(p.Title) != 1 || p.Source != "pinduoduo" || p.ID != r.ID {
-		t.Errorf("%s: title %v source %q", r.ID, p.Title, p.Source)
-	}
-	if len(p.Images) != e.Images {
-		t.Errorf("%s: %d images, want %d", r.ID, len(p.Images), e.Images)
-	}
-	if len(p.Variants) != len(e.SKUs) {
-		t.Fatalf("%s: %d variants, want %d", r.ID, len(p.Variants), len(e.SKUs))
-	}
-	for i, want := range e.SKUs {
-		v := p.Variants[i]
-		var opts [][2]string
-		for _, o := range v.Options {
-			opts = append(opts, [2]string{o.Name, o.Value})
-		}
-		if v.SKU != want.ID || !slices.Equal(opts, want.Options) || v.Price != (sdk.Money{Amount: want.Price, Currency: e.Currency}) || v.Stock != want.Stock {
-			t.Errorf("%s variant %d: %+v, want %+v", r.ID, i, v, want)
-		}
+	for _, d := range e.Diff(r.Product, r.Err) {
+		t.Errorf("%s: %s", r.ID, d)
 	}
 }
 

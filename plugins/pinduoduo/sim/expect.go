@@ -1,6 +1,12 @@
 package sim
 
-import "strconv"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/marketsync/marketsync/sdk"
+)
 
 // Expected is what a correct client makes of one goods id, worked out from
 // the catalogue with rules simple enough to check by eye, so that a test
@@ -57,4 +63,50 @@ func (s *Server) Expect(id string) Expected {
 		e.Images = 1
 	}
 	return e
+}
+
+// Diff lists the ways a client's result for one id, a product or a
+// per-item error, differs from e; it is empty when they agree. Beyond the
+// fields of Expected it requires a product to pass sdk's own validation,
+// carry source "pinduoduo" and no title in another locale.
+func (e Expected) Diff(p *sdk.Product, perr *sdk.Error) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if e.NotFound {
+		if perr == nil || perr.Kind != sdk.KindNotFound {
+			bad("want a per-item NOT_FOUND, got product %v error %v", p != nil, perr)
+		}
+		return out
+	}
+	if perr != nil || p == nil {
+		return []string{fmt.Sprintf("want a product, got error %v", perr)}
+	}
+	if err := p.Validate(); err != nil {
+		bad("invalid product: %v", err)
+	}
+	if p.Source != "pinduoduo" {
+		bad("source %q", p.Source)
+	}
+	if len(p.Title) != 1 || p.Title[e.Locale] != e.Title {
+		bad("title %v, want %s %q", p.Title, e.Locale, e.Title)
+	}
+	if len(p.Images) != e.Images {
+		bad("%d images, want %d", len(p.Images), e.Images)
+	}
+	if len(p.Variants) != len(e.SKUs) {
+		bad("%d variants, want %d", len(p.Variants), len(e.SKUs))
+		return out
+	}
+	for i, want := range e.SKUs {
+		v := p.Variants[i]
+		opts := make([][2]string, 0, len(v.Options))
+		for _, o := range v.Options {
+			opts = append(opts, [2]string{o.Name, o.Value})
+		}
+		if v.SKU != want.ID || !slices.Equal(opts, want.Options) ||
+			v.Price != (sdk.Money{Amount: want.Price, Currency: e.Currency}) || v.Stock != want.Stock {
+			bad("variant %d: %+v, want %+v", i, v, want)
+		}
+	}
+	return out
 }

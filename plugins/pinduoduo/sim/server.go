@@ -459,3 +459,16 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// PluginConfig is the pinduoduo plugin's config block for this gateway
+// served at endpoint (its URL including Path): the credentials it accepts
+// and the mall they belong to. Tests and demos add or change fields.
+func (s *Server) PluginConfig(endpoint string) map[string]any {
+	return map[string]any{
+		"client_id":     s.cred.ClientID,
+		"client_secret": s.cred.ClientSecret,
+		"access_token":  s.cred.AccessToken,
+		"mall_id":       s.ShopID,
+		"endpoint":      endpoint,
+	}
+}

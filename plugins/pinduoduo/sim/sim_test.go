@@ -14,6 +14,7 @@ import (
 
 	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
 	"github.com/marketsync/marketsync/plugins/pinduoduo/sim"
+	"github.com/marketsync/marketsync/sdk"
 )
 
 // clock is a fake clock the tests move by hand.
@@ -361,5 +362,60 @@ func TestUnknownGoodsIsABusinessError(t *testing.T) {
 	json.Unmarshal(a.body["error_response"], &e)
 	if a.errCode != 50001 || e.SubMsg != "商品不存在" {
 		t.Errorf("got %d %q", a.errCode, e.SubMsg)
+	}
+}
+
+// Diff must notice each way a product can be wrong, or the end-to-end
+// tests built on it could not fail.
+func TestDiffCatchesMistakes(t *testing.T) {
+	s := sim.New(sim.Options{Goods: 20})
+	id := s.Sample(sim.KindMultiSKU)
+	e := s.Expect(id)
+	good := func() *sdk.Product {
+		p := &sdk.Product{ID: id, Source: "pinduoduo", Title: map[string]string{e.Locale: e.Title}}
+		for i := range e.Images {
+			p.Images = append(p.Images, sdk.Image{URL: "https://img.pddpic.com/" + strconv.Itoa(i)})
+		}
+		for _, k := range e.SKUs {
+			v := sdk.Variant{SKU: k.ID, Price: sdk.Money{Amount: k.Price, Currency: "CNY"}, Stock: k.Stock}
+			for _, o := range k.Options {
+				v.Options = append(v.Options, sdk.Option{Name: o[0], Value: o[1]})
+			}
+			p.Variants = append(p.Variants, v)
+		}
+		return p
+	}
+	if d := e.Diff(good(), nil); len(d) != 0 {
+		t.Fatalf("a correct product differs: %v", d)
+	}
+	for name, spoil := range map[string]func(p *sdk.Product){
+		"price as yuan":   func(p *sdk.Product) { p.Variants[0].Price.Amount /= 100 },
+		"currency":        func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
+		"stock":           func(p *sdk.Product) { p.Variants[1].Stock++ },
+		"option value":    func(p *sdk.Product) { p.Variants[0].Options[0].Value = "?" },
+		"option dropped":  func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
+		"sku id":          func(p *sdk.Product) { p.Variants[0].SKU = id },
+		"variant dropped": func(p *sdk.Product) { p.Variants = p.Variants[1:] },
+		"title locale":    func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
+		"extra locale":    func(p *sdk.Product) { p.Title["en"] = "T-shirt" },
+		"image dropped":   func(p *sdk.Product) { p.Images = p.Images[1:] },
+		"relative image":  func(p *sdk.Product) { p.Images[0].URL = "//img.pddpic.com/a.jpeg" },
+		"source":          func(p *sdk.Product) { p.Source = "pdd" },
+	} {
+		p := good()
+		spoil(p)
+		if d := e.Diff(p, nil); len(d) == 0 {
+			t.Errorf("%s: not noticed", name)
+		}
+	}
+	if d := e.Diff(nil, sdk.NotFound("x", "")); len(d) == 0 {
+		t.Error("NOT_FOUND for goods on sale not noticed")
+	}
+	gone := s.Expect(s.Sample(sim.KindOffShelf))
+	if d := gone.Diff(good(), nil); len(d) == 0 {
+		t.Error("a product for goods off the shelf not noticed")
+	}
+	if d := gone.Diff(nil, sdk.Unavailable("x", "")); len(d) == 0 {
+		t.Error("UNAVAILABLE instead of NOT_FOUND not noticed")
 	}
 }
