@@ -1,5 +1,3 @@
-// Command marketsync-plugin-pinduoduo collects a merchant's goods from the
-// Pinduoduo open platform (拼多多开放平台) for marketsync.
 package main
 
 import (
