@@ -254,6 +254,21 @@ func TestFaultsReachTheCallerTyped(t *testing.T) {
 	}
 }
 
+// An answer held back past the plugin's timeout is UNAVAILABLE with the
+// client's timeout code; the held answer is never released, so nothing
+// sleeps.
+func TestSlowAnswerTimesOut(t *testing.T) {
+	never := func(time.Duration) <-chan time.Time { return nil }
+	p, s := setup(t, sim.Options{FaultAfter: never}, func(v map[string]any) { v["timeout"] = "150ms" })
+	if err := s.Faults.Add(faultinject.Rule{Fault: faultinject.Slow(time.Hour), When: faultinject.Next(1)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{s.Sample(sim.KindSpecLess)}})
+	if !errors.Is(err, &sdk.Error{Kind: sdk.KindUnavailable, Code: httpclient.CodeTimeout}) {
+		t.Errorf("got %v, want UNAVAILABLE %s", err, httpclient.CodeTimeout)
+	}
+}
+
 func TestConfigureRefusesBadSettings(t *testing.T) {
 	p := pdd.New()
 	base := map[string]any{"client_id": "c", "client_secret": "s", "access_token": "t"}

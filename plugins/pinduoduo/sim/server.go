@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -57,6 +58,9 @@ type Options struct {
 	MaxBodyBytes int64
 	// FaultSeed seeds the fault injector.
 	FaultSeed uint64
+	// FaultAfter waits for the injector's Slow faults; default time.After.
+	// Tests pass a function returning a channel they control.
+	FaultAfter func(time.Duration) <-chan time.Time
 }
 
 // Credentials are what a client must present.
@@ -125,7 +129,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{
 		ShopID: o.ShopID,
-		Faults: faultinject.New(faultinject.Options{Seed: o.FaultSeed, Now: o.Now}),
+		Faults: faultinject.New(faultinject.Options{Seed: o.FaultSeed, Now: o.Now, After: o.FaultAfter}),
 		cat:    newCatalog(o.Seed, o.Goods),
 		cred:   Credentials{ClientID: o.ClientID, ClientSecret: o.ClientSecret, AccessToken: o.AccessToken},
 		now:    o.Now,
@@ -140,7 +144,17 @@ func New(o Options) *Server {
 // Handler is the gateway behind its fault injector; mount it anywhere, it
 // answers every path like the real router answers /api/router.
 func (s *Server) Handler() http.Handler {
-	return faultinject.Wrap(http.HandlerFunc(s.serve), s.Faults)
+	inner := faultinject.Wrap(http.HandlerFunc(s.serve), s.Faults)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Take the whole body (up to one byte past the limit) before
+		// anything else, as the gateway's front end does. It also lets
+		// net/http notice a client that gives up while a Slow fault holds
+		// the answer: the server watches the connection only once the
+		// request body has been read to its end.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, s.maxB+1))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		inner.ServeHTTP(w, r)
+	})
 }
 
 // Credentials returns the credentials the gateway accepts.
