@@ -7,8 +7,6 @@ import (
 	"log"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/plugins/pinduoduo/sim"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/plugintest"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
@@ -24,16 +23,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "pinduoduo-plugin")
+	path, cleanup, err := plugintest.Build(".", "pinduoduo")
 	if err != nil {
 		log.Fatal(err)
 	}
-	binary = filepath.Join(dir, "marketsync-plugin-pinduoduo")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		log.Fatalf("build plugin: %v\n%s", err, out)
-	}
+	binary = path
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

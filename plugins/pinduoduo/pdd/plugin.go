@@ -62,6 +62,9 @@ const (
 	// seconds ("商家限流频次：1000次/60秒", API page), a third of the detail
 	// rate, so one list call takes three of the limiter's tokens.
 	listCost = 3
+	// maxResolveBatch bounds ResolveURLs, which the platform plays no
+	// part in; it keeps one request's answer small.
+	maxResolveBatch = 500
 	// burst: the platform counts calls per 60-second window and documents
 	// no burst; one second's worth keeps a fresh window from being spent
 	// at once.
@@ -116,6 +119,8 @@ func (p *Plugin) Describe() sdk.Description {
 			Operations: map[sdk.Operation]sdk.OperationLimit{
 				sdk.OpFetchProducts: {MaxBatch: 1, Cost: 1},
 				sdk.OpListProducts:  {MaxBatch: maxPageSize, Cost: listCost},
+				// Resolving makes no call; the cap only bounds one request.
+				sdk.OpResolveURLs: {MaxBatch: maxResolveBatch},
 			},
 		},
 		Config: spec,

@@ -171,6 +171,23 @@ func (s *Server) SetRateLimit(rate float64, burst int) {
 	}
 }
 
+// ExhaustRateLimit spends the per-app allowance, so that calls are
+// refused with 70031 until the rate refills it; with no limit set it first
+// sets one call per 100 seconds. SetRateLimit(0, 0) restores service.
+func (s *Server) ExhaustRateLimit() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if s.limit == nil {
+		s.limit = newLimiter(0.01, 1, now)
+	}
+	for {
+		if _, limited := s.limit.take(now); limited {
+			return
+		}
+	}
+}
+
 // ExpireToken makes the access token expired from now on: calls get 10019.
 func (s *Server) ExpireToken() {
 	s.mu.Lock()

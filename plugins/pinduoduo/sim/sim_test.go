@@ -247,6 +247,12 @@ func TestRateLimitAnswers70031WithRetryAfter(t *testing.T) {
 	if a := call(); a.errCode != 0 {
 		t.Fatalf("first good call after a bad one: %d", a.errCode)
 	}
+	// ExhaustRateLimit refuses the very next call, limit or none.
+	s.SetRateLimit(0, 0)
+	s.ExhaustRateLimit()
+	if a := call(); a.errCode != 70031 || a.retryAfter != "100" {
+		t.Fatalf("after ExhaustRateLimit: %d, Retry-After %q", a.errCode, a.retryAfter)
+	}
 }
 
 func TestPaginatesLikeThePlatform(t *testing.T) {
