@@ -1,0 +1,204 @@
+package pdd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// readDetail decodes a saved pdd.goods.detail.get answer the way Client.Call
+// does: the top-level object, then goods_detail_get_response.
+func readDetail(t testing.TB, name string) (*goodsDetail, error) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil {
+		t.Fatal(err)
+	}
+	var d goodsDetail
+	return &d, json.Unmarshal(top["goods_detail_get_response"], &d)
+}
+
+func mustDetail(t testing.TB, name string) *goodsDetail {
+	t.Helper()
+	d, err := readDetail(t, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func cny(fen int64) sdk.Money { return sdk.Money{Amount: fen, Currency: "CNY"} }
+
+// The prices cover amounts with no, one and two significant decimals of a
+// yuan (¥49.00 as 4900, ¥19.90 as 1990, ¥0.05 as 5), given as JSON numbers
+// and as strings; fen are CNY minor units, so each amount is the number
+// itself.
+func TestMapMultiSKU(t *testing.T) {
+	d := mustDetail(t, "detail_multi_sku.json")
+	got, perr := mapGoods(d, PriceSingle)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	want := &sdk.Product{
+		ID:          "126050052488",
+		Source:      "pinduoduo",
+		Title:       map[string]string{"zh-CN": "南极人加厚纯棉T恤男短袖夏季宽松打底衫包邮"},
+		Description: map[string]string{"zh-CN": "南极人官方正品T恤，品质保证，七天无理由退换。"},
+		URL:         "https://mobile.yangkeduo.com/goods.html?goods_id=126050052488",
+		// Protocol-relative made https, the repeat and the address
+		// without a host dropped.
+		Images: []sdk.Image{
+			{URL: "https://img.pddpic.com/mms-material-img/2025-03-01/5f0c1a2e.jpeg"},
+			{URL: "https://t00img.yangkeduo.com/goods/images/2025-03-01/9a8b7c6d.jpg"},
+		},
+		// The SKU off sale (587340052402) is left out.
+		Variants: []sdk.Variant{
+			{SKU: "587340052400", Options: []sdk.Option{{Name: "颜色", Value: "黑色"}, {Name: "尺码", Value: "M"}},
+				Price: cny(1990), Stock: 120, Image: "https://img.pddpic.com/mms-material-img/2025-03-01/black.jpeg"},
+			{SKU: "587340052401", Options: []sdk.Option{{Name: "颜色", Value: "黑色"}, {Name: "尺码", Value: "L"}},
+				Price: cny(2090), Stock: 0},
+			{SKU: "587340052403", Options: []sdk.Option{{Name: "颜色", Value: "白色"}, {Name: "尺码", Value: "L"}},
+				Price: cny(5), Stock: 7, Image: "https://img.pddpic.com/mms-material-img/2025-03-01/white.jpeg"},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		gj, _ := json.MarshalIndent(got, "", " ")
+		t.Fatalf("got\n%s", gj)
+	}
+	if err := got.Validate(); err != nil {
+		t.Error(err)
+	}
+
+	group, _ := mapGoods(d, PriceGroup)
+	var prices []int64
+	for _, v := range group.Variants {
+		prices = append(prices, v.Price.Amount)
+	}
+	if !reflect.DeepEqual(prices, []int64{1790, 1890, 1}) {
+		t.Errorf("group prices %v", prices)
+	}
+}
+
+func TestMapSingleSKUWithoutSpecs(t *testing.T) {
+	got, perr := mapGoods(mustDetail(t, "detail_single_sku.json"), PriceSingle)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	want := []sdk.Variant{{SKU: "587340060400", Price: cny(4900), Stock: 999}}
+	if !reflect.DeepEqual(got.Variants, want) {
+		t.Errorf("variants %+v, want %+v", got.Variants, want)
+	}
+	// No carousel: the main image stands alone. No description: none.
+	if len(got.Images) != 1 || got.Images[0].URL != "https://img.pddpic.com/mms-material-img/2025-04-02/cup.jpeg" || got.Description != nil {
+		t.Errorf("images %+v description %v", got.Images, got.Description)
+	}
+	if err := got.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestMapSoldOutWithoutImages(t *testing.T) {
+	got, perr := mapGoods(mustDetail(t, "detail_no_images.json"), PriceSingle)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	if got.Images != nil {
+		t.Errorf("images %+v, want none", got.Images)
+	}
+	if len(got.Variants) != 1 || got.Variants[0].Stock != 0 || got.Variants[0].Price != cny(10000) {
+		t.Errorf("variants %+v", got.Variants)
+	}
+	if err := got.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestMapUnsellableGoodsIsNotFound(t *testing.T) {
+	for file, code := range map[string]string{
+		"detail_off_shelf.json":      "goods_off_shelf",
+		"detail_deleted.json":        "goods_deleted",
+		"detail_no_sku_on_sale.json": "goods_not_on_sale",
+	} {
+		p, perr := mapGoods(mustDetail(t, file), PriceSingle)
+		if p != nil || perr == nil || perr.Kind != sdk.KindNotFound || perr.Code != code {
+			t.Errorf("%s: got %v %v, want NOT_FOUND %s", file, p, perr, code)
+		}
+	}
+}
+
+func TestFractionalFenIsRefused(t *testing.T) {
+	if _, err := readDetail(t, "detail_fractional_price.json"); err == nil {
+		t.Fatal("a price of 19.9 fen was accepted")
+	}
+}
+
+func TestCountAcceptsOnlyWholeNumbers(t *testing.T) {
+	for in, want := range map[string]int64{`1990`: 1990, `"1990"`: 1990, `0`: 0, `null`: 0, `"587340052401"`: 587340052401} {
+		var c count
+		if err := json.Unmarshal([]byte(in), &c); err != nil || int64(c) != want {
+			t.Errorf("%s: %d, %v", in, c, err)
+		}
+	}
+	for _, in := range []string{`19.9`, `"19.90"`, `-1`, `1e3`, `""`, `"12a"`, `true`, `1234567890123456789`} {
+		var c count
+		if err := json.Unmarshal([]byte(in), &c); err == nil {
+			t.Errorf("%s accepted as %d", in, c)
+		}
+	}
+}
+
+func TestImageURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"//img.pddpic.com/a.jpeg":        "https://img.pddpic.com/a.jpeg",
+		" https://img.pddpic.com/a.jpeg": "https://img.pddpic.com/a.jpeg",
+		"http://t00img.yangkeduo.com/b":  "http://t00img.yangkeduo.com/b",
+		"/a.jpeg":                        "",
+		"img.pddpic.com/a.jpeg":          "",
+		"":                               "",
+	} {
+		if got := imageURL(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// BenchmarkMapGoods is the mapping cost of one product with four SKUs of
+// two specs, decoding excluded.
+func BenchmarkMapGoods(b *testing.B) {
+	d := mustDetail(b, "detail_multi_sku.json")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, perr := mapGoods(d, PriceSingle); perr != nil {
+			b.Fatal(perr)
+		}
+	}
+}
+
+// BenchmarkDecodeAndMapGoods adds decoding the saved answer, the rest of
+// the work per product of a FetchProducts call.
+func BenchmarkDecodeAndMapGoods(b *testing.B) {
+	body, err := os.ReadFile(filepath.Join("testdata", "detail_multi_sku.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var top map[string]json.RawMessage
+		var d goodsDetail
+		if json.Unmarshal(body, &top) != nil || json.Unmarshal(top["goods_detail_get_response"], &d) != nil {
+			b.Fatal("decode")
+		}
+		if _, perr := mapGoods(&d, PriceSingle); perr != nil {
+			b.Fatal(perr)
+		}
+	}
+}

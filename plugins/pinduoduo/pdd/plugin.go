@@ -1,0 +1,301 @@
+package pdd
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/httpclient"
+)
+
+// Version of the plugin.
+const Version = "0.1.0"
+
+// Config field names.
+const (
+	FieldClientID     = "client_id"
+	FieldClientSecret = "client_secret"
+	FieldAccessToken  = "access_token"
+	FieldMallID       = "mall_id"
+	FieldEndpoint     = "endpoint"
+	FieldTimeout      = "timeout"
+	FieldProxies      = "proxies"
+	FieldPriceType    = "price_type"
+)
+
+// The APIs this plugin calls, both of the merchant (商品API) family that an
+// app authorised by the seller may call on the seller's own goods:
+//
+//   - pdd.goods.detail.get (商品明细) takes one goods_id and answers the whole
+//     goods: name, description, status, images and every SKU with its specs,
+//     price and multi_price in fen and its stock. It has no batch form, so
+//     FetchProducts takes one id per call.
+//   - pdd.goods.list.get (商品列表接口) pages through the authorised mall's
+//     goods, page from 1 and page_size at most 100.
+//
+// The DuoDuoJinBao family (pdd.ddk.goods.detail, pdd.ddk.goods.search) is
+// for promoters: it reaches any public goods, but by goods_sign (goodsId
+// "已下线"), with min_group_price / min_normal_price and no SKUs or stock, so
+// it cannot give the variants a catalogue needs; and it cannot list one
+// shop's goods.
+const (
+	apiGoodsDetail = "pdd.goods.detail.get"
+	apiGoodsList   = "pdd.goods.list.get"
+)
+
+// Documented limits.
+const (
+	// maxPageSize: pdd.goods.list.get page_size "默认 100，最大100".
+	maxPageSize = 100
+	// detailRate: pdd.goods.detail.get allows a merchant 3000 calls in 60
+	// seconds (限流规则 of the API page, as carried by lywzx/pdd-node-sdk
+	// PddGoodsDetailGet.ts: limiterLevel 1, timeRange 60, times 3000), so
+	// 50 a second.
+	detailRate = 3000.0 / 60
+	// listCost: pdd.goods.list.get allows a merchant 1000 calls in 60
+	// seconds ("商家限流频次：1000次/60秒", API page), a third of the detail
+	// rate, so one list call takes three of the limiter's tokens.
+	listCost = 3
+	// maxResolveBatch bounds ResolveURLs, which the platform plays no
+	// part in; it keeps one request's answer small.
+	maxResolveBatch = 500
+	// burst: the platform counts calls per 60-second window and documents
+	// no burst; one second's worth keeps a fresh window from being spent
+	// at once.
+	burst = 50
+)
+
+var spec = sdk.ConfigSpec{
+	{Name: FieldClientID, Type: sdk.FieldString, Required: true, Description: "client_id of the app on the Pinduoduo open platform (open.pinduoduo.com)."},
+	{Name: FieldClientSecret, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "client_secret of the app; it signs every call."},
+	{Name: FieldAccessToken, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "access_token the merchant granted the app; it names the mall whose goods are read."},
+	{Name: FieldMallID, Type: sdk.FieldString, Default: "", Description: "The mall (shop) id the access token belongs to; list scopes must name it. Empty accepts only the empty scope."},
+	{Name: FieldEndpoint, Type: sdk.FieldString, Default: DefaultEndpoint, Description: "Gateway URL; change it only to reach a simulator."},
+	{Name: FieldTimeout, Type: sdk.FieldDuration, Default: "30s", Description: "Bound on one whole call to the gateway."},
+	{Name: FieldProxies, Type: sdk.FieldStringList, Default: []string{}, Description: "Outbound proxies (http, https, socks5, socks5h URLs), rotated when one fails."},
+	{Name: FieldPriceType, Type: sdk.FieldString, Default: PriceSingle, Description: "Which price becomes the variant price: \"single\" (单买价) or \"group\" (拼团价)."},
+}
+
+// Plugin is the Pinduoduo collector. It keeps no state between calls but
+// its configuration.
+type Plugin struct {
+	// Now is the clock of the timestamp parameter; nil means time.Now.
+	Now func() time.Time
+
+	mu  sync.RWMutex
+	cfg *settings
+}
+
+type settings struct {
+	client    *Client
+	mallID    string
+	priceType string
+}
+
+var (
+	_ sdk.Plugin      = (*Plugin)(nil)
+	_ sdk.Collector   = (*Plugin)(nil)
+	_ sdk.URLResolver = (*Plugin)(nil)
+)
+
+// New returns an unconfigured plugin.
+func New() *Plugin { return &Plugin{} }
+
+// Describe implements sdk.Plugin.
+func (p *Plugin) Describe() sdk.Description {
+	return sdk.Description{
+		Name:    "pinduoduo",
+		Version: Version,
+		Summary: "Pinduoduo open platform (拼多多开放平台): a merchant's own goods through pdd.goods.detail.get and pdd.goods.list.get",
+		Limits: sdk.Limits{
+			Rate:  detailRate,
+			Burst: burst,
+			Operations: map[sdk.Operation]sdk.OperationLimit{
+				sdk.OpFetchProducts: {MaxBatch: 1, Cost: 1},
+				sdk.OpListProducts:  {MaxBatch: maxPageSize, Cost: listCost},
+				// Resolving makes no call; the cap only bounds one request.
+				sdk.OpResolveURLs: {MaxBatch: maxResolveBatch},
+			},
+		},
+		Config: spec,
+	}
+}
+
+// Configure implements sdk.Plugin. It checks and stores the settings and
+// builds the HTTP client; it does not call the platform.
+func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
+	endpoint := cfg.String(FieldEndpoint)
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return sdk.Invalid("config", fmt.Sprintf("%s must be an absolute http(s) URL, got %q", FieldEndpoint, endpoint))
+	}
+	if cfg.Duration(FieldTimeout) <= 0 {
+		return sdk.Invalid("config", FieldTimeout+" must be positive")
+	}
+	priceType := cfg.String(FieldPriceType)
+	if priceType != PriceSingle && priceType != PriceGroup {
+		return sdk.Invalid("config", fmt.Sprintf("%s must be %q or %q, got %q", FieldPriceType, PriceSingle, PriceGroup, priceType))
+	}
+	if m := cfg.String(FieldMallID); m != "" && !validID(m) {
+		return sdk.Invalid("config", fmt.Sprintf("%s must be a numeric mall id, got %q", FieldMallID, m))
+	}
+	for _, f := range []string{FieldClientID, FieldClientSecret, FieldAccessToken} {
+		if cfg.String(f) == "" {
+			return sdk.Invalid("config", f+" must not be empty")
+		}
+	}
+	h, err := httpclient.New(httpclient.Options{Timeout: cfg.Duration(FieldTimeout), Proxies: cfg.StringList(FieldProxies)})
+	if err != nil {
+		return sdk.Invalid("config", err.Error())
+	}
+	cred := Credentials{ClientID: cfg.String(FieldClientID), ClientSecret: cfg.String(FieldClientSecret), AccessToken: cfg.String(FieldAccessToken)}
+	s := &settings{client: NewClient(endpoint, cred, h, p.Now), mallID: cfg.String(FieldMallID), priceType: priceType}
+	p.mu.Lock()
+	p.cfg = s
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *Plugin) settings() (*settings, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.cfg == nil {
+		return nil, sdk.Invalid("not_configured", "the pinduoduo plugin has not been configured")
+	}
+	return p.cfg, nil
+}
+
+// FetchProducts implements sdk.Collector with one pdd.goods.detail.get per
+// id (the host sends one, the declared batch cap). An id that is malformed,
+// unknown to the mall, off the shelf or deleted is a per-item error; a
+// refusal of the call itself (credentials, signature, rate limit, the
+// platform down) fails the call.
+func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
+	s, err := p.settings()
+	if err != nil {
+		return nil, err
+	}
+	out := &sdk.FetchProductsResponse{Results: make([]sdk.ProductResult, len(req.IDs))}
+	for i, id := range req.IDs {
+		out.Results[i].ID = id
+		if !validID(id) {
+			out.Results[i].Err = sdk.NotFound("invalid_goods_id", fmt.Sprintf("%q is not a Pinduoduo goods id", id))
+			continue
+		}
+		var d goodsDetail
+		_, err := s.client.Call(ctx, apiGoodsDetail, map[string]string{"goods_id": id}, "goods_detail_get_response", &d)
+		if apiErr, ok := err.(*APIError); ok && apiErr.goodsMissing() {
+			e := apiErr.SDK()
+			e.Kind = sdk.KindNotFound
+			out.Results[i].Err = e
+			continue
+		}
+		if ce, ok := err.(*contentError); ok {
+			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", ce.msg)
+			continue
+		}
+		if err != nil {
+			return nil, callError(err)
+		}
+		if d.GoodsID.String() != id {
+			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", fmt.Sprintf("asked for goods %s, got %s", id, d.GoodsID))
+			continue
+		}
+		out.Results[i].Product, out.Results[i].Err = mapGoods(&d, s.priceType)
+	}
+	return out, nil
+}
+
+// listCursor is what a ListProducts cursor carries: the scope it belongs
+// to, the next page and the page size, which must not change while paging
+// or the pages would not line up.
+type listCursor struct {
+	Scope string `json:"s"`
+	Page  int    `json:"p"`
+	Size  int    `json:"n"`
+}
+
+func (c listCursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (listCursor, error) {
+	var c listCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err == nil && (c.Page < 1 || c.Size < 1 || c.Size > maxPageSize) {
+		err = fmt.Errorf("out of range")
+	}
+	return c, err
+}
+
+// ListProducts implements sdk.Collector: the goods on the shelf of the
+// mall the access token belongs to (pdd.goods.list.get with is_onsale=1),
+// a page at a time. The scope is that mall's id, or empty; the token
+// cannot read another mall, so naming one is INVALID. The cursor is
+// opaque and resumable: it holds the scope, page and page size.
+//
+// Paging is by page number, as the API offers no other way, so goods
+// added or removed while listing can shift the pages by a few items.
+func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest) (*sdk.ListProductsResponse, error) {
+	s, err := p.settings()
+	if err != nil {
+		return nil, err
+	}
+	if req.Scope != "" && req.Scope != s.mallID {
+		if s.mallID == "" {
+			return nil, sdk.Invalid("scope", fmt.Sprintf("scope %q names a mall, but mall_id is not configured; the access token reads only its own mall", req.Scope))
+		}
+		return nil, sdk.Invalid("scope", fmt.Sprintf("scope %q is not mall %s, the only one the access token reads", req.Scope, s.mallID))
+	}
+	cur := listCursor{Scope: req.Scope, Page: 1, Size: req.PageSize}
+	if cur.Size <= 0 || cur.Size > maxPageSize {
+		cur.Size = maxPageSize
+	}
+	if req.Cursor != "" {
+		c, err := decodeCursor(req.Cursor)
+		if err != nil {
+			return nil, sdk.Invalid("bad_cursor", fmt.Sprintf("cursor %q was not issued by this plugin", req.Cursor))
+		}
+		if c.Scope != req.Scope {
+			return nil, sdk.Invalid("bad_cursor", fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, req.Scope))
+		}
+		cur = c
+	}
+	var page goodsList
+	resp, err := s.client.Call(ctx, apiGoodsList, map[string]string{
+		"is_onsale": "1",
+		"page":      strconv.Itoa(cur.Page),
+		"page_size": strconv.Itoa(cur.Size),
+	}, "goods_list_get_response", &page)
+	if err != nil {
+		return nil, callError(err)
+	}
+	out := &sdk.ListProductsResponse{IDs: make([]string, 0, len(page.GoodsList)), Quota: resp.Quota}
+	for _, g := range page.GoodsList {
+		out.IDs = append(out.IDs, g.GoodsID.String())
+	}
+	if len(page.GoodsList) == cur.Size && int64(cur.Page)*int64(cur.Size) < page.TotalCount {
+		out.NextCursor = listCursor{Scope: cur.Scope, Page: cur.Page + 1, Size: cur.Size}.encode()
+	}
+	return out, nil
+}
+
+// ResolveURLs implements sdk.URLResolver without calling the platform.
+func (p *Plugin) ResolveURLs(_ context.Context, req *sdk.ResolveURLsRequest) (*sdk.ResolveURLsResponse, error) {
+	out := &sdk.ResolveURLsResponse{Results: make([]sdk.ResolveResult, len(req.URLs))}
+	for i, raw := range req.URLs {
+		id, err := resolveURL(raw)
+		out.Results[i] = sdk.ResolveResult{URL: raw, ID: id, Err: err}
+	}
+	return out, nil
+}
