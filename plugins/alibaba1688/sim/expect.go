@@ -1,8 +1,12 @@
 package sim
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/marketsync/marketsync/sdk"
 )
 
 // Outcome is what fetching an offer should give.
@@ -61,6 +65,8 @@ type Expectation struct {
 	Variants []Variant
 	// URL is the canonical desktop page.
 	URL string
+	// Source is the canonical product's Source.
+	Source string
 }
 
 // Expect returns what fetching id must give. Prices follow the rule the
@@ -82,6 +88,7 @@ func (s *Server) Expect(id string) Expectation {
 	e.Title, e.Locale, e.Currency = o.subject, "zh-CN", "CNY"
 	e.Images = len(o.images)
 	e.URL = "https://detail.1688.com/offer/" + id + ".html"
+	e.Source = "alibaba1688"
 	if len(o.skus) == 0 {
 		p := o.tiers[0].priceFen
 		if o.consignFen > 0 {
@@ -108,6 +115,18 @@ func (s *Server) Expect(id string) Expectation {
 	return e
 }
 
+// IDsWith returns the ids whose fetch should give outcome o, in
+// catalogue order.
+func (s *Server) IDsWith(o Outcome) []string {
+	var out []string
+	for _, id := range s.IDs() {
+		if s.Expect(id).Outcome == o {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // absolute completes an image path the way a browser would: relative to
 // the image host, or with the https scheme.
 func absolute(p string) string {
@@ -121,3 +140,64 @@ func absolute(p string) string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Verify checks one fetch result against e: for Found, that the product
+// carries e's id, source, title and locale, URL, image count (all https),
+// and each variant's SKU, options, price in fen and CNY, and stock, in
+// order; for NotFound, a NOT_FOUND error; for Refused, an error of another
+// kind. It returns every difference, joined.
+func (e Expectation) Verify(p *sdk.Product, perr *sdk.Error) error {
+	switch e.Outcome {
+	case NotFound:
+		if p != nil || perr == nil || perr.Kind != sdk.KindNotFound {
+			return fmt.Errorf("offer %s: got %v, %v; want NOT_FOUND", e.ID, p, perr)
+		}
+		return nil
+	case Refused:
+		if p != nil || perr == nil || perr.Kind == sdk.KindNotFound {
+			return fmt.Errorf("offer %s: got %v, %v; want a refusal other than NOT_FOUND", e.ID, p, perr)
+		}
+		return nil
+	}
+	if p == nil || perr != nil {
+		return fmt.Errorf("offer %s: got error %v, want a product", e.ID, perr)
+	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("offer %s: "+format, append([]any{e.ID}, args...)...))
+	}
+	if p.ID != e.ID || p.Source != e.Source || p.URL != e.URL {
+		bad("id/source/url %s/%s/%s, want %s/%s/%s", p.ID, p.Source, p.URL, e.ID, e.Source, e.URL)
+	}
+	if len(p.Title) != 1 || p.Title[e.Locale] != e.Title {
+		bad("title %v, want %s: %q", p.Title, e.Locale, e.Title)
+	}
+	if len(p.Images) != e.Images {
+		bad("%d images, want %d", len(p.Images), e.Images)
+	}
+	for _, img := range p.Images {
+		if !strings.HasPrefix(img.URL, "https://") {
+			bad("image %q is not an https URL", img.URL)
+		}
+	}
+	if len(p.Variants) != len(e.Variants) {
+		bad("%d variants, want %d", len(p.Variants), len(e.Variants))
+		return errors.Join(errs...)
+	}
+	for i, w := range e.Variants {
+		v := p.Variants[i]
+		if v.SKU != w.SKU || v.Price.Amount != w.Price || v.Price.Currency != e.Currency || v.Stock != w.Stock {
+			bad("variant %d: %s %d %s stock %d, want %s %d %s stock %d", i, v.SKU, v.Price.Amount, v.Price.Currency, v.Stock, w.SKU, w.Price, e.Currency, w.Stock)
+		}
+		if len(v.Options) != len(w.Options) {
+			bad("variant %d options %v, want %v", i, v.Options, w.Options)
+			continue
+		}
+		for k, o := range w.Options {
+			if v.Options[k].Name != o.Name || v.Options[k].Value != o.Value {
+				bad("variant %d option %d %v, want %v", i, k, v.Options[k], o)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -9,26 +9,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/marketsync/marketsync/plugins/alibaba1688/aop"
 	"github.com/marketsync/marketsync/plugins/alibaba1688/sim"
 )
-
-// clock is a settable clock for the simulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 const (
 	productInfoPath = "param2/1/com.alibaba.product/alibaba.cross.productInfo/"
@@ -38,13 +24,13 @@ const (
 type fixture struct {
 	sim   *sim.Server
 	srv   *httptest.Server
-	clock *clock
+	clock *sim.Clock
 	creds sim.Credentials
 }
 
 func newFixture(t *testing.T, o sim.Options) *fixture {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := sim.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	o.Now = c.Now
 	s := sim.New(o)
 	srv := httptest.NewServer(s.Handler())
@@ -114,13 +100,11 @@ func (r reply) code() string { s, _ := r.body["error_code"].(string); return s }
 
 func (f *fixture) someID(t *testing.T, want sim.Outcome) string {
 	t.Helper()
-	for _, id := range f.sim.IDs() {
-		if f.sim.Expect(id).Outcome == want {
-			return id
-		}
+	ids := f.sim.IDsWith(want)
+	if len(ids) == 0 {
+		t.Fatalf("no offer is %s", want)
 	}
-	t.Fatalf("no offer with outcome %s", want)
-	return ""
+	return ids[0]
 }
 
 func TestValidCallIsServed(t *testing.T) {
