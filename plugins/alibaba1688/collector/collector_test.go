@@ -2,10 +2,8 @@ package collector_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -18,9 +16,9 @@ import (
 )
 
 type fixture struct {
-	sim   *sim.Server
-	srv   *httptest.Server
-	clock *sim.Clock
+	sim      *sim.Server
+	endpoint string
+	clock    *sim.Clock
 }
 
 // newFixture starts the simulator with a stopped clock set to the real
@@ -31,25 +29,7 @@ func newFixture(t *testing.T, o sim.Options) *fixture {
 	c := sim.NewClock(time.Now())
 	o.Now = c.Now
 	s := sim.New(o)
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &fixture{sim: s, srv: srv, clock: c}
-}
-
-// config is the plugin's config block for the simulator, with overrides.
-func (f *fixture) config(over map[string]any) []byte {
-	c := f.sim.Credentials()
-	m := map[string]any{
-		collector.FieldAppKey:      c.AppKey,
-		collector.FieldAppSecret:   c.AppSecret,
-		collector.FieldAccessToken: c.AccessToken,
-		collector.FieldEndpoint:    f.srv.URL + "/openapi",
-	}
-	for k, v := range over {
-		m[k] = v
-	}
-	b, _ := json.Marshal(m)
-	return b
+	return &fixture{sim: s, endpoint: s.Serve(t), clock: c}
 }
 
 func (f *fixture) plugin(t *testing.T, over map[string]any) *host.Plugin {
@@ -58,7 +38,7 @@ func (f *fixture) plugin(t *testing.T, over map[string]any) *host.Plugin {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Configure(context.Background(), f.config(over)); err != nil {
+	if err := p.Configure(context.Background(), f.sim.PluginConfig(f.endpoint, over)); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -306,17 +286,13 @@ func TestSlowGatewayTimesOut(t *testing.T) {
 }
 
 func TestConfigureRefusesAndNeverCalls(t *testing.T) {
-	calls := 0
-	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls++ }))
-	defer srv.Close()
+	f := newFixture(t, sim.Options{Items: 10})
 	ctx := context.Background()
 	p, err := host.InProcess(ctx, collector.New())
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := map[string]any{collector.FieldAppKey: "1", collector.FieldAppSecret: "s", collector.FieldAccessToken: "t", collector.FieldEndpoint: srv.URL + "/openapi"}
-	b, _ := json.Marshal(good)
-	if err := p.Configure(ctx, b); err != nil {
+	if err := p.Configure(ctx, f.sim.PluginConfig(f.endpoint, nil)); err != nil {
 		t.Fatal(err)
 	}
 	for name, over := range map[string]map[string]any{
@@ -327,25 +303,13 @@ func TestConfigureRefusesAndNeverCalls(t *testing.T) {
 		"unknown field":  {"color": "red"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := map[string]any{}
-			for k, v := range good {
-				cfg[k] = v
-			}
-			for k, v := range over {
-				if v == nil {
-					delete(cfg, k)
-				} else {
-					cfg[k] = v
-				}
-			}
-			b, _ := json.Marshal(cfg)
-			if err := p.Configure(ctx, b); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
+			if err := p.Configure(ctx, f.sim.PluginConfig(f.endpoint, over)); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
 				t.Errorf("got %v, want INVALID", err)
 			}
 		})
 	}
-	if calls != 0 {
-		t.Errorf("Configure called the platform %d times", calls)
+	if n := f.sim.Injector().Stats().Requests; n != 0 {
+		t.Errorf("Configure called the platform %d times", n)
 	}
 }
 

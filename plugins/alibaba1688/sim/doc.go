@@ -19,10 +19,15 @@
 // settable at any time, on an injectable clock), and pages the shop
 // search as the platform does (beginPage/pageSize, totalPage).
 //
-// Handler wraps the gateway in sdk/faultinject; Injector exposes it.
-// Expect says what the canonical product of an offer must contain, worked
-// out from the simulator's own data, so an end-to-end test can compare
-// what comes back through the plugin and the host.
+// Handler wraps the gateway in sdk/faultinject; Injector exposes it, and
+// Serve runs it on a loopback port for the length of a test. Expect says
+// what the canonical product of an offer must contain, worked out from the
+// simulator's own data (never from a reply or the plugin's mapper), and
+// Expectation.Verify checks a fetched product against it, so an
+// end-to-end test can compare what comes back through the plugin process
+// and the host. Credentials, IDs, IDsWith, ShopID, ShopOfferIDs,
+// SetRateLimit, Stats, Clock and PluginConfig give tests and demos the
+// rest of what they need.
 //
 // Where the real gateway's behaviour is not documented, the simulator
 // chooses and says so: the timestamp window (10 minutes by default), the

@@ -11,15 +11,18 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 	"unicode/utf16"
 
+	"github.com/marketsync/marketsync/plugins/alibaba1688/collector"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 )
 
@@ -567,4 +570,37 @@ func (s *Server) shopOffers(params map[string]string) (int, any) {
 		out.Data = append(out.Data, row)
 	}
 	return http.StatusOK, wireShopReply{Result: wireShopResult{Success: true, Code: "200", Result: out}}
+}
+
+// Serve serves s on a loopback port (plain http) until tb's test ends,
+// and returns its endpoint: the value of the plugin's endpoint setting.
+func (s *Server) Serve(tb testing.TB) string {
+	srv := httptest.NewServer(s.Handler())
+	tb.Cleanup(srv.Close)
+	return srv.URL + "/openapi"
+}
+
+// PluginConfig returns the alibaba1688 plugin's config block (as the JSON
+// object the host hands to Configure) for this simulator reached at
+// endpoint (its URL followed by "/openapi"), with the fields in over
+// replaced, or removed where over gives nil.
+func (s *Server) PluginConfig(endpoint string, over map[string]any) []byte {
+	m := map[string]any{
+		collector.FieldAppKey:      s.opts.AppKey,
+		collector.FieldAppSecret:   s.opts.AppSecret,
+		collector.FieldAccessToken: s.opts.AccessToken,
+		collector.FieldEndpoint:    endpoint,
+	}
+	for k, v := range over {
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
