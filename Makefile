@@ -30,6 +30,9 @@ build:
 		echo "$(GO) build -o $(BIN)/marketsync-plugin-$$p ./plugins/$$p"; \
 		$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/marketsync-plugin-$$p ./plugins/$$p || exit 1; \
 	done
+	@# The third-party example lives apart from the first-party plugins,
+	@# so it is not in the default plugin_dir.
+	$(GO) build -o $(BIN)/examples/marketsync-plugin-feed ./examples/plugin-feed
 
 ## run: the agent in -dev mode (in-memory state, sandbox platforms)
 run: build

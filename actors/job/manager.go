@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/sdk"
+	"google.golang.org/protobuf/proto"
 )
 
 // Platform is what a job needs to know of a platform: its actor, the
@@ -133,8 +134,10 @@ func (m *manager) submit(ctx actor.Context, msg *SubmitCollect) *Submitted {
 		return refuse(sdk.Unavailable("store", fmt.Sprintf("cannot persist the job: %v", err)))
 	}
 	m.opts.Observer.JobChanged(0, State_STATE_QUEUED, true)
+	// The answer carries a copy: the job actor owns j from now on.
+	answer := proto.Clone(j).(*Job)
 	m.spawn(ctx, j)
-	return &Submitted{Job: j}
+	return &Submitted{Job: answer}
 }
 
 func (m *manager) spawn(ctx actor.Context, j *Job) {

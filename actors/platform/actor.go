@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/marketsync/marketsync/actors/platform/backoff"
 	"github.com/marketsync/marketsync/actors/platform/ratelimit"
+	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/sony/gobreaker/v2"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -37,8 +38,17 @@ type Options struct {
 	Concurrency int
 	// HealthInterval is how often an idle plugin is pinged.
 	HealthInterval time.Duration
+	// FixedRate turns off adaptation: the rate stays what the config or the
+	// plugin says whatever the platform answers.
+	FixedRate bool
+	Budget    BudgetOptions
+	Breaker   BreakerOptions
+	// HangAfter restarts the plugin after this many calls in a row got no
+	// answer within Timeout: a plugin stuck in a loop answers health
+	// checks but nothing else.
+	HangAfter int
 	// Restart is the backoff between plugin restarts.
-	Restart  backoff.Policy
+	Restart  retry.Policy
 	Observer Observer
 	Logger   *slog.Logger
 	// Rand returns floats in [0, 1) for jitter; tests make it fixed.
@@ -51,11 +61,33 @@ type RateLimit struct {
 	Burst int
 }
 
+// BudgetOptions size the retry budget: retries over the last TTL may be
+// Percent of the calls in that time plus MinPerSec·TTL.
+type BudgetOptions struct {
+	TTL       time.Duration
+	Percent   float64
+	MinPerSec float64
+}
+
+// BreakerOptions configure the circuit breaker. It opens when, over the
+// last Window, at least MinCalls calls were made and FailureRatio of them
+// failed as UNAVAILABLE (timeouts included); rate-limited answers and the
+// caller's own deadlines count neither way. Open, it fails calls at once
+// for Cooldown, then lets Probes calls through (half-open); if they all
+// succeed it closes, if one fails it opens again.
+type BreakerOptions struct {
+	Window       time.Duration
+	MinCalls     int
+	FailureRatio float64
+	Cooldown     time.Duration
+	Probes       int
+}
+
 // Retry bounds retries of one call.
 type Retry struct {
 	// MaxAttempts counts the first call: 1 means never retry.
 	MaxAttempts int
-	Backoff     backoff.Policy
+	Backoff     retry.Policy
 }
 
 func (o *Options) setDefaults() {
@@ -73,6 +105,33 @@ func (o *Options) setDefaults() {
 	}
 	if o.Retry.Backoff.Max <= 0 {
 		o.Retry.Backoff.Max = 30 * time.Second
+	}
+	if o.Budget.TTL <= 0 {
+		o.Budget.TTL = 10 * time.Second
+	}
+	if o.Budget.Percent <= 0 {
+		o.Budget.Percent = 0.2
+	}
+	if o.Budget.MinPerSec <= 0 {
+		o.Budget.MinPerSec = 1
+	}
+	if o.Breaker.Window <= 0 {
+		o.Breaker.Window = 30 * time.Second
+	}
+	if o.Breaker.MinCalls <= 0 {
+		o.Breaker.MinCalls = 20
+	}
+	if o.Breaker.FailureRatio <= 0 {
+		o.Breaker.FailureRatio = 0.5
+	}
+	if o.Breaker.Cooldown <= 0 {
+		o.Breaker.Cooldown = 30 * time.Second
+	}
+	if o.Breaker.Probes <= 0 {
+		o.Breaker.Probes = 3
+	}
+	if o.HangAfter <= 0 {
+		o.HangAfter = 3
 	}
 	if o.HealthInterval <= 0 {
 		o.HealthInterval = 10 * time.Second
@@ -109,8 +168,17 @@ func Props(opts Options) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &platformActor{opts: opts} })
 }
 
-// codeTimeout marks an attempt that got no answer within Options.Timeout.
-const codeTimeout = "timeout"
+// Codes of errors the actor makes up.
+const (
+	// codeTimeout marks an attempt that got no answer within Options.Timeout.
+	codeTimeout = "timeout"
+	// codeDeadline marks a call the caller's deadline cut short.
+	codeDeadline = "deadline_exceeded"
+	// CodeCircuitOpen marks a call refused at once by the open circuit
+	// breaker; its retry-after says when probes go through again. Jobs
+	// pause on it instead of failing their items.
+	CodeCircuitOpen = "circuit_open"
+)
 
 // pending is a call waiting in the queue, in flight or between retries.
 type pending struct {
@@ -118,20 +186,25 @@ type pending struct {
 	sender   *actor.PID
 	op       sdk.Operation
 	items    int
+	cost     float64
 	deadline time.Time
 	attempts int
 	retry    *time.Timer
+	// breakerDone reports the attempt in flight to the circuit breaker.
+	breakerDone func(error)
 }
 
 // Messages the actor sends itself from its goroutines.
 type (
 	attemptDone struct {
-		p       *pending
-		conn    Conn
-		result  *CallResult
-		err     error
-		latency time.Duration
-		waited  time.Duration
+		p        *pending
+		conn     Conn
+		result   *CallResult
+		err      error
+		latency  time.Duration
+		waited   time.Duration
+		reserved time.Time // when the attempt asked for its tokens
+		sent     bool      // whether the call reached the plugin
 	}
 	retryDue  struct{ p *pending }
 	launchNow struct{}
@@ -147,15 +220,22 @@ type (
 )
 
 type platformActor struct {
-	opts   Options
-	self   *actor.PID
-	root   *actor.RootContext
-	log    *slog.Logger
-	state  State
-	conn   Conn
-	desc   sdk.Description
-	bucket *ratelimit.Bucket
-	source string // where the limiter's settings came from
+	opts     Options
+	self     *actor.PID
+	root     *actor.RootContext
+	log      *slog.Logger
+	state    State
+	conn     Conn
+	desc     sdk.Description
+	bucket   *ratelimit.Bucket
+	adaptive *ratelimit.Adaptive // nil with FixedRate
+	ceiling  float64
+	source   string // where the limiter's settings came from
+	budget   *retry.Budget
+	breaker  *gobreaker.TwoStepCircuitBreaker[struct{}]
+	// openUntil is when an open breaker lets probes through.
+	openUntil time.Time
+	timeouts  int // calls in a row without an answer
 
 	// queue[PRIORITY_INTERACTIVE] is served before queue[PRIORITY_BULK].
 	queue    [2][]*pending
@@ -213,6 +293,8 @@ func (a *platformActor) start(ctx actor.Context) {
 	a.self, a.root = ctx.Self(), ctx.ActorSystem().Root
 	a.log = a.opts.Logger.With("platform", a.opts.Name, "plugin", a.opts.Plugin)
 	a.retrying = map[*pending]struct{}{}
+	a.budget = retry.NewBudget(a.opts.Budget.TTL, a.opts.Budget.Percent, a.opts.Budget.MinPerSec)
+	a.breaker = a.newBreaker()
 	hctx, cancel := context.WithCancel(context.Background())
 	a.stopHealth = cancel
 	go a.healthLoop(hctx)
@@ -293,7 +375,10 @@ func (a *platformActor) ready(conn Conn) {
 		if rl == nil {
 			rl, source = &RateLimit{Rate: a.desc.Limits.Rate, Burst: a.desc.Limits.Burst}, "plugin"
 		}
-		a.bucket, a.source = ratelimit.New(rl.Rate, rl.Burst), source
+		a.bucket, a.source, a.ceiling = ratelimit.New(rl.Rate, rl.Burst), source, rl.Rate
+		if !a.opts.FixedRate && rl.Rate > 0 {
+			a.adaptive = ratelimit.NewAdaptive(a.bucket, rl.Rate)
+		}
 	}
 	a.log.Info("plugin ready", "version", a.desc.Version, "rate", a.bucket.Rate(), "burst", a.bucket.Burst(), "limits_from", a.source)
 }
@@ -347,6 +432,9 @@ func (a *platformActor) setErr(err error) {
 func (a *platformActor) enqueue(ctx actor.Context, c *Call, sender *actor.PID) {
 	p := &pending{call: c, sender: sender, deadline: time.Now().Add(a.opts.budget())}
 	p.op, p.items = c.Operation()
+	if a.conn != nil {
+		p.cost = a.desc.Limits.Cost(p.op)
+	}
 	if dl := c.GetDeadline(); dl != nil {
 		p.deadline = dl.AsTime()
 	}
@@ -354,6 +442,7 @@ func (a *platformActor) enqueue(ctx actor.Context, c *Call, sender *actor.PID) {
 		a.reply(ctx, p, &CallResult{Error: sdk.ErrorToProto(e)})
 		return
 	}
+	a.budget.Deposit()
 	a.push(p)
 	a.dispatch(ctx)
 }
@@ -408,31 +497,39 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 		}
 		if time.Now().After(p.deadline) {
 			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(
-				sdk.Unavailable("deadline_exceeded", "the caller's deadline passed while the call was queued"))})
+				sdk.Unavailable(codeDeadline, "the caller's deadline passed while the call was queued"))})
 			continue
 		}
 		if e := a.refuse(p); e != nil {
 			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e)})
 			continue
 		}
+		done, err := a.breaker.Allow()
+		if err != nil {
+			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(a.circuitOpen())})
+			continue
+		}
+		p.breakerDone = done
+		p.cost = a.desc.Limits.Cost(p.op)
 		a.inFlight++
-		go a.attempt(p, a.conn, a.desc.Limits.Cost(p.op))
+		go a.attempt(p, a.conn)
 	}
 }
 
 // attempt runs one try of a call on its own goroutine: wait for tokens,
 // call the plugin with a timeout, report back to the actor.
-func (a *platformActor) attempt(p *pending, conn Conn, cost float64) {
+func (a *platformActor) attempt(p *pending, conn Conn) {
 	ctx, cancel := context.WithDeadline(context.Background(), p.deadline)
 	defer cancel()
+	reserved := time.Now()
 	var waited time.Duration
 	var err error
-	if cost > 0 { // free operations (URL parsing) never reach the platform
-		waited, err = a.bucket.Wait(ctx, cost)
+	if p.cost > 0 { // free operations (URL parsing) never reach the platform
+		waited, err = a.bucket.Wait(ctx, p.cost)
 	}
 	if err != nil {
-		a.send(&attemptDone{p: p, conn: conn, waited: waited,
-			err: sdk.Unavailable("deadline_exceeded", fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
+		a.send(&attemptDone{p: p, conn: conn, waited: waited, reserved: reserved,
+			err: sdk.Unavailable(codeDeadline, fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
 		return
 	}
 	callCtx, cancelCall := context.WithTimeout(ctx, a.opts.Timeout)
@@ -442,12 +539,12 @@ func (a *platformActor) attempt(p *pending, conn Conn, cost float64) {
 	latency := time.Since(start)
 	if err != nil && callCtx.Err() != nil {
 		if ctx.Err() != nil {
-			err = sdk.Unavailable("deadline_exceeded", "the caller's deadline passed during the call")
+			err = sdk.Unavailable(codeDeadline, "the caller's deadline passed during the call")
 		} else {
 			err = sdk.Unavailable(codeTimeout, fmt.Sprintf("no answer from the plugin within %s", a.opts.Timeout))
 		}
 	}
-	a.send(&attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited})
+	a.send(&attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited, reserved: reserved, sent: true})
 }
 
 func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
@@ -463,34 +560,125 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	if e != nil {
 		rec.Code = e.Code
 	}
-	a.opts.Observer.CallFinished(rec)
+	if p.breakerDone != nil {
+		p.breakerDone(breakerVerdict(e))
+		p.breakerDone = nil
+	}
+	if m.sent {
+		a.learn(p, m, e)
+	}
 	switch {
 	case e == nil:
 		a.restartAttempt = 0
 		m.result.Attempts = int32(p.attempts)
+		a.opts.Observer.CallFinished(rec)
 		a.reply(ctx, p, m.result)
 	default:
 		a.setErr(e)
-		if m.conn == a.conn && (m.conn.Exited() || e.Code == sdk.CodePluginUnreachable) {
+		switch {
+		case m.conn == a.conn && (m.conn.Exited() || e.Code == sdk.CodePluginUnreachable):
 			a.restart(fmt.Sprintf("plugin unreachable: %s", e.Message))
-		} else if e.Code == sdk.CodePluginUnreachable || e.Code == codeTimeout {
+		case m.conn == a.conn && a.timeouts >= a.opts.HangAfter:
+			a.restart(fmt.Sprintf("plugin hung: %d calls in a row got no answer within %s", a.timeouts, a.opts.Timeout))
+		case e.Code == sdk.CodePluginUnreachable || e.Code == codeTimeout:
 			a.healthCheck()
 		}
-		a.retryOrFail(ctx, p, e)
+		a.retryOrFail(ctx, p, e, rec)
 	}
 	a.dispatch(ctx)
 	a.maybeDrained(ctx)
 }
 
-// retryOrFail schedules another attempt when the error is retryable,
-// attempts remain and the wait fits before the caller's deadline.
-func (a *platformActor) retryOrFail(ctx actor.Context, p *pending, e *sdk.Error) {
-	if !e.Kind.Retryable() || p.attempts >= a.opts.Retry.MaxAttempts || a.state == State_STATE_STOPPING {
-		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e)})
-		return
+// learn corrects the limiter from an answer the platform gave: its quota
+// feedback, its bans, and — for the adaptive rate — whether it said the
+// call was over its limit. It also counts calls in a row that timed out.
+func (a *platformActor) learn(p *pending, m *attemptDone, e *sdk.Error) {
+	now := time.Now()
+	if e != nil && e.Code == codeTimeout {
+		a.timeouts++
+	} else {
+		a.timeouts = 0
 	}
+	throttled := e != nil && e.Kind == sdk.KindRateLimited
+	if throttled && e.RetryAfter > 0 {
+		a.bucket.PauseUntil(now.Add(e.RetryAfter))
+	}
+	if q := m.result.quota(); q != nil && q.GetLimit() > 0 {
+		var reset time.Time
+		if q.GetReset_() != nil {
+			reset = q.GetReset_().AsTime()
+		}
+		a.bucket.Observe(float64(q.GetRemaining()), reset)
+	}
+	if a.adaptive != nil && p.cost > 0 {
+		a.adaptive.Observe(throttled, p.cost, m.reserved, now)
+	}
+}
+
+// breakerVerdict is what the circuit breaker hears of an attempt: only
+// UNAVAILABLE (timeouts included) counts against the platform's health.
+// Rate limiting is the limiter's business, and the caller's own deadline
+// says nothing about the platform.
+func breakerVerdict(e *sdk.Error) error {
+	switch {
+	case e == nil:
+		return nil
+	case e.Code == codeDeadline:
+		return errExcluded
+	case e.Kind == sdk.KindRateLimited:
+		return errExcluded
+	case e.Kind == sdk.KindUnavailable:
+		return e
+	}
+	return nil // the platform answered; the request was wrong
+}
+
+var errExcluded = errors.New("not a verdict on the platform's health")
+
+func (a *platformActor) newBreaker() *gobreaker.TwoStepCircuitBreaker[struct{}] {
+	o := a.opts.Breaker
+	return gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:         a.opts.Name,
+		MaxRequests:  uint32(o.Probes),
+		Interval:     o.Window,
+		BucketPeriod: max(o.Window/30, time.Second),
+		Timeout:      o.Cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.Requests >= uint32(o.MinCalls) && float64(c.TotalFailures) >= o.FailureRatio*float64(c.Requests)
+		},
+		IsExcluded: func(err error) bool { return errors.Is(err, errExcluded) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				a.openUntil = time.Now().Add(o.Cooldown)
+			}
+			a.log.Warn("circuit breaker", "from", from.String(), "to", to.String())
+			a.opts.Observer.BreakerChanged(a.opts.Name, to.String())
+		},
+	})
+}
+
+// circuitOpen is the error of a call refused by an open breaker: retry
+// after the cooldown, when probes go through again.
+func (a *platformActor) circuitOpen() *sdk.Error {
+	wait := max(time.Until(a.openUntil), time.Second)
+	return sdk.RateLimited(wait, CodeCircuitOpen,
+		fmt.Sprintf("platform %s is failing; calls are refused until %s (last error: %s)", a.opts.Name, a.openUntil.Format(time.TimeOnly), a.lastErr))
+}
+
+// retryOrFail schedules another attempt when the error is retryable,
+// attempts remain, the retry budget allows and the wait fits before the
+// caller's deadline; otherwise it answers the caller with the error. The
+// attempt's record goes to the observer first, so that whoever gets the
+// answer also sees it counted.
+func (a *platformActor) retryOrFail(ctx actor.Context, p *pending, e *sdk.Error, rec CallRecord) {
 	delay := a.opts.Retry.Backoff.Delay(p.attempts, e.RetryAfter, a.opts.Rand)
-	if !time.Now().Add(delay).Before(p.deadline) {
+	retry := e.Kind.Retryable() && p.attempts < a.opts.Retry.MaxAttempts && a.state != State_STATE_STOPPING &&
+		e.Code != codeDeadline && time.Now().Add(delay).Before(p.deadline)
+	if retry && !a.budget.TryWithdraw() {
+		retry, rec.BudgetExhausted = false, true
+	}
+	a.opts.Observer.CallFinished(rec)
+	if !retry {
 		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e)})
 		return
 	}
@@ -604,7 +792,13 @@ func (a *platformActor) status() *Status {
 	}
 	if a.bucket != nil {
 		s.Rate, s.Burst, s.Tokens = a.bucket.Rate(), int32(a.bucket.Burst()), a.bucket.Tokens()
+		s.ConfiguredRate, s.Adaptive = a.ceiling, a.adaptive != nil
 	}
+	s.Breaker = a.breaker.State().String()
+	if a.breaker.State() == gobreaker.StateOpen {
+		s.BreakerUntil = timestamppb.New(a.openUntil)
+	}
+	s.RetryBudget = a.budget.Balance()
 	for _, op := range sdk.Operations {
 		if n := a.desc.Limits.MaxBatch(op, 0); n > 0 {
 			if s.MaxBatch == nil {

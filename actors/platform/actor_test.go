@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/marketsync/marketsync/actors/platform/backoff"
+	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
@@ -81,11 +81,17 @@ type recorder struct {
 	mu       sync.Mutex
 	calls    []CallRecord
 	restarts []string
+	breaker  []string
 }
 
 func (r *recorder) CallFinished(c CallRecord) {
 	r.mu.Lock()
 	r.calls = append(r.calls, c)
+	r.mu.Unlock()
+}
+func (r *recorder) BreakerChanged(_, state string) {
+	r.mu.Lock()
+	r.breaker = append(r.breaker, state)
 	r.mu.Unlock()
 }
 func (r *recorder) PluginRestarted(_, reason string) {
@@ -109,7 +115,7 @@ func spawn(t *testing.T, conn Conn, tweak func(*Options)) *harness {
 		Launch:      func(context.Context) (Conn, error) { return nil, errors.New("no launcher") },
 		Timeout:     time.Second,
 		Concurrency: 4,
-		Retry:       Retry{MaxAttempts: 4, Backoff: backoff.Policy{Base: 100 * time.Millisecond, Max: time.Second}},
+		Retry:       Retry{MaxAttempts: 4, Backoff: retry.Policy{Base: 100 * time.Millisecond, Max: time.Second}},
 		Observer:    obs,
 		Rand:        func() float64 { return 0.5 },
 	}
@@ -422,7 +428,7 @@ func TestRestartBacksOffWhileLaunchFails(t *testing.T) {
 		good := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
 		h := spawn(t, nil, func(o *Options) {
 			o.Conn = nil
-			o.Restart = backoff.Policy{Base: time.Second, Max: time.Minute}
+			o.Restart = retry.Policy{Base: time.Second, Max: time.Minute}
 			o.Launch = func(context.Context) (Conn, error) {
 				launches = append(launches, time.Since(start))
 				if len(launches) < 4 {

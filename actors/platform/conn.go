@@ -97,5 +97,24 @@ func invoke(ctx context.Context, conn Conn, c *Call) (*CallResult, error) {
 	return res, nil
 }
 
+// quota returns the quota feedback of a successful answer, if any.
+func (r *CallResult) quota() *pluginv1.Quota {
+	switch x := r.GetResponse().(type) {
+	case *CallResult_FetchProducts:
+		return x.FetchProducts.GetQuota()
+	case *CallResult_ListProducts:
+		return x.ListProducts.GetQuota()
+	case *CallResult_UpsertProducts:
+		return x.UpsertProducts.GetQuota()
+	case *CallResult_SetInventory:
+		return x.SetInventory.GetQuota()
+	case *CallResult_SetPrices:
+		return x.SetPrices.GetQuota()
+	case *CallResult_GetRemoteProducts:
+		return x.GetRemoteProducts.GetQuota()
+	}
+	return nil
+}
+
 // Err returns the call's failure as an *sdk.Error, or nil.
 func (r *CallResult) Err() *sdk.Error { return sdk.ErrorFromProto(r.GetError()) }

@@ -14,6 +14,9 @@ type Observer interface {
 	CallFinished(CallRecord)
 	// PluginRestarted reports that the plugin is being restarted and why.
 	PluginRestarted(platform, reason string)
+	// BreakerChanged reports the circuit breaker's new state: "closed",
+	// "open" or "half-open".
+	BreakerChanged(platform, state string)
 }
 
 // CallRecord describes one attempt of one call.
@@ -33,6 +36,9 @@ type CallRecord struct {
 	// Attempt counts from 1; above 1 the call is a retry.
 	Attempt int
 	Items   int
+	// BudgetExhausted is set when the call was worth retrying but the
+	// retry budget refused.
+	BudgetExhausted bool
 }
 
 // Outcome names for CallRecord.
@@ -55,3 +61,4 @@ type nopObserver struct{}
 
 func (nopObserver) CallFinished(CallRecord)        {}
 func (nopObserver) PluginRestarted(string, string) {}
+func (nopObserver) BreakerChanged(string, string)  {}

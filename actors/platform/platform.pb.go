@@ -550,7 +550,17 @@ type Status struct {
 	LastError   string                 `protobuf:"bytes,14,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	LastErrorAt *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=last_error_at,json=lastErrorAt,proto3" json:"last_error_at,omitempty"`
 	// Per-operation batch caps the plugin declared.
-	MaxBatch      map[string]int32 `protobuf:"bytes,16,rep,name=max_batch,json=maxBatch,proto3" json:"max_batch,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	MaxBatch map[string]int32 `protobuf:"bytes,16,rep,name=max_batch,json=maxBatch,proto3" json:"max_batch,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// Circuit breaker: "closed", "open" or "half-open", and when an open
+	// breaker lets probes through again.
+	Breaker      string                 `protobuf:"bytes,17,opt,name=breaker,proto3" json:"breaker,omitempty"`
+	BreakerUntil *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=breaker_until,json=breakerUntil,proto3" json:"breaker_until,omitempty"`
+	// Whether the rate adapts to rate-limited answers, and the rate the
+	// operator (or the plugin's documentation) set as its ceiling.
+	Adaptive       bool    `protobuf:"varint,19,opt,name=adaptive,proto3" json:"adaptive,omitempty"`
+	ConfiguredRate float64 `protobuf:"fixed64,20,opt,name=configured_rate,json=configuredRate,proto3" json:"configured_rate,omitempty"`
+	// Retries the retry budget would allow now.
+	RetryBudget   float64 `protobuf:"fixed64,21,opt,name=retry_budget,json=retryBudget,proto3" json:"retry_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -697,6 +707,41 @@ func (x *Status) GetMaxBatch() map[string]int32 {
 	return nil
 }
 
+func (x *Status) GetBreaker() string {
+	if x != nil {
+		return x.Breaker
+	}
+	return ""
+}
+
+func (x *Status) GetBreakerUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BreakerUntil
+	}
+	return nil
+}
+
+func (x *Status) GetAdaptive() bool {
+	if x != nil {
+		return x.Adaptive
+	}
+	return false
+}
+
+func (x *Status) GetConfiguredRate() float64 {
+	if x != nil {
+		return x.ConfiguredRate
+	}
+	return 0
+}
+
+func (x *Status) GetRetryBudget() float64 {
+	if x != nil {
+		return x.RetryBudget
+	}
+	return 0
+}
+
 // Drain stops the actor taking calls: queued calls and pending retries fail
 // as UNAVAILABLE, calls in flight finish, then the plugin is stopped and
 // the actor answers Drained.
@@ -805,7 +850,7 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\battempts\x18\x15 \x01(\x05R\battemptsB\n" +
 	"\n" +
 	"\bresponse\"\x0f\n" +
-	"\rStatusRequest\"\xf4\x04\n" +
+	"\rStatusRequest\"\xb7\x06\n" +
 	"\x06Status\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x18\n" +
@@ -824,7 +869,12 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\n" +
 	"last_error\x18\x0e \x01(\tR\tlastError\x12>\n" +
 	"\rlast_error_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\vlastErrorAt\x12P\n" +
-	"\tmax_batch\x18\x10 \x03(\v23.marketsync.actors.platform.v1.Status.MaxBatchEntryR\bmaxBatch\x1a;\n" +
+	"\tmax_batch\x18\x10 \x03(\v23.marketsync.actors.platform.v1.Status.MaxBatchEntryR\bmaxBatch\x12\x18\n" +
+	"\abreaker\x18\x11 \x01(\tR\abreaker\x12?\n" +
+	"\rbreaker_until\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\fbreakerUntil\x12\x1a\n" +
+	"\badaptive\x18\x13 \x01(\bR\badaptive\x12'\n" +
+	"\x0fconfigured_rate\x18\x14 \x01(\x01R\x0econfiguredRate\x12!\n" +
+	"\fretry_budget\x18\x15 \x01(\x01R\vretryBudget\x1a;\n" +
 	"\rMaxBatchEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\a\n" +
@@ -902,11 +952,12 @@ var file_platform_platform_proto_depIdxs = []int32{
 	1,  // 17: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
 	9,  // 18: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
 	8,  // 19: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	9,  // 20: marketsync.actors.platform.v1.Status.breaker_until:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_platform_platform_proto_init() }

@@ -310,6 +310,9 @@ func TestBadQueries(t *testing.T) {
 		"/v1/jobs/j1/items?after=-1":         {"after", `"-1"`},
 		"/v1/jobs/j1/items?limit=100000":     {"limit", "1 to 1000"},
 		"/v1/jobs/j1/items?after=1&limit=-3": {"limit"},
+		"/v1/jobs/j1?index=latest":           {"index", `"latest"`},
+		"/v1/jobs/j1?index=5&wait=forever":   {"wait", `"30s"`, `"forever"`},
+		"/v1/jobs/j1?wait=-1s":               {"wait", `"-1s"`},
 	} {
 		t.Run(path, func(t *testing.T) {
 			get(t, srv, path).wantError(t, http.StatusBadRequest, client.CodeInvalidQuery, parts...)

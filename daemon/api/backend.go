@@ -25,7 +25,10 @@ type Backend interface {
 	Platforms(ctx context.Context) ([]client.Platform, error)
 	Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error)
 	Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error)
-	Job(ctx context.Context, id string) (*client.Job, error)
+	// Job answers at once when wait.Index is zero or differs from the
+	// job's index; otherwise it blocks until the job changes, wait.Wait
+	// passes or ctx ends, and then answers with the job as it is.
+	Job(ctx context.Context, id string, wait client.WaitOptions) (*client.Job, error)
 	JobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error)
 	Product(ctx context.Context, platform, id string) (*client.Product, error)
 }

@@ -59,9 +59,17 @@ func JobFromRecord(j *actorjob.Job) *client.Job {
 		Failed:     int(j.GetFailed()),
 		Calls:      int(j.GetCalls()),
 		Error:      j.GetError(),
+		Index:      JobIndex(j),
 	}
 	fillPending(out)
 	return out
+}
+
+// JobIndex is the blocking-query index of a job: it changes whenever the
+// job record does (every checkpoint moves UpdatedAt and the counters).
+// Only equality matters.
+func JobIndex(j *actorjob.Job) uint64 {
+	return uint64(j.GetUpdatedAt().AsTime().UnixNano()) + uint64(j.GetSucceeded()+j.GetFailed())<<1 + uint64(j.GetState())
 }
 
 // ItemFromRecord converts one item record of a job.
@@ -94,6 +102,12 @@ func PlatformFromStatus(st *actorplatform.Status) client.Platform {
 		Restarts:     int(st.GetRestarts()),
 		LastError:    st.GetLastError(),
 		LastErrorAt:  timeOf(st.GetLastErrorAt()),
+
+		Adaptive:       st.GetAdaptive(),
+		ConfiguredRate: st.GetConfiguredRate(),
+		Breaker:        st.GetBreaker(),
+		BreakerUntil:   timeOf(st.GetBreakerUntil()),
+		RetryBudget:    st.GetRetryBudget(),
 	}
 	if mb := st.GetMaxBatch(); len(mb) > 0 {
 		out.MaxBatch = make(map[string]int, len(mb))

@@ -20,12 +20,28 @@ func TestJobFromRecord(t *testing.T) {
 		Total: 10, Succeeded: 6, Failed: 1, Calls: 3, Error: "",
 	})
 	want := client.Job{ID: "01J", Kind: client.JobKindCollect, Platform: "sandbox", State: client.JobPartial,
-		CreatedAt: start, StartedAt: start.Add(time.Second), Total: 10, Succeeded: 6, Failed: 1, Pending: 3, Calls: 3}
+		CreatedAt: start, StartedAt: start.Add(time.Second), Total: 10, Succeeded: 6, Failed: 1, Pending: 3, Calls: 3,
+		// No UpdatedAt: 0 ns, plus 7 finished items shifted by one, plus
+		// the state PARTIAL (3).
+		Index: 17}
 	if *got != want {
 		t.Errorf("got  %+v\nwant %+v", *got, want)
 	}
 	if api.JobFromRecord(nil) != nil {
 		t.Error("nil record did not stay nil")
+	}
+}
+
+func TestJobIndexMovesWithEveryCheckpoint(t *testing.T) {
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	base := &actorjob.Job{State: actorjob.State_STATE_RUNNING, UpdatedAt: timestamppb.New(at), Succeeded: 5}
+	later := &actorjob.Job{State: actorjob.State_STATE_RUNNING, UpdatedAt: timestamppb.New(at.Add(time.Millisecond)), Succeeded: 5}
+	more := &actorjob.Job{State: actorjob.State_STATE_RUNNING, UpdatedAt: timestamppb.New(at), Succeeded: 6}
+	done := &actorjob.Job{State: actorjob.State_STATE_SUCCEEDED, UpdatedAt: timestamppb.New(at), Succeeded: 5}
+	for name, j := range map[string]*actorjob.Job{"later": later, "one more item": more, "final": done} {
+		if api.JobIndex(j) == api.JobIndex(base) {
+			t.Errorf("%s: index did not change", name)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"time"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,6 +114,34 @@ func queryInt(q url.Values, key string, def, lo, hi int) (int, error) {
 		return 0, BadRequest(client.CodeInvalidQuery, fmt.Sprintf("%s must be a whole number from %d to %d, got %q", key, lo, hi, raw))
 	}
 	return n, nil
+}
+
+// Blocking queries: a wait with no duration given lasts DefaultWait, and
+// none lasts more than MaxWait, so proxies and clients with idle timeouts
+// are not left hanging.
+const (
+	DefaultWait = time.Minute
+	MaxWait     = 5 * time.Minute
+)
+
+// queryWait reads the index and wait parameters of a blocking query.
+func queryWait(q url.Values) (client.WaitOptions, error) {
+	var w client.WaitOptions
+	if raw := q.Get("index"); raw != "" {
+		n, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			return w, BadRequest(client.CodeInvalidQuery, fmt.Sprintf("index must be a whole number from a previous answer, got %q", raw))
+		}
+		w.Index, w.Wait = n, DefaultWait
+	}
+	if raw := q.Get("wait"); raw != "" {
+		d, err := time.ParseDuration(raw)
+		if err != nil || d < 0 {
+			return w, BadRequest(client.CodeInvalidQuery, fmt.Sprintf("wait must be a duration such as \"30s\", got %q", raw))
+		}
+		w.Wait = min(d, MaxWait)
+	}
+	return w, nil
 }
 
 // queryEnum reads a parameter that must be one of allowed; "" when absent.

@@ -128,7 +128,11 @@ func (s *Server) jobs(w http.ResponseWriter, r *http.Request) (any, error) {
 }
 
 func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
-	job, err := s.backend.Job(r.Context(), r.PathValue("id"))
+	wait, err := queryWait(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	job, err := s.backend.Job(r.Context(), r.PathValue("id"), wait)
 	if err != nil {
 		return nil, err
 	}

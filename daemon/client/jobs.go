@@ -67,6 +67,9 @@ type Job struct {
 	Calls int `json:"calls"`
 	// Error says why the whole job failed, when it did.
 	Error string `json:"error,omitempty"`
+	// Index changes whenever the job does; give it to Watch to wait for
+	// the next change.
+	Index uint64 `json:"index"`
 }
 
 // Done is the number of items that reached a final state.
@@ -213,6 +216,36 @@ func (j *Jobs) List(ctx context.Context, opts JobListOptions) ([]Job, error) {
 func (j *Jobs) Info(ctx context.Context, id string) (*Job, error) {
 	var job Job
 	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, nil, &job); err != nil {
+		return nil, err
+	}
+	return &job, nil
+}
+
+// WaitOptions make a read a blocking query, as Consul's and Nomad's are:
+// the answer comes when the object's index differs from Index, or after
+// Wait (the server caps it at five minutes), whichever is first.
+type WaitOptions struct {
+	Index uint64
+	Wait  time.Duration
+}
+
+func (o WaitOptions) query() url.Values {
+	q := url.Values{}
+	if o.Index > 0 {
+		q.Set("index", strconv.FormatUint(o.Index, 10))
+	}
+	if o.Wait > 0 {
+		q.Set("wait", o.Wait.String())
+	}
+	return q
+}
+
+// Watch returns the job once it has changed since w.Index, or as it is
+// after w.Wait. Following a job this way costs one request per change
+// instead of one per poll interval.
+func (j *Jobs) Watch(ctx context.Context, id string, w WaitOptions) (*Job, error) {
+	var job Job
+	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), w.query(), nil, &job); err != nil {
 		return nil, err
 	}
 	return &job, nil

@@ -51,6 +51,20 @@ type Platform struct {
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
 	// MaxBatch is the per-operation batch cap the plugin declared.
 	MaxBatch map[string]int `json:"max_batch,omitempty"`
+
+	// Adaptive says whether Rate adapts to rate-limited answers, up to
+	// ConfiguredRate, the rate the config or the plugin's documentation set.
+	Adaptive       bool    `json:"adaptive"`
+	ConfiguredRate float64 `json:"configured_rate"`
+	// Breaker is the circuit breaker's state: closed, open or half-open;
+	// BreakerUntil is when an open breaker lets probe calls through.
+	Breaker      string    `json:"breaker"`
+	BreakerUntil time.Time `json:"breaker_until,omitzero"`
+	// RetryBudget is how many retries the retry budget allows now.
+	RetryBudget float64 `json:"retry_budget"`
+	// Config is the platform's config block as the plugin received it,
+	// sensitive values replaced by "(sensitive)".
+	Config map[string]any `json:"config,omitempty"`
 }
 
 // Platforms is the handle on the platform endpoints.

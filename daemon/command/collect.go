@@ -153,21 +153,17 @@ func (c *CollectCommand) readIDs(path string) ([]string, error) {
 	return ids, nil
 }
 
-// follow polls job until it is final, showing its progress.
+// follow watches job until it is final, showing its progress: each
+// request is a blocking query that the agent answers when the job changes.
 func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *client.Job) (*client.Job, error) {
 	show := c.progress(job)
 	defer show.close()
-	interval := c.PollInterval
-	if interval <= 0 {
-		interval = defaultPollInterval
+	wait := c.WatchWait
+	if wait <= 0 {
+		wait = defaultWatchWait
 	}
 	for !job.State.Final() {
-		select {
-		case <-ctx.Done():
-			return job, ctx.Err()
-		case <-time.After(interval):
-		}
-		next, err := cl.Jobs().Info(ctx, job.ID)
+		next, err := cl.Jobs().Watch(ctx, job.ID, client.WaitOptions{Index: job.Index, Wait: wait})
 		if err != nil {
 			return job, err
 		}

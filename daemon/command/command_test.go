@@ -29,7 +29,7 @@ type result struct {
 func runCLI(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	ui := cli.NewMockUi()
-	meta := Meta{Ui: ui, Stdout: ui.OutputWriter, Stdin: strings.NewReader(stdin), PollInterval: time.Nanosecond}
+	meta := Meta{Ui: ui, Stdout: ui.OutputWriter, Stdin: strings.NewReader(stdin), WatchWait: time.Nanosecond}
 	code := run(args, meta, ui.OutputWriter, ui.ErrorWriter)
 	return result{code: code, stdout: ui.OutputWriter.String(), stderr: ui.ErrorWriter.String()}
 }
@@ -79,9 +79,9 @@ func (r result) decodeJSON(t *testing.T, out any) {
 	}
 }
 
-// agent starts the API on a fake backend with a sandbox platform and
+// fakeAgent starts the API on a fake backend with a sandbox platform and
 // points MARKETSYNC_ADDR at it.
-func agent(t *testing.T, token string) *apitest.Backend {
+func fakeAgent(t *testing.T, token string) *apitest.Backend {
 	t.Helper()
 	b := apitest.NewBackend()
 	b.AddPlatform(client.Platform{Name: "sandbox", Plugin: "sandbox", Version: "0.1.0", State: client.PlatformReady,
@@ -137,7 +137,7 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestPlatforms(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	b.AddPlatform(client.Platform{Name: "tb-main", Plugin: "taobao", State: client.PlatformRestarting, Rate: 2.5, Burst: 5,
 		Concurrency: 2, Restarts: 3, LastError: "plugin exited: exit status 2"})
 	r := runCLI(t, "", "platforms")
@@ -164,7 +164,7 @@ func TestNoPlatforms(t *testing.T) {
 }
 
 func TestCollect(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	r := runCLI(t, "", "collect", "sandbox", "100001", "100002")
 	r.want(t, 0, "Job job-0001 queued: collect 2 ids from sandbox", "marketsync job job-0001")
 
@@ -183,7 +183,7 @@ func TestCollect(t *testing.T) {
 }
 
 func TestCollectIDsFromFile(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	path := filepath.Join(t.TempDir(), "ids.txt")
 	if err := os.WriteFile(path, []byte("# wanted\n200001\n\n  200002  \n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func TestCollectIDsFromFile(t *testing.T) {
 }
 
 func TestCollectErrors(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	runCLI(t, "", "collect").wantUsage(t, "collect takes a platform and at least one id", "collect")
 	runCLI(t, "", "collect", "sandbox").wantUsage(t, "collect takes at least one id after the platform", "collect")
 	runCLI(t, "", "collect", "nope", "1").wantError(t, `no platform named "nope" is configured; `+"`marketsync platforms`"+` lists them (unknown_platform)`)
@@ -209,7 +209,7 @@ func TestCollectErrors(t *testing.T) {
 }
 
 func TestCollectWaitSucceeds(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	b.Step = 2
 	r := runCLI(t, "", "collect", "-wait", "sandbox", "1", "2", "3", "4")
 	r.want(t, 0)
@@ -232,7 +232,7 @@ func TestCollectWaitSucceeds(t *testing.T) {
 }
 
 func TestCollectWaitPartial(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	b.Step = 3
 	b.Failures = map[string]*sdk.Error{}
 	var ids []string
@@ -257,7 +257,7 @@ func TestCollectWaitPartial(t *testing.T) {
 }
 
 func TestCollectWaitJSON(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	b.Step = 10
 	b.Failures = map[string]*sdk.Error{"1": sdk.Invalid("40001", "bad id"), "2": sdk.Invalid("40001", "bad id")}
 	var job client.Job
@@ -300,7 +300,7 @@ func addJobs(b *apitest.Backend) {
 }
 
 func TestJobs(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	addJobs(b)
 	r := runCLI(t, "", "jobs")
 	r.want(t, 0)
@@ -328,7 +328,7 @@ func TestJobs(t *testing.T) {
 }
 
 func TestJob(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	addJobs(b)
 	r := runCLI(t, "", "job", "j1")
 	r.want(t, 0)
@@ -363,7 +363,7 @@ func TestJob(t *testing.T) {
 }
 
 func TestProduct(t *testing.T) {
-	b := agent(t, "")
+	b := fakeAgent(t, "")
 	b.AddProduct(apitest.Product("sandbox", "100001"))
 	b.AddProduct(apitest.Product("sandbox", "100002"))
 	b.AddProduct(apitest.Product("taobao", "100002"))
@@ -397,7 +397,7 @@ func TestProduct(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
-	agent(t, "tok-1")
+	fakeAgent(t, "tok-1")
 	runCLI(t, "", "platforms").wantError(t, "this agent requires a token")
 	runCLI(t, "", "platforms", "-token", "wrong").wantError(t, "the token is not valid for this agent (unauthorized)")
 	runCLI(t, "", "platforms", "-token", "tok-1").want(t, 0, "sandbox")
@@ -406,7 +406,7 @@ func TestToken(t *testing.T) {
 }
 
 func TestAddressFlag(t *testing.T) {
-	agent(t, "")
+	fakeAgent(t, "")
 	good := os.Getenv(client.EnvAddress)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -10,8 +10,9 @@ import (
 	"github.com/marketsync/marketsync/daemon/version"
 )
 
-// defaultPollInterval is how often collect -wait looks at its job.
-const defaultPollInterval = 500 * time.Millisecond
+// defaultWatchWait is the longest one blocking query of collect -wait
+// waits for its job to change.
+const defaultWatchWait = 30 * time.Second
 
 // Run runs the command line args (without the program name) and returns
 // the exit code.
@@ -20,7 +21,7 @@ func Run(args []string) int {
 		Ui:           &cli.BasicUi{Reader: os.Stdin, Writer: os.Stdout, ErrorWriter: os.Stderr},
 		Stdout:       os.Stdout,
 		Stdin:        os.Stdin,
-		PollInterval: defaultPollInterval,
+		WatchWait: defaultWatchWait,
 	}
 	return run(args, meta, os.Stdout, os.Stderr)
 }
@@ -65,10 +66,16 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 			return &ProductCommand{Meta: meta}, nil
 		},
 
-		// Local commands. The agent itself ("agent") and the config
-		// commands ("validate", "fmt") are registered here too, each as
-		//
-		//	"agent": func() (cli.Command, error) { return &AgentCommand{Meta: meta}, nil },
+		// Local commands.
+		"agent": func() (cli.Command, error) {
+			return &AgentCommand{Meta: meta}, nil
+		},
+		"fmt": func() (cli.Command, error) {
+			return &FmtCommand{Meta: meta}, nil
+		},
+		"validate": func() (cli.Command, error) {
+			return &ValidateCommand{Meta: meta}, nil
+		},
 		"version": func() (cli.Command, error) {
 			return &VersionCommand{Meta: meta}, nil
 		},

@@ -27,9 +27,9 @@ type Meta struct {
 	Stdout io.Writer
 	// Stdin is read by collect -f -.
 	Stdin io.Reader
-	// PollInterval is the time between looks at a job followed by
-	// collect -wait; zero means half a second.
-	PollInterval time.Duration
+	// WatchWait is the longest one blocking query of collect -wait waits
+	// for the job to change; zero means 30 seconds.
+	WatchWait time.Duration
 
 	address string
 	token   string

@@ -20,6 +20,8 @@ const (
 	familyRetries  = "marketsync_platform_retries_total"
 	familyWait     = "marketsync_platform_rate_limit_wait_seconds_total"
 	familyRestarts = "marketsync_plugin_restarts_total"
+	familyBreaker  = "marketsync_platform_breaker"
+	familyRefused  = "marketsync_platform_retries_refused_total"
 	familyJobs     = "marketsync_jobs"
 )
 
@@ -28,7 +30,9 @@ var help = map[string]string{
 	familyDuration: "Latency of plugin calls, from the call leaving the platform actor to its answer, rate-limit waits excluded.",
 	familyRetries:  "Plugin calls that were retries of an earlier failed attempt.",
 	familyWait:     "Time calls spent waiting for rate-limit tokens.",
-	familyRestarts: "Plugin processes restarted after a crash or a failed health check.",
+	familyRestarts: "Plugin processes restarted after a crash, a hang or a failed health check.",
+	familyBreaker:  "Circuit breaker state of each platform: 1 for the state it is in (closed, open, half-open), 0 for the others.",
+	familyRefused:  "Retries the retry budget refused: calls that failed without their remaining attempts because the platform was already being retried too much.",
 	familyJobs:     "Jobs known to this agent by state.",
 }
 
@@ -46,8 +50,9 @@ func init() {
 type Metrics struct {
 	set *metrics.Set
 
-	mu   sync.Mutex
-	jobs map[job.State]int64
+	mu      sync.Mutex
+	jobs    map[job.State]int64
+	breaker map[string]string // platform → state
 }
 
 var (
@@ -57,7 +62,7 @@ var (
 
 // New returns an empty metric set with a jobs gauge per state.
 func New() *Metrics {
-	m := &Metrics{set: metrics.NewSet(), jobs: map[job.State]int64{}}
+	m := &Metrics{set: metrics.NewSet(), jobs: map[job.State]int64{}, breaker: map[string]string{}}
 	for v, name := range job.State_name {
 		state := job.State(v)
 		m.set.NewGauge(series(familyJobs, "state", stateLabel(name)), func() float64 {
@@ -100,6 +105,9 @@ func (m *Metrics) CallFinished(c platform.CallRecord) {
 	if c.Attempt > 1 {
 		m.set.GetOrCreateCounter(series(familyRetries, "platform", c.Platform, "operation", op)).Inc()
 	}
+	if c.BudgetExhausted {
+		m.set.GetOrCreateCounter(series(familyRefused, "platform", c.Platform)).Inc()
+	}
 	if c.Waited > 0 {
 		m.set.GetOrCreateFloatCounter(series(familyWait, "platform", c.Platform)).Add(c.Waited.Seconds())
 	}
@@ -110,10 +118,34 @@ func (m *Metrics) PluginRestarted(platformName, _ string) {
 	m.set.GetOrCreateCounter(series(familyRestarts, "platform", platformName)).Inc()
 }
 
-// RegisterPlatform creates a platform's zero-valued series, so dashboards
-// and alerts see it before its first call or restart.
+// BreakerChanged implements platform.Observer.
+func (m *Metrics) BreakerChanged(platformName, state string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.breaker[platformName] = state
+}
+
+var breakerStates = []string{"closed", "open", "half-open"}
+
+// RegisterPlatform creates a platform's series before its first call,
+// restart or breaker change, so dashboards and alerts see it at once.
 func (m *Metrics) RegisterPlatform(name string) {
 	m.set.GetOrCreateCounter(series(familyRestarts, "platform", name))
+	m.set.GetOrCreateCounter(series(familyRefused, "platform", name))
+	for _, state := range breakerStates {
+		m.set.GetOrCreateGauge(series(familyBreaker, "platform", name, "state", state), func() float64 {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			current, ok := m.breaker[name]
+			if !ok {
+				current = "closed"
+			}
+			if current == state {
+				return 1
+			}
+			return 0
+		})
+	}
 }
 
 // Write writes every series in the Prometheus text format, the agent's

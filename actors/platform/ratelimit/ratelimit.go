@@ -1,7 +1,9 @@
-// Package ratelimit is the platform actor's token bucket. It holds the
-// bucket's state openly (rate, burst, tokens) because the actor corrects
-// it from what platforms report and, later, adapts the rate to answers;
-// golang.org/x/time/rate hides its tokens and cannot be corrected.
+// Package ratelimit is the platform actor's token bucket and the rate
+// control that adapts it (Adaptive, in adaptive.go). The bucket holds its
+// state openly (rate, burst, tokens, a pause) because the actor corrects
+// it from what platforms report — quota headers, bans with a retry-after —
+// and adapts its rate to rate-limited answers; golang.org/x/time/rate
+// hides its tokens and cannot be corrected.
 //
 // Wait reserves tokens first and then sleeps, as x/time/rate's WaitN does:
 // callers are served in the order they asked, fractional and multi-token
@@ -30,6 +32,9 @@ type Bucket struct {
 	burst  float64
 	tokens float64 // may go negative: tokens reserved by waiting callers
 	last   time.Time
+	// pausedUntil holds every call back until a platform's ban ends, even
+	// calls whose reservation fell due before the ban was known.
+	pausedUntil time.Time
 }
 
 // New returns a full bucket refilling at rate tokens per second up to
@@ -44,10 +49,17 @@ func New(rate float64, burst int) *Bucket {
 	return &Bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
 }
 
-// advance refills the bucket up to now; callers hold mu.
+// advance refills the bucket up to now; callers hold mu. Nothing accrues
+// during a pause, so a ban's end is not followed by a burst.
 func (b *Bucket) advance(now time.Time) {
-	if el := now.Sub(b.last).Seconds(); el > 0 {
+	from := b.last
+	if b.pausedUntil.After(from) {
+		from = b.pausedUntil
+	}
+	if el := now.Sub(from).Seconds(); el > 0 {
 		b.tokens = min(b.burst, b.tokens+el*b.rate)
+	}
+	if now.After(b.last) {
 		b.last = now
 	}
 }
@@ -91,25 +103,72 @@ func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) 
 	if b.tokens < 0 {
 		wait = time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
 	}
+	if p := b.pausedUntil.Sub(now); p > 0 {
+		wait += p
+	}
 	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
 		b.tokens += cost
 		b.mu.Unlock()
 		return 0, ErrWouldExceedDeadline
 	}
 	b.mu.Unlock()
-	if wait == 0 {
-		return 0, ctx.Err()
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return wait, nil
-	case <-ctx.Done():
+	for {
+		if wait <= 0 {
+			return time.Since(now), ctx.Err()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			b.mu.Lock()
+			b.tokens += cost
+			b.mu.Unlock()
+			return time.Since(now), ctx.Err()
+		}
+		// A ban may have started while this caller slept.
 		b.mu.Lock()
-		b.tokens += cost
+		wait = time.Until(b.pausedUntil)
 		b.mu.Unlock()
-		return time.Since(now), ctx.Err()
+	}
+}
+
+// PauseUntil holds every call until t: the platform banned us, or told us
+// its quota refills then. At most one token is left, and none accrues
+// during the pause, so that after t one call goes at once and the rest
+// follow at the sustained rate rather than in a burst. The pause is a
+// time, not a debt of tokens, so it lasts as long whatever the rate
+// becomes meanwhile.
+func (b *Bucket) PauseUntil(t time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	if !t.After(now) || math.IsInf(b.rate, 1) {
+		return
+	}
+	b.advance(now)
+	if t.After(b.pausedUntil) {
+		b.pausedUntil = t
+	}
+	b.tokens = min(b.tokens, 1)
+}
+
+// Observe corrects the bucket with what the platform said is left of its
+// quota. It only ever lowers the local count: the platform may be
+// counting calls this agent did not make (another client on the same
+// app key), and trusting a higher count than ours would let bursts
+// through. With nothing left and a reset time ahead, calls pause until
+// the reset.
+func (b *Bucket) Observe(remaining float64, reset time.Time) {
+	if remaining <= 0 && !reset.IsZero() {
+		b.PauseUntil(reset)
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(time.Now())
+	if remaining < b.tokens {
+		b.tokens = remaining
 	}
 }
 

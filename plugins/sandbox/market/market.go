@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,9 +70,10 @@ type knobs struct {
 }
 
 var (
-	_ sdk.Plugin    = (*Market)(nil)
-	_ sdk.Collector = (*Market)(nil)
-	_ sdk.Publisher = (*Market)(nil)
+	_ sdk.Plugin      = (*Market)(nil)
+	_ sdk.Collector   = (*Market)(nil)
+	_ sdk.URLResolver = (*Market)(nil)
+	_ sdk.Publisher   = (*Market)(nil)
 )
 
 // New returns an unconfigured sandbox with the default catalogue.
@@ -100,6 +103,7 @@ func (m *Market) Describe() sdk.Description {
 				sdk.OpSetInventory:      {MaxBatch: maxWriteBatch},
 				sdk.OpSetPrices:         {MaxBatch: maxWriteBatch},
 				sdk.OpGetRemoteProducts: {MaxBatch: maxFetchBatch},
+				sdk.OpResolveURLs:       {MaxBatch: maxListPage},
 			},
 		},
 		Config: spec,
@@ -267,4 +271,51 @@ func (b *bucket) quota(now time.Time) *sdk.Quota {
 		Limit:     int64(b.burst),
 		Reset:     now.Add(time.Duration(missing / b.rate * float64(time.Second))),
 	}
+}
+
+// ResolveURLs implements sdk.URLResolver for the sandbox's product pages,
+// https://item.sandbox.marketsync.invalid/item/<id>.html, and their mobile
+// form https://m.sandbox.marketsync.invalid/item.html?id=<id>.
+func (m *Market) ResolveURLs(_ context.Context, req *sdk.ResolveURLsRequest) (*sdk.ResolveURLsResponse, error) {
+	resp := &sdk.ResolveURLsResponse{Results: make([]sdk.ResolveResult, len(req.URLs))}
+	for i, raw := range req.URLs {
+		resp.Results[i] = sdk.ResolveResult{URL: raw}
+		id, ok := sandboxID(raw)
+		if !ok {
+			resp.Results[i].Err = sdk.Invalid("NOT_A_PRODUCT_URL", fmt.Sprintf("%q is not a sandbox product page", raw))
+			continue
+		}
+		resp.Results[i].ID = id
+	}
+	return resp, nil
+}
+
+func sandboxID(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", false
+	}
+	var id string
+	switch u.Host {
+	case "item.sandbox.marketsync.invalid":
+		name, ok := strings.CutPrefix(u.Path, "/item/")
+		if !ok {
+			return "", false
+		}
+		id, ok = strings.CutSuffix(name, ".html")
+		if !ok {
+			return "", false
+		}
+	case "m.sandbox.marketsync.invalid":
+		if u.Path != "/item.html" {
+			return "", false
+		}
+		id = u.Query().Get("id")
+	default:
+		return "", false
+	}
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", false
+	}
+	return id, true
 }

@@ -290,3 +290,23 @@ func TestStoreWrites(t *testing.T) {
 		t.Errorf("unknown remote id: %+v", got.Results[1])
 	}
 }
+
+func TestResolveURLs(t *testing.T) {
+	m := New()
+	resp, err := m.ResolveURLs(context.Background(), &sdk.ResolveURLsRequest{URLs: []string{
+		"https://item.sandbox.marketsync.invalid/item/100042.html",
+		"https://m.sandbox.marketsync.invalid/item.html?id=100043&from=share",
+		"https://item.taobao.com/item.htm?id=1",
+		"https://item.sandbox.marketsync.invalid/item/abc.html",
+		"://",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"100042", "100043", "", "", ""} {
+		r := resp.Results[i]
+		if r.ID != want || (want == "") != (r.Err != nil) {
+			t.Errorf("%s: id %q err %v, want id %q", r.URL, r.ID, r.Err, want)
+		}
+	}
+}

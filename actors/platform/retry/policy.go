@@ -3,7 +3,7 @@
 // (https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/),
 // where full jitter spreads a crowd of retrying callers over the whole
 // window and so keeps them from hammering a recovering platform in step.
-package backoff
+package retry
 
 import "time"
 

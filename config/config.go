@@ -1,0 +1,220 @@
+package config
+
+import (
+	"encoding/hex"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// Config is the agent's runtime configuration: every default applied,
+// every value decoded, passed around by value. Nothing in it says whether a
+// value was written by the operator; the loader's file structs know that
+// and are gone once Load returns.
+type Config struct {
+	// DataDir holds the agent's state. It is required unless InMemory.
+	DataDir string
+	// InMemory keeps state in memory; only -dev sets it.
+	InMemory  bool
+	LogLevel  string // debug, info, warn or error
+	LogFormat string // text or json
+	// PluginDir holds the plugin binaries, marketsync-plugin-<name>. It
+	// defaults to the directory of the running marketsync executable.
+	PluginDir string
+	API       API
+	Platforms []Platform
+
+	// ranges maps a setting's path ("log_level", "api.address") to where
+	// its value was written, so Validate can point at it. The empty key
+	// holds the start of the first file, for settings that are missing.
+	ranges map[string]hcl.Range
+}
+
+// API configures the agent's HTTP API.
+type API struct {
+	Address string // host:port, default 127.0.0.1:8787
+	Token   Secret
+}
+
+// Platform is one platform "<plugin>" "<name>" block: one account on one
+// marketplace or store, served by one plugin and one platform actor.
+type Platform struct {
+	Plugin string // first label: the plugin, marketsync-plugin-<Plugin>
+	Name   string // second label: the account, unique in the agent
+	// PluginSHA256 pins the plugin binary; nil when unset.
+	PluginSHA256 []byte
+	// RateLimit overrides the plugin's documented limits; nil keeps them.
+	RateLimit   *RateLimit
+	Retry       Retry
+	Timeout     time.Duration // per call to the plugin
+	Concurrency int           // calls in flight at once
+	// Config is the raw config {} block. Its schema comes from the plugin
+	// at run time, so it is decoded later with DecodePluginConfig. It is an
+	// empty body when the block is absent. It is left out of JSON: raw
+	// HCL may hold secrets that only the plugin's schema can mark.
+	Config hcl.Body `json:"-"`
+	// DeclRange is the block's header, for diagnostics about the platform.
+	DeclRange hcl.Range
+
+	ranges map[string]hcl.Range // as Config.ranges, relative to the block
+}
+
+// RateLimit is a token bucket: Rate calls per second, bursts of Burst.
+type RateLimit struct {
+	Rate  float64
+	Burst int
+}
+
+// Retry is the backoff policy for retryable failures.
+type Retry struct {
+	MaxAttempts int
+	BaseDelay   time.Duration
+	MaxDelay    time.Duration
+}
+
+// DefaultAPIAddress is where the API listens unless api.address says
+// otherwise: loopback, so a fresh agent is not reachable from the network.
+const DefaultAPIAddress = "127.0.0.1:8787"
+
+// Default returns the configuration an empty file gives.
+func Default() *Config {
+	return &Config{
+		LogLevel:  "info",
+		LogFormat: "text",
+		PluginDir: executableDir(),
+		API:       API{Address: DefaultAPIAddress},
+	}
+}
+
+// Dev returns the -dev configuration: Default with state in memory, debug
+// logs and two sandbox platforms that need no account, one source
+// marketplace and one store. The overrides are the HCL in dev.hcl, merged
+// like any file.
+func Dev() *Config {
+	cfg, _, diags := LoadDev()
+	if diags.HasErrors() {
+		// dev.hcl is compiled in and tested; this cannot fail at run time.
+		panic("config: the built-in dev configuration does not load: " + diags.Error())
+	}
+	return cfg
+}
+
+// NewPlatform returns what platform "<plugin>" "<name>" {} gives: every
+// setting at its default, an empty config body. It is for code that builds
+// a Config in Go, such as tests.
+func NewPlatform(plugin, name string) Platform {
+	p := Platform{Plugin: plugin, Name: name}
+	p.setDefaults()
+	return p
+}
+
+// setDefaults gives a platform block's defaults before the block is merged
+// onto it, so that anything the block leaves out keeps them.
+func (p *Platform) setDefaults() {
+	p.Timeout = 30 * time.Second
+	p.Concurrency = 4
+	p.Retry = Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second}
+	p.Config = hcl.EmptyBody()
+}
+
+// PluginPath is where the binary for plugin is looked for.
+func (c *Config) PluginPath(plugin string) string {
+	return filepath.Join(c.PluginDir, "marketsync-plugin-"+plugin)
+}
+
+// executableDir is the directory of the running executable, symlinks
+// resolved, so that plugins built beside marketsync are found wherever it
+// is run from; "." if the executable cannot be found.
+func executableDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "."
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	return filepath.Dir(exe)
+}
+
+func (c *Config) setRange(key string, r hcl.Range) {
+	if c.ranges == nil {
+		c.ranges = map[string]hcl.Range{}
+	}
+	c.ranges[key] = r
+}
+
+func (p *Platform) setRange(key string, r hcl.Range) {
+	if p.ranges == nil {
+		p.ranges = map[string]hcl.Range{}
+	}
+	p.ranges[key] = r
+}
+
+// rangeOf says where key was set, else where the configuration starts, else
+// nil for a Config built in Go.
+func (c *Config) rangeOf(key string) *hcl.Range {
+	if r, ok := c.ranges[key]; ok {
+		return &r
+	}
+	if r, ok := c.ranges[""]; ok {
+		return &r
+	}
+	return nil
+}
+
+// rangeOf says where key was set, else the block's header, else nil for a
+// Platform built in Go. rangeOf("") is the header.
+func (p *Platform) rangeOf(key string) *hcl.Range {
+	if r, ok := p.ranges[key]; ok {
+		return &r
+	}
+	if p.DeclRange.Filename == "" {
+		return nil
+	}
+	r := p.DeclRange
+	return &r
+}
+
+// LogValue logs the configuration without secrets and without the raw
+// plugin config bodies, which may hold them.
+func (c Config) LogValue() slog.Value {
+	platforms := make([]slog.Attr, 0, len(c.Platforms))
+	for _, p := range c.Platforms {
+		platforms = append(platforms, slog.Any(p.Name, p))
+	}
+	return slog.GroupValue(
+		slog.String("data_dir", c.DataDir),
+		slog.Bool("in_memory", c.InMemory),
+		slog.String("log_level", c.LogLevel),
+		slog.String("log_format", c.LogFormat),
+		slog.String("plugin_dir", c.PluginDir),
+		slog.Group("api", slog.String("address", c.API.Address), slog.Any("token", c.API.Token)),
+		slog.Attr{Key: "platforms", Value: slog.GroupValue(platforms...)},
+	)
+}
+
+// LogValue logs a platform block's settings, durations written as in the
+// file. The config {} body is left out: it is raw HCL, and only
+// DecodePluginConfig knows which of its attributes are sensitive.
+func (p Platform) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("plugin", p.Plugin),
+		slog.String("timeout", p.Timeout.String()),
+		slog.Int("concurrency", p.Concurrency),
+		slog.Group("retry",
+			slog.Int("max_attempts", p.Retry.MaxAttempts),
+			slog.String("base_delay", p.Retry.BaseDelay.String()),
+			slog.String("max_delay", p.Retry.MaxDelay.String())),
+	}
+	if p.PluginSHA256 != nil {
+		attrs = append(attrs, slog.String("plugin_sha256", hex.EncodeToString(p.PluginSHA256)))
+	}
+	if p.RateLimit != nil {
+		attrs = append(attrs, slog.Group("rate_limit",
+			slog.Float64("rate", p.RateLimit.Rate), slog.Int("burst", p.RateLimit.Burst)))
+	}
+	return slog.GroupValue(attrs...)
+}

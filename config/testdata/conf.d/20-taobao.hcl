@@ -1,0 +1,3 @@
+platform "taobao" "main-shop" {
+  concurrency = 2
+}

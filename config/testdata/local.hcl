@@ -1,0 +1,4 @@
+log_level  = "error"
+log_format = "json"
+
+platform "shopify" "store" {}

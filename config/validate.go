@@ -1,0 +1,145 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+var (
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+
+	// validName is what plugin and platform names may look like. A plugin
+	// name becomes part of a file path and a platform name part of storage
+	// keys, metric labels and URLs, so neither may hold a separator.
+	validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+)
+
+// Validate checks what decoding a single file cannot: allowed values,
+// ranges, relations between settings, platform names that are unique
+// across all files, and that every platform's plugin binary exists. Each
+// diagnostic points at the setting concerned when it came from a file, or
+// at the platform block, or at the start of the first file.
+func (c *Config) Validate() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	if c.DataDir == "" && !c.InMemory {
+		diags = append(diags, diagnostic("Missing data_dir", c.rangeOf("data_dir"),
+			"Set data_dir to the directory where the agent keeps its state, or run the agent with -dev to keep state in memory."))
+	}
+	diags = append(diags, oneOf("log_level", c.LogLevel, logLevels, c.rangeOf("log_level"))...)
+	diags = append(diags, oneOf("log_format", c.LogFormat, logFormats, c.rangeOf("log_format"))...)
+	if err := checkAddress(c.API.Address); err != nil {
+		diags = append(diags, diagnostic("Invalid api.address", c.rangeOf("api.address"),
+			"api.address must be host:port, such as %q or \":8787\": %s.", DefaultAPIAddress, err))
+	}
+	first := map[string]*Platform{}
+	for i := range c.Platforms {
+		p := &c.Platforms[i]
+		if prev, ok := first[p.Name]; ok {
+			diags = append(diags, diagnostic("Duplicate platform name", p.rangeOf(""),
+				"A platform named %q is already defined at %s. Each platform block needs a name (its second label) of its own: the name identifies the account in jobs, metrics and the API.",
+				p.Name, prev.DeclRange))
+			continue
+		}
+		first[p.Name] = p
+		diags = append(diags, p.validate()...)
+		diags = append(diags, c.checkPlugin(p)...)
+	}
+	return diags
+}
+
+func (p *Platform) validate() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, label := range []struct{ what, value string }{{"plugin", p.Plugin}, {"platform", p.Name}} {
+		if !validName.MatchString(label.value) {
+			diags = append(diags, diagnostic("Invalid "+label.what+" name", p.rangeOf(""),
+				"%q is not a valid %s name: use letters, digits, '-', '_' and '.', starting with a letter or digit.", label.value, label.what))
+		}
+	}
+	atLeast := func(key string, value, least int) {
+		if value < least {
+			diags = append(diags, diagnostic("Invalid "+key, p.rangeOf(key), "%s must be at least %d, not %d.", key, least, value))
+		}
+	}
+	atLeast("concurrency", p.Concurrency, 1)
+	atLeast("retry.max_attempts", p.Retry.MaxAttempts, 1)
+	if p.RateLimit != nil {
+		if !(p.RateLimit.Rate > 0) {
+			diags = append(diags, diagnostic("Invalid rate_limit.rate", p.rangeOf("rate_limit.rate"),
+				"rate_limit.rate is calls per second and must be greater than 0, not %v.", p.RateLimit.Rate))
+		}
+		atLeast("rate_limit.burst", p.RateLimit.Burst, 1)
+	}
+	if p.Timeout <= 0 {
+		diags = append(diags, diagnostic("Invalid timeout", p.rangeOf("timeout"), "timeout must be longer than 0, not %s.", p.Timeout))
+	}
+	if p.Retry.BaseDelay <= 0 {
+		diags = append(diags, diagnostic("Invalid retry.base_delay", p.rangeOf("retry.base_delay"),
+			"retry.base_delay must be longer than 0, not %s.", p.Retry.BaseDelay))
+	} else if p.Retry.BaseDelay > p.Retry.MaxDelay {
+		diags = append(diags, diagnostic("Invalid retry delays", p.rangeOf("retry.base_delay"),
+			"retry.base_delay (%s) is longer than retry.max_delay (%s): the first retry would wait longer than any retry may.",
+			p.Retry.BaseDelay, p.Retry.MaxDelay))
+	}
+	sortDiagnostics(diags) // a block lies in one file, so offsets compare
+	return diags
+}
+
+// checkPlugin reports a plugin binary that is missing or cannot be run,
+// pointing at the platform block that needs it.
+func (c *Config) checkPlugin(p *Platform) hcl.Diagnostics {
+	if !validName.MatchString(p.Plugin) {
+		return nil // already reported; the name does not make a path
+	}
+	path := c.PluginPath(p.Plugin)
+	info, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return hcl.Diagnostics{diagnostic("Plugin not found", p.rangeOf(""),
+			"Platform %q needs the plugin %q, but there is no file at %s. Set plugin_dir to the directory that holds marketsync-plugin-%s, or build the first-party plugins into ./bin with \"make build\".",
+			p.Name, p.Plugin, path, p.Plugin)}
+	case !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0:
+		return hcl.Diagnostics{diagnostic("Plugin not executable", p.rangeOf(""),
+			"Platform %q needs the plugin %q, but %s is not an executable file.", p.Name, p.Plugin, path)}
+	}
+	return nil
+}
+
+func oneOf(key, value string, allowed []string, subject *hcl.Range) hcl.Diagnostics {
+	if slices.Contains(allowed, value) {
+		return nil
+	}
+	quoted := make([]string, len(allowed))
+	for i, a := range allowed {
+		quoted[i] = strconv.Quote(a)
+	}
+	return hcl.Diagnostics{diagnostic("Invalid "+key, subject, "%s must be one of %s, not %q.", key, strings.Join(quoted, ", "), value)}
+}
+
+func checkAddress(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+// diagnostic is an error about the setting at subject.
+func diagnostic(summary string, subject *hcl.Range, format string, args ...any) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  summary,
+		Detail:   fmt.Sprintf(format, args...),
+		Subject:  subject,
+	}
+}

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// pluginDir makes a plugin directory holding an executable stand-in for
+// each named plugin.
+func pluginDir(t *testing.T, plugins ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, p := range plugins {
+		if err := os.WriteFile(filepath.Join(dir, "marketsync-plugin-"+p), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestValidate(t *testing.T) {
+	const platform = "platform \"taobao\" \"main-shop\" {\n}\n"
+	for name, tc := range map[string]struct {
+		files   map[string]string
+		paths   []string // default: a.hcl
+		plugins []string // binaries in the plugin dir; default: taobao
+		want    []string
+	}{
+		"valid": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\n" + platform},
+		},
+		"duplicate platform across two files": {
+			files: map[string]string{
+				"a.hcl": "data_dir = \"/x\"\n" + platform,
+				"b.hcl": "\n" + platform,
+			},
+			paths: []string{"a.hcl", "b.hcl"},
+			want:  []string{`b.hcl:2,1-30: Duplicate platform name: A platform named "main-shop" is already defined at a.hcl:2,1-30. Each platform block needs a name (its second label) of its own: the name identifies the account in jobs, metrics and the API.`},
+		},
+		"same platform name under two plugins": {
+			files:   map[string]string{"a.hcl": "data_dir = \"/x\"\n" + platform + "platform \"1688\" \"main-shop\" {}\n"},
+			plugins: []string{"taobao", "1688"},
+			want:    []string{`a.hcl:4,1-28: Duplicate platform name: A platform named "main-shop" is already defined at a.hcl:2,1-30. Each platform block needs a name (its second label) of its own: the name identifies the account in jobs, metrics and the API.`},
+		},
+		"missing plugin binary": {
+			files:   map[string]string{"a.hcl": "data_dir = \"/x\"\n" + platform},
+			plugins: []string{"1688"},
+			want:    []string{`a.hcl:2,1-30: Plugin not found: Platform "main-shop" needs the plugin "taobao", but there is no file at PLUGINS/marketsync-plugin-taobao. Set plugin_dir to the directory that holds marketsync-plugin-taobao, or build the first-party plugins into ./bin with "make build".`},
+		},
+		"missing data_dir": {
+			files: map[string]string{"a.hcl": "log_level = \"info\"\n", "b.hcl": platform},
+			paths: []string{"a.hcl", "b.hcl"},
+			want:  []string{`a.hcl:1,1-1: Missing data_dir: Set data_dir to the directory where the agent keeps its state, or run the agent with -dev to keep state in memory.`},
+		},
+		"bad log level and format": {
+			files: map[string]string{"a.hcl": "data_dir   = \"/x\"\nlog_level  = \"verbose\"\nlog_format = \"xml\"\n"},
+			want: []string{
+				`a.hcl:2,14-23: Invalid log_level: log_level must be one of "debug", "info", "warn", "error", not "verbose".`,
+				`a.hcl:3,14-19: Invalid log_format: log_format must be one of "text", "json", not "xml".`,
+			},
+		},
+		"bad api address": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost\"\n}\n"},
+			want:  []string{`a.hcl:3,13-24: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": address localhost: missing port in address.`},
+		},
+		"api port out of range": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"127.0.0.1:70000\"\n}\n"},
+			want:  []string{`a.hcl:3,13-30: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": port "70000" is not a number from 0 to 65535.`},
+		},
+		"values that must be positive": {
+			files: map[string]string{"a.hcl": `data_dir = "/x"
+platform "taobao" "main-shop" {
+  timeout     = "0s"
+  concurrency = 0
+  rate_limit {
+    rate  = 0
+    burst = -1
+  }
+  retry {
+    max_attempts = 0
+    base_delay   = "-1s"
+  }
+}
+`},
+			want: []string{
+				`a.hcl:3,17-21: Invalid timeout: timeout must be longer than 0, not 0s.`,
+				`a.hcl:4,17-18: Invalid concurrency: concurrency must be at least 1, not 0.`,
+				`a.hcl:6,13-14: Invalid rate_limit.rate: rate_limit.rate is calls per second and must be greater than 0, not 0.`,
+				`a.hcl:7,13-15: Invalid rate_limit.burst: rate_limit.burst must be at least 1, not -1.`,
+				`a.hcl:10,20-21: Invalid retry.max_attempts: retry.max_attempts must be at least 1, not 0.`,
+				`a.hcl:11,20-25: Invalid retry.base_delay: retry.base_delay must be longer than 0, not -1s.`,
+			},
+		},
+		"base_delay longer than the default max_delay": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {\n  retry {\n    base_delay = \"1m\"\n  }\n}\n"},
+			want:  []string{`a.hcl:4,18-22: Invalid retry delays: retry.base_delay (1m0s) is longer than retry.max_delay (30s): the first retry would wait longer than any retry may.`},
+		},
+		"plugin name that would escape plugin_dir": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"../../bin/sh\" \"shop\" {}\n"},
+			want:  []string{`a.hcl:2,1-31: Invalid plugin name: "../../bin/sh" is not a valid plugin name: use letters, digits, '-', '_' and '.', starting with a letter or digit.`},
+		},
+		"platform name with a space": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main shop\" {}\n"},
+			want:  []string{`a.hcl:2,1-30: Invalid platform name: "main shop" is not a valid platform name: use letters, digits, '-', '_' and '.', starting with a letter or digit.`},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			inDir(t, tc.files)
+			paths := tc.paths
+			if paths == nil {
+				paths = []string{"a.hcl"}
+			}
+			plugins := tc.plugins
+			if plugins == nil {
+				plugins = []string{"taobao"}
+			}
+			cfg := mustLoad(t, paths...)
+			cfg.PluginDir = pluginDir(t, plugins...)
+			diags := cfg.Validate()
+			for _, d := range diags {
+				d.Detail = strings.ReplaceAll(d.Detail, cfg.PluginDir, "PLUGINS")
+			}
+			checkDiags(t, diags, tc.want)
+		})
+	}
+}
+
+func TestValidatePluginNotExecutable(t *testing.T) {
+	inDir(t, map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {}\n"})
+	cfg := mustLoad(t, "a.hcl")
+	cfg.PluginDir = t.TempDir()
+	path := cfg.PluginPath("taobao")
+	if err := os.WriteFile(path, []byte("not a program"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkDiags(t, cfg.Validate(), []string{
+		`a.hcl:2,1-30: Plugin not executable: Platform "main-shop" needs the plugin "taobao", but ` + path + ` is not an executable file.`,
+	})
+}
+
+func TestPluginPath(t *testing.T) {
+	cfg := &Config{PluginDir: "/usr/lib/marketsync/plugins"}
+	if got, want := cfg.PluginPath("taobao"), "/usr/lib/marketsync/plugins/marketsync-plugin-taobao"; got != want {
+		t.Errorf("PluginPath = %q, want %q", got, want)
+	}
+}
+
+// TestValidateBuiltInGo checks a Config made in Go, with no file behind
+// it: diagnostics then have no subject rather than an empty range.
+func TestValidateBuiltInGo(t *testing.T) {
+	cfg := Default()
+	cfg.PluginDir = pluginDir(t, "taobao")
+	p := NewPlatform("taobao", "shop")
+	p.Concurrency = 0
+	cfg.Platforms = append(cfg.Platforms, p)
+	checkDiags(t, cfg.Validate(), []string{
+		`Missing data_dir: Set data_dir to the directory where the agent keeps its state, or run the agent with -dev to keep state in memory.`,
+		`Invalid concurrency: concurrency must be at least 1, not 0.`,
+	})
+}

@@ -1,0 +1,327 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/actors/platform/retry"
+	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/jobs"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/daemon/telemetry"
+	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
+)
+
+// ConfigError carries diagnostics found while starting: a plugin config
+// block that breaks the plugin's schema, a plugin that is not what the
+// block says. The caller prints them with their source snippets.
+type ConfigError struct{ Diags hcl.Diagnostics }
+
+func (e *ConfigError) Error() string { return e.Diags.Error() }
+
+// Agent is a running marketsync agent.
+type Agent struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	started time.Time
+
+	db        *store.DB
+	jobs      *jobs.Store
+	changes   *changes
+	metrics   *telemetry.Metrics
+	system    *actor.ActorSystem
+	platforms map[string]*platformEntry
+	manager   *actor.PID
+	api       *api.Server
+	listener  net.Listener
+	served    chan struct{}
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// platformEntry is what the agent keeps of one platform block.
+type platformEntry struct {
+	cfg    config.Platform
+	desc   sdk.Description
+	pid    *actor.PID
+	config *config.PluginConfig
+}
+
+// New starts an agent from cfg: everything but serving the API, which
+// Serve begins. On failure every step already taken is undone.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent, err error) {
+	a := &Agent{cfg: cfg, log: logger, started: time.Now(), platforms: map[string]*platformEntry{}, served: make(chan struct{}), changes: newChanges()}
+	defer func() {
+		if err != nil {
+			a.teardown(context.Background())
+		}
+	}()
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"state", a.setupStore},
+		{"actors", a.setupActors},
+		{"platforms", a.setupPlatforms},
+		{"jobs", a.setupJobs},
+		{"api", a.setupAPI},
+	} {
+		if err := step.run(ctx); err != nil {
+			var cerr *ConfigError
+			if errors.As(err, &cerr) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("setup %s: %w", step.name, err)
+		}
+	}
+	return a, nil
+}
+
+func (a *Agent) setupStore(context.Context) error {
+	db, err := store.Open(store.Options{Dir: a.cfg.DataDir, InMemory: a.cfg.InMemory, Logger: a.log})
+	if err != nil {
+		return err
+	}
+	a.db = db
+	js, err := jobs.New(db)
+	if err != nil {
+		return err
+	}
+	a.jobs = js
+	a.metrics = telemetry.New()
+	counts, err := js.CountByState()
+	if err != nil {
+		return err
+	}
+	a.metrics.SeedJobs(counts)
+	return nil
+}
+
+func (a *Agent) setupActors(context.Context) error {
+	logger := a.log.With("component", "actor")
+	a.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return logger }))
+	return nil
+}
+
+// setupPlatforms launches every plugin at once, checks each platform's
+// config block against the schema its plugin describes, configures it and
+// spawns its actor. Every problem is collected, so the operator sees all
+// of them in one run.
+func (a *Agent) setupPlatforms(ctx context.Context) error {
+	type launched struct {
+		p      config.Platform
+		plugin *host.Plugin
+		err    error
+	}
+	results := make([]launched, len(a.cfg.Platforms))
+	var wg sync.WaitGroup
+	for i, p := range a.cfg.Platforms {
+		wg.Go(func() {
+			plugin, err := a.launch(ctx, p)
+			results[i] = launched{p: p, plugin: plugin, err: err}
+		})
+	}
+	wg.Wait()
+	var diags hcl.Diagnostics
+	var errs []error
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("platform %q: %w", r.p.Name, r.err))
+			continue
+		}
+		entry, d := a.configure(ctx, r.p, r.plugin)
+		diags = append(diags, d...)
+		if entry == nil {
+			r.plugin.Kill()
+			continue
+		}
+		a.platforms[r.p.Name] = entry
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if diags.HasErrors() {
+		return &ConfigError{Diags: diags}
+	}
+	for _, e := range a.platforms {
+		a.metrics.RegisterPlatform(e.cfg.Name)
+	}
+	return nil
+}
+
+func (a *Agent) launch(ctx context.Context, p config.Platform) (*host.Plugin, error) {
+	return host.Launch(ctx, host.Options{
+		Path:   a.cfg.PluginPath(p.Plugin),
+		SHA256: p.PluginSHA256,
+		Logger: a.log.With("platform", p.Name, "plugin", p.Plugin),
+	})
+}
+
+// configure validates a platform's config block, hands it to the plugin
+// and spawns the platform actor on it. It returns nil with diagnostics
+// when the block is wrong.
+func (a *Agent) configure(ctx context.Context, p config.Platform, plugin *host.Plugin) (*platformEntry, hcl.Diagnostics) {
+	desc := plugin.Description()
+	if d := checkIdentity(a.cfg, p, desc.Name); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
+	pc, diags := config.DecodePluginConfig(p.Config, desc.Config)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if err := plugin.Configure(ctx, pc.JSON()); err != nil {
+		return nil, hcl.Diagnostics{refused(p, err)}
+	}
+	opts := a.actorOptions(p, plugin, pc)
+	pid, err := a.system.Root.SpawnNamed(platform.Props(opts), "platform-"+p.Name)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot start platform actor", Detail: err.Error(), Subject: p.DeclRange.Ptr()}}
+	}
+	a.log.Info("platform ready", "platform", p.Name, "plugin", desc.Name, "version", desc.Version, "config", pc)
+	return &platformEntry{cfg: p, desc: desc, pid: pid, config: pc}, diags
+}
+
+func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.PluginConfig) platform.Options {
+	opts := platform.Options{
+		Name: p.Name, Plugin: p.Plugin,
+		Conn:        plugin,
+		ConfigJSON:  pc.JSON(),
+		Launch:      func(ctx context.Context) (platform.Conn, error) { return a.launch(ctx, p) },
+		Timeout:     p.Timeout,
+		Concurrency: p.Concurrency,
+		Retry: platform.Retry{
+			MaxAttempts: p.Retry.MaxAttempts,
+			Backoff:     retry.Policy{Base: p.Retry.BaseDelay, Max: p.Retry.MaxDelay},
+		},
+		Observer: a.metrics,
+		Logger:   a.log,
+	}
+	if p.RateLimit != nil {
+		opts.RateLimit = &platform.RateLimit{Rate: p.RateLimit.Rate, Burst: p.RateLimit.Burst}
+	}
+	return opts
+}
+
+func (a *Agent) setupJobs(context.Context) error {
+	a.manager = a.system.Root.Spawn(job.ManagerProps(job.Options{
+		Store:     notifyingStore{Store: a.jobs, changes: a.changes},
+		Platforms: a.jobPlatform,
+		Observer:  a.metrics,
+		Logger:    a.log.With("component", "jobs"),
+	}))
+	return nil
+}
+
+func (a *Agent) jobPlatform(name string) (job.Platform, bool) {
+	e, ok := a.platforms[name]
+	if !ok {
+		return job.Platform{}, false
+	}
+	return job.Platform{PID: e.pid, Limits: e.desc.Limits, Concurrency: e.cfg.Concurrency}, true
+}
+
+func (a *Agent) setupAPI(context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.API.Address)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.API.Address, err)
+	}
+	srv, err := api.New(api.Config{
+		Backend: a,
+		Token:   a.cfg.API.Token.Reveal(),
+		Logger:  a.log.With("component", "api"),
+		Metrics: a.metrics.Handler(),
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a.api, a.listener = srv, ln
+	return nil
+}
+
+// Addr is the address the API listens on.
+func (a *Agent) Addr() net.Addr { return a.listener.Addr() }
+
+// Serve answers API requests until Shutdown.
+func (a *Agent) Serve() error {
+	defer close(a.served)
+	a.log.Info("API listening", "address", a.Addr().String())
+	return a.api.Serve(a.listener)
+}
+
+// Shutdown stops the agent gracefully within ctx: the API first, then the
+// jobs (which checkpoint what is in flight), then the platforms (which
+// finish their calls and stop their plugins), then Badger.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	a.shutdownOnce.Do(func() { a.shutdownErr = a.teardown(ctx) })
+	return a.shutdownErr
+}
+
+func (a *Agent) teardown(ctx context.Context) error {
+	var errs []error
+	if a.api != nil {
+		if err := a.api.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("api: %w", err))
+		}
+	}
+	if a.listener != nil {
+		a.listener.Close() // Serve may never have run
+	}
+	if a.system != nil {
+		if a.manager != nil {
+			a.drain(ctx, a.manager, &job.Drain{})
+			_ = a.system.Root.PoisonFuture(a.manager).Wait()
+		}
+		var wg sync.WaitGroup
+		for _, e := range a.platforms {
+			wg.Go(func() {
+				a.drain(ctx, e.pid, &platform.Drain{})
+				_ = a.system.Root.PoisonFuture(e.pid).Wait()
+			})
+		}
+		wg.Wait()
+		a.system.Shutdown()
+	}
+	if a.db != nil {
+		if err := a.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close state: %w", err))
+		}
+	}
+	a.log.Info("agent stopped")
+	return errors.Join(errs...)
+}
+
+// drain asks an actor to finish its work and waits for the answer until
+// ctx ends.
+func (a *Agent) drain(ctx context.Context, pid *actor.PID, msg any) {
+	timeout := 30 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	if _, err := a.system.Root.RequestFuture(pid, msg, timeout).Result(); err != nil {
+		a.log.Warn("drain did not finish", "actor", pid.GetId(), "error", err)
+	}
+}
+
+// platformNames returns the configured platform names in order.
+func (a *Agent) platformNames() []string {
+	names := make([]string, 0, len(a.platforms))
+	for n := range a.platforms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

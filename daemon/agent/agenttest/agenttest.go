@@ -1,0 +1,138 @@
+// Package agenttest starts real agents for tests, as Nomad's
+// command/agent/testagent.go does: a built plugin binary, a config with a
+// random API port and a temporary data directory (or memory), and a
+// client pointed at it — one line per integration test.
+package agenttest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/daemon/agent"
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// Build compiles the marketsync binary and the named first-party plugins
+// (folders under plugins/) into dir. Call it once from TestMain.
+func Build(dir string, plugins ...string) error {
+	root, err := moduleRoot()
+	if err != nil {
+		return err
+	}
+	targets := map[string]string{"marketsync": "./daemon/cmd/marketsync"}
+	for _, p := range plugins {
+		targets["marketsync-plugin-"+p] = "./plugins/" + p
+	}
+	for out, pkg := range targets {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	return nil
+}
+
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside the marketsync module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Agent is a running test agent.
+type Agent struct {
+	*agent.Agent
+	Config *config.Config
+	Client *client.Client
+	served chan error
+}
+
+// New starts an agent from the HCL config text, as an operator's file
+// would give it, with plugin_dir set to pluginDir and the API on a free
+// port of 127.0.0.1. Without a data_dir its state is in memory. The agent
+// is shut down when the test ends.
+func New(t testing.TB, pluginDir, hcl string) *Agent {
+	t.Helper()
+	a, err := Start(t, Config(t, pluginDir, hcl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Config loads and validates the HCL config text as New does.
+func Config(t testing.TB, pluginDir, hcl string) *config.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "agent.hcl")
+	text := fmt.Sprintf("plugin_dir = %q\nlog_level = \"debug\"\n", pluginDir) + hcl
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, diags := config.Load(path)
+	cfg.API.Address = "127.0.0.1:0" // as -api-addr would
+	if cfg.DataDir == "" {
+		cfg.InMemory = true
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, cfg.Validate()...)
+	}
+	if diags.HasErrors() {
+		t.Fatalf("test agent config: %v", diags)
+	}
+	return cfg
+}
+
+// Start starts an agent from cfg as it is, logging into the test's log.
+func Start(t testing.TB, cfg *config.Config) (*Agent, error) {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, err := agent.New(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	ta := &Agent{Agent: a, Config: cfg, served: make(chan error, 1)}
+	go func() { ta.served <- a.Serve() }()
+	ta.Client, err = client.New(client.Config{Address: "http://" + a.Addr().String(), Token: cfg.API.Token.Reveal()})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { ta.Stop(t) })
+	return ta, nil
+}
+
+// Stop shuts the agent down gracefully; later calls do nothing.
+func (a *Agent) Stop(t testing.TB) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Errorf("agent shutdown: %v", err)
+	}
+}
+
+// testWriter sends log lines to the test's log, so they show only when a
+// test fails.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+var _ io.Writer = testWriter{}

@@ -1,0 +1,280 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/catalog"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/jobs"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/sdk"
+	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+)
+
+var _ api.Backend = (*Agent)(nil)
+
+// Error codes the agent's answers add to the API's.
+const (
+	codeUnsupported = "unsupported_operation"
+	codeBadURL      = "bad_url"
+)
+
+// askTimeout bounds a question to an actor on behalf of an API request.
+const askTimeout = 10 * time.Second
+
+// Platforms implements api.Backend from each platform actor's status.
+func (a *Agent) Platforms(ctx context.Context) ([]client.Platform, error) {
+	out := make([]client.Platform, 0, len(a.platforms))
+	for _, name := range a.platformNames() {
+		e := a.platforms[name]
+		ctx, cancel := context.WithTimeout(ctx, askTimeout)
+		st, err := platform.GetStatus(ctx, a.system.Root, e.pid)
+		cancel()
+		if err != nil {
+			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not answer: %v", name, err))
+		}
+		p := api.PlatformFromStatus(st)
+		p.Config = e.config.Redacted()
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Collect implements api.Backend: it resolves product URLs to ids through
+// the platform's plugin, then submits the job.
+func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error) {
+	e, ok := a.platforms[req.Platform]
+	if !ok {
+		return nil, api.UnknownPlatform(req.Platform)
+	}
+	if !e.desc.Has(sdk.CapabilityCollect) {
+		return nil, api.BadRequest(codeUnsupported, fmt.Sprintf("platform %s (plugin %s) is a store: it cannot collect", req.Platform, e.cfg.Plugin))
+	}
+	ids, err := a.resolveURLs(ctx, e, req.IDs)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.system.Root.RequestFuture(a.manager, &job.SubmitCollect{Platform: req.Platform, Ids: ids}, askTimeout).Result()
+	if err != nil {
+		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the job manager did not answer: %v", err))
+	}
+	sub, _ := res.(*job.Submitted)
+	if e := sdk.ErrorFromProto(sub.GetError()); e != nil {
+		switch e.Kind {
+		case sdk.KindNotFound:
+			return nil, api.UnknownPlatform(req.Platform)
+		case sdk.KindInvalid:
+			return nil, api.BadRequest(e.Code, e.Message)
+		default:
+			return nil, api.Unavailable(e.Code, e.Message)
+		}
+	}
+	return api.JobFromRecord(sub.GetJob()), nil
+}
+
+// isURL tells a product page URL from a platform id: ids never hold a
+// scheme or a slash.
+func isURL(s string) bool { return strings.Contains(s, "://") || strings.Contains(s, "/") }
+
+// resolveURLs replaces every URL among ids with the id it names. A URL the
+// plugin cannot resolve fails the request with a message naming it, since
+// the operator can fix it; an id named twice after resolution is a
+// duplicate as if it had been written twice.
+func (a *Agent) resolveURLs(ctx context.Context, e *platformEntry, ids []string) ([]string, error) {
+	var urls []string
+	for _, id := range ids {
+		if isURL(id) {
+			urls = append(urls, id)
+		}
+	}
+	if len(urls) == 0 {
+		return ids, nil
+	}
+	resolved := make(map[string]string, len(urls))
+	batch := e.desc.Limits.MaxBatch(sdk.OpResolveURLs, 100)
+	for start := 0; start < len(urls); start += batch {
+		chunk := urls[start:min(start+batch, len(urls))]
+		cctx, cancel := context.WithTimeout(ctx, askTimeout)
+		res, err := platform.Request(cctx, a.system.Root, e.pid, &platform.Call{
+			Priority: platform.Priority_PRIORITY_INTERACTIVE,
+			Request:  &platform.Call_ResolveUrls{ResolveUrls: &pluginv1.ResolveURLsRequest{Urls: chunk}},
+		})
+		cancel()
+		if err != nil {
+			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not resolve URLs: %v", e.cfg.Name, err))
+		}
+		if e := res.Err(); e != nil {
+			if e.Code == "plugin_unimplemented" {
+				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead (%s)", e.Message, chunk[0]))
+			}
+			return nil, api.Unavailable(e.Code, e.Message)
+		}
+		for _, r := range res.GetResolveUrls().GetResults() {
+			if e := sdk.ErrorFromProto(r.GetError()); e != nil {
+				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), e.Message))
+			}
+			resolved[r.GetUrl()] = r.GetId()
+		}
+	}
+	out := make([]string, len(ids))
+	seen := make(map[string]string, len(ids))
+	for i, id := range ids {
+		if r, ok := resolved[id]; ok {
+			id = r
+		}
+		if first, dup := seen[id]; dup {
+			return nil, api.BadRequest(client.CodeDuplicateIDs, fmt.Sprintf("%q and %q name the same product %s", first, ids[i], id))
+		}
+		seen[id] = ids[i]
+		out[i] = id
+	}
+	return out, nil
+}
+
+// Jobs implements api.Backend.
+func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Job, error) {
+	f := jobs.Filter{Platform: opts.Platform, Limit: opts.Limit}
+	if opts.State != "" {
+		s, ok := jobStates[opts.State]
+		if !ok {
+			return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("unknown job state %q", opts.State))
+		}
+		f.State = &s
+	}
+	list, _, err := a.jobs.List(f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]client.Job, len(list))
+	for i, j := range list {
+		out[i] = *api.JobFromRecord(j)
+	}
+	return out, nil
+}
+
+// Job implements api.Backend, blocking while the job's index is
+// w.Index.
+func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*client.Job, error) {
+	var timeout <-chan time.Time
+	if w.Index != 0 {
+		t := time.NewTimer(w.Wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		changed := a.changes.wait() // before the read, so no change is missed
+		j, err := a.jobs.Get(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, api.JobNotFound(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if w.Index == 0 || api.JobIndex(j) != w.Index {
+			return api.JobFromRecord(j), nil
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			return api.JobFromRecord(j), nil
+		case <-ctx.Done():
+			return api.JobFromRecord(j), nil
+		}
+	}
+}
+
+// JobItems implements api.Backend.
+func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error) {
+	if _, err := a.jobs.Get(id); errors.Is(err, store.ErrNotFound) {
+		return nil, api.JobNotFound(id)
+	} else if err != nil {
+		return nil, err
+	}
+	f := jobs.ItemFilter{After: int32(opts.After), Limit: opts.Limit + 1}
+	if opts.State != "" {
+		s, ok := itemStates[opts.State]
+		if !ok {
+			return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("unknown item state %q", opts.State))
+		}
+		f.State = &s
+	}
+	items, err := a.jobs.Items(id, f)
+	if err != nil {
+		return nil, err
+	}
+	page := &client.ItemPage{}
+	if len(items) > opts.Limit {
+		items = items[:opts.Limit]
+		page.Next = int(items[len(items)-1].GetIndex()) + 1
+	}
+	page.Items = make([]client.JobItem, len(items))
+	for i, it := range items {
+		page.Items[i] = api.ItemFromRecord(it)
+	}
+	return page, nil
+}
+
+// Product implements api.Backend. A bare id is looked up on every
+// platform; found on several, the caller must say which.
+func (a *Agent) Product(_ context.Context, platformName, id string) (*client.Product, error) {
+	names := []string{platformName}
+	if platformName == "" {
+		names = a.platformNames()
+	} else if _, ok := a.platforms[platformName]; !ok {
+		return nil, api.UnknownPlatform(platformName)
+	}
+	var found []*catalog.Entry
+	err := a.db.View(func(txn *store.Txn) error {
+		for _, name := range names {
+			e, err := catalog.Get(txn, name, id)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			found = append(found, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch len(found) {
+	case 0:
+		return nil, api.ProductNotFound(platformName, id)
+	case 1:
+	default:
+		where := make([]string, len(found))
+		for i, e := range found {
+			where[i] = e.Platform + ":" + id
+		}
+		return nil, api.Conflict(client.CodeAmbiguousProduct, fmt.Sprintf("id %q is on several platforms; ask for one of %s", id, strings.Join(where, ", ")))
+	}
+	e := found[0]
+	return &client.Product{Product: *sdk.ProductFromProto(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt}, nil
+}
+
+// The API's state names for the store's filters.
+var (
+	jobStates  = map[client.JobState]job.State{}
+	itemStates = map[client.ItemState]job.ItemState{}
+)
+
+func init() {
+	for v := range job.State_name {
+		s := job.State(v)
+		jobStates[api.JobFromRecord(&job.Job{State: s}).State] = s
+	}
+	for v := range job.ItemState_name {
+		s := job.ItemState(v)
+		itemStates[api.ItemFromRecord(&job.Item{State: s}).State] = s
+	}
+}

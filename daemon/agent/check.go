@@ -1,0 +1,82 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/marketsync/marketsync/config"
+)
+
+// CheckPlugins launches the plugin of every platform block, checks the
+// block's config against the schema the plugin describes and lets the
+// plugin check the values itself (Configure must not call the platform),
+// then stops the plugins. It is what `marketsync validate` adds to the
+// config's own checks.
+func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) hcl.Diagnostics {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &Agent{cfg: cfg, log: logger}
+	diags := make([]hcl.Diagnostics, len(cfg.Platforms))
+	var wg sync.WaitGroup
+	for i, p := range cfg.Platforms {
+		wg.Go(func() {
+			plugin, err := a.launch(ctx, p)
+			if err != nil {
+				diags[i] = hcl.Diagnostics{{
+					Severity: hcl.DiagError,
+					Summary:  "Plugin did not start",
+					Detail:   fmt.Sprintf("Plugin %s for platform %q: %v", p.Plugin, p.Name, err),
+					Subject:  p.DeclRange.Ptr(),
+				}}
+				return
+			}
+			defer plugin.Kill()
+			if d := checkIdentity(cfg, p, plugin.Description().Name); d != nil {
+				diags[i] = hcl.Diagnostics{d}
+				return
+			}
+			pc, d := config.DecodePluginConfig(p.Config, plugin.Description().Config)
+			if d.HasErrors() {
+				diags[i] = d
+				return
+			}
+			if err := plugin.Configure(ctx, pc.JSON()); err != nil {
+				diags[i] = hcl.Diagnostics{refused(p, err)}
+			}
+		})
+	}
+	wg.Wait()
+	var all hcl.Diagnostics
+	for _, d := range diags {
+		all = append(all, d...)
+	}
+	return all
+}
+
+// checkIdentity refuses a binary that is another plugin than the block
+// names.
+func checkIdentity(cfg *config.Config, p config.Platform, described string) *hcl.Diagnostic {
+	if described == p.Plugin {
+		return nil
+	}
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Wrong plugin binary",
+		Detail:   fmt.Sprintf("%s says it is plugin %q, not %q.", cfg.PluginPath(p.Plugin), described, p.Plugin),
+		Subject:  p.DeclRange.Ptr(),
+	}
+}
+
+// refused is the diagnostic of a config block the plugin refused.
+func refused(p config.Platform, err error) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Plugin refused its config",
+		Detail:   fmt.Sprintf("Plugin %s refused the config block of platform %q: %v", p.Plugin, p.Name, err),
+		Subject:  p.DeclRange.Ptr(),
+	}
+}

@@ -1,0 +1,14 @@
+// Package agent wires the marketsync agent together and runs its
+// lifecycle, in the manner of Nomad's command/agent: New runs one setup
+// step after another — Badger state, the actor system, one plugin process
+// and platform actor per platform block (the plugin's config block
+// validated against the schema the plugin describes), the job manager,
+// metrics, the HTTP API — each returning a wrapped error, and undoes the
+// finished steps when a later one fails. Shutdown drains in the opposite
+// order: the API stops taking requests, jobs checkpoint their batches in
+// flight, platform actors finish their calls in flight and stop their
+// plugins, Badger closes. It is safe to call twice.
+//
+// The agent is also the API's Backend: it answers requests from the
+// actors' status, the job store and the catalogue.
+package agent

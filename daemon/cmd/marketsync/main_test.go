@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/agent/agenttest"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/plugins/sandbox/market"
+	"golang.org/x/sys/unix"
+)
+
+// These tests run the built marketsync binary as an operator would.
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "marketsync-e2e")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := agenttest.Build(dir, "sandbox"); err != nil {
+		log.Fatal(err)
+	}
+	bin = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// agentProc is a marketsync agent process.
+type agentProc struct {
+	cmd    *exec.Cmd
+	addr   string
+	client *client.Client
+	exited chan error
+}
+
+var listening = regexp.MustCompile(`msg="API listening" address=(\S+)`)
+
+// startAgent runs `marketsync agent args...` and returns once its API
+// listens, read from its log.
+func startAgent(t *testing.T, args ...string) *agentProc {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "marketsync"), append([]string{"agent"}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &agentProc{cmd: cmd, exited: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			line := sc.Text()
+			t.Log(line)
+			if m := listening.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			}
+		}
+		close(addr)
+		p.exited <- cmd.Wait()
+	}()
+	a, ok := <-addr
+	if !ok {
+		t.Fatalf("agent exited before listening: %v", <-p.exited)
+	}
+	p.addr = a
+	p.client, err = client.New(client.Config{Address: "http://" + a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// cli runs a client command against the agent and returns its stdout.
+func (p *agentProc) cli(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(bin, "marketsync"), args...)
+	cmd.Env = append(os.Environ(), "MARKETSYNC_ADDR=http://"+p.addr)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if stderr.Len() > 0 {
+		t.Logf("%s stderr: %s", args[0], stderr.String())
+	}
+	return string(out), code
+}
+
+func ids(from, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = strconv.Itoa(from + i)
+	}
+	return out
+}
+
+func TestDevAgentCollectsThroughTheCLI(t *testing.T) {
+	p := startAgent(t, "-dev", "-api-addr", "127.0.0.1:0")
+	out, code := p.cli(t, append([]string{"collect", "-wait", "-json", "sandbox"}, ids(100001, 200)...)...)
+	if code != 0 {
+		t.Fatalf("collect exited %d:\n%s", code, out)
+	}
+	var job client.Job
+	if err := json.Unmarshal([]byte(out), &job); err != nil {
+		t.Fatalf("collect -json printed %q: %v", out, err)
+	}
+	if job.State != client.JobSucceeded || job.Succeeded != 200 {
+		t.Fatalf("job %+v", job)
+	}
+	catalog := market.Catalog{Seed: 1, Count: 5000}
+	ctx := context.Background()
+	for _, id := range ids(100001, 200) {
+		got, err := p.client.Products().Info(ctx, "sandbox:"+id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := catalog.Product(id)
+		if got.Title["zh-CN"] != want.Title["zh-CN"] || len(got.Variants) != len(want.Variants) || got.Variants[0].Price != want.Variants[0].Price {
+			t.Fatalf("product %s: got %+v, want %+v", id, got.Product, *want)
+		}
+	}
+	// The human form of a product read back.
+	text, code := p.cli(t, "product", "sandbox:100001")
+	if code != 0 || !strings.Contains(text, "zh-CN") || !strings.Contains(text, "CNY") {
+		t.Errorf("product exited %d:\n%s", code, text)
+	}
+
+	// SIGTERM drains and exits cleanly.
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-p.exited; err != nil {
+		t.Errorf("agent exit after SIGTERM: %v", err)
+	}
+}
+
+// children returns the pids whose parent is pid.
+func children(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command, which is in parentheses: state, ppid.
+		rest := string(stat[strings.LastIndexByte(string(stat), ')')+2:])
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(rest, &state, &ppid); err == nil && ppid == pid {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// waitGone blocks until process pid has exited, through a pidfd, which
+// becomes readable when the process ends.
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err == unix.ESRCH {
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, int((10 * time.Second).Milliseconds()))
+	if err != nil || n == 0 {
+		t.Fatalf("plugin process %d still running 10s after its agent was killed (%v)", pid, err)
+	}
+}
+
+func TestSIGKILLMidJobLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "agent.hcl")
+	cfg := fmt.Sprintf(`
+data_dir   = %q
+plugin_dir = %q
+platform "sandbox" "src" {
+  concurrency = 1
+  config {
+    latency = "25ms"
+  }
+}
+`, filepath.Join(dir, "data"), bin)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const total = 1500
+	p := startAgent(t, "-config", cfgPath, "-api-addr", "127.0.0.1:0", "-log-level", "info")
+	ctx := context.Background()
+	j, err := p.client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, total)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j.Succeeded < 300 {
+		if j, err = p.client.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: j.Index, Wait: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plugins := children(t, p.cmd.Process.Pid)
+	if len(plugins) == 0 {
+		t.Fatal("found no plugin process under the agent")
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	for _, pid := range plugins {
+		waitGone(t, pid)
+	}
+
+	q := startAgent(t, "-config", cfgPath, "-api-addr", "127.0.0.1:0", "-log-level", "info")
+	resumed, err := q.client.Jobs().Info(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.Succeeded < 300 || resumed.State.Final() {
+		t.Fatalf("after the kill the job shows %+v; want its checkpoints kept and the rest to do", resumed)
+	}
+	for !resumed.State.Final() {
+		if resumed, err = q.client.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: resumed.Index, Wait: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if resumed.State != client.JobSucceeded || resumed.Succeeded != total || resumed.Failed != 0 || resumed.Pending != 0 {
+		t.Fatalf("resumed job %+v, want all %d succeeded once", resumed, total)
+	}
+	// Every item is recorded once and succeeded, and every product is in
+	// the catalogue.
+	seen := map[string]bool{}
+	for after := 0; ; {
+		page, err := q.client.Jobs().Items(ctx, j.ID, client.ItemListOptions{After: after, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			if it.State != client.ItemSucceeded || seen[it.ID] {
+				t.Fatalf("item %+v (seen before: %v)", it, seen[it.ID])
+			}
+			seen[it.ID] = true
+		}
+		if page.Next == 0 {
+			break
+		}
+		after = page.Next
+	}
+	if len(seen) != total {
+		t.Fatalf("%d items recorded, want %d", len(seen), total)
+	}
+	for _, id := range ids(100001, total) {
+		if _, err := q.client.Products().Info(ctx, "src:"+id); err != nil {
+			t.Fatalf("product %s lost: %v", id, err)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/daemon/agent"
+	"github.com/marketsync/marketsync/daemon/version"
+)
+
+// shutdownGrace bounds a graceful shutdown: jobs checkpoint, calls in
+// flight finish. A second signal cuts it short.
+const shutdownGrace = 30 * time.Second
+
+// AgentCommand runs the agent.
+type AgentCommand struct {
+	Meta
+}
+
+func (c *AgentCommand) Synopsis() string { return "Run the marketsync agent" }
+
+func (c *AgentCommand) Help() string {
+	return strings.TrimSpace(`
+Usage: marketsync agent [-dev] [-config PATH]... [-api-addr HOST:PORT] [-log-level LEVEL]
+
+  Runs the agent: one plugin process and platform actor per platform block,
+  the job runner, Badger state in data_dir and the HTTP API.
+
+  SIGINT or SIGTERM stops it gracefully: the API stops, jobs checkpoint the
+  batches in flight, platforms finish their calls, Badger closes. A second
+  signal exits at once; unfinished jobs resume at the next start.
+
+Options:
+
+  -dev
+    Development mode: in-memory state, a sandbox marketplace ("sandbox")
+    and a sandbox store ("sandbox-store"), the API on 127.0.0.1:8787. Files
+    given with -config are merged on top.
+
+  -config PATH
+    A config file or a directory of *.hcl files; repeat to merge several,
+    later ones winning.
+
+  -api-addr HOST:PORT
+    Listen here instead of api.address (run several agents side by side).
+
+  -log-level LEVEL
+    debug, info, warn or error, instead of log_level.`)
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func (c *AgentCommand) Run(args []string) int {
+	var (
+		dev      bool
+		paths    stringList
+		apiAddr  string
+		logLevel string
+	)
+	f := flag.NewFlagSet("agent", flag.ContinueOnError)
+	f.SetOutput(io.Discard)
+	f.BoolVar(&dev, "dev", false, "")
+	f.Var(&paths, "config", "")
+	f.StringVar(&apiAddr, "api-addr", "", "")
+	f.StringVar(&logLevel, "log-level", "", "")
+	if _, err := c.parse(f, args, noArgs("agent")); err != nil {
+		return c.exit(err)
+	}
+	if !dev && len(paths) == 0 {
+		return c.exit(usageError("give -config PATH (or -dev for a development agent)"))
+	}
+
+	load := config.Load
+	if dev {
+		load = config.LoadDev
+	}
+	cfg, sources, diags := load(paths...)
+	if apiAddr != "" {
+		cfg.API.Address = apiAddr
+	}
+	if logLevel != "" {
+		cfg.LogLevel = logLevel
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, cfg.Validate()...)
+	}
+	if diags.HasErrors() {
+		return c.diagnostics(sources, diags)
+	}
+
+	logger, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return c.exit(err)
+	}
+	slog.SetDefault(logger)
+	logger.Info("starting marketsync", "version", version.Version, "config", cfg)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	a, err := agent.New(ctx, cfg, logger)
+	cancel()
+	var cerr *agent.ConfigError
+	if errors.As(err, &cerr) {
+		return c.diagnostics(sources, cerr.Diags)
+	}
+	if err != nil {
+		return c.exit(err)
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- a.Serve() }()
+	if dev {
+		c.Ui.Output(devBanner(a.Addr().String()))
+	}
+	return c.wait(a, served, logger)
+}
+
+// wait runs until a signal or the API server failing, then shuts down.
+func (c *AgentCommand) wait(a *agent.Agent, served <-chan error, logger *slog.Logger) int {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	code := 0
+	select {
+	case sig := <-signals:
+		logger.Info("shutting down gracefully; send the signal again to exit at once", "signal", sig.String())
+	case err := <-served:
+		if err != nil {
+			logger.Error("API server failed", "error", err)
+			code = 1
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		done <- a.Shutdown(ctx)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			logger.Error("shutdown", "error", err)
+			return 1
+		}
+		return code
+	case sig := <-signals:
+		logger.Warn("second signal: exiting at once", "signal", sig.String())
+		return 1
+	}
+}
+
+// diagnostics prints config diagnostics with their source snippets and
+// returns the exit code.
+func (c *Meta) diagnostics(sources *config.Sources, diags hcl.Diagnostics) int {
+	_ = sources.WriteDiagnostics(os.Stderr, diags, isTerminal(os.Stderr))
+	if diags.HasErrors() {
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func devBanner(addr string) string {
+	return fmt.Sprintf(`
+==> marketsync agent running in -dev mode (state in memory, lost on exit)
+
+    API:        http://%[1]s   (metrics at /metrics)
+    Platforms:  sandbox        a simulated marketplace (ids 100001-105000)
+                sandbox-store  a simulated store
+
+    In another terminal:
+
+      export MARKETSYNC_ADDR=http://%[1]s
+      marketsync platforms
+      marketsync collect sandbox 100001 100002 100003 100004 100005 -wait
+      marketsync product sandbox:100001
+`, addr)
+}

@@ -1,0 +1,33 @@
+package store
+
+import (
+	"log/slog"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Hooks for this package's external tests.
+
+const UpdateAttempts = updateAttempts
+
+// WithTune lets a test change Badger's options after Open has set them.
+func (o Options) WithTune(tune func(badger.Options) badger.Options) Options {
+	o.tune = tune
+	return o
+}
+
+// WithGCHook has hook called after every value-log GC round.
+func (o Options) WithGCHook(hook func(rewrites int, err error)) Options {
+	o.gcHook = hook
+	return o
+}
+
+// TxnLimits returns Badger's limits on one transaction.
+func (db *DB) TxnLimits() (writes, bytes int64) {
+	return db.bdb.MaxBatchCount(), db.bdb.MaxBatchSize()
+}
+
+// GCDone is closed when the GC loop has returned.
+func (db *DB) GCDone() <-chan struct{} { return db.gcDone }
+
+func NewBadgerLogger(l *slog.Logger) badger.Logger { return badgerLogger{log: l} }

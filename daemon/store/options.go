@@ -1,0 +1,116 @@
+package store
+
+import (
+	"log/slog"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+)
+
+// Tuning for a small machine: two cores, and a daemon whose whole resident
+// set should stay under about 60 MB. Badger's defaults are sized for a
+// database server (a 256 MB block cache, five 64 MB memtables, four
+// compactors, 1 GB value-log files). Each choice below says why it differs.
+// BenchmarkFootprint measures the result against the defaults; the numbers
+// are in doc.go.
+const (
+	// memTableSize is the size of one memtable. Each is an arena on the Go
+	// heap of MemTableSize plus 30% (Badger's per-transaction headroom):
+	// 4 MB costs about 5.2 MB. Writes here are paced by platform rate
+	// limits (hundreds of products a second at most), so a bigger memtable
+	// buys nothing but heap (BenchmarkFootprint: 6 MB of heap at 4 MB,
+	// 11.5 at 8, 22 at 16). It also sets the transaction limit (15% of
+	// it, see doc.go): 614 KB, where a product in the value log counts as
+	// a pointer. In memory, values count whole against that limit, so
+	// there memtables are 16 MB (a 2.4 MB limit: 50 products of 48 KB);
+	// the data is in RAM there anyway.
+	memTableSize         = 4 << 20
+	inMemoryMemTableSize = 16 << 20
+
+	// numMemtables is how many full memtables may wait for a flush. While
+	// one is flushed Badger holds it, the queued ones and the active one:
+	// with 1 that is at most three arenas (about 16 MB) during a burst and
+	// one (5.2 MB) at rest. A writer that fills the active one meanwhile
+	// waits; at our write rate that is rare and harmless.
+	numMemtables = 1
+
+	// numLevelZeroTables: a read may look into every level-0 table, so
+	// they are compacted early (3 instead of 5); the machine has spare CPU
+	// because writes are slow. The stall (8 instead of 15) still leaves
+	// room for a burst such as creating a 10,000-item job.
+	numLevelZeroTables      = 3
+	numLevelZeroTablesStall = 8
+
+	// numCompactors is the smallest working number (Badger refuses 1, and
+	// 0 turns compaction off): one per core instead of four.
+	numCompactors = 2
+
+	// valueThreshold: values of 1 KB or more go to the value log, the rest
+	// stay in the LSM tree. Job records and items (tens to hundreds of
+	// bytes) stay in the tree, where job scans read them without a second
+	// lookup; products (several KB of text in several languages) go to the
+	// log, so the tree stays small, compactions move keys rather than
+	// product text, and a transaction counts a product as a pointer (about
+	// 24 bytes) rather than its size. The default, 1 MB, would put
+	// everything in the tree. In memory Badger keeps every value in the
+	// tree and refuses one above the threshold, so there it is raised to
+	// its maximum.
+	valueThreshold         = 1 << 10
+	inMemoryValueThreshold = 1 << 20
+
+	// valueLogFileSize: the value log is garbage-collected a whole file at
+	// a time, so 64 MB files (instead of 1 GB) free disk in smaller, more
+	// frequent steps, with less I/O at once. The file being written is
+	// mapped at twice its size: 128 MB of address space, resident only as
+	// far as written.
+	valueLogFileSize = 64 << 20
+
+	// numGoroutines bounds Badger's Stream framework (backups, later
+	// snapshots) to the two cores.
+	numGoroutines = 2
+)
+
+// badgerOptions turns Options into Badger's. The choices not in the
+// constants above:
+//
+//   - Compression off and no block cache: with compression, every block
+//     read is decompressed into the heap and needs a block cache to be
+//     fast. Without it, table blocks are read straight from the mapped
+//     files, cached by the kernel's page cache, which the kernel reclaims
+//     under pressure; the Go heap holds no blocks. What compression would
+//     shrink is small anyway: the tree holds keys, job records and items;
+//     product text lives in the value log, which Badger never compresses.
+//   - No index cache: Badger only uses it for encrypted tables. Table
+//     indexes and bloom filters are read from the mapped files.
+//   - SyncWrites off: a write is in the mapped WAL and value log before
+//     Commit returns, so it survives the daemon being killed (SIGKILL, OOM);
+//     only a kernel crash or power loss can lose the last commits, and
+//     never half of one (Badger replays whole transactions). A lost
+//     checkpoint means its items are fetched again, which is safe.
+//   - Conflict detection on (the default): DB.Update retries a
+//     transaction that read what another one wrote.
+func badgerOptions(o Options, log *slog.Logger) badger.Options {
+	bo := badger.DefaultOptions(o.Dir).
+		WithLogger(badgerLogger{log: log}).
+		WithMemTableSize(memTableSize).
+		WithNumMemtables(numMemtables).
+		WithNumLevelZeroTables(numLevelZeroTables).
+		WithNumLevelZeroTablesStall(numLevelZeroTablesStall).
+		WithNumCompactors(numCompactors).
+		WithValueThreshold(valueThreshold).
+		WithValueLogFileSize(valueLogFileSize).
+		WithNumGoroutines(numGoroutines).
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
+		WithSyncWrites(false)
+	if o.InMemory {
+		bo = bo.WithDir("").WithValueDir("").WithInMemory(true).
+			WithMemTableSize(inMemoryMemTableSize).
+			WithValueThreshold(inMemoryValueThreshold)
+	}
+	if o.tune != nil {
+		bo = o.tune(bo)
+	}
+	return bo
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"log"
+	"net/http"
+	"os"
+	"testing"
+
+	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/plugintest"
+)
+
+// binary is the plugin built once for the package's tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	path, cleanup, err := plugintest.Build(".", "feed")
+	if err != nil {
+		log.Fatal(err)
+	}
+	binary = path
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
+
+// TestConformance runs the SDK's conformance kit against the plugin, as
+// the built binary and in-process, with the feed served by a test server.
+func TestConformance(t *testing.T) {
+	for format, contentType := range map[string]string{"csv": "text/csv", "json": "application/json"} {
+		srv := newFeedServer(t, "testdata/feed."+format, contentType)
+		target := plugintest.Target{
+			Config:     `{"url": "` + srv.URL + `/export", "auth_header": "` + testAuth + `"}`,
+			KnownIDs:   []string{"A100", "B200", "D400", "E500"},
+			UnknownIDs: []string{"Z999", "a100"},
+			AuthConfig: `{"url": "` + srv.URL + `/export", "auth_header": "Bearer wrong"}`,
+			RateLimit: &plugintest.RateLimit{
+				Start: func(testing.TB) func() {
+					return srv.fail(http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}})
+				},
+				RetryAfter: true,
+			},
+			PageSize: 2,
+		}
+		t.Run(format+"/binary", func(t *testing.T) {
+			target := target
+			target.Binary = binary
+			plugintest.Run(t, target)
+		})
+		t.Run(format+"/in-process", func(t *testing.T) {
+			target := target
+			target.New = func() sdk.Plugin { return New() }
+			plugintest.Run(t, target)
+		})
+	}
+}

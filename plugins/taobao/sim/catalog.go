@@ -1,0 +1,236 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// itemState is where an item is in its life on the platform.
+type itemState int
+
+const (
+	onSale  itemState = iota // approve_status "onsale"
+	inStock                  // approve_status "instock": off-shelf
+	deleted                  // gone: the APIs return nothing for it
+)
+
+// catalogItem is one generated item, kept in the simulator's own terms:
+// prices in fen, options as name/value pairs. The JSON the gateway writes
+// is rendered from it; Expect reads it directly.
+type catalogItem struct {
+	id        int64
+	title     string
+	state     itemState
+	price     int64 // fen; the lowest SKU price for items with SKUs
+	num       int64 // stock; the sum over the SKUs for items with SKUs
+	images    []string
+	picOnly   bool // the single image is given as pic_url alone
+	props     []prop
+	skus      []catalogSKU
+	listTime  time.Time
+	modified  time.Time
+	priceForm int // how prices are written, see writePrice
+}
+
+type prop struct {
+	pid, vid   int64
+	name, text string
+}
+
+type catalogSKU struct {
+	id      int64
+	props   []prop
+	price   int64
+	stock   int64
+	deleted bool
+}
+
+// The vocabulary of generated titles: brand, style, material and product.
+var (
+	brandWords    = strings.Fields("南极人 恒源祥 稻草人 回力 森马 美特斯邦威 太平鸟 优衣坊")
+	styleWords    = strings.Fields("2026新款 夏季 加绒 宽松 修身 复古 ins风 百搭")
+	materialWords = strings.Fields("纯棉 冰丝 羊绒 真皮 帆布 雪纺 牛仔 莫代尔")
+	productWords  = strings.Fields("短袖T恤 连衣裙 卫衣 帆布鞋 双肩包 牛仔裤 睡衣套装 棒球帽")
+	colorValues   = strings.Fields("黑色 白色 红色 藏青色 卡其色 浅灰色")
+	sizeValues    = strings.Fields("S M L XL 2XL")
+)
+
+// Taobao's property ids for the two sales properties the catalogue uses,
+// and for brand and material among the item properties.
+const (
+	pidColor    = 1627207 // 颜色分类
+	pidSize     = 20509   // 尺码
+	pidBrand    = 20000   // 品牌
+	pidMaterial = 20021   // 材质成分
+)
+
+// firstItemID is the first generated num_iid; ids are 12 digits like the
+// platform's.
+const firstItemID = 620000000000
+
+// epoch anchors the generated times; items are listed an hour apart.
+var epoch = time.Date(2026, 1, 1, 9, 0, 0, 0, gmt8)
+
+func generate(seed uint64, n int) []catalogItem {
+	items := make([]catalogItem, n)
+	for i := range items {
+		items[i] = generateItem(seed, i)
+	}
+	return items
+}
+
+func generateItem(seed uint64, i int) catalogItem {
+	r := rand.New(rand.NewPCG(seed, uint64(i)))
+	pick := func(words []string) (int, string) { k := r.IntN(len(words)); return k, words[k] }
+	bk, brand := pick(brandWords)
+	_, style := pick(styleWords)
+	mk, material := pick(materialWords)
+	_, product := pick(productWords)
+	it := catalogItem{
+		id:        firstItemID + int64(i)*37 + int64(r.IntN(37)),
+		title:     brand + style + material + product,
+		listTime:  epoch.Add(time.Duration(i) * time.Hour),
+		modified:  epoch.Add(time.Duration(i)*time.Hour + time.Duration(r.IntN(3600))*time.Second),
+		priceForm: r.IntN(2),
+		props: []prop{
+			{pidBrand, 100000 + int64(bk), "品牌", brand},
+			{pidMaterial, 200000 + int64(mk), "材质成分", material},
+		},
+	}
+	switch roll := r.IntN(100); {
+	case roll < 5:
+		it.state = deleted
+	case roll < 12:
+		it.state = inStock
+	}
+	nImages := r.IntN(6) // 0 to 5; one in six items has none
+	for k := range nImages {
+		host := "//img.alicdn.com"
+		if k%2 == 1 {
+			host = "https://gd1.alicdn.com"
+		}
+		it.images = append(it.images, fmt.Sprintf("%s/imgextra/i%d/%d/O1CN01%08X_!!%d.jpg", host, 1+k%4, it.id%1000000, r.Uint32(), it.id))
+	}
+	it.picOnly = nImages == 1 && r.IntN(2) == 0
+
+	base := randomPrice(r)
+	if r.IntN(100) < 35 {
+		it.price, it.num = base, int64(r.IntN(1000))
+		return it
+	}
+	nColors, nSizes := 1+r.IntN(3), r.IntN(4)
+	for c := range nColors {
+		color := prop{pidColor, 28320 + int64((i+c)%len(colorValues)), "颜色分类", colorValues[(i+c)%len(colorValues)]}
+		for s := range max(nSizes, 1) {
+			sku := catalogSKU{
+				id:    it.id*100 + int64(len(it.skus)+1),
+				props: []prop{color},
+				price: base + int64(s)*1000,
+				stock: int64(r.IntN(300)),
+			}
+			if nSizes > 0 {
+				sku.props = append(sku.props, prop{pidSize, 28313 + int64(s), "尺码", sizeValues[s]})
+			}
+			// A SKU the seller removed stays listed with status delete.
+			sku.deleted = len(it.skus) > 0 && r.IntN(12) == 0
+			it.skus = append(it.skus, sku)
+		}
+	}
+	it.price = it.skus[0].price
+	for _, s := range it.skus {
+		if !s.deleted {
+			it.num += s.stock
+			it.price = min(it.price, s.price)
+		}
+	}
+	return it
+}
+
+// randomPrice draws a price in fen that is written with two decimals, one,
+// or none: ¥59.99, ¥59.90 or ¥59.
+func randomPrice(r *rand.Rand) int64 {
+	yuan := int64(9 + r.IntN(990))
+	switch r.IntN(3) {
+	case 0:
+		return yuan * 100
+	case 1:
+		return yuan*100 + int64(r.IntN(10))*10
+	}
+	return yuan*100 + int64(r.IntN(100))
+}
+
+// writePrice writes fen as the platform's yuan string. Form 0 is the
+// shortest ("59", "59.9", "59.99"), form 1 always has two decimals
+// ("59.00"), as TOP documents prices ("精确到2位小数").
+func writePrice(fen int64, form int) string {
+	whole, frac := fen/100, fen%100
+	switch {
+	case form == 1:
+		return fmt.Sprintf("%d.%02d", whole, frac)
+	case frac == 0:
+		return strconv.FormatInt(whole, 10)
+	case frac%10 == 0:
+		return fmt.Sprintf("%d.%d", whole, frac/10)
+	}
+	return fmt.Sprintf("%d.%02d", whole, frac)
+}
+
+// Expectation is what a canonical product read through a correct plugin
+// must hold for one id, worked out from the catalogue alone.
+type Expectation struct {
+	ID string
+	// Found is false for an id that must come back NOT_FOUND: unknown,
+	// deleted or off-shelf; Reason says which.
+	Found  bool
+	Reason string
+	Title  string
+	Locale string
+	// Currency of every variant's price.
+	Currency string
+	URL      string
+	Images   int
+	Variants []ExpectedVariant
+}
+
+// ExpectedVariant is one sellable SKU.
+type ExpectedVariant struct {
+	SKU     string
+	Options []sdk.Option
+	// Price in minor units (fen) of Currency.
+	Price int64
+	Stock int64
+}
+
+func (it *catalogItem) expect() Expectation {
+	id := strconv.FormatInt(it.id, 10)
+	switch it.state {
+	case deleted:
+		return Expectation{ID: id, Reason: "deleted"}
+	case inStock:
+		return Expectation{ID: id, Reason: "off_shelf"}
+	}
+	e := Expectation{
+		ID: id, Found: true, Title: it.title, Locale: "zh-CN", Currency: "CNY",
+		URL:    "https://item.taobao.com/item.htm?id=" + id,
+		Images: len(it.images),
+	}
+	if len(it.skus) == 0 {
+		e.Variants = []ExpectedVariant{{SKU: id, Price: it.price, Stock: it.num}}
+	}
+	for _, s := range it.skus {
+		if s.deleted {
+			continue
+		}
+		v := ExpectedVariant{SKU: strconv.FormatInt(s.id, 10), Price: s.price, Stock: s.stock}
+		for _, p := range s.props {
+			v.Options = append(v.Options, sdk.Option{Name: p.name, Value: p.text})
+		}
+		e.Variants = append(e.Variants, v)
+	}
+	return e
+}

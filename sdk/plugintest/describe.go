@@ -1,0 +1,143 @@
+package plugintest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// semver is Semantic Versioning 2.0's own pattern, without a leading "v".
+var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
+	`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
+	`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
+
+// CheckDescribe checks that Describe is complete and consistent: a name
+// (matching the binary's marketsync-plugin-<name> when a binary is
+// tested), a semantic version, a summary, at least one capability, a rate
+// and a burst, a batch cap for every operation of every capability, and a
+// valid config spec whose every field is described. Resolving URLs needs
+// a cap only from plugins that implement sdk.URLResolver.
+func CheckDescribe() Check {
+	return Check{Name: "describe", run: func(h *harness) {
+		p := h.start()
+		for _, problem := range describeProblems(p.Description(), h.target, h.resolvesURLs(p)) {
+			h.t.Errorf("Describe is incomplete: %s", problem)
+		}
+	}}
+}
+
+func describeProblems(d sdk.Description, tg *Target, resolvesURLs bool) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if d.Name == "" {
+		bad("name is empty")
+	} else if tg.Binary != "" && tg.binaryName() != "marketsync-plugin-"+d.Name {
+		bad("name %q does not match the binary %q: plugins are installed as marketsync-plugin-<name>", d.Name, tg.binaryName())
+	}
+	if !semver.MatchString(d.Version) {
+		bad("version %q is not a semantic version such as 1.2.0", d.Version)
+	}
+	if d.Summary == "" {
+		bad("summary is empty: say in one line what platform this talks to")
+	}
+	if len(d.Capabilities) == 0 {
+		bad("no capability: the plugin implements neither sdk.Collector nor sdk.Publisher")
+	}
+	if d.Limits.Rate <= 0 {
+		bad("limits.rate is %g: declare the platform's documented calls per second", d.Limits.Rate)
+	}
+	if d.Limits.Burst < 1 {
+		bad("limits.burst is %d: declare at least 1", d.Limits.Burst)
+	}
+	for _, op := range sdk.Operations {
+		if !d.Has(op.Capability()) || op == sdk.OpResolveURLs && !resolvesURLs {
+			continue
+		}
+		ol := d.Limits.Operations[op]
+		if ol.MaxBatch <= 0 {
+			bad("limits.operations[%s] declares no max batch; the host needs it to size its batches", op)
+		}
+		if ol.Cost < 0 {
+			bad("limits.operations[%s].cost is negative (%g)", op, ol.Cost)
+		}
+	}
+	if err := d.Config.Validate(); err != nil {
+		bad("config spec: %v", err)
+	}
+	for _, f := range d.Config {
+		if f.Description == "" {
+			bad("config field %q has no description", f.Name)
+		}
+	}
+	return out
+}
+
+// CheckConfigSchema checks that the plugin enforces its config spec: the
+// valid config is accepted, and a config with an unknown field, without a
+// required field, or with a value of the wrong type is refused as INVALID.
+// The broken configs are made from the spec.
+func CheckConfigSchema() Check {
+	return Check{Name: "config_schema", run: func(h *harness) {
+		p := h.start()
+		valid := h.target.config()
+		if err := p.Configure(h.ctx, []byte(valid)); err != nil {
+			h.t.Fatalf("the valid config %s was refused: %v", valid, err)
+		}
+		values, _ := configValues(valid)
+		cases := []struct{ what, cfg string }{
+			{"an unknown field", withField(values, "plugintest_unknown_field", "x")},
+		}
+		for _, f := range p.Description().Config {
+			if f.Required {
+				cases = append(cases, struct{ what, cfg string }{
+					fmt.Sprintf("the required field %q missing", f.Name), withField(values, f.Name, nil)})
+			}
+			cases = append(cases, struct{ what, cfg string }{
+				fmt.Sprintf("a %s field %q of the wrong type", f.Type, f.Name), withField(values, f.Name, wrongValue(f.Type))})
+		}
+		for _, c := range cases {
+			err := p.Configure(h.ctx, []byte(c.cfg))
+			if !isKind(err, sdk.KindInvalid) {
+				h.t.Errorf("a config with %s must be refused as INVALID; Configure(%s) returned %s", c.what, c.cfg, describeErr(err))
+			}
+		}
+		if err := p.Configure(h.ctx, []byte(valid)); err != nil {
+			h.t.Errorf("after refusing bad configs, the valid config was refused: %v", err)
+		}
+	}}
+}
+
+// wrongValue is a JSON value that no field of type t accepts.
+func wrongValue(t sdk.FieldType) any {
+	switch t {
+	case sdk.FieldString:
+		return 12345
+	case sdk.FieldInt, sdk.FieldFloat, sdk.FieldStringList:
+		return "not-a-" + t.String()
+	default: // bool, duration
+		return []string{"not", "a", t.String()}
+	}
+}
+
+// isKind reports whether err is a typed error of kind k.
+func isKind(err error, k sdk.ErrorKind) bool {
+	e, ok := sdk.AsError(err)
+	return ok && e.Kind == k
+}
+
+// describeErr renders an error for a failure message, "no error" for nil.
+func describeErr(err error) string {
+	switch {
+	case err == nil:
+		return "no error"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "no answer before the check's deadline (" + err.Error() + ")"
+	}
+	if e, ok := sdk.AsError(err); ok {
+		return e.Error()
+	}
+	return fmt.Sprintf("an untyped error (%v)", err)
+}

@@ -1,0 +1,309 @@
+package plugintest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// shop is a small collector and store that follows every rule of the kit
+// unless one of its faults is switched on. Each fault breaks one rule the
+// way a real plugin gets it wrong.
+type shop struct {
+	faults
+	// limited is the simulator's quota switch, shared by the processes of
+	// one target.
+	limited *atomic.Bool
+
+	mu       sync.Mutex
+	badToken bool
+	stuck    bool              // rateStuck: saw a rate limit once
+	handles  map[string]int    // statefulCursor: cursor → offset
+	store    map[string]string // remote id → title
+	byKey    map[string]string // idempotency key → remote id
+}
+
+type faults struct {
+	incompleteDescribe bool
+	truncate           bool // answers at most half its cap, silently
+	wholeCallNotFound  bool // fails the whole call for an unknown id
+	unorderedIDs       bool // answers the first result under the wrong id
+	cursorLoop         bool // cursor goes back to the start after page 2
+	statefulCursor     bool // cursor is a handle into this process's memory
+	acceptGarbage      bool // an unknown cursor lists from the start
+	invalidProduct     bool // prices without a currency
+	rateAsUnavailable  bool
+	noRetryAfter       bool
+	rateStuck          bool // keeps refusing after the platform recovered
+	authAsInvalid      bool
+	notIdempotent      bool
+	wholeWriteFails    bool
+	foreignURLFails    bool // fails the whole call for a URL of no product
+}
+
+const (
+	shopSize  = 10
+	shopBatch = 4
+)
+
+var (
+	_ sdk.Collector   = (*shop)(nil)
+	_ sdk.Publisher   = (*shop)(nil)
+	_ sdk.URLResolver = (*shop)(nil)
+)
+
+const shopURL = "https://shop.example/p/"
+
+func (s *shop) ResolveURLs(_ context.Context, req *sdk.ResolveURLsRequest) (*sdk.ResolveURLsResponse, error) {
+	resp := &sdk.ResolveURLsResponse{}
+	for _, u := range req.URLs {
+		id, ok := strings.CutPrefix(u, shopURL)
+		r := sdk.ResolveResult{URL: u, ID: id}
+		if !ok {
+			if s.foreignURLFails {
+				return nil, sdk.Invalid("bad_url", u+" is not a shop URL")
+			}
+			r = sdk.ResolveResult{URL: u, Err: sdk.Invalid("bad_url", "not a shop URL")}
+		}
+		resp.Results = append(resp.Results, r)
+	}
+	return resp, nil
+}
+
+func newShop(f faults, limited *atomic.Bool) *shop {
+	return &shop{faults: f, limited: limited, store: map[string]string{}, byKey: map[string]string{}, handles: map[string]int{}}
+}
+
+func (s *shop) Describe() sdk.Description {
+	ops := map[sdk.Operation]sdk.OperationLimit{}
+	for _, op := range sdk.Operations {
+		ops[op] = sdk.OperationLimit{MaxBatch: shopBatch}
+	}
+	d := sdk.Description{
+		Name: "shop", Version: "1.2.0", Summary: "A shop for testing the kit",
+		Limits: sdk.Limits{Rate: 5, Burst: 2, Operations: ops},
+		Config: sdk.ConfigSpec{
+			{Name: "token", Type: sdk.FieldString, Required: true, Sensitive: true, Description: "API token."},
+			{Name: "pages", Type: sdk.FieldInt, Default: 1, Description: "Unused."},
+			{Name: "share", Type: sdk.FieldFloat, Default: 0.5, Description: "Unused."},
+			{Name: "strict", Type: sdk.FieldBool, Default: true, Description: "Unused."},
+			{Name: "timeout", Type: sdk.FieldDuration, Default: "1s", Description: "Unused."},
+			{Name: "tags", Type: sdk.FieldStringList, Description: "Unused."},
+		},
+	}
+	if s.incompleteDescribe {
+		d.Version, d.Summary, d.Limits.Burst = "1.0", "", 0
+		delete(ops, sdk.OpListProducts)
+		d.Config[1].Description = ""
+	}
+	return d
+}
+
+func (s *shop) Configure(_ context.Context, cfg *sdk.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.badToken = cfg.String("token") == "bad"
+	return nil
+}
+
+// admit plays the platform's gateway.
+func (s *shop) admit() error {
+	s.mu.Lock()
+	bad := s.badToken
+	s.mu.Unlock()
+	switch {
+	case bad && s.authAsInvalid:
+		return sdk.Invalid("40001", "invalid token")
+	case bad:
+		return sdk.Auth("40001", "invalid token")
+	}
+	s.mu.Lock()
+	limited := s.limited != nil && s.limited.Load()
+	s.stuck = s.stuck || limited && s.rateStuck
+	limited = limited || s.stuck
+	s.mu.Unlock()
+	if !limited {
+		return nil
+	}
+	if s.rateAsUnavailable {
+		return sdk.Unavailable("429", "too many requests")
+	}
+	if s.noRetryAfter {
+		return sdk.RateLimited(0, "429", "too many requests")
+	}
+	return sdk.RateLimited(2*time.Second, "429", "too many requests")
+}
+
+func shopID(i int) string { return "p" + strconv.Itoa(i) }
+
+func shopProduct(id string) *sdk.Product {
+	cur := "CNY"
+	return &sdk.Product{ID: id, Source: "shop", Title: map[string]string{"zh-CN": "商品 " + id},
+		Variants: []sdk.Variant{{SKU: id + "-1", Price: sdk.Money{Amount: 1999, Currency: cur}, Stock: 3}}}
+}
+
+func (s *shop) FetchProducts(_ context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
+	ids := req.IDs
+	if s.truncate {
+		ids = ids[:min(len(ids), shopBatch/2)]
+	}
+	resp := &sdk.FetchProductsResponse{}
+	for _, id := range ids {
+		n, err := strconv.Atoi(strings.TrimPrefix(id, "p"))
+		if err != nil || n < 1 || n > shopSize || shopID(n) != id {
+			if s.wholeCallNotFound {
+				return nil, sdk.NotFound("404", "no such item "+id)
+			}
+			resp.Results = append(resp.Results, sdk.ProductResult{ID: id, Err: sdk.NotFound("404", "no such item")})
+			continue
+		}
+		p := shopProduct(id)
+		if s.invalidProduct {
+			p.Variants[0].Price.Currency = ""
+		}
+		resp.Results = append(resp.Results, sdk.ProductResult{ID: id, Product: p})
+	}
+	if s.unorderedIDs && len(resp.Results) > 1 {
+		resp.Results[0].ID, resp.Results[1].ID = resp.Results[1].ID, resp.Results[0].ID
+	}
+	return resp, nil
+}
+
+func (s *shop) ListProducts(_ context.Context, req *sdk.ListProductsRequest) (*sdk.ListProductsResponse, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
+	offset, err := s.decodeCursor(req.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	size := min(max(req.PageSize, 1), shopBatch)
+	resp := &sdk.ListProductsResponse{}
+	for i := offset; i < min(offset+size, shopSize); i++ {
+		resp.IDs = append(resp.IDs, shopID(i+1))
+	}
+	if next := offset + size; next < shopSize {
+		if s.cursorLoop && next >= 2*size {
+			next = 0
+		}
+		resp.NextCursor = s.encodeCursor(next)
+	}
+	return resp, nil
+}
+
+func (s *shop) encodeCursor(offset int) string {
+	if !s.statefulCursor {
+		return "o" + strconv.Itoa(offset)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := fmt.Sprintf("h%d", len(s.handles)+1)
+	s.handles[c] = offset
+	return c
+}
+
+func (s *shop) decodeCursor(c string) (int, error) {
+	if c == "" {
+		return 0, nil
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(c, "o")); err == nil && strings.HasPrefix(c, "o") {
+		return n, nil
+	}
+	s.mu.Lock()
+	offset, ok := s.handles[c]
+	s.mu.Unlock()
+	if ok {
+		return offset, nil
+	}
+	if s.acceptGarbage {
+		return 0, nil
+	}
+	return 0, sdk.Invalid("bad_cursor", "cursor not issued here")
+}
+
+func (s *shop) UpsertProducts(_ context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resp := &sdk.UpsertProductsResponse{}
+	for _, it := range req.Items {
+		r := sdk.WriteResult{IdempotencyKey: it.IdempotencyKey}
+		id := it.RemoteID
+		switch {
+		case id != "" && s.store[id] == "":
+			if s.wholeWriteFails {
+				return nil, sdk.NotFound("404", "no remote product "+id)
+			}
+			r.Err = sdk.NotFound("404", "no remote product "+id)
+		case id == "" && s.byKey[it.IdempotencyKey] != "" && !s.notIdempotent:
+			id = s.byKey[it.IdempotencyKey]
+		case id == "":
+			id = "r" + strconv.Itoa(len(s.store)+1)
+			s.byKey[it.IdempotencyKey] = id
+		}
+		if r.Err == nil {
+			s.store[id] = it.Product.Title["zh-CN"]
+			r.RemoteID = id
+		}
+		resp.Results = append(resp.Results, r)
+	}
+	return resp, nil
+}
+
+// setEach answers a stock or price write per item: a known remote id
+// succeeds, an unknown one is NOT_FOUND.
+func setEach[T any](s *shop, items []T, key func(T) (idempotency, remote string)) ([]sdk.WriteResult, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]sdk.WriteResult, len(items))
+	for i, it := range items {
+		k, id := key(it)
+		out[i] = sdk.WriteResult{IdempotencyKey: k, RemoteID: id}
+		if s.store[id] == "" {
+			out[i].Err = sdk.NotFound("404", "no remote product "+id)
+		}
+	}
+	return out, nil
+}
+
+func (s *shop) SetInventory(_ context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	rs, err := setEach(s, req.Items, func(it sdk.InventoryItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
+	return &sdk.SetInventoryResponse{Results: rs}, err
+}
+
+func (s *shop) SetPrices(_ context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	rs, err := setEach(s, req.Items, func(it sdk.PriceItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
+	return &sdk.SetPricesResponse{Results: rs}, err
+}
+
+func (s *shop) GetRemoteProducts(_ context.Context, req *sdk.GetRemoteProductsRequest) (*sdk.GetRemoteProductsResponse, error) {
+	if err := s.admit(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	resp := &sdk.GetRemoteProductsResponse{}
+	for _, id := range req.RemoteIDs {
+		if s.store[id] == "" {
+			resp.Results = append(resp.Results, sdk.ProductResult{ID: id, Err: sdk.NotFound("404", "no remote product")})
+			continue
+		}
+		p := shopProduct(id)
+		resp.Results = append(resp.Results, sdk.ProductResult{ID: id, Product: p})
+	}
+	return resp, nil
+}

@@ -1,0 +1,320 @@
+package plugintest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"github.com/marketsync/marketsync/sdk"
+	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"google.golang.org/grpc"
+)
+
+// recorder is a testing.TB that records failures and skips instead of
+// reporting them, so a test can assert that a check fails.
+type recorder struct {
+	testing.TB
+	mu       sync.Mutex
+	failed   bool
+	skipped  bool
+	lines    []string
+	cleanups []func()
+}
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) log(failed bool, msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = r.failed || failed
+	r.lines = append(r.lines, msg)
+}
+
+func (r *recorder) Log(args ...any)                 { r.log(false, fmt.Sprint(args...)) }
+func (r *recorder) Logf(format string, args ...any) { r.log(false, fmt.Sprintf(format, args...)) }
+func (r *recorder) Error(args ...any)               { r.log(true, fmt.Sprint(args...)) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.log(true, fmt.Sprintf(format, args...))
+}
+func (r *recorder) Fail()             { r.log(true, "Fail") }
+func (r *recorder) FailNow()          { r.Fail(); runtime.Goexit() }
+func (r *recorder) Fatal(args ...any) { r.Error(args...); runtime.Goexit() }
+func (r *recorder) Fatalf(format string, args ...any) {
+	r.Errorf(format, args...)
+	runtime.Goexit()
+}
+func (r *recorder) Skip(args ...any)                 { r.Log(args...); r.SkipNow() }
+func (r *recorder) Skipf(format string, args ...any) { r.Logf(format, args...); r.SkipNow() }
+func (r *recorder) SkipNow() {
+	r.mu.Lock()
+	r.skipped = true
+	r.mu.Unlock()
+	runtime.Goexit()
+}
+func (r *recorder) Failed() bool  { r.mu.Lock(); defer r.mu.Unlock(); return r.failed }
+func (r *recorder) Skipped() bool { r.mu.Lock(); defer r.mu.Unlock(); return r.skipped }
+func (r *recorder) Cleanup(f func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cleanups = append(r.cleanups, f)
+}
+
+func (r *recorder) output() string { return strings.Join(r.lines, "\n") }
+
+// record runs check against target on its own goroutine, as the testing
+// package runs a test, and returns what it reported.
+func record(t *testing.T, check Check, target Target) *recorder {
+	r := &recorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			for i := len(r.cleanups) - 1; i >= 0; i-- {
+				r.cleanups[i]()
+			}
+		}()
+		check.Run(r, target)
+	}()
+	<-done
+	return r
+}
+
+// shopTarget is the target for a shop with the given faults; its
+// simulator's quota switch is shared by every process of the target.
+func shopTarget(f faults) Target {
+	limited := &atomic.Bool{}
+	return Target{
+		New:         func() sdk.Plugin { return newShop(f, limited) },
+		Config:      `{"token": "good"}`,
+		KnownIDs:    []string{"p1", "p2", "p7"},
+		UnknownIDs:  []string{"p11", "nope"},
+		ProductURLs: map[string]string{shopURL + "p1": "p1", shopURL + "p9": "p9"},
+		AuthConfig:  `{"token": "bad"}`,
+		RateLimit: &RateLimit{
+			Start: func(testing.TB) func() {
+				limited.Store(true)
+				return func() { limited.Store(false) }
+			},
+			RetryAfter: true,
+		},
+		Publish: &Publish{Products: []sdk.Product{*shopProduct("a"), *shopProduct("b")}},
+	}
+}
+
+func TestAConformingPluginPassesEveryCheck(t *testing.T) {
+	Run(t, shopTarget(faults{}))
+}
+
+func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
+	for name, tc := range map[string]struct {
+		faults faults
+		serve  func(ctx context.Context, p sdk.Plugin) (*plugin.ReattachConfig, <-chan struct{}, error)
+		check  Check
+		want   []string
+	}{
+		"incomplete describe": {
+			faults: faults{incompleteDescribe: true}, check: CheckDescribe(),
+			want: []string{`version "1.0" is not a semantic version`, "summary is empty", "limits.burst is 0",
+				"limits.operations[list_products] declares no max batch", `config field "pages" has no description`},
+		},
+		"config schema not enforced": {
+			serve: serveWith(dropUnknownConfig), check: CheckConfigSchema(),
+			want: []string{"a config with an unknown field must be refused as INVALID"},
+		},
+		"whole call fails for an unknown id": {
+			faults: faults{wholeCallNotFound: true}, check: CheckPerItemResults(),
+			want: []string{"never fail the whole call", "failed as a whole: NOT_FOUND"},
+		},
+		"results under the wrong ids": {
+			faults: faults{unorderedIDs: true}, check: CheckPerItemResults(),
+			want: []string{`known id "p1" (position 0) must come back as its product; it came back as the error NOT_FOUND`,
+				`unknown id "p11" (position 1) must come back as a per-item NOT_FOUND; it came back as the product "p1"`},
+		},
+		"batch silently truncated": {
+			faults: faults{truncate: true}, check: CheckBatchCaps(),
+			want: []string{"fetch_products: a batch of exactly the cap (4 items) must be answered in full; 2 items came back without a result"},
+		},
+		"batch over the cap accepted": {
+			serve: serveWith(trimFetchToCap), check: CheckBatchCaps(),
+			want: []string{"fetch_products: a batch over the cap must be refused as INVALID, not truncated; a batch of 5 items (cap 4) was accepted and 1 came back without a result"},
+		},
+		"rate limit reported as unavailable": {
+			faults: faults{rateAsUnavailable: true}, check: CheckRateLimited(),
+			want: []string{"must fail as RATE_LIMITED so the host backs off; it failed with UNAVAILABLE 429"},
+		},
+		"rate limit without retry-after": {
+			faults: faults{noRetryAfter: true}, check: CheckRateLimited(),
+			want: []string{"carries no retry-after"},
+		},
+		"rate limit remembered": {
+			faults: faults{rateStuck: true}, check: CheckRateLimited(),
+			want: []string{"after the platform recovered, a call still failed with RATE_LIMITED"},
+		},
+		"bad credentials reported as invalid": {
+			faults: faults{authAsInvalid: true}, check: CheckAuth(),
+			want: []string{"must fail as AUTH so the operator is told; it returned INVALID 40001"},
+		},
+		"invalid product": {
+			faults: faults{invalidProduct: true}, check: CheckProducts(),
+			want: []string{`product "p1" breaks the canonical model, so the host replaced it with INVALID plugin_invalid_product`},
+		},
+		"cursor loops": {
+			faults: faults{cursorLoop: true}, check: CheckCursor(),
+			want: []string{`the cursor after page 3 ("o3") is the one that followed page 1: the listing loops`},
+		},
+		"cursor held in process memory": {
+			faults: faults{statefulCursor: true}, check: CheckCursor(),
+			want: []string{`listing page 1 (cursor "h2") failed: INVALID bad_cursor`},
+		},
+		"garbage cursor accepted": {
+			faults: faults{acceptGarbage: true}, check: CheckCursor(),
+			want: []string{"must be refused as INVALID; it was accepted and listed 3 ids"},
+		},
+		"foreign URL fails the call": {
+			faults: faults{foreignURLFails: true}, check: CheckResolveURLs(),
+			want: []string{"a URL of no product must fail alone, per item; resolving 3 URLs failed as a whole: INVALID bad_url"},
+		},
+		"upsert not idempotent": {
+			faults: faults{notIdempotent: true}, check: CheckUpsertIdempotent(),
+			want: []string{"must not create a second product: it first created \"r1\", then \"r3\""},
+		},
+		"one bad write fails the call": {
+			faults: faults{wholeWriteFails: true}, check: CheckWritesPerItem(),
+			want: []string{"an upsert with one rejected item failed as a whole: NOT_FOUND"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			target := shopTarget(tc.faults)
+			target.serve = tc.serve
+			r := record(t, tc.check, target)
+			if !r.Failed() {
+				t.Fatalf("check %s passed a plugin that breaks its rule; it said:\n%s", tc.check.Name, r.output())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.output(), w) {
+					t.Errorf("check %s did not say %q; it said:\n%s", tc.check.Name, w, r.output())
+				}
+			}
+		})
+	}
+}
+
+func TestChecksWithoutTheirFixturesSkip(t *testing.T) {
+	target := shopTarget(faults{})
+	target.RateLimit, target.AuthConfig, target.UnknownIDs = nil, "", nil
+	for field, check := range map[string]Check{
+		"RateLimit": CheckRateLimited(), "AuthConfig": CheckAuth(), "UnknownIDs": CheckPerItemResults(),
+	} {
+		r := record(t, check, target)
+		if !r.Skipped() || r.Failed() || !strings.Contains(r.output(), "set Target."+field) {
+			t.Errorf("%s without Target.%s: skipped %v, failed %v, said %q", check.Name, field, r.Skipped(), r.Failed(), r.output())
+		}
+	}
+}
+
+func TestRateLimitByConfig(t *testing.T) {
+	// A simulator whose quota is a config knob: the kit calls until the
+	// platform refuses one.
+	calls := &atomic.Int64{}
+	target := shopTarget(faults{})
+	target.New = func() sdk.Plugin { return &quotaByConfig{shop: newShop(faults{}, nil), calls: calls} }
+	target.RateLimit = &RateLimit{Config: `{"token": "good", "pages": 3}`, RetryAfter: true}
+	if r := record(t, CheckRateLimited(), target); r.Failed() {
+		t.Fatalf("check failed:\n%s", r.output())
+	}
+	if got := calls.Load(); got != 4 {
+		t.Errorf("the kit made %d calls, want 4 (three allowed, then the refusal)", got)
+	}
+}
+
+// quotaByConfig refuses calls for quota after "pages" calls.
+type quotaByConfig struct {
+	*shop
+	calls *atomic.Int64
+	quota int64
+}
+
+func (q *quotaByConfig) Configure(ctx context.Context, cfg *sdk.Config) error {
+	q.quota = cfg.Int("pages")
+	return q.shop.Configure(ctx, cfg)
+}
+
+func (q *quotaByConfig) FetchProducts(ctx context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
+	if q.calls.Add(1) > q.quota {
+		return nil, sdk.RateLimited(time.Minute, "429", "quota used up")
+	}
+	return q.shop.FetchProducts(ctx, req)
+}
+
+func TestDescribeNameMustMatchTheBinary(t *testing.T) {
+	d := newShop(faults{}, nil).Describe()
+	d.Capabilities = []sdk.Capability{sdk.CapabilityCollect, sdk.CapabilityPublish}
+	if got := describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-shop"}, false); len(got) != 0 {
+		t.Errorf("a complete description was faulted: %q", got)
+	}
+	got := strings.Join(describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-store"}, false), "\n")
+	if !strings.Contains(got, `name "shop" does not match the binary "marketsync-plugin-store"`) {
+		t.Errorf("a name that does not match the binary was not faulted: %q", got)
+	}
+}
+
+func TestATargetWithoutAPluginIsRefused(t *testing.T) {
+	r := record(t, CheckDescribe(), Target{Config: `{}`})
+	if !r.Failed() || !strings.Contains(r.output(), "Target needs Binary") {
+		t.Errorf("got %q", r.output())
+	}
+}
+
+// serveWith serves a plugin in-process with a gRPC interceptor below the
+// SDK's server, to play a plugin that does not enforce what the SDK does.
+func serveWith(icpt grpc.UnaryServerInterceptor) func(context.Context, sdk.Plugin) (*plugin.ReattachConfig, <-chan struct{}, error) {
+	return func(ctx context.Context, p sdk.Plugin) (*plugin.ReattachConfig, <-chan struct{}, error) {
+		reattach := make(chan *plugin.ReattachConfig, 1)
+		closed := make(chan struct{})
+		go plugin.Serve(&plugin.ServeConfig{
+			HandshakeConfig:  sdk.Handshake,
+			VersionedPlugins: sdk.VersionedPlugins(p),
+			GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+				return plugin.DefaultGRPCServer(append(opts, grpc.ChainUnaryInterceptor(icpt)))
+			},
+			Logger: hclog.NewNullLogger(),
+			Test:   &plugin.ServeTestConfig{Context: ctx, ReattachConfigCh: reattach, CloseCh: closed},
+		})
+		select {
+		case rc := <-reattach:
+			return rc, closed, nil
+		case <-time.After(10 * time.Second):
+			return nil, nil, fmt.Errorf("plugin did not start serving")
+		}
+	}
+}
+
+// trimFetchToCap cuts an over-cap fetch down to the cap before the SDK's
+// server sees it, as a plugin that truncates silently would.
+func trimFetchToCap(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	if r, ok := req.(*pluginv1.FetchProductsRequest); ok && len(r.Ids) > shopBatch {
+		r.Ids = r.Ids[:shopBatch]
+	}
+	return next(ctx, req)
+}
+
+// dropUnknownConfig removes fields the spec does not know before the
+// SDK's server sees the config, as a lenient plugin would.
+func dropUnknownConfig(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	if r, ok := req.(*pluginv1.ConfigureRequest); ok {
+		values := map[string]any{}
+		if json.Unmarshal(r.GetConfigJson(), &values) == nil {
+			delete(values, "plugintest_unknown_field")
+			r.ConfigJson, _ = json.Marshal(values)
+		}
+	}
+	return next(ctx, req)
+}
