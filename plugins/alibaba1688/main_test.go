@@ -5,8 +5,6 @@ import (
 	"errors"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/marketsync/marketsync/plugins/alibaba1688/sim"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/plugintest"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
@@ -22,16 +21,13 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "alibaba1688-plugin")
+	path, cleanup, err := plugintest.Build(".", collector.Name)
 	if err != nil {
 		log.Fatal(err)
 	}
-	binary = filepath.Join(dir, "marketsync-plugin-alibaba1688")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		log.Fatalf("build plugin: %v\n%s", err, out)
-	}
+	binary = path
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
@@ -208,4 +204,58 @@ func TestBadTokenIsAuthEndToEnd(t *testing.T) {
 	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth}) {
 		t.Errorf("listing: got %v, want AUTH", err)
 	}
+}
+
+// target is the conformance kit's view of the plugin against a simulator:
+// known ids are offers on sale in the listed shop, unknown ids include a
+// deleted and an off-shelf offer, the bad-credentials config has a token
+// the gateway refuses, and quota refusals are switched on by giving the
+// app a quota of nothing.
+func (w *world) target() plugintest.Target {
+	shop := w.sim.ShopOfferIDs(w.sim.ShopID())
+	var known []string
+	for _, id := range shop {
+		if w.sim.Expect(id).Outcome == sim.Found && len(known) < 3 {
+			known = append(known, id)
+		}
+	}
+	var unknown []string
+	for _, id := range w.sim.IDsWith(sim.NotFound)[:2] {
+		unknown = append(unknown, id)
+	}
+	unknown = append(unknown, "999999999999")
+	return plugintest.Target{
+		Config:     string(w.sim.PluginConfig(w.url, nil)),
+		KnownIDs:   known,
+		UnknownIDs: unknown,
+		AuthConfig: string(w.sim.PluginConfig(w.url, map[string]any{collector.FieldAccessToken: "revoked-token"})),
+		RateLimit: &plugintest.RateLimit{
+			Start: func(testing.TB) func() {
+				w.sim.SetRateLimit(1, 0)
+				return func() { w.sim.SetRateLimit(0, 0) }
+			},
+			RetryAfter: true,
+		},
+		ProductURLs: map[string]string{
+			collector.OfferURL(known[0]):                                    known[0],
+			"https://m.1688.com/offer/" + known[1] + ".html?spm=a26g8":      known[1],
+			"https://detail.m.1688.com/page/index.html?offerId=" + known[2]: known[2],
+		},
+		Scope:    w.sim.ShopID(),
+		PageSize: 7,
+	}
+}
+
+func TestConformance(t *testing.T) {
+	w := newWorld(t, sim.Options{Items: 150})
+	target := w.target()
+	target.Binary = binary
+	plugintest.Collector(t, target)
+}
+
+func TestConformanceInProcess(t *testing.T) {
+	w := newWorld(t, sim.Options{Items: 150})
+	target := w.target()
+	target.New = func() sdk.Plugin { return collector.New() }
+	plugintest.Collector(t, target)
 }

@@ -65,6 +65,10 @@ const (
 	// same search family, caps pageSize at 50; the shop search's page does
 	// not state a cap, so we keep to the family's.
 	maxListPage = 50
+	// maxResolveBatch bounds one ResolveURLs request. Resolving is local
+	// parsing with no platform limit; the cap only keeps a request's size
+	// reasonable for the host to batch.
+	maxResolveBatch = 500
 	// defaultRate and defaultBurst: 1688 sets each app's call-frequency
 	// quota per app and API in the developer console ("flow control"); no
 	// published figure was found. A conservative default: the operator
@@ -116,6 +120,7 @@ func (p *Plugin) Describe() sdk.Description {
 			Operations: map[sdk.Operation]sdk.OperationLimit{
 				sdk.OpFetchProducts: {MaxBatch: maxFetchBatch},
 				sdk.OpListProducts:  {MaxBatch: maxListPage},
+				sdk.OpResolveURLs:   {MaxBatch: maxResolveBatch},
 			},
 		},
 		Config: spec,

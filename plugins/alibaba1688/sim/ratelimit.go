@@ -6,7 +6,8 @@ import "time"
 // algorithm: calls are due one interval apart (1/rate), and up to burst of
 // them may come early. It keeps one timestamp, the theoretical arrival
 // time of the next call, and reads the simulator's clock, so tests drive
-// it without waiting.
+// it without waiting. With burst 0 no call is ever early enough: every
+// call is refused.
 type limiter struct {
 	interval  time.Duration // 1/rate
 	tolerance time.Duration // how early a call may be: (burst-1) intervals

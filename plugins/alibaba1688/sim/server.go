@@ -41,7 +41,8 @@ type Options struct {
 	AppSecret   string
 	AccessToken string
 	// Rate and Burst are the app's call-frequency quota: sustained calls
-	// per second and the bucket size. Rate 0 means no limit (the default).
+	// per second and how many may come at once. Rate 0 means no limit (the
+	// default); Burst defaults to 1.
 	Rate  float64
 	Burst int
 	// NoRetryAfter leaves the Retry-After header off rate-limit refusals,
@@ -128,6 +129,9 @@ func New(o Options) *Server {
 		s.shopIDs = append(s.shopIDs, fmt.Sprintf("BBB%03dsim%x", i, o.Seed%0xfffff))
 	}
 	s.stats = newStats()
+	if o.Burst <= 0 {
+		o.Burst = 1
+	}
 	s.SetRateLimit(o.Rate, o.Burst)
 	s.injector = faultinject.New(faultinject.Options{Seed: o.Seed, Now: o.Now, After: o.After})
 	s.handler = faultinject.Wrap(http.HandlerFunc(s.serve), s.injector)
@@ -196,12 +200,14 @@ func (s *Server) listed(shop string) []*offer {
 
 // SetRateLimit changes the app's quota: rate calls per second sustained,
 // burst at once; rate 0 removes the limit. The new quota starts unused.
+// Burst 0 is a quota of nothing: every call is refused, each refusal
+// asking to wait 1/rate, until the quota is changed again.
 func (s *Server) SetRateLimit(rate float64, burst int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limit = nil
 	if rate > 0 {
-		s.limit = newLimiter(rate, max(burst, 1))
+		s.limit = newLimiter(rate, max(burst, 0))
 	}
 }
 

@@ -293,6 +293,19 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
+func TestQuotaOfNothing(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.sim.SetRateLimit(0.5, 0)
+	id := f.someID(t, sim.Found)
+	for range 3 {
+		r := f.do(t, f.valid(productInfoPath, aop.Param{Key: "productId", Value: id}))
+		if r.code() != "gw.QosAppFrequencyLimit" || r.header.Get("Retry-After") != "2" {
+			t.Fatalf("burst 0: %v %s", r.header, r.raw)
+		}
+		f.clock.Add(time.Minute)
+	}
+}
+
 func TestRateLimitWithoutRetryAfter(t *testing.T) {
 	f := newFixture(t, sim.Options{Rate: 1, Burst: 1, NoRetryAfter: true})
 	id := f.someID(t, sim.Found)
