@@ -251,6 +251,11 @@ func mapOffer(id string, in *productInfo) (*sdk.Product, *sdk.Error) {
 			p.Variants = append(p.Variants, v)
 		}
 	}
+	if err == nil {
+		// The host validates too, but its error could not say which
+		// platform record was wrong.
+		err = p.Validate()
+	}
 	if err != nil {
 		return nil, sdk.Invalid(CodeBadOffer, fmt.Sprintf("offer %s: %v", id, err))
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,6 +127,19 @@ func TestOffersThatMapToPerItemErrors(t *testing.T) {
 				t.Errorf("got %v, %v; want %s %s", p, perr, tc.kind, tc.code)
 			}
 		})
+	}
+}
+
+// An offer that maps into a product the canonical model refuses (here two
+// SKUs with one skuId) is refused alone, saying which offer.
+func TestOfferBreakingTheModelIsInvalid(t *testing.T) {
+	in := &productInfo{
+		ProductID: "612000000123", Status: "published", Subject: "重复SKU",
+		SKUInfos: []skuInfo{{SKUID: "1", Price: "1"}, {SKUID: "1", Price: "2"}},
+	}
+	p, perr := mapOffer("612000000123", in)
+	if p != nil || perr == nil || perr.Kind != sdk.KindInvalid || !strings.Contains(perr.Message, "612000000123") {
+		t.Errorf("got %v, %v; want INVALID naming the offer", p, perr)
 	}
 }
 
