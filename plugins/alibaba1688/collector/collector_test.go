@@ -321,3 +321,37 @@ func TestBatchCapIsEnforced(t *testing.T) {
 		t.Errorf("two ids: %v", err)
 	}
 }
+
+// The shop search reports its own refusals inside a 200 (result.success
+// false with a code), and a garbled page is worth retrying.
+func TestListRefusalsAndGarbledPages(t *testing.T) {
+	for name, tc := range map[string]struct {
+		fault faultinject.Fault
+		kind  sdk.ErrorKind
+		code  string
+	}{
+		"refused page": {faultinject.ErrorBody(func(*http.Request) []byte {
+			return []byte(`{"result":{"success":false,"code":"400","message":"sellerOpenId is invalid"}}`)
+		}), sdk.KindInvalid, "400"},
+		"busy": {faultinject.ErrorBody(func(*http.Request) []byte {
+			return []byte(`{"result":{"success":"false","code":"500","message":"system busy"}}`)
+		}), sdk.KindUnavailable, "500"},
+		"garbage":   {faultinject.Garbage(32), sdk.KindUnavailable, collector.CodeBadResponse},
+		"truncated": {faultinject.Truncated(), sdk.KindUnavailable, collector.CodeBadResponse},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, sim.Options{Items: 100})
+			if err := f.sim.Injector().Add(faultinject.Rule{Fault: tc.fault, When: faultinject.Next(1)}); err != nil {
+				t.Fatal(err)
+			}
+			p := f.plugin(t, nil)
+			req := &pluginv1.ListProductsRequest{Scope: f.sim.ShopID(), PageSize: 10}
+			if _, err := p.ListProducts(context.Background(), req); !errors.Is(err, &sdk.Error{Kind: tc.kind, Code: tc.code}) {
+				t.Errorf("got %v, want %s %s", err, tc.kind, tc.code)
+			}
+			if resp, err := p.ListProducts(context.Background(), req); err != nil || len(resp.GetIds()) != 10 {
+				t.Errorf("the next page, without fault: %v, %v", resp, err)
+			}
+		})
+	}
+}
