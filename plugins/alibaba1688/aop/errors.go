@@ -109,8 +109,8 @@ type reply struct {
 	ErrorMessageAlt string     `json:"errorMessage"`
 }
 
-// flexString accepts a JSON string or number: "401" has been seen both
-// ways in integrations' fixtures.
+// flexString accepts a JSON string or number, so a numeric code such as
+// 401 reads the same whether or not it is quoted.
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {

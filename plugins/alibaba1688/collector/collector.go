@@ -39,9 +39,10 @@ const (
 // per-SKU prices, stock and images, saleInfo with quantity tiers and the
 // distribution price, status) and both of its business errors. It is the
 // buyer-side API of the cross-border distribution solution, which is what
-// a collector is: it reads offers of other sellers that the app has added
-// to its listing list. alibaba.product.get returns the same model, but is
-// granted to apps working for the offer's seller.
+// a collector is: it reads offers of other sellers once the app has added
+// them to its listing list. alibaba.product.get returns the same product
+// model, but we could not read its documentation page, so we would be
+// guessing at its errors.
 //
 // Both product APIs take exactly one productId (a Long) per call, so the
 // largest batch the platform allows for FetchProducts is one. The batch
