@@ -1,0 +1,221 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// offer is one generated 1688 offer, in the simulator's own terms: money
+// in integer fen, images as the raw strings the gateway returns. The JSON
+// of the replies is rendered from it, and Expect reads it directly.
+type offer struct {
+	id   string
+	shop int
+	// gone: the offer was deleted; the API answers 商品[id]不存在.
+	gone bool
+	// noRelation: the app has no listing relation with the offer; the API
+	// answers 没有该商品的查询权限.
+	noRelation bool
+	status     string
+	subject    string
+	category   string
+	brand      string
+	material   string
+	images     []string
+	skus       []sku
+	// tiers are saleInfo.priceRanges, by ascending start quantity.
+	tiers []tier
+	// quoteType 0 (fixed price, no SKUs), 1 (price per SKU) or 2 (SKUs,
+	// one quantity-tier price for the offer).
+	quoteType int
+	// consignFen is saleInfo.consignPrice of an offer without SKUs; 0 is
+	// absent.
+	consignFen int64
+	stock      int64
+	// wholeAsDouble renders whole-yuan prices as 40.0 (as Java's
+	// Double.toString does) instead of 40.
+	wholeAsDouble bool
+	updated       time.Time
+}
+
+type sku struct {
+	skuID      int64
+	specID     string
+	color      string
+	size       string
+	priceFen   int64
+	consignFen int64
+	stock      int64
+	image      string
+}
+
+type tier struct {
+	startQty int64
+	priceFen int64
+}
+
+// firstOfferID is the id of offer 0; ids step by idStep, so they look like
+// the platform's 12-digit offer ids without being consecutive.
+const (
+	firstOfferID = 600000000000
+	idStep       = 7919
+)
+
+var (
+	nouns     = []string{"连衣裙", "保温杯", "手机壳", "收纳盒", "双肩包", "围巾", "拖鞋", "台灯", "茶具套装", "瑜伽垫", "雨伞", "毛巾"}
+	modifiers = []string{"新款", "爆款", "加厚", "轻薄", "复古", "简约", "韩版", "原创", "高端", "百搭", "跨境专供", "工厂直销"}
+	materials = []string{"纯棉", "真丝", "不锈钢", "陶瓷", "竹制", "羊毛", "亚麻", "硅胶", "雪纺", "帆布"}
+	brands    = []string{"拾光", "木子", "青禾", "素然", "山海", "南风"}
+	colors    = []string{"黑色", "白色", "红色", "藏青色", "灰色", "米白色", "浅粉色"}
+	sizes     = []string{"S", "M", "L", "XL", "XXL"}
+	offStatus = []string{"member expired", "auto expired", "expired", "member deleted"}
+)
+
+// epoch anchors lastUpdateTime so replies do not change between runs.
+var epoch = time.Date(2025, 6, 1, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+// generate builds n offers from seed. Everything is drawn from a source
+// seeded per offer, so offer i is the same whatever n is.
+func generate(seed uint64, n, shops int) []*offer {
+	out := make([]*offer, n)
+	for i := range out {
+		out[i] = generateOne(seed, i, shops)
+	}
+	return out
+}
+
+func generateOne(seed uint64, i, shops int) *offer {
+	r := rand.New(rand.NewPCG(seed, uint64(i)))
+	o := &offer{
+		id:            strconv.FormatInt(firstOfferID+int64(i)*idStep, 10),
+		shop:          pickShop(r, shops),
+		status:        "published",
+		brand:         brands[r.IntN(len(brands))],
+		material:      materials[r.IntN(len(materials))],
+		category:      nouns[r.IntN(len(nouns))],
+		wholeAsDouble: r.IntN(2) == 0,
+		updated:       epoch.Add(time.Duration(i)*time.Minute + time.Duration(r.IntN(1000))*time.Millisecond),
+	}
+	o.subject = fmt.Sprintf("%s%s%s%s %d件起批", o.brand, modifiers[r.IntN(len(modifiers))], o.material, o.category, 1+r.IntN(10))
+	switch f := r.Float64(); {
+	case f < 0.03:
+		o.gone = true
+	case f < 0.10:
+		o.status = offStatus[r.IntN(len(offStatus))]
+	case f < 0.11:
+		o.noRelation = true
+	}
+	if r.Float64() >= 0.10 { // one offer in ten has no main image
+		for k := range 1 + r.IntN(5) {
+			o.images = append(o.images, imagePath(r, o.id, k))
+		}
+	}
+	base := price(r)
+	if r.Float64() < 0.25 {
+		o.quoteType = 0
+		o.tiers = tiers(r, base)
+		if r.Float64() < 0.3 {
+			o.consignFen = base + 200
+		}
+		o.stock = int64(r.IntN(50000))
+		return o
+	}
+	o.quoteType = 1
+	if r.Float64() < 0.1 {
+		o.quoteType = 2
+	}
+	o.tiers = tiers(r, base)
+	consign := r.Float64() < 0.3
+	skuImages := r.Float64() < 0.5
+	nColors, nSizes := 1+r.IntN(3), r.IntN(5)
+	for c := range nColors {
+		color := colors[(i+c)%len(colors)]
+		image := ""
+		if skuImages {
+			image = imagePath(r, o.id, 10+c)
+		}
+		for s := range max(nSizes, 1) {
+			k := sku{
+				skuID:  int64(3700000000000) + int64(i)*64 + int64(len(o.skus)),
+				specID: fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64()),
+				color:  color,
+				image:  image,
+				stock:  int64(r.IntN(2000)),
+			}
+			if nSizes > 0 {
+				k.size = sizes[s]
+			}
+			if o.quoteType == 1 {
+				k.priceFen = base + int64(s)*150 + int64(c)*10
+			}
+			if consign {
+				k.consignFen = base + int64(s)*150 + 300
+			}
+			o.skus = append(o.skus, k)
+			o.stock += k.stock
+		}
+	}
+	return o
+}
+
+// pickShop puts two offers in five in shop 0, the one tests list.
+func pickShop(r *rand.Rand, shops int) int {
+	if shops <= 1 || r.Float64() < 0.4 {
+		return 0
+	}
+	return 1 + r.IntN(shops-1)
+}
+
+// price draws a unit price in fen, a third each with zero, one and two
+// decimals, so replies carry 40, 40.5 and 40.57.
+func price(r *rand.Rand) int64 {
+	yuan := int64(2 + r.IntN(300))
+	switch r.IntN(3) {
+	case 0:
+		return yuan * 100
+	case 1:
+		return yuan*100 + int64(r.IntN(10))*10
+	}
+	return yuan*100 + int64(r.IntN(100))
+}
+
+// tiers are one to three quantity tiers, cheaper the more one buys.
+func tiers(r *rand.Rand, base int64) []tier {
+	out := []tier{{startQty: int64(1 + r.IntN(3)), priceFen: base}}
+	for k := range r.IntN(3) {
+		last := out[len(out)-1]
+		out = append(out, tier{startQty: last.startQty * 10, priceFen: max(last.priceFen-int64(50*(k+1)), 1)})
+	}
+	return out
+}
+
+// imagePath returns an image in one of the three forms seen in replies:
+// relative to the image host (the documented one), protocol-relative, or
+// absolute.
+func imagePath(r *rand.Rand, id string, k int) string {
+	p := fmt.Sprintf("img/ibank/O1CN01%s%02d_!!%d-0-cib.jpg", id[len(id)-6:], k, 2200000000+r.IntN(99999999))
+	switch f := r.Float64(); {
+	case f < 0.6:
+		return p
+	case f < 0.85:
+		return "//cbu01.alicdn.com/" + p
+	}
+	return "https://cbu01.alicdn.com/" + p
+}
+
+// fenLiteral writes fen as the gateway writes a Double of yuan: 4000 as 40
+// (or 40.0), 4050 as 40.5, 4057 as 40.57.
+func fenLiteral(fen int64, wholeAsDouble bool) string {
+	yuan, rem := fen/100, fen%100
+	switch {
+	case rem == 0 && wholeAsDouble:
+		return strconv.FormatInt(yuan, 10) + ".0"
+	case rem == 0:
+		return strconv.FormatInt(yuan, 10)
+	case rem%10 == 0:
+		return fmt.Sprintf("%d.%d", yuan, rem/10)
+	}
+	return fmt.Sprintf("%d.%02d", yuan, rem)
+}
