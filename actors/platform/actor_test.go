@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -135,6 +136,19 @@ func spawn(t *testing.T, conn Conn, tweak func(*Options)) *harness {
 	return &harness{sys: sys, pid: pid, obs: obs}
 }
 
+// records returns what the observer was told. A status request first
+// makes sure the actor has handled every attempt whose answer the test
+// already has: the actor hears of an attempt before its caller does.
+func (h *harness) records(t *testing.T) []CallRecord {
+	t.Helper()
+	if _, err := GetStatus(context.Background(), h.sys.Root, h.pid); err != nil {
+		t.Fatal(err)
+	}
+	h.obs.mu.Lock()
+	defer h.obs.mu.Unlock()
+	return slices.Clone(h.obs.calls)
+}
+
 func fetch(ids ...string) *Call {
 	return &Call{Request: &Call_FetchProducts{FetchProducts: &pluginv1.FetchProductsRequest{Ids: ids}}}
 }
@@ -155,8 +169,8 @@ func TestCallSucceedsFirstTime(t *testing.T) {
 		if res.GetError() != nil || len(res.GetFetchProducts().GetResults()) != 2 || res.GetAttempts() != 1 {
 			t.Fatalf("result %v", res)
 		}
-		if len(h.obs.calls) != 1 || h.obs.calls[0].Outcome != OutcomeOK || h.obs.calls[0].Items != 2 || h.obs.calls[0].Operation != sdk.OpFetchProducts {
-			t.Errorf("observed %+v", h.obs.calls)
+		if recs := h.records(t); len(recs) != 1 || recs[0].Outcome != OutcomeOK || recs[0].Items != 2 || recs[0].Operation != sdk.OpFetchProducts {
+			t.Errorf("observed %+v", recs)
 		}
 	})
 }
@@ -205,8 +219,8 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		if times[1] != 7*time.Second {
 			t.Errorf("retry at %v, want 7s (the platform's ban, above the 1s backoff cap)", times[1])
 		}
-		if h.obs.calls[0].Outcome != "rate_limited" || h.obs.calls[0].Code != "7" {
-			t.Errorf("first attempt recorded as %+v", h.obs.calls[0])
+		if first := h.records(t)[0]; first.Outcome != "rate_limited" || first.Code != "7" {
+			t.Errorf("first attempt recorded as %+v", first)
 		}
 	})
 }
@@ -285,8 +299,8 @@ func TestTimeoutIsRetryable(t *testing.T) {
 		if got := time.Since(start); got != 2050*time.Millisecond {
 			t.Errorf("took %v, want 2.05s", got)
 		}
-		if h.obs.calls[0].Outcome != OutcomeTimeout {
-			t.Errorf("recorded %q", h.obs.calls[0].Outcome)
+		if first := h.records(t)[0]; first.Outcome != OutcomeTimeout {
+			t.Errorf("recorded %q", first.Outcome)
 		}
 	})
 }
@@ -359,7 +373,7 @@ func TestRateLimitPacesCalls(t *testing.T) {
 			t.Errorf("6 calls took %v, want 400ms", got)
 		}
 		var waited time.Duration
-		for _, c := range h.obs.calls {
+		for _, c := range h.records(t) {
 			waited += c.Waited
 		}
 		if waited == 0 {

@@ -25,6 +25,12 @@ func Request(ctx context.Context, root *actor.RootContext, pid *actor.PID, c *Ca
 		timeout = time.Until(dl) + replyGrace
 	}
 	f := root.RequestFuture(pid, c, timeout)
+	if ctx.Done() == nil {
+		// Nothing can cancel the wait: block on the future itself rather
+		// than hand it to another goroutine.
+		msg, err := f.Result()
+		return callResult(pid, msg, err)
+	}
 	type answer struct {
 		msg any
 		err error
@@ -38,15 +44,19 @@ func Request(ctx context.Context, root *actor.RootContext, pid *actor.PID, c *Ca
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case ans := <-done:
-		if ans.err != nil {
-			return nil, fmt.Errorf("platform actor %s: %w", pid.GetId(), ans.err)
-		}
-		res, ok := ans.msg.(*CallResult)
-		if !ok {
-			return nil, fmt.Errorf("platform actor %s answered %T", pid.GetId(), ans.msg)
-		}
-		return res, nil
+		return callResult(pid, ans.msg, ans.err)
 	}
+}
+
+func callResult(pid *actor.PID, msg any, err error) (*CallResult, error) {
+	if err != nil {
+		return nil, fmt.Errorf("platform actor %s: %w", pid.GetId(), err)
+	}
+	res, ok := msg.(*CallResult)
+	if !ok {
+		return nil, fmt.Errorf("platform actor %s answered %T", pid.GetId(), msg)
+	}
+	return res, nil
 }
 
 // GetStatus asks the platform actor at pid for its status.

@@ -1,0 +1,178 @@
+package agent_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/daemon/agent/agenttest"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/sdk/host"
+	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+)
+
+// launchSandbox starts the real sandbox plugin process, configured with
+// no latency and no limits of its own.
+func launchSandbox(b *testing.B) *host.Plugin {
+	b.Helper()
+	p, err := host.Launch(context.Background(), host.Options{Path: filepath.Join(bin, "marketsync-plugin-sandbox")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(p.Kill)
+	if err := p.Configure(context.Background(), []byte(`{}`)); err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// callers is the concurrency of the parallel measurement.
+const callers = 8
+
+// BenchmarkPlatformCall measures one fetch of one product through the
+// platform actor (queue, limiter, retry bookkeeping, breaker, gRPC to the
+// plugin process) against the floor: the same call made straight on the
+// go-plugin gRPC client to a second process of the same plugin. Both are
+// measured in the same run, interleaved, because absolute times drift on
+// shared machines; the figures that matter are the ratios.
+func BenchmarkPlatformCall(b *testing.B) {
+	bare := launchSandbox(b)
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	pid := sys.Root.Spawn(platform.Props(platform.Options{
+		Name: "bench", Plugin: "sandbox", Conn: launchSandbox(b),
+		RateLimit:   &platform.RateLimit{Rate: 1e9, Burst: 1 << 20},
+		Concurrency: callers,
+		FixedRate:   true,
+	}))
+	b.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
+	ctx := context.Background()
+	req := &pluginv1.FetchProductsRequest{Ids: []string{"100001"}}
+	viaBare := func() error { _, err := bare.FetchProducts(ctx, req); return err }
+	viaActor := func() error {
+		res, err := platform.Request(ctx, sys.Root, pid, &platform.Call{Request: &platform.Call_FetchProducts{FetchProducts: req}})
+		if err == nil && res.GetError() != nil {
+			err = res.Err()
+		}
+		return err
+	}
+	for range 200 { // warm both paths up
+		_, _ = viaBare(), viaActor()
+	}
+
+	b.Run("sequential", func(b *testing.B) {
+		bareT := make([]time.Duration, 0, b.N)
+		actorT := make([]time.Duration, 0, b.N)
+		for b.Loop() {
+			start := time.Now()
+			if err := viaBare(); err != nil {
+				b.Fatal(err)
+			}
+			mid := time.Now()
+			if err := viaActor(); err != nil {
+				b.Fatal(err)
+			}
+			bareT = append(bareT, mid.Sub(start))
+			actorT = append(actorT, time.Since(mid))
+		}
+		pb, pa := median(bareT), median(actorT)
+		b.ReportMetric(float64(pb.Microseconds()), "bare-p50-µs")
+		b.ReportMetric(float64(pa.Microseconds()), "actor-p50-µs")
+		b.ReportMetric(100*(float64(pa)/float64(pb)-1), "overhead-%")
+	})
+
+	b.Run("parallel", func(b *testing.B) {
+		const perRound = 25 // calls per caller per round
+		var bareDur, actorDur time.Duration
+		rounds := 0
+		for b.Loop() {
+			bareDur += burst(b, viaBare, perRound)
+			actorDur += burst(b, viaActor, perRound)
+			rounds++
+		}
+		calls := float64(rounds * callers * perRound)
+		bareRate, actorRate := calls/bareDur.Seconds(), calls/actorDur.Seconds()
+		b.ReportMetric(bareRate, "bare-calls/s")
+		b.ReportMetric(actorRate, "actor-calls/s")
+		b.ReportMetric(100*actorRate/bareRate, "actor-%-of-bare")
+	})
+}
+
+// burst runs n calls on each of the callers at once and returns the time
+// they took together.
+func burst(b *testing.B, call func() error, n int) time.Duration {
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range callers {
+		wg.Go(func() {
+			for range n {
+				if err := call(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkCollectJob1000 collects 1,000 products end to end: the API
+// call, the job actor batching at the plugin's cap, the platform actor,
+// the real sandbox plugin process, checkpoints in Badger (in memory).
+func BenchmarkCollectJob1000(b *testing.B) {
+	a := agenttest.New(b, bin, `platform "sandbox" "src" {
+  rate_limit {
+    rate  = 1000
+    burst = 100
+  }
+}`)
+	ctx := context.Background()
+	list := make([]string, 1000)
+	for i := range list {
+		list[i] = itoa(100001 + i)
+	}
+	var calls int
+	start := time.Now()
+	jobs := 0
+	for b.Loop() {
+		j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: list})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for !j.State.Final() {
+			if j, err = a.Client.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: j.Index, Wait: time.Minute}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if j.Succeeded != 1000 {
+			b.Fatalf("job %+v", j)
+		}
+		calls += j.Calls
+		jobs++
+	}
+	b.ReportMetric(float64(jobs*1000)/time.Since(start).Seconds(), "products/s")
+	b.ReportMetric(float64(calls)/float64(jobs), "plugin-calls/job")
+}
+
+func itoa(n int) string {
+	var buf [20]byte
+	i := len(buf)
+	for n > 0 {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(buf[i:])
+}
