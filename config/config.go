@@ -25,6 +25,7 @@ type Config struct {
 	// defaults to the directory of the running marketsync executable.
 	PluginDir string
 	API       API
+	Stats     Stats
 	Platforms []Platform
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
@@ -39,6 +40,12 @@ type API struct {
 	Token   Secret
 }
 
+// Stats configures the call statistics kept in data_dir.
+type Stats struct {
+	// Retention is how long per-minute statistics are kept (default 24h).
+	Retention time.Duration
+}
+
 // Platform is one platform "<plugin>" "<name>" block: one account on one
 // marketplace or store, served by one plugin and one platform actor.
 type Platform struct {
@@ -47,10 +54,14 @@ type Platform struct {
 	// PluginSHA256 pins the plugin binary; nil when unset.
 	PluginSHA256 []byte
 	// RateLimit overrides the plugin's documented limits; nil keeps them.
-	RateLimit   *RateLimit
-	Retry       Retry
-	Timeout     time.Duration // per call to the plugin
-	Concurrency int           // calls in flight at once
+	RateLimit *RateLimit
+	// AdaptiveRate lets the actor lower its rate on rate-limited answers
+	// and probe back up (default true).
+	AdaptiveRate   bool
+	Retry          Retry
+	CircuitBreaker CircuitBreaker
+	Timeout        time.Duration // per call to the plugin
+	Concurrency    int           // calls in flight at once
 	// Config is the raw config {} block. Its schema comes from the plugin
 	// at run time, so it is decoded later with DecodePluginConfig. It is an
 	// empty body when the block is absent. It is left out of JSON: raw
@@ -68,11 +79,26 @@ type RateLimit struct {
 	Burst int
 }
 
-// Retry is the backoff policy for retryable failures.
+// Retry is the backoff policy for retryable failures, and the budget
+// that caps retries at BudgetPercent of recent calls plus
+// BudgetMinPerSec.
 type Retry struct {
-	MaxAttempts int
-	BaseDelay   time.Duration
-	MaxDelay    time.Duration
+	MaxAttempts     int
+	BaseDelay       time.Duration
+	MaxDelay        time.Duration
+	BudgetPercent   float64
+	BudgetMinPerSec float64
+}
+
+// CircuitBreaker opens when, over Window, at least MinCalls calls were
+// made and FailureRatio of them failed as unavailable; open, it refuses
+// calls for Cooldown, then lets Probes calls through.
+type CircuitBreaker struct {
+	Window       time.Duration
+	MinCalls     int
+	FailureRatio float64
+	Cooldown     time.Duration
+	Probes       int
 }
 
 // DefaultAPIAddress is where the API listens unless api.address says
@@ -86,6 +112,7 @@ func Default() *Config {
 		LogFormat: "text",
 		PluginDir: executableDir(),
 		API:       API{Address: DefaultAPIAddress},
+		Stats:     Stats{Retention: 24 * time.Hour},
 	}
 }
 
@@ -116,7 +143,9 @@ func NewPlatform(plugin, name string) Platform {
 func (p *Platform) setDefaults() {
 	p.Timeout = 30 * time.Second
 	p.Concurrency = 4
-	p.Retry = Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second}
+	p.AdaptiveRate = true
+	p.Retry = Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second, BudgetPercent: 0.2, BudgetMinPerSec: 1}
+	p.CircuitBreaker = CircuitBreaker{Window: 30 * time.Second, MinCalls: 20, FailureRatio: 0.5, Cooldown: 30 * time.Second, Probes: 3}
 	p.Config = hcl.EmptyBody()
 }
 

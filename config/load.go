@@ -24,31 +24,46 @@ type (
 		LogFormat *attr[string]   `hcl:"log_format"`
 		PluginDir *attr[string]   `hcl:"plugin_dir"`
 		API       *fileAPI        `hcl:"api,block"`
+		Stats     *fileStats      `hcl:"stats,block"`
 		Platforms []*filePlatform `hcl:"platform,block"`
+	}
+	fileStats struct {
+		Retention *attr[time.Duration] `hcl:"retention"`
 	}
 	fileAPI struct {
 		Address *attr[string] `hcl:"address"`
 		Token   *attr[Secret] `hcl:"token"`
 	}
 	filePlatform struct {
-		Plugin       string               `hcl:"plugin,label"`
-		Name         string               `hcl:"name,label"`
-		PluginSHA256 *attr[sha256Pin]     `hcl:"plugin_sha256"`
-		Timeout      *attr[time.Duration] `hcl:"timeout"`
-		Concurrency  *attr[int]           `hcl:"concurrency"`
-		RateLimit    *fileRateLimit       `hcl:"rate_limit,block"`
-		Retry        *fileRetry           `hcl:"retry,block"`
-		Config       hcl.Body             `hcl:"config,block"`
-		DeclRange    hcl.Range            `hcl:",def_range"`
+		Plugin         string               `hcl:"plugin,label"`
+		Name           string               `hcl:"name,label"`
+		PluginSHA256   *attr[sha256Pin]     `hcl:"plugin_sha256"`
+		Timeout        *attr[time.Duration] `hcl:"timeout"`
+		Concurrency    *attr[int]           `hcl:"concurrency"`
+		RateLimit      *fileRateLimit       `hcl:"rate_limit,block"`
+		AdaptiveRate   *attr[bool]          `hcl:"adaptive_rate"`
+		Retry          *fileRetry           `hcl:"retry,block"`
+		CircuitBreaker *fileCircuitBreaker  `hcl:"circuit_breaker,block"`
+		Config         hcl.Body             `hcl:"config,block"`
+		DeclRange      hcl.Range            `hcl:",def_range"`
 	}
 	fileRateLimit struct {
 		Rate  *attr[float64] `hcl:"rate,required"`
 		Burst *attr[int]     `hcl:"burst,required"`
 	}
 	fileRetry struct {
-		MaxAttempts *attr[int]           `hcl:"max_attempts"`
-		BaseDelay   *attr[time.Duration] `hcl:"base_delay"`
-		MaxDelay    *attr[time.Duration] `hcl:"max_delay"`
+		MaxAttempts     *attr[int]           `hcl:"max_attempts"`
+		BaseDelay       *attr[time.Duration] `hcl:"base_delay"`
+		MaxDelay        *attr[time.Duration] `hcl:"max_delay"`
+		BudgetPercent   *attr[float64]       `hcl:"budget_percent"`
+		BudgetMinPerSec *attr[float64]       `hcl:"budget_min_per_sec"`
+	}
+	fileCircuitBreaker struct {
+		Window       *attr[time.Duration] `hcl:"window"`
+		MinCalls     *attr[int]           `hcl:"min_calls"`
+		FailureRatio *attr[float64]       `hcl:"failure_ratio"`
+		Cooldown     *attr[time.Duration] `hcl:"cooldown"`
+		Probes       *attr[int]           `hcl:"probes"`
 	}
 )
 

@@ -105,9 +105,15 @@ func TestEverySettingReachesConfig(t *testing.T) {
 	unchanged("Config", *cfg, *Default(), "InMemory")
 	unchanged("API", cfg.API, Default().API)
 	p := cfg.Platforms[0]
-	unchanged("Platform", p, def)
+	// The file turns adaptation off on its Shopify store, not here.
+	unchanged("Platform", p, def, "AdaptiveRate")
+	if cfg.Platforms[2].AdaptiveRate {
+		t.Error("Platform.AdaptiveRate is still true on eu-store: production.hcl sets it")
+	}
 	unchanged("Retry", p.Retry, def.Retry)
 	unchanged("RateLimit", *p.RateLimit, RateLimit{})
+	unchanged("CircuitBreaker", p.CircuitBreaker, def.CircuitBreaker)
+	unchanged("Stats", cfg.Stats, Default().Stats)
 }
 
 func TestProductionExample(t *testing.T) {
@@ -122,23 +128,27 @@ func TestProductionExample(t *testing.T) {
 		LogFormat: "json",
 		PluginDir: "/usr/lib/marketsync/plugins",
 		API:       API{Address: "0.0.0.0:8787", Token: "prod-token"},
+		Stats:     Stats{Retention: 72 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent settings:\n got  %#v\n want %#v", got, want)
 	}
 	pin := []byte{0x9f, 0x86, 0xd0, 0x81, 0x88, 0x4c, 0x7d, 0x65, 0x9a, 0x2f, 0xea, 0xa0, 0xc5, 0x5a, 0xd0, 0x15,
 		0xa3, 0xbf, 0x4f, 0x1b, 0x2b, 0x0b, 0x82, 0x2c, 0xd1, 0x5d, 0x6c, 0x15, 0xb0, 0xf0, 0x0a, 0x08}
-	defaultRetry := Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second}
+	defaultRetry := Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second, BudgetPercent: 0.2, BudgetMinPerSec: 1}
+	defaultBreaker := CircuitBreaker{Window: 30 * time.Second, MinCalls: 20, FailureRatio: 0.5, Cooldown: 30 * time.Second, Probes: 3}
 	wantPlatforms := []Platform{
 		{
 			Plugin: "taobao", Name: "main-shop", PluginSHA256: pin,
-			RateLimit:   &RateLimit{Rate: 40, Burst: 10},
-			Retry:       Retry{MaxAttempts: 7, BaseDelay: 250 * time.Millisecond, MaxDelay: 20 * time.Second},
-			Timeout:     10 * time.Second,
-			Concurrency: 8,
+			RateLimit:      &RateLimit{Rate: 40, Burst: 10},
+			AdaptiveRate:   true,
+			Retry:          Retry{MaxAttempts: 7, BaseDelay: 250 * time.Millisecond, MaxDelay: 20 * time.Second, BudgetPercent: 0.1, BudgetMinPerSec: 0.5},
+			CircuitBreaker: CircuitBreaker{Window: time.Minute, MinCalls: 30, FailureRatio: 0.6, Cooldown: 45 * time.Second, Probes: 2},
+			Timeout:        10 * time.Second,
+			Concurrency:    8,
 		},
-		{Plugin: "1688", Name: "wholesale", Retry: defaultRetry, Timeout: 15 * time.Second, Concurrency: 4},
-		{Plugin: "shopify", Name: "eu-store", RateLimit: &RateLimit{Rate: 2, Burst: 40}, Retry: defaultRetry, Timeout: 30 * time.Second, Concurrency: 2},
+		{Plugin: "1688", Name: "wholesale", AdaptiveRate: true, Retry: defaultRetry, CircuitBreaker: defaultBreaker, Timeout: 15 * time.Second, Concurrency: 4},
+		{Plugin: "shopify", Name: "eu-store", RateLimit: &RateLimit{Rate: 2, Burst: 40}, Retry: defaultRetry, CircuitBreaker: defaultBreaker, Timeout: 30 * time.Second, Concurrency: 2},
 	}
 	if len(cfg.Platforms) != len(wantPlatforms) {
 		t.Fatalf("%d platforms, want %d", len(cfg.Platforms), len(wantPlatforms))

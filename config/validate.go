@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -38,6 +39,10 @@ func (c *Config) Validate() hcl.Diagnostics {
 	if err := checkAddress(c.API.Address); err != nil {
 		diags = append(diags, diagnostic("Invalid api.address", c.rangeOf("api.address"),
 			"api.address must be host:port, such as %q or \":8787\": %s.", DefaultAPIAddress, err))
+	}
+	if c.Stats.Retention < time.Minute {
+		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
+			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))
 	}
 	first := map[string]*Platform{}
 	for i := range c.Platforms {
@@ -70,6 +75,28 @@ func (p *Platform) validate() hcl.Diagnostics {
 	}
 	atLeast("concurrency", p.Concurrency, 1)
 	atLeast("retry.max_attempts", p.Retry.MaxAttempts, 1)
+	atLeast("circuit_breaker.min_calls", p.CircuitBreaker.MinCalls, 1)
+	atLeast("circuit_breaker.probes", p.CircuitBreaker.Probes, 1)
+	share := func(key string, value float64, zeroOK bool) {
+		if value > 1 || value < 0 || (!zeroOK && value == 0) {
+			low := "greater than 0"
+			if zeroOK {
+				low = "at least 0"
+			}
+			diags = append(diags, diagnostic("Invalid "+key, p.rangeOf(key), "%s is a share: it must be %s and at most 1, not %v.", key, low, value))
+		}
+	}
+	share("retry.budget_percent", p.Retry.BudgetPercent, true)
+	share("circuit_breaker.failure_ratio", p.CircuitBreaker.FailureRatio, false)
+	if p.Retry.BudgetMinPerSec < 0 {
+		diags = append(diags, diagnostic("Invalid retry.budget_min_per_sec", p.rangeOf("retry.budget_min_per_sec"),
+			"retry.budget_min_per_sec must not be negative, not %v.", p.Retry.BudgetMinPerSec))
+	}
+	for key, d := range map[string]time.Duration{"circuit_breaker.window": p.CircuitBreaker.Window, "circuit_breaker.cooldown": p.CircuitBreaker.Cooldown} {
+		if d <= 0 {
+			diags = append(diags, diagnostic("Invalid "+key, p.rangeOf(key), "%s must be longer than 0, not %s.", key, d))
+		}
+	}
 	if p.RateLimit != nil {
 		if !(p.RateLimit.Rate > 0) {
 			diags = append(diags, diagnostic("Invalid rate_limit.rate", p.rangeOf("rate_limit.rate"),

@@ -93,6 +93,15 @@ platform "taobao" "main-shop" {
 				`a.hcl:11,20-25: Invalid retry.base_delay: retry.base_delay must be longer than 0, not -1s.`,
 			},
 		},
+		"resilience settings out of range": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nstats {\n  retention = \"10s\"\n}\nplatform \"taobao\" \"main-shop\" {\n  retry {\n    budget_percent = 1.5\n  }\n  circuit_breaker {\n    failure_ratio = 0\n    cooldown      = \"0s\"\n  }\n}\n"},
+			want: []string{
+				`a.hcl:3,15-20: Invalid stats.retention: stats.retention must be at least a minute (statistics are kept per minute), not 10s.`,
+				`a.hcl:7,22-25: Invalid retry.budget_percent: retry.budget_percent is a share: it must be at least 0 and at most 1, not 1.5.`,
+				`a.hcl:10,21-22: Invalid circuit_breaker.failure_ratio: circuit_breaker.failure_ratio is a share: it must be greater than 0 and at most 1, not 0.`,
+				`a.hcl:11,21-25: Invalid circuit_breaker.cooldown: circuit_breaker.cooldown must be longer than 0, not 0s.`,
+			},
+		},
 		"base_delay longer than the default max_delay": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {\n  retry {\n    base_delay = \"1m\"\n  }\n}\n"},
 			want:  []string{`a.hcl:4,18-22: Invalid retry delays: retry.base_delay (1m0s) is longer than retry.max_delay (30s): the first retry would wait longer than any retry may.`},

@@ -106,14 +106,13 @@ func (o *Options) setDefaults() {
 	if o.Retry.Backoff.Max <= 0 {
 		o.Retry.Backoff.Max = 30 * time.Second
 	}
+	if o.Budget.Percent == 0 && o.Budget.MinPerSec == 0 {
+		// Unset. (Either alone may be zero on purpose: no floor, or no
+		// share of calls.)
+		o.Budget.Percent, o.Budget.MinPerSec = 0.2, 1
+	}
 	if o.Budget.TTL <= 0 {
 		o.Budget.TTL = 10 * time.Second
-	}
-	if o.Budget.Percent <= 0 {
-		o.Budget.Percent = 0.2
-	}
-	if o.Budget.MinPerSec <= 0 {
-		o.Budget.MinPerSec = 1
 	}
 	if o.Breaker.Window <= 0 {
 		o.Breaker.Window = 30 * time.Second

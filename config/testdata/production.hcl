@@ -11,6 +11,10 @@ api {
   token   = env("MARKETSYNC_TOKEN")
 }
 
+stats {
+  retention = "72h"
+}
+
 platform "taobao" "main-shop" {
   plugin_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
   timeout       = "10s"
@@ -21,10 +25,23 @@ platform "taobao" "main-shop" {
     burst = 10
   }
 
+  # The actor adapts to the platform's answers below this ceiling.
+  adaptive_rate = true
+
   retry {
-    max_attempts = 7
-    base_delay   = "250ms"
-    max_delay    = "20s"
+    max_attempts       = 7
+    base_delay         = "250ms"
+    max_delay          = "20s"
+    budget_percent     = 0.1
+    budget_min_per_sec = 0.5
+  }
+
+  circuit_breaker {
+    window        = "1m"
+    min_calls     = 30
+    failure_ratio = 0.6
+    cooldown      = "45s"
+    probes        = 2
   }
 
   config {
@@ -44,6 +61,9 @@ platform "1688" "wholesale" {
 
 platform "shopify" "eu-store" {
   concurrency = 2
+  # Shopify states its bucket exactly and reports it on every answer, so
+  # the rate needs no guessing.
+  adaptive_rate = false
 
   # Shopify's REST API leaks 2 calls/s from a bucket of 40.
   rate_limit {

@@ -206,6 +206,12 @@ func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.
 			MaxAttempts: p.Retry.MaxAttempts,
 			Backoff:     retry.Policy{Base: p.Retry.BaseDelay, Max: p.Retry.MaxDelay},
 		},
+		FixedRate: !p.AdaptiveRate,
+		Budget:    platform.BudgetOptions{Percent: p.Retry.BudgetPercent, MinPerSec: p.Retry.BudgetMinPerSec},
+		Breaker: platform.BreakerOptions{
+			Window: p.CircuitBreaker.Window, MinCalls: p.CircuitBreaker.MinCalls, FailureRatio: p.CircuitBreaker.FailureRatio,
+			Cooldown: p.CircuitBreaker.Cooldown, Probes: p.CircuitBreaker.Probes,
+		},
 		Observer: a.metrics,
 		Logger:   a.log,
 	}
