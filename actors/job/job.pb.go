@@ -201,7 +201,12 @@ type Job struct {
 	// Plugin calls made for the job, retries included.
 	Calls int32 `protobuf:"varint,12,opt,name=calls,proto3" json:"calls,omitempty"`
 	// Why the whole job failed, when it did.
-	Error         string `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
+	// While the platform refuses calls (open circuit breaker, rate-limit
+	// ban), the job waits without spending its items' attempts: until when,
+	// and why.
+	PausedUntil   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=paused_until,json=pausedUntil,proto3" json:"paused_until,omitempty"`
+	PausedReason  string                 `protobuf:"bytes,15,opt,name=paused_reason,json=pausedReason,proto3" json:"paused_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -323,6 +328,20 @@ func (x *Job) GetCalls() int32 {
 func (x *Job) GetError() string {
 	if x != nil {
 		return x.Error
+	}
+	return ""
+}
+
+func (x *Job) GetPausedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PausedUntil
+	}
+	return nil
+}
+
+func (x *Job) GetPausedReason() string {
+	if x != nil {
+		return x.PausedReason
 	}
 	return ""
 }
@@ -601,7 +620,7 @@ var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
 	"\n" +
-	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16plugin/v1/plugin.proto\"\x82\x04\n" +
+	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16plugin/v1/plugin.proto\"\xe6\x04\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1e.marketsync.actors.job.v1.KindR\x04kind\x12\x1a\n" +
@@ -620,7 +639,9 @@ const file_job_job_proto_rawDesc = "" +
 	" \x01(\x05R\tsucceeded\x12\x16\n" +
 	"\x06failed\x18\v \x01(\x05R\x06failed\x12\x14\n" +
 	"\x05calls\x18\f \x01(\x05R\x05calls\x12\x14\n" +
-	"\x05error\x18\r \x01(\tR\x05error\"\xf1\x01\n" +
+	"\x05error\x18\r \x01(\tR\x05error\x12=\n" +
+	"\fpaused_until\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vpausedUntil\x12#\n" +
+	"\rpaused_reason\x18\x0f \x01(\tR\fpausedReason\"\xf1\x01\n" +
 	"\x04Item\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x129\n" +
@@ -686,16 +707,17 @@ var file_job_job_proto_depIdxs = []int32{
 	9,  // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
 	9,  // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
 	9,  // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
-	2,  // 6: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
-	10, // 7: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
-	9,  // 8: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
-	3,  // 9: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
-	10, // 10: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.plugin.v1.Error
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
+	2,  // 7: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
+	10, // 8: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
+	9,  // 9: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
+	3,  // 10: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
+	10, // 11: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.plugin.v1.Error
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_job_job_proto_init() }

@@ -375,3 +375,46 @@ func TestFailedCheckpointLeavesItemsPending(t *testing.T) {
 		}
 	})
 }
+
+func TestRefusedCallsPauseTheJobWithoutSpendingAttempts(t *testing.T) {
+	for name, refusal := range map[string]*sdk.Error{
+		"open circuit": sdk.RateLimited(5*time.Second, platform.CodeCircuitOpen, "platform src is failing"),
+		"rate limited": sdk.RateLimited(5*time.Second, "7", "This ban will last for 5 more seconds"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				start := time.Now()
+				plat := &fakePlatform{answer: func(ids []string, call int) *platform.CallResult {
+					// Refuse everything for the first five seconds, as a
+					// breaker or a ban does, however many calls come.
+					if time.Since(start) < 5*time.Second {
+						return &platform.CallResult{Attempts: 1, Error: sdk.ErrorToProto(refusal)}
+					}
+					return products(ids)
+				}}
+				store := newMemStore()
+				e := newEnv(t, store, plat)
+				sub := e.submit(t, "src", ids(120))
+				synctest.Wait()
+				paused := store.job(sub.GetJob().GetId())
+				if paused.GetPausedUntil() == nil || paused.GetPausedReason() == "" || paused.GetState() != State_STATE_RUNNING {
+					t.Fatalf("while refused: %v, want running and paused with a reason", paused)
+				}
+				<-time.After(10 * time.Second)
+				synctest.Wait()
+				j := store.job(sub.GetJob().GetId())
+				if j.GetState() != State_STATE_SUCCEEDED || j.GetSucceeded() != 120 {
+					t.Fatalf("job %v, want it to resume and finish on its own", j)
+				}
+				for _, it := range store.items[j.GetId()] {
+					if it.GetAttempts() != 1 {
+						t.Fatalf("item %v spent attempts while the platform refused calls", it)
+					}
+				}
+				if plat.calls > 3+4 {
+					t.Errorf("%d calls: the job kept knocking while paused", plat.calls)
+				}
+			})
+		})
+	}
+}

@@ -25,12 +25,25 @@ type runner struct {
 	inFlight int
 	draining bool
 	drainTo  *actor.PID
+	// pausedUntil holds new batches back while the platform refuses calls.
+	pausedUntil time.Time
 }
+
+// resume wakes a paused job.
+type resume struct{}
 
 func (r *runner) Receive(ctx actor.Context) {
 	switch ctx.Message().(type) {
 	case *actor.Started:
 		r.start(ctx)
+	case *resume:
+		if time.Now().Before(r.pausedUntil) {
+			return // a later pause superseded this wake-up
+		}
+		r.job.PausedUntil, r.job.PausedReason = nil, ""
+		r.dispatch(ctx)
+		r.maybeFinish(ctx)
+		r.maybeStop(ctx)
 	case *Drain:
 		r.draining = true
 		r.drainTo = ctx.Sender()
@@ -77,6 +90,9 @@ func (r *runner) window() int { return max(1, 2*r.platform.Concurrency) }
 
 func (r *runner) dispatch(ctx actor.Context) {
 	size := r.platform.Limits.MaxBatch(sdk.OpFetchProducts, 50)
+	if time.Now().Before(r.pausedUntil) {
+		return
+	}
 	for !r.draining && r.inFlight < r.window() && len(r.queue) > 0 {
 		n := min(size, len(r.queue))
 		batch := r.queue[:n:n]
@@ -117,6 +133,10 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 	if callErr == nil && len(results) != len(batch) {
 		callErr = sdk.Unavailable("result_count", fmt.Sprintf("%d results for %d ids", len(results), len(batch)))
 	}
+	if callErr != nil && refusesForNow(callErr) {
+		r.pause(ctx, batch, callErr)
+		return
+	}
 	now := ts(time.Now())
 	var products []*pluginv1.Product
 	var succeeded, failed int32
@@ -154,6 +174,34 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 	}
 	r.dispatch(ctx)
 	r.maybeFinish(ctx)
+	r.maybeStop(ctx)
+}
+
+// refusesForNow says whether a failed call means "not now" rather than
+// "this failed": the platform actor's breaker is open, or the platform
+// rate-limited the call past all its retries. Items are not to blame.
+func refusesForNow(e *sdk.Error) bool {
+	return e.Code == platform.CodeCircuitOpen || e.Kind == sdk.KindRateLimited
+}
+
+// pause puts a refused batch back at the front of the queue, attempts
+// untouched, and holds new batches until the platform's retry-after has
+// passed; the job resumes on its own.
+func (r *runner) pause(ctx actor.Context, batch []*Item, e *sdk.Error) {
+	r.queue = append(batch, r.queue...)
+	wait := max(e.RetryAfter, time.Second)
+	until := time.Now().Add(wait)
+	if until.After(r.pausedUntil) {
+		r.pausedUntil = until
+		r.job.PausedUntil, r.job.PausedReason = ts(until), e.Error()
+		r.job.UpdatedAt = ts(time.Now())
+		if err := r.opts.Store.Save(r.job); err != nil {
+			r.opts.Logger.Error("cannot save paused job", "job", r.job.GetId(), "error", err)
+		}
+		r.opts.Logger.Warn("job paused: the platform refuses calls for now", "job", r.job.GetId(), "until", until, "reason", e.Error())
+		root, self := ctx.ActorSystem().Root, ctx.Self()
+		time.AfterFunc(wait, func() { root.Send(self, &resume{}) })
+	}
 	r.maybeStop(ctx)
 }
 

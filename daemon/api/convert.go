@@ -61,6 +61,9 @@ func JobFromRecord(j *actorjob.Job) *client.Job {
 		Error:      j.GetError(),
 		Index:      JobIndex(j),
 	}
+	if pu := timeOf(j.GetPausedUntil()); pu.After(timeOf(j.GetUpdatedAt())) && !out.State.Final() {
+		out.PausedUntil, out.PausedReason = pu, j.GetPausedReason()
+	}
 	fillPending(out)
 	return out
 }

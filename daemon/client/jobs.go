@@ -67,6 +67,11 @@ type Job struct {
 	Calls int `json:"calls"`
 	// Error says why the whole job failed, when it did.
 	Error string `json:"error,omitempty"`
+	// PausedUntil is set while the platform refuses calls (an open circuit
+	// breaker, a rate-limit ban): the job waits, without spending its
+	// items' attempts, and resumes on its own. PausedReason says why.
+	PausedUntil  time.Time `json:"paused_until,omitzero"`
+	PausedReason string    `json:"paused_reason,omitempty"`
 	// Index changes whenever the job does; give it to Watch to wait for
 	// the next change.
 	Index uint64 `json:"index"`
