@@ -3,8 +3,10 @@ package platform
 import (
 	"context"
 	"errors"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -90,6 +92,12 @@ func (r *recorder) CallFinished(c CallRecord) {
 	r.calls = append(r.calls, c)
 	r.mu.Unlock()
 }
+func (r *recorder) breakerStates() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.breaker)
+}
+
 func (r *recorder) BreakerChanged(_, state string) {
 	r.mu.Lock()
 	r.breaker = append(r.breaker, state)
@@ -530,6 +538,143 @@ func TestDrainFinishesInFlightAndFailsTheQueue(t *testing.T) {
 		}
 		if conn.killed.Load() == 0 {
 			t.Error("plugin not stopped after draining")
+		}
+	})
+}
+
+func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			if time.Since(start) < 20*time.Second {
+				return nil, sdk.Unavailable("503", "down")
+			}
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, func(o *Options) {
+			o.Retry.MaxAttempts = 1
+			o.Breaker = BreakerOptions{Window: 10 * time.Second, MinCalls: 5, FailureRatio: 0.5, Cooldown: 30 * time.Second, Probes: 1}
+		})
+		for range 5 {
+			if res := h.do(t, fetch("1")); res.GetError().GetCode() != "503" {
+				t.Fatalf("before the breaker opens: %v", res.Err())
+			}
+		}
+		res := h.do(t, fetch("1"))
+		if e := res.Err(); e == nil || e.Code != CodeCircuitOpen || e.Kind != sdk.KindRateLimited || e.RetryAfter != 30*time.Second {
+			t.Fatalf("with the breaker open: %v, want circuit_open with a 30s retry-after", e)
+		}
+		if conn.calls.Load() != 5 {
+			t.Errorf("the open breaker let a call through: %d plugin calls", conn.calls.Load())
+		}
+		st, _ := GetStatus(context.Background(), h.sys.Root, h.pid)
+		if st.GetBreaker() != "open" || st.GetBreakerUntil() == nil {
+			t.Errorf("status breaker %q until %v", st.GetBreaker(), st.GetBreakerUntil())
+		}
+		<-time.After(31 * time.Second) // the cooldown ends; the platform is back
+		if res := h.do(t, fetch("1")); res.Err() != nil {
+			t.Fatalf("probe after the cooldown: %v", res.Err())
+		}
+		st, _ = GetStatus(context.Background(), h.sys.Root, h.pid)
+		if st.GetBreaker() != "closed" {
+			t.Errorf("after a good probe the breaker is %q", st.GetBreaker())
+		}
+		if !slices.Equal(h.obs.breakerStates(), []string{"open", "half-open", "closed"}) {
+			t.Errorf("observer saw %v", h.obs.breakerStates())
+		}
+	})
+}
+
+func TestRateLimitedAnswersDoNotTripTheBreaker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
+			return nil, sdk.RateLimited(0, "7", "limited")
+		})
+		h := spawn(t, conn, func(o *Options) {
+			o.Retry.MaxAttempts = 1
+			o.Breaker = BreakerOptions{Window: 10 * time.Second, MinCalls: 2, FailureRatio: 0.5, Cooldown: time.Minute, Probes: 1}
+		})
+		for range 10 {
+			h.do(t, fetch("1"))
+		}
+		if st, _ := GetStatus(context.Background(), h.sys.Root, h.pid); st.GetBreaker() != "closed" {
+			t.Errorf("rate limiting opened the breaker: %q", st.GetBreaker())
+		}
+	})
+}
+
+func TestRetryBudgetBoundsRetries(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
+			return nil, sdk.Unavailable("503", "down")
+		})
+		h := spawn(t, conn, func(o *Options) {
+			o.Retry.MaxAttempts = 5
+			o.Budget = BudgetOptions{TTL: 10 * time.Second, Percent: 0.1, MinPerSec: 0.1} // 1 retry in reserve
+			o.Breaker = BreakerOptions{Window: time.Second, MinCalls: 1 << 20, FailureRatio: 1, Cooldown: time.Second, Probes: 1}
+		})
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() { h.do(t, fetch("1")) })
+		}
+		wg.Wait()
+		// 50 first attempts; retries at most 10% of them plus the reserve.
+		if got := conn.calls.Load(); got > 50+5+1 {
+			t.Errorf("%d plugin calls for 50 calls: the budget did not hold (want at most 56)", got)
+		}
+		exhausted := 0
+		for _, r := range h.records(t) {
+			if r.BudgetExhausted {
+				exhausted++
+			}
+		}
+		if exhausted == 0 {
+			t.Error("no call reported the budget exhausted")
+		}
+	})
+}
+
+func TestHungPluginIsRestarted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hung := newFake(func(ctx context.Context, _ []string) (*pluginv1.FetchProductsResponse, error) {
+			<-ctx.Done() // answers health checks, never a call
+			return nil, ctx.Err()
+		})
+		healthy := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		h := spawn(t, hung, func(o *Options) {
+			o.HangAfter = 2
+			o.Launch = func(context.Context) (Conn, error) { return healthy, nil }
+		})
+		res := h.do(t, fetch("1"))
+		if res.Err() != nil || res.GetAttempts() != 3 {
+			t.Fatalf("got %v after %d attempts, want success on the restarted plugin at the third", res.Err(), res.GetAttempts())
+		}
+		st, _ := GetStatus(context.Background(), h.sys.Root, h.pid)
+		if st.GetRestarts() != 1 || !strings.Contains(st.GetLastError(), "plugin hung") {
+			t.Errorf("status %v", st)
+		}
+		if hung.killed.Load() == 0 {
+			t.Error("the hung plugin was not killed")
+		}
+	})
+}
+
+func TestQuotaFeedbackHoldsCallsUntilReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+			r := ok(ids)
+			if time.Since(start) < time.Second {
+				// The platform says the allowance is spent until 3s.
+				r.Quota = &pluginv1.Quota{Remaining: 0, Limit: 40, Reset_: timestamppb.New(start.Add(3 * time.Second))}
+			}
+			return r, nil
+		})
+		h := spawn(t, conn, nil)
+		h.do(t, fetch("1"))
+		h.do(t, fetch("2"))
+		if got := time.Since(start); got != 3*time.Second {
+			t.Errorf("second call went at %v, want when the platform's quota reset (3s)", got)
 		}
 	})
 }
