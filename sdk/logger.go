@@ -12,6 +12,10 @@ import (
 // written here as log entries with their level.
 var stderr io.Writer = os.Stderr
 
+// hclogTimeFormat is the @timestamp layout go-plugin parses (its
+// log_entry.go).
+const hclogTimeFormat = "2006-01-02T15:04:05.000000Z07:00"
+
 // Logger returns a structured logger for plugin code. It writes hclog's JSON
 // format (@level, @message, @timestamp) on standard error, which the host
 // reads and re-logs under the platform's name at the right level. Plugins
@@ -25,7 +29,10 @@ func Logger() *slog.Logger {
 			}
 			switch a.Key {
 			case slog.TimeKey:
+				// go-plugin's host only reads a log line as hclog's when
+				// its timestamp has exactly hclog's layout.
 				a.Key = "@timestamp"
+				a.Value = slog.StringValue(a.Value.Time().Format(hclogTimeFormat))
 			case slog.LevelKey:
 				a.Key = "@level"
 				a.Value = slog.StringValue(hclogLevel(a.Value.Any().(slog.Level)))

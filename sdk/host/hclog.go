@@ -5,6 +5,10 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -17,10 +21,40 @@ type slogLogger struct {
 	name  string
 	args  []any
 	level hclog.Level
+	flood *floodGate
 }
 
 func newHCLogger(l *slog.Logger) hclog.Logger {
-	return &slogLogger{l: l, level: hclog.Debug}
+	return &slogLogger{l: l, level: hclog.Debug, flood: newFloodGate()}
+}
+
+// floodGate keeps a plugin that logs in a loop from drowning the agent's
+// log (and its disk): one plugin gets logLinesPerSecond lines, bursts of
+// logBurst; the rest are counted and the count is logged once lines flow
+// again. It is shared by every logger derived from one plugin's.
+type floodGate struct {
+	limit   *rate.Limiter
+	dropped atomic.Int64
+	now     func() time.Time
+}
+
+const (
+	logLinesPerSecond = 100
+	logBurst          = 500
+)
+
+func newFloodGate() *floodGate {
+	return &floodGate{limit: rate.NewLimiter(logLinesPerSecond, logBurst), now: time.Now}
+}
+
+// admit says whether a line may be logged, and how many were dropped
+// before it (to be reported first).
+func (g *floodGate) admit() (ok bool, droppedBefore int64) {
+	if !g.limit.AllowN(g.now(), 1) {
+		g.dropped.Add(1)
+		return false, 0
+	}
+	return true, g.dropped.Swap(0)
 }
 
 var _ hclog.Logger = (*slogLogger)(nil)
@@ -42,6 +76,13 @@ func slogLevel(level hclog.Level) slog.Level {
 func (s *slogLogger) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off || level < s.level {
 		return
+	}
+	ok, dropped := s.flood.admit()
+	if !ok {
+		return
+	}
+	if dropped > 0 {
+		s.l.Warn("plugin logs too fast; lines dropped", "dropped", dropped, "limit_per_second", logLinesPerSecond)
 	}
 	l := s.l
 	if s.name != "" {

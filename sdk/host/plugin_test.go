@@ -3,7 +3,10 @@ package host
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
@@ -206,3 +209,37 @@ func TestInProcessAnswersAsTheWireDoes(t *testing.T) {
 		t.Errorf("typed error in-process: %v", err)
 	}
 }
+
+func TestFloodGateDropsAndCounts(t *testing.T) {
+	var lines []string
+	h := &captureHandler{lines: &lines}
+	log := newHCLogger(slog.New(h)).Named("plugin")
+	gate := log.(*slogLogger).flood
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	gate.now = func() time.Time { return now }
+	for i := range logBurst + 50 {
+		log.Info("line", "n", i)
+	}
+	if len(lines) != logBurst {
+		t.Fatalf("%d lines logged from a burst of %d, want the gate's burst %d", len(lines), logBurst+50, logBurst)
+	}
+	// A tenth of a second later ten lines' worth of tokens are back: the
+	// next line goes through after a report of what was dropped.
+	now = now.Add(100 * time.Millisecond)
+	log.Info("after")
+	if n := len(lines); n != logBurst+2 || !strings.Contains(lines[n-2], "dropped=50") || !strings.Contains(lines[n-1], "after") {
+		t.Errorf("after the flood: %q", lines[logBurst:])
+	}
+}
+
+type captureHandler struct{ lines *[]string }
+
+func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	line := r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	*h.lines = append(*h.lines, line)
+	return nil
+}
+func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *captureHandler) WithGroup(string) slog.Handler      { return h }

@@ -100,7 +100,14 @@ func Config(t testing.TB, pluginDir, hcl string) *config.Config {
 // Start starts an agent from cfg as it is, logging into the test's log.
 func Start(t testing.TB, cfg *config.Config) (*Agent, error) {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return StartLogging(t, cfg, testWriter{t})
+}
+
+// StartLogging is Start with the agent's log (text, info and above)
+// written to w.
+func StartLogging(t testing.TB, cfg *config.Config, w io.Writer) (*Agent, error) {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	a, err := agent.New(ctx, cfg, logger)
@@ -135,4 +142,3 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-var _ io.Writer = testWriter{}

@@ -28,6 +28,12 @@ const (
 	fieldBurst        = "burst"
 	fieldOffShelfRate = "offshelf_rate"
 	fieldCrashAfter   = "crash_after"
+	fieldHangAfter    = "hang_after"
+	fieldSlowRate     = "slow_rate"
+	fieldMalformed    = "malformed_rate"
+	fieldBanEvery     = "ban_every"
+	fieldBanFor       = "ban_for"
+	fieldStderrFlood  = "stderr_flood"
 )
 
 // Documented limits of the sandbox, as a real plugin declares its
@@ -47,6 +53,12 @@ var spec = sdk.ConfigSpec{
 	{Name: fieldBurst, Type: sdk.FieldInt, Default: 10, Description: "Burst allowed on top of rate_limit."},
 	{Name: fieldOffShelfRate, Type: sdk.FieldFloat, Default: 0.0, Description: "Share of products (0 to 1) that are off-shelf: fetching them gives a per-item NOT_FOUND."},
 	{Name: fieldCrashAfter, Type: sdk.FieldInt, Default: 0, Description: "Exit the plugin process abruptly on this data call (counted from process start); 0 never."},
+	{Name: fieldHangAfter, Type: sdk.FieldInt, Default: 0, Description: "From this data call on, never answer (the process stays up and answers health checks); 0 never."},
+	{Name: fieldSlowRate, Type: sdk.FieldFloat, Default: 0.0, Description: "Share of calls (0 to 1) that do not answer until the caller gives up: timeouts."},
+	{Name: fieldMalformed, Type: sdk.FieldFloat, Default: 0.0, Description: "Share of returned products (0 to 1) that break the model (negative stock, unknown currency, empty SKU), as a buggy mapping would."},
+	{Name: fieldBanEvery, Type: sdk.FieldDuration, Default: "0s", Description: "Start a rate-limit ban this often (bursts of RATE_LIMITED answers with the time left as retry-after, as Taobao's bans); 0s never."},
+	{Name: fieldBanFor, Type: sdk.FieldDuration, Default: "1s", Description: "How long each ban lasts."},
+	{Name: fieldStderrFlood, Type: sdk.FieldInt, Default: 0, Description: "Lines per second the plugin writes to its standard error, to show the host contains a noisy plugin; 0 none."},
 }
 
 // Market is the sandbox plugin: a collectable catalogue and a store.
@@ -61,12 +73,20 @@ type Market struct {
 	// exit ends the process for crash_after; tests replace it.
 	exit func(code int)
 	now  func() time.Time
+	// epoch is when the sandbox was configured; bans are timed from it.
+	epoch time.Time
+	flood *flood
 }
 
 type knobs struct {
 	latency    time.Duration
 	errorRate  float64
 	crashAfter int64
+	hangAfter  int64
+	slowRate   float64
+	malformed  float64
+	banEvery   time.Duration
+	banFor     time.Duration
 }
 
 var (
@@ -115,7 +135,7 @@ func (m *Market) Configure(_ context.Context, cfg *sdk.Config) error {
 	if n := cfg.Int(fieldProducts); n < 0 || n > 10_000_000 {
 		return sdk.Invalid("config", fmt.Sprintf("products must be between 0 and 10000000, got %d", n))
 	}
-	for _, f := range []string{fieldErrorRate, fieldOffShelfRate} {
+	for _, f := range []string{fieldErrorRate, fieldOffShelfRate, fieldSlowRate, fieldMalformed} {
 		if r := cfg.Float(f); r < 0 || r > 1 {
 			return sdk.Invalid("config", fmt.Sprintf("%s must be between 0 and 1, got %v", f, r))
 		}
@@ -127,7 +147,15 @@ func (m *Market) Configure(_ context.Context, cfg *sdk.Config) error {
 	defer m.mu.Unlock()
 	seed := uint64(cfg.Int(fieldSeed))
 	m.catalog = Catalog{Seed: seed, Count: int(cfg.Int(fieldProducts)), OffShelfRate: cfg.Float(fieldOffShelfRate)}
-	m.knobs = knobs{latency: cfg.Duration(fieldLatency), errorRate: cfg.Float(fieldErrorRate), crashAfter: cfg.Int(fieldCrashAfter)}
+	m.knobs = knobs{
+		latency: cfg.Duration(fieldLatency), errorRate: cfg.Float(fieldErrorRate), crashAfter: cfg.Int(fieldCrashAfter),
+		hangAfter: cfg.Int(fieldHangAfter), slowRate: cfg.Float(fieldSlowRate), malformed: cfg.Float(fieldMalformed),
+		banEvery: cfg.Duration(fieldBanEvery), banFor: cfg.Duration(fieldBanFor),
+	}
+	m.epoch = m.now()
+	if n := cfg.Int(fieldStderrFlood); n > 0 && m.flood == nil {
+		m.flood = startFlood(int(n))
+	}
 	m.rng = rand.New(rand.NewPCG(seed, 0x5eed))
 	m.bucket = nil
 	if r := cfg.Float(fieldRateLimit); r > 0 {
@@ -143,12 +171,15 @@ func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
 	m.mu.Lock()
 	m.calls++
 	k := m.knobs
+	now := m.now()
 	crash := k.crashAfter > 0 && m.calls >= k.crashAfter
+	hang := (k.hangAfter > 0 && m.calls >= k.hangAfter) || (k.slowRate > 0 && m.rng.Float64() < k.slowRate)
 	fail := k.errorRate > 0 && m.rng.Float64() < k.errorRate
 	var quota *sdk.Quota
 	var limited *sdk.Error
-	if m.bucket != nil {
-		now := m.now()
+	if left := k.banLeft(now.Sub(m.epoch)); left > 0 {
+		limited = sdk.RateLimited(left, "SANDBOX_BAN", fmt.Sprintf("This ban will last for %d more seconds", int(left.Round(time.Second)/time.Second)))
+	} else if m.bucket != nil {
 		if wait, ok := m.bucket.take(now); !ok {
 			limited = sdk.RateLimited(wait, "SANDBOX_429", fmt.Sprintf("rate limit of %g calls/s exceeded", m.bucket.rate))
 		}
@@ -158,6 +189,10 @@ func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
 
 	if crash {
 		m.exit(3)
+	}
+	if hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
 	if k.latency > 0 {
 		t := time.NewTimer(k.latency)
@@ -189,6 +224,9 @@ func (m *Market) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 	resp := &sdk.FetchProductsResponse{Quota: quota, Results: make([]sdk.ProductResult, len(req.IDs))}
 	for i, id := range req.IDs {
 		p, perr := cat.Product(id)
+		if p != nil && m.spoil() {
+			breakProduct(p, i)
+		}
 		resp.Results[i] = sdk.ProductResult{ID: id, Product: p, Err: perr}
 	}
 	return resp, nil

@@ -1,0 +1,198 @@
+package agent_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/marketsync/marketsync/daemon/agent/agenttest"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/plugins/sandbox/market"
+)
+
+// Plugin faults, with the real sandbox plugin process misbehaving on
+// purpose through its config knobs.
+
+func TestHungPluginTimesOutAndIsReplaced(t *testing.T) {
+	// From its third call on, each sandbox process answers nothing.
+	a := agenttest.New(t, bin, `
+platform "sandbox" "src" {
+  timeout     = "300ms"
+  concurrency = 1
+  retry {
+    base_delay = "10ms"
+    max_delay  = "50ms"
+  }
+  config {
+    hang_after = 3
+  }
+}`)
+	ctx := context.Background()
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 200)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = finish(t, a.Client, j)
+	if j.State != client.JobSucceeded || j.Succeeded != 200 {
+		t.Fatalf("job %+v", j)
+	}
+	ps, _ := a.Client.Platforms().List(ctx)
+	if ps[0].Restarts == 0 || !strings.Contains(ps[0].LastError, "plugin hung") {
+		t.Errorf("platform %+v: want a restart for the hang, said in last_error", ps[0])
+	}
+}
+
+func TestMalformedProductsFailAlone(t *testing.T) {
+	a := agenttest.New(t, bin, `
+platform "sandbox" "src" {
+  config {
+    malformed_rate = 0.1
+  }
+}`)
+	ctx := context.Background()
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = finish(t, a.Client, j)
+	if j.State != client.JobPartial || j.Failed < 10 || j.Succeeded+j.Failed != 300 {
+		t.Fatalf("job %+v: want some items failed alone and the rest collected", j)
+	}
+	page, err := a.Client.Jobs().Items(ctx, j.ID, client.ItemListOptions{State: client.ItemFailed, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for _, it := range page.Items {
+		if it.Error.Code != "plugin_invalid_product" {
+			t.Fatalf("failed item %+v: want plugin_invalid_product", it)
+		}
+		for _, k := range []string{"stock", "currency", "sku"} {
+			if strings.Contains(it.Error.Message, k) {
+				kinds[k] = true
+			}
+		}
+	}
+	if len(kinds) != 3 {
+		t.Errorf("malformed products caught for %v, want negative stock, unknown currency and empty SKU", kinds)
+	}
+	// The catalogue holds no malformed product.
+	for _, it := range page.Items {
+		if _, err := a.Client.Products().Info(ctx, "src:"+it.ID); err == nil {
+			t.Errorf("malformed product %s reached the catalogue", it.ID)
+		}
+	}
+}
+
+// lockedBuffer collects the agent's log from several goroutines.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestNoisyPluginIsContained(t *testing.T) {
+	var log lockedBuffer
+	cfg := agenttest.Config(t, bin, `
+platform "sandbox" "src" {
+  config {
+    stderr_flood = 20000
+  }
+}`)
+	a, err := agenttest.StartLogging(t, cfg, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 500)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j = finish(t, a.Client, j); j.State != client.JobSucceeded {
+		t.Fatalf("job %+v", j)
+	}
+	text := log.String()
+	if !strings.Contains(text, "lines dropped") {
+		t.Error("the agent's log does not say plugin lines were dropped")
+	}
+	noisy := strings.Count(text, "noisy line")
+	if noisy == 0 {
+		t.Fatal("no line of the noisy plugin reached the log; the test shows nothing")
+	}
+	elapsed := j.Elapsed(j.FinishedAt).Seconds() + 5 // start-up and shutdown around the job
+	if limit := 500 + 100*elapsed; float64(noisy) > limit {
+		t.Errorf("%d noisy lines logged in about %.0fs; the gate allows %.0f", noisy, elapsed, limit)
+	}
+}
+
+func TestFaultyPlatformJobCollectsEveryRetryableItem(t *testing.T) {
+	// 20% of calls fail as 5xx, 5% never answer, a ban every 2s lasts
+	// 300ms, and 2% of products are off-shelf (a permanent per-item error).
+	a := agenttest.New(t, bin, `
+platform "sandbox" "src" {
+  timeout     = "250ms"
+  concurrency = 4
+  retry {
+    max_attempts = 6
+    base_delay   = "20ms"
+    max_delay    = "200ms"
+  }
+  circuit_breaker {
+    min_calls     = 1000
+  }
+  config {
+    error_rate    = 0.2
+    slow_rate     = 0.05
+    ban_every     = "2s"
+    ban_for       = "300ms"
+    offshelf_rate = 0.02
+    seed          = 7
+  }
+}`)
+	ctx := context.Background()
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 1000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = finish(t, a.Client, j)
+	catalog := market.Catalog{Seed: 7, Count: 5000, OffShelfRate: 0.02}
+	offShelf := 0
+	for i := range 1000 {
+		if catalog.OffShelf(i) {
+			offShelf++
+		}
+	}
+	if j.Succeeded != 1000-offShelf || j.Failed != offShelf {
+		t.Fatalf("job %+v: want every on-shelf item collected (%d) and the %d off-shelf ones failed", j, 1000-offShelf, offShelf)
+	}
+	page, err := a.Client.Jobs().Items(ctx, j.ID, client.ItemListOptions{State: client.ItemFailed, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range page.Items {
+		if it.Error.Code != "ITEM_OFF_SHELF" {
+			t.Errorf("item %s failed with %+v, want the platform's ITEM_OFF_SHELF", it.ID, it.Error)
+		}
+	}
+	// Retries stayed within the budget: at most 20% of calls plus the
+	// floor of one a second.
+	retries := j.Calls - 20 // first attempts: 1,000 items at 50 per call
+	elapsed := j.Elapsed(j.FinishedAt).Seconds()
+	if budget := 0.2*float64(j.Calls) + elapsed + 10; float64(retries) > budget {
+		t.Errorf("%d retries in %.1fs for %d calls, over the budget of %.0f", retries, elapsed, j.Calls, budget)
+	}
+	t.Logf("%d calls (%d retries) in %.1fs", j.Calls, retries, elapsed)
+}
