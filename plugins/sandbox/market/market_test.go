@@ -3,6 +3,7 @@ package market
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -308,5 +309,66 @@ func TestResolveURLs(t *testing.T) {
 		if r.ID != want || (want == "") != (r.Err != nil) {
 			t.Errorf("%s: id %q err %v, want id %q", r.URL, r.ID, r.Err, want)
 		}
+	}
+}
+
+func TestBanWindows(t *testing.T) {
+	k := knobs{banEvery: 10 * time.Second, banFor: 2 * time.Second}
+	for elapsed, want := range map[time.Duration]time.Duration{
+		0:                        0, // no ban before the first period ends
+		9 * time.Second:          0,
+		10 * time.Second:         2 * time.Second,
+		11500 * time.Millisecond: 500 * time.Millisecond,
+		12 * time.Second:         0,
+		21 * time.Second:         time.Second,
+	} {
+		if got := k.banLeft(elapsed); got != want {
+			t.Errorf("at %v: ban left %v, want %v", elapsed, got, want)
+		}
+	}
+	m := New()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return now }
+	configure(t, m, map[string]any{"ban_every": "10s", "ban_for": "3s"})
+	now = now.Add(11 * time.Second)
+	_, err := m.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"100001"}})
+	e, ok := sdk.AsError(err)
+	if !ok || e.Kind != sdk.KindRateLimited || e.RetryAfter != 2*time.Second || e.Message != "This ban will last for 2 more seconds" {
+		t.Errorf("during a ban: %v", err)
+	}
+}
+
+func TestMalformedRateBreaksProducts(t *testing.T) {
+	m := New()
+	configure(t, m, map[string]any{"malformed_rate": 1.0})
+	resp, err := m.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"100001", "100002", "100003"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"stock", "currency", "sku"} {
+		if verr := resp.Results[i].Product.Validate(); verr == nil || !strings.Contains(verr.Error(), want) {
+			t.Errorf("product %d: %v, want a broken %s", i, verr, want)
+		}
+	}
+}
+
+func TestHangAfterNeverAnswers(t *testing.T) {
+	m := New()
+	configure(t, m, map[string]any{"hang_after": 2})
+	req := &sdk.FetchProductsRequest{IDs: []string{"100001"}}
+	if _, err := m.FetchProducts(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := m.FetchProducts(ctx, req); done <- err }()
+	select {
+	case err := <-done:
+		t.Fatalf("a hung call answered: %v", err)
+	default:
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("hung call after the caller gave up: %v", err)
 	}
 }
