@@ -76,7 +76,11 @@ type Publisher interface {
 type Quota struct {
 	Remaining int64
 	Limit     int64
-	// Reset is when the allowance refills, zero when unknown.
+	// Reset is when a call will be accepted again once Remaining is 0: the
+	// end of the window for a platform that counts calls per window, the
+	// next token for one that leaks a bucket. Zero when unknown. The host
+	// holds calls until then when Remaining is 0, so a Reset later than
+	// the truth costs throughput.
 	Reset time.Time
 }
 

@@ -176,3 +176,98 @@ func itoa(n int) string {
 	}
 	return string(buf[i:])
 }
+
+// outcomes counts a platform actor's attempts by second and outcome.
+type outcomes struct {
+	mu      sync.Mutex
+	start   time.Time
+	ok      map[int]int
+	limited map[int]int
+}
+
+func (o *outcomes) CallFinished(r platform.CallRecord) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	sec := int(time.Since(o.start) / time.Second)
+	switch r.Outcome {
+	case platform.OutcomeOK:
+		o.ok[sec]++
+	case "rate_limited":
+		o.limited[sec]++
+	}
+}
+func (o *outcomes) PluginRestarted(string, string) {}
+func (o *outcomes) BreakerChanged(string, string)  {}
+
+// window sums the counts of seconds [from, to).
+func (o *outcomes) window(from, to int) (ok, limited int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for s := from; s < to; s++ {
+		ok += o.ok[s]
+		limited += o.limited[s]
+	}
+	return ok, limited
+}
+
+// BenchmarkQuotaUtilization drives the real sandbox plugin, which enforces
+// 50 calls/s with a burst of 10 and answers RATE_LIMITED with a
+// retry-after beyond that, with far more demand than it allows for 30 s,
+// through a platform actor told the truth (50/s) or told twice the truth
+// (100/s, adaptive). It reports the achieved rate as a share of the real
+// limit and the share of attempts the platform refused, from second 5 on.
+func BenchmarkQuotaUtilization(b *testing.B) {
+	const (
+		limit    = 50.0
+		duration = 30 * time.Second
+		settle   = 5
+	)
+	for _, tc := range []struct {
+		name     string
+		rate     float64
+		adaptive bool
+	}{
+		{"told-50/s", 50, false},
+		{"told-100/s-adaptive", 100, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				conn, err := host.Launch(context.Background(), host.Options{Path: filepath.Join(bin, "marketsync-plugin-sandbox")})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := conn.Configure(context.Background(), []byte(`{"rate_limit": 50, "burst": 10}`)); err != nil {
+					b.Fatal(err)
+				}
+				obs := &outcomes{start: time.Now(), ok: map[int]int{}, limited: map[int]int{}}
+				sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+				pid := sys.Root.Spawn(platform.Props(platform.Options{
+					Name: "quota", Plugin: "sandbox", Conn: conn,
+					RateLimit:   &platform.RateLimit{Rate: tc.rate, Burst: 10},
+					FixedRate:   !tc.adaptive,
+					Concurrency: 16,
+					Observer:    obs,
+				}))
+				ctx, cancel := context.WithTimeout(context.Background(), duration)
+				var wg sync.WaitGroup
+				for range 32 {
+					wg.Go(func() {
+						for ctx.Err() == nil {
+							_, _ = platform.Request(ctx, sys.Root, pid, &platform.Call{Request: &platform.Call_FetchProducts{
+								FetchProducts: &pluginv1.FetchProductsRequest{Ids: []string{"100001"}},
+							}})
+						}
+					})
+				}
+				wg.Wait()
+				cancel()
+				_ = sys.Root.PoisonFuture(pid).Wait()
+				conn.Kill()
+				ok, limited := obs.window(settle, int(duration/time.Second))
+				secs := float64(int(duration/time.Second) - settle)
+				b.ReportMetric(100*float64(ok)/secs/limit, "%-of-limit")
+				b.ReportMetric(100*float64(limited)/float64(ok+limited), "%-rate-limited")
+			}
+		})
+	}
+}

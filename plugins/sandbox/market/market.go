@@ -301,14 +301,15 @@ func (b *bucket) take(now time.Time) (time.Duration, bool) {
 	return wait, false
 }
 
+// quota reports the bucket as the sdk.Quota contract asks: Reset, when
+// nothing remains, is when the next token is there.
 func (b *bucket) quota(now time.Time) *sdk.Quota {
 	b.refill(now)
-	missing := b.burst - b.tokens
-	return &sdk.Quota{
-		Remaining: int64(b.tokens),
-		Limit:     int64(b.burst),
-		Reset:     now.Add(time.Duration(missing / b.rate * float64(time.Second))),
+	q := &sdk.Quota{Remaining: int64(b.tokens), Limit: int64(b.burst)}
+	if b.tokens < 1 {
+		q.Reset = now.Add(time.Duration((1 - b.tokens) / b.rate * float64(time.Second)))
 	}
+	return q
 }
 
 // ResolveURLs implements sdk.URLResolver for the sandbox's product pages,

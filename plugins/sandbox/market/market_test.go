@@ -184,6 +184,11 @@ func TestRateLimitKnobAnswersWithRetryAfter(t *testing.T) {
 	if resp.Quota == nil || resp.Quota.Limit != 3 || resp.Quota.Remaining != 0 {
 		t.Errorf("quota %+v, want remaining 0 of 3", resp.Quota)
 	}
+	// With nothing left, Reset is when the next token is there: 500ms at
+	// 2 calls/s.
+	if want := now.Add(500 * time.Millisecond); !resp.Quota.Reset.Equal(want) {
+		t.Errorf("quota reset %v, want the next token at %v", resp.Quota.Reset, want)
+	}
 }
 
 func TestErrorRateIsReproducible(t *testing.T) {
