@@ -53,7 +53,7 @@ var listening = regexp.MustCompile(`msg="API listening" address=(\S+)`)
 
 // startAgent runs `marketsync agent args...` and returns once its API
 // listens, read from its log.
-func startAgent(t *testing.T, args ...string) *agentProc {
+func startAgent(t testing.TB, args ...string) *agentProc {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "marketsync"), append([]string{"agent"}, args...)...)
 	stderr, err := cmd.StderrPipe()
@@ -166,7 +166,7 @@ func TestDevAgentCollectsThroughTheCLI(t *testing.T) {
 }
 
 // children returns the pids whose parent is pid.
-func children(t *testing.T, pid int) []int {
+func children(t testing.TB, pid int) []int {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -294,5 +294,46 @@ platform "sandbox" "src" {
 		if _, err := q.client.Products().Info(ctx, "src:"+id); err != nil {
 			t.Fatalf("product %s lost: %v", id, err)
 		}
+	}
+}
+
+// rssKB reads a process's resident set size from /proc.
+func rssKB(b *testing.B, pid int) int {
+	b.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.Fields(rest)[0])
+			if err != nil {
+				b.Fatal(err)
+			}
+			return kb
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// BenchmarkAgentRSS starts the agent in -dev mode (two sandbox plugin
+// processes, Badger in memory), waits until its API answers, and reports
+// the resident memory of the agent process alone and of its plugins.
+func BenchmarkAgentRSS(b *testing.B) {
+	for b.Loop() {
+		p := startAgent(b, "-dev", "-api-addr", "127.0.0.1:0")
+		if _, err := p.client.Platforms().List(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		agent := rssKB(b, p.cmd.Process.Pid)
+		plugins := 0
+		for _, pid := range children(b, p.cmd.Process.Pid) {
+			plugins += rssKB(b, pid)
+		}
+		b.ReportMetric(float64(agent)/1024, "agent-RSS-MB")
+		b.ReportMetric(float64(plugins)/1024, "plugins-RSS-MB")
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		<-p.exited
 	}
 }
