@@ -139,19 +139,22 @@ func TestUnknownCommand(t *testing.T) {
 func TestPlatforms(t *testing.T) {
 	b := fakeAgent(t, "")
 	b.AddPlatform(client.Platform{Name: "tb-main", Plugin: "taobao", State: client.PlatformRestarting, Rate: 2.5, Burst: 5,
-		Concurrency: 2, Restarts: 3, LastError: "plugin exited: exit status 2"})
+		Concurrency: 2, Restarts: 3, LastError: "plugin exited: exit status 2", Breaker: "open"})
+	b.AddPlatform(client.Platform{Name: "pdd", Plugin: "pinduoduo", State: client.PlatformReady, Rate: 31.416, Burst: 50,
+		Adaptive: true, ConfiguredRate: 50, Concurrency: 4, Breaker: "closed"})
 	r := runCLI(t, "", "platforms")
 	r.want(t, 0)
-	hasLine(t, r.stdout, "NAME | PLUGIN | VERSION | STATE | CAPABILITIES | RATE/BURST | IN-FLIGHT | QUEUED | RESTARTS")
-	hasLine(t, r.stdout, "sandbox | sandbox | 0.1.0 | ready | collect,publish | 10/20 | 1/4 | 3 | 0")
-	hasLine(t, r.stdout, "tb-main | taobao | - | restarting | - | 2.5/5 | 0/2 | 0 | 3")
+	hasLine(t, r.stdout, "NAME | PLUGIN | VERSION | STATE | CAPABILITIES | RATE/BURST | IN-FLIGHT | QUEUED | BREAKER | RESTARTS")
+	hasLine(t, r.stdout, "sandbox | sandbox | 0.1.0 | ready | collect,publish | 10/20 | 1/4 | 3 | - | 0")
+	hasLine(t, r.stdout, "tb-main | taobao | - | restarting | - | 2.5/5 | 0/2 | 0 | open | 3")
+	hasLine(t, r.stdout, "pdd | pinduoduo | - | ready | - | 31.4/50 of 50 | 0/4 | 0 | closed | 0")
 	r.want(t, 0, "Last errors", "tb-main: plugin exited: exit status 2")
 
 	var list []client.Platform
 	r = runCLI(t, "", "platforms", "-json")
 	r.want(t, 0)
 	r.decodeJSON(t, &list)
-	if len(list) != 2 || list[1].Restarts != 3 {
+	if len(list) != 3 || list[1].Restarts != 3 || list[2].ConfiguredRate != 50 {
 		t.Errorf("platforms -json = %+v", list)
 	}
 	runCLI(t, "", "platforms", "x").wantUsage(t, "platforms takes no arguments", "platforms")

@@ -45,13 +45,13 @@ func (c *PlatformsCommand) Run(args []string) int {
 		c.Ui.Output("No platforms configured")
 		return 0
 	}
-	rows := [][]string{{"NAME", "PLUGIN", "VERSION", "STATE", "CAPABILITIES", "RATE/BURST", "IN-FLIGHT", "QUEUED", "RESTARTS"}}
+	rows := [][]string{{"NAME", "PLUGIN", "VERSION", "STATE", "CAPABILITIES", "RATE/BURST", "IN-FLIGHT", "QUEUED", "BREAKER", "RESTARTS"}}
 	var errs []string
 	for _, p := range list {
 		rows = append(rows, []string{
 			p.Name, p.Plugin, orDash(p.Version), string(p.State), orDash(strings.Join(p.Capabilities, ",")),
-			strconv.FormatFloat(p.Rate, 'f', -1, 64) + "/" + strconv.Itoa(p.Burst),
-			fmt.Sprintf("%d/%d", p.InFlight, p.Concurrency), strconv.Itoa(p.Queued), strconv.Itoa(p.Restarts),
+			rateText(p),
+			fmt.Sprintf("%d/%d", p.InFlight, p.Concurrency), strconv.Itoa(p.Queued), orDash(p.Breaker), strconv.Itoa(p.Restarts),
 		})
 		if p.LastError != "" {
 			errs = append(errs, lastError(p))
@@ -63,6 +63,22 @@ func (c *PlatformsCommand) Run(args []string) int {
 		c.Ui.Output(strings.Join(errs, "\n"))
 	}
 	return 0
+}
+
+// rateText is the limiter's rate and burst; an adaptive rate that has
+// come down from its ceiling shows the ceiling too ("20.0/10 of 100").
+func rateText(p client.Platform) string {
+	num := func(f float64) string {
+		if f == float64(int64(f)) {
+			return strconv.FormatInt(int64(f), 10)
+		}
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	}
+	s := num(p.Rate) + "/" + strconv.Itoa(p.Burst)
+	if p.Adaptive && p.ConfiguredRate > 0 && p.Rate < p.ConfiguredRate {
+		s += " of " + num(p.ConfiguredRate)
+	}
+	return s
 }
 
 func lastError(p client.Platform) string {

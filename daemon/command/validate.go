@@ -21,7 +21,7 @@ func (c *ValidateCommand) Synopsis() string { return "Check agent config files" 
 
 func (c *ValidateCommand) Help() string {
 	return strings.TrimSpace(`
-Usage: marketsync validate [-plugins=false] PATH...
+Usage: marketsync validate [-dev] [-plugins=false] PATH...
 
   Loads the config files and directories as the agent would, merged in
   order, and prints every problem with its file, line and column. It then
@@ -30,15 +30,20 @@ Usage: marketsync validate [-plugins=false] PATH...
 
 Options:
 
+  -dev
+    Check the files as merged onto the -dev configuration, as
+    "marketsync agent -dev -config PATH" would load them.
+
   -plugins=false
     Skip starting the plugins: check the agent's own settings only.`)
 }
 
 func (c *ValidateCommand) Run(args []string) int {
-	plugins := true
+	plugins, dev := true, false
 	f := flag.NewFlagSet("validate", flag.ContinueOnError)
 	f.SetOutput(io.Discard)
 	f.BoolVar(&plugins, "plugins", true, "")
+	f.BoolVar(&dev, "dev", false, "")
 	paths, err := c.parse(f, args, func(rest []string) error {
 		if len(rest) == 0 {
 			return usageError("validate needs at least one config file or directory")
@@ -48,7 +53,11 @@ func (c *ValidateCommand) Run(args []string) int {
 	if err != nil {
 		return c.exit(err)
 	}
-	cfg, sources, diags := config.Load(paths...)
+	load := config.Load
+	if dev {
+		load = config.LoadDev
+	}
+	cfg, sources, diags := load(paths...)
 	if !diags.HasErrors() {
 		diags = append(diags, cfg.Validate()...)
 	}
