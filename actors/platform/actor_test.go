@@ -678,3 +678,48 @@ func TestQuotaFeedbackHoldsCallsUntilReset(t *testing.T) {
 		}
 	})
 }
+
+// upsertConn is a store that fails its first write and records the keys it
+// was sent.
+type upsertConn struct {
+	*fakeConn
+	mu   sync.Mutex
+	keys [][]string
+}
+
+func (u *upsertConn) UpsertProducts(_ context.Context, r *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var keys []string
+	for _, it := range r.GetItems() {
+		keys = append(keys, it.GetIdempotencyKey())
+	}
+	u.keys = append(u.keys, keys)
+	if len(u.keys) == 1 {
+		// The write may have happened; the answer was lost.
+		return nil, sdk.Unavailable("502", "bad gateway")
+	}
+	resp := &pluginv1.UpsertProductsResponse{}
+	for _, k := range keys {
+		resp.Results = append(resp.Results, &pluginv1.WriteResult{IdempotencyKey: k, RemoteId: "r-" + k})
+	}
+	return resp, nil
+}
+
+func TestRetriedWritesKeepTheirIdempotencyKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := &upsertConn{fakeConn: newFake(nil)}
+		conn.desc.Capabilities = []sdk.Capability{sdk.CapabilityPublish}
+		h := spawn(t, conn, nil)
+		res := h.do(t, &Call{Request: &Call_UpsertProducts{UpsertProducts: &pluginv1.UpsertProductsRequest{Items: []*pluginv1.UpsertItem{
+			{IdempotencyKey: "job1-0", Product: &pluginv1.Product{Id: "a"}},
+			{IdempotencyKey: "job1-1", Product: &pluginv1.Product{Id: "b"}},
+		}}}})
+		if res.Err() != nil || res.GetAttempts() != 2 {
+			t.Fatalf("got %v after %d attempts", res.Err(), res.GetAttempts())
+		}
+		if len(conn.keys) != 2 || !slices.Equal(conn.keys[0], conn.keys[1]) || conn.keys[0][0] != "job1-0" {
+			t.Errorf("keys sent per attempt %v: a retried write must carry the same keys, so the store applies it once", conn.keys)
+		}
+	})
+}
