@@ -71,7 +71,8 @@ type Recorder struct {
 	// mu guards live, spare, free and closed. CallFinished holds it for
 	// a map lookup and a few additions.
 	mu sync.Mutex
-	// live holds what was reported since the last flush, by minute.
+	// live holds what was reported since the last flush, by platform,
+	// operation and minute.
 	live map[bucketKey]*counts
 	// spare is the map that replaces live at the next flush, empty.
 	spare map[bucketKey]*counts
@@ -258,8 +259,8 @@ func (r *Recorder) write(txn *store.Txn, keys []bucketKey, taken map[bucketKey]*
 }
 
 // Close stops the background loop, writes what is left and drops any call
-// reported after it. It does not close the database. Calling it again
-// returns the first result.
+// reported after it. It does not close the database, which must still be
+// open. Calling it again returns the first result.
 func (r *Recorder) Close() error {
 	r.closeOnce.Do(func() {
 		r.stopLoop()
