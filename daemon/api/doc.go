@@ -19,6 +19,7 @@
 //	GET  /v1/jobs/{id}           client.Job
 //	GET  /v1/jobs/{id}/items     ?state=&after=&limit= → client.ItemPage
 //	GET  /v1/products/{id}       platform:id or a bare id → client.Product
+//	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /metrics                Config.Metrics
 //
 // POST /v1/collect rejects a request that names an id twice instead of

@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/jobs/{id}", s.wrap(s.job))
 	s.mux.HandleFunc("GET /v1/jobs/{id}/items", s.wrap(s.jobItems))
 	s.mux.HandleFunc("GET /v1/products/{id}", s.wrap(s.product))
+	s.mux.HandleFunc("GET /v1/stats", s.wrap(s.getStats))
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	} else {

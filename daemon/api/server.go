@@ -32,6 +32,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics serves GET /metrics; nil answers 404.
 	Metrics http.Handler
+	// Stats serves GET /v1/stats; nil answers 404.
+	Stats StatsSource
 }
 
 // Server is the HTTP API. It is an http.Handler, so tests and other
@@ -42,6 +44,7 @@ type Server struct {
 	hasToken bool
 	logger   *slog.Logger
 	metrics  http.Handler
+	stats    StatsSource
 	mux      *http.ServeMux
 	started  time.Time
 	now      func() time.Time
@@ -57,6 +60,7 @@ func New(cfg Config) (*Server, error) {
 		backend: cfg.Backend,
 		logger:  cfg.Logger,
 		metrics: cfg.Metrics,
+		stats:   cfg.Stats,
 		mux:     http.NewServeMux(),
 		now:     time.Now,
 	}

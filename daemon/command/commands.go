@@ -18,9 +18,9 @@ const defaultWatchWait = 30 * time.Second
 // the exit code.
 func Run(args []string) int {
 	meta := Meta{
-		Ui:           &cli.BasicUi{Reader: os.Stdin, Writer: os.Stdout, ErrorWriter: os.Stderr},
-		Stdout:       os.Stdout,
-		Stdin:        os.Stdin,
+		Ui:        &cli.BasicUi{Reader: os.Stdin, Writer: os.Stdout, ErrorWriter: os.Stderr},
+		Stdout:    os.Stdout,
+		Stdin:     os.Stdin,
 		WatchWait: defaultWatchWait,
 	}
 	return run(args, meta, os.Stdout, os.Stderr)
@@ -64,6 +64,9 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		},
 		"product": func() (cli.Command, error) {
 			return &ProductCommand{Meta: meta}, nil
+		},
+		"stats": func() (cli.Command, error) {
+			return &StatsCommand{Meta: meta}, nil
 		},
 
 		// Local commands.

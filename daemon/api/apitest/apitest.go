@@ -1,6 +1,6 @@
-// Package apitest provides a Backend that keeps everything in memory and a
-// one-line test server around it, for the tests of the API, its client and
-// the command line. Its collect jobs advance only when they are looked at,
+// Package apitest provides a Backend that keeps everything in memory, a
+// StatsSource with a canned answer and a one-line test server around them,
+// for the tests of the API, its client and the command line. Its collect jobs advance only when they are looked at,
 // so a test drives their progress without any clock.
 package apitest
 
@@ -271,7 +271,14 @@ func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Pro
 // httptest server closed when the test ends.
 func NewServer(t testing.TB, b *Backend, token string) *httptest.Server {
 	t.Helper()
-	s, err := api.New(api.Config{Backend: b, Token: token})
+	return Serve(t, api.Config{Backend: b, Token: token})
+}
+
+// Serve serves the API configured by cfg on an httptest server closed when
+// the test ends.
+func Serve(t testing.TB, cfg api.Config) *httptest.Server {
+	t.Helper()
+	s, err := api.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
