@@ -18,6 +18,7 @@ import (
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/jobs"
+	"github.com/marketsync/marketsync/daemon/stats"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/telemetry"
 	"github.com/marketsync/marketsync/sdk"
@@ -38,6 +39,7 @@ type Agent struct {
 	started time.Time
 
 	db        *store.DB
+	stats     *stats.Recorder
 	jobs      *jobs.Store
 	changes   *changes
 	metrics   *telemetry.Metrics
@@ -96,6 +98,9 @@ func (a *Agent) setupStore(context.Context) error {
 		return err
 	}
 	a.db = db
+	if a.stats, err = stats.New(db, stats.Options{Retention: a.cfg.Stats.Retention, Logger: a.log}); err != nil {
+		return err
+	}
 	js, err := jobs.New(db)
 	if err != nil {
 		return err
@@ -212,7 +217,7 @@ func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.
 			Window: p.CircuitBreaker.Window, MinCalls: p.CircuitBreaker.MinCalls, FailureRatio: p.CircuitBreaker.FailureRatio,
 			Cooldown: p.CircuitBreaker.Cooldown, Probes: p.CircuitBreaker.Probes,
 		},
-		Observer: a.metrics,
+		Observer: observers{a.metrics, a.stats},
 		Logger:   a.log,
 	}
 	if p.RateLimit != nil {
@@ -249,6 +254,10 @@ func (a *Agent) setupAPI(context.Context) error {
 		Token:   a.cfg.API.Token.Reveal(),
 		Logger:  a.log.With("component", "api"),
 		Metrics: a.metrics.Handler(),
+		Stats: api.StatsFrom(a.stats, func(name string) bool {
+			_, ok := a.platforms[name]
+			return ok
+		}),
 	})
 	if err != nil {
 		ln.Close()
@@ -301,6 +310,11 @@ func (a *Agent) teardown(ctx context.Context) error {
 		wg.Wait()
 		a.system.Shutdown()
 	}
+	if a.stats != nil {
+		if err := a.stats.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close stats: %w", err))
+		}
+	}
 	if a.db != nil {
 		if err := a.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close state: %w", err))
@@ -330,4 +344,26 @@ func (a *Agent) platformNames() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// observers hands what the platform actors report to every consumer:
+// Prometheus metrics and the stored per-minute statistics.
+type observers []platform.Observer
+
+func (o observers) CallFinished(r platform.CallRecord) {
+	for _, x := range o {
+		x.CallFinished(r)
+	}
+}
+
+func (o observers) PluginRestarted(name, reason string) {
+	for _, x := range o {
+		x.PluginRestarted(name, reason)
+	}
+}
+
+func (o observers) BreakerChanged(name, state string) {
+	for _, x := range o {
+		x.BreakerChanged(name, state)
+	}
 }

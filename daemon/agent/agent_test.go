@@ -193,6 +193,15 @@ platform "sandbox" "src" {
 			t.Errorf("product %s after resume: %v", id, err)
 		}
 	}
+	// The call statistics of both runs are there: every call of the job,
+	// the ones before the restart included.
+	st, err := b.Client.Stats().Get(ctx, client.StatsQuery{Platform: "src", Range: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Total.Calls != int64(done.Calls) || st.Total.Succeeded != int64(done.Calls) || len(st.Rows) != 1 || st.Rows[0].Operation != "fetch_products" {
+		t.Errorf("stats after the restart: %+v, want the job's %d calls", st.Total, done.Calls)
+	}
 }
 
 func TestBlockingQueryWaitsForAChange(t *testing.T) {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"time"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/marketsync/marketsync/daemon/client"
 )
