@@ -281,18 +281,30 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 			return products(ids)
 		}}
 		e := newEnv(t, newMemStore(), plat)
+		start := time.Now()
 		flaky := e.submit(t, "src", []string{"flaky"})
 		synctest.Wait()
+		// A batch the platform actor gave up on makes the job wait before
+		// the next try: half a second after the first such failure.
+		if j := e.store.job(flaky.GetJob().GetId()); !j.GetPausedUntil().AsTime().Equal(start.Add(500 * time.Millisecond)) {
+			t.Errorf("after a failed batch the job waits until %v, want 500ms", j.GetPausedUntil().AsTime().Sub(start))
+		}
+		<-time.After(time.Minute)
 		j := e.store.job(flaky.GetJob().GetId())
 		if j.GetState() != State_STATE_SUCCEEDED || e.store.items[j.GetId()][0].GetAttempts() != 2 || j.GetCalls() != 6 {
 			t.Errorf("flaky job %v, item %v", j, e.store.items[j.GetId()][0])
 		}
+		start = time.Now()
 		doomed := e.submit(t, "src", []string{"doomed"})
-		synctest.Wait()
+		<-time.After(time.Minute)
 		j = e.store.job(doomed.GetJob().GetId())
 		it := e.store.items[j.GetId()][0]
 		if j.GetState() != State_STATE_FAILED || it.GetAttempts() != 3 || it.GetError().GetCode() != "503" {
 			t.Errorf("doomed job %v, item %v", j, it)
+		}
+		// Waits of 0.5s then 1s between the three tries.
+		if got := j.GetFinishedAt().AsTime().Sub(start); got != 1500*time.Millisecond {
+			t.Errorf("doomed job finished after %v, want 1.5s of backing off", got)
 		}
 	})
 }
@@ -417,4 +429,28 @@ func TestRefusedCallsPauseTheJobWithoutSpendingAttempts(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestSpentRetryBudgetBacksOffWithoutSpendingAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plat := &fakePlatform{answer: func(ids []string, call int) *platform.CallResult {
+			if call <= 2 {
+				return &platform.CallResult{Attempts: 1, BudgetExhausted: true, Error: sdk.ErrorToProto(sdk.Unavailable("503", "down"))}
+			}
+			return products(ids)
+		}}
+		store := newMemStore()
+		e := newEnv(t, store, plat)
+		start := time.Now()
+		sub := e.submit(t, "src", ids(10))
+		<-time.After(time.Minute)
+		j := store.job(sub.GetJob().GetId())
+		if j.GetState() != State_STATE_SUCCEEDED || store.items[j.GetId()][0].GetAttempts() != 1 {
+			t.Fatalf("job %v, item %v: want success with the refused tries not counted", j, store.items[j.GetId()][0])
+		}
+		// Backed off 0.5s, then 1s.
+		if got := j.GetFinishedAt().AsTime().Sub(start); got != 1500*time.Millisecond {
+			t.Errorf("finished after %v, want 1.5s", got)
+		}
+	})
 }

@@ -27,6 +27,11 @@ type runner struct {
 	drainTo  *actor.PID
 	// pausedUntil holds new batches back while the platform refuses calls.
 	pausedUntil time.Time
+	// failedCalls counts batches in a row that failed as a whole; each
+	// makes the job wait longer before the next, so a platform that the
+	// actor gave up on gets time (and the retry budget refills) before
+	// items spend their last attempts.
+	failedCalls int
 }
 
 // resume wakes a paused job.
@@ -119,9 +124,11 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 	r.inFlight--
 	var callErr *sdk.Error
 	var results []*pluginv1.ProductResult
+	budgetSpent := false
 	switch m := res.(type) {
 	case *platform.CallResult:
 		r.job.Calls += m.GetAttempts()
+		budgetSpent = m.GetBudgetExhausted()
 		if e := m.Err(); e != nil {
 			callErr = e
 		} else {
@@ -133,9 +140,22 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 	if callErr == nil && len(results) != len(batch) {
 		callErr = sdk.Unavailable("result_count", fmt.Sprintf("%d results for %d ids", len(results), len(batch)))
 	}
-	if callErr != nil && refusesForNow(callErr) {
-		r.pause(ctx, batch, callErr)
+	if callErr != nil && (refusesForNow(callErr) || budgetSpent) {
+		// Not the items' fault: the platform refuses calls for now, or
+		// it is being retried too much already. Wait, then send them
+		// again with their attempts untouched.
+		r.failedCalls++
+		wait := max(callErr.RetryAfter, backoffAfter(r.failedCalls))
+		r.queue = append(batch, r.queue...)
+		r.hold(ctx, wait, callErr)
+		r.maybeStop(ctx)
 		return
+	}
+	if callErr != nil && callErr.Kind.Retryable() {
+		r.failedCalls++
+		r.hold(ctx, backoffAfter(r.failedCalls), callErr)
+	} else if callErr == nil {
+		r.failedCalls = 0
 	}
 	now := ts(time.Now())
 	var products []*pluginv1.Product
@@ -177,6 +197,12 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 	r.maybeStop(ctx)
 }
 
+// backoffAfter is how long a job waits after n batches in a row failed as
+// a whole: half a second, doubling, at most half a minute.
+func backoffAfter(n int) time.Duration {
+	return min(500*time.Millisecond<<min(n-1, 6), 30*time.Second)
+}
+
 // refusesForNow says whether a failed call means "not now" rather than
 // "this failed": the platform actor's breaker is open, or the platform
 // rate-limited the call past all its retries. Items are not to blame.
@@ -184,12 +210,10 @@ func refusesForNow(e *sdk.Error) bool {
 	return e.Code == platform.CodeCircuitOpen || e.Kind == sdk.KindRateLimited
 }
 
-// pause puts a refused batch back at the front of the queue, attempts
-// untouched, and holds new batches until the platform's retry-after has
-// passed; the job resumes on its own.
-func (r *runner) pause(ctx actor.Context, batch []*Item, e *sdk.Error) {
-	r.queue = append(batch, r.queue...)
-	wait := max(e.RetryAfter, time.Second)
+// hold keeps new batches back for wait, for the reason e; the job resumes
+// on its own. A refused batch goes back to the front of the queue first,
+// its items' attempts untouched.
+func (r *runner) hold(ctx actor.Context, wait time.Duration, e *sdk.Error) {
 	until := time.Now().Add(wait)
 	if until.After(r.pausedUntil) {
 		r.pausedUntil = until
@@ -202,7 +226,6 @@ func (r *runner) pause(ctx actor.Context, batch []*Item, e *sdk.Error) {
 		root, self := ctx.ActorSystem().Root, ctx.Self()
 		time.AfterFunc(wait, func() { root.Send(self, &resume{}) })
 	}
-	r.maybeStop(ctx)
 }
 
 func (r *runner) maybeFinish(ctx actor.Context) {

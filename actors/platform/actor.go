@@ -688,12 +688,15 @@ func (a *platformActor) retryOrFail(ctx actor.Context, p *pending, e *sdk.Error,
 	delay := a.opts.Retry.Backoff.Delay(p.attempts, e.RetryAfter, a.opts.Rand)
 	retry := e.Kind.Retryable() && p.attempts < a.opts.Retry.MaxAttempts && a.state != State_STATE_STOPPING &&
 		e.Code != codeDeadline && time.Now().Add(delay).Before(p.deadline)
-	if retry && !a.budget.TryWithdraw() {
+	// A rate-limited retry waits for the time the platform named and is
+	// paced by the limiter: it cannot storm, so it does not spend the
+	// budget, which is kept for failures the platform did not pace.
+	if retry && e.Kind != sdk.KindRateLimited && !a.budget.TryWithdraw() {
 		retry, rec.BudgetExhausted = false, true
 	}
 	a.opts.Observer.CallFinished(rec)
 	if !retry {
-		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e)})
+		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e), BudgetExhausted: rec.BudgetExhausted})
 		return
 	}
 	a.retrying[p] = struct{}{}

@@ -329,9 +329,14 @@ type CallResult struct {
 	// Set when the call failed as a whole after all attempts.
 	Error *v1.Error `protobuf:"bytes,20,opt,name=error,proto3" json:"error,omitempty"`
 	// Plugin calls made, including the successful one.
-	Attempts      int32 `protobuf:"varint,21,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Attempts int32 `protobuf:"varint,21,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Set when the call failed with attempts left because the platform's
+	// retry budget was spent: the platform is being retried too much, and
+	// the caller should back off rather than count the failure against the
+	// items.
+	BudgetExhausted bool `protobuf:"varint,22,opt,name=budget_exhausted,json=budgetExhausted,proto3" json:"budget_exhausted,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *CallResult) Reset() {
@@ -446,6 +451,13 @@ func (x *CallResult) GetAttempts() int32 {
 		return x.Attempts
 	}
 	return 0
+}
+
+func (x *CallResult) GetBudgetExhausted() bool {
+	if x != nil {
+		return x.BudgetExhausted
+	}
+	return false
 }
 
 type isCallResult_Response interface {
@@ -834,7 +846,7 @@ const file_platform_platform_proto_rawDesc = "" +
 	"set_prices\x18\x0e \x01(\v2&.marketsync.plugin.v1.SetPricesRequestH\x00R\tsetPrices\x12`\n" +
 	"\x13get_remote_products\x18\x0f \x01(\v2..marketsync.plugin.v1.GetRemoteProductsRequestH\x00R\x11getRemoteProducts\x12M\n" +
 	"\fresolve_urls\x18\x10 \x01(\v2(.marketsync.plugin.v1.ResolveURLsRequestH\x00R\vresolveUrlsB\t\n" +
-	"\arequest\"\xb9\x05\n" +
+	"\arequest\"\xe4\x05\n" +
 	"\n" +
 	"CallResult\x12T\n" +
 	"\x0efetch_products\x18\n" +
@@ -847,7 +859,8 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\x13get_remote_products\x18\x0f \x01(\v2/.marketsync.plugin.v1.GetRemoteProductsResponseH\x00R\x11getRemoteProducts\x12N\n" +
 	"\fresolve_urls\x18\x10 \x01(\v2).marketsync.plugin.v1.ResolveURLsResponseH\x00R\vresolveUrls\x121\n" +
 	"\x05error\x18\x14 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\x12\x1a\n" +
-	"\battempts\x18\x15 \x01(\x05R\battemptsB\n" +
+	"\battempts\x18\x15 \x01(\x05R\battempts\x12)\n" +
+	"\x10budget_exhausted\x18\x16 \x01(\bR\x0fbudgetExhaustedB\n" +
 	"\n" +
 	"\bresponse\"\x0f\n" +
 	"\rStatusRequest\"\xb7\x06\n" +

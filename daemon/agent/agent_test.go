@@ -45,7 +45,7 @@ func ids(from, n int) []string {
 }
 
 // finish follows a job with blocking queries until it is final.
-func finish(t *testing.T, c *client.Client, j *client.Job) *client.Job {
+func finish(t testing.TB, c *client.Client, j *client.Job) *client.Job {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

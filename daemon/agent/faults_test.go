@@ -150,10 +150,11 @@ platform "sandbox" "src" {
 	}
 }
 
-func TestFaultyPlatformJobCollectsEveryRetryableItem(t *testing.T) {
-	// 20% of calls fail as 5xx, 5% never answer, a ban every 2s lasts
-	// 300ms, and 2% of products are off-shelf (a permanent per-item error).
-	a := agenttest.New(t, bin, `
+// faultyPlatform is a sandbox where 20% of calls fail as 5xx, 5% never
+// answer, a 300ms ban starts every 2s, and 2% of products are off-shelf
+// (a permanent per-item error); the agent may retry 6 times within its
+// retry budget.
+const faultyPlatform = `
 platform "sandbox" "src" {
   timeout     = "250ms"
   concurrency = 4
@@ -173,13 +174,20 @@ platform "sandbox" "src" {
     offshelf_rate = 0.02
     seed          = 7
   }
-}`)
+}`
+
+// collectThroughFaults runs a 1,000-item job on the faulty platform and
+// checks that every retryable item was collected, the off-shelf ones
+// failed alone with the platform's code, and retries stayed within the
+// budget. It returns the job.
+func collectThroughFaults(tb testing.TB, c *client.Client) *client.Job {
+	tb.Helper()
 	ctx := context.Background()
-	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 1000)})
+	j, err := c.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 1000)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	j = finish(t, a.Client, j)
+	j = finish(tb, c, j)
 	catalog := market.Catalog{Seed: 7, Count: 5000, OffShelfRate: 0.02}
 	offShelf := 0
 	for i := range 1000 {
@@ -187,24 +195,52 @@ platform "sandbox" "src" {
 			offShelf++
 		}
 	}
-	if j.Succeeded != 1000-offShelf || j.Failed != offShelf {
-		t.Fatalf("job %+v: want every on-shelf item collected (%d) and the %d off-shelf ones failed", j, 1000-offShelf, offShelf)
-	}
-	page, err := a.Client.Jobs().Items(ctx, j.ID, client.ItemListOptions{State: client.ItemFailed, Limit: 1000})
+	page, err := c.Jobs().Items(ctx, j.ID, client.ItemListOptions{State: client.ItemFailed, Limit: 1000})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
+	}
+	if j.Succeeded != 1000-offShelf || j.Failed != offShelf {
+		codes := map[string]int{}
+		for _, it := range page.Items {
+			codes[it.Error.Kind.String()+" "+it.Error.Code]++
+		}
+		tb.Fatalf("job %+v: want every on-shelf item collected (%d) and the %d off-shelf ones failed; failures: %v", j, 1000-offShelf, offShelf, codes)
 	}
 	for _, it := range page.Items {
 		if it.Error.Code != "ITEM_OFF_SHELF" {
-			t.Errorf("item %s failed with %+v, want the platform's ITEM_OFF_SHELF", it.ID, it.Error)
+			tb.Errorf("item %s failed with %+v, want the platform's ITEM_OFF_SHELF", it.ID, it.Error)
 		}
 	}
 	// Retries stayed within the budget: at most 20% of calls plus the
-	// floor of one a second.
+	// floor of one a second (and the first window's reserve).
 	retries := j.Calls - 20 // first attempts: 1,000 items at 50 per call
 	elapsed := j.Elapsed(j.FinishedAt).Seconds()
 	if budget := 0.2*float64(j.Calls) + elapsed + 10; float64(retries) > budget {
-		t.Errorf("%d retries in %.1fs for %d calls, over the budget of %.0f", retries, elapsed, j.Calls, budget)
+		tb.Errorf("%d retries in %.1fs for %d calls, over the budget of %.0f", retries, elapsed, j.Calls, budget)
 	}
-	t.Logf("%d calls (%d retries) in %.1fs", j.Calls, retries, elapsed)
+	return j
+}
+
+func TestFaultyPlatformJobCollectsEveryRetryableItem(t *testing.T) {
+	a := agenttest.New(t, bin, faultyPlatform)
+	j := collectThroughFaults(t, a.Client)
+	t.Logf("%d calls (%d retries) in %s", j.Calls, j.Calls-20, j.Elapsed(j.FinishedAt))
+}
+
+// BenchmarkFaultyCollect1000 is the same job as a benchmark: the time it
+// takes and the calls it needs when a fifth of calls fail, one in twenty
+// hangs and bans come every two seconds.
+func BenchmarkFaultyCollect1000(b *testing.B) {
+	a := agenttest.New(b, bin, faultyPlatform)
+	var calls, jobs int
+	var elapsed time.Duration
+	for b.Loop() {
+		j := collectThroughFaults(b, a.Client)
+		calls += j.Calls
+		elapsed += j.Elapsed(j.FinishedAt)
+		jobs++
+	}
+	b.ReportMetric(float64(calls)/float64(jobs), "plugin-calls/job")
+	b.ReportMetric(float64(calls-20*jobs)/float64(calls), "retry-share")
+	b.ReportMetric(elapsed.Seconds()/float64(jobs), "s/job")
 }
