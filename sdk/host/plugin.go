@@ -212,12 +212,17 @@ func (p *Plugin) UpsertProducts(ctx context.Context, req *pluginv1.UpsertProduct
 	if err != nil {
 		return nil, sdk.FromStatus(err)
 	}
-	keys := make([]string, len(req.GetItems()))
-	for i, it := range req.GetItems() {
+	resp.Results = realignWrites(keysOf(req.GetItems()), resp.GetResults())
+	return resp, nil
+}
+
+// keysOf lists the idempotency keys of a write's items, in order.
+func keysOf[T interface{ GetIdempotencyKey() string }](items []T) []string {
+	keys := make([]string, len(items))
+	for i, it := range items {
 		keys[i] = it.GetIdempotencyKey()
 	}
-	resp.Results = realignWrites(keys, resp.GetResults())
-	return resp, nil
+	return keys
 }
 
 // SetInventory sets stock per SKU.
@@ -226,11 +231,7 @@ func (p *Plugin) SetInventory(ctx context.Context, req *pluginv1.SetInventoryReq
 	if err != nil {
 		return nil, sdk.FromStatus(err)
 	}
-	keys := make([]string, len(req.GetItems()))
-	for i, it := range req.GetItems() {
-		keys[i] = it.GetIdempotencyKey()
-	}
-	resp.Results = realignWrites(keys, resp.GetResults())
+	resp.Results = realignWrites(keysOf(req.GetItems()), resp.GetResults())
 	return resp, nil
 }
 
@@ -240,10 +241,6 @@ func (p *Plugin) SetPrices(ctx context.Context, req *pluginv1.SetPricesRequest) 
 	if err != nil {
 		return nil, sdk.FromStatus(err)
 	}
-	keys := make([]string, len(req.GetItems()))
-	for i, it := range req.GetItems() {
-		keys[i] = it.GetIdempotencyKey()
-	}
-	resp.Results = realignWrites(keys, resp.GetResults())
+	resp.Results = realignWrites(keysOf(req.GetItems()), resp.GetResults())
 	return resp, nil
 }
