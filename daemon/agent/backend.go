@@ -110,15 +110,15 @@ func (a *Agent) resolveURLs(ctx context.Context, e *platformEntry, ids []string)
 		if err != nil {
 			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not resolve URLs: %v", e.cfg.Name, err))
 		}
-		if e := res.Err(); e != nil {
-			if e.Code == "plugin_unimplemented" {
-				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead (%s)", e.Message, chunk[0]))
+		if ce := res.Err(); ce != nil {
+			if ce.Code == "plugin_unimplemented" {
+				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", e.cfg.Plugin, chunk[0]))
 			}
-			return nil, api.Unavailable(e.Code, e.Message)
+			return nil, api.Unavailable(ce.Code, ce.Message)
 		}
 		for _, r := range res.GetResolveUrls().GetResults() {
-			if e := sdk.ErrorFromProto(r.GetError()); e != nil {
-				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), e.Message))
+			if ue := sdk.ErrorFromProto(r.GetError()); ue != nil {
+				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), ue.Message))
 			}
 			resolved[r.GetUrl()] = r.GetId()
 		}
