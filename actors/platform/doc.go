@@ -1,6 +1,37 @@
 // Package platform is the platform actor: one protoactor actor per
-// platform block, the only way to reach that platform. It owns the plugin
-// process, the rate limiter, retries with backoff and the cap on calls in
-// flight. Its messages (platform.proto) are protobuf so that another node
-// can send them through protoactor's remote.
+// platform block, the only way to reach that platform. Its public
+// messages (platform.proto: Call, CallResult, Status, Drain) are protobuf
+// so that, in a cluster, another node can send them through protoactor's
+// remote; the messages it sends itself are plain Go.
+//
+// A Call goes through these steps:
+//
+//   - Admission (actor.go): refused at once when the plugin cannot do the
+//     operation, the batch is over the plugin's declared cap, the platform
+//     is disabled or stopping. Otherwise it is queued; interactive calls
+//     are served before bulk ones, so a job never starves a person.
+//   - Dispatch: while fewer than Concurrency calls are in flight and the
+//     circuit breaker allows, a call leaves the queue for a goroutine that
+//     waits for rate-limit tokens (ratelimit.Bucket, with the operation's
+//     cost) and calls the plugin with a per-call timeout, never past the
+//     caller's deadline.
+//   - Learning (resilience.go): every answer corrects the limiter — quota
+//     feedback lowers its tokens, a retry-after pauses it, and the
+//     adaptive rate (ratelimit.Adaptive, CUBIC) moves with rate-limited
+//     answers — and feeds the breaker (gobreaker: only UNAVAILABLE counts
+//     against the platform; open, it fails calls fast with CodeCircuitOpen
+//     and a retry-after, and jobs pause on it).
+//   - Retry: a retryable failure (RATE_LIMITED, UNAVAILABLE) is tried again
+//     after capped exponential backoff with full jitter, never sooner than
+//     the platform's retry-after, while attempts remain, the wait fits
+//     before the deadline, and — unless the platform paced it with a
+//     retry-after — the retry budget allows (retry.Budget, Finagle's).
+//     Writes are resent as they were, idempotency keys included.
+//
+// The actor also owns the plugin process (lifecycle.go): it launches and
+// configures it, pings it when idle, and restarts it with backoff when it
+// crashes, stops answering health checks or hangs (HangAfter calls in a
+// row time out). Drain (drain.go) finishes the calls in flight, fails the
+// rest as UNAVAILABLE and stops the plugin. Everything the actor does is
+// reported to an Observer for metrics and statistics.
 package platform

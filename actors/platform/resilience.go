@@ -1,0 +1,114 @@
+package platform
+
+// What the actor learns from answers and how it reacts: the limiter's
+// corrections, the circuit breaker, retries within the budget.
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/sdk"
+	"github.com/sony/gobreaker/v2"
+)
+
+// learn corrects the limiter from an answer the platform gave: its quota
+// feedback, its bans, and — for the adaptive rate — whether it said the
+// call was over its limit. It also counts calls in a row that timed out.
+func (a *platformActor) learn(p *pending, m *attemptDone, e *sdk.Error) {
+	now := time.Now()
+	if e != nil && e.Code == codeTimeout {
+		a.timeouts++
+	} else {
+		a.timeouts = 0
+	}
+	throttled := e != nil && e.Kind == sdk.KindRateLimited
+	if throttled && e.RetryAfter > 0 {
+		a.bucket.PauseUntil(now.Add(e.RetryAfter))
+	}
+	if q := m.result.quota(); q != nil && q.GetLimit() > 0 {
+		var reset time.Time
+		if q.GetReset_() != nil {
+			reset = q.GetReset_().AsTime()
+		}
+		a.bucket.Observe(float64(q.GetRemaining()), reset)
+	}
+	if a.adaptive != nil && p.cost > 0 {
+		a.adaptive.Observe(throttled, p.cost, m.reserved, now)
+	}
+}
+
+// breakerVerdict is what the circuit breaker hears of an attempt: only
+// UNAVAILABLE (timeouts included) counts against the platform's health.
+// Rate limiting is the limiter's business, and the caller's own deadline
+// says nothing about the platform.
+func breakerVerdict(e *sdk.Error) error {
+	switch {
+	case e == nil:
+		return nil
+	case e.Code == codeDeadline:
+		return errExcluded
+	case e.Kind == sdk.KindRateLimited:
+		return errExcluded
+	case e.Kind == sdk.KindUnavailable:
+		return e
+	}
+	return nil // the platform answered; the request was wrong
+}
+
+var errExcluded = errors.New("not a verdict on the platform's health")
+
+func (a *platformActor) newBreaker() *gobreaker.TwoStepCircuitBreaker[struct{}] {
+	o := a.opts.Breaker
+	return gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:         a.opts.Name,
+		MaxRequests:  uint32(o.Probes),
+		Interval:     o.Window,
+		BucketPeriod: max(o.Window/30, time.Second),
+		Timeout:      o.Cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.Requests >= uint32(o.MinCalls) && float64(c.TotalFailures) >= o.FailureRatio*float64(c.Requests)
+		},
+		IsExcluded: func(err error) bool { return errors.Is(err, errExcluded) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				a.openUntil = time.Now().Add(o.Cooldown)
+			}
+			a.log.Warn("circuit breaker", "from", from.String(), "to", to.String())
+			a.opts.Observer.BreakerChanged(a.opts.Name, to.String())
+		},
+	})
+}
+
+// circuitOpen is the error of a call refused by an open breaker: retry
+// after the cooldown, when probes go through again.
+func (a *platformActor) circuitOpen() *sdk.Error {
+	wait := max(time.Until(a.openUntil), time.Second)
+	return sdk.RateLimited(wait, CodeCircuitOpen,
+		fmt.Sprintf("platform %s is failing; calls are refused until %s (last error: %s)", a.opts.Name, a.openUntil.Format(time.TimeOnly), a.lastErr))
+}
+
+// retryOrFail schedules another attempt when the error is retryable,
+// attempts remain, the retry budget allows and the wait fits before the
+// caller's deadline; otherwise it answers the caller with the error. The
+// attempt's record goes to the observer first, so that whoever gets the
+// answer also sees it counted.
+func (a *platformActor) retryOrFail(ctx actor.Context, p *pending, e *sdk.Error, rec CallRecord) {
+	delay := a.opts.Retry.Backoff.Delay(p.attempts, e.RetryAfter, a.opts.Rand)
+	retry := e.Kind.Retryable() && p.attempts < a.opts.Retry.MaxAttempts && a.state != State_STATE_STOPPING &&
+		e.Code != codeDeadline && time.Now().Add(delay).Before(p.deadline)
+	// A rate-limited retry waits for the time the platform named and is
+	// paced by the limiter: it cannot storm, so it does not spend the
+	// budget, which is kept for failures the platform did not pace.
+	if retry && e.Kind != sdk.KindRateLimited && !a.budget.TryWithdraw() {
+		retry, rec.BudgetExhausted = false, true
+	}
+	a.opts.Observer.CallFinished(rec)
+	if !retry {
+		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e), BudgetExhausted: rec.BudgetExhausted})
+		return
+	}
+	a.retrying[p] = struct{}{}
+	p.retry = time.AfterFunc(delay, func() { a.send(&retryDue{p: p}) })
+}
