@@ -616,6 +616,108 @@ func (*Drained) Descriptor() ([]byte, []int) {
 	return file_job_job_proto_rawDescGZIP(), []int{5}
 }
 
+// Cancel asks the manager to stop a queued or running job: no new batch
+// is sent, the batches in flight are checkpointed, the items left stay
+// pending and the job ends CANCELLED.
+type Cancel struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cancel) Reset() {
+	*x = Cancel{}
+	mi := &file_job_job_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cancel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cancel) ProtoMessage() {}
+
+func (x *Cancel) ProtoReflect() protoreflect.Message {
+	mi := &file_job_job_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cancel.ProtoReflect.Descriptor instead.
+func (*Cancel) Descriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Cancel) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// Cancelled answers Cancel with the job as it ended, or why it could not
+// be cancelled (NOT_FOUND: no such job running; CONFLICT: it has already
+// finished).
+type Cancelled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *Job                   `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Error         *v1.Error              `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cancelled) Reset() {
+	*x = Cancelled{}
+	mi := &file_job_job_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cancelled) ProtoMessage() {}
+
+func (x *Cancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_job_job_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cancelled.ProtoReflect.Descriptor instead.
+func (*Cancelled) Descriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Cancelled) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *Cancelled) GetError() *v1.Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
@@ -657,7 +759,12 @@ const file_job_job_proto_rawDesc = "" +
 	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x121\n" +
 	"\x05error\x18\x02 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\"\a\n" +
 	"\x05Drain\"\t\n" +
-	"\aDrained*.\n" +
+	"\aDrained\"\x1f\n" +
+	"\x06Cancel\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"o\n" +
+	"\tCancelled\x12/\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x121\n" +
+	"\x05error\x18\x02 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error*.\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_COLLECT\x10\x01*{\n" +
@@ -686,7 +793,7 @@ func file_job_job_proto_rawDescGZIP() []byte {
 }
 
 var file_job_job_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_job_job_proto_goTypes = []any{
 	(Kind)(0),                     // 0: marketsync.actors.job.v1.Kind
 	(State)(0),                    // 1: marketsync.actors.job.v1.State
@@ -697,27 +804,31 @@ var file_job_job_proto_goTypes = []any{
 	(*Submitted)(nil),             // 6: marketsync.actors.job.v1.Submitted
 	(*Drain)(nil),                 // 7: marketsync.actors.job.v1.Drain
 	(*Drained)(nil),               // 8: marketsync.actors.job.v1.Drained
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*v1.Error)(nil),              // 10: marketsync.plugin.v1.Error
+	(*Cancel)(nil),                // 9: marketsync.actors.job.v1.Cancel
+	(*Cancelled)(nil),             // 10: marketsync.actors.job.v1.Cancelled
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*v1.Error)(nil),              // 12: marketsync.plugin.v1.Error
 }
 var file_job_job_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.job.v1.Job.kind:type_name -> marketsync.actors.job.v1.Kind
 	1,  // 1: marketsync.actors.job.v1.Job.state:type_name -> marketsync.actors.job.v1.State
-	9,  // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	9,  // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	9,  // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
-	9,  // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
-	9,  // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
+	11, // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	11, // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	11, // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
+	11, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
+	11, // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
 	2,  // 7: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
-	10, // 8: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
-	9,  // 9: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
+	12, // 8: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
+	11, // 9: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
 	3,  // 10: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
-	10, // 11: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.plugin.v1.Error
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	12, // 11: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.plugin.v1.Error
+	3,  // 12: marketsync.actors.job.v1.Cancelled.job:type_name -> marketsync.actors.job.v1.Job
+	12, // 13: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.plugin.v1.Error
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_job_job_proto_init() }
@@ -731,7 +842,7 @@ func file_job_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_job_job_proto_rawDesc), len(file_job_job_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

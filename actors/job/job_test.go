@@ -454,3 +454,38 @@ func TestSpentRetryBudgetBacksOffWithoutSpendingAttempts(t *testing.T) {
 		}
 	})
 }
+
+func TestCancelStopsAJobAndKeepsWhatIsDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gate := make(chan struct{})
+		plat := &fakePlatform{gate: gate, answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		store := newMemStore()
+		e := newEnv(t, store, plat)
+		sub := e.submit(t, "src", ids(1000))
+		synctest.Wait()
+		answer := e.sys.Root.RequestFuture(e.manager, &Cancel{JobId: sub.GetJob().GetId()}, time.Minute)
+		synctest.Wait()
+		close(gate) // the four batches in flight come back
+		res, err := answer.Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := res.(*Cancelled)
+		if c.GetError() != nil || c.GetJob().GetState() != State_STATE_CANCELLED || c.GetJob().GetSucceeded() != 200 {
+			t.Fatalf("cancel answered %v", c)
+		}
+		j := store.job(sub.GetJob().GetId())
+		pending, _ := store.Pending(j.GetId())
+		if j.GetState() != State_STATE_CANCELLED || j.GetFinishedAt() == nil || len(pending) != 800 || plat.calls != 4 {
+			t.Errorf("after cancel: job %v, %d pending, %d calls; want cancelled with the in-flight batches kept and nothing more sent", j, len(pending), plat.calls)
+		}
+		// A cancelled job is not resumed, and cancelling it again says so.
+		if unf, _ := store.Unfinished(); len(unf) != 0 {
+			t.Errorf("unfinished after cancel: %v", unf)
+		}
+		res, _ = e.sys.Root.RequestFuture(e.manager, &Cancel{JobId: j.GetId()}, time.Minute).Result()
+		if res.(*Cancelled).GetError().GetCode() != "job_not_running" {
+			t.Errorf("second cancel: %v", res)
+		}
+	})
+}

@@ -91,6 +91,13 @@ func (m *manager) Receive(ctx actor.Context) {
 		}
 		delete(m.unsettled, msg.GetWho().GetId())
 		m.maybeDrained(ctx)
+	case *Cancel:
+		pid, ok := m.jobs[msg.GetJobId()]
+		if !ok {
+			ctx.Respond(&Cancelled{Error: sdk.ErrorToProto(sdk.NotFound("job_not_running", fmt.Sprintf("job %s is not running", msg.GetJobId())))})
+			return
+		}
+		ctx.Forward(pid) // the job answers the caller itself
 	case *Drain:
 		m.drain(ctx)
 	case *Drained:

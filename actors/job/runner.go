@@ -8,6 +8,7 @@ import (
 	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/sdk"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -25,6 +26,10 @@ type runner struct {
 	inFlight int
 	draining bool
 	drainTo  *actor.PID
+	// cancelTo is set once the job is being cancelled: who to tell when
+	// the batches in flight are in.
+	cancelTo *actor.PID
+	cancel   bool
 	// pausedUntil holds new batches back while the platform refuses calls.
 	pausedUntil time.Time
 	// failedCalls counts batches in a row that failed as a whole; each
@@ -52,6 +57,9 @@ func (r *runner) Receive(ctx actor.Context) {
 	case *Drain:
 		r.draining = true
 		r.drainTo = ctx.Sender()
+		r.maybeStop(ctx)
+	case *Cancel:
+		r.draining, r.cancel, r.cancelTo = true, true, ctx.Sender()
 		r.maybeStop(ctx)
 	}
 }
@@ -265,6 +273,18 @@ func (r *runner) fail(ctx actor.Context, reason string) {
 func (r *runner) maybeStop(ctx actor.Context) {
 	if !r.draining || r.inFlight > 0 {
 		return
+	}
+	if r.cancel {
+		r.job.FinishedAt = ts(time.Now())
+		r.job.PausedUntil, r.job.PausedReason = nil, ""
+		r.setState(State_STATE_CANCELLED)
+		if err := r.opts.Store.Save(r.job); err != nil {
+			r.opts.Logger.Error("cannot save cancelled job", "job", r.job.GetId(), "error", err)
+		}
+		r.opts.Logger.Info("job cancelled", "job", r.job.GetId(), "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed())
+		if r.cancelTo != nil {
+			ctx.Send(r.cancelTo, &Cancelled{Job: proto.Clone(r.job).(*Job)})
+		}
 	}
 	if r.drainTo != nil {
 		ctx.Send(r.drainTo, &Drained{})

@@ -304,3 +304,51 @@ func TestMetricsPassPromtool(t *testing.T) {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+func TestCancelMidJobIsNotResumed(t *testing.T) {
+	dir := t.TempDir()
+	hcl := fmt.Sprintf(`
+data_dir = %q
+platform "sandbox" "src" {
+  concurrency = 1
+  config {
+    latency = "20ms"
+  }
+}`, dir)
+	a, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 2000)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j.Succeeded < 100 {
+		if j, err = a.Client.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: j.Index, Wait: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := a.Client.Jobs().Cancel(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.State != client.JobCancelled || c.Succeeded < 100 || c.Pending == 0 || c.FinishedAt.IsZero() {
+		t.Fatalf("cancelled job %+v", c)
+	}
+	if _, err := a.Client.Jobs().Cancel(ctx, j.ID); err == nil || !strings.Contains(err.Error(), "job_finished") {
+		t.Errorf("second cancel: %v", err)
+	}
+	a.Stop(t)
+	b, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := b.Client.Jobs().Info(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.State != client.JobCancelled || after.Succeeded != c.Succeeded {
+		t.Errorf("after a restart the cancelled job is %+v, want it as it was cancelled: %+v", after, c)
+	}
+}

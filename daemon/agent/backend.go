@@ -190,6 +190,35 @@ func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*clie
 	}
 }
 
+// CancelJob implements api.Backend.
+func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
+	j, err := a.jobs.Get(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, api.JobNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if final := api.JobFromRecord(j); final.State.Final() {
+		return nil, api.JobFinished(id, final.State)
+	}
+	// The job answers once its batches in flight are in: allow for a slow
+	// platform.
+	res, err := a.system.Root.RequestFuture(a.manager, &job.Cancel{JobId: id}, 2*time.Minute).Result()
+	if err != nil {
+		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the job did not answer: %v", err))
+	}
+	c, _ := res.(*job.Cancelled)
+	if c.GetError() != nil {
+		// It finished between the look and the cancel.
+		if j, err := a.jobs.Get(id); err == nil {
+			return nil, api.JobFinished(id, api.JobFromRecord(j).State)
+		}
+		return nil, api.Conflict(client.CodeJobFinished, c.GetError().GetMessage())
+	}
+	return api.JobFromRecord(c.GetJob()), nil
+}
+
 // JobItems implements api.Backend.
 func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error) {
 	if _, err := a.jobs.Get(id); errors.Is(err, store.ErrNotFound) {

@@ -331,6 +331,21 @@ func TestJob(t *testing.T) {
 	get(t, srv, "/v1/jobs/nope").wantError(t, http.StatusNotFound, client.CodeJobNotFound, `"nope"`)
 }
 
+func TestCancelJob(t *testing.T) {
+	srv, b := newServer(t)
+	addJobs(b)
+	var job client.Job
+	call(t, srv, http.MethodPost, "/v1/jobs/j2/cancel", nil, nil).decode(t, http.StatusOK, &job)
+	if job.ID != "j2" || job.State != client.JobCancelled || job.Pending != 6 {
+		t.Errorf("cancelled job = %+v", job)
+	}
+	call(t, srv, http.MethodPost, "/v1/jobs/j3/cancel", nil, nil).wantError(t, http.StatusConflict, client.CodeJobFinished, "j3", "succeeded")
+	call(t, srv, http.MethodPost, "/v1/jobs/nope/cancel", nil, nil).wantError(t, http.StatusNotFound, client.CodeJobNotFound, `"nope"`)
+	if r := get(t, srv, "/v1/jobs/j2/cancel"); r.status != http.StatusMethodNotAllowed {
+		t.Errorf("GET on cancel: %d, want 405", r.status)
+	}
+}
+
 func TestJobItems(t *testing.T) {
 	srv, b := newServer(t)
 	addJobs(b)

@@ -30,5 +30,8 @@ type Backend interface {
 	// passes or ctx ends, and then answers with the job as it is.
 	Job(ctx context.Context, id string, wait client.WaitOptions) (*client.Job, error)
 	JobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error)
+	// CancelJob stops a queued or running job and returns it cancelled;
+	// JobNotFound for an unknown id, JobFinished for one already over.
+	CancelJob(ctx context.Context, id string) (*client.Job, error)
 	Product(ctx context.Context, platform, id string) (*client.Product, error)
 }

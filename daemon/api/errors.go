@@ -51,6 +51,12 @@ func JobNotFound(id string) *Error {
 	return NotFound(client.CodeJobNotFound, fmt.Sprintf("no job with id %q", id))
 }
 
+// JobFinished is the error a Backend returns when asked to cancel a job
+// that is already over.
+func JobFinished(id string, state client.JobState) *Error {
+	return Conflict(client.CodeJobFinished, fmt.Sprintf("job %s has already finished (%s); there is nothing to cancel", id, state))
+}
+
 // ProductNotFound is the error a Backend returns for a product the
 // catalogue does not hold; platform is empty for a bare id.
 func ProductNotFound(platform, id string) *Error {

@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/jobs", s.wrap(s.jobs))
 	s.mux.HandleFunc("GET /v1/jobs/{id}", s.wrap(s.job))
 	s.mux.HandleFunc("GET /v1/jobs/{id}/items", s.wrap(s.jobItems))
+	s.mux.HandleFunc("POST /v1/jobs/{id}/cancel", s.wrap(s.cancelJob))
 	s.mux.HandleFunc("GET /v1/products/{id}", s.wrap(s.product))
 	s.mux.HandleFunc("GET /v1/stats", s.wrap(s.getStats))
 	if s.metrics != nil {
@@ -134,6 +135,15 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	job, err := s.backend.Job(r.Context(), r.PathValue("id"), wait)
+	if err != nil {
+		return nil, err
+	}
+	fillPending(job)
+	return job, nil
+}
+
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) (any, error) {
+	job, err := s.backend.CancelJob(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}

@@ -256,6 +256,17 @@ func (j *Jobs) Watch(ctx context.Context, id string, w WaitOptions) (*Job, error
 	return &job, nil
 }
 
+// Cancel stops a queued or running job: no new batch is sent, the
+// batches in flight are kept, the items left stay pending. It returns the
+// job as it ended.
+func (j *Jobs) Cancel(ctx context.Context, id string) (*Job, error) {
+	var job Job
+	if err := j.client.do(ctx, http.MethodPost, "/v1/jobs/"+url.PathEscape(id)+"/cancel", nil, nil, &job); err != nil {
+		return nil, err
+	}
+	return &job, nil
+}
+
 // Items returns one page of a job's items.
 func (j *Jobs) Items(ctx context.Context, id string, opts ItemListOptions) (*ItemPage, error) {
 	var page ItemPage

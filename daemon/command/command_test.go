@@ -435,3 +435,16 @@ func TestParseInterspersed(t *testing.T) {
 		t.Errorf("positional %q, wait %v, json %v, address %q", got, *wait, m.json, m.address)
 	}
 }
+
+func TestCancel(t *testing.T) {
+	b := fakeAgent(t, "")
+	b.AddJob(client.Job{ID: "j9", Kind: client.JobKindCollect, Platform: "sandbox", State: client.JobRunning, Total: 10, Succeeded: 4}, nil)
+	b.AddJob(client.Job{ID: "j8", Kind: client.JobKindCollect, Platform: "sandbox", State: client.JobSucceeded, Total: 1, Succeeded: 1}, nil)
+	r := runCLI(t, "", "cancel", "j9")
+	r.want(t, 0, "ID", "j9", "State", "cancelled", "Succeeded", "4 of 10", "Left pending", "6")
+	r = runCLI(t, "", "cancel", "j8")
+	if r.code != 1 || !strings.Contains(r.stderr, "already finished") || !strings.Contains(r.stderr, "(job_finished)") {
+		t.Errorf("cancel of a finished job: %+v", r)
+	}
+	runCLI(t, "", "cancel").wantUsage(t, "cancel takes one argument, the job id", "cancel")
+}

@@ -50,6 +50,9 @@ func run(args []string, meta Meta, stdout, stderr io.Writer) int {
 func Commands(meta Meta) map[string]cli.CommandFactory {
 	return map[string]cli.CommandFactory{
 		// Talking to a running agent.
+		"cancel": func() (cli.Command, error) {
+			return &CancelCommand{Meta: meta}, nil
+		},
 		"collect": func() (cli.Command, error) {
 			return &CollectCommand{Meta: meta}, nil
 		},

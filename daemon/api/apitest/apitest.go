@@ -221,6 +221,22 @@ func (b *Backend) Job(ctx context.Context, id string, _ client.WaitOptions) (*cl
 	return &job, nil
 }
 
+// CancelJob implements api.Backend.
+func (b *Backend) CancelJob(ctx context.Context, id string) (*client.Job, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fj, err := b.find(id)
+	if err != nil {
+		return nil, err
+	}
+	if fj.job.State.Final() {
+		return nil, api.JobFinished(id, fj.job.State)
+	}
+	fj.job.State, fj.job.FinishedAt = client.JobCancelled, b.tick()
+	job := fj.job
+	return &job, nil
+}
+
 // JobItems implements api.Backend.
 func (b *Backend) JobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error) {
 	b.mu.Lock()
