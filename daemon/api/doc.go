@@ -16,11 +16,16 @@
 //	GET  /v1/platforms           []client.Platform
 //	POST /v1/collect             {"platform":"sandbox","ids":["100001"]} → 202 client.Job
 //	GET  /v1/jobs                ?state=&platform=&limit= → []client.Job, newest first
-//	GET  /v1/jobs/{id}           client.Job
+//	GET  /v1/jobs/{id}           client.Job; ?index=&wait= blocks until it changes
+//	POST /v1/jobs/{id}/cancel    client.Job, cancelled (409 job_finished if over)
 //	GET  /v1/jobs/{id}/items     ?state=&after=&limit= → client.ItemPage
 //	GET  /v1/products/{id}       platform:id or a bare id → client.Product
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /metrics                Config.Metrics
+//
+// GET /v1/jobs/{id} with index (the Index of a job read before) and wait
+// is a blocking query, as Consul's and Nomad's are: the answer comes when
+// the job has changed, or after wait (at most MaxWait).
 //
 // POST /v1/collect rejects a request that names an id twice instead of
 // dropping the repeat: a job's items keep the positions of the request, so

@@ -8,7 +8,7 @@
 //
 //	c, err := client.New(client.DefaultConfig())
 //	job, err := c.Jobs().Collect(ctx, client.CollectRequest{Platform: "sandbox", IDs: ids})
-//	job, err = c.Jobs().Info(ctx, job.ID)
+//	job, err = c.Jobs().Watch(ctx, job.ID, client.WaitOptions{Index: job.Index, Wait: time.Minute})
 //
 // Every failure the API reports comes back as an *APIError carrying the HTTP
 // status and the API's error code and message.
