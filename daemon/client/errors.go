@@ -30,9 +30,9 @@ const (
 	// CodeUnknownPlatform: no platform of that name is configured.
 	CodeUnknownPlatform = "unknown_platform"
 	// CodeJobNotFound and CodeProductNotFound: no such job or product.
-	CodeJobNotFound     = "job_not_found"
+	CodeJobNotFound = "job_not_found"
 	// CodeJobFinished: a cancel asked for a job that is already over.
-	CodeJobFinished = "job_finished"
+	CodeJobFinished     = "job_finished"
 	CodeProductNotFound = "product_not_found"
 	// CodeAmbiguousProduct: a bare product id exists on several platforms;
 	// ask again as platform:id.
