@@ -106,6 +106,14 @@ func TestCollectThroughTheAPI(t *testing.T) {
 		want, _ := catalog.Product(id)
 		sameProduct(t, got, want)
 	}
+	// A product page URL reads a product back as its id does.
+	byURL, err := a.Client.Products().Info(ctx, "https://m.sandbox.marketsync.invalid/item.html?id=100007")
+	if err != nil || byURL.ID != "100007" || byURL.Platform != "src" {
+		t.Errorf("product by URL: %+v, %v", byURL, err)
+	}
+	if _, err := a.Client.Products().Info(ctx, "https://example.com/item/1.html"); err == nil {
+		t.Error("a URL no platform knows found a product")
+	}
 	// A URL that is not a sandbox product is refused with its reason.
 	_, err = a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: []string{"https://example.com/x"}})
 	var apiErr *client.APIError

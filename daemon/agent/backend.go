@@ -251,18 +251,34 @@ func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptio
 }
 
 // Product implements api.Backend. A bare id is looked up on every
-// platform; found on several, the caller must say which.
-func (a *Agent) Product(_ context.Context, platformName, id string) (*client.Product, error) {
+// platform; found on several, the caller must say which. A product page
+// URL is first resolved to an id by the plugin of each platform that
+// collects (or of the one named).
+func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.Product, error) {
 	names := []string{platformName}
 	if platformName == "" {
 		names = a.platformNames()
 	} else if _, ok := a.platforms[platformName]; !ok {
 		return nil, api.UnknownPlatform(platformName)
 	}
+	ids := map[string]string{} // platform → id on it
+	for _, name := range names {
+		ids[name] = id
+	}
+	if isURL(id) {
+		ids = a.resolveEverywhere(ctx, names, id)
+		if len(ids) == 0 {
+			return nil, api.NotFound(client.CodeProductNotFound, fmt.Sprintf("no configured platform knows the product page %s", id))
+		}
+	}
 	var found []*catalog.Entry
 	err := a.db.View(func(txn *store.Txn) error {
 		for _, name := range names {
-			e, err := catalog.Get(txn, name, id)
+			pid, ok := ids[name]
+			if !ok {
+				continue
+			}
+			e, err := catalog.Get(txn, name, pid)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -289,6 +305,23 @@ func (a *Agent) Product(_ context.Context, platformName, id string) (*client.Pro
 	}
 	e := found[0]
 	return &client.Product{Product: *sdk.ProductFromProto(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt}, nil
+}
+
+// resolveEverywhere asks the plugin of each named platform that collects
+// which id the URL names, and returns the answers that found one.
+func (a *Agent) resolveEverywhere(ctx context.Context, names []string, url string) map[string]string {
+	out := map[string]string{}
+	for _, name := range names {
+		e := a.platforms[name]
+		if !e.desc.Has(sdk.CapabilityCollect) {
+			continue
+		}
+		resolved, err := a.resolveURLs(ctx, e, []string{url})
+		if err == nil {
+			out[name] = resolved[0]
+		}
+	}
+	return out
 }
 
 // The API's state names for the store's filters.

@@ -19,7 +19,7 @@
 //	GET  /v1/jobs/{id}           client.Job; ?index=&wait= blocks until it changes
 //	POST /v1/jobs/{id}/cancel    client.Job, cancelled (409 job_finished if over)
 //	GET  /v1/jobs/{id}/items     ?state=&after=&limit= → client.ItemPage
-//	GET  /v1/products/{id}       platform:id or a bare id → client.Product
+//	GET  /v1/products/{id}       platform:id, a bare id or a product page URL (escaped) → client.Product
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /metrics                Config.Metrics
 //

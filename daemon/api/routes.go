@@ -178,8 +178,10 @@ func (s *Server) jobItems(w http.ResponseWriter, r *http.Request) (any, error) {
 func (s *Server) product(w http.ResponseWriter, r *http.Request) (any, error) {
 	raw := r.PathValue("id")
 	platform, id, scoped := strings.Cut(raw, ":")
-	if !scoped {
-		platform, id = "", raw
+	if !scoped || strings.HasPrefix(id, "//") {
+		// A bare id, or a product page URL (https://...), which the
+		// backend resolves on whichever platform knows it.
+		platform, id, scoped = "", raw, false
 	}
 	if scoped && (platform == "" || id == "") {
 		return nil, BadRequest(client.CodeInvalidRequest, fmt.Sprintf("product id %q has an empty part; use platform:id (sandbox:100001) or a bare id", raw))
