@@ -12,8 +12,10 @@ import (
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// Every code the package knows, each with the kind the brief of this
-// plugin asks for, written out independently of the package's own table.
+// Every code the package knows, each with the kind the SDK's typed errors
+// call for (quota → RATE_LIMITED, signature and parameters → INVALID,
+// credentials → AUTH), written out independently of the package's own
+// table.
 var wantKinds = map[string]sdk.ErrorKind{
 	"gw.QosAppFrequencyLimit": sdk.KindRateLimited,
 	"gw.QosAPIFrequencyLimit": sdk.KindRateLimited,
