@@ -252,26 +252,31 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 // attempt runs one try of a call on its own goroutine: wait for tokens,
 // call the plugin with a timeout, report back to the actor.
 func (a *platformActor) attempt(p *pending, conn Conn) {
-	ctx, cancel := context.WithDeadline(context.Background(), p.deadline)
-	defer cancel()
 	reserved := time.Now()
 	var waited time.Duration
 	var err error
 	if p.cost > 0 { // free operations (URL parsing) never reach the platform
-		waited, err = a.bucket.Wait(ctx, p.cost)
+		waited, err = a.bucket.WaitUntil(p.deadline, p.cost)
 	}
 	if err != nil {
 		a.send(&attemptDone{p: p, conn: conn, waited: waited, reserved: reserved,
 			err: sdk.Unavailable(codeDeadline, fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
 		return
 	}
-	callCtx, cancelCall := context.WithTimeout(ctx, a.opts.Timeout)
-	defer cancelCall()
+	// One context bounds the call: the per-call timeout, or the caller's
+	// deadline when that comes first.
 	start := time.Now()
+	callDeadline := start.Add(a.opts.Timeout)
+	byCaller := p.deadline.Before(callDeadline)
+	if byCaller {
+		callDeadline = p.deadline
+	}
+	callCtx, cancel := context.WithDeadline(context.Background(), callDeadline)
+	defer cancel()
 	res, err := invoke(callCtx, conn, p.call)
 	latency := time.Since(start)
 	if err != nil && callCtx.Err() != nil {
-		if ctx.Err() != nil {
+		if byCaller {
 			err = sdk.Unavailable(codeDeadline, "the caller's deadline passed during the call")
 		} else {
 			err = sdk.Unavailable(codeTimeout, fmt.Sprintf("no answer from the plugin within %s", a.opts.Timeout))

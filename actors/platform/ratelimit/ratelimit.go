@@ -84,13 +84,34 @@ func (b *Bucket) Allow(cost float64) bool {
 // could not end before ctx's deadline; a cancelled wait gives its tokens
 // back.
 func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) {
+	dl, _ := ctx.Deadline()
+	waited, err := b.wait(dl, ctx.Done(), cost)
+	if err == errDone {
+		err = ctx.Err()
+	}
+	return waited, err
+}
+
+// WaitUntil is Wait with a deadline and nothing else to end it: the
+// platform actor's attempts have only the caller's deadline, and need no
+// context (nor its timer) to wait for tokens.
+func (b *Bucket) WaitUntil(deadline time.Time, cost float64) (time.Duration, error) {
+	return b.wait(deadline, nil, cost)
+}
+
+// errDone is wait's answer when done was closed.
+var errDone = errors.New("wait abandoned")
+
+// wait reserves cost tokens and sleeps until they are due, or until done
+// is closed (nil: never); a zero deadline is none.
+func (b *Bucket) wait(deadline time.Time, done <-chan struct{}, cost float64) (time.Duration, error) {
 	if cost <= 0 {
 		cost = 1
 	}
 	b.mu.Lock()
 	if math.IsInf(b.rate, 1) {
 		b.mu.Unlock()
-		return 0, ctx.Err()
+		return 0, closed(done)
 	}
 	if cost > b.burst {
 		b.mu.Unlock()
@@ -106,7 +127,7 @@ func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) 
 	if p := b.pausedUntil.Sub(now); p > 0 {
 		wait += p
 	}
-	if dl, ok := ctx.Deadline(); ok && now.Add(wait).After(dl) {
+	if !deadline.IsZero() && now.Add(wait).After(deadline) {
 		b.tokens += cost
 		b.mu.Unlock()
 		return 0, ErrWouldExceedDeadline
@@ -114,22 +135,32 @@ func (b *Bucket) Wait(ctx context.Context, cost float64) (time.Duration, error) 
 	b.mu.Unlock()
 	for {
 		if wait <= 0 {
-			return time.Since(now), ctx.Err()
+			return time.Since(now), closed(done)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-done:
 			t.Stop()
 			b.mu.Lock()
 			b.tokens += cost
 			b.mu.Unlock()
-			return time.Since(now), ctx.Err()
+			return time.Since(now), errDone
 		}
 		// A ban may have started while this caller slept.
 		b.mu.Lock()
 		wait = time.Until(b.pausedUntil)
 		b.mu.Unlock()
+	}
+}
+
+// closed returns errDone if done is closed, else nil.
+func closed(done <-chan struct{}) error {
+	select {
+	case <-done:
+		return errDone
+	default:
+		return nil
 	}
 }
 

@@ -147,3 +147,19 @@ func TestSetRateAndUnlimited(t *testing.T) {
 		}
 	})
 }
+
+func TestWaitUntilHonoursTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(2, 1)
+		start := time.Now()
+		if _, err := b.WaitUntil(start.Add(time.Hour), 1); err != nil || time.Since(start) != 0 {
+			t.Fatalf("first token: %v after %v", err, time.Since(start))
+		}
+		if _, err := b.WaitUntil(start.Add(100*time.Millisecond), 1); !errors.Is(err, ErrWouldExceedDeadline) {
+			t.Fatalf("a token due at 500ms before a 100ms deadline: %v", err)
+		}
+		if w, err := b.WaitUntil(start.Add(time.Second), 1); err != nil || w != 500*time.Millisecond {
+			t.Errorf("token due at 500ms: waited %v (%v)", w, err)
+		}
+	})
+}
