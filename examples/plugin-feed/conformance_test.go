@@ -1,9 +1,7 @@
 package main
 
 import (
-	"log"
 	"net/http"
-	"os"
 	"testing"
 
 	"github.com/marketsync/marketsync/sdk"
@@ -13,16 +11,7 @@ import (
 // binary is the plugin built once for the package's tests.
 var binary string
 
-func TestMain(m *testing.M) {
-	path, cleanup, err := plugintest.Build(".", "feed")
-	if err != nil {
-		log.Fatal(err)
-	}
-	binary = path
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, "feed", &binary) }
 
 // TestConformance runs the SDK's conformance kit against the plugin, as
 // the built binary and in-process, with the feed served by a test server.

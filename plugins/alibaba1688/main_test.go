@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log"
-	"os"
 	"testing"
 	"time"
 
@@ -20,16 +18,7 @@ import (
 // process through go-plugin's handshake and gRPC.
 var binary string
 
-func TestMain(m *testing.M) {
-	path, cleanup, err := plugintest.Build(".", collector.Name)
-	if err != nil {
-		log.Fatal(err)
-	}
-	binary = path
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, collector.Name, &binary) }
 
 type world struct {
 	sim   *sim.Server

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -22,16 +20,7 @@ import (
 // run the real process, handshake and gRPC transport.
 var binary string
 
-func TestMain(m *testing.M) {
-	path, cleanup, err := plugintest.Build(".", "aliexpress")
-	if err != nil {
-		log.Fatal(err)
-	}
-	binary = path
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, "aliexpress", &binary) }
 
 // config is the plugin's config block for a simulator, changed by edit.
 func config(s *sim.Running, edit func(map[string]any)) []byte {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -22,16 +20,7 @@ import (
 // the real process through the handshake and gRPC.
 var binary string
 
-func TestMain(m *testing.M) {
-	path, cleanup, err := plugintest.Build(".", "pinduoduo")
-	if err != nil {
-		log.Fatal(err)
-	}
-	binary = path
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, "pinduoduo", &binary) }
 
 // gateway starts a simulator on a local port.
 func gateway(t *testing.T, o sim.Options) (*sim.Server, string) {

@@ -3,14 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"log"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/plugintest"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
@@ -18,19 +15,7 @@ import (
 // exercise the real process, handshake and gRPC transport.
 var binary string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sandbox-plugin")
-	if err != nil {
-		log.Fatal(err)
-	}
-	binary = filepath.Join(dir, "marketsync-plugin-sandbox")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		log.Fatalf("build plugin: %v\n%s", err, out)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, "sandbox", &binary) }
 
 func launch(t *testing.T, config string) *host.Plugin {
 	t.Helper()

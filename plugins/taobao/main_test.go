@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -24,16 +22,7 @@ import (
 // the real process through the handshake and gRPC.
 var binary string
 
-func TestMain(m *testing.M) {
-	path, cleanup, err := plugintest.Build(".", "taobao")
-	if err != nil {
-		log.Fatal(err)
-	}
-	binary = path
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { plugintest.Main(m, "taobao", &binary) }
 
 // platform is a simulator on a loopback port. Its clock stands still at
 // the moment it started: the plugin process stamps requests with the real
