@@ -55,63 +55,61 @@ func (c *Call) Operation() (sdk.Operation, int) {
 // invoke makes the plugin call a Call asks for and wraps the answer in a
 // CallResult.
 func invoke(ctx context.Context, conn Conn, c *Call) (*CallResult, error) {
-	var (
-		res = &CallResult{}
-		err error
-	)
 	switch r := c.GetRequest().(type) {
 	case *Call_FetchProducts:
-		var resp *pluginv1.FetchProductsResponse
-		resp, err = conn.FetchProducts(ctx, r.FetchProducts)
-		res.Response = &CallResult_FetchProducts{FetchProducts: resp}
+		return call(ctx, conn.FetchProducts, r.FetchProducts, func(v *pluginv1.FetchProductsResponse) isCallResult_Response {
+			return &CallResult_FetchProducts{FetchProducts: v}
+		})
 	case *Call_ListProducts:
-		var resp *pluginv1.ListProductsResponse
-		resp, err = conn.ListProducts(ctx, r.ListProducts)
-		res.Response = &CallResult_ListProducts{ListProducts: resp}
+		return call(ctx, conn.ListProducts, r.ListProducts, func(v *pluginv1.ListProductsResponse) isCallResult_Response {
+			return &CallResult_ListProducts{ListProducts: v}
+		})
 	case *Call_UpsertProducts:
-		var resp *pluginv1.UpsertProductsResponse
-		resp, err = conn.UpsertProducts(ctx, r.UpsertProducts)
-		res.Response = &CallResult_UpsertProducts{UpsertProducts: resp}
+		return call(ctx, conn.UpsertProducts, r.UpsertProducts, func(v *pluginv1.UpsertProductsResponse) isCallResult_Response {
+			return &CallResult_UpsertProducts{UpsertProducts: v}
+		})
 	case *Call_SetInventory:
-		var resp *pluginv1.SetInventoryResponse
-		resp, err = conn.SetInventory(ctx, r.SetInventory)
-		res.Response = &CallResult_SetInventory{SetInventory: resp}
+		return call(ctx, conn.SetInventory, r.SetInventory, func(v *pluginv1.SetInventoryResponse) isCallResult_Response {
+			return &CallResult_SetInventory{SetInventory: v}
+		})
 	case *Call_SetPrices:
-		var resp *pluginv1.SetPricesResponse
-		resp, err = conn.SetPrices(ctx, r.SetPrices)
-		res.Response = &CallResult_SetPrices{SetPrices: resp}
+		return call(ctx, conn.SetPrices, r.SetPrices, func(v *pluginv1.SetPricesResponse) isCallResult_Response {
+			return &CallResult_SetPrices{SetPrices: v}
+		})
 	case *Call_GetRemoteProducts:
-		var resp *pluginv1.GetRemoteProductsResponse
-		resp, err = conn.GetRemoteProducts(ctx, r.GetRemoteProducts)
-		res.Response = &CallResult_GetRemoteProducts{GetRemoteProducts: resp}
+		return call(ctx, conn.GetRemoteProducts, r.GetRemoteProducts, func(v *pluginv1.GetRemoteProductsResponse) isCallResult_Response {
+			return &CallResult_GetRemoteProducts{GetRemoteProducts: v}
+		})
 	case *Call_ResolveUrls:
-		var resp *pluginv1.ResolveURLsResponse
-		resp, err = conn.ResolveURLs(ctx, r.ResolveUrls)
-		res.Response = &CallResult_ResolveUrls{ResolveUrls: resp}
-	default:
-		return nil, sdk.Invalid("no_request", fmt.Sprintf("call carries no request (%T)", c.GetRequest()))
+		return call(ctx, conn.ResolveURLs, r.ResolveUrls, func(v *pluginv1.ResolveURLsResponse) isCallResult_Response {
+			return &CallResult_ResolveUrls{ResolveUrls: v}
+		})
 	}
+	return nil, sdk.Invalid("no_request", fmt.Sprintf("call carries no request (%T)", c.GetRequest()))
+}
+
+// call makes one plugin call and puts its answer in a CallResult.
+func call[Req, Resp any](ctx context.Context, rpc func(context.Context, Req) (Resp, error), req Req, wrap func(Resp) isCallResult_Response) (*CallResult, error) {
+	resp, err := rpc(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	return &CallResult{Response: wrap(resp)}, nil
 }
 
-// quota returns the quota feedback of a successful answer, if any.
+// quota returns the quota feedback of a successful answer, if any: every
+// response message of the protocol but ResolveURLs' carries a Quota.
 func (r *CallResult) quota() *pluginv1.Quota {
-	switch x := r.GetResponse().(type) {
-	case *CallResult_FetchProducts:
-		return x.FetchProducts.GetQuota()
-	case *CallResult_ListProducts:
-		return x.ListProducts.GetQuota()
-	case *CallResult_UpsertProducts:
-		return x.UpsertProducts.GetQuota()
-	case *CallResult_SetInventory:
-		return x.SetInventory.GetQuota()
-	case *CallResult_SetPrices:
-		return x.SetPrices.GetQuota()
-	case *CallResult_GetRemoteProducts:
-		return x.GetRemoteProducts.GetQuota()
+	if r == nil {
+		return nil
+	}
+	m := r.ProtoReflect()
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("response"))
+	if fd == nil {
+		return nil
+	}
+	if q, ok := m.Get(fd).Message().Interface().(interface{ GetQuota() *pluginv1.Quota }); ok {
+		return q.GetQuota()
 	}
 	return nil
 }
