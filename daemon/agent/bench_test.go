@@ -13,6 +13,7 @@ import (
 	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/daemon/agent/agenttest"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/plugins/sandbox/market"
 	"github.com/marketsync/marketsync/sdk/host"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
@@ -270,4 +271,41 @@ func BenchmarkQuotaUtilization(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPlatformCallInProcess measures the actor's own cost: the same
+// call to the sandbox served in-process (no process, no gRPC), straight
+// and through the platform actor.
+func BenchmarkPlatformCallInProcess(b *testing.B) {
+	conn, err := host.InProcess(context.Background(), market.New())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := conn.Configure(context.Background(), []byte(`{}`)); err != nil {
+		b.Fatal(err)
+	}
+	req := &pluginv1.FetchProductsRequest{Ids: []string{"100001"}}
+	b.Run("bare", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := conn.FetchProducts(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	pid := sys.Root.Spawn(platform.Props(platform.Options{
+		Name: "bench", Plugin: "sandbox", Conn: conn,
+		RateLimit: &platform.RateLimit{Rate: 1e9, Burst: 1 << 20}, FixedRate: true,
+	}))
+	b.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
+	b.Run("actor", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			res, err := platform.Request(context.Background(), sys.Root, pid, &platform.Call{Request: &platform.Call_FetchProducts{FetchProducts: req}})
+			if err != nil || res.GetError() != nil {
+				b.Fatal(err, res.Err())
+			}
+		}
+	})
 }
