@@ -38,9 +38,10 @@ build:
 run: build
 	$(BIN)/marketsync agent -dev
 
-## test: vet, then every test with the race detector
+## test: vet, then every test of both modules (the agent and the SDK) with the race detector
 test: vet build tools
 	MARKETSYNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
+	cd sdk && $(GO) test -race -count=1 ./...
 
 ## tools: external programs the tests check against (Prometheus's promtool)
 tools:
@@ -48,6 +49,7 @@ tools:
 
 vet:
 	$(GO) vet ./...
+	cd sdk && $(GO) vet ./...
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 

@@ -9,9 +9,10 @@
 // happened, with the platform's own error code and any retry-after, and the
 // host's platform actor decides what to do next.
 //
-// The generated protocol lives in sdk/proto/plugin/v1; authors never need to
-// touch it. The converters in wire.go are exported for hosts (sdk/host and
-// the agent), which speak the protocol types directly.
+// The data model the host stores and passes around is sdk/model (versioned
+// protobuf); the wire protocol is sdk/proto/plugin/v1, spoken only by
+// sdk/host and by the server behind Serve (sdk/internal/rpc). Authors use
+// neither: the types here are converted at Serve's edge.
 //
 // This package must not import the agent (daemon), actors, plugins or
 // config packages; a test enforces it so that a third party can build

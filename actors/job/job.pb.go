@@ -11,13 +11,14 @@
 package job
 
 import (
-	v1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
-	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
-	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
+
+	model "github.com/marketsync/marketsync/sdk/model"
+	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
+	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 )
 
 const (
@@ -351,9 +352,9 @@ type Item struct {
 	// Position in the job's request, from 0; items are stored in this order.
 	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
 	// The platform-scoped id the item is about.
-	Id    string    `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
-	State ItemState `protobuf:"varint,3,opt,name=state,proto3,enum=marketsync.actors.job.v1.ItemState" json:"state,omitempty"`
-	Error *v1.Error `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
+	Id    string       `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	State ItemState    `protobuf:"varint,3,opt,name=state,proto3,enum=marketsync.actors.job.v1.ItemState" json:"state,omitempty"`
+	Error *model.Error `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
 	// Times the item was sent to the platform.
 	Attempts      int32                  `protobuf:"varint,5,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
@@ -412,7 +413,7 @@ func (x *Item) GetState() ItemState {
 	return ItemState_ITEM_PENDING
 }
 
-func (x *Item) GetError() *v1.Error {
+func (x *Item) GetError() *model.Error {
 	if x != nil {
 		return x.Error
 	}
@@ -491,7 +492,7 @@ func (x *SubmitCollect) GetIds() []string {
 type Submitted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           *Job                   `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
-	Error         *v1.Error              `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Error         *model.Error           `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -533,7 +534,7 @@ func (x *Submitted) GetJob() *Job {
 	return nil
 }
 
-func (x *Submitted) GetError() *v1.Error {
+func (x *Submitted) GetError() *model.Error {
 	if x != nil {
 		return x.Error
 	}
@@ -669,7 +670,7 @@ func (x *Cancel) GetJobId() string {
 type Cancelled struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Job           *Job                   `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
-	Error         *v1.Error              `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Error         *model.Error           `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -711,7 +712,7 @@ func (x *Cancelled) GetJob() *Job {
 	return nil
 }
 
-func (x *Cancelled) GetError() *v1.Error {
+func (x *Cancelled) GetError() *model.Error {
 	if x != nil {
 		return x.Error
 	}
@@ -722,7 +723,7 @@ var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
 	"\n" +
-	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16plugin/v1/plugin.proto\"\xe6\x04\n" +
+	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xe6\x04\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1e.marketsync.actors.job.v1.KindR\x04kind\x12\x1a\n" +
@@ -743,28 +744,28 @@ const file_job_job_proto_rawDesc = "" +
 	"\x05calls\x18\f \x01(\x05R\x05calls\x12\x14\n" +
 	"\x05error\x18\r \x01(\tR\x05error\x12=\n" +
 	"\fpaused_until\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vpausedUntil\x12#\n" +
-	"\rpaused_reason\x18\x0f \x01(\tR\fpausedReason\"\xf1\x01\n" +
+	"\rpaused_reason\x18\x0f \x01(\tR\fpausedReason\"\xf0\x01\n" +
 	"\x04Item\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x129\n" +
-	"\x05state\x18\x03 \x01(\x0e2#.marketsync.actors.job.v1.ItemStateR\x05state\x121\n" +
-	"\x05error\x18\x04 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\x12\x1a\n" +
+	"\x05state\x18\x03 \x01(\x0e2#.marketsync.actors.job.v1.ItemStateR\x05state\x120\n" +
+	"\x05error\x18\x04 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\x12\x1a\n" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x129\n" +
 	"\n" +
 	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"=\n" +
 	"\rSubmitCollect\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x10\n" +
-	"\x03ids\x18\x02 \x03(\tR\x03ids\"o\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\"n\n" +
 	"\tSubmitted\x12/\n" +
-	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x121\n" +
-	"\x05error\x18\x02 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\"\a\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x120\n" +
+	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\"\a\n" +
 	"\x05Drain\"\t\n" +
 	"\aDrained\"\x1f\n" +
 	"\x06Cancel\x12\x15\n" +
-	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"o\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"n\n" +
 	"\tCancelled\x12/\n" +
-	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x121\n" +
-	"\x05error\x18\x02 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error*.\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x120\n" +
+	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error*.\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fKIND_COLLECT\x10\x01*{\n" +
@@ -807,7 +808,7 @@ var file_job_job_proto_goTypes = []any{
 	(*Cancel)(nil),                // 9: marketsync.actors.job.v1.Cancel
 	(*Cancelled)(nil),             // 10: marketsync.actors.job.v1.Cancelled
 	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*v1.Error)(nil),              // 12: marketsync.plugin.v1.Error
+	(*model.Error)(nil),           // 12: marketsync.model.v1.Error
 }
 var file_job_job_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.job.v1.Job.kind:type_name -> marketsync.actors.job.v1.Kind
@@ -818,12 +819,12 @@ var file_job_job_proto_depIdxs = []int32{
 	11, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
 	11, // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
 	2,  // 7: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
-	12, // 8: marketsync.actors.job.v1.Item.error:type_name -> marketsync.plugin.v1.Error
+	12, // 8: marketsync.actors.job.v1.Item.error:type_name -> marketsync.model.v1.Error
 	11, // 9: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
 	3,  // 10: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
-	12, // 11: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.plugin.v1.Error
+	12, // 11: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.model.v1.Error
 	3,  // 12: marketsync.actors.job.v1.Cancelled.job:type_name -> marketsync.actors.job.v1.Job
-	12, // 13: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.plugin.v1.Error
+	12, // 13: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.model.v1.Error
 	14, // [14:14] is the sub-list for method output_type
 	14, // [14:14] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name

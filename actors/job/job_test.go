@@ -13,7 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -22,13 +22,13 @@ type memStore struct {
 	mu       sync.Mutex
 	jobs     map[string]*Job
 	items    map[string][]*Item
-	products map[string]*pluginv1.Product
+	products map[string]*model.Product
 	commits  int
 	failNext bool
 }
 
 func newMemStore() *memStore {
-	return &memStore{jobs: map[string]*Job{}, items: map[string][]*Item{}, products: map[string]*pluginv1.Product{}}
+	return &memStore{jobs: map[string]*Job{}, items: map[string][]*Item{}, products: map[string]*model.Product{}}
 }
 
 func (s *memStore) Create(j *Job, ids []string) error {
@@ -60,7 +60,7 @@ func (s *memStore) Pending(id string) ([]*Item, error) {
 	return out, nil
 }
 
-func (s *memStore) Commit(j *Job, items []*Item, products []*pluginv1.Product) error {
+func (s *memStore) Commit(j *Job, items []*Item, products []*model.Product) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failNext {
@@ -137,13 +137,13 @@ func (f *fakePlatform) Receive(ctx actor.Context) {
 }
 
 func products(ids []string) *platform.CallResult {
-	r := &pluginv1.FetchProductsResponse{}
+	r := &model.FetchProductsResponse{}
 	for _, id := range ids {
 		if id == "missing" {
-			r.Results = append(r.Results, &pluginv1.ProductResult{Id: id, Error: sdk.ErrorToProto(sdk.NotFound("ITEM_NOT_FOUND", "no such item"))})
+			r.Results = append(r.Results, &model.ProductResult{Id: id, Error: model.NotFound("ITEM_NOT_FOUND", "no such item")})
 			continue
 		}
-		r.Results = append(r.Results, &pluginv1.ProductResult{Id: id, Product: &pluginv1.Product{Id: id}})
+		r.Results = append(r.Results, &model.ProductResult{Id: id, Product: &model.Product{Id: id}})
 	}
 	return &platform.CallResult{Attempts: 1, Response: &platform.CallResult_FetchProducts{FetchProducts: r}}
 }
@@ -273,10 +273,10 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		plat := &fakePlatform{answer: func(ids []string, call int) *platform.CallResult {
 			if ids[0] == "flaky" && call == 1 {
-				return &platform.CallResult{Attempts: 5, Error: sdk.ErrorToProto(sdk.Unavailable("503", "down"))}
+				return &platform.CallResult{Attempts: 5, Error: model.Unavailable("503", "down")}
 			}
 			if ids[0] == "doomed" {
-				return &platform.CallResult{Attempts: 5, Error: sdk.ErrorToProto(sdk.Unavailable("503", "down"))}
+				return &platform.CallResult{Attempts: 5, Error: model.Unavailable("503", "down")}
 			}
 			return products(ids)
 		}}
@@ -389,9 +389,9 @@ func TestFailedCheckpointLeavesItemsPending(t *testing.T) {
 }
 
 func TestRefusedCallsPauseTheJobWithoutSpendingAttempts(t *testing.T) {
-	for name, refusal := range map[string]*sdk.Error{
-		"open circuit": sdk.RateLimited(5*time.Second, platform.CodeCircuitOpen, "platform src is failing"),
-		"rate limited": sdk.RateLimited(5*time.Second, "7", "This ban will last for 5 more seconds"),
+	for name, refusal := range map[string]*model.Error{
+		"open circuit": model.RateLimited(5*time.Second, platform.CodeCircuitOpen, "platform src is failing"),
+		"rate limited": model.RateLimited(5*time.Second, "7", "This ban will last for 5 more seconds"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -400,7 +400,7 @@ func TestRefusedCallsPauseTheJobWithoutSpendingAttempts(t *testing.T) {
 					// Refuse everything for the first five seconds, as a
 					// breaker or a ban does, however many calls come.
 					if time.Since(start) < 5*time.Second {
-						return &platform.CallResult{Attempts: 1, Error: sdk.ErrorToProto(refusal)}
+						return &platform.CallResult{Attempts: 1, Error: refusal}
 					}
 					return products(ids)
 				}}
@@ -435,7 +435,7 @@ func TestSpentRetryBudgetBacksOffWithoutSpendingAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		plat := &fakePlatform{answer: func(ids []string, call int) *platform.CallResult {
 			if call <= 2 {
-				return &platform.CallResult{Attempts: 1, BudgetExhausted: true, Error: sdk.ErrorToProto(sdk.Unavailable("503", "down"))}
+				return &platform.CallResult{Attempts: 1, BudgetExhausted: true, Error: model.Unavailable("503", "down")}
 			}
 			return products(ids)
 		}}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/sdk"
+	model "github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -94,7 +95,7 @@ func (m *manager) Receive(ctx actor.Context) {
 	case *Cancel:
 		pid, ok := m.jobs[msg.GetJobId()]
 		if !ok {
-			ctx.Respond(&Cancelled{Error: sdk.ErrorToProto(sdk.NotFound("job_not_running", fmt.Sprintf("job %s is not running", msg.GetJobId())))})
+			ctx.Respond(&Cancelled{Error: model.NotFound(model.CodeJobNotRunning, fmt.Sprintf("job %s is not running", msg.GetJobId()))})
 			return
 		}
 		ctx.Forward(pid) // the job answers the caller itself
@@ -121,15 +122,15 @@ func (m *manager) resume(ctx actor.Context) {
 }
 
 func (m *manager) submit(ctx actor.Context, msg *SubmitCollect) *Submitted {
-	refuse := func(e *sdk.Error) *Submitted { return &Submitted{Error: sdk.ErrorToProto(e)} }
+	refuse := func(e *model.Error) *Submitted { return &Submitted{Error: e} }
 	if m.draining {
-		return refuse(sdk.Unavailable("stopping", "the agent is shutting down; submit the job again after it restarts"))
+		return refuse(model.Unavailable(model.CodeStopping, "the agent is shutting down; submit the job again after it restarts"))
 	}
 	if _, ok := m.opts.Platforms(msg.GetPlatform()); !ok {
-		return refuse(sdk.NotFound("unknown_platform", fmt.Sprintf("no platform named %q is configured", msg.GetPlatform())))
+		return refuse(model.NotFound(model.CodeUnknownPlatform, fmt.Sprintf("no platform named %q is configured", msg.GetPlatform())))
 	}
 	if len(msg.GetIds()) == 0 {
-		return refuse(sdk.Invalid("no_ids", "a collect job needs at least one id"))
+		return refuse(model.Invalid(model.CodeNoIDs, "a collect job needs at least one id"))
 	}
 	now := time.Now()
 	j := &Job{
@@ -138,7 +139,7 @@ func (m *manager) submit(ctx actor.Context, msg *SubmitCollect) *Submitted {
 	}
 	if err := m.opts.Store.Create(j, msg.GetIds()); err != nil {
 		m.opts.Logger.Error("cannot persist job", "error", err)
-		return refuse(sdk.Unavailable("store", fmt.Sprintf("cannot persist the job: %v", err)))
+		return refuse(model.Unavailable(model.CodeStore, fmt.Sprintf("cannot persist the job: %v", err)))
 	}
 	m.opts.Observer.JobChanged(0, State_STATE_QUEUED, true)
 	// The answer carries a copy: the job actor owns j from now on.

@@ -7,7 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -114,11 +114,9 @@ func (r *runner) dispatch(ctx actor.Context) {
 		for i, it := range batch {
 			ids[i] = it.GetId()
 		}
-		call := &platform.Call{
-			Priority: platform.Priority_PRIORITY_BULK,
-			Deadline: ts(time.Now().Add(r.opts.CallTimeout)),
-			Request:  &platform.Call_FetchProducts{FetchProducts: &pluginv1.FetchProductsRequest{Ids: ids}},
-		}
+		call := platform.NewCall(&model.FetchProductsRequest{Ids: ids})
+		call.Priority = platform.Priority_PRIORITY_BULK
+		call.Deadline = ts(time.Now().Add(r.opts.CallTimeout))
 		r.inFlight++
 		f := ctx.RequestFuture(r.platform.PID, call, r.opts.CallTimeout+time.Minute)
 		ctx.ReenterAfter(f, func(res any, err error) { r.batchDone(ctx, batch, res, err) })
@@ -130,8 +128,8 @@ func (r *runner) dispatch(ctx actor.Context) {
 // transient and the item has attempts left.
 func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error) {
 	r.inFlight--
-	var callErr *sdk.Error
-	var results []*pluginv1.ProductResult
+	var callErr *model.Error
+	var results []*model.ProductResult
 	budgetSpent := false
 	switch m := res.(type) {
 	case *platform.CallResult:
@@ -143,17 +141,17 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 			results = m.GetFetchProducts().GetResults()
 		}
 	default:
-		callErr = sdk.Unavailable("platform_timeout", fmt.Sprintf("no answer from platform %s: %v", r.job.GetPlatform(), ferr))
+		callErr = model.Unavailable(model.CodePlatformTimeout, fmt.Sprintf("no answer from platform %s: %v", r.job.GetPlatform(), ferr))
 	}
 	if callErr == nil && len(results) != len(batch) {
-		callErr = sdk.Unavailable("result_count", fmt.Sprintf("%d results for %d ids", len(results), len(batch)))
+		callErr = model.Unavailable(model.CodeResultCount, fmt.Sprintf("%d results for %d ids", len(results), len(batch)))
 	}
 	if callErr != nil && (refusesForNow(callErr) || budgetSpent) {
 		// Not the items' fault: the platform refuses calls for now, or
 		// it is being retried too much already. Wait, then send them
 		// again with their attempts untouched.
 		r.failedCalls++
-		wait := max(callErr.RetryAfter, backoffAfter(r.failedCalls))
+		wait := max(callErr.Wait(), backoffAfter(r.failedCalls))
 		r.queue = append(batch, r.queue...)
 		r.hold(ctx, wait, callErr)
 		r.maybeStop(ctx)
@@ -166,7 +164,7 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 		r.failedCalls = 0
 	}
 	now := ts(time.Now())
-	var products []*pluginv1.Product
+	var products []*model.Product
 	var succeeded, failed int32
 	for i, it := range batch {
 		it.Attempts++
@@ -179,9 +177,9 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 				succeeded++
 				continue
 			}
-			e = sdk.ErrorFromProto(results[i].GetError())
+			e = results[i].GetError()
 		}
-		it.Error = sdk.ErrorToProto(e)
+		it.Error = e
 		if e.Kind.Retryable() && int(it.GetAttempts()) < r.opts.MaxItemAttempts {
 			r.queue = append(r.queue, it)
 			continue
@@ -214,14 +212,14 @@ func backoffAfter(n int) time.Duration {
 // refusesForNow says whether a failed call means "not now" rather than
 // "this failed": the platform actor's breaker is open, or the platform
 // rate-limited the call past all its retries. Items are not to blame.
-func refusesForNow(e *sdk.Error) bool {
-	return e.Code == platform.CodeCircuitOpen || e.Kind == sdk.KindRateLimited
+func refusesForNow(e *model.Error) bool {
+	return e.Code == platform.CodeCircuitOpen || e.Kind == model.KindRateLimited
 }
 
 // hold keeps new batches back for wait, for the reason e; the job resumes
 // on its own. A refused batch goes back to the front of the queue first,
 // its items' attempts untouched.
-func (r *runner) hold(ctx actor.Context, wait time.Duration, e *sdk.Error) {
+func (r *runner) hold(ctx actor.Context, wait time.Duration, e *model.Error) {
 	until := time.Now().Add(wait)
 	if until.After(r.pausedUntil) {
 		r.pausedUntil = until

@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"time"
 
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/oklog/ulid/v2"
 )
 
@@ -24,7 +24,7 @@ type Store interface {
 	Pending(jobID string) ([]*Item, error)
 	// Commit records a batch: item outcomes, the job record and, for a
 	// collect job, the products to put in the catalogue under j.Platform.
-	Commit(j *Job, items []*Item, products []*pluginv1.Product) error
+	Commit(j *Job, items []*Item, products []*model.Product) error
 	// Unfinished lists jobs that are queued or running, oldest first, so
 	// the agent can resume them after a restart.
 	Unfinished() ([]*Job, error)

@@ -10,6 +10,7 @@ import (
 	"github.com/marketsync/marketsync/actors/platform/ratelimit"
 	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/sony/gobreaker/v2"
 )
 
@@ -19,16 +20,16 @@ func Props(opts Options) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &platformActor{opts: opts} })
 }
 
-// Codes of errors the actor makes up.
+// Codes of errors the actor makes up (all in sdk/model's codes.go).
 const (
 	// codeTimeout marks an attempt that got no answer within Options.Timeout.
-	codeTimeout = "timeout"
+	codeTimeout = model.CodeTimeout
 	// codeDeadline marks a call the caller's deadline cut short.
-	codeDeadline = "deadline_exceeded"
+	codeDeadline = model.CodeDeadline
 	// CodeCircuitOpen marks a call refused at once by the open circuit
 	// breaker; its retry-after says when probes go through again. Jobs
 	// pause on it instead of failing their items.
-	CodeCircuitOpen = "circuit_open"
+	CodeCircuitOpen = model.CodeCircuitOpen
 )
 
 // pending is a call waiting in the queue, in flight or between retries.
@@ -164,7 +165,9 @@ func (a *platformActor) send(msg any) { a.root.Send(a.self, msg) }
 // enqueue admits a call, or answers at once when it can never succeed.
 func (a *platformActor) enqueue(ctx actor.Context, c *Call, sender *actor.PID) {
 	p := &pending{call: c, sender: sender, deadline: time.Now().Add(a.opts.budget())}
-	p.op, p.items = c.Operation()
+	if spec, items := c.Operation(); spec != nil {
+		p.op, p.items = sdk.Operation(spec.Op), items
+	}
 	if a.conn != nil {
 		p.cost = a.desc.Limits.Cost(p.op)
 	}
@@ -172,7 +175,7 @@ func (a *platformActor) enqueue(ctx actor.Context, c *Call, sender *actor.PID) {
 		p.deadline = dl.AsTime()
 	}
 	if e := a.refuse(p); e != nil {
-		a.reply(ctx, p, &CallResult{Error: sdk.ErrorToProto(e)})
+		a.reply(ctx, p, &CallResult{Error: e})
 		return
 	}
 	a.budget.Deposit()
@@ -181,23 +184,23 @@ func (a *platformActor) enqueue(ctx actor.Context, c *Call, sender *actor.PID) {
 }
 
 // refuse says why a call cannot be taken, or nil.
-func (a *platformActor) refuse(p *pending) *sdk.Error {
+func (a *platformActor) refuse(p *pending) *model.Error {
 	switch {
 	case p.op == 0:
-		return sdk.Invalid("no_request", "call carries no request")
+		return model.Invalid(model.CodeNoRequest, "call carries no request")
 	case a.state == State_STATE_STOPPING:
-		return sdk.Unavailable("stopping", fmt.Sprintf("platform %s is shutting down", a.opts.Name))
+		return model.Unavailable(model.CodeStopping, fmt.Sprintf("platform %s is shutting down", a.opts.Name))
 	case a.state == State_STATE_FAILED:
-		return sdk.Unavailable("platform_failed", fmt.Sprintf("platform %s is disabled: %s", a.opts.Name, a.lastErr))
+		return model.Unavailable(model.CodePlatformFailed, fmt.Sprintf("platform %s is disabled: %s", a.opts.Name, a.lastErr))
 	}
 	if a.conn == nil {
 		return nil // starting or restarting: capabilities are checked when it is up
 	}
 	if !a.desc.Has(p.op.Capability()) {
-		return sdk.Invalid("unsupported", fmt.Sprintf("plugin %s cannot %s", a.opts.Plugin, p.op.Capability()))
+		return model.Invalid(model.CodeUnsupported, fmt.Sprintf("plugin %s cannot %s", a.opts.Plugin, p.op.Capability()))
 	}
 	if max := a.desc.Limits.MaxBatch(p.op, 0); max > 0 && p.items > max {
-		return sdk.Invalid("batch_too_large", fmt.Sprintf("%s on %s takes at most %d items, got %d", p.op, a.opts.Name, max, p.items))
+		return model.Invalid(model.CodeBatchTooLarge, fmt.Sprintf("%s on %s takes at most %d items, got %d", p.op, a.opts.Name, max, p.items))
 	}
 	return nil
 }
@@ -229,17 +232,16 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 			return
 		}
 		if time.Now().After(p.deadline) {
-			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(
-				sdk.Unavailable(codeDeadline, "the caller's deadline passed while the call was queued"))})
+			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: model.Unavailable(codeDeadline, "the caller's deadline passed while the call was queued")})
 			continue
 		}
 		if e := a.refuse(p); e != nil {
-			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e)})
+			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: e})
 			continue
 		}
 		done, err := a.breaker.Allow()
 		if err != nil {
-			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(a.circuitOpen())})
+			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: a.circuitOpen()})
 			continue
 		}
 		p.breakerDone = done
@@ -260,7 +262,7 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 	}
 	if err != nil {
 		a.send(&attemptDone{p: p, conn: conn, waited: waited, reserved: reserved,
-			err: sdk.Unavailable(codeDeadline, fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
+			err: model.Unavailable(codeDeadline, fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
 		return
 	}
 	// One context bounds the call: the per-call timeout, or the caller's
@@ -277,9 +279,9 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 	latency := time.Since(start)
 	if err != nil && callCtx.Err() != nil {
 		if byCaller {
-			err = sdk.Unavailable(codeDeadline, "the caller's deadline passed during the call")
+			err = model.Unavailable(codeDeadline, "the caller's deadline passed during the call")
 		} else {
-			err = sdk.Unavailable(codeTimeout, fmt.Sprintf("no answer from the plugin within %s", a.opts.Timeout))
+			err = model.Unavailable(codeTimeout, fmt.Sprintf("no answer from the plugin within %s", a.opts.Timeout))
 		}
 	}
 	done := &attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited, reserved: reserved, sent: true}
@@ -328,11 +330,11 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	default:
 		a.setErr(e)
 		switch {
-		case m.conn == a.conn && (m.conn.Exited() || e.Code == sdk.CodePluginUnreachable):
+		case m.conn == a.conn && (m.conn.Exited() || e.Code == model.CodePluginUnreachable):
 			a.restart(fmt.Sprintf("plugin unreachable: %s", e.Message))
 		case m.conn == a.conn && a.timeouts >= a.opts.HangAfter:
 			a.restart(fmt.Sprintf("plugin hung: %d calls in a row got no answer within %s", a.timeouts, a.opts.Timeout))
-		case e.Code == sdk.CodePluginUnreachable || e.Code == codeTimeout:
+		case e.Code == model.CodePluginUnreachable || e.Code == codeTimeout:
 			a.healthCheck()
 		}
 		a.retryOrFail(ctx, p, e, rec)
@@ -341,16 +343,16 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	a.maybeDrained(ctx)
 }
 
-// asPlatformError normalises an attempt's error to an *sdk.Error; nil
+// asPlatformError normalises an attempt's error to an *model.Error; nil
 // stays nil.
-func asPlatformError(err error) *sdk.Error {
+func asPlatformError(err error) *model.Error {
 	if err == nil {
 		return nil
 	}
-	if e, ok := sdk.AsError(err); ok {
+	if e, ok := model.AsError(err); ok {
 		return e
 	}
-	return sdk.Unavailable("call_failed", err.Error())
+	return model.Unavailable(model.CodeCallFailed, err.Error())
 }
 
 func (a *platformActor) reply(ctx actor.Context, p *pending, res *CallResult) {

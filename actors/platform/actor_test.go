@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"errors"
-	"google.golang.org/protobuf/types/known/timestamppb"
 	"log/slog"
 	"slices"
 	"strings"
@@ -13,22 +12,25 @@ import (
 	"testing/synctest"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // fakeConn is a plugin whose answers the test scripts.
 type fakeConn struct {
 	desc   sdk.Description
-	fetch  func(ctx context.Context, ids []string) (*pluginv1.FetchProductsResponse, error)
+	fetch  func(ctx context.Context, ids []string) (*model.FetchProductsResponse, error)
 	exited atomic.Bool
 	killed atomic.Int32
 	calls  atomic.Int32
 }
 
-func newFake(fetch func(ctx context.Context, ids []string) (*pluginv1.FetchProductsResponse, error)) *fakeConn {
+func newFake(fetch func(ctx context.Context, ids []string) (*model.FetchProductsResponse, error)) *fakeConn {
 	return &fakeConn{
 		desc: sdk.Description{
 			Name: "fake", Version: "1.0", Capabilities: []sdk.Capability{sdk.CapabilityCollect},
@@ -38,36 +40,23 @@ func newFake(fetch func(ctx context.Context, ids []string) (*pluginv1.FetchProdu
 	}
 }
 
-func ok(ids []string) *pluginv1.FetchProductsResponse {
-	r := &pluginv1.FetchProductsResponse{}
+func ok(ids []string) *model.FetchProductsResponse {
+	r := &model.FetchProductsResponse{}
 	for _, id := range ids {
-		r.Results = append(r.Results, &pluginv1.ProductResult{Id: id, Product: &pluginv1.Product{Id: id}})
+		r.Results = append(r.Results, &model.ProductResult{Id: id, Product: &model.Product{Id: id}})
 	}
 	return r
 }
 
 func (f *fakeConn) Description() sdk.Description            { return f.desc }
 func (f *fakeConn) Configure(context.Context, []byte) error { return nil }
-func (f *fakeConn) FetchProducts(ctx context.Context, r *pluginv1.FetchProductsRequest) (*pluginv1.FetchProductsResponse, error) {
-	f.calls.Add(1)
-	return f.fetch(ctx, r.GetIds())
-}
-func (f *fakeConn) ListProducts(context.Context, *pluginv1.ListProductsRequest) (*pluginv1.ListProductsResponse, error) {
-	return nil, errors.New("not scripted")
-}
-func (f *fakeConn) UpsertProducts(context.Context, *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error) {
-	return nil, errors.New("not scripted")
-}
-func (f *fakeConn) SetInventory(context.Context, *pluginv1.SetInventoryRequest) (*pluginv1.SetInventoryResponse, error) {
-	return nil, errors.New("not scripted")
-}
-func (f *fakeConn) SetPrices(context.Context, *pluginv1.SetPricesRequest) (*pluginv1.SetPricesResponse, error) {
-	return nil, errors.New("not scripted")
-}
-func (f *fakeConn) GetRemoteProducts(context.Context, *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error) {
-	return nil, errors.New("not scripted")
-}
-func (f *fakeConn) ResolveURLs(context.Context, *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error) {
+
+// Invoke answers fetches with the script and refuses the rest.
+func (f *fakeConn) Invoke(ctx context.Context, req proto.Message) (proto.Message, error) {
+	if r, ok := req.(*model.FetchProductsRequest); ok {
+		f.calls.Add(1)
+		return f.fetch(ctx, r.GetIds())
+	}
 	return nil, errors.New("not scripted")
 }
 func (f *fakeConn) Ping() error {
@@ -158,7 +147,7 @@ func (h *harness) records(t *testing.T) []CallRecord {
 }
 
 func fetch(ids ...string) *Call {
-	return &Call{Request: &Call_FetchProducts{FetchProducts: &pluginv1.FetchProductsRequest{Ids: ids}}}
+	return NewCall(&model.FetchProductsRequest{Ids: ids})
 }
 
 func (h *harness) do(t *testing.T, c *Call) *CallResult {
@@ -172,7 +161,7 @@ func (h *harness) do(t *testing.T, c *Call) *CallResult {
 
 func TestCallSucceedsFirstTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		h := spawn(t, newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil }), nil)
+		h := spawn(t, newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil }), nil)
 		res := h.do(t, fetch("1", "2"))
 		if res.GetError() != nil || len(res.GetFetchProducts().GetResults()) != 2 || res.GetAttempts() != 1 {
 			t.Fatalf("result %v", res)
@@ -187,10 +176,10 @@ func TestRetriesWithBackoffThenSucceeds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var times []time.Duration
 		start := time.Now()
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			times = append(times, time.Since(start))
 			if len(times) < 3 {
-				return nil, sdk.Unavailable("503", "busy")
+				return nil, model.Unavailable("503", "busy")
 			}
 			return ok(ids), nil
 		})
@@ -213,10 +202,10 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var times []time.Duration
 		start := time.Now()
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			times = append(times, time.Since(start))
 			if len(times) == 1 {
-				return nil, sdk.RateLimited(7*time.Second, "7", "This ban will last for 7 more seconds")
+				return nil, model.RateLimited(7*time.Second, "7", "This ban will last for 7 more seconds")
 			}
 			return ok(ids), nil
 		})
@@ -234,15 +223,15 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 }
 
 func TestPermanentErrorsAreNotRetried(t *testing.T) {
-	for name, e := range map[string]*sdk.Error{
-		"invalid":   sdk.Invalid("isv.invalid-parameter", "bad id"),
-		"auth":      sdk.Auth("27", "Invalid session"),
-		"not found": sdk.NotFound("404", "gone"),
-		"conflict":  sdk.Conflict("409", "version"),
+	for name, e := range map[string]*model.Error{
+		"invalid":   model.Invalid("isv.invalid-parameter", "bad id"),
+		"auth":      model.Auth("27", "Invalid session"),
+		"not found": model.NotFound("404", "gone"),
+		"conflict":  model.Conflict("409", "version"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) { return nil, e })
+				conn := newFake(func(context.Context, []string) (*model.FetchProductsResponse, error) { return nil, e })
 				h := spawn(t, conn, nil)
 				res := h.do(t, fetch("1"))
 				if got := res.Err(); got == nil || got.Kind != e.Kind || got.Code != e.Code || res.GetAttempts() != 1 || conn.calls.Load() != 1 {
@@ -255,8 +244,8 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 
 func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
-			return nil, sdk.Unavailable("503", "down")
+		conn := newFake(func(context.Context, []string) (*model.FetchProductsResponse, error) {
+			return nil, model.Unavailable("503", "down")
 		})
 		h := spawn(t, conn, nil)
 		res := h.do(t, fetch("1"))
@@ -268,8 +257,8 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 
 func TestNoRetryPastTheCallersDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
-			return nil, sdk.RateLimited(time.Minute, "429", "slow down")
+		conn := newFake(func(context.Context, []string) (*model.FetchProductsResponse, error) {
+			return nil, model.RateLimited(time.Minute, "429", "slow down")
 		})
 		h := spawn(t, conn, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -279,7 +268,7 @@ func TestNoRetryPastTheCallersDeadline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Err() == nil || res.Err().Kind != sdk.KindRateLimited || conn.calls.Load() != 1 {
+		if res.Err() == nil || res.Err().Kind != model.KindRateLimited || conn.calls.Load() != 1 {
 			t.Errorf("got %v after %d calls, want the rate-limit error after 1", res.Err(), conn.calls.Load())
 		}
 		if time.Since(start) != 0 {
@@ -290,7 +279,7 @@ func TestNoRetryPastTheCallersDeadline(t *testing.T) {
 
 func TestTimeoutIsRetryable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(ctx context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(ctx context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			if ids[0] == "hang" {
 				<-ctx.Done()
 				return nil, ctx.Err()
@@ -319,7 +308,7 @@ func TestConcurrencyCapAndPriority(t *testing.T) {
 		var inFlight, peak atomic.Int32
 		var order []string
 		var mu sync.Mutex
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			n := inFlight.Add(1)
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 			}
@@ -368,7 +357,7 @@ func TestConcurrencyCapAndPriority(t *testing.T) {
 
 func TestRateLimitPacesCalls(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil })
 		h := spawn(t, conn, func(o *Options) { o.RateLimit = &RateLimit{Rate: 10, Burst: 2} })
 		start := time.Now()
 		var wg sync.WaitGroup
@@ -396,12 +385,12 @@ func TestRateLimitPacesCalls(t *testing.T) {
 
 func TestRefusedCallsAnswerAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil })
 		h := spawn(t, conn, nil)
 		if res := h.do(t, fetch("1", "2", "3", "4", "5", "6")); res.Err() == nil || res.Err().Code != "batch_too_large" {
 			t.Errorf("oversized batch: %v", res.Err())
 		}
-		up := &Call{Request: &Call_UpsertProducts{UpsertProducts: &pluginv1.UpsertProductsRequest{}}}
+		up := NewCall(&model.UpsertProductsRequest{})
 		if res := h.do(t, up); res.Err() == nil || res.Err().Code != "unsupported" {
 			t.Errorf("publish on a collector: %v", res.Err())
 		}
@@ -417,11 +406,11 @@ func TestRefusedCallsAnswerAtOnce(t *testing.T) {
 func TestCrashedPluginIsRestartedAndTheCallRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		first := newFake(nil)
-		first.fetch = func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
+		first.fetch = func(context.Context, []string) (*model.FetchProductsResponse, error) {
 			first.exited.Store(true)
-			return nil, sdk.Unavailable(sdk.CodePluginUnreachable, "connection refused")
+			return nil, model.Unavailable(model.CodePluginUnreachable, "connection refused")
 		}
-		second := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		second := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil })
 		var launches atomic.Int32
 		h := spawn(t, first, func(o *Options) {
 			o.Launch = func(context.Context) (Conn, error) { launches.Add(1); return second, nil }
@@ -447,7 +436,7 @@ func TestRestartBacksOffWhileLaunchFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var launches []time.Duration
 		start := time.Now()
-		good := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		good := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil })
 		h := spawn(t, nil, func(o *Options) {
 			o.Conn = nil
 			o.Restart = retry.Policy{Base: time.Second, Max: time.Minute}
@@ -480,9 +469,9 @@ func TestRefusedConfigDisablesThePlatform(t *testing.T) {
 			o.Launch = func(context.Context) (Conn, error) { return &refusingConn{fakeConn: newFake(nil)}, nil }
 		})
 		res := h.do(t, fetch("1"))
-		if res.Err() == nil || res.Err().Kind != sdk.KindUnavailable || res.Err().Code != "platform_failed" {
+		if res.Err() == nil || res.Err().Kind != model.KindUnavailable || res.Err().Code != "platform_failed" {
 			// The call may have been queued before the launch failed.
-			if res.Err() == nil || res.Err().Kind != sdk.KindInvalid {
+			if res.Err() == nil || res.Err().Kind != model.KindInvalid {
 				t.Fatalf("got %v", res.Err())
 			}
 		}
@@ -499,13 +488,13 @@ func TestRefusedConfigDisablesThePlatform(t *testing.T) {
 type refusingConn struct{ *fakeConn }
 
 func (r *refusingConn) Configure(context.Context, []byte) error {
-	return sdk.Invalid("config", "app_key: required field is missing")
+	return model.Invalid("config", "app_key: required field is missing")
 }
 
 func TestDrainFinishesInFlightAndFailsTheQueue(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		release := make(chan struct{})
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			<-release
 			return ok(ids), nil
 		})
@@ -545,9 +534,9 @@ func TestDrainFinishesInFlightAndFailsTheQueue(t *testing.T) {
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			if time.Since(start) < 20*time.Second {
-				return nil, sdk.Unavailable("503", "down")
+				return nil, model.Unavailable("503", "down")
 			}
 			return ok(ids), nil
 		})
@@ -561,7 +550,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 			}
 		}
 		res := h.do(t, fetch("1"))
-		if e := res.Err(); e == nil || e.Code != CodeCircuitOpen || e.Kind != sdk.KindRateLimited || e.RetryAfter != 30*time.Second {
+		if e := res.Err(); e == nil || e.Code != CodeCircuitOpen || e.Kind != model.KindRateLimited || e.Wait() != 30*time.Second {
 			t.Fatalf("with the breaker open: %v, want circuit_open with a 30s retry-after", e)
 		}
 		if conn.calls.Load() != 5 {
@@ -587,8 +576,8 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 
 func TestRateLimitedAnswersDoNotTripTheBreaker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
-			return nil, sdk.RateLimited(0, "7", "limited")
+		conn := newFake(func(context.Context, []string) (*model.FetchProductsResponse, error) {
+			return nil, model.RateLimited(0, "7", "limited")
 		})
 		h := spawn(t, conn, func(o *Options) {
 			o.Retry.MaxAttempts = 1
@@ -605,8 +594,8 @@ func TestRateLimitedAnswersDoNotTripTheBreaker(t *testing.T) {
 
 func TestRetryBudgetBoundsRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		conn := newFake(func(context.Context, []string) (*pluginv1.FetchProductsResponse, error) {
-			return nil, sdk.Unavailable("503", "down")
+		conn := newFake(func(context.Context, []string) (*model.FetchProductsResponse, error) {
+			return nil, model.Unavailable("503", "down")
 		})
 		h := spawn(t, conn, func(o *Options) {
 			o.Retry.MaxAttempts = 5
@@ -636,11 +625,11 @@ func TestRetryBudgetBoundsRetries(t *testing.T) {
 
 func TestHungPluginIsRestarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		hung := newFake(func(ctx context.Context, _ []string) (*pluginv1.FetchProductsResponse, error) {
+		hung := newFake(func(ctx context.Context, _ []string) (*model.FetchProductsResponse, error) {
 			<-ctx.Done() // answers health checks, never a call
 			return nil, ctx.Err()
 		})
-		healthy := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) { return ok(ids), nil })
+		healthy := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil })
 		h := spawn(t, hung, func(o *Options) {
 			o.HangAfter = 2
 			o.Launch = func(context.Context) (Conn, error) { return healthy, nil }
@@ -662,11 +651,11 @@ func TestHungPluginIsRestarted(t *testing.T) {
 func TestQuotaFeedbackHoldsCallsUntilReset(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
-		conn := newFake(func(_ context.Context, ids []string) (*pluginv1.FetchProductsResponse, error) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 			r := ok(ids)
 			if time.Since(start) < time.Second {
 				// The platform says the allowance is spent until 3s.
-				r.Quota = &pluginv1.Quota{Remaining: 0, Limit: 40, Reset_: timestamppb.New(start.Add(3 * time.Second))}
+				r.Quota = &model.Quota{Remaining: 0, Limit: 40, Reset_: timestamppb.New(start.Add(3 * time.Second))}
 			}
 			return r, nil
 		})
@@ -687,7 +676,11 @@ type upsertConn struct {
 	keys [][]string
 }
 
-func (u *upsertConn) UpsertProducts(_ context.Context, r *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error) {
+func (u *upsertConn) Invoke(ctx context.Context, req proto.Message) (proto.Message, error) {
+	r, ok := req.(*model.UpsertProductsRequest)
+	if !ok {
+		return u.fakeConn.Invoke(ctx, req)
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var keys []string
@@ -697,11 +690,11 @@ func (u *upsertConn) UpsertProducts(_ context.Context, r *pluginv1.UpsertProduct
 	u.keys = append(u.keys, keys)
 	if len(u.keys) == 1 {
 		// The write may have happened; the answer was lost.
-		return nil, sdk.Unavailable("502", "bad gateway")
+		return nil, model.Unavailable("502", "bad gateway")
 	}
-	resp := &pluginv1.UpsertProductsResponse{}
+	resp := &model.UpsertProductsResponse{}
 	for _, k := range keys {
-		resp.Results = append(resp.Results, &pluginv1.WriteResult{IdempotencyKey: k, RemoteId: "r-" + k})
+		resp.Results = append(resp.Results, &model.WriteResult{IdempotencyKey: k, RemoteId: "r-" + k})
 	}
 	return resp, nil
 }
@@ -711,10 +704,10 @@ func TestRetriedWritesKeepTheirIdempotencyKeys(t *testing.T) {
 		conn := &upsertConn{fakeConn: newFake(nil)}
 		conn.desc.Capabilities = []sdk.Capability{sdk.CapabilityPublish}
 		h := spawn(t, conn, nil)
-		res := h.do(t, &Call{Request: &Call_UpsertProducts{UpsertProducts: &pluginv1.UpsertProductsRequest{Items: []*pluginv1.UpsertItem{
-			{IdempotencyKey: "job1-0", Product: &pluginv1.Product{Id: "a"}},
-			{IdempotencyKey: "job1-1", Product: &pluginv1.Product{Id: "b"}},
-		}}}})
+		res := h.do(t, NewCall(&model.UpsertProductsRequest{Items: []*model.UpsertItem{
+			{IdempotencyKey: "job1-0", Product: &model.Product{Id: "a"}},
+			{IdempotencyKey: "job1-1", Product: &model.Product{Id: "b"}},
+		}}))
 		if res.Err() != nil || res.GetAttempts() != 2 {
 			t.Fatalf("got %v after %d attempts", res.Err(), res.GetAttempts())
 		}

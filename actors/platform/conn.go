@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Conn is what the actor needs of a running plugin; *host.Plugin is one,
@@ -13,13 +15,10 @@ import (
 type Conn interface {
 	Description() sdk.Description
 	Configure(ctx context.Context, configJSON []byte) error
-	FetchProducts(context.Context, *pluginv1.FetchProductsRequest) (*pluginv1.FetchProductsResponse, error)
-	ListProducts(context.Context, *pluginv1.ListProductsRequest) (*pluginv1.ListProductsResponse, error)
-	UpsertProducts(context.Context, *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error)
-	SetInventory(context.Context, *pluginv1.SetInventoryRequest) (*pluginv1.SetInventoryResponse, error)
-	SetPrices(context.Context, *pluginv1.SetPricesRequest) (*pluginv1.SetPricesResponse, error)
-	GetRemoteProducts(context.Context, *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error)
-	ResolveURLs(context.Context, *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error)
+	// Invoke makes the operation whose request req is (a request message
+	// of sdk/model) and returns its checked response; a whole-call failure
+	// is a *model.Error.
+	Invoke(ctx context.Context, req proto.Message) (proto.Message, error)
 	// Ping checks the plugin process answers.
 	Ping() error
 	// Exited reports whether the plugin process has ended.
@@ -31,88 +30,92 @@ type Conn interface {
 // Launcher starts a new plugin process and returns it unconfigured.
 type Launcher func(ctx context.Context) (Conn, error)
 
-// Operation returns the operation a call asks for, and its item count.
-func (c *Call) Operation() (sdk.Operation, int) {
-	switch r := c.GetRequest().(type) {
-	case *Call_FetchProducts:
-		return sdk.OpFetchProducts, len(r.FetchProducts.GetIds())
-	case *Call_ListProducts:
-		return sdk.OpListProducts, 1
-	case *Call_UpsertProducts:
-		return sdk.OpUpsertProducts, len(r.UpsertProducts.GetItems())
-	case *Call_SetInventory:
-		return sdk.OpSetInventory, len(r.SetInventory.GetItems())
-	case *Call_SetPrices:
-		return sdk.OpSetPrices, len(r.SetPrices.GetItems())
-	case *Call_GetRemoteProducts:
-		return sdk.OpGetRemoteProducts, len(r.GetRemoteProducts.GetRemoteIds())
-	case *Call_ResolveUrls:
-		return sdk.OpResolveURLs, len(r.ResolveUrls.GetUrls())
+// NewCall returns a Call carrying req, a request message of sdk/model.
+func NewCall(req proto.Message) *Call {
+	c := &Call{}
+	m := c.ProtoReflect()
+	if fd := oneofField(m, "request", req); fd != nil {
+		m.Set(fd, protoreflect.ValueOfMessage(req.ProtoReflect()))
 	}
-	return 0, 0
+	return c
 }
 
-// invoke makes the plugin call a Call asks for and wraps the answer in a
-// CallResult.
-func invoke(ctx context.Context, conn Conn, c *Call) (*CallResult, error) {
-	switch r := c.GetRequest().(type) {
-	case *Call_FetchProducts:
-		return call(ctx, conn.FetchProducts, r.FetchProducts, func(v *pluginv1.FetchProductsResponse) isCallResult_Response {
-			return &CallResult_FetchProducts{FetchProducts: v}
-		})
-	case *Call_ListProducts:
-		return call(ctx, conn.ListProducts, r.ListProducts, func(v *pluginv1.ListProductsResponse) isCallResult_Response {
-			return &CallResult_ListProducts{ListProducts: v}
-		})
-	case *Call_UpsertProducts:
-		return call(ctx, conn.UpsertProducts, r.UpsertProducts, func(v *pluginv1.UpsertProductsResponse) isCallResult_Response {
-			return &CallResult_UpsertProducts{UpsertProducts: v}
-		})
-	case *Call_SetInventory:
-		return call(ctx, conn.SetInventory, r.SetInventory, func(v *pluginv1.SetInventoryResponse) isCallResult_Response {
-			return &CallResult_SetInventory{SetInventory: v}
-		})
-	case *Call_SetPrices:
-		return call(ctx, conn.SetPrices, r.SetPrices, func(v *pluginv1.SetPricesResponse) isCallResult_Response {
-			return &CallResult_SetPrices{SetPrices: v}
-		})
-	case *Call_GetRemoteProducts:
-		return call(ctx, conn.GetRemoteProducts, r.GetRemoteProducts, func(v *pluginv1.GetRemoteProductsResponse) isCallResult_Response {
-			return &CallResult_GetRemoteProducts{GetRemoteProducts: v}
-		})
-	case *Call_ResolveUrls:
-		return call(ctx, conn.ResolveURLs, r.ResolveUrls, func(v *pluginv1.ResolveURLsResponse) isCallResult_Response {
-			return &CallResult_ResolveUrls{ResolveUrls: v}
-		})
-	}
-	return nil, sdk.Invalid("no_request", fmt.Sprintf("call carries no request (%T)", c.GetRequest()))
-}
+// RequestMessage returns the request the call carries, nil when none.
+func (c *Call) RequestMessage() proto.Message { return oneofValue(c.ProtoReflect(), "request") }
 
-// call makes one plugin call and puts its answer in a CallResult.
-func call[Req, Resp any](ctx context.Context, rpc func(context.Context, Req) (Resp, error), req Req, wrap func(Resp) isCallResult_Response) (*CallResult, error) {
-	resp, err := rpc(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return &CallResult{Response: wrap(resp)}, nil
-}
-
-// quota returns the quota feedback of a successful answer, if any: every
-// response message of the protocol but ResolveURLs' carries a Quota.
-func (r *CallResult) quota() *pluginv1.Quota {
+// Response returns the successful answer the result carries, nil when the
+// call failed.
+func (r *CallResult) ResponseMessage() proto.Message {
 	if r == nil {
 		return nil
 	}
-	m := r.ProtoReflect()
-	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("response"))
+	return oneofValue(r.ProtoReflect(), "response")
+}
+
+// Operation returns the spec of the operation a call asks for, and its
+// item count.
+func (c *Call) Operation() (*model.OperationSpec, int) {
+	req := c.RequestMessage()
+	op, ok := model.OperationOf(req)
+	if !ok {
+		return nil, 0
+	}
+	return op, op.Items(req)
+}
+
+// invoke makes the plugin call a Call asks for and wraps the answer in a
+// CallResult. Calls and results hold each operation's messages in a oneof
+// whose members are found by type, so the actor has no code of its own
+// per operation.
+func invoke(ctx context.Context, conn Conn, c *Call) (*CallResult, error) {
+	req := c.RequestMessage()
+	if req == nil {
+		return nil, model.Invalid(model.CodeNoRequest, "call carries no request")
+	}
+	resp, err := conn.Invoke(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res := &CallResult{}
+	m := res.ProtoReflect()
+	fd := oneofField(m, "response", resp)
 	if fd == nil {
+		return nil, model.Invalid(model.CodeNoRequest, fmt.Sprintf("a call result cannot carry %T", resp))
+	}
+	m.Set(fd, protoreflect.ValueOfMessage(resp.ProtoReflect()))
+	return res, nil
+}
+
+// oneofField returns the member of m's oneof whose type is v's.
+func oneofField(m protoreflect.Message, oneof protoreflect.Name, v proto.Message) protoreflect.FieldDescriptor {
+	if v == nil {
 		return nil
 	}
-	if q, ok := m.Get(fd).Message().Interface().(interface{ GetQuota() *pluginv1.Quota }); ok {
-		return q.GetQuota()
+	name := v.ProtoReflect().Descriptor().FullName()
+	fields := m.Descriptor().Oneofs().ByName(oneof).Fields()
+	for i := range fields.Len() {
+		if fd := fields.Get(i); fd.Message() != nil && fd.Message().FullName() == name {
+			return fd
+		}
 	}
 	return nil
 }
 
-// Err returns the call's failure as an *sdk.Error, or nil.
-func (r *CallResult) Err() *sdk.Error { return sdk.ErrorFromProto(r.GetError()) }
+func oneofValue(m protoreflect.Message, oneof protoreflect.Name) proto.Message {
+	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName(oneof))
+	if fd == nil {
+		return nil
+	}
+	return m.Get(fd).Message().Interface()
+}
+
+// quota returns the quota feedback of a successful answer, if any.
+func (r *CallResult) quota() *model.Quota {
+	if resp := r.ResponseMessage(); resp != nil {
+		return model.QuotaOf(resp)
+	}
+	return nil
+}
+
+// Err returns the call's failure, or nil.
+func (r *CallResult) Err() *model.Error { return r.GetError() }

@@ -8,12 +8,12 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/sony/gobreaker/v2"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-func (a *platformActor) failQueued(ctx actor.Context, e *pluginv1.Error) {
+func (a *platformActor) failQueued(ctx actor.Context, e *model.Error) {
 	for {
 		p := a.pop()
 		if p == nil {
@@ -31,8 +31,7 @@ func (a *platformActor) failExpired(ctx actor.Context) {
 		keep := a.queue[pri][:0]
 		for _, p := range a.queue[pri] {
 			if now.After(p.deadline) {
-				a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(
-					sdk.Unavailable("plugin_unavailable", fmt.Sprintf("plugin could not be started before the deadline: %s", a.lastErr)))})
+				a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: model.Unavailable(model.CodePluginUnavailable, fmt.Sprintf("plugin could not be started before the deadline: %s", a.lastErr))})
 				continue
 			}
 			keep = append(keep, p)
@@ -47,7 +46,7 @@ func (a *platformActor) drain(ctx actor.Context) {
 	}
 	if a.state != State_STATE_STOPPING {
 		a.state = State_STATE_STOPPING
-		stopping := sdk.ErrorToProto(sdk.Unavailable("stopping", fmt.Sprintf("platform %s is shutting down", a.opts.Name)))
+		stopping := model.Unavailable(model.CodeStopping, fmt.Sprintf("platform %s is shutting down", a.opts.Name))
 		a.failQueued(ctx, stopping)
 		for p := range a.retrying {
 			p.retry.Stop()

@@ -10,7 +10,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/platform/ratelimit"
-	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 func (a *platformActor) healthLoop(ctx context.Context) {
@@ -50,12 +50,12 @@ func (a *platformActor) launched(ctx actor.Context, m *launched) {
 	}
 	if m.err != nil {
 		a.setErr(m.err)
-		if e, ok := sdk.AsError(m.err); ok && !e.Kind.Retryable() {
+		if e, ok := model.AsError(m.err); ok && !e.Kind.Retryable() {
 			// A refused config will not fix itself: fail fast until the
 			// operator changes it.
 			a.state = State_STATE_FAILED
 			a.log.Error("plugin refused its config; platform disabled", "error", m.err)
-			a.failQueued(ctx, sdk.ErrorToProto(e))
+			a.failQueued(ctx, e)
 			return
 		}
 		a.restartAttempt++

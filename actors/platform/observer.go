@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // Observer receives what the actor does, for metrics and statistics. Its
@@ -47,14 +48,14 @@ const (
 	OutcomeTimeout = "timeout"
 )
 
-func outcomeOf(e *sdk.Error) string {
+func outcomeOf(e *model.Error) string {
 	if e == nil {
 		return OutcomeOK
 	}
 	if e.Code == codeTimeout {
 		return OutcomeTimeout
 	}
-	return strings.ToLower(e.Kind.String())
+	return strings.ToLower(e.GetKind().Name())
 }
 
 type nopObserver struct{}

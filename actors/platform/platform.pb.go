@@ -10,13 +10,14 @@
 package platform
 
 import (
-	v1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
-	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
-	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
-	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
+
+	model "github.com/marketsync/marketsync/sdk/model"
+	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
+	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 )
 
 const (
@@ -205,7 +206,7 @@ func (x *Call) GetRequest() isCall_Request {
 	return nil
 }
 
-func (x *Call) GetFetchProducts() *v1.FetchProductsRequest {
+func (x *Call) GetFetchProducts() *model.FetchProductsRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_FetchProducts); ok {
 			return x.FetchProducts
@@ -214,7 +215,7 @@ func (x *Call) GetFetchProducts() *v1.FetchProductsRequest {
 	return nil
 }
 
-func (x *Call) GetListProducts() *v1.ListProductsRequest {
+func (x *Call) GetListProducts() *model.ListProductsRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_ListProducts); ok {
 			return x.ListProducts
@@ -223,7 +224,7 @@ func (x *Call) GetListProducts() *v1.ListProductsRequest {
 	return nil
 }
 
-func (x *Call) GetUpsertProducts() *v1.UpsertProductsRequest {
+func (x *Call) GetUpsertProducts() *model.UpsertProductsRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_UpsertProducts); ok {
 			return x.UpsertProducts
@@ -232,7 +233,7 @@ func (x *Call) GetUpsertProducts() *v1.UpsertProductsRequest {
 	return nil
 }
 
-func (x *Call) GetSetInventory() *v1.SetInventoryRequest {
+func (x *Call) GetSetInventory() *model.SetInventoryRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_SetInventory); ok {
 			return x.SetInventory
@@ -241,7 +242,7 @@ func (x *Call) GetSetInventory() *v1.SetInventoryRequest {
 	return nil
 }
 
-func (x *Call) GetSetPrices() *v1.SetPricesRequest {
+func (x *Call) GetSetPrices() *model.SetPricesRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_SetPrices); ok {
 			return x.SetPrices
@@ -250,7 +251,7 @@ func (x *Call) GetSetPrices() *v1.SetPricesRequest {
 	return nil
 }
 
-func (x *Call) GetGetRemoteProducts() *v1.GetRemoteProductsRequest {
+func (x *Call) GetGetRemoteProducts() *model.GetRemoteProductsRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_GetRemoteProducts); ok {
 			return x.GetRemoteProducts
@@ -259,7 +260,7 @@ func (x *Call) GetGetRemoteProducts() *v1.GetRemoteProductsRequest {
 	return nil
 }
 
-func (x *Call) GetResolveUrls() *v1.ResolveURLsRequest {
+func (x *Call) GetResolveUrls() *model.ResolveURLsRequest {
 	if x != nil {
 		if x, ok := x.Request.(*Call_ResolveUrls); ok {
 			return x.ResolveUrls
@@ -273,31 +274,31 @@ type isCall_Request interface {
 }
 
 type Call_FetchProducts struct {
-	FetchProducts *v1.FetchProductsRequest `protobuf:"bytes,10,opt,name=fetch_products,json=fetchProducts,proto3,oneof"`
+	FetchProducts *model.FetchProductsRequest `protobuf:"bytes,10,opt,name=fetch_products,json=fetchProducts,proto3,oneof"`
 }
 
 type Call_ListProducts struct {
-	ListProducts *v1.ListProductsRequest `protobuf:"bytes,11,opt,name=list_products,json=listProducts,proto3,oneof"`
+	ListProducts *model.ListProductsRequest `protobuf:"bytes,11,opt,name=list_products,json=listProducts,proto3,oneof"`
 }
 
 type Call_UpsertProducts struct {
-	UpsertProducts *v1.UpsertProductsRequest `protobuf:"bytes,12,opt,name=upsert_products,json=upsertProducts,proto3,oneof"`
+	UpsertProducts *model.UpsertProductsRequest `protobuf:"bytes,12,opt,name=upsert_products,json=upsertProducts,proto3,oneof"`
 }
 
 type Call_SetInventory struct {
-	SetInventory *v1.SetInventoryRequest `protobuf:"bytes,13,opt,name=set_inventory,json=setInventory,proto3,oneof"`
+	SetInventory *model.SetInventoryRequest `protobuf:"bytes,13,opt,name=set_inventory,json=setInventory,proto3,oneof"`
 }
 
 type Call_SetPrices struct {
-	SetPrices *v1.SetPricesRequest `protobuf:"bytes,14,opt,name=set_prices,json=setPrices,proto3,oneof"`
+	SetPrices *model.SetPricesRequest `protobuf:"bytes,14,opt,name=set_prices,json=setPrices,proto3,oneof"`
 }
 
 type Call_GetRemoteProducts struct {
-	GetRemoteProducts *v1.GetRemoteProductsRequest `protobuf:"bytes,15,opt,name=get_remote_products,json=getRemoteProducts,proto3,oneof"`
+	GetRemoteProducts *model.GetRemoteProductsRequest `protobuf:"bytes,15,opt,name=get_remote_products,json=getRemoteProducts,proto3,oneof"`
 }
 
 type Call_ResolveUrls struct {
-	ResolveUrls *v1.ResolveURLsRequest `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
+	ResolveUrls *model.ResolveURLsRequest `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
 }
 
 func (*Call_FetchProducts) isCall_Request() {}
@@ -327,7 +328,7 @@ type CallResult struct {
 	//	*CallResult_ResolveUrls
 	Response isCallResult_Response `protobuf_oneof:"response"`
 	// Set when the call failed as a whole after all attempts.
-	Error *v1.Error `protobuf:"bytes,20,opt,name=error,proto3" json:"error,omitempty"`
+	Error *model.Error `protobuf:"bytes,20,opt,name=error,proto3" json:"error,omitempty"`
 	// Plugin calls made, including the successful one.
 	Attempts int32 `protobuf:"varint,21,opt,name=attempts,proto3" json:"attempts,omitempty"`
 	// Set when the call failed with attempts left because the platform's
@@ -376,7 +377,7 @@ func (x *CallResult) GetResponse() isCallResult_Response {
 	return nil
 }
 
-func (x *CallResult) GetFetchProducts() *v1.FetchProductsResponse {
+func (x *CallResult) GetFetchProducts() *model.FetchProductsResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_FetchProducts); ok {
 			return x.FetchProducts
@@ -385,7 +386,7 @@ func (x *CallResult) GetFetchProducts() *v1.FetchProductsResponse {
 	return nil
 }
 
-func (x *CallResult) GetListProducts() *v1.ListProductsResponse {
+func (x *CallResult) GetListProducts() *model.ListProductsResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_ListProducts); ok {
 			return x.ListProducts
@@ -394,7 +395,7 @@ func (x *CallResult) GetListProducts() *v1.ListProductsResponse {
 	return nil
 }
 
-func (x *CallResult) GetUpsertProducts() *v1.UpsertProductsResponse {
+func (x *CallResult) GetUpsertProducts() *model.UpsertProductsResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_UpsertProducts); ok {
 			return x.UpsertProducts
@@ -403,7 +404,7 @@ func (x *CallResult) GetUpsertProducts() *v1.UpsertProductsResponse {
 	return nil
 }
 
-func (x *CallResult) GetSetInventory() *v1.SetInventoryResponse {
+func (x *CallResult) GetSetInventory() *model.SetInventoryResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_SetInventory); ok {
 			return x.SetInventory
@@ -412,7 +413,7 @@ func (x *CallResult) GetSetInventory() *v1.SetInventoryResponse {
 	return nil
 }
 
-func (x *CallResult) GetSetPrices() *v1.SetPricesResponse {
+func (x *CallResult) GetSetPrices() *model.SetPricesResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_SetPrices); ok {
 			return x.SetPrices
@@ -421,7 +422,7 @@ func (x *CallResult) GetSetPrices() *v1.SetPricesResponse {
 	return nil
 }
 
-func (x *CallResult) GetGetRemoteProducts() *v1.GetRemoteProductsResponse {
+func (x *CallResult) GetGetRemoteProducts() *model.GetRemoteProductsResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_GetRemoteProducts); ok {
 			return x.GetRemoteProducts
@@ -430,7 +431,7 @@ func (x *CallResult) GetGetRemoteProducts() *v1.GetRemoteProductsResponse {
 	return nil
 }
 
-func (x *CallResult) GetResolveUrls() *v1.ResolveURLsResponse {
+func (x *CallResult) GetResolveUrls() *model.ResolveURLsResponse {
 	if x != nil {
 		if x, ok := x.Response.(*CallResult_ResolveUrls); ok {
 			return x.ResolveUrls
@@ -439,7 +440,7 @@ func (x *CallResult) GetResolveUrls() *v1.ResolveURLsResponse {
 	return nil
 }
 
-func (x *CallResult) GetError() *v1.Error {
+func (x *CallResult) GetError() *model.Error {
 	if x != nil {
 		return x.Error
 	}
@@ -465,31 +466,31 @@ type isCallResult_Response interface {
 }
 
 type CallResult_FetchProducts struct {
-	FetchProducts *v1.FetchProductsResponse `protobuf:"bytes,10,opt,name=fetch_products,json=fetchProducts,proto3,oneof"`
+	FetchProducts *model.FetchProductsResponse `protobuf:"bytes,10,opt,name=fetch_products,json=fetchProducts,proto3,oneof"`
 }
 
 type CallResult_ListProducts struct {
-	ListProducts *v1.ListProductsResponse `protobuf:"bytes,11,opt,name=list_products,json=listProducts,proto3,oneof"`
+	ListProducts *model.ListProductsResponse `protobuf:"bytes,11,opt,name=list_products,json=listProducts,proto3,oneof"`
 }
 
 type CallResult_UpsertProducts struct {
-	UpsertProducts *v1.UpsertProductsResponse `protobuf:"bytes,12,opt,name=upsert_products,json=upsertProducts,proto3,oneof"`
+	UpsertProducts *model.UpsertProductsResponse `protobuf:"bytes,12,opt,name=upsert_products,json=upsertProducts,proto3,oneof"`
 }
 
 type CallResult_SetInventory struct {
-	SetInventory *v1.SetInventoryResponse `protobuf:"bytes,13,opt,name=set_inventory,json=setInventory,proto3,oneof"`
+	SetInventory *model.SetInventoryResponse `protobuf:"bytes,13,opt,name=set_inventory,json=setInventory,proto3,oneof"`
 }
 
 type CallResult_SetPrices struct {
-	SetPrices *v1.SetPricesResponse `protobuf:"bytes,14,opt,name=set_prices,json=setPrices,proto3,oneof"`
+	SetPrices *model.SetPricesResponse `protobuf:"bytes,14,opt,name=set_prices,json=setPrices,proto3,oneof"`
 }
 
 type CallResult_GetRemoteProducts struct {
-	GetRemoteProducts *v1.GetRemoteProductsResponse `protobuf:"bytes,15,opt,name=get_remote_products,json=getRemoteProducts,proto3,oneof"`
+	GetRemoteProducts *model.GetRemoteProductsResponse `protobuf:"bytes,15,opt,name=get_remote_products,json=getRemoteProducts,proto3,oneof"`
 }
 
 type CallResult_ResolveUrls struct {
-	ResolveUrls *v1.ResolveURLsResponse `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
+	ResolveUrls *model.ResolveURLsResponse `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
 }
 
 func (*CallResult_FetchProducts) isCallResult_Response() {}
@@ -833,32 +834,32 @@ var File_platform_platform_proto protoreflect.FileDescriptor
 
 const file_platform_platform_proto_rawDesc = "" +
 	"\n" +
-	"\x17platform/platform.proto\x12\x1dmarketsync.actors.platform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16plugin/v1/plugin.proto\"\xd9\x05\n" +
+	"\x17platform/platform.proto\x12\x1dmarketsync.actors.platform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xd2\x05\n" +
 	"\x04Call\x12C\n" +
 	"\bpriority\x18\x01 \x01(\x0e2'.marketsync.actors.platform.v1.PriorityR\bpriority\x126\n" +
-	"\bdeadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12S\n" +
+	"\bdeadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12R\n" +
 	"\x0efetch_products\x18\n" +
-	" \x01(\v2*.marketsync.plugin.v1.FetchProductsRequestH\x00R\rfetchProducts\x12P\n" +
-	"\rlist_products\x18\v \x01(\v2).marketsync.plugin.v1.ListProductsRequestH\x00R\flistProducts\x12V\n" +
-	"\x0fupsert_products\x18\f \x01(\v2+.marketsync.plugin.v1.UpsertProductsRequestH\x00R\x0eupsertProducts\x12P\n" +
-	"\rset_inventory\x18\r \x01(\v2).marketsync.plugin.v1.SetInventoryRequestH\x00R\fsetInventory\x12G\n" +
+	" \x01(\v2).marketsync.model.v1.FetchProductsRequestH\x00R\rfetchProducts\x12O\n" +
+	"\rlist_products\x18\v \x01(\v2(.marketsync.model.v1.ListProductsRequestH\x00R\flistProducts\x12U\n" +
+	"\x0fupsert_products\x18\f \x01(\v2*.marketsync.model.v1.UpsertProductsRequestH\x00R\x0eupsertProducts\x12O\n" +
+	"\rset_inventory\x18\r \x01(\v2(.marketsync.model.v1.SetInventoryRequestH\x00R\fsetInventory\x12F\n" +
 	"\n" +
-	"set_prices\x18\x0e \x01(\v2&.marketsync.plugin.v1.SetPricesRequestH\x00R\tsetPrices\x12`\n" +
-	"\x13get_remote_products\x18\x0f \x01(\v2..marketsync.plugin.v1.GetRemoteProductsRequestH\x00R\x11getRemoteProducts\x12M\n" +
-	"\fresolve_urls\x18\x10 \x01(\v2(.marketsync.plugin.v1.ResolveURLsRequestH\x00R\vresolveUrlsB\t\n" +
-	"\arequest\"\xe4\x05\n" +
+	"set_prices\x18\x0e \x01(\v2%.marketsync.model.v1.SetPricesRequestH\x00R\tsetPrices\x12_\n" +
+	"\x13get_remote_products\x18\x0f \x01(\v2-.marketsync.model.v1.GetRemoteProductsRequestH\x00R\x11getRemoteProducts\x12L\n" +
+	"\fresolve_urls\x18\x10 \x01(\v2'.marketsync.model.v1.ResolveURLsRequestH\x00R\vresolveUrlsB\t\n" +
+	"\arequest\"\xdc\x05\n" +
 	"\n" +
-	"CallResult\x12T\n" +
+	"CallResult\x12S\n" +
 	"\x0efetch_products\x18\n" +
-	" \x01(\v2+.marketsync.plugin.v1.FetchProductsResponseH\x00R\rfetchProducts\x12Q\n" +
-	"\rlist_products\x18\v \x01(\v2*.marketsync.plugin.v1.ListProductsResponseH\x00R\flistProducts\x12W\n" +
-	"\x0fupsert_products\x18\f \x01(\v2,.marketsync.plugin.v1.UpsertProductsResponseH\x00R\x0eupsertProducts\x12Q\n" +
-	"\rset_inventory\x18\r \x01(\v2*.marketsync.plugin.v1.SetInventoryResponseH\x00R\fsetInventory\x12H\n" +
+	" \x01(\v2*.marketsync.model.v1.FetchProductsResponseH\x00R\rfetchProducts\x12P\n" +
+	"\rlist_products\x18\v \x01(\v2).marketsync.model.v1.ListProductsResponseH\x00R\flistProducts\x12V\n" +
+	"\x0fupsert_products\x18\f \x01(\v2+.marketsync.model.v1.UpsertProductsResponseH\x00R\x0eupsertProducts\x12P\n" +
+	"\rset_inventory\x18\r \x01(\v2).marketsync.model.v1.SetInventoryResponseH\x00R\fsetInventory\x12G\n" +
 	"\n" +
-	"set_prices\x18\x0e \x01(\v2'.marketsync.plugin.v1.SetPricesResponseH\x00R\tsetPrices\x12a\n" +
-	"\x13get_remote_products\x18\x0f \x01(\v2/.marketsync.plugin.v1.GetRemoteProductsResponseH\x00R\x11getRemoteProducts\x12N\n" +
-	"\fresolve_urls\x18\x10 \x01(\v2).marketsync.plugin.v1.ResolveURLsResponseH\x00R\vresolveUrls\x121\n" +
-	"\x05error\x18\x14 \x01(\v2\x1b.marketsync.plugin.v1.ErrorR\x05error\x12\x1a\n" +
+	"set_prices\x18\x0e \x01(\v2&.marketsync.model.v1.SetPricesResponseH\x00R\tsetPrices\x12`\n" +
+	"\x13get_remote_products\x18\x0f \x01(\v2..marketsync.model.v1.GetRemoteProductsResponseH\x00R\x11getRemoteProducts\x12M\n" +
+	"\fresolve_urls\x18\x10 \x01(\v2(.marketsync.model.v1.ResolveURLsResponseH\x00R\vresolveUrls\x120\n" +
+	"\x05error\x18\x14 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\x12\x1a\n" +
 	"\battempts\x18\x15 \x01(\x05R\battempts\x12)\n" +
 	"\x10budget_exhausted\x18\x16 \x01(\bR\x0fbudgetExhaustedB\n" +
 	"\n" +
@@ -918,50 +919,50 @@ func file_platform_platform_proto_rawDescGZIP() []byte {
 var file_platform_platform_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_platform_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_platform_platform_proto_goTypes = []any{
-	(Priority)(0),                        // 0: marketsync.actors.platform.v1.Priority
-	(State)(0),                           // 1: marketsync.actors.platform.v1.State
-	(*Call)(nil),                         // 2: marketsync.actors.platform.v1.Call
-	(*CallResult)(nil),                   // 3: marketsync.actors.platform.v1.CallResult
-	(*StatusRequest)(nil),                // 4: marketsync.actors.platform.v1.StatusRequest
-	(*Status)(nil),                       // 5: marketsync.actors.platform.v1.Status
-	(*Drain)(nil),                        // 6: marketsync.actors.platform.v1.Drain
-	(*Drained)(nil),                      // 7: marketsync.actors.platform.v1.Drained
-	nil,                                  // 8: marketsync.actors.platform.v1.Status.MaxBatchEntry
-	(*timestamppb.Timestamp)(nil),        // 9: google.protobuf.Timestamp
-	(*v1.FetchProductsRequest)(nil),      // 10: marketsync.plugin.v1.FetchProductsRequest
-	(*v1.ListProductsRequest)(nil),       // 11: marketsync.plugin.v1.ListProductsRequest
-	(*v1.UpsertProductsRequest)(nil),     // 12: marketsync.plugin.v1.UpsertProductsRequest
-	(*v1.SetInventoryRequest)(nil),       // 13: marketsync.plugin.v1.SetInventoryRequest
-	(*v1.SetPricesRequest)(nil),          // 14: marketsync.plugin.v1.SetPricesRequest
-	(*v1.GetRemoteProductsRequest)(nil),  // 15: marketsync.plugin.v1.GetRemoteProductsRequest
-	(*v1.ResolveURLsRequest)(nil),        // 16: marketsync.plugin.v1.ResolveURLsRequest
-	(*v1.FetchProductsResponse)(nil),     // 17: marketsync.plugin.v1.FetchProductsResponse
-	(*v1.ListProductsResponse)(nil),      // 18: marketsync.plugin.v1.ListProductsResponse
-	(*v1.UpsertProductsResponse)(nil),    // 19: marketsync.plugin.v1.UpsertProductsResponse
-	(*v1.SetInventoryResponse)(nil),      // 20: marketsync.plugin.v1.SetInventoryResponse
-	(*v1.SetPricesResponse)(nil),         // 21: marketsync.plugin.v1.SetPricesResponse
-	(*v1.GetRemoteProductsResponse)(nil), // 22: marketsync.plugin.v1.GetRemoteProductsResponse
-	(*v1.ResolveURLsResponse)(nil),       // 23: marketsync.plugin.v1.ResolveURLsResponse
-	(*v1.Error)(nil),                     // 24: marketsync.plugin.v1.Error
+	(Priority)(0),                           // 0: marketsync.actors.platform.v1.Priority
+	(State)(0),                              // 1: marketsync.actors.platform.v1.State
+	(*Call)(nil),                            // 2: marketsync.actors.platform.v1.Call
+	(*CallResult)(nil),                      // 3: marketsync.actors.platform.v1.CallResult
+	(*StatusRequest)(nil),                   // 4: marketsync.actors.platform.v1.StatusRequest
+	(*Status)(nil),                          // 5: marketsync.actors.platform.v1.Status
+	(*Drain)(nil),                           // 6: marketsync.actors.platform.v1.Drain
+	(*Drained)(nil),                         // 7: marketsync.actors.platform.v1.Drained
+	nil,                                     // 8: marketsync.actors.platform.v1.Status.MaxBatchEntry
+	(*timestamppb.Timestamp)(nil),           // 9: google.protobuf.Timestamp
+	(*model.FetchProductsRequest)(nil),      // 10: marketsync.model.v1.FetchProductsRequest
+	(*model.ListProductsRequest)(nil),       // 11: marketsync.model.v1.ListProductsRequest
+	(*model.UpsertProductsRequest)(nil),     // 12: marketsync.model.v1.UpsertProductsRequest
+	(*model.SetInventoryRequest)(nil),       // 13: marketsync.model.v1.SetInventoryRequest
+	(*model.SetPricesRequest)(nil),          // 14: marketsync.model.v1.SetPricesRequest
+	(*model.GetRemoteProductsRequest)(nil),  // 15: marketsync.model.v1.GetRemoteProductsRequest
+	(*model.ResolveURLsRequest)(nil),        // 16: marketsync.model.v1.ResolveURLsRequest
+	(*model.FetchProductsResponse)(nil),     // 17: marketsync.model.v1.FetchProductsResponse
+	(*model.ListProductsResponse)(nil),      // 18: marketsync.model.v1.ListProductsResponse
+	(*model.UpsertProductsResponse)(nil),    // 19: marketsync.model.v1.UpsertProductsResponse
+	(*model.SetInventoryResponse)(nil),      // 20: marketsync.model.v1.SetInventoryResponse
+	(*model.SetPricesResponse)(nil),         // 21: marketsync.model.v1.SetPricesResponse
+	(*model.GetRemoteProductsResponse)(nil), // 22: marketsync.model.v1.GetRemoteProductsResponse
+	(*model.ResolveURLsResponse)(nil),       // 23: marketsync.model.v1.ResolveURLsResponse
+	(*model.Error)(nil),                     // 24: marketsync.model.v1.Error
 }
 var file_platform_platform_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.platform.v1.Call.priority:type_name -> marketsync.actors.platform.v1.Priority
 	9,  // 1: marketsync.actors.platform.v1.Call.deadline:type_name -> google.protobuf.Timestamp
-	10, // 2: marketsync.actors.platform.v1.Call.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsRequest
-	11, // 3: marketsync.actors.platform.v1.Call.list_products:type_name -> marketsync.plugin.v1.ListProductsRequest
-	12, // 4: marketsync.actors.platform.v1.Call.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsRequest
-	13, // 5: marketsync.actors.platform.v1.Call.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryRequest
-	14, // 6: marketsync.actors.platform.v1.Call.set_prices:type_name -> marketsync.plugin.v1.SetPricesRequest
-	15, // 7: marketsync.actors.platform.v1.Call.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsRequest
-	16, // 8: marketsync.actors.platform.v1.Call.resolve_urls:type_name -> marketsync.plugin.v1.ResolveURLsRequest
-	17, // 9: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.plugin.v1.FetchProductsResponse
-	18, // 10: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.plugin.v1.ListProductsResponse
-	19, // 11: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.plugin.v1.UpsertProductsResponse
-	20, // 12: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.plugin.v1.SetInventoryResponse
-	21, // 13: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.plugin.v1.SetPricesResponse
-	22, // 14: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.plugin.v1.GetRemoteProductsResponse
-	23, // 15: marketsync.actors.platform.v1.CallResult.resolve_urls:type_name -> marketsync.plugin.v1.ResolveURLsResponse
-	24, // 16: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.plugin.v1.Error
+	10, // 2: marketsync.actors.platform.v1.Call.fetch_products:type_name -> marketsync.model.v1.FetchProductsRequest
+	11, // 3: marketsync.actors.platform.v1.Call.list_products:type_name -> marketsync.model.v1.ListProductsRequest
+	12, // 4: marketsync.actors.platform.v1.Call.upsert_products:type_name -> marketsync.model.v1.UpsertProductsRequest
+	13, // 5: marketsync.actors.platform.v1.Call.set_inventory:type_name -> marketsync.model.v1.SetInventoryRequest
+	14, // 6: marketsync.actors.platform.v1.Call.set_prices:type_name -> marketsync.model.v1.SetPricesRequest
+	15, // 7: marketsync.actors.platform.v1.Call.get_remote_products:type_name -> marketsync.model.v1.GetRemoteProductsRequest
+	16, // 8: marketsync.actors.platform.v1.Call.resolve_urls:type_name -> marketsync.model.v1.ResolveURLsRequest
+	17, // 9: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.model.v1.FetchProductsResponse
+	18, // 10: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.model.v1.ListProductsResponse
+	19, // 11: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.model.v1.UpsertProductsResponse
+	20, // 12: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.model.v1.SetInventoryResponse
+	21, // 13: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.model.v1.SetPricesResponse
+	22, // 14: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.model.v1.GetRemoteProductsResponse
+	23, // 15: marketsync.actors.platform.v1.CallResult.resolve_urls:type_name -> marketsync.model.v1.ResolveURLsResponse
+	24, // 16: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.model.v1.Error
 	1,  // 17: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
 	9,  // 18: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
 	8,  // 19: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry

@@ -9,23 +9,23 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/sony/gobreaker/v2"
 )
 
 // learn corrects the limiter from an answer the platform gave: its quota
 // feedback, its bans, and — for the adaptive rate — whether it said the
 // call was over its limit. It also counts calls in a row that timed out.
-func (a *platformActor) learn(p *pending, m *attemptDone, e *sdk.Error) {
+func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 	now := time.Now()
 	if e != nil && e.Code == codeTimeout {
 		a.timeouts++
 	} else {
 		a.timeouts = 0
 	}
-	throttled := e != nil && e.Kind == sdk.KindRateLimited
-	if throttled && e.RetryAfter > 0 {
-		a.bucket.PauseUntil(now.Add(e.RetryAfter))
+	throttled := e != nil && e.Kind == model.KindRateLimited
+	if throttled && e.Wait() > 0 {
+		a.bucket.PauseUntil(now.Add(e.Wait()))
 	}
 	if q := m.result.quota(); q != nil && q.GetLimit() > 0 {
 		var reset time.Time
@@ -43,15 +43,15 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *sdk.Error) {
 // UNAVAILABLE (timeouts included) counts against the platform's health.
 // Rate limiting is the limiter's business, and the caller's own deadline
 // says nothing about the platform.
-func breakerVerdict(e *sdk.Error) error {
+func breakerVerdict(e *model.Error) error {
 	switch {
 	case e == nil:
 		return nil
 	case e.Code == codeDeadline:
 		return errExcluded
-	case e.Kind == sdk.KindRateLimited:
+	case e.Kind == model.KindRateLimited:
 		return errExcluded
-	case e.Kind == sdk.KindUnavailable:
+	case e.Kind == model.KindUnavailable:
 		return e
 	}
 	return nil // the platform answered; the request was wrong
@@ -83,9 +83,9 @@ func (a *platformActor) newBreaker() *gobreaker.TwoStepCircuitBreaker[struct{}] 
 
 // circuitOpen is the error of a call refused by an open breaker: retry
 // after the cooldown, when probes go through again.
-func (a *platformActor) circuitOpen() *sdk.Error {
+func (a *platformActor) circuitOpen() *model.Error {
 	wait := max(time.Until(a.openUntil), time.Second)
-	return sdk.RateLimited(wait, CodeCircuitOpen,
+	return model.RateLimited(wait, CodeCircuitOpen,
 		fmt.Sprintf("platform %s is failing; calls are refused until %s (last error: %s)", a.opts.Name, a.openUntil.Format(time.TimeOnly), a.lastErr))
 }
 
@@ -94,19 +94,19 @@ func (a *platformActor) circuitOpen() *sdk.Error {
 // caller's deadline; otherwise it answers the caller with the error. The
 // attempt's record goes to the observer first, so that whoever gets the
 // answer also sees it counted.
-func (a *platformActor) retryOrFail(ctx actor.Context, p *pending, e *sdk.Error, rec CallRecord) {
-	delay := a.opts.Retry.Backoff.Delay(p.attempts, e.RetryAfter, a.opts.Rand)
+func (a *platformActor) retryOrFail(ctx actor.Context, p *pending, e *model.Error, rec CallRecord) {
+	delay := a.opts.Retry.Backoff.Delay(p.attempts, e.Wait(), a.opts.Rand)
 	retry := e.Kind.Retryable() && p.attempts < a.opts.Retry.MaxAttempts && a.state != State_STATE_STOPPING &&
 		e.Code != codeDeadline && time.Now().Add(delay).Before(p.deadline)
 	// A rate-limited retry waits for the time the platform named and is
 	// paced by the limiter: it cannot storm, so it does not spend the
 	// budget, which is kept for failures the platform did not pace.
-	if retry && e.Kind != sdk.KindRateLimited && !a.budget.TryWithdraw() {
+	if retry && e.Kind != model.KindRateLimited && !a.budget.TryWithdraw() {
 		retry, rec.BudgetExhausted = false, true
 	}
 	a.opts.Observer.CallFinished(rec)
 	if !retry {
-		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: sdk.ErrorToProto(e), BudgetExhausted: rec.BudgetExhausted})
+		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: e, BudgetExhausted: rec.BudgetExhausted})
 		return
 	}
 	a.retrying[p] = struct{}{}

@@ -15,7 +15,8 @@ import (
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 var _ api.Backend = (*Agent)(nil)
@@ -66,11 +67,11 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the job manager did not answer: %v", err))
 	}
 	sub, _ := res.(*job.Submitted)
-	if e := sdk.ErrorFromProto(sub.GetError()); e != nil {
+	if e := sub.GetError(); e != nil {
 		switch e.Kind {
-		case sdk.KindNotFound:
+		case model.KindNotFound:
 			return nil, api.UnknownPlatform(req.Platform)
-		case sdk.KindInvalid:
+		case model.KindInvalid:
 			return nil, api.BadRequest(e.Code, e.Message)
 		default:
 			return nil, api.Unavailable(e.Code, e.Message)
@@ -102,22 +103,21 @@ func (a *Agent) resolveURLs(ctx context.Context, e *platformEntry, ids []string)
 	for start := 0; start < len(urls); start += batch {
 		chunk := urls[start:min(start+batch, len(urls))]
 		cctx, cancel := context.WithTimeout(ctx, askTimeout)
-		res, err := platform.Request(cctx, a.system.Root, e.pid, &platform.Call{
-			Priority: platform.Priority_PRIORITY_INTERACTIVE,
-			Request:  &platform.Call_ResolveUrls{ResolveUrls: &pluginv1.ResolveURLsRequest{Urls: chunk}},
-		})
+		call := platform.NewCall(&model.ResolveURLsRequest{Urls: chunk})
+		call.Priority = platform.Priority_PRIORITY_INTERACTIVE
+		res, err := platform.Request(cctx, a.system.Root, e.pid, call)
 		cancel()
 		if err != nil {
 			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not resolve URLs: %v", e.cfg.Name, err))
 		}
 		if ce := res.Err(); ce != nil {
-			if ce.Code == "plugin_unimplemented" {
+			if ce.Code == model.CodePluginUnimplemented {
 				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", e.cfg.Plugin, chunk[0]))
 			}
 			return nil, api.Unavailable(ce.Code, ce.Message)
 		}
 		for _, r := range res.GetResolveUrls().GetResults() {
-			if ue := sdk.ErrorFromProto(r.GetError()); ue != nil {
+			if ue := r.GetError(); ue != nil {
 				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), ue.Message))
 			}
 			resolved[r.GetUrl()] = r.GetId()
@@ -304,7 +304,7 @@ func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.P
 		return nil, api.Conflict(client.CodeAmbiguousProduct, fmt.Sprintf("id %q is on several platforms; ask for one of %s", id, strings.Join(where, ", ")))
 	}
 	e := found[0]
-	return &client.Product{Product: *sdk.ProductFromProto(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt}, nil
+	return &client.Product{Product: *host.ProductFromModel(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt}, nil
 }
 
 // resolveEverywhere asks the plugin of each named platform that collects

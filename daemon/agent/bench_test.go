@@ -15,7 +15,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/plugins/sandbox/market"
 	"github.com/marketsync/marketsync/sdk/host"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // launchSandbox starts the real sandbox plugin process, configured with
@@ -53,10 +53,10 @@ func BenchmarkPlatformCall(b *testing.B) {
 	}))
 	b.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
 	ctx := context.Background()
-	req := &pluginv1.FetchProductsRequest{Ids: []string{"100001"}}
-	viaBare := func() error { _, err := bare.FetchProducts(ctx, req); return err }
+	req := &model.FetchProductsRequest{Ids: []string{"100001"}}
+	viaBare := func() error { _, err := bare.Invoke(ctx, req); return err }
 	viaActor := func() error {
-		res, err := platform.Request(ctx, sys.Root, pid, &platform.Call{Request: &platform.Call_FetchProducts{FetchProducts: req}})
+		res, err := platform.Request(ctx, sys.Root, pid, platform.NewCall(req))
 		if err == nil && res.GetError() != nil {
 			err = res.Err()
 		}
@@ -254,9 +254,7 @@ func BenchmarkQuotaUtilization(b *testing.B) {
 				for range 32 {
 					wg.Go(func() {
 						for ctx.Err() == nil {
-							_, _ = platform.Request(ctx, sys.Root, pid, &platform.Call{Request: &platform.Call_FetchProducts{
-								FetchProducts: &pluginv1.FetchProductsRequest{Ids: []string{"100001"}},
-							}})
+							_, _ = platform.Request(ctx, sys.Root, pid, platform.NewCall(&model.FetchProductsRequest{Ids: []string{"100001"}}))
 						}
 					})
 				}
@@ -284,11 +282,11 @@ func BenchmarkPlatformCallInProcess(b *testing.B) {
 	if err := conn.Configure(context.Background(), []byte(`{}`)); err != nil {
 		b.Fatal(err)
 	}
-	req := &pluginv1.FetchProductsRequest{Ids: []string{"100001"}}
+	req := &model.FetchProductsRequest{Ids: []string{"100001"}}
 	b.Run("bare", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := conn.FetchProducts(context.Background(), req); err != nil {
+			if _, err := host.Call[*model.FetchProductsResponse](context.Background(), conn, req); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -302,7 +300,7 @@ func BenchmarkPlatformCallInProcess(b *testing.B) {
 	b.Run("actor", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			res, err := platform.Request(context.Background(), sys.Root, pid, &platform.Call{Request: &platform.Call_FetchProducts{FetchProducts: req}})
+			res, err := platform.Request(context.Background(), sys.Root, pid, platform.NewCall(req))
 			if err != nil || res.GetError() != nil {
 				b.Fatal(err, res.Err())
 			}

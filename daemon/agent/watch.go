@@ -4,7 +4,7 @@ import (
 	"sync"
 
 	"github.com/marketsync/marketsync/actors/job"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // changes wakes blocking queries when a job changes: every waiter holds
@@ -46,7 +46,7 @@ func (s notifyingStore) Create(j *job.Job, ids []string) error {
 
 func (s notifyingStore) Save(j *job.Job) error { return s.then(s.Store.Save(j)) }
 
-func (s notifyingStore) Commit(j *job.Job, items []*job.Item, products []*pluginv1.Product) error {
+func (s notifyingStore) Commit(j *job.Job, items []*job.Item, products []*model.Product) error {
 	return s.then(s.Store.Commit(j, items, products))
 }
 

@@ -6,7 +6,7 @@ import (
 	actorjob "github.com/marketsync/marketsync/actors/job"
 	actorplatform "github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -81,7 +81,7 @@ func ItemFromRecord(it *actorjob.Item) client.JobItem {
 		Index:     int(it.GetIndex()),
 		ID:        it.GetId(),
 		State:     itemStates[it.GetState()],
-		Error:     sdk.ErrorFromProto(it.GetError()),
+		Error:     host.ErrorFromModel(it.GetError()),
 		Attempts:  int(it.GetAttempts()),
 		UpdatedAt: timeOf(it.GetUpdatedAt()),
 	}

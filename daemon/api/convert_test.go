@@ -9,6 +9,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -47,7 +48,7 @@ func TestJobIndexMovesWithEveryCheckpoint(t *testing.T) {
 
 func TestItemFromRecord(t *testing.T) {
 	got := api.ItemFromRecord(&actorjob.Item{Index: 4, Id: "100005", State: actorjob.ItemState_ITEM_FAILED, Attempts: 2,
-		Error: sdk.ErrorToProto(sdk.RateLimited(3*time.Second, "7", "App Call Limited"))})
+		Error: model.RateLimited(3*time.Second, "7", "App Call Limited")})
 	if got.Index != 4 || got.ID != "100005" || got.State != client.ItemFailed || got.Attempts != 2 || !got.UpdatedAt.IsZero() {
 		t.Errorf("item = %+v", got)
 	}

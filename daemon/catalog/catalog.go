@@ -1,15 +1,13 @@
 package catalog
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/store"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
-	"google.golang.org/protobuf/proto"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 var ns = store.Register("catalog/")
@@ -18,19 +16,13 @@ var ns = store.Register("catalog/")
 // and when.
 type Entry struct {
 	Platform    string
-	Product     *pluginv1.Product
+	Product     *model.Product
 	CollectedAt time.Time
 }
 
-// encodingV1 is the first byte of every value: the version of the layout
-// that follows (8 bytes of collection time, then the product).
-const encodingV1 = 1
-
-const headerLen = 1 + 8
-
 // Put stores p under platform, replacing what was stored for the same id:
 // putting the same product twice leaves one entry.
-func Put(txn *store.Txn, platform string, p *pluginv1.Product, collectedAt time.Time) error {
+func Put(txn *store.Txn, platform string, p *model.Product, collectedAt time.Time) error {
 	if err := checkPlatform(platform); err != nil {
 		return err
 	}
@@ -42,10 +34,7 @@ func Put(txn *store.Txn, platform string, p *pluginv1.Product, collectedAt time.
 	case collectedAt.IsZero():
 		return fmt.Errorf("catalog: %s/%s: no collection time", platform, p.GetId())
 	}
-	value := make([]byte, headerLen, headerLen+proto.Size(p))
-	value[0] = encodingV1
-	binary.BigEndian.PutUint64(value[1:headerLen], uint64(collectedAt.UnixNano()))
-	value, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(value, p)
+	value, err := model.MarshalProductRecord(p, collectedAt)
 	if err != nil {
 		return fmt.Errorf("catalog: encode %s/%s: %w", platform, p.GetId(), err)
 	}
@@ -133,14 +122,12 @@ func checkPlatform(platform string) error {
 	return nil
 }
 
+// decode reads a stored record of any schema version this build knows
+// (model.UnmarshalProductRecord migrates older ones).
 func decode(platform string, value []byte) (*Entry, error) {
-	if len(value) < headerLen || value[0] != encodingV1 {
-		return nil, fmt.Errorf("catalog: unknown encoding of a %s product", platform)
-	}
-	p := new(pluginv1.Product)
-	if err := proto.Unmarshal(value[headerLen:], p); err != nil {
+	rec, err := model.UnmarshalProductRecord(value)
+	if err != nil {
 		return nil, fmt.Errorf("catalog: decode a %s product: %w", platform, err)
 	}
-	nanos := int64(binary.BigEndian.Uint64(value[1:headerLen]))
-	return &Entry{Platform: platform, Product: p, CollectedAt: time.Unix(0, nanos).UTC()}, nil
+	return &Entry{Platform: platform, Product: rec.GetProduct(), CollectedAt: rec.GetCollectedAt().AsTime()}, nil
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/catalog"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -20,24 +20,24 @@ var collected = time.Date(2026, 11, 26, 8, 30, 0, 123456789, time.UTC)
 
 // product returns a product with a description of several KB, so that it
 // goes to the value log on disk.
-func product(id string) *pluginv1.Product {
+func product(id string) *model.Product {
 	desc := strings.Repeat("商品描述 description ", 200)
-	return &pluginv1.Product{
+	return &model.Product{
 		Id:          id,
 		Source:      "sandbox",
 		Title:       map[string]string{"zh-CN": "标题 " + id, "en": "Title " + id},
 		Description: map[string]string{"zh-CN": desc},
-		Images:      []*pluginv1.Image{{Url: "https://img.example/" + id + ".jpg"}},
-		Variants: []*pluginv1.Variant{{
+		Images:      []*model.Image{{Url: "https://img.example/" + id + ".jpg"}},
+		Variants: []*model.Variant{{
 			Sku:   id + "-1",
-			Price: &pluginv1.Money{Amount: 1999, Currency: "CNY"},
+			Price: &model.Money{Amount: 1999, Currency: "CNY"},
 			Stock: 7,
 		}},
 		UpdatedAt: timestamppb.New(collected.Add(-time.Hour)),
 	}
 }
 
-func put(t *testing.T, db *store.DB, platform string, ps ...*pluginv1.Product) {
+func put(t *testing.T, db *store.DB, platform string, ps ...*model.Product) {
 	t.Helper()
 	if err := db.Update(func(txn *store.Txn) error {
 		for _, p := range ps {
@@ -115,11 +115,11 @@ func TestPutRejects(t *testing.T) {
 	db := storetest.Open(t, store.Options{InMemory: true})
 	for name, tc := range map[string]struct {
 		platform    string
-		product     *pluginv1.Product
+		product     *model.Product
 		collectedAt time.Time
 	}{
 		"nil product":              {platform: "sandbox", collectedAt: collected},
-		"product without id":       {platform: "sandbox", product: &pluginv1.Product{}, collectedAt: collected},
+		"product without id":       {platform: "sandbox", product: &model.Product{}, collectedAt: collected},
 		"no platform":              {product: product("1"), collectedAt: collected},
 		"platform with slash":      {platform: "a/b", product: product("1"), collectedAt: collected},
 		"no collection time":       {platform: "sandbox", product: product("1")},
@@ -219,7 +219,7 @@ func TestSurvivesReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ps []*pluginv1.Product
+	var ps []*model.Product
 	for i := range 100 {
 		ps = append(ps, product(fmt.Sprintf("%03d", i)))
 	}

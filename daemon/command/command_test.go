@@ -16,6 +16,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/version"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
 )
 
 // result is what one run of the command line left.
@@ -123,7 +124,7 @@ func TestVersion(t *testing.T) {
 	r = runCLI(t, "", "version", "-json")
 	r.want(t, 0)
 	r.decodeJSON(t, &v)
-	if v.Version != version.Version || v.PluginProtocol != sdk.ProtocolVersion {
+	if v.Version != version.Version || v.PluginProtocol != host.ProtocolVersion {
 		t.Errorf("version -json = %+v", v)
 	}
 	runCLI(t, "", "version", "extra").wantUsage(t, "version takes no arguments", "version")

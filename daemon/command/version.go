@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/marketsync/marketsync/daemon/version"
-	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
 )
 
 // VersionCommand prints the build's version.
@@ -43,7 +43,7 @@ func (c *VersionCommand) Run(args []string) int {
 	if c.json {
 		return c.printJSON(versionInfo{
 			Version:        version.Version,
-			PluginProtocol: sdk.ProtocolVersion,
+			PluginProtocol: host.ProtocolVersion,
 			Go:             runtime.Version(),
 			Platform:       runtime.GOOS + "/" + runtime.GOARCH,
 		})

@@ -14,7 +14,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // crashDirEnv tells the test binary to run crashWorker on that directory.
@@ -144,7 +144,7 @@ func crashWorker(dir string) {
 			continue
 		}
 		batch := pending[:min(50, len(pending))]
-		var products []*pluginv1.Product
+		var products []*model.Product
 		for _, it := range batch {
 			it.Attempts++
 			if it.Index%7 == 0 {

@@ -11,7 +11,7 @@ import (
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/daemon/catalog"
 	"github.com/marketsync/marketsync/daemon/store"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -180,7 +180,7 @@ func (s *Store) Save(j *job.Job) error {
 // products; in memory, where products count whole, about 2.4 MB of them.
 // Over that Commit fails with store.ErrTxnTooBig and stores nothing;
 // commit smaller batches.
-func (s *Store) Commit(j *job.Job, items []*job.Item, products []*pluginv1.Product) error {
+func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product) error {
 	collectedAt := time.Now()
 	if j.GetUpdatedAt() != nil {
 		collectedAt = j.GetUpdatedAt().AsTime()

@@ -14,7 +14,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -61,8 +61,8 @@ func item(index int32, state job.ItemState) *job.Item {
 	return &job.Item{Index: index, Id: fmt.Sprintf("p%d", index), State: state, Attempts: 1}
 }
 
-func product(id string) *pluginv1.Product {
-	return &pluginv1.Product{Id: id, Source: "sandbox", Title: map[string]string{"en": "Product " + id}}
+func product(id string) *model.Product {
+	return &model.Product{Id: id, Source: "sandbox", Title: map[string]string{"en": "Product " + id}}
 }
 
 // indexes returns the indexes of items.
@@ -173,12 +173,12 @@ func TestCommit(t *testing.T) {
 	s := newStore(t, db)
 	j := create(t, s, 0, 5)
 	first := []*job.Item{item(0, job.ItemState_ITEM_SUCCEEDED), item(1, job.ItemState_ITEM_SUCCEEDED), item(2, job.ItemState_ITEM_FAILED)}
-	firstProducts := []*pluginv1.Product{product("p0"), product("p1")}
+	firstProducts := []*model.Product{product("p0"), product("p1")}
 
 	for _, step := range []struct {
 		name         string
 		items        []*job.Item
-		products     []*pluginv1.Product
+		products     []*model.Product
 		wantCounters [3]int32
 		wantPending  []int32
 		wantProducts int
@@ -205,7 +205,7 @@ func TestCommit(t *testing.T) {
 	}, {
 		name:         "a failed item succeeds on a later run",
 		items:        []*job.Item{item(2, job.ItemState_ITEM_SUCCEEDED), item(3, job.ItemState_ITEM_SUCCEEDED), item(4, job.ItemState_ITEM_FAILED)},
-		products:     []*pluginv1.Product{product("p2"), product("p3")},
+		products:     []*model.Product{product("p2"), product("p3")},
 		wantCounters: [3]int32{5, 4, 1},
 		wantPending:  nil,
 		wantProducts: 4,
@@ -245,23 +245,23 @@ func TestCommit(t *testing.T) {
 func TestCommitIsAtomic(t *testing.T) {
 	for name, tc := range map[string]struct {
 		items    []*job.Item
-		products []*pluginv1.Product
+		products []*model.Product
 		wantErr  string
 	}{
 		"a product cannot be written": {
 			wantErr:  "product without an id",
 			items:    []*job.Item{item(0, job.ItemState_ITEM_SUCCEEDED), item(1, job.ItemState_ITEM_SUCCEEDED)},
-			products: []*pluginv1.Product{product("p0"), {Title: map[string]string{"en": "no id"}}},
+			products: []*model.Product{product("p0"), {Title: map[string]string{"en": "no id"}}},
 		},
 		"an item does not exist": {
 			wantErr:  "has no item 7",
 			items:    []*job.Item{item(0, job.ItemState_ITEM_SUCCEEDED), item(7, job.ItemState_ITEM_SUCCEEDED)},
-			products: []*pluginv1.Product{product("p0")},
+			products: []*model.Product{product("p0")},
 		},
 		"an item has another id": {
 			wantErr:  `item 1 is "p1", not "other"`,
 			items:    []*job.Item{item(0, job.ItemState_ITEM_SUCCEEDED), {Index: 1, Id: "other", State: job.ItemState_ITEM_FAILED}},
-			products: []*pluginv1.Product{product("p0")},
+			products: []*model.Product{product("p0")},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -305,7 +305,7 @@ func TestCommitTooBig(t *testing.T) {
 			s := newStore(t, db)
 			j := create(t, s, 0, 50)
 			var items []*job.Item
-			var products []*pluginv1.Product
+			var products []*model.Product
 			for i := range int32(50) {
 				it := item(i, job.ItemState_ITEM_SUCCEEDED)
 				p := product(it.Id)
@@ -476,12 +476,12 @@ func TestReopen(t *testing.T) {
 	done := create(t, s, 0, 2)
 	done.State = job.State_STATE_SUCCEEDED
 	if err := s.Commit(done, []*job.Item{item(0, job.ItemState_ITEM_SUCCEEDED), item(1, job.ItemState_ITEM_SUCCEEDED)},
-		[]*pluginv1.Product{product("p0"), product("p1")}); err != nil {
+		[]*model.Product{product("p0"), product("p1")}); err != nil {
 		t.Fatal(err)
 	}
 	running := create(t, s, 1, 3)
 	running.State = job.State_STATE_RUNNING
-	if err := s.Commit(running, []*job.Item{item(1, job.ItemState_ITEM_SUCCEEDED)}, []*pluginv1.Product{product("p1")}); err != nil {
+	if err := s.Commit(running, []*job.Item{item(1, job.ItemState_ITEM_SUCCEEDED)}, []*model.Product{product("p1")}); err != nil {
 		t.Fatal(err)
 	}
 	queued := create(t, s, 2, 1)
@@ -523,7 +523,7 @@ func BenchmarkCommit50(b *testing.B) {
 			s := newStore(b, storetest.Open(b, o))
 			j := create(b, s, 0, 50)
 			items := make([]*job.Item, 50)
-			products := make([]*pluginv1.Product, 50)
+			products := make([]*model.Product, 50)
 			for i := range items {
 				items[i] = item(int32(i), job.ItemState_ITEM_SUCCEEDED)
 				products[i] = benchProduct(items[i].Id)
@@ -554,7 +554,7 @@ func BenchmarkCreate1000(b *testing.B) {
 
 // benchProduct is a product of about 3 KB, as a marketplace listing with
 // two languages, images and variants.
-func benchProduct(id string) *pluginv1.Product {
+func benchProduct(id string) *model.Product {
 	p := product(id)
 	p.Title["zh-CN"] = "女士夏季新款纯棉短袖T恤 宽松百搭 " + id
 	p.Description = map[string]string{
@@ -562,11 +562,11 @@ func benchProduct(id string) *pluginv1.Product {
 		"en":    strings.Repeat("Soft, breathable cotton. ", 40),
 	}
 	for i := range 8 {
-		p.Images = append(p.Images, &pluginv1.Image{Url: fmt.Sprintf("https://img.example/%s/%d.jpg", id, i)})
-		p.Variants = append(p.Variants, &pluginv1.Variant{
+		p.Images = append(p.Images, &model.Image{Url: fmt.Sprintf("https://img.example/%s/%d.jpg", id, i)})
+		p.Variants = append(p.Variants, &model.Variant{
 			Sku:     fmt.Sprintf("%s-%d", id, i),
-			Options: []*pluginv1.Option{{Name: "size", Value: "M"}, {Name: "color", Value: "red"}},
-			Price:   &pluginv1.Money{Amount: 4990, Currency: "CNY"},
+			Options: []*model.Option{{Name: "size", Value: "M"}, {Name: "color", Value: "red"}},
+			Price:   &model.Money{Amount: 4990, Currency: "CNY"},
 			Stock:   12,
 		})
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/marketsync/marketsync/plugins/alibaba1688/sim"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
 // binary is the plugin built once for these tests, so they drive the real
@@ -52,9 +52,9 @@ func (w *world) launch(t *testing.T, over map[string]any) *host.Plugin {
 	return p
 }
 
-func fetchOne(t *testing.T, p *host.Plugin, id string) (*pluginv1.ProductResult, error) {
+func fetchOne(t *testing.T, p *host.Plugin, id string) (*model.ProductResult, error) {
 	t.Helper()
-	resp, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: []string{id}})
+	resp, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{id}})
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func TestFetchEndToEnd(t *testing.T) {
 		}
 		e := w.sim.Expect(id)
 		counts[e.Outcome]++
-		if err := e.Verify(sdk.ProductFromProto(r.GetProduct()), sdk.ErrorFromProto(r.GetError())); err != nil {
+		if err := e.Verify(host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError())); err != nil {
 			t.Error(err)
 		}
 	}
@@ -114,7 +114,7 @@ func TestListAllPagesEndToEnd(t *testing.T) {
 	var got []string
 	cursor, pages := "", 0
 	for {
-		resp, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Scope: w.sim.ShopID(), Cursor: cursor, PageSize: 50})
+		resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Scope: w.sim.ShopID(), Cursor: cursor, PageSize: 50})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +144,7 @@ func TestResolveURLsEndToEnd(t *testing.T) {
 		"https://detail.m.1688.com/page/index.html?offerId=600000007919",
 		"https://item.taobao.com/item.htm?id=600000007919",
 	}
-	resp, err := p.ResolveURLs(context.Background(), &pluginv1.ResolveURLsRequest{Urls: urls})
+	resp, err := host.Call[*model.ResolveURLsResponse](context.Background(), p, &model.ResolveURLsRequest{Urls: urls})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestResolveURLsEndToEnd(t *testing.T) {
 			t.Errorf("%s: %v", urls[i], r)
 		}
 	}
-	if last := resp.GetResults()[3]; last.GetError().GetKind() != pluginv1.ErrorKind_ERROR_KIND_INVALID {
+	if last := resp.GetResults()[3]; last.GetError().GetKind() != model.ErrorKind_ERROR_KIND_INVALID {
 		t.Errorf("taobao URL: %v", last)
 	}
 	if w.sim.Stats().Requests != before {
@@ -172,8 +172,8 @@ func TestRateLimitedEndToEnd(t *testing.T) {
 		}
 	}
 	_, err := fetchOne(t, p, id)
-	var e *sdk.Error
-	if !errors.As(err, &e) || e.Kind != sdk.KindRateLimited || e.Code != "gw.QosAppFrequencyLimit" || e.RetryAfter != 4*time.Second {
+	e, ok := host.AsError(err)
+	if !ok || e.Kind != sdk.KindRateLimited || e.Code != "gw.QosAppFrequencyLimit" || e.RetryAfter != 4*time.Second {
 		t.Fatalf("got %v, want RATE_LIMITED gw.QosAppFrequencyLimit after 4s", err)
 	}
 	w.clock.Add(e.RetryAfter)
@@ -186,11 +186,11 @@ func TestBadTokenIsAuthEndToEnd(t *testing.T) {
 	w := newWorld(t, sim.Options{Items: 20})
 	p := w.launch(t, map[string]any{collector.FieldAccessToken: "f14da3b8-b0b1-4f73-a5de-000000000000"})
 	_, err := fetchOne(t, p, w.sim.IDsWith(sim.Found)[0])
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: "401"}) {
+	if !errors.Is(err, &model.Error{Kind: model.KindAuth, Code: "401"}) {
 		t.Errorf("got %v, want AUTH 401", err)
 	}
-	_, err = p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Scope: w.sim.ShopID()})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth}) {
+	_, err = host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Scope: w.sim.ShopID()})
+	if !errors.Is(err, &model.Error{Kind: model.KindAuth}) {
 		t.Errorf("listing: got %v, want AUTH", err)
 	}
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
 // binary is the plugin built once for the package's tests, so that they
@@ -53,12 +53,12 @@ func launch(t *testing.T, configJSON []byte) *host.Plugin {
 // fetchOne fetches one id, the platform's batch, through the process.
 func fetchOne(t *testing.T, p *host.Plugin, id string) (*sdk.Product, *sdk.Error, error) {
 	t.Helper()
-	resp, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: []string{id}})
+	resp, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{id}})
 	if err != nil {
 		return nil, nil, err
 	}
 	r := resp.GetResults()[0]
-	return sdk.ProductFromProto(r.GetProduct()), sdk.ErrorFromProto(r.GetError()), nil
+	return host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError()), nil
 }
 
 func TestDescribeOverTheWire(t *testing.T) {
@@ -134,7 +134,7 @@ func TestFetchInAnotherLanguageAndCurrency(t *testing.T) {
 func TestBatchCapOverTheWire(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{Products: 20})
 	p := launch(t, config(s, nil))
-	_, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: s.ListedIDs()[:2]})
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: s.ListedIDs()[:2]})
 	if !errorsIs(err, sdk.KindInvalid, "batch_too_large") {
 		t.Errorf("two ids: %v", err)
 	}
@@ -155,7 +155,7 @@ func TestListAllPagesThroughTheProcess(t *testing.T) {
 		var ids []string
 		cursor, calls := "", 0
 		for {
-			resp, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Cursor: cursor, PageSize: tc.size, Scope: tc.scope})
+			resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Cursor: cursor, PageSize: tc.size, Scope: tc.scope})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,13 +182,13 @@ func TestResolveURLsThroughTheProcess(t *testing.T) {
 		"https://a.aliexpress.com/_mKxyzAb",
 		"https://item.taobao.com/item.htm?id=1",
 	}
-	resp, err := p.ResolveURLs(context.Background(), &pluginv1.ResolveURLsRequest{Urls: urls})
+	resp, err := host.Call[*model.ResolveURLsResponse](context.Background(), p, &model.ResolveURLsRequest{Urls: urls})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"1005006057059635", "3256805870744883", "1005006057059635", "1005006057059635", "", ""}
 	for i, r := range resp.GetResults() {
-		if r.GetId() != want[i] || (want[i] == "") != (r.GetError().GetKind() == pluginv1.ErrorKind_ERROR_KIND_INVALID) {
+		if r.GetId() != want[i] || (want[i] == "") != (r.GetError().GetKind() == model.ErrorKind_ERROR_KIND_INVALID) {
 			t.Errorf("%s: %v", urls[i], r)
 		}
 	}
@@ -206,7 +206,7 @@ func TestRateLimitingOverTheWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := fetchOne(t, p, id)
-	e, ok := sdk.AsError(err)
+	e, ok := host.AsError(err)
 	if !ok || e.Kind != sdk.KindRateLimited || e.Code != "ApiCallLimit" || e.RetryAfter != time.Second {
 		t.Fatalf("second call in the same second: %v", err)
 	}
@@ -219,7 +219,7 @@ func TestRateLimitingOverTheWire(t *testing.T) {
 	s.SetRateLimit(0, 0)
 	s.Injector().Add(faultinject.Rule{Fault: faultinject.TooManyRequests(12 * time.Second), When: faultinject.Next(1)})
 	_, _, err = fetchOne(t, p, id)
-	if e, ok := sdk.AsError(err); !ok || e.Kind != sdk.KindRateLimited || e.RetryAfter != 12*time.Second {
+	if e, ok := host.AsError(err); !ok || e.Kind != sdk.KindRateLimited || e.RetryAfter != 12*time.Second {
 		t.Errorf("429: %v", err)
 	}
 }
@@ -231,7 +231,7 @@ func TestBadTokenIsAuth(t *testing.T) {
 	if !errorsIs(err, sdk.KindAuth, "IllegalAccessToken") {
 		t.Errorf("fetch: %v", err)
 	}
-	_, err = p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{})
+	_, err = host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{})
 	if !errorsIs(err, sdk.KindAuth, "IllegalAccessToken") {
 		t.Errorf("list: %v", err)
 	}
@@ -271,6 +271,6 @@ func TestBadConfigIsRefused(t *testing.T) {
 }
 
 func errorsIs(err error, kind sdk.ErrorKind, code string) bool {
-	e, ok := sdk.AsError(err)
+	e, ok := host.AsError(err)
 	return ok && e.Kind == kind && (code == "" || e.Code == code)
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/marketsync/marketsync/plugins/pinduoduo/sim"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
 // binary is the plugin built once for the package's tests, so they drive
@@ -91,26 +91,26 @@ func TestFetchEndToEnd(t *testing.T) {
 	}
 	ids = append(ids, s.IDs()[100:160]...)
 	for _, id := range ids {
-		resp, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: []string{id}})
+		resp, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{id}})
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
 		r := resp.GetResults()[0]
 		var perr *sdk.Error
 		if r.GetError() != nil {
-			perr = sdk.ErrorFromProto(r.GetError())
+			perr = host.ErrorFromModel(r.GetError())
 		}
 		var prod *sdk.Product
 		if r.GetProduct() != nil {
-			prod = sdk.ProductFromProto(r.GetProduct())
+			prod = host.ProductFromModel(r.GetProduct())
 		}
 		for _, d := range s.Expect(id).Diff(prod, perr) {
 			t.Errorf("%s: %s", id, d)
 		}
 	}
 	// The host enforces the cap the plugin declared.
-	_, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: []string{s.IDs()[0], s.IDs()[1]}})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "batch_too_large"}) {
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{s.IDs()[0], s.IDs()[1]}})
+	if !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "batch_too_large"}) {
 		t.Errorf("two ids in one call: %v", err)
 	}
 }
@@ -121,7 +121,7 @@ func TestListAllPagesEndToEnd(t *testing.T) {
 	var ids []string
 	cursor, pages := "", 0
 	for {
-		resp, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Cursor: cursor, PageSize: 100, Scope: s.ShopID})
+		resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Cursor: cursor, PageSize: 100, Scope: s.ShopID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,8 +138,8 @@ func TestListAllPagesEndToEnd(t *testing.T) {
 	if wantPages := (len(want) + 99) / 100; pages != wantPages {
 		t.Errorf("%d pages, want %d", pages, wantPages)
 	}
-	_, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Scope: "777"})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
+	_, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Scope: "777"})
+	if !errors.Is(err, &model.Error{Kind: model.KindInvalid}) {
 		t.Errorf("another mall's scope: %v", err)
 	}
 }
@@ -155,13 +155,13 @@ func TestResolveURLsEndToEnd(t *testing.T) {
 		"https://p.pinduoduo.com/HT6lDsK3",
 		"https://detail.tmall.com/item.htm?id=5",
 	}
-	resp, err := p.ResolveURLs(context.Background(), &pluginv1.ResolveURLsRequest{Urls: urls})
+	resp, err := host.Call[*model.ResolveURLsResponse](context.Background(), p, &model.ResolveURLsRequest{Urls: urls})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"126050052488", "126050060407", "3", "4", "", ""}
 	for i, r := range resp.GetResults() {
-		if r.GetId() != want[i] || (want[i] == "") != (r.GetError().GetKind() == pluginv1.ErrorKind_ERROR_KIND_INVALID) {
+		if r.GetId() != want[i] || (want[i] == "") != (r.GetError().GetKind() == model.ErrorKind_ERROR_KIND_INVALID) {
 			t.Errorf("%s: id %q error %v", urls[i], r.GetId(), r.GetError())
 		}
 	}
@@ -177,12 +177,12 @@ func TestRateLimitedEndToEnd(t *testing.T) {
 	// to wait about 20s. The gateway's clock is real, so the wait is read
 	// back from the Retry-After header rounded up to whole seconds.
 	s.SetRateLimit(0.05, 1)
-	req := &pluginv1.FetchProductsRequest{Ids: []string{s.Sample(sim.KindMultiSKU)}}
-	if _, err := p.FetchProducts(context.Background(), req); err != nil {
+	req := &model.FetchProductsRequest{Ids: []string{s.Sample(sim.KindMultiSKU)}}
+	if _, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req); err != nil {
 		t.Fatal(err)
 	}
-	_, err := p.FetchProducts(context.Background(), req)
-	e, ok := sdk.AsError(err)
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req)
+	e, ok := host.AsError(err)
 	if !ok || e.Kind != sdk.KindRateLimited || e.Code != "70031" || e.RetryAfter < 19*time.Second || e.RetryAfter > 20*time.Second {
 		t.Fatalf("got %v, want RATE_LIMITED 70031 after ~20s", err)
 	}
@@ -194,8 +194,8 @@ func TestRateLimitedEndToEnd(t *testing.T) {
 func TestBadTokenEndToEnd(t *testing.T) {
 	s, endpoint := gateway(t, sim.Options{Goods: 10})
 	p := launch(t, config(t, s, endpoint, map[string]any{"access_token": "revoked-token"}))
-	_, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: "20032"}) {
+	_, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{})
+	if !errors.Is(err, &model.Error{Kind: model.KindAuth, Code: "20032"}) {
 		t.Errorf("got %v, want AUTH 20032", err)
 	}
 }
@@ -213,7 +213,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 		"bad endpoint":   config(t, s, endpoint, map[string]any{"endpoint": "gw-api.pinduoduo.com"}),
 		"bad price type": config(t, s, endpoint, map[string]any{"price_type": "vip"}),
 	} {
-		if err := p.Configure(context.Background(), cfg); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
+		if err := p.Configure(context.Background(), cfg); !errors.Is(err, &model.Error{Kind: model.KindInvalid}) {
 			t.Errorf("%s: %v, want INVALID", name, err)
 		}
 	}

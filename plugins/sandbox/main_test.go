@@ -7,8 +7,8 @@ import (
 
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
 // binary is the sandbox plugin built once for the package's tests, so they
@@ -48,14 +48,14 @@ func TestDescribeOverTheWire(t *testing.T) {
 
 func TestFetchOverTheWire(t *testing.T) {
 	p := launch(t, `{"products": 10}`)
-	resp, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: []string{"100001", "100011", "100010"}})
+	resp, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{"100001", "100011", "100010"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := resp.Results[0].GetProduct().GetTitle()["zh-CN"]; got == "" {
 		t.Errorf("first product has no zh-CN title")
 	}
-	if e := resp.Results[1].GetError(); e.GetKind() != pluginv1.ErrorKind_ERROR_KIND_NOT_FOUND {
+	if e := resp.Results[1].GetError(); e.GetKind() != model.ErrorKind_ERROR_KIND_NOT_FOUND {
 		t.Errorf("id past the catalogue: %v, want NOT_FOUND", resp.Results[1])
 	}
 	if resp.Results[2].GetProduct().GetId() != "100010" {
@@ -78,7 +78,7 @@ func TestBadConfigIsRefused(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := p.Configure(context.Background(), []byte(cfg))
-			if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
+			if !errors.Is(err, &model.Error{Kind: model.KindInvalid}) {
 				t.Errorf("got %v, want INVALID", err)
 			}
 		})
@@ -91,20 +91,20 @@ func TestBatchCapIsEnforced(t *testing.T) {
 	for i := range ids {
 		ids[i] = "100001"
 	}
-	_, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: ids})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "batch_too_large"}) {
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: ids})
+	if !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "batch_too_large"}) {
 		t.Errorf("got %v, want INVALID batch_too_large", err)
 	}
 }
 
 func TestCrashIsAnUnavailableCall(t *testing.T) {
 	p := launch(t, `{"crash_after": 2}`)
-	req := &pluginv1.FetchProductsRequest{Ids: []string{"100001"}}
-	if _, err := p.FetchProducts(context.Background(), req); err != nil {
+	req := &model.FetchProductsRequest{Ids: []string{"100001"}}
+	if _, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req); err != nil {
 		t.Fatalf("first call: %v", err)
 	}
-	_, err := p.FetchProducts(context.Background(), req)
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindUnavailable}) {
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req)
+	if !errors.Is(err, &model.Error{Kind: model.KindUnavailable}) {
 		t.Fatalf("call that crashed the plugin: got %v, want UNAVAILABLE", err)
 	}
 	if err := p.Ping(); err == nil && !p.Exited() {

@@ -14,8 +14,8 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
 )
 
 // binary is the plugin built once for the package's tests, so they drive
@@ -93,7 +93,7 @@ func TestFetchEveryItem(t *testing.T) {
 	found, missing := 0, 0
 	for start := 0; start < len(ids); start += 20 {
 		batch := ids[start:min(start+20, len(ids))]
-		resp, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: batch})
+		resp, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: batch})
 		if err != nil {
 			t.Fatalf("batch at %d: %v", start, err)
 		}
@@ -101,7 +101,7 @@ func TestFetchEveryItem(t *testing.T) {
 			want := gw.Expect(batch[i])
 			if !want.Found {
 				missing++
-				if r.GetError().GetKind() != pluginv1.ErrorKind_ERROR_KIND_NOT_FOUND {
+				if r.GetError().GetKind() != model.ErrorKind_ERROR_KIND_NOT_FOUND {
 					t.Errorf("%s (%s): %v, want NOT_FOUND", batch[i], want.Reason, r)
 				}
 				continue
@@ -111,7 +111,7 @@ func TestFetchEveryItem(t *testing.T) {
 				t.Errorf("%s: %v", batch[i], r.GetError())
 				continue
 			}
-			if err := want.Check(sdk.ProductFromProto(r.GetProduct())); err != nil {
+			if err := want.Check(host.ProductFromModel(r.GetProduct())); err != nil {
 				t.Error(err)
 			}
 		}
@@ -128,12 +128,12 @@ func TestListEveryPage(t *testing.T) {
 	gw := startPlatform(t, 1500)
 	p := launch(t, gw.config(nil))
 	var got []string
-	req := &pluginv1.ListProductsRequest{PageSize: 200, Scope: gw.ShopID}
+	req := &model.ListProductsRequest{PageSize: 200, Scope: gw.ShopID}
 	for page := 1; ; page++ {
 		if page > 50 {
 			t.Fatal("listing does not end")
 		}
-		resp, err := p.ListProducts(context.Background(), req)
+		resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, req)
 		if err != nil {
 			t.Fatalf("page %d: %v", page, err)
 		}
@@ -141,7 +141,7 @@ func TestListEveryPage(t *testing.T) {
 		if resp.GetNextCursor() == "" {
 			break
 		}
-		req = &pluginv1.ListProductsRequest{Cursor: resp.GetNextCursor(), PageSize: 200, Scope: gw.ShopID}
+		req = &model.ListProductsRequest{Cursor: resp.GetNextCursor(), PageSize: 200, Scope: gw.ShopID}
 	}
 	if strings.Join(got, ",") != strings.Join(gw.OnSaleIDs(), ",") {
 		t.Errorf("listed %d ids, want the %d on sale, in order", len(got), len(gw.OnSaleIDs()))
@@ -159,7 +159,7 @@ func TestResolveURLsOverTheWire(t *testing.T) {
 		"https://a.m.taobao.com/i620000000004.htm",
 		"https://item.jd.com/100012043978.html",
 	}
-	resp, err := p.ResolveURLs(context.Background(), &pluginv1.ResolveURLsRequest{Urls: urls})
+	resp, err := host.Call[*model.ResolveURLsResponse](context.Background(), p, &model.ResolveURLsRequest{Urls: urls})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestResolveURLsOverTheWire(t *testing.T) {
 			t.Errorf("%s: id %q, want %q", urls[i], r.GetId(), want[i])
 		}
 	}
-	if e := resp.GetResults()[5].GetError(); e.GetKind() != pluginv1.ErrorKind_ERROR_KIND_INVALID {
+	if e := resp.GetResults()[5].GetError(); e.GetKind() != model.ErrorKind_ERROR_KIND_INVALID {
 		t.Errorf("JD URL: %v, want INVALID", e)
 	}
 	if n := gw.Stats().Requests; n != 0 {
@@ -181,14 +181,14 @@ func TestRateLimitedWithRetryAfter(t *testing.T) {
 	gw := startPlatform(t, 40)
 	p := launch(t, gw.config(nil))
 	gw.SetRateLimit(0.25, 2)
-	req := &pluginv1.FetchProductsRequest{Ids: gw.IDs()[:5]}
+	req := &model.FetchProductsRequest{Ids: gw.IDs()[:5]}
 	for i := range 2 {
-		if _, err := p.FetchProducts(context.Background(), req); err != nil {
+		if _, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req); err != nil {
 			t.Fatalf("call %d within the burst: %v", i+1, err)
 		}
 	}
-	_, err := p.FetchProducts(context.Background(), req)
-	e, ok := sdk.AsError(err)
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req)
+	e, ok := host.AsError(err)
 	if !ok || e.Kind != sdk.KindRateLimited || e.Code != "7/accesscontrol.limited-by-app-access-count" || e.RetryAfter != 4*time.Second {
 		t.Fatalf("got %v, want RATE_LIMITED with retry-after 4s", err)
 	}
@@ -197,12 +197,12 @@ func TestRateLimitedWithRetryAfter(t *testing.T) {
 func TestBadTokenIsAuth(t *testing.T) {
 	gw := startPlatform(t, 10)
 	p := launch(t, gw.config(map[string]any{"session": "6100expired"}))
-	_, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: gw.IDs()[:1]})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: "27/invalid-sessionkey"}) {
+	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: gw.IDs()[:1]})
+	if !errors.Is(err, &model.Error{Kind: model.KindAuth, Code: "27/invalid-sessionkey"}) {
 		t.Errorf("got %v, want AUTH 27/invalid-sessionkey", err)
 	}
-	_, err = p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth}) {
+	_, err = host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{})
+	if !errors.Is(err, &model.Error{Kind: model.KindAuth}) {
 		t.Errorf("list: got %v, want AUTH", err)
 	}
 }
@@ -219,17 +219,17 @@ func TestPlatformFaultsOverTheWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := &pluginv1.FetchProductsRequest{Ids: gw.IDs()[:3]}
+	req := &model.FetchProductsRequest{Ids: gw.IDs()[:3]}
 	for _, want := range []*sdk.Error{
 		{Kind: sdk.KindUnavailable, Code: "http_503", RetryAfter: 7 * time.Second},
 		{Kind: sdk.KindUnavailable, Code: "15/isp.top-remote-service-unavailable"},
 	} {
-		_, err := p.FetchProducts(context.Background(), req)
-		if e, ok := sdk.AsError(err); !ok || e.Kind != want.Kind || e.Code != want.Code || e.RetryAfter != want.RetryAfter {
+		_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req)
+		if e, ok := host.AsError(err); !ok || e.Kind != want.Kind || e.Code != want.Code || e.RetryAfter != want.RetryAfter {
 			t.Errorf("got %v, want %v", err, want)
 		}
 	}
-	if _, err := p.FetchProducts(context.Background(), req); err != nil {
+	if _, err := host.Call[*model.FetchProductsResponse](context.Background(), p, req); err != nil {
 		t.Errorf("after the faults: %v", err)
 	}
 }

@@ -12,7 +12,11 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/internal/rpc"
+	"github.com/marketsync/marketsync/sdk/model"
 	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 )
 
 // Options says how to start one plugin.
@@ -33,12 +37,23 @@ type Options struct {
 	Env []string
 }
 
-// Plugin is one running plugin process.
+// Plugin is one running plugin, launched as a process or in-process.
 type Plugin struct {
 	client *plugin.Client
-	rpc    pluginv1.PlatformClient
+	call   transport
 	desc   sdk.Description
 }
+
+// transport makes one call of the protocol: over gRPC to a process, or
+// straight to the server in-process.
+type transport interface {
+	describe(ctx context.Context) (*model.Description, error)
+	configure(ctx context.Context, configJSON []byte) error
+	invoke(ctx context.Context, op *model.OperationSpec, req proto.Message) (proto.Message, error)
+}
+
+// ProtocolVersion is the plugin protocol this host speaks.
+const ProtocolVersion = rpc.ProtocolVersion
 
 // ErrChecksum is returned by Launch when the binary does not match its pin.
 var ErrChecksum = plugin.ErrChecksumsDoNotMatch
@@ -51,8 +66,8 @@ func Launch(ctx context.Context, opts Options) (*Plugin, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	cfg := &plugin.ClientConfig{
-		HandshakeConfig:  sdk.Handshake,
-		VersionedPlugins: sdk.VersionedPlugins(nil),
+		HandshakeConfig:  rpc.Handshake,
+		VersionedPlugins: rpc.VersionedPlugins(nil),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
 		Logger:           newHCLogger(logger),
@@ -66,7 +81,7 @@ func Launch(ctx context.Context, opts Options) (*Plugin, error) {
 		cfg.AutoMTLS = false
 		// There is no handshake to pick a version from when reattaching;
 		// go-plugin then dispenses from Plugins.
-		cfg.Plugins = cfg.VersionedPlugins[sdk.ProtocolVersion]
+		cfg.Plugins = cfg.VersionedPlugins[rpc.ProtocolVersion]
 	} else {
 		if _, err := os.Stat(opts.Path); err != nil {
 			return nil, fmt.Errorf("plugin binary: %w", err)
@@ -96,23 +111,28 @@ func connect(ctx context.Context, client *plugin.Client) (*Plugin, error) {
 		}
 		return nil, fmt.Errorf("start plugin: %w", err)
 	}
-	raw, err := proto.Dispense(sdk.PluginSetName)
+	raw, err := proto.Dispense(rpc.PluginSetName)
 	if err != nil {
 		return nil, fmt.Errorf("plugin does not serve the platform protocol: %w", err)
 	}
-	rpc, ok := raw.(pluginv1.PlatformClient)
+	conn, ok := raw.(*grpc.ClientConn)
 	if !ok {
-		return nil, fmt.Errorf("plugin returned %T, not a platform client", raw)
+		return nil, fmt.Errorf("plugin returned %T, not a gRPC connection", raw)
 	}
-	resp, err := rpc.Describe(ctx, &pluginv1.DescribeRequest{})
+	return newPlugin(ctx, client, grpcTransport{conn})
+}
+
+// newPlugin asks the plugin to describe itself and checks the answer.
+func newPlugin(ctx context.Context, client *plugin.Client, t transport) (*Plugin, error) {
+	md, err := t.describe(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describe: %w", sdk.FromStatus(err))
+		return nil, fmt.Errorf("describe: %w", rpc.FromStatus(err))
 	}
-	desc, err := sdk.DescriptionFromProto(resp)
+	desc, err := descriptionFromModel(md)
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", err)
 	}
-	return &Plugin{client: client, rpc: rpc, desc: desc}, nil
+	return &Plugin{client: client, call: t, desc: desc}, nil
 }
 
 // Description is what the plugin said of itself at launch.
@@ -120,8 +140,27 @@ func (p *Plugin) Description() sdk.Description { return p.desc }
 
 // Configure hands the plugin its config block as a JSON object.
 func (p *Plugin) Configure(ctx context.Context, configJSON []byte) error {
-	_, err := p.rpc.Configure(ctx, &pluginv1.ConfigureRequest{ConfigJson: configJSON})
-	return sdk.FromStatus(err)
+	return rpc.FromStatus(p.call.configure(ctx, configJSON))
+}
+
+// Invoke makes the operation whose request req is (a request message of
+// sdk/model, such as *model.FetchProductsRequest) and returns its
+// response. The answer is checked by the operation table: exactly one
+// result per item, in request order, products valid, so a plugin's bug
+// fails items alone. A whole-call failure is a *model.Error.
+func (p *Plugin) Invoke(ctx context.Context, req proto.Message) (proto.Message, error) {
+	op, ok := model.OperationOf(req)
+	if !ok {
+		return nil, model.Invalid(model.CodeNoRequest, fmt.Sprintf("%T is not the request of any operation", req))
+	}
+	resp, err := p.call.invoke(ctx, op, req)
+	if err != nil {
+		return nil, rpc.FromStatus(err)
+	}
+	if err := op.Check(req, resp); err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // Ping checks that the plugin process answers on its connection.
@@ -147,100 +186,39 @@ func (p *Plugin) Kill() {
 	}
 }
 
-// FetchProducts fetches products by id. The answer has exactly one result
-// per requested id, in request order; see realign.
-func (p *Plugin) FetchProducts(ctx context.Context, req *pluginv1.FetchProductsRequest) (*pluginv1.FetchProductsResponse, error) {
-	resp, err := p.rpc.FetchProducts(ctx, req)
-	if err != nil {
-		return nil, sdk.FromStatus(err)
+// grpcTransport calls a plugin process over its gRPC connection, by the
+// method names of the operation table.
+type grpcTransport struct{ conn *grpc.ClientConn }
+
+func (t grpcTransport) describe(ctx context.Context) (*model.Description, error) {
+	out := new(model.Description)
+	return out, t.conn.Invoke(ctx, rpc.FullMethod("Describe"), &pluginv1.DescribeRequest{}, out)
+}
+
+func (t grpcTransport) configure(ctx context.Context, configJSON []byte) error {
+	return t.conn.Invoke(ctx, rpc.FullMethod("Configure"), &pluginv1.ConfigureRequest{ConfigJson: configJSON}, new(pluginv1.ConfigureResponse))
+}
+
+func (t grpcTransport) invoke(ctx context.Context, op *model.OperationSpec, req proto.Message) (proto.Message, error) {
+	resp := op.NewResponse()
+	if err := t.conn.Invoke(ctx, rpc.FullMethod(op.Method), req, resp); err != nil {
+		return nil, err
 	}
-	resp.Results = realignProducts(req.GetIds(), resp.GetResults())
 	return resp, nil
 }
 
-// ListProducts lists a page of ids.
-func (p *Plugin) ListProducts(ctx context.Context, req *pluginv1.ListProductsRequest) (*pluginv1.ListProductsResponse, error) {
-	resp, err := p.rpc.ListProducts(ctx, req)
+// Call is Invoke for a caller that knows the response's type:
+//
+//	resp, err := host.Call[*model.FetchProductsResponse](ctx, p, &model.FetchProductsRequest{Ids: ids})
+func Call[Resp proto.Message](ctx context.Context, p *Plugin, req proto.Message) (Resp, error) {
+	var zero Resp
+	resp, err := p.Invoke(ctx, req)
 	if err != nil {
-		return nil, sdk.FromStatus(err)
+		return zero, err
 	}
-	if resp.GetNextCursor() != "" && resp.GetNextCursor() == req.GetCursor() {
-		return nil, sdk.Invalid("plugin_cursor_loop", "plugin returned the cursor it was given; listing would never end")
+	out, ok := resp.(Resp)
+	if !ok {
+		return zero, fmt.Errorf("%T answers with %T, not %T", req, resp, zero)
 	}
-	return resp, nil
-}
-
-// ResolveURLs turns product URLs into ids, one result per URL in order; a
-// URL the plugin left unanswered fails alone.
-func (p *Plugin) ResolveURLs(ctx context.Context, req *pluginv1.ResolveURLsRequest) (*pluginv1.ResolveURLsResponse, error) {
-	resp, err := p.rpc.ResolveURLs(ctx, req)
-	if err != nil {
-		return nil, sdk.FromStatus(err)
-	}
-	byURL := make(map[string]*pluginv1.ResolveResult, len(resp.GetResults()))
-	for _, r := range resp.GetResults() {
-		byURL[r.GetUrl()] = r
-	}
-	out := make([]*pluginv1.ResolveResult, len(req.GetUrls()))
-	for i, u := range req.GetUrls() {
-		r, ok := byURL[u]
-		switch {
-		case !ok:
-			r = &pluginv1.ResolveResult{Url: u, Error: sdk.ErrorToProto(sdk.Unavailable(CodeMissingResult, "plugin returned no result for this URL"))}
-		case r.GetError() == nil && r.GetId() == "":
-			r = &pluginv1.ResolveResult{Url: u, Error: sdk.ErrorToProto(sdk.Unavailable(CodeEmptyResult, "plugin returned neither an id nor an error"))}
-		}
-		out[i] = r
-	}
-	resp.Results = out
-	return resp, nil
-}
-
-// GetRemoteProducts reads products from a store by remote id.
-func (p *Plugin) GetRemoteProducts(ctx context.Context, req *pluginv1.GetRemoteProductsRequest) (*pluginv1.GetRemoteProductsResponse, error) {
-	resp, err := p.rpc.GetRemoteProducts(ctx, req)
-	if err != nil {
-		return nil, sdk.FromStatus(err)
-	}
-	resp.Results = realignProducts(req.GetRemoteIds(), resp.GetResults())
-	return resp, nil
-}
-
-// UpsertProducts creates or updates products in a store.
-func (p *Plugin) UpsertProducts(ctx context.Context, req *pluginv1.UpsertProductsRequest) (*pluginv1.UpsertProductsResponse, error) {
-	resp, err := p.rpc.UpsertProducts(ctx, req)
-	if err != nil {
-		return nil, sdk.FromStatus(err)
-	}
-	resp.Results = realignWrites(keysOf(req.GetItems()), resp.GetResults())
-	return resp, nil
-}
-
-// keysOf lists the idempotency keys of a write's items, in order.
-func keysOf[T interface{ GetIdempotencyKey() string }](items []T) []string {
-	keys := make([]string, len(items))
-	for i, it := range items {
-		keys[i] = it.GetIdempotencyKey()
-	}
-	return keys
-}
-
-// SetInventory sets stock per SKU.
-func (p *Plugin) SetInventory(ctx context.Context, req *pluginv1.SetInventoryRequest) (*pluginv1.SetInventoryResponse, error) {
-	resp, err := p.rpc.SetInventory(ctx, req)
-	if err != nil {
-		return nil, sdk.FromStatus(err)
-	}
-	resp.Results = realignWrites(keysOf(req.GetItems()), resp.GetResults())
-	return resp, nil
-}
-
-// SetPrices sets prices per SKU.
-func (p *Plugin) SetPrices(ctx context.Context, req *pluginv1.SetPricesRequest) (*pluginv1.SetPricesResponse, error) {
-	resp, err := p.rpc.SetPrices(ctx, req)
-	if err != nil {
-		return nil, sdk.FromStatus(err)
-	}
-	resp.Results = realignWrites(keysOf(req.GetItems()), resp.GetResults())
-	return resp, nil
+	return out, nil
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -86,22 +86,22 @@ func TestHostContainsABadAnswerPerItem(t *testing.T) {
 		t.Errorf("default not applied before Configure: %q", impl.configured)
 	}
 	ids := []string{"a", "b", "missing", "empty", "neg", "gone"}
-	resp, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: ids})
+	resp, err := Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: ids})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []struct {
 		id   string
 		ok   bool
-		kind pluginv1.ErrorKind
+		kind model.ErrorKind
 		code string
 	}{
 		{"a", true, 0, ""},
 		{"b", true, 0, ""},
-		{"missing", false, pluginv1.ErrorKind_ERROR_KIND_UNAVAILABLE, CodeMissingResult},
-		{"empty", false, pluginv1.ErrorKind_ERROR_KIND_UNAVAILABLE, CodeEmptyResult},
-		{"neg", false, pluginv1.ErrorKind_ERROR_KIND_INVALID, CodeInvalidProduct},
-		{"gone", false, pluginv1.ErrorKind_ERROR_KIND_NOT_FOUND, "ITEM_OFF_SHELF"},
+		{"missing", false, model.ErrorKind_ERROR_KIND_UNAVAILABLE, model.CodeMissingResult},
+		{"empty", false, model.ErrorKind_ERROR_KIND_UNAVAILABLE, model.CodeEmptyResult},
+		{"neg", false, model.ErrorKind_ERROR_KIND_INVALID, model.CodeInvalidProduct},
+		{"gone", false, model.ErrorKind_ERROR_KIND_NOT_FOUND, "ITEM_OFF_SHELF"},
 	}
 	if len(resp.Results) != len(want) {
 		t.Fatalf("%d results for %d ids", len(resp.Results), len(ids))
@@ -119,67 +119,30 @@ func TestHostContainsABadAnswerPerItem(t *testing.T) {
 
 func TestHostReturnsTypedCallErrors(t *testing.T) {
 	p := start(t, &sloppy{})
-	_, err := p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: []string{"auth"}})
-	var e *sdk.Error
-	if !errors.As(err, &e) || e.Kind != sdk.KindAuth || e.Code != "27" {
+	_, err := Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{"auth"}})
+	var e *model.Error
+	if !errors.As(err, &e) || e.Kind != model.KindAuth || e.Code != "27" {
 		t.Fatalf("got %v, want AUTH 27", err)
 	}
-	_, err = p.UpsertProducts(context.Background(), &pluginv1.UpsertProductsRequest{})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "plugin_unimplemented"}) {
+	_, err = Call[*model.UpsertProductsResponse](context.Background(), p, &model.UpsertProductsRequest{})
+	if !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "plugin_unimplemented"}) {
 		t.Errorf("publish on a collector: got %v", err)
 	}
 	ids := make([]string, 11)
-	_, err = p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: ids})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "batch_too_large"}) {
+	_, err = Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: ids})
+	if !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "batch_too_large"}) {
 		t.Errorf("oversized batch: got %v", err)
 	}
 }
 
 func TestHostRefusesACursorLoop(t *testing.T) {
 	p := start(t, &sloppy{})
-	if _, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Cursor: "c"}); err != nil {
+	if _, err := Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Cursor: "c"}); err != nil {
 		t.Fatalf("a new cursor is fine: %v", err)
 	}
-	_, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Cursor: "loop"})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "plugin_cursor_loop"}) {
+	_, err := Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Cursor: "loop"})
+	if !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "plugin_cursor_loop"}) {
 		t.Errorf("a cursor that returns itself: got %v, want INVALID plugin_cursor_loop", err)
-	}
-}
-
-func TestRealignWrites(t *testing.T) {
-	keys := []string{"k1", "k2", "k3"}
-	for name, tc := range map[string]struct {
-		got  []*pluginv1.WriteResult
-		want []string // remote ids; "" means the missing-result error
-	}{
-		"echoed keys out of order": {
-			got:  []*pluginv1.WriteResult{{IdempotencyKey: "k3", RemoteId: "r3"}, {IdempotencyKey: "k1", RemoteId: "r1"}, {IdempotencyKey: "k2", RemoteId: "r2"}},
-			want: []string{"r1", "r2", "r3"},
-		},
-		"positional": {
-			got:  []*pluginv1.WriteResult{{RemoteId: "r1"}, {RemoteId: "r2"}, {RemoteId: "r3"}},
-			want: []string{"r1", "r2", "r3"},
-		},
-		"one left out": {
-			got:  []*pluginv1.WriteResult{{IdempotencyKey: "k1", RemoteId: "r1"}, {IdempotencyKey: "k3", RemoteId: "r3"}},
-			want: []string{"r1", "", "r3"},
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			out := realignWrites(keys, tc.got)
-			for i, w := range tc.want {
-				if out[i].GetIdempotencyKey() != keys[i] {
-					t.Errorf("result %d has key %q", i, out[i].GetIdempotencyKey())
-				}
-				if w == "" {
-					if out[i].GetError().GetCode() != CodeMissingResult {
-						t.Errorf("result %d: %v, want missing-result error", i, out[i])
-					}
-				} else if out[i].GetRemoteId() != w {
-					t.Errorf("result %d: remote id %q, want %q", i, out[i].GetRemoteId(), w)
-				}
-			}
-		})
 	}
 }
 
@@ -193,9 +156,9 @@ func TestInProcessAnswersAsTheWireDoes(t *testing.T) {
 	if local.Description().Name != "sloppy" || local.Exited() || local.Ping() != nil {
 		t.Fatalf("in-process plugin: %+v", local.Description())
 	}
-	req := &pluginv1.FetchProductsRequest{Ids: []string{"a", "missing", "neg", "gone"}}
-	a, errA := wire.FetchProducts(ctx, req)
-	b, errB := local.FetchProducts(ctx, req)
+	req := &model.FetchProductsRequest{Ids: []string{"a", "missing", "neg", "gone"}}
+	a, errA := Call[*model.FetchProductsResponse](ctx, wire, req)
+	b, errB := Call[*model.FetchProductsResponse](ctx, local, req)
 	if errA != nil || errB != nil {
 		t.Fatal(errA, errB)
 	}
@@ -204,8 +167,8 @@ func TestInProcessAnswersAsTheWireDoes(t *testing.T) {
 			t.Errorf("result %d differs:\n wire %v\nlocal %v", i, a.Results[i], b.Results[i])
 		}
 	}
-	_, err = local.FetchProducts(ctx, &pluginv1.FetchProductsRequest{Ids: []string{"auth"}})
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: "27"}) {
+	_, err = Call[*model.FetchProductsResponse](ctx, local, &model.FetchProductsRequest{Ids: []string{"auth"}})
+	if !errors.Is(err, &model.Error{Kind: model.KindAuth, Code: "27"}) {
 		t.Errorf("typed error in-process: %v", err)
 	}
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 const (
@@ -40,7 +40,7 @@ func CheckPerItemResults() Check {
 			}
 		}
 		ids = ids[:min(len(ids), p.Description().Limits.MaxBatch(sdk.OpFetchProducts, len(ids)))]
-		resp, err := p.FetchProducts(h.ctx, &pluginv1.FetchProductsRequest{Ids: ids})
+		resp, err := host.Call[*model.FetchProductsResponse](h.ctx, p, &model.FetchProductsRequest{Ids: ids})
 		if err != nil {
 			h.t.Fatalf("unknown ids must come back per item as NOT_FOUND, never fail the whole call; fetching %q failed as a whole: %s", ids, describeErr(err))
 		}
@@ -69,16 +69,16 @@ func CheckBatchCaps() Check {
 		calls := map[sdk.Operation]batchCall{}
 		if d.Has(sdk.CapabilityCollect) {
 			calls[sdk.OpFetchProducts] = func(n int) (int, error) {
-				resp, err := p.FetchProducts(h.ctx, &pluginv1.FetchProductsRequest{Ids: h.target.distinctIDs(n)})
+				resp, err := host.Call[*model.FetchProductsResponse](h.ctx, p, &model.FetchProductsRequest{Ids: h.target.distinctIDs(n)})
 				return missingProducts(resp.GetResults()), err
 			}
 		}
 		if h.resolvesURLs(p) {
 			calls[sdk.OpResolveURLs] = func(n int) (int, error) {
-				resp, err := p.ResolveURLs(h.ctx, &pluginv1.ResolveURLsRequest{Urls: foreignURLs(n)})
+				resp, err := host.Call[*model.ResolveURLsResponse](h.ctx, p, &model.ResolveURLsRequest{Urls: foreignURLs(n)})
 				missing := 0
 				for _, r := range resp.GetResults() {
-					if c := r.GetError().GetCode(); c == host.CodeMissingResult || c == host.CodeEmptyResult {
+					if c := r.GetError().GetCode(); c == model.CodeMissingResult || c == model.CodeEmptyResult {
 						missing++
 					}
 				}
@@ -87,7 +87,7 @@ func CheckBatchCaps() Check {
 		}
 		if d.Has(sdk.CapabilityPublish) {
 			calls[sdk.OpGetRemoteProducts] = func(n int) (int, error) {
-				resp, err := p.GetRemoteProducts(h.ctx, &pluginv1.GetRemoteProductsRequest{RemoteIds: absentIDs(n)})
+				resp, err := host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: absentIDs(n)})
 				return missingProducts(resp.GetResults()), err
 			}
 			for op, call := range h.writeCalls(p) {
@@ -160,7 +160,7 @@ func CheckRateLimited() Check {
 		case !isKind(err, sdk.KindRateLimited):
 			h.t.Fatalf("a call the platform refused for quota must fail as RATE_LIMITED so the host backs off; it failed with %s", describeErr(err))
 		}
-		if e, _ := sdk.AsError(err); rl.RetryAfter && e.RetryAfter <= 0 {
+		if e, _ := host.AsError(err); rl.RetryAfter && e.RetryAfter <= 0 {
 			h.t.Errorf("the platform said how long to wait but the RATE_LIMITED error carries no retry-after: %s", e)
 		}
 		if rl.Start != nil {
@@ -198,20 +198,20 @@ func CheckAuth() Check {
 // the store for a publisher. It returns the error of the whole call, or
 // the first per-item error.
 func (h *harness) probe(p *host.Plugin) (*sdk.Error, error) {
-	var results []*pluginv1.ProductResult
+	var results []*model.ProductResult
 	var err error
 	if p.Description().Has(sdk.CapabilityCollect) {
-		var resp *pluginv1.FetchProductsResponse
-		resp, err = p.FetchProducts(h.ctx, &pluginv1.FetchProductsRequest{Ids: h.target.distinctIDs(1)})
+		var resp *model.FetchProductsResponse
+		resp, err = host.Call[*model.FetchProductsResponse](h.ctx, p, &model.FetchProductsRequest{Ids: h.target.distinctIDs(1)})
 		results = resp.GetResults()
 	} else {
-		var resp *pluginv1.GetRemoteProductsResponse
-		resp, err = p.GetRemoteProducts(h.ctx, &pluginv1.GetRemoteProductsRequest{RemoteIds: absentIDs(1)})
+		var resp *model.GetRemoteProductsResponse
+		resp, err = host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: absentIDs(1)})
 		results = resp.GetResults()
 	}
 	for _, r := range results {
 		if r.GetError() != nil {
-			return sdk.ErrorFromProto(r.GetError()), err
+			return host.ErrorFromModel(r.GetError()), err
 		}
 	}
 	return nil, err
@@ -228,7 +228,7 @@ func CheckProducts() Check {
 		limit := p.Description().Limits.MaxBatch(sdk.OpFetchProducts, 50)
 		ids := slices.Clone(h.target.KnownIDs)
 		known := len(ids)
-		if page, err := p.ListProducts(h.ctx, &pluginv1.ListProductsRequest{PageSize: int32(limit), Scope: h.target.Scope}); err == nil {
+		if page, err := host.Call[*model.ListProductsResponse](h.ctx, p, &model.ListProductsRequest{PageSize: int32(limit), Scope: h.target.Scope}); err == nil {
 			for _, id := range page.GetIds() {
 				if !slices.Contains(ids, id) {
 					ids = append(ids, id)
@@ -237,7 +237,7 @@ func CheckProducts() Check {
 		}
 		for start := 0; start < len(ids); start += limit {
 			batch := ids[start:min(start+limit, len(ids))]
-			resp, err := p.FetchProducts(h.ctx, &pluginv1.FetchProductsRequest{Ids: batch})
+			resp, err := host.Call[*model.FetchProductsResponse](h.ctx, p, &model.FetchProductsRequest{Ids: batch})
 			if err != nil {
 				h.t.Fatalf("fetching %d known or listed ids failed as a whole: %s", len(batch), describeErr(err))
 			}
@@ -248,21 +248,21 @@ func CheckProducts() Check {
 	}}
 }
 
-func (h *harness) checkProduct(id string, known bool, r *pluginv1.ProductResult) {
+func (h *harness) checkProduct(id string, known bool, r *model.ProductResult) {
 	h.t.Helper()
 	if e := r.GetError(); e != nil {
-		if e.GetCode() == host.CodeInvalidProduct {
-			h.t.Errorf("product %q breaks the canonical model, so the host replaced it with %s; map it so it passes sdk.Product.Validate", id, sdk.ErrorFromProto(e))
+		if e.GetCode() == model.CodeInvalidProduct {
+			h.t.Errorf("product %q breaks the canonical model, so the host replaced it with %s; map it so it passes sdk.Product.Validate", id, host.ErrorFromModel(e))
 		} else if known {
 			h.t.Errorf("known id %q must come back as its product; it came back as %s", id, describeResult(r))
 		}
 		return
 	}
-	prod := sdk.ProductFromProto(r.GetProduct())
-	if prod == nil {
+	if r.GetProduct() == nil {
 		h.t.Errorf("id %q came back as %s", id, describeResult(r))
 		return
 	}
+	prod := host.ProductFromModel(r.GetProduct())
 	if err := prod.Validate(); err != nil {
 		h.t.Errorf("product %q breaks the canonical model: %v", id, err)
 	}
@@ -304,7 +304,7 @@ func CheckCursor() Check {
 			h.t.Errorf("restarting a fresh plugin from the cursor saved after page %d (%q) must list the remaining %d ids; it listed %d: %s", mid, cursors[mid-1], len(want), len(got), firstDifference(want, got))
 		}
 
-		resp, err := p.ListProducts(h.ctx, &pluginv1.ListProductsRequest{Cursor: garbageCursor, PageSize: int32(h.pageSize()), Scope: h.target.Scope})
+		resp, err := host.Call[*model.ListProductsResponse](h.ctx, p, &model.ListProductsRequest{Cursor: garbageCursor, PageSize: int32(h.pageSize()), Scope: h.target.Scope})
 		switch {
 		case err == nil:
 			h.t.Errorf("a cursor the plugin never issued (%q) must be refused as INVALID; it was accepted and listed %d ids", garbageCursor, len(resp.GetIds()))
@@ -327,7 +327,7 @@ func (h *harness) walk(p *host.Plugin, cursor string) (pages [][]string, next []
 	h.t.Helper()
 	seen := map[string]int{}
 	for len(pages) < maxPages {
-		resp, err := p.ListProducts(h.ctx, &pluginv1.ListProductsRequest{Cursor: cursor, PageSize: int32(h.pageSize()), Scope: h.target.Scope})
+		resp, err := host.Call[*model.ListProductsResponse](h.ctx, p, &model.ListProductsRequest{Cursor: cursor, PageSize: int32(h.pageSize()), Scope: h.target.Scope})
 		if err != nil {
 			h.t.Fatalf("listing page %d (cursor %q) failed: %s", len(pages)+1, cursor, describeErr(err))
 		}
@@ -363,34 +363,34 @@ func firstDifference(want, got []string) string {
 }
 
 // itemKind is the kind of a per-item error, KindUnknown for a product.
-func itemKind(r *pluginv1.ProductResult) sdk.ErrorKind {
+func itemKind(r *model.ProductResult) sdk.ErrorKind {
 	if e := r.GetError(); e != nil {
-		return sdk.ErrorFromProto(e).Kind
+		return host.ErrorFromModel(e).Kind
 	}
 	return sdk.KindUnknown
 }
 
 // describeResult renders one result for a failure message, naming the
 // host's stand-ins for results the plugin got wrong.
-func describeResult(r *pluginv1.ProductResult) string {
+func describeResult(r *model.ProductResult) string {
 	e := r.GetError()
 	switch {
-	case e.GetCode() == host.CodeMissingResult:
-		return "no result at all (the host filled in " + host.CodeMissingResult + ")"
-	case e.GetCode() == host.CodeEmptyResult:
-		return "neither a product nor an error (the host filled in " + host.CodeEmptyResult + ")"
+	case e.GetCode() == model.CodeMissingResult:
+		return "no result at all (the host filled in " + model.CodeMissingResult + ")"
+	case e.GetCode() == model.CodeEmptyResult:
+		return "neither a product nor an error (the host filled in " + model.CodeEmptyResult + ")"
 	case e != nil:
-		return "the error " + sdk.ErrorFromProto(e).Error()
+		return "the error " + host.ErrorFromModel(e).Error()
 	}
 	return fmt.Sprintf("the product %q", r.GetProduct().GetId())
 }
 
 // missingProducts counts results the host had to make up because the
 // plugin sent none for the id.
-func missingProducts(rs []*pluginv1.ProductResult) int {
+func missingProducts(rs []*model.ProductResult) int {
 	n := 0
 	for _, r := range rs {
-		if c := r.GetError().GetCode(); c == host.CodeMissingResult || c == host.CodeEmptyResult {
+		if c := r.GetError().GetCode(); c == model.CodeMissingResult || c == model.CodeEmptyResult {
 			n++
 		}
 	}
@@ -410,17 +410,17 @@ func CheckResolveURLs() Check {
 		urls := slices.Sorted(maps.Keys(h.target.ProductURLs))
 		foreign := foreignURLs(1)[0]
 		urls = append(urls, foreign)
-		resp, err := p.ResolveURLs(h.ctx, &pluginv1.ResolveURLsRequest{Urls: urls})
+		resp, err := host.Call[*model.ResolveURLsResponse](h.ctx, p, &model.ResolveURLsRequest{Urls: urls})
 		if err != nil {
 			h.t.Fatalf("a URL of no product must fail alone, per item; resolving %d URLs failed as a whole: %s", len(urls), describeErr(err))
 		}
 		for i, r := range resp.GetResults() {
 			want := h.target.ProductURLs[urls[i]]
 			switch {
-			case urls[i] == foreign && (r.GetError() == nil || sdk.ErrorFromProto(r.GetError()).Kind != sdk.KindInvalid):
-				h.t.Errorf("%s names no product and must resolve to a per-item INVALID; it resolved to id %q, error %v", foreign, r.GetId(), sdk.ErrorFromProto(r.GetError()))
+			case urls[i] == foreign && (r.GetError() == nil || host.ErrorFromModel(r.GetError()).Kind != sdk.KindInvalid):
+				h.t.Errorf("%s names no product and must resolve to a per-item INVALID; it resolved to id %q, error %v", foreign, r.GetId(), host.ErrorFromModel(r.GetError()))
 			case urls[i] != foreign && r.GetId() != want:
-				h.t.Errorf("%s must resolve to id %q; it resolved to id %q, error %v", urls[i], want, r.GetId(), sdk.ErrorFromProto(r.GetError()))
+				h.t.Errorf("%s must resolve to id %q; it resolved to id %q, error %v", urls[i], want, r.GetId(), host.ErrorFromModel(r.GetError()))
 			}
 		}
 	}}
@@ -428,7 +428,7 @@ func CheckResolveURLs() Check {
 
 // resolvesURLs reports whether the plugin serves ResolveURLs.
 func (h *harness) resolvesURLs(p *host.Plugin) bool {
-	_, err := p.ResolveURLs(h.ctx, &pluginv1.ResolveURLsRequest{})
-	e, ok := sdk.AsError(err)
+	_, err := host.Call[*model.ResolveURLsResponse](h.ctx, p, &model.ResolveURLsRequest{})
+	e, ok := host.AsError(err)
 	return !ok || e.Code != "plugin_unimplemented"
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
 )
 
 // semver is Semantic Versioning 2.0's own pattern, without a leading "v".
@@ -124,7 +125,7 @@ func wrongValue(t sdk.FieldType) any {
 
 // isKind reports whether err is a typed error of kind k.
 func isKind(err error, k sdk.ErrorKind) bool {
-	e, ok := sdk.AsError(err)
+	e, ok := host.AsError(err)
 	return ok && e.Kind == k
 }
 
@@ -136,7 +137,7 @@ func describeErr(err error) string {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "no answer before the check's deadline (" + err.Error() + ")"
 	}
-	if e, ok := sdk.AsError(err); ok {
+	if e, ok := host.AsError(err); ok {
 		return e.Error()
 	}
 	return fmt.Sprintf("an untyped error (%v)", err)

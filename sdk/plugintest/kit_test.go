@@ -14,8 +14,11 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/marketsync/marketsync/sdk"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/internal/rpc"
+	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // recorder is a testing.TB that records failures and skips instead of
@@ -277,11 +280,19 @@ func TestATargetWithoutAPluginIsRefused(t *testing.T) {
 // SDK's server, to play a plugin that does not enforce what the SDK does.
 func serveWith(icpt grpc.UnaryServerInterceptor) func(context.Context, sdk.Plugin) (*plugin.ReattachConfig, <-chan struct{}, error) {
 	return func(ctx context.Context, p sdk.Plugin) (*plugin.ReattachConfig, <-chan struct{}, error) {
+		h, err := rpc.Adapt(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		s, err := rpc.NewServer(h)
+		if err != nil {
+			return nil, nil, err
+		}
 		reattach := make(chan *plugin.ReattachConfig, 1)
 		closed := make(chan struct{})
 		go plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake,
-			VersionedPlugins: sdk.VersionedPlugins(p),
+			HandshakeConfig:  rpc.Handshake,
+			VersionedPlugins: rpc.VersionedPlugins(s),
 			GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 				return plugin.DefaultGRPCServer(append(opts, grpc.ChainUnaryInterceptor(icpt)))
 			},
@@ -300,7 +311,7 @@ func serveWith(icpt grpc.UnaryServerInterceptor) func(context.Context, sdk.Plugi
 // trimFetchToCap cuts an over-cap fetch down to the cap before the SDK's
 // server sees it, as a plugin that truncates silently would.
 func trimFetchToCap(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	if r, ok := req.(*pluginv1.FetchProductsRequest); ok && len(r.Ids) > shopBatch {
+	if r, ok := req.(*model.FetchProductsRequest); ok && len(r.Ids) > shopBatch {
 		r.Ids = r.Ids[:shopBatch]
 	}
 	return next(ctx, req)
@@ -308,13 +319,17 @@ func trimFetchToCap(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next 
 
 // dropUnknownConfig removes fields the spec does not know before the
 // SDK's server sees the config, as a lenient plugin would.
-func dropUnknownConfig(ctx context.Context, req any, _ *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	if r, ok := req.(*pluginv1.ConfigureRequest); ok {
-		values := map[string]any{}
-		if json.Unmarshal(r.GetConfigJson(), &values) == nil {
-			delete(values, "plugintest_unknown_field")
-			r.ConfigJson, _ = json.Marshal(values)
-		}
+func dropUnknownConfig(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	if info.FullMethod != rpc.FullMethod("Configure") {
+		return next(ctx, req)
+	}
+	m := req.(proto.Message).ProtoReflect()
+	field := m.Descriptor().Fields().ByName("config_json")
+	values := map[string]any{}
+	if json.Unmarshal(m.Get(field).Bytes(), &values) == nil {
+		delete(values, "plugintest_unknown_field")
+		b, _ := json.Marshal(values)
+		m.Set(field, protoreflect.ValueOfBytes(b))
 	}
 	return next(ctx, req)
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // CheckUpsertIdempotent checks that creating products returns a distinct
@@ -17,16 +17,16 @@ func CheckUpsertIdempotent() Check {
 	return Check{Name: "upsert_idempotent", run: func(h *harness) {
 		p, pub := h.publisher()
 		keys := newKeys("create", len(pub.Products))
-		req := &pluginv1.UpsertProductsRequest{}
+		req := &model.UpsertProductsRequest{}
 		for i := range pub.Products {
-			req.Items = append(req.Items, &pluginv1.UpsertItem{IdempotencyKey: keys[i], Product: sdk.ProductToProto(&pub.Products[i])})
+			req.Items = append(req.Items, &model.UpsertItem{IdempotencyKey: keys[i], Product: host.ProductToModel(&pub.Products[i])})
 		}
 		created := h.upsert(p, req, "creating the Publish products")
 		owner := map[string]int{}
 		for i, r := range created {
 			switch {
 			case r.GetError() != nil:
-				h.t.Errorf("creating Publish.Products[%d] failed: %s", i, sdk.ErrorFromProto(r.GetError()))
+				h.t.Errorf("creating Publish.Products[%d] failed: %s", i, host.ErrorFromModel(r.GetError()))
 			case r.GetRemoteId() == "":
 				h.t.Errorf("creating Publish.Products[%d] succeeded without a remote id; the host binds the product by it", i)
 			default:
@@ -39,7 +39,7 @@ func CheckUpsertIdempotent() Check {
 		again := h.upsert(p, req, "repeating the same upsert")
 		for i, r := range again {
 			if r.GetError() != nil {
-				h.t.Errorf("repeating the create of Publish.Products[%d] under idempotency key %q failed: %s", i, keys[i], sdk.ErrorFromProto(r.GetError()))
+				h.t.Errorf("repeating the create of Publish.Products[%d] under idempotency key %q failed: %s", i, keys[i], host.ErrorFromModel(r.GetError()))
 			} else if r.GetRemoteId() != created[i].GetRemoteId() {
 				h.t.Errorf("repeating an upsert with idempotency key %q must not create a second product: it first created %q, then %q", keys[i], created[i].GetRemoteId(), r.GetRemoteId())
 			}
@@ -50,7 +50,7 @@ func CheckUpsertIdempotent() Check {
 				ids = append(ids, r.GetRemoteId())
 			}
 		}
-		resp, err := p.GetRemoteProducts(h.ctx, &pluginv1.GetRemoteProductsRequest{RemoteIds: ids})
+		resp, err := host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: ids})
 		if err != nil {
 			h.t.Fatalf("reading back the created products failed: %s", describeErr(err))
 		}
@@ -75,10 +75,10 @@ func CheckWritesPerItem() Check {
 			rejected = *pub.Rejected
 		}
 		keys := newKeys("per-item", 3)
-		req := &pluginv1.UpsertProductsRequest{Items: []*pluginv1.UpsertItem{
-			{IdempotencyKey: keys[0], Product: sdk.ProductToProto(&good[0])},
-			{IdempotencyKey: keys[1], Product: sdk.ProductToProto(&rejected.Product), RemoteId: rejected.RemoteID},
-			{IdempotencyKey: keys[2], Product: sdk.ProductToProto(&good[1])},
+		req := &model.UpsertProductsRequest{Items: []*model.UpsertItem{
+			{IdempotencyKey: keys[0], Product: host.ProductToModel(&good[0])},
+			{IdempotencyKey: keys[1], Product: host.ProductToModel(&rejected.Product), RemoteId: rejected.RemoteID},
+			{IdempotencyKey: keys[2], Product: host.ProductToModel(&good[1])},
 		}}
 		results := h.upsert(p, req, "an upsert with one rejected item")
 		h.checkAlone("upsert_products", results)
@@ -88,7 +88,7 @@ func CheckWritesPerItem() Check {
 		}
 		v := good[0].Variants[0]
 		keys = newKeys("per-item-stock", 3)
-		stock, err := p.SetInventory(h.ctx, &pluginv1.SetInventoryRequest{Items: []*pluginv1.InventoryItem{
+		stock, err := host.Call[*model.SetInventoryResponse](h.ctx, p, &model.SetInventoryRequest{Items: []*model.InventoryItem{
 			{IdempotencyKey: keys[0], RemoteId: remote, Sku: v.SKU, Stock: v.Stock + 1},
 			{IdempotencyKey: keys[1], RemoteId: absentPrefix + "remote", Sku: v.SKU, Stock: 1},
 			{IdempotencyKey: keys[2], RemoteId: remote, Sku: v.SKU, Stock: v.Stock},
@@ -99,10 +99,10 @@ func CheckWritesPerItem() Check {
 			h.checkAlone("set_inventory", stock.GetResults())
 		}
 		keys = newKeys("per-item-price", 3)
-		prices, err := p.SetPrices(h.ctx, &pluginv1.SetPricesRequest{Items: []*pluginv1.PriceItem{
-			{IdempotencyKey: keys[0], RemoteId: remote, Sku: v.SKU, Price: sdk.MoneyToProto(v.Price)},
-			{IdempotencyKey: keys[1], RemoteId: absentPrefix + "remote", Sku: v.SKU, Price: sdk.MoneyToProto(v.Price)},
-			{IdempotencyKey: keys[2], RemoteId: remote, Sku: v.SKU, Price: sdk.MoneyToProto(v.Price)},
+		prices, err := host.Call[*model.SetPricesResponse](h.ctx, p, &model.SetPricesRequest{Items: []*model.PriceItem{
+			{IdempotencyKey: keys[0], RemoteId: remote, Sku: v.SKU, Price: &model.Money{Amount: v.Price.Amount, Currency: v.Price.Currency}},
+			{IdempotencyKey: keys[1], RemoteId: absentPrefix + "remote", Sku: v.SKU, Price: &model.Money{Amount: v.Price.Amount, Currency: v.Price.Currency}},
+			{IdempotencyKey: keys[2], RemoteId: remote, Sku: v.SKU, Price: &model.Money{Amount: v.Price.Amount, Currency: v.Price.Currency}},
 		}})
 		if err != nil {
 			h.t.Errorf("set_prices: one refused item must fail alone; the whole call failed: %s", describeErr(err))
@@ -114,25 +114,25 @@ func CheckWritesPerItem() Check {
 
 // checkAlone checks three write results: the first and last succeed, the
 // middle one fails with an error of its own.
-func (h *harness) checkAlone(op string, rs []*pluginv1.WriteResult) {
+func (h *harness) checkAlone(op string, rs []*model.WriteResult) {
 	h.t.Helper()
 	for _, i := range []int{0, 2} {
 		if e := rs[i].GetError(); e != nil {
-			h.t.Errorf("%s: good item %d next to a refused one must succeed; it failed with %s", op, i, sdk.ErrorFromProto(e))
+			h.t.Errorf("%s: good item %d next to a refused one must succeed; it failed with %s", op, i, host.ErrorFromModel(e))
 		}
 	}
 	switch e := rs[1].GetError(); {
 	case e == nil:
 		h.t.Errorf("%s: the item the store must refuse succeeded (remote id %q)", op, rs[1].GetRemoteId())
-	case e.GetCode() == host.CodeMissingResult:
+	case e.GetCode() == model.CodeMissingResult:
 		h.t.Errorf("%s: the refused item came back without a result of its own; answer it with its error", op)
 	}
 }
 
 // upsert makes one upsert call, failing the check if it fails as a whole.
-func (h *harness) upsert(p *host.Plugin, req *pluginv1.UpsertProductsRequest, what string) []*pluginv1.WriteResult {
+func (h *harness) upsert(p *host.Plugin, req *model.UpsertProductsRequest, what string) []*model.WriteResult {
 	h.t.Helper()
-	resp, err := p.UpsertProducts(h.ctx, req)
+	resp, err := host.Call[*model.UpsertProductsResponse](h.ctx, p, req)
 	if err != nil {
 		h.t.Fatalf("%s failed as a whole: %s", what, describeErr(err))
 	}
@@ -144,40 +144,40 @@ func (h *harness) upsert(p *host.Plugin, req *pluginv1.UpsertProductsRequest, wh
 func (h *harness) writeCalls(p *host.Plugin) map[sdk.Operation]batchCall {
 	calls := map[sdk.Operation]batchCall{
 		sdk.OpSetInventory: func(n int) (int, error) {
-			req := &pluginv1.SetInventoryRequest{}
+			req := &model.SetInventoryRequest{}
 			for i, id := range absentIDs(n) {
-				req.Items = append(req.Items, &pluginv1.InventoryItem{IdempotencyKey: fmt.Sprint("cap-stock-", i), RemoteId: id, Sku: id, Stock: 1})
+				req.Items = append(req.Items, &model.InventoryItem{IdempotencyKey: fmt.Sprint("cap-stock-", i), RemoteId: id, Sku: id, Stock: 1})
 			}
-			resp, err := p.SetInventory(h.ctx, req)
+			resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, req)
 			return missingWrites(resp.GetResults()), err
 		},
 		sdk.OpSetPrices: func(n int) (int, error) {
-			req := &pluginv1.SetPricesRequest{}
+			req := &model.SetPricesRequest{}
 			for i, id := range absentIDs(n) {
-				req.Items = append(req.Items, &pluginv1.PriceItem{IdempotencyKey: fmt.Sprint("cap-price-", i), RemoteId: id, Sku: id, Price: &pluginv1.Money{Amount: 100, Currency: "CNY"}})
+				req.Items = append(req.Items, &model.PriceItem{IdempotencyKey: fmt.Sprint("cap-price-", i), RemoteId: id, Sku: id, Price: &model.Money{Amount: 100, Currency: "CNY"}})
 			}
-			resp, err := p.SetPrices(h.ctx, req)
+			resp, err := host.Call[*model.SetPricesResponse](h.ctx, p, req)
 			return missingWrites(resp.GetResults()), err
 		},
 	}
 	if pub := h.target.Publish; pub != nil && len(pub.Products) > 0 {
-		product := sdk.ProductToProto(&pub.Products[0])
+		product := host.ProductToModel(&pub.Products[0])
 		calls[sdk.OpUpsertProducts] = func(n int) (int, error) {
-			req := &pluginv1.UpsertProductsRequest{}
+			req := &model.UpsertProductsRequest{}
 			for i, id := range absentIDs(n) {
-				req.Items = append(req.Items, &pluginv1.UpsertItem{IdempotencyKey: fmt.Sprint("cap-upsert-", i), RemoteId: id, Product: product})
+				req.Items = append(req.Items, &model.UpsertItem{IdempotencyKey: fmt.Sprint("cap-upsert-", i), RemoteId: id, Product: product})
 			}
-			resp, err := p.UpsertProducts(h.ctx, req)
+			resp, err := host.Call[*model.UpsertProductsResponse](h.ctx, p, req)
 			return missingWrites(resp.GetResults()), err
 		}
 	}
 	return calls
 }
 
-func missingWrites(rs []*pluginv1.WriteResult) int {
+func missingWrites(rs []*model.WriteResult) int {
 	n := 0
 	for _, r := range rs {
-		if r.GetError().GetCode() == host.CodeMissingResult {
+		if r.GetError().GetCode() == model.CodeMissingResult {
 			n++
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
-	pluginv1 "github.com/marketsync/marketsync/sdk/proto/plugin/v1"
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 type fixture struct {
@@ -44,9 +44,9 @@ func (f *fixture) plugin(t *testing.T, over map[string]any) *host.Plugin {
 	return p
 }
 
-func fetch(t *testing.T, p *host.Plugin, ids ...string) (*pluginv1.FetchProductsResponse, error) {
+func fetch(t *testing.T, p *host.Plugin, ids ...string) (*model.FetchProductsResponse, error) {
 	t.Helper()
-	return p.FetchProducts(context.Background(), &pluginv1.FetchProductsRequest{Ids: ids})
+	return host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: ids})
 }
 
 func (f *fixture) first(t *testing.T, want sim.Outcome) string {
@@ -90,7 +90,7 @@ func TestFetchEveryOfferMatchesExpectations(t *testing.T) {
 		r := resp.GetResults()[0]
 		e := f.sim.Expect(id)
 		seen[e.Outcome]++
-		if err := e.Verify(sdk.ProductFromProto(r.GetProduct()), sdk.ErrorFromProto(r.GetError())); err != nil {
+		if err := e.Verify(host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError())); err != nil {
 			t.Error(err)
 		}
 	}
@@ -107,7 +107,7 @@ func TestFetchIDsThatAreNoOffer(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", id, err)
 		}
-		if e := resp.GetResults()[0].GetError(); e.GetKind() != pluginv1.ErrorKind_ERROR_KIND_NOT_FOUND {
+		if e := resp.GetResults()[0].GetError(); e.GetKind() != model.ErrorKind_ERROR_KIND_NOT_FOUND {
 			t.Errorf("%q: %v, want NOT_FOUND", id, resp.GetResults()[0])
 		}
 	}
@@ -127,7 +127,7 @@ func TestListEveryPageAndResume(t *testing.T) {
 			// A fresh plugin resumes from the cursor alone.
 			p = f.plugin(t, nil)
 		}
-		resp, err := p.ListProducts(context.Background(), &pluginv1.ListProductsRequest{Scope: f.sim.ShopID(), Cursor: cursor, PageSize: 30})
+		resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Scope: f.sim.ShopID(), Cursor: cursor, PageSize: 30})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,22 +153,22 @@ func TestListScopeAndCursorRules(t *testing.T) {
 	f := newFixture(t, sim.Options{Items: 200})
 	ctx := context.Background()
 	p := f.plugin(t, nil)
-	if _, err := p.ListProducts(ctx, &pluginv1.ListProductsRequest{}); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "no_scope"}) {
+	if _, err := host.Call[*model.ListProductsResponse](ctx, p, &model.ListProductsRequest{}); !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "no_scope"}) {
 		t.Errorf("no scope: %v", err)
 	}
 	withDefault := f.plugin(t, map[string]any{collector.FieldShop: f.sim.ShopID()})
-	resp, err := withDefault.ListProducts(ctx, &pluginv1.ListProductsRequest{PageSize: 500})
+	resp, err := host.Call[*model.ListProductsResponse](ctx, withDefault, &model.ListProductsRequest{PageSize: 500})
 	if err != nil || len(resp.GetIds()) != 50 {
 		t.Fatalf("default shop, page size capped at 50: %d ids, %v", len(resp.GetIds()), err)
 	}
 	other := f.sim.ShopIDs()[1]
-	if _, err := p.ListProducts(ctx, &pluginv1.ListProductsRequest{Scope: other, Cursor: resp.GetNextCursor()}); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: collector.CodeBadCursor}) {
+	if _, err := host.Call[*model.ListProductsResponse](ctx, p, &model.ListProductsRequest{Scope: other, Cursor: resp.GetNextCursor()}); !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: collector.CodeBadCursor}) {
 		t.Errorf("cursor of another shop: %v", err)
 	}
-	if _, err := p.ListProducts(ctx, &pluginv1.ListProductsRequest{Scope: other, Cursor: "forged"}); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: collector.CodeBadCursor}) {
+	if _, err := host.Call[*model.ListProductsResponse](ctx, p, &model.ListProductsRequest{Scope: other, Cursor: "forged"}); !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: collector.CodeBadCursor}) {
 		t.Errorf("forged cursor: %v", err)
 	}
-	empty, err := p.ListProducts(ctx, &pluginv1.ListProductsRequest{Scope: "BBBnobody"})
+	empty, err := host.Call[*model.ListProductsResponse](ctx, p, &model.ListProductsRequest{Scope: "BBBnobody"})
 	if err != nil || len(empty.GetIds()) != 0 || empty.GetNextCursor() != "" {
 		t.Errorf("unknown shop: %v, %v", empty, err)
 	}
@@ -188,7 +188,7 @@ func TestCredentialsAndSigningErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := fetch(t, f.plugin(t, tc.over), id)
-			if !errors.Is(err, &sdk.Error{Kind: tc.kind, Code: tc.code}) {
+			if !errors.Is(err, &model.Error{Kind: model.ErrorKind(tc.kind), Code: tc.code}) {
 				t.Errorf("got %v, want %s %s", err, tc.kind, tc.code)
 			}
 		})
@@ -212,7 +212,7 @@ func TestRateLimitedWithRetryAfter(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := fetch(t, p, id)
-			e, ok := sdk.AsError(err)
+			e, ok := host.AsError(err)
 			if !ok || e.Kind != sdk.KindRateLimited || e.Code != "gw.QosAppFrequencyLimit" || e.RetryAfter != tc.want {
 				t.Fatalf("got %v, want RATE_LIMITED gw.QosAppFrequencyLimit after %s", err, tc.want)
 			}
@@ -254,7 +254,7 @@ func TestInjectedFaults(t *testing.T) {
 			p := f.plugin(t, nil)
 			id := f.first(t, sim.Found)
 			_, err := fetch(t, p, id)
-			e, ok := sdk.AsError(err)
+			e, ok := host.AsError(err)
 			if !ok || e.Kind != tc.kind || e.Code != tc.code || e.RetryAfter != tc.after {
 				t.Fatalf("got %v, want %s %s after %s", err, tc.kind, tc.code, tc.after)
 			}
@@ -280,7 +280,7 @@ func TestSlowGatewayTimesOut(t *testing.T) {
 	}
 	p := f.plugin(t, map[string]any{collector.FieldTimeout: "50ms"})
 	_, err := fetch(t, p, f.first(t, sim.Found))
-	if !errors.Is(err, &sdk.Error{Kind: sdk.KindUnavailable, Code: "http_timeout"}) {
+	if !errors.Is(err, &model.Error{Kind: model.KindUnavailable, Code: "http_timeout"}) {
 		t.Errorf("got %v, want UNAVAILABLE http_timeout", err)
 	}
 }
@@ -303,7 +303,7 @@ func TestConfigureRefusesAndNeverCalls(t *testing.T) {
 		"unknown field":  {"color": "red"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := p.Configure(ctx, f.sim.PluginConfig(f.endpoint, over)); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
+			if err := p.Configure(ctx, f.sim.PluginConfig(f.endpoint, over)); !errors.Is(err, &model.Error{Kind: model.KindInvalid}) {
 				t.Errorf("got %v, want INVALID", err)
 			}
 		})
@@ -317,7 +317,7 @@ func TestBatchCapIsEnforced(t *testing.T) {
 	f := newFixture(t, sim.Options{Items: 20})
 	p := f.plugin(t, nil)
 	id := f.first(t, sim.Found)
-	if _, err := fetch(t, p, id, id); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "batch_too_large"}) {
+	if _, err := fetch(t, p, id, id); !errors.Is(err, &model.Error{Kind: model.KindInvalid, Code: "batch_too_large"}) {
 		t.Errorf("two ids: %v", err)
 	}
 }
@@ -345,11 +345,11 @@ func TestListRefusalsAndGarbledPages(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := f.plugin(t, nil)
-			req := &pluginv1.ListProductsRequest{Scope: f.sim.ShopID(), PageSize: 10}
-			if _, err := p.ListProducts(context.Background(), req); !errors.Is(err, &sdk.Error{Kind: tc.kind, Code: tc.code}) {
+			req := &model.ListProductsRequest{Scope: f.sim.ShopID(), PageSize: 10}
+			if _, err := host.Call[*model.ListProductsResponse](context.Background(), p, req); !errors.Is(err, &model.Error{Kind: model.ErrorKind(tc.kind), Code: tc.code}) {
 				t.Errorf("got %v, want %s %s", err, tc.kind, tc.code)
 			}
-			if resp, err := p.ListProducts(context.Background(), req); err != nil || len(resp.GetIds()) != 10 {
+			if resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, req); err != nil || len(resp.GetIds()) != 10 {
 				t.Errorf("the next page, without fault: %v, %v", resp, err)
 			}
 		})

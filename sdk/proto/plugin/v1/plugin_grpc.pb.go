@@ -20,6 +20,8 @@ package pluginv1
 
 import (
 	context "context"
+
+	model "github.com/marketsync/marketsync/sdk/model"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
 	status "google.golang.org/grpc/status"
@@ -45,26 +47,31 @@ const (
 // PlatformClient is the client API for Platform service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// The data messages are the canonical model's (model/v1/model.proto): the
+// protocol adds only the service and the messages of the handshake. A
+// protocol version 2 may define its own messages; sdk/host then converts
+// them to the model, and nothing stored changes.
 type PlatformClient interface {
 	// Describe says who the plugin is, what it can do, the platform's
 	// documented limits and the schema of its config block. It must answer
 	// before Configure.
-	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
+	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*model.Description, error)
 	// Configure hands the plugin its decoded config block. The host has
 	// already validated it against the schema from Describe.
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// Collect capability.
-	FetchProducts(ctx context.Context, in *FetchProductsRequest, opts ...grpc.CallOption) (*FetchProductsResponse, error)
-	ListProducts(ctx context.Context, in *ListProductsRequest, opts ...grpc.CallOption) (*ListProductsResponse, error)
+	FetchProducts(ctx context.Context, in *model.FetchProductsRequest, opts ...grpc.CallOption) (*model.FetchProductsResponse, error)
+	ListProducts(ctx context.Context, in *model.ListProductsRequest, opts ...grpc.CallOption) (*model.ListProductsResponse, error)
 	// ResolveURLs turns product page URLs (desktop and mobile forms) into
 	// the platform's ids, one result per URL. It parses; it does not call
 	// the platform, so the host does not rate-limit it.
-	ResolveURLs(ctx context.Context, in *ResolveURLsRequest, opts ...grpc.CallOption) (*ResolveURLsResponse, error)
+	ResolveURLs(ctx context.Context, in *model.ResolveURLsRequest, opts ...grpc.CallOption) (*model.ResolveURLsResponse, error)
 	// Publish capability.
-	UpsertProducts(ctx context.Context, in *UpsertProductsRequest, opts ...grpc.CallOption) (*UpsertProductsResponse, error)
-	SetInventory(ctx context.Context, in *SetInventoryRequest, opts ...grpc.CallOption) (*SetInventoryResponse, error)
-	SetPrices(ctx context.Context, in *SetPricesRequest, opts ...grpc.CallOption) (*SetPricesResponse, error)
-	GetRemoteProducts(ctx context.Context, in *GetRemoteProductsRequest, opts ...grpc.CallOption) (*GetRemoteProductsResponse, error)
+	UpsertProducts(ctx context.Context, in *model.UpsertProductsRequest, opts ...grpc.CallOption) (*model.UpsertProductsResponse, error)
+	SetInventory(ctx context.Context, in *model.SetInventoryRequest, opts ...grpc.CallOption) (*model.SetInventoryResponse, error)
+	SetPrices(ctx context.Context, in *model.SetPricesRequest, opts ...grpc.CallOption) (*model.SetPricesResponse, error)
+	GetRemoteProducts(ctx context.Context, in *model.GetRemoteProductsRequest, opts ...grpc.CallOption) (*model.GetRemoteProductsResponse, error)
 }
 
 type platformClient struct {
@@ -75,9 +82,9 @@ func NewPlatformClient(cc grpc.ClientConnInterface) PlatformClient {
 	return &platformClient{cc}
 }
 
-func (c *platformClient) Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error) {
+func (c *platformClient) Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*model.Description, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(DescribeResponse)
+	out := new(model.Description)
 	err := c.cc.Invoke(ctx, Platform_Describe_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -95,9 +102,9 @@ func (c *platformClient) Configure(ctx context.Context, in *ConfigureRequest, op
 	return out, nil
 }
 
-func (c *platformClient) FetchProducts(ctx context.Context, in *FetchProductsRequest, opts ...grpc.CallOption) (*FetchProductsResponse, error) {
+func (c *platformClient) FetchProducts(ctx context.Context, in *model.FetchProductsRequest, opts ...grpc.CallOption) (*model.FetchProductsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(FetchProductsResponse)
+	out := new(model.FetchProductsResponse)
 	err := c.cc.Invoke(ctx, Platform_FetchProducts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -105,9 +112,9 @@ func (c *platformClient) FetchProducts(ctx context.Context, in *FetchProductsReq
 	return out, nil
 }
 
-func (c *platformClient) ListProducts(ctx context.Context, in *ListProductsRequest, opts ...grpc.CallOption) (*ListProductsResponse, error) {
+func (c *platformClient) ListProducts(ctx context.Context, in *model.ListProductsRequest, opts ...grpc.CallOption) (*model.ListProductsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ListProductsResponse)
+	out := new(model.ListProductsResponse)
 	err := c.cc.Invoke(ctx, Platform_ListProducts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -115,9 +122,9 @@ func (c *platformClient) ListProducts(ctx context.Context, in *ListProductsReque
 	return out, nil
 }
 
-func (c *platformClient) ResolveURLs(ctx context.Context, in *ResolveURLsRequest, opts ...grpc.CallOption) (*ResolveURLsResponse, error) {
+func (c *platformClient) ResolveURLs(ctx context.Context, in *model.ResolveURLsRequest, opts ...grpc.CallOption) (*model.ResolveURLsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(ResolveURLsResponse)
+	out := new(model.ResolveURLsResponse)
 	err := c.cc.Invoke(ctx, Platform_ResolveURLs_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -125,9 +132,9 @@ func (c *platformClient) ResolveURLs(ctx context.Context, in *ResolveURLsRequest
 	return out, nil
 }
 
-func (c *platformClient) UpsertProducts(ctx context.Context, in *UpsertProductsRequest, opts ...grpc.CallOption) (*UpsertProductsResponse, error) {
+func (c *platformClient) UpsertProducts(ctx context.Context, in *model.UpsertProductsRequest, opts ...grpc.CallOption) (*model.UpsertProductsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(UpsertProductsResponse)
+	out := new(model.UpsertProductsResponse)
 	err := c.cc.Invoke(ctx, Platform_UpsertProducts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -135,9 +142,9 @@ func (c *platformClient) UpsertProducts(ctx context.Context, in *UpsertProductsR
 	return out, nil
 }
 
-func (c *platformClient) SetInventory(ctx context.Context, in *SetInventoryRequest, opts ...grpc.CallOption) (*SetInventoryResponse, error) {
+func (c *platformClient) SetInventory(ctx context.Context, in *model.SetInventoryRequest, opts ...grpc.CallOption) (*model.SetInventoryResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(SetInventoryResponse)
+	out := new(model.SetInventoryResponse)
 	err := c.cc.Invoke(ctx, Platform_SetInventory_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -145,9 +152,9 @@ func (c *platformClient) SetInventory(ctx context.Context, in *SetInventoryReque
 	return out, nil
 }
 
-func (c *platformClient) SetPrices(ctx context.Context, in *SetPricesRequest, opts ...grpc.CallOption) (*SetPricesResponse, error) {
+func (c *platformClient) SetPrices(ctx context.Context, in *model.SetPricesRequest, opts ...grpc.CallOption) (*model.SetPricesResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(SetPricesResponse)
+	out := new(model.SetPricesResponse)
 	err := c.cc.Invoke(ctx, Platform_SetPrices_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -155,9 +162,9 @@ func (c *platformClient) SetPrices(ctx context.Context, in *SetPricesRequest, op
 	return out, nil
 }
 
-func (c *platformClient) GetRemoteProducts(ctx context.Context, in *GetRemoteProductsRequest, opts ...grpc.CallOption) (*GetRemoteProductsResponse, error) {
+func (c *platformClient) GetRemoteProducts(ctx context.Context, in *model.GetRemoteProductsRequest, opts ...grpc.CallOption) (*model.GetRemoteProductsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(GetRemoteProductsResponse)
+	out := new(model.GetRemoteProductsResponse)
 	err := c.cc.Invoke(ctx, Platform_GetRemoteProducts_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
@@ -168,26 +175,31 @@ func (c *platformClient) GetRemoteProducts(ctx context.Context, in *GetRemotePro
 // PlatformServer is the server API for Platform service.
 // All implementations must embed UnimplementedPlatformServer
 // for forward compatibility.
+//
+// The data messages are the canonical model's (model/v1/model.proto): the
+// protocol adds only the service and the messages of the handshake. A
+// protocol version 2 may define its own messages; sdk/host then converts
+// them to the model, and nothing stored changes.
 type PlatformServer interface {
 	// Describe says who the plugin is, what it can do, the platform's
 	// documented limits and the schema of its config block. It must answer
 	// before Configure.
-	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
+	Describe(context.Context, *DescribeRequest) (*model.Description, error)
 	// Configure hands the plugin its decoded config block. The host has
 	// already validated it against the schema from Describe.
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// Collect capability.
-	FetchProducts(context.Context, *FetchProductsRequest) (*FetchProductsResponse, error)
-	ListProducts(context.Context, *ListProductsRequest) (*ListProductsResponse, error)
+	FetchProducts(context.Context, *model.FetchProductsRequest) (*model.FetchProductsResponse, error)
+	ListProducts(context.Context, *model.ListProductsRequest) (*model.ListProductsResponse, error)
 	// ResolveURLs turns product page URLs (desktop and mobile forms) into
 	// the platform's ids, one result per URL. It parses; it does not call
 	// the platform, so the host does not rate-limit it.
-	ResolveURLs(context.Context, *ResolveURLsRequest) (*ResolveURLsResponse, error)
+	ResolveURLs(context.Context, *model.ResolveURLsRequest) (*model.ResolveURLsResponse, error)
 	// Publish capability.
-	UpsertProducts(context.Context, *UpsertProductsRequest) (*UpsertProductsResponse, error)
-	SetInventory(context.Context, *SetInventoryRequest) (*SetInventoryResponse, error)
-	SetPrices(context.Context, *SetPricesRequest) (*SetPricesResponse, error)
-	GetRemoteProducts(context.Context, *GetRemoteProductsRequest) (*GetRemoteProductsResponse, error)
+	UpsertProducts(context.Context, *model.UpsertProductsRequest) (*model.UpsertProductsResponse, error)
+	SetInventory(context.Context, *model.SetInventoryRequest) (*model.SetInventoryResponse, error)
+	SetPrices(context.Context, *model.SetPricesRequest) (*model.SetPricesResponse, error)
+	GetRemoteProducts(context.Context, *model.GetRemoteProductsRequest) (*model.GetRemoteProductsResponse, error)
 	mustEmbedUnimplementedPlatformServer()
 }
 
@@ -198,31 +210,31 @@ type PlatformServer interface {
 // pointer dereference when methods are called.
 type UnimplementedPlatformServer struct{}
 
-func (UnimplementedPlatformServer) Describe(context.Context, *DescribeRequest) (*DescribeResponse, error) {
+func (UnimplementedPlatformServer) Describe(context.Context, *DescribeRequest) (*model.Description, error) {
 	return nil, status.Error(codes.Unimplemented, "method Describe not implemented")
 }
 func (UnimplementedPlatformServer) Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Configure not implemented")
 }
-func (UnimplementedPlatformServer) FetchProducts(context.Context, *FetchProductsRequest) (*FetchProductsResponse, error) {
+func (UnimplementedPlatformServer) FetchProducts(context.Context, *model.FetchProductsRequest) (*model.FetchProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FetchProducts not implemented")
 }
-func (UnimplementedPlatformServer) ListProducts(context.Context, *ListProductsRequest) (*ListProductsResponse, error) {
+func (UnimplementedPlatformServer) ListProducts(context.Context, *model.ListProductsRequest) (*model.ListProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListProducts not implemented")
 }
-func (UnimplementedPlatformServer) ResolveURLs(context.Context, *ResolveURLsRequest) (*ResolveURLsResponse, error) {
+func (UnimplementedPlatformServer) ResolveURLs(context.Context, *model.ResolveURLsRequest) (*model.ResolveURLsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveURLs not implemented")
 }
-func (UnimplementedPlatformServer) UpsertProducts(context.Context, *UpsertProductsRequest) (*UpsertProductsResponse, error) {
+func (UnimplementedPlatformServer) UpsertProducts(context.Context, *model.UpsertProductsRequest) (*model.UpsertProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpsertProducts not implemented")
 }
-func (UnimplementedPlatformServer) SetInventory(context.Context, *SetInventoryRequest) (*SetInventoryResponse, error) {
+func (UnimplementedPlatformServer) SetInventory(context.Context, *model.SetInventoryRequest) (*model.SetInventoryResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetInventory not implemented")
 }
-func (UnimplementedPlatformServer) SetPrices(context.Context, *SetPricesRequest) (*SetPricesResponse, error) {
+func (UnimplementedPlatformServer) SetPrices(context.Context, *model.SetPricesRequest) (*model.SetPricesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetPrices not implemented")
 }
-func (UnimplementedPlatformServer) GetRemoteProducts(context.Context, *GetRemoteProductsRequest) (*GetRemoteProductsResponse, error) {
+func (UnimplementedPlatformServer) GetRemoteProducts(context.Context, *model.GetRemoteProductsRequest) (*model.GetRemoteProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRemoteProducts not implemented")
 }
 func (UnimplementedPlatformServer) mustEmbedUnimplementedPlatformServer() {}
@@ -283,7 +295,7 @@ func _Platform_Configure_Handler(srv interface{}, ctx context.Context, dec func(
 }
 
 func _Platform_FetchProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(FetchProductsRequest)
+	in := new(model.FetchProductsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -295,13 +307,13 @@ func _Platform_FetchProducts_Handler(srv interface{}, ctx context.Context, dec f
 		FullMethod: Platform_FetchProducts_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).FetchProducts(ctx, req.(*FetchProductsRequest))
+		return srv.(PlatformServer).FetchProducts(ctx, req.(*model.FetchProductsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Platform_ListProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ListProductsRequest)
+	in := new(model.ListProductsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -313,13 +325,13 @@ func _Platform_ListProducts_Handler(srv interface{}, ctx context.Context, dec fu
 		FullMethod: Platform_ListProducts_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).ListProducts(ctx, req.(*ListProductsRequest))
+		return srv.(PlatformServer).ListProducts(ctx, req.(*model.ListProductsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Platform_ResolveURLs_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ResolveURLsRequest)
+	in := new(model.ResolveURLsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -331,13 +343,13 @@ func _Platform_ResolveURLs_Handler(srv interface{}, ctx context.Context, dec fun
 		FullMethod: Platform_ResolveURLs_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).ResolveURLs(ctx, req.(*ResolveURLsRequest))
+		return srv.(PlatformServer).ResolveURLs(ctx, req.(*model.ResolveURLsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Platform_UpsertProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(UpsertProductsRequest)
+	in := new(model.UpsertProductsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -349,13 +361,13 @@ func _Platform_UpsertProducts_Handler(srv interface{}, ctx context.Context, dec 
 		FullMethod: Platform_UpsertProducts_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).UpsertProducts(ctx, req.(*UpsertProductsRequest))
+		return srv.(PlatformServer).UpsertProducts(ctx, req.(*model.UpsertProductsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Platform_SetInventory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(SetInventoryRequest)
+	in := new(model.SetInventoryRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -367,13 +379,13 @@ func _Platform_SetInventory_Handler(srv interface{}, ctx context.Context, dec fu
 		FullMethod: Platform_SetInventory_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).SetInventory(ctx, req.(*SetInventoryRequest))
+		return srv.(PlatformServer).SetInventory(ctx, req.(*model.SetInventoryRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Platform_SetPrices_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(SetPricesRequest)
+	in := new(model.SetPricesRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -385,13 +397,13 @@ func _Platform_SetPrices_Handler(srv interface{}, ctx context.Context, dec func(
 		FullMethod: Platform_SetPrices_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).SetPrices(ctx, req.(*SetPricesRequest))
+		return srv.(PlatformServer).SetPrices(ctx, req.(*model.SetPricesRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
 
 func _Platform_GetRemoteProducts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(GetRemoteProductsRequest)
+	in := new(model.GetRemoteProductsRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
@@ -403,7 +415,7 @@ func _Platform_GetRemoteProducts_Handler(srv interface{}, ctx context.Context, d
 		FullMethod: Platform_GetRemoteProducts_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(PlatformServer).GetRemoteProducts(ctx, req.(*GetRemoteProductsRequest))
+		return srv.(PlatformServer).GetRemoteProducts(ctx, req.(*model.GetRemoteProductsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
