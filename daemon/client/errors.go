@@ -49,6 +49,32 @@ const (
 	CodeUnavailable = "unavailable"
 	// CodeInternal: anything else; the agent logged the cause.
 	CodeInternal = "internal"
+
+	// The agent's own answers add these.
+
+	// CodeUnsupportedOperation: the platform's plugin cannot do what was
+	// asked, such as collecting from a store.
+	CodeUnsupportedOperation = "unsupported_operation"
+	// CodeBadURL: a product page URL that the platform's plugin does not
+	// take or cannot resolve to an id.
+	CodeBadURL = "bad_url"
+
+	// The platform and job actors report these, and the agent passes them
+	// on with a 503 or 409.
+
+	// CodePluginUnimplemented: the plugin does not implement the operation.
+	CodePluginUnimplemented = "plugin_unimplemented"
+	// CodeStopping: the agent or the platform is shutting down.
+	CodeStopping = "stopping"
+	// CodePlatformFailed: the platform's plugin could not be started or
+	// configured; calls fail fast.
+	CodePlatformFailed = "platform_failed"
+	// CodeCallFailed: a call to the plugin failed without a typed error.
+	CodeCallFailed = "call_failed"
+	// CodePlatformTimeout: the platform's actor did not answer in time.
+	CodePlatformTimeout = "platform_timeout"
+	// CodeJobNotRunning: a cancel reached a job that had just finished.
+	CodeJobNotRunning = "job_not_running"
 )
 
 // ErrorBody is the wire form of every error the API returns:

@@ -19,6 +19,9 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 )
 
+// Version is the build version the fake agent reports.
+const Version = "0.0.0-apitest"
+
 // Epoch is the fake clock's first reading; every job event moves it on by
 // one second.
 var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -91,6 +94,9 @@ func (b *Backend) tick() time.Time {
 	b.clock = b.clock.Add(time.Second)
 	return b.clock
 }
+
+// Version implements api.Backend.
+func (b *Backend) Version() string { return Version }
 
 // Platforms implements api.Backend.
 func (b *Backend) Platforms(ctx context.Context) ([]client.Platform, error) {
