@@ -383,6 +383,7 @@ func TestJobItems(t *testing.T) {
 
 func TestProduct(t *testing.T) {
 	srv, b := newServer(t)
+	b.AddPlatform(client.Platform{Name: "taobao", Plugin: "taobao", State: client.PlatformReady})
 	b.AddProduct(apitest.Product("sandbox", "100001"))
 	b.AddProduct(apitest.Product("sandbox", "100002"))
 	b.AddProduct(apitest.Product("taobao", "100002"))
@@ -595,4 +596,10 @@ func TestServeAndShutdown(t *testing.T) {
 	if _, err := c.Health(context.Background()); err == nil {
 		t.Error("the server still answers after Shutdown")
 	}
+}
+
+// TestContract runs the API's contract against the fake backend; the
+// agent's tests run it against a real agent.
+func TestContract(t *testing.T) {
+	apitest.RunContract(t, apitest.NewContractServer(t).URL)
 }
