@@ -34,26 +34,8 @@ type reply struct {
 // application/json unless header says otherwise.
 func call(t *testing.T, srv *httptest.Server, method, path string, body io.Reader, header map[string]string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+	r := apitest.Send(t, srv.Client(), method, srv.URL+path, body, header)
+	return reply{status: r.Status, header: r.Header, body: r.Body}
 }
 
 func get(t *testing.T, srv *httptest.Server, path string) reply {

@@ -134,20 +134,21 @@ func RunContract(t *testing.T, baseURL string) {
 				tries = 100
 			}
 			for try := 1; ; try++ {
-				status, header, body := send(t, hc, baseURL, c, saved)
-				if status != c.Status {
-					t.Fatalf("%s %s: status %d, want %d; body %s", c.method(), fill(c.Path, saved), status, c.Status, body)
+				r := send(t, hc, baseURL, c, saved)
+				if r.Status != c.Status {
+					t.Fatalf("%s %s: status %d, want %d; body %s", c.method(), fill(c.Path, saved), r.Status, c.Status, r.Body)
 				}
-				got := decode(t, body)
+				got := decode(t, r.Body)
 				for name, field := range c.Save {
-					v, ok := got.(map[string]any)[field]
+					obj, _ := got.(map[string]any)
+					v, ok := obj[field]
 					if !ok {
-						t.Fatalf("the answer has no %q to save: %s", field, body)
+						t.Fatalf("the answer has no %q to save: %s", field, r.Body)
 					}
 					saved[name] = fmt.Sprint(v)
 				}
-				if c.Location != "" && header.Get("Location") != fill(c.Location, saved) {
-					t.Errorf("Location %q, want %q", header.Get("Location"), fill(c.Location, saved))
+				if c.Location != "" && r.Header.Get("Location") != fill(c.Location, saved) {
+					t.Errorf("Location %q, want %q", r.Header.Get("Location"), fill(c.Location, saved))
 				}
 				want := c.Want
 				if c.Code != "" {
@@ -157,7 +158,7 @@ func RunContract(t *testing.T, baseURL string) {
 					return
 				}
 				if try >= tries {
-					t.Fatalf("the answer %s does not hold %s", body, fill(want, saved))
+					t.Fatalf("the answer %s does not hold %s", r.Body, fill(want, saved))
 				}
 			}
 		})
@@ -174,22 +175,44 @@ func (c Case) method() string {
 	return c.Method
 }
 
-// send makes the request of c and reads the whole answer.
-func send(t *testing.T, hc *http.Client, baseURL string, c Case, saved map[string]string) (int, http.Header, []byte) {
+// send makes the request of c.
+func send(t *testing.T, hc *http.Client, baseURL string, c Case, saved map[string]string) Reply {
 	t.Helper()
 	var body io.Reader
 	if c.Body != "" {
 		body = strings.NewReader(c.Body)
 	}
-	req, err := http.NewRequest(c.method(), baseURL+fill(c.Path, saved), body)
+	header := map[string]string{}
+	if c.ContentType != "" {
+		header["Content-Type"] = c.ContentType
+	}
+	r := Send(t, hc, c.method(), baseURL+fill(c.Path, saved), body, header)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	return r
+}
+
+// Reply is an answer of the API, read whole.
+type Reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Send makes one request with hc and reads the answer. A body, when not
+// nil, goes with Content-Type application/json unless header sets another.
+func Send(t testing.TB, hc *http.Client, method, url string, body io.Reader, header map[string]string) Reply {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Body != "" {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.ContentType != "" {
-		req.Header.Set("Content-Type", c.ContentType)
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
@@ -200,10 +223,7 @@ func send(t *testing.T, hc *http.Client, baseURL string, c Case, saved map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("Content-Type %q, want application/json", ct)
-	}
-	return resp.StatusCode, resp.Header, b
+	return Reply{Status: resp.StatusCode, Header: resp.Header, Body: b}
 }
 
 // fill replaces the "{name}" placeholders of s with the saved values.
