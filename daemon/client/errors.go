@@ -59,8 +59,8 @@ const (
 	// take or cannot resolve to an id.
 	CodeBadURL = "bad_url"
 
-	// The platform and job actors report these, and the agent passes them
-	// on with a 503 or 409.
+	// The platform and job actors report these; the agent passes them on
+	// with a 503, and a failed item's error may carry them.
 
 	// CodePluginUnimplemented: the plugin does not implement the operation.
 	CodePluginUnimplemented = "plugin_unimplemented"
@@ -73,7 +73,8 @@ const (
 	CodeCallFailed = "call_failed"
 	// CodePlatformTimeout: the platform's actor did not answer in time.
 	CodePlatformTimeout = "platform_timeout"
-	// CodeJobNotRunning: a cancel reached a job that had just finished.
+	// CodeJobNotRunning: the job actors' answer to a cancel that reached
+	// a job just as it finished; the API answers it as CodeJobFinished.
 	CodeJobNotRunning = "job_not_running"
 )
 
