@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,19 +21,7 @@ import (
 // bin holds the sandbox plugin, built once for the package.
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "agent-test")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := agenttest.Build(dir, "sandbox"); err != nil {
-		log.Fatal(err)
-	}
-	bin = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { agenttest.Main(m, &bin, "sandbox") }
 
 func ids(from, n int) []string {
 	out := make([]string, n)

@@ -14,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/daemon/version"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
 	"github.com/marketsync/marketsync/sdk/model"
@@ -21,11 +22,9 @@ import (
 
 var _ api.Backend = (*Agent)(nil)
 
-// Error codes the agent's answers add to the API's.
-const (
-	codeUnsupported = "unsupported_operation"
-	codeBadURL      = "bad_url"
-)
+// Version implements api.Backend: the build's version, which GET
+// /v1/health reports.
+func (a *Agent) Version() string { return version.Version }
 
 // askTimeout bounds a question to an actor on behalf of an API request.
 const askTimeout = 10 * time.Second
@@ -41,7 +40,7 @@ func (a *Agent) Platforms(ctx context.Context) ([]client.Platform, error) {
 		if err != nil {
 			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not answer: %v", name, err))
 		}
-		p := api.PlatformFromStatus(st)
+		p := platformFromStatus(st)
 		p.Config = e.config.Redacted()
 		out = append(out, p)
 	}
@@ -56,7 +55,7 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 		return nil, api.UnknownPlatform(req.Platform)
 	}
 	if !e.desc.Has(sdk.CapabilityCollect) {
-		return nil, api.BadRequest(codeUnsupported, fmt.Sprintf("platform %s (plugin %s) is a store: it cannot collect", req.Platform, e.cfg.Plugin))
+		return nil, api.BadRequest(client.CodeUnsupportedOperation, fmt.Sprintf("platform %s (plugin %s) is a store: it cannot collect", req.Platform, e.cfg.Plugin))
 	}
 	ids, err := a.resolveURLs(ctx, e, req.IDs)
 	if err != nil {
@@ -77,7 +76,7 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 			return nil, api.Unavailable(e.Code, e.Message)
 		}
 	}
-	return api.JobFromRecord(sub.GetJob()), nil
+	return jobFromRecord(sub.GetJob()), nil
 }
 
 // isURL tells a product page URL from a platform id: ids never hold a
@@ -111,14 +110,14 @@ func (a *Agent) resolveURLs(ctx context.Context, e *platformEntry, ids []string)
 			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not resolve URLs: %v", e.cfg.Name, err))
 		}
 		if ce := res.Err(); ce != nil {
-			if ce.Code == model.CodePluginUnimplemented {
-				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", e.cfg.Plugin, chunk[0]))
+			if ce.Code == client.CodePluginUnimplemented {
+				return nil, api.BadRequest(client.CodeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", e.cfg.Plugin, chunk[0]))
 			}
 			return nil, api.Unavailable(ce.Code, ce.Message)
 		}
 		for _, r := range res.GetResolveUrls().GetResults() {
 			if ue := r.GetError(); ue != nil {
-				return nil, api.BadRequest(codeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), ue.Message))
+				return nil, api.BadRequest(client.CodeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), ue.Message))
 			}
 			resolved[r.GetUrl()] = r.GetId()
 		}
@@ -142,7 +141,7 @@ func (a *Agent) resolveURLs(ctx context.Context, e *platformEntry, ids []string)
 func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Job, error) {
 	f := jobs.Filter{Platform: opts.Platform, Limit: opts.Limit}
 	if opts.State != "" {
-		s, ok := jobStates[opts.State]
+		s, ok := recordJobState[opts.State]
 		if !ok {
 			return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("unknown job state %q", opts.State))
 		}
@@ -154,7 +153,7 @@ func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Jo
 	}
 	out := make([]client.Job, len(list))
 	for i, j := range list {
-		out[i] = *api.JobFromRecord(j)
+		out[i] = *jobFromRecord(j)
 	}
 	return out, nil
 }
@@ -177,15 +176,15 @@ func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*clie
 		if err != nil {
 			return nil, err
 		}
-		if w.Index == 0 || api.JobIndex(j) != w.Index {
-			return api.JobFromRecord(j), nil
+		if w.Index == 0 || jobIndex(j) != w.Index {
+			return jobFromRecord(j), nil
 		}
 		select {
 		case <-changed:
 		case <-timeout:
-			return api.JobFromRecord(j), nil
+			return jobFromRecord(j), nil
 		case <-ctx.Done():
-			return api.JobFromRecord(j), nil
+			return jobFromRecord(j), nil
 		}
 	}
 }
@@ -199,7 +198,7 @@ func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	if final := api.JobFromRecord(j); final.State.Final() {
+	if final := jobFromRecord(j); final.State.Final() {
 		return nil, api.JobFinished(id, final.State)
 	}
 	// The job answers once its batches in flight are in: allow for a slow
@@ -212,11 +211,11 @@ func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
 	if c.GetError() != nil {
 		// It finished between the look and the cancel.
 		if j, err := a.jobs.Get(id); err == nil {
-			return nil, api.JobFinished(id, api.JobFromRecord(j).State)
+			return nil, api.JobFinished(id, jobFromRecord(j).State)
 		}
 		return nil, api.Conflict(client.CodeJobFinished, c.GetError().GetMessage())
 	}
-	return api.JobFromRecord(c.GetJob()), nil
+	return jobFromRecord(c.GetJob()), nil
 }
 
 // JobItems implements api.Backend.
@@ -228,7 +227,7 @@ func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptio
 	}
 	f := jobs.ItemFilter{After: int32(opts.After), Limit: opts.Limit + 1}
 	if opts.State != "" {
-		s, ok := itemStates[opts.State]
+		s, ok := recordItemState[opts.State]
 		if !ok {
 			return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("unknown item state %q", opts.State))
 		}
@@ -245,7 +244,7 @@ func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptio
 	}
 	page.Items = make([]client.JobItem, len(items))
 	for i, it := range items {
-		page.Items[i] = api.ItemFromRecord(it)
+		page.Items[i] = itemFromRecord(it)
 	}
 	return page, nil
 }
@@ -322,21 +321,4 @@ func (a *Agent) resolveEverywhere(ctx context.Context, names []string, url strin
 		}
 	}
 	return out
-}
-
-// The API's state names for the store's filters.
-var (
-	jobStates  = map[client.JobState]job.State{}
-	itemStates = map[client.ItemState]job.ItemState{}
-)
-
-func init() {
-	for v := range job.State_name {
-		s := job.State(v)
-		jobStates[api.JobFromRecord(&job.Job{State: s}).State] = s
-	}
-	for v := range job.ItemState_name {
-		s := job.ItemState(v)
-		itemStates[api.ItemFromRecord(&job.Item{State: s}).State] = s
-	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/api/apitest"
 	"github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/daemon/version"
 	"github.com/marketsync/marketsync/sdk"
 )
 
@@ -35,26 +34,8 @@ type reply struct {
 // application/json unless header says otherwise.
 func call(t *testing.T, srv *httptest.Server, method, path string, body io.Reader, header map[string]string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+	r := apitest.Send(t, srv.Client(), method, srv.URL+path, body, header)
+	return reply{status: r.Status, header: r.Header, body: r.Body}
 }
 
 func get(t *testing.T, srv *httptest.Server, path string) reply {
@@ -133,7 +114,7 @@ func TestHealth(t *testing.T) {
 	srv, _ := newServer(t)
 	var h client.Health
 	get(t, srv, "/v1/health").decode(t, http.StatusOK, &h)
-	if h.Status != "ok" || h.Version != version.Version || h.UptimeSeconds < 0 {
+	if h.Status != "ok" || h.Version != apitest.Version || h.UptimeSeconds < 0 {
 		t.Errorf("health = %+v", h)
 	}
 }
@@ -384,6 +365,7 @@ func TestJobItems(t *testing.T) {
 
 func TestProduct(t *testing.T) {
 	srv, b := newServer(t)
+	b.AddPlatform(client.Platform{Name: "taobao", Plugin: "taobao", State: client.PlatformReady})
 	b.AddProduct(apitest.Product("sandbox", "100001"))
 	b.AddProduct(apitest.Product("sandbox", "100002"))
 	b.AddProduct(apitest.Product("taobao", "100002"))
@@ -596,4 +578,10 @@ func TestServeAndShutdown(t *testing.T) {
 	if _, err := c.Health(context.Background()); err == nil {
 		t.Error("the server still answers after Shutdown")
 	}
+}
+
+// TestContract runs the API's contract against the fake backend; the
+// agent's tests run it against a real agent.
+func TestContract(t *testing.T) {
+	apitest.RunContract(t, apitest.NewContractServer(t).URL)
 }

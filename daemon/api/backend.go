@@ -6,7 +6,8 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 )
 
-// Backend is what the routes need from the agent. The server checks and
+// Backend is what the routes need from the agent, in the types of package
+// client only: the agent converts its records. The server checks and
 // fills in every argument before it calls the Backend:
 //
 //   - Collect gets a non-empty platform and 1 to MaxCollectIDs ids, none
@@ -22,6 +23,8 @@ import (
 // JobNotFound, ProductNotFound, Unavailable, ...); anything else becomes a
 // 500 whose cause is logged, not sent.
 type Backend interface {
+	// Version is the agent's build version, which GET /v1/health reports.
+	Version() string
 	Platforms(ctx context.Context) ([]client.Platform, error)
 	Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error)
 	Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error)

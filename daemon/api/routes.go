@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/daemon/version"
 )
 
 const (
@@ -43,7 +42,7 @@ func (s *Server) routes() {
 func (s *Server) health(w http.ResponseWriter, r *http.Request) (any, error) {
 	return client.Health{
 		Status:        "ok",
-		Version:       version.Version,
+		Version:       s.backend.Version(),
 		UptimeSeconds: s.now().Sub(s.started).Seconds(),
 	}, nil
 }

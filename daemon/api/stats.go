@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/daemon/stats"
-	"github.com/marketsync/marketsync/sdk"
 )
 
 // StatsSource serves GET /v1/stats, the windowed statistics of plugin
@@ -22,8 +20,8 @@ type StatsSource interface {
 	// query may ask for.
 	StatsRetention() time.Duration
 	// Stats answers q. The server has checked it: Range is from a minute
-	// to StatsRetention and Operation is empty or the name of one of
-	// sdk.Operations. A Platform the source does not know is
+	// to StatsRetention and Operation is empty or one of
+	// client.StatsOperations. A Platform the source does not know is
 	// UnknownPlatform.
 	Stats(ctx context.Context, q client.StatsQuery) (*client.Stats, error)
 }
@@ -31,15 +29,6 @@ type StatsSource interface {
 // DefaultStatsRange is the range of a stats query that gives none, or the
 // retention when that is shorter.
 const DefaultStatsRange = time.Hour
-
-// operationNames are the values the operation parameter takes.
-var operationNames = func() []string {
-	names := make([]string, len(sdk.Operations))
-	for i, op := range sdk.Operations {
-		names[i] = op.String()
-	}
-	return names
-}()
 
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) (any, error) {
 	if s.stats == nil {
@@ -71,7 +60,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) (any, error) {
 func statsQuery(q url.Values, retention time.Duration) (client.StatsQuery, error) {
 	out := client.StatsQuery{Platform: q.Get("platform"), Range: min(DefaultStatsRange, retention)}
 	var err error
-	if out.Operation, err = queryEnum(q, "operation", operationNames); err != nil {
+	if out.Operation, err = queryEnum(q, "operation", client.StatsOperations); err != nil {
 		return out, err
 	}
 	if raw := q.Get("range"); raw != "" {
@@ -109,73 +98,5 @@ func shortDuration(d time.Duration) string {
 func nonNilErrors(row *client.StatsRow) {
 	if row.Errors == nil {
 		row.Errors = map[string]int64{}
-	}
-}
-
-// StatsFrom is a StatsSource that answers from rec. known reports whether
-// a platform is configured; a query for any other is UnknownPlatform. A
-// nil known accepts every name.
-func StatsFrom(rec *stats.Recorder, known func(platform string) bool) StatsSource {
-	return recorderStats{rec: rec, known: known}
-}
-
-type recorderStats struct {
-	rec   *stats.Recorder
-	known func(string) bool
-}
-
-func (s recorderStats) StatsRetention() time.Duration { return s.rec.Retention() }
-
-func (s recorderStats) Stats(ctx context.Context, q client.StatsQuery) (*client.Stats, error) {
-	if q.Platform != "" && s.known != nil && !s.known(q.Platform) {
-		return nil, UnknownPlatform(q.Platform)
-	}
-	sum, err := s.rec.Query(ctx, stats.Query{Platform: q.Platform, Operation: q.Operation, Range: q.Range, Series: q.Series})
-	if errors.Is(err, stats.ErrInvalidQuery) {
-		return nil, BadRequest(client.CodeInvalidQuery, err.Error())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return StatsFromSummary(sum), nil
-}
-
-// StatsFromSummary converts a stats summary; nil stays nil.
-func StatsFromSummary(s *stats.Summary) *client.Stats {
-	if s == nil {
-		return nil
-	}
-	out := &client.Stats{From: s.From, To: s.To, Total: statsRow(s.Total), Rows: make([]client.StatsRow, len(s.Rows))}
-	for i, row := range s.Rows {
-		out.Rows[i] = statsRow(row)
-	}
-	for _, p := range s.Series {
-		out.Series = append(out.Series, client.StatsPoint{Minute: p.Minute, StatsRow: statsRow(p.Row)})
-	}
-	return out
-}
-
-func statsRow(r stats.Row) client.StatsRow {
-	return client.StatsRow{
-		Platform:         r.Platform,
-		Operation:        r.Operation,
-		Calls:            r.Calls,
-		Succeeded:        r.Succeeded,
-		SuccessRate:      r.SuccessRate,
-		Errors:           r.Errors,
-		RateLimited:      r.RateLimited,
-		RateLimitedShare: r.RateLimitedShare,
-		Retries:          r.Retries,
-		BudgetExhausted:  r.BudgetExhausted,
-		Items:            r.Items,
-		WaitSeconds:      r.Waited.Seconds(),
-		MeanWaitSeconds:  r.MeanWait.Seconds(),
-		Latency: client.LatencySummary{
-			P50:  r.P50.Seconds(),
-			P95:  r.P95.Seconds(),
-			P99:  r.P99.Seconds(),
-			Mean: r.MeanLatency.Seconds(),
-			Max:  r.MaxLatency.Seconds(),
-		},
 	}
 }

@@ -1,24 +1,16 @@
 package api_test
 
 import (
-	"context"
 	"errors"
-	"math"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/api/apitest"
 	"github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/daemon/stats"
-	"github.com/marketsync/marketsync/daemon/store"
-	"github.com/marketsync/marketsync/daemon/store/storetest"
-	"github.com/marketsync/marketsync/sdk"
 )
 
 func statsServer(t *testing.T, st *apitest.Stats) *httptest.Server {
@@ -105,60 +97,5 @@ func TestStatsEmptyAnswer(t *testing.T) {
 	body := string(r.body)
 	if strings.Contains(body, "null") || !strings.Contains(body, `"rows":[]`) || strings.Count(body, `"errors":{}`) != 2 {
 		t.Errorf("empty answer: %s", body)
-	}
-}
-
-// TestStatsFrom serves a Recorder's answers through StatsFrom.
-func TestStatsFrom(t *testing.T) {
-	now := time.Date(2026, 1, 2, 12, 0, 30, 0, time.UTC)
-	rec, err := stats.New(storetest.Open(t, store.Options{InMemory: true}), stats.Options{FlushEvery: -1, Retention: 2 * time.Hour, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Close()
-	for _, outcome := range []string{"ok", "ok", "ok", "rate_limited"} {
-		rec.CallFinished(platform.CallRecord{Platform: "tb", Operation: sdk.OpFetchProducts, Outcome: outcome,
-			Latency: 200 * time.Millisecond, Waited: time.Second, Attempt: 1, Items: 10})
-	}
-	src := api.StatsFrom(rec, func(name string) bool { return name == "tb" || name == "idle" })
-	if src.StatsRetention() != 2*time.Hour {
-		t.Errorf("StatsRetention() = %v", src.StatsRetention())
-	}
-	got, err := src.Stats(context.Background(), client.StatsQuery{Platform: "tb", Range: 5 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	row := client.StatsRow{Platform: "tb", Operation: "fetch_products", Calls: 4, Succeeded: 3, SuccessRate: 0.75,
-		Errors: map[string]int64{"rate_limited": 1}, RateLimited: 1, RateLimitedShare: 0.25, Items: 40,
-		WaitSeconds: 4, MeanWaitSeconds: 1, Latency: client.LatencySummary{P50: 0.2, P95: 0.2, P99: 0.2, Mean: 0.2, Max: 0.2}}
-	total := row
-	total.Platform, total.Operation = "", ""
-	want := &client.Stats{From: now.Add(-5*time.Minute - 30*time.Second), To: now, Rows: []client.StatsRow{row}, Total: total}
-	// Quantiles are read from a histogram: 200 ms reads within the bound.
-	quantiles := func(r *client.StatsRow) {
-		for _, q := range []*float64{&r.Latency.P50, &r.Latency.P95, &r.Latency.P99} {
-			if math.Abs(*q-0.2) > stats.QuantileError*0.2 {
-				t.Errorf("quantile %v, want 0.2 ± %.1f%%", *q, 100*stats.QuantileError)
-			}
-			*q = 0.2
-		}
-	}
-	quantiles(&got.Total)
-	for i := range got.Rows {
-		quantiles(&got.Rows[i])
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Stats =\n%+v\nwant\n%+v", got, want)
-	}
-
-	if got, err := src.Stats(context.Background(), client.StatsQuery{Platform: "idle", Range: time.Minute, Series: true}); err != nil || got.Total.Calls != 0 || len(got.Series) != 2 {
-		t.Errorf("a platform without calls: %+v, %v", got, err)
-	}
-	var e *api.Error
-	if _, err := src.Stats(context.Background(), client.StatsQuery{Platform: "nope", Range: time.Minute}); !errors.As(err, &e) || e.Code != client.CodeUnknownPlatform {
-		t.Errorf("an unknown platform: %v", err)
-	}
-	if _, err := src.Stats(context.Background(), client.StatsQuery{Range: 3 * time.Hour}); !errors.As(err, &e) || e.Status != http.StatusBadRequest {
-		t.Errorf("a range over the retention: %v", err)
 	}
 }

@@ -3,6 +3,8 @@ package client
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // Error codes the API answers with, in the "code" field of its error body.
@@ -28,7 +30,7 @@ const (
 	// CodeInvalidQuery: a query parameter has a value the route rejects.
 	CodeInvalidQuery = "invalid_query"
 	// CodeUnknownPlatform: no platform of that name is configured.
-	CodeUnknownPlatform = "unknown_platform"
+	CodeUnknownPlatform = model.CodeUnknownPlatform
 	// CodeJobNotFound and CodeProductNotFound: no such job or product.
 	CodeJobNotFound = "job_not_found"
 	// CodeJobFinished: a cancel asked for a job that is already over.
@@ -49,6 +51,34 @@ const (
 	CodeUnavailable = "unavailable"
 	// CodeInternal: anything else; the agent logged the cause.
 	CodeInternal = "internal"
+
+	// The agent's own answers add these.
+
+	// CodeUnsupportedOperation: the platform's plugin cannot do what was
+	// asked, such as collecting from a store.
+	CodeUnsupportedOperation = "unsupported_operation"
+	// CodeBadURL: a product page URL that the platform's plugin does not
+	// take or cannot resolve to an id.
+	CodeBadURL = "bad_url"
+
+	// The platform and job actors report these (they are defined with the
+	// model, sdk/model/codes.go); the agent passes them on with a 503, and
+	// a failed item's error may carry them.
+
+	// CodePluginUnimplemented: the plugin does not implement the operation.
+	CodePluginUnimplemented = model.CodePluginUnimplemented
+	// CodeStopping: the agent or the platform is shutting down.
+	CodeStopping = model.CodeStopping
+	// CodePlatformFailed: the platform's plugin could not be started or
+	// configured; calls fail fast.
+	CodePlatformFailed = model.CodePlatformFailed
+	// CodeCallFailed: a call to the plugin failed without a typed error.
+	CodeCallFailed = model.CodeCallFailed
+	// CodePlatformTimeout: the platform's actor did not answer in time.
+	CodePlatformTimeout = model.CodePlatformTimeout
+	// CodeJobNotRunning: the job actors' answer to a cancel that reached
+	// a job just as it finished; the API answers it as CodeJobFinished.
+	CodeJobNotRunning = model.CodeJobNotRunning
 )
 
 // ErrorBody is the wire form of every error the API returns:

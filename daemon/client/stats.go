@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/marketsync/marketsync/sdk"
 )
 
 // StatsQuery selects the plugin calls GET /v1/stats describes.
@@ -21,6 +23,16 @@ type StatsQuery struct {
 	// Series asks for the selected calls minute by minute.
 	Series bool
 }
+
+// StatsOperations are the values StatsQuery.Operation takes: the names
+// of the plugin operations.
+var StatsOperations = func() []string {
+	names := make([]string, len(sdk.Operations))
+	for i, op := range sdk.Operations {
+		names[i] = op.String()
+	}
+	return names
+}()
 
 // Stats describes the plugin calls of a window: the whole minutes from
 // From to To, which is when the agent answered. The window covers the

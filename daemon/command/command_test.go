@@ -368,6 +368,7 @@ func TestJob(t *testing.T) {
 
 func TestProduct(t *testing.T) {
 	b := fakeAgent(t, "")
+	b.AddPlatform(client.Platform{Name: "taobao", Plugin: "taobao", State: client.PlatformReady})
 	b.AddProduct(apitest.Product("sandbox", "100001"))
 	b.AddProduct(apitest.Product("sandbox", "100002"))
 	b.AddProduct(apitest.Product("taobao", "100002"))

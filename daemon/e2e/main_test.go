@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"log"
-	"os"
 	"testing"
 	"time"
 
@@ -15,20 +13,7 @@ import (
 // bin holds marketsync and the four plugins, built once for the package.
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "e2e")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := agenttest.Build(dir, plugins...); err != nil {
-		os.RemoveAll(dir)
-		log.Fatal(err)
-	}
-	bin = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { agenttest.Main(m, &bin, plugins...) }
 
 // collect submits a collect job and follows it with blocking queries
 // until it is final. It reports failures as errors so that it can run on

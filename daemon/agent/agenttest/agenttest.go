@@ -21,22 +21,57 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 )
 
+// Main builds the marketsync binary and the named first-party plugins
+// into a temporary directory, sets *dir to it, runs the tests and removes
+// it. A test package's TestMain is this one line:
+//
+//	func TestMain(m *testing.M) { agenttest.Main(m, &bin, "sandbox") }
+func Main(m *testing.M, dir *string, plugins ...string) {
+	tmp, err := os.MkdirTemp("", "marketsync-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := Build(tmp, plugins...); err != nil {
+		os.RemoveAll(tmp)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*dir = tmp
+	code := m.Run()
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
 // Build compiles the marketsync binary and the named first-party plugins
-// (folders under plugins/) into dir. Call it once from TestMain.
+// (folders under plugins/) into dir, in one go build so that the
+// packages compile in parallel. Call it once from TestMain, or use Main.
 func Build(dir string, plugins ...string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
-	targets := map[string]string{"marketsync": "./daemon/cmd/marketsync"}
-	for _, p := range plugins {
-		targets["marketsync-plugin-"+p] = "./plugins/" + p
+	// go build names each binary after its folder: build into a
+	// directory of their own, then give the plugins their names.
+	out, err := os.MkdirTemp(dir, "build")
+	if err != nil {
+		return err
 	}
-	for out, pkg := range targets {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("build %s: %v\n%s", pkg, err, b)
+	defer os.RemoveAll(out)
+	names := map[string]string{"marketsync": "marketsync"}
+	pkgs := []string{"./daemon/cmd/marketsync"}
+	for _, p := range plugins {
+		names[p] = "marketsync-plugin-" + p
+		pkgs = append(pkgs, "./plugins/"+p)
+	}
+	cmd := exec.Command("go", append([]string{"build", "-o", out + string(filepath.Separator)}, pkgs...)...)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, b)
+	}
+	for built, name := range names {
+		if err := os.Rename(filepath.Join(out, built), filepath.Join(dir, name)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -1,7 +1,12 @@
 // Package apitest provides a Backend that keeps everything in memory, a
 // StatsSource with a canned answer and a one-line test server around them,
-// for the tests of the API, its client and the command line. Its collect jobs advance only when they are looked at,
-// so a test drives their progress without any clock.
+// for the tests of the API, its client and the command line. Its collect
+// jobs advance only when they are looked at, so a test drives their
+// progress without any clock, and put the products of their succeeded
+// items in the catalogue.
+//
+// The contract (ContractCases, RunContract) runs against this fake and
+// against a real agent, so the fake answers as the agent does.
 package apitest
 
 import (
@@ -18,6 +23,9 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/sdk"
 )
+
+// Version is the build version the fake agent reports.
+const Version = "0.0.0-apitest"
 
 // Epoch is the fake clock's first reading; every job event moves it on by
 // one second.
@@ -92,6 +100,9 @@ func (b *Backend) tick() time.Time {
 	return b.clock
 }
 
+// Version implements api.Backend.
+func (b *Backend) Version() string { return Version }
+
 // Platforms implements api.Backend.
 func (b *Backend) Platforms(ctx context.Context) ([]client.Platform, error) {
 	b.mu.Lock()
@@ -109,7 +120,7 @@ func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*clie
 	if b.Err != nil {
 		return nil, b.Err
 	}
-	if !slices.ContainsFunc(b.platforms, func(p client.Platform) bool { return p.Name == req.Platform }) {
+	if !b.hasPlatform(req.Platform) {
 		return nil, api.UnknownPlatform(req.Platform)
 	}
 	b.collected = append(b.collected, req)
@@ -128,6 +139,10 @@ func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*clie
 	b.jobs = append(b.jobs, fj)
 	job := fj.job
 	return &job, nil
+}
+
+func (b *Backend) hasPlatform(name string) bool {
+	return slices.ContainsFunc(b.platforms, func(p client.Platform) bool { return p.Name == name })
 }
 
 // advance moves a live job one step on.
@@ -158,6 +173,7 @@ func (b *Backend) advance(fj *fakeJob) {
 		} else {
 			it.State = client.ItemSucceeded
 			j.Succeeded++
+			b.collect(j.Platform, it.ID)
 		}
 	}
 	j.UpdatedAt = b.tick()
@@ -173,6 +189,20 @@ func (b *Backend) advance(fj *fakeJob) {
 	default:
 		j.State = client.JobPartial
 	}
+}
+
+// collect puts the product of a succeeded item in the catalogue, as the
+// agent's collect job does, replacing an earlier copy.
+func (b *Backend) collect(platform, id string) {
+	p := Product(platform, id)
+	p.CollectedAt = b.clock
+	for i := range b.products {
+		if b.products[i].Platform == platform && b.products[i].ID == id {
+			b.products[i] = p
+			return
+		}
+	}
+	b.products = append(b.products, p)
 }
 
 func (b *Backend) find(id string) (*fakeJob, error) {
@@ -265,6 +295,9 @@ func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Pro
 	defer b.mu.Unlock()
 	if b.Err != nil {
 		return nil, b.Err
+	}
+	if platform != "" && !b.hasPlatform(platform) {
+		return nil, api.UnknownPlatform(platform)
 	}
 	var found []client.Product
 	for _, p := range b.products {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,19 +26,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "marketsync-e2e")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := agenttest.Build(dir, "sandbox"); err != nil {
-		log.Fatal(err)
-	}
-	bin = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { agenttest.Main(m, &bin, "sandbox") }
 
 // agentProc is a marketsync agent process.
 type agentProc struct {

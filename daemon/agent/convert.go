@@ -1,55 +1,70 @@
-package api
+package agent
 
 import (
 	"time"
 
-	actorjob "github.com/marketsync/marketsync/actors/job"
-	actorplatform "github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/sdk/host"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// These convert the actors' records to the API's types, so a Backend built
-// on the actors and the job store answers with them directly.
+// These convert the actors' records to the API's types, so the API server
+// sees only the types of package client.
 
-var jobStates = map[actorjob.State]client.JobState{
-	actorjob.State_STATE_QUEUED:    client.JobQueued,
-	actorjob.State_STATE_RUNNING:   client.JobRunning,
-	actorjob.State_STATE_SUCCEEDED: client.JobSucceeded,
-	actorjob.State_STATE_PARTIAL:   client.JobPartial,
-	actorjob.State_STATE_FAILED:    client.JobFailed,
-	actorjob.State_STATE_CANCELLED: client.JobCancelled,
+// The API's names of the actors' states, and the other way round for the
+// store's filters.
+var (
+	apiJobState = map[job.State]client.JobState{
+		job.State_STATE_QUEUED:    client.JobQueued,
+		job.State_STATE_RUNNING:   client.JobRunning,
+		job.State_STATE_SUCCEEDED: client.JobSucceeded,
+		job.State_STATE_PARTIAL:   client.JobPartial,
+		job.State_STATE_FAILED:    client.JobFailed,
+		job.State_STATE_CANCELLED: client.JobCancelled,
+	}
+	recordJobState = invert(apiJobState)
+
+	apiJobKind = map[job.Kind]client.JobKind{
+		job.Kind_KIND_COLLECT: client.JobKindCollect,
+	}
+
+	apiItemState = map[job.ItemState]client.ItemState{
+		job.ItemState_ITEM_PENDING:   client.ItemPending,
+		job.ItemState_ITEM_SUCCEEDED: client.ItemSucceeded,
+		job.ItemState_ITEM_FAILED:    client.ItemFailed,
+	}
+	recordItemState = invert(apiItemState)
+
+	apiPlatformState = map[platform.State]client.PlatformState{
+		platform.State_STATE_STARTING:   client.PlatformStarting,
+		platform.State_STATE_READY:      client.PlatformReady,
+		platform.State_STATE_RESTARTING: client.PlatformRestarting,
+		platform.State_STATE_FAILED:     client.PlatformFailed,
+		platform.State_STATE_STOPPING:   client.PlatformStopping,
+	}
+)
+
+// invert turns a one-to-one table around.
+func invert[K, V comparable](m map[K]V) map[V]K {
+	out := make(map[V]K, len(m))
+	for k, v := range m {
+		out[v] = k
+	}
+	return out
 }
 
-var jobKinds = map[actorjob.Kind]client.JobKind{
-	actorjob.Kind_KIND_COLLECT: client.JobKindCollect,
-}
-
-var itemStates = map[actorjob.ItemState]client.ItemState{
-	actorjob.ItemState_ITEM_PENDING:   client.ItemPending,
-	actorjob.ItemState_ITEM_SUCCEEDED: client.ItemSucceeded,
-	actorjob.ItemState_ITEM_FAILED:    client.ItemFailed,
-}
-
-var platformStates = map[actorplatform.State]client.PlatformState{
-	actorplatform.State_STATE_STARTING:   client.PlatformStarting,
-	actorplatform.State_STATE_READY:      client.PlatformReady,
-	actorplatform.State_STATE_RESTARTING: client.PlatformRestarting,
-	actorplatform.State_STATE_FAILED:     client.PlatformFailed,
-	actorplatform.State_STATE_STOPPING:   client.PlatformStopping,
-}
-
-// JobFromRecord converts a job record; nil stays nil.
-func JobFromRecord(j *actorjob.Job) *client.Job {
+// jobFromRecord converts a job record; nil stays nil.
+func jobFromRecord(j *job.Job) *client.Job {
 	if j == nil {
 		return nil
 	}
 	out := &client.Job{
 		ID:         j.GetId(),
-		Kind:       jobKinds[j.GetKind()],
+		Kind:       apiJobKind[j.GetKind()],
 		Platform:   j.GetPlatform(),
-		State:      jobStates[j.GetState()],
+		State:      apiJobState[j.GetState()],
 		CreatedAt:  timeOf(j.GetCreatedAt()),
 		UpdatedAt:  timeOf(j.GetUpdatedAt()),
 		StartedAt:  timeOf(j.GetStartedAt()),
@@ -59,41 +74,41 @@ func JobFromRecord(j *actorjob.Job) *client.Job {
 		Failed:     int(j.GetFailed()),
 		Calls:      int(j.GetCalls()),
 		Error:      j.GetError(),
-		Index:      JobIndex(j),
+		Index:      jobIndex(j),
 	}
 	if pu := timeOf(j.GetPausedUntil()); pu.After(timeOf(j.GetUpdatedAt())) && !out.State.Final() {
 		out.PausedUntil, out.PausedReason = pu, j.GetPausedReason()
 	}
-	fillPending(out)
+	out.Pending = max(out.Total-out.Succeeded-out.Failed, 0)
 	return out
 }
 
-// JobIndex is the blocking-query index of a job: it changes whenever the
+// jobIndex is the blocking-query index of a job: it changes whenever the
 // job record does (every checkpoint moves UpdatedAt and the counters).
 // Only equality matters.
-func JobIndex(j *actorjob.Job) uint64 {
+func jobIndex(j *job.Job) uint64 {
 	return uint64(j.GetUpdatedAt().AsTime().UnixNano()) + uint64(j.GetSucceeded()+j.GetFailed())<<1 + uint64(j.GetState())
 }
 
-// ItemFromRecord converts one item record of a job.
-func ItemFromRecord(it *actorjob.Item) client.JobItem {
+// itemFromRecord converts one item record of a job.
+func itemFromRecord(it *job.Item) client.JobItem {
 	return client.JobItem{
 		Index:     int(it.GetIndex()),
 		ID:        it.GetId(),
-		State:     itemStates[it.GetState()],
+		State:     apiItemState[it.GetState()],
 		Error:     host.ErrorFromModel(it.GetError()),
 		Attempts:  int(it.GetAttempts()),
 		UpdatedAt: timeOf(it.GetUpdatedAt()),
 	}
 }
 
-// PlatformFromStatus converts a platform actor's status.
-func PlatformFromStatus(st *actorplatform.Status) client.Platform {
+// platformFromStatus converts a platform actor's status.
+func platformFromStatus(st *platform.Status) client.Platform {
 	out := client.Platform{
 		Name:         st.GetName(),
 		Plugin:       st.GetPlugin(),
 		Version:      st.GetVersion(),
-		State:        platformStates[st.GetState()],
+		State:        apiPlatformState[st.GetState()],
 		Capabilities: st.GetCapabilities(),
 		Rate:         st.GetRate(),
 		Burst:        int(st.GetBurst()),
