@@ -60,10 +60,10 @@ type Agent struct {
 	live      atomic.Pointer[map[string]*platformEntry]
 	reloadMu  sync.Mutex // one reload at a time
 
-	manager *actor.PID
-	api       *api.Server
-	listener  net.Listener
-	served    chan struct{}
+	manager  *actor.PID
+	api      *api.Server
+	listener net.Listener
+	served   chan struct{}
 
 	shutdownOnce sync.Once
 	shutdownErr  error
