@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/marketsync/marketsync/config"
@@ -46,8 +47,11 @@ func runningFrom(t *testing.T, ps []config.Platform) map[string]*platformEntry {
 }
 
 func TestDiffPlatforms(t *testing.T) {
-	const base = `
+	const (
+		a = `
 platform "sandbox" "a" {}
+`
+		b = `
 platform "sandbox" "b" {
   rate_limit {
     rate  = 5
@@ -58,6 +62,8 @@ platform "sandbox" "b" {
   }
 }
 `
+		base = a + b
+	)
 	for name, tc := range map[string]struct {
 		next    string
 		want    platformDiff
@@ -80,59 +86,17 @@ platform "sandbox" "a" {
   timeout = "30s"
 }
 `, want: platformDiff{unchanged: []string{"a", "b"}}},
-		"added and removed": {next: `
-platform "sandbox" "b" {
-  rate_limit {
-    rate  = 5
-    burst = 10
-  }
-  config {
-    latency = "5ms"
-  }
-}
-platform "sandbox" "c" {}
-`, want: platformDiff{added: []string{"c"}, removed: []string{"a"}, unchanged: []string{"b"}}},
-		"rate limit changed": {next: `
-platform "sandbox" "a" {}
-platform "sandbox" "b" {
-  rate_limit {
-    rate  = 6
-    burst = 10
-  }
-  config {
-    latency = "5ms"
-  }
-}
-`, want: platformDiff{restarted: []string{"b"}, unchanged: []string{"a"}}},
-		"plugin config changed": {next: `
+		"added and removed":  {next: b + `platform "sandbox" "c" {}`, want: platformDiff{added: []string{"c"}, removed: []string{"a"}, unchanged: []string{"b"}}},
+		"rate limit changed": {next: a + strings.Replace(b, "rate  = 5", "rate  = 6", 1), want: platformDiff{restarted: []string{"b"}, unchanged: []string{"a"}}},
+		"plugin config changed": {next: b + `
 platform "sandbox" "a" {
   config {
     seed = 2
   }
 }
-platform "sandbox" "b" {
-  rate_limit {
-    rate  = 5
-    burst = 10
-  }
-  config {
-    latency = "5ms"
-  }
-}
 `, want: platformDiff{restarted: []string{"a"}, unchanged: []string{"b"}}},
-		"another plugin under the same name": {next: `
-platform "shopify" "a" {}
-platform "sandbox" "b" {
-  rate_limit {
-    rate  = 5
-    burst = 10
-  }
-  config {
-    latency = "5ms"
-  }
-}
-`, want: platformDiff{restarted: []string{"a"}, unchanged: []string{"b"}}},
-		"everything goes": {next: ``, want: platformDiff{removed: []string{"a", "b"}}},
+		"another plugin under the same name": {next: b + `platform "shopify" "a" {}`, want: platformDiff{restarted: []string{"a"}, unchanged: []string{"b"}}},
+		"everything goes":                    {next: ``, want: platformDiff{removed: []string{"a", "b"}}},
 		"plugin config no longer decodes": {next: `
 platform "sandbox" "a" {
   config {

@@ -177,9 +177,8 @@ platform "sandbox" "drop" {}
 	// config and a rate limit; drop goes; add comes. data_dir cannot
 	// change while running.
 	writeFile(t, agentFile, agentHCL("elsewhere", "info"))
-	writeFile(t, platformsFile, `
-platform "sandbox" "add" {}
-
+	// The block change becomes.
+	const changed = `
 platform "sandbox" "change" {
   concurrency = 1
   rate_limit {
@@ -190,7 +189,10 @@ platform "sandbox" "change" {
     latency = "20ms"
   }
 }
-
+`
+	writeFile(t, platformsFile, `
+platform "sandbox" "add" {}
+`+changed+`
 # Unchanged, only moved.
 platform "sandbox" "keep" {}
 `)
@@ -257,16 +259,7 @@ platform "sandbox" "keep" {
 	// not go-plugin's debug line that comes before.
 	writeFile(t, platformsFile, `
 platform "sandbox" "add" {}
-platform "sandbox" "change" {
-  concurrency = 1
-  rate_limit {
-    rate  = 50
-    burst = 5
-  }
-  config {
-    latency = "20ms"
-  }
-}
+`+changed+`
 platform "sandbox" "keep" {}
 platform "sandbox" "late" {}
 `)
