@@ -154,6 +154,7 @@ func (c *AgentCommand) wait(a *agent.Agent, served <-chan error, logger *slog.Lo
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
 	code := 0
+running:
 	for {
 		select {
 		case sig := <-signals:
@@ -162,13 +163,14 @@ func (c *AgentCommand) wait(a *agent.Agent, served <-chan error, logger *slog.Lo
 				continue
 			}
 			logger.Info("shutting down gracefully; send the signal again to exit at once", "signal", sig.String())
+			break running
 		case err := <-served:
 			if err != nil {
 				logger.Error("API server failed", "error", err)
 				code = 1
 			}
+			break running
 		}
-		break
 	}
 	done := make(chan error, 1)
 	go func() {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -107,15 +108,7 @@ func awaitPlatforms(t *testing.T, p *agentProc, what string, check func(map[stri
 	}
 }
 
-func names(m map[string]client.Platform) []string {
-	return slices.Sorted(func(yield func(string) bool) {
-		for n := range m {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-}
+func names(m map[string]client.Platform) []string { return slices.Sorted(maps.Keys(m)) }
 
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()
