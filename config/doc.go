@@ -37,6 +37,12 @@
 // the block against the plugin's sdk.ConfigSpec and turns it into the JSON
 // the plugin receives.
 //
+// On SIGHUP the agent loads the files again the same way. Reloadable keeps
+// the running values of the settings that need a restart (every agent
+// setting but log_level, by default, so a new one is safe), and
+// Platform.SameSettings with PluginConfig.Equal tells which platform blocks
+// changed.
+//
 // Sensitivity belongs to a field, not to a value's origin: api.token is a
 // Secret, and plugin fields are sensitive when their spec says so. Secret and
 // PluginConfig print, log and marshal as "(sensitive)" however they are

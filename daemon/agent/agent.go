@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -34,21 +37,33 @@ func (e *ConfigError) Error() string { return e.Diags.Error() }
 
 // Agent is a running marketsync agent.
 type Agent struct {
+	// cfg is the configuration the agent started with. A reload changes
+	// only the log level, which the caller owns, and the platforms, whose
+	// blocks in force are in their entries.
 	cfg     *config.Config
 	log     *slog.Logger
 	started time.Time
 
-	db        *store.DB
-	stats     *stats.Recorder
-	jobs      *jobs.Store
-	changes   *changes
-	metrics   *telemetry.Metrics
-	system    *actor.ActorSystem
+	db      *store.DB
+	stats   *stats.Recorder
+	jobs    *jobs.Store
+	changes *changes
+	metrics *telemetry.Metrics
+	system  *actor.ActorSystem
+
+	// platforms is replaced whole by a reload, never changed in place.
+	// API requests read it under mu (see guarded). Actors read live, the
+	// same map, instead: the job manager answers API requests that hold
+	// mu, so it must not wait for mu itself.
+	mu        sync.RWMutex
 	platforms map[string]*platformEntry
-	manager   *actor.PID
-	api       *api.Server
-	listener  net.Listener
-	served    chan struct{}
+	live      atomic.Pointer[map[string]*platformEntry]
+	reloadMu  sync.Mutex // one reload at a time
+
+	manager  *actor.PID
+	api      *api.Server
+	listener net.Listener
+	served   chan struct{}
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -121,50 +136,76 @@ func (a *Agent) setupActors(context.Context) error {
 	return nil
 }
 
-// setupPlatforms launches every plugin at once, checks each platform's
-// config block against the schema its plugin describes, configures it and
-// spawns its actor. Every problem is collected, so the operator sees all
-// of them in one run.
+// setupPlatforms starts every platform block's plugin and actor. Every
+// problem is collected, so the operator sees all of them in one run.
 func (a *Agent) setupPlatforms(ctx context.Context) error {
-	type launched struct {
-		p      config.Platform
-		plugin *host.Plugin
-		err    error
-	}
-	results := make([]launched, len(a.cfg.Platforms))
-	var wg sync.WaitGroup
-	for i, p := range a.cfg.Platforms {
-		wg.Go(func() {
-			plugin, err := a.launch(ctx, p)
-			results[i] = launched{p: p, plugin: plugin, err: err}
-		})
-	}
-	wg.Wait()
-	var diags hcl.Diagnostics
-	var errs []error
-	for _, r := range results {
-		if r.err != nil {
-			errs = append(errs, fmt.Errorf("platform %q: %w", r.p.Name, r.err))
-			continue
-		}
-		entry, d := a.configure(ctx, r.p, r.plugin)
-		diags = append(diags, d...)
-		if entry == nil {
-			r.plugin.Kill()
-			continue
-		}
-		a.platforms[r.p.Name] = entry
-	}
-	if err := errors.Join(errs...); err != nil {
+	ready, err := a.preparePlatforms(ctx, a.cfg.Platforms)
+	if err != nil {
 		return err
 	}
+	platforms := make(map[string]*platformEntry, len(ready))
+	var diags hcl.Diagnostics
+	for _, r := range ready {
+		e, d := a.spawn(r)
+		if e == nil {
+			diags = append(diags, d)
+			continue
+		}
+		platforms[e.cfg.Name] = e
+	}
+	a.setPlatforms(platforms)
 	if diags.HasErrors() {
 		return &ConfigError{Diags: diags}
 	}
-	for _, e := range a.platforms {
-		a.metrics.RegisterPlatform(e.cfg.Name)
-	}
 	return nil
+}
+
+// prepared is a platform block whose plugin runs and took its config,
+// waiting for its actor.
+type prepared struct {
+	cfg    config.Platform
+	plugin *host.Plugin
+	config *config.PluginConfig
+}
+
+// preparePlatforms launches the plugins of ps at once, checks each block's
+// config against the schema its plugin describes and configures the
+// plugin. It fails unless every block passed, and then stops every plugin
+// it launched.
+func (a *Agent) preparePlatforms(ctx context.Context, ps []config.Platform) ([]prepared, error) {
+	results := make([]prepared, len(ps))
+	errs := make([]error, len(ps))
+	diags := make([]hcl.Diagnostics, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() {
+			plugin, err := a.launch(ctx, p)
+			if err != nil {
+				errs[i] = fmt.Errorf("platform %q: %w", p.Name, err)
+				return
+			}
+			results[i] = prepared{cfg: p, plugin: plugin}
+			results[i].config, diags[i] = checkBlock(ctx, a.cfg, p, plugin)
+		})
+	}
+	wg.Wait()
+	var all hcl.Diagnostics
+	for _, d := range diags {
+		all = append(all, d...)
+	}
+	err := errors.Join(errs...)
+	if err == nil && all.HasErrors() {
+		err = &ConfigError{Diags: all}
+	}
+	if err != nil {
+		for _, r := range results {
+			if r.plugin != nil {
+				r.plugin.Kill()
+			}
+		}
+		return nil, err
+	}
+	return results, nil
 }
 
 func (a *Agent) launch(ctx context.Context, p config.Platform) (*host.Plugin, error) {
@@ -175,28 +216,36 @@ func (a *Agent) launch(ctx context.Context, p config.Platform) (*host.Plugin, er
 	})
 }
 
-// configure validates a platform's config block, hands it to the plugin
-// and spawns the platform actor on it. It returns nil with diagnostics
-// when the block is wrong.
-func (a *Agent) configure(ctx context.Context, p config.Platform, plugin *host.Plugin) (*platformEntry, hcl.Diagnostics) {
-	desc := plugin.Description()
-	if d := checkIdentity(a.cfg, p, desc.Name); d != nil {
-		return nil, hcl.Diagnostics{d}
-	}
-	pc, diags := config.DecodePluginConfig(p.Config, desc.Config)
-	if diags.HasErrors() {
-		return nil, diags
-	}
-	if err := plugin.Configure(ctx, pc.JSON()); err != nil {
-		return nil, hcl.Diagnostics{refused(p, err)}
-	}
-	opts := a.actorOptions(p, plugin, pc)
-	pid, err := a.system.Root.SpawnNamed(platform.Props(opts), "platform-"+p.Name)
+// spawn starts the platform actor on a prepared plugin, named after the
+// platform so that its PID stays the same across a reload that restarts
+// it: running jobs keep sending to it. It stops the plugin and returns a
+// diagnostic when the actor cannot start.
+func (a *Agent) spawn(r prepared) (*platformEntry, *hcl.Diagnostic) {
+	p, desc := r.cfg, r.plugin.Description()
+	pid, err := a.system.Root.SpawnNamed(platform.Props(a.actorOptions(p, r.plugin, r.config)), "platform-"+p.Name)
 	if err != nil {
-		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot start platform actor", Detail: err.Error(), Subject: p.DeclRange.Ptr()}}
+		r.plugin.Kill()
+		return nil, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cannot start platform actor", Detail: err.Error(), Subject: p.DeclRange.Ptr()}
 	}
-	a.log.Info("platform ready", "platform", p.Name, "plugin", desc.Name, "version", desc.Version, "config", pc)
-	return &platformEntry{cfg: p, desc: desc, pid: pid, config: pc}, diags
+	a.metrics.RegisterPlatform(p.Name)
+	a.log.Info("platform ready", "platform", p.Name, "plugin", desc.Name, "version", desc.Version, "config", r.config)
+	return &platformEntry{cfg: p, desc: desc, pid: pid, config: r.config}, nil
+}
+
+// setPlatforms puts a new platform map in force.
+func (a *Agent) setPlatforms(m map[string]*platformEntry) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.platforms = m
+	a.live.Store(&m)
+}
+
+// current is the platform map in force, for readers that do not hold mu.
+func (a *Agent) current() map[string]*platformEntry {
+	if m := a.live.Load(); m != nil {
+		return *m
+	}
+	return nil
 }
 
 func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.PluginConfig) platform.Options {
@@ -237,7 +286,7 @@ func (a *Agent) setupJobs(context.Context) error {
 }
 
 func (a *Agent) jobPlatform(name string) (job.Platform, bool) {
-	e, ok := a.platforms[name]
+	e, ok := a.current()[name]
 	if !ok {
 		return job.Platform{}, false
 	}
@@ -250,12 +299,12 @@ func (a *Agent) setupAPI(context.Context) error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.API.Address, err)
 	}
 	srv, err := api.New(api.Config{
-		Backend: a,
+		Backend: guarded{a},
 		Token:   a.cfg.API.Token.Reveal(),
 		Logger:  a.log.With("component", "api"),
 		Metrics: a.metrics.Handler(),
 		Stats: api.StatsFrom(a.stats, func(name string) bool {
-			_, ok := a.platforms[name]
+			_, ok := a.current()[name]
 			return ok
 		}),
 	})
@@ -300,14 +349,9 @@ func (a *Agent) teardown(ctx context.Context) error {
 			a.drain(ctx, a.manager, &job.Drain{})
 			_ = a.system.Root.PoisonFuture(a.manager).Wait()
 		}
-		var wg sync.WaitGroup
-		for _, e := range a.platforms {
-			wg.Go(func() {
-				a.drain(ctx, e.pid, &platform.Drain{})
-				_ = a.system.Root.PoisonFuture(e.pid).Wait()
-			})
-		}
-		wg.Wait()
+		all := slices.Collect(maps.Values(a.current()))
+		a.drainPlatforms(ctx, all)
+		a.stopPlatforms(all)
 		a.system.Shutdown()
 	}
 	if a.stats != nil {
@@ -324,6 +368,24 @@ func (a *Agent) teardown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// drainPlatforms drains the platforms' actors at once: queued calls fail
+// as "stopping", calls in flight finish, plugins stop.
+func (a *Agent) drainPlatforms(ctx context.Context, entries []*platformEntry) {
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		wg.Go(func() { a.drain(ctx, e.pid, &platform.Drain{}) })
+	}
+	wg.Wait()
+}
+
+// stopPlatforms stops the platforms' actors and waits until they are gone,
+// which frees their names.
+func (a *Agent) stopPlatforms(entries []*platformEntry) {
+	for _, e := range entries {
+		_ = a.system.Root.PoisonFuture(e.pid).Wait()
+	}
+}
+
 // drain asks an actor to finish its work and waits for the answer until
 // ctx ends.
 func (a *Agent) drain(ctx context.Context, pid *actor.PID, msg any) {
@@ -336,7 +398,8 @@ func (a *Agent) drain(ctx context.Context, pid *actor.PID, msg any) {
 	}
 }
 
-// platformNames returns the configured platform names in order.
+// platformNames returns the configured platform names in order. The
+// caller holds mu, as every API request does (see guarded).
 func (a *Agent) platformNames() []string {
 	names := make([]string, 0, len(a.platforms))
 	for n := range a.platforms {

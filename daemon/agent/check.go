@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/sdk/host"
 )
 
 // CheckPlugins launches the plugin of every platform block, checks the
@@ -35,18 +36,7 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 				return
 			}
 			defer plugin.Kill()
-			if d := checkIdentity(cfg, p, plugin.Description().Name); d != nil {
-				diags[i] = hcl.Diagnostics{d}
-				return
-			}
-			pc, d := config.DecodePluginConfig(p.Config, plugin.Description().Config)
-			if d.HasErrors() {
-				diags[i] = d
-				return
-			}
-			if err := plugin.Configure(ctx, pc.JSON()); err != nil {
-				diags[i] = hcl.Diagnostics{refused(p, err)}
-			}
+			_, diags[i] = checkBlock(ctx, cfg, p, plugin)
 		})
 	}
 	wg.Wait()
@@ -55,6 +45,24 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 		all = append(all, d...)
 	}
 	return all
+}
+
+// checkBlock checks that plugin is the one p names, decodes p's config
+// block against the schema the plugin describes and hands it to the plugin,
+// which may refuse it. It returns nil with diagnostics when any step fails.
+func checkBlock(ctx context.Context, cfg *config.Config, p config.Platform, plugin *host.Plugin) (*config.PluginConfig, hcl.Diagnostics) {
+	desc := plugin.Description()
+	if d := checkIdentity(cfg, p, desc.Name); d != nil {
+		return nil, hcl.Diagnostics{d}
+	}
+	pc, diags := config.DecodePluginConfig(p.Config, desc.Config)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if err := plugin.Configure(ctx, pc.JSON()); err != nil {
+		return nil, append(diags, refused(p, err))
+	}
+	return pc, diags
 }
 
 // checkIdentity refuses a binary that is another plugin than the block

@@ -9,6 +9,14 @@
 // flight, platform actors finish their calls in flight and stop their
 // plugins, Badger closes. It is safe to call twice.
 //
+// Reload puts a new configuration in force, as Nomad's agent does on
+// SIGHUP. It compares each platform block with the one running
+// (reload_diff.go), starts and checks the plugins of new and changed
+// blocks before touching anything, then drains and stops removed and
+// changed platforms and spawns the new actors under the old names, so jobs
+// keep their platform's PID. Unchanged platforms keep their actor and
+// plugin. Settings that need a restart keep their running values.
+//
 // The agent is also the API's Backend: it answers requests from the
 // actors' status, the job store and the catalogue.
 package agent

@@ -41,6 +41,12 @@ Usage: marketsync agent [-dev] [-config PATH]... [-api-addr HOST:PORT] [-log-lev
   batches in flight, platforms finish their calls, Badger closes. A second
   signal exits at once; unfinished jobs resume at the next start.
 
+  SIGHUP reloads the config: the same -config paths and flags are read
+  and checked as at start-up. New platform blocks start, removed ones are
+  drained and stop, changed ones restart, the others run on untouched;
+  log_level changes too. Settings such as data_dir or api.address need a
+  restart and are only logged. A config with errors is logged and ignored.
+
 Options:
 
   -dev
@@ -85,25 +91,16 @@ func (c *AgentCommand) Run(args []string) int {
 		return c.exit(usageError("give -config PATH (or -dev for a development agent)"))
 	}
 
-	load := config.Load
-	if dev {
-		load = config.LoadDev
+	load := func() (*config.Config, *config.Sources, hcl.Diagnostics) {
+		return loadAgentConfig(dev, paths, apiAddr, logLevel)
 	}
-	cfg, sources, diags := load(paths...)
-	if apiAddr != "" {
-		cfg.API.Address = apiAddr
-	}
-	if logLevel != "" {
-		cfg.LogLevel = logLevel
-	}
-	if !diags.HasErrors() {
-		diags = append(diags, cfg.Validate()...)
-	}
+	cfg, sources, diags := load()
 	if diags.HasErrors() {
 		return c.diagnostics(sources, diags)
 	}
 
-	logger, err := newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	level := new(slog.LevelVar)
+	logger, err := newLogger(os.Stderr, level, cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return c.exit(err)
 	}
@@ -126,22 +123,53 @@ func (c *AgentCommand) Run(args []string) int {
 	if dev {
 		c.Ui.Output(devBanner(a.Addr().String()))
 	}
-	return c.wait(a, served, logger)
+	return c.wait(a, served, logger, func() { reload(a, load, level, logger) })
+}
+
+// loadAgentConfig reads the config files as the agent's flags say, the
+// flags winning over the files, and validates the result. Start-up and
+// every reload go through it, so a reload sees what a restart would.
+func loadAgentConfig(dev bool, paths []string, apiAddr, logLevel string) (*config.Config, *config.Sources, hcl.Diagnostics) {
+	load := config.Load
+	if dev {
+		load = config.LoadDev
+	}
+	cfg, sources, diags := load(paths...)
+	if apiAddr != "" {
+		cfg.API.Address = apiAddr
+	}
+	if logLevel != "" {
+		cfg.LogLevel = logLevel
+	}
+	if !diags.HasErrors() {
+		diags = append(diags, cfg.Validate()...)
+	}
+	return cfg, sources, diags
 }
 
 // wait runs until a signal or the API server failing, then shuts down.
-func (c *AgentCommand) wait(a *agent.Agent, served <-chan error, logger *slog.Logger) int {
+// SIGHUP reloads the config and keeps running.
+func (c *AgentCommand) wait(a *agent.Agent, served <-chan error, logger *slog.Logger, reload func()) int {
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(signals)
 	code := 0
-	select {
-	case sig := <-signals:
-		logger.Info("shutting down gracefully; send the signal again to exit at once", "signal", sig.String())
-	case err := <-served:
-		if err != nil {
-			logger.Error("API server failed", "error", err)
-			code = 1
+running:
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				reload()
+				continue
+			}
+			logger.Info("shutting down gracefully; send the signal again to exit at once", "signal", sig.String())
+			break running
+		case err := <-served:
+			if err != nil {
+				logger.Error("API server failed", "error", err)
+				code = 1
+			}
+			break running
 		}
 	}
 	done := make(chan error, 1)
@@ -150,16 +178,22 @@ func (c *AgentCommand) wait(a *agent.Agent, served <-chan error, logger *slog.Lo
 		defer cancel()
 		done <- a.Shutdown(ctx)
 	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			logger.Error("shutdown", "error", err)
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				logger.Error("shutdown", "error", err)
+				return 1
+			}
+			return code
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				logger.Warn("not reloading the config: shutting down")
+				continue
+			}
+			logger.Warn("second signal: exiting at once", "signal", sig.String())
 			return 1
 		}
-		return code
-	case sig := <-signals:
-		logger.Warn("second signal: exiting at once", "signal", sig.String())
-		return 1
 	}
 }
 
@@ -173,12 +207,13 @@ func (c *Meta) diagnostics(sources *config.Sources, diags hcl.Diagnostics) int {
 	return 0
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: %w", level, err)
+// newLogger returns a logger at level, which it sets to the named level:
+// a reload changes it there.
+func newLogger(w io.Writer, level *slog.LevelVar, name, format string) (*slog.Logger, error) {
+	if err := level.UnmarshalText([]byte(name)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", name, err)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}

@@ -42,6 +42,13 @@ var listening = regexp.MustCompile(`msg="API listening" address=(\S+)`)
 // listens, read from its log.
 func startAgent(t testing.TB, args ...string) *agentProc {
 	t.Helper()
+	return startAgentWatching(t, nil, args...)
+}
+
+// startAgentWatching is startAgent that also hands every log line to
+// watch, when not nil.
+func startAgentWatching(t testing.TB, watch func(line string), args ...string) *agentProc {
+	t.Helper()
 	cmd := exec.Command(filepath.Join(bin, "marketsync"), append([]string{"agent"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -59,6 +66,9 @@ func startAgent(t testing.TB, args ...string) *agentProc {
 		for sc.Scan() {
 			line := sc.Text()
 			t.Log(line)
+			if watch != nil {
+				watch(line)
+			}
 			if m := listening.FindStringSubmatch(line); m != nil {
 				addr <- m[1]
 			}
