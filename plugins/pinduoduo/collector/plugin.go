@@ -1,4 +1,4 @@
-package pdd
+package collector
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/httpclient"
 )
@@ -76,7 +77,7 @@ var spec = sdk.ConfigSpec{
 	{Name: FieldClientSecret, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "client_secret of the app; it signs every call."},
 	{Name: FieldAccessToken, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "access_token the merchant granted the app; it names the mall whose goods are read."},
 	{Name: FieldMallID, Type: sdk.FieldString, Default: "", Description: "The mall (shop) id the access token belongs to; list scopes must name it. Empty accepts only the empty scope."},
-	{Name: FieldEndpoint, Type: sdk.FieldString, Default: DefaultEndpoint, Description: "Gateway URL; change it only to reach a simulator."},
+	{Name: FieldEndpoint, Type: sdk.FieldString, Default: pdd.DefaultEndpoint, Description: "Gateway URL; change it only to reach a simulator."},
 	{Name: FieldTimeout, Type: sdk.FieldDuration, Default: "30s", Description: "Bound on one whole call to the gateway."},
 	{Name: FieldProxies, Type: sdk.FieldStringList, Default: []string{}, Description: "Outbound proxies (http, https, socks5, socks5h URLs), rotated when one fails."},
 	{Name: FieldPriceType, Type: sdk.FieldString, Default: PriceSingle, Description: "Which price becomes the variant price: \"single\" (单买价) or \"group\" (拼团价)."},
@@ -93,7 +94,7 @@ type Plugin struct {
 }
 
 type settings struct {
-	client    *Client
+	client    *pdd.Client
 	mallID    string
 	priceType string
 }
@@ -154,8 +155,8 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err != nil {
 		return sdk.Invalid("config", err.Error())
 	}
-	cred := Credentials{ClientID: cfg.String(FieldClientID), ClientSecret: cfg.String(FieldClientSecret), AccessToken: cfg.String(FieldAccessToken)}
-	s := &settings{client: NewClient(endpoint, cred, h, p.Now), mallID: cfg.String(FieldMallID), priceType: priceType}
+	cred := pdd.Credentials{ClientID: cfg.String(FieldClientID), ClientSecret: cfg.String(FieldClientSecret), AccessToken: cfg.String(FieldAccessToken)}
+	s := &settings{client: pdd.NewClient(endpoint, cred, h, p.Now), mallID: cfg.String(FieldMallID), priceType: priceType}
 	p.mu.Lock()
 	p.cfg = s
 	p.mu.Unlock()
@@ -190,18 +191,18 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 		}
 		var d goodsDetail
 		_, err := s.client.Call(ctx, apiGoodsDetail, map[string]string{"goods_id": id}, "goods_detail_get_response", &d)
-		if apiErr, ok := err.(*APIError); ok && apiErr.goodsMissing() {
+		if apiErr, ok := err.(*pdd.APIError); ok && apiErr.GoodsMissing() {
 			e := apiErr.SDK()
 			e.Kind = sdk.KindNotFound
 			out.Results[i].Err = e
 			continue
 		}
-		if ce, ok := err.(*contentError); ok {
-			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", ce.msg)
+		if ce, ok := err.(*pdd.ContentError); ok {
+			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", ce.Error())
 			continue
 		}
 		if err != nil {
-			return nil, callError(err)
+			return nil, pdd.CallError(err)
 		}
 		if d.GoodsID.String() != id {
 			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", fmt.Sprintf("asked for goods %s, got %s", id, d.GoodsID))
@@ -278,7 +279,7 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 		"page_size": strconv.Itoa(cur.Size),
 	}, "goods_list_get_response", &page)
 	if err != nil {
-		return nil, callError(err)
+		return nil, pdd.CallError(err)
 	}
 	out := &sdk.ListProductsResponse{IDs: make([]string, 0, len(page.GoodsList)), Quota: resp.Quota}
 	for _, g := range page.GoodsList {
