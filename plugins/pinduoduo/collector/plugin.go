@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -87,10 +88,11 @@ var app = sdk.AppSpec{
 	Proxies:        "Outbound proxies (http, https, socks5, socks5h URLs), rotated when one fails.",
 }
 
-var spec = app.Fields(
-	sdk.ConfigField{Name: FieldMallID, Type: sdk.FieldString, Default: "", Description: "The mall (shop) id the access token belongs to; list scopes must name it. Empty accepts only the empty scope."},
+// spec keeps mall_id next to the credentials, where it has always been
+// listed.
+var spec = slices.Insert(app.Fields(
 	sdk.ConfigField{Name: FieldPriceType, Type: sdk.FieldString, Default: PriceSingle, Description: "Which price becomes the variant price: \"single\" (单买价) or \"group\" (拼团价)."},
-)
+), 3, sdk.ConfigField{Name: FieldMallID, Type: sdk.FieldString, Default: "", Description: "The mall (shop) id the access token belongs to; list scopes must name it. Empty accepts only the empty scope."})
 
 // Plugin is the Pinduoduo collector. It keeps no state between calls but
 // its configuration.

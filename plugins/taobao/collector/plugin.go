@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,10 +91,11 @@ var app = sdk.AppSpec{
 	Proxies:         "Outbound proxies (http, https, socks5), used in turn when one fails.",
 }
 
-var spec = app.Fields(
-	sdk.ConfigField{Name: FieldSignMethod, Type: sdk.FieldString, Default: string(top.DefaultSignMethod), Description: "Signature digest: hmac-sha256, hmac (HMAC-MD5) or md5."},
+// spec keeps sign_method next to endpoint, where it has always been
+// listed.
+var spec = slices.Insert(app.Fields(
 	sdk.ConfigField{Name: FieldSellerID, Type: sdk.FieldString, Description: "The authorising seller's id or shop id, accepted as the listing scope; the session decides whose items are read."},
-)
+), 4, sdk.ConfigField{Name: FieldSignMethod, Type: sdk.FieldString, Default: string(top.DefaultSignMethod), Description: "Signature digest: hmac-sha256, hmac (HMAC-MD5) or md5."})
 
 // Plugin is the Taobao collector.
 type Plugin struct {
