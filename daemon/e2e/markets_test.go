@@ -13,7 +13,7 @@ import (
 	ali1688sim "github.com/marketsync/marketsync/plugins/alibaba1688/sim"
 	aliexpress "github.com/marketsync/marketsync/plugins/aliexpress/collector"
 	aliexpresssim "github.com/marketsync/marketsync/plugins/aliexpress/sim"
-	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
+	pdd "github.com/marketsync/marketsync/plugins/pinduoduo/collector"
 	pddsim "github.com/marketsync/marketsync/plugins/pinduoduo/sim"
 	taobao "github.com/marketsync/marketsync/plugins/taobao/collector"
 	taobaosim "github.com/marketsync/marketsync/plugins/taobao/sim"

@@ -1,7 +1,3 @@
-// Command marketsync-plugin-alibaba1688 is the marketsync plugin for
-// 1688.com, Alibaba's domestic wholesale marketplace, through its open
-// platform gateway (gw.open.1688.com): offer details with SKUs, a shop's
-// offers page by page, and offer URLs resolved to ids.
 package main
 
 import (

@@ -12,6 +12,7 @@ import (
 	"github.com/marketsync/marketsync/sdk/host"
 	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // binary is the plugin built once for these tests, so they drive the real
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) { plugintest.Main(m, collector.Name, &binary) }
 
 type world struct {
 	sim   *sim.Server
-	clock *sim.Clock
+	clock *simkit.FakeClock
 	url   string
 }
 
@@ -32,7 +33,7 @@ type world struct {
 // moves only when the test advances the clock.
 func newWorld(t *testing.T, o sim.Options) *world {
 	t.Helper()
-	c := sim.NewClock(time.Now())
+	c := simkit.NewFakeClock(time.Now())
 	o.Now = c.Now
 	s := sim.New(o)
 	return &world{sim: s, clock: c, url: s.Serve(t)}
@@ -176,7 +177,7 @@ func TestRateLimitedEndToEnd(t *testing.T) {
 	if !ok || e.Kind != sdk.KindRateLimited || e.Code != "gw.QosAppFrequencyLimit" || e.RetryAfter != 4*time.Second {
 		t.Fatalf("got %v, want RATE_LIMITED gw.QosAppFrequencyLimit after 4s", err)
 	}
-	w.clock.Add(e.RetryAfter)
+	w.clock.Advance(e.RetryAfter)
 	if _, err := fetchOne(t, p, id); err != nil {
 		t.Errorf("after waiting as asked: %v", err)
 	}

@@ -4,8 +4,8 @@
 // launches it and talks to it over go-plugin's gRPC protocol.
 //
 // The packages below it split the work: iop is the gateway protocol
-// (signing, common parameters, errors), listing the mapping of the
-// platform's answers into the canonical model, collector the plugin
-// itself, and sim a simulated gateway that the tests, here end to end
-// through a real plugin process, run against.
+// (signing, common parameters, errors), collector the plugin itself with
+// the mapping of the platform's answers into the canonical model, and sim
+// a simulated gateway that the tests, here end to end through a real
+// plugin process, run against.
 package main

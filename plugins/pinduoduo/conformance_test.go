@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
+	"github.com/marketsync/marketsync/plugins/pinduoduo/collector"
 	"github.com/marketsync/marketsync/plugins/pinduoduo/sim"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/plugintest"
@@ -60,6 +60,6 @@ func TestConformanceBinary(t *testing.T) {
 
 func TestConformanceInProcess(t *testing.T) {
 	tg := target(t)
-	tg.New = func() sdk.Plugin { return pdd.New() }
+	tg.New = func() sdk.Plugin { return collector.New() }
 	plugintest.Collector(t, tg)
 }

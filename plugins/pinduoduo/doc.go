@@ -1,5 +1,5 @@
 // Command marketsync-plugin-pinduoduo is the Pinduoduo (拼多多开放平台)
-// collector of marketsync as a plugin process: it serves package pdd's
+// collector of marketsync as a plugin process: it serves package collector's
 // Plugin through sdk.Serve. The agent launches it; run by hand it only
 // waits for a host's handshake.
 //

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
+	"github.com/marketsync/marketsync/plugins/pinduoduo/collector"
 	"github.com/marketsync/marketsync/sdk"
 )
 
 func main() {
-	sdk.Serve(pdd.New())
+	sdk.Serve(collector.New())
 }

@@ -1,6 +1,3 @@
-// Command marketsync-plugin-sandbox is a simulated marketplace and store in
-// one plugin process, so every feature of marketsync can be shown and
-// tested with no internet and no credentials.
 package main
 
 import (

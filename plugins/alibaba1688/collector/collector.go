@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/plugins/alibaba1688/aop"
@@ -19,14 +18,14 @@ const (
 	Version = "0.1.0"
 )
 
-// Config field names.
+// Config field names: the shared ones (sdk.AppSpec) and 1688's own.
 const (
-	FieldAppKey      = "app_key"
-	FieldAppSecret   = "app_secret"
-	FieldAccessToken = "access_token"
-	FieldEndpoint    = "endpoint"
-	FieldTimeout     = "timeout"
-	FieldProxies     = "proxies"
+	FieldAppKey      = sdk.FieldAppKey
+	FieldAppSecret   = sdk.FieldAppSecret
+	FieldAccessToken = sdk.FieldAccessToken
+	FieldEndpoint    = sdk.FieldEndpoint
+	FieldTimeout     = sdk.FieldTimeout
+	FieldProxies     = sdk.FieldProxies
 	FieldCountry     = "country"
 	FieldShop        = "seller_open_id"
 )
@@ -79,25 +78,36 @@ const (
 	defaultBurst = 5
 )
 
-var spec = sdk.ConfigSpec{
-	{Name: FieldAppKey, Type: sdk.FieldString, Required: true, Description: "App key (client_id) of the 1688 open platform app."},
-	{Name: FieldAppSecret, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "App secret (client_secret), the key of _aop_signature."},
-	{Name: FieldAccessToken, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "User access_token from the platform's OAuth flow (auth.1688.com)."},
-	{Name: FieldEndpoint, Type: sdk.FieldString, Default: aop.DefaultEndpoint, Description: "Gateway base URL up to /openapi; tests point it at a simulator."},
-	{Name: FieldTimeout, Type: sdk.FieldDuration, Default: "30s", Description: "Time limit of one call to the gateway."},
-	{Name: FieldProxies, Type: sdk.FieldStringList, Default: []string{}, Description: "Outbound proxies (http, https, socks5), used in turn when one fails."},
-	{Name: FieldCountry, Type: sdk.FieldString, Default: "en", Description: "Language the shop search translates titles into (its required 'country' parameter, e.g. en, ja); the offers themselves are read in their own language."},
-	{Name: FieldShop, Type: sdk.FieldString, Default: "", Description: "sellerOpenId of the shop to list when a listing names no scope."},
+var app = sdk.AppSpec{
+	Plugin:          Name,
+	Key:             "App key (client_id) of the 1688 open platform app.",
+	Secret:          "App secret (client_secret), the key of _aop_signature.",
+	Token:           "User access_token from the platform's OAuth flow (auth.1688.com).",
+	DefaultEndpoint: aop.DefaultEndpoint,
+	Endpoint:        "Gateway base URL up to /openapi; tests point it at a simulator.",
+	Timeout:         "Time limit of one call to the gateway.",
+	// 1688 declares an empty list as the default of proxies.
+	DefaultProxies: []string{},
+	Proxies:        "Outbound proxies (http, https, socks5), used in turn when one fails.",
 }
+
+var spec = app.Fields(
+	sdk.ConfigField{Name: FieldCountry, Type: sdk.FieldString, Default: "en", Description: "Language the shop search translates titles into (its required 'country' parameter, e.g. en, ja); the offers themselves are read in their own language."},
+	sdk.ConfigField{Name: FieldShop, Type: sdk.FieldString, Default: "", Description: "sellerOpenId of the shop to list when a listing names no scope."},
+)
 
 // Plugin is the 1688 collector.
 type Plugin struct {
-	mu      sync.RWMutex
+	cfg sdk.Configured[settings]
+	// now is the clock of the plugin's requests; tests replace it.
+	now func() time.Time
+}
+
+// settings is one Configure's outcome.
+type settings struct {
 	client  *aop.Client
 	country string
 	shop    string
-	// now is the clock of the plugin's requests; tests replace it.
-	now func() time.Time
 }
 
 var (
@@ -107,7 +117,7 @@ var (
 )
 
 // New returns an unconfigured plugin.
-func New() *Plugin { return &Plugin{now: time.Now} }
+func New() *Plugin { return &Plugin{cfg: sdk.Configured[settings]{Spec: app}, now: time.Now} }
 
 // Describe implements sdk.Plugin.
 func (p *Plugin) Describe() sdk.Description {
@@ -131,9 +141,13 @@ func (p *Plugin) Describe() sdk.Description {
 // Configure implements sdk.Plugin. It builds the HTTP client and the
 // gateway client; it does not call the platform.
 func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
+	a := app.Read(cfg)
+	if err := a.Check(); err != nil {
+		return err
+	}
 	hc, err := httpclient.New(httpclient.Options{
-		Timeout:   cfg.Duration(FieldTimeout),
-		Proxies:   cfg.StringList(FieldProxies),
+		Timeout:   a.Timeout,
+		Proxies:   a.Proxies,
 		UserAgent: "marketsync-plugin-" + Name + "/" + Version,
 		Now:       p.now,
 	})
@@ -141,10 +155,10 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 		return sdk.Invalid("config", err.Error())
 	}
 	client, err := aop.New(aop.Options{
-		Endpoint:    cfg.String(FieldEndpoint),
-		AppKey:      strings.TrimSpace(cfg.String(FieldAppKey)),
-		AppSecret:   cfg.String(FieldAppSecret),
-		AccessToken: cfg.String(FieldAccessToken),
+		Endpoint:    a.Endpoint,
+		AppKey:      strings.TrimSpace(a.AppKey),
+		AppSecret:   a.AppSecret,
+		AccessToken: a.AccessToken,
 		HTTP:        hc,
 		Now:         p.now,
 	})
@@ -155,19 +169,16 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	if country == "" {
 		return sdk.Invalid("config", FieldCountry+" must not be empty: the shop search requires it")
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.client, p.country, p.shop = client, country, strings.TrimSpace(cfg.String(FieldShop))
+	p.cfg.Set(&settings{client: client, country: country, shop: strings.TrimSpace(cfg.String(FieldShop))})
 	return nil
 }
 
 func (p *Plugin) configured() (*aop.Client, string, string, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.client == nil {
-		return nil, "", "", sdk.Invalid("not_configured", "the plugin has not been configured")
+	s, err := p.cfg.Get()
+	if err != nil {
+		return nil, "", "", err
 	}
-	return p.client, p.country, p.shop, nil
+	return s.client, s.country, s.shop, nil
 }
 
 // FetchProducts implements sdk.Collector: one productInfo call per id.

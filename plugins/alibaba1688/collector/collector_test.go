@@ -13,12 +13,13 @@ import (
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
 	"github.com/marketsync/marketsync/sdk/model"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 type fixture struct {
 	sim      *sim.Server
 	endpoint string
-	clock    *sim.Clock
+	clock    *simkit.FakeClock
 }
 
 // newFixture starts the simulator with a stopped clock set to the real
@@ -26,7 +27,7 @@ type fixture struct {
 // window while its quota moves only when the test says so.
 func newFixture(t *testing.T, o sim.Options) *fixture {
 	t.Helper()
-	c := sim.NewClock(time.Now())
+	c := simkit.NewFakeClock(time.Now())
 	o.Now = c.Now
 	s := sim.New(o)
 	return &fixture{sim: s, endpoint: s.Serve(t), clock: c}
@@ -216,7 +217,7 @@ func TestRateLimitedWithRetryAfter(t *testing.T) {
 			if !ok || e.Kind != sdk.KindRateLimited || e.Code != "gw.QosAppFrequencyLimit" || e.RetryAfter != tc.want {
 				t.Fatalf("got %v, want RATE_LIMITED gw.QosAppFrequencyLimit after %s", err, tc.want)
 			}
-			f.clock.Add(2 * time.Second)
+			f.clock.Advance(2 * time.Second)
 			if _, err := fetch(t, p, id); err != nil {
 				t.Errorf("after the wait: %v", err)
 			}

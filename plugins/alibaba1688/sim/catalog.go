@@ -2,9 +2,10 @@ package sim
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // offer is one generated 1688 offer, in the simulator's own terms: money
@@ -79,31 +80,27 @@ var epoch = time.Date(2025, 6, 1, 8, 0, 0, 0, time.FixedZone("CST", 8*3600))
 // generate builds n offers from seed. Everything is drawn from a source
 // seeded per offer, so offer i is the same whatever n is.
 func generate(seed uint64, n, shops int) []*offer {
-	out := make([]*offer, n)
-	for i := range out {
-		out[i] = generateOne(seed, i, shops)
-	}
-	return out
+	return simkit.Generate(seed, n, func(r *simkit.Draw) *offer { return generateOne(r, shops) })
 }
 
-func generateOne(seed uint64, i, shops int) *offer {
-	r := rand.New(rand.NewPCG(seed, uint64(i)))
+func generateOne(r *simkit.Draw, shops int) *offer {
+	i := r.Index
 	o := &offer{
 		id:            strconv.FormatInt(firstOfferID+int64(i)*idStep, 10),
 		shop:          pickShop(r, shops),
 		status:        "published",
-		brand:         brands[r.IntN(len(brands))],
-		material:      materials[r.IntN(len(materials))],
-		category:      nouns[r.IntN(len(nouns))],
+		brand:         simkit.Pick(r, brands),
+		material:      simkit.Pick(r, materials),
+		category:      simkit.Pick(r, nouns),
 		wholeAsDouble: r.IntN(2) == 0,
 		updated:       epoch.Add(time.Duration(i)*time.Minute + time.Duration(r.IntN(1000))*time.Millisecond),
 	}
-	o.subject = fmt.Sprintf("%s%s%s%s %d件起批", o.brand, modifiers[r.IntN(len(modifiers))], o.material, o.category, 1+r.IntN(10))
+	o.subject = fmt.Sprintf("%s%s%s%s %d件起批", o.brand, simkit.Pick(r, modifiers), o.material, o.category, 1+r.IntN(10))
 	switch f := r.Float64(); {
 	case f < 0.03:
 		o.gone = true
 	case f < 0.10:
-		o.status = offStatus[r.IntN(len(offStatus))]
+		o.status = simkit.Pick(r, offStatus)
 	case f < 0.11:
 		o.noRelation = true
 	}
@@ -112,7 +109,7 @@ func generateOne(seed uint64, i, shops int) *offer {
 			o.images = append(o.images, imagePath(r, o.id, k))
 		}
 	}
-	base := price(r)
+	base := r.PriceFen(2, 300) // 40, 40.5 and 40.57 in replies
 	if r.Float64() < 0.25 {
 		o.quoteType = 0
 		o.tiers = tiers(r, base)
@@ -161,28 +158,15 @@ func generateOne(seed uint64, i, shops int) *offer {
 }
 
 // pickShop puts two offers in five in shop 0, the one tests list.
-func pickShop(r *rand.Rand, shops int) int {
+func pickShop(r *simkit.Draw, shops int) int {
 	if shops <= 1 || r.Float64() < 0.4 {
 		return 0
 	}
 	return 1 + r.IntN(shops-1)
 }
 
-// price draws a unit price in fen, a third each with zero, one and two
-// decimals, so replies carry 40, 40.5 and 40.57.
-func price(r *rand.Rand) int64 {
-	yuan := int64(2 + r.IntN(300))
-	switch r.IntN(3) {
-	case 0:
-		return yuan * 100
-	case 1:
-		return yuan*100 + int64(r.IntN(10))*10
-	}
-	return yuan*100 + int64(r.IntN(100))
-}
-
 // tiers are one to three quantity tiers, cheaper the more one buys.
-func tiers(r *rand.Rand, base int64) []tier {
+func tiers(r *simkit.Draw, base int64) []tier {
 	out := []tier{{startQty: int64(1 + r.IntN(3)), priceFen: base}}
 	for k := range r.IntN(3) {
 		last := out[len(out)-1]
@@ -194,7 +178,7 @@ func tiers(r *rand.Rand, base int64) []tier {
 // imagePath returns an image in one of the three forms seen in replies:
 // relative to the image host (the documented one), protocol-relative, or
 // absolute.
-func imagePath(r *rand.Rand, id string, k int) string {
+func imagePath(r *simkit.Draw, id string, k int) string {
 	p := fmt.Sprintf("img/ibank/O1CN01%s%02d_!!%d-0-cib.jpg", id[len(id)-6:], k, 2200000000+r.IntN(99999999))
 	switch f := r.Float64(); {
 	case f < 0.6:
@@ -208,14 +192,8 @@ func imagePath(r *rand.Rand, id string, k int) string {
 // fenLiteral writes fen as the gateway writes a Double of yuan: 4000 as 40
 // (or 40.0), 4050 as 40.5, 4057 as 40.57.
 func fenLiteral(fen int64, wholeAsDouble bool) string {
-	yuan, rem := fen/100, fen%100
-	switch {
-	case rem == 0 && wholeAsDouble:
-		return strconv.FormatInt(yuan, 10) + ".0"
-	case rem == 0:
-		return strconv.FormatInt(yuan, 10)
-	case rem%10 == 0:
-		return fmt.Sprintf("%d.%d", yuan, rem/10)
+	if fen%100 == 0 && wholeAsDouble {
+		return strconv.FormatInt(fen/100, 10) + ".0"
 	}
-	return fmt.Sprintf("%d.%02d", yuan, rem)
+	return simkit.Decimal(fen, 2, true)
 }

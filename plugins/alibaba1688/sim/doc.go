@@ -16,7 +16,7 @@
 // unknown, empty, duplicate and missing parameters, the productId that
 // must be one offer, the shop search's page size. It enforces the app's
 // call-frequency quota with gw.QosAppFrequencyLimit (rate and burst
-// settable at any time, on an injectable clock), and pages the shop
+// settable at any time, on an injectable clock: a simkit.Gateway), and pages the shop
 // search as the platform does (beginPage/pageSize, totalPage).
 //
 // Handler wraps the gateway in sdk/faultinject; Injector exposes it, and
@@ -26,8 +26,8 @@
 // Expectation.Verify checks a fetched product against it, so an
 // end-to-end test can compare what comes back through the plugin process
 // and the host. Credentials, IDs, IDsWith, ShopID, ShopOfferIDs,
-// SetRateLimit, Stats, Clock and PluginConfig give tests and demos the
-// rest of what they need.
+// SetRateLimit, Stats and PluginConfig give tests and demos the rest of
+// what they need; a simkit.FakeClock's Now as Options.Now moves time.
 //
 // Where the real gateway's behaviour is not documented, the simulator
 // chooses and says so: the timestamp window (10 minutes by default), the

@@ -24,6 +24,7 @@ import (
 
 	"github.com/marketsync/marketsync/plugins/alibaba1688/collector"
 	"github.com/marketsync/marketsync/sdk/faultinject"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Options configures a Server. Zero values mean the defaults.
@@ -81,15 +82,14 @@ type Stats struct {
 
 // Server is a simulated 1688 open platform gateway.
 type Server struct {
-	opts     Options
-	offers   []*offer
-	byID     map[string]*offer
-	shopIDs  []string
-	injector *faultinject.Injector
-	handler  http.Handler
+	opts    Options
+	offers  []*offer
+	byID    map[string]*offer
+	shopIDs []string
+	gw      *simkit.Gateway
+	handler http.Handler
 
 	mu    sync.Mutex
-	limit *limiter
 	stats Stats
 	seq   int64 // request_id of refusals
 }
@@ -117,9 +117,6 @@ func New(o Options) *Server {
 	if o.TimestampWindow <= 0 {
 		o.TimestampWindow = 10 * time.Minute
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	s := &Server{opts: o, byID: map[string]*offer{}}
 	s.offers = generate(o.Seed, o.Items, o.Shops)
 	for _, of := range s.offers {
@@ -132,9 +129,8 @@ func New(o Options) *Server {
 	if o.Burst <= 0 {
 		o.Burst = 1
 	}
-	s.SetRateLimit(o.Rate, o.Burst)
-	s.injector = faultinject.New(faultinject.Options{Seed: o.Seed, Now: o.Now, After: o.After})
-	s.handler = faultinject.Wrap(http.HandlerFunc(s.serve), s.injector)
+	s.gw = simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.After, FaultSeed: o.Seed, Rate: o.Rate, Burst: o.Burst})
+	s.handler = s.gw.WrapFunc(s.serve)
 	return s
 }
 
@@ -147,7 +143,7 @@ func newStats() Stats {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Injector is the fault injector in front of the gateway.
-func (s *Server) Injector() *faultinject.Injector { return s.injector }
+func (s *Server) Injector() *faultinject.Injector { return s.gw.Faults }
 
 // Credentials returns the app key, secret and token the gateway accepts.
 func (s *Server) Credentials() Credentials {
@@ -202,14 +198,7 @@ func (s *Server) listed(shop string) []*offer {
 // burst at once; rate 0 removes the limit. The new quota starts unused.
 // Burst 0 is a quota of nothing: every call is refused, each refusal
 // asking to wait 1/rate, until the quota is changed again.
-func (s *Server) SetRateLimit(rate float64, burst int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limit = nil
-	if rate > 0 {
-		s.limit = newLimiter(rate, max(burst, 0))
-	}
-}
+func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, burst) }
 
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
@@ -365,7 +354,7 @@ func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 		if err != nil || ts == "" || ts[0] == '+' || ts[0] == '-' {
 			return "", nil, refuse(http.StatusBadRequest, codeTimestamp, "Invalid _aop_timestamp %q", ts)
 		}
-		if skew := s.opts.Now().Sub(time.UnixMilli(ms)); skew > s.opts.TimestampWindow || skew < -s.opts.TimestampWindow {
+		if skew := s.gw.Now().Sub(time.UnixMilli(ms)); skew > s.opts.TimestampWindow || skew < -s.opts.TimestampWindow {
 			return "", nil, refuse(http.StatusBadRequest, codeTimestamp, "_aop_timestamp is %s away from the server time", skew.Round(time.Second))
 		}
 	}
@@ -480,13 +469,10 @@ func signature(secret, urlPath string, pairs [][2]string) string {
 	return strings.ToUpper(hex.EncodeToString(mac.Sum(nil)))
 }
 
+// take spends a call of the app's quota, or says it is limited and for
+// how long.
 func (s *Server) take() (time.Duration, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.limit == nil {
-		return 0, false
-	}
-	wait, ok := s.limit.allow(s.opts.Now())
+	wait, ok := s.gw.Take()
 	return wait, !ok
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/marketsync/marketsync/plugins/alibaba1688/aop"
 	"github.com/marketsync/marketsync/plugins/alibaba1688/sim"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 const (
@@ -24,13 +25,13 @@ const (
 type fixture struct {
 	sim   *sim.Server
 	srv   *httptest.Server
-	clock *sim.Clock
+	clock *simkit.FakeClock
 	creds sim.Credentials
 }
 
 func newFixture(t *testing.T, o sim.Options) *fixture {
 	t.Helper()
-	c := sim.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	c := simkit.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	o.Now = c.Now
 	s := sim.New(o)
 	srv := httptest.NewServer(s.Handler())
@@ -280,7 +281,7 @@ func TestRateLimit(t *testing.T) {
 	if r.status != 400 || r.code() != "gw.QosAppFrequencyLimit" || r.body["error_message"] != "App call exceeds limited frequency" || r.header.Get("Retry-After") != "1" {
 		t.Fatalf("over the quota: %d %v %s", r.status, r.header, r.raw)
 	}
-	f.clock.Add(time.Second)
+	f.clock.Advance(time.Second)
 	if r := call(); r.status != 200 {
 		t.Errorf("after a second: %d %s", r.status, r.raw)
 	}
@@ -302,7 +303,7 @@ func TestQuotaOfNothing(t *testing.T) {
 		if r.code() != "gw.QosAppFrequencyLimit" || r.header.Get("Retry-After") != "2" {
 			t.Fatalf("burst 0: %v %s", r.header, r.raw)
 		}
-		f.clock.Add(time.Minute)
+		f.clock.Advance(time.Minute)
 	}
 }
 

@@ -4,15 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/plugins/aliexpress/iop"
-	"github.com/marketsync/marketsync/plugins/aliexpress/listing"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/httpclient"
 )
@@ -20,14 +17,15 @@ import (
 // Version of the AliExpress plugin.
 const Version = "0.1.0"
 
-// Names of the config fields.
+// Names of the config fields: the shared ones (sdk.AppSpec) and
+// AliExpress's own.
 const (
-	FieldAppKey         = "app_key"
-	FieldAppSecret      = "app_secret"
-	FieldAccessToken    = "access_token"
-	FieldEndpoint       = "endpoint"
-	FieldTimeout        = "timeout"
-	FieldProxies        = "proxies"
+	FieldAppKey         = sdk.FieldAppKey
+	FieldAppSecret      = sdk.FieldAppSecret
+	FieldAccessToken    = sdk.FieldAccessToken
+	FieldEndpoint       = sdk.FieldEndpoint
+	FieldTimeout        = sdk.FieldTimeout
+	FieldProxies        = sdk.FieldProxies
 	FieldShipToCountry  = "ship_to_country"
 	FieldTargetCurrency = "target_currency"
 	FieldTargetLanguage = "target_language"
@@ -73,21 +71,26 @@ const (
 // https://open.alitrip.com/docs/doc.htm?articleId=60366&docType=2&treeId=762).
 var targetCurrencies = []string{"USD", "GBP", "CAD", "EUR", "UAH", "MXN", "TRY", "RUB", "BRL", "AUD", "INR", "JPY", "IDR", "SEK", "KRW"}
 
-var spec = sdk.ConfigSpec{
-	{Name: FieldAppKey, Type: sdk.FieldString, Required: true, Description: "App Key of the AliExpress open platform app (console.aliexpress.com)."},
-	{Name: FieldAppSecret, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "App Secret of the app; it signs every request."},
-	{Name: FieldAccessToken, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "Access token the AliExpress account granted the app (sent as session)."},
-	{Name: FieldEndpoint, Type: sdk.FieldString, Default: iop.DefaultEndpoint, Description: "Gateway base URL; /sync and /rest are added to it."},
-	{Name: FieldTimeout, Type: sdk.FieldDuration, Default: "30s", Description: "Time one call to the platform may take, answer included."},
-	{Name: FieldProxies, Type: sdk.FieldStringList, Description: "Outbound proxies (http, https, socks5 URLs), used in turn when one fails."},
-	{Name: FieldShipToCountry, Type: sdk.FieldString, Default: "US", Description: "ship_to_country: the country prices, stock and availability are for (ISO 3166 alpha-2)."},
-	{Name: FieldTargetCurrency, Type: sdk.FieldString, Default: "USD", Description: "target_currency of prices: " + strings.Join(targetCurrencies, ", ") + "."},
-	{Name: FieldTargetLanguage, Type: sdk.FieldString, Default: "EN", Description: "target_language of titles and texts: " + strings.Join(languageCodes(), ", ") + "."},
+var app = sdk.AppSpec{
+	Plugin:          Source,
+	Key:             "App Key of the AliExpress open platform app (console.aliexpress.com).",
+	Secret:          "App Secret of the app; it signs every request.",
+	Token:           "Access token the AliExpress account granted the app (sent as session).",
+	DefaultEndpoint: iop.DefaultEndpoint,
+	Endpoint:        "Gateway base URL; /sync and /rest are added to it.",
+	Timeout:         "Time one call to the platform may take, answer included.",
+	Proxies:         "Outbound proxies (http, https, socks5 URLs), used in turn when one fails.",
 }
 
+var spec = app.Fields(
+	sdk.ConfigField{Name: FieldShipToCountry, Type: sdk.FieldString, Default: "US", Description: "ship_to_country: the country prices, stock and availability are for (ISO 3166 alpha-2)."},
+	sdk.ConfigField{Name: FieldTargetCurrency, Type: sdk.FieldString, Default: "USD", Description: "target_currency of prices: " + strings.Join(targetCurrencies, ", ") + "."},
+	sdk.ConfigField{Name: FieldTargetLanguage, Type: sdk.FieldString, Default: "EN", Description: "target_language of titles and texts: " + strings.Join(languageCodes(), ", ") + "."},
+)
+
 func languageCodes() []string {
-	codes := make([]string, 0, len(listing.Languages))
-	for c := range listing.Languages {
+	codes := make([]string, 0, len(Languages))
+	for c := range Languages {
 		codes = append(codes, c)
 	}
 	slices.Sort(codes)
@@ -96,8 +99,7 @@ func languageCodes() []string {
 
 // Plugin collects AliExpress listings through the open platform.
 type Plugin struct {
-	mu  sync.RWMutex
-	cfg *settings
+	cfg sdk.Configured[settings]
 	// now stamps requests; tests replace it.
 	now func() time.Time
 }
@@ -117,12 +119,12 @@ var (
 )
 
 // New returns an unconfigured plugin.
-func New() *Plugin { return &Plugin{now: time.Now} }
+func New() *Plugin { return &Plugin{cfg: sdk.Configured[settings]{Spec: app}, now: time.Now} }
 
 // Describe implements sdk.Plugin.
 func (p *Plugin) Describe() sdk.Description {
 	return sdk.Description{
-		Name:    listing.Source,
+		Name:    Source,
 		Version: Version,
 		Summary: "AliExpress open platform: product details (aliexpress.ds.product.get) and a store's product list",
 		Limits: sdk.Limits{
@@ -144,17 +146,9 @@ var country = regexp.MustCompile(`^[A-Z]{2}$`)
 // client; it does not call the platform.
 func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	bad := func(format string, args ...any) error { return sdk.Invalid("config", fmt.Sprintf(format, args...)) }
-	for _, f := range []string{FieldAppKey, FieldAppSecret, FieldAccessToken} {
-		if strings.TrimSpace(cfg.String(f)) == "" {
-			return bad("%s must not be empty", f)
-		}
-	}
-	endpoint := cfg.String(FieldEndpoint)
-	if u, err := url.Parse(endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return bad("%s %q must be an http(s) URL", FieldEndpoint, endpoint)
-	}
-	if cfg.Duration(FieldTimeout) <= 0 {
-		return bad("%s must be positive", FieldTimeout)
+	a := app.Read(cfg)
+	if err := a.Check(); err != nil {
+		return err
 	}
 	s := &settings{
 		shipTo:   cfg.String(FieldShipToCountry),
@@ -167,38 +161,27 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	if !slices.Contains(targetCurrencies, s.currency) {
 		return bad("%s %q is not one of %s", FieldTargetCurrency, s.currency, strings.Join(targetCurrencies, ", "))
 	}
-	if _, ok := listing.Languages[s.language]; !ok {
+	if _, ok := Languages[s.language]; !ok {
 		return bad("%s %q is not one of %s", FieldTargetLanguage, s.language, strings.Join(languageCodes(), ", "))
 	}
-	hc, err := httpclient.New(httpclient.Options{Timeout: cfg.Duration(FieldTimeout), Proxies: cfg.StringList(FieldProxies)})
+	hc, err := httpclient.New(httpclient.Options{Timeout: a.Timeout, Proxies: a.Proxies})
 	if err != nil {
 		return bad("%s: %v", FieldProxies, err)
 	}
 	s.client, err = iop.New(iop.Options{
-		Endpoint: endpoint,
-		HTTP:     hc,
-		Now:      p.now,
-		Credentials: iop.Credentials{
-			AppKey: cfg.String(FieldAppKey), AppSecret: cfg.String(FieldAppSecret), AccessToken: cfg.String(FieldAccessToken),
-		},
+		Endpoint:    a.Endpoint,
+		HTTP:        hc,
+		Now:         p.now,
+		Credentials: iop.Credentials{AppKey: a.AppKey, AppSecret: a.AppSecret, AccessToken: a.AccessToken},
 	})
 	if err != nil {
 		return bad("%v", err)
 	}
-	p.mu.Lock()
-	p.cfg = s
-	p.mu.Unlock()
+	p.cfg.Set(s)
 	return nil
 }
 
-func (p *Plugin) settings() (*settings, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.cfg == nil {
-		return nil, sdk.Invalid("not_configured", "the plugin has not been configured")
-	}
-	return p.cfg, nil
-}
+func (p *Plugin) settings() (*settings, error) { return p.cfg.Get() }
 
 // productID is what aliexpress.ds.product.get takes: a positive decimal
 // number, ids being 10 to 16 digits today.
@@ -223,7 +206,7 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 	if err != nil {
 		return nil, err
 	}
-	t := listing.Target{Language: s.languageFor(req.Locales), Currency: s.currencyFor(req.Currency)}
+	t := Target{Language: s.languageFor(req.Locales), Currency: s.currencyFor(req.Currency)}
 	resp := &sdk.FetchProductsResponse{Results: make([]sdk.ProductResult, len(req.IDs))}
 	for i, id := range req.IDs {
 		resp.Results[i].ID = id
@@ -240,12 +223,12 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 		if err != nil {
 			return nil, err
 		}
-		var r listing.ProductGetResponse
+		var r ProductGetResponse
 		if err := json.Unmarshal(raw, &r); err != nil {
 			resp.Results[i].Err = sdk.Unavailable(iop.CodeMalformed, "product answer: "+err.Error())
 			continue
 		}
-		resp.Results[i].Product, resp.Results[i].Err = listing.Product(id, &r, t)
+		resp.Results[i].Product, resp.Results[i].Err = Product(id, &r, t)
 	}
 	return resp, nil
 }
@@ -258,7 +241,7 @@ func (s *settings) languageFor(locales []string) string {
 		want := strings.ToLower(strings.ReplaceAll(loc, "_", "-"))
 		base, _, _ := strings.Cut(want, "-")
 		best := ""
-		for code, tag := range listing.Languages {
+		for code, tag := range Languages {
 			switch strings.ToLower(tag) {
 			case want:
 				return preferred(code)
@@ -330,11 +313,11 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 	if err != nil {
 		return nil, err
 	}
-	var r listing.ProductListResponse
+	var r ProductListResponse
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, sdk.Unavailable(iop.CodeMalformed, "product list answer: "+err.Error())
 	}
-	page, perr := listing.ReadPage(&r)
+	page, perr := ReadPage(&r)
 	if perr != nil {
 		return nil, perr
 	}

@@ -8,11 +8,12 @@ import (
 
 	"github.com/marketsync/marketsync/plugins/aliexpress/sim"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 type fixture struct {
 	sim    *sim.Running
-	clock  *sim.Clock
+	clock  *simkit.FakeClock
 	plugin *Plugin
 }
 

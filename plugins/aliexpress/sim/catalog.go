@@ -1,8 +1,9 @@
 package sim
 
 import (
-	"math/rand/v2"
 	"strconv"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Languages the simulator translates into, by their target_language code.
@@ -139,21 +140,22 @@ type catalog struct {
 const idBase = 1005000000000000
 
 func newCatalog(seed uint64, count int) *catalog {
-	c := &catalog{items: make([]*item, count), byID: make(map[int64]*item, count)}
 	offset := int64(seed%100_000) * 10_000_000
-	for i := range count {
-		it := generate(seed, i, idBase+offset+int64(i)*13)
-		c.items[i] = it
+	c := &catalog{byID: make(map[int64]*item, count)}
+	c.items = simkit.Generate(seed, count, func(r *simkit.Draw) *item {
+		return generate(r, idBase+offset+int64(r.Index)*13)
+	})
+	for _, it := range c.items {
 		c.byID[it.id] = it
 	}
 	return c
 }
 
-// generate makes item i. The kinds of item that tests need are laid out by
-// index, so that any catalogue of a few hundred items has all of them;
-// the rest comes from a random source seeded by (seed, i).
-func generate(seed uint64, i int, id int64) *item {
-	r := rand.New(rand.NewPCG(seed, uint64(i)))
+// generate makes item r.Index. The kinds of item that tests need are laid
+// out by index, so that any catalogue of a few hundred items has all of
+// them; the rest comes from r.
+func generate(r *simkit.Draw, id int64) *item {
+	i := r.Index
 	it := &item{
 		index:      i,
 		id:         id,
@@ -201,7 +203,7 @@ func generate(seed uint64, i int, id int64) *item {
 	return it
 }
 
-func colorAxis(r *rand.Rand, i int) axis {
+func colorAxis(r *simkit.Draw, i int) axis {
 	a := axis{propertyID: colorPropertyID, name: colorName}
 	for _, c := range r.Perm(len(colors))[:2+r.IntN(4)] {
 		v := axisValue{id: 193 + int64(c), name: colors[c]}
@@ -213,7 +215,7 @@ func colorAxis(r *rand.Rand, i int) axis {
 	return a
 }
 
-func sizeAxis(r *rand.Rand) axis {
+func sizeAxis(r *simkit.Draw) axis {
 	a := axis{propertyID: sizePropertyID, name: sizeName}
 	first := r.IntN(2)
 	for s := first; s < first+2+r.IntN(3) && s < len(sizes); s++ {
@@ -224,17 +226,12 @@ func sizeAxis(r *rand.Rand) axis {
 
 // skus is every combination of the axes' values (one SKU when there are
 // none), with prices and stock.
-func skus(r *rand.Rand, i int, axes []axis) []sku {
-	combos := [][]int{{}}
-	for _, a := range axes {
-		var next [][]int
-		for _, c := range combos {
-			for v := range a.values {
-				next = append(next, append(append([]int(nil), c...), v))
-			}
-		}
-		combos = next
+func skus(r *simkit.Draw, i int, axes []axis) []sku {
+	counts := make([]int, len(axes))
+	for k, a := range axes {
+		counts[k] = len(a.values)
 	}
+	combos := simkit.Combinations(counts...)
 	base := 500 + int64(r.IntN(50_000))
 	discount := []int64{0, 10, 20, 35}[r.IntN(4)]
 	out := make([]sku, len(combos))

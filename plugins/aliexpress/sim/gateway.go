@@ -194,10 +194,7 @@ func (s *Server) authenticate(params map[string]string, apiPath string, rest boo
 			return errToken
 		}
 	}
-	s.mu.Lock()
-	wait, ok := s.limiter.admit(s.opts.Now())
-	s.mu.Unlock()
-	if !ok {
+	if wait, ok := s.gw.Take(); !ok {
 		return banError(wait)
 	}
 	return nil
@@ -227,7 +224,7 @@ func (s *Server) checkTimestamp(v string) *apiError {
 	} else {
 		return &apiError{"ISV", "InvalidTimestamp", fmt.Sprintf("The timestamp %q is neither milliseconds nor yyyy-MM-ddTHH:mm:ssZ", v)}
 	}
-	skew := s.opts.Now().Sub(t)
+	skew := s.gw.Now().Sub(t)
 	if skew < 0 {
 		skew = -skew
 	}

@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"strconv"
-	"strings"
-)
+import "github.com/marketsync/marketsync/sdk/simkit"
 
 // currency is one target_currency the simulator converts to: its minor
 // digits (ISO 4217) and a fixed exchange rate from CNY as num/den, so that
@@ -43,20 +40,7 @@ func (c currency) convert(fen int64) int64 {
 // format writes minor units as the platform writes prices: a decimal
 // string with the currency's digits ("54.69", "1200"), or with trailing
 // zeros dropped ("12.5", "13") when trim is set.
-func (c currency) format(minor int64, trim bool) string {
-	s := strconv.FormatInt(minor, 10)
-	if c.digits == 0 {
-		return s
-	}
-	for len(s) <= c.digits {
-		s = "0" + s
-	}
-	s = s[:len(s)-c.digits] + "." + s[len(s)-c.digits:]
-	if trim {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
-}
+func (c currency) format(minor int64, trim bool) string { return simkit.Decimal(minor, c.digits, trim) }
 
 // cny formats fen as yuan, the currency of the store's own list prices.
 func cny(fen int64) string { return currency{digits: 2}.format(fen, false) }

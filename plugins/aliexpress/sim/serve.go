@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Running is a simulator served over HTTP for the length of one test.
@@ -14,14 +16,14 @@ type Running struct {
 	// Clock is the gateway's clock, which the test moves. It starts at the
 	// wall clock's time, so that a plugin in another process, which stamps
 	// its requests with the wall clock, is inside the timestamp window.
-	Clock *Clock
+	Clock *simkit.FakeClock
 }
 
 // ServeTest starts a simulator on an httptest server, closed when the
 // test ends. Unless o.Now is set, the gateway reads Running.Clock.
 func ServeTest(tb testing.TB, o Options) *Running {
 	tb.Helper()
-	r := &Running{Clock: NewClock(time.Now().Truncate(time.Second))}
+	r := &Running{Clock: simkit.NewFakeClock(time.Now().Truncate(time.Second))}
 	if o.Now == nil {
 		o.Now = r.Clock.Now
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk/faultinject"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Defaults of Options.
@@ -64,13 +65,12 @@ type Credentials struct {
 type Server struct {
 	opts    Options
 	cat     *catalog
-	inj     *faultinject.Injector
+	gw      *simkit.Gateway
 	handler http.Handler
 
-	mu      sync.Mutex
-	limiter *limiter
-	stats   Stats
-	seq     int64
+	mu    sync.Mutex
+	stats Stats
+	seq   int64
 }
 
 // Stats counts what the gateway saw behind the fault injector.
@@ -105,14 +105,10 @@ func New(o Options) *Server {
 	if o.TimestampWindow <= 0 {
 		o.TimestampWindow = DefaultTimestampWindow
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	s := &Server{opts: o, cat: newCatalog(o.Seed, o.Products)}
 	s.stats = newStats()
-	s.limiter = newLimiter(o.Rate, o.Burst)
-	s.inj = faultinject.New(faultinject.Options{Seed: o.FaultSeed, Now: o.Now, After: o.After})
-	s.handler = faultinject.Wrap(http.HandlerFunc(s.serve), s.inj)
+	s.gw = simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.After, FaultSeed: o.FaultSeed, Rate: o.Rate, Burst: max(o.Burst, 1)})
+	s.handler = s.gw.WrapFunc(s.serve)
 	return s
 }
 
@@ -124,7 +120,7 @@ func newStats() Stats { return Stats{Calls: map[string]int64{}, Errors: map[stri
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Injector is the fault injector in front of the gateway.
-func (s *Server) Injector() *faultinject.Injector { return s.inj }
+func (s *Server) Injector() *faultinject.Injector { return s.gw.Faults }
 
 // Credentials returns the app key, secret and token the gateway accepts.
 func (s *Server) Credentials() Credentials {
@@ -159,11 +155,7 @@ func (s *Server) ListedIDs() []string {
 
 // SetRateLimit changes the calls a second and the burst allowed per app
 // key; rate 0 lifts the limit. The bucket starts full.
-func (s *Server) SetRateLimit(rate float64, burst int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limiter = newLimiter(rate, burst)
-}
+func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, max(burst, 1)) }
 
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
@@ -177,65 +169,6 @@ func (s *Server) ResetStats() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats = newStats()
-}
-
-// limiter is the gateway's flow control per app key, a generic cell rate
-// algorithm: tat is the theoretical arrival time of the next call; a call
-// may come at most (burst-1) intervals before it.
-type limiter struct {
-	interval  time.Duration
-	tolerance time.Duration
-	tat       time.Time
-}
-
-func newLimiter(rate float64, burst int) *limiter {
-	if rate <= 0 {
-		return nil
-	}
-	burst = max(burst, 1)
-	interval := time.Duration(float64(time.Second) / rate)
-	return &limiter{interval: interval, tolerance: time.Duration(burst-1) * interval}
-}
-
-// admit spends one call, or says how long until one is allowed.
-func (l *limiter) admit(now time.Time) (time.Duration, bool) {
-	if l == nil {
-		return 0, true
-	}
-	tat := l.tat
-	if tat.Before(now) {
-		tat = now
-	}
-	if wait := tat.Sub(now) - l.tolerance; wait > 0 {
-		return wait, false
-	}
-	l.tat = tat.Add(l.interval)
-	return 0, true
-}
-
-// Clock is a clock a test moves by hand, for Options.Now: flow control,
-// timestamp windows and fault windows then follow the test, not the wall
-// clock.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // BanFault is a fault for Injector rules that answers as the gateway does

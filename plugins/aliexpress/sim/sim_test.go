@@ -20,11 +20,12 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/httpclient"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 type fixture struct {
 	sim   *sim.Running
-	clock *sim.Clock
+	clock *simkit.FakeClock
 }
 
 func start(t *testing.T, o sim.Options) *fixture {

@@ -118,26 +118,26 @@ func (c *Client) Call(ctx context.Context, apiType string, params map[string]str
 		return resp, sdk.Unavailable(CodeBadResponse, apiType+": answer has no "+respKey)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return resp, &contentError{apiType + ": " + respKey + ": " + err.Error()}
+		return resp, &ContentError{apiType + ": " + respKey + ": " + err.Error()}
 	}
 	return resp, nil
 }
 
-// contentError is a well-formed answer whose content does not fit the
+// ContentError is a well-formed answer whose content does not fit the
 // documented fields, such as a price with decimals. Asking again gives the
 // same answer, so FetchProducts reports it against the item; a whole call
 // reports it as CodeBadResponse.
-type contentError struct{ msg string }
+type ContentError struct{ msg string }
 
-func (e *contentError) Error() string { return e.msg }
+func (e *ContentError) Error() string { return e.msg }
 
-// callError turns what Call returned into the error of a whole plugin
+// CallError turns what Call returned into the error of a whole plugin
 // call: the SDK error of an *APIError, anything else as it is.
-func callError(err error) error {
+func CallError(err error) error {
 	switch e := err.(type) {
 	case *APIError:
 		return e.SDK()
-	case *contentError:
+	case *ContentError:
 		return sdk.Unavailable(CodeBadResponse, e.msg)
 	}
 	return err

@@ -1,17 +1,7 @@
-// Package pdd is the Pinduoduo (拼多多开放平台) collector: the gateway client
-// with the platform's common parameters and MD5 signing (Sign, Client), the
-// classification of every documented error_code into the SDK's error
-// kinds (APIError), the mapping of pdd.goods.detail.get into the canonical
-// product, the resolution of goods page URLs to goods ids, and Plugin,
-// which puts them together behind sdk.Collector and sdk.URLResolver.
-//
-// It reads the goods of one merchant, the one whose access_token it is
-// given: FetchProducts calls pdd.goods.detail.get once per id (the API
-// takes a single goods_id), ListProducts pages through pdd.goods.list.get.
-// Prices arrive as integers in fen and become CNY minor units unchanged;
-// titles are zh-CN; goods off the shelf or deleted are per-item NOT_FOUND.
-//
-// Like every plugin it reports and never retries or sleeps: rate limits
-// come back as RATE_LIMITED with the platform's code and any Retry-After,
-// and the host decides.
+// Package pdd is the client of the Pinduoduo open platform gateway
+// (拼多多开放平台, gw-api.pinduoduo.com/api/router): the common parameters
+// and MD5 signing of every call (Sign, Client), and the classification of
+// every documented error_code into the SDK's error kinds (APIError,
+// CallError). It knows the gateway's contract and nothing of the canonical
+// model: package collector maps what it returns.
 package pdd

@@ -106,12 +106,12 @@ func (e *APIError) SDK() *sdk.Error {
 	return out
 }
 
-// goodsMissing reports whether e is the refusal of one goods id that does
+// GoodsMissing reports whether e is the refusal of one goods id that does
 // not exist for this mall, rather than a fault of the call: a business
 // error (21001 请求参数错误 or 50001 业务服务错误) whose sub message says the
 // goods does not exist. The code of that case is not documented, so the
 // message decides.
-func (e *APIError) goodsMissing() bool {
+func (e *APIError) GoodsMissing() bool {
 	if e.Code != 21001 && e.Code != 50001 {
 		return false
 	}

@@ -83,8 +83,8 @@ func TestEveryDocumentedCodeMaps(t *testing.T) {
 			body := `{"error_response":{"error_msg":"` + tc.msg + `","sub_msg":"详细","sub_code":null,"error_code":` +
 				strconv.Itoa(tc.code) + `,"request_id":"15440104776643887"}}`
 			c := gateway(t, http.StatusOK, http.Header{"Retry-After": {"7"}}, body)
-			var out goodsDetail
-			_, err := c.Call(context.Background(), apiGoodsDetail, map[string]string{"goods_id": "1"}, "goods_detail_get_response", &out)
+			var out map[string]any
+			_, err := c.Call(context.Background(), "pdd.goods.detail.get", map[string]string{"goods_id": "1"}, "goods_detail_get_response", &out)
 			var apiErr *APIError
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("got %v, want an *APIError", err)
@@ -139,9 +139,9 @@ func TestErrorBodies(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := gateway(t, tc.status, nil, tc.body)
-			var out goodsDetail
-			_, err := c.Call(context.Background(), apiGoodsDetail, nil, "goods_detail_get_response", &out)
-			e, ok := sdk.AsError(callError(err))
+			var out map[string]any
+			_, err := c.Call(context.Background(), "pdd.goods.detail.get", nil, "goods_detail_get_response", &out)
+			e, ok := sdk.AsError(CallError(err))
 			if !ok || e.Kind != tc.kind || e.Code != tc.code {
 				t.Fatalf("got %v, want %s %s", err, tc.kind, tc.code)
 			}
@@ -164,7 +164,7 @@ func TestGoodsMissingIsTheItemsNotTheCalls(t *testing.T) {
 		{APIError{Code: 20032, Msg: "access_token或client_id错误", SubMsg: "token不存在"}, false},
 		{APIError{Code: 10000, Msg: "参数错误:goods_id不存在"}, false},
 	} {
-		if got := tc.e.goodsMissing(); got != tc.want {
+		if got := tc.e.GoodsMissing(); got != tc.want {
 			t.Errorf("%+v: %v, want %v", tc.e, got, tc.want)
 		}
 	}

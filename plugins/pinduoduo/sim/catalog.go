@@ -2,8 +2,9 @@ package sim
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Goods statuses of pdd.goods.detail.get ("商品状态 1:上架，2：下架，3：售罄
@@ -88,17 +89,16 @@ var (
 	flavours  = []string{"原味", "香辣", "五香", "蜂蜜"}
 )
 
-func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
-
-// generate builds goods number i of the catalogue for seed.
-func generate(seed uint64, i int) goods {
-	r := rand.New(rand.NewPCG(seed, uint64(i)))
+// generate builds goods number r.Index of the catalogue.
+func generate(r *simkit.Draw) goods {
+	i := r.Index
+	pick := func(s []string) string { return simkit.Pick(r, s) }
 	g := goods{
 		id:        firstGoodsID + int64(i)*goodsStride,
 		createdAt: 1735660800 + int64(i)*3600,
 	}
-	brand, noun := pick(r, brands), pick(r, nouns)
-	g.name = fmt.Sprintf("%s%s%s%s%s", brand, pick(r, adjs), pick(r, materials), noun, pick(r, tails))
+	brand, noun := pick(brands), pick(nouns)
+	g.name = fmt.Sprintf("%s%s%s%s%s", brand, pick(adjs), pick(materials), noun, pick(tails))
 	g.desc = fmt.Sprintf("%s官方正品%s，品质保证，七天无理由退换。", brand, noun)
 
 	// The first few goods cover every kind whatever the seed, so tests
@@ -122,7 +122,7 @@ func generate(seed uint64, i int) goods {
 
 	// Images: none for shape 15-19, protocol-relative for 20-29 and a
 	// third of the rest.
-	host := pick(r, []string{"img.pddpic.com", "t00img.yangkeduo.com", "omsproductionimg.yangkeduo.com"})
+	host := pick([]string{"img.pddpic.com", "t00img.yangkeduo.com", "omsproductionimg.yangkeduo.com"})
 	prefix := "https://" + host
 	if (shape >= 20 && shape < 30) || r.IntN(3) == 0 {
 		prefix = "//" + host
@@ -153,17 +153,15 @@ func generate(seed uint64, i int) goods {
 			dims = [][]spec{specs(r, 1, "颜色", colors, 1+r.IntN(3)), specs(r, 2, "尺码", sizes, 2+r.IntN(4))}
 		}
 	}
-	combos := [][]spec{nil}
-	for _, dim := range dims {
-		var next [][]spec
-		for _, c := range combos {
-			for _, s := range dim {
-				next = append(next, append(append([]spec(nil), c...), s))
-			}
-		}
-		combos = next
+	counts := make([]int, len(dims))
+	for d, dim := range dims {
+		counts[d] = len(dim)
 	}
-	for k, c := range combos {
+	for k, picked := range simkit.Combinations(counts...) {
+		var c []spec
+		for d, v := range picked {
+			c = append(c, dims[d][v])
+		}
 		s := sku{
 			id:       firstSkuID + g.id%100000*100 + int64(k),
 			specs:    c,
@@ -198,7 +196,7 @@ func generate(seed uint64, i int) goods {
 }
 
 // specs draws n distinct values of one spec dimension.
-func specs(r *rand.Rand, parentID int64, parentName string, values []string, n int) []spec {
+func specs(r *simkit.Draw, parentID int64, parentName string, values []string, n int) []spec {
 	n = min(n, len(values))
 	perm := r.Perm(len(values))[:n]
 	out := make([]spec, n)
@@ -215,10 +213,9 @@ type catalog struct {
 }
 
 func newCatalog(seed uint64, n int) *catalog {
-	c := &catalog{goods: make([]goods, n), byID: make(map[int64]int, n)}
-	for i := range n {
-		c.goods[i] = generate(seed, i)
-		c.byID[c.goods[i].id] = i
+	c := &catalog{goods: simkit.Generate(seed, n, generate), byID: make(map[int64]int, n)}
+	for i, g := range c.goods {
+		c.byID[g.id] = i
 	}
 	return c
 }

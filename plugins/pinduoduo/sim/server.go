@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk/faultinject"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Path is where the gateway listens, as in
@@ -88,15 +89,14 @@ type Server struct {
 	// Faults sits in front of the gateway; add rules to misbehave.
 	Faults *faultinject.Injector
 
+	gw     *simkit.Gateway
 	cat    *catalog
 	cred   Credentials
-	now    func() time.Time
 	window time.Duration
 	maxB   int64
 
 	mu      sync.Mutex
 	expired bool
-	limit   *limiter
 	seq     int64
 	stats   Stats
 }
@@ -118,21 +118,19 @@ func New(o Options) *Server {
 	if o.ShopID == "" {
 		o.ShopID = "501234567"
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.TimestampWindow <= 0 {
 		o.TimestampWindow = 10 * time.Minute
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 1 << 20
 	}
+	gw := simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.FaultAfter, FaultSeed: o.FaultSeed})
 	s := &Server{
 		ShopID: o.ShopID,
-		Faults: faultinject.New(faultinject.Options{Seed: o.FaultSeed, Now: o.Now, After: o.FaultAfter}),
+		Faults: gw.Faults,
+		gw:     gw,
 		cat:    newCatalog(o.Seed, o.Goods),
 		cred:   Credentials{ClientID: o.ClientID, ClientSecret: o.ClientSecret, AccessToken: o.AccessToken},
-		now:    o.Now,
 		window: o.TimestampWindow,
 		maxB:   o.MaxBodyBytes,
 		stats:  Stats{ByType: map[string]int64{}, Errors: map[int]int64{}},
@@ -144,7 +142,7 @@ func New(o Options) *Server {
 // Handler is the gateway behind its fault injector; mount it anywhere, it
 // answers every path like the real router answers /api/router.
 func (s *Server) Handler() http.Handler {
-	inner := faultinject.Wrap(http.HandlerFunc(s.serve), s.Faults)
+	inner := s.gw.WrapFunc(s.serve)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Take the whole body (up to one byte past the limit) before
 		// anything else, as the gateway's front end does. It also lets
@@ -162,14 +160,7 @@ func (s *Server) Credentials() Credentials { return s.cred }
 
 // SetRateLimit replaces the per-app limit: rate calls per second with a
 // burst; rate 0 removes it. The bucket starts full.
-func (s *Server) SetRateLimit(rate float64, burst int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.limit = nil
-	if rate > 0 {
-		s.limit = newLimiter(rate, max(burst, 1), s.now())
-	}
-}
+func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, max(burst, 1)) }
 
 // ExhaustRateLimit spends the per-app allowance, so that calls are
 // refused with 70031 until the rate refills it; with no limit set it first
@@ -177,12 +168,11 @@ func (s *Server) SetRateLimit(rate float64, burst int) {
 func (s *Server) ExhaustRateLimit() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if s.limit == nil {
-		s.limit = newLimiter(0.01, 1, now)
+	if !s.gw.Limit.Limited() {
+		s.gw.Limit.Set(0.01, 1)
 	}
-	for {
-		if _, limited := s.limit.take(now); limited {
+	for now := s.gw.Now(); ; {
+		if _, ok := s.gw.Limit.Take(now); !ok {
 			return
 		}
 	}
@@ -435,7 +425,7 @@ func (s *Server) handle(r *http.Request) (any, string, *apiError) {
 	if err != nil || !isDigits(ts) {
 		return nil, apiType, fail(10001, "timestamp")
 	}
-	now := s.now()
+	now := s.gw.Now()
 	if d := now.Sub(time.Unix(secs, 0)); d > s.window || d < -s.window {
 		return nil, apiType, fail(10001, "timestamp")
 	}
@@ -452,13 +442,14 @@ func (s *Server) handle(r *http.Request) (any, string, *apiError) {
 	}
 
 	s.mu.Lock()
-	expired, lim := s.expired, s.limit
+	expired := s.expired
 	var wait time.Duration
 	limited := false
 	token, _ := p.get("access_token")
-	authed := token == s.cred.AccessToken && !expired
-	if authed && lim != nil {
-		wait, limited = lim.take(now)
+	if authed := token == s.cred.AccessToken && !expired; authed {
+		var ok bool
+		wait, ok = s.gw.Limit.Take(now)
+		limited = !ok
 	}
 	s.mu.Unlock()
 	switch {

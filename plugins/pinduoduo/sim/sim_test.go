@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -15,24 +14,15 @@ import (
 	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
 	"github.com/marketsync/marketsync/plugins/pinduoduo/sim"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the fake clock the tests move by hand.
+type clock = simkit.FakeClock
 
 func newSim(t *testing.T, o sim.Options) (*sim.Server, *clock) {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	c := simkit.NewFakeClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	o.Now = c.Now
 	if o.Goods == 0 {
 		o.Goods = 500
@@ -223,11 +213,11 @@ func TestRateLimitAnswers70031WithRetryAfter(t *testing.T) {
 	if a.errCode != 70031 || a.errMsg != "调用过于频繁，请调整调用频率" || a.retryAfter != "1" {
 		t.Fatalf("over the limit: %d %q Retry-After %q", a.errCode, a.errMsg, a.retryAfter)
 	}
-	c.Add(499 * time.Millisecond)
+	c.Advance(499 * time.Millisecond)
 	if a := call(); a.errCode != 70031 {
 		t.Fatalf("before a token is back: %d", a.errCode)
 	}
-	c.Add(time.Millisecond)
+	c.Advance(time.Millisecond)
 	if a := call(); a.errCode != 0 {
 		t.Fatalf("after 500ms at 2/s: %d", a.errCode)
 	}

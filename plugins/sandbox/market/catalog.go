@@ -2,11 +2,11 @@ package market
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // FirstID is the id of the first product; ids run FirstID, FirstID+1, ...
@@ -51,8 +51,8 @@ func (c Catalog) index(id string) (int, bool) {
 	return i, i >= 0 && i < c.Count
 }
 
-func (c Catalog) rng(i int, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(c.Seed, uint64(i)<<8|stream))
+func (c Catalog) rng(i int, stream uint8) *simkit.Draw {
+	return simkit.NewDrawStream(c.Seed, i, stream)
 }
 
 // OffShelf reports whether the product at index i is off-shelf.
@@ -73,12 +73,10 @@ func (c Catalog) Product(id string) (*sdk.Product, *sdk.Error) {
 	return c.generate(i), nil
 }
 
-func pick[T any](r *rand.Rand, s []T) T { return s[r.IntN(len(s))] }
-
 func (c Catalog) generate(i int) *sdk.Product {
 	r := c.rng(i, 0)
 	id := c.ID(i)
-	adj, mat, noun, brand := pick(r, adjectives), pick(r, materials), pick(r, nouns), pick(r, brands)
+	adj, mat, noun, brand := simkit.Pick(r, adjectives), simkit.Pick(r, materials), simkit.Pick(r, nouns), simkit.Pick(r, brands)
 	p := &sdk.Product{
 		ID:     id,
 		Source: "sandbox",
@@ -120,7 +118,7 @@ func (c Catalog) generate(i int) *sdk.Product {
 	return p
 }
 
-func (c Catalog) variant(r *rand.Rand, id string, k int, price int64, opts ...sdk.Option) sdk.Variant {
+func (c Catalog) variant(r *simkit.Draw, id string, k int, price int64, opts ...sdk.Option) sdk.Variant {
 	return sdk.Variant{
 		SKU:     fmt.Sprintf("%s-%d", id, k+1),
 		Options: opts,

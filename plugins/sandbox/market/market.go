@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Version of the sandbox plugin.
@@ -67,12 +68,15 @@ type Market struct {
 	catalog Catalog
 	knobs   knobs
 	rng     *rand.Rand
-	bucket  *bucket
-	calls   int64
-	store   *store
+	// bucket plays the platform's gateway, refusing calls over the
+	// configured rate; nil for no limit. It is deliberately not the
+	// agent's limiter, so the two can disagree as real ones do.
+	bucket *simkit.Bucket
+	calls  int64
+	store  *store
 	// exit ends the process for crash_after; tests replace it.
-	exit func(code int)
-	now  func() time.Time
+	exit  func(code int)
+	clock simkit.Clock
 	// epoch is when the sandbox was configured; bans are timed from it.
 	epoch time.Time
 	flood *flood
@@ -103,7 +107,7 @@ func New() *Market {
 		rng:     rand.New(rand.NewPCG(1, 2)),
 		store:   newStore(),
 		exit:    os.Exit,
-		now:     time.Now,
+		clock:   simkit.Wall,
 	}
 }
 
@@ -152,14 +156,14 @@ func (m *Market) Configure(_ context.Context, cfg *sdk.Config) error {
 		hangAfter: cfg.Int(fieldHangAfter), slowRate: cfg.Float(fieldSlowRate), malformed: cfg.Float(fieldMalformed),
 		banEvery: cfg.Duration(fieldBanEvery), banFor: cfg.Duration(fieldBanFor),
 	}
-	m.epoch = m.now()
+	m.epoch = m.clock.Now()
 	if n := cfg.Int(fieldStderrFlood); n > 0 && m.flood == nil {
 		m.flood = startFlood(int(n))
 	}
 	m.rng = rand.New(rand.NewPCG(seed, 0x5eed))
 	m.bucket = nil
 	if r := cfg.Float(fieldRateLimit); r > 0 {
-		m.bucket = newBucket(r, int(cfg.Int(fieldBurst)), m.now())
+		m.bucket = simkit.NewBucket(r, int(cfg.Int(fieldBurst)))
 	}
 	return nil
 }
@@ -171,7 +175,7 @@ func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
 	m.mu.Lock()
 	m.calls++
 	k := m.knobs
-	now := m.now()
+	now := m.clock.Now()
 	crash := k.crashAfter > 0 && m.calls >= k.crashAfter
 	hang := (k.hangAfter > 0 && m.calls >= k.hangAfter) || (k.slowRate > 0 && m.rng.Float64() < k.slowRate)
 	fail := k.errorRate > 0 && m.rng.Float64() < k.errorRate
@@ -180,10 +184,12 @@ func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
 	if left := k.banLeft(now.Sub(m.epoch)); left > 0 {
 		limited = sdk.RateLimited(left, "SANDBOX_BAN", fmt.Sprintf("This ban will last for %d more seconds", int(left.Round(time.Second)/time.Second)))
 	} else if m.bucket != nil {
-		if wait, ok := m.bucket.take(now); !ok {
-			limited = sdk.RateLimited(wait, "SANDBOX_429", fmt.Sprintf("rate limit of %g calls/s exceeded", m.bucket.rate))
+		if wait, ok := m.bucket.Take(now); !ok {
+			limited = sdk.RateLimited(wait, "SANDBOX_429", fmt.Sprintf("rate limit of %g calls/s exceeded", m.bucket.Rate()))
 		}
-		quota = m.bucket.quota(now)
+		// Reset, when nothing remains, is when the next call is accepted.
+		q := m.bucket.Quota(now)
+		quota = &sdk.Quota{Remaining: q.Remaining, Limit: q.Limit, Reset: q.Reset}
 	}
 	m.mu.Unlock()
 
@@ -267,49 +273,6 @@ func (m *Market) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 		resp.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(offset)))
 	}
 	return resp, nil
-}
-
-// bucket is the sandbox's own token bucket: it plays the platform's
-// gateway, refusing calls over the configured rate. It is deliberately not
-// the agent's limiter, so the two can disagree as real ones do.
-type bucket struct {
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func newBucket(rate float64, burst int, now time.Time) *bucket {
-	return &bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: now}
-}
-
-func (b *bucket) refill(now time.Time) {
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(b.burst, b.tokens+el*b.rate)
-		b.last = now
-	}
-}
-
-// take spends one token, or says how long until one is available.
-func (b *bucket) take(now time.Time) (time.Duration, bool) {
-	b.refill(now)
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, true
-	}
-	wait := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
-	return wait, false
-}
-
-// quota reports the bucket as the sdk.Quota contract asks: Reset, when
-// nothing remains, is when the next token is there.
-func (b *bucket) quota(now time.Time) *sdk.Quota {
-	b.refill(now)
-	q := &sdk.Quota{Remaining: int64(b.tokens), Limit: int64(b.burst)}
-	if b.tokens < 1 {
-		q.Reset = now.Add(time.Duration((1 - b.tokens) / b.rate * float64(time.Second)))
-	}
-	return q
 }
 
 // ResolveURLs implements sdk.URLResolver for the sandbox's product pages,

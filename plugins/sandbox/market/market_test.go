@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 func configure(t *testing.T, m *Market, values map[string]any) {
@@ -159,8 +160,8 @@ func TestListPagesCoverTheCatalogueOnce(t *testing.T) {
 
 func TestRateLimitKnobAnswersWithRetryAfter(t *testing.T) {
 	m := New()
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	m.now = func() time.Time { return now }
+	clock := simkit.NewFakeClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	m.clock = clock
 	configure(t, m, map[string]any{"rate_limit": 2.0, "burst": 3})
 	req := &sdk.FetchProductsRequest{IDs: []string{"100001"}}
 	for i := range 3 {
@@ -176,7 +177,7 @@ func TestRateLimitKnobAnswersWithRetryAfter(t *testing.T) {
 	if e.RetryAfter != 500*time.Millisecond {
 		t.Errorf("retry after %v, want 500ms at 2 calls/s", e.RetryAfter)
 	}
-	now = now.Add(e.RetryAfter)
+	clock.Advance(e.RetryAfter)
 	resp, err := m.FetchProducts(context.Background(), req)
 	if err != nil {
 		t.Fatalf("after waiting retry-after: %v", err)
@@ -186,7 +187,7 @@ func TestRateLimitKnobAnswersWithRetryAfter(t *testing.T) {
 	}
 	// With nothing left, Reset is when the next token is there: 500ms at
 	// 2 calls/s.
-	if want := now.Add(500 * time.Millisecond); !resp.Quota.Reset.Equal(want) {
+	if want := clock.Now().Add(500 * time.Millisecond); !resp.Quota.Reset.Equal(want) {
 		t.Errorf("quota reset %v, want the next token at %v", resp.Quota.Reset, want)
 	}
 }
@@ -332,10 +333,10 @@ func TestBanWindows(t *testing.T) {
 		}
 	}
 	m := New()
-	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	m.now = func() time.Time { return now }
+	clock := simkit.NewFakeClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
+	m.clock = clock
 	configure(t, m, map[string]any{"ban_every": "10s", "ban_for": "3s"})
-	now = now.Add(11 * time.Second)
+	clock.Advance(11 * time.Second)
 	_, err := m.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"100001"}})
 	e, ok := sdk.AsError(err)
 	if !ok || e.Kind != sdk.KindRateLimited || e.RetryAfter != 2*time.Second || e.Message != "This ban will last for 2 more seconds" {

@@ -5,9 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/plugins/taobao/top"
@@ -18,15 +18,16 @@ import (
 // Version of the plugin.
 const Version = "0.1.0"
 
-// Config field names.
+// Config field names: the shared ones (sdk.AppSpec) and Taobao's own.
+// TOP calls the user's access token "session".
 const (
-	FieldAppKey     = "app_key"
-	FieldAppSecret  = "app_secret"
+	FieldAppKey     = sdk.FieldAppKey
+	FieldAppSecret  = sdk.FieldAppSecret
 	FieldSession    = "session"
-	FieldEndpoint   = "endpoint"
+	FieldEndpoint   = sdk.FieldEndpoint
 	FieldSignMethod = "sign_method"
-	FieldTimeout    = "timeout"
-	FieldProxies    = "proxies"
+	FieldTimeout    = sdk.FieldTimeout
+	FieldProxies    = sdk.FieldProxies
 	FieldSellerID   = "seller_id"
 )
 
@@ -78,24 +79,35 @@ const (
 	burst = 10
 )
 
-var spec = sdk.ConfigSpec{
-	{Name: FieldAppKey, Type: sdk.FieldString, Required: true, Description: "App key the open platform issued to the app (app_key)."},
-	{Name: FieldAppSecret, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "App secret; it keys the request signature and is never sent."},
-	{Name: FieldSession, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "The seller's access token (session parameter) from authorising the app."},
-	{Name: FieldEndpoint, Type: sdk.FieldString, Default: top.DefaultEndpoint, Description: "TOP gateway URL; https://api.taobao.com/router/rest for servers overseas."},
-	{Name: FieldSignMethod, Type: sdk.FieldString, Default: string(top.DefaultSignMethod), Description: "Signature digest: hmac-sha256, hmac (HMAC-MD5) or md5."},
-	{Name: FieldTimeout, Type: sdk.FieldDuration, Default: "30s", Description: "Bound on one call to the gateway, from connecting to the last byte."},
-	{Name: FieldProxies, Type: sdk.FieldStringList, Description: "Outbound proxies (http, https, socks5), used in turn when one fails."},
-	{Name: FieldSellerID, Type: sdk.FieldString, Description: "The authorising seller's id or shop id, accepted as the listing scope; the session decides whose items are read."},
+var app = sdk.AppSpec{
+	Plugin:          "taobao",
+	TokenField:      FieldSession,
+	Key:             "App key the open platform issued to the app (app_key).",
+	Secret:          "App secret; it keys the request signature and is never sent.",
+	Token:           "The seller's access token (session parameter) from authorising the app.",
+	DefaultEndpoint: top.DefaultEndpoint,
+	Endpoint:        "TOP gateway URL; https://api.taobao.com/router/rest for servers overseas.",
+	Timeout:         "Bound on one call to the gateway, from connecting to the last byte.",
+	Proxies:         "Outbound proxies (http, https, socks5), used in turn when one fails.",
 }
+
+// spec keeps sign_method next to endpoint, where it has always been
+// listed.
+var spec = slices.Insert(app.Fields(
+	sdk.ConfigField{Name: FieldSellerID, Type: sdk.FieldString, Description: "The authorising seller's id or shop id, accepted as the listing scope; the session decides whose items are read."},
+), 4, sdk.ConfigField{Name: FieldSignMethod, Type: sdk.FieldString, Default: string(top.DefaultSignMethod), Description: "Signature digest: hmac-sha256, hmac (HMAC-MD5) or md5."})
 
 // Plugin is the Taobao collector.
 type Plugin struct {
-	mu       sync.RWMutex
-	client   *top.Client
-	sellerID string
+	cfg sdk.Configured[settings]
 	// now is the clock for the timestamp parameter; tests replace it.
 	now func() time.Time
+}
+
+// settings is one Configure's outcome.
+type settings struct {
+	client   *top.Client
+	sellerID string
 }
 
 var (
@@ -105,7 +117,7 @@ var (
 )
 
 // New returns an unconfigured plugin.
-func New() *Plugin { return &Plugin{now: time.Now} }
+func New() *Plugin { return &Plugin{cfg: sdk.Configured[settings]{Spec: app}, now: time.Now} }
 
 // Describe implements sdk.Plugin.
 func (p *Plugin) Describe() sdk.Description {
@@ -133,39 +145,29 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	if err != nil {
 		return sdk.Invalid("config", err.Error())
 	}
-	if cfg.Duration(FieldTimeout) <= 0 {
-		return sdk.Invalid("config", "timeout must be positive")
+	a := app.Read(cfg)
+	if err := a.Check(); err != nil {
+		return err
 	}
-	for _, f := range []string{FieldAppKey, FieldAppSecret, FieldSession} {
-		if strings.TrimSpace(cfg.String(f)) == "" {
-			return sdk.Invalid("config", f+" must not be empty")
-		}
-	}
-	hc, err := httpclient.New(httpclient.Options{
-		Timeout: cfg.Duration(FieldTimeout),
-		Proxies: cfg.StringList(FieldProxies),
-	})
+	hc, err := httpclient.New(httpclient.Options{Timeout: a.Timeout, Proxies: a.Proxies})
 	if err != nil {
 		return sdk.Invalid("config", err.Error())
 	}
-	creds := top.Credentials{AppKey: cfg.String(FieldAppKey), AppSecret: cfg.String(FieldAppSecret), Session: cfg.String(FieldSession)}
-	client, err := top.NewClient(cfg.String(FieldEndpoint), creds, method, hc, p.now)
+	creds := top.Credentials{AppKey: a.AppKey, AppSecret: a.AppSecret, Session: a.AccessToken}
+	client, err := top.NewClient(a.Endpoint, creds, method, hc, p.now)
 	if err != nil {
 		return sdk.Invalid("config", err.Error())
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.client, p.sellerID = client, cfg.String(FieldSellerID)
+	p.cfg.Set(&settings{client: client, sellerID: cfg.String(FieldSellerID)})
 	return nil
 }
 
 func (p *Plugin) configured() (*top.Client, string, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.client == nil {
-		return nil, "", sdk.Invalid("not_configured", "the taobao plugin has not been configured")
+	s, err := p.cfg.Get()
+	if err != nil {
+		return nil, "", err
 	}
-	return p.client, p.sellerID, nil
+	return s.client, s.sellerID, nil
 }
 
 // FetchProducts implements sdk.Collector with one call of

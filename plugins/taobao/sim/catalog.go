@@ -2,12 +2,12 @@ package sim
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // itemState is where an item is in its life on the platform.
@@ -77,23 +77,16 @@ const firstItemID = 620000000000
 var epoch = time.Date(2026, 1, 1, 9, 0, 0, 0, gmt8)
 
 func generate(seed uint64, n int) []catalogItem {
-	items := make([]catalogItem, n)
-	for i := range items {
-		items[i] = generateItem(seed, i)
-	}
-	return items
+	return simkit.Generate(seed, n, generateItem)
 }
 
-func generateItem(seed uint64, i int) catalogItem {
-	r := rand.New(rand.NewPCG(seed, uint64(i)))
-	pick := func(words []string) (int, string) { k := r.IntN(len(words)); return k, words[k] }
-	bk, brand := pick(brandWords)
-	_, style := pick(styleWords)
-	mk, material := pick(materialWords)
-	_, product := pick(productWords)
+func generateItem(r *simkit.Draw) catalogItem {
+	i := r.Index
+	title, k := r.Title("", brandWords, styleWords, materialWords, productWords)
+	bk, brand, mk, material := k[0], brandWords[k[0]], k[2], materialWords[k[2]]
 	it := catalogItem{
 		id:        firstItemID + int64(i)*37 + int64(r.IntN(37)),
-		title:     brand + style + material + product,
+		title:     title,
 		listTime:  epoch.Add(time.Duration(i) * time.Hour),
 		modified:  epoch.Add(time.Duration(i)*time.Hour + time.Duration(r.IntN(3600))*time.Second),
 		priceForm: r.IntN(2),
@@ -118,7 +111,7 @@ func generateItem(seed uint64, i int) catalogItem {
 	}
 	it.picOnly = nImages == 1 && r.IntN(2) == 0
 
-	base := randomPrice(r)
+	base := r.PriceFen(9, 990)
 	if r.IntN(100) < 35 {
 		it.price, it.num = base, int64(r.IntN(1000))
 		return it
@@ -151,34 +144,10 @@ func generateItem(seed uint64, i int) catalogItem {
 	return it
 }
 
-// randomPrice draws a price in fen that is written with two decimals, one,
-// or none: ¥59.99, ¥59.90 or ¥59.
-func randomPrice(r *rand.Rand) int64 {
-	yuan := int64(9 + r.IntN(990))
-	switch r.IntN(3) {
-	case 0:
-		return yuan * 100
-	case 1:
-		return yuan*100 + int64(r.IntN(10))*10
-	}
-	return yuan*100 + int64(r.IntN(100))
-}
-
 // writePrice writes fen as the platform's yuan string. Form 0 is the
 // shortest ("59", "59.9", "59.99"), form 1 always has two decimals
 // ("59.00"), as TOP documents prices ("精确到2位小数").
-func writePrice(fen int64, form int) string {
-	whole, frac := fen/100, fen%100
-	switch {
-	case form == 1:
-		return fmt.Sprintf("%d.%02d", whole, frac)
-	case frac == 0:
-		return strconv.FormatInt(whole, 10)
-	case frac%10 == 0:
-		return fmt.Sprintf("%d.%d", whole, frac/10)
-	}
-	return fmt.Sprintf("%d.%02d", whole, frac)
-}
+func writePrice(fen int64, form int) string { return simkit.Decimal(fen, 2, form == 0) }
 
 // Expectation is what a canonical product read through a correct plugin
 // must hold for one id, worked out from the catalogue alone.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk/faultinject"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Path is where the gateway listens, as on the real one.
@@ -75,17 +76,15 @@ type Server struct {
 	ShopID string
 
 	creds   Credentials
-	now     func() time.Time
+	gw      *simkit.Gateway
 	items   []catalogItem
 	byID    map[string]int
 	onSale  []int // indices of on-sale items, newest listing first
-	faults  *faultinject.Injector
 	handler http.Handler
 
-	mu     sync.Mutex
-	bucket bucket
-	stats  Stats
-	seq    uint64
+	mu    sync.Mutex
+	stats Stats
+	seq   uint64
 }
 
 // New builds the catalogue and the gateway.
@@ -102,13 +101,10 @@ func New(o Options) *Server {
 	if o.Items <= 0 {
 		o.Items = DefaultItems
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	s := &Server{
 		ShopID: o.SellerID,
 		creds:  Credentials{AppKey: o.AppKey, AppSecret: o.AppSecret, Session: o.Session},
-		now:    o.Now,
+		gw:     simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), FaultSeed: o.Seed, Rate: o.Rate, Burst: max(o.Burst, 1)}),
 		items:  generate(o.Seed, o.Items),
 		byID:   make(map[string]int, o.Items),
 		stats:  Stats{ByAPI: map[string]int64{}, Refused: map[string]int64{}},
@@ -122,9 +118,7 @@ func New(o Options) *Server {
 	// taobao.items.onsale.get orders by list_time:desc unless told
 	// otherwise (apiId=18).
 	slices.Reverse(s.onSale)
-	s.bucket = newBucket(o.Rate, max(o.Burst, 1), o.Now())
-	s.faults = faultinject.New(faultinject.Options{Seed: o.Seed, Now: o.Now})
-	s.handler = faultinject.Wrap(http.HandlerFunc(s.serve), s.faults)
+	s.handler = s.gw.WrapFunc(s.serve)
 	return s
 }
 
@@ -132,7 +126,7 @@ func New(o Options) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Faults is the injector in front of the gateway.
-func (s *Server) Faults() *faultinject.Injector { return s.faults }
+func (s *Server) Faults() *faultinject.Injector { return s.gw.Faults }
 
 // Credentials are the app key, secret and session the gateway accepts.
 func (s *Server) Credentials() Credentials { return s.creds }
@@ -170,11 +164,7 @@ func (s *Server) Expect(id string) Expectation {
 // SetRateLimit changes the app's call limit and refills its bucket; rate 0
 // lifts it. A burst of 0 with a positive rate refuses every call, each
 // with a ban of 1/rate seconds, until the limit is changed again.
-func (s *Server) SetRateLimit(rate float64, burst int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.bucket = newBucket(rate, burst, s.now())
-}
+func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, burst) }
 
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
@@ -300,10 +290,7 @@ func (s *Server) admit(r *http.Request) (map[string]string, string, *topError) {
 	if terr := s.checkSystem(params); terr != nil {
 		return params, api, terr
 	}
-	s.mu.Lock()
-	wait, ok := s.bucket.take(s.now())
-	s.mu.Unlock()
-	if !ok {
+	if wait, ok := s.gw.Take(); !ok {
 		secs := int64(math.Ceil(wait.Seconds()))
 		return params, api, refuse(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
 			fmt.Sprintf("This ban will last for %d more seconds", max(secs, 1)))
@@ -356,7 +343,7 @@ func (s *Server) checkSystem(p map[string]string) *topError {
 	if !ok {
 		return refuse(31, "Invalid timestamp", "", "timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8")
 	}
-	if d := s.now().Sub(ts); d > 10*time.Minute || d < -10*time.Minute {
+	if d := s.gw.Now().Sub(ts); d > 10*time.Minute || d < -10*time.Minute {
 		return refuse(31, "Invalid timestamp", "", fmt.Sprintf("timestamp %s is %s away from the server's clock; 10 minutes are allowed", p["timestamp"], d.Round(time.Second)))
 	}
 	want, ok := signature(p, s.creds.AppSecret, p["sign_method"])
@@ -424,32 +411,4 @@ func signature(p map[string]string, secret, method string) (string, bool) {
 		return "", false
 	}
 	return strings.ToUpper(hex.EncodeToString(sum)), true
-}
-
-// bucket is the app's call allowance: burst calls at once, refilled at
-// rate per second. A zero rate never refuses.
-type bucket struct {
-	rate, size, tokens float64
-	last               time.Time
-}
-
-func newBucket(rate float64, burst int, now time.Time) bucket {
-	size := float64(max(burst, 0))
-	return bucket{rate: rate, size: size, tokens: size, last: now}
-}
-
-// take spends a token, or says how long until there is one.
-func (b *bucket) take(now time.Time) (time.Duration, bool) {
-	if b.rate <= 0 {
-		return 0, true
-	}
-	if el := now.Sub(b.last).Seconds(); el > 0 {
-		b.tokens = min(b.size, b.tokens+el*b.rate)
-		b.last = now
-	}
-	if b.tokens >= 1 {
-		b.tokens--
-		return 0, true
-	}
-	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second)), false
 }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,30 +16,18 @@ import (
 	"github.com/marketsync/marketsync/plugins/taobao/top"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/httpclient"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type gateway struct {
 	t     *testing.T
 	sim   *sim.Server
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *simkit.FakeClock
 }
 
 func start(t *testing.T, o sim.Options) *gateway {
-	clock := &fakeClock{t: time.Date(2026, 5, 20, 8, 30, 0, 0, time.UTC)}
+	clock := simkit.NewFakeClock(time.Date(2026, 5, 20, 8, 30, 0, 0, time.UTC))
 	o.Now = clock.Now
 	g := &gateway{t: t, sim: sim.New(o), clock: clock}
 	g.srv = httptest.NewServer(g.sim.Handler())
@@ -292,7 +279,7 @@ func TestRateLimitIsThePlatformsError(t *testing.T) {
 	if e == nil || e.Code != 7 || e.SubCode != "accesscontrol.limited-by-app-access-count" || e.SubMsg != "This ban will last for 2 more seconds" {
 		t.Fatalf("fourth call: %+v, want error 7 with a 2-second ban", e)
 	}
-	g.clock.Add(2 * time.Second)
+	g.clock.Advance(2 * time.Second)
 	if e := call(); e != nil {
 		t.Errorf("after the ban: %+v", e)
 	}
@@ -303,7 +290,7 @@ func TestRateLimitIsThePlatformsError(t *testing.T) {
 	if e := call(); e == nil || e.SubMsg != "This ban will last for 10 more seconds" {
 		t.Errorf("closed bucket: %+v", e)
 	}
-	g.clock.Add(time.Hour)
+	g.clock.Advance(time.Hour)
 	if e := call(); e == nil || e.Code != 7 {
 		t.Errorf("closed bucket an hour later: %+v", e)
 	}

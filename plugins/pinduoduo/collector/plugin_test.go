@@ -1,4 +1,4 @@
-package pdd_test
+package collector_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/marketsync/marketsync/plugins/pinduoduo/collector"
 	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
 	"github.com/marketsync/marketsync/plugins/pinduoduo/sim"
 	"github.com/marketsync/marketsync/sdk"
@@ -19,7 +20,7 @@ import (
 
 // setup starts a simulator on a local port and a plugin configured for it;
 // edit may change the config values before Configure.
-func setup(t *testing.T, o sim.Options, edit func(map[string]any)) (*pdd.Plugin, *sim.Server) {
+func setup(t *testing.T, o sim.Options, edit func(map[string]any)) (*collector.Plugin, *sim.Server) {
 	t.Helper()
 	if o.Goods == 0 {
 		o.Goods = 400
@@ -32,7 +33,7 @@ func setup(t *testing.T, o sim.Options, edit func(map[string]any)) (*pdd.Plugin,
 	if edit != nil {
 		edit(values)
 	}
-	p := pdd.New()
+	p := collector.New()
 	cfg, err := sdk.NewConfig(p.Describe().Config, values)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func setup(t *testing.T, o sim.Options, edit func(map[string]any)) (*pdd.Plugin,
 	return p, s
 }
 
-func fetch(t *testing.T, p *pdd.Plugin, id string) sdk.ProductResult {
+func fetch(t *testing.T, p *collector.Plugin, id string) sdk.ProductResult {
 	t.Helper()
 	resp, err := p.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{id}})
 	if err != nil {
@@ -89,7 +90,7 @@ func TestGroupPriceSetting(t *testing.T) {
 	}
 }
 
-func list(t *testing.T, p *pdd.Plugin, scope string, size int) []string {
+func list(t *testing.T, p *collector.Plugin, scope string, size int) []string {
 	t.Helper()
 	var ids []string
 	cursor := ""
@@ -270,7 +271,7 @@ func TestSlowAnswerTimesOut(t *testing.T) {
 }
 
 func TestConfigureRefusesBadSettings(t *testing.T) {
-	p := pdd.New()
+	p := collector.New()
 	base := map[string]any{"client_id": "c", "client_secret": "s", "access_token": "t"}
 	for name, edit := range map[string]func(map[string]any){
 		"relative endpoint": func(v map[string]any) { v["endpoint"] = "/api/router" },
@@ -297,13 +298,13 @@ func TestConfigureRefusesBadSettings(t *testing.T) {
 		})
 	}
 	// Unconfigured, a data call says so instead of panicking.
-	if _, err := pdd.New().FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"1"}}); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
+	if _, err := collector.New().FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"1"}}); !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid}) {
 		t.Errorf("unconfigured: %v", err)
 	}
 }
 
 func TestDescribe(t *testing.T) {
-	d := pdd.New().Describe()
+	d := collector.New().Describe()
 	if d.Name != "pinduoduo" || d.Limits.MaxBatch(sdk.OpFetchProducts, 0) != 1 || d.Limits.MaxBatch(sdk.OpListProducts, 0) != 100 {
 		t.Errorf("description %+v", d)
 	}

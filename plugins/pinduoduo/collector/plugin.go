@@ -1,15 +1,15 @@
-package pdd
+package collector
 
 import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/url"
+	"slices"
 	"strconv"
-	"sync"
 	"time"
 
+	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/httpclient"
 )
@@ -17,15 +17,17 @@ import (
 // Version of the plugin.
 const Version = "0.1.0"
 
-// Config field names.
+// Config field names: the shared ones (sdk.AppSpec) and Pinduoduo's own.
+// The platform calls the app's key and secret client_id and
+// client_secret.
 const (
 	FieldClientID     = "client_id"
 	FieldClientSecret = "client_secret"
-	FieldAccessToken  = "access_token"
+	FieldAccessToken  = sdk.FieldAccessToken
 	FieldMallID       = "mall_id"
-	FieldEndpoint     = "endpoint"
-	FieldTimeout      = "timeout"
-	FieldProxies      = "proxies"
+	FieldEndpoint     = sdk.FieldEndpoint
+	FieldTimeout      = sdk.FieldTimeout
+	FieldProxies      = sdk.FieldProxies
 	FieldPriceType    = "price_type"
 )
 
@@ -71,16 +73,26 @@ const (
 	burst = 50
 )
 
-var spec = sdk.ConfigSpec{
-	{Name: FieldClientID, Type: sdk.FieldString, Required: true, Description: "client_id of the app on the Pinduoduo open platform (open.pinduoduo.com)."},
-	{Name: FieldClientSecret, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "client_secret of the app; it signs every call."},
-	{Name: FieldAccessToken, Type: sdk.FieldString, Required: true, Sensitive: true, Description: "access_token the merchant granted the app; it names the mall whose goods are read."},
-	{Name: FieldMallID, Type: sdk.FieldString, Default: "", Description: "The mall (shop) id the access token belongs to; list scopes must name it. Empty accepts only the empty scope."},
-	{Name: FieldEndpoint, Type: sdk.FieldString, Default: DefaultEndpoint, Description: "Gateway URL; change it only to reach a simulator."},
-	{Name: FieldTimeout, Type: sdk.FieldDuration, Default: "30s", Description: "Bound on one whole call to the gateway."},
-	{Name: FieldProxies, Type: sdk.FieldStringList, Default: []string{}, Description: "Outbound proxies (http, https, socks5, socks5h URLs), rotated when one fails."},
-	{Name: FieldPriceType, Type: sdk.FieldString, Default: PriceSingle, Description: "Which price becomes the variant price: \"single\" (单买价) or \"group\" (拼团价)."},
+var app = sdk.AppSpec{
+	Plugin:          "pinduoduo",
+	KeyField:        FieldClientID,
+	SecretField:     FieldClientSecret,
+	Key:             "client_id of the app on the Pinduoduo open platform (open.pinduoduo.com).",
+	Secret:          "client_secret of the app; it signs every call.",
+	Token:           "access_token the merchant granted the app; it names the mall whose goods are read.",
+	DefaultEndpoint: pdd.DefaultEndpoint,
+	Endpoint:        "Gateway URL; change it only to reach a simulator.",
+	Timeout:         "Bound on one whole call to the gateway.",
+	// Pinduoduo declares an empty list as the default of proxies.
+	DefaultProxies: []string{},
+	Proxies:        "Outbound proxies (http, https, socks5, socks5h URLs), rotated when one fails.",
 }
+
+// spec keeps mall_id next to the credentials, where it has always been
+// listed.
+var spec = slices.Insert(app.Fields(
+	sdk.ConfigField{Name: FieldPriceType, Type: sdk.FieldString, Default: PriceSingle, Description: "Which price becomes the variant price: \"single\" (单买价) or \"group\" (拼团价)."},
+), 3, sdk.ConfigField{Name: FieldMallID, Type: sdk.FieldString, Default: "", Description: "The mall (shop) id the access token belongs to; list scopes must name it. Empty accepts only the empty scope."})
 
 // Plugin is the Pinduoduo collector. It keeps no state between calls but
 // its configuration.
@@ -88,12 +100,11 @@ type Plugin struct {
 	// Now is the clock of the timestamp parameter; nil means time.Now.
 	Now func() time.Time
 
-	mu  sync.RWMutex
-	cfg *settings
+	cfg sdk.Configured[settings]
 }
 
 type settings struct {
-	client    *Client
+	client    *pdd.Client
 	mallID    string
 	priceType string
 }
@@ -105,7 +116,7 @@ var (
 )
 
 // New returns an unconfigured plugin.
-func New() *Plugin { return &Plugin{} }
+func New() *Plugin { return &Plugin{cfg: sdk.Configured[settings]{Spec: app}} }
 
 // Describe implements sdk.Plugin.
 func (p *Plugin) Describe() sdk.Description {
@@ -130,13 +141,9 @@ func (p *Plugin) Describe() sdk.Description {
 // Configure implements sdk.Plugin. It checks and stores the settings and
 // builds the HTTP client; it does not call the platform.
 func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
-	endpoint := cfg.String(FieldEndpoint)
-	u, err := url.Parse(endpoint)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return sdk.Invalid("config", fmt.Sprintf("%s must be an absolute http(s) URL, got %q", FieldEndpoint, endpoint))
-	}
-	if cfg.Duration(FieldTimeout) <= 0 {
-		return sdk.Invalid("config", FieldTimeout+" must be positive")
+	a := app.Read(cfg)
+	if err := a.Check(); err != nil {
+		return err
 	}
 	priceType := cfg.String(FieldPriceType)
 	if priceType != PriceSingle && priceType != PriceGroup {
@@ -145,31 +152,16 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	if m := cfg.String(FieldMallID); m != "" && !validID(m) {
 		return sdk.Invalid("config", fmt.Sprintf("%s must be a numeric mall id, got %q", FieldMallID, m))
 	}
-	for _, f := range []string{FieldClientID, FieldClientSecret, FieldAccessToken} {
-		if cfg.String(f) == "" {
-			return sdk.Invalid("config", f+" must not be empty")
-		}
-	}
-	h, err := httpclient.New(httpclient.Options{Timeout: cfg.Duration(FieldTimeout), Proxies: cfg.StringList(FieldProxies)})
+	h, err := httpclient.New(httpclient.Options{Timeout: a.Timeout, Proxies: a.Proxies})
 	if err != nil {
 		return sdk.Invalid("config", err.Error())
 	}
-	cred := Credentials{ClientID: cfg.String(FieldClientID), ClientSecret: cfg.String(FieldClientSecret), AccessToken: cfg.String(FieldAccessToken)}
-	s := &settings{client: NewClient(endpoint, cred, h, p.Now), mallID: cfg.String(FieldMallID), priceType: priceType}
-	p.mu.Lock()
-	p.cfg = s
-	p.mu.Unlock()
+	cred := pdd.Credentials{ClientID: a.AppKey, ClientSecret: a.AppSecret, AccessToken: a.AccessToken}
+	p.cfg.Set(&settings{client: pdd.NewClient(a.Endpoint, cred, h, p.Now), mallID: cfg.String(FieldMallID), priceType: priceType})
 	return nil
 }
 
-func (p *Plugin) settings() (*settings, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.cfg == nil {
-		return nil, sdk.Invalid("not_configured", "the pinduoduo plugin has not been configured")
-	}
-	return p.cfg, nil
-}
+func (p *Plugin) settings() (*settings, error) { return p.cfg.Get() }
 
 // FetchProducts implements sdk.Collector with one pdd.goods.detail.get per
 // id (the host sends one, the declared batch cap). An id that is malformed,
@@ -190,18 +182,18 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 		}
 		var d goodsDetail
 		_, err := s.client.Call(ctx, apiGoodsDetail, map[string]string{"goods_id": id}, "goods_detail_get_response", &d)
-		if apiErr, ok := err.(*APIError); ok && apiErr.goodsMissing() {
+		if apiErr, ok := err.(*pdd.APIError); ok && apiErr.GoodsMissing() {
 			e := apiErr.SDK()
 			e.Kind = sdk.KindNotFound
 			out.Results[i].Err = e
 			continue
 		}
-		if ce, ok := err.(*contentError); ok {
-			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", ce.msg)
+		if ce, ok := err.(*pdd.ContentError); ok {
+			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", ce.Error())
 			continue
 		}
 		if err != nil {
-			return nil, callError(err)
+			return nil, pdd.CallError(err)
 		}
 		if d.GoodsID.String() != id {
 			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", fmt.Sprintf("asked for goods %s, got %s", id, d.GoodsID))
@@ -278,7 +270,7 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 		"page_size": strconv.Itoa(cur.Size),
 	}, "goods_list_get_response", &page)
 	if err != nil {
-		return nil, callError(err)
+		return nil, pdd.CallError(err)
 	}
 	out := &sdk.ListProductsResponse{IDs: make([]string, 0, len(page.GoodsList)), Quota: resp.Quota}
 	for _, g := range page.GoodsList {

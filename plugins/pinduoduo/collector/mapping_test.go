@@ -1,4 +1,4 @@
-package pdd
+package collector
 
 import (
 	"encoding/json"
