@@ -14,6 +14,10 @@ PROTOC_GEN_GRPC_VERSION := v1.6.0
 
 PLUGINS := $(notdir $(wildcard plugins/*))
 
+# The Go modules of the tree: the agent, the SDK plugin authors depend on,
+# and the third-party example plugin that depends on the SDK alone.
+MODULES := . sdk examples/plugin-feed
+
 # Debian packages are installed as root, or through sudo when there is one.
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 APT_INSTALL := $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@"' apt-install
@@ -32,7 +36,7 @@ build:
 	done
 	@# The third-party example lives apart from the first-party plugins,
 	@# so it is not in the default plugin_dir.
-	$(GO) build -o $(BIN)/examples/marketsync-plugin-feed ./examples/plugin-feed
+	cd examples/plugin-feed && $(GO) build -o $(BIN)/examples/marketsync-plugin-feed .
 
 ## run: the agent in -dev mode (in-memory state, sandbox platforms)
 run: build
@@ -40,16 +44,18 @@ run: build
 
 ## test: vet, then every test of both modules (the agent and the SDK) with the race detector
 test: vet build tools
-	MARKETSYNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...
-	cd sdk && $(GO) test -race -count=1 ./...
+	@for m in $(MODULES); do \
+		echo "(cd $$m && go test -race -count=1 ./...)"; \
+		(cd $$m && MARKETSYNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...) || exit 1; \
+	done
+	scripts/third-party-plugin.sh
 
 ## tools: external programs the tests check against (Prometheus's promtool)
 tools:
 	@command -v promtool >/dev/null 2>&1 || $(APT_INSTALL) prometheus
 
 vet:
-	$(GO) vet ./...
-	cd sdk && $(GO) vet ./...
+	@for m in $(MODULES); do echo "(cd $$m && go vet ./...)"; (cd $$m && $(GO) vet ./...) || exit 1; done
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 

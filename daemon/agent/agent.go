@@ -303,7 +303,7 @@ func (a *Agent) setupAPI(context.Context) error {
 		Token:   a.cfg.API.Token.Reveal(),
 		Logger:  a.log.With("component", "api"),
 		Metrics: a.metrics.Handler(),
-		Stats: api.StatsFrom(a.stats, func(name string) bool {
+		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
 		}),

@@ -129,7 +129,7 @@ func TestStatsFrom(t *testing.T) {
 		rec.CallFinished(platform.CallRecord{Platform: "tb", Operation: sdk.OpFetchProducts, Outcome: outcome,
 			Latency: 200 * time.Millisecond, Waited: time.Second, Attempt: 1, Items: 10})
 	}
-	src := api.StatsFrom(rec, func(name string) bool { return name == "tb" || name == "idle" })
+	src := statsFrom(rec, func(name string) bool { return name == "tb" || name == "idle" })
 	if src.StatsRetention() != 2*time.Hour {
 		t.Errorf("StatsRetention() = %v", src.StatsRetention())
 	}

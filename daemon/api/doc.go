@@ -2,8 +2,8 @@
 // request checks, token authentication and the one place that turns a
 // handler's result or error into JSON; the agent supplies a Backend (its
 // actors and stores, converted to the wire types of package client) and
-// the listener. Of this module it imports only package client, and
-// daemon/stats for StatsFrom until that moves to the agent; a test checks.
+// the listener. Of this module it imports only package client; a test
+// checks.
 //
 // Handlers have Nomad's shape: they return (any, error) and wrap writes the
 // answer. A handler or the Backend reports a client's mistake with an

@@ -20,10 +20,7 @@ const module = "github.com/marketsync/marketsync"
 // which the fakes and tests build.
 var importRules = map[string]struct{ code, tests []string }{
 	module + "/daemon/api": {
-		// daemon/stats: the agent's setup still builds its StatsSource
-		// with StatsFrom (statsfrom.go); it goes when that moves to
-		// package agent.
-		code:  []string{"/daemon/client", "/daemon/stats"},
+		code:  []string{"/daemon/client"},
 		tests: []string{"/daemon/api", "/daemon/api/apitest", "/daemon/client", "/sdk"},
 	},
 	module + "/daemon/api/apitest": {

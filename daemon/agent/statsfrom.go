@@ -1,22 +1,23 @@
-package api
+package agent
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/stats"
 )
 
-// This file is the last of package api to see a type of the agent's
+// This file is the last of package agent to see a type of the agent's
 // (stats.Recorder): the agent's setup still builds its StatsSource here.
 // It belongs with the agent's other conversions, in package agent.
 
 // StatsFrom is a StatsSource that answers from rec. known reports whether
 // a platform is configured; a query for any other is UnknownPlatform. A
 // nil known accepts every name.
-func StatsFrom(rec *stats.Recorder, known func(platform string) bool) StatsSource {
+func statsFrom(rec *stats.Recorder, known func(platform string) bool) api.StatsSource {
 	return recorderStats{rec: rec, known: known}
 }
 
@@ -29,20 +30,20 @@ func (s recorderStats) StatsRetention() time.Duration { return s.rec.Retention()
 
 func (s recorderStats) Stats(ctx context.Context, q client.StatsQuery) (*client.Stats, error) {
 	if q.Platform != "" && s.known != nil && !s.known(q.Platform) {
-		return nil, UnknownPlatform(q.Platform)
+		return nil, api.UnknownPlatform(q.Platform)
 	}
 	sum, err := s.rec.Query(ctx, stats.Query{Platform: q.Platform, Operation: q.Operation, Range: q.Range, Series: q.Series})
 	if errors.Is(err, stats.ErrInvalidQuery) {
-		return nil, BadRequest(client.CodeInvalidQuery, err.Error())
+		return nil, api.BadRequest(client.CodeInvalidQuery, err.Error())
 	}
 	if err != nil {
 		return nil, err
 	}
-	return StatsFromSummary(sum), nil
+	return statsFromSummary(sum), nil
 }
 
-// StatsFromSummary converts a stats summary; nil stays nil.
-func StatsFromSummary(s *stats.Summary) *client.Stats {
+// statsFromSummary converts a stats summary; nil stays nil.
+func statsFromSummary(s *stats.Summary) *client.Stats {
 	if s == nil {
 		return nil
 	}
