@@ -1,5 +1,5 @@
 # marketsync build. Every tool this needs is installed from here, so a fresh
-# machine with Go (and, for some tests, Debian's apt) is enough.
+# machine with Go and the Go module proxy is enough.
 
 GO        ?= go
 BIN       := $(CURDIR)/bin
@@ -18,41 +18,36 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 # and the third-party example plugin that depends on the SDK alone.
 MODULES := . sdk examples/plugin-feed
 
-# Debian packages are installed as root, or through sudo when there is one.
-SUDO        := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
-APT_INSTALL := $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@"' apt-install
-
-.PHONY: all build run test vet bench proto fmt clean tools
+.PHONY: all build run test vet bench proto fmt clean
 
 all: build
 
 ## build: the agent and every plugin into ./bin
+# One go build for the agent and every plugin, so the compiler uses every
+# core; go names each binary after its folder, so the plugins are renamed
+# after. The third-party example is its own module and builds beside it,
+# into bin/examples (not the default plugin_dir).
 build:
-	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/marketsync ./daemon/cmd/marketsync
-	@for p in $(PLUGINS); do \
-		echo "$(GO) build -o $(BIN)/marketsync-plugin-$$p ./plugins/$$p"; \
-		$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/marketsync-plugin-$$p ./plugins/$$p || exit 1; \
-	done
-	@# The third-party example lives apart from the first-party plugins,
-	@# so it is not in the default plugin_dir.
-	cd examples/plugin-feed && $(GO) build -o $(BIN)/examples/marketsync-plugin-feed .
+	@mkdir -p $(BIN)/.build $(BIN)/examples
+	@echo "building marketsync and the plugins ($(PLUGINS)) into $(BIN)"
+	@(cd examples/plugin-feed && $(GO) build -o $(BIN)/examples/marketsync-plugin-feed .) & ex=$$!; \
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/.build/ ./daemon/cmd/marketsync $(addprefix ./plugins/,$(PLUGINS)) || exit 1; \
+	wait $$ex || exit 1
+	@mv $(BIN)/.build/marketsync $(BIN)/marketsync
+	@for p in $(PLUGINS); do mv $(BIN)/.build/$$p $(BIN)/marketsync-plugin-$$p; done
+	@echo "built: $$(cd $(BIN) && ls marketsync marketsync-plugin-* examples/* | tr '\n' ' ')"
 
 ## run: the agent in -dev mode (in-memory state, sandbox platforms)
 run: build
 	$(BIN)/marketsync agent -dev
 
-## test: vet, then every test of both modules (the agent and the SDK) with the race detector
-test: vet build tools
+## test: vet, then every test of the three modules with the race detector
+test: vet build
 	@for m in $(MODULES); do \
 		echo "(cd $$m && go test -race -count=1 ./...)"; \
-		(cd $$m && MARKETSYNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...) || exit 1; \
+		(cd $$m && $(GO) test -race -count=1 ./...) || exit 1; \
 	done
 	scripts/third-party-plugin.sh
-
-## tools: external programs the tests check against (Prometheus's promtool)
-tools:
-	@command -v promtool >/dev/null 2>&1 || $(APT_INSTALL) prometheus
 
 vet:
 	@for m in $(MODULES); do echo "(cd $$m && go vet ./...)"; (cd $$m && $(GO) vet ./...) || exit 1; done

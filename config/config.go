@@ -116,7 +116,7 @@ func Default() *Config {
 	}
 }
 
-// Dev returns the -dev configuration: Default with state in memory, debug
+// Dev returns the -dev configuration: Default with state in memory, info
 // logs and two sandbox platforms that need no account, one source
 // marketplace and one store. The overrides are the HCL in dev.hcl, merged
 // like any file.

@@ -1,7 +1,7 @@
-# The -dev agent: Default() plus these overrides, with state kept in memory.
-# Two sandbox platforms need no account: "sandbox" acts as a source
-# marketplace and "sandbox-store" as a store.
-log_level = "debug"
+# The -dev agent: Default() plus these overrides, state kept in memory, logs
+# at info (-log-level debug shows every request). Two sandbox platforms need
+# no account: "sandbox" acts as a source marketplace, "sandbox-store" a store.
+log_level = "info"
 
 platform "sandbox" "sandbox" {}
 

@@ -170,8 +170,8 @@ func TestProductionExample(t *testing.T) {
 func TestDev(t *testing.T) {
 	cfg := Dev()
 	def := Default()
-	if !cfg.InMemory || cfg.DataDir != "" || cfg.LogLevel != "debug" {
-		t.Errorf("dev: in_memory %v, data_dir %q, log_level %q; want true, \"\", debug", cfg.InMemory, cfg.DataDir, cfg.LogLevel)
+	if !cfg.InMemory || cfg.DataDir != "" || cfg.LogLevel != "info" {
+		t.Errorf("dev: in_memory %v, data_dir %q, log_level %q; want true, \"\", info", cfg.InMemory, cfg.DataDir, cfg.LogLevel)
 	}
 	if cfg.LogFormat != def.LogFormat || cfg.PluginDir != def.PluginDir || cfg.API != def.API {
 		t.Errorf("dev changed a default it does not override: %+v", cfg)

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/agent"
+	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/version"
 )
 
@@ -121,7 +124,7 @@ func (c *AgentCommand) Run(args []string) int {
 	served := make(chan error, 1)
 	go func() { served <- a.Serve() }()
 	if dev {
-		c.Ui.Output(devBanner(a.Addr().String()))
+		c.Ui.Output(devBanner(a.Addr().String(), commandName(), readyPlatforms(a, logger)))
 	}
 	return c.wait(a, served, logger, func() { reload(a, load, level, logger) })
 }
@@ -220,19 +223,54 @@ func newLogger(w io.Writer, level *slog.LevelVar, name, format string) (*slog.Lo
 	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
-func devBanner(addr string) string {
-	return fmt.Sprintf(`
-==> marketsync agent running in -dev mode (state in memory, lost on exit)
+// readyPlatforms waits, for a bounded time, until no platform is still
+// starting, and lists them; the banner then tells the truth about them.
+func readyPlatforms(a *agent.Agent, logger *slog.Logger) []client.Platform {
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ps, err := a.Platforms(context.Background())
+		if err != nil {
+			logger.Warn("cannot list the platforms for the banner", "error", err)
+			return nil
+		}
+		starting := slices.ContainsFunc(ps, func(p client.Platform) bool { return p.State == client.PlatformStarting })
+		if !starting || time.Now().After(deadline) {
+			return ps
+		}
+		<-tick.C
+	}
+}
 
-    API:        http://%[1]s   (metrics at /metrics)
-    Platforms:  sandbox        a simulated marketplace (ids 100001-105000)
-                sandbox-store  a simulated store
+// commandName is how the operator ran this binary ("./bin/marketsync"),
+// so the commands the banner suggests can be pasted as they are.
+func commandName() string {
+	if name := os.Args[0]; strings.ContainsRune(name, filepath.Separator) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, name); err == nil && !strings.HasPrefix(rel, "..") {
+				return "./" + rel
+			}
+		}
+		return name
+	}
+	return "marketsync"
+}
 
-    In another terminal:
-
-      export MARKETSYNC_ADDR=http://%[1]s
-      marketsync platforms
-      marketsync collect sandbox 100001 100002 100003 100004 100005 -wait
-      marketsync product sandbox:100001
-`, addr)
+func devBanner(addr, cmd string, platforms []client.Platform) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n==> marketsync agent running in -dev mode (state in memory, lost on exit)\n\n")
+	fmt.Fprintf(&b, "    API:        http://%s   (metrics at /metrics)\n", addr)
+	for i, p := range platforms {
+		label := "Platforms:"
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(&b, "    %-11s %-14s %s (%s), %s\n", label, p.Name, p.Plugin, strings.Join(p.Capabilities, ", "), p.State)
+	}
+	fmt.Fprintf(&b, "\n    In another terminal:\n\n      export MARKETSYNC_ADDR=http://%s\n      %s platforms\n", addr, cmd)
+	if slices.ContainsFunc(platforms, func(p client.Platform) bool { return p.Name == "sandbox" }) {
+		fmt.Fprintf(&b, "      %[1]s collect sandbox 100001 100002 100003 100004 100005 -wait\n      %[1]s product sandbox:100001\n", cmd)
+	}
+	return b.String()
 }
