@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/agext/levenshtein"
 	"github.com/hashicorp/cli"
 	"github.com/marketsync/marketsync/daemon/version"
 )
@@ -27,13 +28,37 @@ func Run(args []string) int {
 }
 
 // run is Run with its outputs given, for tests.
+//
+// Exit codes: 0 for help asked for (`help`, `-h`, `help <command>`), 1 for
+// no command or an unknown one (with the nearest command suggested); a
+// command's own codes otherwise. The cli library's 127 is never returned:
+// scripts read 127 as "marketsync is not installed".
 func run(args []string, meta Meta, stdout, stderr io.Writer) int {
+	commands := Commands(meta)
+	help := cli.BasicHelpFunc("marketsync")
+	switch {
+	case len(args) == 0:
+		fmt.Fprintln(stderr, help(commands))
+		return 1
+	case args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help":
+		if len(args) == 1 {
+			fmt.Fprintln(stdout, help(commands))
+			return 0
+		}
+		args = append(args[1:2], "-h")
+	case args[0] == "-v" || args[0] == "-version" || args[0] == "--version":
+	default:
+		if _, ok := commands[args[0]]; !ok {
+			fmt.Fprintf(stderr, "Unknown command %q.%s Run \"marketsync help\" for the list of commands.\n", args[0], suggest(args[0], commands))
+			return 1
+		}
+	}
 	c := &cli.CLI{
 		Name:        "marketsync",
 		Version:     version.String(),
 		Args:        args,
-		Commands:    Commands(meta),
-		HelpFunc:    cli.BasicHelpFunc("marketsync"),
+		Commands:    commands,
+		HelpFunc:    help,
 		HelpWriter:  stdout,
 		ErrorWriter: stderr,
 	}
@@ -43,6 +68,21 @@ func run(args []string, meta Meta, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return code
+}
+
+// suggest names the command closest to name, when one is close enough to
+// be a typo ("colect" → "collect").
+func suggest(name string, commands map[string]cli.CommandFactory) string {
+	best, bestDist := "", 3
+	for c := range commands {
+		if d := levenshtein.Distance(name, c, nil); d < bestDist || (d == bestDist && c < best) {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" Did you mean %q?", best)
 }
 
 // Commands returns the factories of every command, each given a copy of

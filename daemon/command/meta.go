@@ -1,7 +1,6 @@
 package command
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,11 +9,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/hashicorp/cli"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/mattn/go-runewidth"
 	"golang.org/x/term"
 )
 
@@ -171,15 +170,34 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// table lays rows out in columns, the first row being the header.
+// table lays rows out in columns two spaces apart, the first row being the
+// header. Columns are padded by display width, not bytes or runes, so
+// Chinese text (two columns a character in a terminal) stays aligned.
 func table(rows [][]string) string {
-	var buf bytes.Buffer
-	tw := tabwriter.NewWriter(&buf, 0, 8, 2, ' ', 0)
+	var widths []int
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		for i, cell := range r {
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], runewidth.StringWidth(cell))
+		}
 	}
-	_ = tw.Flush()
-	return strings.TrimRight(buf.String(), "\n")
+	var b strings.Builder
+	for n, r := range rows {
+		if n > 0 {
+			b.WriteByte('\n')
+		}
+		var line strings.Builder
+		for i, cell := range r {
+			line.WriteString(cell)
+			if i < len(r)-1 {
+				line.WriteString(strings.Repeat(" ", widths[i]-runewidth.StringWidth(cell)+2))
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+	}
+	return b.String()
 }
 
 // fields lays out "Key = value" lines, keys aligned; a pair with an empty
