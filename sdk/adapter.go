@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/marketsync/marketsync/sdk/internal/rpc"
 	"github.com/marketsync/marketsync/sdk/model"
@@ -39,11 +40,11 @@ func (a *adapter) Configure(ctx context.Context, configJSON []byte) error {
 }
 
 func (a *adapter) Invoke(ctx context.Context, op *model.OperationSpec, req proto.Message) (proto.Message, error) {
-	serve, ok := operations[op.Op]
+	s, ok := operations[op.Op]
 	if !ok {
 		return nil, fmt.Errorf("%w: this SDK does not know operation %s", rpc.ErrUnimplemented, op.Name)
 	}
-	resp, err := serve(ctx, a, req)
+	resp, err := s.serve(ctx, a, req)
 	return resp, modelError(err)
 }
 
@@ -56,28 +57,32 @@ func modelError(err error) error {
 	return err
 }
 
+// served is how the plugin side serves one operation: whether a plugin
+// implements it, and the call of the author's method.
+type served struct {
+	implementedBy func(Plugin) bool
+	serve         func(context.Context, *adapter, proto.Message) (proto.Message, error)
+}
+
 // operations is the plugin side of the operation table in sdk/model: for
-// each operation, the author's method that serves it.
-var operations = map[model.Operation]func(context.Context, *adapter, proto.Message) (proto.Message, error){
-	model.Operation_OPERATION_FETCH_PRODUCTS: collect(func(ctx context.Context, c Collector, req *model.FetchProductsRequest) (proto.Message, error) {
+// each operation, the author's method that serves it. A plugin advertises
+// the capability of every operation it implements.
+var operations = map[model.Operation]served{
+	model.Operation_OPERATION_FETCH_PRODUCTS: bind(func(ctx context.Context, c Collector, req *model.FetchProductsRequest) (proto.Message, error) {
 		resp, err := c.FetchProducts(ctx, &FetchProductsRequest{IDs: req.GetIds(), Locales: req.GetLocales(), Currency: req.GetCurrency()})
 		if err != nil {
 			return nil, err
 		}
 		return &model.FetchProductsResponse{Results: productResultsToModel(resp.Results), Quota: quotaToModel(resp.Quota)}, nil
 	}),
-	model.Operation_OPERATION_LIST_PRODUCTS: collect(func(ctx context.Context, c Collector, req *model.ListProductsRequest) (proto.Message, error) {
+	model.Operation_OPERATION_LIST_PRODUCTS: bind(func(ctx context.Context, c Collector, req *model.ListProductsRequest) (proto.Message, error) {
 		resp, err := c.ListProducts(ctx, &ListProductsRequest{Cursor: req.GetCursor(), PageSize: int(req.GetPageSize()), Scope: req.GetScope()})
 		if err != nil {
 			return nil, err
 		}
 		return &model.ListProductsResponse{Ids: resp.IDs, NextCursor: resp.NextCursor, Quota: quotaToModel(resp.Quota)}, nil
 	}),
-	model.Operation_OPERATION_RESOLVE_URLS: collect(func(ctx context.Context, c Collector, req *model.ResolveURLsRequest) (proto.Message, error) {
-		r, ok := c.(URLResolver)
-		if !ok {
-			return nil, fmt.Errorf("%w: plugin does not resolve URLs", rpc.ErrUnimplemented)
-		}
+	model.Operation_OPERATION_RESOLVE_URLS: bind(func(ctx context.Context, r URLResolver, req *model.ResolveURLsRequest) (proto.Message, error) {
 		resp, err := r.ResolveURLs(ctx, &ResolveURLsRequest{URLs: req.GetUrls()})
 		if err != nil {
 			return nil, err
@@ -88,7 +93,7 @@ var operations = map[model.Operation]func(context.Context, *adapter, proto.Messa
 		}
 		return out, nil
 	}),
-	model.Operation_OPERATION_UPSERT_PRODUCTS: publish(func(ctx context.Context, p Publisher, req *model.UpsertProductsRequest) (proto.Message, error) {
+	model.Operation_OPERATION_UPSERT_PRODUCTS: bind(func(ctx context.Context, p Publisher, req *model.UpsertProductsRequest) (proto.Message, error) {
 		in := &UpsertProductsRequest{FencingToken: req.GetFencingToken(), Items: make([]UpsertItem, len(req.GetItems()))}
 		for i, it := range req.GetItems() {
 			in.Items[i] = UpsertItem{IdempotencyKey: it.GetIdempotencyKey(), RemoteID: it.GetRemoteId()}
@@ -102,7 +107,7 @@ var operations = map[model.Operation]func(context.Context, *adapter, proto.Messa
 		}
 		return &model.UpsertProductsResponse{Results: writeResultsToModel(resp.Results), Quota: quotaToModel(resp.Quota)}, nil
 	}),
-	model.Operation_OPERATION_SET_INVENTORY: publish(func(ctx context.Context, p Publisher, req *model.SetInventoryRequest) (proto.Message, error) {
+	model.Operation_OPERATION_SET_INVENTORY: bind(func(ctx context.Context, p Publisher, req *model.SetInventoryRequest) (proto.Message, error) {
 		in := &SetInventoryRequest{FencingToken: req.GetFencingToken(), Items: make([]InventoryItem, len(req.GetItems()))}
 		for i, it := range req.GetItems() {
 			in.Items[i] = InventoryItem{IdempotencyKey: it.GetIdempotencyKey(), RemoteID: it.GetRemoteId(), SKU: it.GetSku(), Stock: it.GetStock()}
@@ -113,7 +118,7 @@ var operations = map[model.Operation]func(context.Context, *adapter, proto.Messa
 		}
 		return &model.SetInventoryResponse{Results: writeResultsToModel(resp.Results), Quota: quotaToModel(resp.Quota)}, nil
 	}),
-	model.Operation_OPERATION_SET_PRICES: publish(func(ctx context.Context, p Publisher, req *model.SetPricesRequest) (proto.Message, error) {
+	model.Operation_OPERATION_SET_PRICES: bind(func(ctx context.Context, p Publisher, req *model.SetPricesRequest) (proto.Message, error) {
 		in := &SetPricesRequest{FencingToken: req.GetFencingToken(), Items: make([]PriceItem, len(req.GetItems()))}
 		for i, it := range req.GetItems() {
 			in.Items[i] = PriceItem{IdempotencyKey: it.GetIdempotencyKey(), RemoteID: it.GetRemoteId(), SKU: it.GetSku(), Price: moneyFromModel(it.GetPrice())}
@@ -124,7 +129,7 @@ var operations = map[model.Operation]func(context.Context, *adapter, proto.Messa
 		}
 		return &model.SetPricesResponse{Results: writeResultsToModel(resp.Results), Quota: quotaToModel(resp.Quota)}, nil
 	}),
-	model.Operation_OPERATION_GET_REMOTE_PRODUCTS: publish(func(ctx context.Context, p Publisher, req *model.GetRemoteProductsRequest) (proto.Message, error) {
+	model.Operation_OPERATION_GET_REMOTE_PRODUCTS: bind(func(ctx context.Context, p Publisher, req *model.GetRemoteProductsRequest) (proto.Message, error) {
 		resp, err := p.GetRemoteProducts(ctx, &GetRemoteProductsRequest{RemoteIDs: req.GetRemoteIds()})
 		if err != nil {
 			return nil, err
@@ -133,27 +138,36 @@ var operations = map[model.Operation]func(context.Context, *adapter, proto.Messa
 	}),
 }
 
-// collect and publish bind an operation to the interface that serves it;
-// the server has already refused operations of a capability the plugin
-// does not declare.
-func collect[Req proto.Message](serve func(context.Context, Collector, Req) (proto.Message, error)) func(context.Context, *adapter, proto.Message) (proto.Message, error) {
-	return bind[Collector](serve)
-}
-
-func publish[Req proto.Message](serve func(context.Context, Publisher, Req) (proto.Message, error)) func(context.Context, *adapter, proto.Message) (proto.Message, error) {
-	return bind[Publisher](serve)
-}
-
-func bind[I any, Req proto.Message](serve func(context.Context, I, Req) (proto.Message, error)) func(context.Context, *adapter, proto.Message) (proto.Message, error) {
-	return func(ctx context.Context, a *adapter, req proto.Message) (proto.Message, error) {
-		impl, ok := a.p.(I)
-		if !ok {
-			return nil, fmt.Errorf("%w: plugin %s", rpc.ErrUnimplemented, a.desc.Name)
-		}
-		r, ok := req.(Req)
-		if !ok {
-			return nil, errors.New("request of the wrong type")
-		}
-		return serve(ctx, impl, r)
+// bind ties an operation to the interface I that serves it: a plugin
+// implements the operation when it implements I.
+func bind[I any, Req proto.Message](serve func(context.Context, I, Req) (proto.Message, error)) served {
+	return served{
+		implementedBy: func(p Plugin) bool { _, ok := p.(I); return ok },
+		serve: func(ctx context.Context, a *adapter, req proto.Message) (proto.Message, error) {
+			impl, ok := a.p.(I)
+			if !ok {
+				return nil, fmt.Errorf("%w: plugin %s", rpc.ErrUnimplemented, a.desc.Name)
+			}
+			r, ok := req.(Req)
+			if !ok {
+				return nil, errors.New("request of the wrong type")
+			}
+			return serve(ctx, impl, r)
+		},
 	}
+}
+
+// capabilities lists the capabilities of the operations p implements, in
+// their order.
+func capabilities(p Plugin) []Capability {
+	var out []Capability
+	for _, op := range model.Operations() {
+		s, ok := operations[op.Op]
+		c := Capability(op.Capability)
+		if ok && s.implementedBy(p) && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -81,16 +81,11 @@ func checkPlugin(p Plugin) (Description, error) {
 	return d, nil
 }
 
-// describe returns p's description with the capabilities it implements.
+// describe returns p's description with the capabilities of the
+// operations it implements (adapter.go).
 func describe(p Plugin) Description {
 	d := p.Describe()
-	d.Capabilities = nil
-	if _, ok := p.(Collector); ok {
-		d.Capabilities = append(d.Capabilities, CapabilityCollect)
-	}
-	if _, ok := p.(Publisher); ok {
-		d.Capabilities = append(d.Capabilities, CapabilityPublish)
-	}
+	d.Capabilities = capabilities(p)
 	return d
 }
 
