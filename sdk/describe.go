@@ -1,5 +1,7 @@
 package sdk
 
+import "github.com/marketsync/marketsync/sdk/model"
+
 // Capability is a group of RPCs a plugin serves.
 type Capability int
 
@@ -28,7 +30,9 @@ func (c Capability) String() string {
 // MarshalText writes the capability's name.
 func (c Capability) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
-// Operation names one data RPC, the unit of limits and metrics.
+// Operation names one data RPC, the unit of limits and metrics. Its
+// numbers, names and capabilities are those of the operation table in
+// sdk/model.
 type Operation int
 
 const (
@@ -42,22 +46,24 @@ const (
 	OpResolveURLs
 )
 
-var opNames = map[Operation]string{
-	OpFetchProducts:     "fetch_products",
-	OpListProducts:      "list_products",
-	OpUpsertProducts:    "upsert_products",
-	OpSetInventory:      "set_inventory",
-	OpSetPrices:         "set_prices",
-	OpGetRemoteProducts: "get_remote_products",
-	OpResolveURLs:       "resolve_urls",
+// Operations lists every operation in protocol order.
+var Operations = func() []Operation {
+	var out []Operation
+	for _, spec := range model.Operations() {
+		out = append(out, Operation(spec.Op))
+	}
+	return out
+}()
+
+func (o Operation) spec() *model.OperationSpec {
+	spec, _ := model.LookupOperation(model.Operation(o))
+	return spec
 }
 
-// Operations lists every operation in protocol order.
-var Operations = []Operation{OpFetchProducts, OpListProducts, OpUpsertProducts, OpSetInventory, OpSetPrices, OpGetRemoteProducts, OpResolveURLs}
-
+// String is the operation's name, "fetch_products".
 func (o Operation) String() string {
-	if n, ok := opNames[o]; ok {
-		return n
+	if spec := o.spec(); spec != nil {
+		return spec.Name
 	}
 	return "unknown"
 }
@@ -67,12 +73,10 @@ func (o Operation) MarshalText() ([]byte, error) { return []byte(o.String()), ni
 
 // Capability says which capability o belongs to.
 func (o Operation) Capability() Capability {
-	switch o {
-	case OpFetchProducts, OpListProducts, OpResolveURLs:
-		return CapabilityCollect
-	default:
-		return CapabilityPublish
+	if spec := o.spec(); spec != nil {
+		return Capability(spec.Capability)
 	}
+	return 0
 }
 
 // Description is what a plugin says of itself before it is configured.
@@ -129,10 +133,10 @@ func (l Limits) MaxBatch(op Operation, fallback int) int {
 }
 
 // Cost returns the limiter tokens one call of op takes (at least 1 unless
-// the plugin declares a fraction). Resolving URLs is free: it never
-// reaches the platform.
+// the plugin declares a fraction). Operations that never reach the
+// platform (resolving URLs) are free.
 func (l Limits) Cost(op Operation) float64 {
-	if op == OpResolveURLs {
+	if spec := op.spec(); spec != nil && spec.Free {
 		return 0
 	}
 	if ol, ok := l.Operations[op]; ok && ol.Cost > 0 {
