@@ -9,6 +9,7 @@ import (
 	"github.com/marketsync/marketsync/sdk/internal/rpc"
 	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // adapter presents an author's Plugin to the protocol server in the
@@ -135,6 +136,27 @@ var operations = map[model.Operation]served{
 			return nil, err
 		}
 		return &model.GetRemoteProductsResponse{Results: productResultsToModel(resp.Results), Quota: quotaToModel(resp.Quota)}, nil
+	}),
+	model.Operation_OPERATION_VERIFY_WEBHOOKS: bind(func(ctx context.Context, v WebhookVerifier, req *model.VerifyWebhooksRequest) (proto.Message, error) {
+		in := &VerifyWebhooksRequest{Webhooks: make([]Webhook, len(req.GetWebhooks()))}
+		for i, w := range req.GetWebhooks() {
+			in.Webhooks[i] = Webhook{Headers: w.GetHeaders(), Body: w.GetBody()}
+		}
+		resp, err := v.VerifyWebhooks(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		out := &model.VerifyWebhooksResponse{Results: make([]*model.WebhookResult, len(resp.Results))}
+		for i, r := range resp.Results {
+			out.Results[i] = &model.WebhookResult{Error: errorToModel(r.Err)}
+			if e := r.Event; e != nil {
+				out.Results[i].Event = &model.WebhookEvent{DeliveryId: e.DeliveryID, Topic: e.Topic, RemoteIds: e.RemoteIDs}
+				if !e.OccurredAt.IsZero() {
+					out.Results[i].Event.OccurredAt = timestamppb.New(e.OccurredAt)
+				}
+			}
+		}
+		return out, nil
 	}),
 }
 

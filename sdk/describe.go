@@ -44,6 +44,9 @@ const (
 	OpGetRemoteProducts
 	// OpResolveURLs parses product URLs into ids; it makes no platform call.
 	OpResolveURLs
+	// OpVerifyWebhooks checks and parses pushed deliveries; it makes no
+	// platform call.
+	OpVerifyWebhooks
 )
 
 // Operations lists every operation in protocol order.

@@ -71,6 +71,52 @@ type Publisher interface {
 	GetRemoteProducts(ctx context.Context, req *GetRemoteProductsRequest) (*GetRemoteProductsResponse, error)
 }
 
+// WebhookVerifier is implemented by plugins whose platform pushes changes
+// (webhooks). The agent receives a delivery, hands it over unread and acts
+// only on what the plugin verified, so it never needs to know a
+// platform's signing scheme.
+type WebhookVerifier interface {
+	Plugin
+	// VerifyWebhooks returns one result per delivery, in order: the event
+	// it carries, or a per-item AUTH error when its signature is missing or
+	// wrong (compare in constant time) and INVALID when it cannot be read.
+	// It must not call the platform.
+	VerifyWebhooks(ctx context.Context, req *VerifyWebhooksRequest) (*VerifyWebhooksResponse, error)
+}
+
+// Webhook is one delivery as the agent received it.
+type Webhook struct {
+	// Headers by lower-case name; a repeated header's values joined with
+	// ", ".
+	Headers map[string]string
+	// Body is the raw body, byte for byte.
+	Body []byte
+}
+
+// WebhookEvent is what a genuine delivery says happened.
+type WebhookEvent struct {
+	// DeliveryID is the platform's id of the delivery, the same on every
+	// redelivery.
+	DeliveryID string
+	Topic      string
+	RemoteIDs  []string
+	OccurredAt time.Time
+}
+
+// WebhookResult is the outcome for one delivery: its event or an error.
+type WebhookResult struct {
+	Event *WebhookEvent
+	Err   *Error
+}
+
+type VerifyWebhooksRequest struct {
+	Webhooks []Webhook
+}
+
+type VerifyWebhooksResponse struct {
+	Results []WebhookResult
+}
+
 // Quota is what a platform said about the remaining allowance, read from
 // its response headers or body; the host corrects its limiter with it.
 type Quota struct {

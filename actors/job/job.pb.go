@@ -11,14 +11,13 @@
 package job
 
 import (
-	reflect "reflect"
-	sync "sync"
-	unsafe "unsafe"
-
 	model "github.com/marketsync/marketsync/sdk/model"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	reflect "reflect"
+	sync "sync"
+	unsafe "unsafe"
 )
 
 const (

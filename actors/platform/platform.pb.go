@@ -10,14 +10,13 @@
 package platform
 
 import (
-	reflect "reflect"
-	sync "sync"
-	unsafe "unsafe"
-
 	model "github.com/marketsync/marketsync/sdk/model"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	reflect "reflect"
+	sync "sync"
+	unsafe "unsafe"
 )
 
 const (
@@ -150,6 +149,7 @@ type Call struct {
 	//	*Call_SetPrices
 	//	*Call_GetRemoteProducts
 	//	*Call_ResolveUrls
+	//	*Call_VerifyWebhooks
 	Request       isCall_Request `protobuf_oneof:"request"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -269,6 +269,15 @@ func (x *Call) GetResolveUrls() *model.ResolveURLsRequest {
 	return nil
 }
 
+func (x *Call) GetVerifyWebhooks() *model.VerifyWebhooksRequest {
+	if x != nil {
+		if x, ok := x.Request.(*Call_VerifyWebhooks); ok {
+			return x.VerifyWebhooks
+		}
+	}
+	return nil
+}
+
 type isCall_Request interface {
 	isCall_Request()
 }
@@ -301,6 +310,10 @@ type Call_ResolveUrls struct {
 	ResolveUrls *model.ResolveURLsRequest `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
 }
 
+type Call_VerifyWebhooks struct {
+	VerifyWebhooks *model.VerifyWebhooksRequest `protobuf:"bytes,17,opt,name=verify_webhooks,json=verifyWebhooks,proto3,oneof"`
+}
+
 func (*Call_FetchProducts) isCall_Request() {}
 
 func (*Call_ListProducts) isCall_Request() {}
@@ -315,6 +328,8 @@ func (*Call_GetRemoteProducts) isCall_Request() {}
 
 func (*Call_ResolveUrls) isCall_Request() {}
 
+func (*Call_VerifyWebhooks) isCall_Request() {}
+
 type CallResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Response:
@@ -326,6 +341,7 @@ type CallResult struct {
 	//	*CallResult_SetPrices
 	//	*CallResult_GetRemoteProducts
 	//	*CallResult_ResolveUrls
+	//	*CallResult_VerifyWebhooks
 	Response isCallResult_Response `protobuf_oneof:"response"`
 	// Set when the call failed as a whole after all attempts.
 	Error *model.Error `protobuf:"bytes,20,opt,name=error,proto3" json:"error,omitempty"`
@@ -440,6 +456,15 @@ func (x *CallResult) GetResolveUrls() *model.ResolveURLsResponse {
 	return nil
 }
 
+func (x *CallResult) GetVerifyWebhooks() *model.VerifyWebhooksResponse {
+	if x != nil {
+		if x, ok := x.Response.(*CallResult_VerifyWebhooks); ok {
+			return x.VerifyWebhooks
+		}
+	}
+	return nil
+}
+
 func (x *CallResult) GetError() *model.Error {
 	if x != nil {
 		return x.Error
@@ -493,6 +518,10 @@ type CallResult_ResolveUrls struct {
 	ResolveUrls *model.ResolveURLsResponse `protobuf:"bytes,16,opt,name=resolve_urls,json=resolveUrls,proto3,oneof"`
 }
 
+type CallResult_VerifyWebhooks struct {
+	VerifyWebhooks *model.VerifyWebhooksResponse `protobuf:"bytes,17,opt,name=verify_webhooks,json=verifyWebhooks,proto3,oneof"`
+}
+
 func (*CallResult_FetchProducts) isCallResult_Response() {}
 
 func (*CallResult_ListProducts) isCallResult_Response() {}
@@ -506,6 +535,8 @@ func (*CallResult_SetPrices) isCallResult_Response() {}
 func (*CallResult_GetRemoteProducts) isCallResult_Response() {}
 
 func (*CallResult_ResolveUrls) isCallResult_Response() {}
+
+func (*CallResult_VerifyWebhooks) isCallResult_Response() {}
 
 type StatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -834,7 +865,7 @@ var File_platform_platform_proto protoreflect.FileDescriptor
 
 const file_platform_platform_proto_rawDesc = "" +
 	"\n" +
-	"\x17platform/platform.proto\x12\x1dmarketsync.actors.platform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xd2\x05\n" +
+	"\x17platform/platform.proto\x12\x1dmarketsync.actors.platform.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xa9\x06\n" +
 	"\x04Call\x12C\n" +
 	"\bpriority\x18\x01 \x01(\x0e2'.marketsync.actors.platform.v1.PriorityR\bpriority\x126\n" +
 	"\bdeadline\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x12R\n" +
@@ -846,8 +877,9 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\n" +
 	"set_prices\x18\x0e \x01(\v2%.marketsync.model.v1.SetPricesRequestH\x00R\tsetPrices\x12_\n" +
 	"\x13get_remote_products\x18\x0f \x01(\v2-.marketsync.model.v1.GetRemoteProductsRequestH\x00R\x11getRemoteProducts\x12L\n" +
-	"\fresolve_urls\x18\x10 \x01(\v2'.marketsync.model.v1.ResolveURLsRequestH\x00R\vresolveUrlsB\t\n" +
-	"\arequest\"\xdc\x05\n" +
+	"\fresolve_urls\x18\x10 \x01(\v2'.marketsync.model.v1.ResolveURLsRequestH\x00R\vresolveUrls\x12U\n" +
+	"\x0fverify_webhooks\x18\x11 \x01(\v2*.marketsync.model.v1.VerifyWebhooksRequestH\x00R\x0everifyWebhooksB\t\n" +
+	"\arequest\"\xb4\x06\n" +
 	"\n" +
 	"CallResult\x12S\n" +
 	"\x0efetch_products\x18\n" +
@@ -858,7 +890,8 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\n" +
 	"set_prices\x18\x0e \x01(\v2&.marketsync.model.v1.SetPricesResponseH\x00R\tsetPrices\x12`\n" +
 	"\x13get_remote_products\x18\x0f \x01(\v2..marketsync.model.v1.GetRemoteProductsResponseH\x00R\x11getRemoteProducts\x12M\n" +
-	"\fresolve_urls\x18\x10 \x01(\v2(.marketsync.model.v1.ResolveURLsResponseH\x00R\vresolveUrls\x120\n" +
+	"\fresolve_urls\x18\x10 \x01(\v2(.marketsync.model.v1.ResolveURLsResponseH\x00R\vresolveUrls\x12V\n" +
+	"\x0fverify_webhooks\x18\x11 \x01(\v2+.marketsync.model.v1.VerifyWebhooksResponseH\x00R\x0everifyWebhooks\x120\n" +
 	"\x05error\x18\x14 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\x12\x1a\n" +
 	"\battempts\x18\x15 \x01(\x05R\battempts\x12)\n" +
 	"\x10budget_exhausted\x18\x16 \x01(\bR\x0fbudgetExhaustedB\n" +
@@ -936,14 +969,16 @@ var file_platform_platform_proto_goTypes = []any{
 	(*model.SetPricesRequest)(nil),          // 14: marketsync.model.v1.SetPricesRequest
 	(*model.GetRemoteProductsRequest)(nil),  // 15: marketsync.model.v1.GetRemoteProductsRequest
 	(*model.ResolveURLsRequest)(nil),        // 16: marketsync.model.v1.ResolveURLsRequest
-	(*model.FetchProductsResponse)(nil),     // 17: marketsync.model.v1.FetchProductsResponse
-	(*model.ListProductsResponse)(nil),      // 18: marketsync.model.v1.ListProductsResponse
-	(*model.UpsertProductsResponse)(nil),    // 19: marketsync.model.v1.UpsertProductsResponse
-	(*model.SetInventoryResponse)(nil),      // 20: marketsync.model.v1.SetInventoryResponse
-	(*model.SetPricesResponse)(nil),         // 21: marketsync.model.v1.SetPricesResponse
-	(*model.GetRemoteProductsResponse)(nil), // 22: marketsync.model.v1.GetRemoteProductsResponse
-	(*model.ResolveURLsResponse)(nil),       // 23: marketsync.model.v1.ResolveURLsResponse
-	(*model.Error)(nil),                     // 24: marketsync.model.v1.Error
+	(*model.VerifyWebhooksRequest)(nil),     // 17: marketsync.model.v1.VerifyWebhooksRequest
+	(*model.FetchProductsResponse)(nil),     // 18: marketsync.model.v1.FetchProductsResponse
+	(*model.ListProductsResponse)(nil),      // 19: marketsync.model.v1.ListProductsResponse
+	(*model.UpsertProductsResponse)(nil),    // 20: marketsync.model.v1.UpsertProductsResponse
+	(*model.SetInventoryResponse)(nil),      // 21: marketsync.model.v1.SetInventoryResponse
+	(*model.SetPricesResponse)(nil),         // 22: marketsync.model.v1.SetPricesResponse
+	(*model.GetRemoteProductsResponse)(nil), // 23: marketsync.model.v1.GetRemoteProductsResponse
+	(*model.ResolveURLsResponse)(nil),       // 24: marketsync.model.v1.ResolveURLsResponse
+	(*model.VerifyWebhooksResponse)(nil),    // 25: marketsync.model.v1.VerifyWebhooksResponse
+	(*model.Error)(nil),                     // 26: marketsync.model.v1.Error
 }
 var file_platform_platform_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.platform.v1.Call.priority:type_name -> marketsync.actors.platform.v1.Priority
@@ -955,23 +990,25 @@ var file_platform_platform_proto_depIdxs = []int32{
 	14, // 6: marketsync.actors.platform.v1.Call.set_prices:type_name -> marketsync.model.v1.SetPricesRequest
 	15, // 7: marketsync.actors.platform.v1.Call.get_remote_products:type_name -> marketsync.model.v1.GetRemoteProductsRequest
 	16, // 8: marketsync.actors.platform.v1.Call.resolve_urls:type_name -> marketsync.model.v1.ResolveURLsRequest
-	17, // 9: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.model.v1.FetchProductsResponse
-	18, // 10: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.model.v1.ListProductsResponse
-	19, // 11: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.model.v1.UpsertProductsResponse
-	20, // 12: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.model.v1.SetInventoryResponse
-	21, // 13: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.model.v1.SetPricesResponse
-	22, // 14: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.model.v1.GetRemoteProductsResponse
-	23, // 15: marketsync.actors.platform.v1.CallResult.resolve_urls:type_name -> marketsync.model.v1.ResolveURLsResponse
-	24, // 16: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.model.v1.Error
-	1,  // 17: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
-	9,  // 18: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
-	8,  // 19: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
-	9,  // 20: marketsync.actors.platform.v1.Status.breaker_until:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	17, // 9: marketsync.actors.platform.v1.Call.verify_webhooks:type_name -> marketsync.model.v1.VerifyWebhooksRequest
+	18, // 10: marketsync.actors.platform.v1.CallResult.fetch_products:type_name -> marketsync.model.v1.FetchProductsResponse
+	19, // 11: marketsync.actors.platform.v1.CallResult.list_products:type_name -> marketsync.model.v1.ListProductsResponse
+	20, // 12: marketsync.actors.platform.v1.CallResult.upsert_products:type_name -> marketsync.model.v1.UpsertProductsResponse
+	21, // 13: marketsync.actors.platform.v1.CallResult.set_inventory:type_name -> marketsync.model.v1.SetInventoryResponse
+	22, // 14: marketsync.actors.platform.v1.CallResult.set_prices:type_name -> marketsync.model.v1.SetPricesResponse
+	23, // 15: marketsync.actors.platform.v1.CallResult.get_remote_products:type_name -> marketsync.model.v1.GetRemoteProductsResponse
+	24, // 16: marketsync.actors.platform.v1.CallResult.resolve_urls:type_name -> marketsync.model.v1.ResolveURLsResponse
+	25, // 17: marketsync.actors.platform.v1.CallResult.verify_webhooks:type_name -> marketsync.model.v1.VerifyWebhooksResponse
+	26, // 18: marketsync.actors.platform.v1.CallResult.error:type_name -> marketsync.model.v1.Error
+	1,  // 19: marketsync.actors.platform.v1.Status.state:type_name -> marketsync.actors.platform.v1.State
+	9,  // 20: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
+	8,  // 21: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
+	9,  // 22: marketsync.actors.platform.v1.Status.breaker_until:type_name -> google.protobuf.Timestamp
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_platform_platform_proto_init() }
@@ -987,6 +1024,7 @@ func file_platform_platform_proto_init() {
 		(*Call_SetPrices)(nil),
 		(*Call_GetRemoteProducts)(nil),
 		(*Call_ResolveUrls)(nil),
+		(*Call_VerifyWebhooks)(nil),
 	}
 	file_platform_platform_proto_msgTypes[1].OneofWrappers = []any{
 		(*CallResult_FetchProducts)(nil),
@@ -996,6 +1034,7 @@ func file_platform_platform_proto_init() {
 		(*CallResult_SetPrices)(nil),
 		(*CallResult_GetRemoteProducts)(nil),
 		(*CallResult_ResolveUrls)(nil),
+		(*CallResult_VerifyWebhooks)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -16,14 +16,13 @@
 package model
 
 import (
-	reflect "reflect"
-	sync "sync"
-	unsafe "unsafe"
-
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
+	reflect "reflect"
+	sync "sync"
+	unsafe "unsafe"
 )
 
 const (
@@ -99,6 +98,7 @@ const (
 	Operation_OPERATION_SET_PRICES          Operation = 5
 	Operation_OPERATION_GET_REMOTE_PRODUCTS Operation = 6
 	Operation_OPERATION_RESOLVE_URLS        Operation = 7
+	Operation_OPERATION_VERIFY_WEBHOOKS     Operation = 8
 )
 
 // Enum value maps for Operation.
@@ -112,6 +112,7 @@ var (
 		5: "OPERATION_SET_PRICES",
 		6: "OPERATION_GET_REMOTE_PRODUCTS",
 		7: "OPERATION_RESOLVE_URLS",
+		8: "OPERATION_VERIFY_WEBHOOKS",
 	}
 	Operation_value = map[string]int32{
 		"OPERATION_UNSPECIFIED":         0,
@@ -122,6 +123,7 @@ var (
 		"OPERATION_SET_PRICES":          5,
 		"OPERATION_GET_REMOTE_PRODUCTS": 6,
 		"OPERATION_RESOLVE_URLS":        7,
+		"OPERATION_VERIFY_WEBHOOKS":     8,
 	}
 )
 
@@ -2347,6 +2349,278 @@ func (x *GetRemoteProductsResponse) GetQuota() *Quota {
 	return nil
 }
 
+// Webhook is one delivery a platform pushed to the agent, as received.
+type Webhook struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Header names in lower case; a repeated header's values joined with
+	// ", ".
+	Headers map[string]string `protobuf:"bytes,1,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The raw body, byte for byte: signatures are computed over it.
+	Body          []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Webhook) Reset() {
+	*x = Webhook{}
+	mi := &file_model_v1_model_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Webhook) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Webhook) ProtoMessage() {}
+
+func (x *Webhook) ProtoReflect() protoreflect.Message {
+	mi := &file_model_v1_model_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Webhook.ProtoReflect.Descriptor instead.
+func (*Webhook) Descriptor() ([]byte, []int) {
+	return file_model_v1_model_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *Webhook) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *Webhook) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+// WebhookEvent is what a verified delivery says happened.
+type WebhookEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The platform's id of the delivery, the same on every redelivery: the
+	// agent deduplicates on it.
+	DeliveryId string `protobuf:"bytes,1,opt,name=delivery_id,json=deliveryId,proto3" json:"delivery_id,omitempty"`
+	// The platform's topic, such as "products/update".
+	Topic string `protobuf:"bytes,2,opt,name=topic,proto3" json:"topic,omitempty"`
+	// The remote products the event concerns.
+	RemoteIds     []string               `protobuf:"bytes,3,rep,name=remote_ids,json=remoteIds,proto3" json:"remote_ids,omitempty"`
+	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookEvent) Reset() {
+	*x = WebhookEvent{}
+	mi := &file_model_v1_model_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookEvent) ProtoMessage() {}
+
+func (x *WebhookEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_model_v1_model_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookEvent.ProtoReflect.Descriptor instead.
+func (*WebhookEvent) Descriptor() ([]byte, []int) {
+	return file_model_v1_model_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *WebhookEvent) GetDeliveryId() string {
+	if x != nil {
+		return x.DeliveryId
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *WebhookEvent) GetRemoteIds() []string {
+	if x != nil {
+		return x.RemoteIds
+	}
+	return nil
+}
+
+func (x *WebhookEvent) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+type WebhookResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Event *WebhookEvent          `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// Set when the delivery is not genuine (AUTH: bad or missing
+	// signature) or cannot be read (INVALID).
+	Error         *Error `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookResult) Reset() {
+	*x = WebhookResult{}
+	mi := &file_model_v1_model_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookResult) ProtoMessage() {}
+
+func (x *WebhookResult) ProtoReflect() protoreflect.Message {
+	mi := &file_model_v1_model_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookResult.ProtoReflect.Descriptor instead.
+func (*WebhookResult) Descriptor() ([]byte, []int) {
+	return file_model_v1_model_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *WebhookResult) GetEvent() *WebhookEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *WebhookResult) GetError() *Error {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
+type VerifyWebhooksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Webhooks      []*Webhook             `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyWebhooksRequest) Reset() {
+	*x = VerifyWebhooksRequest{}
+	mi := &file_model_v1_model_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyWebhooksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyWebhooksRequest) ProtoMessage() {}
+
+func (x *VerifyWebhooksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_model_v1_model_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyWebhooksRequest.ProtoReflect.Descriptor instead.
+func (*VerifyWebhooksRequest) Descriptor() ([]byte, []int) {
+	return file_model_v1_model_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *VerifyWebhooksRequest) GetWebhooks() []*Webhook {
+	if x != nil {
+		return x.Webhooks
+	}
+	return nil
+}
+
+type VerifyWebhooksResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One result per webhook, in request order.
+	Results       []*WebhookResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VerifyWebhooksResponse) Reset() {
+	*x = VerifyWebhooksResponse{}
+	mi := &file_model_v1_model_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyWebhooksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyWebhooksResponse) ProtoMessage() {}
+
+func (x *VerifyWebhooksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_model_v1_model_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyWebhooksResponse.ProtoReflect.Descriptor instead.
+func (*VerifyWebhooksResponse) Descriptor() ([]byte, []int) {
+	return file_model_v1_model_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *VerifyWebhooksResponse) GetResults() []*WebhookResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 var File_model_v1_model_proto protoreflect.FileDescriptor
 
 const file_model_v1_model_proto_rawDesc = "" +
@@ -2505,13 +2779,34 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"remote_ids\x18\x01 \x03(\tR\tremoteIds\"\x8b\x01\n" +
 	"\x19GetRemoteProductsResponse\x12<\n" +
 	"\aresults\x18\x01 \x03(\v2\".marketsync.model.v1.ProductResultR\aresults\x120\n" +
-	"\x05quota\x18\x02 \x01(\v2\x1a.marketsync.model.v1.QuotaR\x05quota*q\n" +
+	"\x05quota\x18\x02 \x01(\v2\x1a.marketsync.model.v1.QuotaR\x05quota\"\x9e\x01\n" +
+	"\aWebhook\x12C\n" +
+	"\aheaders\x18\x01 \x03(\v2).marketsync.model.v1.Webhook.HeadersEntryR\aheaders\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x01\n" +
+	"\fWebhookEvent\x12\x1f\n" +
+	"\vdelivery_id\x18\x01 \x01(\tR\n" +
+	"deliveryId\x12\x14\n" +
+	"\x05topic\x18\x02 \x01(\tR\x05topic\x12\x1d\n" +
+	"\n" +
+	"remote_ids\x18\x03 \x03(\tR\tremoteIds\x12;\n" +
+	"\voccurred_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\"z\n" +
+	"\rWebhookResult\x127\n" +
+	"\x05event\x18\x01 \x01(\v2!.marketsync.model.v1.WebhookEventR\x05event\x120\n" +
+	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\"Q\n" +
+	"\x15VerifyWebhooksRequest\x128\n" +
+	"\bwebhooks\x18\x01 \x03(\v2\x1c.marketsync.model.v1.WebhookR\bwebhooks\"V\n" +
+	"\x16VerifyWebhooksResponse\x12<\n" +
+	"\aresults\x18\x01 \x03(\v2\".marketsync.model.v1.WebhookResultR\aresults*q\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12CAPABILITY_COLLECT\x10\x01\x12\x16\n" +
 	"\x12CAPABILITY_PUBLISH\x10\x02\x12\x17\n" +
-	"\x13CAPABILITY_WEBHOOKS\x10\x03*\xf6\x01\n" +
+	"\x13CAPABILITY_WEBHOOKS\x10\x03*\x95\x02\n" +
 	"\tOperation\x12\x19\n" +
 	"\x15OPERATION_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18OPERATION_FETCH_PRODUCTS\x10\x01\x12\x1b\n" +
@@ -2520,7 +2815,8 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\x17OPERATION_SET_INVENTORY\x10\x04\x12\x18\n" +
 	"\x14OPERATION_SET_PRICES\x10\x05\x12!\n" +
 	"\x1dOPERATION_GET_REMOTE_PRODUCTS\x10\x06\x12\x1a\n" +
-	"\x16OPERATION_RESOLVE_URLS\x10\a*\xb2\x01\n" +
+	"\x16OPERATION_RESOLVE_URLS\x10\a\x12\x1d\n" +
+	"\x19OPERATION_VERIFY_WEBHOOKS\x10\b*\xb2\x01\n" +
 	"\tFieldType\x12\x1a\n" +
 	"\x16FIELD_TYPE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11FIELD_TYPE_STRING\x10\x01\x12\x12\n" +
@@ -2551,7 +2847,7 @@ func file_model_v1_model_proto_rawDescGZIP() []byte {
 }
 
 var file_model_v1_model_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_model_v1_model_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_model_v1_model_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_model_v1_model_proto_goTypes = []any{
 	(Capability)(0),                   // 0: marketsync.model.v1.Capability
 	(Operation)(0),                    // 1: marketsync.model.v1.Operation
@@ -2591,11 +2887,17 @@ var file_model_v1_model_proto_goTypes = []any{
 	(*SetPricesResponse)(nil),         // 35: marketsync.model.v1.SetPricesResponse
 	(*GetRemoteProductsRequest)(nil),  // 36: marketsync.model.v1.GetRemoteProductsRequest
 	(*GetRemoteProductsResponse)(nil), // 37: marketsync.model.v1.GetRemoteProductsResponse
-	nil,                               // 38: marketsync.model.v1.Image.AltEntry
-	nil,                               // 39: marketsync.model.v1.Product.TitleEntry
-	nil,                               // 40: marketsync.model.v1.Product.DescriptionEntry
-	(*durationpb.Duration)(nil),       // 41: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 42: google.protobuf.Timestamp
+	(*Webhook)(nil),                   // 38: marketsync.model.v1.Webhook
+	(*WebhookEvent)(nil),              // 39: marketsync.model.v1.WebhookEvent
+	(*WebhookResult)(nil),             // 40: marketsync.model.v1.WebhookResult
+	(*VerifyWebhooksRequest)(nil),     // 41: marketsync.model.v1.VerifyWebhooksRequest
+	(*VerifyWebhooksResponse)(nil),    // 42: marketsync.model.v1.VerifyWebhooksResponse
+	nil,                               // 43: marketsync.model.v1.Image.AltEntry
+	nil,                               // 44: marketsync.model.v1.Product.TitleEntry
+	nil,                               // 45: marketsync.model.v1.Product.DescriptionEntry
+	nil,                               // 46: marketsync.model.v1.Webhook.HeadersEntry
+	(*durationpb.Duration)(nil),       // 47: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 48: google.protobuf.Timestamp
 }
 var file_model_v1_model_proto_depIdxs = []int32{
 	0,  // 0: marketsync.model.v1.Description.capabilities:type_name -> marketsync.model.v1.Capability
@@ -2606,18 +2908,18 @@ var file_model_v1_model_proto_depIdxs = []int32{
 	8,  // 5: marketsync.model.v1.ConfigSchema.fields:type_name -> marketsync.model.v1.ConfigField
 	2,  // 6: marketsync.model.v1.ConfigField.type:type_name -> marketsync.model.v1.FieldType
 	3,  // 7: marketsync.model.v1.Error.kind:type_name -> marketsync.model.v1.ErrorKind
-	41, // 8: marketsync.model.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	42, // 9: marketsync.model.v1.Quota.reset:type_name -> google.protobuf.Timestamp
-	38, // 10: marketsync.model.v1.Image.alt:type_name -> marketsync.model.v1.Image.AltEntry
+	47, // 8: marketsync.model.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	48, // 9: marketsync.model.v1.Quota.reset:type_name -> google.protobuf.Timestamp
+	43, // 10: marketsync.model.v1.Image.alt:type_name -> marketsync.model.v1.Image.AltEntry
 	14, // 11: marketsync.model.v1.Variant.options:type_name -> marketsync.model.v1.Option
 	11, // 12: marketsync.model.v1.Variant.price:type_name -> marketsync.model.v1.Money
-	39, // 13: marketsync.model.v1.Product.title:type_name -> marketsync.model.v1.Product.TitleEntry
-	40, // 14: marketsync.model.v1.Product.description:type_name -> marketsync.model.v1.Product.DescriptionEntry
+	44, // 13: marketsync.model.v1.Product.title:type_name -> marketsync.model.v1.Product.TitleEntry
+	45, // 14: marketsync.model.v1.Product.description:type_name -> marketsync.model.v1.Product.DescriptionEntry
 	12, // 15: marketsync.model.v1.Product.images:type_name -> marketsync.model.v1.Image
 	13, // 16: marketsync.model.v1.Product.attributes:type_name -> marketsync.model.v1.Attribute
 	15, // 17: marketsync.model.v1.Product.variants:type_name -> marketsync.model.v1.Variant
-	42, // 18: marketsync.model.v1.Product.updated_at:type_name -> google.protobuf.Timestamp
-	42, // 19: marketsync.model.v1.ProductRecord.collected_at:type_name -> google.protobuf.Timestamp
+	48, // 18: marketsync.model.v1.Product.updated_at:type_name -> google.protobuf.Timestamp
+	48, // 19: marketsync.model.v1.ProductRecord.collected_at:type_name -> google.protobuf.Timestamp
 	16, // 20: marketsync.model.v1.ProductRecord.product:type_name -> marketsync.model.v1.Product
 	16, // 21: marketsync.model.v1.ProductResult.product:type_name -> marketsync.model.v1.Product
 	9,  // 22: marketsync.model.v1.ProductResult.error:type_name -> marketsync.model.v1.Error
@@ -2640,11 +2942,17 @@ var file_model_v1_model_proto_depIdxs = []int32{
 	10, // 39: marketsync.model.v1.SetPricesResponse.quota:type_name -> marketsync.model.v1.Quota
 	18, // 40: marketsync.model.v1.GetRemoteProductsResponse.results:type_name -> marketsync.model.v1.ProductResult
 	10, // 41: marketsync.model.v1.GetRemoteProductsResponse.quota:type_name -> marketsync.model.v1.Quota
-	42, // [42:42] is the sub-list for method output_type
-	42, // [42:42] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	46, // 42: marketsync.model.v1.Webhook.headers:type_name -> marketsync.model.v1.Webhook.HeadersEntry
+	48, // 43: marketsync.model.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	39, // 44: marketsync.model.v1.WebhookResult.event:type_name -> marketsync.model.v1.WebhookEvent
+	9,  // 45: marketsync.model.v1.WebhookResult.error:type_name -> marketsync.model.v1.Error
+	38, // 46: marketsync.model.v1.VerifyWebhooksRequest.webhooks:type_name -> marketsync.model.v1.Webhook
+	40, // 47: marketsync.model.v1.VerifyWebhooksResponse.results:type_name -> marketsync.model.v1.WebhookResult
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_model_v1_model_proto_init() }
@@ -2658,7 +2966,7 @@ func file_model_v1_model_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_model_v1_model_proto_rawDesc), len(file_model_v1_model_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   37,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

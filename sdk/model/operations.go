@@ -118,6 +118,12 @@ func init() {
 				r.Results = realignURLs(q.GetUrls(), r.GetResults())
 				return nil
 			})),
+		free(entry(Operation_OPERATION_VERIFY_WEBHOOKS, Capability_CAPABILITY_WEBHOOKS, "VerifyWebhooks",
+			func(r *VerifyWebhooksRequest) int { return len(r.GetWebhooks()) },
+			func(q *VerifyWebhooksRequest, r *VerifyWebhooksResponse) error {
+				r.Results = realignPositional(len(q.GetWebhooks()), r.GetResults(), func(e *Error) *WebhookResult { return &WebhookResult{Error: e} })
+				return nil
+			})),
 	}
 	for _, s := range operationTable {
 		byOp[s.Op] = s
@@ -227,6 +233,20 @@ func realignURLs(urls []string, got []*ResolveResult) []*ResolveResult {
 			r = &ResolveResult{Url: u, Error: Unavailable(CodeEmptyResult, "plugin returned neither an id nor an error")}
 		}
 		out[i] = r
+	}
+	return out
+}
+
+// realignPositional returns exactly n results for answers that carry no
+// key: the plugin's answer if it gave n, else an UNAVAILABLE per item (the
+// items cannot be matched, so none is trusted).
+func realignPositional[R interface{ GetError() *Error }](n int, got []R, missing func(*Error) R) []R {
+	if len(got) == n {
+		return got
+	}
+	out := make([]R, n)
+	for i := range out {
+		out[i] = missing(Unavailable(CodeMissingResult, fmt.Sprintf("plugin returned %d results for %d items", len(got), n)))
 	}
 	return out
 }

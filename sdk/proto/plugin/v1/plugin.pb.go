@@ -19,13 +19,12 @@
 package pluginv1
 
 import (
-	reflect "reflect"
-	sync "sync"
-	unsafe "unsafe"
-
 	model "github.com/marketsync/marketsync/sdk/model"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	reflect "reflect"
+	sync "sync"
+	unsafe "unsafe"
 )
 
 const (
@@ -161,7 +160,7 @@ const file_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x10ConfigureRequest\x12\x1f\n" +
 	"\vconfig_json\x18\x01 \x01(\fR\n" +
 	"configJson\"\x13\n" +
-	"\x11ConfigureResponse2\x8c\a\n" +
+	"\x11ConfigureResponse2\xf7\a\n" +
 	"\bPlatform\x12S\n" +
 	"\bDescribe\x12%.marketsync.plugin.v1.DescribeRequest\x1a .marketsync.model.v1.Description\x12\\\n" +
 	"\tConfigure\x12&.marketsync.plugin.v1.ConfigureRequest\x1a'.marketsync.plugin.v1.ConfigureResponse\x12f\n" +
@@ -171,7 +170,8 @@ const file_plugin_v1_plugin_proto_rawDesc = "" +
 	"\x0eUpsertProducts\x12*.marketsync.model.v1.UpsertProductsRequest\x1a+.marketsync.model.v1.UpsertProductsResponse\x12c\n" +
 	"\fSetInventory\x12(.marketsync.model.v1.SetInventoryRequest\x1a).marketsync.model.v1.SetInventoryResponse\x12Z\n" +
 	"\tSetPrices\x12%.marketsync.model.v1.SetPricesRequest\x1a&.marketsync.model.v1.SetPricesResponse\x12r\n" +
-	"\x11GetRemoteProducts\x12-.marketsync.model.v1.GetRemoteProductsRequest\x1a..marketsync.model.v1.GetRemoteProductsResponseB?Z=github.com/marketsync/marketsync/sdk/proto/plugin/v1;pluginv1b\x06proto3"
+	"\x11GetRemoteProducts\x12-.marketsync.model.v1.GetRemoteProductsRequest\x1a..marketsync.model.v1.GetRemoteProductsResponse\x12i\n" +
+	"\x0eVerifyWebhooks\x12*.marketsync.model.v1.VerifyWebhooksRequest\x1a+.marketsync.model.v1.VerifyWebhooksResponseB?Z=github.com/marketsync/marketsync/sdk/proto/plugin/v1;pluginv1b\x06proto3"
 
 var (
 	file_plugin_v1_plugin_proto_rawDescOnce sync.Once
@@ -197,14 +197,16 @@ var file_plugin_v1_plugin_proto_goTypes = []any{
 	(*model.SetInventoryRequest)(nil),       // 7: marketsync.model.v1.SetInventoryRequest
 	(*model.SetPricesRequest)(nil),          // 8: marketsync.model.v1.SetPricesRequest
 	(*model.GetRemoteProductsRequest)(nil),  // 9: marketsync.model.v1.GetRemoteProductsRequest
-	(*model.Description)(nil),               // 10: marketsync.model.v1.Description
-	(*model.FetchProductsResponse)(nil),     // 11: marketsync.model.v1.FetchProductsResponse
-	(*model.ListProductsResponse)(nil),      // 12: marketsync.model.v1.ListProductsResponse
-	(*model.ResolveURLsResponse)(nil),       // 13: marketsync.model.v1.ResolveURLsResponse
-	(*model.UpsertProductsResponse)(nil),    // 14: marketsync.model.v1.UpsertProductsResponse
-	(*model.SetInventoryResponse)(nil),      // 15: marketsync.model.v1.SetInventoryResponse
-	(*model.SetPricesResponse)(nil),         // 16: marketsync.model.v1.SetPricesResponse
-	(*model.GetRemoteProductsResponse)(nil), // 17: marketsync.model.v1.GetRemoteProductsResponse
+	(*model.VerifyWebhooksRequest)(nil),     // 10: marketsync.model.v1.VerifyWebhooksRequest
+	(*model.Description)(nil),               // 11: marketsync.model.v1.Description
+	(*model.FetchProductsResponse)(nil),     // 12: marketsync.model.v1.FetchProductsResponse
+	(*model.ListProductsResponse)(nil),      // 13: marketsync.model.v1.ListProductsResponse
+	(*model.ResolveURLsResponse)(nil),       // 14: marketsync.model.v1.ResolveURLsResponse
+	(*model.UpsertProductsResponse)(nil),    // 15: marketsync.model.v1.UpsertProductsResponse
+	(*model.SetInventoryResponse)(nil),      // 16: marketsync.model.v1.SetInventoryResponse
+	(*model.SetPricesResponse)(nil),         // 17: marketsync.model.v1.SetPricesResponse
+	(*model.GetRemoteProductsResponse)(nil), // 18: marketsync.model.v1.GetRemoteProductsResponse
+	(*model.VerifyWebhooksResponse)(nil),    // 19: marketsync.model.v1.VerifyWebhooksResponse
 }
 var file_plugin_v1_plugin_proto_depIdxs = []int32{
 	0,  // 0: marketsync.plugin.v1.Platform.Describe:input_type -> marketsync.plugin.v1.DescribeRequest
@@ -216,17 +218,19 @@ var file_plugin_v1_plugin_proto_depIdxs = []int32{
 	7,  // 6: marketsync.plugin.v1.Platform.SetInventory:input_type -> marketsync.model.v1.SetInventoryRequest
 	8,  // 7: marketsync.plugin.v1.Platform.SetPrices:input_type -> marketsync.model.v1.SetPricesRequest
 	9,  // 8: marketsync.plugin.v1.Platform.GetRemoteProducts:input_type -> marketsync.model.v1.GetRemoteProductsRequest
-	10, // 9: marketsync.plugin.v1.Platform.Describe:output_type -> marketsync.model.v1.Description
-	2,  // 10: marketsync.plugin.v1.Platform.Configure:output_type -> marketsync.plugin.v1.ConfigureResponse
-	11, // 11: marketsync.plugin.v1.Platform.FetchProducts:output_type -> marketsync.model.v1.FetchProductsResponse
-	12, // 12: marketsync.plugin.v1.Platform.ListProducts:output_type -> marketsync.model.v1.ListProductsResponse
-	13, // 13: marketsync.plugin.v1.Platform.ResolveURLs:output_type -> marketsync.model.v1.ResolveURLsResponse
-	14, // 14: marketsync.plugin.v1.Platform.UpsertProducts:output_type -> marketsync.model.v1.UpsertProductsResponse
-	15, // 15: marketsync.plugin.v1.Platform.SetInventory:output_type -> marketsync.model.v1.SetInventoryResponse
-	16, // 16: marketsync.plugin.v1.Platform.SetPrices:output_type -> marketsync.model.v1.SetPricesResponse
-	17, // 17: marketsync.plugin.v1.Platform.GetRemoteProducts:output_type -> marketsync.model.v1.GetRemoteProductsResponse
-	9,  // [9:18] is the sub-list for method output_type
-	0,  // [0:9] is the sub-list for method input_type
+	10, // 9: marketsync.plugin.v1.Platform.VerifyWebhooks:input_type -> marketsync.model.v1.VerifyWebhooksRequest
+	11, // 10: marketsync.plugin.v1.Platform.Describe:output_type -> marketsync.model.v1.Description
+	2,  // 11: marketsync.plugin.v1.Platform.Configure:output_type -> marketsync.plugin.v1.ConfigureResponse
+	12, // 12: marketsync.plugin.v1.Platform.FetchProducts:output_type -> marketsync.model.v1.FetchProductsResponse
+	13, // 13: marketsync.plugin.v1.Platform.ListProducts:output_type -> marketsync.model.v1.ListProductsResponse
+	14, // 14: marketsync.plugin.v1.Platform.ResolveURLs:output_type -> marketsync.model.v1.ResolveURLsResponse
+	15, // 15: marketsync.plugin.v1.Platform.UpsertProducts:output_type -> marketsync.model.v1.UpsertProductsResponse
+	16, // 16: marketsync.plugin.v1.Platform.SetInventory:output_type -> marketsync.model.v1.SetInventoryResponse
+	17, // 17: marketsync.plugin.v1.Platform.SetPrices:output_type -> marketsync.model.v1.SetPricesResponse
+	18, // 18: marketsync.plugin.v1.Platform.GetRemoteProducts:output_type -> marketsync.model.v1.GetRemoteProductsResponse
+	19, // 19: marketsync.plugin.v1.Platform.VerifyWebhooks:output_type -> marketsync.model.v1.VerifyWebhooksResponse
+	10, // [10:20] is the sub-list for method output_type
+	0,  // [0:10] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

@@ -20,7 +20,6 @@ package pluginv1
 
 import (
 	context "context"
-
 	model "github.com/marketsync/marketsync/sdk/model"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
@@ -42,6 +41,7 @@ const (
 	Platform_SetInventory_FullMethodName      = "/marketsync.plugin.v1.Platform/SetInventory"
 	Platform_SetPrices_FullMethodName         = "/marketsync.plugin.v1.Platform/SetPrices"
 	Platform_GetRemoteProducts_FullMethodName = "/marketsync.plugin.v1.Platform/GetRemoteProducts"
+	Platform_VerifyWebhooks_FullMethodName    = "/marketsync.plugin.v1.Platform/VerifyWebhooks"
 )
 
 // PlatformClient is the client API for Platform service.
@@ -72,6 +72,9 @@ type PlatformClient interface {
 	SetInventory(ctx context.Context, in *model.SetInventoryRequest, opts ...grpc.CallOption) (*model.SetInventoryResponse, error)
 	SetPrices(ctx context.Context, in *model.SetPricesRequest, opts ...grpc.CallOption) (*model.SetPricesResponse, error)
 	GetRemoteProducts(ctx context.Context, in *model.GetRemoteProductsRequest, opts ...grpc.CallOption) (*model.GetRemoteProductsResponse, error)
+	// Webhooks capability. VerifyWebhooks checks each delivery's signature
+	// and parses it; it does not call the platform.
+	VerifyWebhooks(ctx context.Context, in *model.VerifyWebhooksRequest, opts ...grpc.CallOption) (*model.VerifyWebhooksResponse, error)
 }
 
 type platformClient struct {
@@ -172,6 +175,16 @@ func (c *platformClient) GetRemoteProducts(ctx context.Context, in *model.GetRem
 	return out, nil
 }
 
+func (c *platformClient) VerifyWebhooks(ctx context.Context, in *model.VerifyWebhooksRequest, opts ...grpc.CallOption) (*model.VerifyWebhooksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(model.VerifyWebhooksResponse)
+	err := c.cc.Invoke(ctx, Platform_VerifyWebhooks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PlatformServer is the server API for Platform service.
 // All implementations must embed UnimplementedPlatformServer
 // for forward compatibility.
@@ -200,6 +213,9 @@ type PlatformServer interface {
 	SetInventory(context.Context, *model.SetInventoryRequest) (*model.SetInventoryResponse, error)
 	SetPrices(context.Context, *model.SetPricesRequest) (*model.SetPricesResponse, error)
 	GetRemoteProducts(context.Context, *model.GetRemoteProductsRequest) (*model.GetRemoteProductsResponse, error)
+	// Webhooks capability. VerifyWebhooks checks each delivery's signature
+	// and parses it; it does not call the platform.
+	VerifyWebhooks(context.Context, *model.VerifyWebhooksRequest) (*model.VerifyWebhooksResponse, error)
 	mustEmbedUnimplementedPlatformServer()
 }
 
@@ -236,6 +252,9 @@ func (UnimplementedPlatformServer) SetPrices(context.Context, *model.SetPricesRe
 }
 func (UnimplementedPlatformServer) GetRemoteProducts(context.Context, *model.GetRemoteProductsRequest) (*model.GetRemoteProductsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetRemoteProducts not implemented")
+}
+func (UnimplementedPlatformServer) VerifyWebhooks(context.Context, *model.VerifyWebhooksRequest) (*model.VerifyWebhooksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyWebhooks not implemented")
 }
 func (UnimplementedPlatformServer) mustEmbedUnimplementedPlatformServer() {}
 func (UnimplementedPlatformServer) testEmbeddedByValue()                  {}
@@ -420,6 +439,24 @@ func _Platform_GetRemoteProducts_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Platform_VerifyWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(model.VerifyWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PlatformServer).VerifyWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Platform_VerifyWebhooks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PlatformServer).VerifyWebhooks(ctx, req.(*model.VerifyWebhooksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Platform_ServiceDesc is the grpc.ServiceDesc for Platform service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -462,6 +499,10 @@ var Platform_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetRemoteProducts",
 			Handler:    _Platform_GetRemoteProducts_Handler,
+		},
+		{
+			MethodName: "VerifyWebhooks",
+			Handler:    _Platform_VerifyWebhooks_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
