@@ -22,7 +22,8 @@ type Target struct {
 	// is set the kit launches the real process.
 	Binary string
 	// New returns the plugin to serve in-process (sdk.ServeTest) when
-	// Binary is empty. It is called once per check.
+	// Binary is empty. It is called once per check. With both set, Run
+	// runs every check against each.
 	New func() sdk.Plugin
 
 	// Config is a valid config block as a JSON object, the form the host
@@ -218,11 +219,19 @@ func (c Check) Run(t testing.TB, target Target) {
 }
 
 // Run runs checks against target, each as a subtest named after it; with
-// no checks it runs DefaultChecks.
+// no checks it runs DefaultChecks. A target with both Binary and New runs
+// them twice, under subtests "binary" and "in-process".
 func Run(t *testing.T, target Target, checks ...Check) {
 	t.Helper()
 	if len(checks) == 0 {
 		checks = DefaultChecks()
+	}
+	if target.Binary != "" && target.New != nil {
+		binary, inProcess := target, target
+		binary.New, inProcess.Binary = nil, ""
+		t.Run("binary", func(t *testing.T) { Run(t, binary, checks...) })
+		t.Run("in-process", func(t *testing.T) { Run(t, inProcess, checks...) })
+		return
 	}
 	for _, c := range checks {
 		t.Run(c.Name, func(t *testing.T) { c.Run(t, target) })
