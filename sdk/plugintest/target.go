@@ -71,10 +71,12 @@ type Target struct {
 	// Scope is passed to ListProducts; empty lists the plugin's default.
 	Scope string
 	// Listed, when set, is every id the listing under Scope must return,
-	// in order. Empty skips the listing check.
+	// in order; an empty, non-nil slice means it lists nothing. Nil skips
+	// the listing check.
 	Listed []string
 	// PageSize is asked of ListProducts when walking the listing (default
-	// 3, so a small test catalogue spans several pages).
+	// 3, so a small test catalogue spans several pages); a negative one
+	// asks for none, so the plugin's default applies.
 	PageSize int
 	// Publish holds the fixtures for a plugin that publishes. A publishing
 	// plugin without them fails the write checks.
