@@ -462,8 +462,8 @@ func (h *harness) resolvesURLs(p *host.Plugin) bool {
 }
 
 // CheckExpected checks every id of Target.Expect, fetched in batches of
-// the declared cap, against the platform's own account of it: each result
-// answers its id, and Expect.Check finds no difference between what came
+// the declared cap, against the platform's own account of it: each
+// product answers the id asked, and Expect.Check finds no difference between what came
 // back and what the platform holds.
 func CheckExpected() Check {
 	return Check{Name: "expected_products", run: func(h *harness) {
@@ -483,8 +483,8 @@ func CheckExpected() Check {
 				h.t.Fatalf("fetching %q failed as a whole: %s", batch, describeErr(err))
 			}
 			for i, r := range resp.GetResults() {
-				if r.GetId() != batch[i] {
-					h.t.Errorf("the result for %q names %q", batch[i], r.GetId())
+				if got := r.GetProduct().GetId(); got != "" && got != batch[i] {
+					h.t.Errorf("asked for %q, the product returned has id %q", batch[i], got)
 				}
 				var perr *sdk.Error
 				if r.GetError() != nil {
