@@ -61,12 +61,9 @@ func target(s *sim.Server, url string) plugintest.Target {
 		AuthConfig: string(s.PluginConfig(url, map[string]any{collector.FieldAccessToken: "f14da3b8-b0b1-4f73-a5de-000000000000"})),
 		AuthCode:   "401",
 		RateLimit: &plugintest.RateLimit{
-			Start: func(testing.TB) func() {
-				s.SetRateLimit(0.25, 0)
-				return func() { s.SetRateLimit(0, 0) }
-			},
-			Code: "gw.QosAppFrequencyLimit",
-			Wait: 4 * time.Second,
+			Start: plugintest.Throttle(s.SetRateLimit, 0.25),
+			Code:  "gw.QosAppFrequencyLimit",
+			Wait:  4 * time.Second,
 		},
 		Faults: &plugintest.Faults{Inject: plugintest.Injector(s.Injector())},
 		Expect: &plugintest.Expect{

@@ -107,14 +107,11 @@ func (p *platform) target() plugintest.Target {
 		AuthConfig: p.config(map[string]any{collector.FieldSession: "6100expired"}),
 		AuthCode:   "27/invalid-sessionkey",
 		RateLimit: &plugintest.RateLimit{
-			// No burst at a call every 4s: every call is refused and told
+			// A call every 4s and no burst: every call is refused and told
 			// to wait 4s, on a clock that does not move.
-			Start: func(testing.TB) func() {
-				p.SetRateLimit(0.25, 0)
-				return func() { p.SetRateLimit(0, 0) }
-			},
-			Code: "7/accesscontrol.limited-by-app-access-count",
-			Wait: 4 * time.Second,
+			Start: plugintest.Throttle(p.SetRateLimit, 0.25),
+			Code:  "7/accesscontrol.limited-by-app-access-count",
+			Wait:  4 * time.Second,
 		},
 		Faults: &plugintest.Faults{
 			Inject: plugintest.Injector(p.Faults()),

@@ -112,6 +112,17 @@ type RateLimit struct {
 	Slack time.Duration
 }
 
+// Throttle returns a RateLimit.Start for a simulator whose call limit is
+// a simkit.Bucket that set(rate, burst) replaces: with no burst at rate,
+// every call is refused and told to wait 1/rate; set(0, 0) restores
+// service.
+func Throttle(set func(rate float64, burst int), rate float64) func(testing.TB) func() {
+	return func(testing.TB) func() {
+		set(rate, 0)
+		return func() { set(0, 0) }
+	}
+}
+
 // Faults says how to put faults on the platform's simulator.
 type Faults struct {
 	// Inject makes the platform answer every call with f until the
