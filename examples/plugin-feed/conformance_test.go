@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/plugintest"
@@ -14,11 +15,14 @@ var binary string
 func TestMain(m *testing.M) { plugintest.Main(m, "feed", &binary) }
 
 // TestConformance runs the SDK's conformance kit against the plugin, as
-// the built binary and in-process, with the feed served by a test server.
+// the built binary and in-process (a target with both runs each check
+// against each), with the feed served by a test server.
 func TestConformance(t *testing.T) {
 	for format, contentType := range map[string]string{"csv": "text/csv", "json": "application/json"} {
 		srv := newFeedServer(t, "testdata/feed."+format, contentType)
 		target := plugintest.Target{
+			Binary:     binary,
+			New:        func() sdk.Plugin { return New() },
 			Config:     `{"url": "` + srv.URL + `/export", "auth_header": "` + testAuth + `"}`,
 			KnownIDs:   []string{"A100", "B200", "D400", "E500"},
 			UnknownIDs: []string{"Z999", "a100"},
@@ -27,19 +31,10 @@ func TestConformance(t *testing.T) {
 				Start: func(testing.TB) func() {
 					return srv.fail(http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}})
 				},
-				RetryAfter: true,
+				Wait: 30 * time.Second,
 			},
 			PageSize: 2,
 		}
-		t.Run(format+"/binary", func(t *testing.T) {
-			target := target
-			target.Binary = binary
-			plugintest.Run(t, target)
-		})
-		t.Run(format+"/in-process", func(t *testing.T) {
-			target := target
-			target.New = func() sdk.Plugin { return New() }
-			plugintest.Run(t, target)
-		})
+		t.Run(format, func(t *testing.T) { plugintest.Run(t, target) })
 	}
 }

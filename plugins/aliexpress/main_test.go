@@ -23,7 +23,7 @@ var binary string
 func TestMain(m *testing.M) { plugintest.Main(m, "aliexpress", &binary) }
 
 // config is the plugin's config block for a simulator, changed by edit.
-func config(s *sim.Running, edit func(map[string]any)) []byte {
+func config(s *sim.Running, edit func(map[string]any)) string {
 	c := s.Credentials()
 	values := map[string]any{
 		collector.FieldAppKey: c.AppKey, collector.FieldAppSecret: c.AppSecret,
@@ -33,244 +33,149 @@ func config(s *sim.Running, edit func(map[string]any)) []byte {
 		edit(values)
 	}
 	b, _ := json.Marshal(values)
-	return b
+	return string(b)
 }
 
-func launch(t *testing.T, configJSON []byte) *host.Plugin {
-	t.Helper()
-	ctx := context.Background()
-	p, err := host.Launch(ctx, host.Options{Path: binary})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Kill)
-	if err := p.Configure(ctx, configJSON); err != nil {
-		t.Fatal(err)
-	}
-	return p
+// set returns an edit of the config that sets field to v.
+func set(field string, v any) func(map[string]any) {
+	return func(values map[string]any) { values[field] = v }
 }
 
-// fetchOne fetches one id, the platform's batch, through the process.
-func fetchOne(t *testing.T, p *host.Plugin, id string) (*sdk.Product, *sdk.Error, error) {
-	t.Helper()
-	resp, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{id}})
-	if err != nil {
-		return nil, nil, err
-	}
-	r := resp.GetResults()[0]
-	return host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError()), nil
-}
-
-func TestDescribeOverTheWire(t *testing.T) {
-	s := sim.ServeTest(t, sim.Options{Products: 50})
-	d := launch(t, config(s, nil)).Description()
-	if d.Name != "aliexpress" || !d.Has(sdk.CapabilityCollect) || d.Has(sdk.CapabilityPublish) {
-		t.Fatalf("description %+v", d)
-	}
-	if d.Limits.MaxBatch(sdk.OpFetchProducts, 0) != 1 || d.Limits.MaxBatch(sdk.OpListProducts, 0) != 99 {
-		t.Errorf("limits %+v", d.Limits)
-	}
-	if got := d.Config.Sensitive(); !slices.Equal(got, []string{collector.FieldAppSecret, collector.FieldAccessToken}) {
-		t.Errorf("sensitive fields %v", got)
-	}
-	for name, def := range map[string]any{
-		collector.FieldShipToCountry: "US", collector.FieldTargetCurrency: "USD", collector.FieldTargetLanguage: "EN",
-		collector.FieldEndpoint: "https://api-sg.aliexpress.com", collector.FieldTimeout: "30s",
-	} {
-		if f, ok := d.Config.Field(name); !ok || f.Default != def {
-			t.Errorf("field %s: %+v, want default %v", name, f, def)
+// target is the conformance kit's view of the plugin with the simulator as
+// the platform: every product of the catalogue, and ids it never had, are
+// checked against the simulator's account of them in the default
+// destination (US, USD, English).
+func target(s *sim.Running) plugintest.Target {
+	listed := s.ListedIDs()
+	var gone []string // off-shelf and deleted ids, which the platform still names
+	for _, id := range s.IDs() {
+		if !slices.Contains(listed, id) {
+			gone = append(gone, id)
 		}
 	}
+	var known []string
+	for _, id := range listed {
+		if !s.Expect(id).NotFound && len(known) < 3 {
+			known = append(known, id)
+		}
+	}
+	return plugintest.Target{
+		Binary:     binary,
+		New:        func() sdk.Plugin { return collector.New() },
+		Config:     config(s, nil),
+		KnownIDs:   known,
+		UnknownIDs: append([]string{"999", "not-an-id"}, gone[:2]...),
+		Declared: &plugintest.Declared{
+			Name: "aliexpress", Capabilities: []sdk.Capability{sdk.CapabilityCollect},
+			MaxBatch:  map[sdk.Operation]int{sdk.OpFetchProducts: 1, sdk.OpListProducts: 99},
+			Sensitive: []string{collector.FieldAppSecret, collector.FieldAccessToken},
+			Fields: []sdk.ConfigField{
+				{Name: collector.FieldShipToCountry, Default: "US"},
+				{Name: collector.FieldTargetCurrency, Default: "USD"},
+				{Name: collector.FieldTargetLanguage, Default: "EN"},
+				{Name: collector.FieldEndpoint, Default: "https://api-sg.aliexpress.com"},
+				{Name: collector.FieldTimeout, Default: "30s"},
+			},
+		},
+		BadConfigs: map[string]string{
+			"no credentials":   `{}`,
+			"bad currency":     config(s, set(collector.FieldTargetCurrency, "usd")),
+			"bad timeout":      config(s, set(collector.FieldTimeout, "soon")),
+			"endpoint not URL": config(s, set(collector.FieldEndpoint, "api-sg.aliexpress.com")),
+		},
+		AuthConfig: config(s, set(collector.FieldAccessToken, "expired")),
+		AuthCode:   "IllegalAccessToken",
+		RateLimit: &plugintest.RateLimit{
+			// The gateway's own refusal, ApiCallLimit with "this ban will
+			// last 2 seconds", for as long as the check wants it.
+			Start: func(testing.TB) func() {
+				s.Injector().Add(faultinject.Rule{Name: "conformance-ban", Fault: sim.BanFault(2 * time.Second)})
+				return func() { s.Injector().Remove("conformance-ban") }
+			},
+			Code: "ApiCallLimit",
+			Wait: 2 * time.Second,
+		},
+		Faults: &plugintest.Faults{Inject: plugintest.Injector(s.Injector())},
+		Expect: &plugintest.Expect{
+			IDs: append(s.IDs(), "999", "1005000000000001", "abc"),
+			Check: func(id string, p *sdk.Product, e *sdk.Error) error {
+				return s.Expect(id).Check(p, e)
+			},
+		},
+		ProductURLs: map[string]string{
+			"https://www.aliexpress.com/item/1005006057059635.html?spm=a2g0o":    "1005006057059635",
+			"https://www.aliexpress.us/item/3256805870744883.html":               "3256805870744883",
+			"https://aliexpress.ru/item/1005006057059635.html":                   "1005006057059635",
+			"https://m.aliexpress.com/item/" + known[1] + ".html?spm=x":          known[1],
+			"https://aliexpress.ru/item/" + known[0] + ".html#nav-specification": known[0],
+		},
+		ForeignURLs: []string{"https://a.aliexpress.com/_mKxyzAb", "https://item.taobao.com/item.htm?id=1"},
+		Requests:    func() int64 { return s.Stats().Requests },
+		Scope:       s.ShopID(),
+		Listed:      listed,
+	}
 }
 
-// Products read back through a real plugin process, and validated by the
-// host, match what the simulator's catalogue says they are; unknown,
-// deleted, off-shelf and not-shippable ids fail alone with NOT_FOUND.
-func TestFetchThroughTheProcess(t *testing.T) {
+func TestConformance(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{Products: 200, Seed: 42})
-	p := launch(t, config(s, nil))
-	ids := append(s.IDs(), "999", "1005000000000001", "abc")
 	reasons := map[string]int{}
-	for _, id := range ids {
-		prod, perr, err := fetchOne(t, p, id)
-		if err != nil {
-			t.Fatalf("%s: %v", id, err)
-		}
-		exp := s.Expect(id)
-		if err := exp.Check(prod, perr); err != nil {
-			t.Error(err)
-		}
-		reasons[exp.Reason]++
+	for _, id := range append(s.IDs(), "999") {
+		reasons[s.Expect(id).Reason]++
 	}
 	for _, r := range []string{"", "unknown", "deleted", "offline", "ship_to"} {
 		if reasons[r] == 0 {
-			t.Errorf("no product of kind %q was fetched; %v", r, reasons)
+			t.Fatalf("no product of kind %q in the catalogue; %v", r, reasons)
 		}
 	}
-	// One request per id, but none for "abc", which names no product.
-	if n := s.Stats().Requests; n != int64(len(ids)-1) {
-		t.Errorf("%d requests for %d ids", n, len(ids))
-	}
+	plugintest.Run(t, target(s))
 }
 
+// Products are read in the configured destination's language and
+// currency, with its shipping.
 func TestFetchInAnotherLanguageAndCurrency(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{Products: 60})
-	p := launch(t, config(s, func(v map[string]any) {
+	tg := target(s)
+	tg.Config = config(s, func(v map[string]any) {
 		v[collector.FieldTargetLanguage] = "RU"
 		v[collector.FieldTargetCurrency] = "KRW"
 		v[collector.FieldShipToCountry] = "BR"
-	}))
-	for _, id := range s.IDs() {
-		prod, perr, err := fetchOne(t, p, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.ExpectIn(id, "BR", "KRW", "RU").Check(prod, perr); err != nil {
-			t.Error(err)
-		}
+	})
+	tg.Expect.Check = func(id string, p *sdk.Product, e *sdk.Error) error {
+		return s.ExpectIn(id, "BR", "KRW", "RU").Check(p, e)
 	}
+	plugintest.Run(t, tg, plugintest.CheckExpected())
 }
 
-func TestBatchCapOverTheWire(t *testing.T) {
-	s := sim.ServeTest(t, sim.Options{Products: 20})
-	p := launch(t, config(s, nil))
-	_, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: s.ListedIDs()[:2]})
-	if !errorsIs(err, sdk.KindInvalid, "batch_too_large") {
-		t.Errorf("two ids: %v", err)
-	}
-}
-
-func TestListAllPagesThroughTheProcess(t *testing.T) {
+// The default scope is the authorising seller's store; another owner's
+// lists nothing. A listing asked for no page size uses the platform's.
+func TestListingScopes(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{Products: 500})
-	p := launch(t, config(s, nil))
 	for _, tc := range []struct {
 		scope string
-		size  int32
+		size  int
 		want  []string
 	}{
-		{"", 0, s.ListedIDs()},
+		{"", -1, s.ListedIDs()},
 		{s.ShopID(), 45, s.ListedIDs()},
-		{"another-owner", 10, nil},
+		{"another-owner", 10, []string{}},
 	} {
-		var ids []string
-		cursor, calls := "", 0
-		for {
-			resp, err := host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{Cursor: cursor, PageSize: tc.size, Scope: tc.scope})
-			if err != nil {
-				t.Fatal(err)
-			}
-			calls++
-			ids = append(ids, resp.GetIds()...)
-			if cursor = resp.GetNextCursor(); cursor == "" {
-				break
-			}
-		}
-		if !slices.Equal(ids, tc.want) {
-			t.Errorf("scope %q: %d ids in %d pages, want %d", tc.scope, len(ids), calls, len(tc.want))
-		}
+		tg := target(s)
+		tg.Scope, tg.PageSize, tg.Listed = tc.scope, tc.size, tc.want
+		t.Run("scope="+tc.scope, func(t *testing.T) { plugintest.Run(t, tg, plugintest.CheckListing()) })
 	}
 }
 
-func TestResolveURLsThroughTheProcess(t *testing.T) {
-	s := sim.ServeTest(t, sim.Options{Products: 10})
-	p := launch(t, config(s, nil))
-	urls := []string{
-		"https://www.aliexpress.com/item/1005006057059635.html?spm=a2g0o",
-		"https://www.aliexpress.us/item/3256805870744883.html",
-		"https://m.aliexpress.com/item/1005006057059635.html",
-		"https://aliexpress.ru/item/1005006057059635.html",
-		"https://a.aliexpress.com/_mKxyzAb",
-		"https://item.taobao.com/item.htm?id=1",
-	}
-	resp, err := host.Call[*model.ResolveURLsResponse](context.Background(), p, &model.ResolveURLsRequest{Urls: urls})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"1005006057059635", "3256805870744883", "1005006057059635", "1005006057059635", "", ""}
-	for i, r := range resp.GetResults() {
-		if r.GetId() != want[i] || (want[i] == "") != (r.GetError().GetKind() == model.ErrorKind_ERROR_KIND_INVALID) {
-			t.Errorf("%s: %v", urls[i], r)
-		}
-	}
-	if n := s.Stats().Requests; n != 0 {
-		t.Errorf("resolving made %d requests", n)
-	}
-}
-
-func TestRateLimitingOverTheWire(t *testing.T) {
+// One request per id, but none for an id that names no product.
+func TestOneRequestPerID(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{Products: 20})
-	s.SetRateLimit(1, 1)
-	p := launch(t, config(s, nil))
-	id := s.ListedIDs()[0]
-	if _, _, err := fetchOne(t, p, id); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err := fetchOne(t, p, id)
-	e, ok := host.AsError(err)
-	if !ok || e.Kind != sdk.KindRateLimited || e.Code != "ApiCallLimit" || e.RetryAfter != time.Second {
-		t.Fatalf("second call in the same second: %v", err)
-	}
-	s.Clock.Advance(time.Second)
-	if _, _, err := fetchOne(t, p, id); err != nil {
-		t.Errorf("after the ban: %v", err)
-	}
-
-	// A 429 from something in front of the gateway, with Retry-After.
-	s.SetRateLimit(0, 0)
-	s.Injector().Add(faultinject.Rule{Fault: faultinject.TooManyRequests(12 * time.Second), When: faultinject.Next(1)})
-	_, _, err = fetchOne(t, p, id)
-	if e, ok := host.AsError(err); !ok || e.Kind != sdk.KindRateLimited || e.RetryAfter != 12*time.Second {
-		t.Errorf("429: %v", err)
-	}
-}
-
-func TestBadTokenIsAuth(t *testing.T) {
-	s := sim.ServeTest(t, sim.Options{Products: 20})
-	p := launch(t, config(s, func(v map[string]any) { v[collector.FieldAccessToken] = "expired" }))
-	_, _, err := fetchOne(t, p, s.ListedIDs()[0])
-	if !errorsIs(err, sdk.KindAuth, "IllegalAccessToken") {
-		t.Errorf("fetch: %v", err)
-	}
-	_, err = host.Call[*model.ListProductsResponse](context.Background(), p, &model.ListProductsRequest{})
-	if !errorsIs(err, sdk.KindAuth, "IllegalAccessToken") {
-		t.Errorf("list: %v", err)
-	}
-}
-
-func TestPlatformTroubleIsUnavailable(t *testing.T) {
-	s := sim.ServeTest(t, sim.Options{Products: 20})
-	p := launch(t, config(s, nil))
-	for _, f := range []faultinject.Fault{faultinject.Status(503, nil), faultinject.Reset(), faultinject.Truncated(), faultinject.Garbage(32)} {
-		s.Injector().Clear()
-		s.Injector().Add(faultinject.Rule{Fault: f, When: faultinject.Next(1)})
-		_, _, err := fetchOne(t, p, s.ListedIDs()[0])
-		if !errorsIs(err, sdk.KindUnavailable, "") {
-			t.Errorf("%s: %v", f.Kind(), err)
+	p := plugintest.Launch(t, target(s), "")
+	for id, want := range map[string]int64{"abc": 0, s.ListedIDs()[0]: 1, "999": 1} {
+		before := s.Stats().Requests
+		if _, err := host.Call[*model.FetchProductsResponse](context.Background(), p, &model.FetchProductsRequest{Ids: []string{id}}); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.Stats().Requests - before; n != want {
+			t.Errorf("%s: %d requests, want %d", id, n, want)
 		}
 	}
-}
-
-func TestBadConfigIsRefused(t *testing.T) {
-	s := sim.ServeTest(t, sim.Options{Products: 5})
-	p, err := host.Launch(context.Background(), host.Options{Path: binary})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Kill()
-	for name, cfg := range map[string][]byte{
-		"no credentials":   []byte(`{}`),
-		"unknown field":    config(s, func(v map[string]any) { v["colour"] = "red" }),
-		"bad currency":     config(s, func(v map[string]any) { v[collector.FieldTargetCurrency] = "usd" }),
-		"bad timeout":      config(s, func(v map[string]any) { v[collector.FieldTimeout] = "soon" }),
-		"endpoint not URL": config(s, func(v map[string]any) { v[collector.FieldEndpoint] = "api-sg.aliexpress.com" }),
-	} {
-		if err := p.Configure(context.Background(), cfg); !errorsIs(err, sdk.KindInvalid, "") {
-			t.Errorf("%s: %v", name, err)
-		}
-	}
-}
-
-func errorsIs(err error, kind sdk.ErrorKind, code string) bool {
-	e, ok := host.AsError(err)
-	return ok && e.Kind == kind && (code == "" || e.Code == code)
 }

@@ -115,8 +115,8 @@ func CheckBatchCaps() Check {
 			switch {
 			case err == nil:
 				h.t.Errorf("%s: a batch over the cap must be refused as INVALID, not truncated; a batch of %d items (cap %d) was accepted and %d came back without a result", op, limit+1, limit, missing)
-			case !isKind(err, sdk.KindInvalid):
-				h.t.Errorf("%s: a batch over the cap (%d items, cap %d) must be refused as INVALID; it failed with %s", op, limit+1, limit, describeErr(err))
+			case !isError(err, sdk.KindInvalid, model.CodeBatchTooLarge):
+				h.t.Errorf("%s: a batch over the cap (%d items, cap %d) must be refused as %s; it failed with %s", op, limit+1, limit, kindCode(sdk.KindInvalid, model.CodeBatchTooLarge), describeErr(err))
 			}
 		}
 	}}
@@ -160,8 +160,14 @@ func CheckRateLimited() Check {
 		case !isKind(err, sdk.KindRateLimited):
 			h.t.Fatalf("a call the platform refused for quota must fail as RATE_LIMITED so the host backs off; it failed with %s", describeErr(err))
 		}
-		if e, _ := host.AsError(err); rl.RetryAfter && e.RetryAfter <= 0 {
+		e, _ := host.AsError(err)
+		switch {
+		case rl.Code != "" && e.Code != rl.Code:
+			h.t.Errorf("the RATE_LIMITED error must carry the platform's code %q; it carries %q: %s", rl.Code, e.Code, e)
+		case (rl.RetryAfter || rl.Wait > 0) && e.RetryAfter <= 0:
 			h.t.Errorf("the platform said how long to wait but the RATE_LIMITED error carries no retry-after: %s", e)
+		case rl.Wait > 0 && (e.RetryAfter < rl.Wait-rl.Slack || e.RetryAfter > rl.Wait+rl.Slack):
+			h.t.Errorf("the platform asked to wait %s but the RATE_LIMITED error carries a retry-after of %s: %s", rl.Wait, e.RetryAfter, e)
 		}
 		if rl.Start != nil {
 			if _, err := h.probe(p); err != nil {
@@ -172,15 +178,18 @@ func CheckRateLimited() Check {
 }
 
 // CheckAuth checks that calls under a config with credentials the
-// platform refuses fail as AUTH. Configure itself may accept the config
-// (it must not call the platform) or refuse it as AUTH.
+// platform refuses fail as AUTH, with the platform's code when
+// Target.AuthCode names it: a read and, for a collector, a listing.
+// Configure itself may accept the config (it must not call the platform)
+// or refuse it as AUTH.
 func CheckAuth() Check {
 	return Check{Name: "auth", run: func(h *harness) {
 		h.need(h.target.AuthConfig != "", "AuthConfig")
+		code := h.target.AuthCode
 		p := h.start()
 		if err := p.Configure(h.ctx, []byte(h.target.AuthConfig)); err != nil {
-			if !isKind(err, sdk.KindAuth) {
-				h.t.Fatalf("the config with refused credentials must be accepted by Configure (which must not call the platform) or refused as AUTH; Configure failed with %s", describeErr(err))
+			if !isError(err, sdk.KindAuth, code) {
+				h.t.Fatalf("the config with refused credentials must be accepted by Configure (which must not call the platform) or refused as %s; Configure failed with %s", kindCode(sdk.KindAuth, code), describeErr(err))
 			}
 			return
 		}
@@ -188,8 +197,15 @@ func CheckAuth() Check {
 		switch {
 		case err == nil && item != nil && item.Kind == sdk.KindAuth:
 			h.t.Errorf("refused credentials concern the whole call and must fail it as AUTH; the plugin reported it per item: %s", item)
-		case !isKind(err, sdk.KindAuth):
-			h.t.Errorf("a call with credentials the platform refuses must fail as AUTH so the operator is told; it returned %s", describeErr(err))
+		case !isError(err, sdk.KindAuth, code):
+			h.t.Errorf("a call with credentials the platform refuses must fail as %s so the operator is told; it returned %s", kindCode(sdk.KindAuth, code), describeErr(err))
+		}
+		if !p.Description().Has(sdk.CapabilityCollect) {
+			return
+		}
+		_, err = host.Call[*model.ListProductsResponse](h.ctx, p, &model.ListProductsRequest{PageSize: int32(h.pageSize()), Scope: h.target.Scope})
+		if !isError(err, sdk.KindAuth, code) {
+			h.t.Errorf("listing with credentials the platform refuses must fail as %s; it returned %s", kindCode(sdk.KindAuth, code), describeErr(err))
 		}
 	}}
 }
@@ -314,9 +330,14 @@ func CheckCursor() Check {
 	}}
 }
 
+// pageSize is the page size to ask for: 0 (the plugin's default) for a
+// negative Target.PageSize.
 func (h *harness) pageSize() int {
-	if h.target.PageSize > 0 {
+	switch {
+	case h.target.PageSize > 0:
 		return h.target.PageSize
+	case h.target.PageSize < 0:
+		return 0
 	}
 	return defaultPageSize
 }
@@ -408,8 +429,12 @@ func CheckResolveURLs() Check {
 		}
 		h.need(len(h.target.ProductURLs) > 0, "ProductURLs")
 		urls := slices.Sorted(maps.Keys(h.target.ProductURLs))
-		foreign := foreignURLs(1)[0]
-		urls = append(urls, foreign)
+		foreign := map[string]bool{}
+		for _, u := range append(foreignURLs(1), h.target.ForeignURLs...) {
+			foreign[u] = true
+			urls = append(urls, u)
+		}
+		before := h.requests()
 		resp, err := host.Call[*model.ResolveURLsResponse](h.ctx, p, &model.ResolveURLsRequest{Urls: urls})
 		if err != nil {
 			h.t.Fatalf("a URL of no product must fail alone, per item; resolving %d URLs failed as a whole: %s", len(urls), describeErr(err))
@@ -417,11 +442,14 @@ func CheckResolveURLs() Check {
 		for i, r := range resp.GetResults() {
 			want := h.target.ProductURLs[urls[i]]
 			switch {
-			case urls[i] == foreign && (r.GetError() == nil || host.ErrorFromModel(r.GetError()).Kind != sdk.KindInvalid):
-				h.t.Errorf("%s names no product and must resolve to a per-item INVALID; it resolved to id %q, error %v", foreign, r.GetId(), host.ErrorFromModel(r.GetError()))
-			case urls[i] != foreign && r.GetId() != want:
+			case foreign[urls[i]] && (r.GetError() == nil || host.ErrorFromModel(r.GetError()).Kind != sdk.KindInvalid):
+				h.t.Errorf("%s names no product of the platform and must resolve to a per-item INVALID; it resolved to id %q, error %v", urls[i], r.GetId(), host.ErrorFromModel(r.GetError()))
+			case !foreign[urls[i]] && r.GetId() != want:
 				h.t.Errorf("%s must resolve to id %q; it resolved to id %q, error %v", urls[i], want, r.GetId(), host.ErrorFromModel(r.GetError()))
 			}
+		}
+		if n := h.requests() - before; n != 0 {
+			h.t.Errorf("resolving URLs made %d requests to the platform; a URL names its id without a call", n)
 		}
 	}}
 }
@@ -431,4 +459,60 @@ func (h *harness) resolvesURLs(p *host.Plugin) bool {
 	_, err := host.Call[*model.ResolveURLsResponse](h.ctx, p, &model.ResolveURLsRequest{})
 	e, ok := host.AsError(err)
 	return !ok || e.Code != "plugin_unimplemented"
+}
+
+// CheckExpected checks every id of Target.Expect, fetched in batches of
+// the declared cap, against the platform's own account of it: each
+// product answers the id asked, and Expect.Check finds no difference between what came
+// back and what the platform holds.
+func CheckExpected() Check {
+	return Check{Name: "expected_products", run: func(h *harness) {
+		x := h.target.Expect
+		h.need(x != nil && x.Check != nil, "Expect.Check")
+		ids := x.IDs
+		if len(ids) == 0 {
+			ids = slices.Concat(h.target.KnownIDs, h.target.UnknownIDs)
+		}
+		h.need(len(ids) > 0, "Expect.IDs (or KnownIDs)")
+		p := h.collector()
+		limit := p.Description().Limits.MaxBatch(sdk.OpFetchProducts, 50)
+		for start := 0; start < len(ids); start += limit {
+			batch := ids[start:min(start+limit, len(ids))]
+			resp, err := host.Call[*model.FetchProductsResponse](h.ctx, p, &model.FetchProductsRequest{Ids: batch})
+			if err != nil {
+				h.t.Fatalf("fetching %q failed as a whole: %s", batch, describeErr(err))
+			}
+			for i, r := range resp.GetResults() {
+				if got := r.GetProduct().GetId(); got != "" && got != batch[i] {
+					h.t.Errorf("asked for %q, the product returned has id %q", batch[i], got)
+				}
+				var perr *sdk.Error
+				if r.GetError() != nil {
+					perr = host.ErrorFromModel(r.GetError())
+				}
+				if err := x.Check(batch[i], host.ProductFromModel(r.GetProduct()), perr); err != nil {
+					h.t.Errorf("%s: %v", batch[i], err)
+				}
+			}
+		}
+	}}
+}
+
+// CheckListing checks that walking the listing under Target.Scope lists
+// exactly Target.Listed, in order, in as many pages as PageSize makes (an
+// empty listing is one empty page; with the plugin's default page size,
+// in any number).
+func CheckListing() Check {
+	return Check{Name: "listing", run: func(h *harness) {
+		h.need(h.target.Listed != nil, "Listed")
+		pages, _ := h.walk(h.collector(), "")
+		want := h.target.Listed
+		if got := slices.Concat(pages...); !slices.Equal(got, want) {
+			h.t.Errorf("the listing under scope %q must list the %d ids of Target.Listed, in order; it listed %d: %s", h.target.Scope, len(want), len(got), firstDifference(want, got))
+		}
+		size := h.pageSize()
+		if n := max((len(want)+size-1)/max(size, 1), 1); size > 0 && len(pages) != n {
+			h.t.Errorf("%d ids at %d a page take %d pages; the listing took %d", len(want), size, n, len(pages))
+		}
+	}}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
@@ -111,6 +113,80 @@ func CheckConfigSchema() Check {
 	}}
 }
 
+// CheckBadConfigs checks that each of Target.BadConfigs is refused as
+// INVALID, and, with Target.Requests, that configuring made no request to
+// the platform: Configure checks a config, it does not try it.
+func CheckBadConfigs() Check {
+	return Check{Name: "bad_configs", run: func(h *harness) {
+		h.need(len(h.target.BadConfigs) > 0, "BadConfigs")
+		p := h.start()
+		before := h.requests()
+		for _, name := range slices.Sorted(maps.Keys(h.target.BadConfigs)) {
+			cfg := h.target.BadConfigs[name]
+			if err := p.Configure(h.ctx, []byte(cfg)); !isKind(err, sdk.KindInvalid) {
+				h.t.Errorf("%s: the config must be refused as INVALID; Configure(%s) returned %s", name, cfg, describeErr(err))
+			}
+		}
+		if err := p.Configure(h.ctx, []byte(h.target.config())); err != nil {
+			h.t.Errorf("after refusing bad configs, the valid config was refused: %v", err)
+		}
+		if n := h.requests() - before; n != 0 {
+			h.t.Errorf("configuring made %d requests to the platform; Configure must not call it", n)
+		}
+	}}
+}
+
+// CheckDeclared checks that Describe says what Target.Declared documents:
+// the name, the capabilities, the rate, batch caps, the sensitive fields
+// and config fields with their types and defaults.
+func CheckDeclared() Check {
+	return Check{Name: "declared", run: func(h *harness) {
+		h.need(h.target.Declared != nil, "Declared")
+		for _, problem := range declaredProblems(h.start().Description(), h.target.Declared) {
+			h.t.Errorf("Describe does not say what the plugin documents: %s", problem)
+		}
+	}}
+}
+
+func declaredProblems(d sdk.Description, want *Declared) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	if want.Name != "" && d.Name != want.Name {
+		bad("name %q, want %q", d.Name, want.Name)
+	}
+	if want.Capabilities != nil {
+		got, exp := slices.Clone(d.Capabilities), slices.Clone(want.Capabilities)
+		slices.Sort(got)
+		slices.Sort(exp)
+		if !slices.Equal(got, exp) {
+			bad("capabilities %v, want %v", d.Capabilities, want.Capabilities)
+		}
+	}
+	if want.Rate > 0 && d.Limits.Rate != want.Rate {
+		bad("limits.rate %g, want %g", d.Limits.Rate, want.Rate)
+	}
+	for _, op := range slices.Sorted(maps.Keys(want.MaxBatch)) {
+		if got := d.Limits.MaxBatch(op, 0); got != want.MaxBatch[op] {
+			bad("limits.operations[%s] max batch %d, want %d", op, got, want.MaxBatch[op])
+		}
+	}
+	if want.Sensitive != nil && !slices.Equal(d.Config.Sensitive(), want.Sensitive) {
+		bad("sensitive config fields %q, want %q", d.Config.Sensitive(), want.Sensitive)
+	}
+	for _, w := range want.Fields {
+		f, ok := d.Config.Field(w.Name)
+		switch {
+		case !ok:
+			bad("no config field %q", w.Name)
+		case w.Type != 0 && f.Type != w.Type:
+			bad("config field %q is a %s, want a %s", w.Name, f.Type, w.Type)
+		case w.Default != nil && fmt.Sprint(f.Default) != fmt.Sprint(w.Default):
+			bad("config field %q defaults to %v, want %v", w.Name, f.Default, w.Default)
+		}
+	}
+	return out
+}
+
 // wrongValue is a JSON value that no field of type t accepts.
 func wrongValue(t sdk.FieldType) any {
 	switch t {
@@ -124,9 +200,21 @@ func wrongValue(t sdk.FieldType) any {
 }
 
 // isKind reports whether err is a typed error of kind k.
-func isKind(err error, k sdk.ErrorKind) bool {
+func isKind(err error, k sdk.ErrorKind) bool { return isError(err, k, "") }
+
+// isError reports whether err is a typed error of kind k with code (any
+// code when code is empty).
+func isError(err error, k sdk.ErrorKind, code string) bool {
 	e, ok := host.AsError(err)
-	return ok && e.Kind == k
+	return ok && e.Kind == k && (code == "" || e.Code == code)
+}
+
+// kindCode renders a kind and, when set, a code: "AUTH 401".
+func kindCode(k sdk.ErrorKind, code string) string {
+	if code == "" {
+		return k.String()
+	}
+	return k.String() + " " + code
 }
 
 // describeErr renders an error for a failure message, "no error" for nil.

@@ -2,14 +2,20 @@ package plugintest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/faultinject"
+	"github.com/marketsync/marketsync/sdk/httpclient"
 )
 
 // shop is a small collector and store that follows every rule of the kit
@@ -20,6 +26,10 @@ type shop struct {
 	// limited is the simulator's quota switch, shared by the processes of
 	// one target.
 	limited *atomic.Bool
+
+	// gw is the platform's HTTP gateway, which the kit can put faults on;
+	// nil for a shop with no platform behind it.
+	gw *gateway
 
 	mu       sync.Mutex
 	badToken bool
@@ -45,6 +55,65 @@ type faults struct {
 	notIdempotent      bool
 	wholeWriteFails    bool
 	foreignURLFails    bool // fails the whole call for a URL of no product
+	lenientConfig      bool // accepts negative pages
+	configureCalls     bool // calls the platform from Configure
+	resolveCalls       bool // calls the platform to resolve URLs
+	listIgnoresToken   bool // lists under refused credentials
+	garbageAsInvalid   bool // reports a body it cannot read as INVALID
+}
+
+// gateway is a platform's HTTP front: every call of the shop is first a
+// request to it, which the kit's faults can break. It answers {"ok":true},
+// or {"error":"code"} for the platform's own trouble.
+type gateway struct {
+	url      string
+	client   *httpclient.Client
+	inj      *faultinject.Injector
+	requests atomic.Int64
+}
+
+func newGateway(t testing.TB) *gateway {
+	g := &gateway{inj: faultinject.New(faultinject.Options{})}
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.requests.Add(1)
+		fmt.Fprint(w, `{"ok":true}`)
+	})
+	srv := httptest.NewServer(faultinject.Wrap(h, g.inj))
+	t.Cleanup(srv.Close)
+	g.url = srv.URL
+	var err error
+	if g.client, err = httpclient.New(httpclient.Options{Timeout: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// call makes one request to the gateway and reports its trouble.
+func (s *shop) call(ctx context.Context) error {
+	if s.gw == nil {
+		return nil
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.gw.url, nil)
+	resp, err := s.gw.client.Do(ctx, req)
+	if err != nil {
+		return err
+	}
+	if e := resp.StatusError(); e != nil {
+		return e
+	}
+	var body struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}
+	switch err := json.Unmarshal(resp.Body, &body); {
+	case err != nil && s.garbageAsInvalid:
+		return sdk.Invalid("bad_body", err.Error())
+	case err != nil:
+		return sdk.Unavailable("bad_body", err.Error())
+	case body.Error != "":
+		return sdk.Unavailable(body.Error, "the platform is in trouble")
+	}
+	return nil
 }
 
 const (
@@ -60,7 +129,12 @@ var (
 
 const shopURL = "https://shop.example/p/"
 
-func (s *shop) ResolveURLs(_ context.Context, req *sdk.ResolveURLsRequest) (*sdk.ResolveURLsResponse, error) {
+func (s *shop) ResolveURLs(ctx context.Context, req *sdk.ResolveURLsRequest) (*sdk.ResolveURLsResponse, error) {
+	if s.resolveCalls {
+		if err := s.call(ctx); err != nil {
+			return nil, err
+		}
+	}
 	resp := &sdk.ResolveURLsResponse{}
 	for _, u := range req.URLs {
 		id, ok := strings.CutPrefix(u, shopURL)
@@ -76,8 +150,8 @@ func (s *shop) ResolveURLs(_ context.Context, req *sdk.ResolveURLsRequest) (*sdk
 	return resp, nil
 }
 
-func newShop(f faults, limited *atomic.Bool) *shop {
-	return &shop{faults: f, limited: limited, store: map[string]string{}, byKey: map[string]string{}, handles: map[string]int{}}
+func newShop(f faults, limited *atomic.Bool, gw *gateway) *shop {
+	return &shop{faults: f, limited: limited, gw: gw, store: map[string]string{}, byKey: map[string]string{}, handles: map[string]int{}}
 }
 
 func (s *shop) Describe() sdk.Description {
@@ -105,7 +179,15 @@ func (s *shop) Describe() sdk.Description {
 	return d
 }
 
-func (s *shop) Configure(_ context.Context, cfg *sdk.Config) error {
+func (s *shop) Configure(ctx context.Context, cfg *sdk.Config) error {
+	if s.configureCalls {
+		if err := s.call(ctx); err != nil {
+			return err
+		}
+	}
+	if cfg.Int("pages") < 0 && !s.lenientConfig {
+		return sdk.Invalid("config", "pages must not be negative")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.badToken = cfg.String("token") == "bad"
@@ -113,11 +195,15 @@ func (s *shop) Configure(_ context.Context, cfg *sdk.Config) error {
 }
 
 // admit plays the platform's gateway.
-func (s *shop) admit() error {
+func (s *shop) admit(ctx context.Context) error {
+	if err := s.call(ctx); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	bad := s.badToken
 	s.mu.Unlock()
 	switch {
+	case bad && s.listIgnoresToken && ctx.Value(listing{}) != nil:
 	case bad && s.authAsInvalid:
 		return sdk.Invalid("40001", "invalid token")
 	case bad:
@@ -148,8 +234,8 @@ func shopProduct(id string) *sdk.Product {
 		Variants: []sdk.Variant{{SKU: id + "-1", Price: sdk.Money{Amount: 1999, Currency: cur}, Stock: 3}}}
 }
 
-func (s *shop) FetchProducts(_ context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
-	if err := s.admit(); err != nil {
+func (s *shop) FetchProducts(ctx context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
+	if err := s.admit(ctx); err != nil {
 		return nil, err
 	}
 	ids := req.IDs
@@ -178,8 +264,11 @@ func (s *shop) FetchProducts(_ context.Context, req *sdk.FetchProductsRequest) (
 	return resp, nil
 }
 
-func (s *shop) ListProducts(_ context.Context, req *sdk.ListProductsRequest) (*sdk.ListProductsResponse, error) {
-	if err := s.admit(); err != nil {
+// listing marks the context of a listing call.
+type listing struct{}
+
+func (s *shop) ListProducts(ctx context.Context, req *sdk.ListProductsRequest) (*sdk.ListProductsResponse, error) {
+	if err := s.admit(context.WithValue(ctx, listing{}, true)); err != nil {
 		return nil, err
 	}
 	offset, err := s.decodeCursor(req.Cursor)
@@ -230,8 +319,8 @@ func (s *shop) decodeCursor(c string) (int, error) {
 	return 0, sdk.Invalid("bad_cursor", "cursor not issued here")
 }
 
-func (s *shop) UpsertProducts(_ context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
-	if err := s.admit(); err != nil {
+func (s *shop) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
+	if err := s.admit(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -263,8 +352,8 @@ func (s *shop) UpsertProducts(_ context.Context, req *sdk.UpsertProductsRequest)
 
 // setEach answers a stock or price write per item: a known remote id
 // succeeds, an unknown one is NOT_FOUND.
-func setEach[T any](s *shop, items []T, key func(T) (idempotency, remote string)) ([]sdk.WriteResult, error) {
-	if err := s.admit(); err != nil {
+func setEach[T any](ctx context.Context, s *shop, items []T, key func(T) (idempotency, remote string)) ([]sdk.WriteResult, error) {
+	if err := s.admit(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
@@ -280,18 +369,18 @@ func setEach[T any](s *shop, items []T, key func(T) (idempotency, remote string)
 	return out, nil
 }
 
-func (s *shop) SetInventory(_ context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
-	rs, err := setEach(s, req.Items, func(it sdk.InventoryItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
+func (s *shop) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	rs, err := setEach(ctx, s, req.Items, func(it sdk.InventoryItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
 	return &sdk.SetInventoryResponse{Results: rs}, err
 }
 
-func (s *shop) SetPrices(_ context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
-	rs, err := setEach(s, req.Items, func(it sdk.PriceItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
+func (s *shop) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	rs, err := setEach(ctx, s, req.Items, func(it sdk.PriceItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
 	return &sdk.SetPricesResponse{Results: rs}, err
 }
 
-func (s *shop) GetRemoteProducts(_ context.Context, req *sdk.GetRemoteProductsRequest) (*sdk.GetRemoteProductsResponse, error) {
-	if err := s.admit(); err != nil {
+func (s *shop) GetRemoteProducts(ctx context.Context, req *sdk.GetRemoteProductsRequest) (*sdk.GetRemoteProductsResponse, error) {
+	if err := s.admit(ctx); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

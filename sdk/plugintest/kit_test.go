@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/internal/rpc"
 	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/grpc"
@@ -91,38 +93,145 @@ func record(t *testing.T, check Check, target Target) *recorder {
 }
 
 // shopTarget is the target for a shop with the given faults; its
-// simulator's quota switch is shared by every process of the target.
-func shopTarget(f faults) Target {
+// simulator's quota switch and gateway are shared by every process of the
+// target.
+func shopTarget(t testing.TB, f faults) Target {
 	limited := &atomic.Bool{}
+	gw := newGateway(t)
+	var listed []string
+	for i := range shopSize {
+		listed = append(listed, shopID(i+1))
+	}
 	return Target{
-		New:         func() sdk.Plugin { return newShop(f, limited) },
+		New:         func() sdk.Plugin { return newShop(f, limited, gw) },
 		Config:      `{"token": "good"}`,
 		KnownIDs:    []string{"p1", "p2", "p7"},
 		UnknownIDs:  []string{"p11", "nope"},
 		ProductURLs: map[string]string{shopURL + "p1": "p1", shopURL + "p9": "p9"},
+		ForeignURLs: []string{"https://other.example/p/p1"},
+		Requests:    gw.requests.Load,
 		AuthConfig:  `{"token": "bad"}`,
+		AuthCode:    "40001",
+		BadConfigs:  map[string]string{"negative pages": `{"token": "good", "pages": -1}`},
+		Declared: &Declared{
+			Name: "shop", Capabilities: []sdk.Capability{sdk.CapabilityPublish, sdk.CapabilityCollect}, Rate: 5,
+			MaxBatch:  map[sdk.Operation]int{sdk.OpFetchProducts: shopBatch},
+			Sensitive: []string{"token"},
+			Fields:    []sdk.ConfigField{{Name: "timeout", Type: sdk.FieldDuration, Default: "1s"}, {Name: "pages"}},
+		},
 		RateLimit: &RateLimit{
 			Start: func(testing.TB) func() {
 				limited.Store(true)
 				return func() { limited.Store(false) }
 			},
 			RetryAfter: true,
+			Code:       "429",
+			Wait:       2 * time.Second,
 		},
+		Faults: &Faults{
+			Inject: Injector(gw.inj),
+			Errors: []FaultError{{Name: "the platform's busy answer", Kind: sdk.KindUnavailable, Code: "busy",
+				Fault: faultinject.ErrorBody(func(*http.Request) []byte { return []byte(`{"error":"busy"}`) })}},
+		},
+		Expect: &Expect{
+			IDs: []string{"p1", "p11", "p2", "nope"},
+			Check: func(id string, p *sdk.Product, e *sdk.Error) error {
+				if id == "p11" || id == "nope" {
+					if e == nil || e.Kind != sdk.KindNotFound {
+						return fmt.Errorf("got %v, want NOT_FOUND", e)
+					}
+					return nil
+				}
+				if p == nil || p.Title["zh-CN"] != shopProduct(id).Title["zh-CN"] {
+					return fmt.Errorf("got %v, want the product", e)
+				}
+				return nil
+			},
+		},
+		Listed:  listed,
 		Publish: &Publish{Products: []sdk.Product{*shopProduct("a"), *shopProduct("b")}},
 	}
 }
 
 func TestAConformingPluginPassesEveryCheck(t *testing.T) {
-	Run(t, shopTarget(faults{}))
+	Run(t, shopTarget(t, faults{}))
 }
 
 func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 	for name, tc := range map[string]struct {
 		faults faults
 		serve  func(ctx context.Context, p sdk.Plugin) (*plugin.ReattachConfig, <-chan struct{}, error)
+		edit   func(*Target)
 		check  Check
 		want   []string
 	}{
+		"describe says other than documented": {
+			edit: func(tg *Target) {
+				tg.Declared = &Declared{Name: "store", Capabilities: []sdk.Capability{sdk.CapabilityCollect}, Rate: 9,
+					MaxBatch: map[sdk.Operation]int{sdk.OpFetchProducts: 5}, Sensitive: []string{"token", "pages"},
+					Fields: []sdk.ConfigField{{Name: "timeout", Default: "2s"}, {Name: "pages", Type: sdk.FieldString}, {Name: "absent"}}}
+			},
+			check: CheckDeclared(),
+			want: []string{`name "shop", want "store"`, "capabilities [collect publish], want [collect]", "limits.rate 5, want 9",
+				"limits.operations[fetch_products] max batch 4, want 5", `sensitive config fields ["token"], want ["token" "pages"]`,
+				`config field "timeout" defaults to 1s, want 2s`, `config field "pages" is a int, want a string`, `no config field "absent"`},
+		},
+		"bad config accepted": {
+			faults: faults{lenientConfig: true}, check: CheckBadConfigs(),
+			want: []string{`negative pages: the config must be refused as INVALID; Configure({"token": "good", "pages": -1}) returned no error`},
+		},
+		"configure calls the platform": {
+			faults: faults{configureCalls: true}, check: CheckBadConfigs(),
+			want: []string{"configuring made 2 requests to the platform; Configure must not call it"},
+		},
+		"rate limit without the platform's code": {
+			edit:  func(tg *Target) { tg.RateLimit.Code = "7/limited" },
+			check: CheckRateLimited(),
+			want:  []string{`must carry the platform's code "7/limited"; it carries "429"`},
+		},
+		"rate limit with another wait": {
+			edit:  func(tg *Target) { tg.RateLimit.Wait, tg.RateLimit.Slack = 4*time.Second, time.Second },
+			check: CheckRateLimited(),
+			want:  []string{"the platform asked to wait 4s but the RATE_LIMITED error carries a retry-after of 2s"},
+		},
+		"bad credentials without the platform's code": {
+			edit:  func(tg *Target) { tg.AuthCode = "27/invalid-session" },
+			check: CheckAuth(),
+			want:  []string{"must fail as AUTH 27/invalid-session so the operator is told; it returned AUTH 40001"},
+		},
+		"listing ignores bad credentials": {
+			faults: faults{listIgnoresToken: true}, check: CheckAuth(),
+			want: []string{"listing with credentials the platform refuses must fail as AUTH 40001; it returned no error"},
+		},
+		"unreadable body reported as invalid": {
+			faults: faults{garbageAsInvalid: true}, check: CheckPlatformFaults(),
+			want: []string{"a garbage body must fail the call as UNAVAILABLE; it returned INVALID bad_body",
+				"a truncated answer must fail the call as UNAVAILABLE; it returned INVALID bad_body"},
+		},
+		"platform error under another code": {
+			edit:  func(tg *Target) { tg.Faults.Errors[0].Code = "overloaded" },
+			check: CheckPlatformFaults(),
+			want:  []string{"the platform's busy answer must fail the call as UNAVAILABLE overloaded; it returned UNAVAILABLE busy"},
+		},
+		"products other than the platform's": {
+			faults: faults{unorderedIDs: true}, check: CheckExpected(),
+			want: []string{`asked for "p11", the product returned has id "p1"`, "p1: got NOT_FOUND 404: no such item, want the product"},
+		},
+		"listing other than the platform's": {
+			edit:  func(tg *Target) { tg.Listed = tg.Listed[:9] },
+			check: CheckListing(),
+			want: []string{`must list the 9 ids of Target.Listed, in order; it listed 10: at position 9 want "(end)", got "p10"`,
+				"9 ids at 3 a page take 3 pages; the listing took 4"},
+		},
+		"foreign URL resolved": {
+			edit:  func(tg *Target) { tg.ForeignURLs = []string{shopURL + "p3?from=elsewhere"} },
+			check: CheckResolveURLs(),
+			want:  []string{shopURL + `p3?from=elsewhere names no product of the platform and must resolve to a per-item INVALID; it resolved to id "p3?from=elsewhere"`},
+		},
+		"resolving calls the platform": {
+			faults: faults{resolveCalls: true}, check: CheckResolveURLs(),
+			want: []string{"resolving URLs made 1 requests to the platform"},
+		},
 		"incomplete describe": {
 			faults: faults{incompleteDescribe: true}, check: CheckDescribe(),
 			want: []string{`version "1.0" is not a semantic version`, "summary is empty", "limits.burst is 0",
@@ -163,7 +272,7 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 		},
 		"bad credentials reported as invalid": {
 			faults: faults{authAsInvalid: true}, check: CheckAuth(),
-			want: []string{"must fail as AUTH so the operator is told; it returned INVALID 40001"},
+			want: []string{"must fail as AUTH 40001 so the operator is told; it returned INVALID 40001"},
 		},
 		"invalid product": {
 			faults: faults{invalidProduct: true}, check: CheckProducts(),
@@ -183,7 +292,7 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 		},
 		"foreign URL fails the call": {
 			faults: faults{foreignURLFails: true}, check: CheckResolveURLs(),
-			want: []string{"a URL of no product must fail alone, per item; resolving 3 URLs failed as a whole: INVALID bad_url"},
+			want: []string{"a URL of no product must fail alone, per item; resolving 4 URLs failed as a whole: INVALID bad_url"},
 		},
 		"upsert not idempotent": {
 			faults: faults{notIdempotent: true}, check: CheckUpsertIdempotent(),
@@ -195,8 +304,11 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			target := shopTarget(tc.faults)
+			target := shopTarget(t, tc.faults)
 			target.serve = tc.serve
+			if tc.edit != nil {
+				tc.edit(&target)
+			}
 			r := record(t, tc.check, target)
 			if !r.Failed() {
 				t.Fatalf("check %s passed a plugin that breaks its rule; it said:\n%s", tc.check.Name, r.output())
@@ -211,10 +323,13 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 }
 
 func TestChecksWithoutTheirFixturesSkip(t *testing.T) {
-	target := shopTarget(faults{})
+	target := shopTarget(t, faults{})
 	target.RateLimit, target.AuthConfig, target.UnknownIDs = nil, "", nil
+	target.Declared, target.BadConfigs, target.Faults, target.Expect, target.Listed = nil, nil, nil, nil, nil
 	for field, check := range map[string]Check{
 		"RateLimit": CheckRateLimited(), "AuthConfig": CheckAuth(), "UnknownIDs": CheckPerItemResults(),
+		"Declared": CheckDeclared(), "BadConfigs": CheckBadConfigs(), "Faults.Inject": CheckPlatformFaults(),
+		"Expect.Check": CheckExpected(), "Listed": CheckListing(),
 	} {
 		r := record(t, check, target)
 		if !r.Skipped() || r.Failed() || !strings.Contains(r.output(), "set Target."+field) {
@@ -227,8 +342,8 @@ func TestRateLimitByConfig(t *testing.T) {
 	// A simulator whose quota is a config knob: the kit calls until the
 	// platform refuses one.
 	calls := &atomic.Int64{}
-	target := shopTarget(faults{})
-	target.New = func() sdk.Plugin { return &quotaByConfig{shop: newShop(faults{}, nil), calls: calls} }
+	target := shopTarget(t, faults{})
+	target.New = func() sdk.Plugin { return &quotaByConfig{shop: newShop(faults{}, nil, nil), calls: calls} }
 	target.RateLimit = &RateLimit{Config: `{"token": "good", "pages": 3}`, RetryAfter: true}
 	if r := record(t, CheckRateLimited(), target); r.Failed() {
 		t.Fatalf("check failed:\n%s", r.output())
@@ -258,7 +373,7 @@ func (q *quotaByConfig) FetchProducts(ctx context.Context, req *sdk.FetchProduct
 }
 
 func TestDescribeNameMustMatchTheBinary(t *testing.T) {
-	d := newShop(faults{}, nil).Describe()
+	d := newShop(faults{}, nil, nil).Describe()
 	d.Capabilities = []sdk.Capability{sdk.CapabilityCollect, sdk.CapabilityPublish}
 	if got := describeProblems(d, &Target{Binary: "/tmp/x/marketsync-plugin-shop"}, false); len(got) != 0 {
 		t.Errorf("a complete description was faulted: %q", got)

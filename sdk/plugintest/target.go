@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
 )
 
@@ -21,7 +22,8 @@ type Target struct {
 	// is set the kit launches the real process.
 	Binary string
 	// New returns the plugin to serve in-process (sdk.ServeTest) when
-	// Binary is empty. It is called once per check.
+	// Binary is empty. It is called once per check. With both set, Run
+	// runs every check against each.
 	New func() sdk.Plugin
 
 	// Config is a valid config block as a JSON object, the form the host
@@ -35,16 +37,46 @@ type Target struct {
 	// AuthConfig is a config with credentials the platform refuses; calls
 	// made under it must fail as AUTH. Empty skips the check.
 	AuthConfig string
+	// AuthCode, when set, is the platform's own error code for the refused
+	// credentials of AuthConfig, which the AUTH error must carry.
+	AuthCode string
+	// BadConfigs are configs the plugin must refuse as INVALID, by name:
+	// the rules its spec cannot say (a range, an enum, a URL's form). The
+	// kit makes unknown, missing and mistyped fields itself. Empty skips
+	// the check.
+	BadConfigs map[string]string
 	// RateLimit makes the platform refuse calls for quota. Nil skips the
 	// check.
 	RateLimit *RateLimit
+	// Faults puts faults on the platform's simulator, for the check that
+	// platform trouble is reported as the host expects. Nil skips it.
+	Faults *Faults
+	// Expect is the platform's own account of ids, to compare each result
+	// with. Nil skips the check.
+	Expect *Expect
+	// Declared is what Describe must say beyond being complete. Nil skips
+	// the check.
+	Declared *Declared
 	// ProductURLs maps product page URLs to the ids they name, for a
 	// plugin that implements sdk.URLResolver. Empty skips that check.
 	ProductURLs map[string]string
+	// ForeignURLs name no product of the platform (another marketplace's
+	// pages, links that need the network to follow); each must fail on
+	// its own as INVALID.
+	ForeignURLs []string
+	// Requests, when set, counts the requests the platform (its simulator)
+	// has served; the kit then checks that Configure and ResolveURLs make
+	// none.
+	Requests func() int64
 	// Scope is passed to ListProducts; empty lists the plugin's default.
 	Scope string
+	// Listed, when set, is every id the listing under Scope must return,
+	// in order; an empty, non-nil slice means it lists nothing. Nil skips
+	// the listing check.
+	Listed []string
 	// PageSize is asked of ListProducts when walking the listing (default
-	// 3, so a small test catalogue spans several pages).
+	// 3, so a small test catalogue spans several pages); a negative one
+	// asks for none, so the plugin's default applies.
 	PageSize int
 	// Publish holds the fixtures for a plugin that publishes. A publishing
 	// plugin without them fails the write checks.
@@ -69,6 +101,94 @@ type RateLimit struct {
 	// RetryAfter says the platform tells how long to wait, so the
 	// RATE_LIMITED error must carry a retry-after.
 	RetryAfter bool
+	// Code, when set, is the platform's own error code for the refusal,
+	// which the RATE_LIMITED error must carry.
+	Code string
+	// Wait, when set, is how long the platform asks to wait; the
+	// retry-after must be within Slack of it (implies RetryAfter).
+	Wait time.Duration
+	// Slack is how far the retry-after may be from Wait, for a simulator
+	// on a real clock (zero: exactly Wait).
+	Slack time.Duration
+}
+
+// Throttle returns a RateLimit.Start for a simulator whose call limit is
+// a simkit.Bucket that set(rate, burst) replaces: with no burst at rate,
+// every call is refused and told to wait 1/rate; set(0, 0) restores
+// service.
+func Throttle(set func(rate float64, burst int), rate float64) func(testing.TB) func() {
+	return func(testing.TB) func() {
+		set(rate, 0)
+		return func() { set(0, 0) }
+	}
+}
+
+// Faults says how to put faults on the platform's simulator.
+type Faults struct {
+	// Inject makes the platform answer every call with f until the
+	// returned func is called. Injector builds one from a simulator's
+	// faultinject.Injector.
+	Inject func(t testing.TB, f faultinject.Fault) (remove func())
+	// Errors are the platform's own error answers and what each must
+	// become, beyond the trouble every HTTP platform can be in (which the
+	// kit injects itself).
+	Errors []FaultError
+}
+
+// FaultError is a platform's own error answer and the error the plugin
+// must report for it.
+type FaultError struct {
+	// Name says what the answer is, for failure messages.
+	Name  string
+	Fault faultinject.Fault
+	// Kind the whole call must fail with.
+	Kind sdk.ErrorKind
+	// Code, when set, is the code the error must carry.
+	Code string
+	// RetryAfter, when set, is the retry-after the error must carry.
+	RetryAfter time.Duration
+}
+
+// Injector returns a Faults.Inject that adds the fault to inj as a rule
+// that always fires, and removes it when the check is done with it.
+func Injector(inj *faultinject.Injector) func(testing.TB, faultinject.Fault) func() {
+	return func(t testing.TB, f faultinject.Fault) func() {
+		t.Helper()
+		const name = "plugintest"
+		inj.Remove(name)
+		if err := inj.Add(faultinject.Rule{Name: name, Fault: f}); err != nil {
+			t.Fatalf("plugintest: cannot inject %s: %v", f.Kind(), err)
+		}
+		return func() { inj.Remove(name) }
+	}
+}
+
+// Expect is the platform's own account of what ids must come back as.
+type Expect struct {
+	// IDs are fetched, in batches of the declared cap; empty means
+	// KnownIDs then UnknownIDs.
+	IDs []string
+	// Check compares what came back for id, a product or a per-item
+	// error (the other nil), with what the platform holds, and returns
+	// the difference.
+	Check func(id string, p *sdk.Product, e *sdk.Error) error
+}
+
+// Declared is what a plugin documents about itself, for Describe to match.
+// Zero fields are not checked.
+type Declared struct {
+	Name string
+	// Capabilities are all the capabilities, in any order.
+	Capabilities []sdk.Capability
+	// Rate is the declared calls a second.
+	Rate float64
+	// MaxBatch is the batch cap of each operation listed.
+	MaxBatch map[sdk.Operation]int
+	// Sensitive names every sensitive config field, in the spec's order.
+	Sensitive []string
+	// Fields are config fields that must be in the spec, with the Type
+	// and the Default given (when set).
+	Fields []sdk.ConfigField
 }
 
 // Publish holds fixtures for the write checks.
@@ -112,11 +232,19 @@ func (c Check) Run(t testing.TB, target Target) {
 }
 
 // Run runs checks against target, each as a subtest named after it; with
-// no checks it runs DefaultChecks.
+// no checks it runs DefaultChecks. A target with both Binary and New runs
+// them twice, under subtests "binary" and "in-process".
 func Run(t *testing.T, target Target, checks ...Check) {
 	t.Helper()
 	if len(checks) == 0 {
 		checks = DefaultChecks()
+	}
+	if target.Binary != "" && target.New != nil {
+		binary, inProcess := target, target
+		binary.New, inProcess.Binary = nil, ""
+		t.Run("binary", func(t *testing.T) { Run(t, binary, checks...) })
+		t.Run("in-process", func(t *testing.T) { Run(t, inProcess, checks...) })
+		return
 	}
 	for _, c := range checks {
 		t.Run(c.Name, func(t *testing.T) { c.Run(t, target) })
@@ -127,8 +255,9 @@ func Run(t *testing.T, target Target, checks ...Check) {
 // that do not collect and write checks skip plugins that do not publish.
 func DefaultChecks() []Check {
 	return []Check{
-		CheckDescribe(), CheckConfigSchema(), CheckPerItemResults(), CheckBatchCaps(),
-		CheckRateLimited(), CheckAuth(), CheckProducts(), CheckCursor(), CheckResolveURLs(),
+		CheckDescribe(), CheckDeclared(), CheckConfigSchema(), CheckBadConfigs(), CheckPerItemResults(),
+		CheckBatchCaps(), CheckRateLimited(), CheckAuth(), CheckPlatformFaults(), CheckProducts(),
+		CheckExpected(), CheckListing(), CheckCursor(), CheckResolveURLs(),
 		CheckUpsertIdempotent(), CheckWritesPerItem(),
 	}
 }
@@ -136,14 +265,18 @@ func DefaultChecks() []Check {
 // CollectorChecks are the checks for a plugin that collects.
 func CollectorChecks() []Check {
 	return []Check{
-		CheckDescribe(), CheckConfigSchema(), CheckPerItemResults(), CheckBatchCaps(),
-		CheckRateLimited(), CheckAuth(), CheckProducts(), CheckCursor(), CheckResolveURLs(),
+		CheckDescribe(), CheckDeclared(), CheckConfigSchema(), CheckBadConfigs(), CheckPerItemResults(),
+		CheckBatchCaps(), CheckRateLimited(), CheckAuth(), CheckPlatformFaults(), CheckProducts(),
+		CheckExpected(), CheckListing(), CheckCursor(), CheckResolveURLs(),
 	}
 }
 
 // PublisherChecks are the checks for a plugin that publishes.
 func PublisherChecks() []Check {
-	return []Check{CheckDescribe(), CheckConfigSchema(), CheckUpsertIdempotent(), CheckWritesPerItem()}
+	return []Check{
+		CheckDescribe(), CheckDeclared(), CheckConfigSchema(), CheckBadConfigs(),
+		CheckUpsertIdempotent(), CheckWritesPerItem(),
+	}
 }
 
 // Collector runs CollectorChecks against target.
@@ -319,4 +452,28 @@ func withField(cfg map[string]any, name string, v any) string {
 	}
 	b, _ := json.Marshal(c)
 	return string(b)
+}
+
+// requests is Target.Requests, 0 without it.
+func (h *harness) requests() int64 {
+	if h.target.Requests == nil {
+		return 0
+	}
+	return h.target.Requests()
+}
+
+// Launch starts the target's plugin (the binary, or New in-process) and
+// configures it with config (Target.Config when empty), for a plugin's
+// own tests of what the kit does not check. The plugin is stopped when t
+// ends.
+func Launch(t testing.TB, target Target, config string) *host.Plugin {
+	t.Helper()
+	if err := target.check(); err != nil {
+		t.Fatalf("plugintest: %v", err)
+	}
+	if config == "" {
+		config = target.config()
+	}
+	h := &harness{t: t, ctx: t.Context(), target: &target}
+	return h.configured(config)
 }
