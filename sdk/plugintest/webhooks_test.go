@@ -48,10 +48,10 @@ func TestWebhookCheck(t *testing.T) {
 		Genuine: sdk.Webhook{Headers: map[string]string{"x-signature": sign(body), "x-delivery": "d-1", "x-topic": "products/update"}, Body: body},
 		Want:    sdk.WebhookEvent{DeliveryID: "d-1", Topic: "products/update"},
 	}
-	if r := record(t, CheckWebhooks(w), Target{Config: `{"token": "good"}`, New: func() sdk.Plugin { return &hooked{shop: newShop(faults{}, new(atomic.Bool))} }}); r.Failed() || r.Skipped() {
+	if r := record(t, CheckWebhooks(w), Target{Config: `{"token": "good"}`, New: func() sdk.Plugin { return &hooked{shop: newShop(faults{}, new(atomic.Bool), nil)} }}); r.Failed() || r.Skipped() {
 		t.Errorf("a verifier that checks signatures did not pass:\n%s", r.output())
 	}
-	r := record(t, CheckWebhooks(w), Target{Config: `{"token": "good"}`, New: func() sdk.Plugin { return &hooked{shop: newShop(faults{}, new(atomic.Bool)), skipCheck: true} }})
+	r := record(t, CheckWebhooks(w), Target{Config: `{"token": "good"}`, New: func() sdk.Plugin { return &hooked{shop: newShop(faults{}, new(atomic.Bool), nil), skipCheck: true} }})
 	if !r.Failed() || !strings.Contains(r.output(), "must fail alone as AUTH") {
 		t.Errorf("a verifier that accepts anything was not faulted: %q", r.output())
 	}
@@ -60,7 +60,7 @@ func TestWebhookCheck(t *testing.T) {
 // TestWebhookCheckSkipsOtherPlugins: a plugin without the capability is
 // skipped, saying why.
 func TestWebhookCheckSkipsOtherPlugins(t *testing.T) {
-	r := record(t, CheckWebhooks(Webhooks{}), Target{Config: `{"token": "good"}`, New: func() sdk.Plugin { return newShop(faults{}, new(atomic.Bool)) }})
+	r := record(t, CheckWebhooks(Webhooks{}), Target{Config: `{"token": "good"}`, New: func() sdk.Plugin { return newShop(faults{}, new(atomic.Bool), nil) }})
 	if !r.Skipped() || !strings.Contains(r.output(), "does not verify webhooks") {
 		t.Errorf("skipped %v: %q", r.Skipped(), r.output())
 	}
