@@ -42,21 +42,28 @@ type Options struct {
 	// Platforms resolves a platform block's name.
 	Platforms func(name string) (Platform, bool)
 	// MaxItemAttempts bounds how many calls one item may be part of before
-	// it fails; the platform actor's own retries happen inside each call.
+	// it fails (default DefaultMaxItemAttempts; see RETRIES in the package
+	// documentation).
 	MaxItemAttempts int
 	// CallTimeout bounds one batch's call through the platform actor,
-	// retries included.
+	// retries included (default DefaultCallTimeout).
 	CallTimeout time.Duration
 	Observer    Observer
 	Logger      *slog.Logger
 }
 
+// Defaults of Options.
+const (
+	DefaultMaxItemAttempts = 3
+	DefaultCallTimeout     = 10 * time.Minute
+)
+
 func (o *Options) setDefaults() {
 	if o.MaxItemAttempts <= 0 {
-		o.MaxItemAttempts = 3
+		o.MaxItemAttempts = DefaultMaxItemAttempts
 	}
 	if o.CallTimeout <= 0 {
-		o.CallTimeout = 10 * time.Minute
+		o.CallTimeout = DefaultCallTimeout
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}

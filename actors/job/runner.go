@@ -50,9 +50,7 @@ type runner struct {
 	// pausedUntil holds new batches back while the platform refuses calls.
 	pausedUntil time.Time
 	// failedCalls counts batches in a row that failed as a whole; each
-	// makes the job wait longer before the next, so a platform that the
-	// actor gave up on gets time (and the retry budget refills) before
-	// items spend their last attempts.
+	// makes the job wait longer before the next (backoffAfter).
 	failedCalls int
 	// resolveFailures counts resolve calls in a row that failed as a
 	// whole with a retryable error; resolving spends no item attempt, so
@@ -389,10 +387,16 @@ func (r *runner) checkpoint(items []*Item, products []*model.Product, succeeded,
 	}
 }
 
+// The wait of a job after batches in a row failed as a whole.
+const (
+	batchBackoffBase = 500 * time.Millisecond
+	batchBackoffMax  = 30 * time.Second
+)
+
 // backoffAfter is how long a job waits after n batches in a row failed as
-// a whole: half a second, doubling, at most half a minute.
+// a whole: batchBackoffBase, doubling, at most batchBackoffMax.
 func backoffAfter(n int) time.Duration {
-	return min(500*time.Millisecond<<min(n-1, 6), 30*time.Second)
+	return min(batchBackoffBase<<min(n-1, 6), batchBackoffMax)
 }
 
 // refusesForNow says whether a failed call means "not now" rather than
