@@ -65,7 +65,8 @@
 // Worst case with the defaults, for one item that keeps failing with a
 // retryable error the platform does not pace: 3 item attempts × 5 actor
 // attempts = 15 FetchProducts calls carrying it, plus, for an item given
-// as a URL, as many ResolveURLs calls (which take no limiter tokens): 30.
+// as a URL, as many ResolveURLs calls (which reach no platform, take no
+// limiter tokens and are not counted in the job's calls): 30.
 // In time, one call is at most 5 × 30 s of timeouts plus backoff windows
 // of 0.2 + 0.4 + 0.8 + 1.6 s, 153 s; three of them with the job's waits of
 // 0.5 s and 1 s make 460.5 s, about 7 min 41 s (twice that for a URL

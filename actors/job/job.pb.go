@@ -253,7 +253,8 @@ type Job struct {
 	Total      int32                  `protobuf:"varint,9,opt,name=total,proto3" json:"total,omitempty"`
 	Succeeded  int32                  `protobuf:"varint,10,opt,name=succeeded,proto3" json:"succeeded,omitempty"`
 	Failed     int32                  `protobuf:"varint,11,opt,name=failed,proto3" json:"failed,omitempty"`
-	// Plugin calls made for the job, retries included.
+	// Plugin calls made for the job that reach the platform, retries
+	// included; resolving URLs does not (the plugin parses them).
 	Calls int32 `protobuf:"varint,12,opt,name=calls,proto3" json:"calls,omitempty"`
 	// Why the whole job failed, when it did.
 	Error string `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`

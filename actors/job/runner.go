@@ -249,7 +249,9 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, resolving bool, res
 	budgetSpent := false
 	m, _ := res.(*platform.CallResult)
 	if m != nil {
-		r.job.Calls += m.GetAttempts()
+		if !resolving { // resolving is free: the plugin parses URLs
+			r.job.Calls += m.GetAttempts()
+		}
 		budgetSpent = m.GetBudgetExhausted()
 		callErr = m.Err()
 	} else {

@@ -79,8 +79,8 @@ type Job struct {
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
 	Pending   int `json:"pending"`
-	// Calls is the number of plugin calls made for the job, retries
-	// included.
+	// Calls is the number of plugin calls made for the job that reach the
+	// platform, retries included; resolving URLs makes none.
 	Calls int `json:"calls"`
 	// Error says why the whole job failed, when it did.
 	Error string `json:"error,omitempty"`
