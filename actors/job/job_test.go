@@ -240,6 +240,18 @@ func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
 	return e
 }
 
+// drain asks the manager to drain while the platform's calls wait at
+// gate, then lets them answer and waits for the manager to have drained.
+func (e *env) drain(t *testing.T, gate chan struct{}) {
+	t.Helper()
+	drained := e.sys.Root.RequestFuture(e.manager, &Drain{}, time.Minute)
+	synctest.Wait()
+	close(gate)
+	if _, err := drained.Result(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (e *env) submit(t *testing.T, platformName string, ids []string) *Submitted {
 	t.Helper()
 	res, err := e.sys.Root.RequestFuture(e.manager, &SubmitCollect{Platform: platformName, Ids: ids}, time.Minute).Result()
@@ -416,12 +428,7 @@ func TestDrainCheckpointsInFlightBatchesAndLeavesTheJobRunning(t *testing.T) {
 		e := newEnv(t, newMemStore(), plat)
 		sub := e.submit(t, "src", ids(1000))
 		synctest.Wait()
-		drained := e.sys.Root.RequestFuture(e.manager, &Drain{}, time.Minute)
-		synctest.Wait()
-		close(gate)
-		if _, err := drained.Result(); err != nil {
-			t.Fatal(err)
-		}
+		e.drain(t, gate)
 		j := e.store.job(sub.GetJob().GetId())
 		if j.GetState() != State_STATE_RUNNING || j.GetSucceeded() != 200 || plat.calls != 4 {
 			t.Errorf("after drain: job %v after %d calls; want running with the 4 in-flight batches (200 items) checkpointed", j, plat.calls)

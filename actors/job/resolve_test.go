@@ -153,12 +153,7 @@ func TestRestartDuringResolutionResumesIt(t *testing.T) {
 		sub := e.submit(t, "src", entries)
 		synctest.Wait()
 		// Four batches of two URLs are out (twice the concurrency of 2).
-		drained := e.sys.Root.RequestFuture(e.manager, &Drain{}, time.Minute)
-		synctest.Wait()
-		close(gate)
-		if _, err := drained.Result(); err != nil {
-			t.Fatal(err)
-		}
+		e.drain(t, gate)
 		id := sub.GetJob().GetId()
 		j := store.job(id)
 		if j.GetState() != State_STATE_RUNNING || j.GetStep() != Step_STEP_RESOLVING || j.GetResolved() != 8 || len(plat.urls) != 8 {

@@ -134,6 +134,12 @@ func crashWorker(dir string) {
 	if err != nil {
 		fail(err)
 	}
+	save := func(j *job.Job, done string) {
+		if err := s.Save(j); err != nil {
+			fail(err)
+		}
+		fmt.Println(done, j.Id)
+	}
 	for {
 		unfinished, err := s.Unfinished()
 		if err != nil {
@@ -169,10 +175,7 @@ func crashWorker(dir string) {
 			}
 			if len(urls) == 0 {
 				j.Step = job.Step_STEP_COLLECTING
-				if err := s.Save(j); err != nil {
-					fail(err)
-				}
-				fmt.Println("resolved", j.Id)
+				save(j, "resolved")
 				continue
 			}
 			for _, it := range urls {
@@ -191,10 +194,7 @@ func crashWorker(dir string) {
 		}
 		if len(pending) == 0 {
 			j.State = job.State_STATE_PARTIAL
-			if err := s.Save(j); err != nil {
-				fail(err)
-			}
-			fmt.Println("finished", j.Id)
+			save(j, "finished")
 			continue
 		}
 		batch := pending[:min(50, len(pending))]
