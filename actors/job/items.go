@@ -23,11 +23,3 @@ func NewItem(index int32, entry string) *Item {
 	}
 	return &Item{Index: index, Id: entry}
 }
-
-// label is how the item was given: its URL or its id.
-func (it *Item) label() string {
-	if it.GetUrl() != "" {
-		return it.GetUrl()
-	}
-	return it.GetId()
-}

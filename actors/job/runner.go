@@ -316,10 +316,14 @@ func (r *runner) resolved(batch []*Item, results []*model.ResolveResult, callErr
 		it.UpdatedAt = now
 		e := callErr
 		if e == nil {
-			if e = results[i].GetError(); e == nil {
-				it.Id = results[i].GetId()
-				continue
-			}
+			e = results[i].GetError()
+		}
+		if e == nil && results[i].GetId() == "" {
+			e = model.Invalid(CodeBadURL, "the plugin resolved the URL to no id")
+		}
+		if e == nil {
+			it.Id = results[i].GetId()
+			continue
 		}
 		it.State, it.Error = ItemState_ITEM_FAILED, e
 		failed++
