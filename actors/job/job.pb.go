@@ -31,7 +31,8 @@ type Kind int32
 
 const (
 	Kind_KIND_UNSPECIFIED Kind = 0
-	// Fetch products by id from a source platform into the catalogue.
+	// Fetch products by id or product page URL from a source platform into
+	// the catalogue.
 	Kind_KIND_COLLECT Kind = 1
 )
 
@@ -72,6 +73,60 @@ func (x Kind) Number() protoreflect.EnumNumber {
 // Deprecated: Use Kind.Descriptor instead.
 func (Kind) EnumDescriptor() ([]byte, []int) {
 	return file_job_job_proto_rawDescGZIP(), []int{0}
+}
+
+// Step is what a running job is doing. Each step has one owner, the job
+// actor, and is checkpointed like its batches, so a restart resumes it.
+type Step int32
+
+const (
+	// Jobs persisted before steps existed: collecting.
+	Step_STEP_UNSPECIFIED Step = 0
+	// Asking the plugin which id each product page URL names.
+	Step_STEP_RESOLVING Step = 1
+	// Fetching the products in batches.
+	Step_STEP_COLLECTING Step = 2
+)
+
+// Enum value maps for Step.
+var (
+	Step_name = map[int32]string{
+		0: "STEP_UNSPECIFIED",
+		1: "STEP_RESOLVING",
+		2: "STEP_COLLECTING",
+	}
+	Step_value = map[string]int32{
+		"STEP_UNSPECIFIED": 0,
+		"STEP_RESOLVING":   1,
+		"STEP_COLLECTING":  2,
+	}
+)
+
+func (x Step) Enum() *Step {
+	p := new(Step)
+	*p = x
+	return p
+}
+
+func (x Step) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Step) Descriptor() protoreflect.EnumDescriptor {
+	return file_job_job_proto_enumTypes[1].Descriptor()
+}
+
+func (Step) Type() protoreflect.EnumType {
+	return &file_job_job_proto_enumTypes[1]
+}
+
+func (x Step) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Step.Descriptor instead.
+func (Step) EnumDescriptor() ([]byte, []int) {
+	return file_job_job_proto_rawDescGZIP(), []int{1}
 }
 
 type State int32
@@ -119,11 +174,11 @@ func (x State) String() string {
 }
 
 func (State) Descriptor() protoreflect.EnumDescriptor {
-	return file_job_job_proto_enumTypes[1].Descriptor()
+	return file_job_job_proto_enumTypes[2].Descriptor()
 }
 
 func (State) Type() protoreflect.EnumType {
-	return &file_job_job_proto_enumTypes[1]
+	return &file_job_job_proto_enumTypes[2]
 }
 
 func (x State) Number() protoreflect.EnumNumber {
@@ -132,7 +187,7 @@ func (x State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use State.Descriptor instead.
 func (State) EnumDescriptor() ([]byte, []int) {
-	return file_job_job_proto_rawDescGZIP(), []int{1}
+	return file_job_job_proto_rawDescGZIP(), []int{2}
 }
 
 type ItemState int32
@@ -168,11 +223,11 @@ func (x ItemState) String() string {
 }
 
 func (ItemState) Descriptor() protoreflect.EnumDescriptor {
-	return file_job_job_proto_enumTypes[2].Descriptor()
+	return file_job_job_proto_enumTypes[3].Descriptor()
 }
 
 func (ItemState) Type() protoreflect.EnumType {
-	return &file_job_job_proto_enumTypes[2]
+	return &file_job_job_proto_enumTypes[3]
 }
 
 func (x ItemState) Number() protoreflect.EnumNumber {
@@ -181,7 +236,7 @@ func (x ItemState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ItemState.Descriptor instead.
 func (ItemState) EnumDescriptor() ([]byte, []int) {
-	return file_job_job_proto_rawDescGZIP(), []int{2}
+	return file_job_job_proto_rawDescGZIP(), []int{3}
 }
 
 type Job struct {
@@ -198,15 +253,23 @@ type Job struct {
 	Total      int32                  `protobuf:"varint,9,opt,name=total,proto3" json:"total,omitempty"`
 	Succeeded  int32                  `protobuf:"varint,10,opt,name=succeeded,proto3" json:"succeeded,omitempty"`
 	Failed     int32                  `protobuf:"varint,11,opt,name=failed,proto3" json:"failed,omitempty"`
-	// Plugin calls made for the job, retries included.
+	// Plugin calls made for the job that reach the platform, retries
+	// included; resolving URLs does not (the plugin parses them).
 	Calls int32 `protobuf:"varint,12,opt,name=calls,proto3" json:"calls,omitempty"`
 	// Why the whole job failed, when it did.
 	Error string `protobuf:"bytes,13,opt,name=error,proto3" json:"error,omitempty"`
 	// While the platform refuses calls (open circuit breaker, rate-limit
 	// ban), the job waits without spending its items' attempts: until when,
 	// and why.
-	PausedUntil   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=paused_until,json=pausedUntil,proto3" json:"paused_until,omitempty"`
-	PausedReason  string                 `protobuf:"bytes,15,opt,name=paused_reason,json=pausedReason,proto3" json:"paused_reason,omitempty"`
+	PausedUntil  *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=paused_until,json=pausedUntil,proto3" json:"paused_until,omitempty"`
+	PausedReason string                 `protobuf:"bytes,15,opt,name=paused_reason,json=pausedReason,proto3" json:"paused_reason,omitempty"`
+	// The step the job is at; a collect job given URLs starts by resolving
+	// them.
+	Step Step `protobuf:"varint,16,opt,name=step,proto3,enum=marketsync.actors.job.v1.Step" json:"step,omitempty"`
+	// Items given as URLs, and how many of them have been resolved to an id
+	// or failed (a URL that names no product).
+	ToResolve     int32 `protobuf:"varint,17,opt,name=to_resolve,json=toResolve,proto3" json:"to_resolve,omitempty"`
+	Resolved      int32 `protobuf:"varint,18,opt,name=resolved,proto3" json:"resolved,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -346,17 +409,42 @@ func (x *Job) GetPausedReason() string {
 	return ""
 }
 
+func (x *Job) GetStep() Step {
+	if x != nil {
+		return x.Step
+	}
+	return Step_STEP_UNSPECIFIED
+}
+
+func (x *Job) GetToResolve() int32 {
+	if x != nil {
+		return x.ToResolve
+	}
+	return 0
+}
+
+func (x *Job) GetResolved() int32 {
+	if x != nil {
+		return x.Resolved
+	}
+	return 0
+}
+
 type Item struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Position in the job's request, from 0; items are stored in this order.
 	Index int32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	// The platform-scoped id the item is about.
+	// The platform-scoped id the item is about; for an item given as a URL,
+	// empty until the URL is resolved.
 	Id    string       `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
 	State ItemState    `protobuf:"varint,3,opt,name=state,proto3,enum=marketsync.actors.job.v1.ItemState" json:"state,omitempty"`
 	Error *model.Error `protobuf:"bytes,4,opt,name=error,proto3" json:"error,omitempty"`
-	// Times the item was sent to the platform.
-	Attempts      int32                  `protobuf:"varint,5,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Times the item was sent to the platform to be fetched (resolving its
+	// URL spends no attempt).
+	Attempts  int32                  `protobuf:"varint,5,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The product page URL the item was given as, if it was.
+	Url           string `protobuf:"bytes,7,opt,name=url,proto3" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -433,11 +521,20 @@ func (x *Item) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Item) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
 // SubmitCollect asks the job manager to start a collect job.
 type SubmitCollect struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Platform      string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
-	Ids           []string               `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Platform string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
+	// Product ids and product page URLs, as given: URLs are resolved by the
+	// job, in its first step.
+	Ids           []string `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -722,7 +819,7 @@ var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
 	"\n" +
-	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xe6\x04\n" +
+	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xd5\x05\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1e.marketsync.actors.job.v1.KindR\x04kind\x12\x1a\n" +
@@ -743,7 +840,11 @@ const file_job_job_proto_rawDesc = "" +
 	"\x05calls\x18\f \x01(\x05R\x05calls\x12\x14\n" +
 	"\x05error\x18\r \x01(\tR\x05error\x12=\n" +
 	"\fpaused_until\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vpausedUntil\x12#\n" +
-	"\rpaused_reason\x18\x0f \x01(\tR\fpausedReason\"\xf0\x01\n" +
+	"\rpaused_reason\x18\x0f \x01(\tR\fpausedReason\x122\n" +
+	"\x04step\x18\x10 \x01(\x0e2\x1e.marketsync.actors.job.v1.StepR\x04step\x12\x1d\n" +
+	"\n" +
+	"to_resolve\x18\x11 \x01(\x05R\ttoResolve\x12\x1a\n" +
+	"\bresolved\x18\x12 \x01(\x05R\bresolved\"\x82\x02\n" +
 	"\x04Item\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x129\n" +
@@ -751,7 +852,8 @@ const file_job_job_proto_rawDesc = "" +
 	"\x05error\x18\x04 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\x12\x1a\n" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x129\n" +
 	"\n" +
-	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"=\n" +
+	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x10\n" +
+	"\x03url\x18\a \x01(\tR\x03url\"=\n" +
 	"\rSubmitCollect\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x10\n" +
 	"\x03ids\x18\x02 \x03(\tR\x03ids\"n\n" +
@@ -767,7 +869,11 @@ const file_job_job_proto_rawDesc = "" +
 	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error*.\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
-	"\fKIND_COLLECT\x10\x01*{\n" +
+	"\fKIND_COLLECT\x10\x01*E\n" +
+	"\x04Step\x12\x14\n" +
+	"\x10STEP_UNSPECIFIED\x10\x00\x12\x12\n" +
+	"\x0eSTEP_RESOLVING\x10\x01\x12\x13\n" +
+	"\x0fSTEP_COLLECTING\x10\x02*{\n" +
 	"\x05State\x12\x10\n" +
 	"\fSTATE_QUEUED\x10\x00\x12\x11\n" +
 	"\rSTATE_RUNNING\x10\x01\x12\x13\n" +
@@ -792,43 +898,45 @@ func file_job_job_proto_rawDescGZIP() []byte {
 	return file_job_job_proto_rawDescData
 }
 
-var file_job_job_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_job_job_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_job_job_proto_goTypes = []any{
 	(Kind)(0),                     // 0: marketsync.actors.job.v1.Kind
-	(State)(0),                    // 1: marketsync.actors.job.v1.State
-	(ItemState)(0),                // 2: marketsync.actors.job.v1.ItemState
-	(*Job)(nil),                   // 3: marketsync.actors.job.v1.Job
-	(*Item)(nil),                  // 4: marketsync.actors.job.v1.Item
-	(*SubmitCollect)(nil),         // 5: marketsync.actors.job.v1.SubmitCollect
-	(*Submitted)(nil),             // 6: marketsync.actors.job.v1.Submitted
-	(*Drain)(nil),                 // 7: marketsync.actors.job.v1.Drain
-	(*Drained)(nil),               // 8: marketsync.actors.job.v1.Drained
-	(*Cancel)(nil),                // 9: marketsync.actors.job.v1.Cancel
-	(*Cancelled)(nil),             // 10: marketsync.actors.job.v1.Cancelled
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*model.Error)(nil),           // 12: marketsync.model.v1.Error
+	(Step)(0),                     // 1: marketsync.actors.job.v1.Step
+	(State)(0),                    // 2: marketsync.actors.job.v1.State
+	(ItemState)(0),                // 3: marketsync.actors.job.v1.ItemState
+	(*Job)(nil),                   // 4: marketsync.actors.job.v1.Job
+	(*Item)(nil),                  // 5: marketsync.actors.job.v1.Item
+	(*SubmitCollect)(nil),         // 6: marketsync.actors.job.v1.SubmitCollect
+	(*Submitted)(nil),             // 7: marketsync.actors.job.v1.Submitted
+	(*Drain)(nil),                 // 8: marketsync.actors.job.v1.Drain
+	(*Drained)(nil),               // 9: marketsync.actors.job.v1.Drained
+	(*Cancel)(nil),                // 10: marketsync.actors.job.v1.Cancel
+	(*Cancelled)(nil),             // 11: marketsync.actors.job.v1.Cancelled
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*model.Error)(nil),           // 13: marketsync.model.v1.Error
 }
 var file_job_job_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.job.v1.Job.kind:type_name -> marketsync.actors.job.v1.Kind
-	1,  // 1: marketsync.actors.job.v1.Job.state:type_name -> marketsync.actors.job.v1.State
-	11, // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	11, // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	11, // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
-	11, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
-	11, // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
-	2,  // 7: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
-	12, // 8: marketsync.actors.job.v1.Item.error:type_name -> marketsync.model.v1.Error
-	11, // 9: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
-	3,  // 10: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
-	12, // 11: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.model.v1.Error
-	3,  // 12: marketsync.actors.job.v1.Cancelled.job:type_name -> marketsync.actors.job.v1.Job
-	12, // 13: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.model.v1.Error
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	2,  // 1: marketsync.actors.job.v1.Job.state:type_name -> marketsync.actors.job.v1.State
+	12, // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	12, // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	12, // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
+	12, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
+	12, // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
+	1,  // 7: marketsync.actors.job.v1.Job.step:type_name -> marketsync.actors.job.v1.Step
+	3,  // 8: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
+	13, // 9: marketsync.actors.job.v1.Item.error:type_name -> marketsync.model.v1.Error
+	12, // 10: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
+	4,  // 11: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
+	13, // 12: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.model.v1.Error
+	4,  // 13: marketsync.actors.job.v1.Cancelled.job:type_name -> marketsync.actors.job.v1.Job
+	13, // 14: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.model.v1.Error
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_job_job_proto_init() }
@@ -841,7 +949,7 @@ func file_job_job_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_job_job_proto_rawDesc), len(file_job_job_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,

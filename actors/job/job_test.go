@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -36,7 +37,7 @@ func (s *memStore) Create(j *Job, ids []string) error {
 	defer s.mu.Unlock()
 	s.jobs[j.GetId()] = proto.Clone(j).(*Job)
 	for i, id := range ids {
-		s.items[j.GetId()] = append(s.items[j.GetId()], &Item{Index: int32(i), Id: id})
+		s.items[j.GetId()] = append(s.items[j.GetId()], NewItem(int32(i), id))
 	}
 	return nil
 }
@@ -97,15 +98,22 @@ func (s *memStore) job(id string) *Job {
 }
 
 // fakePlatform answers fetch calls with a script and records batch sizes
-// and how many batches were outstanding at once.
+// and how many batches were outstanding at once. It resolves URLs
+// (resolveURLs, unless resolve is set) and records what it was sent.
 type fakePlatform struct {
 	mu       sync.Mutex
 	answer   func(ids []string, call int) *platform.CallResult
+	resolve  func(urls []string) *platform.CallResult
 	batches  []int
 	calls    int
 	gate     chan struct{} // when set, each call waits for a token
 	inFlight int
 	peak     int
+	// ops lists the calls in the order they came: "resolve" or "fetch";
+	// fetched and urls the ids and URLs they carried.
+	ops     []string
+	fetched []string
+	urls    []string
 }
 
 func (f *fakePlatform) Receive(ctx actor.Context) {
@@ -113,11 +121,19 @@ func (f *fakePlatform) Receive(ctx actor.Context) {
 	if !ok {
 		return
 	}
+	urls := c.GetResolveUrls().GetUrls()
 	ids := c.GetFetchProducts().GetIds()
 	f.mu.Lock()
 	f.calls++
 	n := f.calls
-	f.batches = append(f.batches, len(ids))
+	if urls != nil {
+		f.ops = append(f.ops, "resolve")
+		f.urls = append(f.urls, urls...)
+	} else {
+		f.ops = append(f.ops, "fetch")
+		f.fetched = append(f.fetched, ids...)
+		f.batches = append(f.batches, len(ids))
+	}
 	f.inFlight++
 	f.peak = max(f.peak, f.inFlight)
 	gate := f.gate
@@ -128,12 +144,39 @@ func (f *fakePlatform) Receive(ctx actor.Context) {
 		if gate != nil {
 			<-gate
 		}
-		res := f.answer(ids, n)
+		var res *platform.CallResult
+		switch {
+		case urls == nil:
+			res = f.answer(ids, n)
+		case f.resolve != nil:
+			res = f.resolve(urls)
+		default:
+			res = resolveURLs(urls)
+		}
 		f.mu.Lock()
 		f.inFlight--
 		f.mu.Unlock()
 		root.Send(sender, res)
 	}()
+}
+
+// productURL is a product page URL that resolveURLs resolves to id.
+func productURL(id string) string { return "https://src.example/item/" + id + ".html" }
+
+// resolveURLs resolves the URLs productURL makes and fails any other, as
+// a plugin does.
+func resolveURLs(urls []string) *platform.CallResult {
+	r := &model.ResolveURLsResponse{}
+	for _, u := range urls {
+		id, ok := strings.CutPrefix(u, "https://src.example/item/")
+		if !ok {
+			r.Results = append(r.Results, &model.ResolveResult{Url: u, Error: model.Invalid("NOT_A_PRODUCT_URL", u+" is not a product page")})
+			continue
+		}
+		id, _, _ = strings.Cut(id, ".html")
+		r.Results = append(r.Results, &model.ResolveResult{Url: u, Id: id})
+	}
+	return &platform.CallResult{Attempts: 1, Response: &platform.CallResult_ResolveUrls{ResolveUrls: r}}
 }
 
 func products(ids []string) *platform.CallResult {
@@ -167,11 +210,22 @@ func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
 	e := &env{store: store, plat: plat}
 	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	ppid := e.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return plat }))
-	limits := sdk.Limits{Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 50}}}
+	// "src" collects and resolves URLs two at a time, "plain" collects
+	// but takes no URLs, "shop" is a store.
+	limits := sdk.Limits{Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 50}, sdk.OpResolveURLs: {MaxBatch: 2}}}
+	plain := sdk.Limits{Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 50}}}
 	e.manager = e.sys.Root.Spawn(ManagerProps(Options{
 		Store: store,
 		Platforms: func(name string) (Platform, bool) {
-			return Platform{PID: ppid, Limits: limits, Concurrency: 2}, name == "src"
+			switch name {
+			case "src":
+				return Platform{PID: ppid, Plugin: "fake", Collects: true, Limits: limits, Concurrency: 2}, true
+			case "plain":
+				return Platform{PID: ppid, Plugin: "plain", Collects: true, Limits: plain, Concurrency: 2}, true
+			case "shop":
+				return Platform{PID: ppid, Plugin: "shop", Limits: plain, Concurrency: 2}, true
+			}
+			return Platform{}, false
 		},
 		Observer: e,
 	}))
@@ -184,6 +238,18 @@ func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
 		<-time.After(2 * time.Second)
 	})
 	return e
+}
+
+// drain asks the manager to drain while the platform's calls wait at
+// gate, then lets them answer and waits for the manager to have drained.
+func (e *env) drain(t *testing.T, gate chan struct{}) {
+	t.Helper()
+	drained := e.sys.Root.RequestFuture(e.manager, &Drain{}, time.Minute)
+	synctest.Wait()
+	close(gate)
+	if _, err := drained.Result(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *env) submit(t *testing.T, platformName string, ids []string) *Submitted {
@@ -309,14 +375,20 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 	})
 }
 
-func TestUnknownPlatformAndEmptyJobsAreRefused(t *testing.T) {
+func TestSubmissionsThatCannotRunAreRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newEnv(t, newMemStore(), &fakePlatform{})
 		if sub := e.submit(t, "nope", ids(1)); sub.GetError().GetCode() != "unknown_platform" {
 			t.Errorf("unknown platform: %v", sub)
 		}
-		if sub := e.submit(t, "src", nil); sub.GetError().GetCode() != "no_ids" {
-			t.Errorf("no ids: %v", sub)
+		if sub := e.submit(t, "shop", ids(1)); sub.GetError().GetCode() != CodeUnsupportedOperation {
+			t.Errorf("a store: %v", sub)
+		}
+		// Only URLs, and the plugin says it takes none: nothing could
+		// succeed.
+		sub := e.submit(t, "plain", []string{productURL("100001"), productURL("100002")})
+		if e := sub.GetError(); e.GetCode() != CodeBadURL || !strings.Contains(e.GetMessage(), "plugin plain does not take product URLs; give ids instead of "+productURL("100001")) {
+			t.Errorf("only URLs to a plugin that takes none: %v", sub)
 		}
 		if len(e.store.jobs) != 0 {
 			t.Errorf("refused submissions persisted %d jobs", len(e.store.jobs))
@@ -356,12 +428,7 @@ func TestDrainCheckpointsInFlightBatchesAndLeavesTheJobRunning(t *testing.T) {
 		e := newEnv(t, newMemStore(), plat)
 		sub := e.submit(t, "src", ids(1000))
 		synctest.Wait()
-		drained := e.sys.Root.RequestFuture(e.manager, &Drain{}, time.Minute)
-		synctest.Wait()
-		close(gate)
-		if _, err := drained.Result(); err != nil {
-			t.Fatal(err)
-		}
+		e.drain(t, gate)
 		j := e.store.job(sub.GetJob().GetId())
 		if j.GetState() != State_STATE_RUNNING || j.GetSucceeded() != 200 || plat.calls != 4 {
 			t.Errorf("after drain: job %v after %d calls; want running with the 4 in-flight batches (200 items) checkpointed", j, plat.calls)

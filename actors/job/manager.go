@@ -11,14 +11,24 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Platform is what a job needs to know of a platform: its actor, the
-// largest batch its plugin takes for an operation, and how many calls it
-// runs at once (jobs keep about twice that many batches outstanding so
-// the platform actor's queue never runs dry).
+// Platform is what a job needs to know of a platform: its actor, its
+// plugin's name and whether it collects, the largest batch its plugin
+// takes for an operation, and how many calls it runs at once (jobs keep
+// about twice that many batches outstanding so the platform actor's queue
+// never runs dry).
 type Platform struct {
 	PID         *actor.PID
+	Plugin      string
+	Collects    bool
 	Limits      sdk.Limits
 	Concurrency int
+}
+
+// ResolvesURLs says whether the plugin resolves product page URLs: a
+// plugin that does declares a batch cap for the operation.
+func (p Platform) ResolvesURLs() bool {
+	_, ok := p.Limits.Operations[sdk.OpResolveURLs]
+	return ok
 }
 
 // Observer is told of every job state change, for metrics.
@@ -32,21 +42,28 @@ type Options struct {
 	// Platforms resolves a platform block's name.
 	Platforms func(name string) (Platform, bool)
 	// MaxItemAttempts bounds how many calls one item may be part of before
-	// it fails; the platform actor's own retries happen inside each call.
+	// it fails (default DefaultMaxItemAttempts; see RETRIES in the package
+	// documentation).
 	MaxItemAttempts int
 	// CallTimeout bounds one batch's call through the platform actor,
-	// retries included.
+	// retries included (default DefaultCallTimeout).
 	CallTimeout time.Duration
 	Observer    Observer
 	Logger      *slog.Logger
 }
 
+// Defaults of Options.
+const (
+	DefaultMaxItemAttempts = 3
+	DefaultCallTimeout     = 10 * time.Minute
+)
+
 func (o *Options) setDefaults() {
 	if o.MaxItemAttempts <= 0 {
-		o.MaxItemAttempts = 3
+		o.MaxItemAttempts = DefaultMaxItemAttempts
 	}
 	if o.CallTimeout <= 0 {
-		o.CallTimeout = 10 * time.Minute
+		o.CallTimeout = DefaultCallTimeout
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
@@ -126,16 +143,32 @@ func (m *manager) submit(ctx actor.Context, msg *SubmitCollect) *Submitted {
 	if m.draining {
 		return refuse(model.Unavailable(model.CodeStopping, "the agent is shutting down; submit the job again after it restarts"))
 	}
-	if _, ok := m.opts.Platforms(msg.GetPlatform()); !ok {
+	p, ok := m.opts.Platforms(msg.GetPlatform())
+	if !ok {
 		return refuse(model.NotFound(model.CodeUnknownPlatform, fmt.Sprintf("no platform named %q is configured", msg.GetPlatform())))
 	}
-	if len(msg.GetIds()) == 0 {
-		return refuse(model.Invalid(model.CodeNoIDs, "a collect job needs at least one id"))
+	if !p.Collects {
+		return refuse(model.Invalid(CodeUnsupportedOperation, fmt.Sprintf("platform %s (plugin %s) is a store: it cannot collect", msg.GetPlatform(), p.Plugin)))
+	}
+	urls := 0
+	for _, id := range msg.GetIds() {
+		if IsURL(id) {
+			urls++
+		}
+	}
+	if urls > 0 && urls == len(msg.GetIds()) && !p.ResolvesURLs() {
+		// Nothing of the job could succeed: say so now. With some ids
+		// among them, the URLs fail as items instead.
+		return refuse(model.Invalid(CodeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", p.Plugin, msg.GetIds()[0])))
 	}
 	now := time.Now()
 	j := &Job{
 		Id: NewID(now), Kind: Kind_KIND_COLLECT, Platform: msg.GetPlatform(), State: State_STATE_QUEUED,
 		CreatedAt: ts(now), UpdatedAt: ts(now), Total: int32(len(msg.GetIds())),
+		Step: Step_STEP_COLLECTING, ToResolve: int32(urls),
+	}
+	if urls > 0 {
+		j.Step = Step_STEP_RESOLVING
 	}
 	if err := m.opts.Store.Create(j, msg.GetIds()); err != nil {
 		m.opts.Logger.Error("cannot persist job", "error", err)

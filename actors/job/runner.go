@@ -14,15 +14,32 @@ import (
 
 func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
-// runner is the actor of one job. It keeps the job's unfinished items in a
-// queue, sends them to the platform actor in batches no larger than the
-// plugin takes, and checkpoints every answered batch through the store
-// before counting it.
+// runner is the actor of one job. A collect job has two steps, each
+// checkpointed through the store as it goes, so a restart resumes the step
+// where it was:
+//
+//   - resolving: the items given as product page URLs are sent to the
+//     plugin in batches (ResolveURLs) to learn the ids they name; a URL
+//     that names no product fails alone with the plugin's error.
+//   - collecting: the items are sent in batches no larger than the plugin
+//     takes (FetchProducts), each answered batch checkpointed before it
+//     is counted.
+//
+// Both steps share the handling of a call that fails as a whole (see the
+// package documentation, RETRIES).
 type runner struct {
 	opts     *Options
 	job      *Job
 	platform Platform
-	queue    []*Item
+	// items are the pending items loaded at the start, while resolving.
+	items []*Item
+	// toResolve are the items whose URL is still to be sent for
+	// resolution; queue the items still to be fetched.
+	toResolve []*Item
+	queue     []*Item
+	// dups holds, by the index of the item that is fetched, the later
+	// items that name the same product (see dedupe).
+	dups     map[int32][]*Item
 	inFlight int
 	draining bool
 	drainTo  *actor.PID
@@ -33,11 +50,15 @@ type runner struct {
 	// pausedUntil holds new batches back while the platform refuses calls.
 	pausedUntil time.Time
 	// failedCalls counts batches in a row that failed as a whole; each
-	// makes the job wait longer before the next, so a platform that the
-	// actor gave up on gets time (and the retry budget refills) before
-	// items spend their last attempts.
+	// makes the job wait longer before the next (backoffAfter).
 	failedCalls int
+	// resolveFailures counts resolve calls in a row that failed as a
+	// whole with a retryable error; resolving spends no item attempt, so
+	// this bounds it instead.
+	resolveFailures int
 }
+
+func (r *runner) resolving() bool { return r.job.GetStep() == Step_STEP_RESOLVING }
 
 // resume wakes a paused job.
 type resume struct{}
@@ -87,7 +108,6 @@ func (r *runner) start(ctx actor.Context) {
 		r.fail(ctx, fmt.Sprintf("cannot load pending items: %v", err))
 		return
 	}
-	r.queue = items
 	if r.job.GetState() == State_STATE_QUEUED {
 		r.job.StartedAt = ts(time.Now())
 		r.setState(State_STATE_RUNNING)
@@ -95,77 +115,232 @@ func (r *runner) start(ctx actor.Context) {
 			log.Error("cannot save job", "error", err)
 		}
 	}
+	if r.resolving() {
+		r.items = items
+		for _, it := range items {
+			if it.GetId() == "" {
+				r.toResolve = append(r.toResolve, it)
+			}
+		}
+	} else {
+		r.queue, r.dups = dedupe(items)
+	}
 	r.dispatch(ctx)
 	r.maybeFinish(ctx)
+}
+
+// collect moves the job from resolving to collecting once every URL is
+// resolved or failed.
+func (r *runner) collect(ctx actor.Context) {
+	var pending []*Item
+	for _, it := range r.items {
+		if it.GetState() == ItemState_ITEM_PENDING {
+			pending = append(pending, it)
+		}
+	}
+	r.items = nil
+	r.queue, r.dups = dedupe(pending)
+	r.job.Step = Step_STEP_COLLECTING
+	r.job.UpdatedAt = ts(time.Now())
+	if err := r.opts.Store.Save(r.job); err != nil {
+		r.opts.Logger.Error("cannot save job", "job", r.job.GetId(), "error", err)
+	}
+	r.dispatch(ctx)
+}
+
+// dedupe returns the items to fetch, each product once, and the
+// duplicates. The API refuses an entry written twice, so two items name
+// the same product only after resolution: an id and a URL of the same
+// product, or two URLs of it. The first item (lowest index) that names a
+// product is fetched; the later ones are never sent and are settled with
+// it, in the same checkpoint, with its outcome. Since they settle
+// together, after a restart a duplicate is pending only with its first
+// item, and dedupe finds the pair again.
+func dedupe(items []*Item) (queue []*Item, dups map[int32][]*Item) {
+	first := make(map[string]int32, len(items))
+	dups = map[int32][]*Item{}
+	for _, it := range items {
+		if f, ok := first[it.GetId()]; ok {
+			dups[f] = append(dups[f], it)
+			continue
+		}
+		first[it.GetId()] = it.GetIndex()
+		queue = append(queue, it)
+	}
+	return queue, dups
 }
 
 func (r *runner) window() int { return max(1, 2*r.platform.Concurrency) }
 
 func (r *runner) dispatch(ctx actor.Context) {
-	size := r.platform.Limits.MaxBatch(sdk.OpFetchProducts, 50)
 	if time.Now().Before(r.pausedUntil) {
 		return
 	}
-	for !r.draining && r.inFlight < r.window() && len(r.queue) > 0 {
-		n := min(size, len(r.queue))
-		batch := r.queue[:n:n]
-		r.queue = r.queue[n:]
-		ids := make([]string, n)
-		for i, it := range batch {
-			ids[i] = it.GetId()
+	for !r.draining && r.inFlight < r.window() {
+		batch, call := r.nextBatch()
+		if batch == nil {
+			return
 		}
-		call := platform.NewCall(&model.FetchProductsRequest{Ids: ids})
 		call.Priority = platform.Priority_PRIORITY_BULK
 		call.Deadline = ts(time.Now().Add(r.opts.CallTimeout))
 		r.inFlight++
 		f := ctx.RequestFuture(r.platform.PID, call, r.opts.CallTimeout+time.Minute)
-		ctx.ReenterAfter(f, func(res any, err error) { r.batchDone(ctx, batch, res, err) })
+		resolving := r.resolving()
+		ctx.ReenterAfter(f, func(res any, err error) { r.batchDone(ctx, batch, resolving, res, err) })
 	}
 }
 
-// batchDone settles every item of an answered batch: done with its
-// product, failed for good, or back in the queue when the failure was
-// transient and the item has attempts left.
-func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error) {
+// nextBatch takes the next batch of the job's step off its queue, with the
+// call that sends it; nil when there is none to send. URLs of a plugin
+// that says it cannot resolve them fail here, without a call.
+func (r *runner) nextBatch() ([]*Item, *platform.Call) {
+	if !r.resolving() {
+		batch := take(&r.queue, r.platform.Limits.MaxBatch(sdk.OpFetchProducts, 50))
+		if batch == nil {
+			return nil, nil
+		}
+		ids := make([]string, len(batch))
+		for i, it := range batch {
+			ids[i] = it.GetId()
+		}
+		return batch, platform.NewCall(&model.FetchProductsRequest{Ids: ids})
+	}
+	for len(r.toResolve) > 0 {
+		batch := take(&r.toResolve, r.platform.Limits.MaxBatch(sdk.OpResolveURLs, 100))
+		if r.platform.ResolvesURLs() {
+			urls := make([]string, len(batch))
+			for i, it := range batch {
+				urls[i] = it.GetUrl()
+			}
+			return batch, platform.NewCall(&model.ResolveURLsRequest{Urls: urls})
+		}
+		r.resolved(batch, nil, r.cannotResolve())
+		if r.draining {
+			break
+		}
+	}
+	return nil, nil
+}
+
+// take removes the first n items (or all there are) of a queue.
+func take(queue *[]*Item, n int) []*Item {
+	if len(*queue) == 0 {
+		return nil
+	}
+	n = min(n, len(*queue))
+	batch := (*queue)[:n:n]
+	*queue = (*queue)[n:]
+	return batch
+}
+
+// cannotResolve is the failure of a URL given to a plugin that does not
+// resolve URLs.
+func (r *runner) cannotResolve() *model.Error {
+	return model.Invalid(CodeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give the product's id instead", r.platform.Plugin))
+}
+
+// batchDone handles an answered call of either step. A call that failed
+// as a whole because the platform refuses calls for now sends its items
+// back to their queue untouched; otherwise its items are settled and
+// checkpointed.
+func (r *runner) batchDone(ctx actor.Context, batch []*Item, resolving bool, res any, ferr error) {
 	r.inFlight--
 	var callErr *model.Error
-	var results []*model.ProductResult
 	budgetSpent := false
-	switch m := res.(type) {
-	case *platform.CallResult:
-		r.job.Calls += m.GetAttempts()
-		budgetSpent = m.GetBudgetExhausted()
-		if e := m.Err(); e != nil {
-			callErr = e
-		} else {
-			results = m.GetFetchProducts().GetResults()
+	m, _ := res.(*platform.CallResult)
+	if m != nil {
+		if !resolving { // resolving is free: the plugin parses URLs
+			r.job.Calls += m.GetAttempts()
 		}
-	default:
+		budgetSpent = m.GetBudgetExhausted()
+		callErr = m.Err()
+	} else {
 		callErr = model.Unavailable(model.CodePlatformTimeout, fmt.Sprintf("no answer from platform %s: %v", r.job.GetPlatform(), ferr))
 	}
-	if callErr == nil && len(results) != len(batch) {
-		callErr = model.Unavailable(model.CodeResultCount, fmt.Sprintf("%d results for %d ids", len(results), len(batch)))
+	results := len(m.GetFetchProducts().GetResults())
+	if resolving {
+		results = len(m.GetResolveUrls().GetResults())
 	}
-	if callErr != nil && (refusesForNow(callErr) || budgetSpent) {
+	if callErr == nil && results != len(batch) {
+		callErr = model.Unavailable(model.CodeResultCount, fmt.Sprintf("%d results for %d items", results, len(batch)))
+	}
+	requeue := func(wait time.Duration) {
+		if resolving {
+			r.toResolve = append(batch, r.toResolve...)
+		} else {
+			r.queue = append(batch, r.queue...)
+		}
+		r.hold(ctx, wait, callErr)
+	}
+	switch {
+	case callErr == nil:
+		r.failedCalls, r.resolveFailures = 0, 0
+	case refusesForNow(callErr) || budgetSpent:
 		// Not the items' fault: the platform refuses calls for now, or
 		// it is being retried too much already. Wait, then send them
 		// again with their attempts untouched.
 		r.failedCalls++
-		wait := max(callErr.Wait(), backoffAfter(r.failedCalls))
-		r.queue = append(batch, r.queue...)
-		r.hold(ctx, wait, callErr)
+		requeue(max(callErr.Wait(), backoffAfter(r.failedCalls)))
 		r.maybeStop(ctx)
 		return
-	}
-	if callErr != nil && callErr.Kind.Retryable() {
+	case callErr.Kind.Retryable():
 		r.failedCalls++
+		if resolving && r.resolveFailures+1 < r.opts.MaxItemAttempts {
+			r.resolveFailures++
+			requeue(backoffAfter(r.failedCalls))
+			r.maybeStop(ctx)
+			return
+		}
 		r.hold(ctx, backoffAfter(r.failedCalls), callErr)
-	} else if callErr == nil {
-		r.failedCalls = 0
 	}
+	if resolving {
+		if callErr.GetCode() == model.CodePluginUnimplemented {
+			callErr = r.cannotResolve()
+		}
+		r.resolved(batch, m.GetResolveUrls().GetResults(), callErr)
+	} else {
+		r.fetched(batch, m.GetFetchProducts().GetResults(), callErr)
+	}
+	r.dispatch(ctx)
+	r.maybeFinish(ctx)
+	r.maybeStop(ctx)
+}
+
+// resolved settles a batch of URLs: each gets the id it names, or fails
+// with the plugin's error (or callErr, the whole call's), and the batch is
+// checkpointed.
+func (r *runner) resolved(batch []*Item, results []*model.ResolveResult, callErr *model.Error) {
+	now := ts(time.Now())
+	var failed int32
+	for i, it := range batch {
+		it.UpdatedAt = now
+		e := callErr
+		if e == nil {
+			e = results[i].GetError()
+		}
+		if e == nil && results[i].GetId() == "" {
+			e = model.Invalid(CodeBadURL, "the plugin resolved the URL to no id")
+		}
+		if e == nil {
+			it.Id = results[i].GetId()
+			continue
+		}
+		it.State, it.Error = ItemState_ITEM_FAILED, e
+		failed++
+	}
+	r.job.Resolved += int32(len(batch))
+	r.checkpoint(batch, nil, 0, failed, int32(len(batch)))
+}
+
+// fetched settles every item of a fetched batch: done with its product,
+// failed for good, or back in the queue when the failure was transient
+// and the item has attempts left. An item that is done takes its
+// duplicates with it.
+func (r *runner) fetched(batch []*Item, results []*model.ProductResult, callErr *model.Error) {
 	now := ts(time.Now())
 	var products []*model.Product
 	var succeeded, failed int32
+	settled := batch
 	for i, it := range batch {
 		it.Attempts++
 		it.UpdatedAt = now
@@ -174,39 +349,60 @@ func (r *runner) batchDone(ctx actor.Context, batch []*Item, res any, ferr error
 			if p := results[i].GetProduct(); p != nil {
 				it.State, it.Error = ItemState_ITEM_SUCCEEDED, nil
 				products = append(products, p)
-				succeeded++
+			} else {
+				e = results[i].GetError()
+			}
+		}
+		if e != nil {
+			it.Error = e
+			if e.Kind.Retryable() && int(it.GetAttempts()) < r.opts.MaxItemAttempts {
+				r.queue = append(r.queue, it)
 				continue
 			}
-			e = results[i].GetError()
+			it.State = ItemState_ITEM_FAILED
 		}
-		it.Error = e
-		if e.Kind.Retryable() && int(it.GetAttempts()) < r.opts.MaxItemAttempts {
-			r.queue = append(r.queue, it)
-			continue
+		for _, d := range append([]*Item{it}, r.dups[it.GetIndex()]...) {
+			d.State, d.Error, d.UpdatedAt = it.GetState(), it.GetError(), now
+			if d.GetState() == ItemState_ITEM_SUCCEEDED {
+				succeeded++
+			} else {
+				failed++
+			}
+			if d != it {
+				settled = append(settled, d)
+			}
 		}
-		it.State = ItemState_ITEM_FAILED
-		failed++
+		delete(r.dups, it.GetIndex())
 	}
+	r.checkpoint(settled, products, succeeded, failed, 0)
+}
+
+// checkpoint commits settled items with their products and the job
+// record. If it cannot, the items are still pending in the store and will
+// be sent again when the job resumes: the job stops until then.
+func (r *runner) checkpoint(items []*Item, products []*model.Product, succeeded, failed, resolved int32) {
 	r.job.Succeeded += succeeded
 	r.job.Failed += failed
-	r.job.UpdatedAt = now
-	if err := r.opts.Store.Commit(r.job, batch, products); err != nil {
-		// The checkpoint did not happen: the items are still pending in
-		// the store and will be fetched again when the job resumes.
+	r.job.UpdatedAt = ts(time.Now())
+	if err := r.opts.Store.Commit(r.job, items, products); err != nil {
 		r.job.Succeeded -= succeeded
 		r.job.Failed -= failed
+		r.job.Resolved -= resolved
 		r.opts.Logger.Error("cannot checkpoint batch; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
 		r.draining = true
 	}
-	r.dispatch(ctx)
-	r.maybeFinish(ctx)
-	r.maybeStop(ctx)
 }
 
+// The wait of a job after batches in a row failed as a whole.
+const (
+	batchBackoffBase = 500 * time.Millisecond
+	batchBackoffMax  = 30 * time.Second
+)
+
 // backoffAfter is how long a job waits after n batches in a row failed as
-// a whole: half a second, doubling, at most half a minute.
+// a whole: batchBackoffBase, doubling, at most batchBackoffMax.
 func backoffAfter(n int) time.Duration {
-	return min(500*time.Millisecond<<min(n-1, 6), 30*time.Second)
+	return min(batchBackoffBase<<min(n-1, 6), batchBackoffMax)
 }
 
 // refusesForNow says whether a failed call means "not now" rather than
@@ -235,7 +431,16 @@ func (r *runner) hold(ctx actor.Context, wait time.Duration, e *model.Error) {
 }
 
 func (r *runner) maybeFinish(ctx actor.Context) {
-	if r.draining || r.inFlight > 0 || len(r.queue) > 0 {
+	if r.draining || r.inFlight > 0 || len(r.toResolve) > 0 {
+		return
+	}
+	if r.resolving() {
+		r.collect(ctx)
+		if r.draining || r.inFlight > 0 {
+			return
+		}
+	}
+	if len(r.queue) > 0 {
 		return
 	}
 	switch {

@@ -16,14 +16,16 @@ import (
 // crash an item is either pending (and will be fetched again) or done with
 // its product stored — never lost, never counted twice.
 type Store interface {
-	// Create persists a new job and one pending item per id, in order.
+	// Create persists a new job and one pending item per entry of the
+	// request, in order, as NewItem makes it (an id, or a URL to resolve).
 	Create(j *Job, ids []string) error
 	// Save writes the job record alone (state, counters, times).
 	Save(j *Job) error
 	// Pending returns the job's unfinished items in index order.
 	Pending(jobID string) ([]*Item, error)
-	// Commit records a batch: item outcomes, the job record and, for a
-	// collect job, the products to put in the catalogue under j.Platform.
+	// Commit records a batch: item outcomes (or the ids their URLs name),
+	// the job record and, for a collect job, the products to put in the
+	// catalogue under j.Platform.
 	Commit(j *Job, items []*Item, products []*model.Product) error
 	// Unfinished lists jobs that are queued or running, oldest first, so
 	// the agent can resume them after a restart.

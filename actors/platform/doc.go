@@ -26,7 +26,10 @@
 //     the platform's retry-after, while attempts remain, the wait fits
 //     before the deadline, and — unless the platform paced it with a
 //     retry-after — the retry budget allows (retry.Budget, Finagle's).
-//     Writes are resent as they were, idempotency keys included.
+//     Writes are resent as they were, idempotency keys included. How these
+//     retries combine with a job's (item attempts, re-sends after a whole
+//     batch failed), and the worst case in calls and time, is described in
+//     one place: package actors/job, RETRIES.
 //
 // The actor also owns the plugin process (lifecycle.go): it launches and
 // configures it, pings it when idle, and restarts it with backoff when it

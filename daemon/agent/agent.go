@@ -290,7 +290,7 @@ func (a *Agent) jobPlatform(name string) (job.Platform, bool) {
 	if !ok {
 		return job.Platform{}, false
 	}
-	return job.Platform{PID: e.pid, Limits: e.desc.Limits, Concurrency: e.cfg.Concurrency}, true
+	return job.Platform{PID: e.pid, Plugin: e.cfg.Plugin, Collects: e.desc.Has(sdk.CapabilityCollect), Limits: e.desc.Limits, Concurrency: e.cfg.Concurrency}, true
 }
 
 func (a *Agent) setupAPI(context.Context) error {

@@ -73,8 +73,8 @@ func TestCollectThroughTheAPI(t *testing.T) {
 	if j.State != client.JobPartial || j.Succeeded != 121 || j.Failed != 1 {
 		t.Fatalf("job %+v, want 121 succeeded and the unknown id failed", j)
 	}
-	if j.Calls != 3 {
-		t.Errorf("%d plugin calls for 122 ids at the sandbox's batch cap of 50, want 3", j.Calls)
+	if j.Calls != 3 || j.Step != client.JobStepCollecting || j.ToResolve != 1 || j.Resolved != 1 {
+		t.Errorf("%d plugin calls, step %q, %d of %d URLs resolved; want the URL resolved, then 122 ids fetched at the sandbox's batch cap of 50 in 3 calls", j.Calls, j.Step, j.Resolved, j.ToResolve)
 	}
 	failed, err := a.Client.Jobs().Items(ctx, j.ID, client.ItemListOptions{State: client.ItemFailed, Limit: 10})
 	if err != nil {
@@ -100,11 +100,36 @@ func TestCollectThroughTheAPI(t *testing.T) {
 	if _, err := a.Client.Products().Info(ctx, "https://example.com/item/1.html"); err == nil {
 		t.Error("a URL no platform knows found a product")
 	}
-	// A URL that is not a sandbox product is refused with its reason.
-	_, err = a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: []string{"https://example.com/x"}})
-	var apiErr *client.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || !strings.Contains(apiErr.Message, "not a sandbox product page") {
-		t.Errorf("bad URL: %v", err)
+}
+
+// TestCollectResolvesURLsInTheJob: the job resolves URLs as its first
+// step; one that is not a sandbox product fails alone with the plugin's
+// reason, and an id and a URL of the same product collect it once.
+func TestCollectResolvesURLsInTheJob(t *testing.T) {
+	a := agenttest.New(t, bin, `platform "sandbox" "src" {}`)
+	ctx := context.Background()
+	list := []string{"100042", "https://item.sandbox.marketsync.invalid/item/100042.html", "https://example.com/x", "https://item.sandbox.marketsync.invalid/item/100043.html"}
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Step != client.JobStepResolving || j.ToResolve != 3 || j.Total != 4 {
+		t.Fatalf("submitted job %+v, want it resolving 3 URLs", j)
+	}
+	j = finish(t, a.Client, j)
+	if j.State != client.JobPartial || j.Succeeded != 3 || j.Failed != 1 || j.Resolved != 3 || j.Calls != 1 {
+		t.Fatalf("job %+v, want 3 succeeded in one fetch call and the foreign URL failed", j)
+	}
+	page, err := a.Client.Jobs().Items(ctx, j.ID, client.ItemListOptions{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := page.Items
+	if it[1].ID != "100042" || it[1].URL != list[1] || it[1].State != client.ItemSucceeded || it[0].Attempts+it[1].Attempts != 1 {
+		t.Errorf("the id and the URL of one product: %+v, %+v; want both succeeded, fetched once", it[0], it[1])
+	}
+	if it[2].State != client.ItemFailed || it[2].Error == nil || it[2].Error.Kind != sdk.KindInvalid || !strings.Contains(it[2].Error.Message, "not a sandbox product page") {
+		t.Errorf("foreign URL item %+v", it[2])
 	}
 }
 

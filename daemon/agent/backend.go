@@ -47,21 +47,11 @@ func (a *Agent) Platforms(ctx context.Context) ([]client.Platform, error) {
 	return out, nil
 }
 
-// Collect implements api.Backend: it resolves product URLs to ids through
-// the platform's plugin, then submits the job.
+// Collect implements api.Backend: it hands the request to the job
+// manager, which checks what it means (see package job) and starts the
+// job; product URLs are resolved by the job, in its first step.
 func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error) {
-	e, ok := a.platforms[req.Platform]
-	if !ok {
-		return nil, api.UnknownPlatform(req.Platform)
-	}
-	if !e.desc.Has(sdk.CapabilityCollect) {
-		return nil, api.BadRequest(client.CodeUnsupportedOperation, fmt.Sprintf("platform %s (plugin %s) is a store: it cannot collect", req.Platform, e.cfg.Plugin))
-	}
-	ids, err := a.resolveURLs(ctx, e, req.IDs)
-	if err != nil {
-		return nil, err
-	}
-	res, err := a.system.Root.RequestFuture(a.manager, &job.SubmitCollect{Platform: req.Platform, Ids: ids}, askTimeout).Result()
+	res, err := a.system.Root.RequestFuture(a.manager, &job.SubmitCollect{Platform: req.Platform, Ids: req.IDs}, askTimeout).Result()
 	if err != nil {
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the job manager did not answer: %v", err))
 	}
@@ -79,62 +69,28 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 	return jobFromRecord(sub.GetJob()), nil
 }
 
-// isURL tells a product page URL from a platform id: ids never hold a
-// scheme or a slash.
-func isURL(s string) bool { return strings.Contains(s, "://") || strings.Contains(s, "/") }
-
-// resolveURLs replaces every URL among ids with the id it names. A URL the
-// plugin cannot resolve fails the request with a message naming it, since
-// the operator can fix it; an id named twice after resolution is a
-// duplicate as if it had been written twice.
-func (a *Agent) resolveURLs(ctx context.Context, e *platformEntry, ids []string) ([]string, error) {
-	var urls []string
-	for _, id := range ids {
-		if isURL(id) {
-			urls = append(urls, id)
-		}
+// resolveURL asks the platform's plugin which id a product page URL names,
+// for a person waiting on the answer.
+func (a *Agent) resolveURL(ctx context.Context, e *platformEntry, url string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, askTimeout)
+	defer cancel()
+	call := platform.NewCall(&model.ResolveURLsRequest{Urls: []string{url}})
+	call.Priority = platform.Priority_PRIORITY_INTERACTIVE
+	res, err := platform.Request(ctx, a.system.Root, e.pid, call)
+	if err != nil {
+		return "", err
 	}
-	if len(urls) == 0 {
-		return ids, nil
+	if ce := res.Err(); ce != nil {
+		return "", ce
 	}
-	resolved := make(map[string]string, len(urls))
-	batch := e.desc.Limits.MaxBatch(sdk.OpResolveURLs, 100)
-	for start := 0; start < len(urls); start += batch {
-		chunk := urls[start:min(start+batch, len(urls))]
-		cctx, cancel := context.WithTimeout(ctx, askTimeout)
-		call := platform.NewCall(&model.ResolveURLsRequest{Urls: chunk})
-		call.Priority = platform.Priority_PRIORITY_INTERACTIVE
-		res, err := platform.Request(cctx, a.system.Root, e.pid, call)
-		cancel()
-		if err != nil {
-			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("platform %s did not resolve URLs: %v", e.cfg.Name, err))
-		}
-		if ce := res.Err(); ce != nil {
-			if ce.Code == client.CodePluginUnimplemented {
-				return nil, api.BadRequest(client.CodeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", e.cfg.Plugin, chunk[0]))
-			}
-			return nil, api.Unavailable(ce.Code, ce.Message)
-		}
-		for _, r := range res.GetResolveUrls().GetResults() {
-			if ue := r.GetError(); ue != nil {
-				return nil, api.BadRequest(client.CodeBadURL, fmt.Sprintf("%s: %s", r.GetUrl(), ue.Message))
-			}
-			resolved[r.GetUrl()] = r.GetId()
-		}
+	results := res.GetResolveUrls().GetResults()
+	if len(results) != 1 {
+		return "", fmt.Errorf("%d results for one URL", len(results))
 	}
-	out := make([]string, len(ids))
-	seen := make(map[string]string, len(ids))
-	for i, id := range ids {
-		if r, ok := resolved[id]; ok {
-			id = r
-		}
-		if first, dup := seen[id]; dup {
-			return nil, api.BadRequest(client.CodeDuplicateIDs, fmt.Sprintf("%q and %q name the same product %s", first, ids[i], id))
-		}
-		seen[id] = ids[i]
-		out[i] = id
+	if ue := results[0].GetError(); ue != nil {
+		return "", ue
 	}
-	return out, nil
+	return results[0].GetId(), nil
 }
 
 // Jobs implements api.Backend.
@@ -264,7 +220,7 @@ func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.P
 	for _, name := range names {
 		ids[name] = id
 	}
-	if isURL(id) {
+	if job.IsURL(id) {
 		ids = a.resolveEverywhere(ctx, names, id)
 		if len(ids) == 0 {
 			return nil, api.NotFound(client.CodeProductNotFound, fmt.Sprintf("no configured platform knows the product page %s", id))
@@ -315,9 +271,8 @@ func (a *Agent) resolveEverywhere(ctx context.Context, names []string, url strin
 		if !e.desc.Has(sdk.CapabilityCollect) {
 			continue
 		}
-		resolved, err := a.resolveURLs(ctx, e, []string{url})
-		if err == nil {
-			out[name] = resolved[0]
+		if id, err := a.resolveURL(ctx, e, url); err == nil {
+			out[name] = id
 		}
 	}
 	return out

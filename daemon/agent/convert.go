@@ -30,6 +30,13 @@ var (
 		job.Kind_KIND_COLLECT: client.JobKindCollect,
 	}
 
+	// Records from before steps existed were collecting.
+	apiJobStep = map[job.Step]client.JobStep{
+		job.Step_STEP_UNSPECIFIED: client.JobStepCollecting,
+		job.Step_STEP_RESOLVING:   client.JobStepResolving,
+		job.Step_STEP_COLLECTING:  client.JobStepCollecting,
+	}
+
 	apiItemState = map[job.ItemState]client.ItemState{
 		job.ItemState_ITEM_PENDING:   client.ItemPending,
 		job.ItemState_ITEM_SUCCEEDED: client.ItemSucceeded,
@@ -75,6 +82,9 @@ func jobFromRecord(j *job.Job) *client.Job {
 		Calls:      int(j.GetCalls()),
 		Error:      j.GetError(),
 		Index:      jobIndex(j),
+		Step:       apiJobStep[j.GetStep()],
+		ToResolve:  int(j.GetToResolve()),
+		Resolved:   int(j.GetResolved()),
 	}
 	if pu := timeOf(j.GetPausedUntil()); pu.After(timeOf(j.GetUpdatedAt())) && !out.State.Final() {
 		out.PausedUntil, out.PausedReason = pu, j.GetPausedReason()
@@ -87,7 +97,7 @@ func jobFromRecord(j *job.Job) *client.Job {
 // job record does (every checkpoint moves UpdatedAt and the counters).
 // Only equality matters.
 func jobIndex(j *job.Job) uint64 {
-	return uint64(j.GetUpdatedAt().AsTime().UnixNano()) + uint64(j.GetSucceeded()+j.GetFailed())<<1 + uint64(j.GetState())
+	return uint64(j.GetUpdatedAt().AsTime().UnixNano()) + uint64(j.GetSucceeded()+j.GetFailed()+j.GetResolved())<<1 + uint64(j.GetState())
 }
 
 // itemFromRecord converts one item record of a job.
@@ -95,6 +105,7 @@ func itemFromRecord(it *job.Item) client.JobItem {
 	return client.JobItem{
 		Index:     int(it.GetIndex()),
 		ID:        it.GetId(),
+		URL:       it.GetUrl(),
 		State:     apiItemState[it.GetState()],
 		Error:     host.ErrorFromModel(it.GetError()),
 		Attempts:  int(it.GetAttempts()),

@@ -30,6 +30,7 @@ func TestJobFromRecord(t *testing.T) {
 	})
 	want := client.Job{ID: "01J", Kind: client.JobKindCollect, Platform: "sandbox", State: client.JobPartial,
 		CreatedAt: start, StartedAt: start.Add(time.Second), Total: 10, Succeeded: 6, Failed: 1, Pending: 3, Calls: 3,
+		Step: client.JobStepCollecting,
 		// No UpdatedAt: 0 ns, plus 7 finished items shifted by one, plus
 		// the state PARTIAL (3).
 		Index: 17}
@@ -38,6 +39,17 @@ func TestJobFromRecord(t *testing.T) {
 	}
 	if jobFromRecord(nil) != nil {
 		t.Error("nil record did not stay nil")
+	}
+	r := jobFromRecord(&job.Job{State: job.State_STATE_RUNNING, Step: job.Step_STEP_RESOLVING, ToResolve: 40, Resolved: 12, Total: 50})
+	if r.Step != client.JobStepResolving || r.ToResolve != 40 || r.Resolved != 12 || !r.Resolving() {
+		t.Errorf("resolving job %+v", r)
+	}
+}
+
+// The job actors' own error codes reach the API as they are.
+func TestJobCodesAreTheAPIs(t *testing.T) {
+	if job.CodeBadURL != client.CodeBadURL || job.CodeUnsupportedOperation != client.CodeUnsupportedOperation {
+		t.Error("the job actors' codes differ from the API's")
 	}
 }
 
@@ -86,6 +98,11 @@ func TestEveryRecordStateHasAName(t *testing.T) {
 	for v := range job.Kind_name {
 		if k := jobFromRecord(&job.Job{Kind: job.Kind(v)}).Kind; k == "" && job.Kind(v) != job.Kind_KIND_UNSPECIFIED {
 			t.Errorf("job kind %v has no API name", job.Kind(v))
+		}
+	}
+	for v := range job.Step_name {
+		if s := jobFromRecord(&job.Job{Step: job.Step(v)}).Step; s == "" {
+			t.Errorf("job step %v has no API name", job.Step(v))
 		}
 	}
 	for v := range job.ItemState_name {

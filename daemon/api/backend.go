@@ -10,8 +10,9 @@ import (
 // client only: the agent converts its records. The server checks and
 // fills in every argument before it calls the Backend:
 //
-//   - Collect gets a non-empty platform and 1 to MaxCollectIDs ids, none
-//     empty, none repeated; it returns the new job as queued.
+//   - Collect gets a non-empty platform and 1 to MaxCollectIDs ids or
+//     product page URLs, none empty, none repeated; it checks the rest
+//     (see the package documentation) and returns the new job as queued.
 //   - Jobs gets a State that is empty or one of client.JobStates and a Limit
 //     from 1 to MaxListLimit; it returns jobs newest first.
 //   - JobItems gets a State that is empty or one of client.ItemStates,

@@ -16,7 +16,7 @@
 //
 //	GET  /v1/health              status, version, uptime
 //	GET  /v1/platforms           []client.Platform
-//	POST /v1/collect             {"platform":"sandbox","ids":["100001"]} → 202 client.Job
+//	POST /v1/collect             {"platform":"sandbox","ids":["100001", "<product page URL>"]} → 202 client.Job
 //	GET  /v1/jobs                ?state=&platform=&limit= → []client.Job, newest first
 //	GET  /v1/jobs/{id}           client.Job; ?index=&wait= blocks until it changes
 //	POST /v1/jobs/{id}/cancel    client.Job, cancelled (409 job_finished if over)
@@ -29,7 +29,19 @@
 // is a blocking query, as Consul's and Nomad's are: the answer comes when
 // the job has changed, or after wait (at most MaxWait).
 //
-// POST /v1/collect rejects a request that names an id twice instead of
-// dropping the repeat: a job's items keep the positions of the request, so
-// the caller can map results back to its own list.
+// A collect request is checked once, each rule in one place:
+//
+//   - here, its shape: a JSON object of the documented fields, a platform
+//     name, 1 to MaxCollectIDs entries, none empty or padded with spaces,
+//     none written twice (rejected rather than dropped: a job's items keep
+//     the positions of the request, so the caller can map results back to
+//     its own list);
+//   - by the job manager (package actors/job, SubmitCollect), what it
+//     means: the platform is configured and collects, and a request of
+//     URLs only goes to a plugin that resolves URLs. What only the plugin
+//     can tell — which product a URL names — the job finds out in its
+//     first step, failing a bad URL as an item.
+//
+// The agent's Backend passes the request on and maps the manager's
+// refusals to errors; it checks nothing itself.
 package api

@@ -55,7 +55,7 @@ func (s *Server) platforms(w http.ResponseWriter, r *http.Request) (any, error) 
 	return nonNil(list), nil
 }
 
-const collectShape = `{"platform": "<name>", "ids": ["<id>", ...]}`
+const collectShape = `{"platform": "<name>", "ids": ["<id or product page URL>", ...]}`
 
 func (s *Server) collect(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req client.CollectRequest
@@ -77,7 +77,8 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request) (any, error) {
 	return withStatus{status: http.StatusAccepted, body: job}, nil
 }
 
-// checkCollect rejects a collect request the backend should never see.
+// checkCollect rejects a collect request of the wrong shape, which the
+// backend should never see; what it means is the job manager's to check.
 func checkCollect(req client.CollectRequest) error {
 	invalid := func(format string, args ...any) error {
 		return BadRequest(client.CodeInvalidRequest, fmt.Sprintf(format, args...))
@@ -87,7 +88,7 @@ func checkCollect(req client.CollectRequest) error {
 	}
 	switch n := len(req.IDs); {
 	case n == 0:
-		return BadRequest(client.CodeMissingIDs, `"ids" is empty: give at least one product id to collect`)
+		return BadRequest(client.CodeMissingIDs, `"ids" is empty: give at least one product id or product page URL to collect`)
 	case n > MaxCollectIDs:
 		return BadRequest(client.CodeTooManyIDs, fmt.Sprintf(`"ids" has %d ids, over the limit of %d per request; split them into several requests`, n, MaxCollectIDs))
 	}

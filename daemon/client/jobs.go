@@ -13,9 +13,19 @@ import (
 // JobKind says what a job does.
 type JobKind string
 
-// JobKindCollect fetches products by id from a source platform into the
-// catalogue.
+// JobKindCollect fetches products by id or product page URL from a source
+// platform into the catalogue.
 const JobKindCollect JobKind = "collect"
+
+// JobStep is what a job is doing. A collect job given product page URLs
+// first resolves them (JobStepResolving), then collects
+// (JobStepCollecting); one given ids only starts collecting.
+type JobStep string
+
+const (
+	JobStepResolving  JobStep = "resolving"
+	JobStepCollecting JobStep = "collecting"
+)
 
 // JobState is where a job is in its life. Queued and running jobs are live;
 // the others are final and never change again.
@@ -57,13 +67,20 @@ type Job struct {
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 
+	// Step is what the job is doing; while it is JobStepResolving,
+	// Resolved of the ToResolve items given as URLs have been resolved to
+	// an id or failed.
+	Step      JobStep `json:"step,omitempty"`
+	ToResolve int     `json:"to_resolve,omitempty"`
+	Resolved  int     `json:"resolved,omitempty"`
+
 	// Total items; Succeeded + Failed + Pending == Total.
 	Total     int `json:"total"`
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
 	Pending   int `json:"pending"`
-	// Calls is the number of plugin calls made for the job, retries
-	// included.
+	// Calls is the number of plugin calls made for the job that reach the
+	// platform, retries included; resolving URLs makes none.
 	Calls int `json:"calls"`
 	// Error says why the whole job failed, when it did.
 	Error string `json:"error,omitempty"`
@@ -76,6 +93,9 @@ type Job struct {
 	// the next change.
 	Index uint64 `json:"index"`
 }
+
+// Resolving reports whether the job is resolving product page URLs.
+func (j *Job) Resolving() bool { return j.Step == JobStepResolving && !j.State.Final() }
 
 // Done is the number of items that reached a final state.
 func (j *Job) Done() int { return j.Succeeded + j.Failed }
@@ -117,11 +137,15 @@ const (
 // ItemStates lists every item state.
 var ItemStates = []ItemState{ItemPending, ItemSucceeded, ItemFailed}
 
-// JobItem is one id of a job's request and its outcome.
+// JobItem is one id or URL of a job's request and its outcome.
 type JobItem struct {
 	// Index is the item's position in the job's request, from 0.
-	Index int       `json:"index"`
+	Index int `json:"index"`
+	// ID is the product's id: as given, or, for an item given as a
+	// product page URL, the id the URL names once it is resolved (empty
+	// before, or when the URL names no product).
 	ID    string    `json:"id"`
+	URL   string    `json:"url,omitempty"`
 	State ItemState `json:"state"`
 	// Error is the platform's typed failure of a failed item.
 	Error *sdk.Error `json:"error,omitempty"`
@@ -138,8 +162,10 @@ type ItemPage struct {
 	Next int `json:"next,omitempty"`
 }
 
-// CollectRequest asks the agent to fetch products by id from a platform.
-// IDs are the platform's own item ids; each may appear once.
+// CollectRequest asks the agent to fetch products from a platform. IDs
+// are the platform's own item ids or product page URLs, which the job
+// resolves to ids first; each may appear once. An id and a URL (or two
+// URLs) that turn out to name the same product are collected once.
 type CollectRequest struct {
 	Platform string   `json:"platform"`
 	IDs      []string `json:"ids"`

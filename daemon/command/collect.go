@@ -29,15 +29,20 @@ type CollectCommand struct {
 	Meta
 }
 
-func (c *CollectCommand) Synopsis() string { return "Collect products by id from a platform" }
+func (c *CollectCommand) Synopsis() string {
+	return "Collect products by id or product page URL from a platform"
+}
 
 func (c *CollectCommand) Help() string {
 	return strings.TrimSpace(`
-Usage: marketsync collect [options] <platform> <id>...
+Usage: marketsync collect [options] <platform> <id or URL>...
 
-  Starts a job that fetches the products with the given ids from a
-  platform into the catalogue, and prints the job. Each id may appear once;
-  one request takes at most 10000 ids.
+  Starts a job that fetches the products with the given ids or product
+  page URLs from a platform into the catalogue, and prints the job. Each
+  id or URL may appear once; one request takes at most 10000. The job
+  first resolves the URLs to ids through the platform's plugin: a URL
+  that names no product fails alone, and an id and a URL of the same
+  product collect it once.
 
   With -wait it follows the job to its end, showing progress (a bar when
   the output is a terminal, a line per change otherwise), then prints a
@@ -51,7 +56,7 @@ Collect Options:
     Follow the job until it finishes.
 
   -f=<file>
-    Read ids from a file, one per line (blank lines and lines starting
+    Read ids or URLs from a file, one per line (blank lines and lines starting
     with # are skipped); "-" reads standard input. Ids on the command
     line come first.
 
@@ -94,12 +99,12 @@ func (c *CollectCommand) Run(args []string) int {
 		if c.json {
 			return c.printJSON(job)
 		}
-		c.Ui.Output(fmt.Sprintf("Job %s queued: collect %d ids from %s", job.ID, job.Total, job.Platform))
+		c.Ui.Output(queuedText(job))
 		c.Ui.Output("Follow it with: marketsync job " + job.ID)
 		return 0
 	}
 	if !c.json {
-		c.Ui.Output(fmt.Sprintf("Job %s queued: collect %d ids from %s", job.ID, job.Total, job.Platform))
+		c.Ui.Output(queuedText(job))
 	}
 	job, err = c.follow(ctx, cl, job)
 	if errors.Is(err, context.Canceled) {
@@ -123,6 +128,16 @@ func (c *CollectCommand) Run(args []string) int {
 		return rc
 	}
 	return code
+}
+
+// queuedText reads "Job <id> queued: collect 4 ids from sandbox", and
+// says how many of them are URLs to resolve first.
+func queuedText(job *client.Job) string {
+	text := fmt.Sprintf("Job %s queued: collect %d ids from %s", job.ID, job.Total, job.Platform)
+	if job.ToResolve > 0 {
+		text += fmt.Sprintf(", %s first", resolvingText(job))
+	}
+	return text
 }
 
 // readIDs reads ids one per line from path, or standard input for "-".
@@ -196,17 +211,33 @@ type quietView struct{}
 func (quietView) update(*client.Job) {}
 func (quietView) close()             {}
 
+// barView shows "resolving 40 URLs" while the job resolves, then the
+// collect's progress, on one bar of the job's items.
 type barView struct {
-	bar *progressbar.ProgressBar
-	out io.Writer
+	bar       *progressbar.ProgressBar
+	out       io.Writer
+	resolving bool
 }
 
-func (v *barView) update(j *client.Job) { _ = v.bar.Set(j.Done()) }
+func (v *barView) update(j *client.Job) {
+	if v.resolving != j.Resolving() {
+		v.resolving = j.Resolving()
+		v.bar.Describe(barText(j))
+	}
+	_ = v.bar.Set(j.Done())
+}
+
+func barText(j *client.Job) string {
+	if j.Resolving() {
+		return resolvingText(j)
+	}
+	return "collect " + j.Platform
+}
 
 func newBarView(w io.Writer, job *client.Job) *barView {
-	return &barView{out: w, bar: progressbar.NewOptions(job.Total,
+	return &barView{out: w, resolving: job.Resolving(), bar: progressbar.NewOptions(job.Total,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("collect "+job.Platform),
+		progressbar.OptionSetDescription(barText(job)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("products"),
@@ -228,7 +259,8 @@ type lineView struct {
 }
 
 func (v *lineView) update(j *client.Job) {
-	if j.State == v.last.State && j.Succeeded == v.last.Succeeded && j.Failed == v.last.Failed {
+	if j.State == v.last.State && j.Succeeded == v.last.Succeeded && j.Failed == v.last.Failed &&
+		j.Step == v.last.Step && j.Resolved == v.last.Resolved {
 		return
 	}
 	v.last = *j

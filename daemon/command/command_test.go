@@ -450,3 +450,39 @@ func TestCancel(t *testing.T) {
 	}
 	runCLI(t, "", "cancel").wantUsage(t, "cancel takes one argument, the job id", "cancel")
 }
+
+func TestCollectWaitResolvesURLsFirst(t *testing.T) {
+	b := fakeAgent(t, "")
+	b.Step = 2
+	r := runCLI(t, "", "collect", "-wait", "sandbox", "1", apitest.SandboxURL("2"), "https://example.com/x")
+	r.want(t, exitItemsFailed)
+	for i, want := range []string{
+		"Job job-0001 queued: collect 3 ids from sandbox, resolving 2 URLs first",
+		"running: resolving 2 URLs (0/2), 0 succeeded, 0 failed",
+		"running: 1/3 (33%), 0 succeeded, 1 failed",
+		"partial: 3/3 (100%), 2 succeeded, 1 failed",
+	} {
+		if got := lines(r.stdout); len(got) <= i || got[i] != want {
+			t.Fatalf("line %d: want %q in:\n%s", i, want, r.stdout)
+		}
+	}
+	hasLine(t, r.stdout, `2 | https://example.com/x | INVALID | NOT_A_PRODUCT_URL | "https://example.com/x" is not a sandbox product page | 0`)
+	r = runCLI(t, "", "job", "job-0001")
+	r.want(t, 0)
+	hasLine(t, r.stdout, "URLs | = 2 of 2 resolved")
+}
+
+func TestBarViewShowsResolving(t *testing.T) {
+	var out bytes.Buffer
+	job := &client.Job{Platform: "sandbox", Total: 40, State: client.JobRunning, Step: client.JobStepResolving, ToResolve: 40}
+	v := newBarView(&out, job)
+	if got := barText(job); got != "resolving 40 URLs" {
+		t.Errorf("bar while resolving: %q", got)
+	}
+	job.Step, job.Resolved, job.Succeeded = client.JobStepCollecting, 40, 40
+	v.update(job)
+	v.close()
+	if !strings.Contains(out.String(), "collect sandbox") {
+		t.Errorf("bar after resolving: %q", out.String())
+	}
+}

@@ -21,7 +21,8 @@ func (c *JobCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: marketsync job [options] <id>
 
-  Shows a job: its state, times, counters and the first failed items with
+  Shows a job: its state, times, step (resolving the product page URLs it
+  was given, then collecting), counters and the first failed items with
   the platform's error kind, code and message.
 
 Job Options:
@@ -64,6 +65,7 @@ func (c *JobCommand) Run(args []string) int {
 		"Finished", clock(job.FinishedAt),
 		"Elapsed", elapsed,
 		"Progress", progressText(job),
+		"URLs", resolvedText(job),
 		"Succeeded", strconv.Itoa(job.Succeeded),
 		"Failed", strconv.Itoa(job.Failed),
 		"Pending", strconv.Itoa(job.Pending),
@@ -74,6 +76,15 @@ func (c *JobCommand) Run(args []string) int {
 		return 0
 	}
 	return c.showFailed(ctx, cl, job, *failed)
+}
+
+// resolvedText reads "40 of 40 resolved" for a job given URLs, "" for one
+// given ids only.
+func resolvedText(j *client.Job) string {
+	if j.ToResolve == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d resolved", j.Resolved, j.ToResolve)
 }
 
 // showFailed lists the first n failed items of job.
@@ -99,7 +110,11 @@ func itemsTable(items []client.JobItem) string {
 		if e := it.Error; e != nil {
 			kind, code, msg = e.Kind.String(), orDash(e.Code), orDash(e.Message)
 		}
-		rows = append(rows, []string{strconv.Itoa(it.Index), it.ID, kind, code, msg, strconv.Itoa(it.Attempts)})
+		id := it.ID
+		if id == "" {
+			id = it.URL // a URL that named no product
+		}
+		rows = append(rows, []string{strconv.Itoa(it.Index), id, kind, code, msg, strconv.Itoa(it.Attempts)})
 	}
 	return table(rows)
 }

@@ -69,7 +69,19 @@ func (c *JobsCommand) Run(args []string) int {
 	return 0
 }
 
-// progressText reads "40/100 (40%)".
+// progressText reads "resolving 40 URLs (10/40)" while the job resolves
+// the URLs it was given, then "40/100 (40%)".
 func progressText(j *client.Job) string {
+	if j.Resolving() {
+		return fmt.Sprintf("%s (%d/%d)", resolvingText(j), j.Resolved, j.ToResolve)
+	}
 	return fmt.Sprintf("%d/%d (%.0f%%)", j.Done(), j.Total, 100*j.Progress())
+}
+
+// resolvingText reads "resolving 40 URLs".
+func resolvingText(j *client.Job) string {
+	if j.ToResolve == 1 {
+		return "resolving 1 URL"
+	}
+	return fmt.Sprintf("resolving %d URLs", j.ToResolve)
 }

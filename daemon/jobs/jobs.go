@@ -93,7 +93,8 @@ func (s *Store) discard(id string) error {
 	return nil
 }
 
-// Create persists j and one pending item per id, in order, and sets
+// Create persists j and one pending item per id, in order (an id that is a
+// product page URL makes an item with that URL and no id yet), and sets
 // j.Total to len(ids) and its other counters to zero. A job can have more
 // items than one transaction holds, so Create writes in three steps: a
 // marker, the items (in as many transactions as needed), then the record
@@ -123,7 +124,7 @@ func (s *Store) Create(j *job.Job, ids []string) error {
 
 	if err := s.db.Batch(func(b *store.Batch) error {
 		for i, id := range ids {
-			value, err := proto.Marshal(&job.Item{Index: int32(i), Id: id, State: job.ItemState_ITEM_PENDING})
+			value, err := proto.Marshal(job.NewItem(int32(i), id))
 			if err != nil {
 				return err
 			}
@@ -172,7 +173,8 @@ func (s *Store) Save(j *job.Job) error {
 // products in the catalogue under j.Platform, and the job record, whose
 // succeeded and failed counters move by the items' state changes (and are
 // set on j). Either all of it is stored or none. Each item must exist with
-// the same id. Products are stamped as collected at j.UpdatedAt, or now
+// the same id and URL, except that an item given as a URL may get its id
+// (the checkpoint of resolving it). Products are stamped as collected at j.UpdatedAt, or now
 // when it is unset.
 //
 // The batch must fit one transaction (see package store): on disk, where a
@@ -197,8 +199,8 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 			if err != nil {
 				return err
 			}
-			if old.Id != it.GetId() {
-				return fmt.Errorf("item %d is %q, not %q", it.GetIndex(), old.Id, it.GetId())
+			if !sameItem(old, it) {
+				return fmt.Errorf("item %d is %q, not %q", it.GetIndex(), itemName(old), itemName(it))
 			}
 			s0, f0 := outcome(old.State)
 			s1, f1 := outcome(it.GetState())
@@ -220,6 +222,21 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 	}
 	j.Total, j.Succeeded, j.Failed = total, succeeded, failed
 	return nil
+}
+
+// sameItem says whether it is an update of the stored item old: the same
+// URL, and the same id, except that an item given as a URL gets its id
+// once, when the URL is resolved.
+func sameItem(old, it *job.Item) bool {
+	return old.Url == it.GetUrl() && (old.Id == it.GetId() || old.Id == "" && old.Url != "")
+}
+
+// itemName is the id of an item, or the URL it was given as.
+func itemName(it *job.Item) string {
+	if it.GetUrl() == "" {
+		return it.GetId()
+	}
+	return strings.TrimSuffix(it.GetUrl()+" "+it.GetId(), " ")
 }
 
 // outcome counts an item state towards the succeeded and failed counters.

@@ -572,3 +572,45 @@ func benchProduct(id string) *model.Product {
 	}
 	return p
 }
+
+// TestResolveURLs: an entry that is a URL makes an item with that URL and
+// no id; the checkpoint of its resolution sets the id once, in the same
+// transaction as the record, and a URL that names no product fails alone.
+func TestResolveURLs(t *testing.T) {
+	s := newStore(t, storetest.Open(t, store.Options{InMemory: true, GCInterval: -1}))
+	j := &job.Job{Id: job.NewID(t0), Kind: job.Kind_KIND_COLLECT, Platform: "sandbox", Step: job.Step_STEP_RESOLVING, ToResolve: 2}
+	entries := []string{"p0", "https://item.example/p1.html", "https://example.com/nothing"}
+	if err := s.Create(j, entries); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.Pending(j.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items[0].Id != "p0" || items[0].Url != "" || items[1].Id != "" || items[1].Url != entries[1] || items[2].Url != entries[2] {
+		t.Fatalf("items %v", items)
+	}
+	items[1].Id = "p1"
+	items[2].State, items[2].Error = job.ItemState_ITEM_FAILED, model.Invalid("NOT_A_PRODUCT_URL", "no product")
+	j.Resolved = 2
+	if err := s.Commit(j, items[1:], nil); err != nil {
+		t.Fatal(err)
+	}
+	got := stored(t, s, j.Id)
+	if counters(got) != [3]int32{3, 0, 1} || got.Resolved != 2 || got.ToResolve != 2 {
+		t.Fatalf("after resolving: %v", got)
+	}
+	if p := pending(t, s, j.Id); !slices.Equal(p, []int32{0, 1}) {
+		t.Fatalf("pending %v", p)
+	}
+	// Once resolved, the id is the item's: another is refused.
+	items[1].Id = "p9"
+	if err := s.Commit(j, items[1:2], nil); err == nil {
+		t.Fatal("Commit changed a resolved item's id")
+	}
+	// A URL stays the item's URL.
+	other := &job.Item{Index: 0, Id: "p0", Url: "https://item.example/p0.html"}
+	if err := s.Commit(j, []*job.Item{other}, nil); err == nil {
+		t.Fatal("Commit gave an id item a URL")
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,10 +35,12 @@ var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // Backend is an in-memory api.Backend.
 //
 // A job started with Collect is queued; each Job call on it then advances it
-// by Step items (default 1): the first call starts it, later ones settle
-// Step pending items each, succeeding unless Failures names the id, until
-// it is final. A test that polls therefore sees every state in order and
-// ends when the job does.
+// by Step items (default 1): the first call starts it; if it was given
+// product page URLs, the next resolves them all as the agent's sandbox
+// plugin does (SandboxURL; any other URL fails as an item); later ones
+// settle Step pending items each, succeeding unless Failures names the
+// id, until it is final. A test that polls therefore sees every state and
+// step in order and ends when the job does.
 type Backend struct {
 	// Step is how many items one look at a running job settles.
 	Step int
@@ -130,11 +133,18 @@ func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*clie
 		Kind:      client.JobKindCollect,
 		Platform:  req.Platform,
 		State:     client.JobQueued,
+		Step:      client.JobStepCollecting,
 		CreatedAt: b.tick(),
 		Total:     len(req.IDs),
 	}}
 	for i, id := range req.IDs {
-		fj.items = append(fj.items, client.JobItem{Index: i, ID: id, State: client.ItemPending})
+		it := client.JobItem{Index: i, ID: id, State: client.ItemPending}
+		if strings.Contains(id, "/") {
+			it.ID, it.URL = "", id
+			fj.job.ToResolve++
+			fj.job.Step = client.JobStepResolving
+		}
+		fj.items = append(fj.items, it)
 	}
 	b.jobs = append(b.jobs, fj)
 	job := fj.job
@@ -154,6 +164,9 @@ func (b *Backend) advance(fj *fakeJob) {
 	case j.State == client.JobQueued:
 		j.State, j.StartedAt = client.JobRunning, b.tick()
 		return
+	case j.Step == client.JobStepResolving:
+		b.resolve(fj)
+		return
 	}
 	step := max(b.Step, 1)
 	for i := range fj.items {
@@ -164,16 +177,27 @@ func (b *Backend) advance(fj *fakeJob) {
 		if it.State != client.ItemPending {
 			continue
 		}
+		if slices.ContainsFunc(fj.items[:i], func(o client.JobItem) bool { return o.ID == it.ID }) {
+			continue // a duplicate, settled with its first item
+		}
 		step--
 		it.Attempts++
 		j.Calls++
-		if e, bad := b.Failures[it.ID]; bad {
-			it.State, it.Error = client.ItemFailed, e
-			j.Failed++
+		state, e := client.ItemSucceeded, b.Failures[it.ID]
+		if e != nil {
+			state = client.ItemFailed
 		} else {
-			it.State = client.ItemSucceeded
-			j.Succeeded++
 			b.collect(j.Platform, it.ID)
+		}
+		for k := range fj.items[i:] {
+			if d := &fj.items[i+k]; d.ID == it.ID && d.State == client.ItemPending {
+				d.State, d.Error = state, e
+				if state == client.ItemFailed {
+					j.Failed++
+				} else {
+					j.Succeeded++
+				}
+			}
 		}
 	}
 	j.UpdatedAt = b.tick()
@@ -189,6 +213,33 @@ func (b *Backend) advance(fj *fakeJob) {
 	default:
 		j.State = client.JobPartial
 	}
+}
+
+// SandboxURL is the product page of id on the sandbox platform, which
+// the fake resolves as the sandbox plugin does.
+func SandboxURL(id string) string { return sandboxURLPrefix + id + ".html" }
+
+const sandboxURLPrefix = "https://item.sandbox.marketsync.invalid/item/"
+
+// resolve gives each URL item of a resolving job its id, or fails it, and
+// moves the job to collecting.
+func (b *Backend) resolve(fj *fakeJob) {
+	j := &fj.job
+	for i := range fj.items {
+		it := &fj.items[i]
+		if it.URL == "" {
+			continue
+		}
+		id, ok := strings.CutPrefix(it.URL, sandboxURLPrefix)
+		if id, ok = strings.CutSuffix(id, ".html"); ok && id != "" {
+			it.ID = id
+		} else {
+			it.State, it.Error = client.ItemFailed, &sdk.Error{Kind: sdk.KindInvalid, Code: "NOT_A_PRODUCT_URL", Message: fmt.Sprintf("%q is not a sandbox product page", it.URL)}
+			j.Failed++
+		}
+		j.Resolved++
+	}
+	j.Step, j.UpdatedAt = client.JobStepCollecting, b.tick()
 }
 
 // collect puts the product of a succeeded item in the catalogue, as the

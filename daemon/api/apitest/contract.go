@@ -89,6 +89,20 @@ var ContractCases = []Case{
 	{Name: "jobs", Path: "/v1/jobs?platform=sandbox&state=succeeded", Status: 200, Want: `[{"id":"{job}","state":"succeeded"}]`},
 	{Name: "cancel a finished job", Method: "POST", Path: "/v1/jobs/{job}/cancel", Status: 409, Code: client.CodeJobFinished},
 
+	// URLs are resolved by the job, first: one that names no sandbox
+	// product fails alone, as an item; the same product named by an id
+	// and a URL is collected once.
+	{Name: "collect URLs", Method: "POST", Path: "/v1/collect",
+		Body:   `{"platform":"sandbox","ids":["100010","` + SandboxURL("100011") + `","https://example.com/x","` + SandboxURL("100010") + `"]}`,
+		Status: 202, Want: `{"id":"*","state":"queued","step":"resolving","to_resolve":3,"total":4,"pending":4}`,
+		Save: map[string]string{"urljob": "id", "urlindex": "index"}},
+	{Name: "URL job finishes", Path: "/v1/jobs/{urljob}?index={urlindex}&wait=10s", Poll: true, Save: map[string]string{"urlindex": "index"},
+		Status: 200, Want: `{"id":"{urljob}","state":"partial","step":"collecting","to_resolve":3,"resolved":3,"succeeded":3,"failed":1,"pending":0}`},
+	{Name: "URL job items", Path: "/v1/jobs/{urljob}/items", Status: 200,
+		Want: `{"items":[{"index":0,"id":"100010","state":"succeeded"},{"index":1,"id":"100011","url":"` + SandboxURL("100011") + `","state":"succeeded"},` +
+			`{"index":2,"id":"","url":"https://example.com/x","state":"failed","error":{"kind":"INVALID","code":"NOT_A_PRODUCT_URL"}},` +
+			`{"index":3,"id":"100010","url":"` + SandboxURL("100010") + `","state":"succeeded","attempts":0}]}`},
+
 	{Name: "jobs, unknown state", Path: "/v1/jobs?state=done", Status: 400, Code: client.CodeInvalidQuery},
 	{Name: "jobs, limit 0", Path: "/v1/jobs?limit=0", Status: 400, Code: client.CodeInvalidQuery},
 	{Name: "job items, unknown state", Path: "/v1/jobs/{job}/items?state=broken", Status: 400, Code: client.CodeInvalidQuery},
