@@ -7,6 +7,6 @@
 //
 // VictoriaMetrics/metrics writes HELP lines without text; Write fills in
 // the text registered with each family here, and a generic one for the
-// library's Go runtime and process series, so `promtool check metrics`
-// passes.
+// library's Go runtime and process series, so Prometheus's linter passes
+// (Lint: the promlint library behind `promtool check metrics`).
 package telemetry
