@@ -130,13 +130,6 @@ func TestVersion(t *testing.T) {
 	runCLI(t, "", "version", "extra").wantUsage(t, "version takes no arguments", "version")
 }
 
-func TestUnknownCommand(t *testing.T) {
-	r := runCLI(t, "", "frobnicate")
-	if r.code == 0 || !strings.Contains(r.stderr, "Available commands are:") || !strings.Contains(r.stderr, "collect") {
-		t.Errorf("unknown command: %+v", r)
-	}
-}
-
 func TestPlatforms(t *testing.T) {
 	b := fakeAgent(t, "")
 	b.AddPlatform(client.Platform{Name: "tb-main", Plugin: "taobao", State: client.PlatformRestarting, Rate: 2.5, Burst: 5,

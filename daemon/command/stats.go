@@ -37,9 +37,7 @@ Stats Options:
     Only the calls of this platform.
 
   -operation=<name>
-    Only the calls of this operation: fetch_products, list_products,
-    upsert_products, set_inventory, set_prices, get_remote_products or
-    resolve_urls.
+    Only the calls of this operation: ` + strings.Join(client.StatsOperations, ", ") + `.
 
   -range=<duration>
     How far back to look, such as 5m, 1h or 24h: from 1m to how long the
