@@ -367,11 +367,9 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 		case e.Kind == model.KindAuth && m.sent && m.conn == a.conn && a.state == State_STATE_READY:
 			a.unauthorized(ctx, e)
 		case m.conn == a.conn && (m.conn.Exited() || e.Code == model.CodePluginUnreachable):
-			cause := "exited"
-			if !m.conn.Exited() {
-				cause = "became unreachable"
-			}
-			a.restart(ctx, cause, fmt.Sprintf("plugin unreachable: %s", e.Message))
+			// A broken connection is how an exit shows first, before the
+			// process is reaped: both are "exited".
+			a.restart(ctx, "exited", fmt.Sprintf("plugin unreachable: %s", e.Message))
 		case m.conn == a.conn && a.timeouts >= a.opts.HangAfter:
 			a.restart(ctx, "hung", fmt.Sprintf("plugin hung: %d calls in a row got no answer within %s", a.timeouts, a.opts.Timeout))
 		case e.Code == model.CodePluginUnreachable || e.Code == codeTimeout:
