@@ -186,6 +186,7 @@ func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *cli
 	if wait <= 0 {
 		wait = defaultWatchWait
 	}
+	reason := ""
 	for !job.State.Final() {
 		next, err := cl.Jobs().Watch(ctx, job.ID, client.WaitOptions{Index: job.Index, Wait: wait})
 		if err != nil {
@@ -193,6 +194,13 @@ func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *cli
 		}
 		job = next
 		show.update(job)
+		if job.PausedReason != reason && !job.State.Final() {
+			// Said once per reason, on standard error: the platform
+			// refuses calls, often until an operator fixes its block.
+			if reason = job.PausedReason; reason != "" {
+				c.Ui.Warn("Job " + pausedText(job))
+			}
+		}
 	}
 	return job, nil
 }

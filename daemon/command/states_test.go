@@ -1,6 +1,7 @@
 package command
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -48,4 +49,17 @@ func TestJobsShowWhyTheyArePaused(t *testing.T) {
 	r.want(t, 0, "Paused", "  j3: paused: platform crashy failed: plugin exited 6 times in 1m (until "+clock(until)+")")
 	r = runCLI(t, "", "job", "j3")
 	hasLine(t, r.stdout, "Paused | = paused: platform crashy failed: plugin exited 6 times in 1m (until "+clock(until)+")")
+}
+
+func TestCollectWaitSaysWhyTheJobIsPaused(t *testing.T) {
+	b := fakeAgent(t, "")
+	b.Step = 1
+	b.PausedReason = "taobao.main-shop: the platform rejected the signature — check app_secret and sign_method"
+	// The fake's clock: queued at +1s, started (and paused) at +2s.
+	until := apitest.Epoch.Add(2*time.Second + time.Minute)
+	r := runCLI(t, "", "collect", "-wait", "sandbox", "1")
+	r.want(t, 0)
+	if want := "Job paused: taobao.main-shop: the platform rejected the signature — check app_secret and sign_method (until " + clock(until) + ")"; !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+	}
 }
