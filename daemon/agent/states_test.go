@@ -130,3 +130,34 @@ platform "sandbox" "crashy" {
 		t.Fatalf("after the reload: %+v", j)
 	}
 }
+
+func TestRejectedCredentialsJobResumesAfterARestartWithTheFix(t *testing.T) {
+	dir := t.TempDir()
+	block := `
+data_dir = "` + dir + `"
+platform "sandbox" "src" {
+  config {
+    reject_credentials = %s
+  }
+}`
+	a, err := agenttest.Start(t, agenttest.Config(t, bin, strings.Replace(block, "%s", "true", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 300)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j = until(t, a.Client, j, paused)
+	a.Stop(t)
+
+	b, err := agenttest.Start(t, agenttest.Config(t, bin, strings.Replace(block, "%s", "false", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := finish(t, b.Client, j)
+	if done.State != client.JobSucceeded || done.Succeeded != 300 {
+		t.Fatalf("after the restart with the fix: %+v", done)
+	}
+}
