@@ -113,8 +113,8 @@ type platformActor struct {
 	retryAt time.Time
 	// authCode is the platform's code of the rejected credentials.
 	authCode string
-	// verified is set by the first successful call: until then one call
-	// is in flight at a time, so that wrong credentials cost one rejected
+	// verified is set by the first successful call that reached the
+	// platform: until then one call is in flight at a time, so that wrong credentials cost one rejected
 	// call rather than one per slot of concurrency.
 	verified     bool
 	pinging      bool
@@ -355,7 +355,9 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	switch {
 	case e == nil:
 		a.restartAttempt = 0
-		a.verified = true
+		// Free operations (URL parsing) never reach the platform, so
+		// they say nothing of the credentials.
+		a.verified = a.verified || p.cost > 0
 		a.opts.Observer.CallFinished(rec)
 		if !m.replied {
 			m.result.Attempts = int32(p.attempts)
