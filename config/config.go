@@ -60,6 +60,7 @@ type Platform struct {
 	AdaptiveRate   bool
 	Retry          Retry
 	CircuitBreaker CircuitBreaker
+	Restart        Restart
 	Timeout        time.Duration // per call to the plugin
 	Concurrency    int           // calls in flight at once
 	// Config is the raw config {} block. Its schema comes from the plugin
@@ -100,6 +101,24 @@ type CircuitBreaker struct {
 	Cooldown     time.Duration
 	Probes       int
 }
+
+// Restart bounds plugin restarts, as Nomad's restart block does: at most
+// Attempts restarts within Interval (crashes, hangs, failed health checks,
+// failed launches). Past them the platform is failed: with Mode
+// RestartDelay it tries its plugin again after Delay, with a fresh count;
+// with RestartFail it stays failed until a reload or a restart.
+type Restart struct {
+	Attempts int
+	Interval time.Duration
+	Delay    time.Duration
+	Mode     string
+}
+
+// The restart modes.
+const (
+	RestartDelay = "delay"
+	RestartFail  = "fail"
+)
 
 // DefaultAPIAddress is where the API listens unless api.address says
 // otherwise: loopback, so a fresh agent is not reachable from the network.
@@ -146,6 +165,7 @@ func (p *Platform) setDefaults() {
 	p.AdaptiveRate = true
 	p.Retry = Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second, BudgetPercent: 0.2, BudgetMinPerSec: 1}
 	p.CircuitBreaker = CircuitBreaker{Window: 30 * time.Second, MinCalls: 20, FailureRatio: 0.5, Cooldown: 30 * time.Second, Probes: 3}
+	p.Restart = Restart{Attempts: 5, Interval: 5 * time.Minute, Delay: 5 * time.Minute, Mode: RestartDelay}
 	p.Config = hcl.EmptyBody()
 }
 

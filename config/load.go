@@ -44,6 +44,7 @@ type (
 		AdaptiveRate   *attr[bool]          `hcl:"adaptive_rate"`
 		Retry          *fileRetry           `hcl:"retry,block"`
 		CircuitBreaker *fileCircuitBreaker  `hcl:"circuit_breaker,block"`
+		Restart        *fileRestart         `hcl:"restart,block"`
 		Config         hcl.Body             `hcl:"config,block"`
 		DeclRange      hcl.Range            `hcl:",def_range"`
 	}
@@ -64,6 +65,12 @@ type (
 		FailureRatio *attr[float64]       `hcl:"failure_ratio"`
 		Cooldown     *attr[time.Duration] `hcl:"cooldown"`
 		Probes       *attr[int]           `hcl:"probes"`
+	}
+	fileRestart struct {
+		Attempts *attr[int]           `hcl:"attempts"`
+		Interval *attr[time.Duration] `hcl:"interval"`
+		Delay    *attr[time.Duration] `hcl:"delay"`
+		Mode     *attr[string]        `hcl:"mode"`
 	}
 )
 

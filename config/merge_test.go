@@ -113,6 +113,7 @@ func TestEverySettingReachesConfig(t *testing.T) {
 	unchanged("Retry", p.Retry, def.Retry)
 	unchanged("RateLimit", *p.RateLimit, RateLimit{})
 	unchanged("CircuitBreaker", p.CircuitBreaker, def.CircuitBreaker)
+	unchanged("Restart", p.Restart, def.Restart)
 	unchanged("Stats", cfg.Stats, Default().Stats)
 }
 
@@ -137,6 +138,7 @@ func TestProductionExample(t *testing.T) {
 		0xa3, 0xbf, 0x4f, 0x1b, 0x2b, 0x0b, 0x82, 0x2c, 0xd1, 0x5d, 0x6c, 0x15, 0xb0, 0xf0, 0x0a, 0x08}
 	defaultRetry := Retry{MaxAttempts: 5, BaseDelay: 200 * time.Millisecond, MaxDelay: 30 * time.Second, BudgetPercent: 0.2, BudgetMinPerSec: 1}
 	defaultBreaker := CircuitBreaker{Window: 30 * time.Second, MinCalls: 20, FailureRatio: 0.5, Cooldown: 30 * time.Second, Probes: 3}
+	defaultRestart := Restart{Attempts: 5, Interval: 5 * time.Minute, Delay: 5 * time.Minute, Mode: RestartDelay}
 	wantPlatforms := []Platform{
 		{
 			Plugin: "taobao", Name: "main-shop", PluginSHA256: pin,
@@ -144,11 +146,12 @@ func TestProductionExample(t *testing.T) {
 			AdaptiveRate:   true,
 			Retry:          Retry{MaxAttempts: 7, BaseDelay: 250 * time.Millisecond, MaxDelay: 20 * time.Second, BudgetPercent: 0.1, BudgetMinPerSec: 0.5},
 			CircuitBreaker: CircuitBreaker{Window: time.Minute, MinCalls: 30, FailureRatio: 0.6, Cooldown: 45 * time.Second, Probes: 2},
+			Restart:        Restart{Attempts: 3, Interval: 10 * time.Minute, Delay: time.Minute, Mode: RestartFail},
 			Timeout:        10 * time.Second,
 			Concurrency:    8,
 		},
-		{Plugin: "1688", Name: "wholesale", AdaptiveRate: true, Retry: defaultRetry, CircuitBreaker: defaultBreaker, Timeout: 15 * time.Second, Concurrency: 4},
-		{Plugin: "shopify", Name: "eu-store", RateLimit: &RateLimit{Rate: 2, Burst: 40}, Retry: defaultRetry, CircuitBreaker: defaultBreaker, Timeout: 30 * time.Second, Concurrency: 2},
+		{Plugin: "1688", Name: "wholesale", AdaptiveRate: true, Retry: defaultRetry, CircuitBreaker: defaultBreaker, Restart: defaultRestart, Timeout: 15 * time.Second, Concurrency: 4},
+		{Plugin: "shopify", Name: "eu-store", RateLimit: &RateLimit{Rate: 2, Burst: 40}, Retry: defaultRetry, CircuitBreaker: defaultBreaker, Restart: defaultRestart, Timeout: 30 * time.Second, Concurrency: 2},
 	}
 	if len(cfg.Platforms) != len(wantPlatforms) {
 		t.Fatalf("%d platforms, want %d", len(cfg.Platforms), len(wantPlatforms))

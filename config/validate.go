@@ -77,6 +77,11 @@ func (p *Platform) validate() hcl.Diagnostics {
 	atLeast("retry.max_attempts", p.Retry.MaxAttempts, 1)
 	atLeast("circuit_breaker.min_calls", p.CircuitBreaker.MinCalls, 1)
 	atLeast("circuit_breaker.probes", p.CircuitBreaker.Probes, 1)
+	atLeast("restart.attempts", p.Restart.Attempts, 1)
+	if m := p.Restart.Mode; m != RestartDelay && m != RestartFail {
+		diags = append(diags, diagnostic("Invalid restart.mode", p.rangeOf("restart.mode"),
+			"restart.mode is %q or %q, not %q.", RestartDelay, RestartFail, m))
+	}
 	share := func(key string, value float64, zeroOK bool) {
 		if value > 1 || value < 0 || (!zeroOK && value == 0) {
 			low := "greater than 0"
@@ -92,7 +97,10 @@ func (p *Platform) validate() hcl.Diagnostics {
 		diags = append(diags, diagnostic("Invalid retry.budget_min_per_sec", p.rangeOf("retry.budget_min_per_sec"),
 			"retry.budget_min_per_sec must not be negative, not %v.", p.Retry.BudgetMinPerSec))
 	}
-	for key, d := range map[string]time.Duration{"circuit_breaker.window": p.CircuitBreaker.Window, "circuit_breaker.cooldown": p.CircuitBreaker.Cooldown} {
+	for key, d := range map[string]time.Duration{
+		"circuit_breaker.window": p.CircuitBreaker.Window, "circuit_breaker.cooldown": p.CircuitBreaker.Cooldown,
+		"restart.interval": p.Restart.Interval, "restart.delay": p.Restart.Delay,
+	} {
 		if d <= 0 {
 			diags = append(diags, diagnostic("Invalid "+key, p.rangeOf(key), "%s must be longer than 0, not %s.", key, d))
 		}

@@ -102,6 +102,15 @@ platform "taobao" "main-shop" {
 				`a.hcl:11,21-25: Invalid circuit_breaker.cooldown: circuit_breaker.cooldown must be longer than 0, not 0s.`,
 			},
 		},
+		"restart settings out of range": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"crashy\" {\n  restart {\n    attempts = 0\n    interval = \"0s\"\n    delay    = \"-1s\"\n    mode     = \"retry\"\n  }\n}\n"},
+			want: []string{
+				`a.hcl:4,16-17: Invalid restart.attempts: restart.attempts must be at least 1, not 0.`,
+				`a.hcl:5,16-20: Invalid restart.interval: restart.interval must be longer than 0, not 0s.`,
+				`a.hcl:6,16-21: Invalid restart.delay: restart.delay must be longer than 0, not -1s.`,
+				`a.hcl:7,16-23: Invalid restart.mode: restart.mode is "delay" or "fail", not "retry".`,
+			},
+		},
 		"base_delay longer than the default max_delay": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {\n  retry {\n    base_delay = \"1m\"\n  }\n}\n"},
 			want:  []string{`a.hcl:4,18-22: Invalid retry delays: retry.base_delay (1m0s) is longer than retry.max_delay (30s): the first retry would wait longer than any retry may.`},

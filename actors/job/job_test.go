@@ -459,6 +459,8 @@ func TestRefusedCallsPauseTheJobWithoutSpendingAttempts(t *testing.T) {
 	for name, refusal := range map[string]*model.Error{
 		"open circuit": model.RateLimited(5*time.Second, platform.CodeCircuitOpen, "platform src is failing"),
 		"rate limited": model.RateLimited(5*time.Second, "7", "This ban will last for 5 more seconds"),
+		"failed":       model.NewError(model.KindUnavailable, platform.CodePlatformFailed, "platform src failed: plugin exited 6 times in 1m", 5*time.Second),
+		"unauthorized": model.NewError(model.KindAuth, "25", "taobao.src: the platform rejected the signature", 5*time.Second),
 	} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {

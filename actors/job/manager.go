@@ -77,6 +77,11 @@ type nopObserver struct{}
 
 func (nopObserver) JobChanged(State, State, bool) {}
 
+// Wake tells the jobs on a platform that it may take calls again (its
+// block was reloaded): those paused on it resume now instead of at the
+// end of their pause. Send it to the manager.
+type Wake struct{ Platform string }
+
 // ManagerProps returns the props of the job manager: the parent of every
 // job actor. At start it resumes the jobs the store says are unfinished.
 func ManagerProps(opts Options) *actor.Props {
@@ -116,6 +121,10 @@ func (m *manager) Receive(ctx actor.Context) {
 			return
 		}
 		ctx.Forward(pid) // the job answers the caller itself
+	case *Wake:
+		for _, pid := range m.jobs {
+			ctx.Send(pid, msg)
+		}
 	case *Drain:
 		m.drain(ctx)
 	case *Drained:

@@ -64,9 +64,15 @@ func (r *runner) resolving() bool { return r.job.GetStep() == Step_STEP_RESOLVIN
 type resume struct{}
 
 func (r *runner) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.start(ctx)
+	case *Wake:
+		if m.Platform != r.job.GetPlatform() || r.pausedUntil.IsZero() {
+			return
+		}
+		r.pausedUntil = time.Time{}
+		ctx.Send(ctx.Self(), &resume{})
 	case *resume:
 		if time.Now().Before(r.pausedUntil) {
 			return // a later pause superseded this wake-up
@@ -406,10 +412,21 @@ func backoffAfter(n int) time.Duration {
 }
 
 // refusesForNow says whether a failed call means "not now" rather than
-// "this failed": the platform actor's breaker is open, or the platform
-// rate-limited the call past all its retries. Items are not to blame.
+// "this failed": the platform actor's breaker is open, the platform
+// rate-limited the call past all its retries, rejected the credentials
+// (AUTH), or is failed. Items are not to blame.
 func refusesForNow(e *model.Error) bool {
-	return e.Code == platform.CodeCircuitOpen || e.Kind == model.KindRateLimited
+	return e.Code == platform.CodeCircuitOpen || e.Kind == model.KindRateLimited ||
+		e.Kind == model.KindAuth || e.Code == platform.CodePlatformFailed
+}
+
+// pauseReason is what a paused job shows: the platform actor's own
+// refusals are written for people and go as they are.
+func pauseReason(e *model.Error) string {
+	if e.Kind == model.KindAuth || e.Code == platform.CodePlatformFailed {
+		return e.GetMessage()
+	}
+	return e.Error()
 }
 
 // hold keeps new batches back for wait, for the reason e; the job resumes
@@ -419,12 +436,12 @@ func (r *runner) hold(ctx actor.Context, wait time.Duration, e *model.Error) {
 	until := time.Now().Add(wait)
 	if until.After(r.pausedUntil) {
 		r.pausedUntil = until
-		r.job.PausedUntil, r.job.PausedReason = ts(until), e.Error()
+		r.job.PausedUntil, r.job.PausedReason = ts(until), pauseReason(e)
 		r.job.UpdatedAt = ts(time.Now())
 		if err := r.opts.Store.Save(r.job); err != nil {
 			r.opts.Logger.Error("cannot save paused job", "job", r.job.GetId(), "error", err)
 		}
-		r.opts.Logger.Warn("job paused: the platform refuses calls for now", "job", r.job.GetId(), "until", until, "reason", e.Error())
+		r.opts.Logger.Warn("job paused: the platform refuses calls for now", "job", r.job.GetId(), "until", until, "reason", r.job.PausedReason)
 		root, self := ctx.ActorSystem().Root, ctx.Self()
 		time.AfterFunc(wait, func() { root.Send(self, &resume{}) })
 	}

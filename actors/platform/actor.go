@@ -30,7 +30,16 @@ const (
 	// breaker; its retry-after says when probes go through again. Jobs
 	// pause on it instead of failing their items.
 	CodeCircuitOpen = model.CodeCircuitOpen
+	// CodePlatformFailed marks a call refused at once by a failed
+	// platform; its retry-after says when the plugin is tried again. Jobs
+	// pause on it too, as they do on any AUTH failure of a whole call.
+	CodePlatformFailed = model.CodePlatformFailed
 )
+
+// recheckAfter is the retry-after of a call refused by a failed or
+// unauthorized platform that nothing but a reload will change: callers
+// that wait (jobs) ask again this often, and a reload wakes them sooner.
+const recheckAfter = time.Minute
 
 // pending is a call waiting in the queue, in flight or between retries.
 type pending struct {
@@ -97,11 +106,22 @@ type platformActor struct {
 
 	restarts       int
 	restartAttempt int
-	pinging        bool
-	lastErr        string
-	lastErrAt      time.Time
-	stopHealth     context.CancelFunc
-	drainWaiters   []*actor.PID
+	tracker        restartTracker
+	// reason says why the platform is failed or unauthorized; retryAt is
+	// when a failed one tries its plugin again (zero: at a reload).
+	reason  string
+	retryAt time.Time
+	// authCode is the platform's code of the rejected credentials.
+	authCode string
+	// verified is set by the first successful call that reached the
+	// platform: until then one call is in flight at a time, so that wrong credentials cost one rejected
+	// call rather than one per slot of concurrency.
+	verified     bool
+	pinging      bool
+	lastErr      string
+	lastErrAt    time.Time
+	stopHealth   context.CancelFunc
+	drainWaiters []*actor.PID
 }
 
 func (a *platformActor) Receive(ctx actor.Context) {
@@ -123,6 +143,13 @@ func (a *platformActor) Receive(ctx actor.Context) {
 			a.dispatch(ctx)
 		}
 	case *launchNow:
+		if a.state == State_STATE_FAILED {
+			// The restart policy's delay is over: a fresh count of
+			// attempts.
+			a.state, a.reason, a.retryAt = State_STATE_RESTARTING, "", time.Time{}
+			a.tracker.reset()
+			a.restartAttempt = 0
+		}
 		a.launch()
 	case *launched:
 		a.launched(ctx, m)
@@ -131,7 +158,7 @@ func (a *platformActor) Receive(ctx actor.Context) {
 	case *healthResult:
 		a.pinging = false
 		if m.err != nil && m.conn == a.conn && a.state == State_STATE_READY {
-			a.restart(fmt.Sprintf("health check failed: %v", m.err))
+			a.restart(ctx, "failed its health check", fmt.Sprintf("health check failed: %v", m.err))
 		}
 	case *actor.Stopping:
 		a.shutdown(ctx, "platform actor stopped")
@@ -146,6 +173,7 @@ func (a *platformActor) start(ctx actor.Context) {
 	a.self, a.root = ctx.Self(), ctx.ActorSystem().Root
 	a.log = a.opts.Logger.With("platform", a.opts.Name, "plugin", a.opts.Plugin)
 	a.retrying = map[*pending]struct{}{}
+	a.tracker.policy = a.opts.RestartPolicy
 	a.budget = retry.NewBudget(a.opts.Budget.TTL, a.opts.Budget.Percent, a.opts.Budget.MinPerSec)
 	a.breaker = a.newBreaker()
 	hctx, cancel := context.WithCancel(context.Background())
@@ -190,8 +218,9 @@ func (a *platformActor) refuse(p *pending) *model.Error {
 		return model.Invalid(model.CodeNoRequest, "call carries no request")
 	case a.state == State_STATE_STOPPING:
 		return model.Unavailable(model.CodeStopping, fmt.Sprintf("platform %s is shutting down", a.opts.Name))
-	case a.state == State_STATE_FAILED:
-		return model.Unavailable(model.CodePlatformFailed, fmt.Sprintf("platform %s is disabled: %s", a.opts.Name, a.lastErr))
+	}
+	if e := a.refusal(); e != nil {
+		return e
 	}
 	if a.conn == nil {
 		return nil // starting or restarting: capabilities are checked when it is up
@@ -226,7 +255,11 @@ func (a *platformActor) queued() int { return len(a.queue[0]) + len(a.queue[1]) 
 
 // dispatch starts queued calls while there is room in flight.
 func (a *platformActor) dispatch(ctx actor.Context) {
-	for a.state == State_STATE_READY && a.inFlight < a.opts.Concurrency {
+	limit := a.opts.Concurrency
+	if !a.verified {
+		limit = 1
+	}
+	for a.state == State_STATE_READY && a.inFlight < limit {
 		p := a.pop()
 		if p == nil {
 			return
@@ -322,6 +355,9 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	switch {
 	case e == nil:
 		a.restartAttempt = 0
+		// Free operations (URL parsing) never reach the platform, so
+		// they say nothing of the credentials.
+		a.verified = a.verified || p.cost > 0
 		a.opts.Observer.CallFinished(rec)
 		if !m.replied {
 			m.result.Attempts = int32(p.attempts)
@@ -330,12 +366,23 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	default:
 		a.setErr(e)
 		switch {
+		case e.Kind == model.KindAuth && m.sent && m.conn == a.conn && a.state == State_STATE_READY:
+			a.unauthorized(ctx, e)
 		case m.conn == a.conn && (m.conn.Exited() || e.Code == model.CodePluginUnreachable):
-			a.restart(fmt.Sprintf("plugin unreachable: %s", e.Message))
+			// A broken connection is how an exit shows first, before the
+			// process is reaped: both are "exited".
+			a.restart(ctx, "exited", fmt.Sprintf("plugin unreachable: %s", e.Message))
 		case m.conn == a.conn && a.timeouts >= a.opts.HangAfter:
-			a.restart(fmt.Sprintf("plugin hung: %d calls in a row got no answer within %s", a.timeouts, a.opts.Timeout))
+			a.restart(ctx, "hung", fmt.Sprintf("plugin hung: %d calls in a row got no answer within %s", a.timeouts, a.opts.Timeout))
 		case e.Code == model.CodePluginUnreachable || e.Code == codeTimeout:
 			a.healthCheck()
+		}
+		if r := a.refusal(); r != nil && (e.Kind.Retryable() || e.Kind == model.KindAuth) {
+			// The platform is out of service now: the caller gets the
+			// reason, and a retry-after, rather than this attempt's error.
+			a.opts.Observer.CallFinished(rec)
+			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: r})
+			break
 		}
 		a.retryOrFail(ctx, p, e, rec)
 	}

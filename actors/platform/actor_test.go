@@ -74,6 +74,7 @@ type recorder struct {
 	calls    []CallRecord
 	restarts []string
 	breaker  []string
+	states   []string
 }
 
 func (r *recorder) CallFinished(c CallRecord) {
@@ -713,6 +714,187 @@ func TestRetriedWritesKeepTheirIdempotencyKeys(t *testing.T) {
 		}
 		if len(conn.keys) != 2 || !slices.Equal(conn.keys[0], conn.keys[1]) || conn.keys[0][0] != "job1-0" {
 			t.Errorf("keys sent per attempt %v: a retried write must carry the same keys, so the store applies it once", conn.keys)
+		}
+	})
+}
+
+func (r *recorder) StateChanged(_ string, state State, reason string) {
+	r.mu.Lock()
+	r.states = append(r.states, state.String()+": "+reason)
+	r.mu.Unlock()
+}
+
+func (h *harness) status(t *testing.T) *Status {
+	t.Helper()
+	st, err := GetStatus(context.Background(), h.sys.Root, h.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestRejectedCredentialsFailFastWithWhatToCheck(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const msg = "the platform rejected the signature — check app_secret and sign_method; Taobao said: Invalid signature"
+		conn := newFake(func(context.Context, []string) (*model.FetchProductsResponse, error) {
+			return nil, model.Auth("25", msg)
+		})
+		h := spawn(t, conn, nil) // concurrency 4
+		// A job's window of batches arrives at once.
+		results := make(chan *CallResult, 8)
+		for i := range 8 {
+			go func() { results <- h.do(t, fetch(string(rune('a'+i)))) }()
+		}
+		for range 8 {
+			res := <-results
+			e := res.Err()
+			if e == nil || e.Kind != model.KindAuth || e.Code != "25" || e.Message != "fake.p1: "+msg || e.Wait() != recheckAfter {
+				t.Fatalf("result %v, want AUTH 25 %q with a retry-after", e, "fake.p1: "+msg)
+			}
+		}
+		if n := conn.calls.Load(); n != 1 {
+			t.Errorf("%d calls reached the plugin, want 1: until a call succeeds they go one at a time", n)
+		}
+		st := h.status(t)
+		if st.GetState() != State_STATE_UNAUTHORIZED || st.GetReason() != "fake.p1: "+msg {
+			t.Errorf("status %v %q", st.GetState(), st.GetReason())
+		}
+		if res := h.do(t, fetch("late")); res.Err().GetKind() != model.KindAuth || conn.calls.Load() != 1 {
+			t.Errorf("call to an unauthorized platform: %v, plugin calls %d", res.Err(), conn.calls.Load())
+		}
+		if recs := h.records(t); len(recs) != 1 || recs[0].Outcome != "auth" {
+			t.Errorf("observed %+v, want one auth outcome", recs)
+		}
+		if len(h.obs.states) != 1 || !strings.HasPrefix(h.obs.states[0], "STATE_UNAUTHORIZED: fake.p1: ") {
+			t.Errorf("observer saw states %v", h.obs.states)
+		}
+	})
+}
+
+func TestVerifiedCredentialsAllowFullConcurrency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var inFlight, peak atomic.Int32
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
+			n := inFlight.Add(1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			if ids[0] != "first" {
+				<-release
+			}
+			inFlight.Add(-1)
+			return ok(ids), nil
+		})
+		h := spawn(t, conn, func(o *Options) { o.Timeout = time.Hour })
+		h.do(t, fetch("first"))
+		var wg sync.WaitGroup
+		for range 6 {
+			wg.Go(func() { h.do(t, fetch("later")) })
+		}
+		synctest.Wait()
+		if st := h.status(t); st.GetInFlight() != 4 || st.GetQueued() != 2 {
+			t.Errorf("in flight %d queued %d, want 4 and 2", st.GetInFlight(), st.GetQueued())
+		}
+		close(release)
+		wg.Wait()
+	})
+}
+
+// crashing is a plugin whose every call kills its process.
+func crashing() *fakeConn {
+	c := newFake(nil)
+	c.fetch = func(context.Context, []string) (*model.FetchProductsResponse, error) {
+		c.exited.Store(true)
+		return nil, model.Unavailable(model.CodePluginUnreachable, "connection refused")
+	}
+	return c
+}
+
+func TestCrashLoopFailsThePlatform(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var launches atomic.Int32
+		h := spawn(t, crashing(), func(o *Options) {
+			o.RestartPolicy = RestartPolicy{Attempts: 2, Interval: time.Minute, Mode: RestartFail}
+			o.Retry.MaxAttempts = 10
+			o.Launch = func(context.Context) (Conn, error) { launches.Add(1); return crashing(), nil }
+		})
+		res := h.do(t, fetch("1"))
+		const reason = "plugin exited 3 times in 1m"
+		e := res.Err()
+		if e.GetCode() != CodePlatformFailed || e.GetMessage() != "platform p1 failed: "+reason+"; fix the platform block and reload" || e.Wait() != recheckAfter {
+			t.Fatalf("got %v, want platform_failed with the reason", e)
+		}
+		if res.GetAttempts() != 3 || launches.Load() != 2 {
+			t.Errorf("attempts %d launches %d, want 3 and 2", res.GetAttempts(), launches.Load())
+		}
+		st := h.status(t)
+		if st.GetState() != State_STATE_FAILED || st.GetReason() != reason || st.GetRestarts() != 2 || st.GetRetryAt() != nil {
+			t.Errorf("status %v reason %q restarts %d retry at %v", st.GetState(), st.GetReason(), st.GetRestarts(), st.GetRetryAt())
+		}
+		if res := h.do(t, fetch("2")); res.Err().GetCode() != CodePlatformFailed || launches.Load() != 2 {
+			t.Errorf("call to a failed platform: %v, launches %d", res.Err(), launches.Load())
+		}
+		// Long after, nothing was launched again.
+		time.Sleep(time.Hour)
+		if launches.Load() != 2 {
+			t.Errorf("launched %d times in fail mode", launches.Load())
+		}
+	})
+}
+
+func TestRestartsSpreadOverIntervalsDoNotFail(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := spawn(t, crashing(), func(o *Options) {
+			o.RestartPolicy = RestartPolicy{Attempts: 1, Interval: time.Minute, Mode: RestartFail}
+			o.Retry.MaxAttempts = 1
+			o.Launch = func(context.Context) (Conn, error) { return crashing(), nil }
+		})
+		for range 3 {
+			if res := h.do(t, fetch("1")); res.Err().GetCode() != model.CodePluginUnreachable {
+				t.Fatalf("got %v, want the crash itself", res.Err())
+			}
+			time.Sleep(2 * time.Minute)
+		}
+		if st := h.status(t); st.GetState() == State_STATE_FAILED || st.GetRestarts() != 3 {
+			t.Errorf("state %v restarts %d: one restart a interval is allowed", st.GetState(), st.GetRestarts())
+		}
+	})
+}
+
+func TestFailedPlatformRecoversAfterTheDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var launches atomic.Int32
+		good := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) { return ok(ids), nil })
+		h := spawn(t, crashing(), func(o *Options) {
+			o.RestartPolicy = RestartPolicy{Attempts: 1, Interval: time.Minute, Delay: 10 * time.Minute, Mode: RestartDelay}
+			o.Launch = func(context.Context) (Conn, error) {
+				if launches.Add(1) == 1 {
+					return crashing(), nil
+				}
+				return good, nil
+			}
+		})
+		e := h.do(t, fetch("1")).Err()
+		// The second crash came after one restart's backoff.
+		retryAt := time.Now().Add(10 * time.Minute)
+		want := "platform p1 failed: plugin exited 2 times in 1m; the plugin is tried again at " + retryAt.Format(time.TimeOnly)
+		if e.GetCode() != CodePlatformFailed || e.GetMessage() != want || e.Wait() != 10*time.Minute {
+			t.Fatalf("got %v, want %q", e, want)
+		}
+		if st := h.status(t); st.GetState() != State_STATE_FAILED || !st.GetRetryAt().AsTime().Equal(retryAt) {
+			t.Errorf("status %v retry at %v", st.GetState(), st.GetRetryAt())
+		}
+		time.Sleep(10 * time.Minute)
+		synctest.Wait()
+		if res := h.do(t, fetch("2")); res.Err() != nil {
+			t.Fatalf("after the delay: %v", res.Err())
+		}
+		if st := h.status(t); st.GetState() != State_STATE_READY || st.GetReason() != "" {
+			t.Errorf("status %v %q, want ready", st.GetState(), st.GetReason())
+		}
+		// Ready after the first restart, failed, ready after the delay.
+		if got := h.obs.states; len(got) != 3 || !strings.HasPrefix(got[1], "STATE_FAILED") || got[2] != "STATE_READY: " {
+			t.Errorf("observer saw %v", got)
 		}
 	})
 }

@@ -31,10 +31,22 @@
 //     batch failed), and the worst case in calls and time, is described in
 //     one place: package actors/job, RETRIES.
 //
+// Until a call succeeds, calls go to the plugin one at a time, so that
+// wrong credentials cost one rejected call. The first AUTH failure of a
+// whole call (a rejected signature, token or app key) makes the platform
+// unauthorized: every call then fails at once with AUTH, the plugin's
+// message (which names the settings to check) prefixed with the
+// platform's "<plugin>.<name>", and a retry-after; jobs pause on it until
+// a reload gives the platform a new actor.
+//
 // The actor also owns the plugin process (lifecycle.go): it launches and
 // configures it, pings it when idle, and restarts it with backoff when it
 // crashes, stops answering health checks or hangs (HangAfter calls in a
-// row time out). Drain (drain.go) finishes the calls in flight, fails the
+// row time out). The restart policy (restarts.go, Nomad's RestartTracker)
+// bounds restarts within an interval; past it the platform is failed —
+// calls fail at once with CodePlatformFailed and the reason ("plugin
+// exited 6 times in 1m") — until, in "delay" mode, the plugin is tried
+// again after the delay, or until a reload. Drain (drain.go) finishes the calls in flight, fails the
 // rest as UNAVAILABLE and stops the plugin. Everything the actor does is
 // reported to an Observer for metrics and statistics.
 package platform

@@ -13,14 +13,17 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-func (a *platformActor) failQueued(ctx actor.Context, e *model.Error) {
-	for {
-		p := a.pop()
-		if p == nil {
-			return
-		}
+// failWaiting answers every call not in flight, queued or waiting to be
+// retried, with e.
+func (a *platformActor) failWaiting(ctx actor.Context, e *model.Error) {
+	for p := a.pop(); p != nil; p = a.pop() {
 		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: e})
 	}
+	for p := range a.retrying {
+		p.retry.Stop()
+		a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: e})
+	}
+	clear(a.retrying)
 }
 
 // failExpired answers queued calls whose deadline passed while the plugin
@@ -46,13 +49,7 @@ func (a *platformActor) drain(ctx actor.Context) {
 	}
 	if a.state != State_STATE_STOPPING {
 		a.state = State_STATE_STOPPING
-		stopping := model.Unavailable(model.CodeStopping, fmt.Sprintf("platform %s is shutting down", a.opts.Name))
-		a.failQueued(ctx, stopping)
-		for p := range a.retrying {
-			p.retry.Stop()
-			a.reply(ctx, p, &CallResult{Attempts: int32(p.attempts), Error: stopping})
-		}
-		clear(a.retrying)
+		a.failWaiting(ctx, model.Unavailable(model.CodeStopping, fmt.Sprintf("platform %s is shutting down", a.opts.Name)))
 	}
 	a.maybeDrained(ctx)
 }
@@ -90,7 +87,10 @@ func (a *platformActor) status() *Status {
 	s := &Status{
 		Name: a.opts.Name, Plugin: a.opts.Plugin, Version: a.desc.Version, State: a.state,
 		Concurrency: int32(a.opts.Concurrency), InFlight: int32(a.inFlight), Queued: int32(a.queued()),
-		Restarts: int32(a.restarts), LastError: a.lastErr, LimitSource: a.source,
+		Restarts: int32(a.restarts), LastError: a.lastErr, LimitSource: a.source, Reason: a.reason,
+	}
+	if !a.retryAt.IsZero() {
+		s.RetryAt = timestamppb.New(a.retryAt)
 	}
 	if !a.lastErrAt.IsZero() {
 		s.LastErrorAt = timestamppb.New(a.lastErrAt)

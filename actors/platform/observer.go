@@ -20,6 +20,20 @@ type Observer interface {
 	BreakerChanged(platform, state string)
 }
 
+// StateObserver is an Observer that also hears of state changes: the
+// platform went failed or unauthorized (with why), or ready again after
+// a restart or a failure.
+type StateObserver interface {
+	StateChanged(platform string, state State, reason string)
+}
+
+// stateChanged tells the observer of a state change, if it listens.
+func (a *platformActor) stateChanged(state State, reason string) {
+	if o, ok := a.opts.Observer.(StateObserver); ok {
+		o.StateChanged(a.opts.Name, state, reason)
+	}
+}
+
 // CallRecord describes one attempt of one call.
 type CallRecord struct {
 	Platform  string

@@ -39,9 +39,12 @@ type Options struct {
 	// checks but nothing else.
 	HangAfter int
 	// Restart is the backoff between plugin restarts.
-	Restart  retry.Policy
-	Observer Observer
-	Logger   *slog.Logger
+	Restart retry.Policy
+	// RestartPolicy bounds how many restarts happen before the platform
+	// fails.
+	RestartPolicy RestartPolicy
+	Observer      Observer
+	Logger        *slog.Logger
 	// Rand returns floats in [0, 1) for jitter; tests make it fixed.
 	Rand func() float64
 }
@@ -131,6 +134,18 @@ func (o *Options) setDefaults() {
 	}
 	if o.Restart.Max <= 0 {
 		o.Restart.Max = 30 * time.Second
+	}
+	if o.RestartPolicy.Attempts <= 0 {
+		o.RestartPolicy.Attempts = 5
+	}
+	if o.RestartPolicy.Interval <= 0 {
+		o.RestartPolicy.Interval = 5 * time.Minute
+	}
+	if o.RestartPolicy.Delay <= 0 {
+		o.RestartPolicy.Delay = 5 * time.Minute
+	}
+	if o.RestartPolicy.Mode == "" {
+		o.RestartPolicy.Mode = RestartDelay
 	}
 	if o.Observer == nil {
 		o.Observer = nopObserver{}

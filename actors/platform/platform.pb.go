@@ -82,9 +82,15 @@ const (
 	// The plugin process died or stopped answering; the actor is starting a
 	// new one after a backoff.
 	State_STATE_RESTARTING State = 2
-	// The plugin could not be started or configured; calls fail fast.
+	// The plugin refused its config, or kept failing past the restart
+	// policy's attempts; calls fail fast. In the policy's "delay" mode the
+	// plugin is tried again after its delay.
 	State_STATE_FAILED   State = 3
 	State_STATE_STOPPING State = 4
+	// The platform rejected the credentials (signature, token, app key);
+	// calls fail fast without reaching the plugin until the platform block
+	// is changed and reloaded, or the agent restarts.
+	State_STATE_UNAUTHORIZED State = 5
 )
 
 // Enum value maps for State.
@@ -95,13 +101,15 @@ var (
 		2: "STATE_RESTARTING",
 		3: "STATE_FAILED",
 		4: "STATE_STOPPING",
+		5: "STATE_UNAUTHORIZED",
 	}
 	State_value = map[string]int32{
-		"STATE_STARTING":   0,
-		"STATE_READY":      1,
-		"STATE_RESTARTING": 2,
-		"STATE_FAILED":     3,
-		"STATE_STOPPING":   4,
+		"STATE_STARTING":     0,
+		"STATE_READY":        1,
+		"STATE_RESTARTING":   2,
+		"STATE_FAILED":       3,
+		"STATE_STOPPING":     4,
+		"STATE_UNAUTHORIZED": 5,
 	}
 )
 
@@ -604,7 +612,13 @@ type Status struct {
 	Adaptive       bool    `protobuf:"varint,19,opt,name=adaptive,proto3" json:"adaptive,omitempty"`
 	ConfiguredRate float64 `protobuf:"fixed64,20,opt,name=configured_rate,json=configuredRate,proto3" json:"configured_rate,omitempty"`
 	// Retries the retry budget would allow now.
-	RetryBudget   float64 `protobuf:"fixed64,21,opt,name=retry_budget,json=retryBudget,proto3" json:"retry_budget,omitempty"`
+	RetryBudget float64 `protobuf:"fixed64,21,opt,name=retry_budget,json=retryBudget,proto3" json:"retry_budget,omitempty"`
+	// Why the platform is failed or unauthorized: for unauthorized, which
+	// settings to check, with the platform's own message.
+	Reason string `protobuf:"bytes,22,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When a failed platform tries its plugin again; unset when it waits for
+	// a reload.
+	RetryAt       *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=retry_at,json=retryAt,proto3" json:"retry_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -786,6 +800,20 @@ func (x *Status) GetRetryBudget() float64 {
 	return 0
 }
 
+func (x *Status) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Status) GetRetryAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetryAt
+	}
+	return nil
+}
+
 // Drain stops the actor taking calls: queued calls and pending retries fail
 // as UNAVAILABLE, calls in flight finish, then the plugin is stopped and
 // the actor answers Drained.
@@ -897,7 +925,7 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\x10budget_exhausted\x18\x16 \x01(\bR\x0fbudgetExhaustedB\n" +
 	"\n" +
 	"\bresponse\"\x0f\n" +
-	"\rStatusRequest\"\xb7\x06\n" +
+	"\rStatusRequest\"\x86\a\n" +
 	"\x06Status\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06plugin\x18\x02 \x01(\tR\x06plugin\x12\x18\n" +
@@ -921,7 +949,9 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\rbreaker_until\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampR\fbreakerUntil\x12\x1a\n" +
 	"\badaptive\x18\x13 \x01(\bR\badaptive\x12'\n" +
 	"\x0fconfigured_rate\x18\x14 \x01(\x01R\x0econfiguredRate\x12!\n" +
-	"\fretry_budget\x18\x15 \x01(\x01R\vretryBudget\x1a;\n" +
+	"\fretry_budget\x18\x15 \x01(\x01R\vretryBudget\x12\x16\n" +
+	"\x06reason\x18\x16 \x01(\tR\x06reason\x125\n" +
+	"\bretry_at\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\aretryAt\x1a;\n" +
 	"\rMaxBatchEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\a\n" +
@@ -929,13 +959,14 @@ const file_platform_platform_proto_rawDesc = "" +
 	"\aDrained*7\n" +
 	"\bPriority\x12\x11\n" +
 	"\rPRIORITY_BULK\x10\x00\x12\x18\n" +
-	"\x14PRIORITY_INTERACTIVE\x10\x01*h\n" +
+	"\x14PRIORITY_INTERACTIVE\x10\x01*\x80\x01\n" +
 	"\x05State\x12\x12\n" +
 	"\x0eSTATE_STARTING\x10\x00\x12\x0f\n" +
 	"\vSTATE_READY\x10\x01\x12\x14\n" +
 	"\x10STATE_RESTARTING\x10\x02\x12\x10\n" +
 	"\fSTATE_FAILED\x10\x03\x12\x12\n" +
-	"\x0eSTATE_STOPPING\x10\x04B;Z9github.com/marketsync/marketsync/actors/platform;platformb\x06proto3"
+	"\x0eSTATE_STOPPING\x10\x04\x12\x16\n" +
+	"\x12STATE_UNAUTHORIZED\x10\x05B;Z9github.com/marketsync/marketsync/actors/platform;platformb\x06proto3"
 
 var (
 	file_platform_platform_proto_rawDescOnce sync.Once
@@ -1004,11 +1035,12 @@ var file_platform_platform_proto_depIdxs = []int32{
 	9,  // 20: marketsync.actors.platform.v1.Status.last_error_at:type_name -> google.protobuf.Timestamp
 	8,  // 21: marketsync.actors.platform.v1.Status.max_batch:type_name -> marketsync.actors.platform.v1.Status.MaxBatchEntry
 	9,  // 22: marketsync.actors.platform.v1.Status.breaker_until:type_name -> google.protobuf.Timestamp
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	9,  // 23: marketsync.actors.platform.v1.Status.retry_at:type_name -> google.protobuf.Timestamp
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_platform_platform_proto_init() }

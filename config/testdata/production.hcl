@@ -44,6 +44,14 @@ platform "taobao" "main-shop" {
     probes        = 2
   }
 
+  # A plugin that keeps crashing fails the platform for good.
+  restart {
+    attempts = 3
+    interval = "10m"
+    delay    = "1m"
+    mode     = "fail"
+  }
+
   config {
     app_key    = "12345678"
     app_secret = file("secrets/taobao.secret")

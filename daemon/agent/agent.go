@@ -266,6 +266,9 @@ func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.
 			Window: p.CircuitBreaker.Window, MinCalls: p.CircuitBreaker.MinCalls, FailureRatio: p.CircuitBreaker.FailureRatio,
 			Cooldown: p.CircuitBreaker.Cooldown, Probes: p.CircuitBreaker.Probes,
 		},
+		RestartPolicy: platform.RestartPolicy{
+			Attempts: p.Restart.Attempts, Interval: p.Restart.Interval, Delay: p.Restart.Delay, Mode: platform.RestartMode(p.Restart.Mode),
+		},
 		Observer: observers{a.metrics, a.stats},
 		Logger:   a.log,
 	}
@@ -428,5 +431,13 @@ func (o observers) PluginRestarted(name, reason string) {
 func (o observers) BreakerChanged(name, state string) {
 	for _, x := range o {
 		x.BreakerChanged(name, state)
+	}
+}
+
+func (o observers) StateChanged(name string, state platform.State, reason string) {
+	for _, x := range o {
+		if so, ok := x.(platform.StateObserver); ok {
+			so.StateChanged(name, state, reason)
+		}
 	}
 }

@@ -45,11 +45,12 @@ var (
 	recordItemState = invert(apiItemState)
 
 	apiPlatformState = map[platform.State]client.PlatformState{
-		platform.State_STATE_STARTING:   client.PlatformStarting,
-		platform.State_STATE_READY:      client.PlatformReady,
-		platform.State_STATE_RESTARTING: client.PlatformRestarting,
-		platform.State_STATE_FAILED:     client.PlatformFailed,
-		platform.State_STATE_STOPPING:   client.PlatformStopping,
+		platform.State_STATE_STARTING:     client.PlatformStarting,
+		platform.State_STATE_READY:        client.PlatformReady,
+		platform.State_STATE_RESTARTING:   client.PlatformRestarting,
+		platform.State_STATE_FAILED:       client.PlatformFailed,
+		platform.State_STATE_STOPPING:     client.PlatformStopping,
+		platform.State_STATE_UNAUTHORIZED: client.PlatformUnauthorized,
 	}
 )
 
@@ -131,6 +132,8 @@ func platformFromStatus(st *platform.Status) client.Platform {
 		Restarts:     int(st.GetRestarts()),
 		LastError:    st.GetLastError(),
 		LastErrorAt:  timeOf(st.GetLastErrorAt()),
+		Reason:       st.GetReason(),
+		RetryAt:      timeOf(st.GetRetryAt()),
 
 		Adaptive:       st.GetAdaptive(),
 		ConfiguredRate: st.GetConfiguredRate(),

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/client"
 )
@@ -36,7 +37,9 @@ func (s ReloadSummary) String() string {
 // config fails the reload with a ConfigError or an error, and the agent
 // runs on as it was. Jobs in progress against a restarted platform keep
 // going: the new actor has the old one's name, hence its PID, and the
-// calls that the drain failed are retried as any refused call is.
+// calls that the drain failed are retried as any refused call is. Jobs
+// paused on it (its credentials were rejected, its plugin failed) are
+// woken at once.
 func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary, error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
@@ -85,6 +88,11 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 	a.platforms = platforms
 	a.live.Store(&platforms)
 	a.mu.Unlock()
+	// Jobs paused on a restarted platform (unauthorized, failed) try it
+	// again now rather than at the end of their pause.
+	for _, name := range diff.restarted {
+		a.system.Root.Send(a.manager, &job.Wake{Platform: name})
+	}
 
 	s := &ReloadSummary{Added: diff.added, Removed: diff.removed, Restarted: diff.restarted, Unchanged: diff.unchanged, NeedsRestart: frozen}
 	a.log.Info("reloaded config: "+s.String(), "added", s.Added, "removed", s.Removed, "restarted", s.Restarted)

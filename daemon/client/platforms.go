@@ -15,10 +15,15 @@ const (
 	// PlatformRestarting: the plugin died or stopped answering; a new one
 	// is being started after a backoff.
 	PlatformRestarting PlatformState = "restarting"
-	// PlatformFailed: the plugin could not be started or configured; calls
-	// fail fast.
+	// PlatformFailed: the plugin refused its config, or kept failing past
+	// the platform's restart policy; calls fail fast. Reason says why, and
+	// RetryAt when the plugin is tried again (zero: after a reload).
 	PlatformFailed   PlatformState = "failed"
 	PlatformStopping PlatformState = "stopping"
+	// PlatformUnauthorized: the platform rejected the credentials; calls
+	// fail fast until the block is fixed and reloaded. Reason says which
+	// settings to check.
+	PlatformUnauthorized PlatformState = "unauthorized"
 )
 
 // Platform is one configured platform block, as its actor sees it now.
@@ -49,6 +54,10 @@ type Platform struct {
 	Restarts    int       `json:"restarts"`
 	LastError   string    `json:"last_error,omitempty"`
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// Reason says why a failed or unauthorized platform refuses calls;
+	// RetryAt is when a failed one tries its plugin again.
+	Reason  string    `json:"reason,omitempty"`
+	RetryAt time.Time `json:"retry_at,omitzero"`
 	// MaxBatch is the per-operation batch cap the plugin declared.
 	MaxBatch map[string]int `json:"max_batch,omitempty"`
 

@@ -15,11 +15,29 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// Exit codes of collect -wait beyond 0 and 1.
+// Exit codes of collect -wait beyond 0 (every item succeeded) and 1 (an
+// error: usage, the agent, or waiting stopped): one per way a job ends.
 const (
-	// exitItemsFailed: the job finished but not every item succeeded.
+	// exitItemsFailed: the job finished, some items failed (partial).
 	exitItemsFailed = 2
+	// exitJobFailed: every item failed, or the job could not run.
+	exitJobFailed = 3
+	// exitJobCancelled: the job was cancelled before it finished.
+	exitJobCancelled = 4
 )
+
+// waitExitCode is the exit code of -wait for a job that ended in state.
+func waitExitCode(state client.JobState) int {
+	switch state {
+	case client.JobSucceeded:
+		return 0
+	case client.JobPartial:
+		return exitItemsFailed
+	case client.JobCancelled:
+		return exitJobCancelled
+	}
+	return exitJobFailed
+}
 
 // summaryFailed is how many failed items the summary of collect -wait lists.
 const summaryFailed = 5
@@ -47,8 +65,17 @@ Usage: marketsync collect [options] <platform> <id or URL>...
   With -wait it follows the job to its end, showing progress (a bar when
   the output is a terminal, a line per change otherwise), then prints a
   summary: items succeeded and failed, time taken, products per second,
-  and the first failed items with the platform's error. It then exits 0
-  when every item succeeded and 2 when any failed.
+  and the first failed items with the platform's error. A job paused
+  because its platform refuses calls (rejected credentials, a failed
+  plugin) shows why, and goes on once the platform's block is fixed and
+  reloaded. The exit code says how the job ended:
+
+    0  succeeded: every item succeeded
+    1  an error (usage, the agent), or waiting stopped (Ctrl-C); the job
+       goes on
+    2  partial: the job finished and some items failed
+    3  failed: every item failed, or the job could not run
+    4  cancelled: the job was cancelled before it finished
 
 Collect Options:
 
@@ -114,10 +141,7 @@ func (c *CollectCommand) Run(args []string) int {
 	if err != nil {
 		return c.exit(err)
 	}
-	code := 0
-	if job.State != client.JobSucceeded {
-		code = exitItemsFailed
-	}
+	code := waitExitCode(job.State)
 	if c.json {
 		if rc := c.printJSON(job); rc != 0 {
 			return rc
@@ -177,6 +201,7 @@ func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *cli
 	if wait <= 0 {
 		wait = defaultWatchWait
 	}
+	reason := ""
 	for !job.State.Final() {
 		next, err := cl.Jobs().Watch(ctx, job.ID, client.WaitOptions{Index: job.Index, Wait: wait})
 		if err != nil {
@@ -184,6 +209,13 @@ func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *cli
 		}
 		job = next
 		show.update(job)
+		if job.PausedReason != reason && !job.State.Final() {
+			// Said once per reason, on standard error: the platform
+			// refuses calls, often until an operator fixes its block.
+			if reason = job.PausedReason; reason != "" {
+				c.Ui.Warn("Job " + pausedText(job))
+			}
+		}
 	}
 	return job, nil
 }

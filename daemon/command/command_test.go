@@ -259,7 +259,7 @@ func TestCollectWaitJSON(t *testing.T) {
 	b.Failures = map[string]*sdk.Error{"1": sdk.Invalid("40001", "bad id"), "2": sdk.Invalid("40001", "bad id")}
 	var job client.Job
 	r := runCLI(t, "", "collect", "-wait", "-json", "sandbox", "1", "2")
-	r.want(t, exitItemsFailed)
+	r.want(t, exitJobFailed)
 	r.decodeJSON(t, &job)
 	if job.State != client.JobFailed || job.Failed != 2 || job.FinishedAt.IsZero() {
 		t.Errorf("collect -wait -json = %+v", job)

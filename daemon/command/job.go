@@ -22,8 +22,8 @@ func (c *JobCommand) Help() string {
 Usage: marketsync job [options] <id>
 
   Shows a job: its state, times, step (resolving the product page URLs it
-  was given, then collecting), counters and the first failed items with
-  the platform's error kind, code and message.
+  was given, then collecting), counters, why it is paused if it is, and
+  the first failed items with the platform's error kind, code and message.
 
 Job Options:
 
@@ -51,9 +51,12 @@ func (c *JobCommand) Run(args []string) int {
 	if c.json {
 		return c.printJSON(job)
 	}
-	var elapsed string
+	var elapsed, paused string
 	if d := job.Elapsed(time.Now()); d > 0 {
 		elapsed = d.Round(time.Millisecond).String()
+	}
+	if job.PausedReason != "" {
+		paused = pausedText(job)
 	}
 	c.Ui.Output(fields(
 		"ID", job.ID,
@@ -71,6 +74,7 @@ func (c *JobCommand) Run(args []string) int {
 		"Pending", strconv.Itoa(job.Pending),
 		"Calls", strconv.Itoa(job.Calls),
 		"Error", job.Error,
+		"Paused", paused,
 	))
 	if job.Failed == 0 || *failed == 0 {
 		return 0

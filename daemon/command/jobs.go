@@ -20,7 +20,11 @@ func (c *JobsCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: marketsync jobs [options]
 
-  Lists jobs, newest first, with their progress.
+  Lists jobs, newest first, with their progress. Running jobs that are
+  paused because their platform refuses calls for now (open circuit
+  breaker, rate-limit ban, rejected credentials, failed plugin) follow the
+  table with the reason; they resume on their own, or when the platform's
+  block is fixed and reloaded.
 
 Jobs Options:
 
@@ -59,14 +63,27 @@ func (c *JobsCommand) Run(args []string) int {
 		return 0
 	}
 	rows := [][]string{{"ID", "KIND", "PLATFORM", "STATE", "PROGRESS", "SUCCEEDED", "FAILED", "CREATED"}}
+	var paused []string
 	for _, j := range list {
+		if j.PausedReason != "" {
+			paused = append(paused, "  "+j.ID+": "+pausedText(&j))
+		}
 		rows = append(rows, []string{
 			j.ID, string(j.Kind), j.Platform, string(j.State), progressText(&j),
 			strconv.Itoa(j.Succeeded), strconv.Itoa(j.Failed), clock(j.CreatedAt),
 		})
 	}
 	c.Ui.Output(table(rows))
+	if len(paused) > 0 {
+		c.Ui.Output("\nPaused")
+		c.Ui.Output(strings.Join(paused, "\n"))
+	}
 	return 0
+}
+
+// pausedText reads "paused: <reason> (until 15:04:05)".
+func pausedText(j *client.Job) string {
+	return fmt.Sprintf("paused: %s (until %s)", j.PausedReason, clock(j.PausedUntil))
 }
 
 // progressText reads "resolving 40 URLs (10/40)" while the job resolves

@@ -23,8 +23,13 @@ Usage: marketsync platforms [options]
   Lists every configured platform: the plugin serving it and its version,
   its state, what it can do, the rate limit in force (requests per second /
   burst), calls in flight (of the concurrency allowed) and queued, and how
-  often its plugin was restarted. The last error of a platform follows the
-  table.
+  often its plugin was restarted. Platforms out of service follow the
+  table with why: an unauthorized one (the platform rejected its
+  credentials) with the settings to check and the platform's message, a
+  failed one (its plugin kept crashing, or refused its config) with what
+  happened and when it is tried again; fix the platform block and reload
+  the agent (marketsync agent reload, or SIGHUP). The last error of each
+  platform comes last.
 
 ` + generalOptions())
 }
@@ -46,8 +51,11 @@ func (c *PlatformsCommand) Run(args []string) int {
 		return 0
 	}
 	rows := [][]string{{"NAME", "PLUGIN", "VERSION", "STATE", "CAPABILITIES", "RATE/BURST", "IN-FLIGHT", "QUEUED", "BREAKER", "RESTARTS"}}
-	var errs []string
+	var errs, down []string
 	for _, p := range list {
+		if p.Reason != "" {
+			down = append(down, outOfService(p))
+		}
 		rows = append(rows, []string{
 			p.Name, p.Plugin, orDash(p.Version), string(p.State), orDash(strings.Join(p.Capabilities, ",")),
 			rateText(p),
@@ -58,6 +66,10 @@ func (c *PlatformsCommand) Run(args []string) int {
 		}
 	}
 	c.Ui.Output(table(rows))
+	if len(down) > 0 {
+		c.Ui.Output("\nOut of service")
+		c.Ui.Output(strings.Join(down, "\n"))
+	}
 	if len(errs) > 0 {
 		c.Ui.Output("\nLast errors")
 		c.Ui.Output(strings.Join(errs, "\n"))
@@ -86,6 +98,16 @@ func lastError(p client.Platform) string {
 		return fmt.Sprintf("  %s: %s", p.Name, p.LastError)
 	}
 	return fmt.Sprintf("  %s (%s): %s", p.Name, clock(p.LastErrorAt), p.LastError)
+}
+
+// outOfService says why a failed or unauthorized platform refuses calls
+// and what happens next.
+func outOfService(p client.Platform) string {
+	next := "fix the platform block and reload"
+	if !p.RetryAt.IsZero() {
+		next = "its plugin is tried again at " + clock(p.RetryAt)
+	}
+	return fmt.Sprintf("  %s (%s): %s; %s", p.Name, p.State, p.Reason, next)
 }
 
 func orDash(s string) string {

@@ -21,6 +21,7 @@ const (
 	familyWait     = "marketsync_platform_rate_limit_wait_seconds_total"
 	familyRestarts = "marketsync_plugin_restarts_total"
 	familyBreaker  = "marketsync_platform_breaker"
+	familyState    = "marketsync_platform_state"
 	familyRefused  = "marketsync_platform_retries_refused_total"
 	familyJobs     = "marketsync_jobs"
 )
@@ -32,6 +33,7 @@ var help = map[string]string{
 	familyWait:     "Time calls spent waiting for rate-limit tokens.",
 	familyRestarts: "Plugin processes restarted after a crash, a hang or a failed health check.",
 	familyBreaker:  "Circuit breaker state of each platform: 1 for the state it is in (closed, open, half-open), 0 for the others.",
+	familyState:    "Service state of each platform: 1 for the state it is in (ready, failed, unauthorized), 0 for the others. A failed platform's plugin kept crashing past its restart policy; an unauthorized one's credentials were rejected.",
 	familyRefused:  "Retries the retry budget refused: calls that failed without their remaining attempts because the platform was already being retried too much.",
 	familyJobs:     "Jobs known to this agent by state.",
 }
@@ -53,16 +55,18 @@ type Metrics struct {
 	mu      sync.Mutex
 	jobs    map[job.State]int64
 	breaker map[string]string // platform → state
+	state   map[string]string // platform → ready, failed or unauthorized
 }
 
 var (
-	_ platform.Observer = (*Metrics)(nil)
-	_ job.Observer      = (*Metrics)(nil)
+	_ platform.Observer      = (*Metrics)(nil)
+	_ platform.StateObserver = (*Metrics)(nil)
+	_ job.Observer           = (*Metrics)(nil)
 )
 
 // New returns an empty metric set with a jobs gauge per state.
 func New() *Metrics {
-	m := &Metrics{set: metrics.NewSet(), jobs: map[job.State]int64{}, breaker: map[string]string{}}
+	m := &Metrics{set: metrics.NewSet(), jobs: map[job.State]int64{}, breaker: map[string]string{}, state: map[string]string{}}
 	for v, name := range job.State_name {
 		state := job.State(v)
 		m.set.NewGauge(series(familyJobs, "state", stateLabel(name)), func() float64 {
@@ -127,20 +131,37 @@ func (m *Metrics) BreakerChanged(platformName, state string) {
 
 var breakerStates = []string{"closed", "open", "half-open"}
 
+// StateChanged implements platform.StateObserver.
+func (m *Metrics) StateChanged(platformName string, state platform.State, _ string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.state[platformName] = strings.ToLower(strings.TrimPrefix(state.String(), "STATE_"))
+}
+
+var serviceStates = []string{"ready", "failed", "unauthorized"}
+
 // RegisterPlatform creates a platform's series before its first call,
 // restart or breaker change, so dashboards and alerts see it at once.
 func (m *Metrics) RegisterPlatform(name string) {
 	m.set.GetOrCreateCounter(series(familyRestarts, "platform", name))
 	m.set.GetOrCreateCounter(series(familyRefused, "platform", name))
-	for _, state := range breakerStates {
-		m.set.GetOrCreateGauge(series(familyBreaker, "platform", name, "state", state), func() float64 {
+	m.oneOf(familyBreaker, name, breakerStates, m.breaker)
+	m.oneOf(familyState, name, serviceStates, m.state)
+}
+
+// oneOf creates the gauges of family for platform name, one per state: 1
+// for the state current holds for it (the first state when it holds none),
+// 0 for the others.
+func (m *Metrics) oneOf(family, name string, states []string, current map[string]string) {
+	for _, state := range states {
+		m.set.GetOrCreateGauge(series(family, "platform", name, "state", state), func() float64 {
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			current, ok := m.breaker[name]
+			now, ok := current[name]
 			if !ok {
-				current = "closed"
+				now = states[0]
 			}
-			if current == state {
+			if now == state {
 				return 1
 			}
 			return 0

@@ -33,6 +33,8 @@ func exercised() *Metrics {
 		})
 	}
 	m.PluginRestarted(`shop "1"`, "crashed")
+	m.RegisterPlatform("locked")
+	m.StateChanged("locked", platform.State_STATE_UNAUTHORIZED, "taobao.locked: the platform rejected the signature")
 	return m
 }
 
@@ -48,6 +50,10 @@ func TestSeries(t *testing.T) {
 		`marketsync_platform_rate_limit_wait_seconds_total{platform="shop \"1\""} 1`,
 		`marketsync_plugin_restarts_total{platform="shop \"1\""} 1`,
 		`marketsync_plugin_restarts_total{platform="idle"} 0`,
+		`marketsync_platform_state{platform="idle",state="ready"} 1`,
+		`marketsync_platform_state{platform="locked",state="unauthorized"} 1`,
+		`marketsync_platform_state{platform="locked",state="ready"} 0`,
+		`marketsync_platform_breaker{platform="idle",state="closed"} 1`,
 		`marketsync_jobs{state="succeeded"} 4`,
 		`marketsync_jobs{state="running"} 1`,
 		`marketsync_jobs{state="queued"} 0`,

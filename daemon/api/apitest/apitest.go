@@ -48,6 +48,10 @@ type Backend struct {
 	Failures map[string]*sdk.Error
 	// Err, when set, is returned by every method instead of an answer.
 	Err error
+	// PausedReason, when set, shows a job paused for that reason on the
+	// look that starts it, as a platform refusing calls would; the next
+	// look resumes it.
+	PausedReason string
 
 	mu        sync.Mutex
 	clock     time.Time
@@ -163,11 +167,15 @@ func (b *Backend) advance(fj *fakeJob) {
 		return
 	case j.State == client.JobQueued:
 		j.State, j.StartedAt = client.JobRunning, b.tick()
+		if b.PausedReason != "" {
+			j.PausedReason, j.PausedUntil = b.PausedReason, j.StartedAt.Add(time.Minute)
+		}
 		return
 	case j.Step == client.JobStepResolving:
 		b.resolve(fj)
 		return
 	}
+	j.PausedReason, j.PausedUntil = "", time.Time{}
 	step := max(b.Step, 1)
 	for i := range fj.items {
 		it := &fj.items[i]

@@ -68,17 +68,20 @@ const (
 
 // codeKinds is how each known code is to be handled:
 //
-//   - signature, timestamp and parameter errors are INVALID: a bug in the
-//     request or clock skew, which a retry of the same request will not fix;
+//   - timestamp and parameter errors, and a missing signature or app key,
+//     are INVALID: a bug in the request or clock skew, which a retry of
+//     the same request will not fix;
 //   - unknown API names are INVALID for the same reason;
-//   - token, app-key and ACL refusals are AUTH: an operator has to renew a
-//     token or grant the app an API;
+//   - signature, token, app-key and ACL refusals are AUTH: an operator has
+//     to fix app_secret, renew a token or grant the app an API (a signature
+//     that does not match is a wrong app_secret far more often than a
+//     signing bug, which the tests of sign.go guard against);
 //   - frequency and usage quotas are RATE_LIMITED.
 var codeKinds = map[string]sdk.ErrorKind{
 	CodeAppFrequencyLimit: sdk.KindRateLimited,
 	CodeAPIFrequencyLimit: sdk.KindRateLimited,
 	CodeNoUsageLeft:       sdk.KindRateLimited,
-	CodeSignatureInvalid:  sdk.KindInvalid,
+	CodeSignatureInvalid:  sdk.KindAuth,
 	CodeSignatureMissing:  sdk.KindInvalid,
 	CodeAppKeyMissing:     sdk.KindInvalid,
 	CodeAppKeyNotFound:    sdk.KindAuth,
@@ -88,6 +91,16 @@ var codeKinds = map[string]sdk.ErrorKind{
 	CodeUnauthorized:      sdk.KindAuth,
 	CodeParamInvalid:      sdk.KindInvalid,
 	CodeTimestampInvalid:  sdk.KindInvalid,
+}
+
+// authHints say, for the credential refusals above, what the gateway
+// rejected and which settings of the platform block to check. The host
+// prefixes the platform's name; the gateway's message follows.
+var authHints = map[string]string{
+	CodeSignatureInvalid: "the platform rejected the signature — check app_secret",
+	CodeAppKeyNotFound:   "the platform does not know the app key — check app_key",
+	CodeAPIACLDecline:    "the app has not been granted this API — grant it in the 1688 open platform console",
+	CodeUnauthorized:     "the platform rejected the access token — check access_token (expired or revoked: authorise the app again)",
 }
 
 // KnownCodes lists the codes Classify maps by name, for documentation and
@@ -161,7 +174,8 @@ func looksLikeJSONObject(b []byte) bool {
 }
 
 // Classify maps a gateway error code to an *sdk.Error, keeping the code
-// and message verbatim. Known codes go by codeKinds; others by the words
+// and message verbatim, after the settings to check for a credential
+// refusal. Known codes go by codeKinds; others by the words
 // in their name, then by the HTTP status. A RATE_LIMITED error carries the
 // wait the gateway asked for, from a Retry-After header or, failing that,
 // from the message ("... 3 seconds", "... 3秒").
@@ -171,6 +185,9 @@ func Classify(status int, code, message string, h http.Header, now time.Time) *s
 		kind = kindByName(code, status)
 	}
 	e := &sdk.Error{Kind: kind, Code: code, Message: message}
+	if h, ok := authHints[code]; ok && kind == sdk.KindAuth {
+		e.Message = h + "; 1688 said: " + message
+	}
 	if kind == sdk.KindRateLimited || kind == sdk.KindUnavailable {
 		e.RetryAfter = RetryAfter(h, message, now)
 	}

@@ -3,6 +3,7 @@ package aop_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +21,7 @@ var wantKinds = map[string]sdk.ErrorKind{
 	"gw.QosAppFrequencyLimit": sdk.KindRateLimited,
 	"gw.QosAPIFrequencyLimit": sdk.KindRateLimited,
 	"gw.NoUsageLeftError":     sdk.KindRateLimited,
-	"gw.SignatureInvalid":     sdk.KindInvalid,
+	"gw.SignatureInvalid":     sdk.KindAuth,
 	"gw.SignatureMissing":     sdk.KindInvalid,
 	"gw.AppKeyMissing":        sdk.KindInvalid,
 	"gw.AppKeyNotFound":       sdk.KindAuth,
@@ -40,8 +41,9 @@ func TestEveryKnownCodeIsMapped(t *testing.T) {
 				t.Fatalf("%s is not among the package's known codes", code)
 			}
 			e := aop.Classify(http.StatusBadRequest, code, "message of "+code, nil, now)
-			if e.Kind != want || e.Code != code || e.Message != "message of "+code {
-				t.Errorf("Classify(%s) = %+v, want kind %s with the code and message kept", code, e, want)
+			if e.Kind != want || e.Code != code || !strings.HasSuffix(e.Message, "message of "+code) ||
+				(want == sdk.KindAuth) != strings.Contains(e.Message, " — ") {
+				t.Errorf("Classify(%s) = %+v, want kind %s with the code and message kept, after what to check for AUTH", code, e, want)
 			}
 		})
 	}
@@ -115,7 +117,7 @@ func TestParseError(t *testing.T) {
 	}{
 		"success":                               {200, `{"success":true,"productInfo":{}}`, true, 0, ""},
 		"business errorCode in 2xx is not ours": {200, `{"success":false,"errorCode":"X","errorMsg":"y"}`, true, 0, ""},
-		"gateway error with status":             {400, `{"error_code":"gw.SignatureInvalid","error_message":"Invalid signature","request_id":"r1"}`, false, sdk.KindInvalid, "gw.SignatureInvalid"},
+		"gateway error with status":             {400, `{"error_code":"gw.SignatureInvalid","error_message":"Invalid signature","request_id":"r1"}`, false, sdk.KindAuth, "gw.SignatureInvalid"},
 		"gateway error inside a 200":            {200, `{"error_code":"gw.QosAppFrequencyLimit","error_message":"App call exceeds limited frequency"}`, false, sdk.KindRateLimited, "gw.QosAppFrequencyLimit"},
 		"token refused, numeric code":           {401, `{"error_code":401,"error_message":"Request need user authorized"}`, false, sdk.KindAuth, "401"},
 		"java fallback names":                   {400, `{"errorCode":"gw.APIUnsupported","errorMessage":"no such api"}`, false, sdk.KindInvalid, "gw.APIUnsupported"},

@@ -184,7 +184,7 @@ func TestCredentialsAndSigningErrors(t *testing.T) {
 		code string
 	}{
 		"wrong token":   {map[string]any{collector.FieldAccessToken: "expired-token"}, sdk.KindAuth, "401"},
-		"wrong secret":  {map[string]any{collector.FieldAppSecret: "wrong"}, sdk.KindInvalid, "gw.SignatureInvalid"},
+		"wrong secret":  {map[string]any{collector.FieldAppSecret: "wrong"}, sdk.KindAuth, "gw.SignatureInvalid"},
 		"wrong app key": {map[string]any{collector.FieldAppKey: "1234567"}, sdk.KindAuth, "gw.AppKeyNotFound"},
 	} {
 		t.Run(name, func(t *testing.T) {

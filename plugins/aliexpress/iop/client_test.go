@@ -123,7 +123,7 @@ func TestAnswersBecomeTypedErrors(t *testing.T) {
 	}{
 		"sync error envelope":     {200, nil, `{"error_response":{"type":"ISV","code":"IllegalAccessToken","msg":"The specified access token is invalid or expired","request_id":"r"}}`, false, sdk.KindAuth, "IllegalAccessToken"},
 		"TOP numeric code":        {200, nil, `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.remote-service-timeout"}}`, false, sdk.KindUnavailable, "15"},
-		"rest error":              {200, nil, `{"type":"ISV","code":"IncompleteSignature","message":"The request signature does not conform to platform standards","request_id":"r"}`, true, sdk.KindInvalid, "IncompleteSignature"},
+		"rest error":              {200, nil, `{"type":"ISV","code":"IncompleteSignature","message":"The request signature does not conform to platform standards","request_id":"r"}`, true, sdk.KindAuth, "IncompleteSignature"},
 		"rest numeric zero is ok": {200, nil, `{"code":0}`, true, 0, ""},
 		"no response object":      {200, nil, `{"something_else_response":{}}`, false, sdk.KindUnavailable, iop.CodeMalformed},
 		"cut short":               {200, nil, `{"aliexpress_ds_product_get_response":{"rsp_`, false, sdk.KindUnavailable, iop.CodeMalformed},

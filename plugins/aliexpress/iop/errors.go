@@ -96,15 +96,16 @@ func (e syncError) body() ErrorBody {
 // sources available when this was written; every row says where the code
 // was found, and codes not listed fall back on the error's type (below).
 var codeKinds = map[string]sdk.ErrorKind{
-	// The signature does not match. A bug, a wrong app secret or an
-	// altered request: retrying the same bytes cannot help. Seen as
+	// The signature does not match: a wrong app secret far more often than
+	// a bug or an altered request, so AUTH, which an operator fixes in the
+	// platform block; retrying the same bytes cannot help. Seen as
 	// {"error_response":{"type":"ISV","code":"IncompleteSignature","msg":"The
 	// request signature does not conform to platform standards"}} from
 	// https://api-sg.aliexpress.com/sync (quoted in a question on
 	// devhide.com, "PHP / Aliexpress affiliation API : IncompleteSignature").
-	"IncompleteSignature": sdk.KindInvalid,
+	"IncompleteSignature": sdk.KindAuth,
 	// Named by AliExpress gateway clients next to IncompleteSignature.
-	"InvalidSignature": sdk.KindInvalid,
+	"InvalidSignature": sdk.KindAuth,
 	// The timestamp is more than the allowed 7200 seconds away from the
 	// gateway's clock ("Calling parameters",
 	// https://developer.alibaba.com/docs/doc.htm?articleId=120691&docType=1&treeId=727):
@@ -146,6 +147,20 @@ var codeKinds = map[string]sdk.ErrorKind{
 	"AppCallLimit": sdk.KindRateLimited,
 }
 
+// authHints say, for the credential refusals of the table above, what the
+// gateway rejected and which settings of the platform block to check. The
+// host prefixes the platform's name; the gateway's message follows.
+var authHints = map[string]string{
+	"IncompleteSignature":    "the platform rejected the signature — check app_secret",
+	"InvalidSignature":       "the platform rejected the signature — check app_secret",
+	"IllegalAccessToken":     "the platform rejected the access token — check access_token (expired or revoked: authorise the app again)",
+	"InvalidSession":         "the platform rejected the access token — check access_token (expired or revoked: authorise the app again)",
+	"InvalidAppKey":          "the platform does not know the app key — check app_key",
+	"AppKeyNotExist":         "the platform does not know the app key — check app_key",
+	"AppWhiteIpLimit":        "this machine's IP is not on the app's white list — add it in the AliExpress open platform console",
+	"InsufficientPermission": "the app lacks the permission for this API — apply for it in the AliExpress open platform console",
+}
+
 // Codes not in the table are classified by sub code, then by a ban in
 // the message, then by type: ISP (the service behind the gateway) and
 // SYSTEM (the gateway) errors are the platform's busy or failing moments
@@ -171,7 +186,8 @@ var banPattern = regexp.MustCompile(`(?i)ban\s+will\s+last\s+(?:for\s+)?(\d{1,9}
 
 // Classify turns a gateway error into the SDK's typed error: the kind from
 // the code (then the sub code, then the type), the platform's code kept
-// verbatim, and for rate limiting the wait the platform asked for, taken
+// verbatim, the settings to check before the message of a credential
+// refusal, and for rate limiting the wait the platform asked for, taken
 // from the message's ban length or a Retry-After header, whichever is
 // longer. now is when the answer arrived, for HTTP-date Retry-After values.
 func Classify(e ErrorBody, h http.Header, now time.Time) *sdk.Error {
@@ -179,6 +195,9 @@ func Classify(e ErrorBody, h http.Header, now time.Time) *sdk.Error {
 	out := &sdk.Error{Kind: kind, Code: e.Code, Message: describeError(e)}
 	if out.Code == "" {
 		out.Code = e.SubCode
+	}
+	if h, ok := authHints[out.Code]; ok && kind == sdk.KindAuth {
+		out.Message = h + "; AliExpress said: " + out.Message
 	}
 	if kind == sdk.KindRateLimited || kind == sdk.KindUnavailable {
 		out.RetryAfter = retryAfter(e, h, now)

@@ -3,6 +3,7 @@ package iop
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +17,8 @@ var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 // new code cannot go in untested.
 func TestClassifyEveryKnownCode(t *testing.T) {
 	want := map[string]sdk.ErrorKind{
-		"IncompleteSignature":    sdk.KindInvalid,
-		"InvalidSignature":       sdk.KindInvalid,
+		"IncompleteSignature":    sdk.KindAuth,
+		"InvalidSignature":       sdk.KindAuth,
 		"InvalidTimestamp":       sdk.KindInvalid,
 		"MissingParameter":       sdk.KindInvalid,
 		"InvalidParameter":       sdk.KindInvalid,
@@ -46,6 +47,11 @@ func TestClassifyEveryKnownCode(t *testing.T) {
 			}
 			if e.Code != code {
 				t.Errorf("code %q, want the platform's %q verbatim", e.Code, code)
+			}
+			// A credential refusal says what to check before the
+			// gateway's words.
+			if hint := authHints[code]; (kind == sdk.KindAuth) != (hint != "") || !strings.HasPrefix(e.Message, hint) || !strings.Contains(e.Message, "m (type ISP, request_id r1)") {
+				t.Errorf("message %q", e.Message)
 			}
 		})
 	}

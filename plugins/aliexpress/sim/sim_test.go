@@ -173,7 +173,7 @@ func TestRejectsWhatBreaksTheContract(t *testing.T) {
 		kind   sdk.ErrorKind
 		code   string
 	}{
-		"wrong secret":  {func(c *sim.Credentials) { c.AppSecret = "not-the-secret" }, sdk.KindInvalid, "IncompleteSignature"},
+		"wrong secret":  {func(c *sim.Credentials) { c.AppSecret = "not-the-secret" }, sdk.KindAuth, "IncompleteSignature"},
 		"wrong token":   {func(c *sim.Credentials) { c.AccessToken = "expired-token" }, sdk.KindAuth, "IllegalAccessToken"},
 		"wrong app key": {func(c *sim.Credentials) { c.AppKey = "123" }, sdk.KindAuth, "InvalidAppKey"},
 	} {
@@ -339,7 +339,7 @@ func TestRestPathIsInTheSignature(t *testing.T) {
 	bad := good
 	bad.AppSecret = "wrong"
 	_, err = f.client(t, bad, nil).CallPath(context.Background(), "/auth/token/refresh", map[string]string{"refresh_token": "x"})
-	wantError(t, err, sdk.KindInvalid, "IncompleteSignature")
+	wantError(t, err, sdk.KindAuth, "IncompleteSignature")
 }
 
 func TestRateLimitPerApp(t *testing.T) {

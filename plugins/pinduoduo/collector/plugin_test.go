@@ -178,10 +178,10 @@ func TestRefusalsOfTheCall(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
-	t.Run("wrong secret is INVALID", func(t *testing.T) {
+	t.Run("wrong secret is AUTH", func(t *testing.T) {
 		p, _ := setup(t, sim.Options{}, func(v map[string]any) { v["client_secret"] = "not-the-secret" })
 		_, err := p.ListProducts(ctx, &sdk.ListProductsRequest{})
-		if !errors.Is(err, &sdk.Error{Kind: sdk.KindInvalid, Code: "20004"}) {
+		if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: "20004"}) {
 			t.Errorf("got %v", err)
 		}
 	})

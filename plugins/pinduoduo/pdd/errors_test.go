@@ -27,7 +27,7 @@ var documented = []struct {
 	{10017, "type不正确", sdk.KindInvalid},
 	{10018, "target_client_id下线或者target_client_id不正确", sdk.KindAuth},
 	{10019, "access_token已过期", sdk.KindAuth},
-	{20004, "签名sign校验失败", sdk.KindInvalid},
+	{20004, "签名sign校验失败", sdk.KindAuth},
 	{20005, "ip无权访问接口，请加入ip白名单", sdk.KindAuth},
 	{20031, "用户没有授权访问此接口", sdk.KindAuth},
 	{20032, "access_token或client_id错误", sdk.KindAuth},
@@ -75,7 +75,7 @@ func gateway(t *testing.T, status int, header http.Header, body string) *Client 
 // Every documented code, sent by a gateway as the platform sends it, comes
 // out of a call as its kind with the code and messages kept.
 func TestEveryDocumentedCodeMaps(t *testing.T) {
-	if len(documented) != len(errorKinds) {
+	if len(documented) != len(errorKinds) || len(glosses) != len(errorKinds) {
 		t.Errorf("the table here has %d codes, errorKinds %d", len(documented), len(errorKinds))
 	}
 	for _, tc := range documented {
@@ -93,7 +93,13 @@ func TestEveryDocumentedCodeMaps(t *testing.T) {
 			if e.Kind != tc.kind || e.Code != strconv.Itoa(tc.code) {
 				t.Errorf("got %s %s, want %s %d", e.Kind, e.Code, tc.kind, tc.code)
 			}
-			if want := tc.msg + "; 详细 [request_id 15440104776643887]"; e.Message != want {
+			// The platform's words, glossed, after what to check for a
+			// credential refusal.
+			want := tc.msg + " (" + strconv.Quote(glosses[tc.code]) + "); 详细 [request_id 15440104776643887]"
+			if tc.kind == sdk.KindAuth {
+				want = authHints[tc.code] + "; Pinduoduo said: " + want
+			}
+			if glosses[tc.code] == "" || (tc.kind == sdk.KindAuth && authHints[tc.code] == "") || e.Message != want {
 				t.Errorf("message %q, want %q", e.Message, want)
 			}
 			// Only a retryable refusal carries the wait the gateway asked for.

@@ -35,6 +35,7 @@ const (
 	fieldBanEvery     = "ban_every"
 	fieldBanFor       = "ban_for"
 	fieldStderrFlood  = "stderr_flood"
+	fieldRejectAuth   = "reject_credentials"
 )
 
 // Documented limits of the sandbox, as a real plugin declares its
@@ -60,7 +61,11 @@ var spec = sdk.ConfigSpec{
 	{Name: fieldBanEvery, Type: sdk.FieldDuration, Default: "0s", Description: "Start a rate-limit ban this often (bursts of RATE_LIMITED answers with the time left as retry-after, as Taobao's bans); 0s never."},
 	{Name: fieldBanFor, Type: sdk.FieldDuration, Default: "1s", Description: "How long each ban lasts."},
 	{Name: fieldStderrFlood, Type: sdk.FieldInt, Default: 0, Description: "Lines per second the plugin writes to its standard error, to show the host contains a noisy plugin; 0 none."},
+	{Name: fieldRejectAuth, Type: sdk.FieldBool, Default: false, Description: "Refuse every data call as AUTH, as a platform rejects a wrong app secret; set it back to false and reload to \"fix the credentials\"."},
 }
+
+// codeBadSignature is the code of a call refused by reject_credentials.
+const codeBadSignature = "SANDBOX_SIGNATURE"
 
 // Market is the sandbox plugin: a collectable catalogue and a store.
 type Market struct {
@@ -91,6 +96,7 @@ type knobs struct {
 	malformed  float64
 	banEvery   time.Duration
 	banFor     time.Duration
+	rejectAuth bool
 }
 
 var (
@@ -154,7 +160,7 @@ func (m *Market) Configure(_ context.Context, cfg *sdk.Config) error {
 	m.knobs = knobs{
 		latency: cfg.Duration(fieldLatency), errorRate: cfg.Float(fieldErrorRate), crashAfter: cfg.Int(fieldCrashAfter),
 		hangAfter: cfg.Int(fieldHangAfter), slowRate: cfg.Float(fieldSlowRate), malformed: cfg.Float(fieldMalformed),
-		banEvery: cfg.Duration(fieldBanEvery), banFor: cfg.Duration(fieldBanFor),
+		banEvery: cfg.Duration(fieldBanEvery), banFor: cfg.Duration(fieldBanFor), rejectAuth: cfg.Bool(fieldRejectAuth),
 	}
 	m.epoch = m.clock.Now()
 	if n := cfg.Int(fieldStderrFlood); n > 0 && m.flood == nil {
@@ -170,7 +176,8 @@ func (m *Market) Configure(_ context.Context, cfg *sdk.Config) error {
 
 // admit runs the knobs for one data call, in the order a real platform
 // would: the process may die, the call takes its time, the gateway may
-// refuse it for quota, and the backend may fail it.
+// refuse the credentials or refuse it for quota, and the backend may fail
+// it.
 func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
 	m.mu.Lock()
 	m.calls++
@@ -208,6 +215,11 @@ func (m *Market) admit(ctx context.Context) (*sdk.Quota, error) {
 			t.Stop()
 			return nil, ctx.Err()
 		}
+	}
+	if k.rejectAuth {
+		// As a real plugin's client package does, the message names the
+		// setting to check before the platform's own words.
+		return nil, sdk.Auth(codeBadSignature, "the platform rejected the signature — check "+fieldRejectAuth+"; sandbox said: invalid signature")
 	}
 	if limited != nil {
 		return quota, limited

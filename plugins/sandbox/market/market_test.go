@@ -233,6 +233,19 @@ func TestCrashAfterExitsOnTheNthCall(t *testing.T) {
 	}
 }
 
+func TestRejectCredentialsRefusesEveryCallAsAuth(t *testing.T) {
+	m := New()
+	configure(t, m, map[string]any{"reject_credentials": true})
+	_, err := m.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"100001"}})
+	if !errors.Is(err, &sdk.Error{Kind: sdk.KindAuth, Code: codeBadSignature}) || !strings.Contains(err.Error(), "check reject_credentials") {
+		t.Fatalf("got %v, want AUTH naming the setting to check", err)
+	}
+	configure(t, m, map[string]any{"reject_credentials": false})
+	if _, err := m.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: []string{"100001"}}); err != nil {
+		t.Fatalf("after the fix: %v", err)
+	}
+}
+
 func TestLatencyHonoursContext(t *testing.T) {
 	m := New()
 	configure(t, m, map[string]any{"latency": "1h"})

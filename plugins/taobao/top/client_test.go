@@ -115,7 +115,7 @@ func TestCallAgainstSimulator(t *testing.T) {
 		code  string
 	}{
 		"wrong session":  {top.Credentials{AppKey: creds.AppKey, AppSecret: creds.AppSecret, Session: "expired"}, clock, sdk.KindAuth, "27/invalid-sessionkey"},
-		"wrong secret":   {top.Credentials{AppKey: creds.AppKey, AppSecret: "guess", Session: creds.Session}, clock, sdk.KindInvalid, "25"},
+		"wrong secret":   {top.Credentials{AppKey: creds.AppKey, AppSecret: "guess", Session: creds.Session}, clock, sdk.KindAuth, "25"},
 		"unknown app":    {top.Credentials{AppKey: "999", AppSecret: creds.AppSecret, Session: creds.Session}, clock, sdk.KindAuth, "29/isv.appkey-not-exists"},
 		"clock too slow": {creds, clock.Add(-11 * time.Minute), sdk.KindInvalid, "31"},
 		"clock too fast": {creds, clock.Add(11 * time.Minute), sdk.KindInvalid, "31"},

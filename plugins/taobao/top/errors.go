@@ -56,7 +56,7 @@ var codeKinds = map[int]sdk.ErrorKind{
 	22: sdk.KindInvalid,     // Invalid Method
 	23: sdk.KindInvalid,     // Invalid Format
 	24: sdk.KindInvalid,     // Missing Signature
-	25: sdk.KindInvalid,     // Invalid Signature: a signing bug, never fixed by retrying
+	25: sdk.KindAuth,        // Invalid Signature: a wrong app_secret or sign_method (or a signing bug); retrying cannot help
 	26: sdk.KindAuth,        // Missing Session
 	27: sdk.KindAuth,        // Invalid Session: expired or revoked authorisation
 	28: sdk.KindAuth,        // Missing App Key
@@ -112,6 +112,46 @@ var subKinds = map[string]sdk.ErrorKind{
 	"isv.item-not-exist":                            sdk.KindNotFound,
 }
 
+// authHints say, for the credential refusals of the tables above, what the
+// platform rejected and which settings of the platform block to check.
+// The host prefixes the platform's name; the platform's own message
+// follows. Sub codes are looked up before codes.
+var authHints = map[string]string{
+	"11":                                     "the app lacks the permission for this API — grant it to the app on open.taobao.com",
+	"12":                                     "the seller has not authorised this API — check session (authorise the app again)",
+	"13":                                     "the partner lacks the permission for this API — check app_key",
+	"25":                                     "the platform rejected the signature — check app_secret and sign_method",
+	"26":                                     "the platform wants a session — set session (the seller's authorisation)",
+	"27":                                     "the platform rejected the session — check session (expired or revoked: authorise the app again)",
+	"28":                                     "the platform got no app key — set app_key",
+	"29":                                     "the platform does not know the app key — check app_key",
+	"42":                                     "the platform refused this caller — check the app's status and IP white list on open.taobao.com",
+	"invalid-sessionkey":                     "the platform rejected the session — check session (expired or revoked: authorise the app again)",
+	"session-expired":                        "the session has expired — renew session (authorise the app again)",
+	"isv.invalid-persistent-session-pattern": "the platform rejected the session — check session",
+	"isv.persistent-session-not-exist":       "the platform does not know the session — check session",
+	"isv.appkey-not-exists":                  "the platform does not know the app key — check app_key",
+	"isv.permission-api-package-limit":       "the app lacks the API package — grant it to the app on open.taobao.com",
+}
+
+// glosses translate the documented Chinese sub messages of credential
+// refusals, which operators may not read: 非法或过期的SessionKey参数 is the
+// sub_msg of invalid-sessionkey (error 27) quoted in the sources above.
+var glosses = map[string]string{
+	"非法或过期的SessionKey参数": "invalid or expired SessionKey",
+	"非法的AppKey":          "invalid AppKey",
+	"签名无效":               "invalid signature",
+}
+
+// authHint is the hint for e, "" when it has none.
+func (e *APIError) authHint() string {
+	base, _, _ := strings.Cut(e.SubCode, ":")
+	if h, ok := authHints[base]; ok && base != "" {
+		return h
+	}
+	return authHints[e.Code.String()]
+}
+
 // SubCodeItemNotExist is the sub code of an item that does not exist or
 // was deleted.
 const SubCodeItemNotExist = "isv.item-not-exist"
@@ -163,7 +203,9 @@ func subKind(sub string) (sdk.ErrorKind, bool) {
 
 // SDKError turns e into the typed error a host acts on. The code is the
 // platform's, "7" or "7/accesscontrol.limited-by-app-access-count", and the
-// message keeps msg and sub_msg verbatim. A rate-limit error's retry-after
+// message keeps msg and sub_msg verbatim, after the settings to check for
+// a credential refusal ("the platform rejected the signature — check
+// app_secret and sign_method; Taobao said: Invalid signature"). A rate-limit error's retry-after
 // is the ban the sub_msg announces, else a Retry-After header the response
 // carried (received at now).
 func (e *APIError) SDKError(h http.Header, now time.Time) *sdk.Error {
@@ -175,10 +217,16 @@ func (e *APIError) SDKError(h http.Header, now time.Time) *sdk.Error {
 	if e.SubMsg != "" && e.SubMsg != e.Msg {
 		msg += ": " + e.SubMsg
 	}
+	if g, ok := glosses[e.SubMsg]; ok {
+		msg += " (" + strconv.Quote(g) + ")"
+	}
 	if e.RequestID != "" {
 		msg += " (request_id " + e.RequestID + ")"
 	}
 	out := &sdk.Error{Kind: e.Kind(), Code: code, Message: msg}
+	if h := e.authHint(); out.Kind == sdk.KindAuth && h != "" {
+		out.Message = h + "; Taobao said: " + msg
+	}
 	if out.Kind == sdk.KindRateLimited {
 		if d, ok := BanDuration(e.SubMsg); ok {
 			out.RetryAfter = d

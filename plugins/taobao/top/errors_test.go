@@ -16,7 +16,7 @@ var wantCodeKinds = map[int]sdk.ErrorKind{
 	7: sdk.KindRateLimited, 8: sdk.KindRateLimited, 9: sdk.KindInvalid, 10: sdk.KindUnavailable,
 	11: sdk.KindAuth, 12: sdk.KindAuth, 13: sdk.KindAuth, 15: sdk.KindUnavailable,
 	21: sdk.KindInvalid, 22: sdk.KindInvalid, 23: sdk.KindInvalid, 24: sdk.KindInvalid,
-	25: sdk.KindInvalid, 26: sdk.KindAuth, 27: sdk.KindAuth, 28: sdk.KindAuth, 29: sdk.KindAuth,
+	25: sdk.KindAuth, 26: sdk.KindAuth, 27: sdk.KindAuth, 28: sdk.KindAuth, 29: sdk.KindAuth,
 	30: sdk.KindInvalid, 31: sdk.KindInvalid, 32: sdk.KindInvalid, 33: sdk.KindInvalid, 34: sdk.KindInvalid,
 	40: sdk.KindInvalid, 41: sdk.KindInvalid, 42: sdk.KindAuth, 43: sdk.KindInvalid,
 }
@@ -136,9 +136,30 @@ func TestRetryAfterFromBanAndHeader(t *testing.T) {
 func TestSDKErrorKeepsPlatformWords(t *testing.T) {
 	e := APIError{Code: "27", Msg: "Invalid session", SubCode: "invalid-sessionkey", SubMsg: "非法或过期的SessionKey参数", RequestID: "abc"}
 	got := e.SDKError(nil, time.Time{})
-	if got.Kind != sdk.KindAuth || got.Code != "27/invalid-sessionkey" || got.Message != "Invalid session: 非法或过期的SessionKey参数 (request_id abc)" {
+	if got.Kind != sdk.KindAuth || got.Code != "27/invalid-sessionkey" || got.Message != `the platform rejected the session — check session (expired or revoked: authorise the app again); Taobao said: Invalid session: 非法或过期的SessionKey参数 ("invalid or expired SessionKey") (request_id abc)` {
 		t.Errorf("%+v", got)
 	}
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestCredentialRefusalsSayWhatToCheck(t *testing.T) {
+	for name, tc := range map[string]struct {
+		e    APIError
+		want string
+	}{
+		"signature": {APIError{Code: "25", Msg: "Invalid signature"},
+			"the platform rejected the signature — check app_secret and sign_method; Taobao said: Invalid signature"},
+		"app key": {APIError{Code: "29", Msg: "Invalid app Key"},
+			"the platform does not know the app key — check app_key; Taobao said: Invalid app Key"},
+		"app key by sub code": {APIError{Code: "15", Msg: "Remote service error", SubCode: "isv.appkey-not-exists"},
+			"the platform does not know the app key — check app_key; Taobao said: Remote service error"},
+		"not a credential refusal": {APIError{Code: "41", Msg: "Invalid arguments"}, "Invalid arguments"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.e.SDKError(nil, time.Time{}).Message; got != tc.want {
+				t.Errorf("message %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
