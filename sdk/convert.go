@@ -106,7 +106,7 @@ func quotaToModel(q *Quota) *model.Quota {
 	if q == nil {
 		return nil
 	}
-	out := &model.Quota{Remaining: q.Remaining, Limit: q.Limit}
+	out := &model.Quota{Remaining: q.Remaining, Limit: q.Limit, Cost: q.Cost}
 	if !q.Reset.IsZero() {
 		out.Reset_ = timestamppb.New(q.Reset)
 	}

@@ -128,6 +128,10 @@ type Quota struct {
 	// holds calls until then when Remaining is 0, so a Reset later than
 	// the truth costs throughput.
 	Reset time.Time
+	// Cost is what this call cost, for platforms that limit by cost (in
+	// the unit of Remaining and Limit, such as Shopify's query points);
+	// zero for platforms that count calls.
+	Cost float64
 }
 
 // ProductResult is the outcome for one id: a product or an error.

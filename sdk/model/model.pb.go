@@ -702,7 +702,11 @@ type Quota struct {
 	Remaining int64                  `protobuf:"varint,1,opt,name=remaining,proto3" json:"remaining,omitempty"`
 	Limit     int64                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
 	// When a call will be accepted again once remaining is 0.
-	Reset_        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=reset,proto3" json:"reset,omitempty"`
+	Reset_ *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=reset,proto3" json:"reset,omitempty"`
+	// For platforms that limit by cost (Shopify's GraphQL points): what this
+	// call cost, in the unit of remaining and limit. Zero for platforms that
+	// count calls.
+	Cost          float64 `protobuf:"fixed64,4,opt,name=cost,proto3" json:"cost,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -756,6 +760,13 @@ func (x *Quota) GetReset_() *timestamppb.Timestamp {
 		return x.Reset_
 	}
 	return nil
+}
+
+func (x *Quota) GetCost() float64 {
+	if x != nil {
+		return x.Cost
+	}
+	return 0
 }
 
 type Money struct {
@@ -2657,11 +2668,12 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12:\n" +
 	"\vretry_after\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"retryAfter\"m\n" +
+	"retryAfter\"\x81\x01\n" +
 	"\x05Quota\x12\x1c\n" +
 	"\tremaining\x18\x01 \x01(\x03R\tremaining\x12\x14\n" +
 	"\x05limit\x18\x02 \x01(\x03R\x05limit\x120\n" +
-	"\x05reset\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05reset\";\n" +
+	"\x05reset\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05reset\x12\x12\n" +
+	"\x04cost\x18\x04 \x01(\x01R\x04cost\";\n" +
 	"\x05Money\x12\x16\n" +
 	"\x06amount\x18\x01 \x01(\x03R\x06amount\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency\"\x88\x01\n" +
