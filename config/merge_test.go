@@ -139,7 +139,7 @@ func TestProductionExample(t *testing.T) {
 	defaultBreaker := CircuitBreaker{Window: 30 * time.Second, MinCalls: 20, FailureRatio: 0.5, Cooldown: 30 * time.Second, Probes: 3}
 	wantPlatforms := []Platform{
 		{
-			Plugin: "taobao", Name: "main-shop", PluginSHA256: pin,
+			Plugin: "taobao", Name: "main-shop", PluginSHA256: pin, PluginPassEnv: []string{"HTTPS_PROXY", "NO_PROXY"},
 			RateLimit:      &RateLimit{Rate: 40, Burst: 10},
 			AdaptiveRate:   true,
 			Retry:          Retry{MaxAttempts: 7, BaseDelay: 250 * time.Millisecond, MaxDelay: 20 * time.Second, BudgetPercent: 0.1, BudgetMinPerSec: 0.5},
