@@ -22,7 +22,16 @@ MODULES := . sdk examples/plugin-feed
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 APT_INSTALL := $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@"' apt-install
 
-.PHONY: all build run test vet bench proto fmt clean tools
+# Fuzz tests as module:package:test. `make fuzz` runs each for FUZZTIME;
+# `make test` runs each for 5s so that CI keeps the seed corpora
+# (testdata/fuzz) passing and explores a little. Minimizing a new
+# interesting input is capped at 1s: uncapped, it ate whole short runs.
+FUZZ_TESTS := .:./config:FuzzDecode \
+	.:./daemon/api:FuzzCollect .:./daemon/api:FuzzListQuery \
+	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
+FUZZTIME ?= 20s
+
+.PHONY: all build run test vet bench proto fmt clean tools fuzz
 
 all: build
 
@@ -49,6 +58,15 @@ test: vet build tools
 		(cd $$m && MARKETSYNC_REQUIRE_TOOLS=1 $(GO) test -race -count=1 ./...) || exit 1; \
 	done
 	scripts/third-party-plugin.sh
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+## fuzz: run every fuzz test for FUZZTIME each (default 20s)
+fuzz:
+	@for t in $(FUZZ_TESTS); do \
+		m=$${t%%:*}; rest=$${t#*:}; pkg=$${rest%%:*}; name=$${rest#*:}; \
+		echo "(cd $$m && go test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg)"; \
+		(cd $$m && $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg) || exit 1; \
+	done
 
 ## tools: external programs the tests check against (Prometheus's promtool)
 tools:
