@@ -60,11 +60,17 @@ func (h *helperPlugin) FetchProducts(ctx context.Context, req *sdk.FetchProducts
 		return nil, sdk.Invalid("ENV", strings.Join(os.Environ(), "\n"))
 	case "echo":
 		return nil, sdk.Auth("27", "Invalid session: /router/rest?session="+url.QueryEscape(h.session))
-	case "spawn":
+	case "spawn", "detach":
 		// A child that holds the plugin's standard output and error, as a
-		// helper tool started without care would.
+		// helper tool started without care would; detached, it leaves the
+		// plugin's process group, as a daemon does.
+		// (go-plugin's Serve points os.Stdout and os.Stderr at pipes of
+		// its own: descriptors 1 and 2 are the host's.)
 		cmd := exec.Command("sleep", "600")
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		cmd.Stdout, cmd.Stderr = os.NewFile(1, "stdout"), os.NewFile(2, "stderr")
+		if req.IDs[0] == "detach" {
+			detach(cmd)
+		}
 		if err := cmd.Start(); err != nil {
 			return nil, sdk.Unavailable("SPAWN", err.Error())
 		}

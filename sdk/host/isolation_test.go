@@ -168,6 +168,31 @@ func TestKillEndsTheProcessesAPluginStarted(t *testing.T) {
 	}
 }
 
+// TestKillIsBoundedByAChildThatLeftTheGroup: a child in a session of its
+// own escapes the group kill, but not WaitDelay: Kill stops waiting for the
+// output it holds.
+func TestKillIsBoundedByAChildThatLeftTheGroup(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no process groups")
+	}
+	p := mustLaunchHelper(t, Options{})
+	pid, err := strconv.Atoi(fetchError(t, p, "detach").GetMessage())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = killGroup(pid) })
+	killed := make(chan struct{})
+	go func() { p.Kill(); close(killed) }()
+	select {
+	case <-killed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Kill waits for a detached child that holds the plugin's output")
+	}
+	if !p.Exited() {
+		t.Error("the plugin is not reported exited")
+	}
+}
+
 // alive reports whether pid runs (and is not a zombie).
 func alive(pid int) bool {
 	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
