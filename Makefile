@@ -18,7 +18,16 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 # and the third-party example plugin that depends on the SDK alone.
 MODULES := . sdk examples/plugin-feed
 
-.PHONY: all build run test vet bench proto fmt clean
+# Fuzz tests as module:package:test. `make fuzz` runs each for FUZZTIME;
+# `make test` runs each for 5s so that CI keeps the seed corpora
+# (testdata/fuzz) passing and explores a little. Minimizing a new
+# interesting input is capped at 1s: uncapped, it ate whole short runs.
+FUZZ_TESTS := .:./config:FuzzDecode \
+	.:./daemon/api:FuzzCollect .:./daemon/api:FuzzListQuery \
+	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
+FUZZTIME ?= 20s
+
+.PHONY: all build run test vet bench proto fmt clean fuzz
 
 all: build
 
@@ -48,6 +57,15 @@ test: vet build
 		(cd $$m && $(GO) test -race -count=1 ./...) || exit 1; \
 	done
 	scripts/third-party-plugin.sh
+	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+
+## fuzz: run every fuzz test for FUZZTIME each (default 20s)
+fuzz:
+	@for t in $(FUZZ_TESTS); do \
+		m=$${t%%:*}; rest=$${t#*:}; pkg=$${rest%%:*}; name=$${rest#*:}; \
+		echo "(cd $$m && go test -run '^$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$pkg)"; \
+		(cd $$m && $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg) || exit 1; \
+	done
 
 vet:
 	@for m in $(MODULES); do echo "(cd $$m && go vet ./...)"; (cd $$m && $(GO) vet ./...) || exit 1; done

@@ -53,6 +53,11 @@ type Platform struct {
 	Name   string // second label: the account, unique in the agent
 	// PluginSHA256 pins the plugin binary; nil when unset.
 	PluginSHA256 []byte
+	// PluginPassEnv names variables of the agent's environment that the
+	// plugin gets too, such as HTTPS_PROXY and NO_PROXY. A plugin gets
+	// none of the agent's environment but PATH, HOME, TMPDIR, TZ and the
+	// locale variables unless named here.
+	PluginPassEnv []string
 	// RateLimit overrides the plugin's documented limits; nil keeps them.
 	RateLimit *RateLimit
 	// AdaptiveRate lets the actor lower its rate on rate-limited answers
@@ -260,6 +265,9 @@ func (p Platform) LogValue() slog.Value {
 	}
 	if p.PluginSHA256 != nil {
 		attrs = append(attrs, slog.String("plugin_sha256", hex.EncodeToString(p.PluginSHA256)))
+	}
+	if len(p.PluginPassEnv) > 0 {
+		attrs = append(attrs, slog.Any("plugin_pass_env", p.PluginPassEnv))
 	}
 	if p.RateLimit != nil {
 		attrs = append(attrs, slog.Group("rate_limit",

@@ -38,6 +38,7 @@ type (
 		Plugin         string               `hcl:"plugin,label"`
 		Name           string               `hcl:"name,label"`
 		PluginSHA256   *attr[sha256Pin]     `hcl:"plugin_sha256"`
+		PluginPassEnv  *attr[[]string]      `hcl:"plugin_pass_env"`
 		Timeout        *attr[time.Duration] `hcl:"timeout"`
 		Concurrency    *attr[int]           `hcl:"concurrency"`
 		RateLimit      *fileRateLimit       `hcl:"rate_limit,block"`

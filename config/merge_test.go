@@ -141,7 +141,7 @@ func TestProductionExample(t *testing.T) {
 	defaultRestart := Restart{Attempts: 5, Interval: 5 * time.Minute, Delay: 5 * time.Minute, Mode: RestartDelay}
 	wantPlatforms := []Platform{
 		{
-			Plugin: "taobao", Name: "main-shop", PluginSHA256: pin,
+			Plugin: "taobao", Name: "main-shop", PluginSHA256: pin, PluginPassEnv: []string{"HTTPS_PROXY", "NO_PROXY"},
 			RateLimit:      &RateLimit{Rate: 40, Burst: 10},
 			AdaptiveRate:   true,
 			Retry:          Retry{MaxAttempts: 7, BaseDelay: 250 * time.Millisecond, MaxDelay: 20 * time.Second, BudgetPercent: 0.1, BudgetMinPerSec: 0.5},

@@ -21,6 +21,8 @@ var (
 	// name becomes part of a file path and a platform name part of storage
 	// keys, metric labels and URLs, so neither may hold a separator.
 	validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// envName is what plugin_pass_env may name.
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // Validate checks what decoding a single file cannot: allowed values,
@@ -111,6 +113,16 @@ func (p *Platform) validate() hcl.Diagnostics {
 				"rate_limit.rate is calls per second and must be greater than 0, not %v.", p.RateLimit.Rate))
 		}
 		atLeast("rate_limit.burst", p.RateLimit.Burst, 1)
+	}
+	for _, name := range p.PluginPassEnv {
+		switch {
+		case !envName.MatchString(name):
+			diags = append(diags, diagnostic("Invalid plugin_pass_env", p.rangeOf("plugin_pass_env"),
+				"%q is not an environment variable name: use letters, digits and '_', not starting with a digit.", name))
+		case strings.HasPrefix(strings.ToUpper(name), "MARKETSYNC_"):
+			diags = append(diags, diagnostic("Invalid plugin_pass_env", p.rangeOf("plugin_pass_env"),
+				"%s is the agent's own setting, not a plugin's: plugins never get MARKETSYNC_* variables.", name))
+		}
 	}
 	if p.Timeout <= 0 {
 		diags = append(diags, diagnostic("Invalid timeout", p.rangeOf("timeout"), "timeout must be longer than 0, not %s.", p.Timeout))

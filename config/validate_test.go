@@ -49,6 +49,13 @@ func TestValidate(t *testing.T) {
 			plugins: []string{"1688"},
 			want:    []string{`a.hcl:2,1-30: Plugin not found: Platform "main-shop" needs the plugin "taobao", but there is no file at PLUGINS/marketsync-plugin-taobao. Set plugin_dir to the directory that holds marketsync-plugin-taobao, or build the first-party plugins into ./bin with "make build".`},
 		},
+		"plugin_pass_env names": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {\n  plugin_pass_env = [\"HTTPS_PROXY\", \"no_proxy\", \"1X\", \"MARKETSYNC_TOKEN\"]\n}\n"},
+			want: []string{
+				`a.hcl:3,21-74: Invalid plugin_pass_env: "1X" is not an environment variable name: use letters, digits and '_', not starting with a digit.`,
+				`a.hcl:3,21-74: Invalid plugin_pass_env: MARKETSYNC_TOKEN is the agent's own setting, not a plugin's: plugins never get MARKETSYNC_* variables.`,
+			},
+		},
 		"missing data_dir": {
 			files: map[string]string{"a.hcl": "log_level = \"info\"\n", "b.hcl": platform},
 			paths: []string{"a.hcl", "b.hcl"},

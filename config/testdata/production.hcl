@@ -16,9 +16,10 @@ stats {
 }
 
 platform "taobao" "main-shop" {
-  plugin_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-  timeout       = "10s"
-  concurrency   = 8
+  plugin_sha256   = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+  plugin_pass_env = ["HTTPS_PROXY", "NO_PROXY"]
+  timeout         = "10s"
+  concurrency     = 8
 
   rate_limit {
     rate  = 40

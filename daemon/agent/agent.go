@@ -210,9 +210,10 @@ func (a *Agent) preparePlatforms(ctx context.Context, ps []config.Platform) ([]p
 
 func (a *Agent) launch(ctx context.Context, p config.Platform) (*host.Plugin, error) {
 	return host.Launch(ctx, host.Options{
-		Path:   a.cfg.PluginPath(p.Plugin),
-		SHA256: p.PluginSHA256,
-		Logger: a.log.With("platform", p.Name, "plugin", p.Plugin),
+		Path:    a.cfg.PluginPath(p.Plugin),
+		SHA256:  p.PluginSHA256,
+		PassEnv: p.PluginPassEnv,
+		Logger:  a.log.With("platform", p.Name, "plugin", p.Plugin),
 	})
 }
 

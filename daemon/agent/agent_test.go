@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/hcl/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -293,8 +294,17 @@ platform "sandbox" "src" {
 	if !strings.Contains(found[6], "products") || !strings.Contains(found[7], "colour") {
 		t.Errorf("diagnostics by line %v, want products on 6 and colour on 7", found)
 	}
-	if diags := agent.CheckPlugins(context.Background(), cfg, nil); !diags.HasErrors() {
+	diags := agent.CheckPlugins(context.Background(), cfg, nil)
+	if !diags.HasErrors() {
 		t.Error("CheckPlugins found nothing wrong")
+	}
+	// The block has no plugin_sha256: validate says so, with the pin.
+	unpinned := false
+	for _, d := range diags {
+		unpinned = unpinned || d.Severity == hcl.DiagWarning && d.Summary == "Plugin binary not pinned" && strings.Contains(d.Detail, "plugin_sha256 = \"")
+	}
+	if !unpinned {
+		t.Errorf("no warning about the missing pin: %v", diags)
 	}
 }
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -37,6 +38,9 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 			}
 			defer plugin.Kill()
 			_, diags[i] = checkBlock(ctx, cfg, p, plugin)
+			if p.PluginSHA256 == nil {
+				diags[i] = append(diags[i], unpinned(cfg, p, plugin.SHA256()))
+			}
 		})
 	}
 	wg.Wait()
@@ -63,6 +67,18 @@ func checkBlock(ctx context.Context, cfg *config.Config, p config.Platform, plug
 		return nil, append(diags, refused(p, err))
 	}
 	return pc, diags
+}
+
+// unpinned warns that p runs whatever file is at its plugin's path, and
+// gives the pin of the file there now.
+func unpinned(cfg *config.Config, p config.Platform, sum []byte) *hcl.Diagnostic {
+	return &hcl.Diagnostic{
+		Severity: hcl.DiagWarning,
+		Summary:  "Plugin binary not pinned",
+		Detail: fmt.Sprintf("Platform %q runs whatever file is at %s. To run only the file there now, add plugin_sha256 = %q to the block.",
+			p.Name, cfg.PluginPath(p.Plugin), hex.EncodeToString(sum)),
+		Subject: p.DeclRange.Ptr(),
+	}
 }
 
 // checkIdentity refuses a binary that is another plugin than the block

@@ -15,6 +15,15 @@
 // catalogue or fails a whole batch. Whole-call failures come back as
 // *model.Error with their kind, the platform's code and any retry-after.
 //
+// It does not trust the plugin with more than it needs either. A plugin
+// process gets a small allow-listed environment, not the agent's
+// (pluginEnv); its binary is refused when other accounts may replace it,
+// and is hashed and executed through one descriptor (binary); it runs in
+// a process group of its own, killed whole with it (processRunner). The
+// values of the sensitive settings it was configured with are replaced by
+// [redacted] in every error and log line it sends back (redactor), and
+// its log lines pass a flood gate that reports drops once per interval.
+//
 // The agent's platform actor wraps a Plugin with rate limiting, retries and
 // restarts; this package does none of that.
 package host

@@ -2,10 +2,11 @@ package host
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -15,46 +16,65 @@ import (
 
 // slogLogger lets go-plugin, which logs through hclog, write into the
 // host's slog logger: its own messages and every line a plugin writes on
-// standard error (hclog JSON lines keep their level and fields).
+// standard error (hclog JSON lines keep their level and fields). Every
+// line goes through the plugin's redactor first, and through its flood
+// gate.
 type slogLogger struct {
-	l     *slog.Logger
-	name  string
-	args  []any
-	level hclog.Level
-	flood *floodGate
+	l      *slog.Logger
+	name   string
+	args   []any
+	level  hclog.Level
+	flood  *floodGate
+	redact *redactor
 }
 
-func newHCLogger(l *slog.Logger) hclog.Logger {
-	return &slogLogger{l: l, level: hclog.Debug, flood: newFloodGate()}
+func newHCLogger(l *slog.Logger, red *redactor) hclog.Logger {
+	return &slogLogger{l: l, level: hclog.Debug, flood: newFloodGate(), redact: red}
 }
 
 // floodGate keeps a plugin that logs in a loop from drowning the agent's
 // log (and its disk): one plugin gets logLinesPerSecond lines, bursts of
-// logBurst; the rest are counted and the count is logged once lines flow
-// again. It is shared by every logger derived from one plugin's.
+// logBurst; the rest are counted, and the count is reported once per
+// dropReportEvery at most, by the first line logged (or dropped) once
+// that much time has passed since the first uncounted drop. A flooding
+// plugin thus costs logLinesPerSecond lines and one warning per interval.
+// It is shared by every logger derived from one plugin's.
 type floodGate struct {
+	mu      sync.Mutex
 	limit   *rate.Limiter
-	dropped atomic.Int64
+	dropped int64
+	since   time.Time // of the first drop not yet reported
 	now     func() time.Time
 }
 
 const (
 	logLinesPerSecond = 100
 	logBurst          = 500
+	dropReportEvery   = 10 * time.Second
 )
 
 func newFloodGate() *floodGate {
 	return &floodGate{limit: rate.NewLimiter(logLinesPerSecond, logBurst), now: time.Now}
 }
 
-// admit says whether a line may be logged, and how many were dropped
-// before it (to be reported first).
-func (g *floodGate) admit() (ok bool, droppedBefore int64) {
-	if !g.limit.AllowN(g.now(), 1) {
-		g.dropped.Add(1)
-		return false, 0
+// admit says whether a line may be logged and, when a report is due, how
+// many lines were dropped over how long.
+func (g *floodGate) admit() (ok bool, dropped int64, over time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := g.now()
+	ok = g.limit.AllowN(now, 1)
+	if !ok {
+		if g.dropped == 0 {
+			g.since = now
+		}
+		g.dropped++
 	}
-	return true, g.dropped.Swap(0)
+	if g.dropped > 0 && now.Sub(g.since) >= dropReportEvery {
+		dropped, over = g.dropped, now.Sub(g.since).Round(time.Second)
+		g.dropped = 0
+	}
+	return ok, dropped, over
 }
 
 var _ hclog.Logger = (*slogLogger)(nil)
@@ -77,21 +97,49 @@ func (s *slogLogger) Log(level hclog.Level, msg string, args ...any) {
 	if level == hclog.Off || level < s.level {
 		return
 	}
-	ok, dropped := s.flood.admit()
+	ok, dropped, over := s.flood.admit()
+	if dropped > 0 {
+		s.l.Warn(fmt.Sprintf("plugin %s: %d log lines dropped in the last %s", s.name, dropped, over),
+			"dropped", dropped, "limit_per_second", logLinesPerSecond)
+	}
 	if !ok {
 		return
-	}
-	if dropped > 0 {
-		s.l.Warn("plugin logs too fast; lines dropped", "dropped", dropped, "limit_per_second", logLinesPerSecond)
 	}
 	l := s.l
 	if s.name != "" {
 		l = l.With("module", s.name)
 	}
 	if len(s.args) > 0 {
-		l = l.With(s.args...)
+		l = l.With(s.redactArgs(s.args)...)
 	}
-	l.Log(context.Background(), slogLevel(level), msg, args...)
+	l.Log(context.Background(), slogLevel(level), s.redact.text(msg), s.redactArgs(args)...)
+}
+
+// redactArgs returns args with sensitive values replaced in every string,
+// error and composite value (as its text).
+func (s *slogLogger) redactArgs(args []any) []any {
+	if s.redact.r.Load() == nil {
+		return args
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			out[i] = s.redact.text(v)
+		case error:
+			out[i] = s.redact.text(v.Error())
+		case map[string]any, []any, fmt.Stringer:
+			text := fmt.Sprint(v)
+			if red := s.redact.text(text); red != text {
+				out[i] = red
+			} else {
+				out[i] = a
+			}
+		default:
+			out[i] = a
+		}
+	}
+	return out
 }
 
 func (s *slogLogger) Trace(msg string, args ...any) { s.Log(hclog.Trace, msg, args...) }

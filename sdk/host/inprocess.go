@@ -24,7 +24,7 @@ func InProcess(ctx context.Context, p sdk.Plugin) (*Plugin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newPlugin(ctx, nil, serverTransport{s})
+	return newPlugin(ctx, nil, serverTransport{s}, new(redactor))
 }
 
 // serverTransport calls a server in the same process.

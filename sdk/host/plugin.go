@@ -2,15 +2,16 @@ package host
 
 import (
 	"context"
-	"crypto/sha256"
-	"errors"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/internal/rpc"
 	"github.com/marketsync/marketsync/sdk/model"
@@ -21,10 +22,14 @@ import (
 
 // Options says how to start one plugin.
 type Options struct {
-	// Path is the plugin binary. Ignored when Reattach is set.
+	// Path is the plugin binary. Ignored when Reattach is set. It is
+	// refused when users other than root and the agent's user and group
+	// may change it or its directory (see checkWriters).
 	Path string
-	// SHA256, when set, pins the binary: go-plugin refuses to start a file
-	// with another checksum (as Vault's plugin catalogue does).
+	// SHA256, when set, pins the binary: Launch refuses a file with
+	// another checksum (as Vault's plugin catalogue does). The file is
+	// hashed and executed through one descriptor, so it cannot be swapped
+	// in between. Unpinned, Launch logs a warning with the file's digest.
 	SHA256 []byte
 	// Logger receives go-plugin's messages and the plugin's own log lines.
 	Logger *slog.Logger
@@ -33,6 +38,10 @@ type Options struct {
 	// Reattach attaches to a plugin already serving (sdk.ServeTest) instead
 	// of launching a process; used by in-process tests.
 	Reattach *plugin.ReattachConfig
+	// PassEnv names variables of the host's environment that the plugin
+	// gets too, such as HTTPS_PROXY and NO_PROXY. Without them it gets only
+	// PATH, HOME, TMPDIR, TZ, LANG, LANGUAGE and LC_* (see pluginEnv).
+	PassEnv []string
 	// Env is added to the plugin's environment.
 	Env []string
 }
@@ -42,6 +51,11 @@ type Plugin struct {
 	client *plugin.Client
 	call   transport
 	desc   sdk.Description
+	sum    []byte
+	log    *slog.Logger
+	// redact holds the values of the sensitive settings given to
+	// Configure; every error and log line from the plugin goes through it.
+	redact *redactor
 }
 
 // transport makes one call of the protocol: over gRPC to a process, or
@@ -60,22 +74,28 @@ var ErrChecksum = plugin.ErrChecksumsDoNotMatch
 
 // Launch starts the plugin, completes the handshake and asks it to
 // Describe itself. On any failure the process is killed before returning.
+//
+// The plugin runs in a process group of its own, with an environment of
+// its own (pluginEnv): go-plugin's SkipHostEnv is set.
 func Launch(ctx context.Context, opts Options) (*Plugin, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	red := new(redactor)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  rpc.Handshake,
 		VersionedPlugins: rpc.VersionedPlugins(nil),
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		AutoMTLS:         true,
-		Logger:           newHCLogger(logger),
+		Logger:           newHCLogger(logger, red),
 		StartTimeout:     opts.StartTimeout,
+		SkipHostEnv:      true,
 	}
 	if cfg.StartTimeout == 0 {
 		cfg.StartTimeout = 30 * time.Second
 	}
+	var sum []byte
 	if opts.Reattach != nil {
 		cfg.Reattach = opts.Reattach
 		cfg.AutoMTLS = false
@@ -83,32 +103,40 @@ func Launch(ctx context.Context, opts Options) (*Plugin, error) {
 		// go-plugin then dispenses from Plugins.
 		cfg.Plugins = cfg.VersionedPlugins[rpc.ProtocolVersion]
 	} else {
-		if _, err := os.Stat(opts.Path); err != nil {
-			return nil, fmt.Errorf("plugin binary: %w", err)
+		bin, err := openBinary(opts.Path, opts.SHA256)
+		if err != nil {
+			return nil, err
 		}
-		cmd := exec.Command(opts.Path)
-		cmd.Env = append(os.Environ(), opts.Env...)
-		setParentDeathSignal(cmd)
-		cfg.Cmd = cmd
-		if len(opts.SHA256) > 0 {
-			cfg.SecureConfig = &plugin.SecureConfig{Checksum: opts.SHA256, Hash: sha256.New()}
+		// The child has its own descriptor once started.
+		defer bin.file.Close()
+		sum = bin.sum
+		if len(opts.SHA256) == 0 {
+			logger.Warn("plugin binary is not pinned: set plugin_sha256 so that no other file is run in its place",
+				"path", opts.Path, "sha256", hex.EncodeToString(sum))
+		}
+		// go-plugin builds the command's environment (its handshake
+		// variables only, with SkipHostEnv) and hands it over here.
+		cfg.RunnerFunc = func(l hclog.Logger, spec *exec.Cmd, _ string) (runner.Runner, error) {
+			cmd := exec.Command(opts.Path)
+			cmd.Env = append(pluginEnv(os.Environ(), opts.PassEnv, opts.Env), spec.Env...)
+			cmd.Stdin = spec.Stdin
+			execThrough(cmd, bin.file)
+			return newProcessRunner(l, cmd, opts.Path), nil
 		}
 	}
 	client := plugin.NewClient(cfg)
-	p, err := connect(ctx, client)
+	p, err := connect(ctx, client, red)
 	if err != nil {
 		client.Kill()
 		return nil, err
 	}
+	p.sum, p.log = sum, logger
 	return p, nil
 }
 
-func connect(ctx context.Context, client *plugin.Client) (*Plugin, error) {
+func connect(ctx context.Context, client *plugin.Client, red *redactor) (*Plugin, error) {
 	proto, err := client.Client()
 	if err != nil {
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return nil, fmt.Errorf("plugin binary does not match its sha256 pin: %w", err)
-		}
 		return nil, fmt.Errorf("start plugin: %w", err)
 	}
 	raw, err := proto.Dispense(rpc.PluginSetName)
@@ -119,11 +147,11 @@ func connect(ctx context.Context, client *plugin.Client) (*Plugin, error) {
 	if !ok {
 		return nil, fmt.Errorf("plugin returned %T, not a gRPC connection", raw)
 	}
-	return newPlugin(ctx, client, grpcTransport{conn})
+	return newPlugin(ctx, client, grpcTransport{conn}, red)
 }
 
 // newPlugin asks the plugin to describe itself and checks the answer.
-func newPlugin(ctx context.Context, client *plugin.Client, t transport) (*Plugin, error) {
+func newPlugin(ctx context.Context, client *plugin.Client, t transport, red *redactor) (*Plugin, error) {
 	md, err := t.describe(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", rpc.FromStatus(err))
@@ -132,23 +160,44 @@ func newPlugin(ctx context.Context, client *plugin.Client, t transport) (*Plugin
 	if err != nil {
 		return nil, fmt.Errorf("describe: %w", err)
 	}
-	return &Plugin{client: client, call: t, desc: desc}, nil
+	return &Plugin{client: client, call: t, desc: desc, redact: red, log: slog.New(slog.DiscardHandler)}, nil
 }
 
 // Description is what the plugin said of itself at launch.
 func (p *Plugin) Description() sdk.Description { return p.desc }
 
-// Configure hands the plugin its config block as a JSON object.
+// SHA256 is the digest of the binary the plugin runs from; nil for a
+// plugin not launched from a file.
+func (p *Plugin) SHA256() []byte { return p.sum }
+
+// Configure hands the plugin its config block as a JSON object. From then
+// on, the values of the fields the plugin's description marks Sensitive
+// are replaced by [redacted] in every error Configure and Invoke return
+// and in every log line the plugin writes.
 func (p *Plugin) Configure(ctx context.Context, configJSON []byte) error {
-	return rpc.FromStatus(p.call.configure(ctx, configJSON))
+	for _, name := range p.redact.set(p.desc.Config, configJSON) {
+		p.log.Warn("sensitive setting too short to be redacted from the plugin's errors and logs", "field", name, "min_length", minRedactLen)
+	}
+	return p.redact.error(rpc.FromStatus(p.call.configure(ctx, configJSON)))
 }
 
 // Invoke makes the operation whose request req is (a request message of
 // sdk/model, such as *model.FetchProductsRequest) and returns its
 // response. The answer is checked by the operation table: exactly one
 // result per item, in request order, products valid, so a plugin's bug
-// fails items alone. A whole-call failure is a *model.Error.
+// fails items alone. A whole-call failure is a *model.Error. The values
+// of sensitive settings are redacted from every error, whole-call or per
+// item.
 func (p *Plugin) Invoke(ctx context.Context, req proto.Message) (proto.Message, error) {
+	resp, err := p.invoke(ctx, req)
+	if err != nil {
+		return nil, p.redact.error(err)
+	}
+	p.redact.message(resp)
+	return resp, nil
+}
+
+func (p *Plugin) invoke(ctx context.Context, req proto.Message) (proto.Message, error) {
 	op, ok := model.OperationOf(req)
 	if !ok {
 		return nil, model.Invalid(model.CodeNoRequest, fmt.Sprintf("%T is not the request of any operation", req))

@@ -174,10 +174,10 @@ func TestInProcessAnswersAsTheWireDoes(t *testing.T) {
 	}
 }
 
-func TestFloodGateDropsAndCounts(t *testing.T) {
+func TestFloodGateReportsDropsOncePerInterval(t *testing.T) {
 	var lines []string
 	h := &captureHandler{lines: &lines}
-	log := newHCLogger(slog.New(h)).Named("plugin")
+	log := newHCLogger(slog.New(h), new(redactor)).Named("taobao")
 	gate := log.(*slogLogger).flood
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	gate.now = func() time.Time { return now }
@@ -187,26 +187,73 @@ func TestFloodGateDropsAndCounts(t *testing.T) {
 	if len(lines) != logBurst {
 		t.Fatalf("%d lines logged from a burst of %d, want the gate's burst %d", len(lines), logBurst+50, logBurst)
 	}
-	// A tenth of a second later ten lines' worth of tokens are back: the
-	// next line goes through after a report of what was dropped.
-	now = now.Add(100 * time.Millisecond)
-	log.Info("after")
-	if n := len(lines); n != logBurst+2 || !strings.Contains(lines[n-2], "dropped=50") || !strings.Contains(lines[n-1], "after") {
-		t.Errorf("after the flood: %q", lines[logBurst:])
+	// The plugin goes on at 1000 lines a second for 25 s: the agent logs
+	// the gate's 100 a second and one report per 10 s, not one per line
+	// let through.
+	lines = lines[:0]
+	for range 25_000 {
+		now = now.Add(time.Millisecond)
+		log.Info("flood")
+	}
+	var reports []string
+	for _, l := range lines {
+		if strings.Contains(l, "dropped") {
+			reports = append(reports, l)
+		}
+	}
+	if len(reports) != 2 || len(lines)-len(reports) > 25*logLinesPerSecond+1 {
+		t.Fatalf("%d lines and %d reports in 25 s: %q", len(lines)-len(reports), len(reports), reports)
+	}
+	if !strings.HasPrefix(reports[0], "plugin taobao: 9050 log lines dropped in the last 10s") {
+		t.Errorf("first report: %q", reports[0])
 	}
 }
 
-type captureHandler struct{ lines *[]string }
+func TestLogLinesAreRedacted(t *testing.T) {
+	var lines []string
+	red := new(redactor)
+	red.set((&helperPlugin{}).Describe().Config, configJSON("s3cr3t-session"))
+	log := newHCLogger(slog.New(&captureHandler{lines: &lines}), red).With("req", "session=s3cr3t-session")
+	log.Error("call failed: s3cr3t-session", "error", errors.New("echo s3cr3t-session"), "body", map[string]any{"session": "s3cr3t-session"}, "n", 1)
+	if len(lines) != 1 || strings.Contains(lines[0], "s3cr3t") || strings.Count(lines[0], Redacted) != 4 {
+		t.Errorf("logged %q", lines)
+	}
+}
+
+type captureHandler struct {
+	lines *[]string
+	ch    chan<- string
+}
 
 func (h *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
 func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 	line := r.Message
 	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	if h.ch != nil {
+		select {
+		case h.ch <- line:
+		default:
+		}
+		return nil
+	}
 	*h.lines = append(*h.lines, line)
 	return nil
 }
-func (h *captureHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
-func (h *captureHandler) WithGroup(string) slog.Handler      { return h }
+func (h *captureHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &attrsHandler{h, as}
+}
+func (h *captureHandler) WithGroup(string) slog.Handler { return h }
+
+// attrsHandler keeps the attributes a logger was given With.
+type attrsHandler struct {
+	*captureHandler
+	attrs []slog.Attr
+}
+
+func (h *attrsHandler) Handle(ctx context.Context, r slog.Record) error {
+	r.AddAttrs(h.attrs...)
+	return h.captureHandler.Handle(ctx, r)
+}
 
 // stuck is a collector whose fetch waits until its context ends, as a
 // plugin waiting on a platform that never answers.
