@@ -209,10 +209,7 @@ func (w *world) target() plugintest.Target {
 			known = append(known, id)
 		}
 	}
-	var unknown []string
-	for _, id := range w.sim.IDsWith(sim.NotFound)[:2] {
-		unknown = append(unknown, id)
-	}
+	unknown := append([]string(nil), w.sim.IDsWith(sim.NotFound)[:2]...)
 	unknown = append(unknown, "999999999999")
 	return plugintest.Target{
 		Config:     string(w.sim.PluginConfig(w.url, nil)),
