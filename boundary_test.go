@@ -17,7 +17,8 @@ import (
 // The module path of the agent; the SDK's is module + "/sdk".
 const module = "github.com/marketsync/marketsync"
 
-// rule is one line of the import table in ARCHITECTURE.md ("Layout"). Paths
+// rule is one line of the layout's import table: what the packages of a
+// folder may import, so that a file's folder says what it may touch. Paths
 // are relative to the repository root; a path ending in "/..." stands for
 // that package and every package under it, and "{own}" for the importer's
 // own subtree (its first two path elements: plugins/taobao/...).
@@ -82,7 +83,7 @@ func TestImportsFollowTheLayout(t *testing.T) {
 			}
 			r, ok := governing(rel)
 			if !ok {
-				t.Errorf("%s: no rule of the layout governs this folder; add it to ARCHITECTURE.md and to the rules here", rel)
+				t.Errorf("%s: no rule of the layout governs this folder; give it one in rules", rel)
 				continue
 			}
 			checked++
