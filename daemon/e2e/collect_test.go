@@ -35,9 +35,9 @@ var limits = map[string]struct{ sim, agent rateLimit }{
 }
 
 // One agent with the four plugins collects 500 products (100 under -short)
-// from each platform by id and then the same 500 by product URL, the four platforms
-// at once, each against a simulator that refuses calls over its rate
-// limit. Every product read back through the API is what the simulator's
+// from each platform by id and then the same ones by product URL, the four
+// platforms at once, each against a simulator that refuses calls over its
+// rate limit. Every product read back through the API is what the simulator's
 // catalogue says it must be; off-shelf, deleted and unknown ids are items
 // that fail alone with NOT_FOUND.
 func TestCollectFromEveryMarketplace(t *testing.T) {
