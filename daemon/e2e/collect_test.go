@@ -11,8 +11,14 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 )
 
-// perMarket is how many products each test collects from each platform.
-const perMarket = 500
+// perMarket is how many products each test collects from each platform:
+// under -short a fifth, still enough calls to run into every rate limit.
+func perMarket() int {
+	if testing.Short() {
+		return 100
+	}
+	return 500
+}
 
 // limits are each simulator's rate limit and the higher one its platform
 // block tells the agent, so that the agent meets the platform's own
@@ -28,10 +34,10 @@ var limits = map[string]struct{ sim, agent rateLimit }{
 	"aliexpress":  {sim: rateLimit{rate: 50, burst: 5}, agent: rateLimit{rate: 80, burst: 10}},
 }
 
-// One agent with the four plugins collects 500 products from each
-// platform by id and then the same 500 by product URL, the four platforms
-// at once, each against a simulator that refuses calls over its rate
-// limit. Every product read back through the API is what the simulator's
+// One agent with the four plugins collects 500 products (100 under -short)
+// from each platform by id and then the same ones by product URL, the four
+// platforms at once, each against a simulator that refuses calls over its
+// rate limit. Every product read back through the API is what the simulator's
 // catalogue says it must be; off-shelf, deleted and unknown ids are items
 // that fail alone with NOT_FOUND.
 func TestCollectFromEveryMarketplace(t *testing.T) {
@@ -50,7 +56,7 @@ func TestCollectFromEveryMarketplace(t *testing.T) {
 	// parallel subtests, which -parallel holds to GOMAXPROCS at a time.
 	var wg sync.WaitGroup
 	for i, m := range ms {
-		ids[i] = m.sample(perMarket)
+		ids[i] = m.sample(perMarket())
 		wg.Go(func() {
 			r := &runs[i]
 			if r.byID, errs[i] = collect(a.Client, m.plugin, ids[i]); errs[i] == nil {

@@ -61,6 +61,8 @@ type Range struct {
 
 // StopScan, returned by the function given to Scan, ends the scan early;
 // Scan then returns nil.
+//
+//lint:ignore ST1012 a control-flow sentinel, not a failure, named like fs.SkipAll
 var StopScan = errors.New("store: stop scan")
 
 // Scan calls fn for each key of ns in r, in key order (descending when

@@ -292,6 +292,7 @@ func (tg *Target) check() error {
 	}
 	for name, cfg := range map[string]string{"Config": tg.Config, "AuthConfig": tg.AuthConfig} {
 		if _, err := configValues(cfg); err != nil {
+			//lint:ignore ST1005 the message starts with the field's Go name, not a sentence
 			return fmt.Errorf("Target.%s: %w", name, err)
 		}
 	}

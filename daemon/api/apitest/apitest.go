@@ -238,8 +238,8 @@ func (b *Backend) resolve(fj *fakeJob) {
 		if it.URL == "" {
 			continue
 		}
-		id, ok := strings.CutPrefix(it.URL, sandboxURLPrefix)
-		if id, ok = strings.CutSuffix(id, ".html"); ok && id != "" {
+		rest, isSandbox := strings.CutPrefix(it.URL, sandboxURLPrefix)
+		if id, isPage := strings.CutSuffix(rest, ".html"); isSandbox && isPage && id != "" {
 			it.ID = id
 		} else {
 			it.State, it.Error = client.ItemFailed, &sdk.Error{Kind: sdk.KindInvalid, Code: "NOT_A_PRODUCT_URL", Message: fmt.Sprintf("%q is not a sandbox product page", it.URL)}
