@@ -319,7 +319,7 @@ func TestJobs(t *testing.T) {
 	if len(list) != 1 || list[0].ID != "j2" {
 		t.Errorf("jobs -json -limit 1 = %+v", list)
 	}
-	runCLI(t, "", "jobs", "-platform", "elsewhere").want(t, 0, "No jobs")
+	runCLI(t, "", "jobs", "-platform", "elsewhere").wantError(t, `no platform named "elsewhere" is configured`)
 	runCLI(t, "", "jobs", "-state", "done").wantError(t, `state must be one of queued, running, succeeded, partial, failed, cancelled, got "done" (invalid_query)`)
 	runCLI(t, "", "jobs", "-limit", "many").wantUsage(t, `invalid value "many" for flag -limit`, "jobs")
 }
