@@ -17,7 +17,9 @@ type JobCommand struct {
 	Meta
 }
 
-func (c *JobCommand) Synopsis() string { return "Show a job and its failed items, or follow it to its end" }
+func (c *JobCommand) Synopsis() string {
+	return "Show a job and its failed items, or follow it to its end"
+}
 
 func (c *JobCommand) Help() string {
 	return strings.TrimSpace(`
