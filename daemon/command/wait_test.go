@@ -160,3 +160,19 @@ func TestWaitGivesUpOnAnAgentThatStaysAway(t *testing.T) {
 		}
 	}
 }
+
+// TestPlatformsHelpExplainsEveryColumn reads the header of the table from
+// a run and finds each column explained in the help.
+func TestPlatformsHelpExplainsEveryColumn(t *testing.T) {
+	fakeAgent(t, "")
+	header := strings.Fields(strings.SplitN(runCLI(t, "", "platforms").stdout, "\n", 2)[0])
+	help := runCLI(t, "", "platforms", "-h").stdout
+	for _, col := range header {
+		if !strings.Contains(help, "\n    "+col+" ") {
+			t.Errorf("platforms -h does not explain the column %s", col)
+		}
+	}
+	if len(header) != 10 || !strings.Contains(help, "Out of service") {
+		t.Errorf("header %v; help:\n%s", header, help)
+	}
+}
