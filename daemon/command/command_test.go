@@ -466,7 +466,7 @@ func TestCollectWaitResolvesURLsFirst(t *testing.T) {
 			t.Fatalf("line %d: want %q in:\n%s", i, want, r.stdout)
 		}
 	}
-	hasLine(t, r.stdout, `2 | https://example.com/x | INVALID | NOT_A_PRODUCT_URL | "https://example.com/x" is not a sandbox product page | 0`)
+	hasLine(t, r.stdout, `2 | https://example.com/x | INVALID | NOT_A_PRODUCT_URL | the URL is not a sandbox product page | 0`)
 	r = runCLI(t, "", "job", "job-0001")
 	r.want(t, 0)
 	hasLine(t, r.stdout, "URLs | = 2 of 2 resolved")

@@ -145,7 +145,10 @@ func itemsTable(items []client.JobItem) string {
 		}
 		id := it.ID
 		if id == "" {
-			id = it.URL // a URL that named no product
+			// A URL that named no product: the ID column shows it, so
+			// the message need not say it again.
+			id = it.URL
+			msg = strings.NewReplacer(strconv.Quote(it.URL), "the URL", it.URL, "the URL").Replace(msg)
 		}
 		rows = append(rows, []string{strconv.Itoa(it.Index), id, kind, code, msg, strconv.Itoa(it.Attempts)})
 	}
