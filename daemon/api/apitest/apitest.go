@@ -166,6 +166,18 @@ func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*clie
 	return &job, nil
 }
 
+// refuse is Err, or UnknownPlatform for a platform name no platform has;
+// nil for "" (every platform).
+func (b *Backend) refuse(platform string) error {
+	switch {
+	case b.Err != nil:
+		return b.Err
+	case platform != "" && !b.hasPlatform(platform):
+		return api.UnknownPlatform(platform)
+	}
+	return nil
+}
+
 func (b *Backend) hasPlatform(name string) bool {
 	return slices.ContainsFunc(b.platforms, func(p client.Platform) bool { return p.Name == name })
 }
@@ -310,11 +322,8 @@ func (b *Backend) find(id string) (*fakeJob, error) {
 func (b *Backend) Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.Err != nil {
-		return nil, b.Err
-	}
-	if opts.Platform != "" && !b.hasPlatform(opts.Platform) {
-		return nil, api.UnknownPlatform(opts.Platform)
+	if err := b.refuse(opts.Platform); err != nil {
+		return nil, err
 	}
 	var out []client.Job
 	for _, fj := range b.jobs {
@@ -385,11 +394,8 @@ func (b *Backend) JobItems(ctx context.Context, id string, opts client.ItemListO
 func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Product, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.Err != nil {
-		return nil, b.Err
-	}
-	if platform != "" && !b.hasPlatform(platform) {
-		return nil, api.UnknownPlatform(platform)
+	if err := b.refuse(platform); err != nil {
+		return nil, err
 	}
 	var found []client.Product
 	for _, p := range b.products {
@@ -413,11 +419,8 @@ func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Pro
 func (b *Backend) Products(ctx context.Context, opts client.ProductListOptions) (*client.ProductPage, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.Err != nil {
-		return nil, b.Err
-	}
-	if opts.Platform != "" && !b.hasPlatform(opts.Platform) {
-		return nil, api.UnknownPlatform(opts.Platform)
+	if err := b.refuse(opts.Platform); err != nil {
+		return nil, err
 	}
 	if opts.Cursor != "" && !strings.Contains(opts.Cursor, "/") {
 		return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("cursor %q is not the next of a page", opts.Cursor))
