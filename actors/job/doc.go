@@ -7,9 +7,9 @@
 //
 // The HTTP API checks a collect request's shape (see daemon/api); the
 // manager checks what it means, in SubmitCollect, and is the only place
-// that does: the platform is configured, its plugin collects, and a
-// request made only of product page URLs goes to a plugin that resolves
-// URLs (its description declares a batch cap for resolve_urls). Anything
+// that does: the platform is configured, its plugin collects, ids and a
+// scope do not come together, and a request made only of product page
+// URLs goes to a plugin that resolves URLs (its description declares a batch cap for resolve_urls). Anything
 // else is for the job to find out item by item.
 //
 // # Steps
@@ -23,6 +23,19 @@
 // only the URLs left. Then it collects (STEP_COLLECTING), each product
 // once: an id and a URL, or two URLs, that name the same product make one
 // fetch, and the later item settles with the first (see dedupe).
+//
+// A collect job given a scope instead of ids first lists it
+// (STEP_LISTING): it asks the plugin's ListProducts through the platform
+// actor, which rate-limits it like any call, for one page after the other
+// (ListPageSize ids, each page with the cursor of the one before), and
+// Store.AddListed adds each page's ids as pending items together with the
+// next cursor, so a restart lists on from the last page checkpointed. The
+// plugin protocol gives no listing's total: the job's total counts the
+// ids listed so far, and listed_pages the pages. A page refused for now
+// pauses the job like a refused batch; one that fails with a retryable
+// error is asked again at most MaxItemAttempts times in a row; any other
+// failure fails the job, saying how far the listing got. After the last
+// page it collects as an id job does, an id listed twice fetched once.
 //
 // # RETRIES
 //

@@ -9,6 +9,9 @@ const (
 	CodeUnsupportedOperation = "unsupported_operation"
 	// CodeBadURL: a product page URL the plugin does not take.
 	CodeBadURL = "bad_url"
+	// CodeInvalidRequest: a request the API should have refused (ids and
+	// a scope at once).
+	CodeInvalidRequest = "invalid_request"
 )
 
 // IsURL tells a product page URL from a platform id: ids never hold a

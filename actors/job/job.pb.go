@@ -86,6 +86,9 @@ const (
 	Step_STEP_RESOLVING Step = 1
 	// Fetching the products in batches.
 	Step_STEP_COLLECTING Step = 2
+	// Paging through the listing of the job's scope (ListProducts), adding
+	// each page's ids as items; collecting follows.
+	Step_STEP_LISTING Step = 3
 )
 
 // Enum value maps for Step.
@@ -94,11 +97,13 @@ var (
 		0: "STEP_UNSPECIFIED",
 		1: "STEP_RESOLVING",
 		2: "STEP_COLLECTING",
+		3: "STEP_LISTING",
 	}
 	Step_value = map[string]int32{
 		"STEP_UNSPECIFIED": 0,
 		"STEP_RESOLVING":   1,
 		"STEP_COLLECTING":  2,
+		"STEP_LISTING":     3,
 	}
 )
 
@@ -268,8 +273,18 @@ type Job struct {
 	Step Step `protobuf:"varint,16,opt,name=step,proto3,enum=marketsync.actors.job.v1.Step" json:"step,omitempty"`
 	// Items given as URLs, and how many of them have been resolved to an id
 	// or failed (a URL that names no product).
-	ToResolve     int32 `protobuf:"varint,17,opt,name=to_resolve,json=toResolve,proto3" json:"to_resolve,omitempty"`
-	Resolved      int32 `protobuf:"varint,18,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	ToResolve int32 `protobuf:"varint,17,opt,name=to_resolve,json=toResolve,proto3" json:"to_resolve,omitempty"`
+	Resolved  int32 `protobuf:"varint,18,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	// The listing a job given a scope instead of ids collects (a shop, a
+	// category; plugin-specific).
+	Scope string `protobuf:"bytes,19,opt,name=scope,proto3" json:"scope,omitempty"`
+	// While listing: the cursor of the next page, checkpointed with the
+	// items of each page, so a restart lists on from there; empty before
+	// the first page.
+	Cursor string `protobuf:"bytes,20,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// Pages of the listing read so far. The plugin protocol gives no
+	// listing's total: total counts the ids listed so far.
+	ListedPages   int32 `protobuf:"varint,21,opt,name=listed_pages,json=listedPages,proto3" json:"listed_pages,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +445,27 @@ func (x *Job) GetResolved() int32 {
 	return 0
 }
 
+func (x *Job) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *Job) GetCursor() string {
+	if x != nil {
+		return x.Cursor
+	}
+	return ""
+}
+
+func (x *Job) GetListedPages() int32 {
+	if x != nil {
+		return x.ListedPages
+	}
+	return 0
+}
+
 type Item struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Position in the job's request, from 0; items are stored in this order.
@@ -534,7 +570,10 @@ type SubmitCollect struct {
 	Platform string                 `protobuf:"bytes,1,opt,name=platform,proto3" json:"platform,omitempty"`
 	// Product ids and product page URLs, as given: URLs are resolved by the
 	// job, in its first step.
-	Ids           []string `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	Ids []string `protobuf:"bytes,2,rep,name=ids,proto3" json:"ids,omitempty"`
+	// Instead of ids: the listing to collect whole, paged through by the
+	// job in its first step.
+	Scope         string `protobuf:"bytes,3,opt,name=scope,proto3" json:"scope,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -581,6 +620,13 @@ func (x *SubmitCollect) GetIds() []string {
 		return x.Ids
 	}
 	return nil
+}
+
+func (x *SubmitCollect) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
 }
 
 // Submitted answers SubmitCollect: the job as persisted, or why it was not
@@ -819,7 +865,7 @@ var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
 	"\n" +
-	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xd5\x05\n" +
+	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xa6\x06\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1e.marketsync.actors.job.v1.KindR\x04kind\x12\x1a\n" +
@@ -844,7 +890,10 @@ const file_job_job_proto_rawDesc = "" +
 	"\x04step\x18\x10 \x01(\x0e2\x1e.marketsync.actors.job.v1.StepR\x04step\x12\x1d\n" +
 	"\n" +
 	"to_resolve\x18\x11 \x01(\x05R\ttoResolve\x12\x1a\n" +
-	"\bresolved\x18\x12 \x01(\x05R\bresolved\"\x82\x02\n" +
+	"\bresolved\x18\x12 \x01(\x05R\bresolved\x12\x14\n" +
+	"\x05scope\x18\x13 \x01(\tR\x05scope\x12\x16\n" +
+	"\x06cursor\x18\x14 \x01(\tR\x06cursor\x12!\n" +
+	"\flisted_pages\x18\x15 \x01(\x05R\vlistedPages\"\x82\x02\n" +
 	"\x04Item\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x129\n" +
@@ -853,10 +902,11 @@ const file_job_job_proto_rawDesc = "" +
 	"\battempts\x18\x05 \x01(\x05R\battempts\x129\n" +
 	"\n" +
 	"updated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x10\n" +
-	"\x03url\x18\a \x01(\tR\x03url\"=\n" +
+	"\x03url\x18\a \x01(\tR\x03url\"S\n" +
 	"\rSubmitCollect\x12\x1a\n" +
 	"\bplatform\x18\x01 \x01(\tR\bplatform\x12\x10\n" +
-	"\x03ids\x18\x02 \x03(\tR\x03ids\"n\n" +
+	"\x03ids\x18\x02 \x03(\tR\x03ids\x12\x14\n" +
+	"\x05scope\x18\x03 \x01(\tR\x05scope\"n\n" +
 	"\tSubmitted\x12/\n" +
 	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x120\n" +
 	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\"\a\n" +
@@ -869,11 +919,12 @@ const file_job_job_proto_rawDesc = "" +
 	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error*.\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
-	"\fKIND_COLLECT\x10\x01*E\n" +
+	"\fKIND_COLLECT\x10\x01*W\n" +
 	"\x04Step\x12\x14\n" +
 	"\x10STEP_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTEP_RESOLVING\x10\x01\x12\x13\n" +
-	"\x0fSTEP_COLLECTING\x10\x02*{\n" +
+	"\x0fSTEP_COLLECTING\x10\x02\x12\x10\n" +
+	"\fSTEP_LISTING\x10\x03*{\n" +
 	"\x05State\x12\x10\n" +
 	"\fSTATE_QUEUED\x10\x00\x12\x11\n" +
 	"\rSTATE_RUNNING\x10\x01\x12\x13\n" +

@@ -79,6 +79,21 @@ func (s *memStore) Commit(j *Job, items []*Item, products []*model.Product) erro
 	return nil
 }
 
+func (s *memStore) AddListed(j *Job, ids []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failNext {
+		s.failNext = false
+		return errors.New("disk full")
+	}
+	for _, id := range ids {
+		s.items[j.GetId()] = append(s.items[j.GetId()], &Item{Index: int32(len(s.items[j.GetId()])), Id: id})
+	}
+	j.Total = int32(len(s.items[j.GetId()]))
+	s.jobs[j.GetId()] = proto.Clone(j).(*Job)
+	return nil
+}
+
 func (s *memStore) Unfinished() ([]*Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,16 +119,19 @@ type fakePlatform struct {
 	mu       sync.Mutex
 	answer   func(ids []string, call int) *platform.CallResult
 	resolve  func(urls []string) *platform.CallResult
+	list     func(req *model.ListProductsRequest) *platform.CallResult
 	batches  []int
 	calls    int
 	gate     chan struct{} // when set, each call waits for a token
 	inFlight int
 	peak     int
 	// ops lists the calls in the order they came: "resolve" or "fetch";
-	// fetched and urls the ids and URLs they carried.
+	// fetched, urls and listed the ids, URLs and list requests they
+	// carried.
 	ops     []string
 	fetched []string
 	urls    []string
+	listed  []*model.ListProductsRequest
 }
 
 func (f *fakePlatform) Receive(ctx actor.Context) {
@@ -123,13 +141,18 @@ func (f *fakePlatform) Receive(ctx actor.Context) {
 	}
 	urls := c.GetResolveUrls().GetUrls()
 	ids := c.GetFetchProducts().GetIds()
+	list := c.GetListProducts()
 	f.mu.Lock()
 	f.calls++
 	n := f.calls
-	if urls != nil {
+	switch {
+	case list != nil:
+		f.ops = append(f.ops, "list")
+		f.listed = append(f.listed, list)
+	case urls != nil:
 		f.ops = append(f.ops, "resolve")
 		f.urls = append(f.urls, urls...)
-	} else {
+	default:
 		f.ops = append(f.ops, "fetch")
 		f.fetched = append(f.fetched, ids...)
 		f.batches = append(f.batches, len(ids))
@@ -146,6 +169,8 @@ func (f *fakePlatform) Receive(ctx actor.Context) {
 		}
 		var res *platform.CallResult
 		switch {
+		case list != nil:
+			res = f.list(list)
 		case urls == nil:
 			res = f.answer(ids, n)
 		case f.resolve != nil:
@@ -387,7 +412,7 @@ func TestSubmissionsThatCannotRunAreRefused(t *testing.T) {
 		// Only URLs, and the plugin says it takes none: nothing could
 		// succeed.
 		sub := e.submit(t, "plain", []string{productURL("100001"), productURL("100002")})
-		if e := sub.GetError(); e.GetCode() != CodeBadURL || !strings.Contains(e.GetMessage(), "plugin plain does not take product URLs; give ids instead of "+productURL("100001")) {
+		if e := sub.GetError(); e.GetCode() != CodeBadURL || !strings.Contains(e.GetMessage(), "plugin plain does not take product page URLs, such as "+productURL("100001")+"; give product ids instead") {
 			t.Errorf("only URLs to a plugin that takes none: %v", sub)
 		}
 		if len(e.store.jobs) != 0 {

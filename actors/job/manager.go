@@ -159,25 +159,31 @@ func (m *manager) submit(ctx actor.Context, msg *SubmitCollect) *Submitted {
 	if !p.Collects {
 		return refuse(model.Invalid(CodeUnsupportedOperation, fmt.Sprintf("platform %s (plugin %s) is a store: it cannot collect", msg.GetPlatform(), p.Plugin)))
 	}
-	urls := 0
-	for _, id := range msg.GetIds() {
-		if IsURL(id) {
-			urls++
-		}
-	}
-	if urls > 0 && urls == len(msg.GetIds()) && !p.ResolvesURLs() {
-		// Nothing of the job could succeed: say so now. With some ids
-		// among them, the URLs fail as items instead.
-		return refuse(model.Invalid(CodeBadURL, fmt.Sprintf("plugin %s does not take product URLs; give ids instead of %s", p.Plugin, msg.GetIds()[0])))
-	}
 	now := time.Now()
 	j := &Job{
 		Id: NewID(now), Kind: Kind_KIND_COLLECT, Platform: msg.GetPlatform(), State: State_STATE_QUEUED,
 		CreatedAt: ts(now), UpdatedAt: ts(now), Total: int32(len(msg.GetIds())),
-		Step: Step_STEP_COLLECTING, ToResolve: int32(urls),
+		Step: Step_STEP_COLLECTING,
 	}
-	if urls > 0 {
-		j.Step = Step_STEP_RESOLVING
+	switch {
+	case msg.GetScope() != "" && len(msg.GetIds()) > 0:
+		return refuse(model.Invalid(CodeInvalidRequest, "give ids or a scope, not both"))
+	case msg.GetScope() != "":
+		j.Step, j.Scope = Step_STEP_LISTING, msg.GetScope()
+	default:
+		for _, id := range msg.GetIds() {
+			if IsURL(id) {
+				j.ToResolve++
+			}
+		}
+		if j.ToResolve > 0 && int(j.ToResolve) == len(msg.GetIds()) && !p.ResolvesURLs() {
+			// Nothing of the job could succeed: say so now. With some
+			// ids among them, the URLs fail as items instead.
+			return refuse(model.Invalid(CodeBadURL, fmt.Sprintf("plugin %s does not take product page URLs, such as %s; give product ids instead", p.Plugin, msg.GetIds()[0])))
+		}
+		if j.ToResolve > 0 {
+			j.Step = Step_STEP_RESOLVING
+		}
 	}
 	if err := m.opts.Store.Create(j, msg.GetIds()); err != nil {
 		m.opts.Logger.Error("cannot persist job", "error", err)

@@ -14,10 +14,14 @@ import (
 
 func ts(t time.Time) *timestamppb.Timestamp { return timestamppb.New(t) }
 
-// runner is the actor of one job. A collect job has two steps, each
+// runner is the actor of one job. A collect job has up to two steps, each
 // checkpointed through the store as it goes, so a restart resumes the step
 // where it was:
 //
+//   - listing, for a job given a scope: the listing's pages are asked for
+//     one after the other (ListProducts, each page needing the cursor of
+//     the one before), each page's ids added as items with the next cursor
+//     in one checkpoint.
 //   - resolving: the items given as product page URLs are sent to the
 //     plugin in batches (ResolveURLs) to learn the ids they name; a URL
 //     that names no product fails alone with the plugin's error.
@@ -52,13 +56,18 @@ type runner struct {
 	// failedCalls counts batches in a row that failed as a whole; each
 	// makes the job wait longer before the next (backoffAfter).
 	failedCalls int
-	// resolveFailures counts resolve calls in a row that failed as a
-	// whole with a retryable error; resolving spends no item attempt, so
-	// this bounds it instead.
+	// resolveFailures counts resolve (or list) calls in a row that failed
+	// as a whole with a retryable error; neither spends an item attempt,
+	// so this bounds them instead.
 	resolveFailures int
 }
 
 func (r *runner) resolving() bool { return r.job.GetStep() == Step_STEP_RESOLVING }
+func (r *runner) listing() bool   { return r.job.GetStep() == Step_STEP_LISTING }
+
+// ListPageSize is the page size a listing job asks for; a plugin may
+// return fewer.
+const ListPageSize = 100
 
 // resume wakes a paused job.
 type resume struct{}
@@ -121,14 +130,17 @@ func (r *runner) start(ctx actor.Context) {
 			log.Error("cannot save job", "error", err)
 		}
 	}
-	if r.resolving() {
+	switch {
+	case r.listing():
+		// The items listed so far are loaded when the listing ends.
+	case r.resolving():
 		r.items = items
 		for _, it := range items {
 			if it.GetId() == "" {
 				r.toResolve = append(r.toResolve, it)
 			}
 		}
-	} else {
+	default:
 		r.queue, r.dups = dedupe(items)
 	}
 	r.dispatch(ctx)
@@ -182,6 +194,10 @@ func (r *runner) dispatch(ctx actor.Context) {
 	if time.Now().Before(r.pausedUntil) {
 		return
 	}
+	if r.listing() {
+		r.listNext(ctx)
+		return
+	}
 	for !r.draining && r.inFlight < r.window() {
 		batch, call := r.nextBatch()
 		if batch == nil {
@@ -194,6 +210,84 @@ func (r *runner) dispatch(ctx actor.Context) {
 		resolving := r.resolving()
 		ctx.ReenterAfter(f, func(res any, err error) { r.batchDone(ctx, batch, resolving, res, err) })
 	}
+}
+
+// listNext asks for the next page of the listing, one page at a time.
+func (r *runner) listNext(ctx actor.Context) {
+	if r.draining || r.inFlight > 0 {
+		return
+	}
+	call := platform.NewCall(&model.ListProductsRequest{Scope: r.job.GetScope(), Cursor: r.job.GetCursor(), PageSize: ListPageSize})
+	call.Priority = platform.Priority_PRIORITY_BULK
+	call.Deadline = ts(time.Now().Add(r.opts.CallTimeout))
+	r.inFlight++
+	f := ctx.RequestFuture(r.platform.PID, call, r.opts.CallTimeout+time.Minute)
+	ctx.ReenterAfter(f, func(res any, err error) { r.pageDone(ctx, res, err) })
+}
+
+// pageDone handles an answered page of the listing: its ids become items
+// and the cursor moves on, in one checkpoint; the last page moves the job
+// to collecting. A page refused for now is asked again after the pause;
+// one that fails with a retryable error is asked again at most
+// MaxItemAttempts times in a row; any other failure ends the job, since
+// the pages after it cannot be reached.
+func (r *runner) pageDone(ctx actor.Context, res any, ferr error) {
+	r.inFlight--
+	m, _ := res.(*platform.CallResult)
+	callErr := m.Err()
+	if m == nil {
+		callErr = model.Unavailable(model.CodePlatformTimeout, fmt.Sprintf("no answer from platform %s: %v", r.job.GetPlatform(), ferr))
+	}
+	r.job.Calls += m.GetAttempts()
+	switch {
+	case callErr == nil:
+		r.failedCalls, r.resolveFailures = 0, 0
+	case refusesForNow(callErr) || m.GetBudgetExhausted():
+		r.failedCalls++
+		r.hold(ctx, max(callErr.Wait(), backoffAfter(r.failedCalls)), callErr)
+		r.maybeStop(ctx)
+		return
+	case callErr.Kind.Retryable() && r.resolveFailures+1 < r.opts.MaxItemAttempts:
+		r.failedCalls++
+		r.resolveFailures++
+		r.hold(ctx, backoffAfter(r.failedCalls), callErr)
+		r.maybeStop(ctx)
+		return
+	default:
+		if callErr.GetCode() == model.CodePluginUnimplemented {
+			callErr = model.Invalid(CodeUnsupportedOperation, fmt.Sprintf("plugin %s cannot list products", r.platform.Plugin))
+		}
+		r.fail(ctx, fmt.Sprintf("listing %q stopped after %d pages (%d ids, not collected): %v",
+			r.job.GetScope(), r.job.GetListedPages(), r.job.GetTotal(), callErr))
+		return
+	}
+	page := m.GetListProducts()
+	cursor, step := r.job.GetCursor(), r.job.GetStep()
+	r.job.Cursor = page.GetNextCursor()
+	r.job.ListedPages++
+	if r.job.Cursor == "" {
+		r.job.Step = Step_STEP_COLLECTING
+	}
+	r.job.UpdatedAt = ts(time.Now())
+	if err := r.opts.Store.AddListed(r.job, page.GetIds()); err != nil {
+		r.job.Cursor, r.job.Step = cursor, step
+		r.job.ListedPages--
+		r.opts.Logger.Error("cannot checkpoint a page of the listing; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
+		r.draining = true
+		r.maybeStop(ctx)
+		return
+	}
+	if !r.listing() {
+		items, err := r.opts.Store.Pending(r.job.GetId())
+		if err != nil {
+			r.fail(ctx, fmt.Sprintf("cannot load pending items: %v", err))
+			return
+		}
+		r.queue, r.dups = dedupe(items)
+	}
+	r.dispatch(ctx)
+	r.maybeFinish(ctx)
+	r.maybeStop(ctx)
 }
 
 // nextBatch takes the next batch of the job's step off its queue, with the
@@ -448,7 +542,7 @@ func (r *runner) hold(ctx actor.Context, wait time.Duration, e *model.Error) {
 }
 
 func (r *runner) maybeFinish(ctx actor.Context) {
-	if r.draining || r.inFlight > 0 || len(r.toResolve) > 0 {
+	if r.draining || r.inFlight > 0 || len(r.toResolve) > 0 || r.listing() {
 		return
 	}
 	if r.resolving() {

@@ -27,6 +27,12 @@ type Store interface {
 	// the job record and, for a collect job, the products to put in the
 	// catalogue under j.Platform.
 	Commit(j *Job, items []*Item, products []*model.Product) error
+	// AddListed records a page of a listing job in one transaction: one
+	// pending item per id, numbered on from the job's last item, and the
+	// job record (its cursor, pages and step), with total moved by
+	// len(ids) (and set on j). A restart finds the job where the last
+	// page left it, its cursor naming the page to list next.
+	AddListed(j *Job, ids []string) error
 	// Unfinished lists jobs that are queued or running, oldest first, so
 	// the agent can resume them after a restart.
 	Unfinished() ([]*Job, error)

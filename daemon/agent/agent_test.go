@@ -186,21 +186,7 @@ platform "sandbox" "src" {
 		t.Fatal(err)
 	}
 	// Stop the agent once some batches are in.
-	for j.Succeeded < 100 {
-		if j, err = a.Client.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: j.Index, Wait: time.Minute}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a.Stop(t)
-
-	b, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resumed, err := b.Client.Jobs().Info(ctx, j.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, resumed := restartWhen(t, a, hcl, j, func(j *client.Job) bool { return j.Succeeded >= 100 })
 	if resumed.Succeeded < 100 || resumed.Succeeded == 1000 {
 		t.Fatalf("after restart the job shows %d done; want the checkpointed batches kept and the rest to do", resumed.Succeeded)
 	}

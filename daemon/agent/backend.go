@@ -2,8 +2,11 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,9 +52,11 @@ func (a *Agent) Platforms(ctx context.Context) ([]client.Platform, error) {
 
 // Collect implements api.Backend: it hands the request to the job
 // manager, which checks what it means (see package job) and starts the
-// job; product URLs are resolved by the job, in its first step.
+// job; product URLs are resolved, and a scope listed, by the job, in its
+// first step.
 func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error) {
-	res, err := a.system.Root.RequestFuture(a.manager, &job.SubmitCollect{Platform: req.Platform, Ids: req.IDs}, askTimeout).Result()
+	submit := &job.SubmitCollect{Platform: req.Platform, Ids: req.IDs, Scope: req.Scope}
+	res, err := a.system.Root.RequestFuture(a.manager, submit, askTimeout).Result()
 	if err != nil {
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the job manager did not answer: %v", err))
 	}
@@ -93,8 +98,19 @@ func (a *Agent) resolveURL(ctx context.Context, e *platformEntry, url string) (s
 	return results[0].GetId(), nil
 }
 
-// Jobs implements api.Backend.
+// configured reports whether a platform block of that name is configured
+// now. It reads the live map, so it needs no lock.
+func (a *Agent) configured(name string) bool {
+	_, ok := a.current()[name]
+	return ok
+}
+
+// Jobs implements api.Backend. A platform filter must name a configured
+// platform, as every route's does: a typo is an error, not "no jobs".
 func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Job, error) {
+	if opts.Platform != "" && !a.configured(opts.Platform) {
+		return nil, api.UnknownPlatform(opts.Platform)
+	}
 	f := jobs.Filter{Platform: opts.Platform, Limit: opts.Limit}
 	if opts.State != "" {
 		s, ok := recordJobState[opts.State]
@@ -276,4 +292,58 @@ func (a *Agent) resolveEverywhere(ctx context.Context, names []string, url strin
 		}
 	}
 	return out
+}
+
+// Products implements api.Backend: a page of the catalogue, by platform
+// name then id, over the configured platforms or the one named. The
+// cursor is opaque to callers: the platform and id of the last product
+// of the page before, "platform/id" (platform names hold no "/"),
+// base64url-encoded.
+func (a *Agent) Products(_ context.Context, opts client.ProductListOptions) (*client.ProductPage, error) {
+	names := slices.Sorted(maps.Keys(a.current()))
+	if opts.Platform != "" {
+		if !a.configured(opts.Platform) {
+			return nil, api.UnknownPlatform(opts.Platform)
+		}
+		names = []string{opts.Platform}
+	}
+	var fromPlatform, after string
+	if opts.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(opts.Cursor)
+		var ok bool
+		if fromPlatform, after, ok = strings.Cut(string(raw), "/"); err != nil || !ok || after == "" {
+			return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("cursor %q is not the next of a page of products", opts.Cursor))
+		}
+	}
+	page := &client.ProductPage{}
+	err := a.db.View(func(txn *store.Txn) error {
+		for _, name := range names {
+			if name < fromPlatform {
+				continue
+			}
+			start := ""
+			if name == fromPlatform {
+				start = after
+			}
+			// One more than a page, to know whether there is a next.
+			entries, _, err := catalog.List(txn, name, start, opts.Limit+1-len(page.Products))
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				page.Products = append(page.Products, client.Product{Product: *host.ProductFromModel(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt})
+			}
+			if len(page.Products) > opts.Limit {
+				page.Products = page.Products[:opts.Limit]
+				last := page.Products[opts.Limit-1]
+				page.Next = base64.RawURLEncoding.EncodeToString([]byte(last.Platform + "/" + last.ID))
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return page, nil
 }

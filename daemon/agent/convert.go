@@ -35,6 +35,7 @@ var (
 		job.Step_STEP_UNSPECIFIED: client.JobStepCollecting,
 		job.Step_STEP_RESOLVING:   client.JobStepResolving,
 		job.Step_STEP_COLLECTING:  client.JobStepCollecting,
+		job.Step_STEP_LISTING:     client.JobStepListing,
 	}
 
 	apiItemState = map[job.ItemState]client.ItemState{
@@ -86,6 +87,9 @@ func jobFromRecord(j *job.Job) *client.Job {
 		Step:       apiJobStep[j.GetStep()],
 		ToResolve:  int(j.GetToResolve()),
 		Resolved:   int(j.GetResolved()),
+
+		Scope:       j.GetScope(),
+		ListedPages: int(j.GetListedPages()),
 	}
 	if pu := timeOf(j.GetPausedUntil()); pu.After(timeOf(j.GetUpdatedAt())) && !out.State.Final() {
 		out.PausedUntil, out.PausedReason = pu, j.GetPausedReason()

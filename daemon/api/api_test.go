@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -203,7 +204,12 @@ func TestCollectRejects(t *testing.T) {
 		"empty ids":            {strings.NewReader(`{"platform":"sandbox","ids":[]}`), "", 400, client.CodeMissingIDs, []string{`"ids" is empty`}},
 		"too many ids":         {strings.NewReader(collectBody(api.MaxCollectIDs + 1)), "", 400, client.CodeTooManyIDs, []string{"10001", "10000"}},
 		"empty id":             {strings.NewReader(`{"platform":"sandbox","ids":["1",""]}`), "", 400, client.CodeInvalidRequest, []string{"ids[1] is empty"}},
-		"spaced id":            {strings.NewReader(`{"platform":"sandbox","ids":[" 1"]}`), "", 400, client.CodeInvalidRequest, []string{"ids[0]", "spaces"}},
+		"spaced id":            {strings.NewReader(`{"platform":"sandbox","ids":[" 1"]}`), "", 400, client.CodeInvalidRequest, []string{`ids[0] " 1" holds whitespace (' ' at byte 0)`}},
+		"space inside an id":   {strings.NewReader(`{"platform":"sandbox","ids":["1","10 01"]}`), "", 400, client.CodeInvalidRequest, []string{`ids[1] "10 01" holds whitespace (' ' at byte 2)`}},
+		"tab in a URL":         {strings.NewReader(`{"platform":"sandbox","ids":["https://x.invalid/a\tb"]}`), "", 400, client.CodeInvalidRequest, []string{"ids[0]", `'\t' at byte 19`}},
+		"control character":    {strings.NewReader(`{"platform":"sandbox","ids":["1\u0000"]}`), "", 400, client.CodeInvalidRequest, []string{"ids[0]", "a control character", `'\x00' at byte 1`}},
+		"ids and a scope":      {strings.NewReader(`{"platform":"sandbox","ids":["1"],"scope":"all"}`), "", 400, client.CodeInvalidRequest, []string{`"ids" or "scope", not both`}},
+		"scope with a space":   {strings.NewReader(`{"platform":"sandbox","scope":"shop 7"}`), "", 400, client.CodeInvalidRequest, []string{`scope "shop 7" holds whitespace`}},
 		"duplicate id":         {strings.NewReader(`{"platform":"sandbox","ids":["1","2","1"]}`), "", 400, client.CodeDuplicateIDs, []string{`ids[2] "1" repeats ids[0]`}},
 		"unknown platform":     {strings.NewReader(`{"platform":"nope","ids":["1"]}`), "", 400, client.CodeUnknownPlatform, []string{`"nope"`}},
 		"body over limit":      {strings.NewReader(big), "", 413, client.CodeBodyTooLarge, []string{"1 MiB"}},
@@ -263,7 +269,6 @@ func TestJobsList(t *testing.T) {
 		"?platform=sandbox":          "j2,j1",
 		"?platform=sandbox&limit=1":  "j2",
 		"?state=partial&limit=1000":  "j1",
-		"?platform=nowhere":          "",
 		"?state=succeeded&limit=500": "j3",
 	} {
 		var got []client.Job
@@ -294,10 +299,43 @@ func TestBadQueries(t *testing.T) {
 		"/v1/jobs/j1?index=latest":           {"index", `"latest"`},
 		"/v1/jobs/j1?index=5&wait=forever":   {"wait", `"30s"`, `"forever"`},
 		"/v1/jobs/j1?wait=-1s":               {"wait", `"-1s"`},
+		"/v1/products?limit=0":               {"limit", "1 to 1000", `"0"`},
+		"/v1/products?cursor=nope":           {"cursor", `"nope"`},
 	} {
 		t.Run(path, func(t *testing.T) {
 			get(t, srv, path).wantError(t, http.StatusBadRequest, client.CodeInvalidQuery, parts...)
 		})
+	}
+	for _, path := range []string{"/v1/jobs?platform=nowhere", "/v1/products?platform=nowhere"} {
+		get(t, srv, path).wantError(t, http.StatusBadRequest, client.CodeUnknownPlatform, `"nowhere"`)
+	}
+}
+
+func TestProductsList(t *testing.T) {
+	srv, b := newServer(t)
+	b.AddPlatform(client.Platform{Name: "taobao", Plugin: "taobao"})
+	for _, p := range []client.Product{apitest.Product("taobao", "1"), apitest.Product("sandbox", "2"), apitest.Product("sandbox", "1")} {
+		b.AddProduct(p)
+	}
+	var all []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		var page client.ProductPage
+		get(t, srv, "/v1/products?limit=2&cursor="+url.QueryEscape(cursor)).decode(t, http.StatusOK, &page)
+		for _, p := range page.Products {
+			all = append(all, p.Platform+":"+p.ID)
+		}
+		if cursor = page.Next; cursor == "" || pages > 3 {
+			break
+		}
+	}
+	if got := strings.Join(all, ","); got != "sandbox:1,sandbox:2,taobao:1" {
+		t.Errorf("pages hold %s", got)
+	}
+	var page client.ProductPage
+	get(t, srv, "/v1/products?platform=taobao").decode(t, http.StatusOK, &page)
+	if len(page.Products) != 1 || page.Products[0].Platform != "taobao" || page.Next != "" {
+		t.Errorf("taobao's page %+v", page)
 	}
 }
 

@@ -10,11 +10,18 @@ import (
 // client only: the agent converts its records. The server checks and
 // fills in every argument before it calls the Backend:
 //
-//   - Collect gets a non-empty platform and 1 to MaxCollectIDs ids or
-//     product page URLs, none empty, none repeated; it checks the rest
-//     (see the package documentation) and returns the new job as queued.
+//   - Collect gets a non-empty platform and either 1 to MaxCollectIDs ids
+//     or product page URLs, none empty, none repeated, none holding
+//     whitespace or control characters, or a Scope of the same kind and
+//     no ids; it checks the rest (see the package documentation) and
+//     returns the new job as queued.
 //   - Jobs gets a State that is empty or one of client.JobStates and a Limit
-//     from 1 to MaxListLimit; it returns jobs newest first.
+//     from 1 to MaxListLimit; it returns jobs newest first, and
+//     UnknownPlatform for a Platform no block has.
+//   - Products gets a Limit from 1 to MaxListLimit; it returns a page of the
+//     catalogue by platform then id, and UnknownPlatform for a Platform no
+//     block has. Cursor is the backend's own, from a page's Next; one it
+//     cannot read is a BadRequest with CodeInvalidQuery.
 //   - JobItems gets a State that is empty or one of client.ItemStates,
 //     After ≥ 0 and a Limit from 1 to MaxListLimit.
 //   - Product gets platform "" for a bare id, which it resolves: one match
@@ -38,4 +45,5 @@ type Backend interface {
 	// JobNotFound for an unknown id, JobFinished for one already over.
 	CancelJob(ctx context.Context, id string) (*client.Job, error)
 	Product(ctx context.Context, platform, id string) (*client.Product, error)
+	Products(ctx context.Context, opts client.ProductListOptions) (*client.ProductPage, error)
 }

@@ -17,13 +17,20 @@
 //	GET  /v1/health              status, version, uptime
 //	GET  /v1/platforms           []client.Platform
 //	POST /v1/collect             {"platform":"sandbox","ids":["100001", "<product page URL>"]} → 202 client.Job
+//	                             {"platform":"sandbox","scope":"shop:1"} collects a whole listing
 //	GET  /v1/jobs                ?state=&platform=&limit= → []client.Job, newest first
 //	GET  /v1/jobs/{id}           client.Job; ?index=&wait= blocks until it changes
 //	POST /v1/jobs/{id}/cancel    client.Job, cancelled (409 job_finished if over)
 //	GET  /v1/jobs/{id}/items     ?state=&after=&limit= → client.ItemPage
+//	GET  /v1/products            ?platform=&cursor=&limit= → client.ProductPage, by platform then id
 //	GET  /v1/products/{id}       platform:id, a bare id or a product page URL (escaped) → client.Product
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /metrics                Config.Metrics
+//
+// A list's limit is from 1 to MaxListLimit; 0 is refused (invalid_query)
+// rather than read as "no limit": page through a long list instead. A
+// platform filter that names no platform block is unknown_platform, as on
+// every route.
 //
 // GET /v1/jobs/{id} with index (the Index of a job read before) and wait
 // is a blocking query, as Consul's and Nomad's are: the answer comes when
@@ -32,10 +39,11 @@
 // A collect request is checked once, each rule in one place:
 //
 //   - here, its shape: a JSON object of the documented fields, a platform
-//     name, 1 to MaxCollectIDs entries, none empty or padded with spaces,
-//     none written twice (rejected rather than dropped: a job's items keep
-//     the positions of the request, so the caller can map results back to
-//     its own list);
+//     name, 1 to MaxCollectIDs entries or a scope (not both), none empty
+//     or holding whitespace or control characters (named in the error, by
+//     position), none written twice (rejected rather than dropped: a job's
+//     items keep the positions of the request, so the caller can map
+//     results back to its own list);
 //   - by the job manager (package actors/job, SubmitCollect), what it
 //     means: the platform is configured and collects, and a request of
 //     URLs only goes to a plugin that resolves URLs. What only the plugin

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/marketsync/marketsync/daemon/client"
 )
@@ -16,8 +18,9 @@ const (
 	MaxListLimit = 1000
 	// DefaultJobLimit and DefaultItemLimit are the page sizes when the
 	// request gives no limit.
-	DefaultJobLimit  = 50
-	DefaultItemLimit = 100
+	DefaultJobLimit     = 50
+	DefaultItemLimit    = 100
+	DefaultProductLimit = 100
 )
 
 func (s *Server) routes() {
@@ -28,6 +31,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/jobs/{id}", s.wrap(s.job))
 	s.mux.HandleFunc("GET /v1/jobs/{id}/items", s.wrap(s.jobItems))
 	s.mux.HandleFunc("POST /v1/jobs/{id}/cancel", s.wrap(s.cancelJob))
+	s.mux.HandleFunc("GET /v1/products", s.wrap(s.products))
 	s.mux.HandleFunc("GET /v1/products/{id}", s.wrap(s.product))
 	s.mux.HandleFunc("GET /v1/stats", s.wrap(s.getStats))
 	if s.metrics != nil {
@@ -55,7 +59,7 @@ func (s *Server) platforms(w http.ResponseWriter, r *http.Request) (any, error) 
 	return nonNil(list), nil
 }
 
-const collectShape = `{"platform": "<name>", "ids": ["<id or product page URL>", ...]}`
+const collectShape = `{"platform": "<name>", "ids": ["<id or product page URL>", ...]} or {"platform": "<name>", "scope": "<shop or category>"}`
 
 func (s *Server) collect(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req client.CollectRequest
@@ -86,24 +90,49 @@ func checkCollect(req client.CollectRequest) error {
 	if strings.TrimSpace(req.Platform) == "" {
 		return invalid(`"platform" is required: the name of a platform block, as in %s`, collectShape)
 	}
+	if req.Scope != "" {
+		if len(req.IDs) > 0 {
+			return invalid(`give "ids" or "scope", not both: a scope collects a whole listing`)
+		}
+		return checkEntry("scope", req.Scope)
+	}
 	switch n := len(req.IDs); {
 	case n == 0:
-		return BadRequest(client.CodeMissingIDs, `"ids" is empty: give at least one product id or product page URL to collect`)
+		return BadRequest(client.CodeMissingIDs, `"ids" is empty: give at least one product id or product page URL to collect, or a "scope" to collect a listing`)
 	case n > MaxCollectIDs:
 		return BadRequest(client.CodeTooManyIDs, fmt.Sprintf(`"ids" has %d ids, over the limit of %d per request; split them into several requests`, n, MaxCollectIDs))
 	}
 	seen := make(map[string]int, len(req.IDs))
 	for i, id := range req.IDs {
-		if strings.TrimSpace(id) == "" {
-			return invalid("ids[%d] is empty", i)
-		}
-		if strings.TrimSpace(id) != id {
-			return invalid("ids[%d] %q has leading or trailing spaces", i, id)
+		if err := checkEntry(fmt.Sprintf("ids[%d]", i), id); err != nil {
+			return err
 		}
 		if first, dup := seen[id]; dup {
 			return BadRequest(client.CodeDuplicateIDs, fmt.Sprintf("ids[%d] %q repeats ids[%d]; each id may appear once", i, id, first))
 		}
 		seen[id] = i
+	}
+	return nil
+}
+
+// checkEntry refuses an id, URL or scope that no platform could take: an
+// empty one, or one holding whitespace or a control character (a URL
+// writes a space as %20). name says where the entry is in the request.
+func checkEntry(name, entry string) error {
+	if strings.TrimSpace(entry) == "" {
+		return BadRequest(client.CodeInvalidRequest, name+" is empty")
+	}
+	for at, r := range entry {
+		what := ""
+		switch {
+		case unicode.IsSpace(r):
+			what = "whitespace"
+		case unicode.IsControl(r) || r == utf8.RuneError:
+			what = "a control character"
+		default:
+			continue
+		}
+		return BadRequest(client.CodeInvalidRequest, fmt.Sprintf("%s %q holds %s (%q at byte %d); ids and URLs cannot, so check how the list was split", name, entry, what, r, at))
 	}
 	return nil
 }
@@ -172,6 +201,24 @@ func (s *Server) jobItems(w http.ResponseWriter, r *http.Request) (any, error) {
 		page = &client.ItemPage{}
 	}
 	page.Items = nonNil(page.Items)
+	return page, nil
+}
+
+func (s *Server) products(w http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	opts := client.ProductListOptions{Platform: q.Get("platform"), Cursor: q.Get("cursor")}
+	var err error
+	if opts.Limit, err = queryInt(q, "limit", DefaultProductLimit, 1, MaxListLimit); err != nil {
+		return nil, err
+	}
+	page, err := s.backend.Products(r.Context(), opts)
+	if err != nil {
+		return nil, err
+	}
+	if page == nil {
+		page = &client.ProductPage{}
+	}
+	page.Products = nonNil(page.Products)
 	return page, nil
 }
 

@@ -228,3 +228,20 @@ func TestPathPrefix(t *testing.T) {
 		t.Errorf("health behind a prefix: %v", err)
 	}
 }
+
+func TestProductsEachFollowsEveryPage(t *testing.T) {
+	c, b := setup(t, "")
+	for _, id := range []string{"3", "1", "2"} {
+		b.AddProduct(apitest.Product("sandbox", id))
+	}
+	var got []string
+	err := c.Products().Each(context.Background(), client.ProductListOptions{Limit: 2}, func(p client.Product) error {
+		got = append(got, p.ID)
+		return nil
+	})
+	if err != nil || strings.Join(got, ",") != "1,2,3" {
+		t.Errorf("Each saw %v, %v; want 1,2,3", got, err)
+	}
+	_, err = c.Products().List(context.Background(), client.ProductListOptions{Platform: "nosuch"})
+	apiError(t, err, http.StatusBadRequest, client.CodeUnknownPlatform)
+}

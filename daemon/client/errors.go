@@ -19,9 +19,9 @@ const (
 	// CodeBodyTooLarge: the request body is over the server's limit.
 	CodeBodyTooLarge = "body_too_large"
 	// CodeInvalidRequest: the body parsed but a value is wrong (a missing
-	// platform, an empty id).
+	// platform, an empty id, an id holding whitespace, ids and a scope).
 	CodeInvalidRequest = "invalid_request"
-	// CodeMissingIDs: a collect request without ids.
+	// CodeMissingIDs: a collect request without ids or a scope.
 	CodeMissingIDs = "missing_ids"
 	// CodeTooManyIDs: a collect request over the per-request id limit.
 	CodeTooManyIDs = "too_many_ids"

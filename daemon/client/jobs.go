@@ -18,11 +18,13 @@ type JobKind string
 const JobKindCollect JobKind = "collect"
 
 // JobStep is what a job is doing. A collect job given product page URLs
-// first resolves them (JobStepResolving), then collects
+// first resolves them (JobStepResolving), one given a listing scope first
+// pages through the listing (JobStepListing), then both collect
 // (JobStepCollecting); one given ids only starts collecting.
 type JobStep string
 
 const (
+	JobStepListing    JobStep = "listing"
 	JobStepResolving  JobStep = "resolving"
 	JobStepCollecting JobStep = "collecting"
 )
@@ -73,6 +75,13 @@ type Job struct {
 	Step      JobStep `json:"step,omitempty"`
 	ToResolve int     `json:"to_resolve,omitempty"`
 	Resolved  int     `json:"resolved,omitempty"`
+	// Scope is the listing a job collects as a whole (a shop, a
+	// category), for a job given one instead of ids. While it is
+	// JobStepListing, Total counts the ids listed so far: the plugin
+	// protocol gives no listing's total, so none is known in advance.
+	// ListedPages is how many pages of it were read.
+	Scope       string `json:"scope,omitempty"`
+	ListedPages int    `json:"listed_pages,omitempty"`
 
 	// Total items; Succeeded + Failed + Pending == Total.
 	Total     int `json:"total"`
@@ -96,6 +105,9 @@ type Job struct {
 
 // Resolving reports whether the job is resolving product page URLs.
 func (j *Job) Resolving() bool { return j.Step == JobStepResolving && !j.State.Final() }
+
+// Listing reports whether the job is paging through its scope's listing.
+func (j *Job) Listing() bool { return j.Step == JobStepListing && !j.State.Final() }
 
 // Done is the number of items that reached a final state.
 func (j *Job) Done() int { return j.Succeeded + j.Failed }
@@ -166,9 +178,14 @@ type ItemPage struct {
 // are the platform's own item ids or product page URLs, which the job
 // resolves to ids first; each may appear once. An id and a URL (or two
 // URLs) that turn out to name the same product are collected once.
+//
+// Scope, instead of IDs, collects a whole listing: the job first pages
+// through the platform's listing of that scope (a shop, a seller, a
+// category; what it means is the plugin's), then collects every id listed.
 type CollectRequest struct {
 	Platform string   `json:"platform"`
-	IDs      []string `json:"ids"`
+	IDs      []string `json:"ids,omitempty"`
+	Scope    string   `json:"scope,omitempty"`
 }
 
 // JobListOptions filters GET /v1/jobs. Zero values do not filter; a zero

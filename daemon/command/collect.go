@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -48,19 +50,27 @@ type CollectCommand struct {
 }
 
 func (c *CollectCommand) Synopsis() string {
-	return "Collect products by id or product page URL from a platform"
+	return "Collect products by id, product page URL or whole listing from a platform"
 }
 
 func (c *CollectCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: marketsync collect [options] <platform> <id or URL>...
+       marketsync collect [options] <platform> -scope <shop or category>
 
   Starts a job that fetches the products with the given ids or product
   page URLs from a platform into the catalogue, and prints the job. Each
-  id or URL may appear once; one request takes at most 10000. The job
-  first resolves the URLs to ids through the platform's plugin: a URL
-  that names no product fails alone, and an id and a URL of the same
-  product collect it once.
+  id or URL may appear once; one request takes at most 10000; none may
+  hold whitespace or control characters. The job first resolves the URLs
+  to ids through the platform's plugin: a URL that names no product fails
+  alone, and an id and a URL of the same product collect it once.
+
+  With -scope it collects a whole listing instead: the job first pages
+  through the platform's listing of that scope (what a scope names is the
+  plugin's: see its README), adding the ids of each page, then collects
+  them. Platforms give no listing's total, so until the last page the
+  progress counts the ids listed so far. A restart of the agent lists on
+  from the last page read.
 
   With -wait it follows the job to its end, showing progress (a bar when
   the output is a terminal, a line per change otherwise), then prints a
@@ -80,7 +90,13 @@ Usage: marketsync collect [options] <platform> <id or URL>...
 Collect Options:
 
   -wait
-    Follow the job until it finishes.
+    Follow the job until it finishes. If the agent stops meanwhile, the
+    job resumes when it is back: -wait keeps trying to reach it for 2
+    minutes, then exits 1.
+
+  -scope=<scope>
+    Collect the whole listing of this scope (a shop, a seller, a
+    category) instead of ids.
 
   -f=<file>
     Read ids or URLs from a file, one per line (blank lines and lines starting
@@ -94,6 +110,7 @@ func (c *CollectCommand) Run(args []string) int {
 	f := c.FlagSet("collect", true)
 	wait := f.Bool("wait", false, "")
 	file := f.String("f", "", "")
+	scope := f.String("scope", "", "")
 	rest, cl, err := c.connect(f, args, func(rest []string) error {
 		if len(rest) == 0 {
 			return usageError("collect takes a platform and at least one id")
@@ -103,7 +120,7 @@ func (c *CollectCommand) Run(args []string) int {
 	if err != nil {
 		return c.exit(err)
 	}
-	req := client.CollectRequest{Platform: rest[0], IDs: rest[1:]}
+	req := client.CollectRequest{Platform: rest[0], IDs: rest[1:], Scope: *scope}
 	if *file != "" {
 		more, err := c.readIDs(*file)
 		if err != nil {
@@ -111,8 +128,11 @@ func (c *CollectCommand) Run(args []string) int {
 		}
 		req.IDs = append(req.IDs, more...)
 	}
-	if len(req.IDs) == 0 {
-		return c.exit(usageError("collect takes at least one id after the platform"))
+	switch {
+	case req.Scope != "" && len(req.IDs) > 0:
+		return c.exit(usageError("collect takes ids or -scope, not both"))
+	case req.Scope == "" && len(req.IDs) == 0:
+		return c.exit(usageError("collect takes at least one id after the platform, or -scope"))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -127,41 +147,70 @@ func (c *CollectCommand) Run(args []string) int {
 			return c.printJSON(job)
 		}
 		c.Ui.Output(queuedText(job))
-		c.Ui.Output("Follow it with: marketsync job " + job.ID)
+		c.Ui.Output("Follow it with: " + followCommand(job))
 		return 0
 	}
 	if !c.json {
 		c.Ui.Output(queuedText(job))
 	}
-	job, err = c.follow(ctx, cl, job)
+	return c.waitFor(ctx, cl, job, start)
+}
+
+// followCommand is the command that follows a job to its end.
+func followCommand(job *client.Job) string { return "marketsync job " + job.ID + " -wait" }
+
+// waitFor follows job to its end and reports it as collect -wait does:
+// progress, then the summary (or the job as JSON), and the exit code of
+// how it ended. start is when the job was submitted.
+func (m *Meta) waitFor(ctx context.Context, cl *client.Client, job *client.Job, start time.Time) int {
+	job, err := m.follow(ctx, cl, job)
 	if errors.Is(err, context.Canceled) {
-		c.Ui.Error(fmt.Sprintf("Stopped waiting; job %s goes on. Follow it with: marketsync job %s", job.ID, job.ID))
+		m.Ui.Error(fmt.Sprintf("Stopped waiting at %s; job %s goes on. Follow it with: %s", progressText(job), job.ID, followCommand(job)))
 		return 1
 	}
 	if err != nil {
-		return c.exit(err)
+		return m.exit(err)
 	}
 	code := waitExitCode(job.State)
-	if c.json {
-		if rc := c.printJSON(job); rc != 0 {
+	if m.json {
+		if rc := m.printJSON(job); rc != 0 {
 			return rc
 		}
 		return code
 	}
-	if rc := c.summary(ctx, cl, job, time.Since(start)); rc != 0 {
+	if rc := m.summary(ctx, cl, job, time.Since(start)); rc != 0 {
 		return rc
 	}
 	return code
 }
 
 // queuedText reads "Job <id> queued: collect 4 ids from sandbox", and
-// says how many of them are URLs to resolve first.
+// says how many of them are URLs to resolve first, or which listing the
+// job collects.
 func queuedText(job *client.Job) string {
-	text := fmt.Sprintf("Job %s queued: collect %d ids from %s", job.ID, job.Total, job.Platform)
+	return fmt.Sprintf("Job %s queued: %s", job.ID, jobText(job))
+}
+
+// jobText says what a job collects: "collect 4 ids from sandbox",
+// "collect 1 id from sandbox, resolving 1 URL first", "collect the
+// listing "shop:7" from sandbox".
+func jobText(job *client.Job) string {
+	if job.Scope != "" {
+		return fmt.Sprintf("collect the listing %q from %s", job.Scope, job.Platform)
+	}
+	text := fmt.Sprintf("collect %s from %s", count(job.Total, "id", "ids"), job.Platform)
 	if job.ToResolve > 0 {
 		text += fmt.Sprintf(", %s first", resolvingText(job))
 	}
 	return text
+}
+
+// count reads "1 id" or "4 ids".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // readIDs reads ids one per line from path, or standard input for "-".
@@ -194,18 +243,42 @@ func (c *CollectCommand) readIDs(path string) ([]string, error) {
 
 // follow watches job until it is final, showing its progress: each
 // request is a blocking query that the agent answers when the job changes.
-func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *client.Job) (*client.Job, error) {
-	show := c.progress(job)
-	defer show.close()
-	wait := c.WatchWait
+// An agent that stops answering (stopped, restarting) is tried again with
+// backoff for Meta.Reconnect, since the job resumes when the agent is
+// back.
+func (m *Meta) follow(ctx context.Context, cl *client.Client, job *client.Job) (*client.Job, error) {
+	show := m.progress(job)
+	defer func() { show.close(job.State.Final()) }()
+	wait := m.WatchWait
 	if wait <= 0 {
 		wait = defaultWatchWait
 	}
 	reason := ""
-	for !job.State.Final() {
+	var lost time.Time // when the agent stopped answering; zero while it answers
+	for tries := 0; !job.State.Final(); {
 		next, err := cl.Jobs().Watch(ctx, job.ID, client.WaitOptions{Index: job.Index, Wait: wait})
+		if cause := agentGone(err); cause != "" && ctx.Err() == nil {
+			if lost.IsZero() {
+				lost = time.Now()
+				m.Ui.Warn(fmt.Sprintf("Lost the agent at %s (%s). Job %s resumes when the agent is back; waiting for it for up to %s.",
+					cl.Address(), cause, job.ID, m.reconnect()))
+			}
+			if time.Since(lost) >= m.reconnect() {
+				return job, fmt.Errorf("the agent at %s has not answered for %s (%s); job %s resumes when it is back: %s",
+					cl.Address(), m.reconnect(), cause, job.ID, followCommand(job))
+			}
+			tries++
+			if err := sleep(ctx, min(m.reconnectBackoff(tries), m.reconnect()-time.Since(lost))); err != nil {
+				return job, err
+			}
+			continue
+		}
 		if err != nil {
 			return job, err
+		}
+		if !lost.IsZero() {
+			m.Ui.Warn("The agent is back.")
+			lost, tries = time.Time{}, 0
 		}
 		job = next
 		show.update(job)
@@ -213,61 +286,114 @@ func (c *CollectCommand) follow(ctx context.Context, cl *client.Client, job *cli
 			// Said once per reason, on standard error: the platform
 			// refuses calls, often until an operator fixes its block.
 			if reason = job.PausedReason; reason != "" {
-				c.Ui.Warn("Job " + pausedText(job))
+				m.Ui.Warn("Job " + pausedText(job))
 			}
 		}
 	}
 	return job, nil
 }
 
-// progressView shows how far a job got.
+// defaultReconnect is how long -wait keeps trying to reach an agent that
+// stopped answering.
+const defaultReconnect = 2 * time.Minute
+
+func (m *Meta) reconnect() time.Duration {
+	if m.Reconnect > 0 {
+		return m.Reconnect
+	}
+	return defaultReconnect
+}
+
+// reconnectBackoff is the wait before the nth try to reach the agent
+// again: half a second (less when Reconnect is under 10 seconds),
+// doubling, at most 10 seconds.
+func (m *Meta) reconnectBackoff(n int) time.Duration {
+	base := min(500*time.Millisecond, m.reconnect()/20)
+	return min(base<<min(n-1, 5), 10*time.Second)
+}
+
+// agentGone says why the agent cannot answer for now: it cannot be
+// reached, or it answers 503 (starting, shutting down); "" for any other
+// outcome.
+func agentGone(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	var apiErr *client.APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusServiceUnavailable {
+		return apiErr.Error()
+	}
+	return ""
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// progressView shows how far a job got. close ends it: a bar is drawn
+// full only for a job that finished.
 type progressView interface {
 	update(j *client.Job)
-	close()
+	close(final bool)
 }
 
 // progress returns a bar when stdout is a terminal, plain lines otherwise,
 // and nothing for -json.
-func (c *CollectCommand) progress(job *client.Job) progressView {
+func (m *Meta) progress(job *client.Job) progressView {
 	switch {
-	case c.json:
+	case m.json:
 		return quietView{}
-	case isTerminal(c.Stdout):
-		return newBarView(c.Stdout, job)
+	case isTerminal(m.Stdout):
+		return newBarView(m.Stdout, job)
 	}
-	return &lineView{ui: c.Meta, last: *job}
+	return &lineView{ui: *m, last: *job}
 }
 
 type quietView struct{}
 
 func (quietView) update(*client.Job) {}
-func (quietView) close()             {}
+func (quietView) close(bool)         {}
 
-// barView shows "resolving 40 URLs" while the job resolves, then the
-// collect's progress, on one bar of the job's items.
+// barView shows "listing "shop:7"" or "resolving 40 URLs" while the job
+// does, then the collect's progress, on one bar of the job's items.
 type barView struct {
-	bar       *progressbar.ProgressBar
-	out       io.Writer
-	resolving bool
+	bar  *progressbar.ProgressBar
+	out  io.Writer
+	text string
 }
 
 func (v *barView) update(j *client.Job) {
-	if v.resolving != j.Resolving() {
-		v.resolving = j.Resolving()
-		v.bar.Describe(barText(j))
+	if text := barText(j); text != v.text {
+		v.text = text
+		v.bar.Describe(text)
+	}
+	if j.Total != v.bar.GetMax() {
+		v.bar.ChangeMax(j.Total) // a listing grows page by page
 	}
 	_ = v.bar.Set(j.Done())
 }
 
 func barText(j *client.Job) string {
-	if j.Resolving() {
+	switch {
+	case j.Listing():
+		return listingText(j)
+	case j.Resolving():
 		return resolvingText(j)
 	}
 	return "collect " + j.Platform
 }
 
 func newBarView(w io.Writer, job *client.Job) *barView {
-	return &barView{out: w, resolving: job.Resolving(), bar: progressbar.NewOptions(job.Total,
+	return &barView{out: w, text: barText(job), bar: progressbar.NewOptions(job.Total,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(barText(job)),
 		progressbar.OptionShowCount(),
@@ -278,9 +404,14 @@ func newBarView(w io.Writer, job *client.Job) *barView {
 	)}
 }
 
-// close completes the bar and ends its line.
-func (v *barView) close() {
-	_ = v.bar.Finish()
+// close ends the bar's line: completed for a job that finished, left where
+// the job is otherwise (waiting stopped, the job goes on).
+func (v *barView) close(final bool) {
+	if final {
+		_ = v.bar.Finish()
+	} else {
+		_ = v.bar.Exit()
+	}
 	fmt.Fprintln(v.out)
 }
 
@@ -292,18 +423,18 @@ type lineView struct {
 
 func (v *lineView) update(j *client.Job) {
 	if j.State == v.last.State && j.Succeeded == v.last.Succeeded && j.Failed == v.last.Failed &&
-		j.Step == v.last.Step && j.Resolved == v.last.Resolved {
+		j.Step == v.last.Step && j.Resolved == v.last.Resolved && j.Total == v.last.Total {
 		return
 	}
 	v.last = *j
 	v.ui.Ui.Output(fmt.Sprintf("%s: %s, %d succeeded, %d failed", j.State, progressText(j), j.Succeeded, j.Failed))
 }
 
-func (v *lineView) close() {}
+func (v *lineView) close(bool) {}
 
 // summary prints how the job ended. wall is the time since submission, used
 // when the job carries no start and finish times.
-func (c *CollectCommand) summary(ctx context.Context, cl *client.Client, job *client.Job, wall time.Duration) int {
+func (m *Meta) summary(ctx context.Context, cl *client.Client, job *client.Job, wall time.Duration) int {
 	elapsed := job.Elapsed(job.FinishedAt)
 	if elapsed <= 0 {
 		elapsed = wall
@@ -312,9 +443,9 @@ func (c *CollectCommand) summary(ctx context.Context, cl *client.Client, job *cl
 	if secs := elapsed.Seconds(); secs > 0 {
 		rate = fmt.Sprintf("%.1f products/s", float64(job.Succeeded)/secs)
 	}
-	c.Ui.Output("")
-	c.Ui.Output(fmt.Sprintf("Job %s %s", job.ID, job.State))
-	c.Ui.Output(fields(
+	m.Ui.Output("")
+	m.Ui.Output(fmt.Sprintf("Job %s %s", job.ID, job.State))
+	m.Ui.Output(fields(
 		"Succeeded", fmt.Sprintf("%d of %d", job.Succeeded, job.Total),
 		"Failed", fmt.Sprint(job.Failed),
 		"Elapsed", elapsed.Round(time.Millisecond).String(),
@@ -324,9 +455,9 @@ func (c *CollectCommand) summary(ctx context.Context, cl *client.Client, job *cl
 	if job.Failed == 0 {
 		return 0
 	}
-	if rc := c.showFailed(ctx, cl, job, summaryFailed); rc != 0 {
+	if rc := m.showFailed(ctx, cl, job, summaryFailed); rc != 0 {
 		return rc
 	}
-	c.Ui.Output("All failed items: marketsync job " + job.ID)
+	m.Ui.Output("All failed items: marketsync job " + job.ID)
 	return 0
 }

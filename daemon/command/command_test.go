@@ -29,8 +29,15 @@ type result struct {
 // address comes from MARKETSYNC_ADDR, which the test sets.
 func runCLI(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runCLIWith(t, Meta{Stdin: strings.NewReader(stdin)}, args...)
+}
+
+// runCLIWith runs args in-process with meta, its output going to the
+// result.
+func runCLIWith(t *testing.T, meta Meta, args ...string) result {
+	t.Helper()
 	ui := cli.NewMockUi()
-	meta := Meta{Ui: ui, Stdout: ui.OutputWriter, Stdin: strings.NewReader(stdin), WatchWait: time.Nanosecond}
+	meta.Ui, meta.Stdout, meta.WatchWait = ui, ui.OutputWriter, time.Nanosecond
 	code := run(args, meta, ui.OutputWriter, ui.ErrorWriter)
 	return result{code: code, stdout: ui.OutputWriter.String(), stderr: ui.ErrorWriter.String()}
 }
@@ -163,7 +170,7 @@ func TestNoPlatforms(t *testing.T) {
 func TestCollect(t *testing.T) {
 	b := fakeAgent(t, "")
 	r := runCLI(t, "", "collect", "sandbox", "100001", "100002")
-	r.want(t, 0, "Job job-0001 queued: collect 2 ids from sandbox", "marketsync job job-0001")
+	r.want(t, 0, "Job job-0001 queued: collect 2 ids from sandbox", "Follow it with: marketsync job job-0001 -wait")
 
 	// Flags may follow the ids.
 	var job client.Job
@@ -272,7 +279,7 @@ func TestBarView(t *testing.T) {
 	v := newBarView(&out, job)
 	job.Succeeded = 4
 	v.update(job)
-	v.close()
+	v.close(true)
 	for _, want := range []string{"collect sandbox", "100%", "4/4"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("bar lacks %q: %q", want, out.String())
@@ -319,7 +326,7 @@ func TestJobs(t *testing.T) {
 	if len(list) != 1 || list[0].ID != "j2" {
 		t.Errorf("jobs -json -limit 1 = %+v", list)
 	}
-	runCLI(t, "", "jobs", "-platform", "elsewhere").want(t, 0, "No jobs")
+	runCLI(t, "", "jobs", "-platform", "elsewhere").wantError(t, `no platform named "elsewhere" is configured`)
 	runCLI(t, "", "jobs", "-state", "done").wantError(t, `state must be one of queued, running, succeeded, partial, failed, cancelled, got "done" (invalid_query)`)
 	runCLI(t, "", "jobs", "-limit", "many").wantUsage(t, `invalid value "many" for flag -limit`, "jobs")
 }
@@ -459,7 +466,7 @@ func TestCollectWaitResolvesURLsFirst(t *testing.T) {
 			t.Fatalf("line %d: want %q in:\n%s", i, want, r.stdout)
 		}
 	}
-	hasLine(t, r.stdout, `2 | https://example.com/x | INVALID | NOT_A_PRODUCT_URL | "https://example.com/x" is not a sandbox product page | 0`)
+	hasLine(t, r.stdout, `2 | https://example.com/x | INVALID | NOT_A_PRODUCT_URL | the URL is not a sandbox product page | 0`)
 	r = runCLI(t, "", "job", "job-0001")
 	r.want(t, 0)
 	hasLine(t, r.stdout, "URLs | = 2 of 2 resolved")
@@ -474,7 +481,7 @@ func TestBarViewShowsResolving(t *testing.T) {
 	}
 	job.Step, job.Resolved, job.Succeeded = client.JobStepCollecting, 40, 40
 	v.update(job)
-	v.close()
+	v.close(true)
 	if !strings.Contains(out.String(), "collect sandbox") {
 		t.Errorf("bar after resolving: %q", out.String())
 	}

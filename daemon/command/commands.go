@@ -108,6 +108,9 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"product": func() (cli.Command, error) {
 			return &ProductCommand{Meta: meta}, nil
 		},
+		"products": func() (cli.Command, error) {
+			return &ProductsCommand{Meta: meta}, nil
+		},
 		"stats": func() (cli.Command, error) {
 			return &StatsCommand{Meta: meta}, nil
 		},

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,10 +34,12 @@ Jobs Options:
     or cancelled.
 
   -platform=<name>
-    Only jobs on this platform.
+    Only jobs on this platform; a name no platform block has is an error,
+    as for stats.
 
   -limit=<n>
-    At most this many jobs (the agent's default is 50, its maximum 1000).
+    At most this many jobs, from 1 to 1000 (the agent's default is 50).
+    0 is refused, as the API refuses limit=0: there is no "no limit".
 
 ` + generalOptions())
 }
@@ -49,6 +52,9 @@ func (c *JobsCommand) Run(args []string) int {
 	f.IntVar(&opts.Limit, "limit", 0, "")
 	_, cl, err := c.connect(f, args, noArgs("jobs"))
 	if err != nil {
+		return c.exit(err)
+	}
+	if err := checkLimit(f, opts.Limit); err != nil {
 		return c.exit(err)
 	}
 	list, err := cl.Jobs().List(context.Background(), opts)
@@ -81,24 +87,43 @@ func (c *JobsCommand) Run(args []string) int {
 	return 0
 }
 
+// checkLimit refuses a -limit given outside 1 to the API's maximum, with
+// the words of the API's own refusal of that limit.
+func checkLimit(f *flag.FlagSet, limit int) error {
+	set := false
+	f.Visit(func(fl *flag.Flag) { set = set || fl.Name == "limit" })
+	if set && (limit < 1 || limit > maxListLimit) {
+		return usageError(fmt.Sprintf("limit must be a whole number from 1 to %d, got \"%d\"", maxListLimit, limit))
+	}
+	return nil
+}
+
+// maxListLimit is the API's largest page (api.MaxListLimit).
+const maxListLimit = 1000
+
 // pausedText reads "paused: <reason> (until 15:04:05)".
 func pausedText(j *client.Job) string {
 	return fmt.Sprintf("paused: %s (until %s)", j.PausedReason, clock(j.PausedUntil))
 }
 
-// progressText reads "resolving 40 URLs (10/40)" while the job resolves
+// progressText reads "listing "shop:7": 300 ids in 3 pages so far" while
+// the job lists its scope, "resolving 40 URLs (10/40)" while it resolves
 // the URLs it was given, then "40/100 (40%)".
 func progressText(j *client.Job) string {
-	if j.Resolving() {
+	switch {
+	case j.Listing():
+		return listingText(j)
+	case j.Resolving():
 		return fmt.Sprintf("%s (%d/%d)", resolvingText(j), j.Resolved, j.ToResolve)
 	}
 	return fmt.Sprintf("%d/%d (%.0f%%)", j.Done(), j.Total, 100*j.Progress())
 }
 
-// resolvingText reads "resolving 40 URLs".
-func resolvingText(j *client.Job) string {
-	if j.ToResolve == 1 {
-		return "resolving 1 URL"
-	}
-	return fmt.Sprintf("resolving %d URLs", j.ToResolve)
+// listingText reads "listing "shop:7": 300 ids in 3 pages so far". The
+// plugin protocol gives no listing's total, so there is no "of".
+func listingText(j *client.Job) string {
+	return fmt.Sprintf("listing %q: %s in %s so far", j.Scope, count(j.Total, "id", "ids"), count(j.ListedPages, "page", "pages"))
 }
+
+// resolvingText reads "resolving 40 URLs".
+func resolvingText(j *client.Job) string { return "resolving " + count(j.ToResolve, "URL", "URLs") }

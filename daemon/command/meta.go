@@ -29,6 +29,9 @@ type Meta struct {
 	// WatchWait is the longest one blocking query of collect -wait waits
 	// for the job to change; zero means 30 seconds.
 	WatchWait time.Duration
+	// Reconnect is how long -wait keeps trying to reach an agent that
+	// stopped answering before it gives up; zero means 2 minutes.
+	Reconnect time.Duration
 
 	address string
 	token   string

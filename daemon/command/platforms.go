@@ -20,16 +20,34 @@ func (c *PlatformsCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: marketsync platforms [options]
 
-  Lists every configured platform: the plugin serving it and its version,
-  its state, what it can do, the rate limit in force (requests per second /
-  burst), calls in flight (of the concurrency allowed) and queued, and how
-  often its plugin was restarted. Platforms out of service follow the
-  table with why: an unauthorized one (the platform rejected its
-  credentials) with the settings to check and the platform's message, a
-  failed one (its plugin kept crashing, or refused its config) with what
-  happened and when it is tried again; fix the platform block and reload
-  the agent (marketsync agent reload, or SIGHUP). The last error of each
-  platform comes last.
+  Lists every configured platform, one row each:
+
+    NAME          the platform block's name, used by collect, jobs, stats
+    PLUGIN        the plugin serving it
+    VERSION       the plugin's version ("-" until it has started)
+    STATE         starting, ready, restarting (its plugin crashed and is
+                  started again), unauthorized (the platform rejected its
+                  credentials), failed (its plugin kept crashing or refused
+                  its config), stopping
+    CAPABILITIES  what its plugin does: collect (a source marketplace),
+                  publish (a store)
+    RATE/BURST    the rate limit in force, in calls per second, and the
+                  burst of its token bucket; an adaptive rate that came
+                  down from its ceiling shows the ceiling too ("20/10 of
+                  100")
+    IN-FLIGHT     calls running now, of the concurrency allowed
+    QUEUED        calls waiting for a token or a free slot
+    BREAKER       its circuit breaker: closed (calls go through), open
+                  (calls fail fast for a while after repeated failures),
+                  half-open (a few trial calls go through)
+    RESTARTS      how often its plugin was restarted
+
+  Platforms out of service follow the table under "Out of service", with
+  why: an unauthorized one with the settings to check and the platform's
+  message, a failed one with what happened and when its plugin is tried
+  again; fix the platform block and reload the agent's config (send the
+  agent SIGHUP: kill -HUP <pid>). The last error of each platform comes last, under
+  "Last errors".
 
 ` + generalOptions())
 }

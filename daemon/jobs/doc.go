@@ -14,5 +14,7 @@
 // counters always match the items. Create writes the items of a large
 // job in several transactions and the record last, behind a marker at
 // "job/c/<id>", so a job is visible only once complete, and New removes
-// what an interrupted Create left.
+// what an interrupted Create left. AddListed adds a page of a listing
+// job's items and its record, with the cursor of the next page, in one
+// transaction.
 package jobs

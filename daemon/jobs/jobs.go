@@ -224,6 +224,37 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 	return nil
 }
 
+// AddListed records a page of a listing job in one transaction: an item
+// per id, pending, at the indexes after the job's last, and the job
+// record, whose total grows by len(ids) (and is set on j). Either all of
+// it is stored or none, so a restart lists on from the cursor the record
+// holds and never adds a page twice.
+func (s *Store) AddListed(j *job.Job, ids []string) error {
+	var total, succeeded, failed int32
+	err := s.db.Update(func(txn *store.Txn) error {
+		stored, err := getJob(txn, j.GetId())
+		if err != nil {
+			return err
+		}
+		if int64(stored.Total)+int64(len(ids)) > math.MaxInt32 {
+			return fmt.Errorf("%d items is too many", int64(stored.Total)+int64(len(ids)))
+		}
+		total, succeeded, failed = stored.Total, stored.Succeeded, stored.Failed
+		for _, id := range ids {
+			if err := putItem(txn, j.Id, &job.Item{Index: total, Id: id}); err != nil {
+				return err
+			}
+			total++
+		}
+		return putJob(txn, j, total, succeeded, failed)
+	})
+	if err != nil {
+		return fmt.Errorf("jobs: add listed to %s: %w", j.GetId(), err)
+	}
+	j.Total, j.Succeeded, j.Failed = total, succeeded, failed
+	return nil
+}
+
 // sameItem says whether it is an update of the stored item old: the same
 // URL, and the same id, except that an item given as a URL gets its id
 // once, when the URL is resolved.

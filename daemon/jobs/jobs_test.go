@@ -614,3 +614,50 @@ func TestResolveURLs(t *testing.T) {
 		t.Fatal("Commit gave an id item a URL")
 	}
 }
+
+// TestAddListed adds two pages to a listing job: each page's items follow
+// the ones before, with the cursor in the record, and survive a reopen.
+func TestAddListed(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(store.Options{Dir: dir, GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, db)
+	j := create(t, s, 0, 0)
+	j.Step, j.Scope, j.State = job.Step_STEP_LISTING, "shop:7", job.State_STATE_RUNNING
+	j.Cursor, j.ListedPages = "c1", 1
+	if err := s.AddListed(j, []string{"a", "b"}); err != nil {
+		t.Fatal(err)
+	}
+	j.Cursor, j.ListedPages = "", 2
+	j.Step = job.Step_STEP_COLLECTING
+	if err := s.AddListed(j, []string{"c"}); err != nil {
+		t.Fatal(err)
+	}
+	if j.GetTotal() != 3 {
+		t.Errorf("total %d after two pages, want 3", j.GetTotal())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = storetest.Open(t, store.Options{Dir: dir, GCInterval: -1})
+	s = newStore(t, db)
+	if got := stored(t, s, j.Id); !proto.Equal(got, j) {
+		t.Errorf("record after reopen = %v, want %v", got, j)
+	}
+	items, err := s.Items(j.Id, jobs.ItemFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		got = append(got, fmt.Sprintf("%d:%s", it.GetIndex(), it.GetId()))
+	}
+	if !slices.Equal(got, []string{"0:a", "1:b", "2:c"}) {
+		t.Errorf("items %v", got)
+	}
+	if err := s.AddListed(&job.Job{Id: "nope"}, []string{"x"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("AddListed to an unknown job: %v", err)
+	}
+}

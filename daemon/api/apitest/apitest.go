@@ -37,10 +37,12 @@ var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // A job started with Collect is queued; each Job call on it then advances it
 // by Step items (default 1): the first call starts it; if it was given
 // product page URLs, the next resolves them all as the agent's sandbox
-// plugin does (SandboxURL; any other URL fails as an item); later ones
-// settle Step pending items each, succeeding unless Failures names the
-// id, until it is final. A test that polls therefore sees every state and
-// step in order and ends when the job does.
+// plugin does (SandboxURL; any other URL fails as an item); if it was given
+// a scope, each next one lists a page of Listings[scope] (ListPage ids,
+// default 2) until the listing ends; later ones settle Step pending items
+// each, succeeding unless Failures names the id, until it is final. A test
+// that polls therefore sees every state and step in order and ends when
+// the job does.
 type Backend struct {
 	// Step is how many items one look at a running job settles.
 	Step int
@@ -52,6 +54,10 @@ type Backend struct {
 	// look that starts it, as a platform refusing calls would; the next
 	// look resumes it.
 	PausedReason string
+	// Listings are the ids a scope lists; an unknown scope lists none.
+	Listings map[string][]string
+	// ListPage is how many ids one look at a listing job lists.
+	ListPage int
 
 	mu        sync.Mutex
 	clock     time.Time
@@ -65,6 +71,8 @@ type Backend struct {
 type fakeJob struct {
 	job   client.Job
 	items []client.JobItem
+	// listed is how many ids of its scope's listing a job has listed.
+	listed int
 	// live jobs advance on every look; added ones keep their state.
 	live bool
 }
@@ -141,6 +149,9 @@ func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*clie
 		CreatedAt: b.tick(),
 		Total:     len(req.IDs),
 	}}
+	if req.Scope != "" {
+		fj.job.Scope, fj.job.Step = req.Scope, client.JobStepListing
+	}
 	for i, id := range req.IDs {
 		it := client.JobItem{Index: i, ID: id, State: client.ItemPending}
 		if strings.Contains(id, "/") {
@@ -153,6 +164,18 @@ func (b *Backend) Collect(ctx context.Context, req client.CollectRequest) (*clie
 	b.jobs = append(b.jobs, fj)
 	job := fj.job
 	return &job, nil
+}
+
+// refuse is Err, or UnknownPlatform for a platform name no platform has;
+// nil for "" (every platform).
+func (b *Backend) refuse(platform string) error {
+	switch {
+	case b.Err != nil:
+		return b.Err
+	case platform != "" && !b.hasPlatform(platform):
+		return api.UnknownPlatform(platform)
+	}
+	return nil
 }
 
 func (b *Backend) hasPlatform(name string) bool {
@@ -173,6 +196,9 @@ func (b *Backend) advance(fj *fakeJob) {
 		return
 	case j.Step == client.JobStepResolving:
 		b.resolve(fj)
+		return
+	case j.Step == client.JobStepListing:
+		b.list(fj)
 		return
 	}
 	j.PausedReason, j.PausedUntil = "", time.Time{}
@@ -250,6 +276,22 @@ func (b *Backend) resolve(fj *fakeJob) {
 	j.Step, j.UpdatedAt = client.JobStepCollecting, b.tick()
 }
 
+// list adds a page of the job's listing as items, and moves the job to
+// collecting after the last page.
+func (b *Backend) list(fj *fakeJob) {
+	j := &fj.job
+	all := b.Listings[j.Scope]
+	page := all[fj.listed:min(fj.listed+max(b.ListPage, 2), len(all))]
+	for _, id := range page {
+		fj.items = append(fj.items, client.JobItem{Index: len(fj.items), ID: id, State: client.ItemPending})
+	}
+	fj.listed += len(page)
+	j.Total, j.ListedPages, j.UpdatedAt = len(fj.items), j.ListedPages+1, b.tick()
+	if fj.listed == len(all) {
+		j.Step = client.JobStepCollecting
+	}
+}
+
 // collect puts the product of a succeeded item in the catalogue, as the
 // agent's collect job does, replacing an earlier copy.
 func (b *Backend) collect(platform, id string) {
@@ -280,8 +322,8 @@ func (b *Backend) find(id string) (*fakeJob, error) {
 func (b *Backend) Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.Err != nil {
-		return nil, b.Err
+	if err := b.refuse(opts.Platform); err != nil {
+		return nil, err
 	}
 	var out []client.Job
 	for _, fj := range b.jobs {
@@ -352,11 +394,8 @@ func (b *Backend) JobItems(ctx context.Context, id string, opts client.ItemListO
 func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Product, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.Err != nil {
-		return nil, b.Err
-	}
-	if platform != "" && !b.hasPlatform(platform) {
-		return nil, api.UnknownPlatform(platform)
+	if err := b.refuse(platform); err != nil {
+		return nil, err
 	}
 	var found []client.Product
 	for _, p := range b.products {
@@ -373,6 +412,34 @@ func (b *Backend) Product(ctx context.Context, platform, id string) (*client.Pro
 	slices.SortFunc(found, func(a, b client.Product) int { return cmp.Compare(a.Platform, b.Platform) })
 	return nil, api.Conflict(client.CodeAmbiguousProduct,
 		fmt.Sprintf("id %q is on platforms %s and %s; ask for platform:id", id, found[0].Platform, found[1].Platform))
+}
+
+// Products implements api.Backend: by platform then id. The cursor is
+// the platform and id of the last product of a page, "platform/id".
+func (b *Backend) Products(ctx context.Context, opts client.ProductListOptions) (*client.ProductPage, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.refuse(opts.Platform); err != nil {
+		return nil, err
+	}
+	if opts.Cursor != "" && !strings.Contains(opts.Cursor, "/") {
+		return nil, api.BadRequest(client.CodeInvalidQuery, fmt.Sprintf("cursor %q is not the next of a page", opts.Cursor))
+	}
+	list := slices.Clone(b.products)
+	key := func(p client.Product) string { return p.Platform + "/" + p.ID }
+	slices.SortFunc(list, func(x, y client.Product) int { return cmp.Compare(key(x), key(y)) })
+	page := &client.ProductPage{}
+	for _, p := range list {
+		if (opts.Platform != "" && p.Platform != opts.Platform) || (opts.Cursor != "" && key(p) <= opts.Cursor) {
+			continue
+		}
+		if opts.Limit > 0 && len(page.Products) == opts.Limit {
+			page.Next = key(page.Products[len(page.Products)-1])
+			break
+		}
+		page.Products = append(page.Products, p)
+	}
+	return page, nil
 }
 
 // NewServer serves b through the API with token (empty for none) on an

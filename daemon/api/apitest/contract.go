@@ -71,6 +71,12 @@ var ContractCases = []Case{
 		Status: 400, Code: client.CodeMissingIDs},
 	{Name: "collect, an id twice", Method: "POST", Path: "/v1/collect", Body: `{"platform":"sandbox","ids":["100001","100001"]}`,
 		Status: 400, Code: client.CodeDuplicateIDs},
+	{Name: "collect, an id with a space", Method: "POST", Path: "/v1/collect", Body: `{"platform":"sandbox","ids":["100001","1000 02"]}`,
+		Status: 400, Code: client.CodeInvalidRequest},
+	{Name: "collect, a URL with a tab", Method: "POST", Path: "/v1/collect", Body: `{"platform":"sandbox","ids":["https://x.invalid/a\tb"]}`,
+		Status: 400, Code: client.CodeInvalidRequest},
+	{Name: "collect, ids and a scope", Method: "POST", Path: "/v1/collect", Body: `{"platform":"sandbox","ids":["100001"],"scope":"all"}`,
+		Status: 400, Code: client.CodeInvalidRequest},
 	{Name: "collect, unknown platform", Method: "POST", Path: "/v1/collect", Body: `{"platform":"nope","ids":["100001"]}`,
 		Status: 400, Code: client.CodeUnknownPlatform},
 
@@ -105,6 +111,7 @@ var ContractCases = []Case{
 
 	{Name: "jobs, unknown state", Path: "/v1/jobs?state=done", Status: 400, Code: client.CodeInvalidQuery},
 	{Name: "jobs, limit 0", Path: "/v1/jobs?limit=0", Status: 400, Code: client.CodeInvalidQuery},
+	{Name: "jobs, unknown platform", Path: "/v1/jobs?platform=nope", Status: 400, Code: client.CodeUnknownPlatform},
 	{Name: "job items, unknown state", Path: "/v1/jobs/{job}/items?state=broken", Status: 400, Code: client.CodeInvalidQuery},
 	{Name: "job, bad index", Path: "/v1/jobs/{job}?index=latest", Status: 400, Code: client.CodeInvalidQuery},
 	{Name: "unknown job", Path: "/v1/jobs/nope", Status: 404, Code: client.CodeJobNotFound},
@@ -117,6 +124,21 @@ var ContractCases = []Case{
 	{Name: "product not collected, bare id", Path: "/v1/products/100003", Status: 404, Code: client.CodeProductNotFound},
 	{Name: "product of an unknown platform", Path: "/v1/products/nope:100001", Status: 400, Code: client.CodeUnknownPlatform},
 	{Name: "product, empty platform", Path: "/v1/products/:100001", Status: 400, Code: client.CodeInvalidRequest},
+
+	{Name: "products, a page", Path: "/v1/products?platform=sandbox&limit=1", Status: 200,
+		Want: `{"products":[{"id":"100001","platform":"sandbox","title":"*","collected_at":"*"}],"next":"*"}`, Save: map[string]string{"next": "next"}},
+	{Name: "products, the next page", Path: "/v1/products?platform=sandbox&limit=1&cursor={next}", Status: 200,
+		Want: `{"products":[{"id":"100002","platform":"sandbox"}],"next":"*"}`},
+	{Name: "products, every platform", Path: "/v1/products", Status: 200,
+		Want: `{"products":[{"id":"100001"},{"id":"100002"},{"id":"100010"},{"id":"100011"}]}`},
+	{Name: "products, unknown platform", Path: "/v1/products?platform=nope", Status: 400, Code: client.CodeUnknownPlatform},
+	{Name: "products, limit 0", Path: "/v1/products?limit=0", Status: 400, Code: client.CodeInvalidQuery},
+
+	// A scope collects a whole listing: the job lists it first.
+	{Name: "collect a listing", Method: "POST", Path: "/v1/collect", Body: `{"platform":"sandbox","scope":"all"}`,
+		Status: 202, Want: `{"id":"*","state":"queued","step":"listing","scope":"all","total":0}`, Save: map[string]string{"scopejob": "id"}},
+	{Name: "cancel the listing", Method: "POST", Path: "/v1/jobs/{scopejob}/cancel", Status: 200,
+		Want: `{"id":"{scopejob}","state":"cancelled","scope":"all"}`},
 
 	{Name: "stats", Path: "/v1/stats?range=5m", Status: 200, Want: `{"from":"*","to":"*","rows":"*","total":{"errors":"*"}}`},
 	{Name: "stats, unknown platform", Path: "/v1/stats?platform=nope", Status: 400, Code: client.CodeUnknownPlatform},
