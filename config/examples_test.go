@@ -38,7 +38,7 @@ func TestExamplesLoad(t *testing.T) {
 			for _, p := range cfg.Platforms {
 				plugins = append(plugins, p.Plugin)
 			}
-			cfg.PluginDir = pluginDir(t, plugins...)
+			cfg.PluginDirs = []string{pluginDir(t, plugins...)}
 			if diags := cfg.Validate(); diags.HasErrors() {
 				t.Fatal(diags)
 			}
