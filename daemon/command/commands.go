@@ -125,6 +125,9 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"plugins": func() (cli.Command, error) {
 			return &PluginsCommand{Meta: meta}, nil
 		},
+		"sim": func() (cli.Command, error) {
+			return &SimCommand{Meta: meta}, nil
+		},
 		"validate": func() (cli.Command, error) {
 			return &ValidateCommand{Meta: meta}, nil
 		},
