@@ -3,8 +3,6 @@ package config
 import (
 	"encoding/hex"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -21,17 +19,26 @@ type Config struct {
 	InMemory  bool
 	LogLevel  string // debug, info, warn or error
 	LogFormat string // text or json
-	// PluginDir holds the plugin binaries, marketsync-plugin-<name>. It
-	// defaults to the directory of the running marketsync executable.
-	PluginDir string
-	API       API
-	Stats     Stats
-	Platforms []Platform
+	// PluginDirs is the plugin search path: the directories that hold
+	// plugin binaries, marketsync-plugin-<name>, searched in order. The
+	// directory of the running marketsync executable is searched after
+	// them (see PluginSearchPath), so the first-party plugins installed
+	// beside it are always found.
+	PluginDirs []string
+	API        API
+	Stats      Stats
+	Platforms  []Platform
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key
 	// holds the start of the first file, for settings that are missing.
 	ranges map[string]hcl.Range
+	// failed holds where settings were written whose values did not
+	// decode; Validate says nothing more about them.
+	failed []hcl.Range
+	// unparsed says a file did not parse: what it sets is unknown, so
+	// Validate does not call a setting missing.
+	unparsed bool
 }
 
 // API configures the agent's HTTP API.
@@ -77,6 +84,7 @@ type Platform struct {
 	DeclRange hcl.Range
 
 	ranges map[string]hcl.Range // as Config.ranges, relative to the block
+	failed []hcl.Range          // as Config.failed
 }
 
 // RateLimit is a token bucket: Rate calls per second, bursts of Burst.
@@ -134,7 +142,6 @@ func Default() *Config {
 	return &Config{
 		LogLevel:  "info",
 		LogFormat: "text",
-		PluginDir: executableDir(),
 		API:       API{Address: DefaultAPIAddress},
 		Stats:     Stats{Retention: 24 * time.Hour},
 	}
@@ -174,30 +181,21 @@ func (p *Platform) setDefaults() {
 	p.Config = hcl.EmptyBody()
 }
 
-// PluginPath is where the binary for plugin is looked for.
-func (c *Config) PluginPath(plugin string) string {
-	return filepath.Join(c.PluginDir, "marketsync-plugin-"+plugin)
-}
-
-// executableDir is the directory of the running executable, symlinks
-// resolved, so that plugins built beside marketsync are found wherever it
-// is run from; "." if the executable cannot be found.
-func executableDir() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return "."
-	}
-	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = resolved
-	}
-	return filepath.Dir(exe)
-}
-
 func (c *Config) setRange(key string, r hcl.Range) {
 	if c.ranges == nil {
 		c.ranges = map[string]hcl.Range{}
 	}
 	c.ranges[key] = r
+}
+
+func (c *Config) setFailed(key string, r hcl.Range) {
+	c.setRange(key, r)
+	c.failed = append(c.failed, r)
+}
+
+func (p *Platform) setFailed(key string, r hcl.Range) {
+	p.setRange(key, r)
+	p.failed = append(p.failed, r)
 }
 
 func (p *Platform) setRange(key string, r hcl.Range) {
@@ -244,7 +242,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("in_memory", c.InMemory),
 		slog.String("log_level", c.LogLevel),
 		slog.String("log_format", c.LogFormat),
-		slog.String("plugin_dir", c.PluginDir),
+		slog.Any("plugin_dir", c.PluginDirs),
 		slog.Group("api", slog.String("address", c.API.Address), slog.Any("token", c.API.Token)),
 		slog.Attr{Key: "platforms", Value: slog.GroupValue(platforms...)},
 	)

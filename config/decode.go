@@ -24,6 +24,7 @@ import (
 type attr[T any] struct {
 	val T
 	rng hcl.Range
+	bad bool // the value was written but could not be decoded
 }
 
 // setting is what the decoder and merge need from an *attr[T] whatever T.
@@ -31,19 +32,29 @@ type setting interface {
 	decode(name string, expr hcl.Expression, ctx *hcl.EvalContext) (bool, hcl.Diagnostics)
 	value() reflect.Value
 	where() hcl.Range
+	// failed reports a value that was written but did not decode: it
+	// was reported, and checks of its value would only repeat that.
+	failed() bool
 }
 
 func (a *attr[T]) decode(name string, expr hcl.Expression, ctx *hcl.EvalContext) (bool, hcl.Diagnostics) {
 	a.rng = expr.Range()
 	_, sensitive := any(a.val).(Secret)
-	return decodeValue(name, expr, ctx, &a.val, sensitive)
+	set, diags := decodeValue(name, expr, ctx, &a.val, sensitive)
+	a.bad = !set && diags.HasErrors()
+	return set, diags
 }
 
 func (a *attr[T]) value() reflect.Value { return reflect.ValueOf(a.val) }
 func (a *attr[T]) where() hcl.Range     { return a.rng }
+func (a *attr[T]) failed() bool         { return a.bad }
 
 // sha256Pin is a SHA-256 digest written as 64 hex digits.
 type sha256Pin []byte
+
+// searchPath is a list of directories, written as a list of strings or,
+// for one directory, as a single string.
+type searchPath []string
 
 var (
 	settingType = reflect.TypeFor[setting]()
@@ -73,6 +84,11 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 		want = cty.Bool
 	case *[]string:
 		want = cty.List(cty.String)
+	case *searchPath:
+		want = cty.List(cty.String)
+		if v.Type() == cty.String {
+			v = cty.ListVal([]cty.Value{v})
+		}
 	}
 	v, err := convert.Convert(v, want)
 	if err != nil {
@@ -120,6 +136,14 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 			list = append(list, e.AsString())
 		}
 		*d = list
+	case *searchPath:
+		for _, e := range v.AsValueSlice() {
+			if e.IsNull() || e.AsString() == "" {
+				problem = "a directory must not be null or empty"
+				break
+			}
+			*d = append(*d, e.AsString())
+		}
 	case *sha256Pin:
 		s := v.AsString()
 		b, err := hex.DecodeString(s)
@@ -210,6 +234,18 @@ func schemaOf(t reflect.Type) *hcl.BodySchema {
 	return schema
 }
 
+// schemaNames lists the attributes and block types schema takes.
+func schemaNames(schema *hcl.BodySchema) []string {
+	var names []string
+	for _, a := range schema.Attributes {
+		names = append(names, a.Name)
+	}
+	for _, b := range schema.Blocks {
+		names = append(names, b.Type)
+	}
+	return names
+}
+
 // blockStruct is the struct a block field decodes into, nil for a raw body.
 func blockStruct(t reflect.Type) reflect.Type {
 	if t == bodyType {
@@ -226,7 +262,9 @@ func blockStruct(t reflect.Type) reflect.Type {
 // and bad values all come back as diagnostics with ranges; the decoder
 // keeps going after an error so that one run reports them all.
 func decodeBody(body hcl.Body, ctx *hcl.EvalContext, dst reflect.Value) hcl.Diagnostics {
-	content, diags := body.Content(schemaOf(dst.Type()))
+	schema := schemaOf(dst.Type())
+	content, diags := body.Content(schema)
+	suggestNames(diags, schemaNames(schema), "")
 	for _, f := range fieldsOf(dst.Type()) {
 		fv := dst.Field(f.index)
 		switch f.kind {
@@ -238,8 +276,8 @@ func decodeBody(body hcl.Body, ctx *hcl.EvalContext, dst reflect.Value) hcl.Diag
 			s := reflect.New(fv.Type().Elem())
 			set, d := s.Interface().(setting).decode(f.name, a.Expr, ctx)
 			diags = append(diags, d...)
-			if set {
-				fv.Set(s)
+			if set || d.HasErrors() {
+				fv.Set(s) // a value that failed is kept, marked, for merge
 			}
 		case "block":
 			diags = append(diags, decodeBlocks(content.Blocks.OfType(f.name), body, ctx, fv)...)

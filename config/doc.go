@@ -23,11 +23,18 @@
 // The result is Config, a plain runtime value with every default applied.
 // It keeps, unexported, the range each setting came from, so that Validate
 // can point at the value it rejects. Load reports what is wrong within a
-// file (syntax, unknown names, wrong types, bad durations, env() and file()
-// failures) and Validate what needs the whole configuration (allowed values,
-// unique platform names across files, plugin binaries that exist). Both
-// return hcl.Diagnostics with file:line:column ranges, and Sources prints
-// them with the lines they point at.
+// file (syntax, unknown names with a suggestion for a near miss, wrong
+// types, bad durations, env() and file() failures) and Validate what needs
+// the whole configuration (allowed values, unique platform names across
+// files, plugin binaries on the search path). Validate runs on whatever
+// decoded, so that one run reports everything; a value that did not decode
+// is marked where it was written and not reported again for the default it
+// kept. Both return hcl.Diagnostics with file:line:column ranges, and
+// Sources prints them with the lines they point at.
+//
+// plugin_dir is a search path: PluginPath takes the first
+// marketsync-plugin-<name> in PluginDirs and then in the directory of the
+// running executable, and InstalledPlugins lists what the path holds.
 //
 // Values are decoded from their expressions here rather than by gohcl, so
 // that a type error or a duration such as "10 parsecs" is reported on the

@@ -39,7 +39,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		cfg := Default()
-		cfg.PluginDir = dir
+		cfg.PluginDirs = []string{dir}
 		if mergeFile(cfg, file.Body, "fuzz.hcl").HasErrors() {
 			return
 		}

@@ -19,13 +19,13 @@ import (
 // only between decoding a file and merging it.
 type (
 	fileConfig struct {
-		DataDir   *attr[string]   `hcl:"data_dir"`
-		LogLevel  *attr[string]   `hcl:"log_level"`
-		LogFormat *attr[string]   `hcl:"log_format"`
-		PluginDir *attr[string]   `hcl:"plugin_dir"`
-		API       *fileAPI        `hcl:"api,block"`
-		Stats     *fileStats      `hcl:"stats,block"`
-		Platforms []*filePlatform `hcl:"platform,block"`
+		DataDir    *attr[string]     `hcl:"data_dir"`
+		LogLevel   *attr[string]     `hcl:"log_level"`
+		LogFormat  *attr[string]     `hcl:"log_format"`
+		PluginDirs *attr[searchPath] `hcl:"plugin_dir"`
+		API        *fileAPI          `hcl:"api,block"`
+		Stats      *fileStats        `hcl:"stats,block"`
+		Platforms  []*filePlatform   `hcl:"platform,block"`
 	}
 	fileStats struct {
 		Retention *attr[time.Duration] `hcl:"retention"`
@@ -139,6 +139,7 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 		file, d := parser.ParseHCLFile(name)
 		diags = append(diags, d...)
 		if d.HasErrors() {
+			cfg.unparsed = true
 			continue // a file that does not parse would only add noise
 		}
 		if _, ok := cfg.ranges[""]; !ok {

@@ -11,6 +11,8 @@ import (
 // Config, and each Platform for the settings inside its block.
 type recorder interface {
 	setRange(key string, r hcl.Range)
+	// setFailed records a setting written at r that did not decode.
+	setFailed(key string, r hcl.Range)
 }
 
 // defaulter is a runtime struct that a repeated block creates, which needs
@@ -26,7 +28,8 @@ type defaulter interface {
 // else. The rules follow the kind of the src field:
 //
 //   - an attribute (*attr[T]) that is set replaces dst's value, and its
-//     range is recorded under its path (prefix + name);
+//     range is recorded under its path (prefix + name); one whose value
+//     did not decode leaves dst's value and is recorded as failed;
 //   - a single block (*struct) merges field by field into dst's struct,
 //     allocating dst when it is a nil pointer;
 //   - a repeated block ([]*struct) appends one new element per block,
@@ -49,6 +52,10 @@ func merge(dst, src reflect.Value, rec recorder, prefix string) {
 		switch {
 		case sv.Type().Implements(settingType):
 			s := sv.Interface().(setting)
+			if s.failed() {
+				rec.setFailed(prefix+f.name, s.where())
+				continue
+			}
 			dv.Set(s.value().Convert(dv.Type()))
 			rec.setRange(prefix+f.name, s.where())
 		case f.kind == "block" && sv.Kind() == reflect.Pointer:

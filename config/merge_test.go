@@ -3,6 +3,7 @@ package config
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,8 +57,8 @@ func TestMergeOrder(t *testing.T) {
 
 func TestMergeKeepsDefaultsAndRanges(t *testing.T) {
 	cfg := mustLoad(t, "testdata/conf.d", "testdata/local.hcl")
-	if cfg.DataDir != "/var/lib/marketsync" || cfg.LogFormat != "json" || cfg.PluginDir != Default().PluginDir {
-		t.Errorf("data_dir, log_format, plugin_dir = %q, %q, %q", cfg.DataDir, cfg.LogFormat, cfg.PluginDir)
+	if cfg.DataDir != "/var/lib/marketsync" || cfg.LogFormat != "json" || cfg.PluginDirs != nil {
+		t.Errorf("data_dir, log_format, plugin_dir = %q, %q, %q", cfg.DataDir, cfg.LogFormat, cfg.PluginDirs)
 	}
 	shop := cfg.Platforms[0]
 	if shop.Concurrency != 2 || shop.Timeout != 30*time.Second || shop.Retry.MaxAttempts != 5 {
@@ -124,12 +125,12 @@ func TestProductionExample(t *testing.T) {
 	got.ranges = nil
 	got.Platforms = nil
 	want := Config{
-		DataDir:   "/var/lib/marketsync",
-		LogLevel:  "warn",
-		LogFormat: "json",
-		PluginDir: "/usr/lib/marketsync/plugins",
-		API:       API{Address: "0.0.0.0:8787", Token: "prod-token"},
-		Stats:     Stats{Retention: 72 * time.Hour},
+		DataDir:    "/var/lib/marketsync",
+		LogLevel:   "warn",
+		LogFormat:  "json",
+		PluginDirs: []string{"/usr/lib/marketsync/plugins"},
+		API:        API{Address: "0.0.0.0:8787", Token: "prod-token"},
+		Stats:      Stats{Retention: 72 * time.Hour},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent settings:\n got  %#v\n want %#v", got, want)
@@ -176,7 +177,7 @@ func TestDev(t *testing.T) {
 	if !cfg.InMemory || cfg.DataDir != "" || cfg.LogLevel != "info" {
 		t.Errorf("dev: in_memory %v, data_dir %q, log_level %q; want true, \"\", info", cfg.InMemory, cfg.DataDir, cfg.LogLevel)
 	}
-	if cfg.LogFormat != def.LogFormat || cfg.PluginDir != def.PluginDir || cfg.API != def.API {
+	if cfg.LogFormat != def.LogFormat || !slices.Equal(cfg.PluginDirs, def.PluginDirs) || cfg.API != def.API {
 		t.Errorf("dev changed a default it does not override: %+v", cfg)
 	}
 	want := NewPlatform("sandbox", "")
@@ -196,12 +197,13 @@ func TestDev(t *testing.T) {
 		t.Errorf("dev has %d platforms, want 2", len(cfg.Platforms))
 	}
 
-	cfg.PluginDir = pluginDir(t)
+	cfg.PluginDirs = []string{pluginDir(t)}
+	path := strings.Join(cfg.PluginSearchPath(), ", ")
 	checkDiags(t, cfg.Validate(), []string{
-		`<dev>:6,1-29: Plugin not found: Platform "sandbox" needs the plugin "sandbox", but there is no file at ` + cfg.PluginPath("sandbox") + `. Set plugin_dir to the directory that holds marketsync-plugin-sandbox, or build the first-party plugins into ./bin with "make build".`,
-		`<dev>:8,1-35: Plugin not found: Platform "sandbox-store" needs the plugin "sandbox", but there is no file at ` + cfg.PluginPath("sandbox") + `. Set plugin_dir to the directory that holds marketsync-plugin-sandbox, or build the first-party plugins into ./bin with "make build".`,
+		`<dev>:6,1-29: Plugin not found: Platform "sandbox" needs the plugin "sandbox", but no marketsync-plugin-sandbox is on the plugin search path (` + path + `). There is no plugin on it: build the first-party plugins with "make build" (into ./bin, beside marketsync), or add the directory that holds marketsync-plugin-sandbox to plugin_dir.`,
+		`<dev>:8,1-35: Plugin not found: Platform "sandbox-store" needs the plugin "sandbox", but no marketsync-plugin-sandbox is on the plugin search path (` + path + `). There is no plugin on it: build the first-party plugins with "make build" (into ./bin, beside marketsync), or add the directory that holds marketsync-plugin-sandbox to plugin_dir.`,
 	})
-	cfg.PluginDir = pluginDir(t, "sandbox")
+	cfg.PluginDirs = []string{pluginDir(t, "sandbox")}
 	checkDiags(t, cfg.Validate(), nil)
 }
 
@@ -215,7 +217,7 @@ func TestLoadDevWithFiles(t *testing.T) {
 	if sources.Files["<dev>"] == nil || sources.Files["dev.hcl"] == nil {
 		t.Errorf("sources hold %d files, want the built-in overrides and dev.hcl", len(sources.Files))
 	}
-	cfg.PluginDir = pluginDir(t, "sandbox", "taobao")
+	cfg.PluginDirs = []string{pluginDir(t, "sandbox", "taobao")}
 	checkDiags(t, cfg.Validate(), nil) // no data_dir needed in memory
 }
 

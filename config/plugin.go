@@ -8,6 +8,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -39,10 +40,17 @@ func DecodePluginConfig(body hcl.Body, spec sdk.ConfigSpec) (*PluginConfig, hcl.
 			"The plugin describes its config block with an invalid schema, so the block cannot be checked: %s. This is a bug in the plugin.", err)}
 	}
 	schema := &hcl.BodySchema{}
+	names := make([]string, 0, len(spec))
 	for _, f := range spec {
 		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: f.Name, Required: f.Required})
+		names = append(names, f.Name)
 	}
 	content, diags := body.Content(schema)
+	hint := "The plugin takes no settings."
+	if len(names) > 0 {
+		hint = "The plugin's settings are " + strings.Join(names, ", ") + "."
+	}
+	suggestNames(diags, names, hint)
 	ctx := evalContext(missing.Filename)
 	values := map[string]any{}
 	for _, f := range spec {

@@ -84,6 +84,24 @@ func TestDecodePluginConfig(t *testing.T) {
 			body: "    app_key    = \"k\"\n    app_secret = \"s\"\n    page_sise  = 10\n",
 			want: []string{`a.hcl:5,5-14: Unsupported argument: An argument named "page_sise" is not expected here. Did you mean "page_size"?`},
 		},
+		"a field written in another style": {
+			body: "    app_key   = \"k\"\n    AppSecret = \"s\"\n",
+			want: []string{
+				`a.hcl:2,10-10: Missing required argument: The argument "app_secret" is required, but no definition was found.`,
+				`a.hcl:4,5-14: Unsupported argument: An argument named "AppSecret" is not expected here. Did you mean "app_secret"?`,
+			},
+		},
+		"a field named by part of its name": {
+			body: "    app_key = \"k\"\n    secret  = \"s\"\n",
+			want: []string{
+				`a.hcl:2,10-10: Missing required argument: The argument "app_secret" is required, but no definition was found.`,
+				`a.hcl:4,5-11: Unsupported argument: An argument named "secret" is not expected here. Did you mean "app_secret"?`,
+			},
+		},
+		"a field like none": {
+			body: "    app_key    = \"k\"\n    app_secret = \"s\"\n    colour     = \"red\"\n",
+			want: []string{`a.hcl:5,5-11: Unsupported argument: An argument named "colour" is not expected here. The plugin's settings are app_key, app_secret, page_size, price_factor, sandbox, poll_every, locations.`},
+		},
 		"wrong type": {
 			body: "    app_key    = \"k\"\n    app_secret = \"s\"\n    sandbox    = \"maybe\"\n",
 			want: []string{`a.hcl:5,18-25: Incorrect attribute value type: Inappropriate value for attribute "sandbox": a bool is required.`},
@@ -104,7 +122,7 @@ func TestDecodePluginConfig(t *testing.T) {
 		},
 		"a nested block": {
 			body: "    app_key    = \"k\"\n    app_secret = \"s\"\n    extra {}\n",
-			want: []string{`a.hcl:5,5-10: Unsupported block type: Blocks of type "extra" are not expected here.`},
+			want: []string{`a.hcl:5,5-10: Unsupported block type: Blocks of type "extra" are not expected here. The plugin's settings are app_key, app_secret, page_size, price_factor, sandbox, poll_every, locations.`},
 		},
 		"errors in source order": {
 			body: "    page_size  = 1.5\n    app_key    = 1\n    app_secret = env(\"SHOP_UNSET\")\n",

@@ -58,7 +58,7 @@ platform "sandbox" "src" {}
 				t.Errorf("frozen %q, want %q", frozen, tc.frozen)
 			}
 			// Frozen settings keep the running values; the rest is next's.
-			if got.DataDir != old.DataDir || got.LogFormat != old.LogFormat || got.PluginDir != old.PluginDir ||
+			if got.DataDir != old.DataDir || got.LogFormat != old.LogFormat || !slices.Equal(got.PluginDirs, old.PluginDirs) ||
 				got.API != old.API || got.Stats != old.Stats {
 				t.Errorf("frozen settings changed: %+v", got)
 			}

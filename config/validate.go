@@ -32,7 +32,7 @@ var (
 // at the platform block, or at the start of the first file.
 func (c *Config) Validate() hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	if c.DataDir == "" && !c.InMemory {
+	if c.DataDir == "" && !c.InMemory && !c.unparsed {
 		diags = append(diags, diagnostic("Missing data_dir", c.rangeOf("data_dir"),
 			"Set data_dir to the directory where the agent keeps its state, or run the agent with -dev to keep state in memory."))
 	}
@@ -53,13 +53,25 @@ func (c *Config) Validate() hcl.Diagnostics {
 			diags = append(diags, diagnostic("Duplicate platform name", p.rangeOf(""),
 				"A platform named %q is already defined at %s. Each platform block needs a name (its second label) of its own: the name identifies the account in jobs, metrics and the API.",
 				p.Name, prev.DeclRange))
-			continue
+		} else {
+			first[p.Name] = p
 		}
-		first[p.Name] = p
 		diags = append(diags, p.validate()...)
 		diags = append(diags, c.checkPlugin(p)...)
 	}
-	return diags
+	return withoutFailed(diags, c.failed)
+}
+
+// withoutFailed drops the diagnostics about settings whose values did not
+// decode: decoding said what is wrong with them, and a check of the
+// default they kept would only confuse.
+func withoutFailed(diags hcl.Diagnostics, failed []hcl.Range) hcl.Diagnostics {
+	if len(failed) == 0 {
+		return diags
+	}
+	return slices.DeleteFunc(diags, func(d *hcl.Diagnostic) bool {
+		return d.Subject != nil && slices.Contains(failed, *d.Subject)
+	})
 }
 
 func (p *Platform) validate() hcl.Diagnostics {
@@ -136,11 +148,19 @@ func (p *Platform) validate() hcl.Diagnostics {
 			p.Retry.BaseDelay, p.Retry.MaxDelay))
 	}
 	sortDiagnostics(diags) // a block lies in one file, so offsets compare
-	return diags
+	return withoutFailed(diags, p.failed)
 }
 
-// checkPlugin reports a plugin binary that is missing or cannot be run,
-// pointing at the platform block that needs it.
+// Launchable reports whether p's plugin can be started: its name is valid
+// and its binary is on the search path and executable. Validate reports
+// why a platform's plugin is not; its config block cannot be checked
+// against the plugin's schema.
+func (c *Config) Launchable(p *Platform) bool {
+	return validName.MatchString(p.Plugin) && c.checkPlugin(p) == nil
+}
+
+// checkPlugin reports a plugin binary that is missing from the search path
+// or cannot be run, pointing at the platform block that needs it.
 func (c *Config) checkPlugin(p *Platform) hcl.Diagnostics {
 	if !validName.MatchString(p.Plugin) {
 		return nil // already reported; the name does not make a path
@@ -150,13 +170,30 @@ func (c *Config) checkPlugin(p *Platform) hcl.Diagnostics {
 	switch {
 	case err != nil:
 		return hcl.Diagnostics{diagnostic("Plugin not found", p.rangeOf(""),
-			"Platform %q needs the plugin %q, but there is no file at %s. Set plugin_dir to the directory that holds marketsync-plugin-%s, or build the first-party plugins into ./bin with \"make build\".",
-			p.Name, p.Plugin, path, p.Plugin)}
+			"Platform %q needs the plugin %q, but no %s%s is on the plugin search path (%s). %s",
+			p.Name, p.Plugin, PluginPrefix, p.Plugin, strings.Join(c.PluginSearchPath(), ", "), c.installedHint(p.Plugin))}
 	case !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0:
 		return hcl.Diagnostics{diagnostic("Plugin not executable", p.rangeOf(""),
 			"Platform %q needs the plugin %q, but %s is not an executable file.", p.Name, p.Plugin, path)}
 	}
 	return nil
+}
+
+// installedHint says which plugins the search path holds, and which of
+// them the operator may have meant instead of plugin.
+func (c *Config) installedHint(plugin string) string {
+	var names []string
+	for _, ip := range InstalledPlugins(c.PluginSearchPath()) {
+		names = append(names, ip.Name)
+	}
+	if len(names) == 0 {
+		return fmt.Sprintf(`There is no plugin on it: build the first-party plugins with "make build" (into ./bin, beside marketsync), or add the directory that holds %s%s to plugin_dir.`, PluginPrefix, plugin)
+	}
+	hint := "The plugins on it are: " + strings.Join(names, ", ") + "."
+	if s := suggest(plugin, names); s != "" {
+		return hint + fmt.Sprintf(" Did you mean %q?", s)
+	}
+	return hint + " Add the directory that holds " + PluginPrefix + plugin + " to plugin_dir."
 }
 
 func oneOf(key, value string, allowed []string, subject *hcl.Range) hcl.Diagnostics {

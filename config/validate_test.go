@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -47,7 +48,25 @@ func TestValidate(t *testing.T) {
 		"missing plugin binary": {
 			files:   map[string]string{"a.hcl": "data_dir = \"/x\"\n" + platform},
 			plugins: []string{"1688"},
-			want:    []string{`a.hcl:2,1-30: Plugin not found: Platform "main-shop" needs the plugin "taobao", but there is no file at PLUGINS/marketsync-plugin-taobao. Set plugin_dir to the directory that holds marketsync-plugin-taobao, or build the first-party plugins into ./bin with "make build".`},
+			want:    []string{`a.hcl:2,1-30: Plugin not found: Platform "main-shop" needs the plugin "taobao", but no marketsync-plugin-taobao is on the plugin search path (PLUGINS, EXE). The plugins on it are: 1688. Add the directory that holds marketsync-plugin-taobao to plugin_dir.`},
+		},
+		"no plugin installed": {
+			files:   map[string]string{"a.hcl": "data_dir = \"/x\"\n" + platform},
+			plugins: []string{},
+			want:    []string{`a.hcl:2,1-30: Plugin not found: Platform "main-shop" needs the plugin "taobao", but no marketsync-plugin-taobao is on the plugin search path (PLUGINS, EXE). There is no plugin on it: build the first-party plugins with "make build" (into ./bin, beside marketsync), or add the directory that holds marketsync-plugin-taobao to plugin_dir.`},
+		},
+		"a plugin named as the platform's short name": {
+			files:   map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"1688\" \"wholesale\" {}\n"},
+			plugins: []string{"alibaba1688", "pinduoduo", "taobao"},
+			want:    []string{`a.hcl:2,1-28: Plugin not found: Platform "wholesale" needs the plugin "1688", but no marketsync-plugin-1688 is on the plugin search path (PLUGINS, EXE). The plugins on it are: alibaba1688, pinduoduo, taobao. Did you mean "alibaba1688"?`},
+		},
+		"every value check of every block, duplicates included": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nlog_level = \"verbose\"\n" + platform + "platform \"taobao\" \"main-shop\" {\n  retry {\n    base_delay = \"1m\"\n    max_delay  = \"1s\"\n  }\n}\n"},
+			want: []string{
+				`a.hcl:2,13-22: Invalid log_level: log_level must be one of "debug", "info", "warn", "error", not "verbose".`,
+				`a.hcl:5,1-30: Duplicate platform name: A platform named "main-shop" is already defined at a.hcl:3,1-30. Each platform block needs a name (its second label) of its own: the name identifies the account in jobs, metrics and the API.`,
+				`a.hcl:7,18-22: Invalid retry delays: retry.base_delay (1m0s) is longer than retry.max_delay (1s): the first retry would wait longer than any retry may.`,
+			},
 		},
 		"plugin_pass_env names": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {\n  plugin_pass_env = [\"HTTPS_PROXY\", \"no_proxy\", \"1X\", \"MARKETSYNC_TOKEN\"]\n}\n"},
@@ -142,10 +161,11 @@ platform "taobao" "main-shop" {
 				plugins = []string{"taobao"}
 			}
 			cfg := mustLoad(t, paths...)
-			cfg.PluginDir = pluginDir(t, plugins...)
+			cfg.PluginDirs = []string{pluginDir(t, plugins...)}
 			diags := cfg.Validate()
 			for _, d := range diags {
-				d.Detail = strings.ReplaceAll(d.Detail, cfg.PluginDir, "PLUGINS")
+				d.Detail = strings.ReplaceAll(d.Detail, cfg.PluginDirs[0], "PLUGINS")
+				d.Detail = strings.ReplaceAll(d.Detail, executableDir(), "EXE")
 			}
 			checkDiags(t, diags, tc.want)
 		})
@@ -155,7 +175,7 @@ platform "taobao" "main-shop" {
 func TestValidatePluginNotExecutable(t *testing.T) {
 	inDir(t, map[string]string{"a.hcl": "data_dir = \"/x\"\nplatform \"taobao\" \"main-shop\" {}\n"})
 	cfg := mustLoad(t, "a.hcl")
-	cfg.PluginDir = t.TempDir()
+	cfg.PluginDirs = []string{t.TempDir()}
 	path := cfg.PluginPath("taobao")
 	if err := os.WriteFile(path, []byte("not a program"), 0o644); err != nil {
 		t.Fatal(err)
@@ -166,9 +186,59 @@ func TestValidatePluginNotExecutable(t *testing.T) {
 }
 
 func TestPluginPath(t *testing.T) {
-	cfg := &Config{PluginDir: "/usr/lib/marketsync/plugins"}
-	if got, want := cfg.PluginPath("taobao"), "/usr/lib/marketsync/plugins/marketsync-plugin-taobao"; got != want {
-		t.Errorf("PluginPath = %q, want %q", got, want)
+	builtin, thirdParty := pluginDir(t, "taobao", "sandbox"), pluginDir(t, "acme", "taobao")
+	cfg := &Config{PluginDirs: []string{thirdParty, builtin}}
+	for plugin, want := range map[string]string{
+		"acme":    filepath.Join(thirdParty, "marketsync-plugin-acme"),
+		"taobao":  filepath.Join(thirdParty, "marketsync-plugin-taobao"), // the first directory wins
+		"sandbox": filepath.Join(builtin, "marketsync-plugin-sandbox"),
+		"nothere": filepath.Join(thirdParty, "marketsync-plugin-nothere"),
+	} {
+		if got := cfg.PluginPath(plugin); got != want {
+			t.Errorf("PluginPath(%q) = %q, want %q", plugin, got, want)
+		}
+	}
+	path := cfg.PluginSearchPath()
+	if len(path) != 3 || path[0] != thirdParty || path[1] != builtin || path[2] != executableDir() {
+		t.Errorf("search path %q, want plugin_dir then the executable's directory %q", path, executableDir())
+	}
+	var names []string
+	for _, ip := range InstalledPlugins(path) {
+		names = append(names, ip.Name+"="+ip.Path)
+	}
+	want := []string{
+		"acme=" + filepath.Join(thirdParty, "marketsync-plugin-acme"),
+		"sandbox=" + filepath.Join(builtin, "marketsync-plugin-sandbox"),
+		"taobao=" + filepath.Join(thirdParty, "marketsync-plugin-taobao"),
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("installed plugins %q, want %q", names, want)
+	}
+}
+
+func TestPluginDirDecodes(t *testing.T) {
+	for name, tc := range map[string]struct {
+		text string
+		want []string
+		diag string
+	}{
+		"a single directory": {text: `plugin_dir = "/usr/lib/marketsync/plugins"`, want: []string{"/usr/lib/marketsync/plugins"}},
+		"a search path":      {text: `plugin_dir = ["/usr/lib/marketsync/plugins", "/opt/acme/plugins"]`, want: []string{"/usr/lib/marketsync/plugins", "/opt/acme/plugins"}},
+		"an empty entry":     {text: `plugin_dir = ["/opt", ""]`, diag: `a.hcl:1,14-26: Incorrect attribute value type: Inappropriate value for attribute "plugin_dir": a directory must not be null or empty.`},
+		"a list of objects":  {text: `plugin_dir = [{}]`, diag: `a.hcl:1,14-18: Incorrect attribute value type: Inappropriate value for attribute "plugin_dir": element 0: string required, but have object.`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			inDir(t, map[string]string{"a.hcl": tc.text + "\n"})
+			cfg, _, diags := Load("a.hcl")
+			if tc.diag != "" {
+				checkDiags(t, diags, []string{tc.diag})
+				return
+			}
+			checkDiags(t, diags, nil)
+			if !slices.Equal(cfg.PluginDirs, tc.want) {
+				t.Errorf("plugin dirs %q, want %q", cfg.PluginDirs, tc.want)
+			}
+		})
 	}
 }
 
@@ -176,7 +246,7 @@ func TestPluginPath(t *testing.T) {
 // it: diagnostics then have no subject rather than an empty range.
 func TestValidateBuiltInGo(t *testing.T) {
 	cfg := Default()
-	cfg.PluginDir = pluginDir(t, "taobao")
+	cfg.PluginDirs = []string{pluginDir(t, "taobao")}
 	p := NewPlatform("taobao", "shop")
 	p.Concurrency = 0
 	cfg.Platforms = append(cfg.Platforms, p)
@@ -184,4 +254,49 @@ func TestValidateBuiltInGo(t *testing.T) {
 		`Missing data_dir: Set data_dir to the directory where the agent keeps its state, or run the agent with -dev to keep state in memory.`,
 		`Invalid concurrency: concurrency must be at least 1, not 0.`,
 	})
+}
+
+// TestLoadSuggests checks the "Did you mean" of names the agent's own
+// schema does not take, hcl's near misses and the wider ones.
+func TestLoadSuggests(t *testing.T) {
+	inDir(t, map[string]string{"a.hcl": `datadir = "/x"
+LogLevel = "info"
+plugin-dir = "/opt"
+platform "taobao" "shop" {
+  time_out = "5s"
+  circuitBreaker {}
+}
+`})
+	_, _, diags := Load("a.hcl")
+	checkDiags(t, diags, []string{
+		`a.hcl:1,1-8: Unsupported argument: An argument named "datadir" is not expected here. Did you mean "data_dir"?`,
+		`a.hcl:2,1-9: Unsupported argument: An argument named "LogLevel" is not expected here. Did you mean "log_level"?`,
+		`a.hcl:3,1-11: Unsupported argument: An argument named "plugin-dir" is not expected here. Did you mean "plugin_dir"?`,
+		`a.hcl:5,3-11: Unsupported argument: An argument named "time_out" is not expected here. Did you mean "timeout"?`,
+		`a.hcl:6,3-17: Unsupported block type: Blocks of type "circuitBreaker" are not expected here. Did you mean "circuit_breaker"?`,
+	})
+}
+
+// TestValidateSaysNothingMoreOfValuesThatFailed checks that a value that
+// did not decode is reported once, by Load, and not again by Validate
+// for the default it kept.
+func TestValidateSaysNothingMoreOfValuesThatFailed(t *testing.T) {
+	inDir(t, map[string]string{"a.hcl": `data_dir = env("MARKETSYNC_TEST_UNSET_DIR")
+platform "taobao" "shop" {
+  retry {
+    base_delay = "1 minute"
+    max_delay  = "1s"
+  }
+  rate_limit {
+    rate  = "fast"
+    burst = 1
+  }
+}
+`})
+	cfg, _, diags := Load("a.hcl")
+	if len(diags) != 3 {
+		t.Fatalf("Load: %d diagnostics, want 3: %v", len(diags), diags)
+	}
+	cfg.PluginDirs = []string{pluginDir(t, "taobao")}
+	checkDiags(t, cfg.Validate(), nil)
 }

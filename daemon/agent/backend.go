@@ -45,6 +45,7 @@ func (a *Agent) Platforms(ctx context.Context) ([]client.Platform, error) {
 		}
 		p := platformFromStatus(st)
 		p.Config = e.config.Redacted()
+		p.Timeout = e.cfg.Timeout.String()
 		out = append(out, p)
 	}
 	return out, nil

@@ -16,7 +16,10 @@ import (
 // block's config against the schema the plugin describes and lets the
 // plugin check the values itself (Configure must not call the platform),
 // then stops the plugins. It is what `marketsync validate` adds to the
-// config's own checks.
+// config's own checks, and it runs on a config that failed them too, so
+// that one run reports everything: it skips the platforms whose plugin
+// cannot be started (cfg.Validate says why) and checks every other block,
+// duplicates included.
 func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) hcl.Diagnostics {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -25,6 +28,9 @@ func CheckPlugins(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 	diags := make([]hcl.Diagnostics, len(cfg.Platforms))
 	var wg sync.WaitGroup
 	for i, p := range cfg.Platforms {
+		if !cfg.Launchable(&p) {
+			continue
+		}
 		wg.Go(func() {
 			plugin, err := a.launch(ctx, p)
 			if err != nil {

@@ -44,6 +44,12 @@ type Platform struct {
 	LimitSource string  `json:"limit_source,omitempty"`
 	Tokens      float64 `json:"tokens"`
 
+	// Timeout is the platform block's timeout, as a Go duration ("30s"):
+	// it bounds one attempt of a call to the plugin, as the platform's
+	// actor sees it. The plugin's own timeout setting, in Config, bounds
+	// one HTTP request from the plugin to the platform.
+	Timeout string `json:"timeout"`
+
 	// Concurrency is the most calls in flight at once; InFlight and Queued
 	// are the calls running and waiting now.
 	Concurrency int `json:"concurrency"`

@@ -122,6 +122,15 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"fmt": func() (cli.Command, error) {
 			return &FmtCommand{Meta: meta}, nil
 		},
+		"plugin": func() (cli.Command, error) {
+			return &PluginCommand{Meta: meta}, nil
+		},
+		"plugins": func() (cli.Command, error) {
+			return &PluginsCommand{Meta: meta}, nil
+		},
+		"sim": func() (cli.Command, error) {
+			return &SimCommand{Meta: meta}, nil
+		},
 		"validate": func() (cli.Command, error) {
 			return &ValidateCommand{Meta: meta}, nil
 		},

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -24,9 +25,13 @@ func (c *ValidateCommand) Help() string {
 Usage: marketsync validate [-dev] [-plugins=false] PATH...
 
   Loads the config files and directories as the agent would, merged in
-  order, and prints every problem with its file, line and column. It then
-  starts each platform's plugin to check the platform's config block
-  against the plugin's own schema. Exits 1 when anything is wrong.
+  order, and prints every problem with its file, line and column: syntax,
+  names and types, values, and each platform's config block checked
+  against the schema of its plugin, which it starts for the purpose. All
+  are reported in one run. Exits 1 when anything is wrong.
+
+  "marketsync plugin NAME" lists the settings a plugin's config block
+  takes.
 
 Options:
 
@@ -57,17 +62,22 @@ func (c *ValidateCommand) Run(args []string) int {
 	if dev {
 		load = config.LoadDev
 	}
+	// Every check runs whatever the earlier ones found, on what decoded,
+	// so that one run reports every problem of the files.
 	cfg, sources, diags := load(paths...)
-	if !diags.HasErrors() {
-		diags = append(diags, cfg.Validate()...)
-	}
-	if !diags.HasErrors() && plugins {
+	diags = append(diags, cfg.Validate()...)
+	if plugins {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		diags = append(diags, agent.CheckPlugins(ctx, cfg, slog.New(slog.DiscardHandler))...)
 	}
-	if code := c.diagnostics(sources, diags); code != 0 {
-		return code
+	if len(diags) > 0 {
+		var b strings.Builder
+		_ = sources.WriteDiagnostics(&b, diags, isTerminal(os.Stderr))
+		c.Ui.Error(strings.TrimRight(b.String(), "\n"))
+	}
+	if diags.HasErrors() {
+		return 1
 	}
 	c.Ui.Output("The configuration is valid.")
 	return 0

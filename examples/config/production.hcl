@@ -1,6 +1,13 @@
 # A production agent collecting from the four source marketplaces. Secrets
 # come from the environment and from files beside this one, never from the
-# file itself. Check it with: marketsync validate examples/config/production.hcl
+# file itself. The environment in production.env and the files in secrets/
+# are fake stand-ins, so that it can be checked in a source tree; from the
+# root of the tree, after "make build":
+#
+#   (set -a; . examples/config/production.env; bin/marketsync validate examples/config/production.hcl)
+#
+# plugin_dir names where packages install plugins; bin/marketsync also
+# finds the plugins built beside it.
 data_dir   = "/var/lib/marketsync"
 log_level  = "info"
 log_format = "json"
