@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/marketsync/marketsync/plugins/woocommerce/wcapi"
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// change is one stock or price write: the item's product and SKU, and
+// the fields to set on the simple product or the variation that has the
+// SKU.
+type change struct {
+	remoteID, sku string
+	fields       map[string]any
+}
+
+// SetInventory implements sdk.Publisher: manage_stock and stock_quantity
+// of the simple product, or of the variation with the item's SKU.
+func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	s, err := p.cfg.Get()
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]change, len(req.Items))
+	keys := make([]string, len(req.Items))
+	pre := make([]*sdk.Error, len(req.Items))
+	for i, it := range req.Items {
+		keys[i] = it.IdempotencyKey
+		changes[i] = change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"manage_stock": true, "stock_quantity": max(it.Stock, 0)}}
+		if it.Stock < 0 {
+			pre[i] = sdk.Invalid("negative_stock", fmt.Sprintf("stock %d of %s is negative", it.Stock, it.SKU))
+		}
+	}
+	results, q, err := s.apply(ctx, changes, keys, pre)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.SetInventoryResponse{Results: results, Quota: q}, nil
+}
+
+// SetPrices implements sdk.Publisher: regular_price of the simple
+// product, or of the variation with the item's SKU, in the store's
+// currency.
+func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	s, err := p.cfg.Get()
+	if err != nil {
+		return nil, err
+	}
+	changes := make([]change, len(req.Items))
+	keys := make([]string, len(req.Items))
+	pre := make([]*sdk.Error, len(req.Items))
+	for i, it := range req.Items {
+		keys[i] = it.IdempotencyKey
+		changes[i] = change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"regular_price": formatAmount(it.Price.Amount, s.digits)}}
+		pre[i] = s.checkMoney(it.Price)
+	}
+	results, q, err := s.apply(ctx, changes, keys, pre)
+	if err != nil {
+		return nil, err
+	}
+	return &sdk.SetPricesResponse{Results: results, Quota: q}, nil
+}
+
+// target is where a change is written: the product itself (variation
+// 0) or one of its variations.
+type target struct {
+	product, variation int64
+}
+
+// apply writes changes: it finds each one's target from the products'
+// shapes (cached, or read in one call plus one per variable product),
+// then sends one products/batch for the simple products and one
+// products/{id}/variations/batch per variable product. pre holds the
+// items already refused.
+func (s *settings) apply(ctx context.Context, changes []change, keys []string, pre []*sdk.Error) ([]sdk.WriteResult, *sdk.Quota, error) {
+	var q quota
+	results := make([]sdk.WriteResult, len(changes))
+	targets := make([]target, len(changes))
+	var ids []int64
+	for i, c := range changes {
+		results[i] = sdk.WriteResult{IdempotencyKey: keys[i], RemoteID: c.remoteID, Err: pre[i]}
+		if results[i].Err != nil {
+			continue
+		}
+		if targets[i].product, results[i].Err = remoteID(c.remoteID); results[i].Err == nil {
+			ids = append(ids, targets[i].product)
+		}
+	}
+	shapes, err := s.shapesOf(ctx, ids, &q)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, c := range changes {
+		if results[i].Err != nil {
+			continue
+		}
+		sh, ok := shapes[targets[i].product]
+		switch {
+		case !ok:
+			results[i].Err = sdk.NotFound("woocommerce_rest_product_invalid_id", "the store has no product "+c.remoteID)
+		case sh.variable:
+			if targets[i].variation, ok = sh.variations[c.sku]; !ok {
+				results[i].Err = sdk.NotFound("unknown_sku", fmt.Sprintf("product %s has no variation with SKU %q", c.remoteID, c.sku))
+			}
+		case c.sku != "" && c.sku != sh.sku:
+			results[i].Err = sdk.NotFound("unknown_sku", fmt.Sprintf("product %s has SKU %q, not %q", c.remoteID, sh.sku, c.sku))
+		}
+	}
+	// Group: the simple products in one batch, each variable product's
+	// variations in one of their own, in the order first met.
+	groups := map[int64][]int{}
+	var order []int64
+	for i := range changes {
+		if results[i].Err != nil {
+			continue
+		}
+		route := int64(0)
+		if targets[i].variation != 0 {
+			route = targets[i].product
+		}
+		if _, seen := groups[route]; !seen {
+			order = append(order, route)
+		}
+		groups[route] = append(groups[route], i)
+	}
+	for _, parent := range order {
+		route := "products/batch"
+		if parent != 0 {
+			route = "products/" + strconv.FormatInt(parent, 10) + "/variations/batch"
+		}
+		members := groups[parent]
+		for len(members) > 0 {
+			n := min(len(members), wcapi.MaxBatch)
+			var b wcapi.Batch
+			for _, i := range members[:n] {
+				obj := map[string]any{"id": targets[i].product}
+				if parent != 0 {
+					obj["id"] = targets[i].variation
+				}
+				for k, v := range changes[i].fields {
+					obj[k] = v
+				}
+				b.Update = append(b.Update, obj)
+			}
+			r, resp, err := s.client.DoBatch(ctx, route, &b)
+			if err != nil {
+				return nil, nil, err
+			}
+			q.see(resp)
+			for k, item := range r.Update {
+				if item.Err != nil {
+					i := members[k]
+					results[i].Err = wcapi.ItemError(*item.Err)
+					s.shapes.forget(targets[i].product)
+				}
+			}
+			members = members[n:]
+		}
+	}
+	return results, q.q, nil
+}
