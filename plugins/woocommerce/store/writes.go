@@ -14,7 +14,7 @@ import (
 // SKU.
 type change struct {
 	remoteID, sku string
-	fields       map[string]any
+	fields        map[string]any
 }
 
 // SetInventory implements sdk.Publisher: manage_stock and stock_quantity
