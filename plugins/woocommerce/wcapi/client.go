@@ -237,10 +237,9 @@ type BatchResult struct {
 // BatchItem is one item's outcome: the object as the API returns it, or
 // {"id", "error"} when the store refused the item.
 type BatchItem struct {
-	ID    int64
-	Err   *APIError
-	Raw   json.RawMessage
-	valid bool
+	ID  int64
+	Err *APIError
+	Raw json.RawMessage
 }
 
 // UnmarshalJSON keeps the object and reads its id and error.
@@ -253,7 +252,7 @@ func (b *BatchItem) UnmarshalJSON(data []byte) error {
 		return err
 	}
 	b.ID, _ = head.ID.Int64()
-	b.Err, b.Raw, b.valid = head.Error, append(json.RawMessage(nil), data...), true
+	b.Err, b.Raw = head.Error, append(json.RawMessage(nil), data...)
 	return nil
 }
 
