@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Prefixes of the routes.
@@ -217,13 +218,18 @@ func pageParams(c *call) (page, perPage int, err *apiError) {
 	return page, perPage, nil
 }
 
-// paginate cuts one page out of n items and sets X-WP-Total and
+// paginate copies one page out of all and sets X-WP-Total and
 // X-WP-TotalPages.
-func paginate(c *call, n, page, perPage int) (from, to int) {
+func paginate[T any](c *call, all []*T, page, perPage int) []T {
+	n := len(all)
 	c.header.Set("X-WP-Total", strconv.Itoa(n))
 	c.header.Set("X-WP-TotalPages", strconv.Itoa((n+perPage-1)/perPage))
-	from = min((page-1)*perPage, n)
-	return from, min(from+perPage, n)
+	from := min((page-1)*perPage, n)
+	out := make([]T, 0, min(from+perPage, n)-from)
+	for _, v := range all[from:min(from+perPage, n)] {
+		out = append(out, *v)
+	}
+	return out
 }
 
 func (s *Server) listProducts(c *call) (int, any, *apiError) {
@@ -249,13 +255,7 @@ func (s *Server) listProducts(c *call) (int, any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	all := s.state.list(skus, include, q.Get("order") == "asc")
-	from, to := paginate(c, len(all), page, perPage)
-	out := make([]Product, 0, to-from)
-	for _, p := range all[from:to] {
-		out = append(out, *p)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, paginate(c, s.state.list(skus, include, q.Get("order") == "asc"), page, perPage), nil
 }
 
 func (s *Server) getProduct(c *call) (int, any, *apiError) {
@@ -279,12 +279,7 @@ func (s *Server) listVariations(c *call) (int, any, *apiError) {
 	if p, ok := s.state.products[c.ids[0]]; ok {
 		all = s.state.variationsOf(p)
 	}
-	from, to := paginate(c, len(all), page, perPage)
-	out := make([]Variation, 0, to-from)
-	for _, v := range all[from:to] {
-		out = append(out, *v)
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, paginate(c, all, page, perPage), nil
 }
 
 func (s *Server) createOne(c *call) (int, any, *apiError) {
@@ -392,119 +387,112 @@ func deleteID(raw json.RawMessage) int64 {
 	return id
 }
 
-func (s *Server) productsBatch(c *call) (int, any, *apiError) {
+// batchOps are what one batch route does with an item of each list:
+// create and update take the item's object and return the id and the
+// object answered (the id of the item refused, for an update); remove
+// takes an id.
+type batchOps struct {
+	create, update func(raw json.RawMessage) (int64, any, *apiError)
+	remove         func(id int64) (any, *apiError)
+}
+
+// runBatch is batch_items: the creates, then the updates, then the
+// deletes (ids of 0 skipped), each answered in its list, in order, under
+// one lock.
+func (s *Server) runBatch(c *call, pattern string, ops batchOps) (int, any, *apiError) {
 	b, err := s.readBatch(c)
 	if err != nil {
 		return 0, nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	a := &batchAnswer{s: s, pattern: "products/batch", out: map[string][]any{}}
+	a := &batchAnswer{s: s, pattern: pattern, out: map[string][]any{}}
 	for _, raw := range b.Create {
-		in, err := decodeInput(raw, false)
-		var p *Product
-		if err == nil {
-			p, err = s.state.createProduct(in, now)
+		id, v, err := ops.create(raw)
+		if err != nil {
+			id = 0 // a refused create is answered with id 0
 		}
-		if err == nil {
-			c.changes = append(c.changes, productChange("created", p))
-			a.add("create", p.ID, *p, nil)
-		} else {
-			a.add("create", 0, nil, err)
-		}
+		a.add("create", id, v, err)
 	}
 	for _, raw := range b.Update {
-		in, err := decodeInput(raw, false)
-		var p *Product
-		if err == nil {
-			p, err = s.state.updateProduct(in, now)
-		}
-		if err == nil {
-			c.changes = append(c.changes, productChange("updated", p))
-			a.add("update", p.ID, *p, nil)
-		} else {
-			id := int64(0)
-			if in != nil {
-				id = in.id()
-			}
-			a.add("update", id, nil, err)
-		}
+		id, v, err := ops.update(raw)
+		a.add("update", id, v, err)
 	}
 	for _, raw := range b.Delete {
-		id := deleteID(raw)
-		if id == 0 {
-			continue
-		}
-		p, err := s.state.deleteProduct(id)
-		if err == nil {
-			c.changes = append(c.changes, productChange("deleted", p))
-			a.add("delete", id, *p, nil)
-		} else {
-			a.add("delete", id, nil, err)
+		if id := deleteID(raw); id != 0 {
+			v, err := ops.remove(id)
+			a.add("delete", id, v, err)
 		}
 	}
 	return http.StatusOK, a.out, nil
 }
 
-func (s *Server) variationsBatch(c *call) (int, any, *apiError) {
-	b, err := s.readBatch(c)
-	if err != nil {
-		return 0, nil, err
+func (s *Server) productsBatch(c *call) (int, any, *apiError) {
+	write := func(event string, raw json.RawMessage, do func(*input, time.Time) (*Product, *apiError)) (int64, any, *apiError) {
+		in, err := decodeInput(raw, false)
+		if err != nil {
+			return 0, nil, err
+		}
+		p, err := do(in, s.now())
+		if err != nil {
+			return in.id(), nil, err
+		}
+		c.changes = append(c.changes, productChange(event, p))
+		return p.ID, *p, nil
 	}
-	parent := c.ids[0]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	a := &batchAnswer{s: s, pattern: "products/{id}/variations/batch", out: map[string][]any{}}
-	changed := false
-	for _, raw := range b.Create {
-		in, err := decodeInput(raw, true)
-		var v *Variation
-		if err == nil {
-			v, err = s.state.createVariation(parent, in, now)
-		}
-		if err == nil {
-			changed = true
-			a.add("create", v.ID, *v, nil)
-		} else {
-			a.add("create", 0, nil, err)
-		}
-	}
-	for _, raw := range b.Update {
-		in, err := decodeInput(raw, true)
-		var v *Variation
-		if err == nil {
-			v, err = s.state.updateVariation(parent, in, now)
-		}
-		if err == nil {
-			changed = true
-			a.add("update", v.ID, *v, nil)
-		} else {
-			id := int64(0)
-			if in != nil {
-				id = in.id()
+	return s.runBatch(c, "products/batch", batchOps{
+		create: func(raw json.RawMessage) (int64, any, *apiError) {
+			return write("created", raw, s.state.createProduct)
+		},
+		update: func(raw json.RawMessage) (int64, any, *apiError) {
+			return write("updated", raw, s.state.updateProduct)
+		},
+		remove: func(id int64) (any, *apiError) {
+			p, err := s.state.deleteProduct(id)
+			if err != nil {
+				return nil, err
 			}
-			a.add("update", id, nil, err)
+			c.changes = append(c.changes, productChange("deleted", p))
+			return *p, nil
+		},
+	})
+}
+
+func (s *Server) variationsBatch(c *call) (int, any, *apiError) {
+	parent := c.ids[0]
+	changed := false
+	write := func(raw json.RawMessage, do func(int64, *input, time.Time) (*Variation, *apiError)) (int64, any, *apiError) {
+		in, err := decodeInput(raw, true)
+		if err != nil {
+			return 0, nil, err
 		}
+		v, err := do(parent, in, s.now())
+		if err != nil {
+			return in.id(), nil, err
+		}
+		changed = true
+		return v.ID, *v, nil
 	}
-	for _, raw := range b.Delete {
-		id := deleteID(raw)
-		if id == 0 {
-			continue
-		}
-		v, err := s.state.deleteVariation(parent, id, now)
-		if err == nil {
+	status, out, err := s.runBatch(c, "products/{id}/variations/batch", batchOps{
+		create: func(raw json.RawMessage) (int64, any, *apiError) { return write(raw, s.state.createVariation) },
+		update: func(raw json.RawMessage) (int64, any, *apiError) { return write(raw, s.state.updateVariation) },
+		remove: func(id int64) (any, *apiError) {
+			v, err := s.state.deleteVariation(parent, id, s.now())
+			if err != nil {
+				return nil, err
+			}
 			changed = true
-			a.add("delete", id, *v, nil)
-		} else {
-			a.add("delete", id, nil, err)
-		}
-	}
+			return *v, nil
+		},
+	})
 	// A change of variations is a change of the product: one
 	// product.updated per request, as is_already_processed allows.
-	if p, ok := s.state.products[parent]; ok && changed {
-		c.changes = append(c.changes, productChange("updated", p))
+	if err == nil && changed {
+		s.mu.Lock()
+		if p, ok := s.state.products[parent]; ok {
+			c.changes = append(c.changes, productChange("updated", p))
+		}
+		s.mu.Unlock()
 	}
-	return http.StatusOK, a.out, nil
+	return status, out, err
 }

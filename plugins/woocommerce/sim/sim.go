@@ -151,13 +151,6 @@ func (s *Server) WebhookSecret() string { return s.opts.WebhookSecret }
 // lifts the limit.
 func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, max(burst, 1)) }
 
-// SetWebhookURL changes where deliveries go (empty: recorded only).
-func (s *Server) SetWebhookURL(u string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.WebhookURL = u
-}
-
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()

@@ -47,34 +47,33 @@ type Product struct {
 	Status           string      `json:"status"`
 	Description      string      `json:"description"`
 	ShortDescription string      `json:"short_description"`
-	SKU              string      `json:"sku"`
-	GlobalUniqueID   string      `json:"global_unique_id"`
-	Price            string      `json:"price"`
-	RegularPrice     string      `json:"regular_price"`
-	ManageStock      bool        `json:"manage_stock"`
-	StockQuantity    *int64      `json:"stock_quantity"`
-	StockStatus      string      `json:"stock_status"`
 	Attributes       []Attribute `json:"attributes"`
 	Variations       []int64     `json:"variations"`
 	Images           []Image     `json:"images"`
 	DateCreatedGMT   string      `json:"date_created_gmt"`
-	DateModifiedGMT  string      `json:"date_modified_gmt"`
+	Sellable
+}
+
+// Sellable is what products and variations both have: SKU, price and
+// stock (WC_Product, which WC_Product_Variation extends).
+type Sellable struct {
+	SKU             string `json:"sku"`
+	GlobalUniqueID  string `json:"global_unique_id"`
+	Price           string `json:"price"`
+	RegularPrice    string `json:"regular_price"`
+	ManageStock     bool   `json:"manage_stock"`
+	StockQuantity   *int64 `json:"stock_quantity"`
+	StockStatus     string `json:"stock_status"`
+	DateModifiedGMT string `json:"date_modified_gmt"`
 }
 
 // Variation is a variation as GET products/{id}/variations shows it.
 type Variation struct {
-	ID              int64                `json:"id"`
-	ParentID        int64                `json:"parent_id"`
-	SKU             string               `json:"sku"`
-	GlobalUniqueID  string               `json:"global_unique_id"`
-	Price           string               `json:"price"`
-	RegularPrice    string               `json:"regular_price"`
-	ManageStock     bool                 `json:"manage_stock"`
-	StockQuantity   *int64               `json:"stock_quantity"`
-	StockStatus     string               `json:"stock_status"`
-	Attributes      []VariationAttribute `json:"attributes"`
-	Image           *Image               `json:"image"`
-	DateModifiedGMT string               `json:"date_modified_gmt"`
+	ID         int64                `json:"id"`
+	ParentID   int64                `json:"parent_id"`
+	Attributes []VariationAttribute `json:"attributes"`
+	Image      *Image               `json:"image"`
+	Sellable
 }
 
 // input is the writable fields of a product or a variation in a create
@@ -249,7 +248,7 @@ func (st *state) createProduct(in *input, now time.Time) (*Product, *apiError) {
 	if in.id() != 0 {
 		return nil, errExists(postProduct)
 	}
-	p := &Product{Type: "simple", Status: "publish", StockStatus: "instock", Attributes: []Attribute{}, Variations: []int64{}, Images: []Image{}, DateCreatedGMT: gmt(now)}
+	p := &Product{Type: "simple", Status: "publish", Sellable: Sellable{StockStatus: "instock"}, Attributes: []Attribute{}, Variations: []int64{}, Images: []Image{}, DateCreatedGMT: gmt(now)}
 	if err := st.applyProduct(p, in, now); err != nil {
 		return nil, err
 	}
@@ -278,15 +277,41 @@ func (st *state) updateProduct(in *input, now time.Time) (*Product, *apiError) {
 	return p, nil
 }
 
-// applyProduct sets the fields in carries, after checking what
-// WooCommerce checks (the SKU); self is p.ID, 0 for a new product.
-func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
+// checkSellable checks what WooCommerce refuses before anything is
+// written (a SKU another object has) and reads the stock quantity.
+func (st *state) checkSellable(in *input, self int64) (*int64, *apiError) {
 	if in.SKU != nil {
-		if err := st.checkSKU(strings.TrimSpace(*in.SKU), p.ID); err != nil {
-			return err
+		if err := st.checkSKU(strings.TrimSpace(*in.SKU), self); err != nil {
+			return nil, err
 		}
 	}
-	qty, err := quantity(in.StockQuantity)
+	return quantity(in.StockQuantity)
+}
+
+// apply sets the sellable fields in carries; qty is checkSellable's.
+func (c *Sellable) apply(in *input, qty *int64, now time.Time) {
+	if in.SKU != nil {
+		c.SKU = strings.TrimSpace(*in.SKU)
+	}
+	set(&c.GlobalUniqueID, in.GlobalUniqueID)
+	if in.RegularPrice != nil {
+		c.RegularPrice = formatDecimal(*in.RegularPrice)
+		c.Price = c.RegularPrice
+	}
+	if in.ManageStock != nil {
+		c.ManageStock = *in.ManageStock
+	}
+	if in.StockQuantity != nil {
+		c.StockQuantity = qty
+	}
+	c.StockStatus = stockStatus(c.ManageStock, c.StockQuantity)
+	c.DateModifiedGMT = gmt(now)
+}
+
+// applyProduct sets the fields in carries, after checking what
+// WooCommerce checks; p.ID is 0 for a new product.
+func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
+	qty, err := st.checkSellable(in, p.ID)
 	if err != nil {
 		return err
 	}
@@ -302,20 +327,6 @@ func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
 	set(&p.Status, in.Status)
 	set(&p.Description, in.Description)
 	set(&p.ShortDescription, in.ShortDescription)
-	set(&p.GlobalUniqueID, in.GlobalUniqueID)
-	if in.SKU != nil {
-		p.SKU = strings.TrimSpace(*in.SKU)
-	}
-	if in.RegularPrice != nil {
-		p.RegularPrice = formatDecimal(*in.RegularPrice)
-		p.Price = p.RegularPrice
-	}
-	if in.ManageStock != nil {
-		p.ManageStock = *in.ManageStock
-	}
-	if in.StockQuantity != nil {
-		p.StockQuantity = qty
-	}
 	if in.productAttrs != nil {
 		p.Attributes = in.productAttrs
 		for i := range p.Attributes {
@@ -332,8 +343,7 @@ func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
 			p.Images[i] = im
 		}
 	}
-	p.StockStatus = stockStatus(p.ManageStock, p.StockQuantity)
-	p.DateModifiedGMT = gmt(now)
+	p.Sellable.apply(in, qty, now)
 	return nil
 }
 
@@ -368,7 +378,7 @@ func (st *state) createVariation(parent int64, in *input, now time.Time) (*Varia
 	if !ok {
 		return nil, errInvalidParent()
 	}
-	v := &Variation{ParentID: parent, StockStatus: "instock", Attributes: []VariationAttribute{}}
+	v := &Variation{ParentID: parent, Sellable: Sellable{StockStatus: "instock"}, Attributes: []VariationAttribute{}}
 	if err := st.applyVariation(v, in, now); err != nil {
 		return nil, err
 	}
@@ -413,28 +423,9 @@ func (st *state) deleteVariation(parent, id int64, now time.Time) (*Variation, *
 }
 
 func (st *state) applyVariation(v *Variation, in *input, now time.Time) *apiError {
-	if in.SKU != nil {
-		if err := st.checkSKU(strings.TrimSpace(*in.SKU), v.ID); err != nil {
-			return err
-		}
-	}
-	qty, err := quantity(in.StockQuantity)
+	qty, err := st.checkSellable(in, v.ID)
 	if err != nil {
 		return err
-	}
-	if in.SKU != nil {
-		v.SKU = strings.TrimSpace(*in.SKU)
-	}
-	set(&v.GlobalUniqueID, in.GlobalUniqueID)
-	if in.RegularPrice != nil {
-		v.RegularPrice = formatDecimal(*in.RegularPrice)
-		v.Price = v.RegularPrice
-	}
-	if in.ManageStock != nil {
-		v.ManageStock = *in.ManageStock
-	}
-	if in.StockQuantity != nil {
-		v.StockQuantity = qty
 	}
 	if in.variationAttrs != nil {
 		v.Attributes = in.variationAttrs
@@ -444,8 +435,7 @@ func (st *state) applyVariation(v *Variation, in *input, now time.Time) *apiErro
 		im.ID = st.id()
 		v.Image = &im
 	}
-	v.StockStatus = stockStatus(v.ManageStock, v.StockQuantity)
-	v.DateModifiedGMT = gmt(now)
+	v.Sellable.apply(in, qty, now)
 	return nil
 }
 

@@ -20,21 +20,14 @@ type change struct {
 // SetInventory implements sdk.Publisher: manage_stock and stock_quantity
 // of the simple product, or of the variation with the item's SKU.
 func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
-	s, err := p.cfg.Get()
-	if err != nil {
-		return nil, err
-	}
-	changes := make([]change, len(req.Items))
-	keys := make([]string, len(req.Items))
-	pre := make([]*sdk.Error, len(req.Items))
-	for i, it := range req.Items {
-		keys[i] = it.IdempotencyKey
-		changes[i] = change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"manage_stock": true, "stock_quantity": max(it.Stock, 0)}}
+	results, q, err := p.write(ctx, len(req.Items), func(_ *settings, i int) (string, change, *sdk.Error) {
+		it := req.Items[i]
+		c := change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"manage_stock": true, "stock_quantity": it.Stock}}
 		if it.Stock < 0 {
-			pre[i] = sdk.Invalid("negative_stock", fmt.Sprintf("stock %d of %s is negative", it.Stock, it.SKU))
+			return it.IdempotencyKey, c, sdk.Invalid("negative_stock", fmt.Sprintf("stock %d of %s is negative", it.Stock, it.SKU))
 		}
-	}
-	results, q, err := s.apply(ctx, changes, keys, pre)
+		return it.IdempotencyKey, c, nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -45,23 +38,32 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 // product, or of the variation with the item's SKU, in the store's
 // currency.
 func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
-	s, err := p.cfg.Get()
-	if err != nil {
-		return nil, err
-	}
-	changes := make([]change, len(req.Items))
-	keys := make([]string, len(req.Items))
-	pre := make([]*sdk.Error, len(req.Items))
-	for i, it := range req.Items {
-		keys[i] = it.IdempotencyKey
-		changes[i] = change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"regular_price": formatAmount(it.Price.Amount, s.digits)}}
-		pre[i] = s.checkMoney(it.Price)
-	}
-	results, q, err := s.apply(ctx, changes, keys, pre)
+	results, q, err := p.write(ctx, len(req.Items), func(s *settings, i int) (string, change, *sdk.Error) {
+		it := req.Items[i]
+		c := change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"regular_price": formatAmount(it.Price.Amount, s.digits)}}
+		return it.IdempotencyKey, c, s.checkMoney(it.Price)
+	})
 	if err != nil {
 		return nil, err
 	}
 	return &sdk.SetPricesResponse{Results: results, Quota: q}, nil
+}
+
+// write builds n changes with item (each one's idempotency key, change
+// and, when the item is refused before any call, its error) and applies
+// them.
+func (p *Plugin) write(ctx context.Context, n int, item func(s *settings, i int) (string, change, *sdk.Error)) ([]sdk.WriteResult, *sdk.Quota, error) {
+	s, err := p.cfg.Get()
+	if err != nil {
+		return nil, nil, err
+	}
+	changes := make([]change, n)
+	keys := make([]string, n)
+	pre := make([]*sdk.Error, n)
+	for i := range n {
+		keys[i], changes[i], pre[i] = item(s, i)
+	}
+	return s.apply(ctx, changes, keys, pre)
 }
 
 // target is where a change is written: the product itself (variation
