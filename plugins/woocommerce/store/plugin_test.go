@@ -367,9 +367,33 @@ func TestPlatformErrors(t *testing.T) {
 			}
 		})
 	}
+	// An answer slower than the configured timeout: the store's clock
+	// never moves, so the answer never comes.
+	impatient := configure(t, s, s.URL, func(v map[string]any) { v[store.FieldTimeout] = "300ms" })
+	s.Injector().Add(faultinject.Rule{Name: "slow", Fault: faultinject.Slow(time.Hour)})
+	_, err := impatient.GetRemoteProducts(context.Background(), &sdk.GetRemoteProductsRequest{RemoteIDs: []string{"1"}})
+	s.Injector().Remove("slow")
+	if e, ok := sdk.AsError(err); !ok || e.Kind != sdk.KindUnavailable || e.Code != "http_timeout" {
+		t.Errorf("slow answer: %v", err)
+	}
+	// Throttling bursts: two refusals in every four calls.
+	s.Injector().Add(faultinject.Rule{Name: "bursts", Fault: faultinject.TooManyRequests(time.Second), When: faultinject.Bursts(4, 2)})
+	limited := 0
+	for range 8 {
+		if _, err := p.GetRemoteProducts(context.Background(), &sdk.GetRemoteProductsRequest{RemoteIDs: []string{"1"}}); err != nil {
+			if e, _ := sdk.AsError(err); e.Kind != sdk.KindRateLimited {
+				t.Errorf("burst: %v", err)
+			}
+			limited++
+		}
+	}
+	s.Injector().Remove("bursts")
+	if limited != 4 {
+		t.Errorf("%d of 8 calls refused in bursts of 2 every 4, want 4", limited)
+	}
 	s.SetRateLimit(0.5, 1)
 	p.GetRemoteProducts(context.Background(), &sdk.GetRemoteProductsRequest{RemoteIDs: []string{"1"}})
-	_, err := p.GetRemoteProducts(context.Background(), &sdk.GetRemoteProductsRequest{RemoteIDs: []string{"1"}})
+	_, err = p.GetRemoteProducts(context.Background(), &sdk.GetRemoteProductsRequest{RemoteIDs: []string{"1"}})
 	if e, ok := sdk.AsError(err); !ok || e.Kind != sdk.KindRateLimited || e.RetryAfter != 2*time.Second {
 		t.Errorf("host limit: %v", err)
 	}
