@@ -23,5 +23,9 @@
 // The plugin keeps, per configured store, what it learnt of each
 // product's shape (simple or variable, variation ids by SKU) so that a
 // stock or price update of a product it wrote or read needs no read
-// first; losing it costs one read per 100 products.
+// first; losing it costs one read per 100 products. The merchant may
+// change variations meanwhile, so an upsert of an existing product
+// always reads its variations afresh, a stock or price item that fails
+// on a remembered shape is resolved again from a fresh read and sent
+// once more, and a verified webhook drops the product's shape.
 package store

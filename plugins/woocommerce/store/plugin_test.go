@@ -342,6 +342,39 @@ func TestStockAndPrices(t *testing.T) {
 	}
 }
 
+// A plugin whose knowledge of a product is out of date (another process
+// changed its variations) reads it again instead of failing the item.
+func TestStaleShapeIsReadAgain(t *testing.T) {
+	s := sim.ServeTest(t, sim.Options{})
+	p := configure(t, s, s.URL, nil)
+	prod := product("ST", 2)
+	rs := upsert(t, p, prod)
+	prod.Variants[1].SKU = "ST-other"
+	other := configure(t, s, s.URL, nil)
+	if _, err := other.UpsertProducts(context.Background(), &sdk.UpsertProductsRequest{Items: []sdk.UpsertItem{{Product: prod, RemoteID: rs[0].RemoteID}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetStats()
+	resp, err := p.SetInventory(context.Background(), &sdk.SetInventoryRequest{Items: []sdk.InventoryItem{
+		{RemoteID: rs[0].RemoteID, SKU: "ST-other", Stock: 11},
+		{RemoteID: rs[0].RemoteID, SKU: "ST-0", Stock: 12},
+		{RemoteID: rs[0].RemoteID, SKU: "ST-1", Stock: 13},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.Results; r[0].Err != nil || r[1].Err != nil || r[2].Err == nil || r[2].Err.Kind != sdk.KindNotFound {
+		t.Errorf("results %+v", r)
+	}
+	_, vs, _ := s.Product(mustID(t, rs[0].RemoteID))
+	if len(vs) != 2 || *vs[0].StockQuantity != 12 || vs[1].SKU != "ST-other" || *vs[1].StockQuantity != 11 {
+		t.Errorf("variations %+v", vs)
+	}
+	if st := s.Stats(); st.Calls["GET products"] != 1 || st.Calls["POST products/{id}/variations/batch"] != 2 {
+		t.Errorf("calls %v: want one read again and the batch sent again", st.Calls)
+	}
+}
+
 // Platform trouble fails the whole call with the kind the host acts on.
 func TestPlatformErrors(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{})

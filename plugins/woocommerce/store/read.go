@@ -105,34 +105,35 @@ func (s *settings) variations(ctx context.Context, id int64, q *quota) ([]remote
 	}
 }
 
-// shapesOf returns the shapes of ids, from the cache or read from the
-// store (one call for the products, one per variable product for its
-// variations). Ids the store does not have are absent.
-func (s *settings) shapesOf(ctx context.Context, ids []int64, q *quota) (map[int64]shape, error) {
-	out := map[int64]shape{}
+// shapesOf returns the shapes of ids, from the cache (unless fresh) or
+// read from the store (one call for the products, one per variable
+// product for its variations), and which came from the cache. Ids the
+// store does not have are absent.
+func (s *settings) shapesOf(ctx context.Context, ids []int64, fresh bool, q *quota) (out map[int64]shape, cached map[int64]bool, err error) {
+	out, cached = map[int64]shape{}, map[int64]bool{}
 	var missing []int64
 	for _, id := range ids {
-		if sh, ok := s.shapes.get(id); ok {
-			out[id] = sh
+		if sh, ok := s.shapes.get(id); ok && !fresh {
+			out[id], cached[id] = sh, true
 		} else if _, seen := out[id]; !seen && !slices.Contains(missing, id) {
 			missing = append(missing, id)
 		}
 	}
 	read, err := s.products(ctx, missing, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for id, r := range read {
 		var vars []remoteVariation
 		if r.Type == typeVariable {
 			if vars, err = s.variations(ctx, id, q); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		out[id] = r.shape(vars)
 		s.shapes.put(id, out[id])
 	}
-	return out, nil
+	return out, cached, nil
 }
 
 // GetRemoteProducts implements sdk.Publisher: the products by id in one

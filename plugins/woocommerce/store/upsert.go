@@ -72,7 +72,9 @@ func (p *Plugin) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequ
 			updates = append(updates, u.id)
 		}
 	}
-	before, err := s.shapesOf(ctx, updates, &q)
+	// Always read: a full write must see the variations the merchant may
+	// have added or removed since the plugin last looked.
+	before, _, err := s.shapesOf(ctx, updates, true, &q)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +210,7 @@ func (s *settings) variationBatches(ctx context.Context, u *upsert, create, upda
 	for k, v := range sh.variations {
 		vars[k] = v
 	}
+	failed := false
 	for len(create)+len(update)+len(del) > 0 {
 		var b wcapi.Batch
 		var sent []wcVariation
@@ -228,6 +231,7 @@ func (s *settings) variationBatches(ctx context.Context, u *upsert, create, upda
 		}
 		q.see(resp)
 		for k, item := range r.Delete {
+			failed = failed || item.Err != nil
 			if item.Err == nil {
 				for sku, id := range vars {
 					if id == b.Delete[k] {
@@ -239,6 +243,7 @@ func (s *settings) variationBatches(ctx context.Context, u *upsert, create, upda
 		for k, item := range append(r.Update, r.Create...) {
 			v := sent[k]
 			if item.Err != nil {
+				failed = true
 				if results[u.i].Err == nil {
 					e := wcapi.ItemError(*item.Err)
 					e.Message = fmt.Sprintf("variant %s: %s", v.SKU, e.Message)
@@ -254,6 +259,10 @@ func (s *settings) variationBatches(ctx context.Context, u *upsert, create, upda
 		}
 	}
 	sh.variations = vars
-	s.shapes.put(u.id, sh)
+	if failed { // what the store holds is not known for sure
+		s.shapes.forget(u.id)
+	} else {
+		s.shapes.put(u.id, sh)
+	}
 	return nil
 }

@@ -36,9 +36,28 @@ func (p *Plugin) VerifyWebhooks(_ context.Context, req *sdk.VerifyWebhooksReques
 	}
 	resp := &sdk.VerifyWebhooksResponse{Results: make([]sdk.WebhookResult, len(req.Webhooks))}
 	for i, w := range req.Webhooks {
-		resp.Results[i].Event, resp.Results[i].Err = s.verify(w)
+		ev, e := s.verify(w)
+		resp.Results[i].Event, resp.Results[i].Err = ev, e
+		// The product changed in the store: what the plugin knew of its
+		// variations may be out of date.
+		for _, id := range eventIDs(ev) {
+			s.shapes.forget(id)
+		}
 	}
 	return resp, nil
+}
+
+func eventIDs(ev *sdk.WebhookEvent) []int64 {
+	if ev == nil {
+		return nil
+	}
+	var out []int64
+	for _, r := range ev.RemoteIDs {
+		if id, err := strconv.ParseInt(r, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (s *settings) verify(w sdk.Webhook) (*sdk.WebhookEvent, *sdk.Error) {

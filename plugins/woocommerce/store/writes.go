@@ -63,7 +63,9 @@ func (p *Plugin) write(ctx context.Context, n int, item func(s *settings, i int)
 	for i := range n {
 		keys[i], changes[i], pre[i] = item(s, i)
 	}
-	return s.apply(ctx, changes, keys, pre)
+	var q quota
+	results, err := s.apply(ctx, changes, keys, pre, false, &q)
+	return results, q.q, err
 }
 
 // target is where a change is written: the product itself (variation
@@ -73,12 +75,15 @@ type target struct {
 }
 
 // apply writes changes: it finds each one's target from the products'
-// shapes (cached, or read in one call plus one per variable product),
-// then sends one products/batch for the simple products and one
-// products/{id}/variations/batch per variable product. pre holds the
+// shapes (cached unless fresh, or read in one call plus one per variable
+// product), then sends one products/batch for the simple products and
+// one products/{id}/variations/batch per variable product. pre holds the
 // items already refused.
-func (s *settings) apply(ctx context.Context, changes []change, keys []string, pre []*sdk.Error) ([]sdk.WriteResult, *sdk.Quota, error) {
-	var q quota
+//
+// An item that failed on a shape from the cache (a variation or SKU the
+// merchant has since added or removed) is resolved again from a fresh
+// read and sent once more: the cache, not the store, was wrong.
+func (s *settings) apply(ctx context.Context, changes []change, keys []string, pre []*sdk.Error, fresh bool, q *quota) ([]sdk.WriteResult, error) {
 	results := make([]sdk.WriteResult, len(changes))
 	targets := make([]target, len(changes))
 	var ids []int64
@@ -91,9 +96,9 @@ func (s *settings) apply(ctx context.Context, changes []change, keys []string, p
 			ids = append(ids, targets[i].product)
 		}
 	}
-	shapes, err := s.shapesOf(ctx, ids, &q)
+	shapes, cached, err := s.shapesOf(ctx, ids, fresh, q)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for i, c := range changes {
 		if results[i].Err != nil {
@@ -149,7 +154,7 @@ func (s *settings) apply(ctx context.Context, changes []change, keys []string, p
 			}
 			r, resp, err := s.client.DoBatch(ctx, route, &b)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			q.see(resp)
 			for k, item := range r.Update {
@@ -162,5 +167,30 @@ func (s *settings) apply(ctx context.Context, changes []change, keys []string, p
 			members = members[n:]
 		}
 	}
-	return results, q.q, nil
+	var stale []int
+	for i := range changes {
+		if results[i].Err != nil && pre[i] == nil && cached[targets[i].product] {
+			stale = append(stale, i)
+		}
+	}
+	if fresh || len(stale) == 0 {
+		return results, nil
+	}
+	again, err := s.apply(ctx, pick(changes, stale), pick(keys, stale), pick(pre, stale), true, q)
+	if err != nil {
+		return nil, err
+	}
+	for k := range again {
+		results[stale[k]] = again[k]
+	}
+	return results, nil
+}
+
+// pick returns the elements of s at the indexes.
+func pick[T any](s []T, indexes []int) []T {
+	out := make([]T, len(indexes))
+	for k, i := range indexes {
+		out[k] = s[i]
+	}
+	return out
 }
