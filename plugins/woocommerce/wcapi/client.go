@@ -100,10 +100,6 @@ func New(o Options) (*Client, error) {
 	return c, nil
 }
 
-// SignsRequests says whether the client signs with OAuth 1.0a (a plain
-// http store) rather than sending Basic auth (https).
-func (c *Client) SignsRequests() bool { return c.oauth }
-
 func randomNonce() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	b := make([]byte, 32)
