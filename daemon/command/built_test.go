@@ -8,8 +8,20 @@ import (
 	"github.com/marketsync/marketsync/daemon/agent/agenttest"
 )
 
-// firstParty are the plugins under plugins/.
-var firstParty = []string{"sandbox", "taobao", "alibaba1688", "pinduoduo", "aliexpress"}
+// firstParty are the plugins under plugins/, every folder of it.
+var firstParty = func() []string {
+	entries, err := os.ReadDir("../../plugins")
+	if err != nil {
+		panic(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}()
 
 var built struct {
 	once sync.Once
