@@ -217,6 +217,9 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 	var defs, fields strings.Builder
 	vars := map[string]any{}
 	var sent []int
+	// The fields run in order, so a variant written twice in one call
+	// expects, the second time, what the first write set.
+	expect := map[string]int64{}
 	for i, it := range req.Items {
 		if refs[i] == nil || out.Results[i].Err != nil {
 			continue
@@ -229,9 +232,14 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 		sent = append(sent, i)
 		fmt.Fprintf(&defs, "$q%d: InventorySetQuantitiesInput!, $k%d: String!, ", j, j)
 		fmt.Fprintf(&fields, "  s%d: inventorySetQuantities(input: $q%d) @idempotent(key: $k%d) { inventoryAdjustmentGroup { reason } userErrors { field message code } }\n", j, j, j)
+		from, ok := expect[refs[i].item]
+		if !ok {
+			from = refs[i].stock
+		}
+		expect[refs[i].item] = it.Stock
 		vars[fmt.Sprintf("q%d", j)] = map[string]any{
 			"name": "available", "reason": "correction",
-			"quantities": []map[string]any{{"inventoryItemId": refs[i].item, "locationId": s.location, "quantity": it.Stock, "changeFromQuantity": refs[i].stock}},
+			"quantities": []map[string]any{{"inventoryItemId": refs[i].item, "locationId": s.location, "quantity": it.Stock, "changeFromQuantity": from}},
 		}
 		vars[fmt.Sprintf("k%d", j)] = key
 	}
