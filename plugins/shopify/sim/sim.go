@@ -199,6 +199,14 @@ func (s *Server) Options() Options { return s.opts }
 // SetBucket replaces the cost bucket (size points, rate a second), full.
 func (s *Server) SetBucket(size, rate float64) { s.bucket.set(size, rate, s.gw.Now()) }
 
+// Available is the points the bucket holds now.
+func (s *Server) Available() float64 {
+	s.bucket.mu.Lock()
+	defer s.bucket.mu.Unlock()
+	s.bucket.refill(s.gw.Now())
+	return s.bucket.available
+}
+
 // Stats returns a copy of the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()

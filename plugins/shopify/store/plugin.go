@@ -37,8 +37,12 @@ const (
 // Standard plan's bucket as the throttled answers report it
 // (restoreRate 50, maximumAvailable 1000; "GraphQL Admin API rate
 // limits", https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits).
-// Each operation's Cost is the points one call of a typical batch takes;
-// the actual cost comes back in every answer's Quota.Cost.
+// Shopify runs a document only when the bucket holds its requested cost
+// (the worst case of what it may return), takes that, then gives back
+// what the actual cost left over. So each operation's Cost is the
+// requested cost of its largest document, what must be available for the
+// call to pass; what it really spent comes back in Quota.Cost and the
+// bucket after it in Quota.Remaining.
 const (
 	restoreRate = 50
 	bucketSize  = 1000
@@ -141,9 +145,9 @@ func (p *Plugin) Describe() sdk.Description {
 			Burst: bucketSize,
 			Operations: map[sdk.Operation]sdk.OperationLimit{
 				sdk.OpUpsertProducts:    {MaxBatch: maxUpsert, Cost: syncChunk * mutationCost},
-				sdk.OpSetPrices:         {MaxBatch: maxWrites, Cost: maxWrites * mutationCost / 2},
-				sdk.OpSetInventory:      {MaxBatch: maxWrites, Cost: maxWrites * mutationCost / 2},
-				sdk.OpGetRemoteProducts: {MaxBatch: maxGet, Cost: maxGet * 2},
+				sdk.OpSetPrices:         {MaxBatch: maxWrites, Cost: maxWrites * mutationCost},
+				sdk.OpSetInventory:      {MaxBatch: maxWrites, Cost: maxWrites * mutationCost},
+				sdk.OpGetRemoteProducts: {MaxBatch: maxGet, Cost: maxGet * (1 + maxVariants)},
 				sdk.OpVerifyWebhooks:    {MaxBatch: 100},
 			},
 		},
