@@ -92,7 +92,7 @@ func target(s *sim.Running) plugintest.Target {
 		Declared: &plugintest.Declared{
 			Name: "shopify", Capabilities: []sdk.Capability{sdk.CapabilityPublish, sdk.CapabilityWebhooks}, Rate: 50,
 			MaxBatch: map[sdk.Operation]int{
-				sdk.OpUpsertProducts: 5000, sdk.OpSetPrices: 50, sdk.OpSetInventory: 50, sdk.OpGetRemoteProducts: 9, sdk.OpVerifyWebhooks: 100,
+				sdk.OpUpsertProducts: 1000, sdk.OpSetPrices: 50, sdk.OpSetInventory: 50, sdk.OpGetRemoteProducts: 9, sdk.OpVerifyWebhooks: 100,
 			},
 			Sensitive: []string{store.FieldAccessToken, store.FieldAppSecret},
 			Fields: []sdk.ConfigField{
@@ -110,15 +110,15 @@ func target(s *sim.Running) plugintest.Target {
 		AuthConfig: config(s, set(store.FieldAccessToken, "shpat_revoked")),
 		AuthCode:   "http_401",
 		RateLimit: &plugintest.RateLimit{
-			// The probe reads one product: 101 points requested
+			// The probe reads one product: 103 points requested
 			// (variants(first: 100)) against 50 available at 50 a
-			// second, so Shopify asks to wait (101−50)/50 s.
+			// second, so Shopify asks to wait (103−50)/50 s.
 			Start: func(testing.TB) func() {
 				s.SetBucket(50, 50)
 				return func() { s.SetBucket(generous, generous) }
 			},
 			Code: "THROTTLED",
-			Wait: 1020 * time.Millisecond,
+			Wait: 1060 * time.Millisecond,
 		},
 		Faults: &plugintest.Faults{
 			Inject: plugintest.Injector(s.Injector()),

@@ -248,9 +248,11 @@ func quota(c *Cost, now time.Time) *sdk.Quota {
 	return q
 }
 
-// ThrottleWait is how long the bucket needs to hold the requested cost:
-// (requested − currentlyAvailable) / restoreRate, as the official
-// libraries compute it, at least one restore step.
+// ThrottleWait is how long the leaky bucket needs to hold the requested
+// cost again: (requested − currentlyAvailable) / restoreRate, at least one
+// point's worth. The official libraries only wait a fixed second or a
+// Retry-After (shopify-api-ruby's HttpClient); the bucket in the answer
+// says exactly how long.
 func ThrottleWait(c *Cost) time.Duration {
 	if c == nil || c.ThrottleStatus.RestoreRate <= 0 {
 		return time.Second

@@ -81,7 +81,10 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 // bulkRun runs the mutation once per line of the uploaded JSONL, the
-// line's object as its variables. One bulk mutation runs at a time.
+// line's object as its variables, before it answers (the operation then
+// reports RUNNING for BulkPolls polls). One bulk mutation runs at a time:
+// another started while one executes is refused with
+// OPERATION_IN_PROGRESS.
 func (s *Server) bulkRun(args map[string]any, base string) (any, error) {
 	mutation, _ := args["mutation"].(string)
 	path, _ := args["stagedUploadPath"].(string)
@@ -90,9 +93,9 @@ func (s *Server) bulkRun(args map[string]any, base string) (any, error) {
 	}
 	s.mu.Lock()
 	file, ok := s.uploads[path]
-	running := false
-	for _, b := range s.bulks {
-		running = running || b.polls < s.opts.BulkPolls
+	running := s.bulkRunning
+	if ok && !running {
+		s.bulkRunning = true
 	}
 	s.mu.Unlock()
 	if running {
@@ -101,6 +104,11 @@ func (s *Server) bulkRun(args map[string]any, base string) (any, error) {
 	if !ok {
 		return fail("NO_SUCH_FILE", "The staged upload path does not name an uploaded file.")
 	}
+	defer func() {
+		s.mu.Lock()
+		s.bulkRunning = false
+		s.mu.Unlock()
+	}()
 	var out bytes.Buffer
 	sc := bufio.NewScanner(bytes.NewReader(file))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)

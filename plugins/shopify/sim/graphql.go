@@ -98,7 +98,8 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 
 // requestedCost is the document's cost before it runs, by the documented
 // defaults: 10 a mutation field; for queries one point an object and a
-// connection counted at its first: size, for each object it may return.
+// connection two points plus its first: size, for each object it may
+// return (the simulator counts the largest nested connection).
 func (s *Server) requestedCost(d *document) float64 {
 	total := 0.0
 	for _, f := range d.fields {
@@ -106,7 +107,10 @@ func (s *Server) requestedCost(d *document) float64 {
 			total += MutationCost
 			continue
 		}
-		per := 1 + float64(nestedFirst(f.selection))
+		per := 1.0
+		if n := nestedFirst(f.selection); n > 0 {
+			per += 2 + float64(n)
+		}
 		switch f.name {
 		case "nodes":
 			ids, _ := f.args["ids"].([]any)

@@ -95,17 +95,19 @@ type Server struct {
 	handler http.Handler
 	hooks   *http.Client
 
-	mu         sync.Mutex
-	seq        int64
-	products   map[int64]*product
-	order      []int64
-	stock      map[int64]int64 // inventory item → available at LocationID
-	idem       map[string]json.RawMessage
-	races      map[int64]int64 // inventory item → quantity set just before the next write
-	uploads    map[string][]byte
-	bulks      map[int64]*bulkOp
-	stats      Stats
-	deliveries []Delivery
+	mu       sync.Mutex
+	seq      int64
+	products map[int64]*product
+	order    []int64
+	stock    map[int64]int64 // inventory item → available at LocationID
+	idem     map[string]json.RawMessage
+	races    map[int64]int64 // inventory item → quantity set just before the next write
+	uploads  map[string][]byte
+	bulks    map[int64]*bulkOp
+	// bulkRunning is set while a bulk mutation executes.
+	bulkRunning bool
+	stats       Stats
+	deliveries  []Delivery
 }
 
 type product struct {

@@ -143,7 +143,7 @@ func TestCostBucket(t *testing.T) {
 	r.Clock.Advance(10 * time.Second)
 	a = gql(t, r, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Product { id variants(first: 50) { nodes { id } } } } }`, map[string]any{"ids": []string{"gid://shopify/Product/1"}})
 	c := a.Extensions.Cost
-	if c.RequestedQueryCost != 51 || c.ActualQueryCost == nil || *c.ActualQueryCost != 2 || c.ThrottleStatus.CurrentlyAvailable != 98 {
+	if c.RequestedQueryCost != 53 || c.ActualQueryCost == nil || *c.ActualQueryCost != 2 || c.ThrottleStatus.CurrentlyAvailable != 98 {
 		t.Errorf("cost %+v, actual %v", c, *c.ActualQueryCost)
 	}
 	a = gql(t, r, `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Product { variants(first: 250) { nodes { id } } } } }`, map[string]any{"ids": []string{"a", "b", "c", "d", "e"}})

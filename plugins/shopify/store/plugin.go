@@ -51,19 +51,20 @@ const (
 	// syncChunk is how many productSet fields one synchronous document
 	// carries (100 points).
 	syncChunk = 10
-	// maxUpsert bounds one UpsertProducts call: the bulk path takes
-	// thousands in one staged file.
-	maxUpsert = 5000
+	// maxUpsert bounds one UpsertProducts call: the bulk path takes a
+	// thousand products (about 1.5 MB of JSONL for three variants each)
+	// in one staged file and one operation.
+	maxUpsert = 1000
 	// maxWrites bounds SetPrices and SetInventory: at most 50 mutation
 	// fields (500 points) per document.
 	maxWrites = 50
 	// readChunk products per nodes document: variants(first: 100) makes
-	// each product 101 points requested, so 4 stay near 400.
+	// each product 103 points requested (1 + 2 + 100), so 4 stay near 400.
 	readChunk = 4
 	// maxVariants is the variants read per product; Shopify's default
 	// limit is 2048 but the plugin's products stay far below 100.
 	maxVariants = 100
-	// maxGet bounds GetRemoteProducts: 9 × 101 = 909 points, under the
+	// maxGet bounds GetRemoteProducts: 9 × 103 = 927 points, under the
 	// single query limit of 1000.
 	maxGet = 9
 	// defaultBulkThreshold: batches larger than this go through a bulk
@@ -147,7 +148,7 @@ func (p *Plugin) Describe() sdk.Description {
 				sdk.OpUpsertProducts:    {MaxBatch: maxUpsert, Cost: syncChunk * mutationCost},
 				sdk.OpSetPrices:         {MaxBatch: maxWrites, Cost: maxWrites * mutationCost},
 				sdk.OpSetInventory:      {MaxBatch: maxWrites, Cost: maxWrites * mutationCost},
-				sdk.OpGetRemoteProducts: {MaxBatch: maxGet, Cost: maxGet * (1 + maxVariants)},
+				sdk.OpGetRemoteProducts: {MaxBatch: maxGet, Cost: maxGet * (1 + 2 + maxVariants)},
 				sdk.OpVerifyWebhooks:    {MaxBatch: 100},
 			},
 		},

@@ -45,7 +45,7 @@ func (l *costLimiter) observe(q *sdk.Quota) {
 // At the cost limit, a cost-aware caller spends at least 95 % of the
 // restore rate with at most 1 % of its calls THROTTLED, over 60 s of
 // demand on the store's clock: synchronous upserts of 10 products (100
-// points requested and spent) mixed with reads of 9 products (909
+// points requested and spent) mixed with reads of 9 products (927
 // requested, a few dozen spent).
 func TestThroughputAtTheCostLimit(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{})
