@@ -64,6 +64,20 @@ func TestThroughputAtTheCostLimit(t *testing.T) {
 		ids = append(ids, r.RemoteID)
 	}
 	ids = ids[:9]
+	call := func(op sdk.Operation) (*sdk.Quota, error) {
+		if op == sdk.OpUpsertProducts {
+			resp, err := p.UpsertProducts(ctx, &sdk.UpsertProductsRequest{Items: items})
+			if err != nil {
+				return nil, err
+			}
+			return resp.Quota, nil
+		}
+		resp, err := p.GetRemoteProducts(ctx, &sdk.GetRemoteProductsRequest{RemoteIDs: ids})
+		if err != nil {
+			return nil, err
+		}
+		return resp.Quota, nil
+	}
 	s.ResetStats()
 	start, bankStart := s.Clock.Now(), s.Available()
 	calls, throttled := 0, 0
@@ -77,27 +91,13 @@ func TestThroughputAtTheCostLimit(t *testing.T) {
 			break
 		}
 		calls++
-		var q *sdk.Quota
-		if op == sdk.OpUpsertProducts {
-			resp, err := p.UpsertProducts(ctx, &sdk.UpsertProductsRequest{Items: items})
-			if e, ok := sdk.AsError(err); ok && e.Kind == sdk.KindRateLimited {
-				throttled++
-				s.Clock.Advance(e.RetryAfter)
-				continue
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			q = resp.Quota
-		} else {
-			resp, err := p.GetRemoteProducts(ctx, &sdk.GetRemoteProductsRequest{RemoteIDs: ids})
-			if e, ok := sdk.AsError(err); ok && e.Kind == sdk.KindRateLimited {
-				throttled++
-				s.Clock.Advance(e.RetryAfter)
-				continue
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			q = resp.Quota
+		q, err := call(op)
+		if e, ok := sdk.AsError(err); ok && e.Kind == sdk.KindRateLimited {
+			throttled++
+			s.Clock.Advance(e.RetryAfter)
+			continue
+		} else if err != nil {
+			t.Fatal(err)
 		}
 		l.observe(q)
 	}

@@ -152,18 +152,9 @@ func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk
 		}
 		vars[fmt.Sprintf("p%d", j)], vars[fmt.Sprintf("v%d", j)] = id, vs
 	}
-	resp, err := s.client.Do(ctx, "mutation prices("+strings.TrimSuffix(defs.String(), ", ")+") {\n"+fields.String()+"}", vars)
-	if resp != nil && resp.Quota != nil {
-		out.Quota = resp.Quota
-	}
+	data, err := mutate(ctx, s, "prices", &defs, &fields, vars, &out.Quota)
 	if err != nil {
 		return nil, err
-	}
-	var data map[string]*struct {
-		UserErrors []admin.UserError `json:"userErrors"`
-	}
-	if err := json.Unmarshal(resp.Data, &data); err != nil {
-		return nil, sdk.Unavailable(admin.CodeMalformed, "productVariantsBulkUpdate answer: "+err.Error())
 	}
 	for j, id := range order {
 		payload := data[fmt.Sprintf("u%d", j)]
@@ -246,18 +237,9 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 	if len(sent) == 0 {
 		return out, nil
 	}
-	resp, err := s.client.Do(ctx, "mutation stock("+strings.TrimSuffix(defs.String(), ", ")+") {\n"+fields.String()+"}", vars)
-	if resp != nil && resp.Quota != nil {
-		out.Quota = resp.Quota
-	}
+	data, err := mutate(ctx, s, "stock", &defs, &fields, vars, &out.Quota)
 	if err != nil {
 		return nil, err
-	}
-	var data map[string]*struct {
-		UserErrors []admin.UserError `json:"userErrors"`
-	}
-	if err := json.Unmarshal(resp.Data, &data); err != nil {
-		return nil, sdk.Unavailable(admin.CodeMalformed, "inventorySetQuantities answer: "+err.Error())
 	}
 	for j, i := range sent {
 		payload := data[fmt.Sprintf("s%d", j)]
@@ -274,6 +256,30 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 		}
 	}
 	return out, nil
+}
+
+// payload is a mutation field's answer as the plugin selects it: its
+// userErrors.
+type payload struct {
+	UserErrors []admin.UserError `json:"userErrors"`
+}
+
+// mutate sends the mutation named name with variable definitions defs
+// (each ending in ", ") and aliased fields, keeps the answer's quota in
+// *quota and returns each alias's payload (nil for one missing).
+func mutate(ctx context.Context, s *settings, name string, defs, fields *strings.Builder, vars map[string]any, quota **sdk.Quota) (map[string]*payload, error) {
+	resp, err := s.client.Do(ctx, "mutation "+name+"("+strings.TrimSuffix(defs.String(), ", ")+") {\n"+fields.String()+"}", vars)
+	if resp != nil && resp.Quota != nil {
+		*quota = resp.Quota
+	}
+	if err != nil {
+		return nil, err
+	}
+	var data map[string]*payload
+	if err := json.Unmarshal(resp.Data, &data); err != nil {
+		return nil, sdk.Unavailable(admin.CodeMalformed, name+" answer: "+err.Error())
+	}
+	return data, nil
 }
 
 // newKey is a random UUID (version 4), for a write that came without an
