@@ -87,7 +87,7 @@ func CheckBatchCaps() Check {
 		}
 		if d.Has(sdk.CapabilityPublish) {
 			calls[sdk.OpGetRemoteProducts] = func(n int) (int, error) {
-				resp, err := host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: absentIDs(n)})
+				resp, err := host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: h.target.absentRemote(n)})
 				return missingProducts(resp.GetResults()), err
 			}
 			for op, call := range h.writeCalls(p) {
@@ -222,7 +222,7 @@ func (h *harness) probe(p *host.Plugin) (*sdk.Error, error) {
 		results = resp.GetResults()
 	} else {
 		var resp *model.GetRemoteProductsResponse
-		resp, err = host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: absentIDs(1)})
+		resp, err = host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: h.target.absentRemote(1)})
 		results = resp.GetResults()
 	}
 	for _, r := range results {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,29 +38,65 @@ type shop struct {
 	handles  map[string]int    // statefulCursor: cursor → offset
 	store    map[string]string // remote id → title
 	byKey    map[string]string // idempotency key → remote id
+	// back holds what the shop's products are in the store, shared by
+	// the processes of one target so the target's hooks reach it; nil
+	// keeps the shop's answers fixed.
+	back *backend
+}
+
+// backend is the store behind a shop: products as written, stock per
+// variant, stock writes by idempotency key and merchant edits racing the
+// next write.
+type backend struct {
+	mu       sync.Mutex
+	products map[string]sdk.Product
+	stock    map[string]int64
+	written  map[string]bool
+	races    map[string]int64
+}
+
+func newBackend() *backend {
+	return &backend{products: map[string]sdk.Product{}, stock: map[string]int64{}, written: map[string]bool{}, races: map[string]int64{}}
+}
+
+func (b *backend) setStock(_ testing.TB, remote, sku string, n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stock[remote+"/"+sku] = n
+}
+
+func (b *backend) race(_ testing.TB, remote, sku string, n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.races[remote+"/"+sku] = n
 }
 
 type faults struct {
-	incompleteDescribe bool
-	truncate           bool // answers at most half its cap, silently
-	wholeCallNotFound  bool // fails the whole call for an unknown id
-	unorderedIDs       bool // answers the first result under the wrong id
-	cursorLoop         bool // cursor goes back to the start after page 2
-	statefulCursor     bool // cursor is a handle into this process's memory
-	acceptGarbage      bool // an unknown cursor lists from the start
-	invalidProduct     bool // prices without a currency
-	rateAsUnavailable  bool
-	noRetryAfter       bool
-	rateStuck          bool // keeps refusing after the platform recovered
-	authAsInvalid      bool
-	notIdempotent      bool
-	wholeWriteFails    bool
-	foreignURLFails    bool // fails the whole call for a URL of no product
-	lenientConfig      bool // accepts negative pages
-	configureCalls     bool // calls the platform from Configure
-	resolveCalls       bool // calls the platform to resolve URLs
-	listIgnoresToken   bool // lists under refused credentials
-	garbageAsInvalid   bool // reports a body it cannot read as INVALID
+	updateKeepsVariants bool // an update keeps the variants left out
+	acceptsRefused      bool // writes what the store should refuse
+	refusedWithoutField bool // refuses without naming the field
+	overwritesRace      bool // a stock write ignores a change since it read
+	replayWrites        bool // a replayed stock write writes again
+	incompleteDescribe  bool
+	truncate            bool // answers at most half its cap, silently
+	wholeCallNotFound   bool // fails the whole call for an unknown id
+	unorderedIDs        bool // answers the first result under the wrong id
+	cursorLoop          bool // cursor goes back to the start after page 2
+	statefulCursor      bool // cursor is a handle into this process's memory
+	acceptGarbage       bool // an unknown cursor lists from the start
+	invalidProduct      bool // prices without a currency
+	rateAsUnavailable   bool
+	noRetryAfter        bool
+	rateStuck           bool // keeps refusing after the platform recovered
+	authAsInvalid       bool
+	notIdempotent       bool
+	wholeWriteFails     bool
+	foreignURLFails     bool // fails the whole call for a URL of no product
+	lenientConfig       bool // accepts negative pages
+	configureCalls      bool // calls the platform from Configure
+	resolveCalls        bool // calls the platform to resolve URLs
+	listIgnoresToken    bool // lists under refused credentials
+	garbageAsInvalid    bool // reports a body it cannot read as INVALID
 }
 
 // gateway is a platform's HTTP front: every call of the shop is first a
@@ -341,9 +378,16 @@ func (s *shop) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsReques
 			id = "r" + strconv.Itoa(len(s.store)+1)
 			s.byKey[it.IdempotencyKey] = id
 		}
+		if r.Err == nil && strings.Contains(it.Product.Title["zh-CN"], "REFUSE") && !s.acceptsRefused {
+			r.Err = sdk.Invalid("too_long", "title: too long")
+			if s.refusedWithoutField {
+				r.Err.Message = "too long"
+			}
+		}
 		if r.Err == nil {
 			s.store[id] = it.Product.Title["zh-CN"]
 			r.RemoteID = id
+			s.remember(id, it.Product)
 		}
 		resp.Results = append(resp.Results, r)
 	}
@@ -371,7 +415,52 @@ func setEach[T any](ctx context.Context, s *shop, items []T, key func(T) (idempo
 
 func (s *shop) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
 	rs, err := setEach(ctx, s, req.Items, func(it sdk.InventoryItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
-	return &sdk.SetInventoryResponse{Results: rs}, err
+	if err != nil || s.back == nil {
+		return &sdk.SetInventoryResponse{Results: rs}, err
+	}
+	b := s.back
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, it := range req.Items {
+		if rs[i].Err != nil {
+			continue
+		}
+		v := it.RemoteID + "/" + it.SKU
+		if b.written[it.IdempotencyKey] && !s.replayWrites {
+			continue
+		}
+		if n, ok := b.races[v]; ok {
+			delete(b.races, v)
+			b.stock[v] = n
+			if !s.overwritesRace {
+				rs[i].Err = sdk.Conflict("stale", "the stock changed since it was read")
+				b.written[it.IdempotencyKey] = true
+				continue
+			}
+		}
+		b.stock[v] = it.Stock
+		b.written[it.IdempotencyKey] = true
+	}
+	return &sdk.SetInventoryResponse{Results: rs}, nil
+}
+
+// remember keeps what an upsert wrote in the backend.
+func (s *shop) remember(id string, p sdk.Product) {
+	if s.back == nil {
+		return
+	}
+	b := s.back
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if old, ok := b.products[id]; ok && s.updateKeepsVariants {
+		p.Variants = old.Variants
+	}
+	b.products[id] = p
+	for _, v := range p.Variants {
+		if _, ok := b.stock[id+"/"+v.SKU]; !ok {
+			b.stock[id+"/"+v.SKU] = v.Stock
+		}
+	}
 }
 
 func (s *shop) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
@@ -392,6 +481,17 @@ func (s *shop) GetRemoteProducts(ctx context.Context, req *sdk.GetRemoteProducts
 			continue
 		}
 		p := shopProduct(id)
+		if s.back != nil {
+			s.back.mu.Lock()
+			if stored, ok := s.back.products[id]; ok {
+				stored.Variants = slices.Clone(stored.Variants)
+				for j, v := range stored.Variants {
+					stored.Variants[j].Stock = s.back.stock[id+"/"+v.SKU]
+				}
+				p = &stored
+			}
+			s.back.mu.Unlock()
+		}
 		resp.Results = append(resp.Results, sdk.ProductResult{ID: id, Product: p})
 	}
 	return resp, nil

@@ -98,12 +98,17 @@ func record(t *testing.T, check Check, target Target) *recorder {
 func shopTarget(t testing.TB, f faults) Target {
 	limited := &atomic.Bool{}
 	gw := newGateway(t)
+	back := newBackend()
 	var listed []string
 	for i := range shopSize {
 		listed = append(listed, shopID(i+1))
 	}
 	return Target{
-		New:         func() sdk.Plugin { return newShop(f, limited, gw) },
+		New: func() sdk.Plugin {
+			s := newShop(f, limited, gw)
+			s.back = back
+			return s
+		},
 		Config:      `{"token": "good"}`,
 		KnownIDs:    []string{"p1", "p2", "p7"},
 		UnknownIDs:  []string{"p11", "nope"},
@@ -148,9 +153,29 @@ func shopTarget(t testing.TB, f faults) Target {
 				return nil
 			},
 		},
-		Listed:  listed,
-		Publish: &Publish{Products: []sdk.Product{*shopProduct("a"), *shopProduct("b")}},
+		Listed: listed,
+		Publish: &Publish{
+			Products: []sdk.Product{*twoVariants("a"), *shopProduct("b")},
+			Refused: []Refusal{{Name: "a title the store refuses", Item: sdk.UpsertItem{Product: *refused()},
+				Kind: sdk.KindInvalid, Code: "too_long", Field: "title"}},
+			RaceStock:     back.race,
+			MerchantStock: back.setStock,
+		},
 	}
+}
+
+func twoVariants(id string) *sdk.Product {
+	p := shopProduct(id)
+	v := p.Variants[0]
+	v.SKU = id + "-2"
+	p.Variants = append(p.Variants, v)
+	return p
+}
+
+func refused() *sdk.Product {
+	p := shopProduct("r")
+	p.Title["zh-CN"] = "REFUSE"
+	return p
 }
 
 func TestAConformingPluginPassesEveryCheck(t *testing.T) {
@@ -302,6 +327,26 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 			faults: faults{wholeWriteFails: true}, check: CheckWritesPerItem(),
 			want: []string{"an upsert with one rejected item failed as a whole: NOT_FOUND"},
 		},
+		"update keeps variants left out": {
+			faults: faults{updateKeepsVariants: true}, check: CheckUpsertUpdate(),
+			want: []string{`was updated with the one variant "a-1" but reads back with variants ["a-1" "a-2"]`},
+		},
+		"refused write accepted": {
+			faults: faults{acceptsRefused: true}, check: CheckRefusedItems(),
+			want: []string{"upsert_products (a title the store refuses): the item the store must refuse succeeded"},
+		},
+		"refusal without the field": {
+			faults: faults{refusedWithoutField: true}, check: CheckRefusedItems(),
+			want: []string{`a title the store refuses: the error must name the field "title" for the operator; it says "too long"`},
+		},
+		"stock write overwrites a racing change": {
+			faults: faults{overwritesRace: true}, check: CheckStockConflict(),
+			want: []string{"a stock write that raced a change in the store must fail as CONFLICT; it returned success", "must leave the store's stock 8; it reads 4"},
+		},
+		"replayed stock write writes again": {
+			faults: faults{replayWrites: true}, check: CheckStockReplay(),
+			want: []string{"must change nothing; the merchant's stock 10 became 5"},
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			target := shopTarget(t, tc.faults)
@@ -326,7 +371,11 @@ func TestChecksWithoutTheirFixturesSkip(t *testing.T) {
 	target := shopTarget(t, faults{})
 	target.RateLimit, target.AuthConfig, target.UnknownIDs = nil, "", nil
 	target.Declared, target.BadConfigs, target.Faults, target.Expect, target.Listed = nil, nil, nil, nil, nil
+	pub := *target.Publish
+	pub.Refused, pub.RaceStock, pub.MerchantStock = nil, nil, nil
+	target.Publish = &pub
 	for field, check := range map[string]Check{
+		"Publish.Refused": CheckRefusedItems(), "Publish.RaceStock": CheckStockConflict(), "Publish.MerchantStock": CheckStockReplay(),
 		"RateLimit": CheckRateLimited(), "AuthConfig": CheckAuth(), "UnknownIDs": CheckPerItemResults(),
 		"Declared": CheckDeclared(), "BadConfigs": CheckBadConfigs(), "Faults.Inject": CheckPlatformFaults(),
 		"Expect.Check": CheckExpected(), "Listed": CheckListing(),

@@ -2,6 +2,7 @@ package plugintest
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
@@ -145,7 +146,7 @@ func (h *harness) writeCalls(p *host.Plugin) map[sdk.Operation]batchCall {
 	calls := map[sdk.Operation]batchCall{
 		sdk.OpSetInventory: func(n int) (int, error) {
 			req := &model.SetInventoryRequest{}
-			for i, id := range absentIDs(n) {
+			for i, id := range h.target.absentRemote(n) {
 				req.Items = append(req.Items, &model.InventoryItem{IdempotencyKey: fmt.Sprint("cap-stock-", i), RemoteId: id, Sku: id, Stock: 1})
 			}
 			resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, req)
@@ -153,7 +154,7 @@ func (h *harness) writeCalls(p *host.Plugin) map[sdk.Operation]batchCall {
 		},
 		sdk.OpSetPrices: func(n int) (int, error) {
 			req := &model.SetPricesRequest{}
-			for i, id := range absentIDs(n) {
+			for i, id := range h.target.absentRemote(n) {
 				req.Items = append(req.Items, &model.PriceItem{IdempotencyKey: fmt.Sprint("cap-price-", i), RemoteId: id, Sku: id, Price: &model.Money{Amount: 100, Currency: "CNY"}})
 			}
 			resp, err := host.Call[*model.SetPricesResponse](h.ctx, p, req)
@@ -164,7 +165,7 @@ func (h *harness) writeCalls(p *host.Plugin) map[sdk.Operation]batchCall {
 		product := host.ProductToModel(&pub.Products[0])
 		calls[sdk.OpUpsertProducts] = func(n int) (int, error) {
 			req := &model.UpsertProductsRequest{}
-			for i, id := range absentIDs(n) {
+			for i, id := range h.target.absentRemote(n) {
 				req.Items = append(req.Items, &model.UpsertItem{IdempotencyKey: fmt.Sprint("cap-upsert-", i), RemoteId: id, Product: product})
 			}
 			resp, err := host.Call[*model.UpsertProductsResponse](h.ctx, p, req)
@@ -193,4 +194,187 @@ func newKeys(what string, n int) []string {
 		out[i] = fmt.Sprintf("plugintest-%d-%s-%d", stamp, what, i)
 	}
 	return out
+}
+
+// CheckUpsertUpdate checks that updating a bound product replaces it: the
+// update answers the same remote id, and reading it back gives the new
+// title and exactly the variants sent (a store that keeps variants left
+// out of an update would sell SKUs the catalogue dropped).
+func CheckUpsertUpdate() Check {
+	return Check{Name: "upsert_update", run: func(h *harness) {
+		p, pub := h.publisher()
+		remote := h.create(p, pub.Products[0])
+		changed := pub.Products[0]
+		changed.Title = map[string]string{}
+		for loc, t := range pub.Products[0].Title {
+			changed.Title[loc] = t + " (updated)"
+		}
+		changed.Variants = changed.Variants[:1]
+		keys := newKeys("update", 1)
+		rs := h.upsert(p, &model.UpsertProductsRequest{Items: []*model.UpsertItem{{IdempotencyKey: keys[0], Product: host.ProductToModel(&changed), RemoteId: remote}}}, "updating a created product")
+		if e := rs[0].GetError(); e != nil {
+			h.t.Fatalf("updating product %q failed: %s", remote, host.ErrorFromModel(e))
+		}
+		if rs[0].GetRemoteId() != remote {
+			h.t.Errorf("updating product %q answered remote id %q; an update must keep the product's id", remote, rs[0].GetRemoteId())
+		}
+		got := h.readBack(p, remote)
+		if !hasTitle(got, changed.Title) {
+			h.t.Errorf("product %q read back with title %v after it was updated to %v", remote, got.Title, changed.Title)
+		}
+		var skus []string
+		for _, v := range got.Variants {
+			skus = append(skus, v.SKU)
+		}
+		if len(skus) != 1 || skus[0] != changed.Variants[0].SKU {
+			h.t.Errorf("product %q was updated with the one variant %q but reads back with variants %q", remote, changed.Variants[0].SKU, skus)
+		}
+	}}
+}
+
+// CheckRefusedItems checks each of Publish.Refused: next to good items it
+// fails alone, with the kind, code and field path declared.
+func CheckRefusedItems() Check {
+	return Check{Name: "refused_items", run: func(h *harness) {
+		p, pub := h.publisher()
+		h.need(len(pub.Refused) > 0, "Publish.Refused")
+		for _, r := range pub.Refused {
+			keys := newKeys("refused", 3)
+			bad := r.Item
+			req := &model.UpsertProductsRequest{Items: []*model.UpsertItem{
+				{IdempotencyKey: keys[0], Product: host.ProductToModel(&pub.Products[0])},
+				{IdempotencyKey: keys[1], Product: host.ProductToModel(&bad.Product), RemoteId: bad.RemoteID},
+				{IdempotencyKey: keys[2], Product: host.ProductToModel(&pub.Products[len(pub.Products)-1])},
+			}}
+			rs := h.upsert(p, req, "an upsert with "+r.Name)
+			h.checkAlone("upsert_products ("+r.Name+")", rs)
+			e := host.ErrorFromModel(rs[1].GetError())
+			switch {
+			case e == nil:
+			case e.Kind != r.Kind || r.Code != "" && e.Code != r.Code:
+				h.t.Errorf("%s must fail as %s; it failed as %s", r.Name, kindCode(r.Kind, r.Code), e)
+			case r.Field != "" && !strings.Contains(e.Message, r.Field):
+				h.t.Errorf("%s: the error must name the field %q for the operator; it says %q", r.Name, r.Field, e.Message)
+			}
+		}
+	}}
+}
+
+// CheckStockConflict checks compare-and-set stock writes: when the
+// store's stock changed between the plugin's read and its write (a
+// merchant's edit racing the sync), the write fails alone as CONFLICT and
+// leaves the merchant's stock; a fresh write afterwards succeeds.
+func CheckStockConflict() Check {
+	return Check{Name: "stock_conflict", run: func(h *harness) {
+		p, pub := h.publisher()
+		h.need(pub.RaceStock != nil, "Publish.RaceStock")
+		remote := h.create(p, pub.Products[0])
+		v := pub.Products[0].Variants[0]
+		pub.RaceStock(h.t, remote, v.SKU, v.Stock+5)
+		keys := newKeys("conflict", 2)
+		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+1)
+		if e := rs.GetError(); e.GetKind() != model.KindConflict {
+			h.t.Errorf("a stock write that raced a change in the store must fail as CONFLICT; it returned %s", describeWrite(rs))
+		}
+		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+5 {
+			h.t.Errorf("a refused compare-and-set write must leave the store's stock %d; it reads %d", v.Stock+5, got)
+		}
+		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1); rs.GetError() != nil {
+			h.t.Errorf("a fresh stock write after the conflict must succeed; it returned %s", describeWrite(rs))
+		}
+		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
+			h.t.Errorf("after the fresh write the stock reads %d, want %d", got, v.Stock+1)
+		}
+	}}
+}
+
+// CheckStockReplay checks idempotent stock writes: replaying a write with
+// the same idempotency key after the merchant changed the stock answers
+// as the first time and changes nothing.
+func CheckStockReplay() Check {
+	return Check{Name: "stock_replay", run: func(h *harness) {
+		p, pub := h.publisher()
+		h.need(pub.MerchantStock != nil, "Publish.MerchantStock")
+		remote := h.create(p, pub.Products[0])
+		v := pub.Products[0].Variants[0]
+		key := newKeys("replay", 1)[0]
+		first := h.setStock(p, key, remote, v.SKU, v.Stock+2)
+		if first.GetError() != nil {
+			h.t.Fatalf("a stock write failed: %s", describeWrite(first))
+		}
+		pub.MerchantStock(h.t, remote, v.SKU, v.Stock+7)
+		again := h.setStock(p, key, remote, v.SKU, v.Stock+2)
+		if again.GetError() != nil {
+			h.t.Errorf("replaying a stock write with idempotency key %q must answer as the first time; it returned %s", key, describeWrite(again))
+		}
+		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+7 {
+			h.t.Errorf("replaying a stock write with idempotency key %q must change nothing; the merchant's stock %d became %d", key, v.Stock+7, got)
+		}
+	}}
+}
+
+// create creates product in the store under a fresh key and returns its
+// remote id, failing the check if it cannot.
+func (h *harness) create(p *host.Plugin, product sdk.Product) string {
+	h.t.Helper()
+	keys := newKeys("create-one", 1)
+	rs := h.upsert(p, &model.UpsertProductsRequest{Items: []*model.UpsertItem{{IdempotencyKey: keys[0], Product: host.ProductToModel(&product)}}}, "creating a product")
+	if e := rs[0].GetError(); e != nil || rs[0].GetRemoteId() == "" {
+		h.t.Fatalf("creating product %q failed: %s", product.ID, describeWrite(rs[0]))
+	}
+	return rs[0].GetRemoteId()
+}
+
+// readBack reads one remote product, failing the check if it cannot.
+func (h *harness) readBack(p *host.Plugin, remote string) *sdk.Product {
+	h.t.Helper()
+	resp, err := host.Call[*model.GetRemoteProductsResponse](h.ctx, p, &model.GetRemoteProductsRequest{RemoteIds: []string{remote}})
+	if err != nil {
+		h.t.Fatalf("reading back product %q failed: %s", remote, describeErr(err))
+	}
+	r := resp.GetResults()[0]
+	if r.GetProduct() == nil {
+		h.t.Fatalf("product %q cannot be read back: %s", remote, describeResult(r))
+	}
+	return host.ProductFromModel(r.GetProduct())
+}
+
+// stockOf reads the stock of one variant back.
+func (h *harness) stockOf(p *host.Plugin, remote, sku string) int64 {
+	h.t.Helper()
+	for _, v := range h.readBack(p, remote).Variants {
+		if v.SKU == sku {
+			return v.Stock
+		}
+	}
+	h.t.Fatalf("product %q reads back without variant %q", remote, sku)
+	return 0
+}
+
+// setStock writes one variant's stock.
+func (h *harness) setStock(p *host.Plugin, key, remote, sku string, stock int64) *model.WriteResult {
+	h.t.Helper()
+	resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, &model.SetInventoryRequest{Items: []*model.InventoryItem{{IdempotencyKey: key, RemoteId: remote, Sku: sku, Stock: stock}}})
+	if err != nil {
+		h.t.Fatalf("a stock write failed as a whole: %s", describeErr(err))
+	}
+	return resp.GetResults()[0]
+}
+
+func hasTitle(p *sdk.Product, want map[string]string) bool {
+	for _, t := range p.Title {
+		for _, w := range want {
+			if t == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func describeWrite(r *model.WriteResult) string {
+	if e := r.GetError(); e != nil {
+		return host.ErrorFromModel(e).Error()
+	}
+	return fmt.Sprintf("success (remote id %q)", r.GetRemoteId())
 }

@@ -199,6 +199,36 @@ type Publish struct {
 	// Rejected is a write the store must refuse on its own, per item. When
 	// nil the kit updates a remote id that does not exist.
 	Rejected *sdk.UpsertItem
+	// Refused are upserts the store refuses, each with the error it must
+	// come back with, for the per-item error check. Empty skips it.
+	Refused []Refusal
+	// AbsentRemoteIDs makes n remote ids in the store's own form that
+	// name nothing, so that reads and writes of them reach the store (a
+	// plugin may answer ids not in its platform's form without a call).
+	// Nil uses made-up ids.
+	AbsentRemoteIDs func(n int) []string
+	// RaceStock arranges for the store's stock of the variant with sku to
+	// become stock, as a merchant's edit would, between the plugin reading
+	// it and writing it in the next stock write of that variant: the
+	// write must fail as CONFLICT. Nil skips the compare-and-set check.
+	RaceStock func(t testing.TB, remoteID, sku string, stock int64)
+	// MerchantStock sets the store's stock of the variant with sku at
+	// once, as the merchant would, for the idempotent replay check. Nil
+	// skips it.
+	MerchantStock func(t testing.TB, remoteID, sku string, stock int64)
+}
+
+// Refusal is an upsert the store refuses on its own.
+type Refusal struct {
+	// Name says what is wrong with it, for failure messages.
+	Name string
+	Item sdk.UpsertItem
+	// Kind and, when set, Code of the per-item error.
+	Kind sdk.ErrorKind
+	Code string
+	// Field, when set, must appear in the error's message: the path of
+	// the offending field, so the operator knows what to fix.
+	Field string
 }
 
 const (
@@ -258,7 +288,8 @@ func DefaultChecks() []Check {
 		CheckDescribe(), CheckDeclared(), CheckConfigSchema(), CheckBadConfigs(), CheckPerItemResults(),
 		CheckBatchCaps(), CheckRateLimited(), CheckAuth(), CheckPlatformFaults(), CheckProducts(),
 		CheckExpected(), CheckListing(), CheckCursor(), CheckResolveURLs(),
-		CheckUpsertIdempotent(), CheckWritesPerItem(),
+		CheckUpsertIdempotent(), CheckWritesPerItem(), CheckUpsertUpdate(), CheckRefusedItems(),
+		CheckStockConflict(), CheckStockReplay(),
 	}
 }
 
@@ -275,7 +306,8 @@ func CollectorChecks() []Check {
 func PublisherChecks() []Check {
 	return []Check{
 		CheckDescribe(), CheckDeclared(), CheckConfigSchema(), CheckBadConfigs(),
-		CheckUpsertIdempotent(), CheckWritesPerItem(),
+		CheckUpsertIdempotent(), CheckWritesPerItem(), CheckUpsertUpdate(), CheckRefusedItems(),
+		CheckStockConflict(), CheckStockReplay(),
 	}
 }
 
@@ -424,6 +456,15 @@ func absentIDs(n int) []string {
 		out[i] = fmt.Sprintf("%s%d", absentPrefix, i+1)
 	}
 	return out
+}
+
+// absentRemote makes n remote ids that name nothing in the store, in its
+// own form when Publish.AbsentRemoteIDs says how.
+func (tg *Target) absentRemote(n int) []string {
+	if pub := tg.Publish; pub != nil && pub.AbsentRemoteIDs != nil {
+		return pub.AbsentRemoteIDs(n)
+	}
+	return absentIDs(n)
 }
 
 // distinctIDs returns n distinct ids: the known ids, then the unknown
