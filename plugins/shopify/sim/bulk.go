@@ -14,11 +14,10 @@ import (
 // bulkOp is one bulk mutation: run when created, reported RUNNING for
 // BulkPolls polls, then COMPLETED with its result file.
 type bulkOp struct {
-	id      int64
-	polls   int
-	lines   int
-	result  []byte
-	errCode string
+	id     int64
+	polls  int
+	lines  int
+	result []byte
 }
 
 // stagedUploadsCreate answers with one target per input: a URL to POST

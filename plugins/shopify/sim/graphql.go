@@ -175,6 +175,7 @@ func (s *Server) mutate(f field, base string) (any, error) {
 	case "bulkOperationRunMutation":
 		return s.bulkRun(f.args, base)
 	}
+	//lint:ignore ST1005 Shopify's own message, verbatim
 	return nil, fmt.Errorf("Field '%s' doesn't exist on type 'Mutation'", f.name)
 }
 
@@ -191,6 +192,7 @@ func (s *Server) query(f field, base string) (any, float64, error) {
 	case "shop":
 		return map[string]any{"myshopifyDomain": s.opts.Shop, "currencyCode": s.opts.Currency}, 1, nil
 	}
+	//lint:ignore ST1005 Shopify's own message, verbatim
 	return nil, 0, fmt.Errorf("Field '%s' doesn't exist on type 'QueryRoot'", f.name)
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -449,7 +450,8 @@ func (s *Server) listProducts(args map[string]any) (any, float64, error) {
 	if after != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(after, "c"))
 		if err != nil {
-			return nil, 0, fmt.Errorf("Invalid cursor for current pagination sort.")
+			//lint:ignore ST1005 Shopify's own message, verbatim
+			return nil, 0, errors.New("Invalid cursor for current pagination sort.")
 		}
 		start = n
 	}
