@@ -26,6 +26,7 @@ type Config struct {
 	PluginDir string
 	API       API
 	Stats     Stats
+	Cache     Cache
 	Platforms []Platform
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
@@ -137,6 +138,7 @@ func Default() *Config {
 		PluginDir: executableDir(),
 		API:       API{Address: DefaultAPIAddress},
 		Stats:     Stats{Retention: 24 * time.Hour},
+		Cache:     defaultCache(),
 	}
 }
 

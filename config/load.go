@@ -25,6 +25,7 @@ type (
 		PluginDir *attr[string]   `hcl:"plugin_dir"`
 		API       *fileAPI        `hcl:"api,block"`
 		Stats     *fileStats      `hcl:"stats,block"`
+		Cache     *fileCache      `hcl:"cache,block"`
 		Platforms []*filePlatform `hcl:"platform,block"`
 	}
 	fileStats struct {
