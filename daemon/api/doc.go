@@ -23,6 +23,8 @@
 //	GET  /v1/jobs/{id}/items     ?state=&after=&limit= → client.ItemPage
 //	GET  /v1/products/{id}       platform:id, a bare id or a product page URL (escaped) → client.Product
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
+//	GET  /v1/cache/stats         client.CacheStats (Config.Cache)
+//	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
 //	GET  /metrics                Config.Metrics
 //
 // GET /v1/jobs/{id} with index (the Index of a job read before) and wait
