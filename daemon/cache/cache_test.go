@@ -13,28 +13,13 @@ import (
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
 	"github.com/marketsync/marketsync/sdk/model"
+	"github.com/marketsync/marketsync/sdk/simkit"
 	"google.golang.org/protobuf/proto"
 )
 
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a fake clock that tests move by hand, standing at the
+// wall clock's time so that Badger's own expiry stays out of the way.
+func newClock() *simkit.FakeClock { return simkit.NewFakeClock(time.Now()) }
 
 // platform is a fake platform call that counts its calls.
 type platform struct {
