@@ -30,7 +30,7 @@ FUZZ_TESTS := .:./config:FuzzDecode \
 	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet bench proto fmt clean fuzz test-short
+.PHONY: all build run test vet bench bench-cache proto fmt clean fuzz test-short
 
 all: build
 
@@ -88,6 +88,10 @@ vet: $(TOOLS)/staticcheck
 ## bench: the benchmarks quoted in the README
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-cache: the cache's hit rate on a Zipf-distributed read workload
+bench-cache:
+	$(GO) test -run '^$$' -bench ZipfReads -benchtime 200000x -count 3 ./daemon/cache/
 
 ## proto: regenerate protocol code with pinned generators
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc

@@ -27,6 +27,7 @@ type Config struct {
 	PluginDirs []string
 	API        API
 	Stats      Stats
+	Cache      Cache
 	Platforms  []Platform
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
@@ -144,6 +145,7 @@ func Default() *Config {
 		LogFormat: "text",
 		API:       API{Address: DefaultAPIAddress},
 		Stats:     Stats{Retention: 24 * time.Hour},
+		Cache:     defaultCache(),
 	}
 }
 

@@ -144,6 +144,10 @@ func decodeValue(name string, expr hcl.Expression, ctx *hcl.EvalContext, dst any
 			}
 			*d = append(*d, e.AsString())
 		}
+	case *ByteSize:
+		if *d, err = parseByteSize(v.AsString()); err != nil {
+			summary, problem = "Invalid size", quoted(v.AsString())+` is not a size. Write a whole number of bytes with an optional unit, such as "64MiB", "512KB" or "1048576" (units: B, KB, MB, GB, KiB, MiB, GiB)`
+		}
 	case *sha256Pin:
 		s := v.AsString()
 		b, err := hex.DecodeString(s)

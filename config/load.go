@@ -25,6 +25,7 @@ type (
 		PluginDirs *attr[searchPath] `hcl:"plugin_dir"`
 		API        *fileAPI          `hcl:"api,block"`
 		Stats      *fileStats        `hcl:"stats,block"`
+		Cache      *fileCache        `hcl:"cache,block"`
 		Platforms  []*filePlatform   `hcl:"platform,block"`
 	}
 	fileStats struct {

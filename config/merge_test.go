@@ -116,6 +116,8 @@ func TestEverySettingReachesConfig(t *testing.T) {
 	unchanged("CircuitBreaker", p.CircuitBreaker, def.CircuitBreaker)
 	unchanged("Restart", p.Restart, def.Restart)
 	unchanged("Stats", cfg.Stats, Default().Stats)
+	unchanged("Cache", cfg.Cache, Default().Cache)
+	unchanged("CacheTTL", cfg.Cache.TTL, Default().Cache.TTL)
 }
 
 func TestProductionExample(t *testing.T) {
@@ -131,6 +133,8 @@ func TestProductionExample(t *testing.T) {
 		PluginDirs: []string{"/usr/lib/marketsync/plugins"},
 		API:        API{Address: "0.0.0.0:8787", Token: "prod-token"},
 		Stats:      Stats{Retention: 72 * time.Hour},
+		Cache: Cache{Cleanup: "30 2 * * *", ResetStats: "@weekly", L1MaxCost: 256 << 20, NegativeTTL: 5 * time.Second,
+			TTL: CacheTTL{ProductInfo: 30 * time.Minute, Price: 2 * time.Minute, Stock: 15 * time.Second, RemoteProduct: 10 * time.Minute}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent settings:\n got  %#v\n want %#v", got, want)

@@ -46,6 +46,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))
 	}
+	diags = append(diags, c.validateCache()...)
 	first := map[string]*Platform{}
 	for i := range c.Platforms {
 		p := &c.Platforms[i]

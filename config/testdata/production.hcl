@@ -15,6 +15,19 @@ stats {
   retention = "72h"
 }
 
+cache {
+  cleanup      = "30 2 * * *"
+  reset_stats  = "@weekly"
+  l1_max_cost  = "256MiB"
+  negative_ttl = "5s"
+  ttl {
+    product_info   = "30m"
+    price          = "2m"
+    stock          = "15s"
+    remote_product = "10m"
+  }
+}
+
 platform "taobao" "main-shop" {
   plugin_sha256   = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
   plugin_pass_env = ["HTTPS_PROXY", "NO_PROXY"]

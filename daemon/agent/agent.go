@@ -49,6 +49,7 @@ type Agent struct {
 	jobs    *jobs.Store
 	changes *changes
 	metrics *telemetry.Metrics
+	cache   *agentCache
 	system  *actor.ActorSystem
 
 	// platforms is replaced whole by a reload, never changed in place.
@@ -91,6 +92,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 		run  func(context.Context) error
 	}{
 		{"state", a.setupStore},
+		{"cache", a.setupCache},
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
 		{"jobs", a.setupJobs},
@@ -307,6 +309,7 @@ func (a *Agent) setupAPI(context.Context) error {
 		Token:   a.cfg.API.Token.Reveal(),
 		Logger:  a.log.With("component", "api"),
 		Metrics: a.metrics.Handler(),
+		Cache:   a.cacheSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
@@ -358,6 +361,7 @@ func (a *Agent) teardown(ctx context.Context) error {
 		a.stopPlatforms(all)
 		a.system.Shutdown()
 	}
+	a.closeCache()
 	if a.stats != nil {
 		if err := a.stats.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close stats: %w", err))

@@ -25,6 +25,8 @@
 //	GET  /v1/products            ?platform=&cursor=&limit= → client.ProductPage, by platform then id
 //	GET  /v1/products/{id}       platform:id, a bare id or a product page URL (escaped) → client.Product
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
+//	GET  /v1/cache/stats         client.CacheStats (Config.Cache)
+//	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
 //	GET  /metrics                Config.Metrics
 //
 // A list's limit is from 1 to MaxListLimit; 0 is refused (invalid_query)

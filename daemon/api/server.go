@@ -34,6 +34,8 @@ type Config struct {
 	Metrics http.Handler
 	// Stats serves GET /v1/stats; nil answers 404.
 	Stats StatsSource
+	// Cache serves /v1/cache; nil answers 404.
+	Cache CacheSource
 }
 
 // Server is the HTTP API. It is an http.Handler, so tests and other
@@ -45,6 +47,7 @@ type Server struct {
 	logger   *slog.Logger
 	metrics  http.Handler
 	stats    StatsSource
+	cache    CacheSource
 	mux      *http.ServeMux
 	started  time.Time
 	now      func() time.Time
@@ -61,6 +64,7 @@ func New(cfg Config) (*Server, error) {
 		logger:  cfg.Logger,
 		metrics: cfg.Metrics,
 		stats:   cfg.Stats,
+		cache:   cfg.Cache,
 		mux:     http.NewServeMux(),
 		now:     time.Now,
 	}
