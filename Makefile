@@ -18,7 +18,7 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 APT_INSTALL := $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@"' apt-install
 
-.PHONY: all build run test vet bench proto fmt clean tools
+.PHONY: all build run test vet bench bench-quota proto fmt clean tools
 
 all: build
 
@@ -56,6 +56,10 @@ vet:
 ## bench: the benchmarks quoted in the README
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) on synctest's clock
+bench-quota:
+	$(GO) test -run 'QuotaMatrix' -quota -v -timeout 30m ./daemon/quotabench/
 
 ## proto: regenerate protocol code with pinned generators
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
