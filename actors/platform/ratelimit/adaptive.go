@@ -42,10 +42,12 @@ import (
 //     refusals count.
 //   - Rate, from below. A rate held while callers queued for tokens
 //     (demand above it) for long enough without a refusal is good: lo.
-//     Long enough is the time a platform bucket of the bucket's burst
-//     would take to run dry at the difference between this rate and lo
-//     (twice that, at least MinHold): a rate over the real limit by half
-//     that difference or more is refused within it. The next rate tried
+//     Long enough is HoldDrains times the time a platform bucket of the
+//     bucket's burst would take to run dry at the difference between this
+//     rate and lo (at least MinHold, at most MaxHold): a rate over the
+//     real limit by a third of that difference or more is refused within
+//     it. A rate over it by less may pass for good; it costs one refusal
+//     when the platform's burst runs out (see below). The next rate tried
 //     is halfway between lo and hi — a bisection, so the limit is found
 //     within 2 % in a handful of steps, of which only those above the
 //     limit cost a refusal.
@@ -85,6 +87,9 @@ const (
 	Tolerance = 0.02
 	// MinHold is the least time a rate is held before it counts as good.
 	MinHold = 2 * time.Second
+	// HoldDrains is how many times a platform bucket of the bucket's
+	// burst would run dry, at the step above lo, during a hold.
+	HoldDrains = 3
 	// MaxHold caps the hold however small the step.
 	MaxHold = 30 * time.Second
 	// ProbeAfter is how long the bucket stays at a found limit before it
@@ -175,7 +180,7 @@ func (a *Adaptive) hold(rate float64) time.Duration {
 	if a.lo == 0 {
 		step = rate * (1 - Beta)
 	}
-	d := time.Duration(2 * float64(a.bucket.Burst()) / step * float64(time.Second))
+	d := time.Duration(4 * float64(a.bucket.Burst()) / step * float64(time.Second))
 	return min(max(d, MinHold), MaxHold)
 }
 
