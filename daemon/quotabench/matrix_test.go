@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -100,19 +101,7 @@ func cellKey(market string, th simkit.Throttle, burst int, told string) string {
 func measure(t *testing.T, s *served, agent limit) cell {
 	var c cell
 	synctest.Test(t, func(t *testing.T) {
-		conn, err := host.InProcess(context.Background(), s.plugin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := conn.Configure(context.Background(), s.config); err != nil {
-			t.Fatal(err)
-		}
-		sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-		pid := sys.Root.Spawn(platform.Props(platform.Options{
-			Name: "quota", Plugin: "quota", Conn: conn,
-			RateLimit:   &platform.RateLimit{Rate: agent.rate, Burst: agent.burst},
-			Concurrency: 16,
-		}))
+		sys, pid := spawn(t, s, agent)
 		start := time.Now()
 		var from, to simkit.Counts
 		var wg sync.WaitGroup
@@ -122,27 +111,56 @@ func measure(t *testing.T, s *served, agent limit) cell {
 			<-time.After(duration - warmup)
 			to = s.counts()
 		})
-		req := &model.FetchProductsRequest{Ids: s.ids}
 		for range callers {
 			wg.Go(func() {
 				for time.Since(start) < duration {
-					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					res, err := platform.Request(ctx, sys.Root, pid, platform.NewCall(req))
-					cancel()
-					if err != nil || res.GetError() != nil {
-						// A job pauses before it sends again.
-						<-time.After(time.Second)
-					}
+					call(sys, pid, s)
 				}
 			})
 		}
 		wg.Wait()
-		_ = sys.Root.PoisonFuture(pid).Wait()
-		sys.Shutdown()
+		stop(sys, pid)
 		taken, refused := float64(to.Taken-from.Taken), float64(to.Refused-from.Refused)
 		c = cell{used: taken / (rate * (duration - warmup).Seconds()), refused: refused / max(taken+refused, 1)}
 	})
 	return c
+}
+
+// spawn starts a platform actor told agent, on s's plugin in process.
+func spawn(t *testing.T, s *served, agent limit) (*actor.ActorSystem, *actor.PID) {
+	conn, err := host.InProcess(context.Background(), s.plugin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Configure(context.Background(), s.config); err != nil {
+		t.Fatal(err)
+	}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
+	pid := sys.Root.Spawn(platform.Props(platform.Options{
+		Name: "quota", Plugin: "quota", Conn: conn,
+		RateLimit:   &platform.RateLimit{Rate: agent.rate, Burst: agent.burst},
+		Concurrency: 16,
+	}))
+	return sys, pid
+}
+
+func stop(sys *actor.ActorSystem, pid *actor.PID) {
+	_ = sys.Root.PoisonFuture(pid).Wait()
+	sys.Shutdown()
+}
+
+// call makes one call of s's ids through the actor and says whether it
+// succeeded; after a failure it pauses a second, as a job does before it
+// sends again.
+func call(sys *actor.ActorSystem, pid *actor.PID, s *served) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := platform.Request(ctx, sys.Root, pid, platform.NewCall(&model.FetchProductsRequest{Ids: s.ids}))
+	if err != nil || res.GetError() != nil {
+		<-time.After(time.Second)
+		return false
+	}
+	return true
 }
 
 // table lays the results out as the README's table: a row per platform
@@ -178,4 +196,53 @@ func table(results map[string]cell) string {
 		}
 	}
 	return b.String()
+}
+
+// TestReportedCollects replays the collects of the field report that
+// started this matrix: each platform allowing 5 calls a second in bursts
+// of 2, the agent told 20 a second in bursts of 5, each platform refusing
+// as it documents, and a job's worth of calls (2,000 ids: 100 Taobao calls
+// of 20, 200 of one elsewhere) to make. It reports how long the calls
+// took against the least the limit allows, and the share refused.
+func TestReportedCollects(t *testing.T) {
+	if !*run {
+		t.Skip("runs with -quota (make bench-quota)")
+	}
+	platformLimit, agent := limit{5, 2}, limit{20, 5}
+	for _, tc := range []struct {
+		market marketplace
+		th     simkit.Throttle
+		calls  int
+	}{
+		{marketplaces[0], simkit.ThrottleBan, 100},
+		{marketplaces[1], simkit.ThrottleBan, 200},
+		{marketplaces[2], simkit.ThrottleRetryAfter, 200},
+		{marketplaces[3], simkit.ThrottleNoHint, 200},
+	} {
+		t.Run(tc.market.name, func(t *testing.T) {
+			s := tc.market.serve(t, platformLimit, tc.th)
+			var took time.Duration
+			synctest.Test(t, func(t *testing.T) {
+				sys, pid := spawn(t, s, agent)
+				start := time.Now()
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				for range 16 {
+					wg.Go(func() {
+						for next.Add(1) <= int64(tc.calls) {
+							for !call(sys, pid, s) {
+							}
+						}
+					})
+				}
+				wg.Wait()
+				took = time.Since(start)
+				stop(sys, pid)
+			})
+			c := s.counts()
+			ideal := time.Duration(float64(tc.calls-platformLimit.burst) / platformLimit.rate * float64(time.Second))
+			t.Logf("%s (%s): %d calls in %v, ideal %v (%.2f×); %.2f %% of answers refused",
+				tc.market.name, tc.th, tc.calls, took, ideal, took.Seconds()/ideal.Seconds(), 100*float64(c.Refused)/float64(c.Taken+c.Refused))
+		})
+	}
 }

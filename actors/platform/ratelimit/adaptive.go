@@ -47,10 +47,12 @@ import (
 //     rate and lo (at least MinHold, at most MaxHold): a rate over the
 //     real limit by a third of that difference or more is refused within
 //     it. A rate over it by less may pass for good; it costs one refusal
-//     when the platform's burst runs out (see below). The next rate tried
-//     is halfway between lo and hi — a bisection, so the limit is found
-//     within 2 % in a handful of steps, of which only those above the
-//     limit cost a refusal.
+//     when the platform's burst runs out (see below). A hold during which
+//     the calls answered fell short of the rate (the platform's quota
+//     feedback paused the bucket: Bucket.Observe) tried nothing and starts
+//     again. The next rate tried is halfway between lo and hi — a
+//     bisection, so the limit is found within 2 % in a handful of steps,
+//     of which only those above the limit cost a refusal.
 //   - Once hi is within Tolerance of lo the bucket stays at lo: nothing is
 //     refused any more. After ProbeAfter at lo without a refusal hi is
 //     raised by Tolerance·4 and the bisection resumes, so a limit the
@@ -77,6 +79,8 @@ type Adaptive struct {
 	relapsed bool
 	lastCut  time.Time // when the rate was last lowered
 	since    time.Time // since when the current rate has been held with demand above it
+	held     float64   // tokens of the calls answered since heldFrom
+	heldFrom time.Time // since, or the end of the pause it began in
 }
 
 // Parameters of the control.
@@ -95,6 +99,9 @@ const (
 	// ProbeAfter is how long the bucket stays at a found limit before it
 	// looks above it again.
 	ProbeAfter = 60 * time.Second
+	// heldSlack is how far below the rate the calls answered during a
+	// hold may fall (besides one call) for the rate to count as tried.
+	heldSlack = 0.1
 	// Floor is the lowest rate adaptation sets.
 	Floor = 0.5
 )
@@ -125,6 +132,7 @@ func (a *Adaptive) Observe(ans Answer) {
 	defer a.mu.Unlock()
 	now := ans.At
 	a.sent.Add(now, ans.Cost)
+	a.held += ans.Cost
 	current := a.bucket.Rate()
 	saturated := a.bucket.Tokens() < 1
 	switch {
@@ -152,12 +160,20 @@ func (a *Adaptive) Observe(ans Answer) {
 		if a.lo > 0 {
 			next = a.lo
 		}
-		a.lastCut, a.since = now, now
+		a.lastCut = now
+		a.restartHold(now)
 		a.set(next)
 	case !a.enabled:
 	case !saturated:
-		a.since = now
+		a.restartHold(now)
 	case now.Sub(a.since) >= a.hold(current):
+		if a.held < current*now.Sub(a.heldFrom).Seconds()*(1-heldSlack)-1 {
+			// Something else held the calls back — the platform's
+			// quota feedback pauses the bucket — so the rate itself was
+			// not tried.
+			a.restartHold(now)
+			return
+		}
 		a.lo, a.relapsed = max(a.lo, current), false
 		if a.hi-a.lo <= Tolerance*a.lo {
 			if now.Sub(a.lastCut) < ProbeAfter || a.lo >= a.ceiling {
@@ -166,8 +182,17 @@ func (a *Adaptive) Observe(ans Answer) {
 			}
 			a.hi = a.lo * (1 + 4*Tolerance)
 		}
-		a.since = now
+		a.restartHold(now)
 		a.set((a.lo + a.hi) / 2)
+	}
+}
+
+// restartHold starts holding the current rate afresh at now; the calls
+// are counted from the end of the bucket's pause, if it is paused.
+func (a *Adaptive) restartHold(now time.Time) {
+	a.since, a.heldFrom, a.held = now, now, 0
+	if p := a.bucket.PausedUntil(); p.After(now) {
+		a.heldFrom = p
 	}
 }
 

@@ -302,6 +302,13 @@ func (b *Bucket) Observe(remaining float64, reset time.Time) {
 	}
 }
 
+// PausedUntil returns the end of the last pause; it may be past.
+func (b *Bucket) PausedUntil() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pausedUntil
+}
+
 // Rate returns the refill rate in tokens per second (+Inf: unlimited).
 func (b *Bucket) Rate() float64 {
 	b.mu.Lock()
