@@ -45,7 +45,7 @@ import (
 //     Long enough is HoldDrains times the time a platform bucket of the
 //     bucket's burst would take to run dry at the difference between this
 //     rate and lo (at least MinHold, at most MaxHold): a rate over the
-//     real limit by a third of that difference or more is refused within
+//     real limit by a quarter of that difference or more is refused within
 //     it. A rate over it by less may pass for good; it costs one refusal
 //     when the platform's burst runs out (see below). A hold during which
 //     the calls answered fell short of the rate (the platform's quota
@@ -93,7 +93,7 @@ const (
 	MinHold = 2 * time.Second
 	// HoldDrains is how many times a platform bucket of the bucket's
 	// burst would run dry, at the step above lo, during a hold.
-	HoldDrains = 3
+	HoldDrains = 4
 	// MaxHold caps the hold however small the step.
 	MaxHold = 30 * time.Second
 	// ProbeAfter is how long the bucket stays at a found limit before it
@@ -205,12 +205,14 @@ func (a *Adaptive) hold(rate float64) time.Duration {
 	if a.lo == 0 {
 		step = rate * (1 - Beta)
 	}
-	d := time.Duration(4 * float64(a.bucket.Burst()) / step * float64(time.Second))
+	d := time.Duration(HoldDrains * float64(a.bucket.Burst()) / step * float64(time.Second))
 	return min(max(d, MinHold), MaxHold)
 }
 
 func (a *Adaptive) set(rate float64) {
-	a.bucket.SetRate(max(min(rate, a.ceiling), Floor))
+	if rate = max(min(rate, a.ceiling), Floor); rate != a.bucket.Rate() {
+		a.bucket.SetRate(rate)
+	}
 }
 
 // Enabled reports whether a rate-limited answer has engaged adaptation.
