@@ -139,7 +139,6 @@ func TestAdaptiveMatrix(t *testing.T) {
 						ok, limited := sum(res.ok[5:]), sum(res.limited[5:])
 						used := float64(ok) / 55 / limit
 						share := float64(limited) / float64(ok+limited)
-						t.Logf("refused per second %v", res.limited)
 						lo, hi := ad.Bounds()
 						t.Logf("%.1f%% of the limit, %.2f%% refused (%d); rate %.2f burst %d, bounds %.2f–%.2f", used*100, share*100, limited, b.Rate(), b.Burst(), lo, hi)
 						wantUsed, wantShare := 0.90, 0.02
@@ -154,6 +153,21 @@ func TestAdaptiveMatrix(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBurstLearnedFromRefusedBurstCalls tells the bucket the right rate
+// and four times the platform's burst: the calls refused out of the first
+// burst lower the burst to the platform's, and the rate is left alone.
+func TestBurstLearnedFromRefusedBurstCalls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gw := newGateway(5, 2, statedBan)
+		b := New(5, 8)
+		ad := NewAdaptive(b, 5)
+		res := drive(t, b, ad, gw, 16, 20*time.Millisecond, 20*time.Second)
+		if b.Burst() != 2 || b.Rate() != 5 || sum(res.limited[1:]) != 0 {
+			t.Errorf("burst %d, rate %v, %d refused after the first second; want the platform's burst 2, the rate 5 untouched, none", b.Burst(), b.Rate(), sum(res.limited[1:]))
+		}
+	})
 }
 
 func TestAdaptiveStaysAtTheCeilingUntilThrottled(t *testing.T) {
