@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -55,6 +56,11 @@ type Options struct {
 	// alone) leaves it off. PDD's messages never state a ban, so
 	// ThrottleBan is taken as the default.
 	Throttle simkit.Throttle
+	// LimitCode is the code of a rate-limit refusal: 70031 (调用过于频繁,
+	// the default) or 52101 (当前接口被限流), both in the documented
+	// table; which one the gateway gives for an app over its rate is not
+	// documented.
+	LimitCode int
 	// Now is the gateway's clock, for the timestamp window and the rate
 	// limit. Default time.Now.
 	Now func() time.Time
@@ -95,12 +101,13 @@ type Server struct {
 	// Faults sits in front of the gateway; add rules to misbehave.
 	Faults *faultinject.Injector
 
-	gw       *simkit.Gateway
-	throttle simkit.Throttle
-	cat      *catalog
-	cred     Credentials
-	window   time.Duration
-	maxB     int64
+	gw        *simkit.Gateway
+	throttle  simkit.Throttle
+	limitCode int
+	cat       *catalog
+	cred      Credentials
+	window    time.Duration
+	maxB      int64
 
 	mu      sync.Mutex
 	expired bool
@@ -133,15 +140,16 @@ func New(o Options) *Server {
 	}
 	gw := simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.FaultAfter, FaultSeed: o.FaultSeed})
 	s := &Server{
-		ShopID:   o.ShopID,
-		Faults:   gw.Faults,
-		gw:       gw,
-		throttle: o.Throttle,
-		cat:      newCatalog(o.Seed, o.Goods),
-		cred:     Credentials{ClientID: o.ClientID, ClientSecret: o.ClientSecret, AccessToken: o.AccessToken},
-		window:   o.TimestampWindow,
-		maxB:     o.MaxBodyBytes,
-		stats:    Stats{ByType: map[string]int64{}, Errors: map[int]int64{}},
+		ShopID:    o.ShopID,
+		Faults:    gw.Faults,
+		gw:        gw,
+		throttle:  o.Throttle,
+		limitCode: cmp.Or(o.LimitCode, 70031),
+		cat:       newCatalog(o.Seed, o.Goods),
+		cred:      Credentials{ClientID: o.ClientID, ClientSecret: o.ClientSecret, AccessToken: o.AccessToken},
+		window:    o.TimestampWindow,
+		maxB:      o.MaxBodyBytes,
+		stats:     Stats{ByType: map[string]int64{}, Errors: map[int]int64{}},
 	}
 	s.SetRateLimit(o.Rate, o.Burst)
 	return s
@@ -262,6 +270,7 @@ var messages = map[int]string{
 	21002: "请求参数不能为空",
 	50001: "业务服务错误",
 	52004: "请求body 太大",
+	52101: "当前接口被限流，请稍后重试",
 	70031: "调用过于频繁，请调整调用频率",
 }
 
@@ -465,7 +474,7 @@ func (s *Server) handle(r *http.Request) (any, string, *apiError) {
 	case expired:
 		return nil, apiType, fail(10019, "")
 	case limited:
-		e := fail(70031, "")
+		e := fail(s.limitCode, "")
 		if s.throttle != simkit.ThrottleNoHint {
 			e.retryAfter = wait
 		}

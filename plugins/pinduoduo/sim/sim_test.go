@@ -429,3 +429,12 @@ func TestThrottleVariants(t *testing.T) {
 		}
 	}
 }
+
+func TestRateLimitCode52101(t *testing.T) {
+	s, c := newSim(t, sim.Options{Rate: 5, Burst: 1, LimitCode: 52101, Throttle: simkit.ThrottleNoHint})
+	call := func() answer { return post(t, s, form(s, c, sim.TypeGoodsList, nil).Encode()) }
+	call()
+	if a := call(); a.errCode != 52101 || a.errMsg != "当前接口被限流，请稍后重试" || a.retryAfter != "" {
+		t.Errorf("over the limit: %d %q, Retry-After %q; want 52101 without a hint", a.errCode, a.errMsg, a.retryAfter)
+	}
+}
