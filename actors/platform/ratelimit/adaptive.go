@@ -22,7 +22,10 @@ import (
 //
 //   - Until the first rate-limited answer the bucket runs at the
 //     configured rate and burst: adaptation costs nothing on a platform
-//     that never complains.
+//     that never complains. The configured rate, held as any other (see
+//     below), becomes good: a lone refusal after a long quiet run at it —
+//     a call that reached the platform a hair early — costs a step of
+//     twice Tolerance, not a cut by β.
 //   - Burst. A refused call that went without waiting for tokens was sent
 //     out of the bucket's stored burst (after an idle spell, at start):
 //     the platform holds fewer calls at once than the bucket. Each such
@@ -109,7 +112,9 @@ const (
 // NewAdaptive adapts b's rate and burst, never above ceiling (the
 // configured rate) and b's configured burst.
 func NewAdaptive(b *Bucket, ceiling float64) *Adaptive {
-	return &Adaptive{bucket: b, ceiling: ceiling, sent: window.New(time.Second, 10)}
+	a := &Adaptive{bucket: b, ceiling: ceiling, sent: window.New(time.Second, 10)}
+	a.restartHold(time.Now())
+	return a
 }
 
 // Answer is what the platform actor knows of one answered call.
@@ -163,7 +168,6 @@ func (a *Adaptive) Observe(ans Answer) {
 		a.lastCut = now
 		a.restartHold(now)
 		a.set(next)
-	case !a.enabled:
 	case !saturated:
 		a.restartHold(now)
 	case now.Sub(a.since) >= a.hold(current):
@@ -175,6 +179,10 @@ func (a *Adaptive) Observe(ans Answer) {
 			return
 		}
 		a.lo, a.relapsed = max(a.lo, current), false
+		if !a.enabled {
+			a.restartHold(now)
+			return
+		}
 		if a.hi-a.lo <= Tolerance*a.lo {
 			if now.Sub(a.lastCut) < ProbeAfter || a.lo >= a.ceiling {
 				a.set(a.lo)

@@ -170,6 +170,26 @@ func TestBurstLearnedFromRefusedBurstCalls(t *testing.T) {
 	})
 }
 
+// TestALoneRefusalAtAGoodRateCostsAStep runs the bucket at its configured
+// rate, with demand above it, long enough for that rate to count as good;
+// one refusal then (a call that reached the platform a hair early) lowers
+// the rate by twice Tolerance, not by β.
+func TestALoneRefusalAtAGoodRateCostsAStep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(50, 10)
+		ad := NewAdaptive(b, 50)
+		res := drive(t, b, ad, newGateway(1000, 100, retryAfter), 16, 20*time.Millisecond, 10*time.Second)
+		if ad.Enabled() || sum(res.limited[:]) != 0 {
+			t.Fatal("refused by a generous platform")
+		}
+		now := time.Now()
+		ad.Observe(Answer{Throttled: true, Cost: 1, Reserved: now.Add(-20 * time.Millisecond), Waited: 20 * time.Millisecond, At: now})
+		if got, want := b.Rate(), 50*(1-2*Tolerance); got != want {
+			t.Errorf("after one refusal at the good rate 50: rate %v, want %v", got, want)
+		}
+	})
+}
+
 func TestAdaptiveStaysAtTheCeilingUntilThrottled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gw := newGateway(1000, 100, retryAfter)

@@ -342,9 +342,7 @@ func (b *Bucket) SetRate(rate float64) {
 		rate = math.Inf(1)
 	}
 	b.rate = rate
-	if !math.IsInf(rate, 1) {
-		b.schedule(now)
-	}
+	b.schedule(now)
 }
 
 // SetBurst changes the capacity, never above the configured one nor below
