@@ -30,7 +30,7 @@ FUZZ_TESTS := .:./config:FuzzDecode \
 	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet bench bench-cache proto fmt clean fuzz test-short
+.PHONY: all build run test vet bench bench-cache bench-quota proto fmt clean fuzz test-short
 
 all: build
 
@@ -92,6 +92,10 @@ bench: build
 ## bench-cache: the cache's hit rate on a Zipf-distributed read workload
 bench-cache:
 	$(GO) test -run '^$$' -bench ZipfReads -benchtime 200000x -count 3 ./daemon/cache/
+
+## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) on synctest's clock
+bench-quota:
+	$(GO) test -run 'QuotaMatrix' -quota -v -timeout 30m ./daemon/quotabench/
 
 ## proto: regenerate protocol code with pinned generators
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc

@@ -17,8 +17,9 @@
 //     caller's deadline.
 //   - Learning (resilience.go): every answer corrects the limiter — quota
 //     feedback lowers its tokens, a retry-after pauses it, and the
-//     adaptive rate (ratelimit.Adaptive, CUBIC) moves with rate-limited
-//     answers — and feeds the breaker (gobreaker: only UNAVAILABLE counts
+//     adaptive rate (ratelimit.Adaptive: a bisection between the last
+//     good rate and the last refused one, with the burst learnt too) moves
+//     with rate-limited answers — and feeds the breaker (gobreaker: only UNAVAILABLE counts
 //     against the platform; open, it fails calls fast with CodeCircuitOpen
 //     and a retry-after, and jobs pause on it).
 //   - Retry: a retryable failure (RATE_LIMITED, UNAVAILABLE) is tried again

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/actors/platform/ratelimit"
 	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/sony/gobreaker/v2"
 )
@@ -24,8 +25,14 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		a.timeouts = 0
 	}
 	throttled := e != nil && e.Kind == model.KindRateLimited
-	if throttled && e.Wait() > 0 {
+	switch {
+	case throttled && e.Wait() > 0:
 		a.bucket.PauseUntil(now.Add(e.Wait()))
+	case throttled:
+		// No hint of when: the platform has nothing left now, so nothing
+		// goes out of the stored burst; the waiting callers, and this
+		// call's retry, follow at the rate.
+		a.bucket.Observe(0, time.Time{})
 	}
 	if q := m.result.quota(); q != nil && q.GetLimit() > 0 {
 		var reset time.Time
@@ -35,7 +42,7 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		a.bucket.Observe(float64(q.GetRemaining()), reset)
 	}
 	if a.adaptive != nil && p.cost > 0 {
-		a.adaptive.Observe(throttled, p.cost, m.reserved, now)
+		a.adaptive.Observe(ratelimit.Answer{Throttled: throttled, Cost: p.cost, Reserved: m.reserved, Waited: m.waited, At: now})
 	}
 }
 

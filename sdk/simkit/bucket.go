@@ -21,6 +21,15 @@ type Bucket struct {
 	interval  time.Duration // 1/rate
 	tolerance time.Duration // how early a call may come: (burst-1) intervals
 	tat       time.Time
+	counts    Counts
+}
+
+// Counts is what a bucket did with the calls that reached it: Taken went
+// through, Refused were over the limit. They are the platform's side of a
+// quota: a benchmark of a client's limiter reads its utilisation and its
+// refusals here, not from the client.
+type Counts struct {
+	Taken, Refused int64
 }
 
 // NewBucket returns a full bucket of burst tokens refilled at rate a
@@ -84,10 +93,23 @@ func (b *Bucket) Take(now time.Time) (wait time.Duration, ok bool) {
 		tat = now
 	}
 	if early := tat.Sub(now); early > b.tolerance {
+		b.counts.Refused++
 		return early - b.tolerance, false
 	}
 	b.tat = tat.Add(b.interval)
+	b.counts.Taken++
 	return 0, true
+}
+
+// Counts returns the calls taken and refused since the bucket was made;
+// calls made while it had no limit are not counted. Set keeps the counts.
+func (b *Bucket) Counts() Counts {
+	if b == nil {
+		return Counts{}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.counts
 }
 
 // Quota is the bucket as a platform's quota headers report it: calls

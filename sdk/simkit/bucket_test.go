@@ -139,3 +139,25 @@ func TestBucketQuota(t *testing.T) {
 		t.Errorf("after a minute: %+v, want full", q)
 	}
 }
+
+func TestCountsTakenAndRefused(t *testing.T) {
+	clock := simkit.NewFakeClock(time.Unix(0, 0))
+	b := simkit.NewBucket(5, 2)
+	for range 4 {
+		b.Take(clock.Now())
+	}
+	clock.Advance(200 * time.Millisecond)
+	b.Take(clock.Now())
+	if got := b.Counts(); got != (simkit.Counts{Taken: 3, Refused: 2}) {
+		t.Errorf("after a burst of 4 into 2 and one call a token later: %+v, want 3 taken, 2 refused", got)
+	}
+	b.Set(10, 1)
+	if got := b.Counts(); got.Taken != 3 {
+		t.Errorf("Set reset the counts: %+v", got)
+	}
+	for wait, want := range map[time.Duration]int64{time.Millisecond: 1, 200 * time.Millisecond: 1, time.Second: 1, 1001 * time.Millisecond: 2} {
+		if got := simkit.BanSeconds(wait); got != want {
+			t.Errorf("BanSeconds(%v) = %d, want %d", wait, got, want)
+		}
+	}
+}

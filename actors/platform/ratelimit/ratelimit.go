@@ -1,15 +1,23 @@
-// Package ratelimit is the platform actor's token bucket and the rate
-// control that adapts it (Adaptive, in adaptive.go). The bucket holds its
-// state openly (rate, burst, tokens, a pause) because the actor corrects
-// it from what platforms report — quota headers, bans with a retry-after —
-// and adapts its rate to rate-limited answers; golang.org/x/time/rate
-// hides its tokens and cannot be corrected.
+// Package ratelimit is the platform actor's token bucket and the control
+// that adapts its rate and burst (Adaptive, in adaptive.go). The bucket
+// holds its state openly (rate, burst, tokens, a pause) because the actor
+// corrects it from what platforms report — quota headers, bans with a
+// retry-after — and adapts it to rate-limited answers;
+// golang.org/x/time/rate hides its tokens and cannot be corrected.
 //
 // Wait reserves tokens first and then sleeps, as x/time/rate's WaitN does:
 // callers are served in the order they asked, fractional and multi-token
 // costs work, and a wait that could not end before the caller's deadline
-// is refused at once instead of sleeping in vain. Time is read from the
-// time package, so tests run it under testing/synctest.
+// is refused at once instead of sleeping in vain. Unlike WaitN, a
+// reservation is a place in a queue, not a fixed time: when the platform
+// bans (PauseUntil), says how much quota is left (Observe) or the rate
+// changes (SetRate), every waiting caller's turn is worked out again from
+// the bucket as it is then. After a ban the first caller goes when it
+// ends and each next one a sustained interval later — the callers whose
+// turn fell within the ban, and the retries of the refused calls, which
+// wait in the same queue, included — so a ban's end never releases a
+// burst that would start the next ban. Time is read from the time
+// package, so tests run it under testing/synctest.
 package ratelimit
 
 import (
@@ -17,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -29,12 +38,25 @@ var ErrWouldExceedDeadline = errors.New("rate limit wait would exceed the deadli
 type Bucket struct {
 	mu     sync.Mutex
 	rate   float64 // tokens per second; +Inf disables limiting
-	burst  float64
+	burst  float64 // capacity now: the configured one, or less once learned
+	limit  float64 // the configured capacity: no cost above it is served
 	tokens float64 // may go negative: tokens reserved by waiting callers
 	last   time.Time
 	// pausedUntil holds every call back until a platform's ban ends, even
 	// calls whose reservation fell due before the ban was known.
 	pausedUntil time.Time
+	// queue holds the callers waiting for their tokens, in the order they
+	// asked; each knows when it is due, and schedule moves them all when
+	// a pause, a rate or a correction changes the bucket.
+	queue []*reservation
+	// changed is closed, and replaced, whenever schedule moved the queue.
+	changed chan struct{}
+}
+
+// reservation is one waiting caller.
+type reservation struct {
+	cost float64
+	due  time.Time
 }
 
 // New returns a full bucket refilling at rate tokens per second up to
@@ -46,7 +68,7 @@ func New(rate float64, burst int) *Bucket {
 	if burst < 1 {
 		burst = 1
 	}
-	return &Bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: time.Now()}
+	return &Bucket{rate: rate, burst: float64(burst), limit: float64(burst), tokens: float64(burst), last: time.Now(), changed: make(chan struct{})}
 }
 
 // advance refills the bucket up to now; callers hold mu. Nothing accrues
@@ -64,6 +86,58 @@ func (b *Bucket) advance(now time.Time) {
 	}
 }
 
+// queued is the cost of the reservations still waiting; callers hold mu.
+func (b *Bucket) queued() (sum float64) {
+	for _, r := range b.queue {
+		sum += r.cost
+	}
+	return sum
+}
+
+// capFree lowers the tokens that are free — not reserved by a waiting
+// caller — to at most n; callers hold mu and have advanced the bucket.
+func (b *Bucket) capFree(n float64) {
+	q := b.queued()
+	b.tokens = min(b.tokens+q, n) - q
+}
+
+// schedule works out again when each waiting caller is due, from the
+// bucket as it is now: the pause, the rate, the tokens. The queue is
+// served in order, the first as soon as the pause ends and its tokens are
+// there, each next one when the rate has earned its cost. Callers hold mu
+// and have advanced the bucket to now.
+func (b *Bucket) schedule(now time.Time) {
+	if len(b.queue) == 0 {
+		return
+	}
+	start := now
+	if b.pausedUntil.After(start) {
+		start = b.pausedUntil
+	}
+	level := b.tokens + b.queued()
+	for _, r := range b.queue {
+		level -= r.cost
+		r.due = start.Add(b.debt(level))
+	}
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// debt is how long the rate takes to bring level back to zero.
+func (b *Bucket) debt(level float64) time.Duration {
+	if level >= 0 {
+		return 0
+	}
+	return time.Duration(math.Ceil(-level / b.rate * float64(time.Second)))
+}
+
+// remove takes r out of the queue; callers hold mu.
+func (b *Bucket) remove(r *reservation) {
+	if i := slices.Index(b.queue, r); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+	}
+}
+
 // Allow takes cost tokens if they are there now, without waiting.
 func (b *Bucket) Allow(cost float64) bool {
 	b.mu.Lock()
@@ -71,8 +145,9 @@ func (b *Bucket) Allow(cost float64) bool {
 	if math.IsInf(b.rate, 1) {
 		return true
 	}
-	b.advance(time.Now())
-	if b.tokens < cost {
+	now := time.Now()
+	b.advance(now)
+	if b.tokens < cost || now.Before(b.pausedUntil) {
 		return false
 	}
 	b.tokens -= cost
@@ -103,7 +178,9 @@ func (b *Bucket) WaitUntil(deadline time.Time, cost float64) (time.Duration, err
 var errDone = errors.New("wait abandoned")
 
 // wait reserves cost tokens and sleeps until they are due, or until done
-// is closed (nil: never); a zero deadline is none.
+// is closed (nil: never); a zero deadline is none. While it sleeps, a
+// pause or a change of rate moves its turn (schedule), so it wakes when
+// the bucket as it is then says, not when it was first told.
 func (b *Bucket) wait(deadline time.Time, done <-chan struct{}, cost float64) (time.Duration, error) {
 	if cost <= 0 {
 		cost = 1
@@ -113,44 +190,59 @@ func (b *Bucket) wait(deadline time.Time, done <-chan struct{}, cost float64) (t
 		b.mu.Unlock()
 		return 0, closed(done)
 	}
-	if cost > b.burst {
+	if cost > b.limit {
 		b.mu.Unlock()
-		return 0, fmt.Errorf("cost %g exceeds the bucket's burst %g", cost, b.burst)
+		return 0, fmt.Errorf("cost %g exceeds the bucket's burst %g", cost, b.limit)
 	}
 	now := time.Now()
 	b.advance(now)
 	b.tokens -= cost
-	var wait time.Duration
-	if b.tokens < 0 {
-		wait = time.Duration(math.Ceil(-b.tokens / b.rate * float64(time.Second)))
+	r := &reservation{cost: cost, due: now.Add(b.debt(b.tokens))}
+	if b.pausedUntil.After(now) {
+		r.due = b.pausedUntil.Add(b.debt(b.tokens))
 	}
-	if p := b.pausedUntil.Sub(now); p > 0 {
-		wait += p
-	}
-	if !deadline.IsZero() && now.Add(wait).After(deadline) {
+	if !deadline.IsZero() && r.due.After(deadline) {
 		b.tokens += cost
 		b.mu.Unlock()
 		return 0, ErrWouldExceedDeadline
 	}
-	b.mu.Unlock()
+	if !r.due.After(now) {
+		b.mu.Unlock()
+		return 0, closed(done)
+	}
+	b.queue = append(b.queue, r)
+	start := now
 	for {
-		if wait <= 0 {
-			return time.Since(now), closed(done)
-		}
+		changed := b.changed
+		wait := r.due.Sub(now)
+		b.mu.Unlock()
 		t := time.NewTimer(wait)
+		var err error
 		select {
 		case <-t.C:
+		case <-changed:
 		case <-done:
-			t.Stop()
-			b.mu.Lock()
-			b.tokens += cost
-			b.mu.Unlock()
-			return time.Since(now), errDone
+			err = errDone
 		}
-		// A ban may have started while this caller slept.
+		t.Stop()
 		b.mu.Lock()
-		wait = time.Until(b.pausedUntil)
-		b.mu.Unlock()
+		now = time.Now()
+		if err == nil && !deadline.IsZero() && r.due.After(deadline) {
+			err = ErrWouldExceedDeadline
+		}
+		if err != nil {
+			b.advance(now)
+			b.remove(r)
+			b.tokens += cost
+			b.schedule(now)
+			b.mu.Unlock()
+			return now.Sub(start), err
+		}
+		if !r.due.After(now) {
+			b.remove(r)
+			b.mu.Unlock()
+			return now.Sub(start), closed(done)
+		}
 	}
 }
 
@@ -165,11 +257,11 @@ func closed(done <-chan struct{}) error {
 }
 
 // PauseUntil holds every call until t: the platform banned us, or told us
-// its quota refills then. At most one token is left, and none accrues
-// during the pause, so that after t one call goes at once and the rest
-// follow at the sustained rate rather than in a burst. The pause is a
-// time, not a debt of tokens, so it lasts as long whatever the rate
-// becomes meanwhile.
+// its quota refills then. One token is there at t, and none accrues
+// during the pause, so that after t one call goes at once and the rest —
+// callers that were already waiting included — follow at the sustained
+// rate rather than in a burst. The pause is a time, not a debt of tokens,
+// so it lasts as long whatever the rate becomes meanwhile.
 func (b *Bucket) PauseUntil(t time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -181,15 +273,17 @@ func (b *Bucket) PauseUntil(t time.Time) {
 	if t.After(b.pausedUntil) {
 		b.pausedUntil = t
 	}
-	b.tokens = min(b.tokens, 1)
+	q := b.queued()
+	b.tokens = 1 - q
+	b.schedule(now)
 }
 
 // Observe corrects the bucket with what the platform said is left of its
-// quota. It only ever lowers the local count: the platform may be
-// counting calls this agent did not make (another client on the same
-// app key), and trusting a higher count than ours would let bursts
-// through. With nothing left and a reset time ahead, calls pause until
-// the reset.
+// quota. It only ever lowers the local count of free tokens (those no
+// waiting caller holds): the platform may be counting calls this agent
+// did not make (another client on the same app key), and trusting a
+// higher count than ours would let bursts through. With nothing left and
+// a reset time ahead, calls pause until the reset.
 func (b *Bucket) Observe(remaining float64, reset time.Time) {
 	if remaining <= 0 && !reset.IsZero() {
 		b.PauseUntil(reset)
@@ -197,10 +291,22 @@ func (b *Bucket) Observe(remaining float64, reset time.Time) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.advance(time.Now())
-	if remaining < b.tokens {
-		b.tokens = remaining
+	if math.IsInf(b.rate, 1) {
+		return
 	}
+	now := time.Now()
+	b.advance(now)
+	if remaining < b.tokens+b.queued() {
+		b.capFree(max(remaining, 0))
+		b.schedule(now)
+	}
+}
+
+// PausedUntil returns the end of the last pause; it may be past.
+func (b *Bucket) PausedUntil() time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.pausedUntil
 }
 
 // Rate returns the refill rate in tokens per second (+Inf: unlimited).
@@ -225,13 +331,26 @@ func (b *Bucket) Tokens() float64 {
 	return b.tokens
 }
 
-// SetRate changes the refill rate from now on; tokens already earned stay.
+// SetRate changes the refill rate from now on; tokens already earned stay,
+// and the callers waiting are served at the new rate.
 func (b *Bucket) SetRate(rate float64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.advance(time.Now())
+	now := time.Now()
+	b.advance(now)
 	if rate <= 0 {
 		rate = math.Inf(1)
 	}
 	b.rate = rate
+	b.schedule(now)
+}
+
+// SetBurst changes the capacity, never above the configured one nor below
+// one token; free tokens above the new capacity are dropped.
+func (b *Bucket) SetBurst(burst float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(time.Now())
+	b.burst = min(max(burst, 1), b.limit)
+	b.capFree(b.burst)
 }

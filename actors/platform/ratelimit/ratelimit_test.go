@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -160,6 +161,68 @@ func TestWaitUntilHonoursTheDeadline(t *testing.T) {
 		}
 		if w, err := b.WaitUntil(start.Add(time.Second), 1); err != nil || w != 500*time.Millisecond {
 			t.Errorf("token due at 500ms: waited %v (%v)", w, err)
+		}
+	})
+}
+
+// TestNoBurstAfterABan replays the timeline of a ban: callers queue for
+// tokens at 5 calls/s, the platform bans for a second, and the refused
+// calls are tried again as the ban ends. Every caller whose turn fell
+// within the ban, and every retry, must then go one at a time at the
+// sustained rate: a burst at the ban's end is what starts the next ban.
+func TestNoBurstAfterABan(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rate = 5
+		b := New(rate, 2)
+		start := time.Now()
+		var mu sync.Mutex
+		var released []time.Duration
+		call := func() {
+			if _, err := b.Wait(context.Background(), 1); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			released = append(released, time.Since(start))
+			mu.Unlock()
+		}
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for time.Since(start) < 4*time.Second {
+					call()
+				}
+			})
+		}
+		<-time.After(1050 * time.Millisecond)
+		banEnd := time.Now().Add(time.Second)
+		b.PauseUntil(banEnd)
+		// Three calls were refused: their retries come when the ban ends.
+		for range 3 {
+			wg.Go(func() {
+				<-time.After(time.Until(banEnd))
+				call()
+			})
+		}
+		wg.Wait()
+		slices.Sort(released)
+		var after []time.Duration
+		for _, r := range released {
+			if r >= banEnd.Sub(start) {
+				after = append(after, r)
+			}
+		}
+		if len(after) == 0 || after[0] != banEnd.Sub(start) {
+			t.Fatalf("first call after the ban at %v, want when it ended (%v)", after, banEnd.Sub(start))
+		}
+		for i := 1; i < len(after); i++ {
+			if gap := after[i] - after[i-1]; gap < time.Second/rate {
+				t.Fatalf("calls %d and %d after the ban went %v apart, want at least %v: %v", i-1, i, gap, time.Second/rate, after)
+			}
+		}
+		for _, r := range released {
+			if r > 1050*time.Millisecond && r < banEnd.Sub(start) {
+				t.Errorf("a call went at %v, during the ban", r)
+			}
 		}
 	})
 }

@@ -32,6 +32,7 @@
 // Where the real gateway's behaviour is not documented, the simulator
 // chooses and says so: the timestamp window (10 minutes by default), the
 // codes gw.ParamInvalid and gw.TimestampInvalid, the Retry-After header on
-// frequency refusals (NoRetryAfter turns it off), and the "400" code of
+// frequency refusals (Throttle ThrottleNoHint, or NoRetryAfter, turns it
+// off; LimitCounts says what the quota took and refused), and the "400" code of
 // the shop search's own validation errors.
 package sim

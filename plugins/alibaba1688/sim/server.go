@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -47,8 +46,15 @@ type Options struct {
 	Rate  float64
 	Burst int
 	// NoRetryAfter leaves the Retry-After header off rate-limit refusals,
-	// so a client sees only the gateway's body.
+	// so a client sees only the gateway's body; it is Throttle
+	// ThrottleNoHint.
 	NoRetryAfter bool
+	// Throttle is how gw.QosAppFrequencyLimit says when to come back.
+	// 1688 documents no retry hint; the default, ThrottleRetryAfter, sends
+	// a Retry-After header of whole seconds, and ThrottleNoHint (the
+	// documented answer alone) leaves it off. The gateway's message never
+	// states a ban, so ThrottleBan is taken as the default.
+	Throttle simkit.Throttle
 	// TimestampWindow is how far _aop_timestamp may be from the
 	// simulator's clock. Default 10 minutes.
 	TimestampWindow time.Duration
@@ -366,8 +372,8 @@ func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	}
 	if wait, limited := s.take(); limited {
 		e := refuse(http.StatusBadRequest, codeFrequency, "App call exceeds limited frequency")
-		if !s.opts.NoRetryAfter {
-			e.header = http.Header{"Retry-After": {strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10)}}
+		if !s.opts.NoRetryAfter && s.opts.Throttle != simkit.ThrottleNoHint {
+			e.header = http.Header{"Retry-After": {strconv.FormatInt(simkit.BanSeconds(wait), 10)}}
 		}
 		return "", nil, e
 	}
@@ -596,3 +602,7 @@ func (s *Server) PluginConfig(endpoint string, over map[string]any) []byte {
 	}
 	return b
 }
+
+// LimitCounts is what the app's call-frequency quota took and refused:
+// the platform's side of the quota.
+func (s *Server) LimitCounts() simkit.Counts { return s.gw.Limit.Counts() }

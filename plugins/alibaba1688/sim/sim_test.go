@@ -463,3 +463,18 @@ func TestImageForms(t *testing.T) {
 		t.Errorf("image forms seen: %v", forms)
 	}
 }
+
+func TestThrottleVariants(t *testing.T) {
+	for th, want := range map[simkit.Throttle]string{simkit.ThrottleDefault: "1", simkit.ThrottleRetryAfter: "1", simkit.ThrottleNoHint: ""} {
+		f := newFixture(t, sim.Options{Rate: 5, Burst: 1, Throttle: th})
+		id := f.someID(t, sim.Found)
+		f.do(t, f.valid(productInfoPath, aop.Param{Key: "productId", Value: id}))
+		r := f.do(t, f.valid(productInfoPath, aop.Param{Key: "productId", Value: id}))
+		if r.code() != "gw.QosAppFrequencyLimit" || r.header.Get("Retry-After") != want {
+			t.Errorf("%s: %v %s; want Retry-After %q", th, r.header, r.raw, want)
+		}
+		if got := f.sim.LimitCounts(); got != (simkit.Counts{Taken: 1, Refused: 1}) {
+			t.Errorf("%s: limit counts %+v, want one taken, one refused", th, got)
+		}
+	}
+}

@@ -17,9 +17,11 @@
 // request gets the error envelope the platform sends, with the platform's
 // code (IncompleteSignature, InvalidTimestamp, MissingParameter,
 // InvalidParameter, IllegalAccessToken, ApiCallLimit with "this ban will
-// last N seconds", …). /rest/<path> requests are checked the same way,
-// with the path in the signature, and then refused with InvalidApiPath:
-// no system API is simulated.
+// last N seconds" — or a Retry-After header, or no hint, Options.Throttle
+// — …); LimitCounts says what flow control took and refused.
+// /rest/<path> requests are checked the same way, with the path in the
+// signature, and then refused with InvalidApiPath: no system API is
+// simulated.
 //
 // The gateway sits behind a faultinject.Injector (Server.Injector) for
 // the failures that are not the platform's answers: 429s, 5xx, resets,

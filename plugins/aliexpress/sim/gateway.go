@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -16,29 +15,33 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // apiError is an error answer: the envelope's type, code and message.
 type apiError struct {
 	typ, code, msg string
+	// retryAfter, when set, is sent as a Retry-After header (seconds).
+	retryAfter int64
 }
 
 // The gateway's errors. Texts in quotes are the platform's own where a
 // real answer was seen (IncompleteSignature, IllegalAccessToken,
 // InvalidApiPath, ApiCallLimit); the others are worded after them.
 func missing(name string) *apiError {
-	return &apiError{"ISV", "MissingParameter", fmt.Sprintf("The input parameter “%s” that is mandatory for processing this request is not supplied.", name)}
+	return &apiError{typ: "ISV", code: "MissingParameter", msg: fmt.Sprintf("The input parameter “%s” that is mandatory for processing this request is not supplied.", name)}
 }
 
 func invalid(name, why string) *apiError {
-	return &apiError{"ISV", "InvalidParameter", fmt.Sprintf("The input parameter “%s” is invalid: %s", name, why)}
+	return &apiError{typ: "ISV", code: "InvalidParameter", msg: fmt.Sprintf("The input parameter “%s” is invalid: %s", name, why)}
 }
 
 var (
-	errSignature = &apiError{"ISV", "IncompleteSignature", "The request signature does not conform to platform standards"}
-	errToken     = &apiError{"ISV", "IllegalAccessToken", "The specified access token is invalid or expired"}
-	errAppKey    = &apiError{"ISV", "InvalidAppKey", "The specified app key is invalid"}
-	errAPIPath   = &apiError{"ISV", "InvalidApiPath", "The specified API Path is invalid"}
+	errSignature = &apiError{typ: "ISV", code: "IncompleteSignature", msg: "The request signature does not conform to platform standards"}
+	errToken     = &apiError{typ: "ISV", code: "IllegalAccessToken", msg: "The specified access token is invalid or expired"}
+	errAppKey    = &apiError{typ: "ISV", code: "InvalidAppKey", msg: "The specified app key is invalid"}
+	errAPIPath   = &apiError{typ: "ISV", code: "InvalidApiPath", msg: "The specified API Path is invalid"}
 )
 
 // systemParams are the common parameters a /sync request may carry
@@ -195,16 +198,29 @@ func (s *Server) authenticate(params map[string]string, apiPath string, rest boo
 		}
 	}
 	if wait, ok := s.gw.Take(); !ok {
-		return banError(wait)
+		return s.limited(wait)
 	}
 	return nil
 }
 
+// limited is the flow-control refusal, saying when to come back as
+// Options.Throttle chose.
+func (s *Server) limited(wait time.Duration) *apiError {
+	switch s.opts.Throttle.Or(simkit.ThrottleBan) {
+	case simkit.ThrottleRetryAfter:
+		return &apiError{typ: "ISV", code: "ApiCallLimit", msg: frequencyExceeded, retryAfter: simkit.BanSeconds(wait)}
+	case simkit.ThrottleNoHint:
+		return &apiError{typ: "ISV", code: "ApiCallLimit", msg: frequencyExceeded}
+	}
+	return banError(wait)
+}
+
+const frequencyExceeded = "Api access frequency exceeds the limit."
+
 // banError is the gateway's flow-control refusal, with the ban rounded up
 // to whole seconds as the platform states it.
 func banError(wait time.Duration) *apiError {
-	secs := max(int64(math.Ceil(wait.Seconds())), 1)
-	return &apiError{"ISV", "ApiCallLimit", fmt.Sprintf("Api access frequency exceeds the limit. this ban will last %d seconds", secs)}
+	return &apiError{typ: "ISV", code: "ApiCallLimit", msg: fmt.Sprintf("%s this ban will last %d seconds", frequencyExceeded, simkit.BanSeconds(wait))}
 }
 
 // syncEnvelope is a /sync error answer.
@@ -222,14 +238,14 @@ func (s *Server) checkTimestamp(v string) *apiError {
 	} else if u, err := time.Parse("2006-01-02T15:04:05Z", v); err == nil {
 		t = u
 	} else {
-		return &apiError{"ISV", "InvalidTimestamp", fmt.Sprintf("The timestamp %q is neither milliseconds nor yyyy-MM-ddTHH:mm:ssZ", v)}
+		return &apiError{typ: "ISV", code: "InvalidTimestamp", msg: fmt.Sprintf("The timestamp %q is neither milliseconds nor yyyy-MM-ddTHH:mm:ssZ", v)}
 	}
 	skew := s.gw.Now().Sub(t)
 	if skew < 0 {
 		skew = -skew
 	}
 	if skew > s.opts.TimestampWindow {
-		return &apiError{"ISV", "InvalidTimestamp", fmt.Sprintf("The timestamp is %s away from the server time, more than the %d seconds allowed", skew.Round(time.Second), int(s.opts.TimestampWindow.Seconds()))}
+		return &apiError{typ: "ISV", code: "InvalidTimestamp", msg: fmt.Sprintf("The timestamp is %s away from the server time, more than the %d seconds allowed", skew.Round(time.Second), int(s.opts.TimestampWindow.Seconds()))}
 	}
 	return nil
 }
@@ -295,6 +311,9 @@ func (s *Server) fail(w http.ResponseWriter, rest bool, e *apiError) {
 	s.stats.Errors[e.code]++
 	s.mu.Unlock()
 	id := s.requestID()
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(e.retryAfter, 10))
+	}
 	if rest {
 		s.writeRaw(w, map[string]any{"type": e.typ, "code": e.code, "message": e.msg, "request_id": id})
 		return

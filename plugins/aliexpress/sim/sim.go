@@ -43,6 +43,12 @@ type Options struct {
 	// while serving.
 	Rate  float64
 	Burst int
+	// Throttle is how ApiCallLimit says when to come back: ThrottleBan
+	// (the default, the platform's "this ban will last N seconds" in the
+	// message), or, for clients that must cope with a gateway that words
+	// it otherwise, ThrottleRetryAfter (a Retry-After header, which IOP
+	// does not document, and no ban in the message) or ThrottleNoHint.
+	Throttle simkit.Throttle
 	// TimestampWindow bounds the skew of request timestamps.
 	TimestampWindow time.Duration
 	// Now is the gateway's clock (timestamps, flow control, fault
@@ -180,3 +186,7 @@ func BanFault(d time.Duration) faultinject.Fault {
 	body, _ := json.Marshal(syncEnvelope(banError(d), "2140fa35ban"))
 	return faultinject.ErrorBody(func(*http.Request) []byte { return body })
 }
+
+// LimitCounts is what the app key's flow control took and refused: the
+// platform's side of the quota.
+func (s *Server) LimitCounts() simkit.Counts { return s.gw.Limit.Counts() }

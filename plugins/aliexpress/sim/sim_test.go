@@ -590,3 +590,29 @@ func hmacHex(secret, s string) string {
 	mac.Write([]byte(s))
 	return strings.ToUpper(hex.EncodeToString(mac.Sum(nil)))
 }
+
+func TestThrottleVariants(t *testing.T) {
+	for th, want := range map[simkit.Throttle]struct {
+		wait time.Duration
+		ban  bool
+	}{
+		simkit.ThrottleDefault:    {time.Second, true},
+		simkit.ThrottleRetryAfter: {time.Second, false},
+		simkit.ThrottleNoHint:     {0, false},
+	} {
+		f := start(t, sim.Options{Rate: 5, Burst: 1, Throttle: th})
+		c := f.client(t, f.sim.Credentials(), nil)
+		id := f.sim.ListedIDs()[0]
+		if _, err := c.Call(context.Background(), sim.MethodProductGet, productParams(id)); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Call(context.Background(), sim.MethodProductGet, productParams(id))
+		e := wantError(t, err, sdk.KindRateLimited, "ApiCallLimit")
+		if e.RetryAfter != want.wait || strings.Contains(e.Message, "ban will last") != want.ban {
+			t.Errorf("%s: retry after %s, message %q", th, e.RetryAfter, e.Message)
+		}
+		if got := f.sim.LimitCounts(); got != (simkit.Counts{Taken: 1, Refused: 1}) {
+			t.Errorf("%s: limit counts %+v, want one taken, one refused", th, got)
+		}
+	}
+}

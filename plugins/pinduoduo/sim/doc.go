@@ -13,7 +13,9 @@
 // access_token (20032, 10019), business parameters missing (21002) or out
 // of range (21001), such as more than one goods_id or a page_size over 100,
 // and a body over the size limit (52004). A per-app rate limit answers
-// 70031 with a Retry-After header, deterministically under Options.Now.
+// 70031 (or 52101, Options.LimitCode) with a Retry-After header, or
+// without one (Options.Throttle), deterministically under Options.Now;
+// LimitCounts says what it took and refused.
 //
 // The signature is recomputed from the raw query and the raw form body
 // (split on '&' and '=' and percent-decoded here), never from a structure
@@ -29,6 +31,7 @@
 // Where the platform's documents are silent the simulator makes a choice
 // and says so: which error an unknown goods_id gives (50001 with sub_msg
 // 商品不存在), the Retry-After header on 70031 (PDD documents no retry
-// hint), and that only urlencoded bodies are accepted (the official PHP
+// hint; Options.Throttle leaves it off), which of 70031 and 52101 a rate
+// limit gives (Options.LimitCode), and that only urlencoded bodies are accepted (the official PHP
 // SDK posts multipart).
 package sim

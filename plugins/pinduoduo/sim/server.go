@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
@@ -49,6 +50,17 @@ type Options struct {
 	// limit. SetRateLimit changes them later.
 	Rate  float64
 	Burst int
+	// Throttle is how 70031 says when to come back. PDD documents no
+	// retry hint; the default, ThrottleRetryAfter, sends a Retry-After
+	// header of whole seconds, and ThrottleNoHint (the documented answer
+	// alone) leaves it off. PDD's messages never state a ban, so
+	// ThrottleBan is taken as the default.
+	Throttle simkit.Throttle
+	// LimitCode is the code of a rate-limit refusal: 70031 (调用过于频繁,
+	// the default) or 52101 (当前接口被限流), both in the documented
+	// table; which one the gateway gives for an app over its rate is not
+	// documented.
+	LimitCode int
 	// Now is the gateway's clock, for the timestamp window and the rate
 	// limit. Default time.Now.
 	Now func() time.Time
@@ -89,11 +101,13 @@ type Server struct {
 	// Faults sits in front of the gateway; add rules to misbehave.
 	Faults *faultinject.Injector
 
-	gw     *simkit.Gateway
-	cat    *catalog
-	cred   Credentials
-	window time.Duration
-	maxB   int64
+	gw        *simkit.Gateway
+	throttle  simkit.Throttle
+	limitCode int
+	cat       *catalog
+	cred      Credentials
+	window    time.Duration
+	maxB      int64
 
 	mu      sync.Mutex
 	expired bool
@@ -126,14 +140,16 @@ func New(o Options) *Server {
 	}
 	gw := simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.FaultAfter, FaultSeed: o.FaultSeed})
 	s := &Server{
-		ShopID: o.ShopID,
-		Faults: gw.Faults,
-		gw:     gw,
-		cat:    newCatalog(o.Seed, o.Goods),
-		cred:   Credentials{ClientID: o.ClientID, ClientSecret: o.ClientSecret, AccessToken: o.AccessToken},
-		window: o.TimestampWindow,
-		maxB:   o.MaxBodyBytes,
-		stats:  Stats{ByType: map[string]int64{}, Errors: map[int]int64{}},
+		ShopID:    o.ShopID,
+		Faults:    gw.Faults,
+		gw:        gw,
+		throttle:  o.Throttle,
+		limitCode: cmp.Or(o.LimitCode, 70031),
+		cat:       newCatalog(o.Seed, o.Goods),
+		cred:      Credentials{ClientID: o.ClientID, ClientSecret: o.ClientSecret, AccessToken: o.AccessToken},
+		window:    o.TimestampWindow,
+		maxB:      o.MaxBodyBytes,
+		stats:     Stats{ByType: map[string]int64{}, Errors: map[int]int64{}},
 	}
 	s.SetRateLimit(o.Rate, o.Burst)
 	return s
@@ -254,6 +270,7 @@ var messages = map[int]string{
 	21002: "请求参数不能为空",
 	50001: "业务服务错误",
 	52004: "请求body 太大",
+	52101: "当前接口被限流，请稍后重试",
 	70031: "调用过于频繁，请调整调用频率",
 }
 
@@ -354,8 +371,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	if err != nil {
 		if err.retryAfter > 0 {
-			secs := int64((err.retryAfter + time.Second - 1) / time.Second)
-			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			w.Header().Set("Retry-After", strconv.FormatInt(simkit.BanSeconds(err.retryAfter), 10))
 		}
 		body := map[string]any{"error_response": map[string]any{
 			"error_code": err.code,
@@ -458,8 +474,10 @@ func (s *Server) handle(r *http.Request) (any, string, *apiError) {
 	case expired:
 		return nil, apiType, fail(10019, "")
 	case limited:
-		e := fail(70031, "")
-		e.retryAfter = wait
+		e := fail(s.limitCode, "")
+		if s.throttle != simkit.ThrottleNoHint {
+			e.retryAfter = wait
+		}
 		return nil, apiType, e
 	}
 
@@ -494,3 +512,7 @@ func (s *Server) PluginConfig(endpoint string) map[string]any {
 		"endpoint":      endpoint,
 	}
 }
+
+// LimitCounts is what the per-app rate limit took and refused: the
+// platform's side of the quota.
+func (s *Server) LimitCounts() simkit.Counts { return s.gw.Limit.Counts() }

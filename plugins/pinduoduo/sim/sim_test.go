@@ -415,3 +415,26 @@ func TestDiffCatchesMistakes(t *testing.T) {
 		t.Error("UNAVAILABLE instead of NOT_FOUND not noticed")
 	}
 }
+
+func TestThrottleVariants(t *testing.T) {
+	for th, want := range map[simkit.Throttle]string{simkit.ThrottleDefault: "1", simkit.ThrottleRetryAfter: "1", simkit.ThrottleNoHint: ""} {
+		s, c := newSim(t, sim.Options{Rate: 5, Burst: 1, Throttle: th})
+		call := func() answer { return post(t, s, form(s, c, sim.TypeGoodsList, nil).Encode()) }
+		call()
+		if a := call(); a.errCode != 70031 || a.retryAfter != want {
+			t.Errorf("%s: %d, Retry-After %q; want 70031, %q", th, a.errCode, a.retryAfter, want)
+		}
+		if got := s.LimitCounts(); got != (simkit.Counts{Taken: 1, Refused: 1}) {
+			t.Errorf("%s: limit counts %+v, want one taken, one refused", th, got)
+		}
+	}
+}
+
+func TestRateLimitCode52101(t *testing.T) {
+	s, c := newSim(t, sim.Options{Rate: 5, Burst: 1, LimitCode: 52101, Throttle: simkit.ThrottleNoHint})
+	call := func() answer { return post(t, s, form(s, c, sim.TypeGoodsList, nil).Encode()) }
+	call()
+	if a := call(); a.errCode != 52101 || a.errMsg != "当前接口被限流，请稍后重试" || a.retryAfter != "" {
+		t.Errorf("over the limit: %d %q, Retry-After %q; want 52101 without a hint", a.errCode, a.errMsg, a.retryAfter)
+	}
+}

@@ -12,7 +12,9 @@
 // secret and session the configured ones, and a batch within its cap. A
 // per-app token bucket (rate and burst changeable while serving, time from
 // an injectable clock) answers error 7 with the "This ban will last for N
-// more seconds" message when spent.
+// more seconds" message when spent — or, for clients that must cope with a
+// gateway that words it otherwise, with a Retry-After header or no hint at
+// all (Options.Throttle) — and LimitCounts says what it took and refused.
 //
 // The catalogue holds on-sale items with and without SKUs, items without
 // pictures, off-shelf (instock) items and deleted ones, with Chinese

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -52,6 +51,12 @@ type Options struct {
 	// later.
 	Rate  float64
 	Burst int
+	// Throttle is how error 7 says when to come back: ThrottleBan (the
+	// default, as documented: sub_msg "This ban will last for N more
+	// seconds"), or, for clients that must cope with a gateway that words
+	// it otherwise, ThrottleRetryAfter (a Retry-After header, which TOP
+	// does not document, and no ban in sub_msg) or ThrottleNoHint.
+	Throttle simkit.Throttle
 }
 
 // Credentials are what a client must present.
@@ -75,12 +80,13 @@ type Server struct {
 	// ShopID is the id of the seller whose session the gateway accepts.
 	ShopID string
 
-	creds   Credentials
-	gw      *simkit.Gateway
-	items   []catalogItem
-	byID    map[string]int
-	onSale  []int // indices of on-sale items, newest listing first
-	handler http.Handler
+	creds    Credentials
+	gw       *simkit.Gateway
+	throttle simkit.Throttle
+	items    []catalogItem
+	byID     map[string]int
+	onSale   []int // indices of on-sale items, newest listing first
+	handler  http.Handler
 
 	mu    sync.Mutex
 	stats Stats
@@ -102,12 +108,13 @@ func New(o Options) *Server {
 		o.Items = DefaultItems
 	}
 	s := &Server{
-		ShopID: o.SellerID,
-		creds:  Credentials{AppKey: o.AppKey, AppSecret: o.AppSecret, Session: o.Session},
-		gw:     simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), FaultSeed: o.Seed, Rate: o.Rate, Burst: max(o.Burst, 1)}),
-		items:  generate(o.Seed, o.Items),
-		byID:   make(map[string]int, o.Items),
-		stats:  Stats{ByAPI: map[string]int64{}, Refused: map[string]int64{}},
+		ShopID:   o.SellerID,
+		creds:    Credentials{AppKey: o.AppKey, AppSecret: o.AppSecret, Session: o.Session},
+		gw:       simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), FaultSeed: o.Seed, Rate: o.Rate, Burst: max(o.Burst, 1)}),
+		throttle: o.Throttle.Or(simkit.ThrottleBan),
+		items:    generate(o.Seed, o.Items),
+		byID:     make(map[string]int, o.Items),
+		stats:    Stats{ByAPI: map[string]int64{}, Refused: map[string]int64{}},
 	}
 	for i, it := range s.items {
 		s.byID[strconv.FormatInt(it.id, 10)] = i
@@ -187,6 +194,8 @@ type topError struct {
 	Msg     string `json:"msg"`
 	SubCode string `json:"sub_code,omitempty"`
 	SubMsg  string `json:"sub_msg,omitempty"`
+	// retryAfter, when set, is sent as a Retry-After header (seconds).
+	retryAfter int64
 }
 
 func refuse(code int, msg, subCode, subMsg string) *topError {
@@ -229,6 +238,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		out = map[string]any{responseKey(api): body}
 		body.(map[string]any)["request_id"] = requestID
+	}
+	if terr != nil && terr.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(terr.retryAfter, 10))
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	json.NewEncoder(w).Encode(out)
@@ -291,12 +303,27 @@ func (s *Server) admit(r *http.Request) (map[string]string, string, *topError) {
 		return params, api, terr
 	}
 	if wait, ok := s.gw.Take(); !ok {
-		secs := int64(math.Ceil(wait.Seconds()))
-		return params, api, refuse(7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
-			fmt.Sprintf("This ban will last for %d more seconds", max(secs, 1)))
+		return params, api, s.limited(wait)
 	}
 	return params, api, nil
 }
+
+// limited is error 7 for the app's call limit, saying when to come back
+// as Options.Throttle chose.
+func (s *Server) limited(wait time.Duration) *topError {
+	e := refuse(7, "App Call Limited", "accesscontrol.limited-by-app-access-count", "")
+	switch s.throttle {
+	case simkit.ThrottleBan:
+		e.SubMsg = fmt.Sprintf("This ban will last for %d more seconds", simkit.BanSeconds(wait))
+	case simkit.ThrottleRetryAfter:
+		e.retryAfter = simkit.BanSeconds(wait)
+	}
+	return e
+}
+
+// LimitCounts is what the app's call limit took and refused: the
+// platform's side of the quota.
+func (s *Server) LimitCounts() simkit.Counts { return s.gw.Limit.Counts() }
 
 // readPairs decodes raw query or form bytes into into. A name given twice
 // is refused: which value to sign would be ambiguous.

@@ -406,3 +406,32 @@ func TestCheckFindsDifferences(t *testing.T) {
 		}
 	}
 }
+
+func TestThrottleVariants(t *testing.T) {
+	for th, want := range map[simkit.Throttle]struct{ subMsg, retryAfter string }{
+		simkit.ThrottleDefault:    {"This ban will last for 1 more seconds", ""},
+		simkit.ThrottleRetryAfter: {"", "1"},
+		simkit.ThrottleNoHint:     {"", ""},
+	} {
+		g := start(t, sim.Options{Seed: 1, Items: 10, Rate: 5, Burst: 1, Throttle: th})
+		var rec *httptest.ResponseRecorder
+		for range 2 {
+			query, body := g.encode("taobao.items.onsale.get", map[string]string{"fields": "num_iid"}, 0, nil)
+			req := httptest.NewRequest(http.MethodPost, sim.Path+"?"+query, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
+			rec = httptest.NewRecorder()
+			g.sim.Handler().ServeHTTP(rec, req)
+		}
+		var out map[string]json.RawMessage
+		if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+			t.Fatal(err)
+		}
+		e := refusal(t, out)
+		if e == nil || e.Code != 7 || e.SubMsg != want.subMsg || rec.Header().Get("Retry-After") != want.retryAfter {
+			t.Errorf("%s: %+v, Retry-After %q; want sub_msg %q, Retry-After %q", th, e, rec.Header().Get("Retry-After"), want.subMsg, want.retryAfter)
+		}
+		if got := g.sim.LimitCounts(); got != (simkit.Counts{Taken: 1, Refused: 1}) {
+			t.Errorf("%s: limit counts %+v, want one taken, one refused", th, got)
+		}
+	}
+}
