@@ -27,6 +27,7 @@ type Config struct {
 	API       API
 	Stats     Stats
 	Platforms []Platform
+	Syncs     []Sync // sync blocks (sync.go)
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key
