@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/marketsync/marketsync/actors/sync/render"
+	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 )
@@ -317,5 +318,24 @@ func TestValidate(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: Validate = %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+func TestRulesOfConfig(t *testing.T) {
+	s := &config.Sync{
+		Fields: config.SyncFields{Title: []string{"en", "zh-CN"}, Description: []string{"en"}},
+		Price: config.SyncPrice{Currency: "USD", Rate: rat("0.1385"), Round: rat("0.99"), CompareAt: rat("1.3"),
+			Rules: []config.PriceRule{{Below: rat("50"), Multiply: rat("2.5")}, {Multiply: rat("1.8"), Add: rat("3")}}},
+		Stock: config.SyncStock{Reserve: 2, OutOfStock: "zero"},
+	}
+	rules := render.RulesOf(s)
+	if err := rules.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := baseRules()
+	got, _ := render.Render(product(both, 1999, "CNY", 10), &rules)
+	exp, _ := render.Render(product(both, 1999, "CNY", 10), &want)
+	if !proto.Equal(got, exp) {
+		t.Errorf("rules from config render %v, want %v", got, exp)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/marketsync/marketsync/actors/sync/render"
 	"github.com/marketsync/marketsync/actors/sync/resolve"
+	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -313,5 +314,16 @@ func TestDescriptionRemovedAtTheSource(t *testing.T) {
 	res := resolve.Resolve(base, source, proto.CloneOf(base), &resolve.Policy{})
 	if v, ok := res.Patch.Description["en"]; !ok || v != "" {
 		t.Errorf("description patch = %v, want en removed", res.Patch.Description)
+	}
+}
+
+func TestPolicyOfConfig(t *testing.T) {
+	p := resolve.PolicyOf(&config.Sync{
+		OnVariantRemoved: "delete",
+		Conflicts:        config.SyncConflicts{Default: "newest_wins", Fields: map[string]string{"title": "manual"}, Overwrite: []string{"stock", "variant"}},
+	})
+	if p.Strategy[resolve.Title] != resolve.Manual || p.Strategy[resolve.Price] != resolve.NewestWins ||
+		!p.Overwrite[resolve.Stock] || !p.Overwrite[resolve.Variant] || p.Overwrite[resolve.Price] || p.OnVariantRemoved != render.VariantRemovedDelete {
+		t.Errorf("policy = %+v", p)
 	}
 }
