@@ -12,43 +12,12 @@ platform "taobao" "main-shop" {}
 platform "shopify" "eu-store" {}
 `
 
+// TestSyncDecode reads the sync block of the production example and one
+// that leaves everything to its default.
 func TestSyncDecode(t *testing.T) {
+	t.Setenv("MARKETSYNC_TOKEN", "t")
+	prod := mustLoad(t, "testdata/production.hcl")
 	inDir(t, map[string]string{"a.hcl": syncPlatforms + `
-sync "taobao-to-eu" {
-  source   = "main-shop"
-  target   = "eu-store"
-  schedule = "0 */6 * * *"
-  fields {
-    title       = ["en", "zh-CN"]
-    description = ["en", "zh-CN"]
-  }
-  price {
-    currency = "USD"
-    rate     = 0.1385
-    rule {
-      below    = 50
-      multiply = 2.5
-    }
-    rule {
-      multiply = 1.8
-      add      = 3
-    }
-    round      = "0.99"
-    compare_at = "1.3x"
-  }
-  stock {
-    reserve      = 2
-    out_of_stock = "draft"
-  }
-  on_variant_removed = "delete"
-  conflicts {
-    default   = "newest_wins"
-    title     = "manual"
-    price     = "source_wins"
-    overwrite = ["stock"]
-  }
-}
-
 sync "every-hour" {
   source = "main-shop"
   target = "eu-store"
@@ -58,10 +27,12 @@ sync "every-hour" {
 	cfg := mustLoad(t, "a.hcl")
 	cfg.PluginDir = pluginDir(t, "taobao", "shopify")
 	checkDiags(t, cfg.Validate(), nil)
-	if len(cfg.Syncs) != 2 {
-		t.Fatalf("%d syncs, want 2", len(cfg.Syncs))
+	prod.PluginDir = pluginDir(t, "taobao", "1688", "shopify")
+	checkDiags(t, prod.Validate(), nil)
+	if len(cfg.Syncs) != 1 || len(prod.Syncs) != 1 {
+		t.Fatalf("%d and %d syncs, want 1 each", len(prod.Syncs), len(cfg.Syncs))
 	}
-	s := cfg.Syncs[0]
+	s := prod.Syncs[0]
 	rat := func(r *big.Rat) string {
 		if r == nil {
 			return "nil"
@@ -79,17 +50,17 @@ sync "every-hour" {
 		"round":      {rat(s.Price.Round), "99/100"},
 		"compare_at": {rat(s.Price.CompareAt), "13/10"},
 		"stock":      {s.Stock.OutOfStock, "draft"},
-		"removed":    {s.OnVariantRemoved, "delete"},
-		"conflicts":  {s.Conflicts.Default + " " + s.Conflicts.Fields["title"] + " " + s.Conflicts.Fields["price"], "newest_wins manual source_wins"},
+		"removed":    {s.OnVariantRemoved, "zero"},
+		"conflicts":  {s.Conflicts.Default + " " + s.Conflicts.Fields["title"] + " " + s.Conflicts.Fields["price"], "newest_wins manual "},
 	} {
 		if got[0] != got[1] {
 			t.Errorf("%s = %q, want %q", what, got[0], got[1])
 		}
 	}
-	if s.Stock.Reserve != 2 || !slices.Equal(s.Fields.Description, []string{"en", "zh-CN"}) || !slices.Equal(s.Conflicts.Overwrite, []string{"stock"}) {
+	if s.Stock.Reserve != 2 || !slices.Equal(s.Fields.Description, []string{"en"}) || !slices.Equal(s.Conflicts.Overwrite, []string{"price"}) {
 		t.Errorf("sync = %+v", s)
 	}
-	d := cfg.Syncs[1]
+	d := cfg.Syncs[0]
 	if d.Every != time.Hour || !slices.Equal(d.Fields.Title, []string{"en", "zh-CN"}) || d.Stock.OutOfStock != "zero" ||
 		d.OnVariantRemoved != "zero" || d.Conflicts.Default != "source_wins" || d.Price.Rules != nil {
 		t.Errorf("defaults = %+v", d)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/outbox"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 var (
@@ -20,50 +22,21 @@ var (
 	secret = []byte("whsec_test")
 )
 
-// clock is a fake Clock: time moves only by Advance, which fires the
-// timers it passes. Every After call is announced on waits.
+// clock is simkit's fake clock that also announces every After call on
+// waits, so a test knows when the Deliverer is waiting.
 type clock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []timer
-	waits  chan time.Duration
+	*simkit.FakeClock
+	waits chan time.Duration
 }
 
-type timer struct {
-	at time.Time
-	c  chan time.Time
-}
-
-func newClock() *clock { return &clock{now: t0, waits: make(chan time.Duration, 16)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+func newClock() *clock {
+	return &clock{FakeClock: simkit.NewFakeClock(t0), waits: make(chan time.Duration, 16)}
 }
 
 func (c *clock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	ch := make(chan time.Time, 1)
-	c.timers = append(c.timers, timer{c.now.Add(d), ch})
-	c.mu.Unlock()
+	ch := c.FakeClock.After(d)
 	c.waits <- d
 	return ch
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if t.at.After(c.now) {
-			kept = append(kept, t)
-			continue
-		}
-		t.c <- c.now
-	}
-	c.timers = kept
 }
 
 // receiver is a webhook endpoint that verifies signatures, fails while
@@ -160,18 +133,6 @@ func pending(t *testing.T, db *store.DB, sink string) (int, outbox.SinkState) {
 	return n, st
 }
 
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func TestDeliveryInOrder(t *testing.T) {
 	clk := newClock()
 	db := storetest.Open(t, store.Options{InMemory: true})
@@ -182,7 +143,7 @@ func TestDeliveryInOrder(t *testing.T) {
 	if err != nil || !next.IsZero() {
 		t.Fatalf("DeliverDue = %v, %v", next, err)
 	}
-	if got := r.received(); !equal(got, ids) {
+	if got := r.received(); !slices.Equal(got, ids) {
 		t.Errorf("received %d events, want the %d enqueued in order", len(got), len(ids))
 	}
 	if n, _ := pending(t, db, "erp"); n != 0 {
@@ -227,7 +188,7 @@ func TestFailingSinkBacksOffAndKeepsEvents(t *testing.T) {
 		}
 		clk.Advance(time.Second)
 	}
-	if got := good.received(); !equal(got, ids) {
+	if got := good.received(); !slices.Equal(got, ids) {
 		t.Errorf("the healthy sink got %v, want %v", got, ids)
 	}
 	if got := bad.received(); len(got) != 0 {
@@ -236,7 +197,7 @@ func TestFailingSinkBacksOffAndKeepsEvents(t *testing.T) {
 	if _, err := d.DeliverDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := bad.received(); !equal(got, ids) {
+	if got := bad.received(); !slices.Equal(got, ids) {
 		t.Errorf("after recovery the sink got %v, want %v", got, ids)
 	}
 	if n, st := pending(t, db, "bad"); n != 0 || st.Failures != 0 {
@@ -286,7 +247,7 @@ func TestSurvivesRestart(t *testing.T) {
 	if _, err := d.DeliverDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.received(); !equal(got, ids) {
+	if got := r.received(); !slices.Equal(got, ids) {
 		t.Errorf("received %v, want %v", got, ids)
 	}
 }
