@@ -156,7 +156,8 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 // on the rest in the same run.
 func mergeFile(cfg *Config, body hcl.Body, filename string) hcl.Diagnostics {
 	var fc fileConfig
-	diags := decodeBody(body, evalContext(filename), reflect.ValueOf(&fc).Elem())
+	body, diags := cfg.decodeSyncs(body, evalContext(filename))
+	diags = append(diags, decodeBody(body, evalContext(filename), reflect.ValueOf(&fc).Elem())...)
 	sortDiagnostics(diags)
 	merge(reflect.ValueOf(cfg).Elem(), reflect.ValueOf(fc), cfg, "")
 	return diags

@@ -60,6 +60,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 		diags = append(diags, p.validate()...)
 		diags = append(diags, c.checkPlugin(p)...)
 	}
+	diags = append(diags, c.validateSyncs()...)
 	return withoutFailed(diags, c.failed)
 }
 

@@ -99,3 +99,43 @@ platform "shopify" "eu-store" {
     locations    = ["warehouse-shenzhen", "warehouse-rotterdam"]
   }
 }
+
+# Taobao products listed on the Shopify store in English and US dollars.
+sync "taobao-to-eu" {
+  source   = "main-shop"
+  target   = "eu-store"
+  schedule = "0 */6 * * *"
+
+  fields {
+    title       = ["en", "zh-CN"]
+    description = ["en"]
+  }
+
+  price {
+    currency = "USD"
+    rate     = 0.1385
+    rule {
+      below    = 50
+      multiply = 2.5
+    }
+    rule {
+      multiply = 1.8
+      add      = 3
+    }
+    round      = "0.99"
+    compare_at = "1.3x"
+  }
+
+  stock {
+    reserve      = 2
+    out_of_stock = "draft"
+  }
+
+  on_variant_removed = "zero"
+
+  conflicts {
+    default   = "newest_wins"
+    title     = "manual"
+    overwrite = ["price"]
+  }
+}
