@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
-# Builds and tests examples/plugin-feed as a third party would: from a copy
-# outside the marketsync tree, against the SDK module alone. Fails when the
-# copy's go.sum names any of the agent's own dependencies, which would mean
-# the SDK pulls the agent in.
+# Builds examples/plugin-feed as a third party would, following the SDK
+# guide's "Starting from an empty folder" (sdk/README.md) command by
+# command: an empty folder outside the marketsync tree, `go mod init`, the
+# SDK required and replaced by this tree's copy, the plugin's sources, then
+# `go mod tidy`, build, vet and test. Fails when the resulting go.sum names
+# any of the agent's own dependencies, which would mean the SDK pulls the
+# agent in.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -r "$repo/examples/plugin-feed" "$work/plugin-feed"
-cd "$work/plugin-feed"
-go mod edit -replace "github.com/marketsync/marketsync/sdk=$repo/sdk"
-go build ./...
+mkdir "$work/marketsync-plugin-feed"
+cd "$work/marketsync-plugin-feed"
+go mod init example.com/marketsync-plugin-feed
+go mod edit -require github.com/marketsync/marketsync/sdk@v0.0.0-00010101000000-000000000000 \
+            -replace "github.com/marketsync/marketsync/sdk=$repo/sdk"
+# The plugin's sources (not its go.mod: the point is to make one anew).
+cp "$repo"/examples/plugin-feed/*.go .
+cp -r "$repo/examples/plugin-feed/testdata" .
+go mod tidy
+go build -o marketsync-plugin-feed .
 go vet ./...
 MARKETSYNC_SDK_DIR="$repo/sdk" go test -count=1 ./...
 if grep -iE 'dgraph-io/badger|asynkron/protoactor|hashicorp/memberlist|VictoriaMetrics|hashicorp/hcl' go.sum; then
 	echo "third-party plugin: go.sum lists agent dependencies (above)" >&2
 	exit 1
 fi
-echo "third-party plugin: built and tested outside the tree on the SDK alone"
+echo "third-party plugin: built and tested from an empty folder on the SDK alone"

@@ -43,7 +43,9 @@ func TestPluginsListsTheSearchPath(t *testing.T) {
 		"aliexpress collect " + filepath.Base(bin),
 		"pinduoduo collect " + filepath.Base(bin),
 		"sandbox collect,publish " + filepath.Base(bin),
+		"shopify publish,webhooks " + filepath.Base(bin),
 		"taobao collect " + filepath.Base(acme),
+		"woocommerce publish,webhooks " + filepath.Base(bin),
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("plugins:\n got  %q\n want %q", got, want)
@@ -86,7 +88,7 @@ func TestPluginDescribesItsSettings(t *testing.T) {
 
 	r = runCLI(t, "", "plugin", "-plugin-dir", bin, "1688")
 	r.wantError(t, `no plugin "1688" on the search path`)
-	if !strings.Contains(r.stderr, "alibaba1688, aliexpress, pinduoduo, sandbox, taobao") {
+	if !strings.Contains(r.stderr, "alibaba1688, aliexpress, pinduoduo, sandbox, shopify, taobao, woocommerce") {
 		t.Errorf("the error does not list the plugins there:\n%s", r.stderr)
 	}
 }

@@ -58,6 +58,9 @@ func (r *processRunner) Start(context.Context) error {
 		close(r.done)
 		return err
 	}
+	// The line go-plugin's own runner logs, which operators (and tests)
+	// read to tell a plugin's process.
+	r.log.Debug("plugin started", "path", r.name, "pid", r.cmd.Process.Pid)
 	go r.wait()
 	return nil
 }
