@@ -45,6 +45,17 @@ func checkAnswer(t *testing.T, spec *OperationSpec, req, resp proto.Message) {
 		asked = keysOf(q.GetItems())
 	case *SetPricesRequest:
 		asked = keysOf(q.GetItems())
+	case *VerifyWebhooksRequest:
+		r := resp.(*VerifyWebhooksResponse)
+		if len(r.GetResults()) != len(q.GetWebhooks()) {
+			t.Fatalf("%s: %d results for %d deliveries", spec.Method, len(r.GetResults()), len(q.GetWebhooks()))
+		}
+		for i, res := range r.GetResults() {
+			if res.GetEvent() == nil && res.GetError() == nil {
+				t.Fatalf("%s: result %d holds neither an event nor an error", spec.Method, i)
+			}
+		}
+		return
 	case *ListProductsRequest:
 		if r := resp.(*ListProductsResponse); r.GetNextCursor() != "" && r.GetNextCursor() == q.GetCursor() {
 			t.Fatalf("cursor loop %q accepted", q.GetCursor())

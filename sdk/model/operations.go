@@ -121,7 +121,9 @@ func init() {
 		free(entry(Operation_OPERATION_VERIFY_WEBHOOKS, Capability_CAPABILITY_WEBHOOKS, "VerifyWebhooks",
 			func(r *VerifyWebhooksRequest) int { return len(r.GetWebhooks()) },
 			func(q *VerifyWebhooksRequest, r *VerifyWebhooksResponse) error {
-				r.Results = realignPositional(len(q.GetWebhooks()), r.GetResults(), func(e *Error) *WebhookResult { return &WebhookResult{Error: e} })
+				r.Results = realignPositional(len(q.GetWebhooks()), r.GetResults(),
+					func(w *WebhookResult) bool { return w.GetEvent() == nil },
+					func(e *Error) *WebhookResult { return &WebhookResult{Error: e} })
 				return nil
 			})),
 	}
@@ -239,16 +241,22 @@ func realignURLs(urls []string, got []*ResolveResult) []*ResolveResult {
 
 // realignPositional returns exactly n results for answers that carry no
 // key: the plugin's answer if it gave n, else an UNAVAILABLE per item (the
-// items cannot be matched, so none is trusted).
-func realignPositional[R interface{ GetError() *Error }](n int, got []R, missing func(*Error) R) []R {
-	if len(got) == n {
-		return got
+// items cannot be matched, so none is trusted). A result that holds
+// neither a value nor an error becomes UNAVAILABLE too.
+func realignPositional[R interface{ GetError() *Error }](n int, got []R, empty func(R) bool, missing func(*Error) R) []R {
+	if len(got) != n {
+		out := make([]R, n)
+		for i := range out {
+			out[i] = missing(Unavailable(CodeMissingResult, fmt.Sprintf("plugin returned %d results for %d items", len(got), n)))
+		}
+		return out
 	}
-	out := make([]R, n)
-	for i := range out {
-		out[i] = missing(Unavailable(CodeMissingResult, fmt.Sprintf("plugin returned %d results for %d items", len(got), n)))
+	for i, r := range got {
+		if r.GetError() == nil && empty(r) {
+			got[i] = missing(Unavailable(CodeEmptyResult, "plugin returned neither a result nor an error"))
+		}
 	}
-	return out
+	return got
 }
 
 // keysOf lists the idempotency keys of a write's items, in order.
