@@ -623,3 +623,31 @@ func TestServeAndShutdown(t *testing.T) {
 func TestContract(t *testing.T) {
 	apitest.RunContract(t, apitest.NewContractServer(t).URL)
 }
+
+// TestInvalidJobID: an id the mux unescapes into something no job id can
+// be is the caller's mistake, a 400, and nothing for the error log.
+func TestInvalidJobID(t *testing.T) {
+	var logs bytes.Buffer
+	b := apitest.NewBackend()
+	addJobs(b)
+	s, err := api.New(api.Config{Backend: b, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	for _, tc := range []struct{ method, path, part string }{
+		{http.MethodGet, "/v1/jobs/a%2fb", "slash"},
+		{http.MethodGet, "/v1/jobs/a%2Fb/items", "slash"},
+		{http.MethodPost, "/v1/jobs/a%2fb/cancel", "slash"},
+		{http.MethodGet, "/v1/jobs/a%20b", "whitespace"},
+		{http.MethodGet, "/v1/jobs/a%00b", "control character"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			call(t, srv, tc.method, tc.path, nil, nil).wantError(t, http.StatusBadRequest, client.CodeInvalidID, tc.part)
+		})
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("invalid ids were logged as errors:\n%s", logs.String())
+	}
+}

@@ -29,6 +29,10 @@
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
 //	GET  /metrics                Config.Metrics
 //
+// A job id in a path is checked before the Backend sees it: one that
+// unescapes to hold a slash (/v1/jobs/a%2fb), whitespace or a control
+// character is a 400 invalid_id.
+//
 // A list's limit is from 1 to MaxListLimit; 0 is refused (invalid_query)
 // rather than read as "no limit": page through a long list instead. A
 // platform filter that names no platform block is unknown_platform, as on

@@ -164,7 +164,11 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	job, err := s.backend.Job(r.Context(), r.PathValue("id"), wait)
+	id, err := jobID(r)
+	if err != nil {
+		return nil, err
+	}
+	job, err := s.backend.Job(r.Context(), id, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +176,29 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
 	return job, nil
 }
 
+// jobID reads the {id} of a job route. The mux unescapes the path, so
+// /v1/jobs/a%2fb names "a/b": no job id holds a slash (it is a segment of
+// the store's keys), and such an id is the caller's mistake, not the
+// store's failure.
+func jobID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if strings.Contains(id, "/") {
+		return "", BadRequest(client.CodeInvalidID, fmt.Sprintf("job id %q holds a slash; job ids never do", id))
+	}
+	if err := checkEntry("job id", id); err != nil {
+		e := err.(*Error) // checkEntry makes a new one each time
+		e.Code = client.CodeInvalidID
+		return "", e
+	}
+	return id, nil
+}
+
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) (any, error) {
-	job, err := s.backend.CancelJob(r.Context(), r.PathValue("id"))
+	id, err := jobID(r)
+	if err != nil {
+		return nil, err
+	}
+	job, err := s.backend.CancelJob(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +219,11 @@ func (s *Server) jobItems(w http.ResponseWriter, r *http.Request) (any, error) {
 	if opts.Limit, err = queryInt(q, "limit", DefaultItemLimit, 1, MaxListLimit); err != nil {
 		return nil, err
 	}
-	page, err := s.backend.JobItems(r.Context(), r.PathValue("id"), opts)
+	id, err := jobID(r)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.backend.JobItems(r.Context(), id, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ const (
 	CodeDuplicateIDs = "duplicate_ids"
 	// CodeInvalidQuery: a query parameter has a value the route rejects.
 	CodeInvalidQuery = "invalid_query"
+	// CodeInvalidID: the id in the path cannot name a job (it holds a
+	// slash, whitespace or a control character).
+	CodeInvalidID = "invalid_id"
 	// CodeUnknownPlatform: no platform of that name is configured.
 	CodeUnknownPlatform = model.CodeUnknownPlatform
 	// CodeJobNotFound and CodeProductNotFound: no such job or product.
