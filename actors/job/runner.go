@@ -60,6 +60,9 @@ type runner struct {
 	// as a whole with a retryable error; neither spends an item attempt,
 	// so this bounds them instead.
 	resolveFailures int
+	// broken is the checkpoint failure that ends the job once the
+	// batches in flight are in.
+	broken error
 }
 
 func (r *runner) resolving() bool { return r.job.GetStep() == Step_STEP_RESOLVING }
@@ -272,8 +275,7 @@ func (r *runner) pageDone(ctx actor.Context, res any, ferr error) {
 	if err := r.opts.Store.AddListed(r.job, page.GetIds()); err != nil {
 		r.job.Cursor, r.job.Step = cursor, step
 		r.job.ListedPages--
-		r.opts.Logger.Error("cannot checkpoint a page of the listing; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
-		r.draining = true
+		r.breakOn(fmt.Errorf("cannot checkpoint page %d of the listing: %w", r.job.GetListedPages()+1, err))
 		r.maybeStop(ctx)
 		return
 	}
@@ -488,9 +490,19 @@ func (r *runner) checkpoint(items []*Item, products []*model.Product, succeeded,
 		r.job.Succeeded -= succeeded
 		r.job.Failed -= failed
 		r.job.Resolved -= resolved
-		r.opts.Logger.Error("cannot checkpoint batch; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
-		r.draining = true
+		r.breakOn(fmt.Errorf("cannot checkpoint a batch: %w", err))
 	}
+}
+
+// breakOn ends the job on a checkpoint failure: no new batch is sent and,
+// once those in flight are in, the job fails with err's text (maybeStop).
+// A job left running in the store with nothing to run it would look alive
+// to its callers, and cancelling it would answer that it is over.
+func (r *runner) breakOn(err error) {
+	if r.broken == nil {
+		r.broken = err
+	}
+	r.draining = true
 }
 
 // The wait of a job after batches in a row failed as a whole.
@@ -586,6 +598,18 @@ func (r *runner) fail(ctx actor.Context, reason string) {
 // running in the store and resumes at the next start.
 func (r *runner) maybeStop(ctx actor.Context) {
 	if !r.draining || r.inFlight > 0 {
+		return
+	}
+	if r.broken != nil {
+		r.opts.Logger.Error("job failed: its progress cannot be saved", "job", r.job.GetId(), "error", r.broken)
+		r.job.PausedUntil, r.job.PausedReason = nil, ""
+		if r.cancelTo != nil {
+			ctx.Send(r.cancelTo, &Cancelled{Error: model.Invalid(CodeJobFailed, "the job failed: "+r.broken.Error())})
+		}
+		if r.drainTo != nil {
+			ctx.Send(r.drainTo, &Drained{})
+		}
+		r.fail(ctx, r.broken.Error())
 		return
 	}
 	if r.cancel {

@@ -651,3 +651,21 @@ func TestInvalidJobID(t *testing.T) {
 		t.Errorf("invalid ids were logged as errors:\n%s", logs.String())
 	}
 }
+
+// TestLongIDs: no id, URL or scope over MaxIDBytes reaches the Backend.
+func TestLongIDs(t *testing.T) {
+	srv, b := newServer(t)
+	long := strings.Repeat("9", api.MaxIDBytes+1)
+	post(t, srv, `{"platform":"sandbox","ids":["1","`+long+`"]}`).wantError(t, http.StatusBadRequest, client.CodeInvalidRequest, "ids[1]", "2049 bytes", "2048")
+	post(t, srv, `{"platform":"sandbox","scope":"`+long+`"}`).wantError(t, http.StatusBadRequest, client.CodeInvalidRequest, "scope", "2048")
+	get(t, srv, "/v1/jobs/"+long).wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	get(t, srv, "/v1/jobs/"+long+"/items").wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	call(t, srv, http.MethodPost, "/v1/jobs/"+long+"/cancel", nil, nil).wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	get(t, srv, "/v1/products/sandbox:"+long).wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	if got := b.Collected(); len(got) != 0 {
+		t.Errorf("the backend got %d collect requests", len(got))
+	}
+	at := strings.Repeat("9", api.MaxIDBytes)
+	var job client.Job
+	post(t, srv, `{"platform":"sandbox","ids":["`+at+`"]}`).decode(t, http.StatusAccepted, &job)
+}

@@ -21,6 +21,13 @@ const (
 	DefaultJobLimit     = 50
 	DefaultItemLimit    = 100
 	DefaultProductLimit = 100
+
+	// MaxIDBytes is the longest id, product page URL or scope the API
+	// takes, in a body or a path. Platform ids are a few dozen bytes and
+	// URLs a few hundred; an id of a megabyte (under MaxBodyBytes) made the
+	// job's checkpoint fail in the store, so it is refused here, where the
+	// caller learns why.
+	MaxIDBytes = 2 << 10
 )
 
 func (s *Server) routes() {
@@ -117,11 +124,14 @@ func checkCollect(req client.CollectRequest) error {
 }
 
 // checkEntry refuses an id, URL or scope that no platform could take: an
-// empty one, or one holding whitespace or a control character (a URL
-// writes a space as %20). name says where the entry is in the request.
+// empty one, one over MaxIDBytes, or one holding whitespace or a control
+// character (a URL writes a space as %20). name says where the entry is in the request.
 func checkEntry(name, entry string) error {
 	if strings.TrimSpace(entry) == "" {
 		return BadRequest(client.CodeInvalidRequest, name+" is empty")
+	}
+	if len(entry) > MaxIDBytes {
+		return BadRequest(client.CodeInvalidRequest, fmt.Sprintf("%s is %d bytes long, over the limit of %d; no platform's ids or product page URLs are that long", name, len(entry), MaxIDBytes))
 	}
 	for at, r := range entry {
 		what := ""
@@ -254,6 +264,9 @@ func (s *Server) products(w http.ResponseWriter, r *http.Request) (any, error) {
 
 func (s *Server) product(w http.ResponseWriter, r *http.Request) (any, error) {
 	raw := r.PathValue("id")
+	if len(raw) > MaxIDBytes {
+		return nil, BadRequest(client.CodeInvalidID, fmt.Sprintf("product id is %d bytes long, over the limit of %d", len(raw), MaxIDBytes))
+	}
 	platform, id, scoped := strings.Cut(raw, ":")
 	if !scoped || strings.HasPrefix(id, "//") {
 		// A bare id, or a product page URL (https://...), which the

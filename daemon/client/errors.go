@@ -29,8 +29,8 @@ const (
 	CodeDuplicateIDs = "duplicate_ids"
 	// CodeInvalidQuery: a query parameter has a value the route rejects.
 	CodeInvalidQuery = "invalid_query"
-	// CodeInvalidID: the id in the path cannot name a job (it holds a
-	// slash, whitespace or a control character).
+	// CodeInvalidID: the id in the path cannot name a job or product (it
+	// holds a slash, whitespace or a control character, or is over 2 KiB).
 	CodeInvalidID = "invalid_id"
 	// CodeUnknownPlatform: no platform of that name is configured.
 	CodeUnknownPlatform = model.CodeUnknownPlatform
