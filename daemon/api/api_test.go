@@ -669,3 +669,44 @@ func TestLongIDs(t *testing.T) {
 	var job client.Job
 	post(t, srv, `{"platform":"sandbox","ids":["`+at+`"]}`).decode(t, http.StatusAccepted, &job)
 }
+
+// indexBackend answers every job with an index above 2^53 and records the
+// wait it was given.
+type indexBackend struct {
+	*apitest.Backend
+	got chan client.WaitOptions
+}
+
+const bigIndex = uint64(1)<<62 + 3 // a float64 holds it as 1<<62
+
+func (b indexBackend) Job(ctx context.Context, id string, w client.WaitOptions) (*client.Job, error) {
+	b.got <- w
+	return &client.Job{ID: id, State: client.JobRunning, Index: bigIndex}, nil
+}
+
+// TestIndexIsAString: the blocking-query index goes out as a string and in
+// X-Marketsync-Index, exactly, and comes back in either form.
+func TestIndexIsAString(t *testing.T) {
+	b := indexBackend{Backend: apitest.NewBackend(), got: make(chan client.WaitOptions, 1)}
+	srv := apitest.Serve(t, api.Config{Backend: b})
+	r := get(t, srv, "/v1/jobs/j1")
+	<-b.got
+	want := fmt.Sprint(bigIndex)
+	if h := r.header.Get(client.HeaderIndex); h != want {
+		t.Errorf("%s = %q, want %q", client.HeaderIndex, h, want)
+	}
+	var raw map[string]any
+	r.decode(t, http.StatusOK, &raw)
+	if raw["index"] != want {
+		t.Errorf("index = %#v, want the string %q", raw["index"], want)
+	}
+	for name, q := range map[string]string{"bare": want, "quoted": `"` + want + `"`} {
+		t.Run(name, func(t *testing.T) {
+			get(t, srv, "/v1/jobs/j1?wait=1s&index="+url.QueryEscape(q)).decode(t, http.StatusOK, &raw)
+			if w := <-b.got; w.Index != bigIndex || w.Wait != time.Second {
+				t.Errorf("backend got %+v, want index %d", w, bigIndex)
+			}
+		})
+	}
+	get(t, srv, "/v1/jobs/j1?index=4.611686018427388e%2B18").wantError(t, http.StatusBadRequest, client.CodeInvalidQuery, client.HeaderIndex)
+}

@@ -40,7 +40,10 @@
 //
 // GET /v1/jobs/{id} with index (the Index of a job read before) and wait
 // is a blocking query, as Consul's and Nomad's are: the answer comes when
-// the job has changed, or after wait (at most MaxWait).
+// the job has changed, or after wait (at most MaxWait). The index is above
+// 2^53, where JavaScript and jq round numbers, so a job carries it as a
+// string of digits, and the answer in the X-Marketsync-Index header too
+// (Consul's X-Consul-Index); ?index= takes the digits, bare or quoted.
 //
 // A collect request is checked once, each rule in one place:
 //

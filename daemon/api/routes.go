@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -182,7 +183,11 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if job == nil {
+		return nil, fmt.Errorf("backend returned no job %s and no error", id)
+	}
 	fillPending(job)
+	w.Header().Set(client.HeaderIndex, strconv.FormatUint(job.Index, 10))
 	return job, nil
 }
 
