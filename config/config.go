@@ -47,6 +47,14 @@ type Config struct {
 type API struct {
 	Address string // host:port, default 127.0.0.1:8787
 	Token   Secret
+	// Connection limits (see package daemon/api): how long reading a
+	// request's header, and its whole header and body, may take; how long
+	// an idle keep-alive connection stays open; how many connections may
+	// be open at once.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxConns          int
 }
 
 // Stats configures the call statistics kept in data_dir.
@@ -144,9 +152,10 @@ func Default() *Config {
 	return &Config{
 		LogLevel:  "info",
 		LogFormat: "text",
-		API:       API{Address: DefaultAPIAddress},
-		Stats:     Stats{Retention: 24 * time.Hour},
-		Cache:     defaultCache(),
+		API: API{Address: DefaultAPIAddress, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			IdleTimeout: 2 * time.Minute, MaxConns: 512},
+		Stats: Stats{Retention: 24 * time.Hour},
+		Cache: defaultCache(),
 	}
 }
 

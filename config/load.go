@@ -32,8 +32,12 @@ type (
 		Retention *attr[time.Duration] `hcl:"retention"`
 	}
 	fileAPI struct {
-		Address *attr[string] `hcl:"address"`
-		Token   *attr[Secret] `hcl:"token"`
+		Address           *attr[string]        `hcl:"address"`
+		Token             *attr[Secret]        `hcl:"token"`
+		ReadHeaderTimeout *attr[time.Duration] `hcl:"read_header_timeout"`
+		ReadTimeout       *attr[time.Duration] `hcl:"read_timeout"`
+		IdleTimeout       *attr[time.Duration] `hcl:"idle_timeout"`
+		MaxConns          *attr[int]           `hcl:"max_conns"`
 	}
 	filePlatform struct {
 		Plugin         string               `hcl:"plugin,label"`

@@ -42,6 +42,23 @@ func (c *Config) Validate() hcl.Diagnostics {
 		diags = append(diags, diagnostic("Invalid api.address", c.rangeOf("api.address"),
 			"api.address must be host:port, such as %q or \":8787\": %s.", DefaultAPIAddress, err))
 	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"api.read_header_timeout", c.API.ReadHeaderTimeout}, {"api.read_timeout", c.API.ReadTimeout}, {"api.idle_timeout", c.API.IdleTimeout}} {
+		if d.v <= 0 {
+			diags = append(diags, diagnostic("Invalid "+d.key, c.rangeOf(d.key),
+				"%s must be more than 0, not %s: without it a client that stalls holds its connection forever.", d.key, d.v))
+		}
+	}
+	if c.API.ReadTimeout > 0 && c.API.ReadHeaderTimeout > c.API.ReadTimeout {
+		diags = append(diags, diagnostic("Invalid api.read_header_timeout", c.rangeOf("api.read_header_timeout"),
+			"api.read_header_timeout (%s) must not be more than api.read_timeout (%s), which bounds the header and the body together.", c.API.ReadHeaderTimeout, c.API.ReadTimeout))
+	}
+	if c.API.MaxConns < 1 {
+		diags = append(diags, diagnostic("Invalid api.max_conns", c.rangeOf("api.max_conns"),
+			"api.max_conns must be at least 1, not %d.", c.API.MaxConns))
+	}
 	if c.Stats.Retention < time.Minute {
 		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))

@@ -91,6 +91,13 @@ func TestValidate(t *testing.T) {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost\"\n}\n"},
 			want:  []string{`a.hcl:3,13-24: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": address localhost: missing port in address.`},
 		},
+		"api read timeout zero": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  read_timeout = \"0s\"\n  max_conns = 0\n}\n"},
+			want: []string{
+				`a.hcl:3,18-22: Invalid api.read_timeout: api.read_timeout must be more than 0, not 0s: without it a client that stalls holds its connection forever.`,
+				`a.hcl:4,15-16: Invalid api.max_conns: api.max_conns must be at least 1, not 0.`,
+			},
+		},
 		"api port out of range": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"127.0.0.1:70000\"\n}\n"},
 			want:  []string{`a.hcl:3,13-30: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": port "70000" is not a number from 0 to 65535.`},

@@ -7,8 +7,12 @@ log_format = "json"
 plugin_dir = "/usr/lib/marketsync/plugins"
 
 api {
-  address = "0.0.0.0:8787"
-  token   = env("MARKETSYNC_TOKEN")
+  address             = "0.0.0.0:8787"
+  token               = env("MARKETSYNC_TOKEN")
+  read_header_timeout = "5s"
+  read_timeout        = "20s"
+  idle_timeout        = "1m"
+  max_conns           = 256
 }
 
 stats {

@@ -307,9 +307,14 @@ func (a *Agent) setupAPI(context.Context) error {
 	srv, err := api.New(api.Config{
 		Backend: guarded{a},
 		Token:   a.cfg.API.Token.Reveal(),
-		Logger:  a.log.With("component", "api"),
-		Metrics: a.metrics.Handler(),
-		Cache:   a.cacheSource(),
+
+		ReadHeaderTimeout: a.cfg.API.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.API.ReadTimeout,
+		IdleTimeout:       a.cfg.API.IdleTimeout,
+		MaxConns:          a.cfg.API.MaxConns,
+		Logger:            a.log.With("component", "api"),
+		Metrics:           a.metrics.Handler(),
+		Cache:             a.cacheSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok

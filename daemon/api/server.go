@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/client"
+	"golang.org/x/net/netutil"
 )
 
 // Config is what the server needs from the agent.
@@ -36,7 +37,29 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+
+	// Limits on connections; a zero value takes the Default below.
+	//
+	// ReadHeaderTimeout bounds reading a request's header, ReadTimeout
+	// its header and body, so a client that sends half a body and stalls
+	// is cut off. IdleTimeout closes a keep-alive connection left idle.
+	// MaxConns caps the connections open at once: more wait in the
+	// listener's queue. There is no write timeout, because a blocking
+	// query answers after up to MaxWait.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxConns          int
 }
+
+// Defaults of Config's connection limits. ReadTimeout leaves a client on a
+// slow link time to send a MaxBodyBytes body.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxConns          = 512
+)
 
 // Server is the HTTP API. It is an http.Handler, so tests and other
 // servers can mount it, and it can serve a listener itself.
@@ -52,6 +75,7 @@ type Server struct {
 	started  time.Time
 	now      func() time.Time
 	http     *http.Server
+	maxConns int
 }
 
 // New checks cfg and builds the server.
@@ -78,17 +102,29 @@ func New(cfg Config) (*Server, error) {
 	s.routes()
 	s.http = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		// WriteTimeout stays 0: it would cut blocking queries, which
+		// answer after up to MaxWait.
+		IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
+	s.maxConns = orDefault(cfg.MaxConns, DefaultMaxConns)
 	return s, nil
 }
 
-// Serve answers requests on ln until Shutdown; it returns nil after a
-// Shutdown and the listener's error otherwise.
+func orDefault[T time.Duration | int](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Serve answers requests on ln, at most Config.MaxConns connections at a
+// time, until Shutdown; it returns nil after a Shutdown and the listener's
+// error otherwise.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := s.http.Serve(netutil.LimitListener(ln, s.maxConns)); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
