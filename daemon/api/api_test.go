@@ -710,3 +710,34 @@ func TestIndexIsAString(t *testing.T) {
 	}
 	get(t, srv, "/v1/jobs/j1?index=4.611686018427388e%2B18").wantError(t, http.StatusBadRequest, client.CodeInvalidQuery, client.HeaderIndex)
 }
+
+// TestTokenlessAgentAnswersLoopbackHostsOnly: without a token, a request
+// must name the agent by loopback, which a DNS-rebound page cannot.
+func TestTokenlessAgentAnswersLoopbackHostsOnly(t *testing.T) {
+	open := apitest.NewServer(t, apitest.NewBackend(), "")
+	guarded := apitest.NewServer(t, apitest.NewBackend(), testToken)
+	for host, ok := range map[string]bool{
+		"localhost": true, "localhost:8787": true, "LOCALHOST:1": true, "localhost.:8787": true,
+		"127.0.0.1": true, "127.0.0.1:8787": true, "127.9.9.9:80": true,
+		"[::1]:8787": true, "[::1]": true, "::1": true,
+		"evil.example:8787": false, "evil.example": false, "10.0.0.5:8787": false, "0.0.0.0:8787": false,
+		"localhost.evil.example": false, "[::ffff:10.0.0.1]:80": false,
+	} {
+		t.Run(host, func(t *testing.T) {
+			for _, path := range []string{"/v1/jobs", "/v1/health"} {
+				r := call(t, open, http.MethodGet, path, nil, map[string]string{"Host": host})
+				if ok && r.status != http.StatusOK {
+					t.Errorf("%s: status %d; body %s", path, r.status, r.body)
+				}
+				if !ok {
+					r.wantError(t, http.StatusForbidden, client.CodeForbiddenHost, "api.token")
+				}
+			}
+			// With a token, the token decides.
+			r := call(t, guarded, http.MethodGet, "/v1/jobs", nil, map[string]string{"Host": host, "Authorization": "Bearer " + testToken})
+			if r.status != http.StatusOK {
+				t.Errorf("with a token: status %d; body %s", r.status, r.body)
+			}
+		})
+	}
+}

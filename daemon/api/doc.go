@@ -12,6 +12,11 @@
 // the wire is {"error":{"code":"...","message":"..."}}, codes as listed in
 // package client.
 //
+// Without a token, the server answers only requests whose Host is
+// localhost, 127.0.0.0/8 or [::1] (any port), and 403 forbidden_host to
+// others: a web page rebound to 127.0.0.1 by DNS still sends its own name,
+// so it cannot drive a tokenless agent from a browser.
+//
 // Routes (all but health need the token when one is set):
 //
 //	GET  /v1/health              status, version, uptime

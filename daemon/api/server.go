@@ -153,6 +153,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
 	}()
+	if !s.hasToken && !loopbackHost(r.Host) {
+		s.writeError(rec, r, &Error{Status: http.StatusForbidden, Code: client.CodeForbiddenHost,
+			Message: fmt.Sprintf("this agent has no token, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], not to %q; set api.token to reach it by another name", r.Host)})
+		return
+	}
 	if r.URL.Path != "/v1/health" {
 		if err := s.authenticate(r); err != nil {
 			rec.Header().Set("WWW-Authenticate", `Bearer realm="marketsync"`)
@@ -161,6 +166,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.route(rec, r)
+}
+
+// loopbackHost says whether a request's Host names this machine by
+// loopback: localhost, 127.0.0.0/8 or [::1], with or without a port. An
+// agent without a token answers only those, so a web page whose DNS name
+// is rebound to 127.0.0.1 cannot drive it from a browser: the browser
+// still sends the page's own name as Host.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "["), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // authenticate checks the bearer token when one is configured. Both sides

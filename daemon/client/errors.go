@@ -49,6 +49,9 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	// CodeUnauthorized: a token is required and was missing or wrong.
 	CodeUnauthorized = "unauthorized"
+	// CodeForbiddenHost: an agent without a token was addressed by a
+	// Host other than localhost, 127.0.0.0/8 or [::1].
+	CodeForbiddenHost = "forbidden_host"
 	// CodeUnavailable: the agent cannot serve the request now (starting,
 	// shutting down, a platform actor not answering).
 	CodeUnavailable = "unavailable"
