@@ -3,6 +3,8 @@ package config
 import (
 	"encoding/hex"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -55,7 +57,27 @@ type API struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 	MaxConns          int
+	// InsecureBind lets the API listen beyond loopback without a token.
+	InsecureBind bool
 }
+
+// Loopback says whether Address listens on loopback only: localhost,
+// 127.0.0.0/8 or ::1. An empty host (":8787") listens on every interface;
+// another name is taken as reachable from the network.
+func (a API) Loopback() bool {
+	host, _, err := net.SplitHostPort(a.Address)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Guarded says whether the API asks for a token.
+func (a API) Guarded() bool { return a.Token != "" }
 
 // Stats configures the call statistics kept in data_dir.
 type Stats struct {

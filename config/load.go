@@ -38,6 +38,7 @@ type (
 		ReadTimeout       *attr[time.Duration] `hcl:"read_timeout"`
 		IdleTimeout       *attr[time.Duration] `hcl:"idle_timeout"`
 		MaxConns          *attr[int]           `hcl:"max_conns"`
+		InsecureBind      *attr[bool]          `hcl:"insecure_bind"`
 	}
 	filePlatform struct {
 		Plugin         string               `hcl:"plugin,label"`

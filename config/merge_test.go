@@ -133,7 +133,7 @@ func TestProductionExample(t *testing.T) {
 		LogFormat:  "json",
 		PluginDirs: []string{"/usr/lib/marketsync/plugins"},
 		API: API{Address: "0.0.0.0:8787", Token: "prod-token", ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 20 * time.Second,
-			IdleTimeout: time.Minute, MaxConns: 256},
+			IdleTimeout: time.Minute, MaxConns: 256, InsecureBind: true},
 		Stats: Stats{Retention: 72 * time.Hour},
 		Cache: Cache{Cleanup: "30 2 * * *", ResetStats: "@weekly", L1MaxCost: 256 << 20, NegativeTTL: 5 * time.Second,
 			TTL: CacheTTL{ProductInfo: 30 * time.Minute, Price: 2 * time.Minute, Stock: 15 * time.Second, RemoteProduct: 10 * time.Minute}},

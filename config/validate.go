@@ -41,6 +41,10 @@ func (c *Config) Validate() hcl.Diagnostics {
 	if err := checkAddress(c.API.Address); err != nil {
 		diags = append(diags, diagnostic("Invalid api.address", c.rangeOf("api.address"),
 			"api.address must be host:port, such as %q or \":8787\": %s.", DefaultAPIAddress, err))
+	} else if !c.API.Loopback() && !c.API.Guarded() && !c.API.InsecureBind {
+		diags = append(diags, diagnostic("Unprotected api.address", c.rangeOf("api.address"),
+			"api.address %q listens beyond this machine, but the api block sets no token: anyone who reaches the port could start and cancel jobs. Set api.token, or listen on %q, or, on a network you trust, set api.insecure_bind = true.",
+			c.API.Address, DefaultAPIAddress))
 	}
 	for _, d := range []struct {
 		key string

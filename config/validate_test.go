@@ -91,6 +91,24 @@ func TestValidate(t *testing.T) {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost\"\n}\n"},
 			want:  []string{`a.hcl:3,13-24: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": address localhost: missing port in address.`},
 		},
+		"api on every interface without a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \":8787\"\n}\n"},
+			want:  []string{`a.hcl:3,13-20: Unprotected api.address: api.address ":8787" listens beyond this machine, but the api block sets no token: anyone who reaches the port could start and cancel jobs. Set api.token, or listen on "127.0.0.1:8787", or, on a network you trust, set api.insecure_bind = true.`},
+		},
+		"api on a LAN address without a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"10.0.0.5:8787\"\n}\n"},
+			want:  []string{`a.hcl:3,13-28: Unprotected api.address: api.address "10.0.0.5:8787" listens beyond this machine, but the api block sets no token: anyone who reaches the port could start and cancel jobs. Set api.token, or listen on "127.0.0.1:8787", or, on a network you trust, set api.insecure_bind = true.`},
+		},
+		"api beyond loopback with insecure_bind": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  insecure_bind = true\n}\n"},
+		},
+		"api beyond loopback with a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  token = \"t\"\n}\n"},
+		},
+		"api on loopback names without a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost:8787\"\n}\n", "b.hcl": "api {\n  address = \"[::1]:0\"\n}\n"},
+			paths: []string{"a.hcl", "b.hcl"},
+		},
 		"api read timeout zero": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  read_timeout = \"0s\"\n  max_conns = 0\n}\n"},
 			want: []string{

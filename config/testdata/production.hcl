@@ -13,6 +13,7 @@ api {
   read_timeout        = "20s"
   idle_timeout        = "1m"
   max_conns           = 256
+  insecure_bind       = true # no effect with a token; set so every setting is exercised
 }
 
 stats {

@@ -300,6 +300,11 @@ func (a *Agent) jobPlatform(name string) (job.Platform, bool) {
 }
 
 func (a *Agent) setupAPI(context.Context) error {
+	if api := a.cfg.API; !api.Loopback() && !api.Guarded() {
+		// Validate refuses this unless insecure_bind says it is meant.
+		a.log.Warn("INSECURE: the API listens beyond this machine without a token (api.insecure_bind = true): anyone who reaches "+api.Address+" can start and cancel jobs and read the catalogue; set api.token",
+			"address", api.Address, "insecure_bind", api.InsecureBind)
+	}
 	ln, err := net.Listen("tcp", a.cfg.API.Address)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.API.Address, err)
