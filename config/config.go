@@ -59,7 +59,21 @@ type API struct {
 	MaxConns          int
 	// InsecureBind lets the API listen beyond loopback without a token.
 	InsecureBind bool
+	// TLS makes the API speak HTTPS; zero when the tls block is absent.
+	TLS APITLS
 }
+
+// APITLS is the api block's tls block: PEM files of the agent's
+// certificate and key and, for mutual TLS, of the CAs whose client
+// certificates the agent requires.
+type APITLS struct {
+	CertFile     string
+	KeyFile      string
+	ClientCAFile string
+}
+
+// Enabled says whether the tls block sets anything.
+func (t APITLS) Enabled() bool { return t != APITLS{} }
 
 // Loopback says whether Address listens on loopback only: localhost,
 // 127.0.0.0/8 or ::1. An empty host (":8787") listens on every interface;
@@ -76,8 +90,9 @@ func (a API) Loopback() bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Guarded says whether the API asks for a token.
-func (a API) Guarded() bool { return a.Token != "" }
+// Guarded says whether the API authenticates its clients: by a token, or
+// by the client certificates of mutual TLS.
+func (a API) Guarded() bool { return a.Token != "" || a.TLS.ClientCAFile != "" }
 
 // Stats configures the call statistics kept in data_dir.
 type Stats struct {

@@ -39,6 +39,12 @@ type (
 		IdleTimeout       *attr[time.Duration] `hcl:"idle_timeout"`
 		MaxConns          *attr[int]           `hcl:"max_conns"`
 		InsecureBind      *attr[bool]          `hcl:"insecure_bind"`
+		TLS               *fileAPITLS          `hcl:"tls,block"`
+	}
+	fileAPITLS struct {
+		CertFile     *attr[string] `hcl:"cert_file"`
+		KeyFile      *attr[string] `hcl:"key_file"`
+		ClientCAFile *attr[string] `hcl:"client_ca_file"`
 	}
 	filePlatform struct {
 		Plugin         string               `hcl:"plugin,label"`

@@ -63,6 +63,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 		diags = append(diags, diagnostic("Invalid api.max_conns", c.rangeOf("api.max_conns"),
 			"api.max_conns must be at least 1, not %d.", c.API.MaxConns))
 	}
+	diags = append(diags, c.validateTLS()...)
 	if c.Stats.Retention < time.Minute {
 		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))
@@ -249,4 +250,29 @@ func diagnostic(summary string, subject *hcl.Range, format string, args ...any) 
 		Detail:   fmt.Sprintf(format, args...),
 		Subject:  subject,
 	}
+}
+
+// validateTLS checks that a tls block names a certificate and its key.
+// The files are read when the agent starts, which says what is wrong with
+// them; a configuration is often checked on another machine than the one
+// that holds them.
+func (c *Config) validateTLS() hcl.Diagnostics {
+	t := c.API.TLS
+	if !t.Enabled() {
+		return nil
+	}
+	at := c.rangeOf("api.tls.client_ca_file") // a missing file is reported at one that is set
+	if t.CertFile != "" {
+		at = c.rangeOf("api.tls.cert_file")
+	} else if t.KeyFile != "" {
+		at = c.rangeOf("api.tls.key_file")
+	}
+	var diags hcl.Diagnostics
+	for _, f := range []struct{ key, path string }{{"api.tls.cert_file", t.CertFile}, {"api.tls.key_file", t.KeyFile}} {
+		if key := f.key; f.path == "" {
+			diags = append(diags, diagnostic("Missing "+key, at,
+				"The tls block needs cert_file and key_file: the PEM files of the agent's certificate and its private key."))
+		}
+	}
+	return diags
 }

@@ -109,6 +109,13 @@ func TestValidate(t *testing.T) {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost:8787\"\n}\n", "b.hcl": "api {\n  address = \"[::1]:0\"\n}\n"},
 			paths: []string{"a.hcl", "b.hcl"},
 		},
+		"api tls without a key": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  tls {\n    cert_file = \"agent.pem\"\n  }\n}\n"},
+			want:  []string{`a.hcl:4,17-28: Missing api.tls.key_file: The tls block needs cert_file and key_file: the PEM files of the agent's certificate and its private key.`},
+		},
+		"api beyond loopback with mutual tls": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  tls {\n    cert_file = \"a.pem\"\n    key_file = \"k.pem\"\n    client_ca_file = \"ca.pem\"\n  }\n}\n"},
+		},
 		"api read timeout zero": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  read_timeout = \"0s\"\n  max_conns = 0\n}\n"},
 			want: []string{

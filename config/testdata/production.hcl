@@ -14,6 +14,12 @@ api {
   idle_timeout        = "1m"
   max_conns           = 256
   insecure_bind       = true # no effect with a token; set so every setting is exercised
+
+  tls {
+    cert_file      = "/etc/marketsync/tls/agent.pem"
+    key_file       = "/etc/marketsync/tls/agent-key.pem"
+    client_ca_file = "/etc/marketsync/tls/clients-ca.pem"
+  }
 }
 
 stats {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -305,11 +306,19 @@ func (a *Agent) setupAPI(context.Context) error {
 		a.log.Warn("INSECURE: the API listens beyond this machine without a token (api.insecure_bind = true): anyone who reaches "+api.Address+" can start and cancel jobs and read the catalogue; set api.token",
 			"address", api.Address, "insecure_bind", api.InsecureBind)
 	}
+	var tlsConfig *tls.Config
+	if t := a.cfg.API.TLS; t.Enabled() {
+		var err error
+		if tlsConfig, err = api.TLSConfig(t.CertFile, t.KeyFile, t.ClientCAFile); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.cfg.API.Address)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.API.Address, err)
 	}
 	srv, err := api.New(api.Config{
+		TLS:     tlsConfig,
 		Backend: guarded{a},
 		Token:   a.cfg.API.Token.Reveal(),
 

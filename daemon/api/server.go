@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -50,6 +51,11 @@ type Config struct {
 	ReadTimeout       time.Duration
 	IdleTimeout       time.Duration
 	MaxConns          int
+
+	// TLS, when set, makes Serve speak HTTPS (see TLSConfig). With
+	// ClientAuth tls.RequireAndVerifyClientCert, a client's certificate
+	// authenticates it as a token would.
+	TLS *tls.Config
 }
 
 // Defaults of Config's connection limits. ReadTimeout leaves a client on a
@@ -76,6 +82,9 @@ type Server struct {
 	now      func() time.Time
 	http     *http.Server
 	maxConns int
+	tls      *tls.Config
+	// mutualTLS says clients prove who they are with a certificate.
+	mutualTLS bool
 }
 
 // New checks cfg and builds the server.
@@ -110,6 +119,10 @@ func New(cfg Config) (*Server, error) {
 		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 	s.maxConns = orDefault(cfg.MaxConns, DefaultMaxConns)
+	if cfg.TLS != nil {
+		s.tls = cfg.TLS.Clone()
+		s.mutualTLS = s.tls.ClientAuth == tls.RequireAndVerifyClientCert
+	}
 	return s, nil
 }
 
@@ -124,7 +137,13 @@ func orDefault[T time.Duration | int](v, def T) T {
 // time, until Shutdown; it returns nil after a Shutdown and the listener's
 // error otherwise.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.http.Serve(netutil.LimitListener(ln, s.maxConns)); !errors.Is(err, http.ErrServerClosed) {
+	ln = netutil.LimitListener(ln, s.maxConns)
+	if s.tls != nil {
+		// The handshake runs in the connection's goroutine, under
+		// ReadHeaderTimeout, so a client that stalls in it is cut off too.
+		ln = tls.NewListener(ln, s.tls)
+	}
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -153,7 +172,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
 	}()
-	if !s.hasToken && !loopbackHost(r.Host) {
+	if !s.hasToken && !s.mutualTLS && !loopbackHost(r.Host) {
 		s.writeError(rec, r, &Error{Status: http.StatusForbidden, Code: client.CodeForbiddenHost,
 			Message: fmt.Sprintf("this agent has no token, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], not to %q; set api.token to reach it by another name", r.Host)})
 		return

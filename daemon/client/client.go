@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,9 +20,12 @@ import (
 
 const (
 	// EnvAddress and EnvToken name the environment variables DefaultConfig
-	// reads.
-	EnvAddress = "MARKETSYNC_ADDR"
-	EnvToken   = "MARKETSYNC_TOKEN"
+	// reads, with the TLS files' (named as Consul names its own).
+	EnvAddress    = "MARKETSYNC_ADDR"
+	EnvToken      = "MARKETSYNC_TOKEN"
+	EnvCACert     = "MARKETSYNC_CACERT"
+	EnvClientCert = "MARKETSYNC_CLIENT_CERT"
+	EnvClientKey  = "MARKETSYNC_CLIENT_KEY"
 
 	// DefaultAddress is where the agent listens unless configured otherwise.
 	DefaultAddress = "http://127.0.0.1:8787"
@@ -33,14 +38,24 @@ type Config struct {
 	// Token is sent as "Authorization: Bearer <token>" when set.
 	Token string
 	// HTTPClient makes the requests; nil uses a client with a one-minute
-	// timeout.
+	// timeout and the TLS settings below.
 	HTTPClient *http.Client
+
+	// For an https address: CACert is a PEM file of the CAs that sign the
+	// agent's certificate (empty: the system's); ClientCert and ClientKey
+	// are the PEM files of the certificate the client shows an agent that
+	// requires one (mutual TLS). They are ignored when HTTPClient is set.
+	CACert     string
+	ClientCert string
+	ClientKey  string
 }
 
-// DefaultConfig reads MARKETSYNC_ADDR and MARKETSYNC_TOKEN; an unset
-// address is DefaultAddress.
+// DefaultConfig reads MARKETSYNC_ADDR, MARKETSYNC_TOKEN, MARKETSYNC_CACERT,
+// MARKETSYNC_CLIENT_CERT and MARKETSYNC_CLIENT_KEY; an unset address is
+// DefaultAddress.
 func DefaultConfig() Config {
-	cfg := Config{Address: DefaultAddress, Token: os.Getenv(EnvToken)}
+	cfg := Config{Address: DefaultAddress, Token: os.Getenv(EnvToken),
+		CACert: os.Getenv(EnvCACert), ClientCert: os.Getenv(EnvClientCert), ClientKey: os.Getenv(EnvClientKey)}
 	if addr := os.Getenv(EnvAddress); addr != "" {
 		cfg.Address = addr
 	}
@@ -63,8 +78,43 @@ func New(cfg Config) (*Client, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
+		if cfg.CACert != "" || cfg.ClientCert != "" || cfg.ClientKey != "" {
+			tc, err := tlsConfig(cfg)
+			if err != nil {
+				return nil, err
+			}
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.TLSClientConfig = tc
+			hc.Transport = t
+		}
 	}
 	return &Client{base: base, token: cfg.Token, http: hc}, nil
+}
+
+// tlsConfig loads the CA and client certificate files of cfg.
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CACert != "" {
+		pem, err := os.ReadFile(cfg.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("CA certificate (%s): %w", EnvCACert, err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA certificate (%s): %s holds no PEM certificate", EnvCACert, cfg.CACert)
+		}
+	}
+	if (cfg.ClientCert == "") != (cfg.ClientKey == "") {
+		return nil, fmt.Errorf("a client certificate needs both %s and %s", EnvClientCert, EnvClientKey)
+	}
+	if cfg.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
 }
 
 // Address is the base URL the client sends to.
