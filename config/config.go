@@ -61,7 +61,23 @@ type API struct {
 	InsecureBind bool
 	// TLS makes the API speak HTTPS; zero when the tls block is absent.
 	TLS APITLS
+	// Tokens are the scoped_token blocks: tokens limited to a scope,
+	// beside Token, which may do anything.
+	Tokens []ScopedToken
 }
+
+// ScopedToken is one scoped_token block of the api block.
+type ScopedToken struct {
+	Secret Secret
+	// Scope is "read" (GET routes), "write" (also start and cancel jobs)
+	// or "operator" (everything, such as purging the cache).
+	Scope     string
+	DeclRange hcl.Range
+}
+
+// TokenScopes are the scopes a scoped_token may have, each including the
+// ones before it.
+var TokenScopes = []string{"read", "write", "operator"}
 
 // APITLS is the api block's tls block: PEM files of the agent's
 // certificate and key and, for mutual TLS, of the CAs whose client
@@ -92,7 +108,7 @@ func (a API) Loopback() bool {
 
 // Guarded says whether the API authenticates its clients: by a token, or
 // by the client certificates of mutual TLS.
-func (a API) Guarded() bool { return a.Token != "" || a.TLS.ClientCAFile != "" }
+func (a API) Guarded() bool { return a.Token != "" || len(a.Tokens) > 0 || a.TLS.ClientCAFile != "" }
 
 // Stats configures the call statistics kept in data_dir.
 type Stats struct {

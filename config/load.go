@@ -40,6 +40,12 @@ type (
 		MaxConns          *attr[int]           `hcl:"max_conns"`
 		InsecureBind      *attr[bool]          `hcl:"insecure_bind"`
 		TLS               *fileAPITLS          `hcl:"tls,block"`
+		Tokens            []*fileScopedToken   `hcl:"scoped_token,block"`
+	}
+	fileScopedToken struct {
+		Secret    *attr[Secret] `hcl:"secret"`
+		Scope     *attr[string] `hcl:"scope"`
+		DeclRange hcl.Range     `hcl:",def_range"`
 	}
 	fileAPITLS struct {
 		CertFile     *attr[string] `hcl:"cert_file"`

@@ -64,6 +64,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 			"api.max_conns must be at least 1, not %d.", c.API.MaxConns))
 	}
 	diags = append(diags, c.validateTLS()...)
+	diags = append(diags, c.validateTokens()...)
 	if c.Stats.Retention < time.Minute {
 		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))
@@ -273,6 +274,28 @@ func (c *Config) validateTLS() hcl.Diagnostics {
 			diags = append(diags, diagnostic("Missing "+key, at,
 				"The tls block needs cert_file and key_file: the PEM files of the agent's certificate and its private key."))
 		}
+	}
+	return diags
+}
+
+// validateTokens checks each scoped_token block: a secret, a known scope,
+// and a secret no other token has (which scope would it have?).
+func (c *Config) validateTokens() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[Secret]bool{c.API.Token: c.API.Token != ""}
+	for i := range c.API.Tokens {
+		t := &c.API.Tokens[i]
+		at := &t.DeclRange
+		switch {
+		case t.Secret == "":
+			diags = append(diags, diagnostic("Missing scoped_token secret", at,
+				"A scoped_token block needs a secret, such as secret = env(\"MARKETSYNC_READ_TOKEN\")."))
+		case seen[t.Secret]:
+			diags = append(diags, diagnostic("Duplicate token", at,
+				"This scoped_token's secret is also another token's; each token needs a secret of its own, so that its scope is known."))
+		}
+		seen[t.Secret] = true
+		diags = append(diags, oneOf("scoped_token.scope", t.Scope, TokenScopes, at)...)
 	}
 	return diags
 }

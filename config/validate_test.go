@@ -116,6 +116,17 @@ func TestValidate(t *testing.T) {
 		"api beyond loopback with mutual tls": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  tls {\n    cert_file = \"a.pem\"\n    key_file = \"k.pem\"\n    client_ca_file = \"ca.pem\"\n  }\n}\n"},
 		},
+		"scoped tokens": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  token = \"root\"\n  scoped_token {\n    secret = \"r\"\n    scope = \"read\"\n  }\n  scoped_token {\n    secret = \"root\"\n    scope = \"admin\"\n  }\n  scoped_token {\n    scope = \"write\"\n  }\n}\n"},
+			want: []string{
+				`a.hcl:8,3-15: Duplicate token: This scoped_token's secret is also another token's; each token needs a secret of its own, so that its scope is known.`,
+				`a.hcl:8,3-15: Invalid scoped_token.scope: scoped_token.scope must be one of "read", "write", "operator", not "admin".`,
+				`a.hcl:12,3-15: Missing scoped_token secret: A scoped_token block needs a secret, such as secret = env("MARKETSYNC_READ_TOKEN").`,
+			},
+		},
+		"api beyond loopback with a scoped token only": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  scoped_token {\n    secret = \"r\"\n    scope = \"read\"\n  }\n}\n"},
+		},
 		"api read timeout zero": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  read_timeout = \"0s\"\n  max_conns = 0\n}\n"},
 			want: []string{

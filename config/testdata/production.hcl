@@ -15,6 +15,11 @@ api {
   max_conns           = 256
   insecure_bind       = true # no effect with a token; set so every setting is exercised
 
+  scoped_token {
+    secret = env("MARKETSYNC_READ_TOKEN", "dashboard-read-token")
+    scope  = "read"
+  }
+
   tls {
     cert_file      = "/etc/marketsync/tls/agent.pem"
     key_file       = "/etc/marketsync/tls/agent-key.pem"

@@ -317,8 +317,13 @@ func (a *Agent) setupAPI(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.API.Address, err)
 	}
+	var tokens []api.Token
+	for _, t := range a.cfg.API.Tokens {
+		tokens = append(tokens, api.Token{Secret: t.Secret.Reveal(), Scope: api.Scope(t.Scope)})
+	}
 	srv, err := api.New(api.Config{
 		TLS:     tlsConfig,
+		Tokens:  tokens,
 		Backend: guarded{a},
 		Token:   a.cfg.API.Token.Reveal(),
 

@@ -741,3 +741,53 @@ func TestTokenlessAgentAnswersLoopbackHostsOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenScopes: a read token reads, a write token also starts and
+// cancels jobs, operator (and the plain token) may do anything; a token
+// short of its route's scope is a 403 naming the scope needed.
+func TestTokenScopes(t *testing.T) {
+	b := apitest.NewBackend()
+	b.AddPlatform(client.Platform{Name: "sandbox", Plugin: "sandbox", State: client.PlatformReady, Capabilities: []string{"collect"}})
+	addJobs(b)
+	srv := apitest.Serve(t, api.Config{Backend: b, Token: "root", Cache: &apitest.Cache{},
+		Tokens: []api.Token{{Secret: "reader", Scope: api.ScopeRead}, {Secret: "writer", Scope: api.ScopeWrite}, {Secret: "op", Scope: api.ScopeOperator}}})
+	as := func(token, method, path, body string) reply {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		return call(t, srv, method, path, r, map[string]string{"Authorization": "Bearer " + token})
+	}
+	collect := `{"platform":"sandbox","ids":["1"]}`
+	for _, tc := range []struct {
+		token, method, path, body string
+		need                      api.Scope // "" when allowed
+	}{
+		{"reader", "GET", "/v1/jobs", "", ""},
+		{"reader", "GET", "/v1/cache/stats", "", ""},
+		{"reader", "POST", "/v1/collect", collect, api.ScopeWrite},
+		{"reader", "POST", "/v1/jobs/j2/cancel", "", api.ScopeWrite},
+		{"reader", "POST", "/v1/cache/purge", "{}", api.ScopeOperator},
+		{"writer", "GET", "/v1/jobs/j1", "", ""},
+		{"writer", "POST", "/v1/collect", collect, ""},
+		{"writer", "POST", "/v1/cache/purge", "{}", api.ScopeOperator},
+		{"op", "POST", "/v1/cache/purge", "{}", ""},
+		{"op", "POST", "/v1/collect", collect, ""},
+		{"root", "POST", "/v1/cache/purge", "{}", ""},
+	} {
+		t.Run(tc.token+" "+tc.method+" "+tc.path, func(t *testing.T) {
+			r := as(tc.token, tc.method, tc.path, tc.body)
+			if tc.need != "" {
+				r.wantError(t, http.StatusForbidden, client.CodeInsufficientScope, `"`+string(tc.need)+`"`, tc.path)
+				return
+			}
+			if r.status >= 300 {
+				t.Errorf("status %d; body %s", r.status, r.body)
+			}
+		})
+	}
+	as("nobody", "GET", "/v1/jobs", "").wantError(t, http.StatusUnauthorized, client.CodeUnauthorized)
+	if _, err := api.New(api.Config{Backend: b, Tokens: []api.Token{{Secret: "x", Scope: "admin"}}}); err == nil {
+		t.Error("a token of an unknown scope was accepted")
+	}
+}

@@ -17,7 +17,12 @@
 // others: a web page rebound to 127.0.0.1 by DNS still sends its own name,
 // so it cannot drive a tokenless agent from a browser.
 //
-// Routes (all but health need the token when one is set):
+// Config.Token may do anything; Config.Tokens are limited to a Scope
+// (read: GET routes; write: also collect and cancel; operator: anything).
+// A token short of a route's scope is a 403 insufficient_scope naming the
+// scope needed.
+//
+// Routes (all but health need a token when one is set):
 //
 //	GET  /v1/health              status, version, uptime
 //	GET  /v1/platforms           []client.Platform

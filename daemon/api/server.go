@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,8 +27,10 @@ type Config struct {
 	// Backend serves the routes; required.
 	Backend Backend
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every route but GET /v1/health.
+	// every route but GET /v1/health; it may do anything (ScopeOperator).
 	Token string
+	// Tokens are more tokens, each limited to a scope (see Scope).
+	Tokens []Token
 	// Logger receives request lines at debug and failures at error; nil
 	// discards them.
 	Logger *slog.Logger
@@ -71,7 +73,7 @@ const (
 // servers can mount it, and it can serve a listener itself.
 type Server struct {
 	backend  Backend
-	token    [sha256.Size]byte
+	tokens   []tokenHash
 	hasToken bool
 	logger   *slog.Logger
 	metrics  http.Handler
@@ -106,8 +108,15 @@ func New(cfg Config) (*Server, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Token != "" {
-		s.token, s.hasToken = sha256.Sum256([]byte(cfg.Token)), true
+		cfg.Tokens = append([]Token{{Secret: cfg.Token, Scope: ScopeOperator}}, cfg.Tokens...)
 	}
+	for _, t := range cfg.Tokens {
+		if t.Secret == "" || !slices.Contains(Scopes, t.Scope) {
+			return nil, fmt.Errorf("api: a token needs a secret and one of the scopes %v", Scopes)
+		}
+		s.tokens = append(s.tokens, tokenHash{sum: sha256.Sum256([]byte(t.Secret)), scope: t.Scope})
+	}
+	s.hasToken = len(s.tokens) > 0
 	s.routes()
 	s.http = &http.Server{
 		Handler:           s,
@@ -179,7 +188,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path != "/v1/health" {
 		if err := s.authenticate(r); err != nil {
-			rec.Header().Set("WWW-Authenticate", `Bearer realm="marketsync"`)
+			if e, ok := err.(*Error); ok && e.Status == http.StatusUnauthorized {
+				rec.Header().Set("WWW-Authenticate", `Bearer realm="marketsync"`)
+			}
 			s.writeError(rec, r, err)
 			return
 		}
@@ -202,30 +213,6 @@ func loopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// authenticate checks the bearer token when one is configured. Both sides
-// are hashed first, so the comparison takes the same time whatever the
-// length of the token sent.
-func (s *Server) authenticate(r *http.Request) error {
-	if !s.hasToken {
-		return nil
-	}
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized,
-			Message: "this agent requires a token: send Authorization: Bearer <token> (the CLI reads -token or MARKETSYNC_TOKEN)"}
-	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized,
-			Message: "the Authorization header must use the Bearer scheme: Authorization: Bearer <token>"}
-	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	if subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
-		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized, Message: "the token is not valid for this agent"}
-	}
-	return nil
 }
 
 // route serves the request through the mux, answering in JSON where the mux

@@ -49,6 +49,9 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	// CodeUnauthorized: a token is required and was missing or wrong.
 	CodeUnauthorized = "unauthorized"
+	// CodeInsufficientScope: the token is valid but its scope does not
+	// cover the route (a read token on a POST).
+	CodeInsufficientScope = "insufficient_scope"
 	// CodeForbiddenHost: an agent without a token was addressed by a
 	// Host other than localhost, 127.0.0.0/8 or [::1].
 	CodeForbiddenHost = "forbidden_host"
