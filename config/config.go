@@ -4,6 +4,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +66,16 @@ type API struct {
 	// Tokens are the scoped_token blocks: tokens limited to a scope,
 	// beside Token, which may do anything.
 	Tokens []ScopedToken
+	// UnixSocket, when set, is the path of a Unix socket the API also
+	// listens on, its file of mode UnixSocketMode (octal, default 0600).
+	UnixSocket     string
+	UnixSocketMode string
+}
+
+// SocketMode is UnixSocketMode as a file mode; Validate has checked it.
+func (a API) SocketMode() os.FileMode {
+	m, _ := strconv.ParseUint(a.UnixSocketMode, 8, 32)
+	return os.FileMode(m) & os.ModePerm
 }
 
 // ScopedToken is one scoped_token block of the api block.
@@ -206,7 +218,7 @@ func Default() *Config {
 		LogLevel:  "info",
 		LogFormat: "text",
 		API: API{Address: DefaultAPIAddress, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-			IdleTimeout: 2 * time.Minute, MaxConns: 512},
+			IdleTimeout: 2 * time.Minute, MaxConns: 512, UnixSocketMode: "0600"},
 		Stats: Stats{Retention: 24 * time.Hour},
 		Cache: defaultCache(),
 	}

@@ -41,6 +41,8 @@ type (
 		InsecureBind      *attr[bool]          `hcl:"insecure_bind"`
 		TLS               *fileAPITLS          `hcl:"tls,block"`
 		Tokens            []*fileScopedToken   `hcl:"scoped_token,block"`
+		UnixSocket        *attr[string]        `hcl:"unix_socket"`
+		UnixSocketMode    *attr[string]        `hcl:"unix_socket_mode"`
 	}
 	fileScopedToken struct {
 		Secret    *attr[Secret] `hcl:"secret"`

@@ -137,7 +137,7 @@ func TestProductionExample(t *testing.T) {
 		LogFormat:  "json",
 		PluginDirs: []string{"/usr/lib/marketsync/plugins"},
 		API: API{Address: "0.0.0.0:8787", Token: "prod-token", ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 20 * time.Second,
-			IdleTimeout: time.Minute, MaxConns: 256, InsecureBind: true,
+			IdleTimeout: time.Minute, MaxConns: 256, InsecureBind: true, UnixSocket: "/run/marketsync/api.sock", UnixSocketMode: "0660",
 			TLS:    APITLS{CertFile: "/etc/marketsync/tls/agent.pem", KeyFile: "/etc/marketsync/tls/agent-key.pem", ClientCAFile: "/etc/marketsync/tls/clients-ca.pem"},
 			Tokens: []ScopedToken{{Secret: "dashboard-read-token", Scope: "read"}}},
 		Stats: Stats{Retention: 72 * time.Hour},

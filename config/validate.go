@@ -65,6 +65,10 @@ func (c *Config) Validate() hcl.Diagnostics {
 	}
 	diags = append(diags, c.validateTLS()...)
 	diags = append(diags, c.validateTokens()...)
+	if m, err := strconv.ParseUint(c.API.UnixSocketMode, 8, 32); err != nil || m > 0o777 || !strings.HasPrefix(c.API.UnixSocketMode, "0") {
+		diags = append(diags, diagnostic("Invalid api.unix_socket_mode", c.rangeOf("api.unix_socket_mode"),
+			"api.unix_socket_mode must be a file mode in octal, written with its leading 0, such as \"0660\", not %q.", c.API.UnixSocketMode))
+	}
 	if c.Stats.Retention < time.Minute {
 		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))

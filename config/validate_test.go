@@ -127,6 +127,10 @@ func TestValidate(t *testing.T) {
 		"api beyond loopback with a scoped token only": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  scoped_token {\n    secret = \"r\"\n    scope = \"read\"\n  }\n}\n"},
 		},
+		"unix socket mode": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  unix_socket = \"/run/ms.sock\"\n  unix_socket_mode = \"660\"\n}\n"},
+			want:  []string{`a.hcl:4,22-27: Invalid api.unix_socket_mode: api.unix_socket_mode must be a file mode in octal, written with its leading 0, such as "0660", not "660".`},
+		},
 		"api read timeout zero": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  read_timeout = \"0s\"\n  max_conns = 0\n}\n"},
 			want: []string{

@@ -14,6 +14,8 @@ api {
   idle_timeout        = "1m"
   max_conns           = 256
   insecure_bind       = true # no effect with a token; set so every setting is exercised
+  unix_socket         = "/run/marketsync/api.sock"
+  unix_socket_mode    = "0660"
 
   scoped_token {
     secret = env("MARKETSYNC_READ_TOKEN", "dashboard-read-token")

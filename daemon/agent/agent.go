@@ -65,7 +65,9 @@ type Agent struct {
 	manager  *actor.PID
 	api      *api.Server
 	listener net.Listener
-	served   chan struct{}
+	// unix is the listener on api.unix_socket; nil when none is set.
+	unix   net.Listener
+	served chan struct{}
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -343,6 +345,12 @@ func (a *Agent) setupAPI(context.Context) error {
 		ln.Close()
 		return err
 	}
+	if path := a.cfg.API.UnixSocket; path != "" {
+		if a.unix, err = api.ListenUnix(path, a.cfg.API.SocketMode()); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	a.api, a.listener = srv, ln
 	return nil
 }
@@ -354,6 +362,14 @@ func (a *Agent) Addr() net.Addr { return a.listener.Addr() }
 func (a *Agent) Serve() error {
 	defer close(a.served)
 	a.log.Info("API listening", "address", a.Addr().String())
+	if a.unix != nil {
+		a.log.Info("API listening", "unix_socket", a.cfg.API.UnixSocket, "mode", a.cfg.API.UnixSocketMode)
+		go func() {
+			if err := a.api.Serve(a.unix); err != nil {
+				a.log.Error("API on the Unix socket stopped", "error", err)
+			}
+		}()
+	}
 	return a.api.Serve(a.listener)
 }
 
@@ -374,6 +390,9 @@ func (a *Agent) teardown(ctx context.Context) error {
 	}
 	if a.listener != nil {
 		a.listener.Close() // Serve may never have run
+	}
+	if a.unix != nil {
+		a.unix.Close() // and removes the socket file
 	}
 	if a.system != nil {
 		if a.manager != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -137,4 +138,60 @@ func TestConnectionCap(t *testing.T) {
 		t.Fatalf("once the first closed: %v, %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestUnixSocket: the API serves a Unix socket whose file has the mode
+// asked for, a stale socket file is replaced, and the client reaches it
+// as unix:///path.
+func TestUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "api.sock")
+	stale, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close() // leaves the file, as a crash would
+	ln, err := api.ListenUnix(path, 0o660)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o660 || info.Mode().Type() != os.ModeSocket {
+		t.Fatalf("socket file: %v, %v; want a socket of mode 0660", info.Mode(), err)
+	}
+	if _, err := api.ListenUnix(path, 0o600); err == nil {
+		t.Error("a socket in use was taken over")
+	}
+	s, err := api.New(api.Config{Backend: apitest.NewBackend()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	c, err := client.New(client.Config{Address: "unix://" + path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := c.Health(context.Background()); err != nil || h.Status != "ok" {
+		t.Errorf("health over the socket = %+v, %v", h, err)
+	}
+	if _, err := c.Jobs().List(context.Background(), client.JobListOptions{}); err != nil {
+		t.Errorf("a tokenless agent refused its socket: %v", err)
+	}
+	if err := s.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the socket file outlived its listener: %v", err)
+	}
+	notSocket := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notSocket, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.ListenUnix(notSocket, 0o600); err == nil {
+		t.Error("a regular file was replaced by a socket")
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -33,7 +34,8 @@ const (
 
 // Config says where the agent is and how to talk to it.
 type Config struct {
-	// Address is the agent's base URL; a bare host:port means http.
+	// Address is the agent's base URL; a bare host:port means http, and
+	// unix:///path/to/socket reaches an agent's api.unix_socket.
 	Address string
 	// Token is sent as "Authorization: Bearer <token>" when set.
 	Token string
@@ -65,6 +67,7 @@ func DefaultConfig() Config {
 // Client talks to one agent. It is safe for concurrent use.
 type Client struct {
 	base  string
+	shown string // the address as configured, for messages
 	token string
 	http  *http.Client
 }
@@ -75,20 +78,32 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	shown := base
+	socket, isUnix := strings.CutPrefix(base, "unix://")
+	if isUnix {
+		base = "http://localhost" // the Host a tokenless agent answers
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
+		t := http.DefaultTransport.(*http.Transport).Clone()
 		if cfg.CACert != "" || cfg.ClientCert != "" || cfg.ClientKey != "" {
 			tc, err := tlsConfig(cfg)
 			if err != nil {
 				return nil, err
 			}
-			t := http.DefaultTransport.(*http.Transport).Clone()
 			t.TLSClientConfig = tc
-			hc.Transport = t
 		}
+		if isUnix {
+			t.Proxy = nil
+			t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", socket)
+			}
+		}
+		hc.Transport = t
 	}
-	return &Client{base: base, token: cfg.Token, http: hc}, nil
+	return &Client{base: base, shown: shown, token: cfg.Token, http: hc}, nil
 }
 
 // tlsConfig loads the CA and client certificate files of cfg.
@@ -117,8 +132,8 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	return tc, nil
 }
 
-// Address is the base URL the client sends to.
-func (c *Client) Address() string { return c.base }
+// Address is the base URL the client sends to, or its unix:// address.
+func (c *Client) Address() string { return c.shown }
 
 // normalizeAddress turns "host:port" into "http://host:port" and checks that
 // the result is an http(s) URL without query or fragment. A path is kept, so
@@ -127,6 +142,12 @@ func normalizeAddress(addr string) (string, error) {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return "", errors.New("agent address is empty")
+	}
+	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if !strings.HasPrefix(path, "/") {
+			return "", fmt.Errorf("agent address %q: a Unix socket needs an absolute path, as in unix:///run/marketsync.sock", addr)
+		}
+		return addr, nil
 	}
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr

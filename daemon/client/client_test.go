@@ -30,6 +30,8 @@ func TestAddress(t *testing.T) {
 		"http://":                  "error",
 		"http://host:8787/?x=1":    "error",
 		"http://host:8787/#anchor": "error",
+		"unix:///run/ms.sock":      "unix:///run/ms.sock",
+		"unix://run/ms.sock":       "error",
 	} {
 		c, err := client.New(client.Config{Address: in})
 		switch {
