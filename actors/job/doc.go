@@ -5,6 +5,11 @@
 // the store's error (logged at ERROR), its unsaved items left pending. Its
 // records (job.proto) are protobuf, persisted as they are.
 //
+// A job actor never stops itself: when its job is over it tells the
+// manager, which takes it out of its map (a later Cancel is answered "not
+// running" and the caller reads the store) and stops it with a poison
+// pill, after anything already forwarded to it, which it still answers.
+//
 // # Submitting
 //
 // The HTTP API checks a collect request's shape (see daemon/api); the

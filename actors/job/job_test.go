@@ -617,3 +617,27 @@ func TestCancelStopsAJobAndKeepsWhatIsDone(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelAsTheJobFinishes: a cancel that reaches the manager while the
+// job is finishing is answered at once, cancelled or not running, never
+// dropped on a stopping actor (which left the caller waiting out its ask).
+func TestCancelAsTheJobFinishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plat := &fakePlatform{answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, newMemStore(), plat)
+		for i := range 50 {
+			sub := e.submit(t, "src", ids(1+i%3))
+			// Twice: the second cancel finds the job over, or stopping.
+			for range 2 {
+				res, err := e.sys.Root.RequestFuture(e.manager, &Cancel{JobId: sub.GetJob().GetId()}, time.Minute).Result()
+				if err != nil {
+					t.Fatalf("job %d: cancel unanswered: %v", i, err)
+				}
+				c := res.(*Cancelled)
+				if c.GetError() != nil && c.GetError().GetCode() != model.CodeJobNotRunning {
+					t.Fatalf("job %d: cancel answered %v", i, c)
+				}
+			}
+		}
+	})
+}

@@ -63,6 +63,10 @@ type runner struct {
 	// broken is the checkpoint failure that ends the job once the
 	// batches in flight are in.
 	broken error
+	// done is set once the job is over, for this run of the agent: the
+	// actor answers Cancel and Drain from then on but does nothing else,
+	// until the manager stops it (see stop).
+	done bool
 }
 
 func (r *runner) resolving() bool { return r.job.GetStep() == Step_STEP_RESOLVING }
@@ -76,6 +80,17 @@ const ListPageSize = 100
 type resume struct{}
 
 func (r *runner) Receive(ctx actor.Context) {
+	if r.done {
+		switch ctx.Message().(type) {
+		case *Cancel:
+			// Forwarded by the manager before it heard that the job
+			// stopped; the caller reads the job from the store.
+			ctx.Respond(&Cancelled{Error: notRunning(r.job.GetId())})
+		case *Drain:
+			ctx.Respond(&Drained{})
+		}
+		return
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.start(ctx)
@@ -580,7 +595,7 @@ func (r *runner) maybeFinish(ctx actor.Context) {
 	}
 	r.opts.Logger.Info("job finished", "job", r.job.GetId(), "state", r.job.GetState(),
 		"succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(), "calls", r.job.GetCalls())
-	ctx.Stop(ctx.Self())
+	r.stop(ctx)
 }
 
 // fail ends a job that cannot run at all.
@@ -591,7 +606,7 @@ func (r *runner) fail(ctx actor.Context, reason string) {
 	if err := r.opts.Store.Save(r.job); err != nil {
 		r.opts.Logger.Error("cannot save failed job", "job", r.job.GetId(), "error", err)
 	}
-	ctx.Stop(ctx.Self())
+	r.stop(ctx)
 }
 
 // maybeStop answers a drain once no batch is in flight; the job stays
@@ -628,5 +643,22 @@ func (r *runner) maybeStop(ctx actor.Context) {
 		ctx.Send(r.drainTo, &Drained{})
 		r.drainTo = nil
 	}
-	ctx.Stop(ctx.Self())
+	r.stop(ctx)
+}
+
+// stopped tells the manager that a job actor is over.
+type stopped struct {
+	id  string
+	pid *actor.PID
+}
+
+// stop ends the job's work and asks the manager to stop the actor. The
+// actor does not stop itself: a Cancel the manager forwarded before it
+// heard of the end would then be dropped, leaving its caller waiting out
+// its timeout. The manager takes the job out of its map first, so nothing
+// is forwarded after, and stops the actor with a poison pill, which comes
+// after anything forwarded before in the actor's mailbox.
+func (r *runner) stop(ctx actor.Context) {
+	r.done = true
+	ctx.Send(ctx.Parent(), &stopped{id: r.job.GetId(), pid: ctx.Self()})
 }
