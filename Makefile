@@ -59,6 +59,9 @@ test: vet build
 		echo "(cd $$m && go test -race -count=1 ./...)"; \
 		(cd $$m && $(GO) test -race -count=1 ./...) || exit 1; \
 	done
+	# Cancelling a job as it finishes raced its actor's stop: repeat the
+	# cancel tests so such an interleaving shows up (a few seconds).
+	$(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/
 	scripts/third-party-plugin.sh
 	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 

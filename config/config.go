@@ -3,6 +3,10 @@ package config
 import (
 	"encoding/hex"
 	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -47,7 +51,76 @@ type Config struct {
 type API struct {
 	Address string // host:port, default 127.0.0.1:8787
 	Token   Secret
+	// Connection limits (see package daemon/api): how long reading a
+	// request's header, and its whole header and body, may take; how long
+	// an idle keep-alive connection stays open; how many connections may
+	// be open at once.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxConns          int
+	// InsecureBind lets the API listen beyond loopback without a token.
+	InsecureBind bool
+	// TLS makes the API speak HTTPS; zero when the tls block is absent.
+	TLS APITLS
+	// Tokens are the scoped_token blocks: tokens limited to a scope,
+	// beside Token, which may do anything.
+	Tokens []ScopedToken
+	// UnixSocket, when set, is the path of a Unix socket the API also
+	// listens on, its file of mode UnixSocketMode (octal, default 0600).
+	UnixSocket     string
+	UnixSocketMode string
 }
+
+// SocketMode is UnixSocketMode as a file mode; Validate has checked it.
+func (a API) SocketMode() os.FileMode {
+	m, _ := strconv.ParseUint(a.UnixSocketMode, 8, 32)
+	return os.FileMode(m) & os.ModePerm
+}
+
+// ScopedToken is one scoped_token block of the api block.
+type ScopedToken struct {
+	Secret Secret
+	// Scope is "read" (GET routes), "write" (also start and cancel jobs)
+	// or "operator" (everything, such as purging the cache).
+	Scope     string
+	DeclRange hcl.Range
+}
+
+// TokenScopes are the scopes a scoped_token may have, each including the
+// ones before it.
+var TokenScopes = []string{"read", "write", "operator"}
+
+// APITLS is the api block's tls block: PEM files of the agent's
+// certificate and key and, for mutual TLS, of the CAs whose client
+// certificates the agent requires.
+type APITLS struct {
+	CertFile     string
+	KeyFile      string
+	ClientCAFile string
+}
+
+// Enabled says whether the tls block sets anything.
+func (t APITLS) Enabled() bool { return t != APITLS{} }
+
+// Loopback says whether Address listens on loopback only: localhost,
+// 127.0.0.0/8 or ::1. An empty host (":8787") listens on every interface;
+// another name is taken as reachable from the network.
+func (a API) Loopback() bool {
+	host, _, err := net.SplitHostPort(a.Address)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Guarded says whether the API authenticates its clients: by a token, or
+// by the client certificates of mutual TLS.
+func (a API) Guarded() bool { return a.Token != "" || len(a.Tokens) > 0 || a.TLS.ClientCAFile != "" }
 
 // Stats configures the call statistics kept in data_dir.
 type Stats struct {
@@ -144,9 +217,10 @@ func Default() *Config {
 	return &Config{
 		LogLevel:  "info",
 		LogFormat: "text",
-		API:       API{Address: DefaultAPIAddress},
-		Stats:     Stats{Retention: 24 * time.Hour},
-		Cache:     defaultCache(),
+		API: API{Address: DefaultAPIAddress, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+			IdleTimeout: 2 * time.Minute, MaxConns: 512, UnixSocketMode: "0600"},
+		Stats: Stats{Retention: 24 * time.Hour},
+		Cache: defaultCache(),
 	}
 }
 

@@ -32,8 +32,27 @@ type (
 		Retention *attr[time.Duration] `hcl:"retention"`
 	}
 	fileAPI struct {
-		Address *attr[string] `hcl:"address"`
-		Token   *attr[Secret] `hcl:"token"`
+		Address           *attr[string]        `hcl:"address"`
+		Token             *attr[Secret]        `hcl:"token"`
+		ReadHeaderTimeout *attr[time.Duration] `hcl:"read_header_timeout"`
+		ReadTimeout       *attr[time.Duration] `hcl:"read_timeout"`
+		IdleTimeout       *attr[time.Duration] `hcl:"idle_timeout"`
+		MaxConns          *attr[int]           `hcl:"max_conns"`
+		InsecureBind      *attr[bool]          `hcl:"insecure_bind"`
+		TLS               *fileAPITLS          `hcl:"tls,block"`
+		Tokens            []*fileScopedToken   `hcl:"scoped_token,block"`
+		UnixSocket        *attr[string]        `hcl:"unix_socket"`
+		UnixSocketMode    *attr[string]        `hcl:"unix_socket_mode"`
+	}
+	fileScopedToken struct {
+		Secret    *attr[Secret] `hcl:"secret"`
+		Scope     *attr[string] `hcl:"scope"`
+		DeclRange hcl.Range     `hcl:",def_range"`
+	}
+	fileAPITLS struct {
+		CertFile     *attr[string] `hcl:"cert_file"`
+		KeyFile      *attr[string] `hcl:"key_file"`
+		ClientCAFile *attr[string] `hcl:"client_ca_file"`
 	}
 	filePlatform struct {
 		Plugin         string               `hcl:"plugin,label"`

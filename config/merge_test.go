@@ -127,13 +127,20 @@ func TestProductionExample(t *testing.T) {
 	got.ranges = nil
 	got.Platforms = nil
 	got.Syncs = nil // sync_test.go checks sync blocks
+	got.API.Tokens = slices.Clone(got.API.Tokens)
+	for i := range got.API.Tokens {
+		got.API.Tokens[i].DeclRange = hcl.Range{}
+	}
 	want := Config{
 		DataDir:    "/var/lib/marketsync",
 		LogLevel:   "warn",
 		LogFormat:  "json",
 		PluginDirs: []string{"/usr/lib/marketsync/plugins"},
-		API:        API{Address: "0.0.0.0:8787", Token: "prod-token"},
-		Stats:      Stats{Retention: 72 * time.Hour},
+		API: API{Address: "0.0.0.0:8787", Token: "prod-token", ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 20 * time.Second,
+			IdleTimeout: time.Minute, MaxConns: 256, InsecureBind: true, UnixSocket: "/run/marketsync/api.sock", UnixSocketMode: "0660",
+			TLS:    APITLS{CertFile: "/etc/marketsync/tls/agent.pem", KeyFile: "/etc/marketsync/tls/agent-key.pem", ClientCAFile: "/etc/marketsync/tls/clients-ca.pem"},
+			Tokens: []ScopedToken{{Secret: "dashboard-read-token", Scope: "read"}}},
+		Stats: Stats{Retention: 72 * time.Hour},
 		Cache: Cache{Cleanup: "30 2 * * *", ResetStats: "@weekly", L1MaxCost: 256 << 20, NegativeTTL: 5 * time.Second,
 			TTL: CacheTTL{ProductInfo: 30 * time.Minute, Price: 2 * time.Minute, Stock: 15 * time.Second, RemoteProduct: 10 * time.Minute}},
 	}
@@ -182,7 +189,7 @@ func TestDev(t *testing.T) {
 	if !cfg.InMemory || cfg.DataDir != "" || cfg.LogLevel != "info" {
 		t.Errorf("dev: in_memory %v, data_dir %q, log_level %q; want true, \"\", info", cfg.InMemory, cfg.DataDir, cfg.LogLevel)
 	}
-	if cfg.LogFormat != def.LogFormat || !slices.Equal(cfg.PluginDirs, def.PluginDirs) || cfg.API != def.API {
+	if cfg.LogFormat != def.LogFormat || !slices.Equal(cfg.PluginDirs, def.PluginDirs) || !reflect.DeepEqual(cfg.API, def.API) {
 		t.Errorf("dev changed a default it does not override: %+v", cfg)
 	}
 	want := NewPlatform("sandbox", "")

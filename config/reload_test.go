@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -59,7 +60,7 @@ platform "sandbox" "src" {}
 			}
 			// Frozen settings keep the running values; the rest is next's.
 			if got.DataDir != old.DataDir || got.LogFormat != old.LogFormat || !slices.Equal(got.PluginDirs, old.PluginDirs) ||
-				got.API != old.API || got.Stats != old.Stats {
+				!reflect.DeepEqual(got.API, old.API) || got.Stats != old.Stats {
 				t.Errorf("frozen settings changed: %+v", got)
 			}
 			if got.LogLevel != next.LogLevel || len(got.Platforms) != 1 || got.Platforms[0].Name != next.Platforms[0].Name {

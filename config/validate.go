@@ -41,6 +41,33 @@ func (c *Config) Validate() hcl.Diagnostics {
 	if err := checkAddress(c.API.Address); err != nil {
 		diags = append(diags, diagnostic("Invalid api.address", c.rangeOf("api.address"),
 			"api.address must be host:port, such as %q or \":8787\": %s.", DefaultAPIAddress, err))
+	} else if !c.API.Loopback() && !c.API.Guarded() && !c.API.InsecureBind {
+		diags = append(diags, diagnostic("Unprotected api.address", c.rangeOf("api.address"),
+			"api.address %q listens beyond this machine, but the api block sets no token: anyone who reaches the port could start and cancel jobs. Set api.token, or listen on %q, or, on a network you trust, set api.insecure_bind = true.",
+			c.API.Address, DefaultAPIAddress))
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"api.read_header_timeout", c.API.ReadHeaderTimeout}, {"api.read_timeout", c.API.ReadTimeout}, {"api.idle_timeout", c.API.IdleTimeout}} {
+		if d.v <= 0 {
+			diags = append(diags, diagnostic("Invalid "+d.key, c.rangeOf(d.key),
+				"%s must be more than 0, not %s: without it a client that stalls holds its connection forever.", d.key, d.v))
+		}
+	}
+	if c.API.ReadTimeout > 0 && c.API.ReadHeaderTimeout > c.API.ReadTimeout {
+		diags = append(diags, diagnostic("Invalid api.read_header_timeout", c.rangeOf("api.read_header_timeout"),
+			"api.read_header_timeout (%s) must not be more than api.read_timeout (%s), which bounds the header and the body together.", c.API.ReadHeaderTimeout, c.API.ReadTimeout))
+	}
+	if c.API.MaxConns < 1 {
+		diags = append(diags, diagnostic("Invalid api.max_conns", c.rangeOf("api.max_conns"),
+			"api.max_conns must be at least 1, not %d.", c.API.MaxConns))
+	}
+	diags = append(diags, c.validateTLS()...)
+	diags = append(diags, c.validateTokens()...)
+	if m, err := strconv.ParseUint(c.API.UnixSocketMode, 8, 32); err != nil || m > 0o777 || !strings.HasPrefix(c.API.UnixSocketMode, "0") {
+		diags = append(diags, diagnostic("Invalid api.unix_socket_mode", c.rangeOf("api.unix_socket_mode"),
+			"api.unix_socket_mode must be a file mode in octal, written with its leading 0, such as \"0660\", not %q.", c.API.UnixSocketMode))
 	}
 	if c.Stats.Retention < time.Minute {
 		diags = append(diags, diagnostic("Invalid stats.retention", c.rangeOf("stats.retention"),
@@ -228,4 +255,51 @@ func diagnostic(summary string, subject *hcl.Range, format string, args ...any) 
 		Detail:   fmt.Sprintf(format, args...),
 		Subject:  subject,
 	}
+}
+
+// validateTLS checks that a tls block names a certificate and its key.
+// The files are read when the agent starts, which says what is wrong with
+// them; a configuration is often checked on another machine than the one
+// that holds them.
+func (c *Config) validateTLS() hcl.Diagnostics {
+	t := c.API.TLS
+	if !t.Enabled() {
+		return nil
+	}
+	at := c.rangeOf("api.tls.client_ca_file") // a missing file is reported at one that is set
+	if t.CertFile != "" {
+		at = c.rangeOf("api.tls.cert_file")
+	} else if t.KeyFile != "" {
+		at = c.rangeOf("api.tls.key_file")
+	}
+	var diags hcl.Diagnostics
+	for _, f := range []struct{ key, path string }{{"api.tls.cert_file", t.CertFile}, {"api.tls.key_file", t.KeyFile}} {
+		if key := f.key; f.path == "" {
+			diags = append(diags, diagnostic("Missing "+key, at,
+				"The tls block needs cert_file and key_file: the PEM files of the agent's certificate and its private key."))
+		}
+	}
+	return diags
+}
+
+// validateTokens checks each scoped_token block: a secret, a known scope,
+// and a secret no other token has (which scope would it have?).
+func (c *Config) validateTokens() hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	seen := map[Secret]bool{c.API.Token: c.API.Token != ""}
+	for i := range c.API.Tokens {
+		t := &c.API.Tokens[i]
+		at := &t.DeclRange
+		switch {
+		case t.Secret == "":
+			diags = append(diags, diagnostic("Missing scoped_token secret", at,
+				"A scoped_token block needs a secret, such as secret = env(\"MARKETSYNC_READ_TOKEN\")."))
+		case seen[t.Secret]:
+			diags = append(diags, diagnostic("Duplicate token", at,
+				"This scoped_token's secret is also another token's; each token needs a secret of its own, so that its scope is known."))
+		}
+		seen[t.Secret] = true
+		diags = append(diags, oneOf("scoped_token.scope", t.Scope, TokenScopes, at)...)
+	}
+	return diags
 }

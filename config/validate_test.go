@@ -91,6 +91,53 @@ func TestValidate(t *testing.T) {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost\"\n}\n"},
 			want:  []string{`a.hcl:3,13-24: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": address localhost: missing port in address.`},
 		},
+		"api on every interface without a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \":8787\"\n}\n"},
+			want:  []string{`a.hcl:3,13-20: Unprotected api.address: api.address ":8787" listens beyond this machine, but the api block sets no token: anyone who reaches the port could start and cancel jobs. Set api.token, or listen on "127.0.0.1:8787", or, on a network you trust, set api.insecure_bind = true.`},
+		},
+		"api on a LAN address without a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"10.0.0.5:8787\"\n}\n"},
+			want:  []string{`a.hcl:3,13-28: Unprotected api.address: api.address "10.0.0.5:8787" listens beyond this machine, but the api block sets no token: anyone who reaches the port could start and cancel jobs. Set api.token, or listen on "127.0.0.1:8787", or, on a network you trust, set api.insecure_bind = true.`},
+		},
+		"api beyond loopback with insecure_bind": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  insecure_bind = true\n}\n"},
+		},
+		"api beyond loopback with a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  token = \"t\"\n}\n"},
+		},
+		"api on loopback names without a token": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"localhost:8787\"\n}\n", "b.hcl": "api {\n  address = \"[::1]:0\"\n}\n"},
+			paths: []string{"a.hcl", "b.hcl"},
+		},
+		"api tls without a key": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  tls {\n    cert_file = \"agent.pem\"\n  }\n}\n"},
+			want:  []string{`a.hcl:4,17-28: Missing api.tls.key_file: The tls block needs cert_file and key_file: the PEM files of the agent's certificate and its private key.`},
+		},
+		"api beyond loopback with mutual tls": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  tls {\n    cert_file = \"a.pem\"\n    key_file = \"k.pem\"\n    client_ca_file = \"ca.pem\"\n  }\n}\n"},
+		},
+		"scoped tokens": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  token = \"root\"\n  scoped_token {\n    secret = \"r\"\n    scope = \"read\"\n  }\n  scoped_token {\n    secret = \"root\"\n    scope = \"admin\"\n  }\n  scoped_token {\n    scope = \"write\"\n  }\n}\n"},
+			want: []string{
+				`a.hcl:8,3-15: Duplicate token: This scoped_token's secret is also another token's; each token needs a secret of its own, so that its scope is known.`,
+				`a.hcl:8,3-15: Invalid scoped_token.scope: scoped_token.scope must be one of "read", "write", "operator", not "admin".`,
+				`a.hcl:12,3-15: Missing scoped_token secret: A scoped_token block needs a secret, such as secret = env("MARKETSYNC_READ_TOKEN").`,
+			},
+		},
+		"api beyond loopback with a scoped token only": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"0.0.0.0:8787\"\n  scoped_token {\n    secret = \"r\"\n    scope = \"read\"\n  }\n}\n"},
+		},
+		"unix socket mode": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  unix_socket = \"/run/ms.sock\"\n  unix_socket_mode = \"660\"\n}\n"},
+			want:  []string{`a.hcl:4,22-27: Invalid api.unix_socket_mode: api.unix_socket_mode must be a file mode in octal, written with its leading 0, such as "0660", not "660".`},
+		},
+		"api read timeout zero": {
+			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  read_timeout = \"0s\"\n  max_conns = 0\n}\n"},
+			want: []string{
+				`a.hcl:3,18-22: Invalid api.read_timeout: api.read_timeout must be more than 0, not 0s: without it a client that stalls holds its connection forever.`,
+				`a.hcl:4,15-16: Invalid api.max_conns: api.max_conns must be at least 1, not 0.`,
+			},
+		},
 		"api port out of range": {
 			files: map[string]string{"a.hcl": "data_dir = \"/x\"\napi {\n  address = \"127.0.0.1:70000\"\n}\n"},
 			want:  []string{`a.hcl:3,13-30: Invalid api.address: api.address must be host:port, such as "127.0.0.1:8787" or ":8787": port "70000" is not a number from 0 to 65535.`},

@@ -1,7 +1,14 @@
 // Package job runs jobs as actors: a collect job fans its items out in
 // batches to a platform actor, checkpoints every batch through a Store and
-// resumes from the checkpoint after a restart. Its records (job.proto) are
-// protobuf, persisted as they are.
+// resumes from the checkpoint after a restart. A checkpoint that cannot be
+// written ends the job: once the batches in flight are in, it fails with
+// the store's error (logged at ERROR), its unsaved items left pending. Its
+// records (job.proto) are protobuf, persisted as they are.
+//
+// A job actor never stops itself: when its job is over it tells the
+// manager, which takes it out of its map (a later Cancel is answered "not
+// running" and the caller reads the store) and stops it with a poison
+// pill, after anything already forwarded to it, which it still answers.
 //
 // # Submitting
 //

@@ -12,6 +12,8 @@ const (
 	// CodeInvalidRequest: a request the API should have refused (ids and
 	// a scope at once).
 	CodeInvalidRequest = "invalid_request"
+	// CodeJobFailed: a cancel reached a job that failed meanwhile.
+	CodeJobFailed = "job_failed"
 )
 
 // IsURL tells a product page URL from a platform id: ids never hold a

@@ -1,6 +1,7 @@
 package job
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -223,6 +224,25 @@ type env struct {
 	manager *actor.PID
 	changes []string
 	mu      sync.Mutex
+	logs    *lockedBuffer
+}
+
+// lockedBuffer is a log destination that actors may write concurrently.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (e *env) JobChanged(from, to State, isNew bool) {
@@ -232,7 +252,7 @@ func (e *env) JobChanged(from, to State, isNew bool) {
 }
 
 func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
-	e := &env{store: store, plat: plat}
+	e := &env{store: store, plat: plat, logs: &lockedBuffer{}}
 	e.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	ppid := e.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return plat }))
 	// "src" collects and resolves URLs two at a time, "plain" collects
@@ -253,6 +273,7 @@ func newEnv(t *testing.T, store *memStore, plat *fakePlatform) *env {
 			return Platform{}, false
 		},
 		Observer: e,
+		Logger:   slog.New(slog.NewTextHandler(e.logs, nil)),
 	}))
 	t.Cleanup(func() {
 		_ = e.sys.Root.PoisonFuture(e.manager).Wait()
@@ -464,7 +485,10 @@ func TestDrainCheckpointsInFlightBatchesAndLeavesTheJobRunning(t *testing.T) {
 	})
 }
 
-func TestFailedCheckpointLeavesItemsPending(t *testing.T) {
+// TestFailedCheckpointFailsTheJob: a batch that cannot be saved ends the
+// job visibly, failed with the store's error, its items still pending;
+// it is not left running with nothing to run it.
+func TestFailedCheckpointFailsTheJob(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		store := newMemStore()
 		store.failNext = true
@@ -474,8 +498,18 @@ func TestFailedCheckpointLeavesItemsPending(t *testing.T) {
 		synctest.Wait()
 		j := store.job(sub.GetJob().GetId())
 		pending, _ := store.Pending(j.GetId())
-		if j.GetState() != State_STATE_RUNNING || len(pending) != 10 || len(store.products) != 0 {
+		if j.GetState() != State_STATE_FAILED || len(pending) != 10 || len(store.products) != 0 || j.GetSucceeded() != 0 {
 			t.Errorf("after a failed checkpoint: job %v, %d pending, %d products", j, len(pending), len(store.products))
+		}
+		if !strings.Contains(j.GetError(), "cannot checkpoint a batch: disk full") || j.GetFinishedAt() == nil {
+			t.Errorf("job error %q, finished %v; want the checkpoint's failure and a finish time", j.GetError(), j.GetFinishedAt())
+		}
+		if !strings.Contains(e.logs.String(), `level=ERROR msg="job failed: its progress cannot be saved"`) {
+			t.Errorf("no error logged:\n%s", e.logs.String())
+		}
+		res, err := e.sys.Root.RequestFuture(e.manager, &Cancel{JobId: j.GetId()}, time.Minute).Result()
+		if err != nil || res.(*Cancelled).GetError() == nil {
+			t.Errorf("cancel of the failed job = %v, %v; want a refusal", res, err)
 		}
 	})
 }
@@ -580,6 +614,30 @@ func TestCancelStopsAJobAndKeepsWhatIsDone(t *testing.T) {
 		res, _ = e.sys.Root.RequestFuture(e.manager, &Cancel{JobId: j.GetId()}, time.Minute).Result()
 		if res.(*Cancelled).GetError().GetCode() != "job_not_running" {
 			t.Errorf("second cancel: %v", res)
+		}
+	})
+}
+
+// TestCancelAsTheJobFinishes: a cancel that reaches the manager while the
+// job is finishing is answered at once, cancelled or not running, never
+// dropped on a stopping actor (which left the caller waiting out its ask).
+func TestCancelAsTheJobFinishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		plat := &fakePlatform{answer: func(ids []string, _ int) *platform.CallResult { return products(ids) }}
+		e := newEnv(t, newMemStore(), plat)
+		for i := range 50 {
+			sub := e.submit(t, "src", ids(1+i%3))
+			// Twice: the second cancel finds the job over, or stopping.
+			for range 2 {
+				res, err := e.sys.Root.RequestFuture(e.manager, &Cancel{JobId: sub.GetJob().GetId()}, time.Minute).Result()
+				if err != nil {
+					t.Fatalf("job %d: cancel unanswered: %v", i, err)
+				}
+				c := res.(*Cancelled)
+				if c.GetError() != nil && c.GetError().GetCode() != model.CodeJobNotRunning {
+					t.Fatalf("job %d: cancel answered %v", i, c)
+				}
+			}
 		}
 	})
 }

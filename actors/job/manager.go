@@ -114,10 +114,16 @@ func (m *manager) Receive(ctx actor.Context) {
 		}
 		delete(m.unsettled, msg.GetWho().GetId())
 		m.maybeDrained(ctx)
+	case *stopped:
+		if pid, ok := m.jobs[msg.id]; ok && pid.Equal(msg.pid) {
+			delete(m.jobs, msg.id)
+		}
+		ctx.Poison(msg.pid)
 	case *Cancel:
 		pid, ok := m.jobs[msg.GetJobId()]
 		if !ok {
-			ctx.Respond(&Cancelled{Error: model.NotFound(model.CodeJobNotRunning, fmt.Sprintf("job %s is not running", msg.GetJobId()))})
+			// Over, or never run here: the caller reads the store.
+			ctx.Respond(&Cancelled{Error: notRunning(msg.GetJobId())})
 			return
 		}
 		ctx.Forward(pid) // the job answers the caller itself
@@ -229,4 +235,9 @@ func (m *manager) maybeDrained(ctx actor.Context) {
 		ctx.Send(w, &Drained{})
 	}
 	m.waiters = nil
+}
+
+// notRunning is the answer to a Cancel of a job no actor runs.
+func notRunning(id string) *model.Error {
+	return model.NotFound(model.CodeJobNotRunning, fmt.Sprintf("job %s is not running", id))
 }

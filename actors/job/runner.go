@@ -60,6 +60,13 @@ type runner struct {
 	// as a whole with a retryable error; neither spends an item attempt,
 	// so this bounds them instead.
 	resolveFailures int
+	// broken is the checkpoint failure that ends the job once the
+	// batches in flight are in.
+	broken error
+	// done is set once the job is over, for this run of the agent: the
+	// actor answers Cancel and Drain from then on but does nothing else,
+	// until the manager stops it (see stop).
+	done bool
 }
 
 func (r *runner) resolving() bool { return r.job.GetStep() == Step_STEP_RESOLVING }
@@ -73,6 +80,17 @@ const ListPageSize = 100
 type resume struct{}
 
 func (r *runner) Receive(ctx actor.Context) {
+	if r.done {
+		switch ctx.Message().(type) {
+		case *Cancel:
+			// Forwarded by the manager before it heard that the job
+			// stopped; the caller reads the job from the store.
+			ctx.Respond(&Cancelled{Error: notRunning(r.job.GetId())})
+		case *Drain:
+			ctx.Respond(&Drained{})
+		}
+		return
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.start(ctx)
@@ -272,8 +290,7 @@ func (r *runner) pageDone(ctx actor.Context, res any, ferr error) {
 	if err := r.opts.Store.AddListed(r.job, page.GetIds()); err != nil {
 		r.job.Cursor, r.job.Step = cursor, step
 		r.job.ListedPages--
-		r.opts.Logger.Error("cannot checkpoint a page of the listing; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
-		r.draining = true
+		r.breakOn(fmt.Errorf("cannot checkpoint page %d of the listing: %w", r.job.GetListedPages()+1, err))
 		r.maybeStop(ctx)
 		return
 	}
@@ -488,9 +505,19 @@ func (r *runner) checkpoint(items []*Item, products []*model.Product, succeeded,
 		r.job.Succeeded -= succeeded
 		r.job.Failed -= failed
 		r.job.Resolved -= resolved
-		r.opts.Logger.Error("cannot checkpoint batch; stopping the job until the agent restarts", "job", r.job.GetId(), "error", err)
-		r.draining = true
+		r.breakOn(fmt.Errorf("cannot checkpoint a batch: %w", err))
 	}
+}
+
+// breakOn ends the job on a checkpoint failure: no new batch is sent and,
+// once those in flight are in, the job fails with err's text (maybeStop).
+// A job left running in the store with nothing to run it would look alive
+// to its callers, and cancelling it would answer that it is over.
+func (r *runner) breakOn(err error) {
+	if r.broken == nil {
+		r.broken = err
+	}
+	r.draining = true
 }
 
 // The wait of a job after batches in a row failed as a whole.
@@ -568,7 +595,7 @@ func (r *runner) maybeFinish(ctx actor.Context) {
 	}
 	r.opts.Logger.Info("job finished", "job", r.job.GetId(), "state", r.job.GetState(),
 		"succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(), "calls", r.job.GetCalls())
-	ctx.Stop(ctx.Self())
+	r.stop(ctx)
 }
 
 // fail ends a job that cannot run at all.
@@ -579,13 +606,25 @@ func (r *runner) fail(ctx actor.Context, reason string) {
 	if err := r.opts.Store.Save(r.job); err != nil {
 		r.opts.Logger.Error("cannot save failed job", "job", r.job.GetId(), "error", err)
 	}
-	ctx.Stop(ctx.Self())
+	r.stop(ctx)
 }
 
 // maybeStop answers a drain once no batch is in flight; the job stays
 // running in the store and resumes at the next start.
 func (r *runner) maybeStop(ctx actor.Context) {
 	if !r.draining || r.inFlight > 0 {
+		return
+	}
+	if r.broken != nil {
+		r.opts.Logger.Error("job failed: its progress cannot be saved", "job", r.job.GetId(), "error", r.broken)
+		r.job.PausedUntil, r.job.PausedReason = nil, ""
+		if r.cancelTo != nil {
+			ctx.Send(r.cancelTo, &Cancelled{Error: model.Invalid(CodeJobFailed, "the job failed: "+r.broken.Error())})
+		}
+		if r.drainTo != nil {
+			ctx.Send(r.drainTo, &Drained{})
+		}
+		r.fail(ctx, r.broken.Error())
 		return
 	}
 	if r.cancel {
@@ -604,5 +643,22 @@ func (r *runner) maybeStop(ctx actor.Context) {
 		ctx.Send(r.drainTo, &Drained{})
 		r.drainTo = nil
 	}
-	ctx.Stop(ctx.Self())
+	r.stop(ctx)
+}
+
+// stopped tells the manager that a job actor is over.
+type stopped struct {
+	id  string
+	pid *actor.PID
+}
+
+// stop ends the job's work and asks the manager to stop the actor. The
+// actor does not stop itself: a Cancel the manager forwarded before it
+// heard of the end would then be dropped, leaving its caller waiting out
+// its timeout. The manager takes the job out of its map first, so nothing
+// is forwarded after, and stops the actor with a poison pill, which comes
+// after anything forwarded before in the actor's mailbox.
+func (r *runner) stop(ctx actor.Context) {
+	r.done = true
+	ctx.Send(ctx.Parent(), &stopped{id: r.job.GetId(), pid: ctx.Self()})
 }

@@ -7,8 +7,26 @@ log_format = "json"
 plugin_dir = "/usr/lib/marketsync/plugins"
 
 api {
-  address = "0.0.0.0:8787"
-  token   = env("MARKETSYNC_TOKEN")
+  address             = "0.0.0.0:8787"
+  token               = env("MARKETSYNC_TOKEN")
+  read_header_timeout = "5s"
+  read_timeout        = "20s"
+  idle_timeout        = "1m"
+  max_conns           = 256
+  insecure_bind       = true # no effect with a token; set so every setting is exercised
+  unix_socket         = "/run/marketsync/api.sock"
+  unix_socket_mode    = "0660"
+
+  scoped_token {
+    secret = env("MARKETSYNC_READ_TOKEN", "dashboard-read-token")
+    scope  = "read"
+  }
+
+  tls {
+    cert_file      = "/etc/marketsync/tls/agent.pem"
+    key_file       = "/etc/marketsync/tls/agent-key.pem"
+    client_ca_file = "/etc/marketsync/tls/clients-ca.pem"
+  }
 }
 
 stats {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,7 +65,9 @@ type Agent struct {
 	manager  *actor.PID
 	api      *api.Server
 	listener net.Listener
-	served   chan struct{}
+	// unix is the listener on api.unix_socket; nil when none is set.
+	unix   net.Listener
+	served chan struct{}
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -300,16 +303,39 @@ func (a *Agent) jobPlatform(name string) (job.Platform, bool) {
 }
 
 func (a *Agent) setupAPI(context.Context) error {
+	if api := a.cfg.API; !api.Loopback() && !api.Guarded() {
+		// Validate refuses this unless insecure_bind says it is meant.
+		a.log.Warn("INSECURE: the API listens beyond this machine without a token (api.insecure_bind = true): anyone who reaches "+api.Address+" can start and cancel jobs and read the catalogue; set api.token",
+			"address", api.Address, "insecure_bind", api.InsecureBind)
+	}
+	var tlsConfig *tls.Config
+	if t := a.cfg.API.TLS; t.Enabled() {
+		var err error
+		if tlsConfig, err = api.TLSConfig(t.CertFile, t.KeyFile, t.ClientCAFile); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", a.cfg.API.Address)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.API.Address, err)
 	}
+	var tokens []api.Token
+	for _, t := range a.cfg.API.Tokens {
+		tokens = append(tokens, api.Token{Secret: t.Secret.Reveal(), Scope: api.Scope(t.Scope)})
+	}
 	srv, err := api.New(api.Config{
+		TLS:     tlsConfig,
+		Tokens:  tokens,
 		Backend: guarded{a},
 		Token:   a.cfg.API.Token.Reveal(),
-		Logger:  a.log.With("component", "api"),
-		Metrics: a.metrics.Handler(),
-		Cache:   a.cacheSource(),
+
+		ReadHeaderTimeout: a.cfg.API.ReadHeaderTimeout,
+		ReadTimeout:       a.cfg.API.ReadTimeout,
+		IdleTimeout:       a.cfg.API.IdleTimeout,
+		MaxConns:          a.cfg.API.MaxConns,
+		Logger:            a.log.With("component", "api"),
+		Metrics:           a.metrics.Handler(),
+		Cache:             a.cacheSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
@@ -318,6 +344,12 @@ func (a *Agent) setupAPI(context.Context) error {
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if path := a.cfg.API.UnixSocket; path != "" {
+		if a.unix, err = api.ListenUnix(path, a.cfg.API.SocketMode()); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	a.api, a.listener = srv, ln
 	return nil
@@ -330,6 +362,14 @@ func (a *Agent) Addr() net.Addr { return a.listener.Addr() }
 func (a *Agent) Serve() error {
 	defer close(a.served)
 	a.log.Info("API listening", "address", a.Addr().String())
+	if a.unix != nil {
+		a.log.Info("API listening", "unix_socket", a.cfg.API.UnixSocket, "mode", a.cfg.API.UnixSocketMode)
+		go func() {
+			if err := a.api.Serve(a.unix); err != nil {
+				a.log.Error("API on the Unix socket stopped", "error", err)
+			}
+		}()
+	}
 	return a.api.Serve(a.listener)
 }
 
@@ -350,6 +390,9 @@ func (a *Agent) teardown(ctx context.Context) error {
 	}
 	if a.listener != nil {
 		a.listener.Close() // Serve may never have run
+	}
+	if a.unix != nil {
+		a.unix.Close() // and removes the socket file
 	}
 	if a.system != nil {
 		if a.manager != nil {

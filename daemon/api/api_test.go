@@ -623,3 +623,171 @@ func TestServeAndShutdown(t *testing.T) {
 func TestContract(t *testing.T) {
 	apitest.RunContract(t, apitest.NewContractServer(t).URL)
 }
+
+// TestInvalidJobID: an id the mux unescapes into something no job id can
+// be is the caller's mistake, a 400, and nothing for the error log.
+func TestInvalidJobID(t *testing.T) {
+	var logs bytes.Buffer
+	b := apitest.NewBackend()
+	addJobs(b)
+	s, err := api.New(api.Config{Backend: b, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	for _, tc := range []struct{ method, path, part string }{
+		{http.MethodGet, "/v1/jobs/a%2fb", "slash"},
+		{http.MethodGet, "/v1/jobs/a%2Fb/items", "slash"},
+		{http.MethodPost, "/v1/jobs/a%2fb/cancel", "slash"},
+		{http.MethodGet, "/v1/jobs/a%20b", "whitespace"},
+		{http.MethodGet, "/v1/jobs/a%00b", "control character"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			call(t, srv, tc.method, tc.path, nil, nil).wantError(t, http.StatusBadRequest, client.CodeInvalidID, tc.part)
+		})
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("invalid ids were logged as errors:\n%s", logs.String())
+	}
+}
+
+// TestLongIDs: no id, URL or scope over MaxIDBytes reaches the Backend.
+func TestLongIDs(t *testing.T) {
+	srv, b := newServer(t)
+	long := strings.Repeat("9", api.MaxIDBytes+1)
+	post(t, srv, `{"platform":"sandbox","ids":["1","`+long+`"]}`).wantError(t, http.StatusBadRequest, client.CodeInvalidRequest, "ids[1]", "2049 bytes", "2048")
+	post(t, srv, `{"platform":"sandbox","scope":"`+long+`"}`).wantError(t, http.StatusBadRequest, client.CodeInvalidRequest, "scope", "2048")
+	get(t, srv, "/v1/jobs/"+long).wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	get(t, srv, "/v1/jobs/"+long+"/items").wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	call(t, srv, http.MethodPost, "/v1/jobs/"+long+"/cancel", nil, nil).wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	get(t, srv, "/v1/products/sandbox:"+long).wantError(t, http.StatusBadRequest, client.CodeInvalidID, "2048")
+	if got := b.Collected(); len(got) != 0 {
+		t.Errorf("the backend got %d collect requests", len(got))
+	}
+	at := strings.Repeat("9", api.MaxIDBytes)
+	var job client.Job
+	post(t, srv, `{"platform":"sandbox","ids":["`+at+`"]}`).decode(t, http.StatusAccepted, &job)
+}
+
+// indexBackend answers every job with an index above 2^53 and records the
+// wait it was given.
+type indexBackend struct {
+	*apitest.Backend
+	got chan client.WaitOptions
+}
+
+const bigIndex = uint64(1)<<62 + 3 // a float64 holds it as 1<<62
+
+func (b indexBackend) Job(ctx context.Context, id string, w client.WaitOptions) (*client.Job, error) {
+	b.got <- w
+	return &client.Job{ID: id, State: client.JobRunning, Index: bigIndex}, nil
+}
+
+// TestIndexIsAString: the blocking-query index goes out as a string and in
+// X-Marketsync-Index, exactly, and comes back in either form.
+func TestIndexIsAString(t *testing.T) {
+	b := indexBackend{Backend: apitest.NewBackend(), got: make(chan client.WaitOptions, 1)}
+	srv := apitest.Serve(t, api.Config{Backend: b})
+	r := get(t, srv, "/v1/jobs/j1")
+	<-b.got
+	want := fmt.Sprint(bigIndex)
+	if h := r.header.Get(client.HeaderIndex); h != want {
+		t.Errorf("%s = %q, want %q", client.HeaderIndex, h, want)
+	}
+	var raw map[string]any
+	r.decode(t, http.StatusOK, &raw)
+	if raw["index"] != want {
+		t.Errorf("index = %#v, want the string %q", raw["index"], want)
+	}
+	for name, q := range map[string]string{"bare": want, "quoted": `"` + want + `"`} {
+		t.Run(name, func(t *testing.T) {
+			get(t, srv, "/v1/jobs/j1?wait=1s&index="+url.QueryEscape(q)).decode(t, http.StatusOK, &raw)
+			if w := <-b.got; w.Index != bigIndex || w.Wait != time.Second {
+				t.Errorf("backend got %+v, want index %d", w, bigIndex)
+			}
+		})
+	}
+	get(t, srv, "/v1/jobs/j1?index=4.611686018427388e%2B18").wantError(t, http.StatusBadRequest, client.CodeInvalidQuery, client.HeaderIndex)
+}
+
+// TestTokenlessAgentAnswersLoopbackHostsOnly: without a token, a request
+// must name the agent by loopback, which a DNS-rebound page cannot.
+func TestTokenlessAgentAnswersLoopbackHostsOnly(t *testing.T) {
+	open := apitest.NewServer(t, apitest.NewBackend(), "")
+	guarded := apitest.NewServer(t, apitest.NewBackend(), testToken)
+	for host, ok := range map[string]bool{
+		"localhost": true, "localhost:8787": true, "LOCALHOST:1": true, "localhost.:8787": true,
+		"127.0.0.1": true, "127.0.0.1:8787": true, "127.9.9.9:80": true,
+		"[::1]:8787": true, "[::1]": true, "::1": true,
+		"evil.example:8787": false, "evil.example": false, "10.0.0.5:8787": false, "0.0.0.0:8787": false,
+		"localhost.evil.example": false, "[::ffff:10.0.0.1]:80": false,
+	} {
+		t.Run(host, func(t *testing.T) {
+			for _, path := range []string{"/v1/jobs", "/v1/health"} {
+				r := call(t, open, http.MethodGet, path, nil, map[string]string{"Host": host})
+				if ok && r.status != http.StatusOK {
+					t.Errorf("%s: status %d; body %s", path, r.status, r.body)
+				}
+				if !ok {
+					r.wantError(t, http.StatusForbidden, client.CodeForbiddenHost, "api.token")
+				}
+			}
+			// With a token, the token decides.
+			r := call(t, guarded, http.MethodGet, "/v1/jobs", nil, map[string]string{"Host": host, "Authorization": "Bearer " + testToken})
+			if r.status != http.StatusOK {
+				t.Errorf("with a token: status %d; body %s", r.status, r.body)
+			}
+		})
+	}
+}
+
+// TestTokenScopes: a read token reads, a write token also starts and
+// cancels jobs, operator (and the plain token) may do anything; a token
+// short of its route's scope is a 403 naming the scope needed.
+func TestTokenScopes(t *testing.T) {
+	b := apitest.NewBackend()
+	b.AddPlatform(client.Platform{Name: "sandbox", Plugin: "sandbox", State: client.PlatformReady, Capabilities: []string{"collect"}})
+	addJobs(b)
+	srv := apitest.Serve(t, api.Config{Backend: b, Token: "root", Cache: &apitest.Cache{},
+		Tokens: []api.Token{{Secret: "reader", Scope: api.ScopeRead}, {Secret: "writer", Scope: api.ScopeWrite}, {Secret: "op", Scope: api.ScopeOperator}}})
+	as := func(token, method, path, body string) reply {
+		var r io.Reader
+		if body != "" {
+			r = strings.NewReader(body)
+		}
+		return call(t, srv, method, path, r, map[string]string{"Authorization": "Bearer " + token})
+	}
+	collect := `{"platform":"sandbox","ids":["1"]}`
+	for _, tc := range []struct {
+		token, method, path, body string
+		need                      api.Scope // "" when allowed
+	}{
+		{"reader", "GET", "/v1/jobs", "", ""},
+		{"reader", "GET", "/v1/cache/stats", "", ""},
+		{"reader", "POST", "/v1/collect", collect, api.ScopeWrite},
+		{"reader", "POST", "/v1/jobs/j2/cancel", "", api.ScopeWrite},
+		{"reader", "POST", "/v1/cache/purge", "{}", api.ScopeOperator},
+		{"writer", "GET", "/v1/jobs/j1", "", ""},
+		{"writer", "POST", "/v1/collect", collect, ""},
+		{"writer", "POST", "/v1/cache/purge", "{}", api.ScopeOperator},
+		{"op", "POST", "/v1/cache/purge", "{}", ""},
+		{"op", "POST", "/v1/collect", collect, ""},
+		{"root", "POST", "/v1/cache/purge", "{}", ""},
+	} {
+		t.Run(tc.token+" "+tc.method+" "+tc.path, func(t *testing.T) {
+			r := as(tc.token, tc.method, tc.path, tc.body)
+			if tc.need != "" {
+				r.wantError(t, http.StatusForbidden, client.CodeInsufficientScope, `"`+string(tc.need)+`"`, tc.path)
+				return
+			}
+			if r.status >= 300 {
+				t.Errorf("status %d; body %s", r.status, r.body)
+			}
+		})
+	}
+	as("nobody", "GET", "/v1/jobs", "").wantError(t, http.StatusUnauthorized, client.CodeUnauthorized)
+	if _, err := api.New(api.Config{Backend: b, Tokens: []api.Token{{Secret: "x", Scope: "admin"}}}); err == nil {
+		t.Error("a token of an unknown scope was accepted")
+	}
+}

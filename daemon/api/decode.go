@@ -128,9 +128,12 @@ const (
 func queryWait(q url.Values) (client.WaitOptions, error) {
 	var w client.WaitOptions
 	if raw := q.Get("index"); raw != "" {
-		n, err := strconv.ParseUint(raw, 10, 64)
+		// The index as the answer's "index" string or X-Marketsync-Index
+		// header gives it, bare or still in its JSON quotes; the bare
+		// digits are also what clients sent when "index" was a number.
+		n, err := client.ParseIndex(raw)
 		if err != nil {
-			return w, BadRequest(client.CodeInvalidQuery, fmt.Sprintf("index must be a whole number from a previous answer, got %q", raw))
+			return w, BadRequest(client.CodeInvalidQuery, fmt.Sprintf("index must be the decimal digits of a previous answer's index (its \"index\" string or %s header), got %q", client.HeaderIndex, raw))
 		}
 		w.Index, w.Wait = n, DefaultWait
 	}

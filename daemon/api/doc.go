@@ -12,7 +12,17 @@
 // the wire is {"error":{"code":"...","message":"..."}}, codes as listed in
 // package client.
 //
-// Routes (all but health need the token when one is set):
+// Without a token, the server answers only requests whose Host is
+// localhost, 127.0.0.0/8 or [::1] (any port), and 403 forbidden_host to
+// others: a web page rebound to 127.0.0.1 by DNS still sends its own name,
+// so it cannot drive a tokenless agent from a browser.
+//
+// Config.Token may do anything; Config.Tokens are limited to a Scope
+// (read: GET routes; write: also collect and cancel; operator: anything).
+// A token short of a route's scope is a 403 insufficient_scope naming the
+// scope needed.
+//
+// Routes (all but health need a token when one is set):
 //
 //	GET  /v1/health              status, version, uptime
 //	GET  /v1/platforms           []client.Platform
@@ -29,6 +39,10 @@
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
 //	GET  /metrics                Config.Metrics
 //
+// A job id in a path is checked before the Backend sees it: one that
+// unescapes to hold a slash (/v1/jobs/a%2fb), whitespace or a control
+// character is a 400 invalid_id.
+//
 // A list's limit is from 1 to MaxListLimit; 0 is refused (invalid_query)
 // rather than read as "no limit": page through a long list instead. A
 // platform filter that names no platform block is unknown_platform, as on
@@ -36,7 +50,10 @@
 //
 // GET /v1/jobs/{id} with index (the Index of a job read before) and wait
 // is a blocking query, as Consul's and Nomad's are: the answer comes when
-// the job has changed, or after wait (at most MaxWait).
+// the job has changed, or after wait (at most MaxWait). The index is above
+// 2^53, where JavaScript and jq round numbers, so a job carries it as a
+// string of digits, and the answer in the X-Marketsync-Index header too
+// (Consul's X-Consul-Index); ?index= takes the digits, bare or quoted.
 //
 // A collect request is checked once, each rule in one place:
 //

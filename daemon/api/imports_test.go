@@ -17,10 +17,11 @@ const module = "github.com/marketsync/marketsync"
 // else is. The server sees the wire types of package client and its
 // Backend, never the actors, the stores or the plugin protocol; the SDK
 // comes in only through the types client embeds (sdk.Product, sdk.Error),
-// which the fakes and tests build.
+// which the fakes and tests build. Outside the module, the server uses
+// x/net's netutil to cap its connections.
 var importRules = map[string]struct{ code, tests []string }{
 	module + "/daemon/api": {
-		code:  []string{"/daemon/client"},
+		code:  []string{"/daemon/client", "golang.org/x/net/netutil"},
 		tests: []string{"/daemon/api", "/daemon/api/apitest", "/daemon/client", "/sdk"},
 	},
 	module + "/daemon/api/apitest": {

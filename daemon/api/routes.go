@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -21,6 +22,13 @@ const (
 	DefaultJobLimit     = 50
 	DefaultItemLimit    = 100
 	DefaultProductLimit = 100
+
+	// MaxIDBytes is the longest id, product page URL or scope the API
+	// takes, in a body or a path. Platform ids are a few dozen bytes and
+	// URLs a few hundred; an id of a megabyte (under MaxBodyBytes) made the
+	// job's checkpoint fail in the store, so it is refused here, where the
+	// caller learns why.
+	MaxIDBytes = 2 << 10
 )
 
 func (s *Server) routes() {
@@ -117,11 +125,14 @@ func checkCollect(req client.CollectRequest) error {
 }
 
 // checkEntry refuses an id, URL or scope that no platform could take: an
-// empty one, or one holding whitespace or a control character (a URL
-// writes a space as %20). name says where the entry is in the request.
+// empty one, one over MaxIDBytes, or one holding whitespace or a control
+// character (a URL writes a space as %20). name says where the entry is in the request.
 func checkEntry(name, entry string) error {
 	if strings.TrimSpace(entry) == "" {
 		return BadRequest(client.CodeInvalidRequest, name+" is empty")
+	}
+	if len(entry) > MaxIDBytes {
+		return BadRequest(client.CodeInvalidRequest, fmt.Sprintf("%s is %d bytes long, over the limit of %d; no platform's ids or product page URLs are that long", name, len(entry), MaxIDBytes))
 	}
 	for at, r := range entry {
 		what := ""
@@ -164,16 +175,45 @@ func (s *Server) job(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	job, err := s.backend.Job(r.Context(), r.PathValue("id"), wait)
+	id, err := jobID(r)
 	if err != nil {
 		return nil, err
 	}
+	job, err := s.backend.Job(r.Context(), id, wait)
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, fmt.Errorf("backend returned no job %s and no error", id)
+	}
 	fillPending(job)
+	w.Header().Set(client.HeaderIndex, strconv.FormatUint(job.Index, 10))
 	return job, nil
 }
 
+// jobID reads the {id} of a job route. The mux unescapes the path, so
+// /v1/jobs/a%2fb names "a/b": no job id holds a slash (it is a segment of
+// the store's keys), and such an id is the caller's mistake, not the
+// store's failure.
+func jobID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if strings.Contains(id, "/") {
+		return "", BadRequest(client.CodeInvalidID, fmt.Sprintf("job id %q holds a slash; job ids never do", id))
+	}
+	if err := checkEntry("job id", id); err != nil {
+		e := err.(*Error) // checkEntry makes a new one each time
+		e.Code = client.CodeInvalidID
+		return "", e
+	}
+	return id, nil
+}
+
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) (any, error) {
-	job, err := s.backend.CancelJob(r.Context(), r.PathValue("id"))
+	id, err := jobID(r)
+	if err != nil {
+		return nil, err
+	}
+	job, err := s.backend.CancelJob(r.Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +234,11 @@ func (s *Server) jobItems(w http.ResponseWriter, r *http.Request) (any, error) {
 	if opts.Limit, err = queryInt(q, "limit", DefaultItemLimit, 1, MaxListLimit); err != nil {
 		return nil, err
 	}
-	page, err := s.backend.JobItems(r.Context(), r.PathValue("id"), opts)
+	id, err := jobID(r)
+	if err != nil {
+		return nil, err
+	}
+	page, err := s.backend.JobItems(r.Context(), id, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -225,6 +269,9 @@ func (s *Server) products(w http.ResponseWriter, r *http.Request) (any, error) {
 
 func (s *Server) product(w http.ResponseWriter, r *http.Request) (any, error) {
 	raw := r.PathValue("id")
+	if len(raw) > MaxIDBytes {
+		return nil, BadRequest(client.CodeInvalidID, fmt.Sprintf("product id is %d bytes long, over the limit of %d", len(raw), MaxIDBytes))
+	}
 	platform, id, scoped := strings.Cut(raw, ":")
 	if !scoped || strings.HasPrefix(id, "//") {
 		// A bare id, or a product page URL (https://...), which the

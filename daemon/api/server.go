@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,10 +14,12 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/client"
+	"golang.org/x/net/netutil"
 )
 
 // Config is what the server needs from the agent.
@@ -25,8 +27,10 @@ type Config struct {
 	// Backend serves the routes; required.
 	Backend Backend
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every route but GET /v1/health.
+	// every route but GET /v1/health; it may do anything (ScopeOperator).
 	Token string
+	// Tokens are more tokens, each limited to a scope (see Scope).
+	Tokens []Token
 	// Logger receives request lines at debug and failures at error; nil
 	// discards them.
 	Logger *slog.Logger
@@ -36,13 +40,40 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+
+	// Limits on connections; a zero value takes the Default below.
+	//
+	// ReadHeaderTimeout bounds reading a request's header, ReadTimeout
+	// its header and body, so a client that sends half a body and stalls
+	// is cut off. IdleTimeout closes a keep-alive connection left idle.
+	// MaxConns caps the connections open at once: more wait in the
+	// listener's queue. There is no write timeout, because a blocking
+	// query answers after up to MaxWait.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	IdleTimeout       time.Duration
+	MaxConns          int
+
+	// TLS, when set, makes Serve speak HTTPS (see TLSConfig). With
+	// ClientAuth tls.RequireAndVerifyClientCert, a client's certificate
+	// authenticates it as a token would.
+	TLS *tls.Config
 }
+
+// Defaults of Config's connection limits. ReadTimeout leaves a client on a
+// slow link time to send a MaxBodyBytes body.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultIdleTimeout       = 2 * time.Minute
+	DefaultMaxConns          = 512
+)
 
 // Server is the HTTP API. It is an http.Handler, so tests and other
 // servers can mount it, and it can serve a listener itself.
 type Server struct {
 	backend  Backend
-	token    [sha256.Size]byte
+	tokens   []tokenHash
 	hasToken bool
 	logger   *slog.Logger
 	metrics  http.Handler
@@ -52,6 +83,10 @@ type Server struct {
 	started  time.Time
 	now      func() time.Time
 	http     *http.Server
+	maxConns int
+	tls      *tls.Config
+	// mutualTLS says clients prove who they are with a certificate.
+	mutualTLS bool
 }
 
 // New checks cfg and builds the server.
@@ -73,21 +108,50 @@ func New(cfg Config) (*Server, error) {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Token != "" {
-		s.token, s.hasToken = sha256.Sum256([]byte(cfg.Token)), true
+		cfg.Tokens = append([]Token{{Secret: cfg.Token, Scope: ScopeOperator}}, cfg.Tokens...)
 	}
+	for _, t := range cfg.Tokens {
+		if t.Secret == "" || !slices.Contains(Scopes, t.Scope) {
+			return nil, fmt.Errorf("api: a token needs a secret and one of the scopes %v", Scopes)
+		}
+		s.tokens = append(s.tokens, tokenHash{sum: sha256.Sum256([]byte(t.Secret)), scope: t.Scope})
+	}
+	s.hasToken = len(s.tokens) > 0
 	s.routes()
 	s.http = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: orDefault(cfg.ReadHeaderTimeout, DefaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(cfg.ReadTimeout, DefaultReadTimeout),
+		// WriteTimeout stays 0: it would cut blocking queries, which
+		// answer after up to MaxWait.
+		IdleTimeout: orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		ErrorLog:    slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	s.maxConns = orDefault(cfg.MaxConns, DefaultMaxConns)
+	if cfg.TLS != nil {
+		s.tls = cfg.TLS.Clone()
+		s.mutualTLS = s.tls.ClientAuth == tls.RequireAndVerifyClientCert
 	}
 	return s, nil
 }
 
-// Serve answers requests on ln until Shutdown; it returns nil after a
-// Shutdown and the listener's error otherwise.
+func orDefault[T time.Duration | int](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Serve answers requests on ln, at most Config.MaxConns connections at a
+// time, until Shutdown; it returns nil after a Shutdown and the listener's
+// error otherwise.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = netutil.LimitListener(ln, s.maxConns)
+	if s.tls != nil {
+		// The handshake runs in the connection's goroutine, under
+		// ReadHeaderTimeout, so a client that stalls in it is cut off too.
+		ln = tls.NewListener(ln, s.tls)
+	}
 	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -117,9 +181,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
 	}()
+	if !s.hasToken && !s.mutualTLS && !loopbackHost(r.Host) {
+		s.writeError(rec, r, &Error{Status: http.StatusForbidden, Code: client.CodeForbiddenHost,
+			Message: fmt.Sprintf("this agent has no token, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], not to %q; set api.token to reach it by another name", r.Host)})
+		return
+	}
 	if r.URL.Path != "/v1/health" {
 		if err := s.authenticate(r); err != nil {
-			rec.Header().Set("WWW-Authenticate", `Bearer realm="marketsync"`)
+			if e, ok := err.(*Error); ok && e.Status == http.StatusUnauthorized {
+				rec.Header().Set("WWW-Authenticate", `Bearer realm="marketsync"`)
+			}
 			s.writeError(rec, r, err)
 			return
 		}
@@ -127,28 +198,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.route(rec, r)
 }
 
-// authenticate checks the bearer token when one is configured. Both sides
-// are hashed first, so the comparison takes the same time whatever the
-// length of the token sent.
-func (s *Server) authenticate(r *http.Request) error {
-	if !s.hasToken {
-		return nil
+// loopbackHost says whether a request's Host names this machine by
+// loopback: localhost, 127.0.0.0/8 or [::1], with or without a port. An
+// agent without a token answers only those, so a web page whose DNS name
+// is rebound to 127.0.0.1 cannot drive it from a browser: the browser
+// still sends the page's own name as Host.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized,
-			Message: "this agent requires a token: send Authorization: Bearer <token> (the CLI reads -token or MARKETSYNC_TOKEN)"}
+	host = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(host, "]"), "["), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
-	scheme, token, ok := strings.Cut(h, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized,
-			Message: "the Authorization header must use the Bearer scheme: Authorization: Bearer <token>"}
-	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-	if subtle.ConstantTimeCompare(sum[:], s.token[:]) != 1 {
-		return &Error{Status: http.StatusUnauthorized, Code: client.CodeUnauthorized, Message: "the token is not valid for this agent"}
-	}
-	return nil
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // route serves the request through the mux, answering in JSON where the mux

@@ -3,10 +3,13 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,9 +21,12 @@ import (
 
 const (
 	// EnvAddress and EnvToken name the environment variables DefaultConfig
-	// reads.
-	EnvAddress = "MARKETSYNC_ADDR"
-	EnvToken   = "MARKETSYNC_TOKEN"
+	// reads, with the TLS files' (named as Consul names its own).
+	EnvAddress    = "MARKETSYNC_ADDR"
+	EnvToken      = "MARKETSYNC_TOKEN"
+	EnvCACert     = "MARKETSYNC_CACERT"
+	EnvClientCert = "MARKETSYNC_CLIENT_CERT"
+	EnvClientKey  = "MARKETSYNC_CLIENT_KEY"
 
 	// DefaultAddress is where the agent listens unless configured otherwise.
 	DefaultAddress = "http://127.0.0.1:8787"
@@ -28,19 +34,30 @@ const (
 
 // Config says where the agent is and how to talk to it.
 type Config struct {
-	// Address is the agent's base URL; a bare host:port means http.
+	// Address is the agent's base URL; a bare host:port means http, and
+	// unix:///path/to/socket reaches an agent's api.unix_socket.
 	Address string
 	// Token is sent as "Authorization: Bearer <token>" when set.
 	Token string
 	// HTTPClient makes the requests; nil uses a client with a one-minute
-	// timeout.
+	// timeout and the TLS settings below.
 	HTTPClient *http.Client
+
+	// For an https address: CACert is a PEM file of the CAs that sign the
+	// agent's certificate (empty: the system's); ClientCert and ClientKey
+	// are the PEM files of the certificate the client shows an agent that
+	// requires one (mutual TLS). They are ignored when HTTPClient is set.
+	CACert     string
+	ClientCert string
+	ClientKey  string
 }
 
-// DefaultConfig reads MARKETSYNC_ADDR and MARKETSYNC_TOKEN; an unset
-// address is DefaultAddress.
+// DefaultConfig reads MARKETSYNC_ADDR, MARKETSYNC_TOKEN, MARKETSYNC_CACERT,
+// MARKETSYNC_CLIENT_CERT and MARKETSYNC_CLIENT_KEY; an unset address is
+// DefaultAddress.
 func DefaultConfig() Config {
-	cfg := Config{Address: DefaultAddress, Token: os.Getenv(EnvToken)}
+	cfg := Config{Address: DefaultAddress, Token: os.Getenv(EnvToken),
+		CACert: os.Getenv(EnvCACert), ClientCert: os.Getenv(EnvClientCert), ClientKey: os.Getenv(EnvClientKey)}
 	if addr := os.Getenv(EnvAddress); addr != "" {
 		cfg.Address = addr
 	}
@@ -50,6 +67,7 @@ func DefaultConfig() Config {
 // Client talks to one agent. It is safe for concurrent use.
 type Client struct {
 	base  string
+	shown string // the address as configured, for messages
 	token string
 	http  *http.Client
 }
@@ -60,15 +78,62 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	shown := base
+	socket, isUnix := strings.CutPrefix(base, "unix://")
+	if isUnix {
+		base = "http://localhost" // the Host a tokenless agent answers
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: time.Minute}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if cfg.CACert != "" || cfg.ClientCert != "" || cfg.ClientKey != "" {
+			tc, err := tlsConfig(cfg)
+			if err != nil {
+				return nil, err
+			}
+			t.TLSClientConfig = tc
+		}
+		if isUnix {
+			t.Proxy = nil
+			t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", socket)
+			}
+		}
+		hc.Transport = t
 	}
-	return &Client{base: base, token: cfg.Token, http: hc}, nil
+	return &Client{base: base, shown: shown, token: cfg.Token, http: hc}, nil
 }
 
-// Address is the base URL the client sends to.
-func (c *Client) Address() string { return c.base }
+// tlsConfig loads the CA and client certificate files of cfg.
+func tlsConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CACert != "" {
+		pem, err := os.ReadFile(cfg.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("CA certificate (%s): %w", EnvCACert, err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA certificate (%s): %s holds no PEM certificate", EnvCACert, cfg.CACert)
+		}
+	}
+	if (cfg.ClientCert == "") != (cfg.ClientKey == "") {
+		return nil, fmt.Errorf("a client certificate needs both %s and %s", EnvClientCert, EnvClientKey)
+	}
+	if cfg.ClientCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.ClientCert, cfg.ClientKey)
+		if err != nil {
+			return nil, fmt.Errorf("client certificate: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}
+
+// Address is the base URL the client sends to, or its unix:// address.
+func (c *Client) Address() string { return c.shown }
 
 // normalizeAddress turns "host:port" into "http://host:port" and checks that
 // the result is an http(s) URL without query or fragment. A path is kept, so
@@ -77,6 +142,12 @@ func normalizeAddress(addr string) (string, error) {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return "", errors.New("agent address is empty")
+	}
+	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if !strings.HasPrefix(path, "/") {
+			return "", fmt.Errorf("agent address %q: a Unix socket needs an absolute path, as in unix:///run/marketsync.sock", addr)
+		}
+		return addr, nil
 	}
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
@@ -100,6 +171,12 @@ func normalizeAddress(addr string) (string, error) {
 // do sends one request: in, when not nil, as the JSON body; out, when not
 // nil, receives the JSON answer. Any status of 400 or more is an *APIError.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	_, err := c.doHeader(ctx, method, path, query, in, out)
+	return err
+}
+
+// doHeader is do that also returns the answer's header.
+func (c *Client) doHeader(ctx context.Context, method, path string, query url.Values, in, out any) (http.Header, error) {
 	target := c.base + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
@@ -108,13 +185,13 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("encode request: %w", err)
+			return nil, fmt.Errorf("encode request: %w", err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "marketsync/"+version.Version)
@@ -126,19 +203,19 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 {
-		return decodeError(resp)
+		return resp.Header, decodeError(resp)
 	}
 	if out == nil {
-		return nil
+		return resp.Header, nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+		return resp.Header, fmt.Errorf("%s %s: decode response: %w", method, path, err)
 	}
-	return nil
+	return resp.Header, nil
 }
 
 // maxErrorBody bounds how much of an error response is read.

@@ -2,11 +2,13 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/api/apitest"
@@ -28,6 +30,8 @@ func TestAddress(t *testing.T) {
 		"http://":                  "error",
 		"http://host:8787/?x=1":    "error",
 		"http://host:8787/#anchor": "error",
+		"unix:///run/ms.sock":      "unix:///run/ms.sock",
+		"unix://run/ms.sock":       "error",
 	} {
 		c, err := client.New(client.Config{Address: in})
 		switch {
@@ -244,4 +248,47 @@ func TestProductsEachFollowsEveryPage(t *testing.T) {
 	}
 	_, err = c.Products().List(context.Background(), client.ProductListOptions{Platform: "nosuch"})
 	apiError(t, err, http.StatusBadRequest, client.CodeUnknownPlatform)
+}
+
+// TestJobIndex: a job's index is read exactly from the string this agent
+// writes, from the number earlier agents wrote, and from the header.
+func TestJobIndex(t *testing.T) {
+	const big = uint64(1)<<62 + 3
+	for name, body := range map[string]string{
+		"string": `{"id":"j","index":"4611686018427387907"}`,
+		"number": `{"id":"j","index":4611686018427387907}`,
+	} {
+		var j client.Job
+		if err := json.Unmarshal([]byte(body), &j); err != nil || j.Index != big || j.ID != "j" {
+			t.Errorf("%s: %+v, %v", name, j, err)
+		}
+	}
+	out, err := json.Marshal(client.Job{ID: "j", Index: big})
+	if err != nil || !strings.Contains(string(out), `"index":"4611686018427387907"`) {
+		t.Errorf("marshal = %s, %v", out, err)
+	}
+	var bad client.Job
+	if err := json.Unmarshal([]byte(`{"index":"x1"}`), &bad); err == nil {
+		t.Error("an index of letters was accepted")
+	}
+
+	// Watch sends the index as digits and takes the answer's from the
+	// header.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.URL.Query().Get("index"); got != "" && got != "4611686018427387907" {
+			t.Errorf("index sent as %q", got)
+		}
+		w.Header().Set(client.HeaderIndex, "4611686018427387907")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"j"}`))
+	}))
+	defer srv.Close()
+	c, err := client.New(client.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := c.Jobs().Watch(context.Background(), "j", client.WaitOptions{Index: big, Wait: time.Second})
+	if err != nil || j.Index != big {
+		t.Errorf("watch = %+v, %v; want index %d from the header", j, err, big)
+	}
 }

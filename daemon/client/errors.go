@@ -29,6 +29,9 @@ const (
 	CodeDuplicateIDs = "duplicate_ids"
 	// CodeInvalidQuery: a query parameter has a value the route rejects.
 	CodeInvalidQuery = "invalid_query"
+	// CodeInvalidID: the id in the path cannot name a job or product (it
+	// holds a slash, whitespace or a control character, or is over 2 KiB).
+	CodeInvalidID = "invalid_id"
 	// CodeUnknownPlatform: no platform of that name is configured.
 	CodeUnknownPlatform = model.CodeUnknownPlatform
 	// CodeJobNotFound and CodeProductNotFound: no such job or product.
@@ -46,6 +49,12 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	// CodeUnauthorized: a token is required and was missing or wrong.
 	CodeUnauthorized = "unauthorized"
+	// CodeInsufficientScope: the token is valid but its scope does not
+	// cover the route (a read token on a POST).
+	CodeInsufficientScope = "insufficient_scope"
+	// CodeForbiddenHost: an agent without a token was addressed by a
+	// Host other than localhost, 127.0.0.0/8 or [::1].
+	CodeForbiddenHost = "forbidden_host"
 	// CodeUnavailable: the agent cannot serve the request now (starting,
 	// shutting down, a platform actor not answering).
 	CodeUnavailable = "unavailable"

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -99,8 +101,49 @@ type Job struct {
 	PausedUntil  time.Time `json:"paused_until,omitzero"`
 	PausedReason string    `json:"paused_reason,omitempty"`
 	// Index changes whenever the job does; give it to Watch to wait for
-	// the next change.
-	Index uint64 `json:"index"`
+	// the next change. It is above 2^53, where JSON readers that hold
+	// numbers as doubles (JavaScript, jq) round it, so on the wire it is a
+	// string of decimal digits, as in the X-Marketsync-Index header.
+	Index uint64 `json:"index,string"`
+}
+
+// HeaderIndex is the response header that carries a job's index on
+// GET /v1/jobs/{id}, as Consul's X-Consul-Index does.
+const HeaderIndex = "X-Marketsync-Index"
+
+// UnmarshalJSON reads a job whose index is a string, as this version of
+// the agent writes it, or a number, as earlier ones did.
+func (j *Job) UnmarshalJSON(b []byte) error {
+	type plain Job
+	v := struct {
+		*plain
+		Index json.RawMessage `json:"index"`
+	}{plain: (*plain)(j)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if len(v.Index) == 0 || string(v.Index) == "null" {
+		return nil
+	}
+	n, err := ParseIndex(string(v.Index))
+	if err != nil {
+		return fmt.Errorf("job index: %w", err)
+	}
+	j.Index = n
+	return nil
+}
+
+// ParseIndex reads an index written as decimal digits, with or without
+// the double quotes of a JSON string.
+func ParseIndex(s string) (uint64, error) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an index: want the decimal digits of a job's index", s)
+	}
+	return n, nil
 }
 
 // Resolving reports whether the job is resolving product page URLs.
@@ -262,11 +305,7 @@ func (j *Jobs) List(ctx context.Context, opts JobListOptions) ([]Job, error) {
 
 // Info returns one job.
 func (j *Jobs) Info(ctx context.Context, id string) (*Job, error) {
-	var job Job
-	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), nil, nil, &job); err != nil {
-		return nil, err
-	}
-	return &job, nil
+	return j.Watch(ctx, id, WaitOptions{})
 }
 
 // WaitOptions make a read a blocking query, as Consul's and Nomad's are:
@@ -293,8 +332,16 @@ func (o WaitOptions) query() url.Values {
 // instead of one per poll interval.
 func (j *Jobs) Watch(ctx context.Context, id string, w WaitOptions) (*Job, error) {
 	var job Job
-	if err := j.client.do(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), w.query(), nil, &job); err != nil {
+	header, err := j.client.doHeader(ctx, http.MethodGet, "/v1/jobs/"+url.PathEscape(id), w.query(), nil, &job)
+	if err != nil {
 		return nil, err
+	}
+	if raw := header.Get(HeaderIndex); raw != "" {
+		n, err := ParseIndex(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%s header: %w", HeaderIndex, err)
+		}
+		job.Index = n
 	}
 	return &job, nil
 }

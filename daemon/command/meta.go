@@ -231,6 +231,10 @@ General Options:
   -address=<addr>
     The agent's HTTP API address. Overrides MARKETSYNC_ADDR.
     Default: ` + client.DefaultAddress + `
+    An https:// address uses the CA certificate file in MARKETSYNC_CACERT
+    (else the system's CAs) and, for an agent that requires one, the client
+    certificate and key files in MARKETSYNC_CLIENT_CERT and
+    MARKETSYNC_CLIENT_KEY.
 
   -token=<token>
     The API token, when the agent requires one. Overrides MARKETSYNC_TOKEN.

@@ -248,6 +248,10 @@ func Send(t testing.TB, hc *http.Client, method, url string, body io.Reader, hea
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, v := range header {
+		if strings.EqualFold(k, "Host") {
+			req.Host = v // the client sends req.Host, not a Host header
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := hc.Do(req)
