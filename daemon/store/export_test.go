@@ -30,4 +30,6 @@ func (db *DB) TxnLimits() (writes, bytes int64) {
 // GCDone is closed when the GC loop has returned.
 func (db *DB) GCDone() <-chan struct{} { return db.gcDone }
 
-func NewBadgerLogger(l *slog.Logger) badger.Logger { return badgerLogger{log: l} }
+func NewBadgerLogger(l *slog.Logger, min slog.Leveler) badger.Logger {
+	return badgerLogger{log: l, min: min}
+}

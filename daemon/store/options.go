@@ -1,8 +1,6 @@
 package store
 
 import (
-	"log/slog"
-
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 )
@@ -89,9 +87,9 @@ const (
 //     checkpoint means its items are fetched again, which is safe.
 //   - Conflict detection on (the default): DB.Update retries a
 //     transaction that read what another one wrote.
-func badgerOptions(o Options, log *slog.Logger) badger.Options {
+func badgerOptions(o Options, log badger.Logger) badger.Options {
 	bo := badger.DefaultOptions(o.Dir).
-		WithLogger(badgerLogger{log: log}).
+		WithLogger(log).
 		WithMemTableSize(memTableSize).
 		WithNumMemtables(numMemtables).
 		WithNumLevelZeroTables(numLevelZeroTables).
@@ -103,7 +101,10 @@ func badgerOptions(o Options, log *slog.Logger) badger.Options {
 		WithCompression(options.None).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(0).
-		WithSyncWrites(false)
+		WithSyncWrites(false).
+		WithChecksumVerificationMode(options.OnBlockRead).
+		WithVerifyValueChecksum(true).
+		WithReadOnly(o.ReadOnly)
 	if o.InMemory {
 		bo = bo.WithDir("").WithValueDir("").WithInMemory(true).
 			WithMemTableSize(inMemoryMemTableSize).
