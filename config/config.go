@@ -21,6 +21,10 @@ type Config struct {
 	InMemory  bool
 	LogLevel  string // debug, info, warn or error
 	LogFormat string // text or json
+	// AcceptDataLoss starts on a data_dir that lost records since its
+	// last stop instead of refusing it; only the agent's
+	// -accept-data-loss flag sets it.
+	AcceptDataLoss bool
 	// PluginDir holds the plugin binaries, marketsync-plugin-<name>. It
 	// defaults to the directory of the running marketsync executable.
 	PluginDir string
