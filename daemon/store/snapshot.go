@@ -204,7 +204,7 @@ func RestoreSnapshot(path, dir string, log *slog.Logger) (*SnapshotHeader, error
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := lockDir(dir)
+	unlock, err := lockDir(dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -258,11 +258,11 @@ func loadSnapshot(path, dir string, hdr *SnapshotHeader, log *slog.Logger) error
 	return db.Close()
 }
 
-// lockDir takes the lock Badger takes on a data directory (an exclusive
-// flock of the directory itself), so that an agent cannot open it
-// meanwhile, and fails with ErrLocked when a process holds it. A
-// directory that does not exist needs no lock.
-func lockDir(dir string) (unlock func(), err error) {
+// lockDir takes the lock Badger takes on a data directory (a flock of the
+// directory itself: exclusive, or shared as a read-only open takes it), so
+// that an agent cannot open it meanwhile, and fails with ErrLocked when a
+// process holds it. A directory that does not exist needs no lock.
+func lockDir(dir string, shared bool) (unlock func(), err error) {
 	f, err := os.Open(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return func() {}, nil
@@ -270,7 +270,11 @@ func lockDir(dir string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	how := unix.LOCK_EX
+	if shared {
+		how = unix.LOCK_SH
+	}
+	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%w: %s", ErrLocked, dir)

@@ -62,9 +62,12 @@ func TestSnapshotSaveInspectRestore(t *testing.T) {
 	}
 	checkServed(t, restored, false)
 
-	// While a process holds the directory, restore refuses.
+	// While a process holds the directory, restore and save refuse.
 	if _, err := store.RestoreSnapshot(path, dir, nil); !errors.Is(err, store.ErrLocked) {
 		t.Errorf("restore into an open database: %v, want ErrLocked", err)
+	}
+	if _, err := store.Open(store.Options{Dir: dir, ReadOnly: true}); !errors.Is(err, store.ErrLocked) {
+		t.Errorf("open an open database read-only: %v, want ErrLocked", err)
 	}
 	if err := restored.Close(); err != nil {
 		t.Fatal(err)

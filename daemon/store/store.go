@@ -158,6 +158,13 @@ func Open(o Options) (*DB, error) {
 // touches them. It fails on what Badger could not open (or would panic
 // on) and returns the rest for guard to weigh.
 func (db *DB) precheck(o Options, blog badger.Logger) (*marker, []string, error) {
+	// Files another process is writing would not match: say it holds
+	// them. Badger takes the lock for good when it opens.
+	unlock, err := lockDir(o.Dir, o.ReadOnly)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlock()
 	m, err := readMarker(o.Dir)
 	if err != nil {
 		if !o.AcceptDataLoss {
