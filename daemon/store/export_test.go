@@ -33,3 +33,17 @@ func (db *DB) GCDone() <-chan struct{} { return db.gcDone }
 func NewBadgerLogger(l *slog.Logger, min slog.Leveler) badger.Logger {
 	return badgerLogger{log: l, min: min}
 }
+
+// CheckFiles runs the checks Open makes before Badger opens dir, as after
+// a clean stop.
+func CheckFiles(dir string) error {
+	m, err := readMarker(dir)
+	if err != nil {
+		return err
+	}
+	problems, unreadable, err := checkFiles(dir, m, badgerLogger{log: slog.New(slog.DiscardHandler)})
+	if err == nil && len(problems)+len(unreadable) > 0 {
+		err = &DamageError{Dir: dir, Problems: append(unreadable, problems...)}
+	}
+	return err
+}

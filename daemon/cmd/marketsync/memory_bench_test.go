@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// BenchmarkAgentMemory runs the agent on disk against a sandbox
+// marketplace of N products and collects all of them, in jobs of 10,000
+// ids (the most a request takes), then collects them all again: the
+// steady state of an agent that keeps its catalogue fresh. It samples the
+// agent process's resident set (VmRSS, which counts the pages of Badger's
+// mapped files the process touched) every 100 ms and reports its peak
+// during the first pass, its largest value during the second, its
+// anonymous part (Go heap, memtables) at the end, and products collected
+// per second. N comes from the sub-benchmark's name:
+//
+//	go test -run '^$' -bench 'AgentMemory/100000$' -benchtime 1x -timeout 1h ./daemon/cmd/marketsync/
+//	go test -run '^$' -bench 'AgentMemory/1000000$' -benchtime 1x -timeout 2h ./daemon/cmd/marketsync/
+//
+// make bench-memory runs the first.
+func BenchmarkAgentMemory(b *testing.B) {
+	for _, n := range []int{100_000, 1_000_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				agentMemory(b, n)
+			}
+		})
+	}
+}
+
+func agentMemory(b *testing.B, n int) {
+	dir := b.TempDir()
+	cfgPath := filepath.Join(dir, "agent.hcl")
+	cfg := fmt.Sprintf(`
+data_dir   = %q
+plugin_dir = %q
+platform "sandbox" "src" {
+  config {
+    products = %d
+  }
+}
+`, filepath.Join(dir, "data"), bin, n)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	p := startAgent(b, "-config", cfgPath, "-api-addr", "127.0.0.1:0", "-log-level", "warn")
+	pid := p.cmd.Process.Pid
+	sampler := sampleRSS(b, pid)
+
+	start := time.Now()
+	collectAll(b, p.client, n)
+	first := time.Since(start)
+	collecting := sampler.stop()
+	peak := procKB(b, pid, "VmHWM")
+
+	sampler = sampleRSS(b, pid)
+	start = time.Now()
+	collectAll(b, p.client, n)
+	second := time.Since(start)
+	steady := sampler.stop()
+
+	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
+	b.ReportMetric(float64(slices.Max(collecting))/1024, "collect-RSS-MB")
+	b.ReportMetric(float64(slices.Max(steady))/1024, "steady-RSS-MB")
+	b.ReportMetric(float64(procKB(b, pid, "RssAnon"))/1024, "anon-MB")
+	b.ReportMetric(float64(n)/first.Seconds(), "products/s")
+	b.ReportMetric(float64(n)/second.Seconds(), "recollect-products/s")
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		b.Fatal(err)
+	}
+	<-p.exited
+}
+
+// collectAll collects ids 100001 to 100000+n in jobs of as many ids as
+// a request takes, one after the other, and fails unless every item
+// succeeds.
+func collectAll(b *testing.B, c *client.Client, n int) {
+	const perJob = api.MaxCollectIDs
+	ctx := context.Background()
+	for from := 0; from < n; from += perJob {
+		j, err := c.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001+from, min(perJob, n-from))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for !j.State.Final() {
+			if j, err = c.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: j.Index, Wait: time.Minute}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if j.State != client.JobSucceeded || j.Succeeded != j.Total {
+			b.Fatalf("job %+v", j)
+		}
+	}
+}
+
+// rssSampler records a process's VmRSS every 100 ms.
+type rssSampler struct {
+	done    chan struct{}
+	samples chan []int
+}
+
+func sampleRSS(b *testing.B, pid int) *rssSampler {
+	s := &rssSampler{done: make(chan struct{}), samples: make(chan []int, 1)}
+	go func() {
+		var kb []int
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v, err := readProcKB(pid, "VmRSS"); err == nil {
+				kb = append(kb, v)
+			}
+			select {
+			case <-s.done:
+				s.samples <- kb
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *rssSampler) stop() []int {
+	close(s.done)
+	return <-s.samples
+}
+
+func procKB(b *testing.B, pid int, field string) int {
+	v, err := readProcKB(pid, field)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+// readProcKB reads one kB field of /proc/<pid>/status.
+func readProcKB(pid int, field string) (int, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.Atoi(strings.Fields(rest)[0])
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
