@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -69,7 +70,18 @@ Options:
     (see marketsync-state.json there) or its value log is damaged: the
     problems are logged and the agent runs on what is left. Without it
     the agent refuses such a data_dir; restore a snapshot instead with
-    marketsync operator snapshot restore.`)
+    marketsync operator snapshot restore.
+
+Environment:
+
+  GOMEMLIMIT
+    The Go runtime's soft memory limit; 40MiB for an agent with state on
+    disk when unset.
+
+  MARKETSYNC_BADGER_LOG_LEVEL
+    The lowest level of Badger's own log lines (debug, info, warn, error).
+    Unset, Badger logs at every level the agent does, except under -dev,
+    where it logs from warn.`)
 }
 
 // stringList is a repeatable string flag.
@@ -115,6 +127,7 @@ func (c *AgentCommand) Run(args []string) int {
 		return c.exit(err)
 	}
 	slog.SetDefault(logger)
+	setMemoryLimit(cfg)
 	logger.Info("starting marketsync", "version", version.Version, "config", cfg)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -134,6 +147,21 @@ func (c *AgentCommand) Run(args []string) int {
 		c.Ui.Output(devBanner(a.Addr().String()))
 	}
 	return c.wait(a, served, logger, func() { reload(a, load, level, logger) })
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit for an agent
+// with state on disk, unless GOMEMLIMIT sets one. Without a limit the
+// heap grows to twice what is live before a collection: about 100 MB of
+// resident memory while collecting 100,000 products, 60 MB with it, for
+// about a tenth less throughput (README, Performance). It is soft: the
+// runtime collects more often near it, and never spends more than half
+// the CPU doing so, rather than fail.
+const defaultMemoryLimit = 40 << 20
+
+func setMemoryLimit(cfg *config.Config) {
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok && !cfg.InMemory {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 // loadAgentConfig reads the config files as the agent's flags say, the

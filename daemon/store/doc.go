@@ -17,9 +17,9 @@
 // memtable size (see options.go):
 //
 //   - on disk: fewer than 6,553 writes, and under 614 KB where each write
-//     counts its key plus its value plus about 12 bytes; a value of 1 KB
-//     or more lives in the value log and counts as its key plus about 24
-//     bytes;
+//     counts its key plus its value plus about 12 bytes; a value of 256
+//     bytes or more lives in the value log and counts as its key plus
+//     about 24 bytes;
 //   - in memory: fewer than 26,214 writes and under 2.4 MB, every value
 //     counted whole, and no value over 1 MB.
 //
@@ -32,9 +32,19 @@
 //
 // Badger's defaults suit a database server. The choices in options.go keep
 // the heap small and leave caching of table blocks to the kernel's page
-// cache. BenchmarkFootprint writes 20,000 values of 3 KB and 20,000 of 80
-// bytes in transactions of 100, reads them back and measures (Linux, Go
-// 1.26, Badger v4.9.6):
+// cache; the largest is to put products in the value log (values of 256
+// bytes or more), which keeps table building, the biggest user of Badger's
+// heap, to keys and job items. Badger v4 reads and writes its files
+// through shared mappings whose pages stay in the process's resident set
+// once touched, so a loop hands them back to the kernel every
+// DefaultTrimInterval (trimMappings, madvise MADV_PAGEOUT). The agent adds
+// a soft Go memory limit (daemon/command, GOMEMLIMIT). BenchmarkAgentMemory
+// (daemon/cmd/marketsync, make bench-memory) measures the whole agent;
+// the figures are in the README's performance table.
+//
+// BenchmarkFootprint writes 20,000 values of 3 KB and 20,000 of 80 bytes
+// in transactions of 100, reads them back and measures the store alone
+// against Badger's defaults (Linux, Go 1.26, Badger v4.9.6):
 //
 //	                      tuned   Badger defaults
 //	Go heap in use        6.3 MB   86.8 MB
@@ -42,6 +52,8 @@
 //	file-backed RSS      71.5 MB   70.5 MB  (mapped files; reclaimable)
 //
 //	go test -run '^$' -bench 'Footprint/tuned' -benchtime 1x ./daemon/store
+//
+// (file-backed pages there are before the trim loop's first round.)
 //
 // # Durability: what a power cut can lose
 //

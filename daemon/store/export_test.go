@@ -47,3 +47,10 @@ func CheckFiles(dir string) error {
 	}
 	return err
 }
+
+// MarkerRound returns a round of the marker loop, as the loop starts it.
+func (db *DB) MarkerRound() func() { return db.markerRound() }
+
+// TrimMappings runs one round of the trim loop and returns how many bytes
+// of mappings it covered.
+func (db *DB) TrimMappings() (int64, error) { return trimMappings(db.dir) }

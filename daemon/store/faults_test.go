@@ -290,7 +290,8 @@ func TestFaultInjection(t *testing.T) {
 					}
 				}
 			}
-			db, err := store.Open(store.Options{Dir: dir, GCInterval: -1, AcceptDataLoss: tc.accept}.WithTune(smallFiles))
+			opts := store.Options{Dir: dir, GCInterval: -1, AcceptDataLoss: tc.accept}.WithTune(smallFiles)
+			db, err := store.Open(opts)
 			if err != nil {
 				if !errors.Is(err, store.ErrDamaged) {
 					t.Fatalf("Open failed without saying the data is damaged: %v", err)
@@ -299,6 +300,11 @@ func TestFaultInjection(t *testing.T) {
 					t.Fatalf("Open refused an intact database: %v", err)
 				}
 				t.Logf("refused: %v", err)
+				// The refusal left the files and the marker as they were:
+				// the next start refuses too.
+				if _, err := store.Open(opts); !errors.Is(err, store.ErrDamaged) {
+					t.Fatalf("second Open: %v, want ErrDamaged again", err)
+				}
 				return
 			}
 			defer db.Close()

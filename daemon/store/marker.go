@@ -96,12 +96,22 @@ func writeMarker(dir string, m *marker) error {
 }
 
 func writeFileAtomic(path string, b []byte) error {
+	return replaceFile(path, func(f *os.File) error {
+		_, err := f.Write(b)
+		return err
+	})
+}
+
+// replaceFile writes a file through write and puts it in place of path
+// atomically and durably: written to a temporary file next to it, synced,
+// renamed, and the directory synced. A failure leaves path as it was.
+func replaceFile(path string, write func(*os.File) error) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -185,26 +195,18 @@ func (db *DB) Counts() (map[string]int64, error) {
 	return counts, err
 }
 
-// markerLoop rewrites the marker every interval until Close, when
-// something was written since the last time.
-func (db *DB) markerLoop(interval time.Duration) {
-	defer close(db.markerDone)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+// markerRound rewrites the marker when something was written since the
+// last time.
+func (db *DB) markerRound() func() {
 	seen := db.written.Load()
-	for {
-		select {
-		case <-db.stop:
-			return
-		case <-tick.C:
-		}
+	return func() {
 		n := db.written.Load()
 		if n == seen {
-			continue
+			return
 		}
 		if err := db.checkpointMarker(); err != nil {
 			db.log.Warn("state marker not updated", "file", MarkerFile, "err", err)
-			continue
+			return
 		}
 		seen = n
 	}

@@ -64,33 +64,22 @@ func (db *DB) SaveSnapshot(path, version string) (*SnapshotHeader, error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	hdr, err := writeSnapshot(f, func(w io.Writer) error {
-		_, err := db.bdb.Backup(w, 0)
-		return err
-	})
-	if err == nil {
+	var hdr *SnapshotHeader
+	err = replaceFile(path, func(f *os.File) (err error) {
+		hdr, err = writeSnapshot(f, func(w io.Writer) error {
+			_, err := db.bdb.Backup(w, 0)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 		hdr.Version, hdr.Counts = version, counts
-		err = writeSnapshotHeader(f, hdr)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
+		return writeSnapshotHeader(f, hdr)
+	})
 	if err != nil {
-		os.Remove(tmp)
 		return nil, fmt.Errorf("store: save snapshot: %w", err)
 	}
-	return hdr, syncDir(filepath.Dir(path))
+	return hdr, nil
 }
 
 // writeSnapshot leaves room for the header in f, then writes the stream

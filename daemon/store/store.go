@@ -29,6 +29,12 @@ var (
 // Options.GCInterval is zero.
 const DefaultGCInterval = 5 * time.Minute
 
+// DefaultTrimInterval is how often the pages of Badger's mapped files are
+// handed back to the kernel when Options.TrimInterval is zero. Between two
+// rounds the resident set grows by what was written and read meanwhile:
+// at a few thousand products a second, a few MB.
+const DefaultTrimInterval = 250 * time.Millisecond
+
 // gcDiscardRatio: rewrite a value-log file when at least half of it is
 // garbage. Badger's recommendation; the lifetime write amplification of
 // the value log is then 2.
@@ -63,6 +69,10 @@ type Options struct {
 	// ErrDamaged. A table file that fails its checks is refused anyway:
 	// Badger cannot open it.
 	AcceptDataLoss bool
+	// TrimInterval is how often the resident pages of Badger's mapped
+	// files are handed back to the kernel (see trimMappings):
+	// DefaultTrimInterval when zero, never when negative.
+	TrimInterval time.Duration
 	// ReadOnly opens the database without writing to it or its marker,
 	// for operator commands; it fails while an agent holds it.
 	ReadOnly bool
@@ -91,6 +101,7 @@ type DB struct {
 	stop       chan struct{} // closed by Close: the loops return
 	gcDone     chan struct{} // closed when the GC loop has returned
 	markerDone chan struct{} // closed when the marker loop has returned
+	trimDone   chan struct{} // closed when the trim loop has returned
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -116,6 +127,7 @@ func Open(o Options) (*DB, error) {
 		stop:       make(chan struct{}),
 		gcDone:     make(chan struct{}),
 		markerDone: make(chan struct{}),
+		trimDone:   make(chan struct{}),
 	}
 	var m *marker
 	var problems []string
@@ -136,21 +148,9 @@ func Open(o Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	interval := o.GCInterval
-	if interval == 0 {
-		interval = DefaultGCInterval
-	}
-	if o.InMemory || o.ReadOnly || interval < 0 {
-		close(db.gcDone)
-	} else {
-		go db.gcLoop(interval, o.gcHook)
-	}
-	markerInterval := cmp.Or(o.MarkerInterval, DefaultMarkerInterval)
-	if db.dir == "" || markerInterval < 0 {
-		close(db.markerDone)
-	} else {
-		go db.markerLoop(markerInterval)
-	}
+	db.start(db.gcDone, !o.InMemory && !o.ReadOnly, o.GCInterval, DefaultGCInterval, db.gcRound(o.gcHook))
+	db.start(db.markerDone, db.dir != "", o.MarkerInterval, DefaultMarkerInterval, db.markerRound())
+	db.start(db.trimDone, !o.InMemory && !o.ReadOnly, o.TrimInterval, DefaultTrimInterval, db.trimRound(o.Dir))
 	return db, nil
 }
 
@@ -179,6 +179,15 @@ func (db *DB) precheck(o Options, blog badger.Logger) (*marker, []string, error)
 	if len(unreadable) > 0 || len(problems) > 0 && !o.AcceptDataLoss {
 		return nil, nil, &DamageError{Dir: o.Dir, Problems: append(unreadable, problems...)}
 	}
+	// Badger changes its files as it opens (a new value-log file, at
+	// least): from here the clean stop's file list no longer holds. Should
+	// the process die before guard writes the new marker, the next start
+	// checks the counts as after a crash, rather than refuse the files.
+	if m != nil && m.State == stateStopped && !o.ReadOnly {
+		if err := writeMarker(o.Dir, &marker{State: stateRunning, UpdatedAt: m.UpdatedAt, Counts: m.Counts}); err != nil {
+			return nil, nil, fmt.Errorf("store: write %s: %w", MarkerFile, err)
+		}
+	}
 	return m, problems, nil
 }
 
@@ -192,7 +201,12 @@ func (db *DB) guard(o Options, m *marker, problems []string) error {
 	problems = append(problems, compareCounts(m, counts)...)
 	if len(problems) > 0 {
 		if !o.AcceptDataLoss {
-			return &DamageError{Dir: o.Dir, Problems: problems}
+			if m != nil && !o.ReadOnly {
+				// Put back the marker precheck replaced, so the next
+				// start finds the same loss.
+				err = writeMarker(o.Dir, m)
+			}
+			return errors.Join(&DamageError{Dir: o.Dir, Problems: problems}, err)
 		}
 		for _, p := range problems {
 			db.log.Warn("accepting data loss", "problem", p)
@@ -231,6 +245,7 @@ func (db *DB) Close() error {
 		close(db.stop)
 		<-db.gcDone
 		<-db.markerDone
+		<-db.trimDone
 		// No write from here on: the counts are the final ones.
 		db.writes.Lock()
 		defer db.writes.Unlock()
@@ -283,17 +298,32 @@ func (db *DB) View(fn func(*Txn) error) error {
 	return db.bdb.View(func(t *badger.Txn) error { return fn(&Txn{txn: t}) })
 }
 
-// gcLoop garbage-collects the value log every interval until Close.
-func (db *DB) gcLoop(interval time.Duration, hook func(int, error)) {
-	defer close(db.gcDone)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-db.stop:
-			return
-		case <-tick.C:
+// start runs round every interval (def when zero, never when negative or
+// when !on) in a goroutine of its own until Close, which waits for done.
+func (db *DB) start(done chan struct{}, on bool, interval, def time.Duration, round func()) {
+	interval = cmp.Or(interval, def)
+	if !on || interval < 0 {
+		close(done)
+		return
+	}
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-db.stop:
+				return
+			case <-tick.C:
+				round()
+			}
 		}
+	}()
+}
+
+// gcRound garbage-collects the value log.
+func (db *DB) gcRound(hook func(int, error)) func() {
+	return func() {
 		rewrites, err := db.collectGarbage()
 		if err != nil {
 			db.log.Warn("value log GC failed", "rewrites", rewrites, "err", err)
@@ -302,6 +332,23 @@ func (db *DB) gcLoop(interval time.Duration, hook func(int, error)) {
 		}
 		if hook != nil {
 			hook(rewrites, err)
+		}
+	}
+}
+
+// trimRound lets the kernel reclaim the pages of Badger's mapped files
+// (see trimMappings); it stops trying on a kernel that cannot.
+func (db *DB) trimRound(dir string) func() {
+	supported := true
+	return func() {
+		if !supported {
+			return
+		}
+		if _, err := trimMappings(dir); errors.Is(err, errTrimUnsupported) {
+			supported = false
+			db.log.Info("not trimming Badger's mapped files", "err", err)
+		} else if err != nil {
+			db.log.Debug("trim mapped files", "err", err)
 		}
 	}
 }
