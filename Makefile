@@ -22,7 +22,7 @@ MODULES := . sdk examples/plugin-feed
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 APT_INSTALL := $(SUDO) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$$@"' apt-install
 
-.PHONY: all build run test vet bench bench-memory proto fmt clean tools
+.PHONY: all build run test vet bench proto fmt clean tools
 
 all: build
 
@@ -63,13 +63,6 @@ vet:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## bench-memory: the agent's resident memory and throughput while it collects
-## 100,000 sandbox products twice (a minute or two; not part of bench or test).
-## BENCH_MEMORY_N=1000000 measures a million (about 10 minutes on 2 cores).
-BENCH_MEMORY_N ?= 100000
-bench-memory: build
-	MARKETSYNC_BENCH_MEMORY=1 $(GO) test -run '^$$' -bench 'AgentMemory/$(BENCH_MEMORY_N)$$' -benchtime 1x -timeout 2h ./daemon/cmd/marketsync/
-
 ## proto: regenerate protocol code with pinned generators
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
 	PATH=$(TOOLS):$$PATH buf generate --template buf.gen.sdk.yaml sdk/proto
@@ -88,3 +81,12 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+.PHONY: bench-memory
+
+## bench-memory: the agent's resident memory and throughput while it collects
+## 100,000 sandbox products twice (a minute or two; not part of bench or test).
+## BENCH_MEMORY_N=1000000 measures a million (about 10 minutes on 2 cores).
+BENCH_MEMORY_N ?= 100000
+bench-memory: build
+	MARKETSYNC_BENCH_MEMORY=1 $(GO) test -run '^$$' -bench 'AgentMemory/$(BENCH_MEMORY_N)$$' -benchtime 1x -timeout 2h ./daemon/cmd/marketsync/

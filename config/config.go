@@ -17,14 +17,14 @@ import (
 type Config struct {
 	// DataDir holds the agent's state. It is required unless InMemory.
 	DataDir string
-	// InMemory keeps state in memory; only -dev sets it.
-	InMemory  bool
-	LogLevel  string // debug, info, warn or error
-	LogFormat string // text or json
 	// AcceptDataLoss starts on a data_dir that lost records since its
 	// last stop instead of refusing it; only the agent's
 	// -accept-data-loss flag sets it.
 	AcceptDataLoss bool
+	// InMemory keeps state in memory; only -dev sets it.
+	InMemory  bool
+	LogLevel  string // debug, info, warn or error
+	LogFormat string // text or json
 	// PluginDir holds the plugin binaries, marketsync-plugin-<name>. It
 	// defaults to the directory of the running marketsync executable.
 	PluginDir string
