@@ -62,12 +62,15 @@ const (
 	inMemoryValueThreshold = 1 << 20
 
 	// valueLogFileSize: the value log is garbage-collected a whole file at
-	// a time, so 64 MB files (instead of 1 GB) free disk in smaller, more
-	// frequent steps, with less I/O at once. The file being written is
-	// mapped at twice its size: 128 MB of address space. Every page of a
-	// mapped file that is written or read stays resident until the kernel
-	// reclaims it, which DB's trim loop asks for (trimMappings).
-	valueLogFileSize = 64 << 20
+	// a time, so small files (16 MB instead of 1 GB) free disk in smaller,
+	// more frequent steps, with less I/O at once, and bound what one GC
+	// round brings into memory: it reads the file through its mapping and
+	// rewrites its live values through a write batch, so a round's cost in
+	// resident memory is at most about a file. The file being written is
+	// mapped at twice its size. Every page of a mapped file that is written or read
+	// stays resident until the kernel reclaims it, which DB's trim loop
+	// asks for (trimMappings).
+	valueLogFileSize = 16 << 20
 
 	// numGoroutines bounds Badger's Stream framework (backups, later
 	// snapshots) to the two cores.

@@ -139,6 +139,10 @@ func Open(o Options) (*DB, error) {
 	}
 	bdb, err := openBadger(badgerOptions(o, blog))
 	if err != nil {
+		if m != nil && !o.ReadOnly {
+			// Put back the marker precheck replaced.
+			err = errors.Join(err, writeMarker(o.Dir, m))
+		}
 		return nil, fmt.Errorf("store: open %q: %w", o.Dir, err)
 	}
 	db.bdb = bdb
@@ -368,6 +372,10 @@ func (db *DB) collectGarbage() (rewrites int, err error) {
 		switch {
 		case err == nil:
 			rewrites++
+			// A rewrite reads a whole value-log file through its mapping:
+			// hand the pages back before the next one rather than at the
+			// trim loop's next round (see trimMappings).
+			_, _ = trimMappings(db.dir)
 		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrRejected):
 			return rewrites, nil
 		default:
