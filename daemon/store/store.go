@@ -106,8 +106,9 @@ type DB struct {
 	closeErr   error
 }
 
-// Open opens (or creates) the database and starts its value-log GC loop.
-// On disk it first checks Badger's files and the counts against the
+// Open opens (or creates) the database and starts its loops: value-log
+// GC, the marker's checkpoints and the trim of mapped pages. On disk it
+// first checks Badger's files and the counts against the
 // marker (see checkFiles and MarkerFile) and fails with a *DamageError
 // (ErrDamaged) when they do not match, unless o.AcceptDataLoss.
 func Open(o Options) (*DB, error) {
