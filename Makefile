@@ -120,3 +120,12 @@ fmt:
 
 clean:
 	rm -rf $(BIN)
+
+.PHONY: bench-memory
+
+## bench-memory: the agent's resident memory and throughput while it collects
+## 100,000 sandbox products twice (a minute or two; not part of bench or test).
+## BENCH_MEMORY_N=1000000 measures a million (about 10 minutes on 2 cores).
+BENCH_MEMORY_N ?= 100000
+bench-memory: build
+	MARKETSYNC_BENCH_MEMORY=1 $(GO) test -run '^$$' -bench 'AgentMemory/$(BENCH_MEMORY_N)$$' -benchtime 1x -timeout 2h ./daemon/cmd/marketsync/

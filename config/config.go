@@ -19,6 +19,10 @@ import (
 type Config struct {
 	// DataDir holds the agent's state. It is required unless InMemory.
 	DataDir string
+	// AcceptDataLoss starts on a data_dir that lost records since its
+	// last stop instead of refusing it; only the agent's
+	// -accept-data-loss flag sets it.
+	AcceptDataLoss bool
 	// InMemory keeps state in memory; only -dev sets it.
 	InMemory  bool
 	LogLevel  string // debug, info, warn or error

@@ -102,8 +102,9 @@ func TestEverySettingReachesConfig(t *testing.T) {
 			}
 		}
 	}
-	// InMemory has no setting: only -dev turns it on.
-	unchanged("Config", *cfg, *Default(), "InMemory")
+	// InMemory and AcceptDataLoss have no setting: only the agent's
+	// flags (-dev, -accept-data-loss) turn them on.
+	unchanged("Config", *cfg, *Default(), "InMemory", "AcceptDataLoss")
 	unchanged("API", cfg.API, Default().API)
 	p := cfg.Platforms[0]
 	// The file turns adaptation off on its Shopify store, not here.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -113,7 +114,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 }
 
 func (a *Agent) setupStore(context.Context) error {
-	db, err := store.Open(store.Options{Dir: a.cfg.DataDir, InMemory: a.cfg.InMemory, Logger: a.log})
+	db, err := store.Open(store.Options{Dir: a.cfg.DataDir, InMemory: a.cfg.InMemory, Logger: a.log,
+		BadgerLevel: badgerLevel(a.cfg), AcceptDataLoss: a.cfg.AcceptDataLoss})
+	if errors.Is(err, store.ErrDamaged) {
+		return fmt.Errorf("%w\nRestore the last snapshot into data_dir with the agent stopped:\n  marketsync operator snapshot restore -data-dir %s FILE\nor start with -accept-data-loss to run on what is left", err, a.cfg.DataDir)
+	}
 	if err != nil {
 		return err
 	}
@@ -132,6 +137,20 @@ func (a *Agent) setupStore(context.Context) error {
 		return err
 	}
 	a.metrics.SeedJobs(counts)
+	return nil
+}
+
+// badgerLevel is the lowest level of Badger's own log lines:
+// MARKETSYNC_BADGER_LOG_LEVEL when set, else Warn for a -dev agent (in
+// memory, nothing of Badger's is worth reading) and every line otherwise.
+func badgerLevel(cfg *config.Config) slog.Leveler {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(os.Getenv("MARKETSYNC_BADGER_LOG_LEVEL"))); err == nil {
+		return l
+	}
+	if cfg.InMemory {
+		return slog.LevelWarn
+	}
 	return nil
 }
 

@@ -35,7 +35,7 @@ func (c *AgentCommand) Synopsis() string { return "Run the marketsync agent" }
 
 func (c *AgentCommand) Help() string {
 	return strings.TrimSpace(`
-Usage: marketsync agent [-dev] [-config PATH]... [-api-addr HOST:PORT] [-log-level LEVEL]
+Usage: marketsync agent [-dev] [-config PATH]... [-api-addr HOST:PORT] [-log-level LEVEL] [-accept-data-loss]
 
   Runs the agent: one plugin process and platform actor per platform block,
   the job runner, Badger state in data_dir and the HTTP API.
@@ -65,7 +65,25 @@ Options:
     Listen here instead of api.address (run several agents side by side).
 
   -log-level LEVEL
-    debug, info, warn or error, instead of log_level.`)
+    debug, info, warn or error, instead of log_level.
+
+  -accept-data-loss
+    Start even when data_dir holds fewer records than at its last stop
+    (see marketsync-state.json there) or its value log is damaged: the
+    problems are logged and the agent runs on what is left. Without it
+    the agent refuses such a data_dir; restore a snapshot instead with
+    marketsync operator snapshot restore.
+
+Environment:
+
+  GOMEMLIMIT
+    The Go runtime's soft memory limit; 40MiB for an agent with state on
+    disk when unset.
+
+  MARKETSYNC_BADGER_LOG_LEVEL
+    The lowest level of Badger's own log lines (debug, info, warn, error).
+    Unset, Badger logs at every level the agent does, except under -dev,
+    where it logs from warn.`)
 }
 
 // stringList is a repeatable string flag.
@@ -80,6 +98,7 @@ func (c *AgentCommand) Run(args []string) int {
 		paths    stringList
 		apiAddr  string
 		logLevel string
+		loss     bool
 	)
 	f := flag.NewFlagSet("agent", flag.ContinueOnError)
 	f.SetOutput(io.Discard)
@@ -87,6 +106,7 @@ func (c *AgentCommand) Run(args []string) int {
 	f.Var(&paths, "config", "")
 	f.StringVar(&apiAddr, "api-addr", "", "")
 	f.StringVar(&logLevel, "log-level", "", "")
+	f.BoolVar(&loss, "accept-data-loss", false, "")
 	if _, err := c.parse(f, args, noArgs("agent")); err != nil {
 		return c.exit(err)
 	}
@@ -101,6 +121,7 @@ func (c *AgentCommand) Run(args []string) int {
 	if diags.HasErrors() {
 		return c.diagnostics(sources, diags)
 	}
+	cfg.AcceptDataLoss = loss
 
 	level := new(slog.LevelVar)
 	logger, err := newLogger(os.Stderr, level, cfg.LogLevel, cfg.LogFormat)
@@ -108,6 +129,7 @@ func (c *AgentCommand) Run(args []string) int {
 		return c.exit(err)
 	}
 	slog.SetDefault(logger)
+	setMemoryLimit(cfg)
 	logger.Info("starting marketsync", "version", version.Version, "config", cfg)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -119,6 +119,21 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"agent": func() (cli.Command, error) {
 			return &AgentCommand{Meta: meta}, nil
 		},
+		"operator": func() (cli.Command, error) {
+			return &OperatorCommand{Meta: meta}, nil
+		},
+		"operator snapshot": func() (cli.Command, error) {
+			return &OperatorSnapshotCommand{Meta: meta}, nil
+		},
+		"operator snapshot inspect": func() (cli.Command, error) {
+			return &OperatorSnapshotInspectCommand{Meta: meta}, nil
+		},
+		"operator snapshot restore": func() (cli.Command, error) {
+			return &OperatorSnapshotRestoreCommand{Meta: meta}, nil
+		},
+		"operator snapshot save": func() (cli.Command, error) {
+			return &OperatorSnapshotSaveCommand{Meta: meta}, nil
+		},
 		"fmt": func() (cli.Command, error) {
 			return &FmtCommand{Meta: meta}, nil
 		},

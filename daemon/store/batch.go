@@ -19,6 +19,7 @@ func (db *DB) Batch(fn func(*Batch) error) error {
 	defer db.writes.RUnlock()
 	wb := db.bdb.NewWriteBatch()
 	defer wb.Cancel()
+	db.written.Add(1)
 	if err := fn(&Batch{wb: wb}); err != nil {
 		return err
 	}

@@ -9,11 +9,14 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-// badgerLogger routes Badger's log lines into slog. Badger reports routine
-// events (tables opened, memtables flushed, compactions) at Info; they are
-// logged at Debug so that a daemon at Info level stays quiet.
+// badgerLogger routes Badger's log lines into slog at their own levels.
+// Badger's Info lines are rare and matter to an operator: tables it
+// deleted because the MANIFEST did not list them, a value log it
+// truncated, a replayed memtable. min, when set, drops lines below it
+// (a -dev agent logs Badger only from Warn).
 type badgerLogger struct {
 	log *slog.Logger
+	min slog.Leveler
 }
 
 var _ badger.Logger = badgerLogger{}
@@ -27,7 +30,7 @@ func (l badgerLogger) Warningf(format string, args ...any) {
 }
 
 func (l badgerLogger) Infof(format string, args ...any) {
-	l.write(slog.LevelDebug, format, args)
+	l.write(slog.LevelInfo, format, args)
 }
 
 func (l badgerLogger) Debugf(format string, args ...any) {
@@ -36,7 +39,7 @@ func (l badgerLogger) Debugf(format string, args ...any) {
 
 func (l badgerLogger) write(level slog.Level, format string, args []any) {
 	ctx := context.Background()
-	if !l.log.Enabled(ctx, level) {
+	if l.min != nil && level < l.min.Level() || !l.log.Enabled(ctx, level) {
 		return
 	}
 	l.log.Log(ctx, level, strings.TrimSpace(fmt.Sprintf(format, args...)))

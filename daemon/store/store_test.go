@@ -474,15 +474,27 @@ func TestGCLoopReclaimsValueLog(t *testing.T) {
 }
 
 func TestBadgerLogsGoToSlog(t *testing.T) {
-	var h recordHandler
-	l := store.NewBadgerLogger(slog.New(&h))
-	l.Errorf("e %d\n", 1)
-	l.Warningf("w")
-	l.Infof("i")
-	l.Debugf("d")
-	want := []string{"ERROR e 1", "WARN w", "DEBUG i", "DEBUG d"}
-	if !slices.Equal(h.lines, want) {
-		t.Fatalf("logged %q, want %q", h.lines, want)
+	for name, tc := range map[string]struct {
+		min  slog.Leveler
+		want []string
+	}{
+		// Badger's Info lines (tables deleted, a value log truncated)
+		// reach an operator at Info.
+		"every level": {want: []string{"ERROR e 1", "WARN w", "INFO i", "DEBUG d"}},
+		// A -dev agent logs Badger from Warn.
+		"from warn": {min: slog.LevelWarn, want: []string{"ERROR e 1", "WARN w"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var h recordHandler
+			l := store.NewBadgerLogger(slog.New(&h), tc.min)
+			l.Errorf("e %d\n", 1)
+			l.Warningf("w")
+			l.Infof("i")
+			l.Debugf("d")
+			if !slices.Equal(h.lines, tc.want) {
+				t.Fatalf("logged %q, want %q", h.lines, tc.want)
+			}
+		})
 	}
 }
 
