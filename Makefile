@@ -30,27 +30,32 @@ FUZZ_TESTS := .:./config:FuzzDecode \
 	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet bench bench-cache bench-quota proto fmt clean fuzz test-short
+.PHONY: all build build-agent build-example run test vet bench bench-cache bench-quota proto fmt clean fuzz test-short
 
 all: build
 
 ## build: the agent and every plugin into ./bin
 # One go build for the agent and every plugin, so the compiler uses every
 # core; go names each binary after its folder, so the plugins are renamed
-# after. The third-party example is its own module and builds beside it,
-# into bin/examples (not the default plugin_dir).
-build:
-	@mkdir -p $(BIN)/.build $(BIN)/examples
+# after. The third-party example is its own module and builds into
+# bin/examples (not the default plugin_dir); `make run` leaves it out, so
+# a first run compiles only what it starts.
+build: build-agent build-example
+
+build-agent:
+	@mkdir -p $(BIN)/.build
 	@echo "building marketsync and the plugins ($(PLUGINS)) into $(BIN)"
-	@(cd examples/plugin-feed && $(GO) build -o $(BIN)/examples/marketsync-plugin-feed .) & ex=$$!; \
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/.build/ ./daemon/cmd/marketsync $(addprefix ./plugins/,$(PLUGINS)) || exit 1; \
-	wait $$ex || exit 1
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/.build/ ./daemon/cmd/marketsync $(addprefix ./plugins/,$(PLUGINS))
 	@mv $(BIN)/.build/marketsync $(BIN)/marketsync
 	@for p in $(PLUGINS); do mv $(BIN)/.build/$$p $(BIN)/marketsync-plugin-$$p; done
-	@echo "built: $$(cd $(BIN) && ls marketsync marketsync-plugin-* examples/* | tr '\n' ' ')"
+	@echo "built: $$(cd $(BIN) && ls marketsync marketsync-plugin-* | tr '\n' ' ')"
+
+build-example:
+	@mkdir -p $(BIN)/examples
+	cd examples/plugin-feed && $(GO) build -o $(BIN)/examples/marketsync-plugin-feed .
 
 ## run: the agent in -dev mode (in-memory state, sandbox platforms)
-run: build
+run: build-agent
 	$(BIN)/marketsync agent -dev
 
 ## test: vet, then every test of the three modules with the race detector
