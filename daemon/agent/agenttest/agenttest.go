@@ -52,12 +52,21 @@ func Build(dir string, plugins ...string) error {
 		return err
 	}
 	// go build names each binary after its folder: build into a
-	// directory of their own, then give the plugins their names.
-	out, err := os.MkdirTemp(dir, "build")
+	// directory of their own, then give the plugins their names. That
+	// directory outlives the test run: go build leaves a binary that is
+	// up to date alone, so the test packages that all need the agent and
+	// the sandbox link them once between them instead of once each. A
+	// lock keeps packages tested in parallel from building into it at
+	// once.
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("marketsync-test-build-%d", os.Getuid()))
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return err
+	}
+	unlock, err := lockDir(out)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(out)
+	defer unlock()
 	names := map[string]string{"marketsync": "marketsync"}
 	pkgs := []string{"./daemon/cmd/marketsync"}
 	for _, p := range plugins {
@@ -70,11 +79,30 @@ func Build(dir string, plugins ...string) error {
 		return fmt.Errorf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, b)
 	}
 	for built, name := range names {
-		if err := os.Rename(filepath.Join(out, built), filepath.Join(dir, name)); err != nil {
+		if err := copyFile(filepath.Join(out, built), filepath.Join(dir, name)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// copyFile copies an executable: a copy, not a link, so that a later
+// build into the shared directory never changes a binary a test runs.
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 func moduleRoot() (string, error) {
