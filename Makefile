@@ -78,9 +78,13 @@ fuzz:
 		(cd $$m && $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg) || exit 1; \
 	done
 
-## test-short: every test of the three modules in -short mode, the slow ones scaled down
+## test-short: every test of the three modules in -short mode, the slow ones scaled down;
+## the modules run side by side, so one's compiling fills the other's idle moments
 test-short:
-	@for m in $(MODULES); do echo "(cd $$m && go test -short -count=1 ./...)"; (cd $$m && $(GO) test -short -count=1 ./...) || exit 1; done
+	@pids=""; for m in $(MODULES); do \
+		echo "(cd $$m && go test -short -count=1 ./...)"; \
+		(cd $$m && $(GO) test -short -count=1 ./...) & pids="$$pids $$!"; \
+	done; rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
 ## vet: go vet, staticcheck and gofmt on the three modules. staticcheck leaves files
 ## marked "Code generated ... DO NOT EDIT." (the *.pb.go) out of its simplifications
