@@ -111,7 +111,7 @@ var operations = map[model.Operation]served{
 	model.Operation_OPERATION_SET_INVENTORY: bind(func(ctx context.Context, p Publisher, req *model.SetInventoryRequest) (proto.Message, error) {
 		in := &SetInventoryRequest{FencingToken: req.GetFencingToken(), Items: make([]InventoryItem, len(req.GetItems()))}
 		for i, it := range req.GetItems() {
-			in.Items[i] = InventoryItem{IdempotencyKey: it.GetIdempotencyKey(), RemoteID: it.GetRemoteId(), SKU: it.GetSku(), Stock: it.GetStock()}
+			in.Items[i] = InventoryItem{IdempotencyKey: it.GetIdempotencyKey(), RemoteID: it.GetRemoteId(), SKU: it.GetSku(), Stock: it.GetStock(), ExpectedStock: it.ExpectedStock}
 		}
 		resp, err := p.SetInventory(ctx, in)
 		if err != nil {

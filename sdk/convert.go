@@ -39,7 +39,7 @@ func productToModel(p *Product) *model.Product {
 		if len(v.Options) > 0 {
 			mv.Options = make([]*model.Option, len(v.Options))
 			for k, o := range v.Options {
-				mv.Options[k] = &model.Option{Name: o.Name, Value: o.Value}
+				mv.Options[k] = &model.Option{Name: o.Name, Value: o.Value, StandardValue: o.StandardValue}
 			}
 		}
 		out.Variants[i] = mv
@@ -72,7 +72,7 @@ func productFromModel(p *model.Product) Product {
 		if len(v.GetOptions()) > 0 {
 			ov.Options = make([]Option, len(v.GetOptions()))
 			for k, o := range v.GetOptions() {
-				ov.Options[k] = Option{Name: o.GetName(), Value: o.GetValue()}
+				ov.Options[k] = Option{Name: o.GetName(), Value: o.GetValue(), StandardValue: o.GetStandardValue()}
 			}
 		}
 		out.Variants[i] = ov

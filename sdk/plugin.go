@@ -201,6 +201,10 @@ type InventoryItem struct {
 	RemoteID       string
 	SKU            string
 	Stock          int64
+	// ExpectedStock, when not nil, is the quantity the host believes the
+	// store holds: a plugin whose store supports compare-and-set sends it,
+	// and answers CONFLICT for the item when the store holds another.
+	ExpectedStock *int64
 }
 
 type SetInventoryRequest struct {

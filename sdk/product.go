@@ -35,10 +35,14 @@ type Attribute struct {
 	Locale string `json:"locale,omitempty"`
 }
 
-// Option is one axis of a variant, such as colour=red.
+// Option is one axis of a variant, such as colour=red. Value is what a
+// buyer sees: the seller's alias when the platform has one. StandardValue
+// keeps the platform's own value behind an alias ("180/100(XL)" behind
+// "XL"), empty when there is no alias.
 type Option struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
+	Name          string `json:"name"`
+	Value         string `json:"value"`
+	StandardValue string `json:"standard_value,omitempty"`
 }
 
 // Variant is one SKU.

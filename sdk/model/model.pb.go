@@ -937,9 +937,14 @@ func (x *Attribute) GetLocale() string {
 }
 
 type Option struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What a buyer sees: the seller's alias when the platform has one
+	// (Taobao's property_alias), else the platform's value.
+	Name  string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value string `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	// The platform's standard value when value is a seller's alias
+	// ("180/100(XL)" behind "XL"); empty when they are the same.
+	StandardValue string `protobuf:"bytes,3,opt,name=standard_value,json=standardValue,proto3" json:"standard_value,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -984,6 +989,13 @@ func (x *Option) GetName() string {
 func (x *Option) GetValue() string {
 	if x != nil {
 		return x.Value
+	}
+	return ""
+}
+
+func (x *Option) GetStandardValue() string {
+	if x != nil {
+		return x.StandardValue
 	}
 	return ""
 }
@@ -1926,8 +1938,12 @@ type InventoryItem struct {
 	RemoteId       string                 `protobuf:"bytes,2,opt,name=remote_id,json=remoteId,proto3" json:"remote_id,omitempty"`
 	Sku            string                 `protobuf:"bytes,3,opt,name=sku,proto3" json:"sku,omitempty"`
 	Stock          int64                  `protobuf:"varint,4,opt,name=stock,proto3" json:"stock,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Compare-and-set: the quantity the caller believes the store holds.
+	// When set, a store that holds another quantity refuses the item with
+	// CONFLICT instead of overwriting a concurrent sale.
+	ExpectedStock *int64 `protobuf:"varint,5,opt,name=expected_stock,json=expectedStock,proto3,oneof" json:"expected_stock,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InventoryItem) Reset() {
@@ -1984,6 +2000,13 @@ func (x *InventoryItem) GetSku() string {
 func (x *InventoryItem) GetStock() int64 {
 	if x != nil {
 		return x.Stock
+	}
+	return 0
+}
+
+func (x *InventoryItem) GetExpectedStock() int64 {
+	if x != nil && x.ExpectedStock != nil {
+		return *x.ExpectedStock
 	}
 	return 0
 }
@@ -2686,10 +2709,11 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\x12\x16\n" +
-	"\x06locale\x18\x03 \x01(\tR\x06locale\"2\n" +
+	"\x06locale\x18\x03 \x01(\tR\x06locale\"Y\n" +
 	"\x06Option\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xca\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12%\n" +
+	"\x0estandard_value\x18\x03 \x01(\tR\rstandardValue\"\xca\x01\n" +
 	"\aVariant\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x125\n" +
 	"\aoptions\x18\x02 \x03(\v2\x1b.marketsync.model.v1.OptionR\aoptions\x120\n" +
@@ -2763,12 +2787,14 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\x05error\x18\x03 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error\"\x86\x01\n" +
 	"\x16UpsertProductsResponse\x12:\n" +
 	"\aresults\x18\x01 \x03(\v2 .marketsync.model.v1.WriteResultR\aresults\x120\n" +
-	"\x05quota\x18\x02 \x01(\v2\x1a.marketsync.model.v1.QuotaR\x05quota\"}\n" +
+	"\x05quota\x18\x02 \x01(\v2\x1a.marketsync.model.v1.QuotaR\x05quota\"\xbc\x01\n" +
 	"\rInventoryItem\x12'\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tR\x0eidempotencyKey\x12\x1b\n" +
 	"\tremote_id\x18\x02 \x01(\tR\bremoteId\x12\x10\n" +
 	"\x03sku\x18\x03 \x01(\tR\x03sku\x12\x14\n" +
-	"\x05stock\x18\x04 \x01(\x03R\x05stock\"t\n" +
+	"\x05stock\x18\x04 \x01(\x03R\x05stock\x12*\n" +
+	"\x0eexpected_stock\x18\x05 \x01(\x03H\x00R\rexpectedStock\x88\x01\x01B\x11\n" +
+	"\x0f_expected_stock\"t\n" +
 	"\x13SetInventoryRequest\x128\n" +
 	"\x05items\x18\x01 \x03(\v2\".marketsync.model.v1.InventoryItemR\x05items\x12#\n" +
 	"\rfencing_token\x18\x02 \x01(\x04R\ffencingToken\"\x84\x01\n" +
@@ -2972,6 +2998,7 @@ func file_model_v1_model_proto_init() {
 	if File_model_v1_model_proto != nil {
 		return
 	}
+	file_model_v1_model_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

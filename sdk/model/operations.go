@@ -184,6 +184,7 @@ func realignProducts(ids []string, got []*ProductResult) []*ProductResult {
 		case r.GetProduct() == nil:
 			r = &ProductResult{Id: id, Error: Unavailable(CodeEmptyResult, "plugin returned neither a product nor an error")}
 		default:
+			Normalize(r.GetProduct())
 			if err := r.GetProduct().Validate(); err != nil {
 				r = &ProductResult{Id: id, Error: Invalid(CodeInvalidProduct, fmt.Sprintf("plugin returned an invalid product: %v", err))}
 			}
