@@ -11,8 +11,8 @@ func validProduct() *Product {
 		Title:  map[string]string{"zh-CN": "纯棉T恤", "en": "Cotton T-shirt"},
 		Images: []Image{{URL: "https://img.example.com/1.jpg"}},
 		Variants: []Variant{
-			{SKU: "a", Options: []Option{{"颜色", "红色"}}, Price: Money{1990, "CNY"}, Stock: 3},
-			{SKU: "b", Options: []Option{{"颜色", "蓝色"}}, Price: Money{2990, "CNY"}},
+			{SKU: "a", Options: []Option{{Name: "颜色", Value: "红色"}}, Price: Money{1990, "CNY"}, Stock: 3},
+			{SKU: "b", Options: []Option{{Name: "颜色", Value: "蓝色"}}, Price: Money{2990, "CNY"}},
 		},
 	}
 }
