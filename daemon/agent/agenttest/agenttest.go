@@ -7,6 +7,7 @@ package agenttest
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"os"
@@ -57,8 +58,9 @@ func Build(dir string, plugins ...string) error {
 	// up to date alone, so the test packages that all need the agent and
 	// the sandbox link them once between them instead of once each. A
 	// lock keeps packages tested in parallel from building into it at
-	// once.
-	out := filepath.Join(os.TempDir(), fmt.Sprintf("marketsync-test-build-%d", os.Getuid()))
+	// once. Each checkout has its own directory, so that two checkouts
+	// tested side by side do not relink over each other.
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("marketsync-test-build-%d-%08x", os.Getuid(), crc32.ChecksumIEEE([]byte(root))))
 	if err := os.MkdirAll(out, 0o700); err != nil {
 		return err
 	}
