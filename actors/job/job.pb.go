@@ -34,6 +34,9 @@ const (
 	// Fetch products by id or product page URL from a source platform into
 	// the catalogue.
 	Kind_KIND_COLLECT Kind = 1
+	// Push the catalogue products of a sync pipeline's source to its target
+	// store (actors/sync/engine).
+	Kind_KIND_SYNC Kind = 2
 )
 
 // Enum value maps for Kind.
@@ -41,10 +44,12 @@ var (
 	Kind_name = map[int32]string{
 		0: "KIND_UNSPECIFIED",
 		1: "KIND_COLLECT",
+		2: "KIND_SYNC",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED": 0,
 		"KIND_COLLECT":     1,
+		"KIND_SYNC":        2,
 	}
 )
 
@@ -284,7 +289,13 @@ type Job struct {
 	Cursor string `protobuf:"bytes,20,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// Pages of the listing read so far. The plugin protocol gives no
 	// listing's total: total counts the ids listed so far.
-	ListedPages   int32 `protobuf:"varint,21,opt,name=listed_pages,json=listedPages,proto3" json:"listed_pages,omitempty"`
+	ListedPages int32 `protobuf:"varint,21,opt,name=listed_pages,json=listedPages,proto3" json:"listed_pages,omitempty"`
+	// A sync job's pipeline (sync block name); platform is its target.
+	Pipeline string `protobuf:"bytes,22,opt,name=pipeline,proto3" json:"pipeline,omitempty"`
+	// A sync job's write calls to the target, by operation name
+	// (upsert_products, set_prices, set_inventory), and its reads.
+	Writes        map[string]int32 `protobuf:"bytes,23,rep,name=writes,proto3" json:"writes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	Reads         int32            `protobuf:"varint,24,opt,name=reads,proto3" json:"reads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -462,6 +473,27 @@ func (x *Job) GetCursor() string {
 func (x *Job) GetListedPages() int32 {
 	if x != nil {
 		return x.ListedPages
+	}
+	return 0
+}
+
+func (x *Job) GetPipeline() string {
+	if x != nil {
+		return x.Pipeline
+	}
+	return ""
+}
+
+func (x *Job) GetWrites() map[string]int32 {
+	if x != nil {
+		return x.Writes
+	}
+	return nil
+}
+
+func (x *Job) GetReads() int32 {
+	if x != nil {
+		return x.Reads
 	}
 	return 0
 }
@@ -865,7 +897,7 @@ var File_job_job_proto protoreflect.FileDescriptor
 
 const file_job_job_proto_rawDesc = "" +
 	"\n" +
-	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xa6\x06\n" +
+	"\rjob/job.proto\x12\x18marketsync.actors.job.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14model/v1/model.proto\"\xd6\a\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1e.marketsync.actors.job.v1.KindR\x04kind\x12\x1a\n" +
@@ -893,7 +925,13 @@ const file_job_job_proto_rawDesc = "" +
 	"\bresolved\x18\x12 \x01(\x05R\bresolved\x12\x14\n" +
 	"\x05scope\x18\x13 \x01(\tR\x05scope\x12\x16\n" +
 	"\x06cursor\x18\x14 \x01(\tR\x06cursor\x12!\n" +
-	"\flisted_pages\x18\x15 \x01(\x05R\vlistedPages\"\x82\x02\n" +
+	"\flisted_pages\x18\x15 \x01(\x05R\vlistedPages\x12\x1a\n" +
+	"\bpipeline\x18\x16 \x01(\tR\bpipeline\x12A\n" +
+	"\x06writes\x18\x17 \x03(\v2).marketsync.actors.job.v1.Job.WritesEntryR\x06writes\x12\x14\n" +
+	"\x05reads\x18\x18 \x01(\x05R\x05reads\x1a9\n" +
+	"\vWritesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x82\x02\n" +
 	"\x04Item\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x129\n" +
@@ -916,10 +954,11 @@ const file_job_job_proto_rawDesc = "" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"n\n" +
 	"\tCancelled\x12/\n" +
 	"\x03job\x18\x01 \x01(\v2\x1d.marketsync.actors.job.v1.JobR\x03job\x120\n" +
-	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error*.\n" +
+	"\x05error\x18\x02 \x01(\v2\x1a.marketsync.model.v1.ErrorR\x05error*=\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x10\n" +
-	"\fKIND_COLLECT\x10\x01*W\n" +
+	"\fKIND_COLLECT\x10\x01\x12\r\n" +
+	"\tKIND_SYNC\x10\x02*W\n" +
 	"\x04Step\x12\x14\n" +
 	"\x10STEP_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTEP_RESOLVING\x10\x01\x12\x13\n" +
@@ -950,7 +989,7 @@ func file_job_job_proto_rawDescGZIP() []byte {
 }
 
 var file_job_job_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_job_job_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_job_job_proto_goTypes = []any{
 	(Kind)(0),                     // 0: marketsync.actors.job.v1.Kind
 	(Step)(0),                     // 1: marketsync.actors.job.v1.Step
@@ -964,30 +1003,32 @@ var file_job_job_proto_goTypes = []any{
 	(*Drained)(nil),               // 9: marketsync.actors.job.v1.Drained
 	(*Cancel)(nil),                // 10: marketsync.actors.job.v1.Cancel
 	(*Cancelled)(nil),             // 11: marketsync.actors.job.v1.Cancelled
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*model.Error)(nil),           // 13: marketsync.model.v1.Error
+	nil,                           // 12: marketsync.actors.job.v1.Job.WritesEntry
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*model.Error)(nil),           // 14: marketsync.model.v1.Error
 }
 var file_job_job_proto_depIdxs = []int32{
 	0,  // 0: marketsync.actors.job.v1.Job.kind:type_name -> marketsync.actors.job.v1.Kind
 	2,  // 1: marketsync.actors.job.v1.Job.state:type_name -> marketsync.actors.job.v1.State
-	12, // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	12, // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
-	12, // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
-	12, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
-	12, // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
+	13, // 2: marketsync.actors.job.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	13, // 3: marketsync.actors.job.v1.Job.updated_at:type_name -> google.protobuf.Timestamp
+	13, // 4: marketsync.actors.job.v1.Job.started_at:type_name -> google.protobuf.Timestamp
+	13, // 5: marketsync.actors.job.v1.Job.finished_at:type_name -> google.protobuf.Timestamp
+	13, // 6: marketsync.actors.job.v1.Job.paused_until:type_name -> google.protobuf.Timestamp
 	1,  // 7: marketsync.actors.job.v1.Job.step:type_name -> marketsync.actors.job.v1.Step
-	3,  // 8: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
-	13, // 9: marketsync.actors.job.v1.Item.error:type_name -> marketsync.model.v1.Error
-	12, // 10: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
-	4,  // 11: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
-	13, // 12: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.model.v1.Error
-	4,  // 13: marketsync.actors.job.v1.Cancelled.job:type_name -> marketsync.actors.job.v1.Job
-	13, // 14: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.model.v1.Error
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	12, // 8: marketsync.actors.job.v1.Job.writes:type_name -> marketsync.actors.job.v1.Job.WritesEntry
+	3,  // 9: marketsync.actors.job.v1.Item.state:type_name -> marketsync.actors.job.v1.ItemState
+	14, // 10: marketsync.actors.job.v1.Item.error:type_name -> marketsync.model.v1.Error
+	13, // 11: marketsync.actors.job.v1.Item.updated_at:type_name -> google.protobuf.Timestamp
+	4,  // 12: marketsync.actors.job.v1.Submitted.job:type_name -> marketsync.actors.job.v1.Job
+	14, // 13: marketsync.actors.job.v1.Submitted.error:type_name -> marketsync.model.v1.Error
+	4,  // 14: marketsync.actors.job.v1.Cancelled.job:type_name -> marketsync.actors.job.v1.Job
+	14, // 15: marketsync.actors.job.v1.Cancelled.error:type_name -> marketsync.model.v1.Error
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_job_job_proto_init() }
@@ -1001,7 +1042,7 @@ func file_job_job_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_job_job_proto_rawDesc), len(file_job_job_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

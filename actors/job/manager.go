@@ -148,6 +148,9 @@ func (m *manager) resume(ctx actor.Context) {
 		return
 	}
 	for _, j := range jobs {
+		if j.GetKind() == Kind_KIND_SYNC {
+			continue // the sync engine resumes its own jobs
+		}
 		m.opts.Logger.Info("resuming job", "job", j.GetId(), "platform", j.GetPlatform(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
 		m.spawn(ctx, j)
 	}

@@ -187,6 +187,20 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 	if j.GetUpdatedAt() != nil {
 		collectedAt = j.GetUpdatedAt().AsTime()
 	}
+	return s.CommitWith(j, items, func(txn *store.Txn) error {
+		for _, p := range products {
+			if err := catalog.Put(txn, j.Platform, p, collectedAt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CommitWith is Commit with the batch's other records written by also,
+// in the same transaction: a sync job's bindings, snapshots and decisions
+// are stored with its items or not at all.
+func (s *Store) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) error) error {
 	var total, succeeded, failed int32
 	err := s.db.Update(func(txn *store.Txn) error {
 		stored, err := getJob(txn, j.GetId())
@@ -210,8 +224,8 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 				return err
 			}
 		}
-		for _, p := range products {
-			if err := catalog.Put(txn, j.Platform, p, collectedAt); err != nil {
+		if also != nil {
+			if err := also(txn); err != nil {
 				return err
 			}
 		}
