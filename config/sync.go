@@ -26,9 +26,12 @@ type Sync struct {
 	// neither, it runs only when asked.
 	Schedule string
 	Every    time.Duration
-	Fields   SyncFields
-	Price    SyncPrice
-	Stock    SyncStock
+	// BatchSize caps every write batch below the plugin's declared
+	// maximum; 0 takes the plugin's.
+	BatchSize int
+	Fields    SyncFields
+	Price     SyncPrice
+	Stock     SyncStock
 	// OnVariantRemoved is "zero", "delete" or "keep" (default "zero").
 	OnVariantRemoved string
 	Conflicts        SyncConflicts
@@ -187,11 +190,12 @@ func (d *sd) block(blocks hcl.Blocks, name string, fn func(hcl.Body)) {
 
 func (s *Sync) decode(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnostics {
 	d := &sd{s: s, ctx: ctx}
-	blocks := d.content(body, []string{"source", "target", "schedule", "every", "on_variant_removed"}, "fields", "price", "stock", "conflicts")
+	blocks := d.content(body, []string{"source", "target", "schedule", "every", "batch_size", "on_variant_removed"}, "fields", "price", "stock", "conflicts")
 	d.value("source", &s.Source)
 	d.value("target", &s.Target)
 	d.value("schedule", &s.Schedule)
 	d.value("every", &s.Every)
+	d.value("batch_size", &s.BatchSize)
 	d.value("on_variant_removed", &s.OnVariantRemoved)
 	d.block(blocks, "fields", func(b hcl.Body) {
 		d.content(b, []string{"title", "description"})
@@ -349,6 +353,9 @@ func (s *Sync) validate(platforms map[string]bool) hcl.Diagnostics {
 				bad(key, "%q is not a BCP 47 locale, such as \"en\", \"zh-CN\" or \"pt-BR\".", loc)
 			}
 		}
+	}
+	if s.BatchSize < 0 {
+		bad("batch_size", "batch_size must be at least 1 (or unset for the plugin's maximum), not %d.", s.BatchSize)
 	}
 	diags = append(diags, s.validatePrice()...)
 	if s.Stock.Reserve < 0 {

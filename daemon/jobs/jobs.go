@@ -199,7 +199,8 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 
 // CommitWith is Commit with the batch's other records written by also,
 // in the same transaction: a sync job's bindings, snapshots and decisions
-// are stored with its items or not at all.
+// are stored with its items or not at all. also runs first and may still
+// settle the items it is given (an item whose binding is refused fails).
 func (s *Store) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) error) error {
 	var total, succeeded, failed int32
 	err := s.db.Update(func(txn *store.Txn) error {
@@ -208,6 +209,11 @@ func (s *Store) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) 
 			return err
 		}
 		total, succeeded, failed = stored.Total, stored.Succeeded, stored.Failed
+		if also != nil {
+			if err := also(txn); err != nil {
+				return err
+			}
+		}
 		for _, it := range items {
 			old, err := getItem(txn, j.Id, it.GetIndex())
 			if err != nil {
@@ -221,11 +227,6 @@ func (s *Store) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) 
 			succeeded += s1 - s0
 			failed += f1 - f0
 			if err := putItem(txn, j.Id, it); err != nil {
-				return err
-			}
-		}
-		if also != nil {
-			if err := also(txn); err != nil {
 				return err
 			}
 		}

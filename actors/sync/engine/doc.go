@@ -1,0 +1,18 @@
+// Package engine runs sync pipelines: for each sync block it plans a job
+// of the source products whose rendered listing changed since the last
+// sync (content hash against the snapshot), then, batch by batch, binds
+// them to the store's products (rebinding by SKU when a binding is lost),
+// reads what the store holds now, resolves the three versions field by
+// field, writes only what changed through the target's platform actor in
+// batches at the plugin's cap (UpsertProducts for creates and full
+// updates, SetPrices for price-only and SetInventory with compare-and-set
+// for stock-only changes) and records the items, bindings, snapshots,
+// decisions and conflicts of the batch in one Badger transaction. A job
+// is resumed from its pending items after a restart; a store write whose
+// record was lost is found again by SKU or idempotency key, never
+// repeated as a second product.
+//
+// Runs start on demand (Run), on the pipeline's schedule (cron or every)
+// and for targeted re-syncs (Changed, for webhooks), which a max-wait
+// window gathers into one run.
+package engine

@@ -1,0 +1,487 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/sync/batch"
+	"github.com/marketsync/marketsync/actors/sync/render"
+	"github.com/marketsync/marketsync/actors/sync/resolve"
+	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/daemon/binding"
+	"github.com/marketsync/marketsync/daemon/cache"
+	"github.com/marketsync/marketsync/daemon/conflict"
+	"github.com/marketsync/marketsync/daemon/outbox"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
+	"github.com/robfig/cron/v3"
+)
+
+// Platform is what the engine needs of a platform block: its actor and
+// its plugin's declared limits.
+type Platform struct {
+	PID    *actor.PID
+	Plugin string
+	Limits sdk.Limits
+}
+
+// JobStore is where sync jobs are kept: the agent's job store, so that
+// sync jobs are listed and followed like collect jobs.
+type JobStore interface {
+	Create(j *job.Job, ids []string) error
+	Save(j *job.Job) error
+	Pending(jobID string) ([]*job.Item, error)
+	// CommitWith records items and the job and runs also in the same
+	// transaction.
+	CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) error) error
+	Unfinished() ([]*job.Job, error)
+}
+
+// EventFunc records an event in the caller's transaction (the outbox),
+// so an event is stored exactly when what it reports is.
+type EventFunc func(txn *store.Txn, t outbox.Type, data any) error
+
+// Options configure an Engine.
+type Options struct {
+	DB   *store.DB
+	Jobs JobStore
+	Root *actor.RootContext
+	// Pipelines are the validated sync blocks.
+	Pipelines []config.Sync
+	Platforms func(name string) (Platform, bool)
+	// Cache holds remote products between reads (type remote_product);
+	// nil reads them afresh every time.
+	Cache *cache.Cache
+	// Sizes remembers batch sizes learnt from refusals; nil makes a new
+	// memory.
+	Sizes *batch.Sizes
+	// Events, when set, is called inside the batch transaction for
+	// product.synced and conflict.detected, inside the resolving one for
+	// conflict.resolved, and inside the last one of a job for
+	// job.finished.
+	Events EventFunc
+	// ChangedWait is how long Changed gathers remote ids before it starts
+	// one run for them (default 2 s); ChangedMax starts it sooner once
+	// that many are in (default 500).
+	ChangedWait time.Duration
+	ChangedMax  int
+	// CallTimeout bounds one platform call, the actor's retries included
+	// (default 10 min).
+	CallTimeout time.Duration
+	// Attempts bounds the calls one item may be part of (default 3).
+	Attempts int
+	Observer job.Observer
+	Logger   *slog.Logger
+}
+
+// Engine runs the sync pipelines. Its methods are safe for concurrent use.
+type Engine struct {
+	opts      Options
+	pipelines map[string]*pipeline
+	sizes     *batch.Sizes
+	remote    *cache.Typed[*model.Product]
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	cron   *cron.Cron
+
+	mu sync.Mutex
+	// active is the job running for each pipeline; queued holds the
+	// source ids of targeted re-syncs waiting for it to end.
+	active  map[string]*job.Job
+	queued  map[string]map[string]bool
+	last    map[string]*job.Job
+	stopped bool
+	window  *batch.Window[change]
+}
+
+// pipeline is a sync block with its rendering rules and policy.
+type pipeline struct {
+	cfg    config.Sync
+	rules  render.Rules
+	policy resolve.Policy
+}
+
+// change is one remote id Changed was told of.
+type change struct{ platform, id string }
+
+// New returns an engine for opts; Start runs it.
+func New(opts Options) (*Engine, error) {
+	if opts.DB == nil || opts.Jobs == nil || opts.Root == nil || opts.Platforms == nil {
+		return nil, errors.New("engine: DB, Jobs, Root and Platforms are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ChangedWait <= 0 {
+		opts.ChangedWait = 2 * time.Second
+	}
+	if opts.ChangedMax <= 0 {
+		opts.ChangedMax = 500
+	}
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = job.DefaultCallTimeout
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = job.DefaultMaxItemAttempts
+	}
+	e := &Engine{opts: opts, pipelines: map[string]*pipeline{}, sizes: opts.Sizes,
+		active: map[string]*job.Job{}, queued: map[string]map[string]bool{}, last: map[string]*job.Job{}}
+	if e.sizes == nil {
+		e.sizes = batch.NewSizes()
+	}
+	for _, s := range opts.Pipelines {
+		p := &pipeline{cfg: s, rules: render.RulesOf(&s), policy: resolve.PolicyOf(&s)}
+		if err := p.rules.Validate(); err != nil {
+			return nil, fmt.Errorf("engine: sync %q: %w", s.Name, err)
+		}
+		e.pipelines[s.Name] = p
+	}
+	if opts.Cache != nil {
+		t, err := cache.Proto[*model.Product](opts.Cache, cache.RemoteProduct)
+		if err != nil {
+			return nil, err
+		}
+		e.remote = t
+	}
+	e.ctx, e.cancel = context.WithCancel(context.Background())
+	e.window = &batch.Window[change]{Max: opts.ChangedMax, MaxWait: opts.ChangedWait, Flush: e.flushChanged}
+	return e, nil
+}
+
+// Start resumes the sync jobs a previous run of the agent left unfinished
+// and starts the pipelines' schedules.
+func (e *Engine) Start() error {
+	jobs, err := e.opts.Jobs.Unfinished()
+	if err != nil {
+		return fmt.Errorf("engine: unfinished jobs: %w", err)
+	}
+	for _, j := range jobs {
+		if j.GetKind() != job.Kind_KIND_SYNC {
+			continue
+		}
+		p, ok := e.pipelines[j.GetPipeline()]
+		if !ok {
+			e.finishUnrunnable(j, fmt.Sprintf("sync %q is no longer configured", j.GetPipeline()))
+			continue
+		}
+		e.opts.Logger.Info("resuming sync job", "job", j.GetId(), "pipeline", j.GetPipeline(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
+		e.mu.Lock()
+		e.active[p.cfg.Name] = j
+		e.mu.Unlock()
+		e.launch(p, j)
+	}
+	e.cron = cron.New()
+	for name, p := range e.pipelines {
+		spec := p.cfg.Schedule
+		if p.cfg.Every > 0 {
+			spec = "@every " + p.cfg.Every.String()
+		}
+		if spec == "" {
+			continue
+		}
+		if _, err := e.cron.AddFunc(spec, func() { e.scheduled(name) }); err != nil {
+			return fmt.Errorf("engine: sync %q: schedule %q: %w", name, spec, err)
+		}
+	}
+	e.cron.Start()
+	return nil
+}
+
+// scheduled starts a pipeline's run on its schedule, unless one runs.
+func (e *Engine) scheduled(name string) {
+	if _, started, err := e.start(name, nil, false); err != nil {
+		e.opts.Logger.Error("scheduled sync did not start", "pipeline", name, "error", err)
+	} else if !started {
+		e.opts.Logger.Info("scheduled sync skipped: the previous run is still going", "pipeline", name)
+	}
+}
+
+// Stop stops the schedules and the runs: each finishes the batch it is
+// writing, checkpoints it and stays unfinished in the store, to resume at
+// the next Start. It returns when they are all stopped or ctx ends.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	e.stopped = true
+	e.mu.Unlock()
+	if e.cron != nil {
+		<-e.cron.Stop().Done()
+	}
+	e.cancel()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("engine: sync runs still stopping: %w", ctx.Err())
+	}
+}
+
+// ErrUnknownPipeline is returned for a name no sync block has.
+var ErrUnknownPipeline = errors.New("engine: no such sync pipeline")
+
+// ErrStopping is returned once Stop was called.
+var ErrStopping = errors.New("engine: the sync engine is stopping")
+
+// Run starts a run of the pipeline called name over ids (nil: every
+// product of its source in the catalogue) and returns its job. When the
+// pipeline is already running, the running job is returned and ids, if
+// any, are synced by a run that follows it.
+func (e *Engine) Run(name string, ids []string) (*job.Job, error) {
+	j, _, err := e.start(name, ids, len(ids) > 0)
+	return j, err
+}
+
+// start plans and launches a run unless one is active for the pipeline;
+// force syncs ids even when their listing did not change (a targeted
+// re-sync: the store may have).
+func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, error) {
+	p, ok := e.pipelines[name]
+	if !ok {
+		return nil, false, fmt.Errorf("%w: %q", ErrUnknownPipeline, name)
+	}
+	e.mu.Lock()
+	if e.stopped {
+		e.mu.Unlock()
+		return nil, false, ErrStopping
+	}
+	if j, ok := e.active[name]; ok {
+		if len(ids) > 0 {
+			q := e.queued[name]
+			if q == nil {
+				q = map[string]bool{}
+				e.queued[name] = q
+			}
+			for _, id := range ids {
+				q[id] = true
+			}
+		}
+		e.mu.Unlock()
+		return j, false, nil
+	}
+	// Reserve the pipeline while planning.
+	placeholder := &job.Job{Pipeline: name, State: job.State_STATE_QUEUED}
+	e.active[name] = placeholder
+	e.mu.Unlock()
+
+	j, err := e.plan(p, ids, force)
+	e.mu.Lock()
+	if err != nil {
+		delete(e.active, name)
+		e.mu.Unlock()
+		return nil, false, err
+	}
+	e.active[name] = j
+	e.mu.Unlock()
+	e.launch(p, j)
+	return j, true, nil
+}
+
+func (e *Engine) launch(p *pipeline, j *job.Job) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		r := &run{e: e, p: p, job: j, log: e.opts.Logger.With("job", j.GetId(), "pipeline", p.cfg.Name)}
+		r.loop(e.ctx)
+		e.ended(p.cfg.Name, j)
+	}()
+}
+
+// ended clears the pipeline's active job and starts the targeted re-sync
+// queued meanwhile.
+func (e *Engine) ended(name string, j *job.Job) {
+	e.mu.Lock()
+	delete(e.active, name)
+	e.last[name] = j
+	var ids []string
+	for id := range e.queued[name] {
+		ids = append(ids, id)
+	}
+	delete(e.queued, name)
+	stopped := e.stopped
+	e.mu.Unlock()
+	if len(ids) > 0 && !stopped {
+		slices.Sort(ids)
+		if _, _, err := e.start(name, ids, true); err != nil {
+			e.opts.Logger.Error("queued re-sync did not start", "pipeline", name, "products", len(ids), "error", err)
+		}
+	}
+}
+
+// Changed queues a targeted re-sync (and conflict check) of the products
+// bound to remoteIDs on platform, for every pipeline whose target is that
+// platform, and of the products remoteIDs name for every pipeline whose
+// source it is. It returns at once: the ids are gathered for up to
+// Options.ChangedWait and then synced by one run per pipeline. The cached
+// copies of those remote products are dropped now.
+func (e *Engine) Changed(ctx context.Context, platform string, remoteIDs []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	stopped := e.stopped
+	e.mu.Unlock()
+	if stopped {
+		return ErrStopping
+	}
+	for _, id := range remoteIDs {
+		if e.remote != nil {
+			if err := e.remote.Invalidate(platform + "/" + id); err != nil {
+				e.opts.Logger.Warn("cannot drop a cached remote product", "platform", platform, "remote_id", id, "error", err)
+			}
+		}
+		e.window.Add(change{platform: platform, id: id})
+	}
+	return nil
+}
+
+// flushChanged maps gathered remote ids to the source products of each
+// pipeline and starts their runs.
+func (e *Engine) flushChanged(changes []change) {
+	targets := map[string][]string{}
+	err := e.opts.DB.View(func(txn *store.Txn) error {
+		for _, c := range changes {
+			for name, p := range e.pipelines {
+				switch c.platform {
+				case p.cfg.Target:
+					b, err := binding.ByRemote(txn, c.platform, c.id)
+					if errors.Is(err, store.ErrNotFound) {
+						continue // not a product this pipeline made
+					}
+					if err != nil {
+						return err
+					}
+					if b.SourcePlatform == p.cfg.Source {
+						targets[name] = append(targets[name], b.SourceID)
+					}
+				case p.cfg.Source:
+					targets[name] = append(targets[name], c.id)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.opts.Logger.Error("targeted re-sync: cannot read bindings", "error", err)
+		return
+	}
+	for name, ids := range targets {
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		if _, _, err := e.start(name, ids, true); err != nil && !errors.Is(err, ErrStopping) {
+			e.opts.Logger.Error("targeted re-sync did not start", "pipeline", name, "products", len(ids), "error", err)
+		}
+	}
+}
+
+// PipelineStatus is a pipeline as Status reports it.
+type PipelineStatus struct {
+	Name, Source, Target string
+	Schedule             string // cron spec, "@every 10m", or "" (on demand)
+	Next                 time.Time
+	Active               *job.Job // the running job, if any
+	Last                 *job.Job // the last job this agent ran to its end
+}
+
+// Status reports every pipeline, by name.
+func (e *Engine) Status() []PipelineStatus {
+	next := map[string]time.Time{}
+	if e.cron != nil {
+		for _, en := range e.cron.Entries() {
+			_ = en
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []PipelineStatus
+	for name, p := range e.pipelines {
+		s := PipelineStatus{Name: name, Source: p.cfg.Source, Target: p.cfg.Target, Schedule: p.cfg.Schedule, Next: next[name], Last: e.last[name]}
+		if p.cfg.Every > 0 {
+			s.Schedule = "@every " + p.cfg.Every.String()
+		}
+		if s.Schedule != "" {
+			if sched, err := cron.ParseStandard(s.Schedule); err == nil {
+				s.Next = sched.Next(time.Now())
+			}
+		}
+		if j := e.active[name]; j != nil && j.GetId() != "" {
+			s.Active = j
+		}
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b PipelineStatus) int { return cmpString(a.Name, b.Name) })
+	return out
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ResolveConflict settles a manual conflict (see conflict.Resolve) and
+// queues a re-sync of its product, which writes the value chosen.
+func (e *Engine) ResolveConflict(ctx context.Context, id, take, value string) (*conflict.Conflict, error) {
+	var c *conflict.Conflict
+	err := e.opts.DB.Update(func(txn *store.Txn) error {
+		var err error
+		if c, err = conflict.Resolve(txn, id, take, value, time.Now()); err != nil {
+			return err
+		}
+		if err := conflict.Record(txn, c.SourcePlatform, c.SourceID, &conflict.Decision{
+			Pipeline: c.Pipeline, Target: c.Target, Field: c.Field, Base: c.Base, Source: c.Source, Remote: c.Remote,
+			Chosen: c.Chosen(), Rule: "manual:" + take, Pushed: take != conflict.TakeRemote,
+		}); err != nil {
+			return err
+		}
+		return e.event(txn, outbox.ConflictResolved, c)
+	})
+	if err != nil {
+		return c, err
+	}
+	if _, ok := e.pipelines[c.Pipeline]; ok {
+		if _, _, err := e.start(c.Pipeline, []string{c.SourceID}, true); err != nil {
+			return c, fmt.Errorf("the conflict is resolved, but its product's re-sync did not start: %w", err)
+		}
+	}
+	return c, ctx.Err()
+}
+
+func (e *Engine) event(txn *store.Txn, t outbox.Type, data any) error {
+	if e.opts.Events == nil {
+		return nil
+	}
+	return e.opts.Events(txn, t, data)
+}
+
+// finishUnrunnable ends a job that cannot run at all.
+func (e *Engine) finishUnrunnable(j *job.Job, reason string) {
+	from := j.GetState()
+	j.State, j.Error = job.State_STATE_FAILED, reason
+	j.FinishedAt = ts(time.Now())
+	if err := e.opts.Jobs.Save(j); err != nil {
+		e.opts.Logger.Error("cannot save failed sync job", "job", j.GetId(), "error", err)
+	}
+	e.observe(from, j.GetState(), false)
+	e.opts.Logger.Error("sync job failed", "job", j.GetId(), "reason", reason)
+}
+
+func (e *Engine) observe(from, to job.State, isNew bool) {
+	if e.opts.Observer != nil && (from != to || isNew) {
+		e.opts.Observer.JobChanged(from, to, isNew)
+	}
+}

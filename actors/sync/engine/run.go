@@ -1,0 +1,644 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/actors/sync/batch"
+	"github.com/marketsync/marketsync/actors/sync/render"
+	"github.com/marketsync/marketsync/actors/sync/resolve"
+	"github.com/marketsync/marketsync/daemon/binding"
+	"github.com/marketsync/marketsync/daemon/catalog"
+	"github.com/marketsync/marketsync/daemon/conflict"
+	"github.com/marketsync/marketsync/daemon/outbox"
+	"github.com/marketsync/marketsync/daemon/snapshot"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/model"
+	"google.golang.org/protobuf/proto"
+)
+
+// Codes of the failures the engine makes up for sync items.
+const (
+	CodeNotCollected = "not_collected"
+	CodeRender       = "render"
+	CodeBinding      = "binding"
+)
+
+// maxChunk bounds the products of one checkpoint, whatever the plugin's
+// upsert cap: their snapshots and decisions go into one transaction.
+const maxChunk = 200
+
+// run is one sync job being worked through.
+type run struct {
+	e      *Engine
+	p      *pipeline
+	job    *job.Job
+	log    *slog.Logger
+	target Platform
+}
+
+// entry is one product of a chunk on its way through the steps.
+type entry struct {
+	it      *job.Item
+	product *model.Product // from the catalogue
+	listing *render.Listing
+	hash    snapshot.Hash
+	bind    *binding.Binding
+	snap    *snapshot.Snapshot
+	// remote is the store's product now; nil when it has none (create).
+	remote   *model.Product
+	remoteID string
+	res      *resolve.Result
+	// resolved are manual conflicts settled by a person, to apply now;
+	// open the ones still waiting, whose fields are left alone.
+	resolved []*conflict.Conflict
+	// writes pending for the entry, and how many came back ok.
+	writes, done int
+	err          *model.Error
+}
+
+func (r *run) loop(ctx context.Context) {
+	target, ok := r.e.opts.Platforms(r.p.cfg.Target)
+	if !ok {
+		r.e.finishUnrunnable(r.job, fmt.Sprintf("platform %q is not configured", r.p.cfg.Target))
+		return
+	}
+	r.target = target
+	if r.job.Writes == nil {
+		r.job.Writes = map[string]int32{}
+	}
+	if r.job.GetState() == job.State_STATE_QUEUED {
+		r.job.StartedAt = ts(time.Now())
+		r.setState(job.State_STATE_RUNNING)
+		if err := r.e.opts.Jobs.Save(r.job); err != nil {
+			r.log.Error("cannot save sync job", "error", err)
+		}
+	}
+	items, err := r.e.opts.Jobs.Pending(r.job.GetId())
+	if err != nil {
+		r.e.finishUnrunnable(r.job, fmt.Sprintf("cannot load pending items: %v", err))
+		return
+	}
+	chunk := min(r.size(sdk.OpUpsertProducts), maxChunk)
+	for len(items) > 0 {
+		if ctx.Err() != nil {
+			r.log.Info("sync job stopped; it resumes at the next start", "pending", len(items))
+			return
+		}
+		n := min(chunk, len(items))
+		if err := r.chunk(ctx, items[:n]); err != nil {
+			r.log.Error("sync job failed: a batch cannot be checkpointed", "error", err)
+			r.e.finishUnrunnable(r.job, "cannot checkpoint a batch: "+err.Error())
+			return
+		}
+		items = items[n:]
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	r.finish()
+}
+
+func (r *run) setState(s job.State) {
+	from := r.job.GetState()
+	r.job.State, r.job.UpdatedAt = s, ts(time.Now())
+	r.e.observe(from, s, false)
+}
+
+// size is the batch size for op: the plugin's declared cap, or the
+// pipeline's batch_size when smaller, or less once the platform refused
+// that much.
+func (r *run) size(op sdk.Operation) int {
+	limit := r.target.Limits.MaxBatch(op, 50)
+	if b := r.p.cfg.BatchSize; b > 0 && b < limit {
+		limit = b
+	}
+	return r.e.sizes.Size(r.p.cfg.Target, model.Operation(op), limit)
+}
+
+func (r *run) finish() {
+	from := r.job.GetState()
+	switch {
+	case r.job.GetFailed() == 0:
+		r.job.State = job.State_STATE_SUCCEEDED
+	case r.job.GetSucceeded() > 0:
+		r.job.State = job.State_STATE_PARTIAL
+	default:
+		r.job.State = job.State_STATE_FAILED
+	}
+	now := ts(time.Now())
+	r.job.UpdatedAt, r.job.FinishedAt = now, now
+	err := r.e.opts.Jobs.CommitWith(r.job, nil, func(txn *store.Txn) error {
+		return r.e.event(txn, outbox.JobFinished, JobFinished{ID: r.job.GetId(), Kind: "sync", Pipeline: r.p.cfg.Name,
+			Target: r.p.cfg.Target, State: r.job.GetState().String(), Total: r.job.GetTotal(),
+			Succeeded: r.job.GetSucceeded(), Failed: r.job.GetFailed(), Writes: r.job.GetWrites()})
+	})
+	if err != nil {
+		r.log.Error("cannot save finished sync job", "error", err)
+	}
+	r.e.observe(from, r.job.GetState(), false)
+	r.log.Info("sync job finished", "state", r.job.GetState(), "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(),
+		"writes", r.job.GetWrites(), "reads", r.job.GetReads())
+}
+
+// JobFinished is the data of a sync job's job.finished event.
+type JobFinished struct {
+	ID        string           `json:"id"`
+	Kind      string           `json:"kind"`
+	Pipeline  string           `json:"pipeline"`
+	Target    string           `json:"target"`
+	State     string           `json:"state"`
+	Total     int32            `json:"total"`
+	Succeeded int32            `json:"succeeded"`
+	Failed    int32            `json:"failed"`
+	Writes    map[string]int32 `json:"writes,omitempty"`
+}
+
+// ProductSynced is the data of a product.synced event.
+type ProductSynced struct {
+	Pipeline string   `json:"pipeline"`
+	Source   string   `json:"source"`
+	ID       string   `json:"id"`
+	Target   string   `json:"target"`
+	RemoteID string   `json:"remote_id"`
+	Created  bool     `json:"created"`
+	Fields   []string `json:"fields,omitempty"` // the fields written
+	Job      string   `json:"job"`
+}
+
+// chunk syncs one batch of items and checkpoints it.
+func (r *run) chunk(ctx context.Context, items []*job.Item) error {
+	entries := make([]*entry, len(items))
+	for i, it := range items {
+		entries[i] = &entry{it: it}
+	}
+	if err := r.load(entries); err != nil {
+		return err
+	}
+	// Write-ahead: the items are marked as attempted before anything is
+	// sent, so that after a crash their next attempt looks for what the
+	// store may have accepted (rebind by SKU) before creating.
+	for _, en := range entries {
+		if en.err == nil {
+			en.it.Attempts++
+		}
+	}
+	if err := r.e.opts.Jobs.CommitWith(r.job, items, nil); err != nil {
+		return err
+	}
+	r.rebind(ctx, entries)
+	r.readRemote(ctx, entries)
+	w := r.decide(entries)
+	r.write(ctx, w)
+	return r.commit(ctx, entries)
+}
+
+// load reads each item's catalogue product, binding, snapshot and
+// conflicts, and renders it.
+func (r *run) load(entries []*entry) error {
+	return r.e.opts.DB.View(func(txn *store.Txn) error {
+		for _, en := range entries {
+			id := en.it.GetId()
+			ent, err := catalog.Get(txn, r.p.cfg.Source, id)
+			if errors.Is(err, store.ErrNotFound) {
+				en.err = model.NotFound(CodeNotCollected, fmt.Sprintf("product %s of %s is not in the catalogue: collect it first", id, r.p.cfg.Source))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			en.product = ent.Product
+			if en.listing, err = render.Render(ent.Product, &r.p.rules); err != nil {
+				en.err = model.Invalid(CodeRender, err.Error())
+				continue
+			}
+			if en.hash, err = snapshot.HashOf(en.listing); err != nil {
+				return err
+			}
+			if en.bind, err = binding.Get(txn, r.p.cfg.Source, id, r.p.cfg.Target); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if en.snap, err = snapshot.Get(txn, r.p.key(id)); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			cs, err := conflict.ForProduct(txn, r.p.cfg.Name, r.p.cfg.Source, id)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if c.State == conflict.StateResolved {
+					en.resolved = append(en.resolved, c)
+				}
+			}
+			if en.bind != nil {
+				en.remoteID = en.bind.RemoteID
+			}
+		}
+		return nil
+	})
+}
+
+// SKUPrefix marks a GetRemoteProducts id that names a product by one of
+// its variants' SKU, as the shopify plugin documents it; a plugin that
+// does not take it answers NOT_FOUND or INVALID for it, and the create's
+// idempotency key (or the plugin's own SKU lookup) still keeps the store
+// from a second copy.
+const SKUPrefix = "sku:"
+
+// rebind looks up by SKU the unbound products that may already be in the
+// store: those attempted before (a crash may have lost the answer) or
+// synced before (their binding is lost). A product found is bound to it.
+func (r *run) rebind(ctx context.Context, entries []*entry) {
+	var lost []*entry
+	var ids []string
+	for _, en := range entries {
+		if en.err != nil || en.bind != nil || len(en.listing.GetProduct().GetVariants()) == 0 {
+			continue
+		}
+		if en.it.GetAttempts() > 1 || en.snap != nil {
+			lost = append(lost, en)
+			ids = append(ids, SKUPrefix+en.listing.GetProduct().GetVariants()[0].GetSku())
+		}
+	}
+	if len(lost) == 0 {
+		return
+	}
+	found, _ := r.getRemote(ctx, ids, false)
+	for i, en := range lost {
+		if p := found[ids[i]]; p != nil && p.GetId() != "" {
+			en.remoteID, en.remote = p.GetId(), p
+			r.log.Info("rebound a product by SKU", "product", en.it.GetId(), "remote_id", p.GetId())
+		}
+	}
+}
+
+// readRemote reads the store's current product of every bound entry,
+// through the remote_product cache.
+func (r *run) readRemote(ctx context.Context, entries []*entry) {
+	var ids []string
+	for _, en := range entries {
+		if en.err == nil && en.remoteID != "" && en.remote == nil {
+			ids = append(ids, en.remoteID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	found, errs := r.getRemote(ctx, ids, true)
+	for _, en := range entries {
+		if en.err != nil || en.remoteID == "" || en.remote != nil {
+			continue
+		}
+		if p := found[en.remoteID]; p != nil {
+			en.remote = p
+			continue
+		}
+		e := errs[en.remoteID]
+		if e.GetKind() == model.KindNotFound {
+			// Deleted in the store: made again.
+			r.log.Warn("bound product is gone from the store; it is created again", "product", en.it.GetId(), "remote_id", en.remoteID)
+			en.remoteID = ""
+			continue
+		}
+		if e == nil {
+			e = model.Unavailable(model.CodeMissingResult, "the store's product could not be read")
+		}
+		en.err = e
+	}
+}
+
+// idempotencyKey is the key of a create: the same for the pipeline and
+// source product on every attempt and every node, so a replayed create is
+// the same create.
+func (r *run) idempotencyKey(parts ...string) string {
+	h := sha256.New()
+	for _, p := range append([]string{r.p.cfg.Name, r.p.cfg.Source}, parts...) {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "ms-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// writes are the items of the three write operations of a chunk, each
+// with the entry it belongs to.
+type writes struct {
+	upserts   []*model.UpsertItem
+	prices    []*model.PriceItem
+	inventory []*model.InventoryItem
+	byUpsert  []*entry
+	byPrice   []*entry
+	byStock   []*entry
+}
+
+// decide resolves each entry against the store and queues its writes:
+// a create or any change beyond price and stock is one UpsertProducts
+// item (the store's product with the changes applied, so fields the
+// store keeps stay as they are); price-only and stock-only changes go
+// through SetPrices and SetInventory, stock with the quantity read as the
+// expected one (compare-and-set).
+func (r *run) decide(entries []*entry) *writes {
+	w := &writes{}
+	for _, en := range entries {
+		if en.err != nil {
+			continue
+		}
+		if en.remote == nil {
+			en.res = resolve.Resolve(nil, en.listing, nil, &r.p.policy)
+			en.writes++
+			w.upserts = append(w.upserts, &model.UpsertItem{IdempotencyKey: r.idempotencyKey(en.it.GetId()), Product: en.listing.GetProduct()})
+			w.byUpsert = append(w.byUpsert, en)
+			continue
+		}
+		var base *render.Listing
+		if en.snap != nil {
+			base = en.snap.Listing
+		}
+		remote := r.remoteListing(en.remote, base, en.listing)
+		en.res = resolve.Resolve(base, en.listing, remote, &r.p.policy)
+		patch := &en.res.Patch
+		r.applyResolved(en, patch)
+		if patch.Empty() {
+			continue
+		}
+		if onlyPricesAndStock(patch) {
+			for sku, price := range patch.Prices {
+				en.writes++
+				w.prices = append(w.prices, &model.PriceItem{IdempotencyKey: r.idempotencyKey(en.it.GetId(), "price", sku, price.Format()),
+					RemoteId: en.remoteID, Sku: sku, Price: price})
+				w.byPrice = append(w.byPrice, en)
+			}
+			for sku, qty := range patch.Stock {
+				it := &model.InventoryItem{IdempotencyKey: r.idempotencyKey(en.it.GetId(), "stock", sku, fmt.Sprint(qty)),
+					RemoteId: en.remoteID, Sku: sku, Stock: qty}
+				if v := variantOf(en.remote, sku); v != nil {
+					expected := v.GetStock()
+					it.ExpectedStock = &expected
+				}
+				en.writes++
+				w.inventory = append(w.inventory, it)
+				w.byStock = append(w.byStock, en)
+			}
+			continue
+		}
+		en.writes++
+		w.upserts = append(w.upserts, &model.UpsertItem{IdempotencyKey: r.idempotencyKey(en.it.GetId(), hex.EncodeToString(en.hash[:8])),
+			RemoteId: en.remoteID, Product: merge(en.remote, en.listing.GetProduct(), patch)})
+		w.byUpsert = append(w.byUpsert, en)
+	}
+	return w
+}
+
+func onlyPricesAndStock(p *resolve.Patch) bool {
+	return len(p.Title) == 0 && len(p.Description) == 0 && !p.SetImages && len(p.AddVariants) == 0 && len(p.RemoveVariants) == 0
+}
+
+func variantOf(p *model.Product, sku string) *model.Variant {
+	for _, v := range p.GetVariants() {
+		if v.GetSku() == sku {
+			return v
+		}
+	}
+	return nil
+}
+
+// remoteListing is the store's product as a listing comparable with the
+// rendered one: a store keeps one language, whose text is compared with
+// the chain's first locale, and reports no status, which is taken as the
+// last synced one.
+func (r *run) remoteListing(p *model.Product, base, source *render.Listing) *render.Listing {
+	p = proto.CloneOf(p)
+	for _, m := range []*map[string]string{&p.Title, &p.Description} {
+		if len(*m) == 1 {
+			for _, v := range *m {
+				*m = map[string]string{r.p.rules.Fields.Title[0]: v}
+			}
+		}
+	}
+	if len(p.Description) == 1 && len(r.p.rules.Fields.Description) > 0 {
+		for _, v := range p.Description {
+			p.Description = map[string]string{r.p.rules.Fields.Description[0]: v}
+		}
+	}
+	status := source.GetStatus()
+	if base != nil {
+		status = base.GetStatus()
+	}
+	return &render.Listing{Product: p, Status: status, HoldStock: source.GetHoldStock()}
+}
+
+// write sends the chunk's writes, operation by operation, each in
+// batches, and settles every entry's count of writes done or its error.
+func (r *run) write(ctx context.Context, w *writes) {
+	r.send(ctx, sdk.OpUpsertProducts, w.byUpsert, len(w.upserts), func(ctx context.Context, idx []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
+		req := &model.UpsertProductsRequest{}
+		for _, i := range idx {
+			req.Items = append(req.Items, w.upserts[i])
+		}
+		return req, func(res *platform.CallResult) []*model.WriteResult { return res.GetUpsertProducts().GetResults() }
+	})
+	r.send(ctx, sdk.OpSetPrices, w.byPrice, len(w.prices), func(ctx context.Context, idx []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
+		req := &model.SetPricesRequest{}
+		for _, i := range idx {
+			req.Items = append(req.Items, w.prices[i])
+		}
+		return req, func(res *platform.CallResult) []*model.WriteResult { return res.GetSetPrices().GetResults() }
+	})
+	r.send(ctx, sdk.OpSetInventory, w.byStock, len(w.inventory), func(ctx context.Context, idx []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
+		req := &model.SetInventoryRequest{}
+		for _, i := range idx {
+			req.Items = append(req.Items, w.inventory[i])
+		}
+		return req, func(res *platform.CallResult) []*model.WriteResult { return res.GetSetInventory().GetResults() }
+	})
+}
+
+// send runs one operation's items through the batch optimiser.
+func (r *run) send(ctx context.Context, op sdk.Operation, owners []*entry, n int,
+	build func(context.Context, []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult)) {
+	if n == 0 {
+		return
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	spec, _ := model.LookupOperation(model.Operation(op))
+	name := spec.Name
+	s := batch.Sender{Sizes: r.e.sizes, Platform: r.p.cfg.Target, Op: model.Operation(op), Limit: r.limit(op), Attempts: r.e.opts.Attempts}
+	out := batch.Send(ctx, s, idx, func(ctx context.Context, part []int) ([]*model.Error, *model.Error) {
+		req, results := build(ctx, part)
+		res, callErr := r.call(ctx, req)
+		r.job.Writes[name] += res.GetAttempts()
+		if callErr != nil {
+			return nil, callErr
+		}
+		rs := results(res)
+		errs := make([]*model.Error, len(part))
+		for j, i := range part {
+			if j >= len(rs) {
+				errs[j] = model.Unavailable(model.CodeMissingResult, "the plugin answered no result for this item")
+				continue
+			}
+			errs[j] = rs[j].GetError()
+			if errs[j] == nil && op == sdk.OpUpsertProducts && rs[j].GetRemoteId() != "" {
+				owners[i].remoteID = rs[j].GetRemoteId()
+			}
+		}
+		return errs, nil
+	})
+	for i, e := range out.Errs {
+		en := owners[i]
+		if e != nil {
+			if en.err == nil {
+				en.err = e
+			}
+			continue
+		}
+		en.done++
+	}
+	if out.Refused > 0 {
+		r.log.Warn("the store refused batches as too large; smaller ones are sent from now on", "operation", name,
+			"refused", out.Refused, "size", r.e.sizes.Size(r.p.cfg.Target, model.Operation(op), r.limit(op)))
+	}
+}
+
+// limit is the configured or declared cap of op, before any learnt size.
+func (r *run) limit(op sdk.Operation) int {
+	limit := r.target.Limits.MaxBatch(op, 50)
+	if b := r.p.cfg.BatchSize; b > 0 && b < limit {
+		limit = b
+	}
+	return limit
+}
+
+// call sends one request to the target's platform actor.
+func (r *run) call(ctx context.Context, req proto.Message) (*platform.CallResult, *model.Error) {
+	ctx, cancel := context.WithTimeout(ctx, r.e.opts.CallTimeout)
+	defer cancel()
+	c := platform.NewCall(req)
+	c.Priority = platform.Priority_PRIORITY_BULK
+	res, err := platform.Request(ctx, r.e.opts.Root, r.target.PID, c)
+	r.job.Calls += res.GetAttempts()
+	if err != nil {
+		return res, model.Unavailable(model.CodePlatformTimeout, fmt.Sprintf("no answer from platform %s: %v", r.p.cfg.Target, err))
+	}
+	if e := res.Err(); e != nil {
+		return res, e
+	}
+	return res, nil
+}
+
+// commit records the chunk in one transaction: each entry's item, and for
+// those written (or with nothing to write) the binding, the snapshot, the
+// decisions, the conflicts and their events. An entry whose writes were
+// cut short by a stop stays pending, to be checked again on resume.
+func (r *run) commit(ctx context.Context, entries []*entry) error {
+	now := time.Now()
+	items := make([]*job.Item, len(entries))
+	for i, en := range entries {
+		items[i] = proto.CloneOf(en.it)
+		items[i].UpdatedAt = ts(now)
+	}
+	err := r.e.opts.Jobs.CommitWith(r.job, items, func(txn *store.Txn) error {
+		for i, en := range entries {
+			it := items[i]
+			it.State, it.Error = job.ItemState_ITEM_PENDING, nil
+			if en.err == nil && en.done < en.writes {
+				en.err = model.Unavailable(model.CodeMissingResult, "a write of the product got no result")
+			}
+			if en.err != nil {
+				if ctx.Err() != nil && en.err.GetKind().Retryable() {
+					it.Error = en.err // stopped: stays pending
+					continue
+				}
+				it.State, it.Error = job.ItemState_ITEM_FAILED, en.err
+				continue
+			}
+			if err := r.record(txn, en, now); err != nil {
+				var me *model.Error
+				if errors.As(err, &me) {
+					it.State, it.Error = job.ItemState_ITEM_FAILED, me
+					continue
+				}
+				return err
+			}
+			it.State = job.ItemState_ITEM_SUCCEEDED
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The store's copies of what was written are stale now.
+	if r.e.remote != nil {
+		for _, en := range entries {
+			if en.writes > 0 && en.remoteID != "" {
+				_ = r.e.remote.Invalidate(r.p.cfg.Target + "/" + en.remoteID)
+			}
+		}
+	}
+	return nil
+}
+
+// record writes what a synced entry leaves behind.
+func (r *run) record(txn *store.Txn, en *entry, now time.Time) error {
+	id := en.it.GetId()
+	b := &binding.Binding{SourcePlatform: r.p.cfg.Source, SourceID: id, Target: r.p.cfg.Target, RemoteID: en.remoteID, Variants: map[string]string{}}
+	for _, v := range en.listing.GetProduct().GetVariants() {
+		b.Variants[v.GetSku()] = v.GetSku()
+	}
+	if err := binding.Put(txn, b); err != nil {
+		return model.Conflict(CodeBinding, err.Error())
+	}
+	remoteAt := now
+	if t := en.remote.GetUpdatedAt(); t != nil && en.writes == 0 {
+		remoteAt = t.AsTime()
+	}
+	if _, err := snapshot.Put(txn, r.p.key(id), en.listing, remoteAt, now); err != nil {
+		return err
+	}
+	var pushed []string
+	for _, d := range en.res.Decisions {
+		if d.Pushed {
+			pushed = append(pushed, d.Field)
+		}
+		if err := conflict.Record(txn, r.p.cfg.Source, id, &conflict.Decision{
+			Pipeline: r.p.cfg.Name, Target: r.p.cfg.Target, Field: d.Field, Base: d.Base, Source: d.Source, Remote: d.Remote,
+			Chosen: d.Chosen, Rule: d.Rule, Pushed: d.Pushed, JobID: r.job.GetId(), At: now,
+		}); err != nil {
+			return err
+		}
+	}
+	for _, c := range en.res.Conflicts {
+		stored, isNew, err := conflict.Add(txn, &conflict.Conflict{
+			Pipeline: r.p.cfg.Name, SourcePlatform: r.p.cfg.Source, SourceID: id, Target: r.p.cfg.Target, RemoteID: en.remoteID,
+			Field: c.Field, Kind: string(c.Kind), Base: c.Base, Source: c.Source, Remote: c.Remote, DetectedAt: now,
+		})
+		if err != nil {
+			return err
+		}
+		if isNew {
+			if err := r.e.event(txn, outbox.ConflictDetected, stored); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range en.resolved {
+		if err := conflict.MarkApplied(txn, c); err != nil {
+			return err
+		}
+	}
+	if en.writes > 0 {
+		return r.e.event(txn, outbox.ProductSynced, ProductSynced{Pipeline: r.p.cfg.Name, Source: r.p.cfg.Source, ID: id,
+			Target: r.p.cfg.Target, RemoteID: en.remoteID, Created: en.bind == nil && en.remote == nil, Fields: pushed, Job: r.job.GetId()})
+	}
+	return nil
+}
