@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/robfig/cron/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 // Platform is what the engine needs of a platform block: its actor and
@@ -97,11 +99,18 @@ type Engine struct {
 	mu sync.Mutex
 	// active is the job running for each pipeline; queued holds the
 	// source ids of targeted re-syncs waiting for it to end.
-	active  map[string]*job.Job
+	active  map[string]*activeRun
 	queued  map[string]map[string]bool
-	last    map[string]*job.Job
+	last    map[string]string
 	stopped bool
 	window  *batch.Window[change]
+}
+
+// activeRun is the run of a pipeline: its job's id once planned, and a
+// copy of the job as it was created, for Run's callers.
+type activeRun struct {
+	id      string
+	created *job.Job
 }
 
 // pipeline is a sync block with its rendering rules and policy.
@@ -135,7 +144,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Attempts = job.DefaultMaxItemAttempts
 	}
 	e := &Engine{opts: opts, pipelines: map[string]*pipeline{}, sizes: opts.Sizes,
-		active: map[string]*job.Job{}, queued: map[string]map[string]bool{}, last: map[string]*job.Job{}}
+		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}}
 	if e.sizes == nil {
 		e.sizes = batch.NewSizes()
 	}
@@ -176,7 +185,7 @@ func (e *Engine) Start() error {
 		}
 		e.opts.Logger.Info("resuming sync job", "job", j.GetId(), "pipeline", j.GetPipeline(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
 		e.mu.Lock()
-		e.active[p.cfg.Name] = j
+		e.active[p.cfg.Name] = &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
 		e.mu.Unlock()
 		e.launch(p, j)
 	}
@@ -230,6 +239,10 @@ func (e *Engine) Stop(ctx context.Context) error {
 // ErrUnknownPipeline is returned for a name no sync block has.
 var ErrUnknownPipeline = errors.New("engine: no such sync pipeline")
 
+// ErrPlanning is returned by Run while the pipeline's run is still
+// planning and has no job yet.
+var ErrPlanning = errors.New("engine: the pipeline's run is being planned; ask again in a moment")
+
 // ErrStopping is returned once Stop was called.
 var ErrStopping = errors.New("engine: the sync engine is stopping")
 
@@ -255,7 +268,7 @@ func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, e
 		e.mu.Unlock()
 		return nil, false, ErrStopping
 	}
-	if j, ok := e.active[name]; ok {
+	if a, ok := e.active[name]; ok {
 		if len(ids) > 0 {
 			q := e.queued[name]
 			if q == nil {
@@ -267,11 +280,13 @@ func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, e
 			}
 		}
 		e.mu.Unlock()
-		return j, false, nil
+		if a.created == nil {
+			return nil, false, ErrPlanning
+		}
+		return proto.CloneOf(a.created), false, nil
 	}
 	// Reserve the pipeline while planning.
-	placeholder := &job.Job{Pipeline: name, State: job.State_STATE_QUEUED}
-	e.active[name] = placeholder
+	e.active[name] = &activeRun{}
 	e.mu.Unlock()
 
 	j, err := e.plan(p, ids, force)
@@ -281,10 +296,11 @@ func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, e
 		e.mu.Unlock()
 		return nil, false, err
 	}
-	e.active[name] = j
+	created := proto.CloneOf(j)
+	e.active[name] = &activeRun{id: j.GetId(), created: created}
 	e.mu.Unlock()
 	e.launch(p, j)
-	return j, true, nil
+	return proto.CloneOf(created), true, nil
 }
 
 func (e *Engine) launch(p *pipeline, j *job.Job) {
@@ -302,7 +318,7 @@ func (e *Engine) launch(p *pipeline, j *job.Job) {
 func (e *Engine) ended(name string, j *job.Job) {
 	e.mu.Lock()
 	delete(e.active, name)
-	e.last[name] = j
+	e.last[name] = j.GetId()
 	var ids []string
 	for id := range e.queued[name] {
 		ids = append(ids, id)
@@ -389,23 +405,18 @@ type PipelineStatus struct {
 	Name, Source, Target string
 	Schedule             string // cron spec, "@every 10m", or "" (on demand)
 	Next                 time.Time
-	Active               *job.Job // the running job, if any
-	Last                 *job.Job // the last job this agent ran to its end
+	// ActiveJob is the id of the running job, if any; LastJob that of the
+	// last job this agent ran to its end. Read them from the job store.
+	ActiveJob, LastJob string
 }
 
-// Status reports every pipeline, by name.
+// Status reports every pipeline, in name order.
 func (e *Engine) Status() []PipelineStatus {
-	next := map[string]time.Time{}
-	if e.cron != nil {
-		for _, en := range e.cron.Entries() {
-			_ = en
-		}
-	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []PipelineStatus
 	for name, p := range e.pipelines {
-		s := PipelineStatus{Name: name, Source: p.cfg.Source, Target: p.cfg.Target, Schedule: p.cfg.Schedule, Next: next[name], Last: e.last[name]}
+		s := PipelineStatus{Name: name, Source: p.cfg.Source, Target: p.cfg.Target, Schedule: p.cfg.Schedule, LastJob: e.last[name]}
 		if p.cfg.Every > 0 {
 			s.Schedule = "@every " + p.cfg.Every.String()
 		}
@@ -414,23 +425,13 @@ func (e *Engine) Status() []PipelineStatus {
 				s.Next = sched.Next(time.Now())
 			}
 		}
-		if j := e.active[name]; j != nil && j.GetId() != "" {
-			s.Active = j
+		if j := e.active[name]; j != nil {
+			s.ActiveJob = j.id
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b PipelineStatus) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b PipelineStatus) int { return strings.Compare(a.Name, b.Name) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ResolveConflict settles a manual conflict (see conflict.Resolve) and

@@ -185,6 +185,9 @@ func (h *harness) wait(id string) *job.Job {
 	case <-time.After(time.Minute):
 		h.t.Fatalf("job %s did not finish", id)
 	}
+	if id == "" {
+		return nil
+	}
 	j, err := h.jobs.Get(id)
 	if err != nil {
 		h.t.Fatal(err)
