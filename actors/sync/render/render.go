@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/marketsync/marketsync/sdk/model"
+	"github.com/microcosm-cc/bluemonday"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -35,7 +36,9 @@ func Render(p *model.Product, rules *Rules) (*Listing, error) {
 	}
 	out.Title = map[string]string{rules.Fields.Title[0]: title}
 	if desc, ok := pick(p.GetDescription(), rules.Fields.Description); ok {
-		out.Description = map[string]string{rules.Fields.Description[0]: desc}
+		if clean := strings.TrimSpace(sanitize.Sanitize(desc)); clean != "" {
+			out.Description = map[string]string{rules.Fields.Description[0]: clean}
+		}
 	}
 
 	l := &Listing{Product: out, Status: Status_STATUS_ACTIVE}
@@ -70,6 +73,13 @@ func Render(p *model.Product, rules *Rules) (*Listing, error) {
 
 // pick returns the non-empty text of the first locale in chain that texts
 // has.
+// sanitize cleans a description for publishing: source marketplaces'
+// detail pages carry scripts, inline handlers, iframes and tracking
+// markup that a store must not show. bluemonday's UGC policy keeps the
+// formatting a product page needs (paragraphs, lists, tables, images,
+// links) and drops the rest; links get rel="nofollow".
+var sanitize = bluemonday.UGCPolicy()
+
 func pick(texts map[string]string, chain []string) (string, bool) {
 	for _, loc := range chain {
 		if t := texts[loc]; strings.TrimSpace(t) != "" {

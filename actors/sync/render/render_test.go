@@ -339,3 +339,32 @@ func TestRulesOfConfig(t *testing.T) {
 		t.Errorf("rules from config render %v, want %v", got, exp)
 	}
 }
+
+func TestRenderSanitisesDescriptions(t *testing.T) {
+	rules := baseRules()
+	for name, tc := range map[string]struct{ in, want string }{
+		"script dropped":          {`<p>Cotton</p><script>steal()</script>`, `<p>Cotton</p>`},
+		"inline handler dropped":  {`<img src="https://img.example/a.jpg" onerror="steal()">`, `<img src="https://img.example/a.jpg">`},
+		"iframe dropped":          {`<p>Fit</p><iframe src="https://tracker.example"></iframe>`, `<p>Fit</p>`},
+		"javascript link dropped": {`<a href="javascript:steal()">more</a>`, `more`},
+		"formatting kept":         {`<ul><li><b>100%</b> cotton</li></ul>`, `<ul><li><b>100%</b> cotton</li></ul>`},
+		"plain text kept":         {`Cotton, loose fit`, `Cotton, loose fit`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := product(both, 1999, "CNY", 5)
+			p.Description = map[string]string{"en": tc.in}
+			l, err := render.Render(p, &rules)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.GetProduct().GetDescription()["en"]; got != tc.want {
+				t.Errorf("description %q, want %q", got, tc.want)
+			}
+		})
+	}
+	p := product(both, 1999, "CNY", 5)
+	p.Description = map[string]string{"en": `<script>only()</script>`}
+	if l, _ := render.Render(p, &rules); l.GetProduct().GetDescription() != nil {
+		t.Errorf("a description of nothing but a script is published: %v", l.GetProduct().GetDescription())
+	}
+}
