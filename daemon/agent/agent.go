@@ -20,6 +20,7 @@ import (
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/actors/platform/retry"
+	"github.com/marketsync/marketsync/actors/sync/engine"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/jobs"
@@ -63,9 +64,13 @@ type Agent struct {
 	live      atomic.Pointer[map[string]*platformEntry]
 	reloadMu  sync.Mutex // one reload at a time
 
-	manager  *actor.PID
-	api      *api.Server
-	listener net.Listener
+	manager *actor.PID
+	sync    *engine.Engine
+	// syncEvents, when set before the sync step, receives the sync
+	// engine's events inside its transactions (see engine.Options.Events).
+	syncEvents engine.EventFunc
+	api        *api.Server
+	listener   net.Listener
 	// unix is the listener on api.unix_socket; nil when none is set.
 	unix   net.Listener
 	served chan struct{}
@@ -100,6 +105,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
 		{"jobs", a.setupJobs},
+		{"sync", a.setupSync},
 		{"api", a.setupAPI},
 	} {
 		if err := step.run(ctx); err != nil {
@@ -355,6 +361,7 @@ func (a *Agent) setupAPI(context.Context) error {
 		Logger:            a.log.With("component", "api"),
 		Metrics:           a.metrics.Handler(),
 		Cache:             a.cacheSource(),
+		Sync:              a.syncSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
@@ -414,6 +421,7 @@ func (a *Agent) teardown(ctx context.Context) error {
 		a.unix.Close() // and removes the socket file
 	}
 	if a.system != nil {
+		a.stopSync(ctx)
 		if a.manager != nil {
 			a.drain(ctx, a.manager, &job.Drain{})
 			_ = a.system.Root.PoisonFuture(a.manager).Wait()

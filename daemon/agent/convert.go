@@ -28,6 +28,7 @@ var (
 
 	apiJobKind = map[job.Kind]client.JobKind{
 		job.Kind_KIND_COLLECT: client.JobKindCollect,
+		job.Kind_KIND_SYNC:    client.JobKindSync,
 	}
 
 	// Records from before steps existed were collecting.
@@ -90,7 +91,11 @@ func jobFromRecord(j *job.Job) *client.Job {
 
 		Scope:       j.GetScope(),
 		ListedPages: int(j.GetListedPages()),
+		Pipeline:    j.GetPipeline(),
+		Reads:       int(j.GetReads()),
 	}
+	w := j.GetWrites()
+	out.Writes = client.JobWrites{UpsertProducts: int(w["upsert_products"]), SetPrices: int(w["set_prices"]), SetInventory: int(w["set_inventory"])}
 	if pu := timeOf(j.GetPausedUntil()); pu.After(timeOf(j.GetUpdatedAt())) && !out.State.Final() {
 		out.PausedUntil, out.PausedReason = pu, j.GetPausedReason()
 	}

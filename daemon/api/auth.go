@@ -53,8 +53,10 @@ type tokenHash struct {
 // writeScopes are the routes other than GET that a write token may call;
 // any other route that is not a GET needs ScopeOperator.
 var writeScopes = map[string]bool{
-	"POST /v1/collect":          true,
-	"POST /v1/jobs/{id}/cancel": true,
+	"POST /v1/collect":                true,
+	"POST /v1/jobs/{id}/cancel":       true,
+	"POST /v1/sync/{name}/run":        true,
+	"POST /v1/conflicts/{id}/resolve": true,
 }
 
 // scopeFor is the scope a request needs, by the route it matches.

@@ -40,6 +40,9 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+	// Sync serves /v1/sync, /v1/bindings, /v1/history and /v1/conflicts;
+	// nil answers 404.
+	Sync SyncSource
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -79,6 +82,7 @@ type Server struct {
 	metrics  http.Handler
 	stats    StatsSource
 	cache    CacheSource
+	sync     SyncSource
 	mux      *http.ServeMux
 	started  time.Time
 	now      func() time.Time
@@ -100,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: cfg.Metrics,
 		stats:   cfg.Stats,
 		cache:   cfg.Cache,
+		sync:    cfg.Sync,
 		mux:     http.NewServeMux(),
 		now:     time.Now,
 	}

@@ -16,8 +16,12 @@ import (
 type JobKind string
 
 // JobKindCollect fetches products by id or product page URL from a source
-// platform into the catalogue.
-const JobKindCollect JobKind = "collect"
+// platform into the catalogue; JobKindSync pushes a sync pipeline's
+// changed products to its store.
+const (
+	JobKindCollect JobKind = "collect"
+	JobKindSync    JobKind = "sync"
+)
 
 // JobStep is what a job is doing. A collect job given product page URLs
 // first resolves them (JobStepResolving), one given a listing scope first
@@ -59,7 +63,7 @@ func (s JobState) Final() bool {
 	return false
 }
 
-// Job is a collect job (later also a sync run) and how far it got.
+// Job is a collect job or a sync run and how far it got.
 type Job struct {
 	ID       string   `json:"id"`
 	Kind     JobKind  `json:"kind"`
@@ -85,6 +89,13 @@ type Job struct {
 	Scope       string `json:"scope,omitempty"`
 	ListedPages int    `json:"listed_pages,omitempty"`
 
+	// A sync job's pipeline (Platform is its store), its write calls by
+	// operation (upsert_products, set_prices, set_inventory) and its
+	// reads of the store.
+	Pipeline string    `json:"pipeline,omitempty"`
+	Writes   JobWrites `json:"writes,omitzero"`
+	Reads    int       `json:"reads,omitempty"`
+
 	// Total items; Succeeded + Failed + Pending == Total.
 	Total     int `json:"total"`
 	Succeeded int `json:"succeeded"`
@@ -106,6 +117,16 @@ type Job struct {
 	// string of decimal digits, as in the X-Marketsync-Index header.
 	Index uint64 `json:"index,string"`
 }
+
+// JobWrites counts a sync job's write calls to its store, by operation.
+type JobWrites struct {
+	UpsertProducts int `json:"upsert_products,omitempty"`
+	SetPrices      int `json:"set_prices,omitempty"`
+	SetInventory   int `json:"set_inventory,omitempty"`
+}
+
+// Total is the sum of the write calls.
+func (w JobWrites) Total() int { return w.UpsertProducts + w.SetPrices + w.SetInventory }
 
 // HeaderIndex is the response header that carries a job's index on
 // GET /v1/jobs/{id}, as Consul's X-Consul-Index does.

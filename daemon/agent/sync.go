@@ -1,0 +1,230 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/sync/engine"
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/binding"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/conflict"
+	"github.com/marketsync/marketsync/daemon/jobs"
+	"github.com/marketsync/marketsync/daemon/snapshot"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/sdk"
+)
+
+// setupSync starts the sync engine over the sync blocks: it resumes the
+// sync jobs left unfinished and starts their schedules.
+func (a *Agent) setupSync(context.Context) error {
+	var c *engine.Engine
+	opts := engine.Options{
+		DB:        a.db,
+		Jobs:      syncJobStore{Store: a.jobs, changes: a.changes},
+		Root:      a.system.Root,
+		Pipelines: a.cfg.Syncs,
+		Platforms: a.syncPlatform,
+		Events:    a.syncEvents,
+		Observer:  a.metrics,
+		Logger:    a.log.With("component", "sync"),
+	}
+	if a.cache != nil {
+		opts.Cache = a.cache.Cache
+	}
+	c, err := engine.New(opts)
+	if err != nil {
+		return err
+	}
+	if err := c.Start(); err != nil {
+		return err
+	}
+	a.sync = c
+	return nil
+}
+
+// SyncEngine is the agent's sync engine: Changed on it queues a targeted
+// re-sync of the products a store's webhook names.
+func (a *Agent) SyncEngine() *engine.Engine { return a.sync }
+
+// stopSync stops the engine's schedules and runs; each run checkpoints
+// the batch it is writing and resumes at the next start.
+func (a *Agent) stopSync(ctx context.Context) {
+	if a.sync == nil {
+		return
+	}
+	if err := a.sync.Stop(ctx); err != nil {
+		a.log.Warn("sync runs did not stop in time", "error", err)
+	}
+}
+
+func (a *Agent) syncPlatform(name string) (engine.Platform, bool) {
+	e, ok := a.current()[name]
+	if !ok {
+		return engine.Platform{}, false
+	}
+	return engine.Platform{PID: e.pid, Plugin: e.cfg.Plugin, Limits: e.desc.Limits}, e.desc.Has(sdk.CapabilityPublish)
+}
+
+// syncJobStore is the job store as the sync engine sees it: every write
+// wakes the blocking queries on jobs, as the collect jobs' writes do.
+type syncJobStore struct {
+	*jobs.Store
+	changes *changes
+}
+
+func (s syncJobStore) Create(j *job.Job, ids []string) error {
+	return s.then(s.Store.Create(j, ids))
+}
+
+func (s syncJobStore) Save(j *job.Job) error { return s.then(s.Store.Save(j)) }
+
+func (s syncJobStore) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) error) error {
+	return s.then(s.Store.CommitWith(j, items, also))
+}
+
+func (s syncJobStore) then(err error) error {
+	if err == nil {
+		s.changes.notify()
+	}
+	return err
+}
+
+// syncSource serves the sync routes of the API.
+type syncSource struct{ a *Agent }
+
+func (a *Agent) syncSource() api.SyncSource {
+	if a.sync == nil {
+		return nil
+	}
+	return syncSource{a}
+}
+
+func (s syncSource) jobByID(id string) *client.Job {
+	if id == "" {
+		return nil
+	}
+	j, err := s.a.jobs.Get(id)
+	if err != nil {
+		return nil
+	}
+	return jobFromRecord(j)
+}
+
+// SyncPipelines implements api.SyncSource.
+func (s syncSource) SyncPipelines(context.Context) ([]client.SyncPipeline, error) {
+	var out []client.SyncPipeline
+	for _, p := range s.a.sync.Status() {
+		out = append(out, client.SyncPipeline{Name: p.Name, Source: p.Source, Target: p.Target, Schedule: p.Schedule, Next: p.Next,
+			Active: s.jobByID(p.ActiveJob), Last: s.jobByID(p.LastJob)})
+	}
+	return out, nil
+}
+
+// RunSync implements api.SyncSource.
+func (s syncSource) RunSync(_ context.Context, name string, req client.SyncRunRequest) (*client.Job, error) {
+	j, err := s.a.sync.Run(name, req.IDs)
+	switch {
+	case errors.Is(err, engine.ErrUnknownPipeline):
+		return nil, api.NotFound(client.CodeUnknownPipeline, fmt.Sprintf("no sync block is named %q", name))
+	case errors.Is(err, engine.ErrStopping), errors.Is(err, engine.ErrPlanning):
+		return nil, api.Unavailable(client.CodeUnavailable, err.Error())
+	case err != nil:
+		return nil, err
+	}
+	return jobFromRecord(j), nil
+}
+
+// Bindings implements api.SyncSource: the source product's binding on
+// the target of every pipeline that reads its platform.
+func (s syncSource) Bindings(_ context.Context, platform, id string) ([]client.Binding, error) {
+	var out []client.Binding
+	err := s.a.db.View(func(txn *store.Txn) error {
+		for _, p := range s.a.cfg.Syncs {
+			if p.Source != platform {
+				continue
+			}
+			b, err := binding.Get(txn, platform, id, p.Target)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			cb := client.Binding{SourcePlatform: b.SourcePlatform, SourceID: b.SourceID, Target: b.Target, RemoteID: b.RemoteID, Variants: b.Variants, Pipeline: p.Name}
+			if snap, err := snapshot.Get(txn, snapshot.Key{Pipeline: p.Name, Platform: platform, ID: id}); err == nil {
+				cb.SyncedAt = snap.SyncedAt
+			}
+			out = append(out, cb)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// History implements api.SyncSource.
+func (s syncSource) History(_ context.Context, platform, id string) ([]client.Decision, error) {
+	var out []client.Decision
+	err := s.a.db.View(func(txn *store.Txn) error {
+		list, err := conflict.History(txn, platform, id)
+		for _, d := range list {
+			out = append(out, client.Decision(*d))
+		}
+		return err
+	})
+	return out, err
+}
+
+// Conflicts implements api.SyncSource.
+func (s syncSource) Conflicts(_ context.Context, state string) ([]client.Conflict, error) {
+	var out []client.Conflict
+	err := s.a.db.View(func(txn *store.Txn) error {
+		list, err := conflict.List(txn, state)
+		for _, c := range list {
+			out = append(out, client.Conflict(*c))
+		}
+		return err
+	})
+	return out, err
+}
+
+// Conflict implements api.SyncSource.
+func (s syncSource) Conflict(_ context.Context, id string) (*client.Conflict, error) {
+	var out *client.Conflict
+	err := s.a.db.View(func(txn *store.Txn) error {
+		c, err := conflict.Get(txn, id)
+		if err != nil {
+			return err
+		}
+		cc := client.Conflict(*c)
+		out = &cc
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, api.NotFound(client.CodeConflictNotFound, fmt.Sprintf("no conflict %q", id))
+	}
+	return out, err
+}
+
+// ResolveConflict implements api.SyncSource.
+func (s syncSource) ResolveConflict(ctx context.Context, id string, req client.ConflictResolution) (*client.Conflict, error) {
+	ctx, cancel := context.WithTimeout(ctx, askTimeout)
+	defer cancel()
+	c, err := s.a.sync.ResolveConflict(ctx, id, req.Take, req.Value)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, api.NotFound(client.CodeConflictNotFound, fmt.Sprintf("no conflict %q", id))
+	case errors.Is(err, conflict.ErrResolved):
+		return nil, api.Conflict(client.CodeConflictResolved, fmt.Sprintf("conflict %s was resolved already (take %s at %s)", id, c.Take, c.ResolvedAt.Format(time.RFC3339)))
+	case c == nil && err != nil:
+		return nil, api.BadRequest(client.CodeInvalidRequest, err.Error())
+	}
+	if err != nil {
+		s.a.log.Error("a resolved conflict's re-sync did not start", "conflict", id, "error", err)
+	}
+	cc := client.Conflict(*c)
+	return &cc, nil
+}
