@@ -195,6 +195,9 @@ func queuedText(job *client.Job) string {
 // "collect 1 id from sandbox, resolving 1 URL first", "collect the
 // listing "shop:7" from sandbox".
 func jobText(job *client.Job) string {
+	if job.Kind == client.JobKindSync {
+		return syncJobText(job)
+	}
 	if job.Scope != "" {
 		return fmt.Sprintf("collect the listing %q from %s", job.Scope, job.Platform)
 	}

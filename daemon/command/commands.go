@@ -114,6 +114,15 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"stats": func() (cli.Command, error) {
 			return &StatsCommand{Meta: meta}, nil
 		},
+		"sync":              func() (cli.Command, error) { return &SyncCommand{Meta: meta}, nil },
+		"sync list":         func() (cli.Command, error) { return &SyncListCommand{Meta: meta}, nil },
+		"sync status":       func() (cli.Command, error) { return &SyncListCommand{Meta: meta, status: true}, nil },
+		"sync run":          func() (cli.Command, error) { return &SyncRunCommand{Meta: meta}, nil },
+		"bindings":          func() (cli.Command, error) { return &BindingsCommand{Meta: meta}, nil },
+		"conflicts":         func() (cli.Command, error) { return &ConflictsCommand{Meta: meta}, nil },
+		"conflicts list":    func() (cli.Command, error) { return &ConflictsListCommand{Meta: meta}, nil },
+		"conflicts show":    func() (cli.Command, error) { return &ConflictsShowCommand{Meta: meta}, nil },
+		"conflicts resolve": func() (cli.Command, error) { return &ConflictsResolveCommand{Meta: meta}, nil },
 
 		// Local commands.
 		"agent": func() (cli.Command, error) {

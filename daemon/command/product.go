@@ -26,13 +26,25 @@ Usage: marketsync product [options] <platform:id | id>
   attributes, variants with options, price and stock, and images. A bare
   id works when a single platform has it.
 
+Product Options:
+
+  -history
+    Show instead every sync decision recorded for the product: each
+    field's base, source and store values, the value chosen and the rule
+    that chose it.
+
 ` + generalOptions())
 }
 
 func (c *ProductCommand) Run(args []string) int {
-	rest, cl, err := c.connect(c.FlagSet("product", true), args, oneArg("product takes one argument, platform:id or a bare id"))
+	f := c.FlagSet("product", true)
+	history := f.Bool("history", false, "")
+	rest, cl, err := c.connect(f, args, oneArg("product takes one argument, platform:id or a bare id"))
 	if err != nil {
 		return c.exit(err)
+	}
+	if *history {
+		return c.history(context.Background(), cl, rest[0])
 	}
 	p, err := cl.Products().Info(context.Background(), rest[0])
 	if err != nil {
