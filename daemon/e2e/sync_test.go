@@ -32,18 +32,33 @@ func syncProducts() int {
 // stores are the simulators of the two stores and of the source, served
 // on loopback ports, and the agent config that points at them.
 type stores struct {
-	taobao  *taobaosim.Server
-	shopify *shopifysim.Server
-	woo     *woosim.Server
-	hcl     string
+	taobao                *taobaosim.Server
+	shopify               *shopifysim.Server
+	woo                   *woosim.Server
+	hcl                   string
+	tbURL, shopURL, wcURL string
 }
 
-func newStores(t testing.TB) *stores {
+// syncOptions vary the agent config of the sync tests.
+type syncOptions struct {
+	// shopRate is the points a second the agent spends at Shopify
+	// (default 100000: no limit to speak of).
+	shopRate float64
+	reserve  int
+	// stock is the conflict strategy for stock (default source_wins).
+	stock string
+}
+
+func newStores(t testing.TB, shop ...func(*shopifysim.Options)) *stores {
+	// A bucket large enough that the cost limit is not what the tests
+	// measure (the benchmark does).
+	so := shopifysim.Options{BucketSize: 1e7, RestoreRate: 1e6}
+	for _, edit := range shop {
+		edit(&so)
+	}
 	s := &stores{
-		taobao: taobaosim.New(taobaosim.Options{Seed: 7}),
-		// A bucket large enough that the cost limit is not what this test
-		// measures (the benchmark does).
-		shopify: shopifysim.New(shopifysim.Options{BucketSize: 1e7, RestoreRate: 1e6}),
+		taobao:  taobaosim.New(taobaosim.Options{Seed: 7}),
+		shopify: shopifysim.New(so),
 		woo:     woosim.New(woosim.Options{}),
 	}
 	tb := httptest.NewServer(s.taobao.Handler())
@@ -52,6 +67,21 @@ func newStores(t testing.TB) *stores {
 	t.Cleanup(tb.Close)
 	t.Cleanup(sh.Close)
 	t.Cleanup(wc.Close)
+	s.tbURL, s.shopURL, s.wcURL = tb.URL, sh.URL, wc.URL
+	s.hcl = s.config(syncOptions{reserve: 2})
+	return s
+}
+
+// config is the agent config of the three platforms and the two
+// pipelines, tb-shop and tb-woo.
+func (s *stores) config(o syncOptions) string {
+	if o.shopRate == 0 {
+		o.shopRate = 100000
+	}
+	if o.stock == "" {
+		o.stock = "source_wins"
+	}
+	tb, sh, wc := s.tbURL, s.shopURL, s.wcURL
 	tc, so, wcc := s.taobao.Credentials(), s.shopify.Options(), s.woo.Credentials()
 	pipeline := func(name, target string) string {
 		return fmt.Sprintf(`
@@ -77,17 +107,17 @@ sync %q {
     }
   }
   stock {
-    reserve = 2
+    reserve = %d
   }
   conflicts {
     default = "remote_wins"
     price   = "source_wins"
-    stock   = "source_wins"
+    stock   = %q
   }
 }
-`, name, target)
+`, name, target, o.reserve, o.stock)
 	}
-	s.hcl = fmt.Sprintf(`
+	return fmt.Sprintf(`
 platform "taobao" "taobao" {
   # The simulator sets no limit here: collecting is not what is measured.
   rate_limit {
@@ -104,7 +134,7 @@ platform "taobao" "taobao" {
 platform "shopify" "shop" {
   # Points, as the plugin declares them: a read of 9 products asks 927.
   rate_limit {
-    rate  = 100000
+    rate  = %g
     burst = 1000
   }
   config {
@@ -128,12 +158,11 @@ platform "woocommerce" "woo" {
     %s = %q
   }
 }
-`, tc.AppKey, tc.AppSecret, tc.Session, tb.URL+taobaosim.Path,
+`, tc.AppKey, tc.AppSecret, tc.Session, tb+taobaosim.Path, o.shopRate,
 		shopify.FieldShop, so.Shop, shopify.FieldAccessToken, so.Token, shopify.FieldAppSecret, so.Secret,
-		shopify.FieldLocationID, shopifysim.LocationID, shopify.FieldEndpoint, sh.URL, shopify.FieldBulkThreshold, shopify.FieldBulkPollInterval,
-		woo.FieldStoreURL, wc.URL, woo.FieldConsumerKey, wcc.ConsumerKey, woo.FieldConsumerSecret, wcc.ConsumerSecret,
+		shopify.FieldLocationID, shopifysim.LocationID, shopify.FieldEndpoint, sh, shopify.FieldBulkThreshold, shopify.FieldBulkPollInterval,
+		woo.FieldStoreURL, wc, woo.FieldConsumerKey, wcc.ConsumerKey, woo.FieldConsumerSecret, wcc.ConsumerSecret,
 	) + pipeline("tb-shop", "shop") + pipeline("tb-woo", "woo")
-	return s
 }
 
 // runSync runs a pipeline and follows its job to the end.

@@ -272,12 +272,14 @@ func (r *run) rebind(ctx context.Context, entries []*entry) {
 		return
 	}
 	found, _ := r.getRemote(ctx, ids, false)
+	rebound := 0
 	for i, en := range lost {
 		if p := found[ids[i]]; p != nil && p.GetId() != "" {
 			en.remoteID, en.remote = p.GetId(), p
-			r.log.Info("rebound a product by SKU", "product", en.it.GetId(), "remote_id", p.GetId())
+			rebound++
 		}
 	}
+	r.log.Info("looked up by SKU the products a lost answer or binding may hide", "looked_up", len(lost), "rebound", rebound)
 }
 
 // readRemote reads the store's current product of every bound entry,
