@@ -46,6 +46,10 @@ type harness struct {
 	eng    *engine.Engine
 	finals finals
 	cfg    config.Sync
+	// rate and burst limit the calls the platform actor makes a second
+	// (default: no limit to speak of).
+	rate  float64
+	burst int
 
 	mu     sync.Mutex
 	events []outbox.Type
@@ -104,8 +108,11 @@ func newHarness(t testing.TB, n int, edit func(*harness)) *harness {
 	if err := conn.Configure(context.Background(), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
+	if h.rate == 0 {
+		h.rate, h.burst = 1e6, 1<<20
+	}
 	h.pid = h.sys.Root.Spawn(platform.Props(platform.Options{Name: "shop", Plugin: "fakestore", Conn: conn,
-		RateLimit: &platform.RateLimit{Rate: 1e6, Burst: 1 << 20}, FixedRate: true}))
+		RateLimit: &platform.RateLimit{Rate: h.rate, Burst: h.burst}, FixedRate: true}))
 	t.Cleanup(func() { _ = h.sys.Root.PoisonFuture(h.pid).Wait() })
 	h.start(nil)
 	return h

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/marketsync/marketsync/actors/job"
@@ -11,6 +12,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/snapshot"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/sdk/model"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -55,21 +57,17 @@ func (e *Engine) plan(p *pipeline, ids []string, force bool) (*job.Job, error) {
 		for {
 			var page []*catalog.Entry
 			var next string
-			err := e.opts.DB.View(func(txn *store.Txn) error {
-				var err error
-				if page, next, err = catalog.List(txn, p.cfg.Source, after, planPage); err != nil {
-					return err
-				}
-				for _, ent := range page {
-					if changed, err := p.changed(txn, ent.Product); err != nil || changed {
-						todo = append(todo, ent.Product.GetId())
-					}
-				}
-				return nil
-			})
+			if err := e.opts.DB.View(func(txn *store.Txn) (err error) {
+				page, next, err = catalog.List(txn, p.cfg.Source, after, planPage)
+				return err
+			}); err != nil {
+				return nil, fmt.Errorf("engine: plan %s: %w", p.cfg.Name, err)
+			}
+			changed, err := e.changedOf(p, page)
 			if err != nil {
 				return nil, fmt.Errorf("engine: plan %s: %w", p.cfg.Name, err)
 			}
+			todo = append(todo, changed...)
 			if next == "" {
 				break
 			}
@@ -87,6 +85,43 @@ func (e *Engine) plan(p *pipeline, ids []string, force bool) (*job.Job, error) {
 	}
 	e.observe(0, job.State_STATE_QUEUED, true)
 	return j, nil
+}
+
+// changedOf returns the ids of the entries whose listing changed. The
+// rendering and hashing, the costly part of planning, run on every CPU.
+func (e *Engine) changedOf(p *pipeline, page []*catalog.Entry) ([]string, error) {
+	hashes := make([]*snapshot.Hash, len(page))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, ent := range page {
+		g.Go(func() error {
+			if l, err := render.Render(ent.Product, &p.rules); err == nil {
+				if h, err := snapshot.HashOf(l); err == nil {
+					hashes[i] = &h
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	var out []string
+	err := e.opts.DB.View(func(txn *store.Txn) error {
+		for i, ent := range page {
+			if hashes[i] == nil {
+				out = append(out, ent.Product.GetId()) // fails as an item, with its reason
+				continue
+			}
+			changed, err := snapshot.Changed(txn, p.key(ent.Product.GetId()), *hashes[i])
+			if err != nil {
+				return err
+			}
+			if changed {
+				out = append(out, ent.Product.GetId())
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // changed says whether product renders to a listing other than the one
