@@ -86,7 +86,7 @@ func startAgentProcess(t *testing.T, cfgPath string) *agentProcess {
 func TestSyncSurvivesKill9(t *testing.T) {
 	// Shopify tells of each product it creates (a products/create
 	// webhook) and runs a bulk mutation when it is created but reports it
-	// RUNNING for 40 polls: a window in which the store holds products the
+	// RUNNING for 20 polls: a window in which the store holds products the
 	// agent has not heard of yet.
 	created := make(chan struct{}, 4096)
 	hooks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -95,11 +95,11 @@ func TestSyncSurvivesKill9(t *testing.T) {
 		}
 	}))
 	t.Cleanup(hooks.Close)
-	s := newStores(t, func(o *shopifysim.Options) { o.WebhookURL, o.BulkPolls = hooks.URL, 40 })
+	s := newStores(t, func(o *shopifysim.Options) { o.WebhookURL, o.BulkPolls = hooks.URL, 20 })
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "agent.hcl")
 	hcl := fmt.Sprintf("plugin_dir = %q\ndata_dir = %q\n", bin, filepath.Join(dir, "data")) + s.config(syncOptions{reserve: 2})
-	hcl = strings.Replace(hcl, `bulk_poll_interval = "5ms"`, `bulk_poll_interval = "25ms"`, 1)
+	hcl = strings.Replace(hcl, `bulk_poll_interval = "5ms"`, `bulk_poll_interval = "10ms"`, 1)
 	if err := os.WriteFile(cfgPath, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
 	}
