@@ -327,3 +327,47 @@ func TestPolicyOfConfig(t *testing.T) {
 		t.Errorf("policy = %+v", p)
 	}
 }
+
+// TestNoBaseMatrix is the rebind case: a product found in the store by SKU
+// with no snapshot of its last sync (lost state, a new node). Every
+// difference is a change on both sides, settled by the kind's strategy;
+// equal values write nothing.
+func TestNoBaseMatrix(t *testing.T) {
+	for _, kind := range kinds {
+		for _, tc := range []struct {
+			strategy    resolve.Strategy
+			same        bool
+			sourceNewer bool
+			push        bool
+			conflict    bool
+		}{
+			{strategy: resolve.SourceWins, push: true},
+			{strategy: resolve.RemoteWins, push: false},
+			{strategy: resolve.NewestWins, sourceNewer: true, push: true},
+			{strategy: resolve.NewestWins, push: false},
+			{strategy: resolve.Manual, push: false, conflict: true},
+			{strategy: resolve.SourceWins, same: true, push: false},
+			{strategy: resolve.Manual, same: true, push: false},
+		} {
+			name := fmt.Sprintf("%s/%s/same=%v/sourceNewer=%v", kind, tc.strategy, tc.same, tc.sourceNewer)
+			t.Run(name, func(t *testing.T) {
+				source := listing(t0.Add(2*time.Hour), variant("A", 1299, 5))
+				store := proto.CloneOf(source)
+				store.Product.UpdatedAt = timestamppb.New(t0.Add(time.Hour))
+				if !tc.sourceNewer {
+					store.Product.UpdatedAt = timestamppb.New(t0.Add(3 * time.Hour))
+				}
+				if !tc.same {
+					change(kind, store, "store-side")
+				}
+				res := resolve.Resolve(nil, source, store, &resolve.Policy{Strategy: map[resolve.Kind]resolve.Strategy{kind: tc.strategy}})
+				if got := pushed(t, kind, &res.Patch, source); got != tc.push {
+					t.Errorf("pushed = %v, want %v; patch %+v", got, tc.push, res.Patch)
+				}
+				if got := len(res.Conflicts) == 1; got != tc.conflict {
+					t.Errorf("conflicts = %+v, want conflict %v", res.Conflicts, tc.conflict)
+				}
+			})
+		}
+	}
+}
