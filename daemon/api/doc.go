@@ -37,6 +37,13 @@
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /v1/cache/stats         client.CacheStats (Config.Cache)
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
+//	GET  /v1/sync                []client.SyncPipeline (Config.Sync, as the routes below)
+//	POST /v1/sync/{name}/run     client.SyncRunRequest → client.Job (the running one if any)
+//	GET  /v1/bindings            ?platform=&id= → []client.Binding
+//	GET  /v1/history             ?platform=&id= → []client.Decision, oldest first
+//	GET  /v1/conflicts           ?state=open|resolved → []client.Conflict
+//	GET  /v1/conflicts/{id}      client.Conflict
+//	POST /v1/conflicts/{id}/resolve  client.ConflictResolution → client.Conflict
 //	GET  /metrics                Config.Metrics
 //
 // A job id in a path is checked before the Backend sees it: one that
