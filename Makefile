@@ -30,7 +30,7 @@ FUZZ_TESTS := .:./config:FuzzDecode \
 	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
 FUZZTIME ?= 20s
 
-.PHONY: all build build-agent build-example run test vet bench bench-cache bench-quota proto fmt clean fuzz test-short
+.PHONY: all build build-agent build-example run test vet bench bench-cache bench-quota bench-sync proto fmt clean fuzz test-short
 
 all: build
 
@@ -104,6 +104,10 @@ bench: build
 ## bench-cache: the cache's hit rate on a Zipf-distributed read workload
 bench-cache:
 	$(GO) test -run '^$$' -bench ZipfReads -benchtime 200000x -count 3 ./daemon/cache/
+
+## bench-sync: a full sync against a naive one-call-per-product sync, in the same run
+bench-sync:
+	$(GO) test -run '^$$' -bench SyncVsNaive -benchtime 1x ./actors/sync/engine/
 
 ## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) on synctest's clock
 bench-quota:
