@@ -96,21 +96,20 @@ func productQuery(r *http.Request) (string, string, error) {
 }
 
 func (s *Server) bindings(w http.ResponseWriter, r *http.Request) (any, error) {
-	if s.sync == nil {
-		return nil, s.noSync()
-	}
-	platform, id, err := productQuery(r)
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.sync.Bindings(r.Context(), platform, id)
-	if err != nil {
-		return nil, err
-	}
-	return nonNil(list), nil
+	return productList(s, r, func(ctx context.Context, platform, id string) ([]client.Binding, error) {
+		return s.sync.Bindings(ctx, platform, id)
+	})
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) (any, error) {
+	return productList(s, r, func(ctx context.Context, platform, id string) ([]client.Decision, error) {
+		return s.sync.History(ctx, platform, id)
+	})
+}
+
+// productList answers a route that lists what the sync source holds of
+// one source product.
+func productList[T any](s *Server, r *http.Request, list func(ctx context.Context, platform, id string) ([]T, error)) (any, error) {
 	if s.sync == nil {
 		return nil, s.noSync()
 	}
@@ -118,9 +117,9 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.sync.History(r.Context(), platform, id)
+	out, err := list(r.Context(), platform, id)
 	if err != nil {
 		return nil, err
 	}
-	return nonNil(list), nil
+	return nonNil(out), nil
 }

@@ -142,18 +142,24 @@ func (c *CollectCommand) Run(args []string) int {
 	if err != nil {
 		return c.exit(err)
 	}
-	if !*wait {
-		if c.json {
-			return c.printJSON(job)
+	return c.started(ctx, cl, job, start, *wait)
+}
+
+// started reports a job just submitted: how to follow it, or, with wait,
+// its progress to the end and the exit code of how it ended (waitFor).
+func (m *Meta) started(ctx context.Context, cl *client.Client, job *client.Job, start time.Time, wait bool) int {
+	if !wait {
+		if m.json {
+			return m.printJSON(job)
 		}
-		c.Ui.Output(queuedText(job))
-		c.Ui.Output("Follow it with: " + followCommand(job))
+		m.Ui.Output(queuedText(job))
+		m.Ui.Output("Follow it with: " + followCommand(job))
 		return 0
 	}
-	if !c.json {
-		c.Ui.Output(queuedText(job))
+	if !m.json {
+		m.Ui.Output(queuedText(job))
 	}
-	return c.waitFor(ctx, cl, job, start)
+	return m.waitFor(ctx, cl, job, start)
 }
 
 // followCommand is the command that follows a job to its end.

@@ -136,16 +136,5 @@ func (c *SyncRunCommand) Run(args []string) int {
 	if err != nil {
 		return c.exit(err)
 	}
-	if !*wait {
-		if c.json {
-			return c.printJSON(j)
-		}
-		c.Ui.Output(queuedText(j))
-		c.Ui.Output("Follow it with: " + followCommand(j))
-		return 0
-	}
-	if !c.json {
-		c.Ui.Output(queuedText(j))
-	}
-	return c.waitFor(ctx, cl, j, start)
+	return c.started(ctx, cl, j, start, *wait)
 }
