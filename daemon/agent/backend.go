@@ -174,6 +174,9 @@ func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
 	if final := jobFromRecord(j); final.State.Final() {
 		return nil, api.JobFinished(id, final.State)
 	}
+	if j.GetKind() == job.Kind_KIND_SYNC {
+		return a.cancelSync(id)
+	}
 	// The job answers once its batches in flight are in: allow for a slow
 	// platform.
 	res, err := a.system.Root.RequestFuture(a.manager, &job.Cancel{JobId: id}, 2*time.Minute).Result()

@@ -228,3 +228,24 @@ func (s syncSource) ResolveConflict(ctx context.Context, id string, req client.C
 	cc := client.Conflict(*c)
 	return &cc, nil
 }
+
+// cancelSync cancels a running sync job through the engine, which answers
+// once the batch in flight is checkpointed.
+func (a *Agent) cancelSync(id string) (*client.Job, error) {
+	if a.sync == nil {
+		return nil, api.Conflict(client.CodeJobFinished, "sync is not running on this agent")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := a.sync.Cancel(ctx, id)
+	j, gerr := a.jobs.Get(id)
+	switch {
+	case gerr != nil:
+		return nil, gerr
+	case errors.Is(err, engine.ErrNotRunning):
+		return nil, api.JobFinished(id, jobFromRecord(j).State)
+	case err != nil:
+		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the sync job did not stop: %v", err))
+	}
+	return jobFromRecord(j), nil
+}

@@ -111,6 +111,11 @@ type Engine struct {
 type activeRun struct {
 	id      string
 	created *job.Job
+	// cancel stops the run; cancelled says it was asked to by Cancel
+	// (not by Stop), and done closes when the run is over.
+	cancel    context.CancelFunc
+	cancelled bool
+	done      chan struct{}
 }
 
 // pipeline is a sync block with its rendering rules and policy.
@@ -184,10 +189,11 @@ func (e *Engine) Start() error {
 			continue
 		}
 		e.opts.Logger.Info("resuming sync job", "job", j.GetId(), "pipeline", j.GetPipeline(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
+		a := &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
 		e.mu.Lock()
-		e.active[p.cfg.Name] = &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
+		e.active[p.cfg.Name] = a
 		e.mu.Unlock()
-		e.launch(p, j)
+		e.launch(p, j, a)
 	}
 	e.cron = cron.New()
 	for name, p := range e.pipelines {
@@ -296,21 +302,62 @@ func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, e
 		e.mu.Unlock()
 		return nil, false, err
 	}
-	created := proto.CloneOf(j)
-	e.active[name] = &activeRun{id: j.GetId(), created: created}
+	a := &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
+	e.active[name] = a
 	e.mu.Unlock()
-	e.launch(p, j)
-	return proto.CloneOf(created), true, nil
+	e.launch(p, j, a)
+	return proto.CloneOf(a.created), true, nil
 }
 
-func (e *Engine) launch(p *pipeline, j *job.Job) {
+func (e *Engine) launch(p *pipeline, j *job.Job, a *activeRun) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	e.mu.Lock()
+	a.cancel, a.done = cancel, make(chan struct{})
+	e.mu.Unlock()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		r := &run{e: e, p: p, job: j, log: e.opts.Logger.With("job", j.GetId(), "pipeline", p.cfg.Name)}
-		r.loop(e.ctx)
+		defer close(a.done)
+		defer cancel()
+		r := &run{e: e, p: p, job: j, log: e.opts.Logger.With("job", j.GetId(), "pipeline", p.cfg.Name),
+			cancelled: func() bool {
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				return a.cancelled
+			}}
+		r.loop(ctx)
 		e.ended(p.cfg.Name, j)
 	}()
+}
+
+// ErrNotRunning is returned by Cancel for a job no run of this engine
+// works on.
+var ErrNotRunning = errors.New("engine: the sync job is not running")
+
+// Cancel stops a running sync job: the batch being written is
+// checkpointed, the items left stay pending and the job ends CANCELLED.
+// It returns once the job is over, or when ctx ends.
+func (e *Engine) Cancel(ctx context.Context, jobID string) error {
+	e.mu.Lock()
+	var a *activeRun
+	for _, r := range e.active {
+		if r.id == jobID && r.done != nil {
+			a = r
+		}
+	}
+	if a == nil {
+		e.mu.Unlock()
+		return ErrNotRunning
+	}
+	a.cancelled = true
+	a.cancel()
+	e.mu.Unlock()
+	select {
+	case <-a.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // ended clears the pipeline's active job and starts the targeted re-sync

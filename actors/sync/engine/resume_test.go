@@ -2,10 +2,12 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
 	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/actors/sync/engine"
 	"github.com/marketsync/marketsync/daemon/cache"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/model"
@@ -164,5 +166,40 @@ func TestChangedTargetsBoundProducts(t *testing.T) {
 	// 300.00 CNY × 0.14 = 42 × 2.5 = 105 → 105.99.
 	if got := h.store.product(r3).Variants[0].Price.Amount; got != 10599 {
 		t.Fatalf("price %d", got)
+	}
+}
+
+// Cancel ends a running sync job: the batch in flight is not recorded,
+// the items left stay pending, and the job ends CANCELLED (not resumed).
+func TestCancelEndsTheJob(t *testing.T) {
+	h := newHarness(t, 200, nil)
+	fired, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.store.mu.Lock()
+	h.store.onUpsert = func() { once.Do(func() { close(fired); <-release }) }
+	h.store.mu.Unlock()
+	j, err := h.eng.Run("tb-shop", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-fired
+	if err := h.eng.Cancel(context.Background(), j.GetId()); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	got := h.wait(j.GetId())
+	if got.GetState() != job.State_STATE_CANCELLED || got.GetFinishedAt() == nil {
+		t.Fatalf("job %v", got)
+	}
+	if err := h.eng.Cancel(context.Background(), j.GetId()); !errors.Is(err, engine.ErrNotRunning) {
+		t.Fatalf("second cancel: %v", err)
+	}
+	// A restart does not resume it.
+	if err := h.eng.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	unfinished, _ := h.jobs.Unfinished()
+	if len(unfinished) != 0 {
+		t.Fatalf("unfinished after cancel: %v", unfinished)
 	}
 }

@@ -43,6 +43,9 @@ type run struct {
 	job    *job.Job
 	log    *slog.Logger
 	target Platform
+	// cancelled says the run was stopped by Cancel rather than by the
+	// engine's Stop: the job then ends instead of waiting for a restart.
+	cancelled func() bool
 }
 
 // entry is one product of a chunk on its way through the steps.
@@ -90,7 +93,7 @@ func (r *run) loop(ctx context.Context) {
 	chunk := min(r.size(sdk.OpUpsertProducts), maxChunk)
 	for len(items) > 0 {
 		if ctx.Err() != nil {
-			r.log.Info("sync job stopped; it resumes at the next start", "pending", len(items))
+			r.stopped(len(items))
 			return
 		}
 		n := min(chunk, len(items))
@@ -102,9 +105,21 @@ func (r *run) loop(ctx context.Context) {
 		items = items[n:]
 	}
 	if ctx.Err() != nil {
+		r.stopped(0)
 		return
 	}
 	r.finish()
+}
+
+// stopped ends a run cut short: cancelled, the job ends; stopped with the
+// engine, it stays running in the store and resumes at the next start.
+func (r *run) stopped(pending int) {
+	if !r.cancelled() {
+		r.log.Info("sync job stopped; it resumes at the next start", "pending", pending)
+		return
+	}
+	r.end(job.State_STATE_CANCELLED)
+	r.log.Info("sync job cancelled", "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(), "pending", pending)
 }
 
 func (r *run) setState(s job.State) {
@@ -125,15 +140,22 @@ func (r *run) size(op sdk.Operation) int {
 }
 
 func (r *run) finish() {
-	from := r.job.GetState()
 	switch {
 	case r.job.GetFailed() == 0:
-		r.job.State = job.State_STATE_SUCCEEDED
+		r.end(job.State_STATE_SUCCEEDED)
 	case r.job.GetSucceeded() > 0:
-		r.job.State = job.State_STATE_PARTIAL
+		r.end(job.State_STATE_PARTIAL)
 	default:
-		r.job.State = job.State_STATE_FAILED
+		r.end(job.State_STATE_FAILED)
 	}
+	r.log.Info("sync job finished", "state", r.job.GetState(), "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(),
+		"writes", r.job.GetWrites(), "reads", r.job.GetReads())
+}
+
+// end records the job's final state with its job.finished event.
+func (r *run) end(state job.State) {
+	from := r.job.GetState()
+	r.job.State = state
 	now := ts(time.Now())
 	r.job.UpdatedAt, r.job.FinishedAt = now, now
 	err := r.e.opts.Jobs.CommitWith(r.job, nil, func(txn *store.Txn) error {
@@ -142,11 +164,9 @@ func (r *run) finish() {
 			Succeeded: r.job.GetSucceeded(), Failed: r.job.GetFailed(), Writes: r.job.GetWrites()})
 	})
 	if err != nil {
-		r.log.Error("cannot save finished sync job", "error", err)
+		r.log.Error("cannot save the sync job's end", "state", state, "error", err)
 	}
 	r.e.observe(from, r.job.GetState(), false)
-	r.log.Info("sync job finished", "state", r.job.GetState(), "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(),
-		"writes", r.job.GetWrites(), "reads", r.job.GetReads())
 }
 
 // JobFinished is the data of a sync job's job.finished event.
