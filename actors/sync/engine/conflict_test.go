@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/marketsync/marketsync/actors/job"
@@ -125,5 +126,42 @@ func TestManualConflictRoundTrip(t *testing.T) {
 		if !slices.Contains(h.events, want) {
 			t.Errorf("no %s event among %v", want, h.events)
 		}
+	}
+}
+
+// A merchant edits titles in the store while a sync that changes every
+// title at the source is under way: the products whose batch comes after
+// the edit keep the merchant's title (remote_wins), their prices still
+// follow the source.
+func TestMerchantEditDuringASync(t *testing.T) {
+	h := newHarness(t, 200, nil)
+	h.sync()
+	edited := []string{h.remoteID("600120"), h.remoteID("600199")}
+	var once sync.Once
+	h.store.mu.Lock()
+	h.store.onUpsert = func() {
+		once.Do(func() {
+			for _, id := range edited {
+				h.store.merchant(id, func(p *sdk.Product) { p.Title = map[string]string{"en": "Merchant's title"} })
+			}
+		})
+	}
+	h.store.mu.Unlock()
+	h.edit(200, func(_ int, p *model.Product) { p.Variants[0].Price.Amount = 20000 }, 1)
+	j := h.sync()
+	if j.GetSucceeded() != 200 {
+		t.Fatalf("job %v", j)
+	}
+	for _, id := range edited {
+		p := h.store.product(id)
+		if p.Title["en"] != "Merchant's title" {
+			t.Errorf("%s: the merchant's title edited during the sync was overwritten with %q", id, p.Title["en"])
+		}
+		if p.Variants[0].Price.Amount != 7099 {
+			t.Errorf("%s: price %v, want the source's 70.99", id, p.Variants[0].Price)
+		}
+	}
+	if p := h.store.product(h.remoteID("600001")); p.Title["en"] != "Cotton T-shirt 600001 r1" {
+		t.Errorf("an unedited product's title is %q", p.Title["en"])
 	}
 }
