@@ -38,7 +38,9 @@ func (f *fakeSync) Bindings(_ context.Context, platform, id string) ([]client.Bi
 	return []client.Binding{{SourcePlatform: platform, SourceID: id, Target: "shop", RemoteID: "r-1"}}, nil
 }
 
-func (f *fakeSync) History(context.Context, string, string) ([]client.Decision, error) { return nil, nil }
+func (f *fakeSync) History(context.Context, string, string) ([]client.Decision, error) {
+	return nil, nil
+}
 
 func (f *fakeSync) Conflicts(_ context.Context, state string) ([]client.Conflict, error) {
 	return []client.Conflict{{ID: "C1", State: "open"}}, nil

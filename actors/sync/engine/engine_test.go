@@ -310,6 +310,9 @@ func TestChangeDetectionAndBatchCounts(t *testing.T) {
 	if calls["upsert"] != 0 || calls["prices"] != 0 || calls["inventory"] != ceilDiv(3*changed, 50) {
 		t.Errorf("stock-only run: calls %v", calls)
 	}
+	if int(j.GetSucceeded()) != changed || j.GetWrites()["set_inventory"] != int32(ceilDiv(3*changed, 50)) {
+		t.Errorf("stock-only run: %v", j)
+	}
 	if p := h.store.product(h.remoteID("600001")); p.Variants[2].Stock != 4 {
 		t.Errorf("stock in the store %d, want 4", p.Variants[2].Stock)
 	}
