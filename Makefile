@@ -107,7 +107,7 @@ bench-cache:
 
 ## bench-sync: a full sync against a naive one-call-per-product sync, in the same run
 bench-sync:
-	$(GO) test -run '^$$' -bench SyncVsNaive -benchtime 1x ./actors/sync/engine/
+	$(GO) test -run '^$$' -bench SyncVsNaive -benchtime 1x ./daemon/syncengine/
 
 ## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) on synctest's clock
 bench-quota:

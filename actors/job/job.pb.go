@@ -35,7 +35,7 @@ const (
 	// the catalogue.
 	Kind_KIND_COLLECT Kind = 1
 	// Push the catalogue products of a sync pipeline's source to its target
-	// store (actors/sync/engine).
+	// store (daemon/syncengine).
 	Kind_KIND_SYNC Kind = 2
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/actors/platform"
 	"github.com/marketsync/marketsync/actors/platform/retry"
-	"github.com/marketsync/marketsync/actors/sync/engine"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/jobs"
@@ -65,10 +65,10 @@ type Agent struct {
 	reloadMu  sync.Mutex // one reload at a time
 
 	manager *actor.PID
-	sync    *engine.Engine
+	sync    *syncengine.Engine
 	// syncEvents, when set before the sync step, receives the sync
-	// engine's events inside its transactions (see engine.Options.Events).
-	syncEvents engine.EventFunc
+	// engine's events inside its transactions (see syncengine.Options.Events).
+	syncEvents syncengine.EventFunc
 	api        *api.Server
 	listener   net.Listener
 	// unix is the listener on api.unix_socket; nil when none is set.

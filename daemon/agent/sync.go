@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/actors/job"
-	"github.com/marketsync/marketsync/actors/sync/engine"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/binding"
 	"github.com/marketsync/marketsync/daemon/client"
@@ -21,8 +21,8 @@ import (
 // setupSync starts the sync engine over the sync blocks: it resumes the
 // sync jobs left unfinished and starts their schedules.
 func (a *Agent) setupSync(context.Context) error {
-	var c *engine.Engine
-	opts := engine.Options{
+	var c *syncengine.Engine
+	opts := syncengine.Options{
 		DB:        a.db,
 		Jobs:      syncJobStore{Store: a.jobs, changes: a.changes},
 		Root:      a.system.Root,
@@ -35,7 +35,7 @@ func (a *Agent) setupSync(context.Context) error {
 	if a.cache != nil {
 		opts.Cache = a.cache.Cache
 	}
-	c, err := engine.New(opts)
+	c, err := syncengine.New(opts)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (a *Agent) setupSync(context.Context) error {
 
 // SyncEngine is the agent's sync engine: Changed on it queues a targeted
 // re-sync of the products a store's webhook names.
-func (a *Agent) SyncEngine() *engine.Engine { return a.sync }
+func (a *Agent) SyncEngine() *syncengine.Engine { return a.sync }
 
 // stopSync stops the engine's schedules and runs; each run checkpoints
 // the batch it is writing and resumes at the next start.
@@ -61,12 +61,12 @@ func (a *Agent) stopSync(ctx context.Context) {
 	}
 }
 
-func (a *Agent) syncPlatform(name string) (engine.Platform, bool) {
+func (a *Agent) syncPlatform(name string) (syncengine.Platform, bool) {
 	e, ok := a.current()[name]
 	if !ok {
-		return engine.Platform{}, false
+		return syncengine.Platform{}, false
 	}
-	return engine.Platform{PID: e.pid, Plugin: e.cfg.Plugin, Limits: e.desc.Limits}, e.desc.Has(sdk.CapabilityPublish)
+	return syncengine.Platform{PID: e.pid, Plugin: e.cfg.Plugin, Limits: e.desc.Limits}, e.desc.Has(sdk.CapabilityPublish)
 }
 
 // syncJobStore is the job store as the sync engine sees it: every write
@@ -128,9 +128,9 @@ func (s syncSource) SyncPipelines(context.Context) ([]client.SyncPipeline, error
 func (s syncSource) RunSync(_ context.Context, name string, req client.SyncRunRequest) (*client.Job, error) {
 	j, err := s.a.sync.Run(name, req.IDs)
 	switch {
-	case errors.Is(err, engine.ErrUnknownPipeline):
+	case errors.Is(err, syncengine.ErrUnknownPipeline):
 		return nil, api.NotFound(client.CodeUnknownPipeline, fmt.Sprintf("no sync block is named %q", name))
-	case errors.Is(err, engine.ErrStopping), errors.Is(err, engine.ErrPlanning):
+	case errors.Is(err, syncengine.ErrStopping), errors.Is(err, syncengine.ErrPlanning):
 		return nil, api.Unavailable(client.CodeUnavailable, err.Error())
 	case err != nil:
 		return nil, err
@@ -242,7 +242,7 @@ func (a *Agent) cancelSync(id string) (*client.Job, error) {
 	switch {
 	case gerr != nil:
 		return nil, gerr
-	case errors.Is(err, engine.ErrNotRunning):
+	case errors.Is(err, syncengine.ErrNotRunning):
 		return nil, api.JobFinished(id, jobFromRecord(j).State)
 	case err != nil:
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the sync job did not stop: %v", err))

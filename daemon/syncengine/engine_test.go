@@ -1,4 +1,4 @@
-package engine_test
+package syncengine_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/actors/platform"
-	"github.com/marketsync/marketsync/actors/sync/engine"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/binding"
 	"github.com/marketsync/marketsync/daemon/cache"
@@ -43,7 +43,7 @@ type harness struct {
 	sys    *actor.ActorSystem
 	store  *fakeStore
 	pid    *actor.PID
-	eng    *engine.Engine
+	eng    *syncengine.Engine
 	finals finals
 	cfg    config.Sync
 	// rate and burst limit the calls the platform actor makes a second
@@ -124,10 +124,10 @@ func (h *harness) start(c *cache.Cache) {
 	if os.Getenv("SYNC_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	eng, err := engine.New(engine.Options{
+	eng, err := syncengine.New(syncengine.Options{
 		DB: h.db, Jobs: h.jobs, Root: h.sys.Root, Pipelines: []config.Sync{h.cfg}, Cache: c,
-		Platforms: func(name string) (engine.Platform, bool) {
-			return engine.Platform{PID: h.pid, Plugin: "fakestore", Limits: limits}, name == "shop"
+		Platforms: func(name string) (syncengine.Platform, bool) {
+			return syncengine.Platform{PID: h.pid, Plugin: "fakestore", Limits: limits}, name == "shop"
 		},
 		Events: func(_ *store.Txn, t outbox.Type, _ any) error {
 			h.mu.Lock()

@@ -1,4 +1,4 @@
-// Package engine runs sync pipelines: for each sync block it plans a job
+// Package syncengine runs sync pipelines: for each sync block it plans a job
 // of the source products whose rendered listing changed since the last
 // sync (content hash against the snapshot), then, batch by batch, binds
 // them to the store's products (rebinding by SKU when a binding is lost),
@@ -15,4 +15,4 @@
 // Runs start on demand (Run), on the pipeline's schedule (cron or every)
 // and for targeted re-syncs (Changed, for webhooks), which a max-wait
 // window gathers into one run.
-package engine
+package syncengine

@@ -1,4 +1,4 @@
-package engine_test
+package syncengine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/marketsync/marketsync/actors/job"
-	"github.com/marketsync/marketsync/actors/sync/engine"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/daemon/cache"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/model"
@@ -191,7 +191,7 @@ func TestCancelEndsTheJob(t *testing.T) {
 	if got.GetState() != job.State_STATE_CANCELLED || got.GetFinishedAt() == nil {
 		t.Fatalf("job %v", got)
 	}
-	if err := h.eng.Cancel(context.Background(), j.GetId()); !errors.Is(err, engine.ErrNotRunning) {
+	if err := h.eng.Cancel(context.Background(), j.GetId()); !errors.Is(err, syncengine.ErrNotRunning) {
 		t.Fatalf("second cancel: %v", err)
 	}
 	// A restart does not resume it.

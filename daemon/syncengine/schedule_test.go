@@ -1,4 +1,4 @@
-package engine_test
+package syncengine_test
 
 import (
 	"testing"

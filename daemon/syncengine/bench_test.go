@@ -1,4 +1,4 @@
-package engine_test
+package syncengine_test
 
 import (
 	"testing"
@@ -16,7 +16,7 @@ const benchQuota = 20
 // both wall times, the speed-up, and each wall time over calls ÷ quota
 // (1.0 is a run that takes exactly the time the quota allows).
 //
-//	go test -run '^$' -bench SyncVsNaive -benchtime 1x ./actors/sync/engine
+//	go test -run '^$' -bench SyncVsNaive -benchtime 1x ./daemon/syncengine
 func BenchmarkSyncVsNaive(b *testing.B) {
 	const n = 1000
 	for b.Loop() {
