@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/actors/job"
-	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/binding"
 	"github.com/marketsync/marketsync/daemon/client"
@@ -15,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/snapshot"
 	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/sdk"
 )
 

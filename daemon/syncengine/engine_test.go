@@ -13,7 +13,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/actors/platform"
-	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/binding"
 	"github.com/marketsync/marketsync/daemon/cache"
@@ -22,6 +21,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/outbox"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/sdk/host"
 	"github.com/marketsync/marketsync/sdk/model"
 )

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/marketsync/marketsync/actors/job"
-	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/daemon/cache"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/model"
 )
