@@ -58,6 +58,8 @@ type Options struct {
 	Root *actor.RootContext
 	// Pipelines are the validated sync blocks.
 	Pipelines []config.Sync
+	// Platforms resolves a target platform block's name; false for one
+	// that is not configured or whose plugin does not publish.
 	Platforms func(name string) (Platform, bool)
 	// Cache holds remote products between reads (type remote_product);
 	// nil reads them afresh every time.

@@ -71,7 +71,7 @@ type entry struct {
 func (r *run) loop(ctx context.Context) {
 	target, ok := r.e.opts.Platforms(r.p.cfg.Target)
 	if !ok {
-		r.e.finishUnrunnable(r.job, fmt.Sprintf("platform %q is not configured", r.p.cfg.Target))
+		r.e.finishUnrunnable(r.job, fmt.Sprintf("platform %q is not configured, or its plugin does not publish to a store", r.p.cfg.Target))
 		return
 	}
 	r.target = target
