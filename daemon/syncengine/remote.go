@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/marketsync/marketsync/sdk"
@@ -14,23 +15,33 @@ import (
 // lookups) in batches at the plugin's GetRemoteProducts cap. With cached,
 // each id is first looked up in the remote_product cache and only the
 // misses are read, in one batched call for all of them however many
-// callers miss at once; what is read is cached.
-func (r *run) getRemote(ctx context.Context, ids []string, cached bool) (map[string]*model.Product, map[string]*model.Error) {
+// callers miss at once; what is read is cached. fresh says which ids were
+// read from the store.
+func (r *run) getRemote(ctx context.Context, ids []string, cached bool) (found map[string]*model.Product, errs map[string]*model.Error, fresh map[string]bool) {
+	ids = slices.Clone(ids)
 	slices.Sort(ids)
-	ids = slices.Compact(slices.Clone(ids))
+	ids = slices.Compact(ids)
+	fresh = map[string]bool{}
 	if !cached || r.e.remote == nil {
-		return r.fetchRemote(ctx, ids)
+		found, errs = r.fetchRemote(ctx, ids)
+		for id := range found {
+			fresh[id] = true
+			if r.e.remote != nil && !strings.HasPrefix(id, SKUPrefix) {
+				// What was read is the freshest copy there is.
+				_ = r.e.remote.Set(r.p.cfg.Target+"/"+id, found[id])
+			}
+		}
+		return found, errs, fresh
 	}
 	var (
 		mu               sync.Mutex
 		miss             []string
 		fetched          map[string]*model.Product
 		fetchErrs        map[string]*model.Error
-		found            = map[string]*model.Product{}
-		errs             = map[string]*model.Error{}
 		arrived, settled sync.WaitGroup
 		done             = make(chan struct{})
 	)
+	found, errs = map[string]*model.Product{}, map[string]*model.Error{}
 	arrived.Add(len(ids))
 	settled.Add(len(ids))
 	for _, id := range ids {
@@ -72,7 +83,10 @@ func (r *run) getRemote(ctx context.Context, ids []string, cached bool) (map[str
 	fetched, fetchErrs = r.fetchRemote(ctx, toRead)
 	close(done)
 	settled.Wait()
-	return found, errs
+	for id := range fetched {
+		fresh[id] = true
+	}
+	return found, errs, fresh
 }
 
 // fetchRemote reads ids from the store, batch after batch.

@@ -203,3 +203,35 @@ func TestCancelEndsTheJob(t *testing.T) {
 		t.Fatalf("unfinished after cancel: %v", unfinished)
 	}
 }
+
+// A cached copy of a store product is never the base of a write: a
+// merchant's edit made after it was cached, with no webhook to drop it,
+// survives a full update of the product.
+func TestWriteReadsAfreshPastTheCache(t *testing.T) {
+	h := newHarness(t, 3, nil)
+	h.sync()
+	if err := h.eng.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cache.New(cache.Options{DB: h.db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	h.start(c)
+	r0 := h.remoteID("600000")
+	h.sync("600000") // caches the store's copy
+	h.store.merchant(r0, func(p *sdk.Product) { p.Title = map[string]string{"en": "Merchant's title"} })
+	h.store.takeCalls()
+	h.edit(1, func(_ int, p *model.Product) { p.Description = map[string]string{"en": "Organic cotton"} }, 0)
+	if j := h.sync(); j.GetSucceeded() != 1 {
+		t.Fatalf("job %v", j)
+	}
+	p := h.store.product(r0)
+	if p.Title["en"] != "Merchant's title" || p.Description["en"] != "Organic cotton" {
+		t.Fatalf("store: title %q (want the merchant's), description %q (want the source's)", p.Title["en"], p.Description["en"])
+	}
+	if calls := h.store.takeCalls(); calls["get"] != 1 || calls["upsert"] != 1 {
+		t.Fatalf("calls %v: want one fresh read before the write", calls)
+	}
+}

@@ -57,8 +57,11 @@ type entry struct {
 	bind    *binding.Binding
 	snap    *snapshot.Snapshot
 	// remote is the store's product now; nil when it has none (create).
+	// fresh says it was read from the store in this run rather than
+	// taken from the remote_product cache.
 	remote   *model.Product
 	remoteID string
+	fresh    bool
 	res      *resolve.Result
 	// resolved are manual conflicts settled by a person, to apply now;
 	// open the ones still waiting, whose fields are left alone.
@@ -215,7 +218,11 @@ func (r *run) chunk(ctx context.Context, items []*job.Item) error {
 		return err
 	}
 	r.rebind(ctx, entries)
-	r.readRemote(ctx, entries)
+	r.readRemote(ctx, entries, true, func(en *entry) bool { return en.remote == nil })
+	// A product about to be written is read afresh when its copy came
+	// from the cache: a write built on a stale copy could undo a merchant's
+	// edit made since. Checks that write nothing keep the cached copy.
+	r.readRemote(ctx, entries, false, func(en *entry) bool { return !en.fresh && r.writes(en) })
 	w := r.decide(entries)
 	r.write(ctx, w)
 	return r.commit(ctx, entries)
@@ -291,36 +298,36 @@ func (r *run) rebind(ctx context.Context, entries []*entry) {
 	if len(lost) == 0 {
 		return
 	}
-	found, _ := r.getRemote(ctx, ids, false)
+	found, _, _ := r.getRemote(ctx, ids, false)
 	rebound := 0
 	for i, en := range lost {
 		if p := found[ids[i]]; p != nil && p.GetId() != "" {
-			en.remoteID, en.remote = p.GetId(), p
+			en.remoteID, en.remote, en.fresh = p.GetId(), p, true
 			rebound++
 		}
 	}
 	r.log.Info("looked up by SKU the products a lost answer or binding may hide", "looked_up", len(lost), "rebound", rebound)
 }
 
-// readRemote reads the store's current product of every bound entry,
-// through the remote_product cache.
-func (r *run) readRemote(ctx context.Context, entries []*entry) {
+// readRemote reads the store's current product of the bound entries that
+// want says need it, through the remote_product cache when cached.
+func (r *run) readRemote(ctx context.Context, entries []*entry, cached bool, want func(*entry) bool) {
 	var ids []string
+	var reading []*entry
 	for _, en := range entries {
-		if en.err == nil && en.remoteID != "" && en.remote == nil {
+		if en.err == nil && en.remoteID != "" && want(en) {
 			ids = append(ids, en.remoteID)
+			reading = append(reading, en)
 		}
 	}
 	if len(ids) == 0 {
 		return
 	}
-	found, errs := r.getRemote(ctx, ids, true)
-	for _, en := range entries {
-		if en.err != nil || en.remoteID == "" || en.remote != nil {
-			continue
-		}
+	found, errs, fresh := r.getRemote(ctx, ids, cached)
+	for _, en := range reading {
+		en.remote, en.fresh = nil, false
 		if p := found[en.remoteID]; p != nil {
-			en.remote = p
+			en.remote, en.fresh = p, fresh[en.remoteID]
 			continue
 		}
 		e := errs[en.remoteID]
@@ -335,6 +342,26 @@ func (r *run) readRemote(ctx context.Context, entries []*entry) {
 		}
 		en.err = e
 	}
+}
+
+// writes says whether syncing en writes to the store.
+func (r *run) writes(en *entry) bool {
+	if en.remote == nil {
+		return true
+	}
+	res := r.resolve(en)
+	r.applyResolved(en, &res.Patch)
+	return !res.Patch.Empty()
+}
+
+// resolve merges en's rendered listing with the store's product against
+// the last synced snapshot.
+func (r *run) resolve(en *entry) *resolve.Result {
+	var base *render.Listing
+	if en.snap != nil {
+		base = en.snap.Listing
+	}
+	return resolve.Resolve(base, en.listing, r.remoteListing(en.remote, base, en.listing), &r.p.policy)
 }
 
 // idempotencyKey is the key of a create: the same for the pipeline and
@@ -379,12 +406,7 @@ func (r *run) decide(entries []*entry) *writes {
 			w.byUpsert = append(w.byUpsert, en)
 			continue
 		}
-		var base *render.Listing
-		if en.snap != nil {
-			base = en.snap.Listing
-		}
-		remote := r.remoteListing(en.remote, base, en.listing)
-		en.res = resolve.Resolve(base, en.listing, remote, &r.p.policy)
+		en.res = r.resolve(en)
 		patch := &en.res.Patch
 		r.applyResolved(en, patch)
 		if patch.Empty() {
