@@ -2,8 +2,9 @@
 // of the source products whose rendered listing changed since the last
 // sync (content hash against the snapshot), then, batch by batch, binds
 // them to the store's products (rebinding by SKU when a binding is lost),
-// reads what the store holds now, resolves the three versions field by
-// field, writes only what changed through the target's platform actor in
+// reads what the store holds now (through the remote_product cache, but
+// afresh for a product about to be written), resolves the three versions
+// field by field, writes only what changed through the target's platform actor in
 // batches at the plugin's cap (UpsertProducts for creates and full
 // updates, SetPrices for price-only and SetInventory with compare-and-set
 // for stock-only changes) and records the items, bindings, snapshots,
@@ -14,5 +15,7 @@
 //
 // Runs start on demand (Run), on the pipeline's schedule (cron or every)
 // and for targeted re-syncs (Changed, for webhooks), which a max-wait
-// window gathers into one run.
+// window gathers into one run. A run is a goroutine of the engine, one
+// per pipeline at a time, calling the target through its platform actor;
+// Stop leaves unfinished jobs to resume at the next Start, Cancel ends one.
 package syncengine
