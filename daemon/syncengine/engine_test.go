@@ -60,7 +60,7 @@ func rat(s string) *big.Rat {
 	return r
 }
 
-// pipelineConfig is the example pipeline at batch 50.
+// pipelineConfig is the documented example pipeline at batch 50.
 func pipelineConfig() config.Sync {
 	return config.Sync{
 		Name: "tb-shop", Source: "taobao", Target: "shop", BatchSize: 50,
