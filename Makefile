@@ -58,17 +58,28 @@ build-example:
 run: build-agent
 	$(BIN)/marketsync agent -dev
 
-## test: vet, then every test of the three modules with the race detector
+## test: vet, then every test of the three modules with the race detector.
+## Two lanes run side by side so one's compiling fills the other's idle
+## moments: the agent's module, and the rest (the SDK's and the example
+## plugin's tests; the cancel tests twenty times over, since cancelling a job
+## as it finishes once raced its actor's stop; the third-party plugin guide;
+## the fuzz tests); the second lane's output is printed when it ends.
 test: vet build
-	@for m in $(MODULES); do \
+	@lane=$$(mktemp); \
+	( set -e; \
+	  for m in sdk examples/plugin-feed; do \
 		echo "(cd $$m && go test -race -count=1 ./...)"; \
-		(cd $$m && $(GO) test -race -count=1 ./...) || exit 1; \
-	done
-	# Cancelling a job as it finishes raced its actor's stop: repeat the
-	# cancel tests so such an interleaving shows up (a few seconds).
-	$(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/
-	scripts/third-party-plugin.sh
-	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+		(cd $$m && $(GO) test -race -count=1 ./...); \
+	  done; \
+	  echo "(go test -race -count=20 -run Cancel ./actors/job/ ./daemon/agent/)"; \
+	  $(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/; \
+	  scripts/third-party-plugin.sh; \
+	  $(MAKE) --no-print-directory fuzz FUZZTIME=5s ) >$$lane 2>&1 & other=$$!; \
+	echo "(go test -race -count=1 ./...)"; \
+	$(GO) test -race -count=1 ./...; rc=$$?; \
+	wait $$other; orc=$$?; \
+	echo "--- sdk, example plugin, cancel races, third-party guide, fuzz:"; cat $$lane; rm -f $$lane; \
+	[ $$rc -eq 0 ] && [ $$orc -eq 0 ]
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 20s)
 fuzz:
