@@ -355,6 +355,7 @@ func (a *Agent) setupAPI(context.Context) error {
 		Logger:            a.log.With("component", "api"),
 		Metrics:           a.metrics.Handler(),
 		Cache:             a.cacheSource(),
+		Snapshots:         snapshots{a},
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok

@@ -18,7 +18,8 @@
 // so it cannot drive a tokenless agent from a browser.
 //
 // Config.Token may do anything; Config.Tokens are limited to a Scope
-// (read: GET routes; write: also collect and cancel; operator: anything).
+// (read: GET routes but the snapshot; write: also collect and cancel;
+// operator: anything).
 // A token short of a route's scope is a 403 insufficient_scope naming the
 // scope needed.
 //
@@ -37,6 +38,7 @@
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /v1/cache/stats         client.CacheStats (Config.Cache)
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
+//	GET  /v1/operator/snapshot   the agent's state as a snapshot file, operator scope (Config.Snapshots)
 //	GET  /metrics                Config.Metrics
 //
 // A job id in a path is checked before the Backend sees it: one that

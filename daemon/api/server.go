@@ -40,6 +40,8 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+	// Snapshots serves GET /v1/operator/snapshot; nil answers 404.
+	Snapshots SnapshotSource
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -72,19 +74,20 @@ const (
 // Server is the HTTP API. It is an http.Handler, so tests and other
 // servers can mount it, and it can serve a listener itself.
 type Server struct {
-	backend  Backend
-	tokens   []tokenHash
-	hasToken bool
-	logger   *slog.Logger
-	metrics  http.Handler
-	stats    StatsSource
-	cache    CacheSource
-	mux      *http.ServeMux
-	started  time.Time
-	now      func() time.Time
-	http     *http.Server
-	maxConns int
-	tls      *tls.Config
+	backend   Backend
+	tokens    []tokenHash
+	hasToken  bool
+	logger    *slog.Logger
+	metrics   http.Handler
+	stats     StatsSource
+	cache     CacheSource
+	snapshots SnapshotSource
+	mux       *http.ServeMux
+	started   time.Time
+	now       func() time.Time
+	http      *http.Server
+	maxConns  int
+	tls       *tls.Config
 	// mutualTLS says clients prove who they are with a certificate.
 	mutualTLS bool
 }
@@ -95,13 +98,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: Config.Backend is nil")
 	}
 	s := &Server{
-		backend: cfg.Backend,
-		logger:  cfg.Logger,
-		metrics: cfg.Metrics,
-		stats:   cfg.Stats,
-		cache:   cfg.Cache,
-		mux:     http.NewServeMux(),
-		now:     time.Now,
+		backend:   cfg.Backend,
+		logger:    cfg.Logger,
+		metrics:   cfg.Metrics,
+		stats:     cfg.Stats,
+		cache:     cfg.Cache,
+		snapshots: cfg.Snapshots,
+		mux:       http.NewServeMux(),
+		now:       time.Now,
 	}
 	s.started = s.now()
 	if s.logger == nil {
