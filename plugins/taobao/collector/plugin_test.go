@@ -131,7 +131,7 @@ func TestFetchAgainstSimulator(t *testing.T) {
 			if r.Err != nil {
 				t.Fatalf("%s: %v", r.ID, r.Err)
 			}
-			if err := want.Check(r.Product); err != nil {
+			if err := want.Check(normalized(r.Product)); err != nil {
 				t.Error(err)
 			}
 		}
