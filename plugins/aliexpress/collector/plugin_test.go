@@ -97,7 +97,7 @@ func TestFetchEveryProductMatchesTheCatalogue(t *testing.T) {
 	for _, id := range f.sim.IDs() {
 		r := fetch(t, f.plugin, &sdk.FetchProductsRequest{IDs: []string{id}}).Results[0]
 		exp := f.sim.Expect(id)
-		if err := exp.Check(r.Product, r.Err); err != nil {
+		if err := exp.Check(normalized(r.Product), r.Err); err != nil {
 			t.Error(err)
 		}
 		if exp.NotFound {
@@ -123,7 +123,7 @@ func TestFetchFollowsRequestedLanguageAndCurrency(t *testing.T) {
 	} {
 		for _, id := range f.sim.ListedIDs()[:20] {
 			r := fetch(t, f.plugin, &sdk.FetchProductsRequest{IDs: []string{id}, Locales: tc.locales, Currency: tc.currency}).Results[0]
-			if err := f.sim.ExpectIn(id, "US", tc.target, tc.language).Check(r.Product, r.Err); err != nil {
+			if err := f.sim.ExpectIn(id, "US", tc.target, tc.language).Check(normalized(r.Product), r.Err); err != nil {
 				t.Errorf("%v %s: %v", tc.locales, tc.currency, err)
 			}
 		}
@@ -141,7 +141,7 @@ func TestFetchConfiguredShipToCountry(t *testing.T) {
 	for _, id := range f.sim.IDs() {
 		r := fetch(t, p, &sdk.FetchProductsRequest{IDs: []string{id}}).Results[0]
 		exp := f.sim.ExpectIn(id, "BR", "BRL", "ES")
-		if err := exp.Check(r.Product, r.Err); err != nil {
+		if err := exp.Check(normalized(r.Product), r.Err); err != nil {
 			t.Error(err)
 		}
 		if exp.Reason == "ship_to" {
