@@ -284,3 +284,25 @@ func TestConfigureChecksWithoutCallingThePlatform(t *testing.T) {
 		t.Errorf("configuring made %d requests", n)
 	}
 }
+
+// Collecting 1,000 products costs ⌈1,000 ÷ 1⌉ calls of
+// aliexpress.ds.product.get and nothing else: the description, the
+// pictures, the attributes and the update time come in the same answer.
+// Counted on the simulator's side.
+func TestCallsPerThousandProducts(t *testing.T) {
+	f := start(t, sim.Options{Products: 1000})
+	f.sim.ResetStats()
+	limit := f.plugin.Describe().Limits.MaxBatch(sdk.OpFetchProducts, 0)
+	ids := f.sim.IDs()
+	for start := 0; start < len(ids); start += limit {
+		fetch(t, f.plugin, &sdk.FetchProductsRequest{IDs: ids[start:min(start+limit, len(ids))]})
+	}
+	st := f.sim.Stats()
+	calls := st.Calls[sim.MethodProductGet]
+	for _, n := range st.Errors {
+		calls += n // 605 and 482 are answers of the same call
+	}
+	if limit != 1 || calls != 1000 || st.Requests != 1000 || len(st.Calls) != 1 {
+		t.Errorf("batch %d: %d requests, calls by method %v, errors %v; want 1,000 calls of %s", limit, st.Requests, st.Calls, st.Errors, sim.MethodProductGet)
+	}
+}

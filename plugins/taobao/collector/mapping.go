@@ -215,7 +215,14 @@ var errNoNames = errors.New("sku has properties but no properties_name")
 // names and values: props_name "属性名称中的冒号":"被转换为："#cln#"; 分号";"
 // 被转换为："#scln#"" (the Item structure's documentation,
 // bububa/opentaobao@206d25cc:model/tbitem/Item.go).
-var unescapeName = strings.NewReplacer("#cln#", ":", "#scln#", ";").Replace
+func unescapeName(s string) string {
+	if !strings.Contains(s, "#") {
+		return s // the common case, without the replacer's copy
+	}
+	return nameEscapes.Replace(s)
+}
+
+var nameEscapes = strings.NewReplacer("#cln#", ":", "#scln#", ";")
 
 // ParseAliases reads property_alias, the seller's own names for property
 // values, "pid:vid:alias;…" ("1627207:28320:白色;20503:3267945:XL"), into
