@@ -44,6 +44,10 @@ type Expectation struct {
 	Variants  []ExpectedVariant
 }
 
+// Collected says whether fetching the id yields a product, neither
+// NOT_FOUND nor INVALID.
+func (e Expectation) Collected() bool { return !e.NotFound && e.Invalid == "" }
+
 // ExpectedVariant is one SKU: its key (sku_attr, the property combination
 // with the seller's value names), options in axis order, price in minor
 // units of the currency, and stock.
