@@ -190,7 +190,7 @@ func newAliExpress() *market {
 			"https://m.aliexpress.com/i/%s.html",
 			"https://aliexpress.ru/item/%s.html",
 		},
-		found:    func(id string) bool { return !s.Expect(id).NotFound },
+		found:    func(id string) bool { return s.Expect(id).Collected() },
 		check:    func(id string, p *sdk.Product, perr *sdk.Error) error { return s.Expect(id).Check(p, perr) },
 		requests: func() int64 { return s.Stats().Requests },
 		limited:  func() int64 { return s.Stats().Errors["ApiCallLimit"] },

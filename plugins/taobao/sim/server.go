@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
@@ -17,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/simkit"
@@ -219,6 +222,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	requestID := fmt.Sprintf("%x", 0x5a000000+s.seq)
+	// Every other answer escapes its Chinese, so that clients meet both
+	// spellings.
+	escape := s.seq%2 == 0
 	if terr != nil {
 		key := strconv.Itoa(terr.Code)
 		if terr.SubCode != "" {
@@ -243,7 +249,33 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.FormatInt(terr.retryAfter, 10))
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	json.NewEncoder(w).Encode(out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // TOP writes a description's tags as they are
+	enc.Encode(out)
+	b := buf.Bytes()
+	if escape {
+		b = asciiJSON(b)
+	}
+	w.Write(b)
+}
+
+// asciiJSON writes every non-ASCII character of a JSON text as a \uXXXX
+// escape (a surrogate pair beyond the BMP), as TOP's gateway writes
+// Chinese in many answers ("\u5317\u4eac" for 北京). Such characters
+// only occur inside strings, so the text means the same.
+func asciiJSON(b []byte) []byte {
+	var out bytes.Buffer
+	for _, r := range string(b) {
+		if r < utf8.RuneSelf {
+			out.WriteByte(byte(r))
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&out, `\u%04x`, u)
+		}
+	}
+	return out.Bytes()
 }
 
 func responseKey(api string) string {
