@@ -222,8 +222,9 @@ func (s *Server) ResetStats() {
 
 // API names the simulator serves, as namespace:name-version.
 const (
-	APIProductInfo = "com.alibaba.product:alibaba.cross.productInfo-1"
-	APIShopOffers  = "com.alibaba.fenxiao.crossborder:product.search.querySellerOfferList-1"
+	APIProductInfo   = "com.alibaba.product:alibaba.cross.productInfo-1"
+	APIShopOffers    = "com.alibaba.fenxiao.crossborder:product.search.querySellerOfferList-1"
+	APICategoryAttrs = "com.alibaba.product:alibaba.category.attribute.get-1"
 )
 
 // apiSpec lists an API's business parameters; anything else is refused.
@@ -236,6 +237,10 @@ type apiSpec struct {
 var apis = map[string]apiSpec{
 	APIProductInfo: {required: []string{"productId"}, serve: (*Server).productInfo},
 	APIShopOffers:  {required: []string{"offerQueryParam"}, serve: (*Server).shopOffers},
+	// alibaba.category.attribute.get: categoryID and webSite required,
+	// scene optional (its page, mirrored at
+	// http://www.cnsecc.com/wdoc_29485387.html).
+	APICategoryAttrs: {required: []string{"categoryID", "webSite"}, optional: []string{"scene"}, serve: (*Server).categoryAttrs},
 }
 
 // System parameters (the official SDKs' _aop_timestamp, _aop_signature,
@@ -502,7 +507,52 @@ func (s *Server) productInfo(params map[string]string) (int, any) {
 	case o.noRelation:
 		return http.StatusOK, wireProductInfoReply{Success: false, Message: "没有该商品的查询权限"}
 	}
-	return http.StatusOK, wireProductInfoReply{Success: true, ProductInfo: o.wire()}
+	return http.StatusOK, o.encode(wireProductInfoReply{Success: true, ProductInfo: o.wire()})
+}
+
+// wireCategoryAttrs is alibaba.category.attribute.get's answer, in the
+// shape of its documented example.
+type wireCategoryAttrs struct {
+	Success    bool               `json:"success"`
+	ErrorCode  string             `json:"errorCode,omitempty"`
+	ErrorMsg   string             `json:"errorMsg,omitempty"`
+	Attributes []wireCategoryAttr `json:"attributes,omitempty"`
+	LevelMap   map[string]string  `json:"attributeLevelMapStr,omitempty"`
+}
+
+type wireCategoryAttr struct {
+	AttrID         json.Number `json:"attrID"`
+	Name           string      `json:"name"`
+	Required       bool        `json:"required"`
+	FieldType      string      `json:"fieldType"`
+	IsSKUAttribute bool        `json:"isSKUAttribute"`
+	InputType      string      `json:"inputType"`
+}
+
+// categoryAttrs answers alibaba.category.attribute.get. The page documents
+// one error code, 500_2 (data being prepared); what an unknown category
+// gives is not documented: the simulator answers success false with
+// errorCode 500_1, the code the page shows as its example.
+func (s *Server) categoryAttrs(params map[string]string) (int, any) {
+	id := params["categoryID"]
+	if !offerIDPattern.MatchString(id) {
+		return http.StatusBadRequest, map[string]string{
+			"error_code":    codeParamInvalid,
+			"error_message": fmt.Sprintf("Argument categoryID must be one Long, got %q", id),
+		}
+	}
+	if site := params["webSite"]; site != "1688" && site != "alibaba" {
+		return http.StatusOK, wireCategoryAttrs{ErrorCode: "400", ErrorMsg: "webSite must be 1688 or alibaba"}
+	}
+	c, ok := categoryOf(id)
+	if !ok {
+		return http.StatusOK, wireCategoryAttrs{ErrorCode: "500_1", ErrorMsg: "类目[" + id + "]不存在"}
+	}
+	out := wireCategoryAttrs{Success: true, LevelMap: map[string]string{}}
+	for _, a := range c.attrs {
+		out.Attributes = append(out.Attributes, wireCategoryAttr{AttrID: json.Number(a.id), Name: a.name, FieldType: "enum", IsSKUAttribute: a.sku, InputType: "1"})
+	}
+	return http.StatusOK, out
 }
 
 // MaxPageSize is the largest pageSize the shop search accepts.
