@@ -48,17 +48,17 @@ type goodsDetail struct {
 	GoodsDesc string `json:"goods_desc"`
 	// Status: 1 上架 (on sale), 2 下架 (off the shelf), 3 售罄 (sold out),
 	// 4 已删除 (deleted); absent (0) reads as on sale.
-	Status              count       `json:"status"`
+	Status count `json:"status"`
 	// CatID is the leaf category (叶子类目ID), whose template
 	// (pdd.goods.cat.template.get) names the properties.
 	CatID count `json:"cat_id"`
 	// GoodsPropertyList (商品属性列表) names each property by id only:
 	// template_pid (模板属性Id) and ref_pid (引用属性id), with its value
 	// (vvalue, vid) and unit (punit).
-	GoodsPropertyList []goodsProperty `json:"goods_property_list"`
-	ImageURL            string      `json:"image_url"`             // 商品主图
-	CarouselGalleryList []string    `json:"carousel_gallery_list"` // 商品轮播图列表
-	SkuList             []skuDetail `json:"sku_list"`
+	GoodsPropertyList   []goodsProperty `json:"goods_property_list"`
+	ImageURL            string          `json:"image_url"`             // 商品主图
+	CarouselGalleryList []string        `json:"carousel_gallery_list"` // 商品轮播图列表
+	SkuList             []skuDetail     `json:"sku_list"`
 }
 
 const (

@@ -369,6 +369,9 @@ func TestDiffCatchesMistakes(t *testing.T) {
 	e := s.Expect(id)
 	good := func() *sdk.Product {
 		p := &sdk.Product{ID: id, Source: "pinduoduo", Title: map[string]string{e.Locale: e.Title}}
+		for _, a := range e.Attributes {
+			p.Attributes = append(p.Attributes, sdk.Attribute{Name: a[0], Value: a[1], Locale: "zh-CN"})
+		}
 		for i := range e.Images {
 			p.Images = append(p.Images, sdk.Image{URL: "https://img.pddpic.com/" + strconv.Itoa(i)})
 		}
@@ -385,18 +388,20 @@ func TestDiffCatchesMistakes(t *testing.T) {
 		t.Fatalf("a correct product differs: %v", d)
 	}
 	for name, spoil := range map[string]func(p *sdk.Product){
-		"price as yuan":   func(p *sdk.Product) { p.Variants[0].Price.Amount /= 100 },
-		"currency":        func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
-		"stock":           func(p *sdk.Product) { p.Variants[1].Stock++ },
-		"option value":    func(p *sdk.Product) { p.Variants[0].Options[0].Value = "?" },
-		"option dropped":  func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
-		"sku id":          func(p *sdk.Product) { p.Variants[0].SKU = id },
-		"variant dropped": func(p *sdk.Product) { p.Variants = p.Variants[1:] },
-		"title locale":    func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
-		"extra locale":    func(p *sdk.Product) { p.Title["en"] = "T-shirt" },
-		"image dropped":   func(p *sdk.Product) { p.Images = p.Images[1:] },
-		"relative image":  func(p *sdk.Product) { p.Images[0].URL = "//img.pddpic.com/a.jpeg" },
-		"source":          func(p *sdk.Product) { p.Source = "pdd" },
+		"price as yuan":     func(p *sdk.Product) { p.Variants[0].Price.Amount /= 100 },
+		"currency":          func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
+		"stock":             func(p *sdk.Product) { p.Variants[1].Stock++ },
+		"option value":      func(p *sdk.Product) { p.Variants[0].Options[0].Value = "?" },
+		"option dropped":    func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
+		"sku id":            func(p *sdk.Product) { p.Variants[0].SKU = id },
+		"variant dropped":   func(p *sdk.Product) { p.Variants = p.Variants[1:] },
+		"title locale":      func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
+		"extra locale":      func(p *sdk.Product) { p.Title["en"] = "T-shirt" },
+		"image dropped":     func(p *sdk.Product) { p.Images = p.Images[1:] },
+		"relative image":    func(p *sdk.Product) { p.Images[0].URL = "//img.pddpic.com/a.jpeg" },
+		"source":            func(p *sdk.Product) { p.Source = "pdd" },
+		"attribute dropped": func(p *sdk.Product) { p.Attributes = p.Attributes[1:] },
+		"attribute by id":   func(p *sdk.Product) { p.Attributes[0].Name = "137041" },
 	} {
 		p := good()
 		spoil(p)
