@@ -84,6 +84,9 @@ type Stats struct {
 	// Refused counts refusals by error code ("gw.SignatureInvalid",
 	// "401", ...); business refusals inside a 200 are served, not refused.
 	Refused map[string]int64
+	// ByAPI counts the requests that named a served API, answered or
+	// refused (signature, token, quota, parameters).
+	ByAPI map[string]int64
 }
 
 // Server is a simulated 1688 open platform gateway.
@@ -141,7 +144,7 @@ func New(o Options) *Server {
 }
 
 func newStats() Stats {
-	return Stats{Served: map[string]int64{}, Refused: map[string]int64{}}
+	return Stats{Served: map[string]int64{}, Refused: map[string]int64{}, ByAPI: map[string]int64{}}
 }
 
 // Handler is the gateway behind its fault injector, ready for
@@ -210,7 +213,7 @@ func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, bu
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Requests: s.stats.Requests, Served: maps.Clone(s.stats.Served), Refused: maps.Clone(s.stats.Refused)}
+	return Stats{Requests: s.stats.Requests, Served: maps.Clone(s.stats.Served), Refused: maps.Clone(s.stats.Refused), ByAPI: maps.Clone(s.stats.ByAPI)}
 }
 
 // ResetStats sets the counters to zero.
@@ -284,6 +287,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.stats.Requests++
 	s.mu.Unlock()
 	api, params, gerr := s.check(r)
+	if api != "" {
+		s.mu.Lock()
+		s.stats.ByAPI[api]++
+		s.mu.Unlock()
+	}
 	if gerr != nil {
 		s.mu.Lock()
 		s.stats.Refused[gerr.code]++
@@ -316,7 +324,8 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // check verifies a request against the gateway's contract, in the order a
 // gateway has to: the route and app, the parameters as sent, the
 // signature over them, the timestamp, the user token, the app's quota,
-// then the API's own parameters. It returns the API and its parameters.
+// then the API's own parameters. It returns the API and its parameters,
+// and the API also with a refusal once the path names one it serves.
 func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/openapi/")
 	if !ok {
@@ -343,44 +352,44 @@ func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	}
 	pairs, gerr := rawParams(r)
 	if gerr != nil {
-		return "", nil, gerr
+		return api, nil, gerr
 	}
 	params := make(map[string]string, len(pairs))
 	for _, p := range pairs {
 		if _, dup := params[p[0]]; dup {
-			return "", nil, refuse(http.StatusBadRequest, codeParamInvalid, "Duplicate argument %s", p[0])
+			return api, nil, refuse(http.StatusBadRequest, codeParamInvalid, "Duplicate argument %s", p[0])
 		}
 		params[p[0]] = p[1]
 	}
 
 	sig, ok := params[pSignature]
 	if !ok || sig == "" {
-		return "", nil, refuse(http.StatusBadRequest, codeSignatureMissing, "Signature is missing")
+		return api, nil, refuse(http.StatusBadRequest, codeSignatureMissing, "Signature is missing")
 	}
 	if want := signature(s.opts.AppSecret, rest, pairs); sig != want {
-		return "", nil, refuse(http.StatusBadRequest, codeSignatureInvalid, "Invalid signature")
+		return api, nil, refuse(http.StatusBadRequest, codeSignatureInvalid, "Invalid signature")
 	}
 	if ts, ok := params[pTimestamp]; ok {
 		ms, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil || ts == "" || ts[0] == '+' || ts[0] == '-' {
-			return "", nil, refuse(http.StatusBadRequest, codeTimestamp, "Invalid _aop_timestamp %q", ts)
+			return api, nil, refuse(http.StatusBadRequest, codeTimestamp, "Invalid _aop_timestamp %q", ts)
 		}
 		if skew := s.gw.Now().Sub(time.UnixMilli(ms)); skew > s.opts.TimestampWindow || skew < -s.opts.TimestampWindow {
-			return "", nil, refuse(http.StatusBadRequest, codeTimestamp, "_aop_timestamp is %s away from the server time", skew.Round(time.Second))
+			return api, nil, refuse(http.StatusBadRequest, codeTimestamp, "_aop_timestamp is %s away from the server time", skew.Round(time.Second))
 		}
 	}
 	switch token, ok := params[pToken]; {
 	case !ok || token == "":
-		return "", nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authenticated")
+		return api, nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authenticated")
 	case token != s.opts.AccessToken:
-		return "", nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authorized")
+		return api, nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authorized")
 	}
 	if wait, limited := s.take(); limited {
 		e := refuse(http.StatusBadRequest, codeFrequency, "App call exceeds limited frequency")
 		if !s.opts.NoRetryAfter && s.opts.Throttle != simkit.ThrottleNoHint {
 			e.header = http.Header{"Retry-After": {strconv.FormatInt(simkit.BanSeconds(wait), 10)}}
 		}
-		return "", nil, e
+		return api, nil, e
 	}
 
 	allowed := map[string]bool{pSignature: true, pTimestamp: true, pToken: true}
@@ -394,17 +403,17 @@ func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if !allowed[k] {
-			return "", nil, refuse(http.StatusBadRequest, codeParamInvalid, "Unknown argument %s", k)
+			return api, nil, refuse(http.StatusBadRequest, codeParamInvalid, "Unknown argument %s", k)
 		}
 	}
 	for _, k := range spec.required {
 		if params[k] == "" {
-			return "", nil, refuse(http.StatusBadRequest, codeParamMissing, "Required argument %s", k)
+			return api, nil, refuse(http.StatusBadRequest, codeParamMissing, "Required argument %s", k)
 		}
 	}
 	for _, k := range spec.optional {
 		if v, ok := params[k]; ok && v == "" {
-			return "", nil, refuse(http.StatusBadRequest, codeParamInvalid, "Empty argument %s", k)
+			return api, nil, refuse(http.StatusBadRequest, codeParamInvalid, "Empty argument %s", k)
 		}
 	}
 	return api, params, nil

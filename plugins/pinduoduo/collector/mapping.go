@@ -114,7 +114,18 @@ func mapGoods(d *goodsDetail, priceType string, names propertyNames) (*sdk.Produ
 		return nil, nil, sdk.NotFound("goods_not_on_sale", fmt.Sprintf("goods %s has no SKU on sale", id))
 	}
 	var unnamed []int64
-	for _, gp := range d.GoodsPropertyList {
+	p.Attributes, unnamed = attributes(d.GoodsPropertyList, names)
+	return p, unnamed, nil
+}
+
+// attributes names goods properties by the category template: each
+// becomes an attribute valued vvalue followed by its unit, but sale
+// properties and properties without a value. It returns the template_pids
+// of the properties the template does not name.
+func attributes(list []goodsProperty, names propertyNames) ([]sdk.Attribute, []int64) {
+	var out []sdk.Attribute
+	var unnamed []int64
+	for _, gp := range list {
 		value := strings.TrimSpace(gp.Vvalue)
 		if value == "" || names.sale[int64(gp.TemplatePid)] {
 			continue
@@ -124,9 +135,9 @@ func mapGoods(d *goodsDetail, priceType string, names propertyNames) (*sdk.Produ
 			unnamed = append(unnamed, int64(gp.TemplatePid))
 			continue
 		}
-		p.Attributes = append(p.Attributes, sdk.Attribute{Name: name, Value: value + strings.TrimSpace(gp.Punit), Locale: Locale})
+		out = append(out, sdk.Attribute{Name: name, Value: value + strings.TrimSpace(gp.Punit), Locale: Locale})
 	}
-	return p, unnamed, nil
+	return out, unnamed
 }
 
 // imageURL makes an image address absolute: the platform's CDNs give some

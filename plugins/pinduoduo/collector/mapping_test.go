@@ -254,3 +254,36 @@ func readFile(t testing.TB, name string) []byte {
 	}
 	return b
 }
+
+// An answer relayed from the platform (testdata/SOURCES.md): its two goods
+// properties, given by template_pid and ref_pid, take their names from
+// the template — the first by template_pid, the second by ref_pid alone
+// (the template here refers 317 to 材质 under another template id) — and
+// nothing else of the answer is lost in decoding.
+func TestRealAnswerPropertiesAndFields(t *testing.T) {
+	var d goodsDetail
+	if err := json.Unmarshal(readFile(t, "real_detail_fw199.json"), &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.GoodsID != 160210883299 || d.CatID != 18056 || d.GoodsName != "A4白纸一张十圆不支持退货,不要乱拍!" ||
+		d.GoodsDesc != "杯架A测试商品请不要拍" || len(d.CarouselGalleryList) != 1 || d.Status != 0 {
+		t.Errorf("decoded %+v", d)
+	}
+	names := propertyNames{
+		byTemplate: map[int64]string{137041: "品牌"},
+		byRef:      map[int64]string{310: "品牌", 317: "材质"},
+	}
+	got, unnamed := attributes(d.GoodsPropertyList, names)
+	want := []sdk.Attribute{{Name: "品牌", Value: "太力", Locale: "zh-CN"}, {Name: "材质", Value: "塑料", Locale: "zh-CN"}}
+	if !reflect.DeepEqual(got, want) || len(unnamed) != 0 {
+		t.Errorf("attributes %+v (unnamed %v), want %+v", got, unnamed, want)
+	}
+	// Without a template nothing is shown by id.
+	if got, unnamed := attributes(d.GoodsPropertyList, propertyNames{}); len(got) != 0 || !reflect.DeepEqual(unnamed, []int64{137041, 137039}) {
+		t.Errorf("without names: %+v, unnamed %v", got, unnamed)
+	}
+	// The answer has no sku_list in the copy kept: no SKU on sale.
+	if p, _, perr := mapGoods(&d, PriceSingle, names); p != nil || perr == nil || perr.Kind != sdk.KindNotFound {
+		t.Errorf("goods without SKUs: %v, %v", p, perr)
+	}
+}
