@@ -64,6 +64,10 @@ type Options struct {
 	// After waits for slow faults; see faultinject.Options. Default
 	// time.After.
 	After func(time.Duration) <-chan time.Time
+	// Preparing is how many alibaba.category.attribute.get calls answer
+	// the documented 500_2 ("数据准备中,请稍后重试。") before the category
+	// data is ready.
+	Preparing int
 }
 
 // Credentials are what a client needs to call the simulator.
@@ -552,6 +556,15 @@ func (s *Server) categoryAttrs(params map[string]string) (int, any) {
 	}
 	if site := params["webSite"]; site != "1688" && site != "alibaba" {
 		return http.StatusOK, wireCategoryAttrs{ErrorCode: "400", ErrorMsg: "webSite must be 1688 or alibaba"}
+	}
+	s.mu.Lock()
+	preparing := s.opts.Preparing > 0
+	if preparing {
+		s.opts.Preparing--
+	}
+	s.mu.Unlock()
+	if preparing {
+		return http.StatusOK, wireCategoryAttrs{ErrorCode: "500_2", ErrorMsg: "数据准备中,请稍后重试。"}
 	}
 	c, ok := categoryOf(id)
 	if !ok {
