@@ -443,3 +443,52 @@ func TestRateLimitCode52101(t *testing.T) {
 		t.Errorf("over the limit: %d %q, Retry-After %q; want 52101 without a hint", a.errCode, a.errMsg, a.retryAfter)
 	}
 }
+
+// pdd.goods.cat.template.get is served behind the same checks as every
+// API (signature, token, per-app quota) and names the properties the
+// goods detail gives by id; an unknown category is a business error.
+func TestCategoryTemplate(t *testing.T) {
+	s, c := newSim(t, sim.Options{Goods: 20})
+	s.SetRateLimit(1, 3)
+	var detail struct {
+		R struct {
+			CatID json.Number `json:"cat_id"` // numbers may come as strings
+			Props []struct {
+				TemplatePid json.Number `json:"template_pid"`
+			} `json:"goods_property_list"`
+		} `json:"goods_detail_get_response"`
+	}
+	d := post(t, s, form(s, c, sim.TypeGoodsDetail, map[string]string{"goods_id": s.Sample(sim.KindMultiSKU)}).Encode())
+	raw, _ := json.Marshal(d.body)
+	if err := json.Unmarshal(raw, &detail); err != nil || detail.R.CatID == "" || len(detail.R.Props) == 0 {
+		t.Fatalf("detail: %v %s", err, raw)
+	}
+	a := post(t, s, form(s, c, sim.TypeCatTemplate, map[string]string{"cat_id": detail.R.CatID.String()}).Encode())
+	var tpl struct {
+		Properties []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(a.body["open_api_response"], &tpl); err != nil || a.errCode != 0 {
+		t.Fatalf("template: %v %d %s", err, a.errCode, a.errMsg)
+	}
+	named := map[string]string{}
+	for _, p := range tpl.Properties {
+		named[strconv.FormatInt(p.ID, 10)] = p.Name
+	}
+	for _, p := range detail.R.Props {
+		if named[p.TemplatePid.String()] == "" {
+			t.Errorf("template_pid %s has no name in the template %v", p.TemplatePid, tpl.Properties)
+		}
+	}
+	if a := post(t, s, form(s, c, sim.TypeCatTemplate, map[string]string{"cat_id": "1"}).Encode()); a.errCode != 50001 {
+		t.Errorf("unknown category: %d %s", a.errCode, a.errMsg)
+	}
+	if a := post(t, s, form(s, c, sim.TypeCatTemplate, map[string]string{"cat_id": "1"}).Encode()); a.errCode != 70031 {
+		t.Errorf("fourth call within a burst of three: %d %s, want 70031", a.errCode, a.errMsg)
+	}
+	if got := s.Stats().ByType[sim.TypeCatTemplate]; got != 3 {
+		t.Errorf("%d template requests counted, want 3", got)
+	}
+}
