@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
@@ -67,6 +69,12 @@ func TestDocumentedExampleOnSaleTakesCategoryNames(t *testing.T) {
 	// rather than invented.
 	if !p.UpdatedAt.IsZero() {
 		t.Errorf("UpdatedAt %v from an answer without lastUpdateTime", p.UpdatedAt)
+	}
+	// As the host stores it: nothing of it is a repeat or a sale property.
+	m := host.ProductToModel(p)
+	model.Normalize(m)
+	if err := m.Validate(); err != nil || len(m.GetAttributes()) != 3 || len(m.GetImages()) != 1 {
+		t.Errorf("normalised: %v; %d attributes, %d images, want 3 and 1", err, len(m.GetAttributes()), len(m.GetImages()))
 	}
 }
 
