@@ -239,8 +239,9 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 // the platform will not give for this category leaves the properties
 // unnamed, and so out.
 func (p *Plugin) propertyNames(ctx context.Context, s *settings, d *goodsDetail) (propertyNames, error) {
-	if len(d.GoodsPropertyList) == 0 || d.CatID == 0 || d.Status == goodsOffShelf || d.Status == goodsDeleted {
-		return propertyNames{}, nil
+	if len(d.GoodsPropertyList) == 0 || d.CatID == 0 || d.Status == goodsOffShelf || d.Status == goodsDeleted ||
+		!slices.ContainsFunc(d.SkuList, func(s skuDetail) bool { return s.IsOnsale == 1 }) {
+		return propertyNames{}, nil // nothing to name, or goods no one can buy
 	}
 	names, err := s.templates.names(ctx, int64(d.CatID))
 	if apiErr, ok := err.(*pdd.APIError); ok {

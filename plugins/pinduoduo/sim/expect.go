@@ -106,12 +106,12 @@ func (s *Server) Shapes(id string) []string {
 
 // CategoryLookups is the number of pdd.goods.cat.template.get calls a
 // client caching templates per category needs to fetch ids: one per
-// distinct category among the goods whose details it reads (every goods
-// the catalogue holds that is neither off the shelf nor deleted).
+// distinct category among the goods that make a product (on the shelf,
+// with a SKU on sale): the others have nothing a buyer sees to name.
 func (s *Server) CategoryLookups(ids []string) int {
 	cats := map[int64]bool{}
 	for _, id := range ids {
-		if g, ok := s.cat.lookup(id); ok && g.status != statusOffShelf && g.status != statusDeleted {
+		if g, ok := s.cat.lookup(id); ok && !s.Expect(id).NotFound {
 			cats[g.catID] = true
 		}
 	}
