@@ -135,7 +135,10 @@ func parseCategoryNames(category string, body []byte, now time.Time) (map[string
 	case !failed && r.Success == nil && r.Attributes == nil:
 		return nil, sdk.Unavailable(CodeBadResponse, fmt.Sprintf("category attribute reply for %s has neither attributes nor success", category))
 	case failed && r.ErrorCode == codeDataPreparing:
-		return nil, sdk.Unavailable(codeDataPreparing, "category "+category+": "+r.ErrorMsg)
+		// The page advises retrying after 1 to 3 seconds.
+		e := sdk.Unavailable(codeDataPreparing, "category "+category+": "+r.ErrorMsg)
+		e.RetryAfter = 3 * time.Second
+		return nil, e
 	case failed:
 		return nil, aop.Classify(200, cmp.Or(r.ErrorCode, CodeBusinessError), "category "+category+": "+r.ErrorMsg, nil, now)
 	}

@@ -118,6 +118,8 @@ func TestCategoryAnswerRefusals(t *testing.T) {
 			_, err := parseCategoryNames("1", []byte(tc.body), time.Now())
 			if e, ok := sdk.AsError(err); !ok || e.Kind != tc.kind || e.Code != tc.code {
 				t.Errorf("got %v, want %s %s", err, tc.kind, tc.code)
+			} else if tc.code == codeDataPreparing && e.RetryAfter != 3*time.Second {
+				t.Errorf("retry after %v, want the documented 3s at most", e.RetryAfter)
 			}
 		})
 	}
