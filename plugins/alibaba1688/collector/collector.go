@@ -239,7 +239,7 @@ func (p *Plugin) fetchOffer(ctx context.Context, s *settings, id string) (*sdk.P
 		if category == "" {
 			return nil, sdk.Invalid(CodeUnnamedOption, fmt.Sprintf("offer %s names SKU properties %s by id only and gives no categoryID to look them up in", id, strings.Join(unnamed, ", "))), nil
 		}
-		names, err = s.names.names(ctx, category)
+		names, err = s.names.Get(ctx, category)
 		if e, ok := sdk.AsError(err); ok && (e.Kind == sdk.KindInvalid || e.Kind == sdk.KindNotFound) {
 			return nil, sdk.Invalid(CodeUnnamedOption, fmt.Sprintf("offer %s: the names of SKU properties %s cannot be read: %s %s", id, strings.Join(unnamed, ", "), e.Code, e.Message)), nil
 		}

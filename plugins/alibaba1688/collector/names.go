@@ -8,11 +8,9 @@ import (
 	"strings"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
-
 	"github.com/marketsync/marketsync/plugins/alibaba1688/aop"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/memo"
 )
 
 // apiCategoryAttrs is com.alibaba.product:alibaba.category.attribute.get-1
@@ -44,58 +42,10 @@ const (
 
 // categoryNames names the attributes of 1688 categories by id, one
 // alibaba.category.attribute.get per category while its entry lives.
-// Concurrent fetches of offers in one category wait for the same call. The
-// entries carry their own expiry, read on the plugin's clock, so the cache
-// needs no goroutine of its own.
-type categoryNames struct {
-	cache *lru.Cache[string, cachedNames]
-	calls singleflight.Group
-	now   func() time.Time
-	// fetch calls the platform for one category.
-	fetch func(ctx context.Context, category string) (map[string]string, error)
-}
-
-type cachedNames struct {
-	byID  map[string]string
-	until time.Time
-}
+type categoryNames = memo.Cache[string, map[string]string]
 
 func newCategoryNames(now func() time.Time, fetch func(ctx context.Context, category string) (map[string]string, error)) *categoryNames {
-	cache, err := lru.New[string, cachedNames](maxCachedCategories)
-	if err != nil {
-		panic(err) // only for a size below one
-	}
-	return &categoryNames{cache: cache, now: now, fetch: fetch}
-}
-
-func (c *categoryNames) cached(category string) (map[string]string, bool) {
-	e, ok := c.cache.Get(category)
-	if !ok || !c.now().Before(e.until) {
-		return nil, false
-	}
-	return e.byID, true
-}
-
-// names returns the attribute names of category by attribute id. Failures
-// are not cached: the next offer of the category asks again.
-func (c *categoryNames) names(ctx context.Context, category string) (map[string]string, error) {
-	if m, ok := c.cached(category); ok {
-		return m, nil
-	}
-	v, err, _ := c.calls.Do(category, func() (any, error) {
-		if m, ok := c.cached(category); ok {
-			return m, nil
-		}
-		m, err := c.fetch(ctx, category)
-		if err == nil {
-			c.cache.Add(category, cachedNames{byID: m, until: c.now().Add(categoryTTL)})
-		}
-		return m, err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(map[string]string), nil
+	return memo.New(maxCachedCategories, categoryTTL, now, fetch)
 }
 
 // categoryAttrsReply is alibaba.category.attribute.get's answer; only the

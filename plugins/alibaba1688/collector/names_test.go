@@ -167,27 +167,27 @@ func TestCategoryNamesAreCachedPerCategory(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if m, err := c.names(ctx, "1048182"); err != nil || m["3216"] != "颜色 of 1048182" {
+			if m, err := c.Get(ctx, "1048182"); err != nil || m["3216"] != "颜色 of 1048182" {
 				t.Errorf("names: %v, %v", m, err)
 			}
 		})
 	}
 	wg.Wait()
-	c.names(ctx, "2")
-	if _, err := c.names(ctx, "bad"); err == nil {
+	c.Get(ctx, "2")
+	if _, err := c.Get(ctx, "bad"); err == nil {
 		t.Error("a failed lookup answered names")
 	}
 	fail = false
-	if _, err := c.names(ctx, "bad"); err != nil {
+	if _, err := c.Get(ctx, "bad"); err != nil {
 		t.Errorf("second lookup after a failure: %v", err)
 	}
 	if want := map[string]int{"1048182": 1, "2": 1, "bad": 2}; !reflect.DeepEqual(calls, want) {
 		t.Errorf("calls %v, want %v", calls, want)
 	}
 	clock.Advance(categoryTTL - time.Second)
-	c.names(ctx, "1048182")
+	c.Get(ctx, "1048182")
 	clock.Advance(time.Second)
-	c.names(ctx, "1048182")
+	c.Get(ctx, "1048182")
 	if calls["1048182"] != 2 {
 		t.Errorf("a second before and at the TTL: %d calls for the category in all, want 2", calls["1048182"])
 	}

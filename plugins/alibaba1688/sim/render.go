@@ -1,15 +1,13 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // The reply bodies, in the shape of the documentation pages of
@@ -195,30 +193,13 @@ func (o *offer) encode(reply any) json.RawMessage {
 		b = numberFields.ReplaceAll(b, []byte(`"$1":"$2"`))
 	}
 	if o.escaped {
-		b = escapeNonASCII(b)
+		b = simkit.ASCIIJSON(b)
 	}
 	return b
 }
 
 // numberFields are the numeric fields an answer may send as strings.
 var numberFields = regexp.MustCompile(`"(productID|amountOnSale|price|consignPrice|skuId|startQuantity)":([0-9.]+)`)
-
-// escapeNonASCII writes every non-ASCII character of a JSON text as
-// \uXXXX (a surrogate pair above U+FFFF), as Java JSON encoders configured
-// for ASCII output do. Outside strings JSON has no such characters.
-func escapeNonASCII(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < utf8.RuneSelf {
-			out.WriteRune(r)
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			fmt.Fprintf(&out, `\u%04x`, u)
-		}
-	}
-	return out.Bytes()
-}
 
 type wireShopReply struct {
 	Result wireShopResult `json:"result"`

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/marketsync/marketsync/sdk/simkit"
 )
@@ -339,7 +337,7 @@ func (s *Server) write(w http.ResponseWriter, body map[string]any) {
 	}
 	b, err := marshal(body)
 	if err == nil && escape {
-		b = asciiJSON(b)
+		b = simkit.ASCIIJSON(b)
 	}
 	s.send(w, b, err)
 }
@@ -366,23 +364,6 @@ func marshal(v any) ([]byte, error) {
 	enc.SetEscapeHTML(false)
 	err := enc.Encode(v)
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
-}
-
-// asciiJSON writes every non-ASCII character of a JSON text as a \uXXXX
-// escape (a surrogate pair beyond the BMP). Such characters only occur
-// inside strings, so the text means the same.
-func asciiJSON(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < utf8.RuneSelf {
-			out.WriteByte(byte(r))
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			fmt.Fprintf(&out, `\u%04x`, u)
-		}
-	}
-	return out.Bytes()
 }
 
 // requestID makes ids shaped like the platform's ("2140fa3517044610955631799").

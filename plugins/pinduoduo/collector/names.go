@@ -4,8 +4,7 @@ import (
 	"context"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
+	"github.com/marketsync/marketsync/sdk/memo"
 )
 
 // apiCatTemplate is pdd.goods.cat.template.get (获取商品类目属性): one cat_id
@@ -45,56 +44,11 @@ func (n propertyNames) name(p goodsProperty) (string, bool) {
 }
 
 // templates caches the property names of categories, one
-// pdd.goods.cat.template.get per category while its entry lives;
-// concurrent fetches of goods in one category wait for the same call.
-// Entries carry their own expiry, read on the plugin's clock.
-type templates struct {
-	cache *lru.Cache[int64, cachedTemplate]
-	calls singleflight.Group
-	now   func() time.Time
-	fetch func(ctx context.Context, cat int64) (propertyNames, error)
-}
-
-type cachedTemplate struct {
-	names propertyNames
-	until time.Time
-}
+// pdd.goods.cat.template.get per category while its entry lives.
+type templates = memo.Cache[int64, propertyNames]
 
 func newTemplates(now func() time.Time, fetch func(ctx context.Context, cat int64) (propertyNames, error)) *templates {
-	cache, err := lru.New[int64, cachedTemplate](maxCachedCategories)
-	if err != nil {
-		panic(err) // only for a size below one
-	}
-	return &templates{cache: cache, now: now, fetch: fetch}
-}
-
-func (t *templates) cached(cat int64) (propertyNames, bool) {
-	e, ok := t.cache.Get(cat)
-	if !ok || !t.now().Before(e.until) {
-		return propertyNames{}, false
-	}
-	return e.names, true
-}
-
-// names returns category cat's property names. Failures are not cached.
-func (t *templates) names(ctx context.Context, cat int64) (propertyNames, error) {
-	if n, ok := t.cached(cat); ok {
-		return n, nil
-	}
-	v, err, _ := t.calls.Do(count(cat).String(), func() (any, error) {
-		if n, ok := t.cached(cat); ok {
-			return n, nil
-		}
-		n, err := t.fetch(ctx, cat)
-		if err == nil {
-			t.cache.Add(cat, cachedTemplate{names: n, until: t.now().Add(categoryTTL)})
-		}
-		return n, err
-	})
-	if err != nil {
-		return propertyNames{}, err
-	}
-	return v.(propertyNames), nil
+	return memo.New(maxCachedCategories, categoryTTL, now, fetch)
 }
 
 // namesOf reads a template into names.

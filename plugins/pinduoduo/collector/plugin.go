@@ -243,7 +243,7 @@ func (p *Plugin) propertyNames(ctx context.Context, s *settings, d *goodsDetail)
 		!slices.ContainsFunc(d.SkuList, func(s skuDetail) bool { return s.IsOnsale == 1 }) {
 		return propertyNames{}, nil // nothing to name, or goods no one can buy
 	}
-	names, err := s.templates.names(ctx, int64(d.CatID))
+	names, err := s.templates.Get(ctx, int64(d.CatID))
 	if apiErr, ok := err.(*pdd.APIError); ok {
 		if k := apiErr.SDK().Kind; k == sdk.KindInvalid || k == sdk.KindNotFound {
 			p.log().Warn("category template refused", "cat_id", d.CatID.String(), "goods_id", d.GoodsID.String(), "error", apiErr.Error())

@@ -1,15 +1,13 @@
 package sim
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // The answers follow the response fields of the API pages
@@ -140,28 +138,12 @@ func (g *goods) encode(reply any) json.RawMessage {
 		b = numberFields.ReplaceAll(b, []byte(`"$1":"$2"`))
 	}
 	if g.escaped {
-		b = escapeNonASCII(b)
+		b = simkit.ASCIIJSON(b)
 	}
 	return b
 }
 
 var numberFields = regexp.MustCompile(`"(goods_id|sku_id|price|multi_price|quantity|status|is_onsale|cat_id|template_pid|ref_pid)":([0-9]+)`)
-
-// escapeNonASCII writes every non-ASCII character of a JSON text as
-// \uXXXX (a surrogate pair above U+FFFF); outside strings JSON has none.
-func escapeNonASCII(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < utf8.RuneSelf {
-			out.WriteRune(r)
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			fmt.Fprintf(&out, `\u%04x`, u)
-		}
-	}
-	return out.Bytes()
-}
 
 type templatePropertyJSON struct {
 	ID          int64  `json:"id"`

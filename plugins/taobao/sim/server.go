@@ -18,8 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/simkit"
@@ -255,27 +253,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(out)
 	b := buf.Bytes()
 	if escape {
-		b = asciiJSON(b)
+		b = simkit.ASCIIJSON(b)
 	}
 	w.Write(b)
-}
-
-// asciiJSON writes every non-ASCII character of a JSON text as a \uXXXX
-// escape (a surrogate pair beyond the BMP), as TOP's gateway writes
-// Chinese in many answers ("\u5317\u4eac" for 北京). Such characters
-// only occur inside strings, so the text means the same.
-func asciiJSON(b []byte) []byte {
-	var out bytes.Buffer
-	for _, r := range string(b) {
-		if r < utf8.RuneSelf {
-			out.WriteByte(byte(r))
-			continue
-		}
-		for _, u := range utf16.Encode([]rune{r}) {
-			fmt.Fprintf(&out, `\u%04x`, u)
-		}
-	}
-	return out.Bytes()
 }
 
 func responseKey(api string) string {
