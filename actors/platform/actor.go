@@ -51,6 +51,9 @@ type pending struct {
 	deadline time.Time
 	attempts int
 	retry    *time.Timer
+	// answeredBefore is the actor's count of answered attempts when this
+	// call's attempt left the queue.
+	answeredBefore int64
 	// breakerDone reports the attempt in flight to the circuit breaker.
 	breakerDone func(error)
 }
@@ -90,11 +93,18 @@ type platformActor struct {
 	conn     Conn
 	desc     sdk.Description
 	bucket   *ratelimit.Bucket
-	adaptive *ratelimit.Adaptive // nil with FixedRate
-	ceiling  float64
-	source   string // where the limiter's settings came from
-	budget   *retry.Budget
-	breaker  *gobreaker.TwoStepCircuitBreaker[struct{}]
+	adaptive *ratelimit.Adaptive // nil with FixedRate, or once costBased
+	// costBased is set by the first answer that says what its call cost:
+	// the platform limits by cost, and the bucket follows what it reports.
+	costBased bool
+	// outstanding is the tokens taken, or being waited for, by the
+	// attempts in flight; answered counts the attempts answered.
+	outstanding float64
+	answered    int64
+	ceiling     float64
+	source      string // where the limiter's settings came from
+	budget      *retry.Budget
+	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}]
 	// openUntil is when an open breaker lets probes through.
 	openUntil time.Time
 	timeouts  int // calls in a row without an answer
@@ -280,6 +290,8 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 		p.breakerDone = done
 		p.cost = a.desc.Limits.Cost(p.op)
 		a.inFlight++
+		a.outstanding += p.cost
+		p.answeredBefore = a.answered
 		go a.attempt(p, a.conn)
 	}
 }
@@ -335,6 +347,8 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	a.inFlight--
 	p := m.p
+	a.outstanding -= p.cost
+	a.answered++
 	p.attempts++
 	e := asPlatformError(m.err)
 	rec := CallRecord{

@@ -6,6 +6,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,6 +26,14 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		a.timeouts = 0
 	}
 	throttled := e != nil && e.Kind == model.KindRateLimited
+	q := m.result.quota()
+	if q.GetCost() > 0 && !a.costBased {
+		a.limitByCost()
+	}
+	if a.costBased {
+		a.learnCost(p, q, e, throttled)
+		return
+	}
 	switch {
 	case throttled && e.Wait() > 0:
 		a.bucket.PauseUntil(now.Add(e.Wait()))
@@ -34,7 +43,7 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		// call's retry, follow at the rate.
 		a.bucket.Observe(0, time.Time{})
 	}
-	if q := m.result.quota(); q != nil && q.GetLimit() > 0 {
+	if q != nil && q.GetLimit() > 0 {
 		var reset time.Time
 		if q.GetReset_() != nil {
 			reset = q.GetReset_().AsTime()
@@ -43,6 +52,62 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 	}
 	if a.adaptive != nil && p.cost > 0 {
 		a.adaptive.Observe(ratelimit.Answer{Throttled: throttled, Cost: p.cost, Reserved: m.reserved, Waited: m.waited, At: now})
+	}
+}
+
+// limitByCost switches the limiter to a platform that limits by cost:
+// its answers say what each call cost and what its bucket holds, so the
+// bucket follows them (learnCost) instead of adapting its rate to
+// refusals. The rate and burst go back to what the config or plugin set,
+// should a refusal before the first such answer have moved them.
+func (a *platformActor) limitByCost() {
+	a.costBased = true
+	if a.adaptive != nil {
+		a.adaptive = nil
+		a.bucket.SetRate(a.ceiling)
+		a.bucket.SetBurst(math.Inf(1))
+	}
+	a.log.Info("platform limits by cost: the limiter follows the costs and the bucket it reports")
+}
+
+// learnCost corrects the bucket of a platform that limits by cost, as
+// Shopify's leaky bucket of query points does. A call took its declared
+// cost (what must be in the platform's bucket for it to run, the
+// requested cost of its largest request) before it went; the platform
+// then charged what it really cost and reported its bucket. So:
+//
+//   - the difference between the tokens taken and the cost reported goes
+//     back to the bucket (more is taken when the call cost more, as a
+//     call of several requests can);
+//   - the free tokens are brought within what the platform reported
+//     (Bucket.Track), which corrects any drift in either direction;
+//   - a refused call (THROTTLED) ran nothing, so all its tokens go back,
+//     and the platform's wait, computed from the cost it asked and the
+//     restore rate, says how far the bucket is from holding it: the free
+//     tokens are at most cost - wait·rate, so the retry, waiting for its
+//     tokens in the same queue, goes when the platform will take it.
+//
+// The rate is not adapted: the platform says exactly what it holds, and
+// refusals are then rare enough to say nothing about it.
+func (a *platformActor) learnCost(p *pending, q *model.Quota, e *model.Error, throttled bool) {
+	switch {
+	case throttled:
+		a.bucket.Give(p.cost)
+		if w := e.Wait(); w > 0 {
+			a.bucket.Observe(max(p.cost-w.Seconds()*a.bucket.Rate(), 0), time.Time{})
+		}
+	case q != nil && q.GetCost() > 0:
+		a.bucket.Give(p.cost - q.GetCost())
+	}
+	if q != nil && q.GetLimit() > 0 {
+		unsent := a.outstanding
+		if a.answered-p.answeredBefore > 1 {
+			// Another answer came while this call was out: the platform
+			// may have charged that call after this one, so its report
+			// may not count what the bucket already does.
+			unsent = math.Inf(1)
+		}
+		a.bucket.Track(float64(q.GetRemaining()), unsent)
 	}
 }
 

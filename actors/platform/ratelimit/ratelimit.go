@@ -354,3 +354,60 @@ func (b *Bucket) SetBurst(burst float64) {
 	b.burst = min(max(burst, 1), b.limit)
 	b.capFree(b.burst)
 }
+
+// Give hands n tokens back to the bucket, up to its capacity, or takes
+// -n more when n is negative. A platform that limits by cost (Shopify's
+// query points) holds a call's requested cost while it runs and gives
+// back what the call did not use; the bucket does the same with the
+// difference between the tokens a call reserved and what the platform
+// says it cost. The callers waiting are moved to the new level.
+func (b *Bucket) Give(n float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if math.IsInf(b.rate, 1) || n == 0 {
+		return
+	}
+	now := time.Now()
+	b.advance(now)
+	q := b.queued()
+	b.tokens = min(b.tokens+q+n, b.burst) - q
+	b.schedule(now)
+}
+
+// Track moves the free tokens toward the level a cost-based platform
+// reported, available, when an answer came. outstanding is the tokens
+// held by the calls not answered yet, those still waiting in the bucket
+// included. The platform's count and the bucket's differ only by the
+// calls among them that left the bucket: the bucket took their tokens and
+// the platform may or may not have counted them yet. So the free tokens
+// must lie between available less those calls' tokens and available;
+// within that range the bucket keeps its own count (it knows what the
+// platform cannot have seen yet), outside it the nearer bound is taken.
+// Unlike Observe it raises the count too, so a platform that refills
+// faster than the bucket's rate, or rounds in the caller's favour, is
+// followed rather than under-used. An outstanding of +Inf says the report
+// may be older than what the bucket counts (answers came out of order):
+// it then only lowers the count.
+func (b *Bucket) Track(available, outstanding float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if math.IsInf(b.rate, 1) {
+		return
+	}
+	now := time.Now()
+	b.advance(now)
+	q := b.queued()
+	free := b.tokens + q
+	hi := min(available, b.burst)
+	lo := min(available-max(outstanding-q, 0), hi)
+	switch {
+	case free > hi:
+		free = hi
+	case free < lo:
+		free = lo
+	default:
+		return
+	}
+	b.tokens = free - q
+	b.schedule(now)
+}

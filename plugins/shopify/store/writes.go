@@ -32,9 +32,7 @@ func readVariants(ctx context.Context, s *settings, products []string) (map[stri
 	for start := 0; start < len(products); start += readChunk {
 		ids := products[start:min(start+readChunk, len(products))]
 		resp, err := s.client.Do(ctx, variantsDocument, map[string]any{"ids": ids})
-		if resp != nil && resp.Quota != nil {
-			quota = resp.Quota
-		}
+		quota = admin.Tally(quota, resp)
 		if err != nil {
 			return nil, quota, err
 		}
@@ -269,9 +267,7 @@ type payload struct {
 // *quota and returns each alias's payload (nil for one missing).
 func mutate(ctx context.Context, s *settings, name string, defs, fields *strings.Builder, vars map[string]any, quota **sdk.Quota) (map[string]*payload, error) {
 	resp, err := s.client.Do(ctx, "mutation "+name+"("+strings.TrimSuffix(defs.String(), ", ")+") {\n"+fields.String()+"}", vars)
-	if resp != nil && resp.Quota != nil {
-		*quota = resp.Quota
-	}
+	*quota = admin.Tally(*quota, resp)
 	if err != nil {
 		return nil, err
 	}
