@@ -260,30 +260,50 @@ func CheckRefusedItems() Check {
 	}}
 }
 
-// CheckStockConflict checks compare-and-set stock writes: when the
-// store's stock changed between the plugin's read and its write (a
-// merchant's edit racing the sync), the write fails alone as CONFLICT and
-// leaves the merchant's stock; a fresh write afterwards succeeds.
+// CheckStockConflict checks compare-and-set stock writes. A write carries
+// the stock the host expects (InventoryItem.ExpectedStock, what it last
+// wrote or read); when the store's stock is no longer that — a sale since
+// the host last saw it, or a merchant's edit landing between the plugin's
+// read and its write — the write fails alone as CONFLICT and leaves the
+// store's stock as the sale or edit left it. A write expecting the
+// store's stock as it is succeeds.
 func CheckStockConflict() Check {
 	return Check{Name: "stock_conflict", run: func(h *harness) {
 		p, pub := h.publisher()
 		h.need(pub.RaceStock != nil, "Publish.RaceStock")
+		h.need(pub.MerchantStock != nil, "Publish.MerchantStock")
 		remote := h.create(p, pub.Products[0])
 		v := pub.Products[0].Variants[0]
-		pub.RaceStock(h.t, remote, v.SKU, v.Stock+5)
-		keys := newKeys("conflict", 2)
-		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+1)
+		keys := newKeys("conflict", 3)
+
+		// A sale since the host last saw the stock.
+		sold := v.Stock + 10 - 1
+		pub.MerchantStock(h.t, remote, v.SKU, sold)
+		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+3, &v.Stock)
+		if e := rs.GetError(); e.GetKind() != model.KindConflict {
+			h.t.Errorf("a stock write expecting %d after a sale left %d must fail as CONFLICT; it returned %s", v.Stock, sold, describeWrite(rs))
+		}
+		if got := h.stockOf(p, remote, v.SKU); got != sold {
+			h.t.Errorf("a stock write refused for a sale must leave the sale's stock %d; it reads %d", sold, got)
+		}
+
+		// A merchant's edit racing the write: the host expects the stock
+		// as it is when it sends.
+		raced := sold + 5
+		pub.RaceStock(h.t, remote, v.SKU, raced)
+		rs = h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &sold)
 		if e := rs.GetError(); e.GetKind() != model.KindConflict {
 			h.t.Errorf("a stock write that raced a change in the store must fail as CONFLICT; it returned %s", describeWrite(rs))
 		}
-		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+5 {
-			h.t.Errorf("a refused compare-and-set write must leave the store's stock %d; it reads %d", v.Stock+5, got)
+		if got := h.stockOf(p, remote, v.SKU); got != raced {
+			h.t.Errorf("a refused compare-and-set write must leave the store's stock %d; it reads %d", raced, got)
 		}
-		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1); rs.GetError() != nil {
-			h.t.Errorf("a fresh stock write after the conflict must succeed; it returned %s", describeWrite(rs))
+
+		if rs := h.setStock(p, keys[2], remote, v.SKU, v.Stock+1, &raced); rs.GetError() != nil {
+			h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", raced, describeWrite(rs))
 		}
 		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
-			h.t.Errorf("after the fresh write the stock reads %d, want %d", got, v.Stock+1)
+			h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
 		}
 	}}
 }
@@ -298,12 +318,12 @@ func CheckStockReplay() Check {
 		remote := h.create(p, pub.Products[0])
 		v := pub.Products[0].Variants[0]
 		key := newKeys("replay", 1)[0]
-		first := h.setStock(p, key, remote, v.SKU, v.Stock+2)
+		first := h.setStock(p, key, remote, v.SKU, v.Stock+2, nil)
 		if first.GetError() != nil {
 			h.t.Fatalf("a stock write failed: %s", describeWrite(first))
 		}
 		pub.MerchantStock(h.t, remote, v.SKU, v.Stock+7)
-		again := h.setStock(p, key, remote, v.SKU, v.Stock+2)
+		again := h.setStock(p, key, remote, v.SKU, v.Stock+2, nil)
 		if again.GetError() != nil {
 			h.t.Errorf("replaying a stock write with idempotency key %q must answer as the first time; it returned %s", key, describeWrite(again))
 		}
@@ -351,10 +371,11 @@ func (h *harness) stockOf(p *host.Plugin, remote, sku string) int64 {
 	return 0
 }
 
-// setStock writes one variant's stock.
-func (h *harness) setStock(p *host.Plugin, key, remote, sku string, stock int64) *model.WriteResult {
+// setStock writes one variant's stock, expecting the store to hold
+// expected (nil: no expectation).
+func (h *harness) setStock(p *host.Plugin, key, remote, sku string, stock int64, expected *int64) *model.WriteResult {
 	h.t.Helper()
-	resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, &model.SetInventoryRequest{Items: []*model.InventoryItem{{IdempotencyKey: key, RemoteId: remote, Sku: sku, Stock: stock}}})
+	resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, &model.SetInventoryRequest{Items: []*model.InventoryItem{{IdempotencyKey: key, RemoteId: remote, Sku: sku, Stock: stock, ExpectedStock: expected}}})
 	if err != nil {
 		h.t.Fatalf("a stock write failed as a whole: %s", describeErr(err))
 	}
