@@ -260,23 +260,18 @@ func CheckRefusedItems() Check {
 	}}
 }
 
-// CheckStockConflict checks compare-and-set stock writes. A write carries
-// the stock the host expects (InventoryItem.ExpectedStock, what it last
-// wrote or read); when the store's stock is no longer that — a sale since
-// the host last saw it, or a merchant's edit landing between the plugin's
-// read and its write — the write fails alone as CONFLICT and leaves the
-// store's stock as the sale or edit left it. A write expecting the
-// store's stock as it is succeeds.
-func CheckStockConflict() Check {
-	return Check{Name: "stock_conflict", run: func(h *harness) {
+// CheckStockExpected checks stock writes against the stock the host
+// expects (InventoryItem.ExpectedStock, what it last wrote or read): after
+// a sale the host has not seen, a write expecting the stock before the
+// sale fails alone as CONFLICT and leaves the sale's stock; a write
+// expecting the stock after the sale succeeds.
+func CheckStockExpected() Check {
+	return Check{Name: "stock_expected", run: func(h *harness) {
 		p, pub := h.publisher()
-		h.need(pub.RaceStock != nil, "Publish.RaceStock")
 		h.need(pub.MerchantStock != nil, "Publish.MerchantStock")
 		remote := h.create(p, pub.Products[0])
 		v := pub.Products[0].Variants[0]
-		keys := newKeys("conflict", 3)
-
-		// A sale since the host last saw the stock.
+		keys := newKeys("expected", 2)
 		sold := v.Stock + 10 - 1
 		pub.MerchantStock(h.t, remote, v.SKU, sold)
 		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+3, &v.Stock)
@@ -286,20 +281,40 @@ func CheckStockConflict() Check {
 		if got := h.stockOf(p, remote, v.SKU); got != sold {
 			h.t.Errorf("a stock write refused for a sale must leave the sale's stock %d; it reads %d", sold, got)
 		}
+		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &sold); rs.GetError() != nil {
+			h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", sold, describeWrite(rs))
+		}
+		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
+			h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
+		}
+	}}
+}
 
-		// A merchant's edit racing the write: the host expects the stock
-		// as it is when it sends.
-		raced := sold + 5
+// CheckStockConflict checks compare-and-set stock writes: when the
+// store's stock changes between the plugin's read and its write (a
+// merchant's edit or a sale racing the sync), a write expecting the
+// stock as it was when the host sent it fails alone as CONFLICT and
+// leaves the store's stock as the race left it; a fresh write expecting
+// that stock succeeds. Only a platform with a conditional write passes
+// it: a plugin that checks the expected stock by reading first cannot
+// see a change that lands after its read.
+func CheckStockConflict() Check {
+	return Check{Name: "stock_conflict", run: func(h *harness) {
+		p, pub := h.publisher()
+		h.need(pub.RaceStock != nil, "Publish.RaceStock")
+		remote := h.create(p, pub.Products[0])
+		v := pub.Products[0].Variants[0]
+		keys := newKeys("conflict", 2)
+		raced := v.Stock + 5
 		pub.RaceStock(h.t, remote, v.SKU, raced)
-		rs = h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &sold)
+		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+1, &v.Stock)
 		if e := rs.GetError(); e.GetKind() != model.KindConflict {
 			h.t.Errorf("a stock write that raced a change in the store must fail as CONFLICT; it returned %s", describeWrite(rs))
 		}
 		if got := h.stockOf(p, remote, v.SKU); got != raced {
 			h.t.Errorf("a refused compare-and-set write must leave the store's stock %d; it reads %d", raced, got)
 		}
-
-		if rs := h.setStock(p, keys[2], remote, v.SKU, v.Stock+1, &raced); rs.GetError() != nil {
+		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &raced); rs.GetError() != nil {
 			h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", raced, describeWrite(rs))
 		}
 		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
