@@ -51,9 +51,9 @@ type pending struct {
 	deadline time.Time
 	attempts int
 	retry    *time.Timer
-	// answeredBefore is the actor's count of answered attempts when this
-	// call's attempt left the queue.
-	answeredBefore int64
+	// spentBefore is the actor's spent when this call's attempt left the
+	// queue.
+	spentBefore float64
 	// breakerDone reports the attempt in flight to the circuit breaker.
 	breakerDone func(error)
 }
@@ -98,13 +98,18 @@ type platformActor struct {
 	// the platform limits by cost, and the bucket follows what it reports.
 	costBased bool
 	// outstanding is the tokens taken, or being waited for, by the
-	// attempts in flight; answered counts the attempts answered.
+	// attempts in flight; spent is what the platform said every answered
+	// call cost, in all.
 	outstanding float64
-	answered    int64
-	ceiling     float64
-	source      string // where the limiter's settings came from
-	budget      *retry.Budget
-	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}]
+	spent       float64
+	// synced is when a cost-based platform's answer last set the
+	// bucket's count (or when the actor found the platform limits by
+	// cost, both buckets full).
+	synced  time.Time
+	ceiling float64
+	source  string // where the limiter's settings came from
+	budget  *retry.Budget
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	// openUntil is when an open breaker lets probes through.
 	openUntil time.Time
 	timeouts  int // calls in a row without an answer
@@ -291,7 +296,7 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 		p.cost = a.desc.Limits.Cost(p.op)
 		a.inFlight++
 		a.outstanding += p.cost
-		p.answeredBefore = a.answered
+		p.spentBefore = a.spent
 		go a.attempt(p, a.conn)
 	}
 }
@@ -348,7 +353,6 @@ func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	a.inFlight--
 	p := m.p
 	a.outstanding -= p.cost
-	a.answered++
 	p.attempts++
 	e := asPlatformError(m.err)
 	rec := CallRecord{

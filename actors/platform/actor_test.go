@@ -996,3 +996,34 @@ func TestCallCountingPlatformKeepsDeclaredCosts(t *testing.T) {
 		}
 	})
 }
+
+// Told a rate twice the platform's restore rate, the actor lowers its
+// rate to what the reports show the platform refills: after the first
+// few, calls are no longer refused.
+func TestCostBasedRateFollowsASlowerPlatform(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &costPlatform{size: 100, rate: 10, available: 100, at: time.Now(), requested: 50, actual: 20}
+		conn := newFake(p.fetch)
+		conn.desc.Limits = sdk.Limits{Rate: 20, Burst: 100, Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 5, Cost: 50}}}
+		h := spawn(t, conn, func(o *Options) { o.Timeout = time.Minute })
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for time.Since(start) < 2*time.Minute {
+					h.do(t, fetch("1"))
+				}
+			})
+		}
+		wg.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		// Two minutes restore 1,200 points, 60 calls of 20.
+		if p.refused > p.calls/20 {
+			t.Errorf("%d of %d calls refused, want at most 5 %%", p.refused, p.calls+p.refused)
+		}
+		if p.spent < 0.9*1200 {
+			t.Errorf("%.0f points spent in two minutes restoring 1,200", p.spent)
+		}
+	})
+}

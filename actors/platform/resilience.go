@@ -61,7 +61,7 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 // refusals. The rate and burst go back to what the config or plugin set,
 // should a refusal before the first such answer have moved them.
 func (a *platformActor) limitByCost() {
-	a.costBased = true
+	a.costBased, a.synced = true, time.Now()
 	if a.adaptive != nil {
 		a.adaptive = nil
 		a.bucket.SetRate(a.ceiling)
@@ -87,27 +87,59 @@ func (a *platformActor) limitByCost() {
 //     tokens are at most cost - wait·rate, so the retry, waiting for its
 //     tokens in the same queue, goes when the platform will take it.
 //
-// The rate is not adapted: the platform says exactly what it holds, and
-// refusals are then rare enough to say nothing about it.
+// The rate is not bisected as it is for platforms that count calls: the
+// platform says what it holds, so the count follows that. Only evidence
+// that the platform restores slower than the bucket — a report below the
+// count, or a refusal — lowers the rate, by what the evidence says; a
+// report above the count is followed by the count alone.
 func (a *platformActor) learnCost(p *pending, q *model.Quota, e *model.Error, throttled bool) {
+	now := time.Now()
+	since := now.Sub(a.synced).Seconds()
+	var moved float64
 	switch {
 	case throttled:
 		a.bucket.Give(p.cost)
-		if w := e.Wait(); w > 0 {
-			a.bucket.Observe(max(p.cost-w.Seconds()*a.bucket.Rate(), 0), time.Time{})
+		w := e.Wait().Seconds()
+		if w <= 0 {
+			break
 		}
+		if since > 0 {
+			// The bucket held the call's cost and the platform lacked w
+			// seconds of its restore rate: since the two last agreed,
+			// the bucket gained rate·since and the platform r·since =
+			// rate·since − r·w, so r = rate·since / (since + w).
+			a.slowTo(a.bucket.Rate() * since / (since + w))
+		}
+		moved = a.bucket.Observe(max(p.cost-w*a.bucket.Rate(), 0), time.Time{})
 	case q != nil && q.GetCost() > 0:
 		a.bucket.Give(p.cost - q.GetCost())
+		a.spent += q.GetCost()
 	}
 	if q != nil && q.GetLimit() > 0 {
-		unsent := a.outstanding
-		if a.answered-p.answeredBefore > 1 {
-			// Another answer came while this call was out: the platform
-			// may have charged that call after this one, so its report
-			// may not count what the bucket already does.
-			unsent = math.Inf(1)
+		// The calls answered while this one was out may have been
+		// charged after it, so its report may not count them yet, while
+		// the bucket does: they widen the range as the calls still out
+		// do.
+		m := a.bucket.Track(float64(q.GetRemaining()), a.outstanding+a.spent-q.GetCost()-p.spentBefore)
+		if m <= -1 && since > 0 {
+			// The platform had m less than the bucket since the two
+			// last agreed: it refills slower than the bucket.
+			a.slowTo(a.bucket.Rate() + m/since)
 		}
-		a.bucket.Track(float64(q.GetRemaining()), unsent)
+		moved += m
+	}
+	if moved != 0 {
+		a.synced = now
+	}
+}
+
+// slowTo lowers the rate of a cost-based platform's bucket to what the
+// platform was seen to restore (the operator's rate is above the plan's),
+// never below ratelimit.Floor. A rate a little under the platform's loses
+// nothing: the reports raise the bucket's count (Track).
+func (a *platformActor) slowTo(rate float64) {
+	if rate < a.bucket.Rate() {
+		a.bucket.SetRate(max(rate, ratelimit.Floor))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -62,7 +63,7 @@ func TestShopifyCostLimit(t *testing.T) {
 	if testing.Short() {
 		duration = 20 * time.Second
 	}
-	r := measureShopify(t, duration, 16)
+	r := measureShopify(t, shopifyCase{duration: duration, callers: 16})
 	t.Logf("%d calls (%d failed) in %v of store time: %.0f points spent, %.0f of them from the %.0f restored (%.1f %%); bucket %.0f at the start, %.0f at the end; %d of %d documents THROTTLED (%.2f %%)",
 		r.calls, r.failed, duration, r.points, r.fromRestore, r.restored, 100*r.used(), r.bankStart, r.bankEnd, r.throttled, r.documents, 100*r.throttledShare())
 	if r.used() < 0.95 {
@@ -90,11 +91,22 @@ func (r shopifyRun) throttledShare() float64 {
 	return float64(r.throttled) / float64(max(r.documents, 1))
 }
 
-// measureShopify drives the actor with callers for duration and counts on
-// the simulator's side.
-func measureShopify(t *testing.T, duration time.Duration, callers int) shopifyRun {
+// shopifyCase is one run: how long, how many callers, the store's bucket
+// (zero: the simulator's default, 1,000 points at 50 a second) and what
+// the agent is told (nil: what the plugin declares).
+type shopifyCase struct {
+	duration          time.Duration
+	callers           int
+	size, restoreRate float64
+	told              *platform.RateLimit
+}
+
+// measureShopify drives the actor as c says and counts on the
+// simulator's side.
+func measureShopify(t *testing.T, c shopifyCase) shopifyRun {
+	duration, callers := c.duration, c.callers
 	clock := &bubbleClock{}
-	s := sim.New(sim.Options{Now: clock.Now})
+	s := sim.New(sim.Options{Now: clock.Now, BucketSize: c.size, RestoreRate: c.restoreRate})
 	url := serveHTTP(t, s.Handler())
 	o := s.Options()
 	config := configJSON(t, map[string]any{
@@ -111,7 +123,7 @@ func measureShopify(t *testing.T, duration time.Duration, callers int) shopifyRu
 			t.Fatal(err)
 		}
 		sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-		pid := sys.Root.Spawn(platform.Props(platform.Options{Name: "shop", Plugin: "shopify", Conn: conn, Concurrency: 8}))
+		pid := sys.Root.Spawn(platform.Props(platform.Options{Name: "shop", Plugin: "shopify", Conn: conn, Concurrency: 8, RateLimit: c.told}))
 		defer stop(sys, pid)
 		request := func(req proto.Message) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -174,8 +186,10 @@ func measureShopify(t *testing.T, duration time.Duration, callers int) shopifyRu
 					mu.Lock()
 					r.calls++
 					if err != nil {
+						if r.failed == 0 {
+							t.Logf("first failed call: %v", err)
+						}
 						r.failed++
-						t.Logf("call failed: %v", err)
 					}
 					mu.Unlock()
 				}
@@ -189,4 +203,41 @@ func measureShopify(t *testing.T, duration time.Duration, callers int) shopifyRu
 	r.restored = s.Options().RestoreRate * duration.Seconds()
 	r.fromRestore = r.points - (r.bankStart - r.bankEnd)
 	return r
+}
+
+// TestShopifyCostMatrix (make bench-quota) runs the cost benchmark for
+// five minutes with few and many callers; on the plan buckets of the
+// rate-limits page with the agent told them; on a Standard shop (2,000
+// points at 100 a second) with the agent left at what the plugin declares
+// (1,000 at 50), which the bucket the answers report must carry to the
+// shop's rate; and with the agent told twice the restore rate, which the
+// answers must bring down.
+func TestShopifyCostMatrix(t *testing.T) {
+	if !*run {
+		t.Skip("the whole cost matrix runs with -quota (make bench-quota)")
+	}
+	for _, c := range []struct {
+		name string
+		shopifyCase
+	}{
+		{"declared bucket, 4 callers", shopifyCase{callers: 4}},
+		{"declared bucket, 64 callers", shopifyCase{callers: 64}},
+		{"standard 2000/100 told", shopifyCase{callers: 16, size: 2000, restoreRate: 100, told: &platform.RateLimit{Rate: 100, Burst: 2000}}},
+		{"plus 20000/1000 told", shopifyCase{callers: 64, size: 20000, restoreRate: 1000, told: &platform.RateLimit{Rate: 1000, Burst: 20000}}},
+		{"standard 2000/100 not told", shopifyCase{callers: 16, size: 2000, restoreRate: 100}},
+		{"declared bucket, told twice its rate", shopifyCase{callers: 16, told: &platform.RateLimit{Rate: 100, Burst: 1000}}},
+	} {
+		t.Run(strings.ReplaceAll(c.name, " ", "-"), func(t *testing.T) {
+			c.duration = 5 * time.Minute
+			r := measureShopify(t, c.shopifyCase)
+			// Calls that waited past their two-minute deadline in the
+			// queue fail: with 64 callers the demand is that far above
+			// the limit. They are counted, not refused by the platform.
+			t.Logf("%d calls (%d failed): %.1f %% of the restore rate used, %d of %d documents THROTTLED (%.2f %%)",
+				r.calls, r.failed, 100*r.used(), r.throttled, r.documents, 100*r.throttledShare())
+			if r.used() < 0.95 || r.throttledShare() > 0.01 {
+				t.Errorf("used %.1f %% with %.2f %% THROTTLED; want at least 95 %% and at most 1 %%", 100*r.used(), 100*r.throttledShare())
+			}
+		})
+	}
 }

@@ -283,23 +283,27 @@ func (b *Bucket) PauseUntil(t time.Time) {
 // waiting caller holds): the platform may be counting calls this agent
 // did not make (another client on the same app key), and trusting a
 // higher count than ours would let bursts through. With nothing left and
-// a reset time ahead, calls pause until the reset.
-func (b *Bucket) Observe(remaining float64, reset time.Time) {
+// a reset time ahead, calls pause until the reset. It returns how far it
+// lowered the free tokens (zero or less; zero for a pause).
+func (b *Bucket) Observe(remaining float64, reset time.Time) float64 {
 	if remaining <= 0 && !reset.IsZero() {
 		b.PauseUntil(reset)
-		return
+		return 0
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if math.IsInf(b.rate, 1) {
-		return
+		return 0
 	}
 	now := time.Now()
 	b.advance(now)
-	if remaining < b.tokens+b.queued() {
-		b.capFree(max(remaining, 0))
-		b.schedule(now)
+	free := b.tokens + b.queued()
+	if remaining >= free {
+		return 0
 	}
+	b.capFree(max(remaining, 0))
+	b.schedule(now)
+	return b.tokens + b.queued() - free
 }
 
 // PausedUntil returns the end of the last pause; it may be past.
@@ -375,39 +379,34 @@ func (b *Bucket) Give(n float64) {
 }
 
 // Track moves the free tokens toward the level a cost-based platform
-// reported, available, when an answer came. outstanding is the tokens
-// held by the calls not answered yet, those still waiting in the bucket
-// included. The platform's count and the bucket's differ only by the
-// calls among them that left the bucket: the bucket took their tokens and
-// the platform may or may not have counted them yet. So the free tokens
-// must lie between available less those calls' tokens and available;
-// within that range the bucket keeps its own count (it knows what the
-// platform cannot have seen yet), outside it the nearer bound is taken.
-// Unlike Observe it raises the count too, so a platform that refills
-// faster than the bucket's rate, or rounds in the caller's favour, is
-// followed rather than under-used. An outstanding of +Inf says the report
-// may be older than what the bucket counts (answers came out of order):
-// it then only lowers the count.
-func (b *Bucket) Track(available, outstanding float64) {
+// reported, available, when an answer came, and returns how far it moved
+// them (negative: down). uncounted bounds what the bucket has taken and
+// the report may not count yet: the tokens of the calls not answered
+// (those still waiting in the bucket included, which the bucket leaves
+// out itself) and what calls answered meanwhile cost. So the free tokens
+// must lie between available less that and available; within that range
+// the bucket keeps its own count (it knows what the platform cannot have
+// seen yet), outside it the nearer bound is taken. Unlike Observe it
+// raises the count too, so a platform that refills faster than the
+// bucket's rate, or rounds in the caller's favour, is followed rather than
+// under-used.
+func (b *Bucket) Track(available, uncounted float64) float64 {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if math.IsInf(b.rate, 1) {
-		return
+		return 0
 	}
 	now := time.Now()
 	b.advance(now)
 	q := b.queued()
 	free := b.tokens + q
 	hi := min(available, b.burst)
-	lo := min(available-max(outstanding-q, 0), hi)
-	switch {
-	case free > hi:
-		free = hi
-	case free < lo:
-		free = lo
-	default:
-		return
+	lo := min(available-max(uncounted-q, 0), hi)
+	target := min(max(free, lo), hi)
+	if target == free {
+		return 0
 	}
-	b.tokens = free - q
+	b.tokens = target - q
 	b.schedule(now)
+	return target - free
 }
