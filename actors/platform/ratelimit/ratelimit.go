@@ -16,7 +16,9 @@
 // ends and each next one a sustained interval later — the callers whose
 // turn fell within the ban, and the retries of the refused calls, which
 // wait in the same queue, included — so a ban's end never releases a
-// burst that would start the next ban. Time is read from the time
+// burst that would start the next ban. For a platform that limits by
+// cost, Give hands back what a call did not spend and Track keeps the
+// count within the level the platform reports. Time is read from the time
 // package, so tests run it under testing/synctest.
 package ratelimit
 
