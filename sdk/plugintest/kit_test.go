@@ -341,11 +341,11 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 		},
 		"stock write overwrites a racing change": {
 			faults: faults{overwritesRace: true}, check: CheckStockConflict(),
-			want: []string{"a stock write that raced a change in the store must fail as CONFLICT; it returned success", "must leave the store's stock 8; it reads 4"},
+			want: []string{"a stock write expecting 3 after a change racing the write left 8 must fail as CONFLICT; it returned success", "must leave the store's stock 8; it reads 6"},
 		},
 		"stock write ignores the expected stock": {
 			faults: faults{ignoresExpected: true}, check: CheckStockExpected(),
-			want: []string{"a stock write expecting 3 after a sale left 12 must fail as CONFLICT; it returned success", "must leave the sale's stock 12; it reads 6"},
+			want: []string{"a stock write expecting 3 after a sale left 12 must fail as CONFLICT; it returned success", "refused after a sale must leave the store's stock 12; it reads 6"},
 		},
 		"replayed stock write writes again": {
 			faults: faults{replayWrites: true}, check: CheckStockReplay(),

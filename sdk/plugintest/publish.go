@@ -269,24 +269,11 @@ func CheckStockExpected() Check {
 	return Check{Name: "stock_expected", run: func(h *harness) {
 		p, pub := h.publisher()
 		h.need(pub.MerchantStock != nil, "Publish.MerchantStock")
-		remote := h.create(p, pub.Products[0])
-		v := pub.Products[0].Variants[0]
-		keys := newKeys("expected", 2)
-		sold := v.Stock + 10 - 1
-		pub.MerchantStock(h.t, remote, v.SKU, sold)
-		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+3, &v.Stock)
-		if e := rs.GetError(); e.GetKind() != model.KindConflict {
-			h.t.Errorf("a stock write expecting %d after a sale left %d must fail as CONFLICT; it returned %s", v.Stock, sold, describeWrite(rs))
-		}
-		if got := h.stockOf(p, remote, v.SKU); got != sold {
-			h.t.Errorf("a stock write refused for a sale must leave the sale's stock %d; it reads %d", sold, got)
-		}
-		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &sold); rs.GetError() != nil {
-			h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", sold, describeWrite(rs))
-		}
-		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
-			h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
-		}
+		h.staleThenFresh(p, pub, "a sale", func(remote, sku string, stock int64) int64 {
+			sold := stock + 10 - 1
+			pub.MerchantStock(h.t, remote, sku, sold)
+			return sold
+		})
 	}}
 }
 
@@ -302,25 +289,38 @@ func CheckStockConflict() Check {
 	return Check{Name: "stock_conflict", run: func(h *harness) {
 		p, pub := h.publisher()
 		h.need(pub.RaceStock != nil, "Publish.RaceStock")
-		remote := h.create(p, pub.Products[0])
-		v := pub.Products[0].Variants[0]
-		keys := newKeys("conflict", 2)
-		raced := v.Stock + 5
-		pub.RaceStock(h.t, remote, v.SKU, raced)
-		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+1, &v.Stock)
-		if e := rs.GetError(); e.GetKind() != model.KindConflict {
-			h.t.Errorf("a stock write that raced a change in the store must fail as CONFLICT; it returned %s", describeWrite(rs))
-		}
-		if got := h.stockOf(p, remote, v.SKU); got != raced {
-			h.t.Errorf("a refused compare-and-set write must leave the store's stock %d; it reads %d", raced, got)
-		}
-		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &raced); rs.GetError() != nil {
-			h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", raced, describeWrite(rs))
-		}
-		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
-			h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
-		}
+		h.staleThenFresh(p, pub, "a change racing the write", func(remote, sku string, stock int64) int64 {
+			raced := stock + 5
+			pub.RaceStock(h.t, remote, sku, raced)
+			return raced
+		})
 	}}
+}
+
+// staleThenFresh creates pub's first product, lets change (named
+// what) move its first variant's stock and say to what, then checks that
+// a write expecting the stock before the change fails alone as CONFLICT
+// and leaves the changed stock, and that a write expecting the changed
+// stock succeeds.
+func (h *harness) staleThenFresh(p *host.Plugin, pub *Publish, what string, change func(remote, sku string, stock int64) int64) {
+	h.t.Helper()
+	remote := h.create(p, pub.Products[0])
+	v := pub.Products[0].Variants[0]
+	keys := newKeys("expected", 2)
+	changed := change(remote, v.SKU, v.Stock)
+	rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+3, &v.Stock)
+	if e := rs.GetError(); e.GetKind() != model.KindConflict {
+		h.t.Errorf("a stock write expecting %d after %s left %d must fail as CONFLICT; it returned %s", v.Stock, what, changed, describeWrite(rs))
+	}
+	if got := h.stockOf(p, remote, v.SKU); got != changed {
+		h.t.Errorf("a stock write refused after %s must leave the store's stock %d; it reads %d", what, changed, got)
+	}
+	if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &changed); rs.GetError() != nil {
+		h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", changed, describeWrite(rs))
+	}
+	if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
+		h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
+	}
 }
 
 // CheckStockReplay checks idempotent stock writes: replaying a write with
