@@ -265,19 +265,25 @@ func TestTrackFollowsTheReportedBucket(t *testing.T) {
 		b := New(10, 100)
 		// Nothing outstanding: the platform's report is the truth, up and
 		// down.
-		b.Track(40, 0)
+		if moved := b.Track(40, 0); moved != -60 {
+			t.Errorf("tracking a full bucket to 40 moved it by %v, want -60", moved)
+		}
 		if got := b.Tokens(); got != 40 {
 			t.Errorf("tracked to a report of 40 with nothing outstanding: %v tokens", got)
 		}
 		b.Give(-30)
-		b.Track(40, 0)
+		if moved := b.Track(40, 0); moved != 30 {
+			t.Errorf("tracking 10 tokens up to 40 moved them by %v, want 30", moved)
+		}
 		if got := b.Tokens(); got != 40 {
 			t.Errorf("tracked up to a report of 40 with nothing outstanding: %v tokens", got)
 		}
 		// 25 taken by a call the platform may not have charged yet: any
 		// count from 15 to 40 is consistent, and the bucket keeps its own.
 		b.Give(-25)
-		b.Track(40, 25)
+		if moved := b.Track(40, 25); moved != 0 {
+			t.Errorf("a count within the report's range moved by %v", moved)
+		}
 		if got := b.Tokens(); got != 15 {
 			t.Errorf("a count within what the report allows changed: %v tokens, want 15", got)
 		}
