@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -51,9 +53,6 @@ type pending struct {
 	deadline time.Time
 	attempts int
 	retry    *time.Timer
-	// spentBefore is the actor's spent when this call's attempt left the
-	// queue.
-	spentBefore float64
 	// breakerDone reports the attempt in flight to the circuit breaker.
 	breakerDone func(error)
 }
@@ -68,6 +67,9 @@ type (
 		latency  time.Duration
 		waited   time.Duration
 		reserved time.Time // when the attempt asked for its tokens
+		// spent is the actor's spent when the attempt got its tokens
+		// and went.
+		spent float64
 		sent     bool      // whether the call reached the plugin
 		replied  bool      // whether the attempt already answered the caller
 	}
@@ -99,9 +101,10 @@ type platformActor struct {
 	costBased bool
 	// outstanding is the tokens taken, or being waited for, by the
 	// attempts in flight; spent is what the platform said every answered
-	// call cost, in all.
+	// call cost, in all (float64 bits: the attempts read it when they
+	// go).
 	outstanding float64
-	spent       float64
+	spent       atomic.Uint64
 	// synced is when a cost-based platform's answer last set the
 	// bucket's count (or when the actor found the platform limits by
 	// cost, both buckets full).
@@ -296,7 +299,6 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 		p.cost = a.desc.Limits.Cost(p.op)
 		a.inFlight++
 		a.outstanding += p.cost
-		p.spentBefore = a.spent
 		go a.attempt(p, a.conn)
 	}
 }
@@ -315,6 +317,7 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 			err: model.Unavailable(codeDeadline, fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
 		return
 	}
+	spent := math.Float64frombits(a.spent.Load())
 	// One context bounds the call: the per-call timeout, or the caller's
 	// deadline when that comes first.
 	start := time.Now()
@@ -334,7 +337,7 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 			err = model.Unavailable(codeTimeout, fmt.Sprintf("no answer from the plugin within %s", a.opts.Timeout))
 		}
 	}
-	done := &attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited, reserved: reserved, sent: true}
+	done := &attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited, reserved: reserved, spent: spent, sent: true}
 	if err == nil && p.sender != nil {
 		// A success needs no decision from the actor: answer the caller
 		// from here, one mailbox hop sooner. The actor hears of the

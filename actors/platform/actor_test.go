@@ -919,13 +919,21 @@ type costPlatform struct {
 	requested, actual float64
 	spent             float64
 	calls, refused    int
+	// Until drainUntil another client spends drain points a second of
+	// the same bucket.
+	drain      float64
+	drainUntil time.Time
 }
 
 func (c *costPlatform) fetch(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	c.available = min(c.size, c.available+c.rate*now.Sub(c.at).Seconds())
+	gain := c.rate * now.Sub(c.at).Seconds()
+	if c.drainUntil.After(c.at) {
+		gain -= c.drain * earliest(now, c.drainUntil).Sub(c.at).Seconds()
+	}
+	c.available = max(min(c.size, c.available+gain), 0)
 	c.at = now
 	if c.requested > c.available {
 		c.refused++
@@ -1022,4 +1030,34 @@ func TestCallCountingPlatformKeepsDeclaredCosts(t *testing.T) {
 			t.Errorf("four calls of cost 50 from a bucket of 100 at 10/s took %v, want 10s", got)
 		}
 	})
+}
+
+// Another client spending half the bucket's restore rate for a minute
+// brings the actor's rate down; once it stops, the rate comes back and
+// the actor spends the whole restore rate again.
+func TestCostBasedRateComesBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &costPlatform{size: 100, rate: 10, available: 100, at: time.Now(), requested: 50, actual: 20, drain: 5, drainUntil: time.Now().Add(time.Minute)}
+		var before float64
+		go func() {
+			<-time.After(2 * time.Minute)
+			p.mu.Lock()
+			before = p.spent
+			p.mu.Unlock()
+		}()
+		p.drive(t, 10, 3*time.Minute, true)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		// The third minute restores 600 points, all for the actor.
+		if last := p.spent - before; last < 0.9*600 {
+			t.Errorf("%.0f points spent in the minute after the other client stopped, of 600 restored", last)
+		}
+	})
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

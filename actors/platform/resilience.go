@@ -31,7 +31,7 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		a.limitByCost()
 	}
 	if a.costBased {
-		a.learnCost(p, q, e, throttled)
+		a.learnCost(p, m, q, e, throttled)
 		return
 	}
 	switch {
@@ -88,11 +88,10 @@ func (a *platformActor) limitByCost() {
 //     tokens in the same queue, goes when the platform will take it.
 //
 // The rate is not bisected as it is for platforms that count calls: the
-// platform says what it holds, so the count follows that. Only evidence
-// that the platform restores slower than the bucket — a report below the
-// count, or a refusal — lowers the rate, by what the evidence says; a
-// report above the count is followed by the count alone.
-func (a *platformActor) learnCost(p *pending, q *model.Quota, e *model.Error, throttled bool) {
+// platform says what it holds, so the count follows that, and the rate
+// moves by what the evidence says — a report outside the range, or a
+// refusal — between ratelimit.Floor and the configured rate.
+func (a *platformActor) learnCost(p *pending, m *attemptDone, q *model.Quota, e *model.Error, throttled bool) {
 	now := time.Now()
 	since := now.Sub(a.synced).Seconds()
 	var moved float64
@@ -103,43 +102,51 @@ func (a *platformActor) learnCost(p *pending, q *model.Quota, e *model.Error, th
 		if w <= 0 {
 			break
 		}
-		if since > 0 {
+		if since >= w {
 			// The bucket held the call's cost and the platform lacked w
 			// seconds of its restore rate: since the two last agreed,
 			// the bucket gained rate·since and the platform r·since =
-			// rate·since − r·w, so r = rate·since / (since + w).
-			a.slowTo(a.bucket.Rate() * since / (since + w))
+			// rate·since − r·w, so r = rate·since / (since + w). A
+			// refusal soon after the last agreement says more of the
+			// count then than of the rate (the platform's wait does not
+			// know of other clients), and only sets the count.
+			a.rateTo(a.bucket.Rate() * since / (since + w))
 		}
 		moved = a.bucket.Observe(max(p.cost-w*a.bucket.Rate(), 0), time.Time{})
 	case q != nil && q.GetCost() > 0:
 		a.bucket.Give(p.cost - q.GetCost())
-		a.spent += q.GetCost()
+		a.spent.Store(math.Float64bits(math.Float64frombits(a.spent.Load()) + q.GetCost()))
 	}
 	if q != nil && q.GetLimit() > 0 {
 		// The calls answered while this one was out may have been
 		// charged after it, so its report may not count them yet, while
 		// the bucket does: they widen the range as the calls still out
 		// do.
-		m := a.bucket.Track(float64(q.GetRemaining()), a.outstanding+a.spent-q.GetCost()-p.spentBefore)
-		if m <= -1 && since > 0 {
-			// The platform had m less than the bucket since the two
-			// last agreed: it refills slower than the bucket.
-			a.slowTo(a.bucket.Rate() + m/since)
+		answered := math.Float64frombits(a.spent.Load()) - q.GetCost() - m.spent
+		d := a.bucket.Track(float64(q.GetRemaining()), a.outstanding+answered)
+		if (d <= -1 || d >= 1) && since > 0 {
+			// The platform had d more or less than the bucket since the
+			// two last agreed: it refills faster or slower.
+			a.rateTo(a.bucket.Rate() + d/since)
 		}
-		moved += m
+		moved += d
 	}
 	if moved != 0 {
 		a.synced = now
 	}
 }
 
-// slowTo lowers the rate of a cost-based platform's bucket to what the
-// platform was seen to restore (the operator's rate is above the plan's),
-// never below ratelimit.Floor. A rate a little under the platform's loses
-// nothing: the reports raise the bucket's count (Track).
-func (a *platformActor) slowTo(rate float64) {
-	if rate < a.bucket.Rate() {
-		a.bucket.SetRate(max(rate, ratelimit.Floor))
+// rateTo sets the rate of a cost-based platform's bucket to what the
+// platform was seen to restore, never above the configured rate (the
+// operator's, or the plugin's) nor below ratelimit.Floor. Lowered, it
+// follows an operator's rate above the plan's; raised, it comes back
+// after refusals that were not the rate's doing (another app spending
+// the same bucket, a call that cost more than declared). A rate a little
+// under the platform's loses nothing: the reports raise the bucket's
+// count (Track).
+func (a *platformActor) rateTo(rate float64) {
+	if rate = min(max(rate, ratelimit.Floor), a.ceiling); rate != a.bucket.Rate() {
+		a.bucket.SetRate(rate)
 	}
 }
 
