@@ -69,9 +69,9 @@ type (
 		reserved time.Time // when the attempt asked for its tokens
 		// spent is the actor's spent when the attempt got its tokens
 		// and went.
-		spent float64
-		sent     bool      // whether the call reached the plugin
-		replied  bool      // whether the attempt already answered the caller
+		spent   float64
+		sent    bool // whether the call reached the plugin
+		replied bool // whether the attempt already answered the caller
 	}
 	retryDue  struct{ p *pending }
 	launchNow struct{}
