@@ -25,8 +25,9 @@
 //     in the platform's bucket for it to run), the difference to what it
 //     spent goes back, the bucket's count is kept within what the
 //     platform reports it holds, a THROTTLED answer sets it from the wait
-//     the platform computed, and the rate only comes down, to what the
-//     reports and refusals show the platform restores. The answers also
+//     the platform computed, and the rate moves, never above the
+//     configured one, to what the reports and refusals show the
+//     platform restores. The answers also
 //     feed the breaker (gobreaker: only UNAVAILABLE counts
 //     against the platform; open, it fails calls fast with CodeCircuitOpen
 //     and a retry-after, and jobs pause on it).
