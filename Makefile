@@ -116,9 +116,9 @@ bench: build
 bench-cache:
 	$(GO) test -run '^$$' -bench ZipfReads -benchtime 200000x -count 3 ./daemon/cache/
 
-## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) on synctest's clock
+## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) and the Shopify cost matrix on synctest's clock
 bench-quota:
-	$(GO) test -run 'QuotaMatrix' -quota -v -timeout 30m ./daemon/quotabench/
+	$(GO) test -run 'QuotaMatrix|ShopifyCost' -v -timeout 30m ./daemon/quotabench/ -quota
 
 ## proto: regenerate protocol code with pinned generators
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
