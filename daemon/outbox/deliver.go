@@ -53,6 +53,10 @@ type Options struct {
 	BaseDelay, MaxDelay time.Duration
 	// OnAttempt, when set, is called after each attempt.
 	OnAttempt func(Attempt)
+	// PollInterval, when above zero, makes Run also look for events that
+	// often: an event enqueued in a transaction that commits after the
+	// Notify it sent was read is still delivered within it.
+	PollInterval time.Duration
 }
 
 // failingAfter is how many consecutive failures turn the warning about a
@@ -106,6 +110,11 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.log.Error("outbox delivery round failed", "err", err)
 			next = d.o.Clock.Now().Add(d.o.BaseDelay)
+		}
+		if poll := d.o.PollInterval; poll > 0 {
+			if at := d.o.Clock.Now().Add(poll); next.IsZero() || at.Before(next) {
+				next = at
+			}
 		}
 		var timer <-chan time.Time
 		if !next.IsZero() {
@@ -163,6 +172,11 @@ func (d *Deliverer) deliverSink(ctx context.Context, s Sink) (time.Time, error) 
 				return time.Time{}, err
 			}
 			derr := d.post(ctx, s, q.Event)
+			if derr != nil && ctx.Err() != nil {
+				// Stopped mid-post: not the sink's failure. The event
+				// stays queued and is sent again by the next run.
+				return time.Time{}, ctx.Err()
+			}
 			if derr != nil {
 				return d.failed(s, q, st, derr)
 			}
