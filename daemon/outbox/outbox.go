@@ -24,6 +24,9 @@ const (
 	JobFinished      Type = "job.finished"
 )
 
+// Types lists every event type.
+var Types = []Type{ProductCollected, ProductSynced, ConflictDetected, ConflictResolved, JobFinished}
+
 // Event is one event, as a sink receives it (JSON).
 type Event struct {
 	// ID is a ULID: unique, and in the order events were made. Receivers
