@@ -40,6 +40,10 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+	// Webhooks takes POST /v1/webhooks/{plugin}/{name} and Events serves
+	// GET /v1/events/sinks (webhooks.go); nil answers 404.
+	Webhooks WebhookReceiver
+	Events   EventSinks
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -79,6 +83,8 @@ type Server struct {
 	metrics  http.Handler
 	stats    StatsSource
 	cache    CacheSource
+	webhooks WebhookReceiver
+	events   EventSinks
 	mux      *http.ServeMux
 	started  time.Time
 	now      func() time.Time
@@ -104,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		now:     time.Now,
 	}
 	s.started = s.now()
+	s.webhooks, s.events = cfg.Webhooks, cfg.Events
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -181,6 +188,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
 	}()
+	if s.isWebhook(r) {
+		// Platforms send no token and any Host: the plugin's check of
+		// the signature is the delivery's authentication (webhooks.go).
+		s.route(rec, r)
+		return
+	}
 	if !s.hasToken && !s.mutualTLS && !loopbackHost(r.Host) {
 		s.writeError(rec, r, &Error{Status: http.StatusForbidden, Code: client.CodeForbiddenHost,
 			Message: fmt.Sprintf("this agent has no token, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], not to %q; set api.token to reach it by another name", r.Host)})
