@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -130,6 +131,9 @@ func (e *Emitter) Notify() {
 func (e *Emitter) SetSinks(sinks []Sink) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.cancel != nil && reflect.DeepEqual(sinks, e.sinks) {
+		return // unchanged: delivery in progress goes on
+	}
 	e.stopLocked()
 	subs := map[outbox.Type][]string{}
 	var plain []outbox.Sink
