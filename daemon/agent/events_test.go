@@ -18,6 +18,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/events"
 	"github.com/marketsync/marketsync/daemon/outbox"
+	"github.com/marketsync/marketsync/daemon/telemetry"
 	shopifysim "github.com/marketsync/marketsync/plugins/shopify/sim"
 	woosim "github.com/marketsync/marketsync/plugins/woocommerce/sim"
 )
@@ -248,6 +249,9 @@ platform "woocommerce" "woo" {
 		t.Errorf("resyncer told %q", got)
 	}
 	metrics := scrape(t, a)
+	if err := telemetry.Lint(strings.NewReader(metrics)); err != nil {
+		t.Errorf("promlint: %v", err)
+	}
 	for _, want := range []string{
 		`marketsync_webhooks_received_total{platform="my-store",outcome="accepted"} 1`,
 		`marketsync_webhooks_received_total{platform="my-store",outcome="duplicate"} 1`,
@@ -276,4 +280,46 @@ func createWooProduct(t *testing.T, woo *woosim.Running, srv *httptest.Server) i
 		t.Fatalf("create a product: %s, %v", resp.Status, err)
 	}
 	return created.ID
+}
+
+// TestReloadSinks: a reload adds a sink, which receives the events of
+// what happens after it; a sink whose secret_file is missing fails the
+// reload, which changes nothing.
+func TestReloadSinks(t *testing.T) {
+	srv, got := erp(t)
+	a := agenttest.New(t, bin, `platform "sandbox" "src" {}`)
+	ctx := context.Background()
+	sink := fmt.Sprintf(`platform "sandbox" "src" {}
+event_sink "erp" {
+  url    = %q
+  secret = %q
+  events = ["job.finished"]
+}
+`, srv.URL, sinkSecret)
+	if _, err := a.Reload(ctx, agenttest.Config(t, bin, sink)); err != nil {
+		t.Fatal(err)
+	}
+	j, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: []string{"100001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finish(t, a.Client, j)
+	e := next(t, got)
+	var data events.JobFinished
+	if err := json.Unmarshal(e.Data, &data); err != nil || e.Type != outbox.JobFinished || data.JobID != j.ID || data.State != "succeeded" {
+		t.Errorf("after the reload: %s %s", e.Type, e.Data)
+	}
+	_, err = a.Reload(ctx, agenttest.Config(t, bin, `platform "sandbox" "src" {}
+event_sink "erp" {
+  url         = "https://erp.example"
+  secret_file = "/nonexistent/erp.secret"
+}
+`))
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/erp.secret") {
+		t.Fatalf("a reload with a missing secret file: %v", err)
+	}
+	sinks, err := a.Client.EventSinks(ctx)
+	if err != nil || len(sinks) != 1 || sinks[0].URL != srv.URL {
+		t.Errorf("after the failed reload: %+v, %v; want the sink as it was", sinks, err)
+	}
 }
