@@ -67,7 +67,7 @@ func New(o Options) *Emitter {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = outbox.SystemClock
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = DefaultPollInterval
@@ -76,11 +76,6 @@ func New(o Options) *Emitter {
 	e.subs.Store(&map[outbox.Type][]string{})
 	return e
 }
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // Emit enqueues an event of type t carrying data (encoded as JSON) for
 // every sink subscribed to t, in txn: the event is delivered if and only

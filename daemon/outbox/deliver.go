@@ -26,6 +26,9 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
+// SystemClock is the real clock, the default of every Clock option.
+var SystemClock Clock = realClock{}
+
 type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now() }
@@ -79,7 +82,7 @@ func New(o Options) *Deliverer {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = SystemClock
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

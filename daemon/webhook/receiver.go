@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/marketsync/marketsync/daemon/outbox"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/oklog/ulid/v2"
 	"golang.org/x/time/rate"
@@ -113,16 +114,9 @@ const (
 	readBatch = 1000
 )
 
-// Clock is the time a Receiver runs on; tests pass a fake one.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type realClock struct{}
-
-func (realClock) Now() time.Time                         { return time.Now() }
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// Clock is the time a Receiver runs on (the outbox's: Now and After);
+// tests pass a fake one.
+type Clock = outbox.Clock
 
 // Receiver takes verified deliveries and hands their events on.
 type Receiver struct {
@@ -145,7 +139,7 @@ func New(o Options) *Receiver {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = outbox.SystemClock
 	}
 	if o.DedupeTTL <= 0 {
 		o.DedupeTTL = DefaultDedupeTTL
