@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -136,7 +135,6 @@ func scrape(t *testing.T, a *agenttest.Agent) string {
 
 // resyncer is the sync engine as the webhooks see it.
 type resyncer struct {
-	mu    sync.Mutex
 	calls chan string
 }
 
