@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -40,11 +41,21 @@ func (a *Agent) setSinks(sinks []events.Sink) {
 	}
 }
 
+// sinkStat reads a sink's backlog for its gauges, at most once a second:
+// a scrape reads three gauges, and a sink that has been down for long
+// has a long queue to count.
 func (a *Agent) sinkStat(name string) func() (int, time.Time, int) {
+	var mu sync.Mutex
+	var st outbox.Stat
+	var at time.Time
 	return func() (int, time.Time, int) {
-		var st outbox.Stat
-		if err := a.db.View(func(txn *store.Txn) (err error) { st, err = outbox.StatOf(txn, name); return err }); err != nil {
-			a.log.Warn("cannot read an event sink's backlog", "sink", name, "error", err)
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(at) >= time.Second {
+			if err := a.db.View(func(txn *store.Txn) (err error) { st, err = outbox.StatOf(txn, name); return err }); err != nil {
+				a.log.Warn("cannot read an event sink's backlog", "sink", name, "error", err)
+			}
+			at = time.Now()
 		}
 		return st.Pending, st.Oldest, st.State.Failures
 	}

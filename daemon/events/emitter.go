@@ -77,6 +77,11 @@ func New(o Options) *Emitter {
 	return e
 }
 
+// Hook is the shape of the sync engine's event hook, which Emit fits.
+type Hook = func(txn *store.Txn, t outbox.Type, data any) error
+
+var _ Hook = (*Emitter)(nil).Emit
+
 // Emit enqueues an event of type t carrying data (encoded as JSON) for
 // every sink subscribed to t, in txn: the event is delivered if and only
 // if txn commits. It has the shape of the hook the sync engine takes.
