@@ -60,6 +60,7 @@ type Agent struct {
 	events       *events.Emitter
 	webhooks     *webhook.Receiver
 	stopWebhooks func()
+	stopNotify   func()
 
 	// platforms is replaced whole by a reload, never changed in place.
 	// API requests read it under mu (see guarded). Actors read live, the

@@ -27,6 +27,26 @@ func (a *Agent) setupEvents(context.Context) error {
 		OnAttempt: func(at outbox.Attempt) { a.metrics.EventAttempt(at.Sink, at.Err != nil) }})
 	a.setSinks(sinks)
 	a.jobs.SetHook(a.jobEvents)
+	// The hook emits before its transaction commits; each job write
+	// that committed wakes the deliveries, so its events leave at once
+	// rather than at the next poll.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-a.changes.wait():
+				a.events.Notify()
+			}
+		}
+	}()
+	a.stopNotify = func() {
+		cancel()
+		<-done
+	}
 	return nil
 }
 
@@ -156,6 +176,9 @@ func (a *Agent) EventEmitter() *events.Emitter { return a.events }
 func (a *Agent) closeEvents() {
 	if a.stopWebhooks != nil {
 		a.stopWebhooks()
+	}
+	if a.stopNotify != nil {
+		a.stopNotify()
 	}
 	if a.events != nil {
 		a.events.Close()
