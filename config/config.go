@@ -37,8 +37,8 @@ type Config struct {
 	Stats      Stats
 	Cache      Cache
 	Platforms  []Platform
-	Syncs      []Sync      // sync blocks (sync.go)
-	EventSinks []EventSink // event_sink blocks (events.go)
+	Syncs      []Sync // sync blocks (sync.go)
+	EventSinks []EventSink
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key
