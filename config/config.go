@@ -38,6 +38,7 @@ type Config struct {
 	Cache      Cache
 	Platforms  []Platform
 	Syncs      []Sync // sync blocks (sync.go)
+	EventSinks []EventSink
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key

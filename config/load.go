@@ -27,6 +27,7 @@ type (
 		Stats      *fileStats        `hcl:"stats,block"`
 		Cache      *fileCache        `hcl:"cache,block"`
 		Platforms  []*filePlatform   `hcl:"platform,block"`
+		EventSinks []*fileEventSink  `hcl:"event_sink,block"`
 	}
 	fileStats struct {
 		Retention *attr[time.Duration] `hcl:"retention"`

@@ -128,6 +128,8 @@ func TestProductionExample(t *testing.T) {
 	got.ranges = nil
 	got.Platforms = nil
 	got.Syncs = nil // sync_test.go checks sync blocks
+	// events_test.go checks event_sink blocks.
+	got.EventSinks = nil
 	got.API.Tokens = slices.Clone(got.API.Tokens)
 	for i := range got.API.Tokens {
 		got.API.Tokens[i].DeclRange = hcl.Range{}

@@ -157,3 +157,10 @@ sync "taobao-to-eu" {
     overwrite = ["price"]
   }
 }
+
+# The ERP follows collects and job ends through signed webhooks.
+event_sink "erp" {
+  url         = "https://erp.example.com/hooks/marketsync"
+  secret_file = "secrets/erp-webhook.secret"
+  events      = ["product.collected", "job.finished"]
+}

@@ -22,10 +22,12 @@ import (
 	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/events"
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/stats"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/telemetry"
+	"github.com/marketsync/marketsync/daemon/webhook"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
 )
@@ -53,6 +55,12 @@ type Agent struct {
 	metrics *telemetry.Metrics
 	cache   *agentCache
 	system  *actor.ActorSystem
+	// events emits to the event sinks; webhooks takes platforms'
+	// deliveries (events.go, webhooks.go).
+	events       *events.Emitter
+	webhooks     *webhook.Receiver
+	stopWebhooks func()
+	stopNotify   func()
 
 	// platforms is replaced whole by a reload, never changed in place.
 	// API requests read it under mu (see guarded). Actors read live, the
@@ -99,6 +107,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 		{"cache", a.setupCache},
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
+		{"events", a.setupEvents},
+		{"webhooks", a.setupWebhooks},
 		{"jobs", a.setupJobs},
 		{"api", a.setupAPI},
 	} {
@@ -356,6 +366,8 @@ func (a *Agent) setupAPI(context.Context) error {
 		Metrics:           a.metrics.Handler(),
 		Cache:             a.cacheSource(),
 		Snapshots:         snapshots{a},
+		Webhooks:          a,
+		Events:            a,
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
@@ -424,6 +436,7 @@ func (a *Agent) teardown(ctx context.Context) error {
 		a.stopPlatforms(all)
 		a.system.Shutdown()
 	}
+	a.closeEvents()
 	a.closeCache()
 	if a.stats != nil {
 		if err := a.stats.Close(); err != nil {

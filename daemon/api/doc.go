@@ -40,6 +40,14 @@
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
 //	GET  /v1/operator/snapshot   the agent's state as a snapshot file, operator scope (Config.Snapshots)
 //	GET  /metrics                Config.Metrics
+//	POST /v1/webhooks/{plugin}/{name}  a platform's delivery → client.WebhookAck (Config.Webhooks; no token)
+//	GET  /v1/events/sinks        []client.EventSink (Config.Events)
+//
+// The webhook route is the one a platform posts to, so it takes neither
+// the token nor the loopback Host rule: a platform can send neither. It
+// accepts only what the platform's plugin verifies (a bad signature is a
+// 401 bad_signature and records nothing), reads at most
+// WebhookMaxBodyBytes, and gives the receiver WebhookDeadline to answer.
 //
 // A job id in a path is checked before the Backend sees it: one that
 // unescapes to hold a slash (/v1/jobs/a%2fb), whitespace or a control

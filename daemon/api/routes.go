@@ -44,6 +44,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/stats", s.wrap(s.getStats))
 	s.cacheRoutes()
 	s.snapshotRoutes()
+	s.webhookRoutes()
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	} else {

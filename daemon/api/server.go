@@ -42,6 +42,10 @@ type Config struct {
 	Cache CacheSource
 	// Snapshots serves GET /v1/operator/snapshot; nil answers 404.
 	Snapshots SnapshotSource
+	// Webhooks takes POST /v1/webhooks/{plugin}/{name} and Events serves
+	// GET /v1/events/sinks (webhooks.go); nil answers 404.
+	Webhooks WebhookReceiver
+	Events   EventSinks
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -88,6 +92,8 @@ type Server struct {
 	http      *http.Server
 	maxConns  int
 	tls       *tls.Config
+	webhooks  WebhookReceiver
+	events    EventSinks
 	// mutualTLS says clients prove who they are with a certificate.
 	mutualTLS bool
 }
@@ -108,6 +114,7 @@ func New(cfg Config) (*Server, error) {
 		now:       time.Now,
 	}
 	s.started = s.now()
+	s.webhooks, s.events = cfg.Webhooks, cfg.Events
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -185,6 +192,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
 	}()
+	if s.isWebhook(r) {
+		// Platforms send no token and any Host: the plugin's check of
+		// the signature is the delivery's authentication (webhooks.go).
+		s.route(rec, r)
+		return
+	}
 	if !s.hasToken && !s.mutualTLS && !loopbackHost(r.Host) {
 		s.writeError(rec, r, &Error{Status: http.StatusForbidden, Code: client.CodeForbiddenHost,
 			Message: fmt.Sprintf("this agent has no token, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], not to %q; set api.token to reach it by another name", r.Host)})

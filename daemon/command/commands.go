@@ -96,6 +96,9 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"collect": func() (cli.Command, error) {
 			return &CollectCommand{Meta: meta}, nil
 		},
+		"events": func() (cli.Command, error) {
+			return &EventsCommand{Meta: meta}, nil
+		},
 		"job": func() (cli.Command, error) {
 			return &JobCommand{Meta: meta}, nil
 		},

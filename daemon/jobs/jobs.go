@@ -38,7 +38,28 @@ var (
 // Store keeps jobs and their items in the database and implements
 // job.Store for the job actors, plus the queries of the HTTP API.
 type Store struct {
-	db *store.DB
+	db   *store.DB
+	hook Hook
+}
+
+// Hook runs inside the transaction of every Save and Commit once the job
+// record is written: prev as it was stored, next as written (counters
+// included), products those a Commit puts in the catalogue. Its error
+// rolls the whole write back. The agent emits its job and product events
+// through it, so they are stored if and only if what they report is.
+type Hook func(txn *store.Txn, prev, next *job.Job, products []*model.Product) error
+
+// SetHook installs h; call it before the job actors start.
+func (s *Store) SetHook(h Hook) { s.hook = h }
+
+// putHooked is putJob followed by the hook.
+func (s *Store) putHooked(txn *store.Txn, prev, j *job.Job, total, succeeded, failed int32, products []*model.Product) error {
+	if err := putJob(txn, j, total, succeeded, failed); err != nil || s.hook == nil {
+		return err
+	}
+	next := proto.CloneOf(j)
+	next.Total, next.Succeeded, next.Failed = total, succeeded, failed
+	return s.hook(txn, prev, next, products)
 }
 
 var _ job.Store = (*Store)(nil)
@@ -160,7 +181,7 @@ func (s *Store) Save(j *job.Job) error {
 		if stored, err = getJob(txn, j.GetId()); err != nil {
 			return err
 		}
-		return putJob(txn, j, stored.Total, stored.Succeeded, stored.Failed)
+		return s.putHooked(txn, stored, j, stored.Total, stored.Succeeded, stored.Failed, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: save %s: %w", j.GetId(), err)
@@ -215,7 +236,7 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 				return err
 			}
 		}
-		return putJob(txn, j, total, succeeded, failed)
+		return s.putHooked(txn, stored, j, total, succeeded, failed, products)
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: commit %s: %w", j.GetId(), err)
