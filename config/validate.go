@@ -88,6 +88,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 		diags = append(diags, c.checkPlugin(p)...)
 	}
 	diags = append(diags, c.validateSyncs()...)
+	diags = append(diags, c.validateAlerting()...)
 	return withoutFailed(diags, c.failed)
 }
 
