@@ -24,7 +24,10 @@ type group struct {
 	firstSeen time.Time
 	flushed   bool
 	lastFlush time.Time
-	log       LogEntry
+	// retryAt holds a group whose message failed, retries spent, until a
+	// group_interval later.
+	retryAt time.Time
+	log     LogEntry
 }
 
 // never is a time no group is due at.
@@ -124,6 +127,17 @@ func (g *group) sets() (firing []string, resolved []Alert) {
 //   - an unchanged group is sent again repeat_interval after its last
 //     message, to the second, not rounded to a group_interval.
 func (m *Manager) due(g *group) time.Time {
+	return later(m.schedule(g), g.retryAt)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func (m *Manager) schedule(g *group) time.Time {
 	r := m.opts.Config.Routes[g.route]
 	firing, resolved := g.sets()
 	changed := !slices.Equal(firing, g.log.Firing)
@@ -219,9 +233,7 @@ func (m *Manager) dispatch(ctx context.Context) {
 			finish(o.msg)
 			if _, err := m.send(ctx, r, o.msg); err != nil {
 				for _, g := range o.groups {
-					// Try again a group_interval later.
-					g.flushed, g.lastFlush = true, now
-					g.firstSeen = now
+					g.retryAt = time.Now().Add(m.opts.Config.Routes[g.route].GroupInterval)
 				}
 				continue
 			}
@@ -235,7 +247,7 @@ func (m *Manager) dispatch(ctx context.Context) {
 // settle records that g's firing alerts were notified at now.
 func (m *Manager) settle(receiver string, g *group, firing []string, now time.Time) {
 	g.log = LogEntry{Firing: firing, SentAt: now, Node: m.opts.Node}
-	g.flushed, g.lastFlush = true, now
+	g.flushed, g.lastFlush, g.retryAt = true, now, time.Time{}
 	if err := m.db.setLogEntry(receiver, g.key, g.log); err != nil {
 		m.log.Error("notification log not written; a restart may notify again", "group", g.key, "error", err)
 	}

@@ -30,7 +30,10 @@ type Alert struct {
 	ActiveAt   time.Time `json:"active_at"`
 	FiredAt    time.Time `json:"fired_at,omitzero"`
 	LastTrueAt time.Time `json:"last_true_at"`
-	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// KeepFiringSince is the first evaluation that found a firing
+	// alert's condition not holding; it resolves keep_firing_for later.
+	KeepFiringSince time.Time `json:"keep_firing_since,omitzero"`
+	ResolvedAt      time.Time `json:"resolved_at,omitzero"`
 }
 
 // Transition is a change of an alert's state, for the history.
@@ -72,7 +75,7 @@ func fingerprint(labels map[string]string) string {
 //	inactive → pending   the condition holds (firing at once when for = 0)
 //	pending  → firing    it held for `for`
 //	pending  → inactive  it stopped holding first (the alert is dropped)
-//	firing   → resolved  it has not held for keep_firing_for
+//	firing   → resolved  it has not held since keep_firing_for ago
 //	resolved → pending   it holds again (a new incident)
 //	resolved → inactive  resolvedKept later
 func step(r config.AlertRule, alerts map[string]*Alert, samples []Sample, now time.Time) []Transition {
@@ -91,7 +94,7 @@ func step(r config.AlertRule, alerts map[string]*Alert, samples []Sample, now ti
 			a = &Alert{Fingerprint: fp, Rule: r.Name, Labels: labels, Annotations: r.Annotations, ActiveAt: now}
 			alerts[fp] = a
 		}
-		a.Value, a.LastTrueAt, a.Annotations = s.Value, now, r.Annotations
+		a.Value, a.LastTrueAt, a.Annotations, a.KeepFiringSince = s.Value, now, r.Annotations, time.Time{}
 		if a.State == "" {
 			out = append(out, Transition{At: now, Fingerprint: fp, Rule: r.Name, Labels: labels, To: StatePending, Value: s.Value})
 			a.State = StatePending
@@ -110,7 +113,10 @@ func step(r config.AlertRule, alerts map[string]*Alert, samples []Sample, now ti
 			move(a, "inactive")
 			delete(alerts, fp)
 		case StateFiring:
-			if now.Sub(a.LastTrueAt) >= r.KeepFiringFor {
+			if a.KeepFiringSince.IsZero() {
+				a.KeepFiringSince = now
+			}
+			if now.Sub(a.KeepFiringSince) >= r.KeepFiringFor {
 				a.ResolvedAt = now
 				move(a, StateResolved)
 			}
