@@ -53,6 +53,8 @@ type Agent struct {
 	metrics *telemetry.Metrics
 	cache   *agentCache
 	system  *actor.ActorSystem
+	// alerting evaluates the alert rules and sends notifications.
+	alerting *agentAlerting
 
 	// platforms is replaced whole by a reload, never changed in place.
 	// API requests read it under mu (see guarded). Actors read live, the
@@ -100,6 +102,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
 		{"jobs", a.setupJobs},
+		{"alerting", a.setupAlerting},
 		{"api", a.setupAPI},
 	} {
 		if err := step.run(ctx); err != nil {
@@ -353,7 +356,8 @@ func (a *Agent) setupAPI(context.Context) error {
 		IdleTimeout:       a.cfg.API.IdleTimeout,
 		MaxConns:          a.cfg.API.MaxConns,
 		Logger:            a.log.With("component", "api"),
-		Metrics:           a.metrics.Handler(),
+		Metrics:           a.metricsHandler(),
+		Alerts:            a.alertSource(),
 		Cache:             a.cacheSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
@@ -413,6 +417,7 @@ func (a *Agent) teardown(ctx context.Context) error {
 	if a.unix != nil {
 		a.unix.Close() // and removes the socket file
 	}
+	a.stopAlerting()
 	if a.system != nil {
 		if a.manager != nil {
 			a.drain(ctx, a.manager, &job.Drain{})

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/alerting/notify"
 	"github.com/marketsync/marketsync/daemon/store"
@@ -30,10 +29,8 @@ type Options struct {
 	// Node names this agent in the notification log.
 	Node string
 	// Retry is how a failed notification is retried.
-	Retry Retry
-	// Metrics receives the alerting series; nil makes a set of its own.
-	Metrics *metrics.Set
-	Logger  *slog.Logger
+	Retry  Retry
+	Logger *slog.Logger
 }
 
 // Retry sends a notification up to Attempts times, waiting Base, then
@@ -45,11 +42,11 @@ type Retry struct {
 
 // Manager evaluates the rules and dispatches the notifications.
 type Manager struct {
-	opts    Options
-	log     *slog.Logger
-	db      db
-	eval    *evaluator
-	metrics *metrics.Set
+	opts     Options
+	log      *slog.Logger
+	db       db
+	eval     *evaluator
+	counters counters
 
 	// mu guards rules, alerts and silences, which the API reads.
 	mu       sync.Mutex
@@ -76,7 +73,7 @@ func New(opts Options) (*Manager, error) {
 	opts.ExternalURL = cmp.Or(opts.Config.ExternalURL, opts.ExternalURL)
 	m := &Manager{
 		opts: opts, log: cmp.Or(opts.Logger, slog.Default()).With("component", "alerting"), db: db{opts.Store},
-		metrics: cmp.Or(opts.Metrics, metrics.NewSet()), silences: map[string]*Silence{},
+		silences:  map[string]*Silence{},
 		receivers: map[string]*receiver{}, groups: map[string]*group{}, wake: make(chan struct{}, 1),
 	}
 	m.eval = newEvaluator(append(slices.Clone(opts.Providers), m))
@@ -119,7 +116,6 @@ func New(opts Options) (*Manager, error) {
 		}
 		m.silences[s.ID] = &s
 	}
-	m.registerMetrics()
 	return m, nil
 }
 
@@ -156,7 +152,7 @@ func (m *Manager) evaluate(ctx context.Context) {
 		if err != nil {
 			// The rule's alerts keep their state: a failed query says
 			// nothing about whether the condition holds.
-			m.metrics.GetOrCreateCounter(fmt.Sprintf(`marketsync_alert_rule_evaluation_failures_total{rule=%q}`, rs.rule.Name)).Inc()
+			m.counters.add(familyEvalFailures, rs.rule.Name, "", 1)
 			m.log.Warn("alert rule evaluation failed", "rule", rs.rule.Name, "error", err)
 			continue
 		}
@@ -356,31 +352,4 @@ func (m *Manager) Eval(_ context.Context, call *config.AlertCall) ([]Sample, err
 		}
 	}
 	return out, nil
-}
-
-func (m *Manager) registerMetrics() {
-	for _, state := range []string{StatePending, StateFiring, StateResolved} {
-		m.metrics.GetOrCreateGauge(fmt.Sprintf(`marketsync_alerts{state=%q}`, state), func() float64 {
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			n := 0
-			for _, rs := range m.rules {
-				for _, a := range rs.alerts {
-					if a.State == state {
-						n++
-					}
-				}
-			}
-			return float64(n)
-		})
-	}
-	for name := range m.receivers {
-		for _, outcome := range []string{"sent", "failed", "retried", "merged"} {
-			m.metrics.GetOrCreateCounter(fmt.Sprintf(`marketsync_alert_notifications_total{receiver=%q,outcome=%q}`, name, outcome))
-		}
-	}
-}
-
-func (m *Manager) count(receiver, outcome string) {
-	m.metrics.GetOrCreateCounter(fmt.Sprintf(`marketsync_alert_notifications_total{receiver=%q,outcome=%q}`, receiver, outcome)).Inc()
 }

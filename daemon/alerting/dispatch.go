@@ -226,7 +226,7 @@ func (m *Manager) dispatch(ctx context.Context) {
 			r.mu.Lock()
 			r.st.Merged += len(out) - room + 1
 			r.mu.Unlock()
-			m.metrics.GetOrCreateCounter(`marketsync_alert_notifications_total{receiver="` + name + `",outcome="merged"}`).Add(len(out) - room + 1)
+			m.counters.add(familyNotifications, name, "merged", float64(len(out)-room+1))
 			out = append(out[:room-1], merged)
 		}
 		for _, o := range out {

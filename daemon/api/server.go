@@ -40,6 +40,9 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+	// Alerts serves /v1/alerts, /v1/silences and /v1/receivers; nil
+	// answers 404.
+	Alerts AlertSource
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -79,6 +82,7 @@ type Server struct {
 	metrics  http.Handler
 	stats    StatsSource
 	cache    CacheSource
+	alerts   AlertSource
 	mux      *http.ServeMux
 	started  time.Time
 	now      func() time.Time
@@ -100,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: cfg.Metrics,
 		stats:   cfg.Stats,
 		cache:   cfg.Cache,
+		alerts:  cfg.Alerts,
 		mux:     http.NewServeMux(),
 		now:     time.Now,
 	}
