@@ -17,9 +17,9 @@ type receiver struct {
 	kind string
 	n    notify.Notifier
 	tmpl templates
-	// limit and per are the platform's documented rate limit; 0: none.
-	limit int
-	per   time.Duration
+	// limits are the platform's documented rate limits.
+	limits []notify.Limit
+	keep   time.Duration // the longest limit's window
 
 	mu   sync.Mutex
 	sent []time.Time // sends within the last per, oldest first
@@ -53,7 +53,10 @@ func (m *Manager) newReceiver(rc config.Receiver) (*receiver, error) {
 	}
 	r := &receiver{name: rc.Name, kind: rc.Kind, n: n, tmpl: t, st: ReceiverStatus{Name: rc.Name, Kind: rc.Kind}}
 	if l, ok := n.(notify.Limited); ok {
-		r.limit, r.per = l.Limit()
+		r.limits = l.Limits()
+		for _, lim := range r.limits {
+			r.keep = max(r.keep, lim.Per)
+		}
 	}
 	return r, nil
 }
@@ -64,27 +67,38 @@ func (r *receiver) status() ReceiverStatus {
 	return r.st
 }
 
-// room is how many messages may go now without passing the rate limit,
+// room is how many messages may go now without passing a rate limit,
 // and when the next slot frees when none may.
 func (r *receiver) room(now time.Time) (int, time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.limit == 0 {
-		return 1 << 30, time.Time{}
-	}
-	r.trim(now)
-	if n := r.limit - len(r.sent); n > 0 {
-		return n, time.Time{}
-	}
-	return 0, r.sent[0].Add(r.per)
+	return r.roomLocked(now)
 }
 
-func (r *receiver) trim(now time.Time) {
+func (r *receiver) roomLocked(now time.Time) (int, time.Time) {
 	i := 0
-	for i < len(r.sent) && !now.Before(r.sent[i].Add(r.per)) {
+	for i < len(r.sent) && !now.Before(r.sent[i].Add(r.keep)) {
 		i++
 	}
 	r.sent = r.sent[i:]
+	room, free := 1<<30, time.Time{}
+	for _, lim := range r.limits {
+		// The sends within this limit's window are the newest ones.
+		first := len(r.sent)
+		for first > 0 && now.Before(r.sent[first-1].Add(lim.Per)) {
+			first--
+		}
+		n := lim.N - (len(r.sent) - first)
+		if n <= 0 {
+			// The slot frees when the oldest send that fills it ages out.
+			at := r.sent[len(r.sent)-lim.N].Add(lim.Per)
+			if at.After(free) {
+				free = at
+			}
+		}
+		room = min(room, max(n, 0))
+	}
+	return room, free
 }
 
 // take waits until a message may go, then counts it as sent.
@@ -92,15 +106,14 @@ func (r *receiver) take(ctx context.Context) error {
 	for {
 		r.mu.Lock()
 		now := time.Now()
-		r.trim(now)
-		if r.limit == 0 || len(r.sent) < r.limit {
+		n, free := r.roomLocked(now)
+		if n > 0 {
 			r.sent = append(r.sent, now)
 			r.mu.Unlock()
 			return nil
 		}
-		wait := r.sent[0].Add(r.per).Sub(now)
 		r.mu.Unlock()
-		t := time.NewTimer(wait)
+		t := time.NewTimer(free.Sub(now))
 		select {
 		case <-ctx.Done():
 			t.Stop()

@@ -52,11 +52,17 @@ type Notifier interface {
 	Notify(ctx context.Context, m *Message) (Answer, error)
 }
 
-// Limited is a Notifier whose platform documents a rate limit: at most N
-// messages Per window. The dispatcher never exceeds it and merges messages
-// rather than drop them.
+// Limited is a Notifier whose platform documents rate limits: at most N
+// messages in any window of Per, for each limit. The dispatcher never
+// exceeds them and merges messages rather than drop them.
 type Limited interface {
-	Limit() (n int, per time.Duration)
+	Limits() []Limit
+}
+
+// Limit is N messages per window of Per.
+type Limit struct {
+	N   int
+	Per time.Duration
 }
 
 // Error is a failed notification. Retryable says whether sending again may

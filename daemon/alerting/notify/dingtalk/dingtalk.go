@@ -64,8 +64,8 @@ type Notifier struct {
 	Client    *http.Client
 }
 
-// Limit is the robot's documented 20 messages a minute.
-func (n *Notifier) Limit() (int, time.Duration) { return RateLimit, RatePer }
+// Limits are the robot's documented 20 messages a minute.
+func (n *Notifier) Limits() []notify.Limit { return []notify.Limit{{N: RateLimit, Per: RatePer}} }
 
 // Sign returns the sign parameter for timestamp ms and secret.
 func Sign(ms int64, secret string) string {
