@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/alerting/notify"
 	"github.com/marketsync/marketsync/daemon/alerting/notify/dingtalk"
 	dingsim "github.com/marketsync/marketsync/daemon/alerting/notify/dingtalk/sim"
+	"github.com/marketsync/marketsync/daemon/alerting/notify/robotsim"
 	"github.com/marketsync/marketsync/daemon/alerting/notify/webhook"
 	"github.com/marketsync/marketsync/daemon/outbox"
 	"github.com/marketsync/marketsync/daemon/store"
@@ -66,17 +66,6 @@ func (f *fakeInputs) set(fn string, value float64, platforms ...string) {
 	}
 }
 
-// inProcess is an http.RoundTripper that serves requests with a handler
-// in the same goroutine: the simulators see real requests without a
-// socket, so synctest's clock stays in charge.
-type inProcess struct{ h http.Handler }
-
-func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	p.h.ServeHTTP(rec, req)
-	return rec.Result(), nil
-}
-
 func loadAlerting(t *testing.T, hcl string) config.Alerting {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "alerting.hcl")
@@ -118,13 +107,13 @@ func newHarness(t *testing.T, db *store.DB, hcl string) *harness {
 // stop is an agent restart.
 func (h *harness) start() {
 	h.t.Helper()
-	client := &http.Client{Transport: inProcess{h.robot}}
+	client := robotsim.Client(h.robot)
 	m, err := New(Options{
 		Config: h.cfg, Store: h.db, Providers: []Provider{h.inputs}, ExternalURL: "http://agent.example:8787", Node: "n1",
 		Logger: slog.New(slog.DiscardHandler),
 		Notifiers: map[string]notify.Notifier{
 			"ops":  &dingtalk.Notifier{URL: robotURL, Secret: robotSecret, AtMobiles: []string{"13800000000"}, Client: client},
-			"hook": &webhook.Notifier{URL: "https://erp.example/alerts", Secret: "hooksecret", Client: &http.Client{Transport: inProcess{h.hook}}},
+			"hook": &webhook.Notifier{URL: "https://erp.example/alerts", Secret: "hooksecret", Client: robotsim.Client(h.hook)},
 		},
 	})
 	if err != nil {

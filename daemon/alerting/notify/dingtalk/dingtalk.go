@@ -134,10 +134,14 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 		return notify.Answer{}, err
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	return post(n.Client, req)
+	return Post(n.Client, req, map[int]time.Duration{CodeTooFast: BanPenalty, CodeBusy: 0})
 }
 
-func post(c *http.Client, req *http.Request) (notify.Answer, error) {
+// Post sends req and reads an {"errcode", "errmsg"} answer in HTTP 200, the
+// form DingTalk's and WeCom's robots share. retryable maps the errcodes
+// worth retrying to how long to wait first; every other non-zero errcode
+// is permanent.
+func Post(c *http.Client, req *http.Request, retryable map[int]time.Duration) (notify.Answer, error) {
 	if c == nil {
 		c = &http.Client{Timeout: 15 * time.Second}
 	}
@@ -155,15 +159,14 @@ func post(c *http.Client, req *http.Request) (notify.Answer, error) {
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return ans, &notify.Error{Retryable: true, Message: fmt.Sprintf("answer is not JSON: %q", notify.Truncate(string(raw), 200))}
 	}
-	switch a.ErrCode {
-	case CodeOK:
+	if a.ErrCode == CodeOK {
 		return ans, nil
-	case CodeTooFast:
-		return ans, &notify.Error{Retryable: true, Code: a.ErrCode, Message: a.ErrMsg, RetryAfter: BanPenalty}
-	case CodeBusy:
-		return ans, &notify.Error{Retryable: true, Code: a.ErrCode, Message: a.ErrMsg}
 	}
-	// 310000 (security), 300001 (no robot), 40035 (bad JSON) and the
-	// content codes 430101–430104 fail the same way every time.
+	if wait, ok := retryable[a.ErrCode]; ok {
+		return ans, &notify.Error{Retryable: true, Code: a.ErrCode, Message: a.ErrMsg, RetryAfter: wait}
+	}
+	// DingTalk's 310000 (security), 300001 (no robot), 40035 (bad JSON),
+	// WeCom's 93000 (bad key), 40058 (too long) fail the same way every
+	// time.
 	return ans, &notify.Error{Code: a.ErrCode, Message: a.ErrMsg}
 }
