@@ -63,11 +63,27 @@ type Log[T any] struct {
 	accepted []Entry[T]
 	refused  map[int]int
 	faults   []int
+	arrived  chan struct{}
 }
 
 // Accept records a message; the caller holds Mu.
 func (l *Log[T]) Accept(at time.Time, key string, p T) {
 	l.accepted = append(l.accepted, Entry[T]{At: at, Key: key, Payload: p})
+	if l.arrived != nil {
+		close(l.arrived)
+		l.arrived = nil
+	}
+}
+
+// Arrived is closed when the next message is accepted, for tests that
+// wait on a real clock.
+func (l *Log[T]) Arrived() <-chan struct{} {
+	l.Mu.Lock()
+	defer l.Mu.Unlock()
+	if l.arrived == nil {
+		l.arrived = make(chan struct{})
+	}
+	return l.arrived
 }
 
 // Refuse counts an answer with a non-zero code; the caller holds Mu.
