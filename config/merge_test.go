@@ -128,7 +128,8 @@ func TestProductionExample(t *testing.T) {
 	got.ranges = nil
 	got.Platforms = nil
 	got.Syncs = nil // sync_test.go checks sync blocks
-	got.Alerting = Alerting{} // alerting_test.go checks alerting blocks
+	// alerting_test.go checks the alerting blocks.
+	got.Alerting = Alerting{}
 	got.API.Tokens = slices.Clone(got.API.Tokens)
 	for i := range got.API.Tokens {
 		got.API.Tokens[i].DeclRange = hcl.Range{}
