@@ -165,16 +165,29 @@ alerting {
   }
 `
 
-func memDB(t *testing.T) *store.DB { return storetest.Open(t, store.Options{InMemory: true}) }
+// inBubble runs fn in a synctest bubble with a harness whose config is
+// dingRoute followed by hcl, over a store in memory opened in the bubble.
+func inBubble(t *testing.T, hcl string, fn func(t *testing.T, h *harness)) {
+	synctest.Test(t, func(t *testing.T) {
+		fn(t, newHarness(t, storetest.Open(t, store.Options{InMemory: true}), dingRoute+hcl))
+	})
+}
+
+// text joins the messages' markdown.
+func text(msgs []robotsim.Entry[dingtalk.Payload]) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString(m.Payload.Markdown.Text)
+	}
+	return b.String()
+}
 
 // TestFiringAndResolvedReachDingTalk: the error rate passes the threshold,
 // a signed message arrives within for + evaluation interval + group_wait;
 // it falls back, the resolved message arrives within one evaluation
 // interval.
 func TestFiringAndResolvedReachDingTalk(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver   = "ops"
     group_wait = "30s"
@@ -188,7 +201,7 @@ alert "taobao-errors" {
     summary = "Taobao error rate above 5 %"
   }
 }
-`)
+`, func(t *testing.T, h *harness) {
 		start := time.Now()
 		h.inputs.set("error_rate", 0.3, "taobao-main", "shopify-eu")
 		h.start()
@@ -239,9 +252,7 @@ alert "taobao-errors" {
 // TestThirtyAlertsOneGroup: thirty platforms fail together; grouped by
 // alertname they make one message.
 func TestThirtyAlertsOneGroup(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver = "ops"
     group_by = ["alertname"]
@@ -250,7 +261,7 @@ func TestThirtyAlertsOneGroup(t *testing.T) {
 alert "errors" {
   expr = error_rate() > 0.05
 }
-`)
+`, func(t *testing.T, h *harness) {
 		h.inputs.set("error_rate", 0.5, platforms(30)...)
 		h.start()
 		defer h.stop()
@@ -279,9 +290,7 @@ func platforms(n int) []string {
 // little later; the robot takes 20 a minute, so the dispatcher merges and
 // then waits, and every alert still arrives.
 func TestRobotLimitNeverPassed(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver = "ops"
     group_by = ["alertname", "platform"]
@@ -290,7 +299,7 @@ func TestRobotLimitNeverPassed(t *testing.T) {
 alert "errors" {
   expr = error_rate() > 0.05
 }
-`)
+`, func(t *testing.T, h *harness) {
 		all := platforms(40)
 		h.inputs.set("error_rate", 0.5, all[:30]...)
 		h.start()
@@ -308,12 +317,8 @@ alert "errors" {
 		if refused := h.robot.Refused(); len(refused) > 0 {
 			t.Errorf("the robot refused messages: %v", refused)
 		}
-		var text strings.Builder
-		for _, m := range msgs {
-			text.WriteString(m.Payload.Markdown.Text)
-		}
 		for _, p := range all {
-			if !strings.Contains(text.String(), p+"\n") {
+			if !strings.Contains(text(msgs), p+"\n") {
 				t.Errorf("no message named %s", p)
 			}
 		}
@@ -326,9 +331,7 @@ alert "errors" {
 // TestSilence: a silence keeps a firing alert from notifying; once it is
 // expired the alert notifies.
 func TestSilence(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver = "ops"
   }
@@ -336,7 +339,7 @@ func TestSilence(t *testing.T) {
 alert "errors" {
   expr = error_rate() > 0.05
 }
-`)
+`, func(t *testing.T, h *harness) {
 		h.start()
 		defer h.stop()
 		s, err := h.m.AddSilence(Silence{Matchers: []string{"alertname=errors", "platform=~taobao.*"}, Author: "ops", Comment: "maintenance", EndsAt: time.Now().Add(time.Hour)})
@@ -372,9 +375,7 @@ alert "errors" {
 // process knows what was sent, so it neither pages again nor forgets to
 // send the resolution.
 func TestRestartDoesNotRepage(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver = "ops"
   }
@@ -383,7 +384,7 @@ alert "errors" {
   expr = error_rate() > 0.05
   for  = "1m"
 }
-`)
+`, func(t *testing.T, h *harness) {
 		h.inputs.set("error_rate", 0.5, "taobao-main")
 		h.start()
 		advance(5 * time.Minute)
@@ -417,9 +418,7 @@ alert "errors" {
 // TestNotifierErrors: busy answers are retried and counted; a robot that
 // keeps refusing raises receiver-down, which reaches the webhook.
 func TestNotifierErrors(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver = "hook"
     matchers = ["alertname=receiver-down"]
@@ -436,7 +435,7 @@ alert "receiver-down" {
   expr     = notifier_failing() >= 2
   severity = "critical"
 }
-`)
+`, func(t *testing.T, h *harness) {
 		h.robot.FailNext(dingtalk.CodeBusy, dingtalk.CodeBusy)
 		h.inputs.set("error_rate", 0.5, "p1")
 		h.start()
@@ -469,9 +468,7 @@ alert "receiver-down" {
 // TestInhibition: an unauthorized platform's error-rate alert is muted by
 // the built-in inhibition; another platform's is not.
 func TestInhibition(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver = "ops"
     group_by = ["platform"]
@@ -483,19 +480,15 @@ alert "platform-unauthorized" {
 alert "platform-error-rate" {
   expr = error_rate() > 0.1
 }
-`)
+`, func(t *testing.T, h *harness) {
 		h.inputs.set("platform_state", 1, "taobao-main")
 		h.inputs.set("error_rate", 1, "taobao-main", "pdd-main")
 		h.start()
 		defer h.stop()
 		advance(time.Minute)
 		msgs := h.robot.Messages()
-		var text strings.Builder
-		for _, m := range msgs {
-			text.WriteString(m.Payload.Markdown.Text)
-		}
-		if len(msgs) != 2 || strings.Count(text.String(), "platform-error-rate") != 1 || !strings.Contains(text.String(), "pdd-main") {
-			t.Errorf("%d messages:\n%s", len(msgs), text.String())
+		if all := text(msgs); len(msgs) != 2 || strings.Count(all, "platform-error-rate") != 1 || !strings.Contains(all, "pdd-main") {
+			t.Errorf("%d messages:\n%s", len(msgs), all)
 		}
 		inhibited := 0
 		for _, a := range h.m.Alerts() {
@@ -515,9 +508,7 @@ alert "platform-error-rate" {
 // TestRepeatInterval: an unchanged group is sent again repeat_interval
 // after its last message, to the second, whatever group_interval is.
 func TestRepeatInterval(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		db := memDB(t)
-		h := newHarness(t, db, dingRoute+`
+	inBubble(t, `
   route {
     receiver        = "ops"
     group_wait      = "0s"
@@ -528,7 +519,7 @@ func TestRepeatInterval(t *testing.T) {
 alert "errors" {
   expr = error_rate() > 0.05
 }
-`)
+`, func(t *testing.T, h *harness) {
 		h.inputs.set("error_rate", 0.5, "p1")
 		h.start()
 		defer h.stop()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"time"
 	"unicode/utf8"
 )
@@ -43,8 +45,9 @@ type Alert struct {
 // Answer is what the platform said: its HTTP status and body, or the SMTP
 // server's reply.
 type Answer struct {
-	Status int    `json:"status,omitempty"`
-	Body   string `json:"body"`
+	Status int         `json:"status,omitempty"`
+	Body   string      `json:"body"`
+	Header http.Header `json:"-"`
 }
 
 // Notifier sends messages to one receiver.
@@ -110,4 +113,20 @@ func Truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + mark
+}
+
+// Do sends req with c (a client with a 15 s timeout when nil) and returns
+// the platform's answer, its body cut at 64 KiB; err is a transport error.
+func Do(c *http.Client, req *http.Request) (Answer, error) {
+	if c == nil {
+		c = &http.Client{Timeout: 15 * time.Second}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return Answer{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	ans := Answer{Status: resp.StatusCode, Body: string(raw), Header: resp.Header}
+	return ans, err
 }

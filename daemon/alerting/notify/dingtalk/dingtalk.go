@@ -22,7 +22,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -142,22 +141,16 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 // worth retrying to how long to wait first; every other non-zero errcode
 // is permanent.
 func Post(c *http.Client, req *http.Request, retryable map[int]time.Duration) (notify.Answer, error) {
-	if c == nil {
-		c = &http.Client{Timeout: 15 * time.Second}
-	}
-	resp, err := c.Do(req)
+	ans, err := notify.Do(c, req)
 	if err != nil {
-		return notify.Answer{}, err
+		return ans, err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	ans := notify.Answer{Status: resp.StatusCode, Body: string(raw)}
-	if resp.StatusCode != http.StatusOK {
-		return ans, &notify.Error{Retryable: resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests, Code: resp.StatusCode, Message: http.StatusText(resp.StatusCode)}
+	if ans.Status != http.StatusOK {
+		return ans, &notify.Error{Retryable: ans.Status >= 500 || ans.Status == http.StatusTooManyRequests, Code: ans.Status, Message: http.StatusText(ans.Status)}
 	}
 	var a Answer
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return ans, &notify.Error{Retryable: true, Message: fmt.Sprintf("answer is not JSON: %q", notify.Truncate(string(raw), 200))}
+	if err := json.Unmarshal([]byte(ans.Body), &a); err != nil {
+		return ans, &notify.Error{Retryable: true, Message: fmt.Sprintf("answer is not JSON: %q", notify.Truncate(ans.Body, 200))}
 	}
 	if a.ErrCode == CodeOK {
 		return ans, nil

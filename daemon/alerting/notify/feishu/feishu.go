@@ -23,7 +23,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -115,27 +114,20 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 		return notify.Answer{}, &notify.Error{Message: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	c := n.Client
-	if c == nil {
-		c = &http.Client{Timeout: 15 * time.Second}
-	}
-	resp, err := c.Do(req)
+	ans, err := notify.Do(n.Client, req)
 	if err != nil {
-		return notify.Answer{}, err
+		return ans, err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	ans := notify.Answer{Status: resp.StatusCode, Body: string(raw)}
 	var a Answer
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return ans, &notify.Error{Retryable: resp.StatusCode >= 500, Code: resp.StatusCode, Message: fmt.Sprintf("answer is not JSON: %q", notify.Truncate(string(raw), 200))}
+	if err := json.Unmarshal([]byte(ans.Body), &a); err != nil {
+		return ans, &notify.Error{Retryable: ans.Status >= 500, Code: ans.Status, Message: fmt.Sprintf("answer is not JSON: %q", notify.Truncate(ans.Body, 200))}
 	}
 	switch {
-	case a.Code == 0 && resp.StatusCode == http.StatusOK:
+	case a.Code == 0 && ans.Status == http.StatusOK:
 		return ans, nil
-	case a.Code == CodeTooFast || resp.StatusCode == http.StatusTooManyRequests:
+	case a.Code == CodeTooFast || ans.Status == http.StatusTooManyRequests:
 		return ans, &notify.Error{Retryable: true, Code: a.Code, Message: a.Msg, RetryAfter: time.Second}
-	case resp.StatusCode >= 500:
+	case ans.Status >= 500:
 		return ans, &notify.Error{Retryable: true, Code: a.Code, Message: a.Msg}
 	}
 	return ans, &notify.Error{Code: a.Code, Message: a.Msg}

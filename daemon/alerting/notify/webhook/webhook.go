@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,23 +44,16 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "marketsync-alerting")
 	req.Header.Set(outbox.SignatureHeader, outbox.Sign([]byte(n.Secret), time.Now(), body))
-	c := n.Client
-	if c == nil {
-		c = &http.Client{Timeout: 15 * time.Second}
-	}
-	resp, err := c.Do(req)
+	ans, err := notify.Do(n.Client, req)
 	if err != nil {
-		return notify.Answer{}, err
+		return ans, err
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	ans := notify.Answer{Status: resp.StatusCode, Body: string(raw)}
-	if resp.StatusCode/100 == 2 {
+	if ans.Status/100 == 2 {
 		return ans, nil
 	}
-	e := &notify.Error{Code: resp.StatusCode, Message: notify.Truncate(string(raw), 200),
-		Retryable: resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests}
-	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+	e := &notify.Error{Code: ans.Status, Message: notify.Truncate(ans.Body, 200),
+		Retryable: ans.Status >= 500 || ans.Status == http.StatusTooManyRequests}
+	if s, err := strconv.Atoi(ans.Header.Get("Retry-After")); err == nil {
 		e.RetryAfter = time.Duration(s) * time.Second
 	}
 	return ans, e
