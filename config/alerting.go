@@ -242,11 +242,6 @@ func (a *Alerting) setRange(key string, r hcl.Range) {
 	a.ranges[key] = r
 }
 
-var alertBlockSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
-	{Type: "alert", LabelNames: []string{"name"}},
-	{Type: "alerting"},
-}}
-
 // decodeAlerting takes the alert and alerting blocks out of a file's body
 // and returns the rest. Alert, receiver, route and inhibit blocks
 // accumulate across files; the alerting block's settings are replaced by a

@@ -185,6 +185,28 @@ func (m *Manager) evaluate(ctx context.Context) {
 	if err := m.db.pruneHistory(now); err != nil {
 		m.log.Warn("alert history not pruned", "error", err)
 	}
+	m.pruneSilences(now)
+}
+
+// pruneSilences forgets the silences that expired silenceKept ago.
+func (m *Manager) pruneSilences(now time.Time) {
+	m.mu.Lock()
+	var old []string
+	for id, s := range m.silences {
+		if now.Sub(s.EndsAt) > silenceKept {
+			old = append(old, id)
+		}
+	}
+	m.mu.Unlock()
+	for _, id := range old {
+		if err := m.db.deleteSilence(id); err != nil {
+			m.log.Warn("expired silence not deleted", "silence", id, "error", err)
+			continue
+		}
+		m.mu.Lock()
+		delete(m.silences, id)
+		m.mu.Unlock()
+	}
 }
 
 // Alerts returns the alerts that are pending, firing or lately resolved,

@@ -368,6 +368,10 @@ alert "errors" {
 		if got := h.m.Silences(); len(got) != 1 || got[0].State(time.Now()) != "expired" {
 			t.Errorf("silences = %+v", got)
 		}
+		advance(silenceKept)
+		if got := h.m.Silences(); len(got) != 0 {
+			t.Errorf("silences a day after expiry = %+v", got)
+		}
 	})
 }
 
