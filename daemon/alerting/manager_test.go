@@ -368,7 +368,11 @@ alert "errors" {
 		if got := h.m.Silences(); len(got) != 1 || got[0].State(time.Now()) != "expired" {
 			t.Errorf("silences = %+v", got)
 		}
-		advance(silenceKept)
+		h.m.pruneSilences(time.Now().Add(silenceKept - time.Second))
+		if got := h.m.Silences(); len(got) != 1 {
+			t.Errorf("silence forgotten before a day: %+v", got)
+		}
+		h.m.pruneSilences(time.Now().Add(silenceKept + time.Second))
 		if got := h.m.Silences(); len(got) != 0 {
 			t.Errorf("silences a day after expiry = %+v", got)
 		}
