@@ -3,8 +3,10 @@ package config
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -620,5 +622,43 @@ func sortedKeys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// sameAs reports whether a and b alert alike: the same rules, receivers
+// (secrets included), routes and inhibitions, wherever they were written.
+func (a Alerting) sameAs(b Alerting) bool {
+	return reflect.DeepEqual(a.canonical(), b.canonical())
+}
+
+// canonical is a with every source range left out and expressions written
+// as text.
+func (a Alerting) canonical() Alerting {
+	out := Alerting{Language: a.Language, EvaluationInterval: a.EvaluationInterval, ExternalURL: a.ExternalURL, DefaultRules: a.DefaultRules}
+	for _, r := range a.Rules {
+		expr := ""
+		if r.Expr != nil {
+			expr = r.Expr.String()
+		}
+		r.DeclRange, r.Expr = hcl.Range{}, nil
+		r.Annotations = maps.Clone(r.Annotations)
+		if r.Annotations == nil {
+			r.Annotations = map[string]string{}
+		}
+		r.Annotations["\x00expr"] = expr
+		out.Rules = append(out.Rules, r)
+	}
+	for _, r := range a.Receivers {
+		r.DeclRange = hcl.Range{}
+		out.Receivers = append(out.Receivers, r)
+	}
+	for _, r := range a.Routes {
+		r.DeclRange = hcl.Range{}
+		out.Routes = append(out.Routes, r)
+	}
+	for _, in := range a.Inhibits {
+		in.DeclRange = hcl.Range{}
+		out.Inhibits = append(out.Inhibits, in)
+	}
 	return out
 }

@@ -201,3 +201,21 @@ func TestAlertingValidateDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertingNeedsRestart: a reload that changes alerting says so, and
+// one that only moves blocks around does not.
+func TestAlertingNeedsRestart(t *testing.T) {
+	inDir(t, map[string]string{
+		"a.hcl": alertingGood,
+		"b.hcl": "\n\n" + alertingGood,
+		"c.hcl": strings.Replace(alertingGood, `> 0.05`, `> 0.06`, 1),
+	})
+	a, b, c := mustLoad(t, "a.hcl"), mustLoad(t, "b.hcl"), mustLoad(t, "c.hcl")
+	if _, frozen := a.Reloadable(b); slices.Contains(frozen, "alerting") {
+		t.Error("moving the blocks counts as a change")
+	}
+	out, frozen := a.Reloadable(c)
+	if !slices.Contains(frozen, "alerting") || out.Alerting.Rules[len(out.Alerting.Rules)-3].Expr.Threshold != 0.05 {
+		t.Errorf("frozen %v", frozen)
+	}
+}
