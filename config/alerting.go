@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -494,6 +495,14 @@ func (r *Receiver) decode(b *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
 			}
 		}
 	}
+	for _, t := range []struct{ name, text string }{{"title", r.Title}, {"text", r.Text}} {
+		if t.text == "" {
+			continue
+		}
+		if _, err := template.New(t.name).Funcs(templateFuncStubs()).Parse(t.text); err != nil {
+			d.diags = append(d.diags, diagnostic("Invalid template", d.rng(t.name), "%s is not a Go text/template: %s.", t.name, err))
+		}
+	}
 	if r.Kind != "email" {
 		u, err := url.Parse(r.URL)
 		switch {
@@ -529,6 +538,20 @@ func (c *Config) resolveAlertRules() {
 			a.Rules = append(a.Rules, r)
 		}
 	}
+}
+
+// TemplateFuncs are the functions receiver templates may call besides
+// text/template's own; daemon/alerting defines them.
+var TemplateFuncs = []string{"upper", "or", "firing", "value", "since", "builtin"}
+
+// templateFuncStubs lets a template parse here, where only the names of
+// its functions matter.
+func templateFuncStubs() template.FuncMap {
+	m := template.FuncMap{}
+	for _, name := range TemplateFuncs {
+		m[name] = func(...any) any { return nil }
+	}
+	return m
 }
 
 // builtinLabels are the labels every alert may carry, set by the agent.

@@ -187,6 +187,10 @@ func TestAlertingValidateDiagnostics(t *testing.T) {
 			want: []string{`a.hcl:3,3-10: Incomplete inhibit: An inhibit block needs source_matchers and target_matchers.`,
 				`a.hcl:4,23-36: Invalid matcher: source_matchers: "alertname" is not a matcher: write label=value, label!=value, label=~regexp or label!~regexp.`},
 		},
+		"bad template": {
+			body: "receiver \"webhook\" \"h\" {\n    url = \"http://x\"\n    secret = \"s\"\n    title = \"{{ .Status | shout }}\"\n  }\n  route {\n    receiver = \"h\"\n  }",
+			want: []string{`a.hcl:6,13-36: Invalid template: title is not a Go text/template: template: title:1: function "shout" not defined.`},
+		},
 		"email": {
 			body: "receiver \"email\" \"m\" {\n    smarthost = \"smtp:587\"\n    from = \"ops\"\n    to = [\"a@example.com\"]\n    tls = \"ssl\"\n  }\n  route {\n    receiver = \"m\"\n  }",
 			want: []string{`a.hcl:3,3-23: Invalid address: "ops" is not an email address: mail: missing '@' or angle-addr.`,
