@@ -135,3 +135,76 @@ alert "src-errors" {
 func isCode(err error, code string) bool {
 	return err != nil && strings.Contains(err.Error(), code)
 }
+
+// TestAlertResolvesWhenFaultsStop: the sandbox's failures open the
+// platform's breaker and the rule fires; the faults are switched off by a
+// reload, the platform restarts with a closed breaker and the resolved
+// message follows at the next evaluation.
+func TestAlertResolvesWhenFaultsStop(t *testing.T) {
+	robot := dingsim.New()
+	robot.AddRobot("tok", "SECret")
+	robotSrv := httptest.NewServer(robot)
+	defer robotSrv.Close()
+	cfg := func(errorRate string) string {
+		return `
+platform "sandbox" "src" {
+  retry {
+    max_attempts = 1
+  }
+  circuit_breaker {
+    window        = "10s"
+    min_calls     = 2
+    failure_ratio = 0.5
+    cooldown      = "5m"
+  }
+  config {
+    error_rate = ` + errorRate + `
+  }
+}
+alerting {
+  evaluation_interval = "1s"
+  default_rules       = false
+  receiver "dingtalk" "ops" {
+    url    = "` + robotSrv.URL + `/robot/send?access_token=tok"
+    secret = "SECret"
+  }
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "src-breaker" {
+  expr = breaker_open("src")
+}
+`
+	}
+	a := agenttest.New(t, bin, cfg("1.0"))
+	ctx := context.Background()
+	arrived := robot.Arrived()
+	if _, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 20)}); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %s message within 30s: %d messages", what, len(robot.Messages()))
+		}
+	}
+	wait("firing")
+	if m := robot.Messages(); len(m) != 1 || !strings.HasPrefix(m[0].Payload.Markdown.Title, "[FIRING:1] src-breaker") {
+		t.Fatalf("messages %+v", m)
+	}
+	arrived = robot.Arrived()
+	if _, err := a.Reload(ctx, agenttest.Config(t, bin, cfg("0"))); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := time.Now()
+	wait("resolved")
+	t.Logf("resolved message %s after the reload", time.Since(reloaded).Round(time.Millisecond))
+	m := robot.Messages()
+	if len(m) != 2 || !strings.HasPrefix(m[1].Payload.Markdown.Title, "[RESOLVED] src-breaker") {
+		t.Fatalf("messages %+v", m)
+	}
+}
