@@ -161,13 +161,12 @@ func (m *Manager) nextDue() time.Duration {
 	next := never
 	for _, g := range m.groups {
 		d := m.due(g)
+		// A group whose receiver's rate limit is full waits for a slot.
+		if n, free := m.receivers[m.opts.Config.Routes[g.route].Receiver].room(now); n == 0 {
+			d = later(d, free)
+		}
 		if d.Before(next) {
 			next = d
-		}
-	}
-	for _, r := range m.receivers {
-		if n, at := r.room(now); n == 0 && !at.IsZero() && at.Before(next) {
-			next = at
 		}
 	}
 	return max(next.Sub(now), 0)

@@ -292,8 +292,9 @@ func platforms(n int) []string {
 func TestRobotLimitNeverPassed(t *testing.T) {
 	inBubble(t, `
   route {
-    receiver = "ops"
-    group_by = ["alertname", "platform"]
+    receiver   = "ops"
+    group_by   = ["alertname", "platform"]
+    group_wait = "0s"
   }
 }
 alert "errors" {
@@ -304,13 +305,18 @@ alert "errors" {
 		h.inputs.set("error_rate", 0.5, all[:30]...)
 		h.start()
 		defer h.stop()
-		advance(40 * time.Second)
+		advance(10 * time.Second)
 		if n := len(h.robot.Messages()); n != 20 {
 			t.Errorf("%d messages for 30 groups due at once, want 20 (19 and one merged)", n)
 		}
+		// Ten more come due at the next evaluation, while the robot's
+		// minute is full: they wait for it, then go.
 		h.inputs.set("error_rate", 0.5, all...)
 		advance(3 * time.Minute)
 		msgs := h.robot.Messages()
+		if len(msgs) < 21 || msgs[20].At.Sub(msgs[0].At) != time.Minute {
+			t.Errorf("the first message after a full minute came %s after the minute began", msgs[20].At.Sub(msgs[0].At))
+		}
 		if got := h.robot.MaxPerMinute(robotToken); got > dingtalk.RateLimit {
 			t.Errorf("the robot got %d messages within a minute", got)
 		}
