@@ -542,7 +542,7 @@ func (c *Config) resolveAlertRules() {
 
 // TemplateFuncs are the functions receiver templates may call besides
 // text/template's own; daemon/alerting defines them.
-var TemplateFuncs = []string{"upper", "or", "firing", "value", "since", "builtin"}
+var TemplateFuncs = []string{"upper", "default", "firing", "value", "since", "builtin"}
 
 // templateFuncStubs lets a template parse here, where only the names of
 // its functions matter.

@@ -14,8 +14,8 @@ import (
 // settings replace them. They get a notify.Message; funcs adds value
 // (a number as the rule's unit reads best) and since (a time in UTC).
 var builtinTitle = map[string]string{
-	"en":    `[{{ .Status | upper }}{{ if eq .Status "firing" }}:{{ len (firing .Alerts) }}{{ end }}] {{ index .CommonLabels "alertname" | or "marketsync alerts" }}`,
-	"zh-CN": `[{{ if eq .Status "firing" }}告警:{{ len (firing .Alerts) }}{{ else }}已恢复{{ end }}] {{ index .CommonLabels "alertname" | or "marketsync 告警" }}`,
+	"en":    `[{{ .Status | upper }}{{ if eq .Status "firing" }}:{{ len (firing .Alerts) }}{{ end }}] {{ index .CommonLabels "alertname" | default "marketsync alerts" }}`,
+	"zh-CN": `[{{ if eq .Status "firing" }}告警:{{ len (firing .Alerts) }}{{ else }}已恢复{{ end }}] {{ index .CommonLabels "alertname" | default "marketsync 告警" }}`,
 }
 
 var builtinText = map[string]string{
@@ -61,7 +61,7 @@ Details: {{ .ExternalURL }}/v1/alerts`,
 
 var templateFuncs = template.FuncMap{
 	"upper": strings.ToUpper,
-	"or": func(def, v string) string {
+	"default": func(def, v string) string {
 		if v == "" {
 			return def
 		}
