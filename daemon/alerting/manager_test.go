@@ -1,6 +1,7 @@
 package alerting
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/outbox"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
+	"github.com/marketsync/marketsync/daemon/telemetry"
 )
 
 // fakeInputs answers every alert function with the samples a test sets.
@@ -476,6 +478,21 @@ alert "receiver-down" {
 		}
 		if h.hook.bad != 0 {
 			t.Errorf("%d webhook requests with a bad signature", h.hook.bad)
+		}
+		var scrape bytes.Buffer
+		h.m.WriteMetrics(&scrape)
+		for _, want := range []string{
+			`marketsync_alert_notifications_total{outcome="retried",receiver="ops"} 2`,
+			`marketsync_alert_notifications_total{outcome="failed",receiver="ops"} 2`,
+			`marketsync_alert_notifications_total{outcome="sent",receiver="hook"} 1`,
+			`marketsync_alerts{state="firing"} 4`,
+		} {
+			if !strings.Contains(scrape.String(), want) {
+				t.Errorf("metrics lack %s:\n%s", want, scrape.String())
+			}
+		}
+		if err := telemetry.Lint(bytes.NewReader(scrape.Bytes())); err != nil {
+			t.Errorf("metrics: %v", err)
 		}
 	})
 }
