@@ -37,6 +37,12 @@
 //	GET  /v1/stats               ?platform=&operation=&range=1h&series= → client.Stats (Config.Stats)
 //	GET  /v1/cache/stats         client.CacheStats (Config.Cache)
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
+//	GET  /v1/alerts              client.Alerts: alerts and receivers (Config.Alerts)
+//	GET  /v1/alerts/history      ?limit= → []client.AlertEvent, newest first (Config.Alerts)
+//	GET  /v1/silences            []client.Silence (Config.Alerts)
+//	POST /v1/silences            client.SilenceRequest → 201 client.Silence (Config.Alerts)
+//	POST /v1/silences/{id}/expire    client.Silence (Config.Alerts)
+//	POST /v1/receivers/{name}/test   client.ReceiverTest: the platform's answer (Config.Alerts)
 //	GET  /metrics                Config.Metrics
 //
 // A job id in a path is checked before the Backend sees it: one that
