@@ -208,3 +208,75 @@ alert "src-breaker" {
 		t.Fatalf("messages %+v", m)
 	}
 }
+
+// TestAlertRestartDoesNotRepage: the agent is stopped mid-incident and
+// started again on the same data_dir; the alert is still firing, from its
+// first start, and the robot gets nothing more.
+func TestAlertRestartDoesNotRepage(t *testing.T) {
+	robot := dingsim.New()
+	robot.AddRobot("tok", "SECret")
+	robotSrv := httptest.NewServer(robot)
+	defer robotSrv.Close()
+	hcl := `
+data_dir = "` + t.TempDir() + `"
+platform "sandbox" "src" {
+  retry {
+    max_attempts = 1
+  }
+  config {
+    error_rate = 1.0
+  }
+}
+alerting {
+  evaluation_interval = "1s"
+  default_rules       = false
+  receiver "dingtalk" "ops" {
+    url    = "` + robotSrv.URL + `/robot/send?access_token=tok"
+    secret = "SECret"
+  }
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "src-errors" {
+  expr = error_rate("src", "10m") > 0.5
+}
+`
+	a := agenttest.New(t, bin, hcl)
+	ctx := context.Background()
+	arrived := robot.Arrived()
+	if _, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 20)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no message within 30s")
+	}
+	before, err := a.Client.Alerts().List(ctx)
+	if err != nil || len(before.Alerts) != 1 {
+		t.Fatalf("alerts before the restart: %+v, %v", before, err)
+	}
+	a.Stop(t)
+
+	arrived = robot.Arrived()
+	b, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Several evaluations and dispatches run in this time; a second page
+	// would come in the first of them.
+	select {
+	case <-arrived:
+		t.Fatalf("the restarted agent paged again: %+v", robot.Messages()[1:])
+	case <-time.After(3 * time.Second):
+	}
+	after, err := b.Client.Alerts().List(ctx)
+	if err != nil || len(after.Alerts) != 1 || after.Alerts[0].State != "firing" || !after.Alerts[0].ActiveAt.Equal(before.Alerts[0].ActiveAt) {
+		t.Errorf("alerts after the restart: %+v, %v", after, err)
+	}
+	if len(robot.Messages()) != 1 {
+		t.Errorf("%d messages", len(robot.Messages()))
+	}
+}
