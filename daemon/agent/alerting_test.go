@@ -20,28 +20,11 @@ import (
 // real SMTP server) arrive within for + evaluation interval + group_wait.
 // The API and the receiver test show the rest.
 func TestAlertsEndToEnd(t *testing.T) {
-	robot := dingsim.New()
-	robot.AddRobot("tok", "SECret")
-	robotSrv := httptest.NewServer(robot)
-	defer robotSrv.Close()
+	robot, robotURL := startRobot(t)
 	mail := smtptest.Start(t, false, false)
 
 	a := agenttest.New(t, bin, `
-platform "sandbox" "src" {
-  retry {
-    max_attempts = 1
-  }
-  config {
-    error_rate = 1.0
-  }
-}
-alerting {
-  evaluation_interval = "1s"
-  default_rules       = false
-  receiver "dingtalk" "ops" {
-    url    = "`+robotSrv.URL+`/robot/send?access_token=tok"
-    secret = "SECret"
-  }
+`+failingSandbox(robotURL)+`
   receiver "email" "mail" {
     smarthost = "`+mail.Addr+`"
     from      = "marketsync@example.com"
@@ -141,10 +124,7 @@ func isCode(err error, code string) bool {
 // reload, the platform restarts with a closed breaker and the resolved
 // message follows at the next evaluation.
 func TestAlertResolvesWhenFaultsStop(t *testing.T) {
-	robot := dingsim.New()
-	robot.AddRobot("tok", "SECret")
-	robotSrv := httptest.NewServer(robot)
-	defer robotSrv.Close()
+	robot, robotURL := startRobot(t)
 	cfg := func(errorRate string) string {
 		return `
 platform "sandbox" "src" {
@@ -165,7 +145,7 @@ alerting {
   evaluation_interval = "1s"
   default_rules       = false
   receiver "dingtalk" "ops" {
-    url    = "` + robotSrv.URL + `/robot/send?access_token=tok"
+    url    = "` + robotURL + `"
     secret = "SECret"
   }
   route {
@@ -213,27 +193,10 @@ alert "src-breaker" {
 // started again on the same data_dir; the alert is still firing, from its
 // first start, and the robot gets nothing more.
 func TestAlertRestartDoesNotRepage(t *testing.T) {
-	robot := dingsim.New()
-	robot.AddRobot("tok", "SECret")
-	robotSrv := httptest.NewServer(robot)
-	defer robotSrv.Close()
+	robot, robotURL := startRobot(t)
 	hcl := `
 data_dir = "` + t.TempDir() + `"
-platform "sandbox" "src" {
-  retry {
-    max_attempts = 1
-  }
-  config {
-    error_rate = 1.0
-  }
-}
-alerting {
-  evaluation_interval = "1s"
-  default_rules       = false
-  receiver "dingtalk" "ops" {
-    url    = "` + robotSrv.URL + `/robot/send?access_token=tok"
-    secret = "SECret"
-  }
+` + failingSandbox(robotURL) + `
   route {
     receiver   = "ops"
     group_wait = "0s"
@@ -279,4 +242,35 @@ alert "src-errors" {
 	if len(robot.Messages()) != 1 {
 		t.Errorf("%d messages", len(robot.Messages()))
 	}
+}
+
+// startRobot serves a DingTalk robot simulator over HTTP and returns it and
+// the robot's webhook URL (secret "SECret").
+func startRobot(t *testing.T) (*dingsim.Server, string) {
+	robot := dingsim.New()
+	robot.AddRobot("tok", "SECret")
+	srv := httptest.NewServer(robot)
+	t.Cleanup(srv.Close)
+	return robot, srv.URL + "/robot/send?access_token=tok"
+}
+
+// failingSandbox is a sandbox platform "src" whose every call fails, and
+// the start of an alerting block, left open, evaluating every second with
+// a DingTalk receiver "ops" at robotURL.
+func failingSandbox(robotURL string) string {
+	return `platform "sandbox" "src" {
+  retry {
+    max_attempts = 1
+  }
+  config {
+    error_rate = 1.0
+  }
+}
+alerting {
+  evaluation_interval = "1s"
+  default_rules       = false
+  receiver "dingtalk" "ops" {
+    url    = "` + robotURL + `"
+    secret = "SECret"
+  }`
 }
