@@ -105,6 +105,8 @@ type Route struct {
 	// Continue goes on to the next routes after this one matched.
 	Continue  bool
 	DeclRange hcl.Range
+
+	where map[string]hcl.Range // where group_by and matchers were written
 }
 
 // Inhibit mutes the alerts matching Target while an alert matching Source
@@ -113,6 +115,8 @@ type Inhibit struct {
 	Source, Target []Matcher
 	Equal          []string
 	DeclRange      hcl.Range
+
+	where map[string]hcl.Range // where each list was written
 }
 
 // Matcher is label=value, label!=value, label=~regexp or label!~regexp;
@@ -316,6 +320,25 @@ func (d *ad) rng(name string) *hcl.Range {
 	return nil
 }
 
+// ranges says where each of names was written, for those that were.
+func (d *ad) ranges(names ...string) map[string]hcl.Range {
+	out := map[string]hcl.Range{}
+	for _, n := range names {
+		if r := d.rng(n); r != nil {
+			out[n] = *r
+		}
+	}
+	return out
+}
+
+// at is where[name] when it was written, else decl.
+func at(where map[string]hcl.Range, name string, decl hcl.Range) hcl.Range {
+	if r, ok := where[name]; ok {
+		return r
+	}
+	return decl
+}
+
 // matchers decodes a list of matcher strings.
 func (d *ad) matchers(name string) []Matcher {
 	var list []string
@@ -420,6 +443,7 @@ func (a *Alerting) decodeBlock(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnost
 			rd.value("repeat_interval", &r.RepeatInterval)
 			rd.value("send_resolved", &r.SendResolved)
 			rd.value("continue", &r.Continue)
+			r.where = rd.ranges("group_by", "matchers")
 			if r.Receiver == "" && rd.attrs["receiver"] == nil {
 				rd.diags = append(rd.diags, diagnostic("Missing receiver", b.DefRange.Ptr(), "A route needs receiver = \"<name of a receiver block>\"."))
 			}
@@ -437,6 +461,7 @@ func (a *Alerting) decodeBlock(body hcl.Body, ctx *hcl.EvalContext) hcl.Diagnost
 			in.Source = id.matchers("source_matchers")
 			in.Target = id.matchers("target_matchers")
 			id.value("equal", &in.Equal)
+			in.where = id.ranges("source_matchers", "target_matchers", "equal")
 			if len(in.Source) == 0 || len(in.Target) == 0 {
 				id.diags = append(id.diags, diagnostic("Incomplete inhibit", b.DefRange.Ptr(), "An inhibit block needs source_matchers and target_matchers."))
 			}
@@ -626,11 +651,13 @@ func (c *Config) validateAlerting() hcl.Diagnostics {
 		if _, ok := receivers[r.Receiver]; !ok && r.Receiver != "" {
 			diags = append(diags, diagnostic("Unknown receiver", r.DeclRange.Ptr(), "The route sends to %q, but no receiver block has that name.", r.Receiver))
 		}
-		checkLabels("group_by", r.GroupBy, r.DeclRange)
-		checkLabels("matchers", matcherLabels(r.Matchers), r.DeclRange)
+		checkLabels("group_by", r.GroupBy, at(r.where, "group_by", r.DeclRange))
+		checkLabels("matchers", matcherLabels(r.Matchers), at(r.where, "matchers", r.DeclRange))
 	}
 	for _, in := range a.Inhibits {
-		checkLabels("inhibit", append(append(matcherLabels(in.Source), matcherLabels(in.Target)...), in.Equal...), in.DeclRange)
+		checkLabels("source_matchers", matcherLabels(in.Source), at(in.where, "source_matchers", in.DeclRange))
+		checkLabels("target_matchers", matcherLabels(in.Target), at(in.where, "target_matchers", in.DeclRange))
+		checkLabels("equal", in.Equal, at(in.where, "equal", in.DeclRange))
 	}
 	if len(a.Receivers) > 0 && len(a.Routes) == 0 {
 		diags = append(diags, diagnostic("No route", a.Receivers[0].DeclRange.Ptr(),
@@ -676,11 +703,11 @@ func (a Alerting) canonical() Alerting {
 		out.Receivers = append(out.Receivers, r)
 	}
 	for _, r := range a.Routes {
-		r.DeclRange = hcl.Range{}
+		r.DeclRange, r.where = hcl.Range{}, nil
 		out.Routes = append(out.Routes, r)
 	}
 	for _, in := range a.Inhibits {
-		in.DeclRange = hcl.Range{}
+		in.DeclRange, in.where = hcl.Range{}, nil
 		out.Inhibits = append(out.Inhibits, in)
 	}
 	return out

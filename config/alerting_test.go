@@ -167,7 +167,7 @@ func TestAlertingValidateDiagnostics(t *testing.T) {
 		},
 		"unknown label": {
 			body: "receiver \"webhook\" \"h\" {\n    url = \"http://x\"\n    secret = \"s\"\n  }\n  route {\n    receiver = \"h\"\n    group_by = [\"platfrom\"]\n  }",
-			want: []string{`a.hcl:7,3-8: Unknown label: group_by names the label "platfrom", which no alert rule gives; known labels: alertname, cache_type, job, platform, receiver, severity.`},
+			want: []string{`a.hcl:9,16-28: Unknown label: group_by names the label "platfrom", which no alert rule gives; known labels: alertname, cache_type, job, platform, receiver, severity.`},
 		},
 		"unknown receiver": {
 			body: "route {\n    receiver = \"nobody\"\n  }",
