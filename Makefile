@@ -19,7 +19,7 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 
 # The Go modules of the tree: the agent, the SDK plugin authors depend on,
 # and the third-party example plugin that depends on the SDK alone.
-MODULES := . sdk examples/plugin-feed
+MODULES := . sdk examples/plugin-feed examples/prometheus
 
 # Fuzz tests as module:package:test. `make fuzz` runs each for FUZZTIME;
 # `make test` runs each for 5s so that CI keeps the seed corpora

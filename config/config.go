@@ -39,6 +39,8 @@ type Config struct {
 	Platforms  []Platform
 	Syncs      []Sync // sync blocks (sync.go)
 	EventSinks []EventSink
+	// Alerting holds the alerting and alert blocks (alerting.go).
+	Alerting Alerting
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key
@@ -225,7 +227,7 @@ func Default() *Config {
 		API: API{Address: DefaultAPIAddress, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			IdleTimeout: 2 * time.Minute, MaxConns: 512, UnixSocketMode: "0600"},
 		Stats: Stats{Retention: 24 * time.Hour},
-		Cache: defaultCache(),
+		Cache: defaultCache(), Alerting: defaultAlerting(),
 	}
 }
 

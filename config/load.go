@@ -168,6 +168,7 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 		}
 		diags = append(diags, mergeFile(cfg, file.Body, name)...)
 	}
+	cfg.resolveAlertRules()
 	return cfg, &Sources{Files: parser.Files()}, diags
 }
 
@@ -177,6 +178,8 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 func mergeFile(cfg *Config, body hcl.Body, filename string) hcl.Diagnostics {
 	var fc fileConfig
 	body, diags := cfg.decodeSyncs(body, evalContext(filename))
+	body, d := cfg.decodeAlerting(body, evalContext(filename))
+	diags = append(diags, d...)
 	diags = append(diags, decodeBody(body, evalContext(filename), reflect.ValueOf(&fc).Elem())...)
 	sortDiagnostics(diags)
 	merge(reflect.ValueOf(cfg).Elem(), reflect.ValueOf(fc), cfg, "")

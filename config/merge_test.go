@@ -130,6 +130,8 @@ func TestProductionExample(t *testing.T) {
 	got.Syncs = nil // sync_test.go checks sync blocks
 	// events_test.go checks event_sink blocks.
 	got.EventSinks = nil
+	// alerting_test.go checks the alerting blocks.
+	got.Alerting = Alerting{}
 	got.API.Tokens = slices.Clone(got.API.Tokens)
 	for i := range got.API.Tokens {
 		got.API.Tokens[i].DeclRange = hcl.Range{}

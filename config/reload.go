@@ -23,6 +23,9 @@ func (c *Config) Reloadable(next *Config) (*Config, []string) {
 	out := *next
 	var frozen []string
 	keepFrozen(reflect.ValueOf(&out).Elem(), reflect.ValueOf(c).Elem(), reflect.TypeFor[fileConfig](), "", &frozen)
+	if !c.Alerting.sameAs(next.Alerting) {
+		frozen, out.Alerting = append(frozen, "alerting"), c.Alerting
+	}
 	return &out, frozen
 }
 

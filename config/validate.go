@@ -89,6 +89,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 	}
 	diags = append(diags, c.validateSyncs()...)
 	diags = append(diags, c.validateEventSinks()...)
+	diags = append(diags, c.validateAlerting()...)
 	return withoutFailed(diags, c.failed)
 }
 

@@ -61,6 +61,8 @@ type Agent struct {
 	webhooks     *webhook.Receiver
 	stopWebhooks func()
 	stopNotify   func()
+	// alerting evaluates the alert rules and sends notifications.
+	alerting *agentAlerting
 
 	// platforms is replaced whole by a reload, never changed in place.
 	// API requests read it under mu (see guarded). Actors read live, the
@@ -110,6 +112,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 		{"events", a.setupEvents},
 		{"webhooks", a.setupWebhooks},
 		{"jobs", a.setupJobs},
+		{"alerting", a.setupAlerting},
 		{"api", a.setupAPI},
 	} {
 		if err := step.run(ctx); err != nil {
@@ -363,7 +366,8 @@ func (a *Agent) setupAPI(context.Context) error {
 		IdleTimeout:       a.cfg.API.IdleTimeout,
 		MaxConns:          a.cfg.API.MaxConns,
 		Logger:            a.log.With("component", "api"),
-		Metrics:           a.metrics.Handler(),
+		Metrics:           a.metricsHandler(),
+		Alerts:            a.alertSource(),
 		Cache:             a.cacheSource(),
 		Snapshots:         snapshots{a},
 		Webhooks:          a,
@@ -426,6 +430,7 @@ func (a *Agent) teardown(ctx context.Context) error {
 	if a.unix != nil {
 		a.unix.Close() // and removes the socket file
 	}
+	a.stopAlerting()
 	if a.system != nil {
 		if a.manager != nil {
 			a.drain(ctx, a.manager, &job.Drain{})

@@ -39,6 +39,12 @@
 //	GET  /v1/cache/stats         client.CacheStats (Config.Cache)
 //	POST /v1/cache/purge         client.CachePurgeRequest → client.CachePurgeResult (Config.Cache)
 //	GET  /v1/operator/snapshot   the agent's state as a snapshot file, operator scope (Config.Snapshots)
+//	GET  /v1/alerts              client.Alerts: alerts and receivers (Config.Alerts)
+//	GET  /v1/alerts/history      ?limit= → []client.AlertEvent, newest first (Config.Alerts)
+//	GET  /v1/silences            []client.Silence (Config.Alerts)
+//	POST /v1/silences            client.SilenceRequest → 201 client.Silence (Config.Alerts)
+//	POST /v1/silences/{id}/expire    client.Silence (Config.Alerts)
+//	POST /v1/receivers/{name}/test   client.ReceiverTest: the platform's answer (Config.Alerts)
 //	GET  /metrics                Config.Metrics
 //	POST /v1/webhooks/{plugin}/{name}  a platform's delivery → client.WebhookAck (Config.Webhooks; no token)
 //	GET  /v1/events/sinks        []client.EventSink (Config.Events)

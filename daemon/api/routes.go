@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	s.cacheRoutes()
 	s.snapshotRoutes()
 	s.webhookRoutes()
+	s.alertRoutes()
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	} else {

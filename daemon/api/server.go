@@ -46,6 +46,9 @@ type Config struct {
 	// GET /v1/events/sinks (webhooks.go); nil answers 404.
 	Webhooks WebhookReceiver
 	Events   EventSinks
+	// Alerts serves /v1/alerts, /v1/silences and /v1/receivers; nil
+	// answers 404.
+	Alerts AlertSource
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -94,6 +97,7 @@ type Server struct {
 	tls       *tls.Config
 	webhooks  WebhookReceiver
 	events    EventSinks
+	alerts    AlertSource
 	// mutualTLS says clients prove who they are with a certificate.
 	mutualTLS bool
 }
@@ -112,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 		snapshots: cfg.Snapshots,
 		mux:       http.NewServeMux(),
 		now:       time.Now,
+		alerts:    cfg.Alerts,
 	}
 	s.started = s.now()
 	s.webhooks, s.events = cfg.Webhooks, cfg.Events

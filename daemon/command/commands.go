@@ -90,6 +90,13 @@ func suggest(name string, commands map[string]cli.CommandFactory) string {
 func Commands(meta Meta) map[string]cli.CommandFactory {
 	return map[string]cli.CommandFactory{
 		// Talking to a running agent.
+		"alerts":         func() (cli.Command, error) { return &AlertsCommand{Meta: meta}, nil },
+		"alerts history": func() (cli.Command, error) { return &AlertsHistoryCommand{Meta: meta}, nil },
+		"alerts test":    func() (cli.Command, error) { return &AlertsTestCommand{Meta: meta}, nil },
+		"silence":        func() (cli.Command, error) { return &SilenceCommand{Meta: meta}, nil },
+		"silence add":    func() (cli.Command, error) { return &SilenceAddCommand{Meta: meta}, nil },
+		"silence list":   func() (cli.Command, error) { return &SilenceListCommand{Meta: meta}, nil },
+		"silence expire": func() (cli.Command, error) { return &SilenceExpireCommand{Meta: meta}, nil },
 		"cancel": func() (cli.Command, error) {
 			return &CancelCommand{Meta: meta}, nil
 		},
