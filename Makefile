@@ -18,8 +18,10 @@ STATICCHECK_VERSION := v0.8.2
 PLUGINS := $(notdir $(wildcard plugins/*))
 
 # The Go modules of the tree: the agent, the SDK plugin authors depend on,
-# and the third-party example plugin that depends on the SDK alone.
+# the third-party example plugin that depends on the SDK alone, and the
+# Prometheus rules' check (Prometheus's rule parser stays out of the agent).
 MODULES := . sdk examples/plugin-feed examples/prometheus
+OTHER_MODULES := $(filter-out .,$(MODULES))
 
 # Fuzz tests as module:package:test. `make fuzz` runs each for FUZZTIME;
 # `make test` runs each for 5s so that CI keeps the seed corpora
@@ -60,14 +62,13 @@ run: build-agent
 
 ## test: vet, then every test of the three modules with the race detector.
 ## Two lanes run side by side so one's compiling fills the other's idle
-## moments: the agent's module, and the rest (the SDK's and the example
-## plugin's tests; the cancel tests twenty times over, since cancelling a job
+## moments: the agent's module, and the rest (the other modules' tests; the cancel tests twenty times over, since cancelling a job
 ## as it finishes once raced its actor's stop; the third-party plugin guide;
 ## the fuzz tests); the second lane's output is printed when it ends.
 test: vet build
 	@lane=$$(mktemp); \
 	( set -e; \
-	  for m in sdk examples/plugin-feed; do \
+	  for m in $(OTHER_MODULES); do \
 		echo "(cd $$m && go test -race -count=1 ./...)"; \
 		(cd $$m && $(GO) test -race -count=1 ./...); \
 	  done; \
@@ -78,7 +79,7 @@ test: vet build
 	echo "(go test -race -count=1 ./...)"; \
 	$(GO) test -race -count=1 ./...; rc=$$?; \
 	wait $$other; orc=$$?; \
-	echo "--- sdk, example plugin, cancel races, third-party guide, fuzz:"; cat $$lane; rm -f $$lane; \
+	echo "--- $(OTHER_MODULES), cancel races, third-party guide, fuzz:"; cat $$lane; rm -f $$lane; \
 	[ $$rc -eq 0 ] && [ $$orc -eq 0 ]
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 20s)
