@@ -60,11 +60,12 @@ build-example:
 run: build-agent
 	$(BIN)/marketsync agent -dev
 
-## test: vet, then every test of the three modules with the race detector.
+## test: vet, then every test of every module with the race detector.
 ## Two lanes run side by side so one's compiling fills the other's idle
-## moments: the agent's module, and the rest (the other modules' tests; the cancel tests twenty times over, since cancelling a job
-## as it finishes once raced its actor's stop; the third-party plugin guide;
-## the fuzz tests); the second lane's output is printed when it ends.
+## moments: the agent's module, and the rest (the other modules' tests; the
+## cancel tests twenty times over, since cancelling a job as it finishes
+## once raced its actor's stop; the third-party plugin guide; the fuzz
+## tests); the second lane's output is printed when it ends.
 test: vet build
 	@lane=$$(mktemp); \
 	( set -e; \
