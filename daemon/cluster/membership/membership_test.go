@@ -1,0 +1,179 @@
+package membership_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"testing/synctest"
+	"time"
+
+
+	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	"github.com/marketsync/marketsync/daemon/cluster/membership"
+)
+
+var key = []byte("0123456789abcdef0123456789abcdef")
+
+// start runs a node on the in-memory network, with the failure detector
+// tuned for a test.
+func start(t *testing.T, network *clustertest.GossipNet, name string, meta membership.Meta, keys ...[]byte) *membership.Membership {
+	t.Helper()
+	if meta.Cluster == "" {
+		meta.Cluster = "test"
+	}
+	m, err := membership.New(membership.Config{
+		NodeName: name, Meta: meta, Keys: keys, Local: true,
+		Transport: network.NewTransport(),
+		Logger:    slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Shutdown() })
+	return m
+}
+
+func statuses(m *membership.Membership) map[string]membership.Status {
+	out := map[string]membership.Status{}
+	for _, mb := range m.Members() {
+		out[mb.Name] = mb.Status
+	}
+	return out
+}
+
+func TestJoinGossipsMetadataAndLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network clustertest.GossipNet
+		a := start(t, &network, "a", membership.Meta{Server: true, BootstrapExpect: 3, RaftAddr: "a:1"}, key)
+		b := start(t, &network, "b", membership.Meta{Server: true, BootstrapExpect: 3}, key)
+		c := start(t, &network, "c", membership.Meta{}, key)
+		for _, m := range []*membership.Membership{b, c} {
+			if n, err := m.Join(t.Context(), []string{a.Addr()}); err != nil || n != 1 {
+				t.Fatalf("join: %d, %v", n, err)
+			}
+		}
+		clustertest.Eventually(t, 5*time.Second, "every node sees three alive members", func() bool {
+			for _, m := range []*membership.Membership{a, b, c} {
+				if len(m.Alive()) != 3 {
+					return false
+				}
+			}
+			return true
+		})
+		for _, mb := range c.Members() {
+			if mb.Name == "a" && (!mb.Meta.Server || mb.Meta.RaftAddr != "a:1" || mb.Meta.BootstrapExpect != 3 || mb.Meta.Protocol != membership.Protocol) {
+				t.Fatalf("c sees a's metadata as %+v", mb.Meta)
+			}
+		}
+
+		if err := a.UpdateMeta(func(m *membership.Meta) { m.Load = 0.5; m.Owned = []string{"taobao/main"} }); err != nil {
+			t.Fatal(err)
+		}
+		clustertest.Eventually(t, 5*time.Second, "c sees a's new load and owned resources", func() bool {
+			for _, mb := range c.Members() {
+				if mb.Name == "a" {
+					return mb.Meta.Load == 0.5 && mb.Meta.OwnedCount == 1 && mb.Meta.Owned[0] == "taobao/main"
+				}
+			}
+			return false
+		})
+
+		if err := b.Leave(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		clustertest.Eventually(t, 5*time.Second, "a and c see b as left", func() bool {
+			return statuses(a)["b"] == membership.Left && statuses(c)["b"] == membership.Left
+		})
+	})
+}
+
+func TestCrashedNodeIsFailed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network clustertest.GossipNet
+		a := start(t, &network, "a", membership.Meta{}, key)
+		b := start(t, &network, "b", membership.Meta{}, key)
+		if _, err := b.Join(t.Context(), []string{a.Addr()}); err != nil {
+			t.Fatal(err)
+		}
+		clustertest.Eventually(t, 5*time.Second, "a sees b", func() bool { return statuses(a)["b"] == membership.Alive })
+		b.Shutdown()
+		clustertest.Eventually(t, 30*time.Second, "a declares b failed", func() bool { return statuses(a)["b"] == membership.Failed })
+	})
+}
+
+func TestWrongKeyIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network clustertest.GossipNet
+		a := start(t, &network, "a", membership.Meta{}, key)
+		wrong := start(t, &network, "wrong", membership.Meta{}, []byte("fedcba9876543210fedcba9876543210"))
+		clear := start(t, &network, "clear", membership.Meta{})
+		for _, m := range []*membership.Membership{wrong, clear} {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			n, err := m.Join(ctx, []string{a.Addr()})
+			cancel()
+			if err == nil || n != 0 {
+				t.Fatalf("%s joined a with the wrong key: %d, %v", m.LocalName(), n, err)
+			}
+		}
+		synctest.Wait()
+		if got := statuses(a); len(got) != 1 {
+			t.Fatalf("a's members after refused joins: %v", got)
+		}
+	})
+}
+
+// A node of the same cluster that speaks another protocol is refused by
+// the merge delegate, which says why.
+func TestOtherProtocolIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network clustertest.GossipNet
+		a := start(t, &network, "a", membership.Meta{}, key)
+		future := start(t, &network, "future", membership.Meta{Protocol: membership.Protocol + 1, Version: "9.0.0"}, key)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		if n, err := future.Join(ctx, []string{a.Addr()}); err == nil {
+			t.Fatalf("a node of protocol %d joined: %d", membership.Protocol+1, n)
+		}
+		synctest.Wait()
+		if why := a.Refused()["future"]; why == "" {
+			t.Fatalf("a does not report refusing future: %v", a.Refused())
+		} else if got := statuses(a); len(got) != 1 {
+			t.Fatalf("a's members: %v", got)
+		}
+	})
+}
+
+func TestOtherClusterIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network clustertest.GossipNet
+		a := start(t, &network, "a", membership.Meta{}, key)
+		other := start(t, &network, "other", membership.Meta{Cluster: "staging"}, key)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		if n, err := other.Join(ctx, []string{a.Addr()}); err == nil {
+			t.Fatalf("a node of another cluster joined: %d", n)
+		}
+		synctest.Wait()
+		if got := statuses(a); len(got) != 1 {
+			t.Fatalf("a's members: %v", got)
+		}
+	})
+}
+
+func TestMetadataTooLargeDropsOwnedNames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var network clustertest.GossipNet
+		a := start(t, &network, "a", membership.Meta{}, key)
+		var owned []string
+		for i := range 100 {
+			owned = append(owned, fmt.Sprintf("shopify/store-%03d", i))
+		}
+		if err := a.UpdateMeta(func(m *membership.Meta) { m.Owned = owned }); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.Meta(); len(got.Owned) != 100 {
+			t.Fatalf("local meta keeps %d owned", len(got.Owned))
+		}
+	})
+}
