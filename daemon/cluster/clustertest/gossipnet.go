@@ -23,6 +23,13 @@ type GossipNet struct {
 	port  int
 }
 
+// Empty says whether no transport was added yet.
+func (n *GossipNet) Empty() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.port == 0
+}
+
 // NewTransport adds a node to the network under a fresh address.
 func (n *GossipNet) NewTransport() *GossipTransport {
 	n.mu.Lock()

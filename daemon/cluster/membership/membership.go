@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -135,7 +136,12 @@ type Membership struct {
 	meta    Meta
 	members map[string]Member
 	refused map[string]string // node name → why it was refused
+	leaving map[string]bool   // nodes that said they are leaving
 }
+
+// leavingPrefix starts the message a node sends each peer before it
+// leaves, followed by its name.
+const leavingPrefix = "leaving:"
 
 // New starts gossip on the configured address. It joins nobody: call Join.
 func New(cfg Config) (*Membership, error) {
@@ -156,6 +162,7 @@ func New(cfg Config) (*Membership, error) {
 		meta:    cfg.Meta,
 		members: map[string]Member{},
 		refused: map[string]string{},
+		leaving: map[string]bool{},
 	}
 	mc := memberlist.DefaultLANConfig()
 	if cfg.Local {
@@ -224,9 +231,23 @@ func (m *Membership) Join(ctx context.Context, addrs []string) (int, error) {
 	}
 }
 
-// Leave tells the others this node is going, then stops gossip.
+// Leave tells the others this node is going, then stops gossip. Each live
+// peer is told over a reliable stream first: memberlist's own leave is a
+// death notice that does not say it was intended, and a gossiped metadata
+// change can be overtaken by it.
 func (m *Membership) Leave(timeout time.Duration) error {
 	err := m.UpdateMeta(func(meta *Meta) { meta.Leaving = true })
+	msg := []byte(leavingPrefix + m.name)
+	m.log.Debug("leaving", "members", len(m.ml.Members()), "meta_err", err)
+	for _, n := range m.ml.Members() {
+		if n.Name != m.name {
+			if e := m.ml.SendReliable(n, msg); e != nil {
+				m.log.Warn("could not tell a peer this node is leaving", "peer", n.Name, "err", e)
+			} else {
+				m.log.Debug("told a peer this node is leaving", "peer", n.Name)
+			}
+		}
+	}
 	err = errors.Join(err, m.ml.Leave(timeout))
 	return errors.Join(err, m.ml.Shutdown())
 }
@@ -312,7 +333,21 @@ func (d *delegate) NodeMeta(limit int) []byte {
 	return b
 }
 
-func (d *delegate) NotifyMsg([]byte)                           {}
+func (d *delegate) NotifyMsg(b []byte) {
+	if name, ok := strings.CutPrefix(string(b), leavingPrefix); ok {
+		d.m.mu.Lock()
+		d.m.leaving[name] = true
+		mb, ok := d.m.members[name]
+		d.m.mu.Unlock()
+		d.m.log.Debug("peer is leaving", "peer", name)
+		// Its death notice may have overtaken this message.
+		if ok && mb.Status == Failed {
+			mb.Status = Left
+			d.m.set(Event{Kind: Departed, Member: mb})
+		}
+	}
+}
+
 func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
 func (d *delegate) LocalState(join bool) []byte                { return nil }
 func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
@@ -357,11 +392,25 @@ func (d *delegate) NotifyMerge(peers []*memberlist.Node) error {
 	return nil
 }
 
-func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.record(Joined, n, Alive) }
-func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.record(Updated, n, Alive) }
-func (d *delegate) NotifyLeave(n *memberlist.Node) {
-	st := Failed
+func (d *delegate) NotifyJoin(n *memberlist.Node)   { d.alive(Joined, n) }
+func (d *delegate) NotifyUpdate(n *memberlist.Node) { d.alive(Updated, n) }
+
+// alive records a live node, unless it said it is leaving: its metadata
+// change can arrive after its death notice and bring it back to life in
+// memberlist, which must not make it a member again.
+func (d *delegate) alive(kind EventKind, n *memberlist.Node) {
 	if meta, _ := decodeMeta(n.Meta); meta.Leaving {
+		d.record(Departed, n, Left)
+		return
+	}
+	d.record(kind, n, Alive)
+}
+func (d *delegate) NotifyLeave(n *memberlist.Node) {
+	d.m.mu.Lock()
+	left := d.m.leaving[n.Name]
+	d.m.mu.Unlock()
+	st := Failed
+	if meta, _ := decodeMeta(n.Meta); meta.Leaving || left {
 		st = Left
 	}
 	d.record(Departed, n, st)
@@ -369,22 +418,33 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 
 func (d *delegate) record(kind EventKind, n *memberlist.Node, st Status) {
 	meta, _ := decodeMeta(n.Meta)
+	if st == Alive {
+		d.m.mu.Lock()
+		delete(d.m.leaving, n.Name) // back, under a new incarnation
+		d.m.mu.Unlock()
+	}
 	mb := Member{Name: n.Name, Addr: n.Address(), Status: st, Meta: meta, Since: time.Now()}
 	d.m.mu.Lock()
 	if old, ok := d.m.members[n.Name]; ok && old.Status == st {
 		mb.Since = old.Since
 	}
-	d.m.members[n.Name] = mb
 	d.m.mu.Unlock()
-	ev := Event{Kind: kind, Member: mb}
+	d.m.set(Event{Kind: kind, Member: mb})
+}
+
+// set records a member's new state and delivers the event.
+func (m *Membership) set(ev Event) {
+	m.mu.Lock()
+	m.members[ev.Member.Name] = ev.Member
+	m.mu.Unlock()
 	for {
 		select {
-		case d.m.events <- ev:
+		case m.events <- ev:
 			return
 		default:
 		}
 		select { // full: drop the oldest so the newest is kept
-		case <-d.m.events:
+		case <-m.events:
 		default:
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"testing/synctest"
 	"time"
 
-
 	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 	"github.com/marketsync/marketsync/daemon/cluster/membership"
 )
@@ -21,6 +20,12 @@ func start(t *testing.T, network *clustertest.GossipNet, name string, meta membe
 	t.Helper()
 	if meta.Cluster == "" {
 		meta.Cluster = "test"
+	}
+	if network.Empty() {
+		// Runs last, after every Shutdown: memberlist does not wait for a
+		// probe that is waiting out its timeout, and a bubble's clock
+		// stops once the test returns; move it on so that those end.
+		t.Cleanup(func() { time.Sleep(time.Minute) })
 	}
 	m, err := membership.New(membership.Config{
 		NodeName: name, Meta: meta, Keys: keys, Local: true,
