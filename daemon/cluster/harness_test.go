@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +28,8 @@ type testCluster struct {
 	rafts  map[string]*raft.InmemTransport
 	gaddr  map[string]string // node → gossip address
 	first  string
+	mu     sync.Mutex      // guards cut and the nodes map against clients' via
+	cut    map[string]bool // nodes on the minority side of a partition
 }
 
 // quiet passes on the cluster package's own records only.
@@ -100,7 +103,9 @@ func (c *testCluster) start(name string, server bool, expect int, opts ...func(*
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	c.mu.Lock()
 	c.nodes[name], c.rafts[name], c.gaddr[name] = n, rt, gt.Addr()
+	c.mu.Unlock()
 	c.t.Cleanup(func() { n.Shutdown() })
 	return n
 }
@@ -142,7 +147,10 @@ func (c *testCluster) leader() *cluster.Node {
 
 // partition cuts gossip and raft between the named nodes and the rest.
 func (c *testCluster) partition(minority ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	in := map[string]bool{}
+	c.cut = in
 	var a, b []string
 	for _, name := range minority {
 		in[name] = true
@@ -165,6 +173,9 @@ func (c *testCluster) partition(minority ...string) {
 
 // heal restores every link.
 func (c *testCluster) heal() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cut = nil
 	c.gossip.Heal()
 	for x, xt := range c.rafts {
 		for y, yt := range c.rafts {
@@ -183,7 +194,25 @@ func (c *testCluster) kill(name string) {
 			yt.Disconnect(c.rafts[name].LocalAddr())
 		}
 	}
+	c.mu.Lock()
 	delete(c.nodes, name)
+	c.mu.Unlock()
 }
 
 func svc(n *cluster.Node) *locks.Service { return n.Locks() }
+
+// via is the lock service a client next to node from reaches: the leader
+// as from sees it when on the same side of any partition, else from's
+// own, which will say it is not the leader.
+func (c *testCluster) via(from string) *locks.Service {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.nodes[from]
+	if n == nil {
+		return nil
+	}
+	if l := c.nodes[n.Leader()]; l != nil && c.cut[from] == c.cut[l.Name()] {
+		return l.Locks()
+	}
+	return n.Locks()
+}

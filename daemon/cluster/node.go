@@ -466,3 +466,12 @@ func (n *Node) IsLeader() bool { return n.raft != nil && n.raft.State() == raft.
 
 // LockServiceReady says whether this server leads and serves locks.
 func (n *Node) LockServiceReady() bool { return n.locks != nil && n.locks.Leading() }
+
+// Leader is the raft leader's node name as this server sees it, or "".
+func (n *Node) Leader() string {
+	if n.raft == nil {
+		return ""
+	}
+	_, id := n.raft.LeaderWithID()
+	return string(id)
+}
