@@ -38,6 +38,8 @@ type Config struct {
 	Cache      Cache
 	Platforms  []Platform
 	Syncs      []Sync // sync blocks (sync.go)
+	// Cluster is the cluster block (cluster.go); nil runs the agent alone.
+	Cluster *Cluster
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key

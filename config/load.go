@@ -27,6 +27,7 @@ type (
 		Stats      *fileStats        `hcl:"stats,block"`
 		Cache      *fileCache        `hcl:"cache,block"`
 		Platforms  []*filePlatform   `hcl:"platform,block"`
+		Cluster    *fileCluster      `hcl:"cluster,block"`
 	}
 	fileStats struct {
 		Retention *attr[time.Duration] `hcl:"retention"`
@@ -167,6 +168,7 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 		}
 		diags = append(diags, mergeFile(cfg, file.Body, name)...)
 	}
+	cfg.clusterDefaults()
 	return cfg, &Sources{Files: parser.Files()}, diags
 }
 

@@ -23,8 +23,8 @@ func TestRaftLogSurvivesRestart(t *testing.T) {
 		start := func() *cluster.Node {
 			_, rt := raft.NewInmemTransport("raft-solo")
 			n, err := cluster.Start(cluster.Config{
-				Gossip:  membership.Config{NodeName: "solo", Meta: membership.Meta{Cluster: "test"}, Local: true, Transport: gossip.NewTransport()},
-				Server:  true, BootstrapExpect: 1, DataDir: dir, RaftTransport: rt,
+				Gossip: membership.Config{NodeName: "solo", Meta: membership.Meta{Cluster: "test"}, Local: true, Transport: gossip.NewTransport()},
+				Server: true, BootstrapExpect: 1, DataDir: dir, RaftTransport: rt,
 				TuneRaft: tuneRaft, Logger: logger(),
 			})
 			if err != nil {
