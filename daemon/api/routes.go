@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/products/{id}", s.wrap(s.product))
 	s.mux.HandleFunc("GET /v1/stats", s.wrap(s.getStats))
 	s.cacheRoutes()
+	s.clusterRoutes()
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	} else {

@@ -40,6 +40,8 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+	// Cluster serves /v1/cluster and /v1/locks; nil answers 404.
+	Cluster ClusterSource
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -79,6 +81,7 @@ type Server struct {
 	metrics  http.Handler
 	stats    StatsSource
 	cache    CacheSource
+	cluster  ClusterSource
 	mux      *http.ServeMux
 	started  time.Time
 	now      func() time.Time
@@ -100,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: cfg.Metrics,
 		stats:   cfg.Stats,
 		cache:   cfg.Cache,
+		cluster: cfg.Cluster,
 		mux:     http.NewServeMux(),
 		now:     time.Now,
 	}
