@@ -52,6 +52,7 @@ type Agent struct {
 	changes *changes
 	metrics *telemetry.Metrics
 	cache   *agentCache
+	cluster *agentCluster // nil without a cluster block
 	system  *actor.ActorSystem
 
 	// platforms is replaced whole by a reload, never changed in place.
@@ -97,6 +98,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 	}{
 		{"state", a.setupStore},
 		{"cache", a.setupCache},
+		{"cluster", a.setupCluster},
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
 		{"jobs", a.setupJobs},
@@ -355,6 +357,7 @@ func (a *Agent) setupAPI(context.Context) error {
 		Logger:            a.log.With("component", "api"),
 		Metrics:           a.metrics.Handler(),
 		Cache:             a.cacheSource(),
+		Cluster:           a.clusterSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
@@ -412,6 +415,9 @@ func (a *Agent) teardown(ctx context.Context) error {
 	}
 	if a.unix != nil {
 		a.unix.Close() // and removes the socket file
+	}
+	if err := a.closeCluster(); err != nil {
+		errs = append(errs, fmt.Errorf("leave the cluster: %w", err))
 	}
 	if a.system != nil {
 		if a.manager != nil {

@@ -475,3 +475,28 @@ func (n *Node) Leader() string {
 	_, id := n.raft.LeaderWithID()
 	return string(id)
 }
+
+// WaitForLeader returns the leader's node name once this server knows
+// one, or ctx's error. It waits on raft's leader observations, not a poll.
+func (n *Node) WaitForLeader(ctx context.Context) (string, error) {
+	if n.raft == nil {
+		return "", errors.New("this node is not a server: it runs no raft")
+	}
+	ch := make(chan raft.Observation, 8)
+	obs := raft.NewObserver(ch, false, func(o *raft.Observation) bool {
+		_, ok := o.Data.(raft.LeaderObservation)
+		return ok
+	})
+	n.raft.RegisterObserver(obs)
+	defer n.raft.DeregisterObserver(obs)
+	for {
+		if id := n.Leader(); id != "" {
+			return id, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-ch:
+		}
+	}
+}

@@ -80,6 +80,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	leading bool
+	led     chan struct{} // closed while leading; replaced when leadership ends
 	timers  map[timerKey]*time.Timer
 }
 
@@ -102,7 +103,7 @@ func NewService(r *raft.Raft, fsm *FSM, cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Service{raft: r, fsm: fsm, cfg: cfg, log: cfg.Logger.With("component", "locks"), timers: map[timerKey]*time.Timer{}}
+	return &Service{raft: r, fsm: fsm, cfg: cfg, log: cfg.Logger.With("component", "locks"), timers: map[timerKey]*time.Timer{}, led: make(chan struct{})}
 }
 
 // FSM is the service's state machine, for reads of the lock table.
@@ -217,7 +218,7 @@ func (s *Service) notLeader() error {
 }
 
 func (s *Service) verifyLeader() error {
-	if s.raft.State() != raft.Leader {
+	if s.raft.State() != raft.Leader || !s.Leading() {
 		return s.notLeader()
 	}
 	if err := s.raft.VerifyLeader().Error(); err != nil {
@@ -229,7 +230,9 @@ func (s *Service) verifyLeader() error {
 // apply commits cmd through raft and, on the leader, sets the timers its
 // result calls for.
 func (s *Service) apply(cmd Command) (Result, error) {
-	if s.raft.State() != raft.Leader {
+	// Until its timers run, a new leader could grant a lease that never
+	// expires; it answers as if it were not the leader yet.
+	if s.raft.State() != raft.Leader || (!s.Leading() && cmd.Op != OpExpire && cmd.Op != OpUndelay) {
 		return Result{}, s.notLeader()
 	}
 	b, err := json.Marshal(cmd)
@@ -329,6 +332,9 @@ func (s *Service) LeadershipGained() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.leading {
+		close(s.led)
+	}
 	s.leading = true
 	for _, l := range s.fsm.List() {
 		if l.Holder != "" {
@@ -348,6 +354,9 @@ func (s *Service) LeadershipGained() error {
 func (s *Service) LeadershipLost() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.leading {
+		s.led = make(chan struct{})
+	}
 	s.leading = false
 	for k, t := range s.timers {
 		t.Stop()
@@ -361,4 +370,18 @@ func (s *Service) Leading() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.leading
+}
+
+// WaitLeading returns once this server leads and serves locks, or with
+// ctx's error.
+func (s *Service) WaitLeading(ctx context.Context) error {
+	s.mu.Lock()
+	led := s.led
+	s.mu.Unlock()
+	select {
+	case <-led:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
