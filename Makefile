@@ -58,6 +58,13 @@ build-example:
 run: build-agent
 	$(BIN)/marketsync agent -dev
 
+.PHONY: run-cluster
+
+## run-cluster: three agents on 127.0.0.1 (examples/config/cluster-*.hcl); Ctrl-C stops them
+run-cluster: build-agent
+	@trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
+	for i in 1 2 3; do $(BIN)/marketsync agent -config examples/config/cluster-$$i.hcl & done; wait
+
 ## test: vet, then every test of the three modules with the race detector
 test: vet build
 	@for m in $(MODULES); do \

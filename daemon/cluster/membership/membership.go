@@ -248,7 +248,11 @@ func (m *Membership) Leave(timeout time.Duration) error {
 			}
 		}
 	}
-	err = errors.Join(err, m.ml.Leave(timeout))
+	if lerr := m.ml.Leave(timeout); lerr != nil {
+		// Peers that are leaving too, or gone, do not acknowledge: they
+		// will see this node fail instead, which is what leaving avoids.
+		m.log.Warn("leave was not acknowledged; peers will see this node as failed", "err", lerr)
+	}
 	return errors.Join(err, m.ml.Shutdown())
 }
 
