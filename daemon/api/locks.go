@@ -22,9 +22,6 @@ func (s *Server) locks(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, s.noCluster()
 	}
 	list, err := s.cluster.Locks(r.Context())
-	for i := range list {
-		list[i].Waiters = nonNil(list[i].Waiters)
-	}
 	return nonNil(list), err
 }
 

@@ -267,7 +267,7 @@ func (m *Membership) Members() []Member {
 	for _, mb := range m.members {
 		out = append(out, mb)
 	}
-	slices.SortFunc(out, func(a, b Member) int { return cmpString(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -313,16 +313,6 @@ func (m *Membership) UpdateMeta(change func(*Meta)) error {
 	m.meta = meta
 	m.mu.Unlock()
 	return m.ml.UpdateNode(5 * time.Second)
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // delegate is memberlist's view of Membership.

@@ -107,69 +107,52 @@ func TestCrashedNodeIsFailed(t *testing.T) {
 	})
 }
 
-func TestWrongKeyIsRefused(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var network clustertest.GossipNet
-		a := start(t, &network, "a", membership.Meta{}, key)
-		wrong := start(t, &network, "wrong", membership.Meta{}, []byte("fedcba9876543210fedcba9876543210"))
-		clear := start(t, &network, "clear", membership.Meta{})
-		for _, m := range []*membership.Membership{wrong, clear} {
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-			n, err := m.Join(ctx, []string{a.Addr()})
-			cancel()
-			if err == nil || n != 0 {
-				t.Fatalf("%s joined a with the wrong key: %d, %v", m.LocalName(), n, err)
-			}
-		}
-		synctest.Wait()
-		if got := statuses(a); len(got) != 1 {
-			t.Fatalf("a's members after refused joins: %v", got)
-		}
-	})
+// A node is refused when its gossip key is wrong or missing, its cluster
+// name differs (memberlist's label drops its packets) or it speaks another
+// cluster protocol (the merge delegate refuses it, and says why).
+func TestStrangersAreRefused(t *testing.T) {
+	for name, tc := range map[string]struct {
+		meta   membership.Meta
+		keys   [][]byte
+		reason bool // a.Refused names it
+	}{
+		"wrong key":      {keys: [][]byte{[]byte("fedcba9876543210fedcba9876543210")}},
+		"no key":         {},
+		"other cluster":  {meta: membership.Meta{Cluster: "staging"}, keys: [][]byte{key}},
+		"other protocol": {meta: membership.Meta{Protocol: membership.Protocol + 1, Version: "9.0.0"}, keys: [][]byte{key}, reason: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var network clustertest.GossipNet
+				a := start(t, &network, "a", membership.Meta{}, key)
+				stranger := start(t, &network, "stranger", tc.meta, tc.keys...)
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+				defer cancel()
+				if n, err := stranger.Join(ctx, []string{a.Addr()}); err == nil || n != 0 {
+					t.Fatalf("joined: %d, %v", n, err)
+				}
+				synctest.Wait()
+				if got := statuses(a); len(got) != 1 {
+					t.Fatalf("a's members after a refused join: %v", got)
+				}
+				if why := a.Refused()["stranger"]; tc.reason && why == "" {
+					t.Fatalf("a does not say why it refused: %v", a.Refused())
+				}
+			})
+		})
+	}
 }
 
-// A node of the same cluster that speaks another protocol is refused by
-// the merge delegate, which says why.
-func TestOtherProtocolIsRefused(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var network clustertest.GossipNet
-		a := start(t, &network, "a", membership.Meta{}, key)
-		future := start(t, &network, "future", membership.Meta{Protocol: membership.Protocol + 1, Version: "9.0.0"}, key)
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		defer cancel()
-		if n, err := future.Join(ctx, []string{a.Addr()}); err == nil {
-			t.Fatalf("a node of protocol %d joined: %d", membership.Protocol+1, n)
-		}
-		synctest.Wait()
-		if why := a.Refused()["future"]; why == "" {
-			t.Fatalf("a does not report refusing future: %v", a.Refused())
-		} else if got := statuses(a); len(got) != 1 {
-			t.Fatalf("a's members: %v", got)
-		}
-	})
-}
-
-func TestOtherClusterIsRefused(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var network clustertest.GossipNet
-		a := start(t, &network, "a", membership.Meta{}, key)
-		other := start(t, &network, "other", membership.Meta{Cluster: "staging"}, key)
-		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-		defer cancel()
-		if n, err := other.Join(ctx, []string{a.Addr()}); err == nil {
-			t.Fatalf("a node of another cluster joined: %d", n)
-		}
-		synctest.Wait()
-		if got := statuses(a); len(got) != 1 {
-			t.Fatalf("a's members: %v", got)
-		}
-	})
-}
-
+// Owned names that do not fit gossip's metadata are dropped from what
+// peers see; their count stays.
 func TestMetadataTooLargeDropsOwnedNames(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var network clustertest.GossipNet
 		a := start(t, &network, "a", membership.Meta{}, key)
+		b := start(t, &network, "b", membership.Meta{}, key)
+		if _, err := b.Join(t.Context(), []string{a.Addr()}); err != nil {
+			t.Fatal(err)
+		}
 		var owned []string
 		for i := range 100 {
 			owned = append(owned, fmt.Sprintf("shopify/store-%03d", i))
@@ -180,5 +163,13 @@ func TestMetadataTooLargeDropsOwnedNames(t *testing.T) {
 		if got := a.Meta(); len(got.Owned) != 100 {
 			t.Fatalf("local meta keeps %d owned", len(got.Owned))
 		}
+		clustertest.Eventually(t, 5*time.Second, "b sees a's count of owned resources without their names", func() bool {
+			for _, mb := range b.Members() {
+				if mb.Name == "a" {
+					return mb.Meta.OwnedCount == 100 && len(mb.Meta.Owned) == 0
+				}
+			}
+			return false
+		})
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,7 +33,7 @@ func Rank(resource string, nodes []string) []string {
 		case wa < wb:
 			return 1
 		}
-		return cmpString(a, b)
+		return strings.Compare(a, b)
 	})
 	return out
 }
@@ -45,16 +46,6 @@ func mix(x uint64) uint64 {
 	x ^= x >> 27
 	x *= 0x94d049bb133111eb
 	return x ^ x>>31
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Locker is the part of the lock service an Owner uses; a server's
