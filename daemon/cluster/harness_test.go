@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -30,6 +31,7 @@ type testCluster struct {
 	first  string
 	mu     sync.Mutex      // guards cut and the nodes map against clients' via
 	cut    map[string]bool // nodes on the minority side of a partition
+	log    *slog.Logger
 }
 
 // quiet passes on the cluster package's own records only.
@@ -47,7 +49,7 @@ func (q quiet) WithAttrs(a []slog.Attr) slog.Handler { return quiet{q.Handler.Wi
 // anything else the cluster's own records.
 func logger() *slog.Logger {
 	if v := os.Getenv("CLUSTER_TEST_LOG"); v != "" && v != "all" {
-		return slog.New(quiet{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})})
+		return slog.New(quiet{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})})
 	}
 	if os.Getenv("CLUSTER_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -55,12 +57,38 @@ func logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// failLog keeps the cluster's own records of a test in memory and prints
+// them only if the test fails, so a rare failure comes with its story
+// without slowing every run.
+type failLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (f *failLog) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.buf.Write(p)
+}
+
 func newCluster(t *testing.T) *testCluster {
 	// Runs last: memberlist's Shutdown does not wait for a probe that is
 	// waiting out its timeout, and a bubble's clock stops once the test
 	// returns; move it on so that those goroutines end.
 	t.Cleanup(func() { time.Sleep(time.Minute) })
-	return &testCluster{t: t, nodes: map[string]*cluster.Node{}, rafts: map[string]*raft.InmemTransport{}, gaddr: map[string]string{}}
+	c := &testCluster{t: t, nodes: map[string]*cluster.Node{}, rafts: map[string]*raft.InmemTransport{}, gaddr: map[string]string{}}
+	if os.Getenv("CLUSTER_TEST_LOG") == "" {
+		var fl failLog
+		c.log = slog.New(quiet{slog.NewTextHandler(&fl, &slog.HandlerOptions{Level: slog.LevelInfo})})
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("cluster log:\n%s", fl.buf.String())
+			}
+		})
+	} else {
+		c.log = logger()
+	}
+	return c
 }
 
 // tuneRaft shortens raft's timeouts; in a bubble they cost no real time,
@@ -89,7 +117,7 @@ func (c *testCluster) start(name string, server bool, expect int, opts ...func(*
 		},
 		Server: server, BootstrapExpect: expect, RaftTransport: rt,
 		APIAddr: "api-" + name, LockDelay: 2 * time.Second, DeadServerGrace: 10 * time.Second,
-		TuneRaft: tuneRaft, Logger: logger().With("node", name),
+		TuneRaft: tuneRaft, Logger: c.log.With("node", name),
 	}
 	if c.first != "" {
 		cfg.Join = []string{c.gaddr[c.first]}

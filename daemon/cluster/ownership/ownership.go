@@ -182,7 +182,9 @@ func (o *Owner) Step(ctx context.Context) {
 				o.keep(r, l, start)
 				o.log.Info("took ownership", "resource", r, "token", l.Token)
 			} else if !errors.Is(err, locks.ErrBusy) {
-				o.log.Warn("could not take ownership", "resource", r, "err", err)
+				// Without a leader (starting, or no quorum) nobody can own
+				// it; the next step tries again.
+				o.log.Info("could not take ownership yet", "resource", r, "err", err)
 			}
 		}
 	}
