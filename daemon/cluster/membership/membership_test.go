@@ -1,9 +1,11 @@
 package membership_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -18,6 +20,11 @@ var key = []byte("0123456789abcdef0123456789abcdef")
 // tuned for a test.
 func start(t *testing.T, network *clustertest.GossipNet, name string, meta membership.Meta, keys ...[]byte) *membership.Membership {
 	t.Helper()
+	return startLogging(t, network, name, slog.New(slog.DiscardHandler), meta, keys...)
+}
+
+func startLogging(t *testing.T, network *clustertest.GossipNet, name string, log *slog.Logger, meta membership.Meta, keys ...[]byte) *membership.Membership {
+	t.Helper()
 	if meta.Cluster == "" {
 		meta.Cluster = "test"
 	}
@@ -30,7 +37,7 @@ func start(t *testing.T, network *clustertest.GossipNet, name string, meta membe
 	m, err := membership.New(membership.Config{
 		NodeName: name, Meta: meta, Keys: keys, Local: true,
 		Transport: network.NewTransport(),
-		Logger:    slog.New(slog.DiscardHandler),
+		Logger:    log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -114,17 +121,19 @@ func TestStrangersAreRefused(t *testing.T) {
 	for name, tc := range map[string]struct {
 		meta   membership.Meta
 		keys   [][]byte
-		reason bool // a.Refused names it
+		reason bool   // a.Refused names it
+		logged string // what a logs at error level
 	}{
-		"wrong key":      {keys: [][]byte{[]byte("fedcba9876543210fedcba9876543210")}},
-		"no key":         {},
-		"other cluster":  {meta: membership.Meta{Cluster: "staging"}, keys: [][]byte{key}},
-		"other protocol": {meta: membership.Meta{Protocol: membership.Protocol + 1, Version: "9.0.0"}, keys: [][]byte{key}, reason: true},
+		"wrong key":      {keys: [][]byte{[]byte("fedcba9876543210fedcba9876543210")}, logged: "no installed keys could decrypt the message"},
+		"no key":         {logged: "encryption is configured but remote state is not encrypted"},
+		"other cluster":  {meta: membership.Meta{Cluster: "staging"}, keys: [][]byte{key}, logged: `unacceptable label \"staging\"`},
+		"other protocol": {meta: membership.Meta{Protocol: membership.Protocol + 1, Version: "9.0.0"}, keys: [][]byte{key}, reason: true, logged: "cluster protocol 2, this node speaks 1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				var network clustertest.GossipNet
-				a := start(t, &network, "a", membership.Meta{}, key)
+				var logged bytes.Buffer
+				a := startLogging(t, &network, "a", slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelError})), membership.Meta{}, key)
 				stranger := start(t, &network, "stranger", tc.meta, tc.keys...)
 				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 				defer cancel()
@@ -137,6 +146,9 @@ func TestStrangersAreRefused(t *testing.T) {
 				}
 				if why := a.Refused()["stranger"]; tc.reason && why == "" {
 					t.Fatalf("a does not say why it refused: %v", a.Refused())
+				}
+				if !strings.Contains(logged.String(), tc.logged) {
+					t.Fatalf("a's error log lacks %q:\n%s", tc.logged, logged.String())
 				}
 			})
 		})
