@@ -66,6 +66,13 @@ run: build-agent
 ## cancel tests twenty times over, since cancelling a job as it finishes
 ## once raced its actor's stop; the third-party plugin guide; the fuzz
 ## tests); the second lane's output is printed when it ends.
+.PHONY: run-cluster
+
+## run-cluster: three agents on 127.0.0.1 (examples/config/cluster-*.hcl); Ctrl-C stops them
+run-cluster: build-agent
+	@trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
+	for i in 1 2 3; do $(BIN)/marketsync agent -config examples/config/cluster-$$i.hcl & done; wait
+
 test: vet build
 	@lane=$$(mktemp); \
 	( set -e; \

@@ -41,6 +41,8 @@ type Config struct {
 	EventSinks []EventSink
 	// Alerting holds the alerting and alert blocks (alerting.go).
 	Alerting Alerting
+	// Cluster is the cluster block (cluster.go); nil runs the agent alone.
+	Cluster *Cluster
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key

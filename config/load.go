@@ -28,6 +28,7 @@ type (
 		Cache      *fileCache        `hcl:"cache,block"`
 		Platforms  []*filePlatform   `hcl:"platform,block"`
 		EventSinks []*fileEventSink  `hcl:"event_sink,block"`
+		Cluster    *fileCluster      `hcl:"cluster,block"`
 	}
 	fileStats struct {
 		Retention *attr[time.Duration] `hcl:"retention"`
@@ -169,6 +170,7 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 		diags = append(diags, mergeFile(cfg, file.Body, name)...)
 	}
 	cfg.resolveAlertRules()
+	cfg.clusterDefaults()
 	return cfg, &Sources{Files: parser.Files()}, diags
 }
 

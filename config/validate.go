@@ -74,6 +74,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))
 	}
 	diags = append(diags, c.validateCache()...)
+	diags = append(diags, c.validateCluster()...)
 	first := map[string]*Platform{}
 	for i := range c.Platforms {
 		p := &c.Platforms[i]

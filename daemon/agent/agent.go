@@ -54,6 +54,7 @@ type Agent struct {
 	changes *changes
 	metrics *telemetry.Metrics
 	cache   *agentCache
+	cluster *agentCluster // nil without a cluster block
 	system  *actor.ActorSystem
 	// events emits to the event sinks; webhooks takes platforms'
 	// deliveries (events.go, webhooks.go).
@@ -107,6 +108,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 	}{
 		{"state", a.setupStore},
 		{"cache", a.setupCache},
+		{"cluster", a.setupCluster},
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
 		{"events", a.setupEvents},
@@ -372,6 +374,7 @@ func (a *Agent) setupAPI(context.Context) error {
 		Snapshots:         snapshots{a},
 		Webhooks:          a,
 		Events:            a,
+		Cluster:           a.clusterSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
 			return ok
@@ -431,6 +434,9 @@ func (a *Agent) teardown(ctx context.Context) error {
 		a.unix.Close() // and removes the socket file
 	}
 	a.stopAlerting()
+	if err := a.closeCluster(); err != nil {
+		errs = append(errs, fmt.Errorf("leave the cluster: %w", err))
+	}
 	if a.system != nil {
 		if a.manager != nil {
 			a.drain(ctx, a.manager, &job.Drain{})

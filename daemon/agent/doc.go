@@ -1,6 +1,8 @@
 // Package agent wires the marketsync agent together and runs its
 // lifecycle, in the manner of Nomad's command/agent: New runs one setup
-// step after another — Badger state, the actor system, one plugin process
+// step after another — Badger state, the cluster node when the config has
+// a cluster block (gossip, raft, locks, account ownership), the actor
+// system, one plugin process
 // and platform actor per platform block (the plugin's config block
 // validated against the schema the plugin describes), the event emitter
 // and the webhook receiver, the job manager, metrics, the HTTP API —

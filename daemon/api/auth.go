@@ -55,6 +55,9 @@ type tokenHash struct {
 var writeScopes = map[string]bool{
 	"POST /v1/collect":          true,
 	"POST /v1/jobs/{id}/cancel": true,
+	"POST /v1/locks/acquire":    true,
+	"POST /v1/locks/renew":      true,
+	"POST /v1/locks/release":    true,
 }
 
 // operatorReads are the GET routes that need ScopeOperator: a snapshot

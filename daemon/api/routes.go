@@ -46,6 +46,7 @@ func (s *Server) routes() {
 	s.snapshotRoutes()
 	s.webhookRoutes()
 	s.alertRoutes()
+	s.clusterRoutes()
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)
 	} else {

@@ -49,6 +49,8 @@ type Config struct {
 	// Alerts serves /v1/alerts, /v1/silences and /v1/receivers; nil
 	// answers 404.
 	Alerts AlertSource
+	// Cluster serves /v1/cluster and /v1/locks; nil answers 404.
+	Cluster ClusterSource
 
 	// Limits on connections; a zero value takes the Default below.
 	//
@@ -98,6 +100,7 @@ type Server struct {
 	webhooks  WebhookReceiver
 	events    EventSinks
 	alerts    AlertSource
+	cluster   ClusterSource
 	// mutualTLS says clients prove who they are with a certificate.
 	mutualTLS bool
 }
@@ -117,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		mux:       http.NewServeMux(),
 		now:       time.Now,
 		alerts:    cfg.Alerts,
+		cluster:   cfg.Cluster,
 	}
 	s.started = s.now()
 	s.webhooks, s.events = cfg.Webhooks, cfg.Events

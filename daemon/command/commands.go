@@ -112,6 +112,11 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"jobs": func() (cli.Command, error) {
 			return &JobsCommand{Meta: meta}, nil
 		},
+		"lock":         func() (cli.Command, error) { return &LockCommand{Meta: meta}, nil },
+		"lock list":    func() (cli.Command, error) { return &LockListCommand{Meta: meta}, nil },
+		"lock acquire": func() (cli.Command, error) { return &LockAcquireCommand{Meta: meta}, nil },
+		"lock release": func() (cli.Command, error) { return &LockReleaseCommand{Meta: meta}, nil },
+		"members":      func() (cli.Command, error) { return &MembersCommand{Meta: meta}, nil },
 		"platforms": func() (cli.Command, error) {
 			return &PlatformsCommand{Meta: meta}, nil
 		},
@@ -132,6 +137,7 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"operator": func() (cli.Command, error) {
 			return &OperatorCommand{Meta: meta}, nil
 		},
+		"operator raft list-peers": func() (cli.Command, error) { return &OperatorRaftListPeersCommand{Meta: meta}, nil },
 		"operator snapshot": func() (cli.Command, error) {
 			return &OperatorSnapshotCommand{Meta: meta}, nil
 		},
