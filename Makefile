@@ -18,8 +18,10 @@ STATICCHECK_VERSION := v0.8.2
 PLUGINS := $(notdir $(wildcard plugins/*))
 
 # The Go modules of the tree: the agent, the SDK plugin authors depend on,
-# and the third-party example plugin that depends on the SDK alone.
-MODULES := . sdk examples/plugin-feed
+# the third-party example plugin that depends on the SDK alone, and the
+# Prometheus rules' check (Prometheus's rule parser stays out of the agent).
+MODULES := . sdk examples/plugin-feed examples/prometheus
+OTHER_MODULES := $(filter-out .,$(MODULES))
 
 # Fuzz tests as module:package:test. `make fuzz` runs each for FUZZTIME;
 # `make test` runs each for 5s so that CI keeps the seed corpora
@@ -58,17 +60,35 @@ build-example:
 run: build-agent
 	$(BIN)/marketsync agent -dev
 
-## test: vet, then every test of the three modules with the race detector
+## test: vet, then every test of every module with the race detector.
+## Two lanes run side by side so one's compiling fills the other's idle
+## moments: the agent's module, and the rest (the other modules' tests; the
+## cancel tests twenty times over, since cancelling a job as it finishes
+## once raced its actor's stop; the third-party plugin guide; the fuzz
+## tests); the second lane's output is printed when it ends.
+.PHONY: run-cluster
+
+## run-cluster: three agents on 127.0.0.1 (examples/config/cluster-*.hcl); Ctrl-C stops them
+run-cluster: build-agent
+	@trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
+	for i in 1 2 3; do $(BIN)/marketsync agent -config examples/config/cluster-$$i.hcl & done; wait
+
 test: vet build
-	@for m in $(MODULES); do \
+	@lane=$$(mktemp); \
+	( set -e; \
+	  for m in $(OTHER_MODULES); do \
 		echo "(cd $$m && go test -race -count=1 ./...)"; \
-		(cd $$m && $(GO) test -race -count=1 ./...) || exit 1; \
-	done
-	# Cancelling a job as it finishes raced its actor's stop: repeat the
-	# cancel tests so such an interleaving shows up (a few seconds).
-	$(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/
-	scripts/third-party-plugin.sh
-	$(MAKE) --no-print-directory fuzz FUZZTIME=5s
+		(cd $$m && $(GO) test -race -count=1 ./...); \
+	  done; \
+	  echo "(go test -race -count=20 -run Cancel ./actors/job/ ./daemon/agent/)"; \
+	  $(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/; \
+	  scripts/third-party-plugin.sh; \
+	  $(MAKE) --no-print-directory fuzz FUZZTIME=5s ) >$$lane 2>&1 & other=$$!; \
+	echo "(go test -race -count=1 ./...)"; \
+	$(GO) test -race -count=1 ./...; rc=$$?; \
+	wait $$other; orc=$$?; \
+	echo "--- $(OTHER_MODULES), cancel races, third-party guide, fuzz:"; cat $$lane; rm -f $$lane; \
+	[ $$rc -eq 0 ] && [ $$orc -eq 0 ]
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 20s)
 fuzz:
@@ -109,9 +129,9 @@ bench-cache:
 bench-sync:
 	$(GO) test -run '^$$' -bench SyncVsNaive -benchtime 1x ./daemon/syncengine/
 
-## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) on synctest's clock
+## bench-quota: the quota matrix (every simulator, burst, told limit and refusal variant) and the Shopify cost matrix on synctest's clock
 bench-quota:
-	$(GO) test -run 'QuotaMatrix' -quota -v -timeout 30m ./daemon/quotabench/
+	$(GO) test -run 'QuotaMatrix|ShopifyCost' -v -timeout 30m ./daemon/quotabench/ -quota
 
 ## proto: regenerate protocol code with pinned generators
 proto: $(TOOLS)/buf $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc

@@ -31,7 +31,7 @@ type rule struct {
 
 // authorAPI is what a plugin author builds on: everything of the SDK but the
 // host side, the wire protocol and the SDK's internals.
-var authorAPI = []string{"sdk", "sdk/httpclient", "sdk/faultinject", "sdk/simkit"}
+var authorAPI = []string{"sdk", "sdk/httpclient", "sdk/memo", "sdk/faultinject", "sdk/simkit"}
 
 // rules, most specific first: a package follows the first rule that governs it.
 var rules = []rule{

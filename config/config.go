@@ -38,6 +38,11 @@ type Config struct {
 	Cache      Cache
 	Platforms  []Platform
 	Syncs      []Sync // sync blocks (sync.go)
+	EventSinks []EventSink
+	// Alerting holds the alerting and alert blocks (alerting.go).
+	Alerting Alerting
+	// Cluster is the cluster block (cluster.go); nil runs the agent alone.
+	Cluster *Cluster
 
 	// ranges maps a setting's path ("log_level", "api.address") to where
 	// its value was written, so Validate can point at it. The empty key
@@ -224,7 +229,7 @@ func Default() *Config {
 		API: API{Address: DefaultAPIAddress, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 			IdleTimeout: 2 * time.Minute, MaxConns: 512, UnixSocketMode: "0600"},
 		Stats: Stats{Retention: 24 * time.Hour},
-		Cache: defaultCache(),
+		Cache: defaultCache(), Alerting: defaultAlerting(),
 	}
 }
 

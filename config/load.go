@@ -27,6 +27,8 @@ type (
 		Stats      *fileStats        `hcl:"stats,block"`
 		Cache      *fileCache        `hcl:"cache,block"`
 		Platforms  []*filePlatform   `hcl:"platform,block"`
+		EventSinks []*fileEventSink  `hcl:"event_sink,block"`
+		Cluster    *fileCluster      `hcl:"cluster,block"`
 	}
 	fileStats struct {
 		Retention *attr[time.Duration] `hcl:"retention"`
@@ -167,6 +169,8 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 		}
 		diags = append(diags, mergeFile(cfg, file.Body, name)...)
 	}
+	cfg.resolveAlertRules()
+	cfg.clusterDefaults()
 	return cfg, &Sources{Files: parser.Files()}, diags
 }
 
@@ -176,6 +180,8 @@ func load(paths []string, dev bool) (*Config, *Sources, hcl.Diagnostics) {
 func mergeFile(cfg *Config, body hcl.Body, filename string) hcl.Diagnostics {
 	var fc fileConfig
 	body, diags := cfg.decodeSyncs(body, evalContext(filename))
+	body, d := cfg.decodeAlerting(body, evalContext(filename))
+	diags = append(diags, d...)
 	diags = append(diags, decodeBody(body, evalContext(filename), reflect.ValueOf(&fc).Elem())...)
 	sortDiagnostics(diags)
 	merge(reflect.ValueOf(cfg).Elem(), reflect.ValueOf(fc), cfg, "")

@@ -119,6 +119,7 @@ func TestEverySettingReachesConfig(t *testing.T) {
 	unchanged("Stats", cfg.Stats, Default().Stats)
 	unchanged("Cache", cfg.Cache, Default().Cache)
 	unchanged("CacheTTL", cfg.Cache.TTL, Default().Cache.TTL)
+	unchanged("Cluster", *cfg.Cluster, *loadText(t, "cluster {}").Cluster)
 }
 
 func TestProductionExample(t *testing.T) {
@@ -128,6 +129,10 @@ func TestProductionExample(t *testing.T) {
 	got.ranges = nil
 	got.Platforms = nil
 	got.Syncs = nil // sync_test.go checks sync blocks
+	// events_test.go checks event_sink blocks.
+	got.EventSinks = nil
+	// alerting_test.go checks the alerting blocks.
+	got.Alerting = Alerting{}
 	got.API.Tokens = slices.Clone(got.API.Tokens)
 	for i := range got.API.Tokens {
 		got.API.Tokens[i].DeclRange = hcl.Range{}
@@ -144,6 +149,10 @@ func TestProductionExample(t *testing.T) {
 		Stats: Stats{Retention: 72 * time.Hour},
 		Cache: Cache{Cleanup: "30 2 * * *", ResetStats: "@weekly", L1MaxCost: 256 << 20, NegativeTTL: 5 * time.Second,
 			TTL: CacheTTL{ProductInfo: 30 * time.Minute, Price: 2 * time.Minute, Stock: 15 * time.Second, RemoteProduct: 10 * time.Minute}},
+		Cluster: &Cluster{Name: "prod-eu", NodeName: "sync-1", BindAddr: "10.0.0.11:7946", AdvertiseAddr: "10.0.0.11:7946", RaftAddr: "10.0.0.11:7947",
+			Join: []string{"10.0.0.12:7946", "10.0.0.13:7946"}, Server: true, BootstrapExpect: 3,
+			Encrypt: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", EncryptPrevious: []string{"ZmVkY2JhOTg3NjU0MzIxMA=="},
+			LockDelay: 3 * time.Second, DeadServerGrace: time.Minute},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent settings:\n got  %#v\n want %#v", got, want)

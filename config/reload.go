@@ -12,7 +12,7 @@ import (
 // frozen unless it is added here, which is the safe default. Platform
 // blocks are compared one by one (Platform.SameSettings) and each is
 // restarted on its own.
-var reloadable = map[string]bool{"log_level": true, "platform": true}
+var reloadable = map[string]bool{"log_level": true, "platform": true, "event_sink": true}
 
 // Reloadable returns next as an agent running on c can take it without a
 // restart: every agent setting that needs a restart keeps c's value. It
@@ -23,6 +23,9 @@ func (c *Config) Reloadable(next *Config) (*Config, []string) {
 	out := *next
 	var frozen []string
 	keepFrozen(reflect.ValueOf(&out).Elem(), reflect.ValueOf(c).Elem(), reflect.TypeFor[fileConfig](), "", &frozen)
+	if !c.Alerting.sameAs(next.Alerting) {
+		frozen, out.Alerting = append(frozen, "alerting"), c.Alerting
+	}
 	return &out, frozen
 }
 

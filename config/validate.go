@@ -74,6 +74,7 @@ func (c *Config) Validate() hcl.Diagnostics {
 			"stats.retention must be at least a minute (statistics are kept per minute), not %s.", c.Stats.Retention))
 	}
 	diags = append(diags, c.validateCache()...)
+	diags = append(diags, c.validateCluster()...)
 	first := map[string]*Platform{}
 	for i := range c.Platforms {
 		p := &c.Platforms[i]
@@ -88,6 +89,8 @@ func (c *Config) Validate() hcl.Diagnostics {
 		diags = append(diags, c.checkPlugin(p)...)
 	}
 	diags = append(diags, c.validateSyncs()...)
+	diags = append(diags, c.validateEventSinks()...)
+	diags = append(diags, c.validateAlerting()...)
 	return withoutFailed(diags, c.failed)
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -65,8 +67,11 @@ type (
 		latency  time.Duration
 		waited   time.Duration
 		reserved time.Time // when the attempt asked for its tokens
-		sent     bool      // whether the call reached the plugin
-		replied  bool      // whether the attempt already answered the caller
+		// spent is the actor's spent when the attempt got its tokens
+		// and went.
+		spent   float64
+		sent    bool // whether the call reached the plugin
+		replied bool // whether the attempt already answered the caller
 	}
 	retryDue  struct{ p *pending }
 	launchNow struct{}
@@ -90,11 +95,24 @@ type platformActor struct {
 	conn     Conn
 	desc     sdk.Description
 	bucket   *ratelimit.Bucket
-	adaptive *ratelimit.Adaptive // nil with FixedRate
-	ceiling  float64
-	source   string // where the limiter's settings came from
-	budget   *retry.Budget
-	breaker  *gobreaker.TwoStepCircuitBreaker[struct{}]
+	adaptive *ratelimit.Adaptive // nil with FixedRate, or once costBased
+	// costBased is set by the first answer that says what its call cost:
+	// the platform limits by cost, and the bucket follows what it reports.
+	costBased bool
+	// outstanding is the tokens taken, or being waited for, by the
+	// attempts in flight; spent is what the platform said every answered
+	// call cost, in all (float64 bits: the attempts read it when they
+	// go).
+	outstanding float64
+	spent       atomic.Uint64
+	// synced is when a cost-based platform's answer last set the
+	// bucket's count (or when the actor found the platform limits by
+	// cost, both buckets full).
+	synced  time.Time
+	ceiling float64
+	source  string // where the limiter's settings came from
+	budget  *retry.Budget
+	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
 	// openUntil is when an open breaker lets probes through.
 	openUntil time.Time
 	timeouts  int // calls in a row without an answer
@@ -280,6 +298,7 @@ func (a *platformActor) dispatch(ctx actor.Context) {
 		p.breakerDone = done
 		p.cost = a.desc.Limits.Cost(p.op)
 		a.inFlight++
+		a.outstanding += p.cost
 		go a.attempt(p, a.conn)
 	}
 }
@@ -298,6 +317,7 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 			err: model.Unavailable(codeDeadline, fmt.Sprintf("no rate-limit token before the caller's deadline: %v", err))})
 		return
 	}
+	spent := math.Float64frombits(a.spent.Load())
 	// One context bounds the call: the per-call timeout, or the caller's
 	// deadline when that comes first.
 	start := time.Now()
@@ -317,7 +337,7 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 			err = model.Unavailable(codeTimeout, fmt.Sprintf("no answer from the plugin within %s", a.opts.Timeout))
 		}
 	}
-	done := &attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited, reserved: reserved, sent: true}
+	done := &attemptDone{p: p, conn: conn, result: res, err: err, latency: latency, waited: waited, reserved: reserved, spent: spent, sent: true}
 	if err == nil && p.sender != nil {
 		// A success needs no decision from the actor: answer the caller
 		// from here, one mailbox hop sooner. The actor hears of the
@@ -335,6 +355,7 @@ func (a *platformActor) attempt(p *pending, conn Conn) {
 func (a *platformActor) attemptDone(ctx actor.Context, m *attemptDone) {
 	a.inFlight--
 	p := m.p
+	a.outstanding -= p.cost
 	p.attempts++
 	e := asPlatformError(m.err)
 	rec := CallRecord{

@@ -905,3 +905,159 @@ func elapse(d time.Duration) {
 	<-time.After(d)
 	synctest.Wait()
 }
+
+// costPlatform is a platform that limits by cost as Shopify does: a
+// leaky bucket of points; a call runs when the bucket holds what it asks
+// (requested), takes that and gives back what it did not use (actual),
+// and every answer reports what it cost and what the bucket holds. A
+// call that does not fit is refused with the wait the bucket needs.
+type costPlatform struct {
+	mu                sync.Mutex
+	size, rate        float64
+	available         float64
+	at                time.Time
+	requested, actual float64
+	spent             float64
+	calls, refused    int
+	// Until drainUntil another client spends drain points a second of
+	// the same bucket.
+	drain      float64
+	drainUntil time.Time
+}
+
+func (c *costPlatform) fetch(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	gain := c.rate * now.Sub(c.at).Seconds()
+	if c.drainUntil.After(c.at) {
+		gain -= c.drain * earliest(now, c.drainUntil).Sub(c.at).Seconds()
+	}
+	c.available = max(min(c.size, c.available+gain), 0)
+	c.at = now
+	if c.requested > c.available {
+		c.refused++
+		wait := time.Duration((c.requested - c.available) / c.rate * float64(time.Second))
+		return nil, model.RateLimited(wait, "THROTTLED", "Throttled")
+	}
+	c.calls++
+	c.spent += c.actual
+	c.available -= c.actual
+	r := ok(ids)
+	r.Quota = &model.Quota{Remaining: int64(c.available), Limit: int64(c.size), Cost: c.actual}
+	return r, nil
+}
+
+// drive spawns an actor on p, its plugin declaring a bucket of p's size
+// at told tokens a second and a call cost of p.requested, and has 8
+// callers call it for d. Failed calls fail the test unless refusals are
+// expected.
+func (p *costPlatform) drive(t *testing.T, told float64, d time.Duration, refusals bool) {
+	conn := newFake(p.fetch)
+	conn.desc.Limits = sdk.Limits{Rate: told, Burst: int(p.size), Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 5, Cost: p.requested}}}
+	h := spawn(t, conn, func(o *Options) { o.Timeout = time.Minute })
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for time.Since(start) < d {
+				if res := h.do(t, fetch("1")); res.GetError() != nil && !refusals {
+					t.Errorf("call failed: %v", res.GetError())
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A platform that limits by cost is paced by what its calls really cost
+// and by the bucket it reports, not by the cost each call declares: calls
+// that ask for 50 points and spend 5 go ten times as often as the
+// declared cost alone would allow, and none is refused.
+func TestCostBasedPlatformSpendsWhatCallsCost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &costPlatform{size: 100, rate: 10, available: 100, at: time.Now(), requested: 50, actual: 5}
+		p.drive(t, 10, time.Minute, false)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		// The minute restores 600 points; the bucket's 100 at the start
+		// are spent too, less the 50 a call must find there.
+		if p.spent < 0.95*600 {
+			t.Errorf("%d calls spent %.0f points in a minute of a bucket restoring 600, want at least 95 %% of them", p.calls, p.spent)
+		}
+		if p.refused > 0 {
+			t.Errorf("%d calls were refused for cost", p.refused)
+		}
+	})
+}
+
+// Told a rate twice the platform's restore rate, the actor lowers its
+// rate to what the reports show the platform refills: after the first
+// few, calls are no longer refused.
+func TestCostBasedRateFollowsASlowerPlatform(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &costPlatform{size: 100, rate: 10, available: 100, at: time.Now(), requested: 50, actual: 20}
+		p.drive(t, 20, 2*time.Minute, true)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		// Two minutes restore 1,200 points, 60 calls of 20.
+		if p.refused > p.calls/20 {
+			t.Errorf("%d of %d calls refused, want at most 5 %%", p.refused, p.calls+p.refused)
+		}
+		if p.spent < 0.9*1200 {
+			t.Errorf("%.0f points spent in two minutes restoring 1,200", p.spent)
+		}
+	})
+}
+
+// A platform that counts calls (no cost in its answers) keeps the
+// declared cost per call: a call of cost 50 at 10 tokens a second goes
+// every 5 s once the burst is spent.
+func TestCallCountingPlatformKeepsDeclaredCosts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		conn := newFake(func(_ context.Context, ids []string) (*model.FetchProductsResponse, error) {
+			r := ok(ids)
+			r.Quota = &model.Quota{Remaining: 1000, Limit: 1000}
+			return r, nil
+		})
+		conn.desc.Limits = sdk.Limits{Rate: 10, Burst: 100, Operations: map[sdk.Operation]sdk.OperationLimit{sdk.OpFetchProducts: {MaxBatch: 5, Cost: 50}}}
+		h := spawn(t, conn, nil)
+		start := time.Now()
+		for range 4 {
+			h.do(t, fetch("1"))
+		}
+		if got := time.Since(start); got != 10*time.Second {
+			t.Errorf("four calls of cost 50 from a bucket of 100 at 10/s took %v, want 10s", got)
+		}
+	})
+}
+
+// Another client spending half the bucket's restore rate for a minute
+// brings the actor's rate down; once it stops, the rate comes back and
+// the actor spends the whole restore rate again.
+func TestCostBasedRateComesBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &costPlatform{size: 100, rate: 10, available: 100, at: time.Now(), requested: 50, actual: 20, drain: 5, drainUntil: time.Now().Add(time.Minute)}
+		var before float64
+		go func() {
+			<-time.After(2 * time.Minute)
+			p.mu.Lock()
+			before = p.spent
+			p.mu.Unlock()
+		}()
+		p.drive(t, 10, 3*time.Minute, true)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		// The third minute restores 600 points, all for the actor.
+		if last := p.spent - before; last < 0.9*600 {
+			t.Errorf("%.0f points spent in the minute after the other client stopped, of 600 restored", last)
+		}
+	})
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

@@ -19,7 +19,16 @@
 //     feedback lowers its tokens, a retry-after pauses it, and the
 //     adaptive rate (ratelimit.Adaptive: a bisection between the last
 //     good rate and the last refused one, with the burst learnt too) moves
-//     with rate-limited answers — and feeds the breaker (gobreaker: only UNAVAILABLE counts
+//     with rate-limited answers. A platform whose answers say what each
+//     call cost (Quota.Cost: Shopify's query points) is limited by cost
+//     instead: a call takes its operation's declared cost (what must be
+//     in the platform's bucket for it to run), the difference to what it
+//     spent goes back, the bucket's count is kept within what the
+//     platform reports it holds, a THROTTLED answer sets it from the wait
+//     the platform computed, and the rate moves, never above the
+//     configured one, to what the reports and refusals show the
+//     platform restores. The answers also
+//     feed the breaker (gobreaker: only UNAVAILABLE counts
 //     against the platform; open, it fails calls fast with CodeCircuitOpen
 //     and a retry-after, and jobs pause on it).
 //   - Retry: a retryable failure (RATE_LIMITED, UNAVAILABLE) is tried again

@@ -6,6 +6,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,6 +26,14 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		a.timeouts = 0
 	}
 	throttled := e != nil && e.Kind == model.KindRateLimited
+	q := m.result.quota()
+	if q.GetCost() > 0 && !a.costBased {
+		a.limitByCost()
+	}
+	if a.costBased {
+		a.learnCost(p, m, q, e, throttled)
+		return
+	}
 	switch {
 	case throttled && e.Wait() > 0:
 		a.bucket.PauseUntil(now.Add(e.Wait()))
@@ -34,7 +43,7 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 		// call's retry, follow at the rate.
 		a.bucket.Observe(0, time.Time{})
 	}
-	if q := m.result.quota(); q != nil && q.GetLimit() > 0 {
+	if q != nil && q.GetLimit() > 0 {
 		var reset time.Time
 		if q.GetReset_() != nil {
 			reset = q.GetReset_().AsTime()
@@ -43,6 +52,101 @@ func (a *platformActor) learn(p *pending, m *attemptDone, e *model.Error) {
 	}
 	if a.adaptive != nil && p.cost > 0 {
 		a.adaptive.Observe(ratelimit.Answer{Throttled: throttled, Cost: p.cost, Reserved: m.reserved, Waited: m.waited, At: now})
+	}
+}
+
+// limitByCost switches the limiter to a platform that limits by cost:
+// its answers say what each call cost and what its bucket holds, so the
+// bucket follows them (learnCost) instead of adapting its rate to
+// refusals. The rate and burst go back to what the config or plugin set,
+// should a refusal before the first such answer have moved them.
+func (a *platformActor) limitByCost() {
+	a.costBased, a.synced = true, time.Now()
+	if a.adaptive != nil {
+		a.adaptive = nil
+		a.bucket.SetRate(a.ceiling)
+		a.bucket.SetBurst(math.Inf(1))
+	}
+	a.log.Info("platform limits by cost: the limiter follows the costs and the bucket it reports")
+}
+
+// learnCost corrects the bucket of a platform that limits by cost, as
+// Shopify's leaky bucket of query points does. A call took its declared
+// cost (what must be in the platform's bucket for it to run, the
+// requested cost of its largest request) before it went; the platform
+// then charged what it really cost and reported its bucket. So:
+//
+//   - the difference between the tokens taken and the cost reported goes
+//     back to the bucket (more is taken when the call cost more, as a
+//     call of several requests can);
+//   - the free tokens are brought within what the platform reported
+//     (Bucket.Track), which corrects any drift in either direction;
+//   - a refused call (THROTTLED) ran nothing, so all its tokens go back,
+//     and the platform's wait, computed from the cost it asked and the
+//     restore rate, says how far the bucket is from holding it: the free
+//     tokens are at most cost - wait·rate, so the retry, waiting for its
+//     tokens in the same queue, goes when the platform will take it.
+//
+// The rate is not bisected as it is for platforms that count calls: the
+// platform says what it holds, so the count follows that, and the rate
+// moves by what the evidence says — a report outside the range, or a
+// refusal — between ratelimit.Floor and the configured rate.
+func (a *platformActor) learnCost(p *pending, m *attemptDone, q *model.Quota, e *model.Error, throttled bool) {
+	now := time.Now()
+	since := now.Sub(a.synced).Seconds()
+	var moved float64
+	switch {
+	case throttled:
+		a.bucket.Give(p.cost)
+		w := e.Wait().Seconds()
+		if w <= 0 {
+			break
+		}
+		if since >= w {
+			// The bucket held the call's cost and the platform lacked w
+			// seconds of its restore rate: since the two last agreed,
+			// the bucket gained rate·since and the platform r·since =
+			// rate·since − r·w, so r = rate·since / (since + w). A
+			// refusal soon after the last agreement says more of the
+			// count then than of the rate (the platform's wait does not
+			// know of other clients), and only sets the count.
+			a.rateTo(a.bucket.Rate() * since / (since + w))
+		}
+		moved = a.bucket.Observe(max(p.cost-w*a.bucket.Rate(), 0), time.Time{})
+	case q != nil && q.GetCost() > 0:
+		a.bucket.Give(p.cost - q.GetCost())
+		a.spent.Store(math.Float64bits(math.Float64frombits(a.spent.Load()) + q.GetCost()))
+	}
+	if q != nil && q.GetLimit() > 0 {
+		// The calls answered while this one was out may have been
+		// charged after it, so its report may not count them yet, while
+		// the bucket does: they widen the range as the calls still out
+		// do.
+		answered := math.Float64frombits(a.spent.Load()) - q.GetCost() - m.spent
+		d := a.bucket.Track(float64(q.GetRemaining()), a.outstanding+answered)
+		if (d <= -1 || d >= 1) && since > 0 {
+			// The platform had d more or less than the bucket since the
+			// two last agreed: it refills faster or slower.
+			a.rateTo(a.bucket.Rate() + d/since)
+		}
+		moved += d
+	}
+	if moved != 0 {
+		a.synced = now
+	}
+}
+
+// rateTo sets the rate of a cost-based platform's bucket to what the
+// platform was seen to restore, never above the configured rate (the
+// operator's, or the plugin's) nor below ratelimit.Floor. Lowered, it
+// follows an operator's rate above the plan's; raised, it comes back
+// after refusals that were not the rate's doing (another app spending
+// the same bucket, a call that cost more than declared). A rate a little
+// under the platform's loses nothing: the reports raise the bucket's
+// count (Track).
+func (a *platformActor) rateTo(rate float64) {
+	if rate = min(max(rate, ratelimit.Floor), a.ceiling); rate != a.bucket.Rate() {
+		a.bucket.SetRate(rate)
 	}
 }
 

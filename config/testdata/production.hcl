@@ -46,6 +46,21 @@ cache {
   }
 }
 
+cluster {
+  name              = "prod-eu"
+  node_name         = "sync-1"
+  bind_addr         = "10.0.0.11:7946"
+  advertise_addr    = "10.0.0.11:7946"
+  raft_addr         = "10.0.0.11:7947"
+  join              = ["10.0.0.12:7946", "10.0.0.13:7946"]
+  server            = true
+  bootstrap_expect  = 3
+  encrypt           = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+  encrypt_previous  = ["ZmVkY2JhOTg3NjU0MzIxMA=="]
+  lock_delay        = "3s"
+  dead_server_grace = "1m"
+}
+
 platform "taobao" "main-shop" {
   plugin_sha256   = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
   plugin_pass_env = ["HTTPS_PROXY", "NO_PROXY"]
@@ -156,4 +171,11 @@ sync "taobao-to-eu" {
     title     = "manual"
     overwrite = ["price"]
   }
+}
+
+# The ERP follows collects and job ends through signed webhooks.
+event_sink "erp" {
+  url         = "https://erp.example.com/hooks/marketsync"
+  secret_file = "secrets/erp-webhook.secret"
+  events      = ["product.collected", "job.finished"]
 }

@@ -22,11 +22,13 @@ import (
 	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/events"
 	"github.com/marketsync/marketsync/daemon/jobs"
 	"github.com/marketsync/marketsync/daemon/stats"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/daemon/telemetry"
+	"github.com/marketsync/marketsync/daemon/webhook"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
 )
@@ -53,7 +55,16 @@ type Agent struct {
 	changes *changes
 	metrics *telemetry.Metrics
 	cache   *agentCache
+	cluster *agentCluster // nil without a cluster block
 	system  *actor.ActorSystem
+	// events emits to the event sinks; webhooks takes platforms'
+	// deliveries (events.go, webhooks.go).
+	events       *events.Emitter
+	webhooks     *webhook.Receiver
+	stopWebhooks func()
+	stopNotify   func()
+	// alerting evaluates the alert rules and sends notifications.
+	alerting *agentAlerting
 
 	// platforms is replaced whole by a reload, never changed in place.
 	// API requests read it under mu (see guarded). Actors read live, the
@@ -64,13 +75,10 @@ type Agent struct {
 	live      atomic.Pointer[map[string]*platformEntry]
 	reloadMu  sync.Mutex // one reload at a time
 
-	manager *actor.PID
-	sync    *syncengine.Engine
-	// syncEvents, when set before the sync step, receives the sync
-	// engine's events inside its transactions (see syncengine.Options.Events).
-	syncEvents syncengine.EventFunc
-	api        *api.Server
-	listener   net.Listener
+	manager  *actor.PID
+	sync     *syncengine.Engine
+	api      *api.Server
+	listener net.Listener
 	// unix is the listener on api.unix_socket; nil when none is set.
 	unix   net.Listener
 	served chan struct{}
@@ -102,10 +110,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *Agent
 	}{
 		{"state", a.setupStore},
 		{"cache", a.setupCache},
+		{"cluster", a.setupCluster},
 		{"actors", a.setupActors},
 		{"platforms", a.setupPlatforms},
+		{"events", a.setupEvents},
+		{"webhooks", a.setupWebhooks},
 		{"jobs", a.setupJobs},
 		{"sync", a.setupSync},
+		{"alerting", a.setupAlerting},
 		{"api", a.setupAPI},
 	} {
 		if err := step.run(ctx); err != nil {
@@ -359,8 +371,13 @@ func (a *Agent) setupAPI(context.Context) error {
 		IdleTimeout:       a.cfg.API.IdleTimeout,
 		MaxConns:          a.cfg.API.MaxConns,
 		Logger:            a.log.With("component", "api"),
-		Metrics:           a.metrics.Handler(),
+		Metrics:           a.metricsHandler(),
+		Alerts:            a.alertSource(),
 		Cache:             a.cacheSource(),
+		Snapshots:         snapshots{a},
+		Webhooks:          a,
+		Events:            a,
+		Cluster:           a.clusterSource(),
 		Sync:              a.syncSource(),
 		Stats: statsFrom(a.stats, func(name string) bool {
 			_, ok := a.current()[name]
@@ -420,6 +437,10 @@ func (a *Agent) teardown(ctx context.Context) error {
 	if a.unix != nil {
 		a.unix.Close() // and removes the socket file
 	}
+	a.stopAlerting()
+	if err := a.closeCluster(); err != nil {
+		errs = append(errs, fmt.Errorf("leave the cluster: %w", err))
+	}
 	if a.system != nil {
 		a.stopSync(ctx)
 		if a.manager != nil {
@@ -431,6 +452,7 @@ func (a *Agent) teardown(ctx context.Context) error {
 		a.stopPlatforms(all)
 		a.system.Shutdown()
 	}
+	a.closeEvents()
 	a.closeCache()
 	if a.stats != nil {
 		if err := a.stats.Close(); err != nil {

@@ -18,10 +18,11 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 )
 
-// bin holds the sandbox plugin, built once for the package.
+// bin holds the sandbox, Shopify and WooCommerce plugins, built once for
+// the package.
 var bin string
 
-func TestMain(m *testing.M) { agenttest.Main(m, &bin, "sandbox") }
+func TestMain(m *testing.M) { agenttest.Main(m, &bin, "sandbox", "shopify", "woocommerce") }
 
 func ids(from, n int) []string {
 	out := make([]string, n)

@@ -44,6 +44,10 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
 	next, frozen := a.cfg.Reloadable(next)
+	sinks, err := eventSinks(next.EventSinks)
+	if err != nil {
+		return nil, err
+	}
 	running := a.current()
 	diff, diags := diffPlatforms(running, next.Platforms)
 	if diags.HasErrors() {
@@ -93,6 +97,8 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 	for _, name := range diff.restarted {
 		a.system.Root.Send(a.manager, &job.Wake{Platform: name})
 	}
+
+	a.setSinks(sinks)
 
 	s := &ReloadSummary{Added: diff.added, Removed: diff.removed, Restarted: diff.restarted, Unchanged: diff.unchanged, NeedsRestart: frozen}
 	a.log.Info("reloaded config: "+s.String(), "added", s.Added, "removed", s.Removed, "restarted", s.Restarted)

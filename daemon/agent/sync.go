@@ -12,6 +12,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/conflict"
 	"github.com/marketsync/marketsync/daemon/jobs"
+	"github.com/marketsync/marketsync/daemon/outbox"
 	"github.com/marketsync/marketsync/daemon/snapshot"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/syncengine"
@@ -43,7 +44,21 @@ func (a *Agent) setupSync(context.Context) error {
 		return err
 	}
 	a.sync = c
+	if a.webhooks != nil {
+		a.SetResyncer(c)
+	}
 	return nil
+}
+
+// syncEvents records the sync engine's events in the outbox, in the
+// engine's transaction. A sync job's job.finished is left to the job
+// store's hook (jobEvents), which emits it for every kind of job in the
+// transaction that ends it.
+func (a *Agent) syncEvents(txn *store.Txn, t outbox.Type, data any) error {
+	if a.events == nil || t == outbox.JobFinished {
+		return nil
+	}
+	return a.events.Emit(txn, t, data)
 }
 
 // SyncEngine is the agent's sync engine: Changed on it queues a targeted

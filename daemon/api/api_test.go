@@ -749,7 +749,7 @@ func TestTokenScopes(t *testing.T) {
 	b := apitest.NewBackend()
 	b.AddPlatform(client.Platform{Name: "sandbox", Plugin: "sandbox", State: client.PlatformReady, Capabilities: []string{"collect"}})
 	addJobs(b)
-	srv := apitest.Serve(t, api.Config{Backend: b, Token: "root", Cache: &apitest.Cache{},
+	srv := apitest.Serve(t, api.Config{Backend: b, Token: "root", Cache: &apitest.Cache{}, Snapshots: snapshotBytes("snap"),
 		Tokens: []api.Token{{Secret: "reader", Scope: api.ScopeRead}, {Secret: "writer", Scope: api.ScopeWrite}, {Secret: "op", Scope: api.ScopeOperator}}})
 	as := func(token, method, path, body string) reply {
 		var r io.Reader
@@ -768,6 +768,9 @@ func TestTokenScopes(t *testing.T) {
 		{"reader", "POST", "/v1/collect", collect, api.ScopeWrite},
 		{"reader", "POST", "/v1/jobs/j2/cancel", "", api.ScopeWrite},
 		{"reader", "POST", "/v1/cache/purge", "{}", api.ScopeOperator},
+		{"reader", "GET", "/v1/operator/snapshot", "", api.ScopeOperator},
+		{"writer", "GET", "/v1/operator/snapshot", "", api.ScopeOperator},
+		{"op", "GET", "/v1/operator/snapshot", "", ""},
 		{"writer", "GET", "/v1/jobs/j1", "", ""},
 		{"writer", "POST", "/v1/collect", collect, ""},
 		{"writer", "POST", "/v1/cache/purge", "{}", api.ScopeOperator},

@@ -13,7 +13,7 @@ import (
 // Scope is what a token may do. Each scope includes the ones before it:
 //
 //   - ScopeRead: every GET route (jobs, items, products, platforms,
-//     stats, cache statistics, metrics);
+//     stats, cache statistics, metrics) but the snapshot;
 //   - ScopeWrite: also start and cancel jobs (POST /v1/collect,
 //     POST /v1/jobs/{id}/cancel);
 //   - ScopeOperator: everything, such as purging the cache; what a route
@@ -57,14 +57,26 @@ var writeScopes = map[string]bool{
 	"POST /v1/jobs/{id}/cancel":       true,
 	"POST /v1/sync/{name}/run":        true,
 	"POST /v1/conflicts/{id}/resolve": true,
+	"POST /v1/locks/acquire":          true,
+	"POST /v1/locks/renew":            true,
+	"POST /v1/locks/release":          true,
+}
+
+// operatorReads are the GET routes that need ScopeOperator: a snapshot
+// holds every record of the agent.
+var operatorReads = map[string]bool{
+	"GET /v1/operator/snapshot": true,
 }
 
 // scopeFor is the scope a request needs, by the route it matches.
 func (s *Server) scopeFor(r *http.Request) Scope {
+	_, pattern := s.mux.Handler(r)
+	if operatorReads[pattern] {
+		return ScopeOperator
+	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return ScopeRead
 	}
-	_, pattern := s.mux.Handler(r)
 	switch {
 	case pattern == "":
 		return ScopeRead // no route: the answer is a 404 or 405

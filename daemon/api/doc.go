@@ -18,7 +18,8 @@
 // so it cannot drive a tokenless agent from a browser.
 //
 // Config.Token may do anything; Config.Tokens are limited to a Scope
-// (read: GET routes; write: also collect and cancel; operator: anything).
+// (read: GET routes but the snapshot; write: also collect and cancel;
+// operator: anything).
 // A token short of a route's scope is a 403 insufficient_scope naming the
 // scope needed.
 //
@@ -44,7 +45,22 @@
 //	GET  /v1/conflicts           ?state=open|resolved → []client.Conflict
 //	GET  /v1/conflicts/{id}      client.Conflict
 //	POST /v1/conflicts/{id}/resolve  client.ConflictResolution → client.Conflict
+//	GET  /v1/operator/snapshot   the agent's state as a snapshot file, operator scope (Config.Snapshots)
+//	GET  /v1/alerts              client.Alerts: alerts and receivers (Config.Alerts)
+//	GET  /v1/alerts/history      ?limit= → []client.AlertEvent, newest first (Config.Alerts)
+//	GET  /v1/silences            []client.Silence (Config.Alerts)
+//	POST /v1/silences            client.SilenceRequest → 201 client.Silence (Config.Alerts)
+//	POST /v1/silences/{id}/expire    client.Silence (Config.Alerts)
+//	POST /v1/receivers/{name}/test   client.ReceiverTest: the platform's answer (Config.Alerts)
 //	GET  /metrics                Config.Metrics
+//	POST /v1/webhooks/{plugin}/{name}  a platform's delivery → client.WebhookAck (Config.Webhooks; no token)
+//	GET  /v1/events/sinks        []client.EventSink (Config.Events)
+//
+// The webhook route is the one a platform posts to, so it takes neither
+// the token nor the loopback Host rule: a platform can send neither. It
+// accepts only what the platform's plugin verifies (a bad signature is a
+// 401 bad_signature and records nothing), reads at most
+// WebhookMaxBodyBytes, and gives the receiver WebhookDeadline to answer.
 //
 // A job id in a path is checked before the Backend sees it: one that
 // unescapes to hold a slash (/v1/jobs/a%2fb), whitespace or a control

@@ -43,6 +43,10 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /v1/products/{id}", s.wrap(s.product))
 	s.mux.HandleFunc("GET /v1/stats", s.wrap(s.getStats))
 	s.cacheRoutes()
+	s.snapshotRoutes()
+	s.webhookRoutes()
+	s.alertRoutes()
+	s.clusterRoutes()
 	s.syncRoutes()
 	if s.metrics != nil {
 		s.mux.Handle("GET /metrics", s.metrics)

@@ -40,6 +40,17 @@ type Config struct {
 	Stats StatsSource
 	// Cache serves /v1/cache; nil answers 404.
 	Cache CacheSource
+	// Snapshots serves GET /v1/operator/snapshot; nil answers 404.
+	Snapshots SnapshotSource
+	// Webhooks takes POST /v1/webhooks/{plugin}/{name} and Events serves
+	// GET /v1/events/sinks (webhooks.go); nil answers 404.
+	Webhooks WebhookReceiver
+	Events   EventSinks
+	// Alerts serves /v1/alerts, /v1/silences and /v1/receivers; nil
+	// answers 404.
+	Alerts AlertSource
+	// Cluster serves /v1/cluster and /v1/locks; nil answers 404.
+	Cluster ClusterSource
 	// Sync serves /v1/sync, /v1/bindings, /v1/history and /v1/conflicts;
 	// nil answers 404.
 	Sync SyncSource
@@ -75,20 +86,25 @@ const (
 // Server is the HTTP API. It is an http.Handler, so tests and other
 // servers can mount it, and it can serve a listener itself.
 type Server struct {
-	backend  Backend
-	tokens   []tokenHash
-	hasToken bool
-	logger   *slog.Logger
-	metrics  http.Handler
-	stats    StatsSource
-	cache    CacheSource
-	sync     SyncSource
-	mux      *http.ServeMux
-	started  time.Time
-	now      func() time.Time
-	http     *http.Server
-	maxConns int
-	tls      *tls.Config
+	backend   Backend
+	tokens    []tokenHash
+	hasToken  bool
+	logger    *slog.Logger
+	metrics   http.Handler
+	stats     StatsSource
+	cache     CacheSource
+	snapshots SnapshotSource
+	mux       *http.ServeMux
+	started   time.Time
+	now       func() time.Time
+	http      *http.Server
+	maxConns  int
+	tls       *tls.Config
+	webhooks  WebhookReceiver
+	events    EventSinks
+	alerts    AlertSource
+	cluster   ClusterSource
+	sync      SyncSource
 	// mutualTLS says clients prove who they are with a certificate.
 	mutualTLS bool
 }
@@ -99,16 +115,20 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("api: Config.Backend is nil")
 	}
 	s := &Server{
-		backend: cfg.Backend,
-		logger:  cfg.Logger,
-		metrics: cfg.Metrics,
-		stats:   cfg.Stats,
-		cache:   cfg.Cache,
-		sync:    cfg.Sync,
-		mux:     http.NewServeMux(),
-		now:     time.Now,
+		backend:   cfg.Backend,
+		logger:    cfg.Logger,
+		metrics:   cfg.Metrics,
+		stats:     cfg.Stats,
+		cache:     cfg.Cache,
+		snapshots: cfg.Snapshots,
+		mux:       http.NewServeMux(),
+		now:       time.Now,
+		alerts:    cfg.Alerts,
+		cluster:   cfg.Cluster,
+		sync:      cfg.Sync,
 	}
 	s.started = s.now()
+	s.webhooks, s.events = cfg.Webhooks, cfg.Events
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -186,6 +206,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.code(), "duration", time.Since(start))
 	}()
+	if s.isWebhook(r) {
+		// Platforms send no token and any Host: the plugin's check of
+		// the signature is the delivery's authentication (webhooks.go).
+		s.route(rec, r)
+		return
+	}
 	if !s.hasToken && !s.mutualTLS && !loopbackHost(r.Host) {
 		s.writeError(rec, r, &Error{Status: http.StatusForbidden, Code: client.CodeForbiddenHost,
 			Message: fmt.Sprintf("this agent has no token, so it answers only requests addressed to localhost, 127.0.0.1 or [::1], not to %q; set api.token to reach it by another name", r.Host)})

@@ -194,13 +194,10 @@ func (c *Client) doHeader(ctx context.Context, method, path string, query url.Va
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "marketsync/"+version.Version)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
@@ -216,6 +213,14 @@ func (c *Client) doHeader(ctx context.Context, method, path string, query url.Va
 		return resp.Header, fmt.Errorf("%s %s: decode response: %w", method, path, err)
 	}
 	return resp.Header, nil
+}
+
+// authorize names the client and adds its token to req.
+func (c *Client) authorize(req *http.Request) {
+	req.Header.Set("User-Agent", "marketsync/"+version.Version)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 }
 
 // maxErrorBody bounds how much of an error response is read.

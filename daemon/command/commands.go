@@ -90,11 +90,21 @@ func suggest(name string, commands map[string]cli.CommandFactory) string {
 func Commands(meta Meta) map[string]cli.CommandFactory {
 	return map[string]cli.CommandFactory{
 		// Talking to a running agent.
+		"alerts":         func() (cli.Command, error) { return &AlertsCommand{Meta: meta}, nil },
+		"alerts history": func() (cli.Command, error) { return &AlertsHistoryCommand{Meta: meta}, nil },
+		"alerts test":    func() (cli.Command, error) { return &AlertsTestCommand{Meta: meta}, nil },
+		"silence":        func() (cli.Command, error) { return &SilenceCommand{Meta: meta}, nil },
+		"silence add":    func() (cli.Command, error) { return &SilenceAddCommand{Meta: meta}, nil },
+		"silence list":   func() (cli.Command, error) { return &SilenceListCommand{Meta: meta}, nil },
+		"silence expire": func() (cli.Command, error) { return &SilenceExpireCommand{Meta: meta}, nil },
 		"cancel": func() (cli.Command, error) {
 			return &CancelCommand{Meta: meta}, nil
 		},
 		"collect": func() (cli.Command, error) {
 			return &CollectCommand{Meta: meta}, nil
+		},
+		"events": func() (cli.Command, error) {
+			return &EventsCommand{Meta: meta}, nil
 		},
 		"job": func() (cli.Command, error) {
 			return &JobCommand{Meta: meta}, nil
@@ -102,6 +112,11 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"jobs": func() (cli.Command, error) {
 			return &JobsCommand{Meta: meta}, nil
 		},
+		"lock":         func() (cli.Command, error) { return &LockCommand{Meta: meta}, nil },
+		"lock list":    func() (cli.Command, error) { return &LockListCommand{Meta: meta}, nil },
+		"lock acquire": func() (cli.Command, error) { return &LockAcquireCommand{Meta: meta}, nil },
+		"lock release": func() (cli.Command, error) { return &LockReleaseCommand{Meta: meta}, nil },
+		"members":      func() (cli.Command, error) { return &MembersCommand{Meta: meta}, nil },
 		"platforms": func() (cli.Command, error) {
 			return &PlatformsCommand{Meta: meta}, nil
 		},
@@ -131,6 +146,7 @@ func Commands(meta Meta) map[string]cli.CommandFactory {
 		"operator": func() (cli.Command, error) {
 			return &OperatorCommand{Meta: meta}, nil
 		},
+		"operator raft list-peers": func() (cli.Command, error) { return &OperatorRaftListPeersCommand{Meta: meta}, nil },
 		"operator snapshot": func() (cli.Command, error) {
 			return &OperatorSnapshotCommand{Meta: meta}, nil
 		},

@@ -21,9 +21,11 @@ func (c *OperatorCommand) Help() string {
 	return strings.TrimSpace(`
 Usage: marketsync operator <subcommand> [options] [args]
 
-  Commands for the operator of an agent that work on its data_dir directly:
+  Commands for the operator of an agent's state: snapshots, saved from the
+  running agent or a stopped one's data_dir, inspected and restored:
 
-      $ marketsync operator snapshot save -data-dir /var/lib/marketsync backup.snap
+      $ marketsync operator snapshot save backup.snap
+      $ marketsync operator snapshot restore -data-dir /var/lib/marketsync backup.snap
 
   Run "marketsync operator <subcommand> -h" for a subcommand's help.`)
 }

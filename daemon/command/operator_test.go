@@ -1,12 +1,18 @@
 package command
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/api/apitest"
 	"github.com/marketsync/marketsync/daemon/catalog"
+	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/sdk/model"
 )
@@ -75,5 +81,65 @@ func TestOperatorSnapshot(t *testing.T) {
 	}
 	runCLI(t, "", "operator", "snapshot", "inspect", snap).wantError(t, "store: snapshot file is corrupt")
 
-	runCLI(t, "", "operator", "snapshot", "save", snap).wantUsage(t, "give -data-dir DIR", "operator snapshot save")
+}
+
+// dbSnapshots serves a running agent's snapshots from an open store, as
+// the agent does.
+type dbSnapshots struct{ db *store.DB }
+
+func (s dbSnapshots) Snapshot(context.Context) (io.ReadCloser, int64, error) {
+	return s.db.OpenSnapshot("test")
+}
+
+// brokenSnapshots serves a snapshot whose last byte is flipped.
+type brokenSnapshots struct{ dbSnapshots }
+
+func (s brokenSnapshots) Snapshot(ctx context.Context) (io.ReadCloser, int64, error) {
+	f, n, err := s.dbSnapshots.Snapshot(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	b[len(b)-1] ^= 1
+	return io.NopCloser(bytes.NewReader(b)), n, nil
+}
+
+func TestOperatorSnapshotFromARunningAgent(t *testing.T) {
+	db, err := store.Open(store.Options{Dir: dataDir(t, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	t.Setenv(client.EnvAddress, apitest.Serve(t, api.Config{Backend: apitest.NewBackend(), Snapshots: dbSnapshots{db}}).URL)
+	snap := filepath.Join(t.TempDir(), "backup.snap")
+	runCLI(t, "", "operator", "snapshot", "save", snap).want(t, 0, "Records  = 3 (catalog/ 3)", "SHA-256")
+	good, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, "", "operator", "snapshot", "inspect", snap).want(t, 0, "Records  = 3 (catalog/ 3)")
+
+	// A download that does not check out leaves the last good snapshot
+	// in place and no partial file beside it.
+	t.Setenv(client.EnvAddress, apitest.Serve(t, api.Config{Backend: apitest.NewBackend(), Snapshots: brokenSnapshots{dbSnapshots{db}}}).URL)
+	runCLI(t, "", "operator", "snapshot", "save", snap).wantError(t, "store: snapshot file is corrupt")
+	if now, err := os.ReadFile(snap); err != nil || !bytes.Equal(now, good) {
+		t.Errorf("the good snapshot changed (%v)", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(snap), ".*part*")); len(left) > 0 {
+		t.Errorf("partial files left: %v", left)
+	}
+}
+
+func TestOperatorSnapshotWithoutAnAgent(t *testing.T) {
+	t.Setenv(client.EnvAddress, "http://127.0.0.1:1")
+	dir := t.TempDir()
+	runCLI(t, "", "operator", "snapshot", "save", filepath.Join(dir, "x.snap")).wantError(t, "cannot reach the agent at http://127.0.0.1:1")
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("files left: %v", left)
+	}
 }

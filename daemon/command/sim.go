@@ -87,7 +87,7 @@ var simulators = map[string]func(seed uint64) simulated{
 		return simulated{
 			handler: s.Handler(), endpoint: "",
 			settings: [][2]string{{aliexpress.FieldAppKey, c.AppKey}, {aliexpress.FieldAppSecret, c.AppSecret}, {aliexpress.FieldAccessToken, c.AccessToken}},
-			ids:      foundIDs(s.IDs(), func(id string) bool { return !s.Expect(id).NotFound }),
+			ids:      foundIDs(s.IDs(), func(id string) bool { return s.Expect(id).Collected() }),
 		}
 	},
 }

@@ -59,6 +59,9 @@ type market struct {
 	// those it refused with the platform's rate-limit error.
 	requests func() int64
 	limited  func() int64
+	// lookups counts the requests a plugin makes inside its calls to name
+	// what an answer gives by id (category attributes); nil for none.
+	lookups func() int64
 }
 
 // markets serves the four simulators until the test ends.
@@ -136,6 +139,7 @@ func new1688() *market {
 		check:    func(id string, p *sdk.Product, perr *sdk.Error) error { return s.Expect(id).Verify(p, perr) },
 		requests: func() int64 { return s.Stats().Requests },
 		limited:  func() int64 { return s.Stats().Refused["gw.QosAppFrequencyLimit"] },
+		lookups:  func() int64 { return s.Stats().ByAPI[ali1688sim.APICategoryAttrs] },
 	}
 }
 
@@ -167,6 +171,7 @@ func newPinduoduo() *market {
 		},
 		requests: func() int64 { return s.Stats().Requests },
 		limited:  func() int64 { return s.Stats().Errors[70031] },
+		lookups:  func() int64 { return s.Stats().ByType[pddsim.TypeCatTemplate] },
 	}
 }
 
@@ -190,7 +195,7 @@ func newAliExpress() *market {
 			"https://m.aliexpress.com/i/%s.html",
 			"https://aliexpress.ru/item/%s.html",
 		},
-		found:    func(id string) bool { return !s.Expect(id).NotFound },
+		found:    func(id string) bool { return s.Expect(id).Collected() },
 		check:    func(id string, p *sdk.Product, perr *sdk.Error) error { return s.Expect(id).Check(p, perr) },
 		requests: func() int64 { return s.Stats().Requests },
 		limited:  func() int64 { return s.Stats().Errors["ApiCallLimit"] },

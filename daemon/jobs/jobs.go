@@ -38,7 +38,28 @@ var (
 // Store keeps jobs and their items in the database and implements
 // job.Store for the job actors, plus the queries of the HTTP API.
 type Store struct {
-	db *store.DB
+	db   *store.DB
+	hook Hook
+}
+
+// Hook runs inside the transaction of every Save and Commit once the job
+// record is written: prev as it was stored, next as written (counters
+// included), products those a Commit puts in the catalogue. Its error
+// rolls the whole write back. The agent emits its job and product events
+// through it, so they are stored if and only if what they report is.
+type Hook func(txn *store.Txn, prev, next *job.Job, products []*model.Product) error
+
+// SetHook installs h; call it before the job actors start.
+func (s *Store) SetHook(h Hook) { s.hook = h }
+
+// putHooked is putJob followed by the hook.
+func (s *Store) putHooked(txn *store.Txn, prev, j *job.Job, total, succeeded, failed int32, products []*model.Product) error {
+	if err := putJob(txn, j, total, succeeded, failed); err != nil || s.hook == nil {
+		return err
+	}
+	next := proto.CloneOf(j)
+	next.Total, next.Succeeded, next.Failed = total, succeeded, failed
+	return s.hook(txn, prev, next, products)
 }
 
 var _ job.Store = (*Store)(nil)
@@ -160,7 +181,7 @@ func (s *Store) Save(j *job.Job) error {
 		if stored, err = getJob(txn, j.GetId()); err != nil {
 			return err
 		}
-		return putJob(txn, j, stored.Total, stored.Succeeded, stored.Failed)
+		return s.putHooked(txn, stored, j, stored.Total, stored.Succeeded, stored.Failed, nil)
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: save %s: %w", j.GetId(), err)
@@ -187,7 +208,7 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 	if j.GetUpdatedAt() != nil {
 		collectedAt = j.GetUpdatedAt().AsTime()
 	}
-	return s.CommitWith(j, items, func(txn *store.Txn) error {
+	return s.commit(j, items, products, func(txn *store.Txn) error {
 		for _, p := range products {
 			if err := catalog.Put(txn, j.Platform, p, collectedAt); err != nil {
 				return err
@@ -202,6 +223,12 @@ func (s *Store) Commit(j *job.Job, items []*job.Item, products []*model.Product)
 // are stored with its items or not at all. also runs first and may still
 // settle the items it is given (an item whose binding is refused fails).
 func (s *Store) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) error) error {
+	return s.commit(j, items, nil, also)
+}
+
+// commit is Commit and CommitWith: also, then the items, then the job
+// record and the hook, which is told of products.
+func (s *Store) commit(j *job.Job, items []*job.Item, products []*model.Product, also func(*store.Txn) error) error {
 	var total, succeeded, failed int32
 	err := s.db.Update(func(txn *store.Txn) error {
 		stored, err := getJob(txn, j.GetId())
@@ -230,7 +257,7 @@ func (s *Store) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) 
 				return err
 			}
 		}
-		return putJob(txn, j, total, succeeded, failed)
+		return s.putHooked(txn, stored, j, total, succeeded, failed, products)
 	})
 	if err != nil {
 		return fmt.Errorf("jobs: commit %s: %w", j.GetId(), err)

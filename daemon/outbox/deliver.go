@@ -26,6 +26,9 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
+// SystemClock is the real clock, the default of every Clock option.
+var SystemClock Clock = realClock{}
+
 type realClock struct{}
 
 func (realClock) Now() time.Time                         { return time.Now() }
@@ -53,6 +56,10 @@ type Options struct {
 	BaseDelay, MaxDelay time.Duration
 	// OnAttempt, when set, is called after each attempt.
 	OnAttempt func(Attempt)
+	// PollInterval, when above zero, makes Run also look for events that
+	// often: an event enqueued in a transaction that commits after the
+	// Notify it sent was read is still delivered within it.
+	PollInterval time.Duration
 }
 
 // failingAfter is how many consecutive failures turn the warning about a
@@ -75,7 +82,7 @@ func New(o Options) *Deliverer {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if o.Clock == nil {
-		o.Clock = realClock{}
+		o.Clock = SystemClock
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -106,6 +113,11 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.log.Error("outbox delivery round failed", "err", err)
 			next = d.o.Clock.Now().Add(d.o.BaseDelay)
+		}
+		if poll := d.o.PollInterval; poll > 0 {
+			if at := d.o.Clock.Now().Add(poll); next.IsZero() || at.Before(next) {
+				next = at
+			}
 		}
 		var timer <-chan time.Time
 		if !next.IsZero() {
@@ -158,30 +170,43 @@ func (d *Deliverer) deliverSink(ctx context.Context, s Sink) (time.Time, error) 
 		return st.NextAttempt, nil
 	}
 	for len(events) > 0 {
+		var sent []queued
+		var stopped, failure error
+		var failedAt queued
 		for _, q := range events {
-			if err := ctx.Err(); err != nil {
-				return time.Time{}, err
+			if stopped = ctx.Err(); stopped != nil {
+				break
 			}
 			derr := d.post(ctx, s, q.Event)
+			if derr != nil && ctx.Err() != nil {
+				// Stopped mid-post: not the sink's failure. The event
+				// stays queued and is sent again by the next run.
+				stopped = ctx.Err()
+				break
+			}
 			if derr != nil {
-				return d.failed(s, q, st, derr)
+				failure, failedAt = derr, q
+				break
 			}
-			if err := d.o.DB.Update(func(txn *store.Txn) error {
-				if err := txn.Delete(ns, queueKey(s.Name, q.Event.ID)); err != nil {
-					return err
-				}
-				if st.Failures > 0 {
-					return putState(txn, s.Name, SinkState{})
-				}
-				return nil
-			}); err != nil {
-				return time.Time{}, err
-			}
+			sent = append(sent, q)
+		}
+		if err := d.acknowledge(s, sent, st); err != nil {
+			return time.Time{}, err
+		}
+		if len(sent) > 0 {
 			if st.Failures > 0 {
 				d.log.Info("webhook sink recovered", "sink", s.Name, "after_failures", st.Failures)
 			}
 			st = SinkState{}
-			d.report(Attempt{Sink: s.Name, Event: q.Event})
+			for _, q := range sent {
+				d.report(Attempt{Sink: s.Name, Event: q.Event})
+			}
+		}
+		switch {
+		case stopped != nil:
+			return time.Time{}, stopped
+		case failure != nil:
+			return d.failed(s, failedAt, st, failure)
 		}
 		err := d.o.DB.View(func(txn *store.Txn) (err error) {
 			events, err = head(txn, s.Name, batch)
@@ -192,6 +217,27 @@ func (d *Deliverer) deliverSink(ctx context.Context, s Sink) (time.Time, error) 
 		}
 	}
 	return time.Time{}, nil
+}
+
+// acknowledge takes the events a sink accepted off its queue, in one
+// transaction (one synced write rather than one per event), and clears
+// the sink's failures. A crash before it commits sends them again, which
+// receivers deduplicate on their id.
+func (d *Deliverer) acknowledge(s Sink, sent []queued, st SinkState) error {
+	if len(sent) == 0 {
+		return nil
+	}
+	return d.o.DB.Update(func(txn *store.Txn) error {
+		for _, q := range sent {
+			if err := txn.Delete(ns, queueKey(s.Name, q.Event.ID)); err != nil {
+				return err
+			}
+		}
+		if st.Failures > 0 {
+			return putState(txn, s.Name, SinkState{})
+		}
+		return nil
+	})
 }
 
 // failed records a failed attempt: the event stays at the head of the

@@ -24,6 +24,9 @@ const (
 	JobFinished      Type = "job.finished"
 )
 
+// Types lists every event type.
+var Types = []Type{ProductCollected, ProductSynced, ConflictDetected, ConflictResolved, JobFinished}
+
 // Event is one event, as a sink receives it (JSON).
 type Event struct {
 	// ID is a ULID: unique, and in the order events were made. Receivers
@@ -158,4 +161,54 @@ func head(txn *store.Txn, sink string, n int) ([]queued, error) {
 		return nil, fmt.Errorf("outbox: read the queue of %s: %w", sink, err)
 	}
 	return out, nil
+}
+
+// Stat is what waits for one sink.
+type Stat struct {
+	Pending int
+	// Oldest is when the oldest waiting event was made; zero when none
+	// waits.
+	Oldest time.Time
+	State  SinkState
+}
+
+// StatOf returns what waits for sink. It reads keys only, and the value
+// of the oldest event.
+func StatOf(txn *store.Txn, sink string) (Stat, error) {
+	n, st, err := Pending(txn, sink)
+	if err != nil || n == 0 {
+		return Stat{State: st}, err
+	}
+	first, err := head(txn, sink, 1)
+	if err != nil {
+		return Stat{}, err
+	}
+	out := Stat{Pending: n, State: st}
+	if len(first) == 1 {
+		out.Oldest = first[0].Event.Time
+	}
+	return out, nil
+}
+
+// Queues lists the sinks that have events waiting, in name order: a sink
+// removed from the configuration keeps its queue until it comes back.
+func Queues(txn *store.Txn) ([]string, error) {
+	var names []string
+	var after []byte
+	for {
+		found := ""
+		err := txn.Scan(ns, store.Range{Prefix: []byte("q/"), After: after, Limit: 1, KeysOnly: true}, func(k, _ []byte) error {
+			found, _, _ = strings.Cut(string(k[len("q/"):]), "/")
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("outbox: list queues: %w", err)
+		}
+		if found == "" {
+			return names, nil
+		}
+		names = append(names, found)
+		// '0' follows '/': the first key after every event of found.
+		after = []byte("q/" + found + "0")
+	}
 }

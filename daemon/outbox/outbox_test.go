@@ -314,3 +314,69 @@ func TestVerify(t *testing.T) {
 		t.Errorf("header %q", h)
 	}
 }
+
+// TestPollFindsLateCommits: with PollInterval, an event whose Notify came
+// before its commit is delivered at the next poll.
+func TestPollFindsLateCommits(t *testing.T) {
+	clk := newClock()
+	db := storetest.Open(t, store.Options{InMemory: true})
+	r := newReceiver(t, clk)
+	d := outbox.New(outbox.Options{DB: db, Clock: clk, PollInterval: time.Second,
+		Sinks: []outbox.Sink{{Name: "erp", URL: r.URL, Secret: secret}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	if wait := <-clk.waits; wait != time.Second {
+		t.Fatalf("idle loop waits %s, want the poll interval", wait)
+	}
+	ids := enqueue(t, db, 1, "erp") // no Notify
+	clk.Advance(time.Second)
+	if e := <-r.got; e.ID != ids[0] {
+		t.Errorf("got %s, want %s", e.ID, ids[0])
+	}
+	cancel()
+	<-done
+}
+
+// TestStopMidPostIsNoFailure: a delivery cut by the Deliverer's own stop
+// leaves the event queued and the sink's state clean.
+func TestStopMidPostIsNoFailure(t *testing.T) {
+	clk := newClock()
+	db := storetest.Open(t, store.Options{InMemory: true})
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	ids := enqueue(t, db, 1, "erp")
+	d := outbox.New(outbox.Options{DB: db, Clock: clk, Sinks: []outbox.Sink{{Name: "erp", URL: srv.URL, Secret: secret}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- d.Run(ctx) }()
+	<-entered
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Run = %v", err)
+	}
+	var st outbox.Stat
+	if err := db.View(func(txn *store.Txn) (err error) { st, err = outbox.StatOf(txn, "erp"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st.Pending != 1 || st.State.Failures != 0 || !st.Oldest.Equal(t0) {
+		t.Errorf("after a stop mid-post: %+v, want the event %s pending and no failure", st, ids[0])
+	}
+}
+
+func TestQueues(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	enqueue(t, db, 3, "erp", "erp-b", "erp0", "audit")
+	var got []string
+	if err := db.View(func(txn *store.Txn) (err error) { got, err = outbox.Queues(txn); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"audit", "erp", "erp-b", "erp0"}; !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Errorf("Queues = %v, want %v", got, want)
+	}
+}

@@ -134,6 +134,7 @@
 // stream's size and its SHA-256; InspectSnapshot checks a file against its
 // header; RestoreSnapshot loads one into a new directory, checks the
 // counts, and swaps it in for the data directory, which must not be held
-// by a process. The CLI is marketsync operator snapshot save, inspect and
-// restore.
+// by a process. DB.OpenSnapshot serves a running agent's snapshot
+// (GET /v1/operator/snapshot). The CLI is marketsync operator snapshot
+// save, inspect and restore.
 package store

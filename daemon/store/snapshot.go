@@ -272,3 +272,30 @@ func lockDir(dir string, shared bool) (unlock func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// OpenSnapshot saves a snapshot into a private temporary directory (under
+// TMPDIR) and returns it open at its start, with its size. The file is
+// unlinked at once, so nothing is left behind however the caller's use of
+// it ends, and it never sits in the data directory, whose files the start
+// check accounts for. The agent serves snapshots this way while it runs.
+func (db *DB) OpenSnapshot(version string) (*os.File, int64, error) {
+	dir, err := os.MkdirTemp("", "marketsync-snapshot-")
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: save snapshot: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "state.snap")
+	if _, err := db.SaveSnapshot(path, version); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}

@@ -7,6 +7,8 @@ import (
 	"github.com/marketsync/marketsync/plugins/alibaba1688/collector"
 	"github.com/marketsync/marketsync/plugins/alibaba1688/sim"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 	"github.com/marketsync/marketsync/sdk/plugintest"
 	"github.com/marketsync/marketsync/sdk/simkit"
 )
@@ -98,4 +100,57 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("outcomes %v: the catalogue should have offers of every kind", counts)
 	}
 	plugintest.Run(t, target(s, url))
+}
+
+// A thousand offers collected through the built plugin and the host, as
+// the agent fetches them (one id a call, the declared batch): every
+// product matches the simulator's account after the host's normalisation
+// (pictures once, attributes without sale properties, options named as a
+// buyer sees them), and the gateway, counting on its side, answered
+// exactly ⌈1000 ÷ 1⌉ productInfo calls plus one
+// alibaba.category.attribute.get per category whose offers name their
+// SKU properties by id alone.
+func TestThousandOffersCallCount(t *testing.T) {
+	s, url := newSim(t, sim.Options{Items: 1000})
+	p := plugintest.Launch(t, target(s, url), "")
+	ids := s.IDs()
+	shapes := map[string]int{}
+	unnamed := 0 // umbrellas in sizes the category does not name
+	for _, id := range ids {
+		resp, err := host.Call[*model.FetchProductsResponse](t.Context(), p, &model.FetchProductsRequest{Ids: []string{id}})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		r := resp.GetResults()[0]
+		e := s.Expect(id)
+		if err := e.Verify(host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError())); err != nil {
+			t.Error(err)
+		}
+		if r.GetError().GetCode() == collector.CodeUnnamedOption {
+			unnamed++
+		}
+		if e.Outcome == sim.Found {
+			for _, sh := range s.Shapes(id) {
+				shapes[sh]++
+			}
+		}
+	}
+	st := s.Stats()
+	lookups := s.CategoryLookups(ids)
+	if got := st.Served[sim.APIProductInfo]; got != int64(len(ids)) {
+		t.Errorf("%d productInfo calls for %d offers", got, len(ids))
+	}
+	if got := st.Served[sim.APICategoryAttrs]; got != int64(lookups) || lookups == 0 || lookups > 12 {
+		t.Errorf("%d category calls, want %d (one per category needing names, at most the catalogue's 12)", got, lookups)
+	}
+	t.Logf("%d offers: %d productInfo + %d alibaba.category.attribute.get calls; shapes of the offers on sale: %v",
+		len(ids), st.Served[sim.APIProductInfo], st.Served[sim.APICategoryAttrs], shapes)
+	for _, sh := range []string{"names by id", "no status", "numbers as strings", "escaped", "repeated images", "sale property attribute", "SKU tiers", "one SKU", "no SKUs", "no images"} {
+		if shapes[sh] == 0 {
+			t.Errorf("no offer on sale had shape %q", sh)
+		}
+	}
+	if unnamed == 0 {
+		t.Error("no offer failed for a SKU property nobody names")
+	}
 }

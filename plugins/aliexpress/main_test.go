@@ -55,7 +55,7 @@ func target(s *sim.Running) plugintest.Target {
 	}
 	var known []string
 	for _, id := range listed {
-		if !s.Expect(id).NotFound && len(known) < 3 {
+		if s.Expect(id).Collected() && len(known) < 3 {
 			known = append(known, id)
 		}
 	}

@@ -127,3 +127,57 @@ func TestAnotherMallIsInvalid(t *testing.T) {
 		t.Errorf("another mall's scope: %v", err)
 	}
 }
+
+// A thousand goods collected through the built plugin and the host, as
+// the agent fetches them (one id a call): every one matches the
+// simulator's account after the host's normalisation (pictures once,
+// goods properties named, sale properties left to the variants), the
+// carousel with seven of ten the same picture comes out as four pictures,
+// and the gateway, counting on its side, answered one
+// pdd.goods.detail.get a goods (⌈1000 ÷ 1⌉) plus one
+// pdd.goods.cat.template.get a category.
+func TestThousandGoodsCallCount(t *testing.T) {
+	s, endpoint := gateway(t, sim.Options{Seed: 1, Goods: 1000})
+	p := plugintest.Launch(t, target(s, endpoint), "")
+	ids := s.IDs()
+	shapes := map[string]int{}
+	sevenOfTen := 0
+	for _, id := range ids {
+		resp, err := host.Call[*model.FetchProductsResponse](t.Context(), p, &model.FetchProductsRequest{Ids: []string{id}})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		r := resp.GetResults()[0]
+		e := s.Expect(id)
+		if diff := e.Diff(host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError())); len(diff) > 0 {
+			t.Errorf("%s: %s", id, strings.Join(diff, "; "))
+		}
+		if e.NotFound {
+			continue
+		}
+		for _, sh := range s.Shapes(id) {
+			shapes[sh]++
+			if sh == "repeated images" && len(r.GetProduct().GetImages()) == 4 {
+				sevenOfTen++
+			}
+		}
+	}
+	st := s.Stats()
+	lookups := s.CategoryLookups(ids)
+	if got := st.ByType[sim.TypeGoodsDetail]; got != int64(len(ids)) {
+		t.Errorf("%d detail calls for %d goods", got, len(ids))
+	}
+	if got := st.ByType[sim.TypeCatTemplate]; got != int64(lookups) || lookups == 0 || lookups > 10 {
+		t.Errorf("%d template calls, want %d (one per category, at most the catalogue's 10)", got, lookups)
+	}
+	t.Logf("%d goods: %d pdd.goods.detail.get + %d pdd.goods.cat.template.get calls; shapes of the goods on sale: %v",
+		len(ids), st.ByType[sim.TypeGoodsDetail], st.ByType[sim.TypeCatTemplate], shapes)
+	for _, sh := range []string{"no status", "numbers as strings", "escaped", "repeated images", "sale property listed", "one SKU", "no images"} {
+		if shapes[sh] == 0 {
+			t.Errorf("no goods on sale had shape %q", sh)
+		}
+	}
+	if sevenOfTen == 0 {
+		t.Error("no carousel of ten with seven repeats came out as its four pictures")
+	}
+}

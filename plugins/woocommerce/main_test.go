@@ -128,7 +128,40 @@ func target(s *sim.Running) plugintest.Target {
 			"blank consumer secret": config(s, set(store.FieldConsumerSecret, " ")),
 		},
 		Requests: func() int64 { return s.Stats().Requests },
-		Publish:  &plugintest.Publish{Products: products, Rejected: &rejected},
+		Publish: &plugintest.Publish{
+			Products: products, Rejected: &rejected, Refused: refused(),
+			// RaceStock is left out: WooCommerce has no conditional
+			// update, so a change landing between the plugin's read and
+			// its write is overwritten (store.SetInventory, README
+			// "Stock"); the kit's stock_conflict check is skipped.
+			MerchantStock: func(t testing.TB, remote, sku string, stock int64) {
+				id, ok := s.IDBySKU(sku)
+				if !ok {
+					t.Fatalf("no product or variation with SKU %q", sku)
+				}
+				if err := s.MerchantUpdate(id, map[string]any{"manage_stock": true, "stock_quantity": stock}); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+	}
+}
+
+// refused are upserts the store, or the plugin before any call, refuses
+// per item.
+func refused() []plugintest.Refusal {
+	// A simple product with a variation's SKU: SKUs are unique across
+	// products and variations (the shirt's variations exist once
+	// upsert_idempotent, which runs first, has created them).
+	dup := sdk.Product{
+		ID: "kit-dup2", Source: "sandbox", Title: map[string]string{"en": "Clash"},
+		Variants: []sdk.Variant{{SKU: "kit-SHIRT-L", Price: usd(100), Stock: 1}},
+	}
+	yuan := fixtures("kit-cny-")[0]
+	yuan.Variants[0].Price = sdk.Money{Amount: 100, Currency: "CNY"}
+	return []plugintest.Refusal{
+		{Name: "a SKU another product has", Item: sdk.UpsertItem{Product: dup}, Kind: sdk.KindInvalid, Code: "product_invalid_sku"},
+		{Name: "a price in another currency", Item: sdk.UpsertItem{Product: yuan}, Kind: sdk.KindInvalid, Code: "currency_mismatch"},
 	}
 }
 

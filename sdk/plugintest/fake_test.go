@@ -75,7 +75,8 @@ type faults struct {
 	updateKeepsVariants bool // an update keeps the variants left out
 	acceptsRefused      bool // writes what the store should refuse
 	refusedWithoutField bool // refuses without naming the field
-	overwritesRace      bool // a stock write ignores a change since it read
+	overwritesRace      bool // a stock write ignores the stock it expected and changes since it read
+	ignoresExpected     bool // a stock write only checks for changes since it read
 	replayWrites        bool // a replayed stock write writes again
 	incompleteDescribe  bool
 	truncate            bool // answers at most half its cap, silently
@@ -429,14 +430,16 @@ func (s *shop) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (
 		if b.written[it.IdempotencyKey] && !s.replayWrites {
 			continue
 		}
-		if n, ok := b.races[v]; ok {
+		n, raced := b.races[v]
+		if raced {
 			delete(b.races, v)
 			b.stock[v] = n
-			if !s.overwritesRace {
-				rs[i].Err = sdk.Conflict("stale", "the stock changed since it was read")
-				b.written[it.IdempotencyKey] = true
-				continue
-			}
+		}
+		stale := raced || !s.ignoresExpected && it.ExpectedStock != nil && *it.ExpectedStock != b.stock[v]
+		if stale && !s.overwritesRace {
+			rs[i].Err = sdk.Conflict("stale", "the stock changed since it was read")
+			b.written[it.IdempotencyKey] = true
+			continue
 		}
 		b.stock[v] = it.Stock
 		b.written[it.IdempotencyKey] = true

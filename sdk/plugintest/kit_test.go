@@ -341,7 +341,11 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 		},
 		"stock write overwrites a racing change": {
 			faults: faults{overwritesRace: true}, check: CheckStockConflict(),
-			want: []string{"a stock write that raced a change in the store must fail as CONFLICT; it returned success", "must leave the store's stock 8; it reads 4"},
+			want: []string{"a stock write expecting 3 after a change racing the write left 8 must fail as CONFLICT; it returned success", "must leave the store's stock 8; it reads 6"},
+		},
+		"stock write ignores the expected stock": {
+			faults: faults{ignoresExpected: true}, check: CheckStockExpected(),
+			want: []string{"a stock write expecting 3 after a sale left 12 must fail as CONFLICT; it returned success", "refused after a sale must leave the store's stock 12; it reads 6"},
 		},
 		"replayed stock write writes again": {
 			faults: faults{replayWrites: true}, check: CheckStockReplay(),
@@ -374,12 +378,17 @@ func TestChecksWithoutTheirFixturesSkip(t *testing.T) {
 	pub := *target.Publish
 	pub.Refused, pub.RaceStock, pub.MerchantStock = nil, nil, nil
 	target.Publish = &pub
-	for field, check := range map[string]Check{
-		"Publish.Refused": CheckRefusedItems(), "Publish.RaceStock": CheckStockConflict(), "Publish.MerchantStock": CheckStockReplay(),
-		"RateLimit": CheckRateLimited(), "AuthConfig": CheckAuth(), "UnknownIDs": CheckPerItemResults(),
-		"Declared": CheckDeclared(), "BadConfigs": CheckBadConfigs(), "Faults.Inject": CheckPlatformFaults(),
-		"Expect.Check": CheckExpected(), "Listed": CheckListing(),
+	for _, c := range []struct {
+		field string
+		check Check
+	}{
+		{"Publish.Refused", CheckRefusedItems()}, {"Publish.RaceStock", CheckStockConflict()},
+		{"Publish.MerchantStock", CheckStockReplay()}, {"Publish.MerchantStock", CheckStockExpected()},
+		{"RateLimit", CheckRateLimited()}, {"AuthConfig", CheckAuth()}, {"UnknownIDs", CheckPerItemResults()},
+		{"Declared", CheckDeclared()}, {"BadConfigs", CheckBadConfigs()}, {"Faults.Inject", CheckPlatformFaults()},
+		{"Expect.Check", CheckExpected()}, {"Listed", CheckListing()},
 	} {
+		field, check := c.field, c.check
 		r := record(t, check, target)
 		if !r.Skipped() || r.Failed() || !strings.Contains(r.output(), "set Target."+field) {
 			t.Errorf("%s without Target.%s: skipped %v, failed %v, said %q", check.Name, field, r.Skipped(), r.Failed(), r.output())

@@ -260,32 +260,67 @@ func CheckRefusedItems() Check {
 	}}
 }
 
+// CheckStockExpected checks stock writes against the stock the host
+// expects (InventoryItem.ExpectedStock, what it last wrote or read): after
+// a sale the host has not seen, a write expecting the stock before the
+// sale fails alone as CONFLICT and leaves the sale's stock; a write
+// expecting the stock after the sale succeeds.
+func CheckStockExpected() Check {
+	return Check{Name: "stock_expected", run: func(h *harness) {
+		p, pub := h.publisher()
+		h.need(pub.MerchantStock != nil, "Publish.MerchantStock")
+		h.staleThenFresh(p, pub, "a sale", func(remote, sku string, stock int64) int64 {
+			sold := stock + 10 - 1
+			pub.MerchantStock(h.t, remote, sku, sold)
+			return sold
+		})
+	}}
+}
+
 // CheckStockConflict checks compare-and-set stock writes: when the
-// store's stock changed between the plugin's read and its write (a
-// merchant's edit racing the sync), the write fails alone as CONFLICT and
-// leaves the merchant's stock; a fresh write afterwards succeeds.
+// store's stock changes between the plugin's read and its write (a
+// merchant's edit or a sale racing the sync), a write expecting the
+// stock as it was when the host sent it fails alone as CONFLICT and
+// leaves the store's stock as the race left it; a fresh write expecting
+// that stock succeeds. Only a platform with a conditional write passes
+// it: a plugin that checks the expected stock by reading first cannot
+// see a change that lands after its read.
 func CheckStockConflict() Check {
 	return Check{Name: "stock_conflict", run: func(h *harness) {
 		p, pub := h.publisher()
 		h.need(pub.RaceStock != nil, "Publish.RaceStock")
-		remote := h.create(p, pub.Products[0])
-		v := pub.Products[0].Variants[0]
-		pub.RaceStock(h.t, remote, v.SKU, v.Stock+5)
-		keys := newKeys("conflict", 2)
-		rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+1)
-		if e := rs.GetError(); e.GetKind() != model.KindConflict {
-			h.t.Errorf("a stock write that raced a change in the store must fail as CONFLICT; it returned %s", describeWrite(rs))
-		}
-		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+5 {
-			h.t.Errorf("a refused compare-and-set write must leave the store's stock %d; it reads %d", v.Stock+5, got)
-		}
-		if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1); rs.GetError() != nil {
-			h.t.Errorf("a fresh stock write after the conflict must succeed; it returned %s", describeWrite(rs))
-		}
-		if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
-			h.t.Errorf("after the fresh write the stock reads %d, want %d", got, v.Stock+1)
-		}
+		h.staleThenFresh(p, pub, "a change racing the write", func(remote, sku string, stock int64) int64 {
+			raced := stock + 5
+			pub.RaceStock(h.t, remote, sku, raced)
+			return raced
+		})
 	}}
+}
+
+// staleThenFresh creates pub's first product, lets change (named
+// what) move its first variant's stock and say to what, then checks that
+// a write expecting the stock before the change fails alone as CONFLICT
+// and leaves the changed stock, and that a write expecting the changed
+// stock succeeds.
+func (h *harness) staleThenFresh(p *host.Plugin, pub *Publish, what string, change func(remote, sku string, stock int64) int64) {
+	h.t.Helper()
+	remote := h.create(p, pub.Products[0])
+	v := pub.Products[0].Variants[0]
+	keys := newKeys("expected", 2)
+	changed := change(remote, v.SKU, v.Stock)
+	rs := h.setStock(p, keys[0], remote, v.SKU, v.Stock+3, &v.Stock)
+	if e := rs.GetError(); e.GetKind() != model.KindConflict {
+		h.t.Errorf("a stock write expecting %d after %s left %d must fail as CONFLICT; it returned %s", v.Stock, what, changed, describeWrite(rs))
+	}
+	if got := h.stockOf(p, remote, v.SKU); got != changed {
+		h.t.Errorf("a stock write refused after %s must leave the store's stock %d; it reads %d", what, changed, got)
+	}
+	if rs := h.setStock(p, keys[1], remote, v.SKU, v.Stock+1, &changed); rs.GetError() != nil {
+		h.t.Errorf("a stock write expecting the store's stock %d must succeed; it returned %s", changed, describeWrite(rs))
+	}
+	if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
+		h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
+	}
 }
 
 // CheckStockReplay checks idempotent stock writes: replaying a write with
@@ -298,12 +333,12 @@ func CheckStockReplay() Check {
 		remote := h.create(p, pub.Products[0])
 		v := pub.Products[0].Variants[0]
 		key := newKeys("replay", 1)[0]
-		first := h.setStock(p, key, remote, v.SKU, v.Stock+2)
+		first := h.setStock(p, key, remote, v.SKU, v.Stock+2, nil)
 		if first.GetError() != nil {
 			h.t.Fatalf("a stock write failed: %s", describeWrite(first))
 		}
 		pub.MerchantStock(h.t, remote, v.SKU, v.Stock+7)
-		again := h.setStock(p, key, remote, v.SKU, v.Stock+2)
+		again := h.setStock(p, key, remote, v.SKU, v.Stock+2, nil)
 		if again.GetError() != nil {
 			h.t.Errorf("replaying a stock write with idempotency key %q must answer as the first time; it returned %s", key, describeWrite(again))
 		}
@@ -351,10 +386,11 @@ func (h *harness) stockOf(p *host.Plugin, remote, sku string) int64 {
 	return 0
 }
 
-// setStock writes one variant's stock.
-func (h *harness) setStock(p *host.Plugin, key, remote, sku string, stock int64) *model.WriteResult {
+// setStock writes one variant's stock, expecting the store to hold
+// expected (nil: no expectation).
+func (h *harness) setStock(p *host.Plugin, key, remote, sku string, stock int64, expected *int64) *model.WriteResult {
 	h.t.Helper()
-	resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, &model.SetInventoryRequest{Items: []*model.InventoryItem{{IdempotencyKey: key, RemoteId: remote, Sku: sku, Stock: stock}}})
+	resp, err := host.Call[*model.SetInventoryResponse](h.ctx, p, &model.SetInventoryRequest{Items: []*model.InventoryItem{{IdempotencyKey: key, RemoteId: remote, Sku: sku, Stock: stock, ExpectedStock: expected}}})
 	if err != nil {
 		h.t.Fatalf("a stock write failed as a whole: %s", describeErr(err))
 	}

@@ -289,7 +289,7 @@ func DefaultChecks() []Check {
 		CheckBatchCaps(), CheckRateLimited(), CheckAuth(), CheckPlatformFaults(), CheckProducts(),
 		CheckExpected(), CheckListing(), CheckCursor(), CheckResolveURLs(),
 		CheckUpsertIdempotent(), CheckWritesPerItem(), CheckUpsertUpdate(), CheckRefusedItems(),
-		CheckStockConflict(), CheckStockReplay(),
+		CheckStockExpected(), CheckStockConflict(), CheckStockReplay(),
 	}
 }
 
@@ -307,7 +307,7 @@ func PublisherChecks() []Check {
 	return []Check{
 		CheckDescribe(), CheckDeclared(), CheckConfigSchema(), CheckBadConfigs(),
 		CheckUpsertIdempotent(), CheckWritesPerItem(), CheckUpsertUpdate(), CheckRefusedItems(),
-		CheckStockConflict(), CheckStockReplay(),
+		CheckStockExpected(), CheckStockConflict(), CheckStockReplay(),
 	}
 }
 

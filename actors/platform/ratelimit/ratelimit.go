@@ -16,7 +16,9 @@
 // ends and each next one a sustained interval later — the callers whose
 // turn fell within the ban, and the retries of the refused calls, which
 // wait in the same queue, included — so a ban's end never releases a
-// burst that would start the next ban. Time is read from the time
+// burst that would start the next ban. For a platform that limits by
+// cost, Give hands back what a call did not spend and Track keeps the
+// count within the level the platform reports. Time is read from the time
 // package, so tests run it under testing/synctest.
 package ratelimit
 
@@ -283,23 +285,27 @@ func (b *Bucket) PauseUntil(t time.Time) {
 // waiting caller holds): the platform may be counting calls this agent
 // did not make (another client on the same app key), and trusting a
 // higher count than ours would let bursts through. With nothing left and
-// a reset time ahead, calls pause until the reset.
-func (b *Bucket) Observe(remaining float64, reset time.Time) {
+// a reset time ahead, calls pause until the reset. It returns how far it
+// lowered the free tokens (zero or less; zero for a pause).
+func (b *Bucket) Observe(remaining float64, reset time.Time) float64 {
 	if remaining <= 0 && !reset.IsZero() {
 		b.PauseUntil(reset)
-		return
+		return 0
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if math.IsInf(b.rate, 1) {
-		return
+		return 0
 	}
 	now := time.Now()
 	b.advance(now)
-	if remaining < b.tokens+b.queued() {
-		b.capFree(max(remaining, 0))
-		b.schedule(now)
+	free := b.tokens + b.queued()
+	if remaining >= free {
+		return 0
 	}
+	b.capFree(max(remaining, 0))
+	b.schedule(now)
+	return b.tokens + b.queued() - free
 }
 
 // PausedUntil returns the end of the last pause; it may be past.
@@ -353,4 +359,56 @@ func (b *Bucket) SetBurst(burst float64) {
 	b.advance(time.Now())
 	b.burst = min(max(burst, 1), b.limit)
 	b.capFree(b.burst)
+}
+
+// Give hands n tokens back to the bucket, up to its capacity, or takes
+// -n more when n is negative. A platform that limits by cost (Shopify's
+// query points) holds a call's requested cost while it runs and gives
+// back what the call did not use; the bucket does the same with the
+// difference between the tokens a call reserved and what the platform
+// says it cost. The callers waiting are moved to the new level.
+func (b *Bucket) Give(n float64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if math.IsInf(b.rate, 1) || n == 0 {
+		return
+	}
+	now := time.Now()
+	b.advance(now)
+	q := b.queued()
+	b.tokens = min(b.tokens+q+n, b.burst) - q
+	b.schedule(now)
+}
+
+// Track moves the free tokens toward the level a cost-based platform
+// reported, available, when an answer came, and returns how far it moved
+// them (negative: down). uncounted bounds what the bucket has taken and
+// the report may not count yet: the tokens of the calls not answered
+// (those still waiting in the bucket included, which the bucket leaves
+// out itself) and what calls answered meanwhile cost. So the free tokens
+// must lie between available less that and available; within that range
+// the bucket keeps its own count (it knows what the platform cannot have
+// seen yet), outside it the nearer bound is taken. Unlike Observe it
+// raises the count too, so a platform that refills faster than the
+// bucket's rate, or rounds in the caller's favour, is followed rather than
+// under-used.
+func (b *Bucket) Track(available, uncounted float64) float64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if math.IsInf(b.rate, 1) {
+		return 0
+	}
+	now := time.Now()
+	b.advance(now)
+	q := b.queued()
+	free := b.tokens + q
+	hi := min(available, b.burst)
+	lo := min(available-max(uncounted-q, 0), hi)
+	target := min(max(free, lo), hi)
+	if target == free {
+		return 0
+	}
+	b.tokens = target - q
+	b.schedule(now)
+	return target - free
 }

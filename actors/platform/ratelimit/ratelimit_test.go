@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -223,6 +224,89 @@ func TestNoBurstAfterABan(t *testing.T) {
 			if r > 1050*time.Millisecond && r < banEnd.Sub(start) {
 				t.Errorf("a call went at %v, during the ban", r)
 			}
+		}
+	})
+}
+
+func TestGiveReturnsWhatACallDidNotUse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(10, 100)
+		if _, err := b.Wait(context.Background(), 100); err != nil {
+			t.Fatal(err)
+		}
+		// The call asked for 100 and cost 10: 90 come back, and a call
+		// of 90 goes at once.
+		b.Give(90)
+		start := time.Now()
+		if _, err := b.Wait(context.Background(), 90); err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(start) != 0 {
+			t.Errorf("a call of the tokens given back waited %v", time.Since(start))
+		}
+		// A call that cost more than it took owes the rest: -20 tokens,
+		// so a call of 10 waits 3 s at 10 a second.
+		b.Give(-20)
+		if _, err := b.Wait(context.Background(), 10); err != nil {
+			t.Fatal(err)
+		}
+		if got := time.Since(start); got != 3*time.Second {
+			t.Errorf("after a cost overrun of 20 a call of 10 went at %v, want 3s", got)
+		}
+		b.Give(1000)
+		if got := b.Tokens(); got != 100 {
+			t.Errorf("giving more than the capacity left %v tokens, want the burst 100", got)
+		}
+	})
+}
+
+func TestTrackFollowsTheReportedBucket(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := New(10, 100)
+		// Nothing outstanding: the platform's report is the truth, up and
+		// down.
+		if moved := b.Track(40, 0); moved != -60 {
+			t.Errorf("tracking a full bucket to 40 moved it by %v, want -60", moved)
+		}
+		if got := b.Tokens(); got != 40 {
+			t.Errorf("tracked to a report of 40 with nothing outstanding: %v tokens", got)
+		}
+		b.Give(-30)
+		if moved := b.Track(40, 0); moved != 30 {
+			t.Errorf("tracking 10 tokens up to 40 moved them by %v, want 30", moved)
+		}
+		if got := b.Tokens(); got != 40 {
+			t.Errorf("tracked up to a report of 40 with nothing outstanding: %v tokens", got)
+		}
+		// 25 taken by a call the platform may not have charged yet: any
+		// count from 15 to 40 is consistent, and the bucket keeps its own.
+		b.Give(-25)
+		if moved := b.Track(40, 25); moved != 0 {
+			t.Errorf("a count within the report's range moved by %v", moved)
+		}
+		if got := b.Tokens(); got != 15 {
+			t.Errorf("a count within what the report allows changed: %v tokens, want 15", got)
+		}
+		b.Track(10, 25)
+		if got := b.Tokens(); got != 10 {
+			t.Errorf("a report below the count must lower it: %v tokens, want 10", got)
+		}
+		// A report that may be older than the count only lowers it.
+		b.Track(80, math.Inf(1))
+		if got := b.Tokens(); got != 10 {
+			t.Errorf("a report of unknown age raised the count to %v", got)
+		}
+		// A waiting caller is moved by a correction.
+		done := make(chan time.Duration)
+		start := time.Now()
+		go func() {
+			b.Wait(context.Background(), 30)
+			done <- time.Since(start)
+		}()
+		synctest.Wait()
+		b.Track(30, 30)
+		if got := <-done; got != 0 {
+			t.Errorf("a caller waiting for 30 tokens went at %v after the platform reported 30 free, want at once", got)
 		}
 	})
 }

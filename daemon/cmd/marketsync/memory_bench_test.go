@@ -21,9 +21,10 @@ import (
 // steady state of an agent that keeps its catalogue fresh. It samples the
 // agent process's resident set (VmRSS, which counts the pages of Badger's
 // mapped files the process touched) every 100 ms and reports its peak
-// during the first pass; its median and largest value during the second,
-// with the largest anonymous (Go heap, memtables) and file-backed (the
-// executable, about 21 MB, and Badger's mapped files) parts; and products
+// during the first pass, with the largest anonymous (Go heap, memtables)
+// and file-backed (the executable, about 21 MB, and Badger's mapped files)
+// parts; its median and largest value during the second, with the same
+// parts; and products
 // collected per second. N comes from the sub-benchmark's name:
 //
 //	make bench-memory
@@ -77,6 +78,8 @@ platform "sandbox" "src" {
 
 	b.ReportMetric(float64(peak)/1024, "peak-RSS-MB")
 	b.ReportMetric(float64(slices.Max(collecting.rss))/1024, "collect-RSS-MB")
+	b.ReportMetric(float64(slices.Max(collecting.anon))/1024, "collect-anon-MB")
+	b.ReportMetric(float64(slices.Max(collecting.file))/1024, "collect-file-MB")
 	b.ReportMetric(float64(median(steady.rss))/1024, "steady-RSS-MB")
 	b.ReportMetric(float64(slices.Max(steady.rss))/1024, "steady-max-RSS-MB")
 	b.ReportMetric(float64(slices.Max(steady.anon))/1024, "steady-anon-MB")

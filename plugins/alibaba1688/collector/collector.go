@@ -108,6 +108,9 @@ type settings struct {
 	client  *aop.Client
 	country string
 	shop    string
+	// names caches category attribute names; a new configuration (new
+	// credentials, another endpoint) starts an empty cache.
+	names *categoryNames
 }
 
 var (
@@ -169,7 +172,10 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	if country == "" {
 		return sdk.Invalid("config", FieldCountry+" must not be empty: the shop search requires it")
 	}
-	p.cfg.Set(&settings{client: client, country: country, shop: strings.TrimSpace(cfg.String(FieldShop))})
+	names := newCategoryNames(p.now, func(ctx context.Context, category string) (map[string]string, error) {
+		return fetchCategoryNames(ctx, client, p.now, category)
+	})
+	p.cfg.Set(&settings{client: client, country: country, shop: strings.TrimSpace(cfg.String(FieldShop)), names: names})
 	return nil
 }
 
@@ -187,11 +193,16 @@ func (p *Plugin) configured() (*aop.Client, string, string, error) {
 // the call (rate limit, credentials) fails the whole call. Ids that
 // cannot be 1688 offer ids are NOT_FOUND without a call.
 //
+// An offer whose answer names its SKU properties by id alone takes its
+// category's attribute names, one alibaba.category.attribute.get per
+// category and cache lifetime (see categoryNames); a property that
+// remains unnamed fails the offer with unnamed_option.
+//
 // The platform neither translates nor converts in this API: req.Locales
 // and req.Currency are not honoured, and products come in their own
 // language (zh-CN for nearly all offers) and in CNY.
 func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsRequest) (*sdk.FetchProductsResponse, error) {
-	client, _, _, err := p.configured()
+	s, err := p.cfg.Get()
 	if err != nil {
 		return nil, err
 	}
@@ -202,17 +213,42 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 			resp.Results[i].Err = sdk.NotFound(CodeNotAnOfferID, fmt.Sprintf("%q is not a 1688 offer id", id))
 			continue
 		}
-		body, err := client.Call(ctx, apiOfferDetail, aop.Param{Key: "productId", Value: id})
-		if err != nil {
-			return nil, err
-		}
-		prod, perr, err := decodeOffer(id, body)
+		prod, perr, err := p.fetchOffer(ctx, s, id)
 		if err != nil {
 			return nil, err
 		}
 		resp.Results[i].Product, resp.Results[i].Err = prod, perr
 	}
 	return resp, nil
+}
+
+// fetchOffer reads one offer and, when its answer leaves SKU properties
+// unnamed, its category's attribute names.
+func (p *Plugin) fetchOffer(ctx context.Context, s *settings, id string) (*sdk.Product, *sdk.Error, error) {
+	body, err := s.client.Call(ctx, apiOfferDetail, aop.Param{Key: "productId", Value: id})
+	if err != nil {
+		return nil, nil, err
+	}
+	info, perr, err := readOffer(id, body)
+	if err != nil || perr != nil {
+		return nil, perr, err
+	}
+	var names map[string]string
+	if unnamed := info.unnamedAttrs(); len(unnamed) > 0 && info.onSale() {
+		category := string(info.CategoryID)
+		if category == "" {
+			return nil, sdk.Invalid(CodeUnnamedOption, fmt.Sprintf("offer %s names SKU properties %s by id only and gives no categoryID to look them up in", id, strings.Join(unnamed, ", "))), nil
+		}
+		names, err = s.names.Get(ctx, category)
+		if e, ok := sdk.AsError(err); ok && (e.Kind == sdk.KindInvalid || e.Kind == sdk.KindNotFound) {
+			return nil, sdk.Invalid(CodeUnnamedOption, fmt.Sprintf("offer %s: the names of SKU properties %s cannot be read: %s %s", id, strings.Join(unnamed, ", "), e.Code, e.Message)), nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	prod, perr := mapOffer(id, info, names)
+	return prod, perr, nil
 }
 
 // offerQuery is product.search.querySellerOfferList's offerQueryParam,

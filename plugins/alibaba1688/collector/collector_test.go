@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -354,5 +355,39 @@ func TestListRefusalsAndGarbledPages(t *testing.T) {
 				t.Errorf("the next page, without fault: %v, %v", resp, err)
 			}
 		})
+	}
+}
+
+// The category API's documented "data being prepared" (500_2) fails the
+// call, to be retried, and nothing is cached; the retry names the
+// options. The offer's own call is made again each time.
+func TestCategoryDataBeingPrepared(t *testing.T) {
+	f := newFixture(t, sim.Options{Items: 300, Preparing: 1})
+	p := f.plugin(t, nil)
+	var id string
+	for _, cand := range f.sim.IDsWith(sim.Found) {
+		if slices.Contains(f.sim.Shapes(cand), "names by id") {
+			id = cand
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no offer names its SKU properties by id")
+	}
+	_, err := fetch(t, p, id)
+	var me *model.Error
+	if !errors.As(err, &me) || me.GetKind() != model.ErrorKind_ERROR_KIND_UNAVAILABLE || me.GetCode() != "500_2" {
+		t.Fatalf("first fetch: %v, want UNAVAILABLE 500_2", err)
+	}
+	resp, err := fetch(t, p, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.GetResults()[0]
+	if err := f.sim.Expect(id).Verify(host.ProductFromModel(r.GetProduct()), host.ErrorFromModel(r.GetError())); err != nil {
+		t.Error(err)
+	}
+	if st := f.sim.Stats(); st.ByAPI[sim.APICategoryAttrs] != 2 || st.Served[sim.APIProductInfo] != 2 {
+		t.Errorf("gateway saw %+v: want two productInfo and two category calls", st)
 	}
 }

@@ -3,7 +3,9 @@
 //
 // FetchProducts reads one offer per gateway call with
 // alibaba.cross.productInfo and maps it into the canonical product:
-// SKU properties become named options, decimal prices become integer fen
+// SKU properties become options named by the answer or, when it gives
+// only their ids, by the category's attributes (alibaba.category.attribute.get,
+// cached per category in names.go), decimal prices become integer fen
 // without floating point, relative and protocol-relative image paths become
 // https URLs, the title keeps the offer's language tag, an offer that is
 // not on sale or does not exist is a per-item NOT_FOUND, and an offer

@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -23,10 +24,16 @@ type productInfoReply struct {
 
 type productInfo struct {
 	ProductID decimal `json:"productID"`
+	// CategoryID is the offer's leaf category, whose attribute list
+	// (alibaba.category.attribute.get) names the SKU properties the answer
+	// gives by id alone.
+	CategoryID decimal `json:"categoryID"`
 	// Status is "published" for an offer on sale; the other documented
 	// values (member expired, auto expired, expired, member deleted,
 	// modified, new, deleted, TBD, approved, auditing, untread) are offers
-	// a buyer cannot order now.
+	// a buyer cannot order now. Answers without a status are read as on
+	// sale: the gateway answered with the offer's sale information to an
+	// app allowed to read it, and refuses offers that are gone.
 	Status      string `json:"status"`
 	Subject     string `json:"subject"`
 	Description string `json:"description"`
@@ -60,6 +67,9 @@ type skuInfo struct {
 	// Price is "the unit price of this specification when quoting" (used
 	// when the offer quotes per SKU, quoteType 1).
 	Price decimal `json:"price"`
+	// PriceRange is the SKU's own quantity tiers (ProductSKUInfo.priceRange,
+	// for offers priced in tiers per SKU, quoteType 3).
+	PriceRange []priceRange `json:"priceRange"`
 	// ConsignPrice is the "distribution base price; consignment
 	// (dropshipping) always uses this price".
 	ConsignPrice decimal `json:"consignPrice"`
@@ -67,6 +77,12 @@ type skuInfo struct {
 	SpecID       string  `json:"specId"`
 }
 
+// skuAttr is one property of a SKU. The documented example of the
+// product model (alibaba.product.get) gives only attributeID and
+// attributeValue, and the SDKs' SKUAttrInfo has no name field at all:
+// attributeDisplayName and attributeName come in some answers only, so a
+// name is looked up by attributeID in the category's attributes when
+// neither is there.
 type skuAttr struct {
 	AttributeID          decimal `json:"attributeID"`
 	AttributeValue       string  `json:"attributeValue"`
@@ -130,6 +146,7 @@ func OfferURL(id string) string { return "https://detail.1688.com/offer/" + id +
 // business errors keep the platform's text as code.
 const (
 	CodeOfferStatus   = "offer_status"
+	CodeUnnamedOption = "unnamed_option"
 	CodeBadOffer      = "bad_offer"
 	CodeNotAnOfferID  = "not_an_offer_id"
 	CodeBadResponse   = "bad_response"
@@ -166,10 +183,10 @@ func localeOf(language string) string {
 	return "zh-CN"
 }
 
-// decodeOffer reads a productInfo reply for id. A reply that is not the
+// readOffer reads a productInfo reply for id. A reply that is not the
 // documented JSON (cut short, garbled) is an error of the whole call,
 // worth retrying; a refusal of this one offer is a per-item error.
-func decodeOffer(id string, body []byte) (*sdk.Product, *sdk.Error, error) {
+func readOffer(id string, body []byte) (*productInfo, *sdk.Error, error) {
 	var r productInfoReply
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, nil, sdk.Unavailable(CodeBadResponse, fmt.Sprintf("productInfo reply for %s is not the documented JSON: %v", id, err))
@@ -180,8 +197,27 @@ func decodeOffer(id string, body []byte) (*sdk.Product, *sdk.Error, error) {
 		}
 		return nil, businessError(r.Message), nil
 	}
-	p, perr := mapOffer(id, r.ProductInfo)
-	return p, perr, nil
+	return r.ProductInfo, nil, nil
+}
+
+// onSale reports whether the offer can be ordered now (see Status).
+func (in *productInfo) onSale() bool { return in.Status == "" || in.Status == "published" }
+
+// unnamedAttrs lists the ids of SKU properties the answer does not name,
+// each once, in order of appearance.
+func (in *productInfo) unnamedAttrs() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in.SKUInfos {
+		for _, a := range s.Attributes {
+			id := string(a.AttributeID)
+			if firstNonEmpty(a.AttributeDisplayName, a.AttributeName) == "" && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // businessError classifies the message of a success=false reply. The
@@ -201,14 +237,16 @@ func businessError(msg string) *sdk.Error {
 	return sdk.Invalid(CodeBusinessError, msg)
 }
 
-// mapOffer turns one productInfo into the canonical product. An offer not
-// on sale is NOT_FOUND; an offer whose data cannot be mapped faithfully
-// (no title, a price with three decimals) is INVALID, alone.
-func mapOffer(id string, in *productInfo) (*sdk.Product, *sdk.Error) {
+// mapOffer turns one productInfo into the canonical product; names are
+// the names of its category's attributes by id (nil when the answer names
+// every SKU property itself). An offer not on sale is NOT_FOUND; an offer
+// whose data cannot be mapped faithfully (no title, a price with three
+// decimals, a SKU property nobody names) is INVALID, alone.
+func mapOffer(id string, in *productInfo, names map[string]string) (*sdk.Product, *sdk.Error) {
 	if got := string(in.ProductID); got != "" && got != id {
 		return nil, sdk.Invalid(CodeBadOffer, fmt.Sprintf("asked for offer %s, got %s", id, got))
 	}
-	if in.Status != "published" {
+	if !in.onSale() {
 		return nil, sdk.NotFound(CodeOfferStatus, fmt.Sprintf("offer %s is not on sale (status %q)", id, in.Status))
 	}
 	subject := strings.TrimSpace(in.Subject)
@@ -245,7 +283,7 @@ func mapOffer(id string, in *productInfo) (*sdk.Product, *sdk.Error) {
 		p.Variants = make([]sdk.Variant, 0, len(in.SKUInfos))
 		for i := range in.SKUInfos {
 			var v sdk.Variant
-			if v, err = skuVariant(&in.SKUInfos[i], &in.SaleInfo); err != nil {
+			if v, err = skuVariant(&in.SKUInfos[i], &in.SaleInfo, names); err != nil {
 				break
 			}
 			p.Variants = append(p.Variants, v)
@@ -256,10 +294,24 @@ func mapOffer(id string, in *productInfo) (*sdk.Product, *sdk.Error) {
 		// platform record was wrong.
 		err = p.Validate()
 	}
-	if err != nil {
+	var unnamed *unnamedError
+	switch {
+	case errors.As(err, &unnamed):
+		unnamed.category = string(in.CategoryID)
+		return nil, sdk.Invalid(CodeUnnamedOption, fmt.Sprintf("offer %s: %v", id, err))
+	case err != nil:
 		return nil, sdk.Invalid(CodeBadOffer, fmt.Sprintf("offer %s: %v", id, err))
 	}
 	return p, nil
+}
+
+// unnamedError is a SKU property that neither the answer nor its
+// category's attributes name. The offer fails rather than showing a
+// seller an option called "3216".
+type unnamedError struct{ attrID, category string }
+
+func (e *unnamedError) Error() string {
+	return fmt.Sprintf("SKU property %s has no name in the answer nor among the attributes of category %s", e.attrID, e.category)
 }
 
 // scale is the number of decimals of Currency, from ISO 4217 (2 for CNY).
@@ -271,7 +323,7 @@ var scale = func() int {
 // offerVariant is the one variant of an offer without SKUs; its SKU is
 // the offer id.
 func offerVariant(id string, sale *saleInfo) (sdk.Variant, error) {
-	price, err := unitPrice(sale.ConsignPrice, "", sale.PriceRanges)
+	price, err := unitPrice(sale.ConsignPrice, "", nil, sale.PriceRanges)
 	if err != nil {
 		return sdk.Variant{}, err
 	}
@@ -282,7 +334,7 @@ func offerVariant(id string, sale *saleInfo) (sdk.Variant, error) {
 	return sdk.Variant{SKU: id, Price: price, Stock: stock}, nil
 }
 
-func skuVariant(s *skuInfo, sale *saleInfo) (sdk.Variant, error) {
+func skuVariant(s *skuInfo, sale *saleInfo, names map[string]string) (sdk.Variant, error) {
 	v := sdk.Variant{SKU: string(s.SKUID)}
 	if v.SKU == "" {
 		v.SKU = s.SpecID
@@ -295,14 +347,17 @@ func skuVariant(s *skuInfo, sale *saleInfo) (sdk.Variant, error) {
 		if value == "" {
 			continue
 		}
-		name := firstNonEmpty(a.AttributeDisplayName, a.AttributeName, string(a.AttributeID))
+		name := firstNonEmpty(a.AttributeDisplayName, a.AttributeName, names[string(a.AttributeID)])
+		if name == "" {
+			return v, &unnamedError{attrID: string(a.AttributeID)}
+		}
 		v.Options = append(v.Options, sdk.Option{Name: name, Value: value})
 		if v.Image == "" {
 			v.Image = imageURL(a.SKUImageURL)
 		}
 	}
 	var err error
-	if v.Price, err = unitPrice(s.ConsignPrice, s.Price, sale.PriceRanges); err != nil {
+	if v.Price, err = unitPrice(s.ConsignPrice, s.Price, s.PriceRange, sale.PriceRanges); err != nil {
 		return v, fmt.Errorf("SKU %s: %w", v.SKU, err)
 	}
 	if v.Stock, err = count(s.AmountOnSale); err != nil {
@@ -317,11 +372,12 @@ func skuVariant(s *skuInfo, sale *saleInfo) (sdk.Variant, error) {
 //     every consignment (dropship) order uses — exactly the case of a
 //     seller listing 1688 goods elsewhere and buying one at a time;
 //  2. the SKU's own price, for offers quoted per SKU;
-//  3. the price of the lowest quantity tier of saleInfo.priceRanges, the
-//     highest unit price on offer: the one that holds for a small order.
+//  3. the price of the lowest quantity tier of the SKU's own priceRange
+//     (offers priced in tiers per SKU), then of saleInfo.priceRanges: the
+//     highest unit price on offer, the one that holds for a small order.
 //
 // A zero consignPrice means "not set" (offers that do not dropship).
-func unitPrice(consign, quoted decimal, ranges []priceRange) (sdk.Money, error) {
+func unitPrice(consign, quoted decimal, skuRanges, offerRanges []priceRange) (sdk.Money, error) {
 	lit := ""
 	switch {
 	case !consign.isZero():
@@ -329,30 +385,45 @@ func unitPrice(consign, quoted decimal, ranges []priceRange) (sdk.Money, error) 
 	case quoted != "":
 		lit = string(quoted)
 	default:
-		best := -1
-		var bestQty int64
-		for i, r := range ranges {
-			if r.Price == "" {
-				continue
-			}
-			q, err := count(r.StartQuantity)
-			if err != nil {
-				return sdk.Money{}, fmt.Errorf("priceRanges[%d].startQuantity: %w", i, err)
-			}
-			if best < 0 || q < bestQty {
-				best, bestQty = i, q
-			}
+		var err error
+		if lit, err = smallOrderPrice("priceRange", skuRanges); err == nil && lit == "" {
+			lit, err = smallOrderPrice("priceRanges", offerRanges)
 		}
-		if best < 0 {
+		if err != nil {
+			return sdk.Money{}, err
+		}
+		if lit == "" {
 			return sdk.Money{}, fmt.Errorf("no consignPrice, price or price range")
 		}
-		lit = string(ranges[best].Price)
 	}
 	amount, err := minorUnits(lit, scale)
 	if err != nil {
 		return sdk.Money{}, fmt.Errorf("price: %w", err)
 	}
 	return sdk.Money{Amount: amount, Currency: Currency}, nil
+}
+
+// smallOrderPrice is the price of the tier with the smallest start
+// quantity, empty when no tier has a price.
+func smallOrderPrice(field string, ranges []priceRange) (string, error) {
+	best := -1
+	var bestQty int64
+	for i, r := range ranges {
+		if r.Price == "" {
+			continue
+		}
+		q, err := count(r.StartQuantity)
+		if err != nil {
+			return "", fmt.Errorf("%s[%d].startQuantity: %w", field, i, err)
+		}
+		if best < 0 || q < bestQty {
+			best, bestQty = i, q
+		}
+	}
+	if best < 0 {
+		return "", nil
+	}
+	return string(ranges[best].Price), nil
 }
 
 // count reads a whole number (stock, quantities); absent is zero.

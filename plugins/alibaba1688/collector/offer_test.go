@@ -20,6 +20,23 @@ func readTestdata(t testing.TB, name string) []byte {
 	return b
 }
 
+// decodeOffer reads and maps a saved productInfo answer whose SKU
+// properties need no category lookup.
+func decodeOffer(id string, body []byte) (*sdk.Product, *sdk.Error, error) {
+	return decodeOfferNamed(id, body, nil)
+}
+
+// decodeOfferNamed reads and maps a saved answer with names, its
+// category's attribute names by id.
+func decodeOfferNamed(id string, body []byte, names map[string]string) (*sdk.Product, *sdk.Error, error) {
+	info, perr, err := readOffer(id, body)
+	if err != nil || perr != nil {
+		return nil, perr, err
+	}
+	p, perr := mapOffer(id, info, names)
+	return p, perr, nil
+}
+
 func cny(amount int64) sdk.Money { return sdk.Money{Amount: amount, Currency: "CNY"} }
 
 func TestMapMultiSKUOffer(t *testing.T) {
@@ -137,7 +154,7 @@ func TestOfferBreakingTheModelIsInvalid(t *testing.T) {
 		ProductID: "612000000123", Status: "published", Subject: "重复SKU",
 		SKUInfos: []skuInfo{{SKUID: "1", Price: "1"}, {SKUID: "1", Price: "2"}},
 	}
-	p, perr := mapOffer("612000000123", in)
+	p, perr := mapOffer("612000000123", in, nil)
 	if p != nil || perr == nil || perr.Kind != sdk.KindInvalid || !strings.Contains(perr.Message, "612000000123") {
 		t.Errorf("got %v, %v; want INVALID naming the offer", p, perr)
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -22,6 +23,8 @@ type offer struct {
 	status     string
 	subject    string
 	category   string
+	// categoryID is the offer's leaf category (see categories).
+	categoryID string
 	brand      string
 	material   string
 	images     []string
@@ -39,9 +42,32 @@ type offer struct {
 	// Double.toString does) instead of 40.
 	wholeAsDouble bool
 	updated       time.Time
+
+	// The shapes of real answers an offer's reply takes:
+	//
+	// namesInAnswer: SKU properties carry attributeDisplayName; without it
+	// they carry attributeID and attributeValue only, as the documented
+	// example of the product model does, and their names are the
+	// category's (alibaba.category.attribute.get).
+	namesInAnswer bool
+	// noStatus: the reply leaves status out.
+	noStatus bool
+	// stringNumbers: ids, stock and prices are JSON strings ("106").
+	stringNumbers bool
+	// escaped: every non-ASCII character is written \uXXXX.
+	escaped bool
+	// saleAttr: the colour sale property is listed among the attributes
+	// too, as sellers do.
+	saleAttr bool
+	// repeats: images repeated in the main image list, in another of the
+	// three path forms (kept in images; Expect counts pictures).
+	repeats int
 }
 
 type sku struct {
+	// tiers are the SKU's own priceRange (quoteType 3), by ascending
+	// start quantity.
+	tiers      []tier
 	skuID      int64
 	specID     string
 	color      string
@@ -84,6 +110,89 @@ func generate(seed uint64, n, shops int) []*offer {
 }
 
 func generateOne(r *simkit.Draw, shops int) *offer {
+	o := generateOffer(r, shops)
+	shape(r, o)
+	return o
+}
+
+// category is a leaf category of the catalogue and the attributes
+// alibaba.category.attribute.get names in it.
+type category struct {
+	id    string
+	attrs []categoryAttr
+}
+
+type categoryAttr struct {
+	id, name string
+	sku      bool
+}
+
+// The SKU property ids of colour and size, and the attributes the
+// catalogue lists, in 1688's category model.
+const (
+	attrColor    = "3216"
+	attrSize     = "450"
+	attrBrand    = "2176"
+	attrMaterial = "287"
+	attrStyle    = "2489638"
+)
+
+var commonAttrs = []categoryAttr{
+	{id: attrColor, name: "颜色", sku: true},
+	{id: attrBrand, name: "品牌"},
+	{id: attrMaterial, name: "材质"},
+	{id: attrStyle, name: "风格类型"},
+}
+
+// categoryIDs are the leaf categories of nouns, in order. Every category
+// names colour; all but umbrellas (雨伞, whose category here has no size
+// attribute) name size, so an umbrella sold in sizes whose answer does not
+// name them cannot be named at all.
+var categoryIDs = []string{"1048182", "1032913", "1045102", "1036779", "1048108", "127380009", "1031919", "124030001", "1038378", "121704001", "1042954", "1043214"}
+
+const sizelessCategory = "1042954"
+
+func categoryOf(id string) (category, bool) {
+	if !slices.Contains(categoryIDs, id) {
+		return category{}, false
+	}
+	c := category{id: id, attrs: slices.Clone(commonAttrs)}
+	if id != sizelessCategory {
+		c.attrs = append(c.attrs, categoryAttr{id: attrSize, name: "尺码", sku: true})
+	}
+	return c, true
+}
+
+// names says whether category id names attribute attr.
+func (c category) names(attr string) bool {
+	return slices.ContainsFunc(c.attrs, func(a categoryAttr) bool { return a.id == attr })
+}
+
+// shape draws the shapes of real answers an offer's reply takes (see
+// offer), after everything else so that they change nothing else.
+func shape(r *simkit.Draw, o *offer) {
+	o.categoryID = categoryIDs[slices.Index(nouns, o.category)]
+	o.namesInAnswer = r.Float64() < 0.4
+	o.noStatus = o.status == "published" && r.Float64() < 0.1
+	o.stringNumbers = r.Float64() < 0.2
+	o.escaped = r.Float64() < 0.3
+	o.saleAttr = len(o.skus) > 0 && r.Float64() < 0.3
+	if len(o.images) > 0 && r.Float64() < 0.2 {
+		o.repeats = 1 + r.IntN(6)
+	}
+	// One offer in ten of those with SKUs prices each SKU in tiers of its
+	// own (quoteType 3) instead of a price per SKU.
+	if len(o.skus) > 0 && r.Float64() < 0.1 {
+		o.quoteType = 3
+		for k := range o.skus {
+			s := &o.skus[k]
+			s.priceFen = 0
+			s.tiers = []tier{{startQty: 2, priceFen: 500 + int64(k)*10 + int64(r.IntN(100))}, {startQty: 20, priceFen: 400 + int64(k)*10}}
+		}
+	}
+}
+
+func generateOffer(r *simkit.Draw, shops int) *offer {
 	i := r.Index
 	o := &offer{
 		id:            strconv.FormatInt(firstOfferID+int64(i)*idStep, 10),

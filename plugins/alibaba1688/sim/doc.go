@@ -1,12 +1,15 @@
 // Package sim is a simulated 1688 open platform gateway for tests and
-// demos: an http.Handler that serves the two APIs the alibaba1688 plugin
-// calls (com.alibaba.product:alibaba.cross.productInfo-1 and
+// demos: an http.Handler that serves the three APIs the alibaba1688 plugin
+// calls (com.alibaba.product:alibaba.cross.productInfo-1,
+// com.alibaba.product:alibaba.category.attribute.get-1 and
 // com.alibaba.fenxiao.crossborder:product.search.querySellerOfferList-1)
 // over a catalogue generated from a seed — thousands of offers in several
 // shops, with Chinese titles, multi-SKU and SKU-less offers, offers without
 // images, image paths in all three forms the platform uses, prices with
 // zero, one and two decimals, offers off-shelf, deleted, or outside the
-// app's listing relation.
+// app's listing relation; and replies in the shapes real answers take
+// (Server.Shapes): SKU properties named by id alone, no status, numbers as
+// strings, Chinese escaped, repeated images, SKUs priced in tiers.
 //
 // It checks every request as the gateway does and refuses a wrong one
 // with the gateway's error body (error_code, error_message, request_id)

@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,8 +59,12 @@ type Expectation struct {
 	Locale string
 	// Currency of every price.
 	Currency string
-	// Images is the number of main images.
+	// Images is the number of main pictures, each once however often
+	// the reply repeats it.
 	Images int
+	// Attributes are the offer's properties (name, value) in order, none
+	// of them a variant option.
+	Attributes [][2]string
 	// Variants in the offer's SKU order; one whose SKU is the offer id
 	// when the offer has no SKUs.
 	Variants []Variant
@@ -72,18 +77,20 @@ type Expectation struct {
 // Expect returns what fetching id must give. Prices follow the rule the
 // plugin documents: the distribution price (consignPrice) when the
 // platform gives one, else the SKU's quoted price for offers priced per
-// SKU, else the price of the lowest quantity tier. Unknown ids are
-// NotFound.
+// SKU, else the price of the lowest quantity tier, the SKU's own before
+// the offer's. Unknown ids are NotFound; an offer whose SKU properties
+// neither its answer nor its category names is Refused.
 func (s *Server) Expect(id string) Expectation {
 	o, ok := s.byID[id]
 	e := Expectation{ID: id, Outcome: NotFound}
 	switch {
 	case !ok, o.gone, o.status != "published":
 		return e
-	case o.noRelation:
+	case o.noRelation, o.unnamed():
 		e.Outcome = Refused
 		return e
 	}
+	e.Attributes = [][2]string{{"品牌", o.brand}, {"材质", o.material}}
 	e.Outcome = Found
 	e.Title, e.Locale, e.Currency = o.subject, "zh-CN", "CNY"
 	e.Images = len(o.images)
@@ -107,12 +114,68 @@ func (s *Server) Expect(id string) Expectation {
 			v.Price = k.consignFen
 		case o.quoteType == 1:
 			v.Price = k.priceFen
+		case len(k.tiers) > 0:
+			v.Price = k.tiers[0].priceFen
 		default:
 			v.Price = o.tiers[0].priceFen
 		}
 		e.Variants = append(e.Variants, v)
 	}
 	return e
+}
+
+// needsNames says whether the offer's reply names its SKU properties by
+// id alone, so that a client must read its category's attributes.
+func (o *offer) needsNames() bool { return !o.namesInAnswer && len(o.skus) > 0 }
+
+// unnamed says whether a SKU property of the offer has no name anywhere:
+// not in its answer, not among its category's attributes.
+func (o *offer) unnamed() bool {
+	c, _ := categoryOf(o.categoryID)
+	return o.needsNames() && slices.ContainsFunc(o.skus, func(k sku) bool { return k.size != "" && !c.names(attrSize) })
+}
+
+// CategoryLookups is the number of alibaba.category.attribute.get calls a
+// client caching names per category needs to fetch ids: one for each
+// distinct category among the offers on sale, readable by the app, whose
+// replies name SKU properties by id alone.
+func (s *Server) CategoryLookups(ids []string) int {
+	cats := map[string]bool{}
+	for _, id := range ids {
+		o, ok := s.byID[id]
+		if ok && !o.gone && !o.noRelation && o.status == "published" && o.needsNames() {
+			cats[o.categoryID] = true
+		}
+	}
+	return len(cats)
+}
+
+// Shapes names the shapes of real answers the reply for id takes, for
+// tests that must see each: "names by id", "no status", "numbers as
+// strings", "escaped", "repeated images", "sale property attribute",
+// "SKU tiers", "one SKU", "no SKUs", "no images".
+func (s *Server) Shapes(id string) []string {
+	o, ok := s.byID[id]
+	if !ok {
+		return nil
+	}
+	var out []string
+	add := func(cond bool, name string) {
+		if cond {
+			out = append(out, name)
+		}
+	}
+	add(o.needsNames(), "names by id")
+	add(o.noStatus, "no status")
+	add(o.stringNumbers, "numbers as strings")
+	add(o.escaped, "escaped")
+	add(o.repeats > 0, "repeated images")
+	add(o.saleAttr, "sale property attribute")
+	add(o.quoteType == 3, "SKU tiers")
+	add(len(o.skus) == 1, "one SKU")
+	add(len(o.skus) == 0, "no SKUs")
+	add(len(o.images) == 0, "no images")
+	return out
 }
 
 // IDsWith returns the ids whose fetch should give outcome o, in
@@ -143,8 +206,8 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // Verify checks one fetch result against e: for Found, that the product
 // carries e's id, source, title and locale, URL, image count (all https),
-// and each variant's SKU, options, price in fen and CNY, and stock, in
-// order; for NotFound, a NOT_FOUND error; for Refused, an error of another
+// attributes, and each variant's SKU, options, price in fen and CNY, and
+// stock, in order; for NotFound, a NOT_FOUND error; for Refused, an error of another
 // kind. It returns every difference, joined.
 func (e Expectation) Verify(p *sdk.Product, perr *sdk.Error) error {
 	switch e.Outcome {
@@ -174,6 +237,13 @@ func (e Expectation) Verify(p *sdk.Product, perr *sdk.Error) error {
 	}
 	if len(p.Images) != e.Images {
 		bad("%d images, want %d", len(p.Images), e.Images)
+	}
+	var attrs [][2]string
+	for _, a := range p.Attributes {
+		attrs = append(attrs, [2]string{a.Name, a.Value})
+	}
+	if !slices.Equal(attrs, e.Attributes) {
+		bad("attributes %v, want %v", attrs, e.Attributes)
 	}
 	for _, img := range p.Images {
 		if !strings.HasPrefix(img.URL, "https://") {

@@ -2,7 +2,12 @@ package sim
 
 import (
 	"encoding/json"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // The reply bodies, in the shape of the documentation pages of
@@ -22,7 +27,7 @@ type wireProduct struct {
 	CategoryID       json.Number     `json:"categoryID"`
 	CategoryName     string          `json:"categoryName"`
 	Attributes       []wireAttribute `json:"attributes"`
-	Status           string          `json:"status"`
+	Status           string          `json:"status,omitempty"`
 	Subject          string          `json:"subject"`
 	Description      string          `json:"description"`
 	Language         string          `json:"language"`
@@ -51,6 +56,7 @@ type wireSKU struct {
 	CargoNumber  string             `json:"cargoNumber"`
 	AmountOnSale json.Number        `json:"amountOnSale"`
 	Price        json.Number        `json:"price,omitempty"`
+	PriceRange   []wirePriceRange   `json:"priceRange,omitempty"`
 	ConsignPrice json.Number        `json:"consignPrice,omitempty"`
 	SKUID        json.Number        `json:"skuId"`
 	SpecID       string             `json:"specId"`
@@ -60,7 +66,7 @@ type wireSKUAttribute struct {
 	AttributeID          json.Number `json:"attributeID"`
 	AttributeValue       string      `json:"attributeValue"`
 	SKUImageURL          string      `json:"skuImageUrl,omitempty"`
-	AttributeDisplayName string      `json:"attributeDisplayName"`
+	AttributeDisplayName string      `json:"attributeDisplayName,omitempty"`
 }
 
 type wireSaleInfo struct {
@@ -80,23 +86,17 @@ type wirePriceRange struct {
 	Price         json.Number `json:"price"`
 }
 
-// The SKU property ids of colour and size in 1688's category model.
-const (
-	attrColor = "3216"
-	attrSize  = "450"
-)
-
 func (o *offer) wire() *wireProduct {
 	num := func(n int64) json.Number { return json.Number(strconv.FormatInt(n, 10)) }
 	money := func(fen int64) json.Number { return json.Number(fenLiteral(fen, o.wholeAsDouble)) }
 	w := &wireProduct{
 		ProductID:    json.Number(o.id),
 		ProductType:  "wholesale",
-		CategoryID:   json.Number("1048182"),
+		CategoryID:   json.Number(o.categoryID),
 		CategoryName: o.category,
 		Attributes: []wireAttribute{
-			{AttributeID: "2176", AttributeName: "品牌", Value: o.brand},
-			{AttributeID: "287", AttributeName: "材质", Value: o.material},
+			{AttributeID: attrBrand, AttributeName: "品牌", Value: o.brand},
+			{AttributeID: attrMaterial, AttributeName: "材质", Value: o.material},
 		},
 		Status:           o.status,
 		Subject:          o.subject,
@@ -115,8 +115,14 @@ func (o *offer) wire() *wireProduct {
 			QuoteType:          o.quoteType,
 		},
 	}
+	if o.noStatus {
+		w.Status = ""
+	}
+	if o.saleAttr {
+		w.Attributes = append(w.Attributes, wireAttribute{AttributeID: attrColor, AttributeName: "颜色", Value: o.skus[0].color})
+	}
 	if len(o.images) > 0 {
-		w.Image = &wireImage{Images: o.images}
+		w.Image = &wireImage{Images: o.imageList()}
 	}
 	for _, t := range o.tiers {
 		w.SaleInfo.PriceRanges = append(w.SaleInfo.PriceRanges, wirePriceRange{StartQuantity: num(t.startQty), Price: money(t.priceFen)})
@@ -125,18 +131,27 @@ func (o *offer) wire() *wireProduct {
 		w.SaleInfo.ConsignPrice = money(o.consignFen)
 	}
 	for _, s := range o.skus {
+		display := func(name string) string {
+			if o.namesInAnswer {
+				return name
+			}
+			return ""
+		}
 		ws := wireSKU{
-			Attributes:   []wireSKUAttribute{{AttributeID: attrColor, AttributeValue: s.color, SKUImageURL: s.image, AttributeDisplayName: "颜色"}},
+			Attributes:   []wireSKUAttribute{{AttributeID: attrColor, AttributeValue: s.color, SKUImageURL: s.image, AttributeDisplayName: display("颜色")}},
 			CargoNumber:  "C" + o.id[len(o.id)-4:],
 			AmountOnSale: num(s.stock),
 			SKUID:        num(s.skuID),
 			SpecID:       s.specID,
 		}
 		if s.size != "" {
-			ws.Attributes = append(ws.Attributes, wireSKUAttribute{AttributeID: attrSize, AttributeValue: s.size, AttributeDisplayName: "尺码"})
+			ws.Attributes = append(ws.Attributes, wireSKUAttribute{AttributeID: attrSize, AttributeValue: s.size, AttributeDisplayName: display("尺码")})
 		}
 		if o.quoteType == 1 {
 			ws.Price = money(s.priceFen)
+		}
+		for _, t := range s.tiers {
+			ws.PriceRange = append(ws.PriceRange, wirePriceRange{StartQuantity: num(t.startQty), Price: money(t.priceFen)})
 		}
 		if s.consignFen > 0 {
 			ws.ConsignPrice = money(s.consignFen)
@@ -145,6 +160,46 @@ func (o *offer) wire() *wireProduct {
 	}
 	return w
 }
+
+// imageList is the main image list as the reply gives it: each picture,
+// and the repeats, each a picture already listed, written in another of
+// the three path forms.
+func (o *offer) imageList() []string {
+	out := slices.Clone(o.images)
+	for k := range o.repeats {
+		p := o.images[k%len(o.images)]
+		switch {
+		case strings.HasPrefix(p, "//"):
+			p = strings.TrimPrefix(p, "//cbu01.alicdn.com/")
+		case strings.HasPrefix(p, "https://"):
+			p = strings.TrimPrefix(p, "https:")
+		default:
+			p = "https://cbu01.alicdn.com/" + p
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// encode renders a reply of this offer: as Go encodes it, then with
+// ids, stock and prices as strings, and non-ASCII characters escaped,
+// when the offer's answers take those shapes.
+func (o *offer) encode(reply any) json.RawMessage {
+	b, err := json.Marshal(reply)
+	if err != nil {
+		panic(err)
+	}
+	if o.stringNumbers {
+		b = numberFields.ReplaceAll(b, []byte(`"$1":"$2"`))
+	}
+	if o.escaped {
+		b = simkit.ASCIIJSON(b)
+	}
+	return b
+}
+
+// numberFields are the numeric fields an answer may send as strings.
+var numberFields = regexp.MustCompile(`"(productID|amountOnSale|price|consignPrice|skuId|startQuantity)":([0-9.]+)`)
 
 type wireShopReply struct {
 	Result wireShopResult `json:"result"`

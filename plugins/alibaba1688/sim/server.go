@@ -64,6 +64,10 @@ type Options struct {
 	// After waits for slow faults; see faultinject.Options. Default
 	// time.After.
 	After func(time.Duration) <-chan time.Time
+	// Preparing is how many alibaba.category.attribute.get calls answer
+	// the documented 500_2 ("数据准备中,请稍后重试。") before the category
+	// data is ready.
+	Preparing int
 }
 
 // Credentials are what a client needs to call the simulator.
@@ -84,6 +88,9 @@ type Stats struct {
 	// Refused counts refusals by error code ("gw.SignatureInvalid",
 	// "401", ...); business refusals inside a 200 are served, not refused.
 	Refused map[string]int64
+	// ByAPI counts the requests that named a served API, answered or
+	// refused (signature, token, quota, parameters).
+	ByAPI map[string]int64
 }
 
 // Server is a simulated 1688 open platform gateway.
@@ -141,7 +148,7 @@ func New(o Options) *Server {
 }
 
 func newStats() Stats {
-	return Stats{Served: map[string]int64{}, Refused: map[string]int64{}}
+	return Stats{Served: map[string]int64{}, Refused: map[string]int64{}, ByAPI: map[string]int64{}}
 }
 
 // Handler is the gateway behind its fault injector, ready for
@@ -210,7 +217,7 @@ func (s *Server) SetRateLimit(rate float64, burst int) { s.gw.Limit.Set(rate, bu
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Requests: s.stats.Requests, Served: maps.Clone(s.stats.Served), Refused: maps.Clone(s.stats.Refused)}
+	return Stats{Requests: s.stats.Requests, Served: maps.Clone(s.stats.Served), Refused: maps.Clone(s.stats.Refused), ByAPI: maps.Clone(s.stats.ByAPI)}
 }
 
 // ResetStats sets the counters to zero.
@@ -222,8 +229,9 @@ func (s *Server) ResetStats() {
 
 // API names the simulator serves, as namespace:name-version.
 const (
-	APIProductInfo = "com.alibaba.product:alibaba.cross.productInfo-1"
-	APIShopOffers  = "com.alibaba.fenxiao.crossborder:product.search.querySellerOfferList-1"
+	APIProductInfo   = "com.alibaba.product:alibaba.cross.productInfo-1"
+	APIShopOffers    = "com.alibaba.fenxiao.crossborder:product.search.querySellerOfferList-1"
+	APICategoryAttrs = "com.alibaba.product:alibaba.category.attribute.get-1"
 )
 
 // apiSpec lists an API's business parameters; anything else is refused.
@@ -236,6 +244,10 @@ type apiSpec struct {
 var apis = map[string]apiSpec{
 	APIProductInfo: {required: []string{"productId"}, serve: (*Server).productInfo},
 	APIShopOffers:  {required: []string{"offerQueryParam"}, serve: (*Server).shopOffers},
+	// alibaba.category.attribute.get: categoryID and webSite required,
+	// scene optional (its page, mirrored at
+	// http://www.cnsecc.com/wdoc_29485387.html).
+	APICategoryAttrs: {required: []string{"categoryID", "webSite"}, optional: []string{"scene"}, serve: (*Server).categoryAttrs},
 }
 
 // System parameters (the official SDKs' _aop_timestamp, _aop_signature,
@@ -279,6 +291,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.stats.Requests++
 	s.mu.Unlock()
 	api, params, gerr := s.check(r)
+	if api != "" {
+		s.mu.Lock()
+		s.stats.ByAPI[api]++
+		s.mu.Unlock()
+	}
 	if gerr != nil {
 		s.mu.Lock()
 		s.stats.Refused[gerr.code]++
@@ -311,7 +328,8 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // check verifies a request against the gateway's contract, in the order a
 // gateway has to: the route and app, the parameters as sent, the
 // signature over them, the timestamp, the user token, the app's quota,
-// then the API's own parameters. It returns the API and its parameters.
+// then the API's own parameters. It returns the API and its parameters,
+// and the API also with a refusal once the path names one it serves.
 func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/openapi/")
 	if !ok {
@@ -338,44 +356,44 @@ func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	}
 	pairs, gerr := rawParams(r)
 	if gerr != nil {
-		return "", nil, gerr
+		return api, nil, gerr
 	}
 	params := make(map[string]string, len(pairs))
 	for _, p := range pairs {
 		if _, dup := params[p[0]]; dup {
-			return "", nil, refuse(http.StatusBadRequest, codeParamInvalid, "Duplicate argument %s", p[0])
+			return api, nil, refuse(http.StatusBadRequest, codeParamInvalid, "Duplicate argument %s", p[0])
 		}
 		params[p[0]] = p[1]
 	}
 
 	sig, ok := params[pSignature]
 	if !ok || sig == "" {
-		return "", nil, refuse(http.StatusBadRequest, codeSignatureMissing, "Signature is missing")
+		return api, nil, refuse(http.StatusBadRequest, codeSignatureMissing, "Signature is missing")
 	}
 	if want := signature(s.opts.AppSecret, rest, pairs); sig != want {
-		return "", nil, refuse(http.StatusBadRequest, codeSignatureInvalid, "Invalid signature")
+		return api, nil, refuse(http.StatusBadRequest, codeSignatureInvalid, "Invalid signature")
 	}
 	if ts, ok := params[pTimestamp]; ok {
 		ms, err := strconv.ParseInt(ts, 10, 64)
 		if err != nil || ts == "" || ts[0] == '+' || ts[0] == '-' {
-			return "", nil, refuse(http.StatusBadRequest, codeTimestamp, "Invalid _aop_timestamp %q", ts)
+			return api, nil, refuse(http.StatusBadRequest, codeTimestamp, "Invalid _aop_timestamp %q", ts)
 		}
 		if skew := s.gw.Now().Sub(time.UnixMilli(ms)); skew > s.opts.TimestampWindow || skew < -s.opts.TimestampWindow {
-			return "", nil, refuse(http.StatusBadRequest, codeTimestamp, "_aop_timestamp is %s away from the server time", skew.Round(time.Second))
+			return api, nil, refuse(http.StatusBadRequest, codeTimestamp, "_aop_timestamp is %s away from the server time", skew.Round(time.Second))
 		}
 	}
 	switch token, ok := params[pToken]; {
 	case !ok || token == "":
-		return "", nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authenticated")
+		return api, nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authenticated")
 	case token != s.opts.AccessToken:
-		return "", nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authorized")
+		return api, nil, refuse(http.StatusUnauthorized, codeUnauthorized, "Request need user authorized")
 	}
 	if wait, limited := s.take(); limited {
 		e := refuse(http.StatusBadRequest, codeFrequency, "App call exceeds limited frequency")
 		if !s.opts.NoRetryAfter && s.opts.Throttle != simkit.ThrottleNoHint {
 			e.header = http.Header{"Retry-After": {strconv.FormatInt(simkit.BanSeconds(wait), 10)}}
 		}
-		return "", nil, e
+		return api, nil, e
 	}
 
 	allowed := map[string]bool{pSignature: true, pTimestamp: true, pToken: true}
@@ -389,17 +407,17 @@ func (s *Server) check(r *http.Request) (string, map[string]string, *gwError) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		if !allowed[k] {
-			return "", nil, refuse(http.StatusBadRequest, codeParamInvalid, "Unknown argument %s", k)
+			return api, nil, refuse(http.StatusBadRequest, codeParamInvalid, "Unknown argument %s", k)
 		}
 	}
 	for _, k := range spec.required {
 		if params[k] == "" {
-			return "", nil, refuse(http.StatusBadRequest, codeParamMissing, "Required argument %s", k)
+			return api, nil, refuse(http.StatusBadRequest, codeParamMissing, "Required argument %s", k)
 		}
 	}
 	for _, k := range spec.optional {
 		if v, ok := params[k]; ok && v == "" {
-			return "", nil, refuse(http.StatusBadRequest, codeParamInvalid, "Empty argument %s", k)
+			return api, nil, refuse(http.StatusBadRequest, codeParamInvalid, "Empty argument %s", k)
 		}
 	}
 	return api, params, nil
@@ -502,7 +520,61 @@ func (s *Server) productInfo(params map[string]string) (int, any) {
 	case o.noRelation:
 		return http.StatusOK, wireProductInfoReply{Success: false, Message: "没有该商品的查询权限"}
 	}
-	return http.StatusOK, wireProductInfoReply{Success: true, ProductInfo: o.wire()}
+	return http.StatusOK, o.encode(wireProductInfoReply{Success: true, ProductInfo: o.wire()})
+}
+
+// wireCategoryAttrs is alibaba.category.attribute.get's answer, in the
+// shape of its documented example.
+type wireCategoryAttrs struct {
+	Success    bool               `json:"success"`
+	ErrorCode  string             `json:"errorCode,omitempty"`
+	ErrorMsg   string             `json:"errorMsg,omitempty"`
+	Attributes []wireCategoryAttr `json:"attributes,omitempty"`
+	LevelMap   map[string]string  `json:"attributeLevelMapStr,omitempty"`
+}
+
+type wireCategoryAttr struct {
+	AttrID         json.Number `json:"attrID"`
+	Name           string      `json:"name"`
+	Required       bool        `json:"required"`
+	FieldType      string      `json:"fieldType"`
+	IsSKUAttribute bool        `json:"isSKUAttribute"`
+	InputType      string      `json:"inputType"`
+}
+
+// categoryAttrs answers alibaba.category.attribute.get. The page documents
+// one error code, 500_2 (data being prepared); what an unknown category
+// gives is not documented: the simulator answers success false with
+// errorCode 500_1, the code the page shows as its example.
+func (s *Server) categoryAttrs(params map[string]string) (int, any) {
+	id := params["categoryID"]
+	if !offerIDPattern.MatchString(id) {
+		return http.StatusBadRequest, map[string]string{
+			"error_code":    codeParamInvalid,
+			"error_message": fmt.Sprintf("Argument categoryID must be one Long, got %q", id),
+		}
+	}
+	if site := params["webSite"]; site != "1688" && site != "alibaba" {
+		return http.StatusOK, wireCategoryAttrs{ErrorCode: "400", ErrorMsg: "webSite must be 1688 or alibaba"}
+	}
+	s.mu.Lock()
+	preparing := s.opts.Preparing > 0
+	if preparing {
+		s.opts.Preparing--
+	}
+	s.mu.Unlock()
+	if preparing {
+		return http.StatusOK, wireCategoryAttrs{ErrorCode: "500_2", ErrorMsg: "数据准备中,请稍后重试。"}
+	}
+	c, ok := categoryOf(id)
+	if !ok {
+		return http.StatusOK, wireCategoryAttrs{ErrorCode: "500_1", ErrorMsg: "类目[" + id + "]不存在"}
+	}
+	out := wireCategoryAttrs{Success: true, LevelMap: map[string]string{}}
+	for _, a := range c.attrs {
+		out.Attributes = append(out.Attributes, wireCategoryAttr{AttrID: json.Number(a.id), Name: a.name, FieldType: "enum", IsSKUAttribute: a.sku, InputType: "1"})
+	}
+	return http.StatusOK, out
 }
 
 // MaxPageSize is the largest pageSize the shop search accepts.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -477,4 +479,94 @@ func TestThrottleVariants(t *testing.T) {
 			t.Errorf("%s: limit counts %+v, want one taken, one refused", th, got)
 		}
 	}
+}
+
+const categoryAttrsPath = "param2/1/com.alibaba.product/alibaba.category.attribute.get/"
+
+// alibaba.category.attribute.get is served behind the same checks as
+// every API: signed, with the token, within the app's quota, with its
+// required parameters; it names colour and size where the category has
+// them, and answers an unknown category with success false.
+func TestCategoryAttributes(t *testing.T) {
+	f := newFixture(t, sim.Options{})
+	f.sim.SetRateLimit(1, 3)
+	ok := f.do(t, f.valid(categoryAttrsPath, aop.Param{Key: "categoryID", Value: "1048182"}, aop.Param{Key: "webSite", Value: "1688"}))
+	names := map[string]string{}
+	for _, a := range ok.body["attributes"].([]any) {
+		m := a.(map[string]any)
+		names[string(m["attrID"].(json.Number))] = m["name"].(string)
+	}
+	if ok.status != 200 || ok.body["success"] != true || names["3216"] != "颜色" || names["450"] != "尺码" {
+		t.Errorf("category 1048182: %d %s", ok.status, ok.raw)
+	}
+	unknown := f.do(t, f.valid(categoryAttrsPath, aop.Param{Key: "categoryID", Value: "1"}, aop.Param{Key: "webSite", Value: "1688"}))
+	if unknown.body["success"] != false || unknown.body["errorCode"] != "500_1" {
+		t.Errorf("unknown category: %s", unknown.raw)
+	}
+	if r := f.do(t, f.valid(categoryAttrsPath, aop.Param{Key: "categoryID", Value: "1048182"})); r.code() != "gw.ParamMissing" {
+		t.Errorf("without webSite: %s", r.raw)
+	}
+	bad := f.valid(categoryAttrsPath, aop.Param{Key: "categoryID", Value: "1048182"}, aop.Param{Key: "webSite", Value: "1688"})
+	bad.signWith = "wrong"
+	if r := f.do(t, bad); r.code() != "gw.SignatureInvalid" {
+		t.Errorf("wrongly signed: %s", r.raw)
+	}
+	// The quota is spent once the request is signed and authorised, before
+	// its parameters are read; a bad signature spends nothing.
+	if got := f.sim.LimitCounts(); got.Taken != 3 || got.Refused != 0 {
+		t.Errorf("quota %+v: the three signed calls should each have taken a call", got)
+	}
+	if got := f.sim.Stats().Served[sim.APICategoryAttrs]; got != 2 {
+		t.Errorf("served %d category calls, want the 2 answered", got)
+	}
+}
+
+// Every shape of real answers appears among the offers on sale, and each
+// reply is the shape Shapes says: names by id only, no status, numbers as
+// strings, Chinese escaped, repeated images, SKU tiers.
+func TestReplyShapes(t *testing.T) {
+	f := newFixture(t, sim.Options{Items: 400})
+	seen := map[string]int{}
+	for _, id := range f.sim.IDsWith(sim.Found) {
+		shapes := f.sim.Shapes(id)
+		r := f.do(t, f.valid(productInfoPath, aop.Param{Key: "productId", Value: id}))
+		info := r.body["productInfo"].(map[string]any)
+		has := func(s string) bool { return slices.Contains(shapes, s) }
+		for _, s := range shapes {
+			seen[s]++
+		}
+		if _, ok := info["status"]; ok == has("no status") {
+			t.Errorf("%s: status %v with shapes %v", id, info["status"], shapes)
+		}
+		if _, isString := info["productID"].(string); isString != has("numbers as strings") {
+			t.Errorf("%s: productID %#v with shapes %v", id, info["productID"], shapes)
+		}
+		if escaped := escapesNonASCII(r.raw); escaped != has("escaped") || strings.ContainsFunc(r.raw, func(c rune) bool { return c > 127 }) == escaped {
+			t.Errorf("%s: escaped %v with shapes %v", id, escaped, shapes)
+		}
+		if named := strings.Contains(r.raw, "attributeDisplayName"); has("names by id") && named {
+			t.Errorf("%s: names by id, yet the reply names them", id)
+		}
+		if img, _ := info["image"].(map[string]any); img != nil && has("repeated images") {
+			if n := len(img["images"].([]any)); n <= f.sim.Expect(id).Images {
+				t.Errorf("%s: %d images listed for %d pictures", id, n, f.sim.Expect(id).Images)
+			}
+		}
+	}
+	for _, s := range []string{"names by id", "no status", "numbers as strings", "escaped", "repeated images", "sale property attribute", "SKU tiers", "one SKU", "no SKUs", "no images"} {
+		if seen[s] == 0 {
+			t.Errorf("no offer on sale has shape %q: %v", s, seen)
+		}
+	}
+}
+
+// escapesNonASCII says whether a JSON text writes a character above ASCII
+// as \uXXXX (Go's encoder escapes <, > and & that way too).
+func escapesNonASCII(raw string) bool {
+	for _, m := range regexp.MustCompile(`\\u([0-9a-fA-F]{4})`).FindAllStringSubmatch(raw, -1) {
+		if n, _ := strconv.ParseUint(m[1], 16, 16); n > 127 {
+			return true
+		}
+	}
+	return false
 }

@@ -14,10 +14,12 @@
 // a canonical product of them (mapping.go), and the parsing of the
 // platform's decimal prices into integer minor units (money.go). The
 // rules, in one place: the title and texts are tagged with the language
-// the API translated them into; each SKU becomes a variant whose options
-// are its properties, named as the buyer sees them (the seller's own value
-// name before the standard one); a product without options becomes one
-// variant named by the product id; prices are read digit by digit in the
+// the API translated them into; each SKU becomes a variant keyed by
+// sku_attr (id, then sku_id, in older answers) whose options are its
+// properties, named as the buyer sees them (the seller's own value name,
+// the standard one kept behind it); a product without options becomes one
+// variant named by the product id; gmt_modified, in the gateway's GMT+8,
+// is the update time; prices are read digit by digit in the
 // currency the SKU states, refusing decimals the currency cannot hold;
 // picture URLs are made absolute https; an off-shelf, deleted or
 // not-shippable product is a per-item NOT_FOUND and a product the model

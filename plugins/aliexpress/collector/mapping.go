@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/marketsync/marketsync/plugins/aliexpress/iop"
 	"github.com/marketsync/marketsync/sdk"
@@ -88,7 +89,10 @@ func Product(id string, r *ProductGetResponse, t Target) (*sdk.Product, *sdk.Err
 	if got := string(base.ProductID); got != id {
 		return nil, sdk.Invalid(CodeWrongProduct, fmt.Sprintf("asked for product %s, the answer describes %q", id, got))
 	}
-	if base.ProductStatusType != statusOnSelling {
+	// An answer that states no status is taken for a product on sale: the
+	// API answers 605 for one that is gone, and states the status of one
+	// off the shelf.
+	if base.ProductStatusType != "" && base.ProductStatusType != statusOnSelling {
 		msg := "product is " + base.ProductStatusType
 		if base.WsDisplay != "" {
 			msg += " (" + base.WsDisplay + ")"
@@ -117,6 +121,9 @@ func Product(id string, r *ProductGetResponse, t Target) (*sdk.Product, *sdk.Err
 	if d := strings.TrimSpace(base.Detail); d != "" {
 		p.Description = map[string]string{locale: d}
 	}
+	if t, err := ParseTime(base.GmtModified); err == nil {
+		p.UpdatedAt = t
+	}
 	if r.Result.Multimedia != nil {
 		p.Images = images(r.Result.Multimedia.ImageURLs)
 	}
@@ -131,9 +138,11 @@ func Product(id string, r *ProductGetResponse, t Target) (*sdk.Product, *sdk.Err
 	return p, nil
 }
 
-// variants maps the SKUs. A product sold without options still has one
+// variants maps the SKUs. A variant is keyed by sku_attr, the documented
+// SKU identity, or by id where an older answer has only that; a SKU with
+// neither keeps its sku_id. A product sold without options still has one
 // SKU entry, without properties; it becomes one variant named by the
-// product id, since its sku_id names nothing a buyer chooses.
+// product id, since its SKU names nothing a buyer chooses.
 func variants(id string, skus []SKUInfo, fallbackCurrency string) ([]sdk.Variant, *sdk.Error) {
 	if len(skus) == 0 {
 		return nil, sdk.Invalid(CodeNoSKU, "the product has no SKU")
@@ -143,12 +152,9 @@ func variants(id string, skus []SKUInfo, fallbackCurrency string) ([]sdk.Variant
 	lastCur, d := "", 0
 	out := make([]sdk.Variant, len(skus))
 	for i, s := range skus {
-		v := sdk.Variant{SKU: string(s.SkuID), Stock: stock(s)}
-		switch {
-		case single:
+		v := sdk.Variant{SKU: skuKey(s), Stock: stock(s)}
+		if single {
 			v.SKU = id
-		case v.SKU == "":
-			v.SKU = s.ID
 		}
 		cur := s.CurrencyCode
 		if cur == "" {
@@ -174,11 +180,13 @@ func variants(id string, skus []SKUInfo, fallbackCurrency string) ([]sdk.Variant
 			v.Options = make([]sdk.Option, 0, len(s.Properties))
 		}
 		for _, prop := range s.Properties {
-			value := strings.TrimSpace(prop.PropertyValueDefinitionName)
-			if value == "" {
-				value = strings.TrimSpace(prop.SkuPropertyValue)
+			// The seller's own name for a value is what buyers see; the
+			// platform's standard value stays behind it.
+			o := sdk.Option{Name: strings.TrimSpace(prop.SkuPropertyName), Value: strings.TrimSpace(prop.SkuPropertyValue)}
+			if custom := strings.TrimSpace(prop.PropertyValueDefinitionName); custom != "" && custom != o.Value {
+				o.Value, o.StandardValue = custom, o.Value
 			}
-			v.Options = append(v.Options, sdk.Option{Name: strings.TrimSpace(prop.SkuPropertyName), Value: value})
+			v.Options = append(v.Options, o)
 			if v.Image == "" {
 				v.Image = absoluteURL(prop.SkuImage)
 			}
@@ -186,6 +194,29 @@ func variants(id string, skus []SKUInfo, fallbackCurrency string) ([]sdk.Variant
 		out[i] = v
 	}
 	return out, nil
+}
+
+func skuKey(s SKUInfo) string {
+	for _, k := range []string{s.SkuAttr, s.ID, string(s.SkuID)} {
+		if k = strings.TrimSpace(k); k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+// timeZone is the zone of the dates in the answers of the /sync gateway:
+// it is the TOP router, whose Date fields are "yyyy-MM-dd HH:mm:ss" in
+// GMT+8 (the TOP Java SDK's com/taobao/api/Constants.java:
+// DATE_TIME_FORMAT, DATE_TIMEZONE = "GMT+8"), which the IOP SDK's
+// TopExecutor keeps for /sync calls.
+var timeZone = time.FixedZone("GMT+8", 8*60*60)
+
+// ParseTime reads a date of an answer, such as gmt_modified
+// ("2024-01-03 03:06:52"), as an instant in UTC.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateTime, strings.TrimSpace(s), timeZone)
+	return t.UTC(), err
 }
 
 // stock is the SKU's available stock: sku_available_stock, else

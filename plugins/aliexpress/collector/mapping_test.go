@@ -6,9 +6,24 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 )
+
+// normalized is p as the host stores it: converted to the model and
+// through model.Normalize, which drops repeated pictures and attributes
+// that restate an option.
+func normalized(p *sdk.Product) *sdk.Product {
+	if p == nil {
+		return nil
+	}
+	m := host.ProductToModel(p)
+	model.Normalize(m)
+	return host.ProductFromModel(m)
+}
 
 // load reads a whole answer as the gateway sends it and returns the API's
 // response object.
@@ -64,28 +79,106 @@ func TestMultiSKUProduct(t *testing.T) {
 			{Name: "Material", Value: "ABS", Locale: "en"},
 		},
 		Variants: []sdk.Variant{
-			{SKU: "12000035530517031", Options: []sdk.Option{{Name: "Color", Value: "Red"}, {Name: "Size", Value: "S"}},
+			// An answer from before sku_attr: the SKUs are keyed by id.
+			{SKU: "14:193;5:100014064", Options: []sdk.Option{{Name: "Color", Value: "Red"}, {Name: "Size", Value: "S"}},
 				Price: sdk.Money{Amount: 5469, Currency: "USD"}, Stock: 492,
 				Image: "https://ae01.alicdn.com/kf/S97a9922754d14e70819efa44c16862baH.jpg"},
 			// "54.7": one decimal.
-			{SKU: "12000035530517032", Options: []sdk.Option{{Name: "Color", Value: "Red"}, {Name: "Size", Value: "M"}},
+			{SKU: "14:193;5:100014065", Options: []sdk.Option{{Name: "Color", Value: "Red"}, {Name: "Size", Value: "M"}},
 				Price: sdk.Money{Amount: 5470, Currency: "USD"}, Stock: 0,
 				Image: "https://ae01.alicdn.com/kf/S97a9922754d14e70819efa44c16862baH.jpg"},
 			// "55": no decimals; the seller's name "400ml" replaces the
 			// standard value "Light Grey".
-			{SKU: "12000035530517033", Options: []sdk.Option{{Name: "Color", Value: "400ml"}, {Name: "Size", Value: "S"}},
+			{SKU: "14:200006151#400ml;5:100014064", Options: []sdk.Option{{Name: "Color", Value: "400ml", StandardValue: "Light Grey"}, {Name: "Size", Value: "S"}},
 				Price: sdk.Money{Amount: 5500, Currency: "USD"}, Stock: 31,
 				Image: "https://ae01.alicdn.com/kf/Sd6b5ce0098204e9995c1ae1440697d80g.jpg"},
-			{SKU: "12000035530517034", Options: []sdk.Option{{Name: "Color", Value: "400ml"}, {Name: "Size", Value: "M"}},
+			{SKU: "14:200006151#400ml;5:100014065", Options: []sdk.Option{{Name: "Color", Value: "400ml", StandardValue: "Light Grey"}, {Name: "Size", Value: "M"}},
 				Price: sdk.Money{Amount: 99, Currency: "USD"}, Stock: 7,
 				Image: "https://ae01.alicdn.com/kf/Sd6b5ce0098204e9995c1ae1440697d80g.jpg"},
 		},
 		URL: "https://www.aliexpress.com/item/1005006057059635.html",
+		// gmt_modified "2024-01-03 03:06:52" in GMT+8.
+		UpdatedAt: time.Date(2024, 1, 2, 19, 6, 52, 0, time.UTC),
 	}
 	if !reflect.DeepEqual(p, want) {
 		got, _ := json.MarshalIndent(p, "", "  ")
 		exp, _ := json.MarshalIndent(want, "", "  ")
 		t.Errorf("got\n%s\nwant\n%s", got, exp)
+	}
+}
+
+// A real answer, in French, after sku_attr: SKUs keyed by sku_attr, the
+// seller's value names ("Bear") shown over the standard ones ("BLANC"),
+// the "Choice" flag kept as the platform lists it among the properties.
+func TestRealAnswerWithSKUAttr(t *testing.T) {
+	got, perr := Product("1005008177221739", product(t, "product_real_fr_sku_attr.json"), Target{Language: "FR", Currency: "EUR"})
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	p := normalized(got)
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Title["fr"] != "Tapis de sol absorbant épais de forme spéciale pour salle de bain, tapis de toilette en flanelle, salle de douche, tapis de pied antidérapant et résistant à la saleté" ||
+		p.Description["fr"] != "<div>detail HTML truncated for fixture</div>" || p.URL != "https://www.aliexpress.com/item/1005008177221739.html" {
+		t.Errorf("title %v description %v url %s", p.Title, p.Description, p.URL)
+	}
+	if !p.UpdatedAt.IsZero() {
+		t.Errorf("updated_at %v from an answer without gmt_modified", p.UpdatedAt)
+	}
+	if len(p.Images) != 6 || p.Images[1].URL != "https://ae01.alicdn.com/kf/Sd62acdd4f96744a09612011937a7db5dm.png" {
+		t.Errorf("images %v", p.Images)
+	}
+	wantAttrs := []sdk.Attribute{
+		{Name: "Nom de marque", Value: "NONE", Locale: "fr"}, {Name: "Origine", Value: "CN (Origine)", Locale: "fr"},
+		{Name: "Matériau", Value: "Polyester", Locale: "fr"}, {Name: "Techniques", Value: "FAIT À LA MACHINE", Locale: "fr"},
+		{Name: "Choice", Value: "yes", Locale: "fr"},
+	}
+	if !reflect.DeepEqual(p.Attributes, wantAttrs) {
+		t.Errorf("attributes %v", p.Attributes)
+	}
+	if len(p.Variants) != 6 {
+		t.Fatalf("%d variants, want 6", len(p.Variants))
+	}
+	first := sdk.Variant{SKU: "14:29#Bear;183:200007741",
+		Options: []sdk.Option{{Name: "Couleur", Value: "Bear", StandardValue: "BLANC"}, {Name: "Spécification", Value: "500MMx800MM"}},
+		Price:   sdk.Money{Amount: 801, Currency: "EUR"}, Stock: 27, Image: "https://ae01.alicdn.com/kf/Sd1753df6e0b84689b8bfc96923568182z.jpg"}
+	if !reflect.DeepEqual(p.Variants[0], first) {
+		t.Errorf("first variant %+v, want %+v", p.Variants[0], first)
+	}
+	last := p.Variants[5]
+	if last.SKU != "14:200006151#Cat;183:200007736" || last.Price.Amount != 519 || last.Stock != 83 || last.Options[0] != (sdk.Option{Name: "Couleur", Value: "Cat", StandardValue: "Gris clair"}) {
+		t.Errorf("last variant %+v", last)
+	}
+}
+
+// The same SKU keyed three ways over the change of field: sku_attr wins,
+// id stands in for it in older answers, sku_id is the last resort.
+func TestSKUKey(t *testing.T) {
+	for _, tc := range []struct {
+		sku  SKUInfo
+		want string
+	}{
+		{SKUInfo{SkuAttr: "14:29#Bear", ID: "14:29#Bear", SkuID: "120"}, "14:29#Bear"},
+		{SKUInfo{SkuAttr: "14:29#Bear", SkuID: "120"}, "14:29#Bear"},
+		{SKUInfo{ID: "14:29#Bear", SkuID: "120"}, "14:29#Bear"},
+		{SKUInfo{SkuID: "120"}, "120"},
+	} {
+		if got := skuKey(tc.sku); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.sku, got, tc.want)
+		}
+	}
+}
+
+func TestParseTimeIsGMT8(t *testing.T) {
+	got, err := ParseTime("2024-01-03 03:06:52")
+	if want := time.Date(2024, 1, 2, 19, 6, 52, 0, time.UTC); err != nil || !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("got %v, %v; want %v", got, err, want)
+	}
+	for _, bad := range []string{"", "2024-01-03T03:06:52Z", "03/01/2024 03:06:52"} {
+		if _, err := ParseTime(bad); err == nil {
+			t.Errorf("ParseTime(%q) accepted", bad)
+		}
 	}
 }
 
@@ -115,10 +208,11 @@ func TestProductWithoutImagesInRoubles(t *testing.T) {
 		t.Errorf("title %v", p.Title)
 	}
 	// "2113.0" and "1999.5" in kopecks; a negative ipm_sku_stock is none,
-	// and sku_available_stock wins when both are there.
+	// and sku_available_stock wins when both are there. The SKUs are keyed
+	// by id, the answer having no sku_attr.
 	want := []sdk.Variant{
-		{SKU: "12000029000000001", Options: []sdk.Option{{Name: "Цвет", Value: "Черный"}}, Price: sdk.Money{Amount: 211300, Currency: "RUB"}, Stock: 5},
-		{SKU: "12000029000000002", Options: []sdk.Option{{Name: "Цвет", Value: "Красный"}}, Price: sdk.Money{Amount: 199950, Currency: "RUB"}, Stock: 0},
+		{SKU: "14:29", Options: []sdk.Option{{Name: "Цвет", Value: "Черный"}}, Price: sdk.Money{Amount: 211300, Currency: "RUB"}, Stock: 5},
+		{SKU: "14:10", Options: []sdk.Option{{Name: "Цвет", Value: "Красный"}}, Price: sdk.Money{Amount: 199950, Currency: "RUB"}, Stock: 0},
 	}
 	if !reflect.DeepEqual(p.Variants, want) {
 		t.Errorf("variants %+v", p.Variants)

@@ -97,7 +97,7 @@ func TestFetchEveryProductMatchesTheCatalogue(t *testing.T) {
 	for _, id := range f.sim.IDs() {
 		r := fetch(t, f.plugin, &sdk.FetchProductsRequest{IDs: []string{id}}).Results[0]
 		exp := f.sim.Expect(id)
-		if err := exp.Check(r.Product, r.Err); err != nil {
+		if err := exp.Check(normalized(r.Product), r.Err); err != nil {
 			t.Error(err)
 		}
 		if exp.NotFound {
@@ -123,7 +123,7 @@ func TestFetchFollowsRequestedLanguageAndCurrency(t *testing.T) {
 	} {
 		for _, id := range f.sim.ListedIDs()[:20] {
 			r := fetch(t, f.plugin, &sdk.FetchProductsRequest{IDs: []string{id}, Locales: tc.locales, Currency: tc.currency}).Results[0]
-			if err := f.sim.ExpectIn(id, "US", tc.target, tc.language).Check(r.Product, r.Err); err != nil {
+			if err := f.sim.ExpectIn(id, "US", tc.target, tc.language).Check(normalized(r.Product), r.Err); err != nil {
 				t.Errorf("%v %s: %v", tc.locales, tc.currency, err)
 			}
 		}
@@ -141,7 +141,7 @@ func TestFetchConfiguredShipToCountry(t *testing.T) {
 	for _, id := range f.sim.IDs() {
 		r := fetch(t, p, &sdk.FetchProductsRequest{IDs: []string{id}}).Results[0]
 		exp := f.sim.ExpectIn(id, "BR", "BRL", "ES")
-		if err := exp.Check(r.Product, r.Err); err != nil {
+		if err := exp.Check(normalized(r.Product), r.Err); err != nil {
 			t.Error(err)
 		}
 		if exp.Reason == "ship_to" {
@@ -282,5 +282,27 @@ func TestConfigureChecksWithoutCallingThePlatform(t *testing.T) {
 	}
 	if n := f.sim.Stats().Requests; n != 0 {
 		t.Errorf("configuring made %d requests", n)
+	}
+}
+
+// Collecting 1,000 products costs ⌈1,000 ÷ 1⌉ calls of
+// aliexpress.ds.product.get and nothing else: the description, the
+// pictures, the attributes and the update time come in the same answer.
+// Counted on the simulator's side.
+func TestCallsPerThousandProducts(t *testing.T) {
+	f := start(t, sim.Options{Products: 1000})
+	f.sim.ResetStats()
+	limit := f.plugin.Describe().Limits.MaxBatch(sdk.OpFetchProducts, 0)
+	ids := f.sim.IDs()
+	for start := 0; start < len(ids); start += limit {
+		fetch(t, f.plugin, &sdk.FetchProductsRequest{IDs: ids[start:min(start+limit, len(ids))]})
+	}
+	st := f.sim.Stats()
+	calls := st.Calls[sim.MethodProductGet]
+	for _, n := range st.Errors {
+		calls += n // 605 and 482 are answers of the same call
+	}
+	if limit != 1 || calls != 1000 || st.Requests != 1000 || len(st.Calls) != 1 {
+		t.Errorf("batch %d: %d requests, calls by method %v, errors %v; want 1,000 calls of %s", limit, st.Requests, st.Calls, st.Errors, sim.MethodProductGet)
 	}
 }

@@ -89,7 +89,13 @@ type BaseInfo struct {
 // SKUInfo is one ae_item_sku_info_d_t_o.
 type SKUInfo struct {
 	SkuID iop.Scalar `json:"sku_id"`
-	// ID is the SKU's property combination, "14:193;5:100014064".
+	// SkuAttr is the SKU's property combination with the seller's value
+	// names, "14:29#Bear;183:200007741": the field that identifies a SKU
+	// to the dropshipping APIs (aliexpress.ds.order.create takes it) and
+	// that replaces id, which the documentation retires from 2025-02-28.
+	SkuAttr string `json:"sku_attr"`
+	// ID is the same combination under its former name, which answers
+	// still carry, alone in older ones.
 	ID             string     `json:"id"`
 	SkuCode        string     `json:"sku_code"`
 	SkuPrice       string     `json:"sku_price"`

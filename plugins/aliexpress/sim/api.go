@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // api is one business API of the gateway: its parameters and what it
@@ -104,86 +105,136 @@ func (it *item) subject(lang string) string {
 	return adjectives[it.title[0]].in(lang) + sep + materials[it.title[1]].in(lang) + sep + nouns[it.title[2]].in(lang)
 }
 
-// productResult is the "result" of aliexpress.ds.product.get in the shape
+// productResult is the "result" of aliexpress.ds.product.get in the shapes
 // the platform answers: TOP-style JSON, where a list is an object whose
-// one key names the element type ("ae_item_sku_info_d_t_o"), and prices
-// are decimal strings in the target currency.
+// one key names the element type ("ae_item_sku_info_d_t_o") or, in some
+// answers, a bare array; numbers bare or as strings; prices as decimal
+// strings in the target currency; SKUs named by sku_attr, id or both;
+// optional parts (status, SKUs, pictures) left out.
 func productResult(it *item, country, cur, lang string) map[string]any {
 	c := currencies[cur]
+	list := func(key string, items any) any {
+		if it.bareLists {
+			return items
+		}
+		return map[string]any{key: items}
+	}
+	num := func(n int64) any {
+		if it.quoted {
+			return strconv.FormatInt(n, 10)
+		}
+		return n
+	}
 	skuList := make([]map[string]any, len(it.skus))
 	for k, sk := range it.skus {
 		props := make([]map[string]any, len(it.axes))
-		var combo []string
 		for a, ax := range it.axes {
 			v := ax.values[sk.values[a]]
 			p := map[string]any{
-				"sku_property_id":    ax.propertyID,
+				"sku_property_id":    num(int64(ax.propertyID)),
 				"sku_property_name":  ax.name.in(lang),
 				"sku_property_value": v.name.in(lang),
-				"property_value_id":  v.id,
+				"property_value_id":  num(v.id),
 			}
-			part := strconv.Itoa(ax.propertyID) + ":" + strconv.FormatInt(v.id, 10)
 			if v.custom != "" {
 				p["property_value_definition_name"] = v.custom
-				part += "#" + v.custom
 			}
 			if ax.propertyID == colorPropertyID && it.skuImages && len(it.images) > 0 {
 				p["sku_image"] = it.images[sk.values[a]%len(it.images)]
 			}
 			props[a] = p
-			combo = append(combo, part)
 		}
 		entry := map[string]any{
 			"sku_id":                strconv.FormatInt(sk.id, 10),
-			"id":                    strings.Join(combo, ";"),
 			"sku_code":              fmt.Sprintf("SIM%06d-%d", it.index, k),
 			"currency_code":         cur,
 			"sku_price":             c.format(c.convert(sk.listFen), it.trimPrices),
 			"offer_sale_price":      c.format(c.convert(sk.offerFen), it.trimPrices),
 			"offer_bulk_sale_price": c.format(c.convert(sk.offerFen), it.trimPrices),
 			"sku_stock":             sk.stock > 0,
-			"sku_available_stock":   sk.stock,
-			"ipm_sku_stock":         sk.stock,
+			"sku_available_stock":   num(sk.stock),
+			"ipm_sku_stock":         num(sk.stock),
+		}
+		if key := it.skuAttr(sk); key != "" {
+			if it.skuKey != skuIDOnly {
+				entry["sku_attr"] = key
+			}
+			if it.skuKey != skuAttrOnly {
+				entry["id"] = key
+			}
 		}
 		if len(props) > 0 {
-			entry["ae_sku_property_dtos"] = map[string]any{"ae_sku_property_d_t_o": props}
+			entry["ae_sku_property_dtos"] = list("ae_sku_property_d_t_o", props)
 		}
 		skuList[k] = entry
 	}
-	status := "onSelling"
 	base := map[string]any{
-		"product_id":            it.id,
+		"product_id":            num(it.id),
 		"category_id":           200000000 + int64(it.title[2]),
 		"subject":               it.subject(lang),
 		"currency_code":         "CNY",
 		"gmt_create":            it.created,
-		"gmt_modified":          it.created,
+		"gmt_modified":          it.modified.Format(time.DateTime),
 		"owner_member_seq_long": 2675378076,
 		"evaluation_count":      strconv.Itoa(it.index % 997),
 		"avg_evaluation_rating": fmt.Sprintf("%d.%d", 3+it.index%3, it.index%10),
 		"sales_count":           strconv.Itoa(it.index * 7 % 5000),
 		"detail":                detail(it, lang),
 	}
-	if it.status == offline {
-		status = "offline"
+	switch {
+	case it.status == offline:
+		base["product_status_type"] = "offline"
 		base["ws_display"] = it.wsDisplay
 		base["ws_offline_date"] = it.created
+	case !it.noStatus:
+		base["product_status_type"] = "onSelling"
 	}
-	base["product_status_type"] = status
 	result := map[string]any{
 		"ae_item_base_info_dto": base,
-		"ae_item_sku_info_dtos": map[string]any{"ae_item_sku_info_d_t_o": skuList},
-		"ae_item_properties": map[string]any{"ae_item_property": []map[string]any{
+		"ae_item_properties": list("ae_item_property", []map[string]any{
 			{"attr_name_id": 2, "attr_name": brandName.in(lang), "attr_value_id": 9275262276 + it.brand, "attr_value": brands[it.brand]},
 			{"attr_name_id": 219, "attr_name": originName.in(lang), "attr_value_id": 9441741844, "attr_value": originValue.in(lang)},
-		}},
+		}),
 		"ae_store_info":      map[string]any{"store_id": 1102923213, "store_name": "Sim Store", "store_country_code": "CN"},
 		"logistics_info_dto": map[string]any{"delivery_time": 7 + it.index%20, "ship_to_country": country},
 	}
+	if !it.noSKUs {
+		result["ae_item_sku_info_dtos"] = list("ae_item_sku_info_d_t_o", skuList)
+	}
 	if len(it.images) > 0 {
-		result["ae_multimedia_info_dto"] = map[string]any{"image_urls": strings.Join(it.images, ";")}
+		urls := it.images
+		if it.repeatImage {
+			urls = append(slices.Clip(urls), respell(urls[0]))
+		}
+		result["ae_multimedia_info_dto"] = map[string]any{"image_urls": strings.Join(urls, ";")}
 	}
 	return result
+}
+
+// skuAttr is the SKU's property combination as sku_attr and id write it:
+// "14:193#款式一;5:100014064", the seller's value name after '#'; "" for
+// a product without options.
+func (it *item) skuAttr(sk sku) string {
+	var combo []string
+	for a, ax := range it.axes {
+		v := ax.values[sk.values[a]]
+		part := strconv.Itoa(ax.propertyID) + ":" + strconv.FormatInt(v.id, 10)
+		if v.custom != "" {
+			part += "#" + v.custom
+		}
+		combo = append(combo, part)
+	}
+	return strings.Join(combo, ";")
+}
+
+// respell writes a picture's URL another way the platform writes the same
+// file: protocol-relative for an https one, https with the host in
+// capitals for a protocol-relative one.
+func respell(u string) string {
+	if rest, ok := strings.CutPrefix(u, "https://"); ok {
+		return "//" + rest
+	}
+	return strings.Replace(u, "//ae01.alicdn.com/", "https://AE01.alicdn.com/", 1)
 }
 
 func detail(it *item, lang string) string {
@@ -191,6 +242,9 @@ func detail(it *item, lang string) string {
 	b.WriteString(`<div class="detailmodule_html"><p>`)
 	b.WriteString(it.subject(lang))
 	b.WriteString(`</p>`)
+	if it.chineseDetail {
+		b.WriteString(`<p>` + it.subject("") + `</p>`)
+	}
 	for _, img := range it.images {
 		b.WriteString(`<img src="` + img + `"/>`)
 	}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/marketsync/marketsync/sdk/simkit"
 )
@@ -107,7 +108,25 @@ type item struct {
 	trimPrices bool
 	skuImages  bool
 	created    string
+	// modified is gmt_modified, written in the gateway's GMT+8.
+	modified time.Time
+	// The shapes real answers take, laid out by index: skuKey is which
+	// of sku_attr and id name the SKUs (skuBoth, skuAttrOnly after the
+	// id's retirement, skuIDOnly before it); bareLists writes lists as
+	// bare arrays instead of wrapper objects; quoted writes numbers as
+	// strings; noStatus leaves product_status_type out; noSKUs leaves the
+	// SKU list out; repeatImage lists the first picture again under
+	// another spelling; chineseDetail keeps the seller's Chinese in the
+	// description.
+	skuKey                                                          int
+	bareLists, quoted, noStatus, noSKUs, repeatImage, chineseDetail bool
 }
+
+const (
+	skuBoth = iota
+	skuAttrOnly
+	skuIDOnly
+)
 
 type axis struct {
 	propertyID int
@@ -157,13 +176,20 @@ func newCatalog(seed uint64, count int) *catalog {
 func generate(r *simkit.Draw, id int64) *item {
 	i := r.Index
 	it := &item{
-		index:      i,
-		id:         id,
-		title:      [3]int{r.IntN(len(adjectives)), r.IntN(len(materials)), r.IntN(len(nouns))},
-		brand:      r.IntN(len(brands)),
-		trimPrices: i%5 == 2,
-		skuImages:  i%2 == 0,
-		created:    "2024-0" + strconv.Itoa(1+i%9) + "-1" + strconv.Itoa(i%10) + " 10:2" + strconv.Itoa(i%10) + ":00",
+		index:         i,
+		id:            id,
+		title:         [3]int{r.IntN(len(adjectives)), r.IntN(len(materials)), r.IntN(len(nouns))},
+		brand:         r.IntN(len(brands)),
+		trimPrices:    i%5 == 2,
+		skuImages:     i%2 == 0,
+		created:       "2024-0" + strconv.Itoa(1+i%9) + "-1" + strconv.Itoa(i%10) + " 10:2" + strconv.Itoa(i%10) + ":00",
+		modified:      time.Date(2025, time.Month(1+i%12), 1+i%28, i%24, (i*7)%60, i%60, 0, gmt8),
+		skuKey:        i % 3,
+		bareLists:     i%4 == 3,
+		quoted:        i%5 == 1,
+		noStatus:      i%13 == 11,
+		noSKUs:        i%31 == 19,
+		chineseDetail: i%5 == 3,
 	}
 	switch {
 	case i%50 == 13:
@@ -199,9 +225,13 @@ func generate(r *simkit.Draw, id int64) *item {
 			}
 			it.images = append(it.images, u)
 		}
+		it.repeatImage = len(it.images) >= 2 && i%7 == 5
 	}
 	return it
 }
+
+// gmt8 is the zone of the gateway's dates.
+var gmt8 = time.FixedZone("GMT+8", 8*60*60)
 
 func colorAxis(r *simkit.Draw, i int) axis {
 	a := axis{propertyID: colorPropertyID, name: colorName}

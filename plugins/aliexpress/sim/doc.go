@@ -6,7 +6,12 @@
 // with Chinese source titles translated into English, Russian and
 // Spanish, products with one or two option axes and without options,
 // products without pictures or with protocol-relative picture URLs,
-// off-shelf, deleted and not-shippable ones).
+// off-shelf, deleted and not-shippable ones), in the shapes real answers
+// take: lists as wrapper objects and as bare arrays, numbers bare and
+// quoted, SKUs named by sku_attr, id or both, product_status_type, the SKU
+// list or the pictures left out, a picture listed twice, gmt_modified in
+// GMT+8, and every other answer with its non-ASCII text escaped as
+// \uXXXX.
 //
 // It checks every request against the platform's contract before
 // answering, from the bytes it received (the raw query and the raw form

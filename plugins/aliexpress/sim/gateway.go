@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -323,22 +324,46 @@ func (s *Server) fail(w http.ResponseWriter, rest bool, e *apiError) {
 
 // write answers a successful call, adding its request id.
 func (s *Server) write(w http.ResponseWriter, body map[string]any) {
+	escape := false
 	for _, v := range body {
 		if m, ok := v.(map[string]any); ok {
-			m["request_id"] = s.requestID()
+			id := s.requestID()
+			m["request_id"] = id
+			// Every other answer escapes its non-ASCII text as \uXXXX,
+			// as the gateway's JSON writer does in many answers, so that
+			// clients meet both spellings.
+			escape = id[len(id)-1]%2 == 0
 		}
 	}
-	s.writeRaw(w, body)
+	b, err := marshal(body)
+	if err == nil && escape {
+		b = simkit.ASCIIJSON(b)
+	}
+	s.send(w, b, err)
 }
 
 func (s *Server) writeRaw(w http.ResponseWriter, body any) {
-	b, err := json.Marshal(body)
+	b, err := marshal(body)
+	s.send(w, b, err)
+}
+
+func (s *Server) send(w http.ResponseWriter, b []byte, err error) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
 	w.Write(b)
+}
+
+// marshal writes JSON with HTML left as it is, as the gateway writes a
+// description's tags.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
 // requestID makes ids shaped like the platform's ("2140fa3517044610955631799").

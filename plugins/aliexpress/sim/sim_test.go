@@ -536,7 +536,7 @@ func TestCatalogueIsDeterministicAndVaried(t *testing.T) {
 	if !slices.Equal(a.IDs(), b.IDs()) || len(a.IDs()) != products {
 		t.Fatal("same seed, different ids")
 	}
-	var noOptions, oneAxis, twoAxes, noImages, offShelf, deleted, shipTo, differs int
+	var noOptions, oneAxis, twoAxes, noImages, offShelf, deleted, shipTo, noSKUs, differs int
 	for i, id := range a.IDs() {
 		ea, eb := a.Expect(id), b.Expect(id)
 		if ea.Title != eb.Title || len(ea.Variants) != len(eb.Variants) || ea.NotFound != eb.NotFound {
@@ -553,7 +553,10 @@ func TestCatalogueIsDeterministicAndVaried(t *testing.T) {
 		case "ship_to":
 			shipTo++
 		}
-		if ea.NotFound {
+		if ea.Invalid != "" {
+			noSKUs++
+		}
+		if ea.NotFound || ea.Invalid != "" {
 			continue
 		}
 		switch len(ea.Variants[0].Options) {
@@ -575,13 +578,105 @@ func TestCatalogueIsDeterministicAndVaried(t *testing.T) {
 		}
 	}
 	for name, n := range map[string]int{"without options": noOptions, "one axis": oneAxis, "two axes": twoAxes,
-		"without images": noImages, "off-shelf": offShelf, "deleted": deleted, "not shippable to the US": shipTo} {
+		"without images": noImages, "off-shelf": offShelf, "deleted": deleted, "not shippable to the US": shipTo, "without SKUs": noSKUs} {
 		if n < products/150 {
 			t.Errorf("only %d products %s in %d", n, name, products)
 		}
 	}
 	if differs < products*2/3 {
 		t.Errorf("only %d of %d titles change with the seed", differs, products)
+	}
+}
+
+// The answers hold the shapes real ones do, counted on the wire: lists as
+// wrapper objects and as bare arrays, numbers bare and quoted, SKUs named
+// by sku_attr and id, by sku_attr alone and by id alone, products without
+// a status, without SKUs and without pictures, a picture listed twice,
+// the seller's value names, gmt_modified, and non-ASCII text both escaped
+// as \uXXXX and written out.
+func TestAnswersHoldTheRealShapes(t *testing.T) {
+	f := start(t, sim.Options{Seed: 3, Products: 300})
+	c := f.client(t, f.sim.Credentials(), nil)
+	counts := map[string]int{}
+	for _, id := range f.sim.IDs() {
+		params := productParams(id)
+		params["target_language"] = "RU"
+		raw, err := c.Call(context.Background(), sim.MethodProductGet, params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(raw), `\u04`) {
+			counts["escaped"]++
+		} else if strings.ContainsFunc(string(raw), func(r rune) bool { return r >= 0x400 && r <= 0x4ff }) {
+			counts["plain"]++
+		}
+		var body struct {
+			Result map[string]json.RawMessage `json:"result"`
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		res := body.Result
+		if res == nil {
+			continue // 605 or 482
+		}
+		var base map[string]json.RawMessage
+		json.Unmarshal(res["ae_item_base_info_dto"], &base)
+		for key, shape := range map[string]string{"product_status_type": "no status", "gmt_modified": "no gmt_modified"} {
+			if _, ok := base[key]; !ok {
+				counts[shape]++
+			}
+		}
+		if base["product_id"][0] == '"' {
+			counts["quoted"]++
+		} else {
+			counts["bare"]++
+		}
+		skus, ok := res["ae_item_sku_info_dtos"]
+		switch {
+		case !ok:
+			counts["no SKUs"]++
+		case skus[0] == '[':
+			counts["bare array"]++
+		default:
+			counts["wrapper object"]++
+		}
+		s := string(skus)
+		switch hasAttr, hasID := strings.Contains(s, `"sku_attr"`), strings.Contains(s, `"id"`); {
+		case hasAttr && hasID:
+			counts["sku_attr and id"]++
+		case hasAttr:
+			counts["sku_attr only"]++
+		case hasID:
+			counts["id only"]++
+		}
+		if strings.Contains(s, `"property_value_definition_name"`) {
+			counts["seller's value names"]++
+		}
+		var media struct {
+			URLs string `json:"image_urls"`
+		}
+		json.Unmarshal(res["ae_multimedia_info_dto"], &media)
+		if media.URLs == "" {
+			counts["no images"]++
+		}
+		seen := map[string]bool{}
+		for _, u := range strings.Split(media.URLs, ";") {
+			key := strings.ToLower(strings.TrimPrefix(u, "https:"))
+			if seen[key] {
+				counts["repeated image"]++
+			}
+			seen[key] = true
+		}
+	}
+	for _, k := range []string{"escaped", "plain", "no status", "quoted", "bare", "no SKUs", "bare array", "wrapper object",
+		"sku_attr and id", "sku_attr only", "id only", "seller's value names", "no images", "repeated image"} {
+		if counts[k] == 0 {
+			t.Errorf("no answer shows %q: %v", k, counts)
+		}
+	}
+	if counts["no gmt_modified"] > 0 {
+		t.Errorf("%d answers without gmt_modified", counts["no gmt_modified"])
 	}
 }
 

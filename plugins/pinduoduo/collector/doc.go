@@ -8,6 +8,8 @@
 // takes a single goods_id), ListProducts pages through pdd.goods.list.get.
 // Prices arrive as integers in fen and become CNY minor units unchanged;
 // titles are zh-CN; goods off the shelf or deleted are per-item NOT_FOUND.
+// Goods properties, given by id, become attributes named by the category
+// template (pdd.goods.cat.template.get, cached per category in names.go).
 //
 // Like every plugin it reports and never retries or sleeps: rate limits
 // come back as RATE_LIMITED with the platform's code and any Retry-After,

@@ -40,16 +40,21 @@ func ProductURL(id string) string {
 // or with no SKU on sale, since none of them can be bought; INVALID for an
 // answer that cannot be mapped. Sold-out goods (status 3) are products
 // with no stock.
-func mapGoods(d *goodsDetail, priceType string) (*sdk.Product, *sdk.Error) {
+//
+// The goods properties become attributes named by names, the category's
+// template; sale properties are left to the variants. It returns the
+// template_pids of properties the template does not name, which are left
+// out: an attribute called "137041" says nothing to a buyer.
+func mapGoods(d *goodsDetail, priceType string, names propertyNames) (*sdk.Product, []int64, *sdk.Error) {
 	id := d.GoodsID.String()
 	switch d.Status {
 	case goodsOffShelf:
-		return nil, sdk.NotFound("goods_off_shelf", fmt.Sprintf("goods %s is off the shelf (status 2 下架)", id))
+		return nil, nil, sdk.NotFound("goods_off_shelf", fmt.Sprintf("goods %s is off the shelf (status 2 下架)", id))
 	case goodsDeleted:
-		return nil, sdk.NotFound("goods_deleted", fmt.Sprintf("goods %s is deleted (status 4 已删除)", id))
+		return nil, nil, sdk.NotFound("goods_deleted", fmt.Sprintf("goods %s is deleted (status 4 已删除)", id))
 	}
 	if d.GoodsID == 0 {
-		return nil, sdk.Invalid("pdd_bad_goods", "goods detail has no goods_id")
+		return nil, nil, sdk.Invalid("pdd_bad_goods", "goods detail has no goods_id")
 	}
 	p := &sdk.Product{
 		ID:     id,
@@ -62,14 +67,15 @@ func mapGoods(d *goodsDetail, priceType string) (*sdk.Product, *sdk.Error) {
 	}
 	// The carousel (轮播图) is the product's pictures; the main image is
 	// its first as a rule, and stands alone only when there is no carousel.
+	// Carousels repeat pictures (seven of ten the same in a real answer):
+	// the host keeps each picture once (model.Normalize), for every
+	// platform alike.
 	images := d.CarouselGalleryList
 	if len(images) == 0 && d.ImageURL != "" {
 		images = []string{d.ImageURL}
 	}
-	seen := make(map[string]bool, len(images))
 	for _, raw := range images {
-		if u := imageURL(raw); u != "" && !seen[u] {
-			seen[u] = true
+		if u := imageURL(raw); u != "" {
 			p.Images = append(p.Images, sdk.Image{URL: u})
 		}
 	}
@@ -80,7 +86,7 @@ func mapGoods(d *goodsDetail, priceType string) (*sdk.Product, *sdk.Error) {
 			continue // an SKU taken off sale cannot be bought
 		}
 		if s.SkuID == 0 {
-			return nil, sdk.Invalid("pdd_bad_goods", fmt.Sprintf("goods %s: sku_list[%d] has no sku_id", id, i))
+			return nil, nil, sdk.Invalid("pdd_bad_goods", fmt.Sprintf("goods %s: sku_list[%d] has no sku_id", id, i))
 		}
 		price := s.Price
 		if priceType == PriceGroup {
@@ -105,9 +111,33 @@ func mapGoods(d *goodsDetail, priceType string) (*sdk.Product, *sdk.Error) {
 		p.Variants = append(p.Variants, v)
 	}
 	if len(p.Variants) == 0 {
-		return nil, sdk.NotFound("goods_not_on_sale", fmt.Sprintf("goods %s has no SKU on sale", id))
+		return nil, nil, sdk.NotFound("goods_not_on_sale", fmt.Sprintf("goods %s has no SKU on sale", id))
 	}
-	return p, nil
+	var unnamed []int64
+	p.Attributes, unnamed = attributes(d.GoodsPropertyList, names)
+	return p, unnamed, nil
+}
+
+// attributes names goods properties by the category template: each
+// becomes an attribute valued vvalue followed by its unit, but sale
+// properties and properties without a value. It returns the template_pids
+// of the properties the template does not name.
+func attributes(list []goodsProperty, names propertyNames) ([]sdk.Attribute, []int64) {
+	var out []sdk.Attribute
+	var unnamed []int64
+	for _, gp := range list {
+		value := strings.TrimSpace(gp.Vvalue)
+		if value == "" || names.sale[int64(gp.TemplatePid)] {
+			continue
+		}
+		name, ok := names.name(gp)
+		if !ok {
+			unnamed = append(unnamed, int64(gp.TemplatePid))
+			continue
+		}
+		out = append(out, sdk.Attribute{Name: name, Value: value + strings.TrimSpace(gp.Punit), Locale: Locale})
+	}
+	return out, unnamed
 }
 
 // imageURL makes an image address absolute: the platform's CDNs give some

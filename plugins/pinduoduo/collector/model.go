@@ -47,11 +47,18 @@ type goodsDetail struct {
 	GoodsName string `json:"goods_name"`
 	GoodsDesc string `json:"goods_desc"`
 	// Status: 1 上架 (on sale), 2 下架 (off the shelf), 3 售罄 (sold out),
-	// 4 已删除 (deleted).
-	Status              int         `json:"status"`
-	ImageURL            string      `json:"image_url"`             // 商品主图
-	CarouselGalleryList []string    `json:"carousel_gallery_list"` // 商品轮播图列表
-	SkuList             []skuDetail `json:"sku_list"`
+	// 4 已删除 (deleted); absent (0) reads as on sale.
+	Status count `json:"status"`
+	// CatID is the leaf category (叶子类目ID), whose template
+	// (pdd.goods.cat.template.get) names the properties.
+	CatID count `json:"cat_id"`
+	// GoodsPropertyList (商品属性列表) names each property by id only:
+	// template_pid (模板属性Id) and ref_pid (引用属性id), with its value
+	// (vvalue, vid) and unit (punit).
+	GoodsPropertyList   []goodsProperty `json:"goods_property_list"`
+	ImageURL            string          `json:"image_url"`             // 商品主图
+	CarouselGalleryList []string        `json:"carousel_gallery_list"` // 商品轮播图列表
+	SkuList             []skuDetail     `json:"sku_list"`
 }
 
 const (
@@ -61,9 +68,17 @@ const (
 	goodsDeleted  = 4
 )
 
+type goodsProperty struct {
+	TemplatePid count  `json:"template_pid"`
+	RefPid      count  `json:"ref_pid"`
+	Vid         count  `json:"vid"`
+	Vvalue      string `json:"vvalue"`
+	Punit       string `json:"punit"`
+}
+
 type skuDetail struct {
 	SkuID    count `json:"sku_id"`
-	IsOnsale int   `json:"is_onsale"` // 上下架状态 1：上架 0 ：下架
+	IsOnsale count `json:"is_onsale"` // 上下架状态 1：上架 0 ：下架
 	// Price is 商品单买价格 (single-purchase price), MultiPrice 商品团购价格
 	// (group price), both 单位分: integers in fen.
 	Price      count     `json:"price"`
@@ -86,4 +101,19 @@ type goodsList struct {
 		GoodsID count `json:"goods_id"`
 	} `json:"goods_list"`
 	TotalCount int64 `json:"total_count"`
+}
+
+// catTemplate is open_api_response of pdd.goods.cat.template.get (获取商品
+// 类目属性): the category's properties with their template id (id), the
+// property they refer to (ref_pid), name and whether they are sale
+// properties (is_sale). Fields as lywzx/pdd-node-sdk@1d5888d5
+// packages/pdd-origin-api/src/shangPin/PddGoodsCatTemplateGet.ts and
+// niltor/open-pdd-net-sdk GetGoodsCatTemplateResponse.cs carry them.
+type catTemplate struct {
+	Properties []struct {
+		ID     count  `json:"id"`
+		RefPid count  `json:"ref_pid"`
+		Name   string `json:"name"`
+		IsSale bool   `json:"is_sale"`
+	} `json:"properties"`
 }

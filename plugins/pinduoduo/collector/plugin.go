@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/plugins/pinduoduo/pdd"
@@ -101,12 +103,18 @@ type Plugin struct {
 	Now func() time.Time
 
 	cfg sdk.Configured[settings]
+
+	logOnce sync.Once
+	logger  *slog.Logger
 }
 
 type settings struct {
 	client    *pdd.Client
 	mallID    string
 	priceType string
+	// templates caches category templates; a new configuration starts an
+	// empty cache.
+	templates *templates
 }
 
 var (
@@ -157,7 +165,19 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 		return sdk.Invalid("config", err.Error())
 	}
 	cred := pdd.Credentials{ClientID: a.AppKey, ClientSecret: a.AppSecret, AccessToken: a.AccessToken}
-	p.cfg.Set(&settings{client: pdd.NewClient(a.Endpoint, cred, h, p.Now), mallID: cfg.String(FieldMallID), priceType: priceType})
+	client := pdd.NewClient(a.Endpoint, cred, h, p.Now)
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	tpl := newTemplates(now, func(ctx context.Context, cat int64) (propertyNames, error) {
+		var t catTemplate
+		if _, err := client.Call(ctx, apiCatTemplate, map[string]string{"cat_id": count(cat).String()}, "open_api_response", &t); err != nil {
+			return propertyNames{}, err
+		}
+		return namesOf(&t), nil
+	})
+	p.cfg.Set(&settings{client: client, mallID: cfg.String(FieldMallID), priceType: priceType, templates: tpl})
 	return nil
 }
 
@@ -199,9 +219,50 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 			out.Results[i].Err = sdk.Invalid("pdd_bad_goods", fmt.Sprintf("asked for goods %s, got %s", id, d.GoodsID))
 			continue
 		}
-		out.Results[i].Product, out.Results[i].Err = mapGoods(&d, s.priceType)
+		names, err := p.propertyNames(ctx, s, &d)
+		if err != nil {
+			return nil, err
+		}
+		prod, unnamed, perr := mapGoods(&d, s.priceType, names)
+		if len(unnamed) > 0 {
+			p.log().Warn("goods properties left out: the category template does not name them",
+				"goods_id", id, "cat_id", d.CatID.String(), "template_pids", unnamed)
+		}
+		out.Results[i].Product, out.Results[i].Err = prod, perr
 	}
 	return out, nil
+}
+
+// propertyNames returns the template of the goods' category when it has
+// properties to name (one pdd.goods.cat.template.get per category while
+// cached). A refusal of the call itself fails the whole call; a template
+// the platform will not give for this category leaves the properties
+// unnamed, and so out.
+func (p *Plugin) propertyNames(ctx context.Context, s *settings, d *goodsDetail) (propertyNames, error) {
+	if len(d.GoodsPropertyList) == 0 || d.CatID == 0 || d.Status == goodsOffShelf || d.Status == goodsDeleted ||
+		!slices.ContainsFunc(d.SkuList, func(s skuDetail) bool { return s.IsOnsale == 1 }) {
+		return propertyNames{}, nil // nothing to name, or goods no one can buy
+	}
+	names, err := s.templates.Get(ctx, int64(d.CatID))
+	if apiErr, ok := err.(*pdd.APIError); ok {
+		if k := apiErr.SDK().Kind; k == sdk.KindInvalid || k == sdk.KindNotFound {
+			p.log().Warn("category template refused", "cat_id", d.CatID.String(), "goods_id", d.GoodsID.String(), "error", apiErr.Error())
+			return propertyNames{}, nil
+		}
+	}
+	if _, ok := err.(*pdd.ContentError); ok {
+		p.log().Warn("category template unreadable", "cat_id", d.CatID.String(), "error", err.Error())
+		return propertyNames{}, nil
+	}
+	if err != nil {
+		return propertyNames{}, pdd.CallError(err)
+	}
+	return names, nil
+}
+
+func (p *Plugin) log() *slog.Logger {
+	p.logOnce.Do(func() { p.logger = sdk.Logger().With("plugin", "pinduoduo") })
+	return p.logger
 }
 
 // listCursor is what a ListProducts cursor carries: the scope it belongs

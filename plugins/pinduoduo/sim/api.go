@@ -1,8 +1,13 @@
 package sim
 
 import (
+	"encoding/json"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // The answers follow the response fields of the API pages
@@ -28,18 +33,28 @@ type skuDetailJSON struct {
 	OutSkuSn   string     `json:"out_sku_sn"`
 }
 
+type goodsPropertyJSON struct {
+	Punit       string `json:"punit"`
+	RefPid      int64  `json:"ref_pid"`
+	TemplatePid int64  `json:"template_pid"`
+	Vid         int64  `json:"vid"`
+	Vvalue      string `json:"vvalue"`
+}
+
 type goodsDetailJSON struct {
-	GoodsID             int64           `json:"goods_id"`
-	GoodsName           string          `json:"goods_name"`
-	GoodsDesc           string          `json:"goods_desc"`
-	GoodsType           int             `json:"goods_type"`
-	Status              int             `json:"status"`
-	ImageURL            string          `json:"image_url"`
-	CarouselGalleryList []string        `json:"carousel_gallery_list"`
-	DetailGalleryList   []string        `json:"detail_gallery_list"`
-	MarketPrice         int64           `json:"market_price"`
-	IsRefundable        int             `json:"is_refundable"`
-	SkuList             []skuDetailJSON `json:"sku_list"`
+	GoodsID             int64               `json:"goods_id"`
+	CatID               int64               `json:"cat_id"`
+	GoodsName           string              `json:"goods_name"`
+	GoodsDesc           string              `json:"goods_desc"`
+	GoodsType           int                 `json:"goods_type"`
+	Status              int                 `json:"status,omitempty"`
+	ImageURL            string              `json:"image_url"`
+	CarouselGalleryList []string            `json:"carousel_gallery_list"`
+	DetailGalleryList   []string            `json:"detail_gallery_list"`
+	MarketPrice         int64               `json:"market_price"`
+	IsRefundable        int                 `json:"is_refundable"`
+	GoodsPropertyList   []goodsPropertyJSON `json:"goods_property_list"`
+	SkuList             []skuDetailJSON     `json:"sku_list"`
 }
 
 func onOff(b bool) int {
@@ -70,6 +85,7 @@ func (s *Server) goodsDetail(p params) (any, *apiError) {
 	}
 	d := goodsDetailJSON{
 		GoodsID:             g.id,
+		CatID:               g.catID,
 		GoodsName:           g.name,
 		GoodsDesc:           g.desc,
 		GoodsType:           1,
@@ -79,6 +95,16 @@ func (s *Server) goodsDetail(p params) (any, *apiError) {
 		DetailGalleryList:   []string{},
 		MarketPrice:         g.marketPrice,
 		IsRefundable:        1,
+		GoodsPropertyList: []goodsPropertyJSON{
+			{RefPid: refBrand, TemplatePid: tplBrand, Vid: 60000 + int64(slices.Index(brands, g.brand)), Vvalue: g.brand},
+			{RefPid: refMaterial, TemplatePid: tplMaterial, Vid: 70000 + int64(slices.Index(materials, g.material)), Vvalue: g.material},
+		},
+	}
+	if g.noStatus {
+		d.Status = 0
+	}
+	if g.saleProperty && len(g.skus[0].specs) > 0 {
+		d.GoodsPropertyList = append(d.GoodsPropertyList, goodsPropertyJSON{RefPid: refColor, TemplatePid: tplColor, Vvalue: g.skus[0].specs[0].specName})
 	}
 	for _, k := range g.skus {
 		sj := skuDetailJSON{
@@ -96,7 +122,66 @@ func (s *Server) goodsDetail(p params) (any, *apiError) {
 		}
 		d.SkuList = append(d.SkuList, sj)
 	}
-	return map[string]any{"goods_detail_get_response": d}, nil
+	return g.encode(map[string]any{"goods_detail_get_response": d}), nil
+}
+
+// encode renders a reply of goods g: as Go encodes it, then with ids,
+// prices and stock as strings, and non-ASCII characters escaped, when
+// g's answers take those shapes (generated SDKs read those fields as
+// "string | number").
+func (g *goods) encode(reply any) json.RawMessage {
+	b, err := json.Marshal(reply)
+	if err != nil {
+		panic(err)
+	}
+	if g.stringNumbers {
+		b = numberFields.ReplaceAll(b, []byte(`"$1":"$2"`))
+	}
+	if g.escaped {
+		b = simkit.ASCIIJSON(b)
+	}
+	return b
+}
+
+var numberFields = regexp.MustCompile(`"(goods_id|sku_id|price|multi_price|quantity|status|is_onsale|cat_id|template_pid|ref_pid)":([0-9]+)`)
+
+type templatePropertyJSON struct {
+	ID          int64  `json:"id"`
+	RefPid      int64  `json:"ref_pid"`
+	Name        string `json:"name"`
+	IsSale      bool   `json:"is_sale"`
+	Required    bool   `json:"required"`
+	ControlType int    `json:"control_type"`
+	Feature     int    `json:"feature"`
+}
+
+// catTemplate answers pdd.goods.cat.template.get for cat_id with the
+// template's properties (open_api_response, fields as the generated SDKs
+// carry them). Which error an unknown category gives is not documented:
+// the simulator answers 50001 with sub_msg 类目不存在.
+func (s *Server) catTemplate(p params) (any, *apiError) {
+	id, ok := p.get("cat_id")
+	if !ok {
+		return nil, fail(21002, "cat_id")
+	}
+	if !isDigits(id) || len(id) > 19 {
+		return nil, fail(21001, "cat_id must be one category id")
+	}
+	n, _ := strconv.ParseInt(id, 10, 64)
+	if n < firstCatID || n >= firstCatID+int64(len(nouns)) {
+		e := fail(50001, "")
+		e.subCode, e.subMsg = "cat_not_exist", "类目不存在"
+		return nil, e
+	}
+	return map[string]any{"open_api_response": map[string]any{
+		"id":          n * 10,
+		"max_sku_num": 600,
+		"properties": []templatePropertyJSON{
+			{ID: tplBrand, RefPid: refBrand, Name: "品牌", Required: true, ControlType: 1},
+			{ID: tplMaterial, RefPid: refMaterial, Name: "材质", ControlType: 3},
+			{ID: tplColor, RefPid: refColor, Name: "颜色", IsSale: true, ControlType: 9, Feature: 1},
+		},
+	}}, nil
 }
 
 type listSkuJSON struct {

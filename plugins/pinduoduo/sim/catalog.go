@@ -2,7 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/marketsync/marketsync/sdk/simkit"
 )
@@ -68,6 +70,16 @@ type goods struct {
 	skus        []sku
 	createdAt   int64
 	kinds       []Kind
+
+	// catID is the goods' leaf category; brand and material its two
+	// properties, given by id in goods_property_list.
+	catID           int64
+	brand, material string
+	// The shapes of real answers the goods' reply takes: noStatus leaves
+	// status out, stringNumbers sends ids, prices and stock as strings,
+	// escaped writes every non-ASCII character \uXXXX, and saleProperty
+	// lists the colour sale property among the goods properties too.
+	noStatus, stringNumbers, escaped, saleProperty bool
 }
 
 // firstGoodsID and goodsStride make twelve-digit ids like the platform's
@@ -192,7 +204,52 @@ func generate(r *simkit.Draw) goods {
 		}
 	}
 	g.marketPrice = base*3/2 + 300
+	answerShape(r, &g, brand, noun)
 	return g
+}
+
+// Property template ids and the properties they refer to (ref_pid), as
+// pdd.goods.cat.template.get gives them; the same in every category here.
+const (
+	tplBrand, refBrand       = 137041, 310
+	tplMaterial, refMaterial = 137042, 1230
+	tplColor, refColor       = 137050, 1215
+)
+
+// firstCatID: the leaf category of nouns[i] is firstCatID+i.
+const firstCatID = 9813
+
+// answerShape draws the goods' category, properties and the shapes of real
+// answers its reply takes, after everything else so that they change
+// nothing else.
+func answerShape(r *simkit.Draw, g *goods, brand, noun string) {
+	g.catID = firstCatID + int64(slices.Index(nouns, noun))
+	g.brand, g.material = brand, simkit.Pick(r, materials)
+	g.noStatus = g.status == statusOnSale && r.Float64() < 0.1
+	g.stringNumbers = r.Float64() < 0.2
+	g.escaped = r.Float64() < 0.3
+	g.saleProperty = len(g.skus) > 1 && r.Float64() < 0.3
+	// A carousel of ten in which seven are the same picture, as a real
+	// answer had it, the repeats written with and without the scheme.
+	if len(g.carousel) > 0 && (r.Index == 8 || r.Float64() < 0.1) {
+		first := g.carousel[0]
+		other := strings.TrimPrefix(first, "https:")
+		if other == first {
+			other = "https:" + first
+		}
+		c := []string{first}
+		for k := 1; k < 10; k++ {
+			switch {
+			case k%3 == 0: // three other pictures, at 3, 6 and 9
+				c = append(c, strings.Replace(first, ".jpeg", fmt.Sprintf("-%d.jpeg", k), 1))
+			case k%2 == 0:
+				c = append(c, first)
+			default:
+				c = append(c, other)
+			}
+		}
+		g.carousel = c
+	}
 }
 
 // specs draws n distinct values of one spec dimension.

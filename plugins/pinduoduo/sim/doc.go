@@ -1,8 +1,10 @@
 // Package sim plays the Pinduoduo open platform gateway
 // (https://gw-api.pinduoduo.com/api/router) for tests and demos: an
 // http.Handler with a catalogue of one merchant's goods generated from a
-// seed, answering pdd.goods.detail.get and pdd.goods.list.get the way the
-// platform documents them.
+// seed, answering pdd.goods.detail.get, pdd.goods.cat.template.get and
+// pdd.goods.list.get the way the platform documents them, in the shapes
+// real answers take (Server.Shapes): goods properties by id, carousels
+// repeating a picture, no status, numbers as strings, Chinese escaped.
 //
 // Every request is checked against the documented contract before it is
 // answered, and refused with the platform's own error_response codes:

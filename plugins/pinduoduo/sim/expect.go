@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/marketsync/marketsync/sdk"
 )
@@ -22,9 +23,13 @@ type Expected struct {
 	Currency string
 	// SKUs are the SKUs on sale, in the platform's order.
 	SKUs []ExpectedSKU
-	// Images is the number of product images: the carousel, or the main
-	// image alone when there is no carousel.
+	// Images is the number of product pictures: those of the carousel,
+	// each once however often it repeats them, or the main image alone
+	// when there is no carousel.
 	Images int
+	// Attributes are the goods properties (name, value) in order, named
+	// by the category template, without the sale properties.
+	Attributes [][2]string
 }
 
 // ExpectedSKU is one sellable SKU.
@@ -58,11 +63,59 @@ func (s *Server) Expect(id string) Expected {
 	if len(e.SKUs) == 0 {
 		return Expected{NotFound: true}
 	}
-	e.Images = len(g.carousel)
+	pictures := map[string]bool{}
+	for _, c := range g.carousel {
+		pictures[strings.TrimPrefix(c, "https:")] = true
+	}
+	e.Images = len(pictures)
 	if e.Images == 0 && g.image != "" {
 		e.Images = 1
 	}
+	e.Attributes = [][2]string{{"品牌", g.brand}, {"材质", g.material}}
 	return e
+}
+
+// Shapes names the shapes of real answers the reply for id takes, for
+// tests that must see each: "no status", "numbers as strings",
+// "escaped", "repeated images", "sale property listed", "one SKU", "no
+// images".
+func (s *Server) Shapes(id string) []string {
+	g, ok := s.cat.lookup(id)
+	if !ok {
+		return nil
+	}
+	var out []string
+	add := func(cond bool, name string) {
+		if cond {
+			out = append(out, name)
+		}
+	}
+	pictures := map[string]bool{}
+	for _, c := range g.carousel {
+		pictures[strings.TrimPrefix(c, "https:")] = true
+	}
+	add(g.noStatus, "no status")
+	add(g.stringNumbers, "numbers as strings")
+	add(g.escaped, "escaped")
+	add(len(pictures) < len(g.carousel), "repeated images")
+	add(g.saleProperty, "sale property listed")
+	add(len(g.skus) == 1, "one SKU")
+	add(len(g.carousel) == 0 && g.image == "", "no images")
+	return out
+}
+
+// CategoryLookups is the number of pdd.goods.cat.template.get calls a
+// client caching templates per category needs to fetch ids: one per
+// distinct category among the goods that make a product (on the shelf,
+// with a SKU on sale): the others have nothing a buyer sees to name.
+func (s *Server) CategoryLookups(ids []string) int {
+	cats := map[int64]bool{}
+	for _, id := range ids {
+		if g, ok := s.cat.lookup(id); ok && !s.Expect(id).NotFound {
+			cats[g.catID] = true
+		}
+	}
+	return len(cats)
 }
 
 // Diff lists the ways a client's result for one id, a product or a
@@ -92,6 +145,13 @@ func (e Expected) Diff(p *sdk.Product, perr *sdk.Error) []string {
 	}
 	if len(p.Images) != e.Images {
 		bad("%d images, want %d", len(p.Images), e.Images)
+	}
+	var attrs [][2]string
+	for _, a := range p.Attributes {
+		attrs = append(attrs, [2]string{a.Name, a.Value})
+	}
+	if !slices.Equal(attrs, e.Attributes) {
+		bad("attributes %v, want %v", attrs, e.Attributes)
 	}
 	if len(p.Variants) != len(e.SKUs) {
 		bad("%d variants, want %d", len(p.Variants), len(e.SKUs))

@@ -29,6 +29,7 @@ const Path = "/api/router"
 const (
 	TypeGoodsDetail = "pdd.goods.detail.get"
 	TypeGoodsList   = "pdd.goods.list.get"
+	TypeCatTemplate = "pdd.goods.cat.template.get"
 )
 
 // MaxPageSize is pdd.goods.list.get's documented cap on page_size ("返回数量，
@@ -348,6 +349,7 @@ var common = map[string]bool{"type": true, "client_id": true, "access_token": tr
 // allowed lists each API's documented business parameters.
 var allowed = map[string]map[string]bool{
 	TypeGoodsDetail: {"goods_id": true},
+	TypeCatTemplate: {"cat_id": true},
 	TypeGoodsList: {"cost_template_id": true, "created_at_end": true, "created_at_from": true, "goods_name": true,
 		"is_onsale": true, "outer_goods_id": true, "outer_id": true, "page": true, "page_size": true},
 }
@@ -484,6 +486,9 @@ func (s *Server) handle(r *http.Request) (any, string, *apiError) {
 	switch apiType {
 	case TypeGoodsDetail:
 		resp, e := s.goodsDetail(p)
+		return resp, apiType, e
+	case TypeCatTemplate:
+		resp, e := s.catTemplate(p)
 		return resp, apiType, e
 	default:
 		resp, e := s.goodsList(p)

@@ -369,6 +369,9 @@ func TestDiffCatchesMistakes(t *testing.T) {
 	e := s.Expect(id)
 	good := func() *sdk.Product {
 		p := &sdk.Product{ID: id, Source: "pinduoduo", Title: map[string]string{e.Locale: e.Title}}
+		for _, a := range e.Attributes {
+			p.Attributes = append(p.Attributes, sdk.Attribute{Name: a[0], Value: a[1], Locale: "zh-CN"})
+		}
 		for i := range e.Images {
 			p.Images = append(p.Images, sdk.Image{URL: "https://img.pddpic.com/" + strconv.Itoa(i)})
 		}
@@ -385,18 +388,20 @@ func TestDiffCatchesMistakes(t *testing.T) {
 		t.Fatalf("a correct product differs: %v", d)
 	}
 	for name, spoil := range map[string]func(p *sdk.Product){
-		"price as yuan":   func(p *sdk.Product) { p.Variants[0].Price.Amount /= 100 },
-		"currency":        func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
-		"stock":           func(p *sdk.Product) { p.Variants[1].Stock++ },
-		"option value":    func(p *sdk.Product) { p.Variants[0].Options[0].Value = "?" },
-		"option dropped":  func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
-		"sku id":          func(p *sdk.Product) { p.Variants[0].SKU = id },
-		"variant dropped": func(p *sdk.Product) { p.Variants = p.Variants[1:] },
-		"title locale":    func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
-		"extra locale":    func(p *sdk.Product) { p.Title["en"] = "T-shirt" },
-		"image dropped":   func(p *sdk.Product) { p.Images = p.Images[1:] },
-		"relative image":  func(p *sdk.Product) { p.Images[0].URL = "//img.pddpic.com/a.jpeg" },
-		"source":          func(p *sdk.Product) { p.Source = "pdd" },
+		"price as yuan":     func(p *sdk.Product) { p.Variants[0].Price.Amount /= 100 },
+		"currency":          func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
+		"stock":             func(p *sdk.Product) { p.Variants[1].Stock++ },
+		"option value":      func(p *sdk.Product) { p.Variants[0].Options[0].Value = "?" },
+		"option dropped":    func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
+		"sku id":            func(p *sdk.Product) { p.Variants[0].SKU = id },
+		"variant dropped":   func(p *sdk.Product) { p.Variants = p.Variants[1:] },
+		"title locale":      func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
+		"extra locale":      func(p *sdk.Product) { p.Title["en"] = "T-shirt" },
+		"image dropped":     func(p *sdk.Product) { p.Images = p.Images[1:] },
+		"relative image":    func(p *sdk.Product) { p.Images[0].URL = "//img.pddpic.com/a.jpeg" },
+		"source":            func(p *sdk.Product) { p.Source = "pdd" },
+		"attribute dropped": func(p *sdk.Product) { p.Attributes = p.Attributes[1:] },
+		"attribute by id":   func(p *sdk.Product) { p.Attributes[0].Name = "137041" },
 	} {
 		p := good()
 		spoil(p)
@@ -436,5 +441,54 @@ func TestRateLimitCode52101(t *testing.T) {
 	call()
 	if a := call(); a.errCode != 52101 || a.errMsg != "当前接口被限流，请稍后重试" || a.retryAfter != "" {
 		t.Errorf("over the limit: %d %q, Retry-After %q; want 52101 without a hint", a.errCode, a.errMsg, a.retryAfter)
+	}
+}
+
+// pdd.goods.cat.template.get is served behind the same checks as every
+// API (signature, token, per-app quota) and names the properties the
+// goods detail gives by id; an unknown category is a business error.
+func TestCategoryTemplate(t *testing.T) {
+	s, c := newSim(t, sim.Options{Goods: 20})
+	s.SetRateLimit(1, 3)
+	var detail struct {
+		R struct {
+			CatID json.Number `json:"cat_id"` // numbers may come as strings
+			Props []struct {
+				TemplatePid json.Number `json:"template_pid"`
+			} `json:"goods_property_list"`
+		} `json:"goods_detail_get_response"`
+	}
+	d := post(t, s, form(s, c, sim.TypeGoodsDetail, map[string]string{"goods_id": s.Sample(sim.KindMultiSKU)}).Encode())
+	raw, _ := json.Marshal(d.body)
+	if err := json.Unmarshal(raw, &detail); err != nil || detail.R.CatID == "" || len(detail.R.Props) == 0 {
+		t.Fatalf("detail: %v %s", err, raw)
+	}
+	a := post(t, s, form(s, c, sim.TypeCatTemplate, map[string]string{"cat_id": detail.R.CatID.String()}).Encode())
+	var tpl struct {
+		Properties []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal(a.body["open_api_response"], &tpl); err != nil || a.errCode != 0 {
+		t.Fatalf("template: %v %d %s", err, a.errCode, a.errMsg)
+	}
+	named := map[string]string{}
+	for _, p := range tpl.Properties {
+		named[strconv.FormatInt(p.ID, 10)] = p.Name
+	}
+	for _, p := range detail.R.Props {
+		if named[p.TemplatePid.String()] == "" {
+			t.Errorf("template_pid %s has no name in the template %v", p.TemplatePid, tpl.Properties)
+		}
+	}
+	if a := post(t, s, form(s, c, sim.TypeCatTemplate, map[string]string{"cat_id": "1"}).Encode()); a.errCode != 50001 {
+		t.Errorf("unknown category: %d %s", a.errCode, a.errMsg)
+	}
+	if a := post(t, s, form(s, c, sim.TypeCatTemplate, map[string]string{"cat_id": "1"}).Encode()); a.errCode != 70031 {
+		t.Errorf("fourth call within a burst of three: %d %s, want 70031", a.errCode, a.errMsg)
+	}
+	if got := s.Stats().ByType[sim.TypeCatTemplate]; got != 3 {
+		t.Errorf("%d template requests counted, want 3", got)
 	}
 }

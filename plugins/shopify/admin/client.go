@@ -292,3 +292,18 @@ func classify(errs []GraphQLError, cost *Cost) error {
 	}
 	return sdk.Invalid(e.Extensions.Code, e.Message)
 }
+
+// Tally adds resp's quota to a call's: the bucket as the latest answer
+// left it, and the cost of every document the call sent, so that the
+// host charges the call what it really spent and not only its last
+// document. A response without a quota leaves sofar as it is.
+func Tally(sofar *sdk.Quota, resp *Response) *sdk.Quota {
+	if resp == nil || resp.Quota == nil {
+		return sofar
+	}
+	q := *resp.Quota
+	if sofar != nil {
+		q.Cost += sofar.Cost
+	}
+	return &q
+}

@@ -108,3 +108,14 @@ func TestNewRefusesOtherHosts(t *testing.T) {
 		t.Errorf("%v %v", c, err)
 	}
 }
+
+func TestTallyAddsTheCostOfEveryDocument(t *testing.T) {
+	var q *sdk.Quota
+	q = Tally(q, &Response{Quota: &sdk.Quota{Remaining: 900, Limit: 1000, Cost: 100}})
+	q = Tally(q, nil)
+	q = Tally(q, &Response{})
+	q = Tally(q, &Response{Quota: &sdk.Quota{Remaining: 880, Limit: 1000, Cost: 12}})
+	if q.Remaining != 880 || q.Limit != 1000 || q.Cost != 112 {
+		t.Errorf("tallied %+v, want the last bucket (880 of 1000) and the cost of both documents (112)", *q)
+	}
+}

@@ -395,7 +395,10 @@ func (s *Server) inventorySet(key string, args map[string]any) (any, error) {
 			var from *int64
 			json.Unmarshal(raw, &from)
 			if from != nil && *from != cur {
-				errs = append(errs, userError{Field: at("changeFromQuantity"), Message: fmt.Sprintf("The specified compare quantity %d does not match the current quantity %d.", *from, cur), Code: "CHANGE_FROM_QUANTITY_STALE"})
+				// The enum's documented meaning as the message
+				// (https://shopify.dev/docs/api/admin-graphql/2026-04/enums/InventorySetQuantitiesUserErrorCode);
+				// the store's own wording is not documented.
+				errs = append(errs, userError{Field: at("changeFromQuantity"), Message: "The changeFromQuantity value does not match persisted value.", Code: "CHANGE_FROM_QUANTITY_STALE"})
 				continue
 			}
 			changes = append(changes, change{item, qty, cur})

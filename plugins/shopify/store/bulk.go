@@ -46,9 +46,7 @@ func (p *Plugin) bulkUpsert(ctx context.Context, s *settings, writes []write, re
 	var quota *sdk.Quota
 	call := func(doc string, vars map[string]any, out any) error {
 		resp, err := s.client.Do(ctx, doc, vars)
-		if resp != nil && resp.Quota != nil {
-			quota = resp.Quota
-		}
+		quota = admin.Tally(quota, resp)
 		if err != nil {
 			return err
 		}

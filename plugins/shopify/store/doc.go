@@ -10,6 +10,8 @@
 // write carries the full variant list. Batches above a threshold go
 // through one bulk mutation over a staged JSONL upload. Prices go through
 // productVariantsBulkUpdate and stock through inventorySetQuantities with
-// changeFromQuantity (compare-and-swap) and an @idempotent key per item.
-// Each call reports the cost bucket as sdk.Quota.
+// changeFromQuantity (compare-and-swap against the host's expected stock,
+// else the stock just read) and an @idempotent key per item. Each call
+// reports the cost bucket as sdk.Quota, with the cost of all its
+// documents.
 package store

@@ -46,9 +46,7 @@ func (p *Plugin) GetRemoteProducts(ctx context.Context, req *sdk.GetRemoteProduc
 			vars[fmt.Sprintf("s%d", j)] = "sku:" + quoteSearch(strings.TrimPrefix(req.RemoteIDs[i], SKUPrefix))
 		}
 		resp, err := s.client.Do(ctx, "query bySKU("+strings.TrimSuffix(defs.String(), ", ")+") {\n"+fields.String()+"}", vars)
-		if resp != nil {
-			out.Quota = resp.Quota
-		}
+		out.Quota = admin.Tally(out.Quota, resp)
 		if err != nil {
 			return nil, err
 		}
@@ -94,9 +92,7 @@ func (p *Plugin) GetRemoteProducts(ctx context.Context, req *sdk.GetRemoteProduc
 		return out, nil
 	}
 	resp, err := s.client.Do(ctx, "query products($ids: [ID!]!) {\n  nodes(ids: $ids) { ... on Product { "+productFields+" } }\n}", map[string]any{"ids": ids})
-	if resp != nil && resp.Quota != nil {
-		out.Quota = resp.Quota
-	}
+	out.Quota = admin.Tally(out.Quota, resp)
 	if err != nil {
 		return nil, err
 	}

@@ -206,3 +206,49 @@ func BenchmarkBulkUpsert1000x3(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls), "requests/op")
 }
+
+// The host's expected stock is the compare-and-swap value: a sale since
+// the host last saw the stock fails the item as CONFLICT, leaves the
+// sale's stock, and a write expecting the stock after the sale succeeds.
+func TestExpectedStockIsComparedAndSwapped(t *testing.T) {
+	s := sim.ServeTest(t, sim.Options{})
+	p := configured(t, s, nil)
+	ctx := context.Background()
+	up, err := p.UpsertProducts(ctx, &sdk.UpsertProductsRequest{Items: catalogue(1, "taobao")})
+	if err != nil || up.Results[0].Err != nil {
+		t.Fatal(err, up.Results[0].Err)
+	}
+	remote := up.Results[0].RemoteID
+	if err := s.MerchantSetStock(remote, "100000-S", 9); err != nil {
+		t.Fatal(err)
+	}
+	expect := func(n int64) *int64 { return &n }
+	resp, err := p.SetInventory(ctx, &sdk.SetInventoryRequest{Items: []sdk.InventoryItem{
+		{IdempotencyKey: "a", RemoteID: remote, SKU: "100000-S", Stock: 15, ExpectedStock: expect(10)},
+		{IdempotencyKey: "b", RemoteID: remote, SKU: "100000-M", Stock: 4, ExpectedStock: expect(10)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := resp.Results[0].Err; e == nil || e.Kind != sdk.KindConflict || e.Code != "CHANGE_FROM_QUANTITY_STALE" {
+		t.Errorf("a write expecting 10 after a sale left 9 returned %v, want CONFLICT CHANGE_FROM_QUANTITY_STALE", e)
+	}
+	if e := resp.Results[1].Err; e != nil {
+		t.Errorf("a write whose expected stock holds failed next to the conflict: %v", e)
+	}
+	if got, _ := s.Stock(remote, "100000-S"); got != 9 {
+		t.Errorf("the conflicting write left the stock %d, want the sale's 9", got)
+	}
+	if got, _ := s.Stock(remote, "100000-M"); got != 4 {
+		t.Errorf("the good write left the stock %d, want 4", got)
+	}
+	resp, err = p.SetInventory(ctx, &sdk.SetInventoryRequest{Items: []sdk.InventoryItem{
+		{IdempotencyKey: "c", RemoteID: remote, SKU: "100000-S", Stock: 15, ExpectedStock: expect(9)},
+	}})
+	if err != nil || resp.Results[0].Err != nil {
+		t.Fatalf("a write expecting the stock after the sale: %v %v", err, resp.Results[0].Err)
+	}
+	if got, _ := s.Stock(remote, "100000-S"); got != 15 {
+		t.Errorf("stock %d after the write, want 15", got)
+	}
+}

@@ -74,9 +74,7 @@ func (p *Plugin) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequ
 	for start := 0; start < len(writes); start += syncChunk {
 		chunk := writes[start:min(start+syncChunk, len(writes))]
 		resp, err := s.client.Do(ctx, setDocument(len(chunk)), setVariables(chunk))
-		if resp != nil && resp.Quota != nil {
-			out.Quota = resp.Quota
-		}
+		out.Quota = admin.Tally(out.Quota, resp)
 		if err != nil {
 			if start == 0 || ctx.Err() != nil {
 				return nil, err

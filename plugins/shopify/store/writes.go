@@ -32,9 +32,7 @@ func readVariants(ctx context.Context, s *settings, products []string) (map[stri
 	for start := 0; start < len(products); start += readChunk {
 		ids := products[start:min(start+readChunk, len(products))]
 		resp, err := s.client.Do(ctx, variantsDocument, map[string]any{"ids": ids})
-		if resp != nil && resp.Quota != nil {
-			quota = resp.Quota
-		}
+		quota = admin.Tally(quota, resp)
 		if err != nil {
 			return nil, quota, err
 		}
@@ -182,12 +180,16 @@ func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk
 	return out, nil
 }
 
-// SetInventory implements sdk.Publisher: the variants' available
-// quantities are read, then each item is set with inventorySetQuantities,
-// changeFromQuantity the quantity read (compare-and-swap: a change in
-// between fails the item as CONFLICT) and the item's idempotency key in
-// @idempotent (a retried write returns the first answer and changes
-// nothing).
+// SetInventory implements sdk.Publisher: the variants are read (for
+// their inventory items), then each item is set with
+// inventorySetQuantities and the item's idempotency key in @idempotent (a
+// retried write returns the first answer and changes nothing).
+// changeFromQuantity, the compare-and-swap value of the pinned version
+// (it replaced compareQuantity in 2026-01 and is mandatory from 2026-04),
+// is the item's ExpectedStock when the host gives one — the stock it
+// last wrote or read, so a sale since then fails the item as CONFLICT
+// and is never overwritten — and otherwise the quantity just read, which
+// protects the time between that read and the write.
 func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
 	s, err := p.cfg.Get()
 	if err != nil {
@@ -224,7 +226,10 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 		fmt.Fprintf(&defs, "$q%d: InventorySetQuantitiesInput!, $k%d: String!, ", j, j)
 		fmt.Fprintf(&fields, "  s%d: inventorySetQuantities(input: $q%d) @idempotent(key: $k%d) { inventoryAdjustmentGroup { reason } userErrors { field message code } }\n", j, j, j)
 		from, ok := expect[refs[i].item]
-		if !ok {
+		switch {
+		case it.ExpectedStock != nil:
+			from = *it.ExpectedStock
+		case !ok:
 			from = refs[i].stock
 		}
 		expect[refs[i].item] = it.Stock
@@ -249,13 +254,25 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 		case len(payload.UserErrors) > 0:
 			ue := payload.UserErrors[0]
 			if ue.Code == "CHANGE_FROM_QUANTITY_STALE" {
-				out.Results[i].Err = sdk.Conflict(ue.Code, ue.Message+" (the store's stock changed since it was read)")
+				out.Results[i].Err = sdk.Conflict(ue.Code, ue.Message+" "+staleReason(req.Items[i].ExpectedStock, refs[i].stock))
 			} else {
 				out.Results[i].Err = ue.Err()
 			}
 		}
 	}
 	return out, nil
+}
+
+// staleReason says why a compare-and-swap failed: the store's stock is
+// not what the host expected, or changed since the plugin read it.
+func staleReason(expected *int64, read int64) string {
+	if expected != nil {
+		if *expected != read {
+			return fmt.Sprintf("(the store holds %d, not the expected %d: it changed since the host last saw it)", read, *expected)
+		}
+		return fmt.Sprintf("(the store held the expected %d when read, and changed before the write)", *expected)
+	}
+	return "(the store's stock changed since it was read)"
 }
 
 // payload is a mutation field's answer as the plugin selects it: its
@@ -269,9 +286,7 @@ type payload struct {
 // *quota and returns each alias's payload (nil for one missing).
 func mutate(ctx context.Context, s *settings, name string, defs, fields *strings.Builder, vars map[string]any, quota **sdk.Quota) (map[string]*payload, error) {
 	resp, err := s.client.Do(ctx, "mutation "+name+"("+strings.TrimSuffix(defs.String(), ", ")+") {\n"+fields.String()+"}", vars)
-	if resp != nil && resp.Quota != nil {
-		*quota = resp.Quota
-	}
+	*quota = admin.Tally(*quota, resp)
 	if err != nil {
 		return nil, err
 	}

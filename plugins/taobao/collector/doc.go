@@ -7,9 +7,10 @@
 // on-sale items with taobao.items.onsale.get behind an opaque, resumable
 // cursor; ResolveURLs recognises the desktop and mobile item URLs of
 // Taobao and Tmall without calling the platform. The mapping keeps prices
-// in integer fen parsed from the platform's decimal strings, turns SKU
-// property strings into named options, and reports an item that is
-// off-shelf, deleted or absent as a per-item NOT_FOUND.
+// in integer fen parsed from the platform's decimal strings, keeps the
+// description's HTML, turns SKU property strings into named options under
+// the seller's aliases, and reports an item that is off-shelf, deleted or
+// absent as a per-item NOT_FOUND.
 //
 // Signing, the request layout and error codes live in package top; this
 // package decides which APIs to call and what their answers mean.

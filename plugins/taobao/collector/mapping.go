@@ -28,22 +28,32 @@ const Currency = "CNY"
 const currencyDecimals = 2
 
 // itemFields are the Item fields fetched with taobao.items.seller.list.get.
-// Its documentation (apiId=40575 on developer.alibaba.com) notes that the
-// SKUs are asked for as "sku", not "skus"; the images likewise as
-// "item_img".
-const itemFields = "num_iid,title,approve_status,price,num,pic_url,item_img,sku,props_name,modified"
+// Its documentation (apiId=40575 on developer.alibaba.com; the fields
+// parameter as the generated SDK bububa/opentaobao@3eac8361:model/tbitem/
+// TaobaoItemsSellerListGetAPIRequest.go quotes it) accepts any field of the
+// Item structure ("可选值：点击返回结果中的Item结构体中能展示出来的所有字段")
+// and notes that the SKUs are asked for as "sku", not "skus"; the images
+// likewise as "item_img". The Item structure
+// (bububa/opentaobao@206d25cc:model/tbitem/Item.go) holds desc, the HTML
+// description, and property_alias, the seller's names for property
+// values, so both come in the same call and cost no extra quota.
+const itemFields = "num_iid,title,approve_status,price,num,pic_url,item_img,sku,props_name,property_alias,desc,modified"
 
 // item is the part of TOP's Item structure this plugin reads. Lists come
 // wrapped as the non-simplified JSON format writes them: "skus":{"sku":[…]}
-// (the Java SDK's @ApiListField("skus") @ApiField("sku")).
+// (the Java SDK's @ApiListField("skus") @ApiField("sku")). Numbers are
+// json.Number so that they read the same whether the gateway writes them
+// bare or quoted.
 type item struct {
 	NumIID        json.Number `json:"num_iid"`
 	Title         string      `json:"title"`
 	ApproveStatus string      `json:"approve_status"`
-	Price         string      `json:"price"`
+	Price         json.Number `json:"price"`
 	Num           json.Number `json:"num"`
 	PicURL        string      `json:"pic_url"`
 	PropsName     string      `json:"props_name"`
+	PropertyAlias string      `json:"property_alias"`
+	Desc          string      `json:"desc"`
 	Modified      string      `json:"modified"`
 	ItemImgs      struct {
 		ItemImg []itemImg `json:"item_img"`
@@ -63,7 +73,7 @@ type itemImg struct {
 // "pid:vid:name:value;…", status "normal" or "delete".
 type sku struct {
 	SkuID          json.Number `json:"sku_id"`
-	Price          string      `json:"price"`
+	Price          json.Number `json:"price"`
 	Quantity       json.Number `json:"quantity"`
 	Properties     string      `json:"properties"`
 	PropertiesName string      `json:"properties_name"`
@@ -78,9 +88,18 @@ const statusOnSale = "onsale"
 // error: NOT_FOUND for an item that is not on sale, INVALID for an answer
 // that cannot be read (a price with more decimals than fen, a SKU without
 // names) so that one bad item never fails its batch.
+//
+// An answer without approve_status is taken for an item on sale: the API
+// leaves out deleted and foreign items altogether and states "instock" for
+// one off the shelf, so only a stated status other than "onsale" hides
+// the item. Pictures are kept as the item lists them, repeats included,
+// and the category properties include the sale properties: the host
+// removes repeated pictures and attributes that restate an option
+// (model.Normalize), which works here because props_name and
+// properties_name name a property identically.
 func mapItem(it *item) (*sdk.Product, *sdk.Error) {
 	id := it.NumIID.String()
-	if it.ApproveStatus != statusOnSale {
+	if it.ApproveStatus != "" && it.ApproveStatus != statusOnSale {
 		return nil, sdk.NotFound("off_shelf", fmt.Sprintf("item %s is not on sale (approve_status %q)", id, it.ApproveStatus))
 	}
 	p := &sdk.Product{
@@ -89,17 +108,26 @@ func mapItem(it *item) (*sdk.Product, *sdk.Error) {
 		Title:  map[string]string{Locale: it.Title},
 		URL:    ItemURL(id),
 	}
+	if d := strings.TrimSpace(it.Desc); d != "" {
+		// The HTML as the seller wrote it; publishing sanitises it for
+		// each store.
+		p.Description = map[string]string{Locale: it.Desc}
+	}
 	if t, err := top.ParseTimestamp(it.Modified); err == nil {
 		p.UpdatedAt = t.UTC()
 	}
 	p.Images = images(it)
 	p.Attributes = attributes(it.PropsName)
+	aliases, err := ParseAliases(it.PropertyAlias)
+	if err != nil {
+		return nil, sdk.Invalid("bad_alias", fmt.Sprintf("item %s: %v", id, err))
+	}
 	for i := range it.Skus.Sku {
 		s := &it.Skus.Sku[i]
 		if s.Status == "delete" {
 			continue // a deleted SKU stays in the list with this status
 		}
-		v, err := mapSKU(s)
+		v, err := mapSKU(s, aliases)
 		if err != nil {
 			return nil, sdk.Invalid("bad_sku", fmt.Sprintf("item %s sku %s: %v", id, s.SkuID, err))
 		}
@@ -111,7 +139,7 @@ func mapItem(it *item) (*sdk.Product, *sdk.Error) {
 	if len(p.Variants) == 0 {
 		// An item without sales properties is sold as itself: one
 		// variant, its SKU the item id, priced and counted on the item.
-		amount, err := ParsePrice(it.Price)
+		amount, err := ParsePrice(it.Price.String())
 		if err != nil {
 			return nil, sdk.Invalid("bad_price", fmt.Sprintf("item %s: %v", id, err))
 		}
@@ -124,8 +152,8 @@ func mapItem(it *item) (*sdk.Product, *sdk.Error) {
 	return p, nil
 }
 
-func mapSKU(s *sku) (sdk.Variant, error) {
-	amount, err := ParsePrice(s.Price)
+func mapSKU(s *sku, aliases map[string]string) (sdk.Variant, error) {
+	amount, err := ParsePrice(s.Price.String())
 	if err != nil {
 		return sdk.Variant{}, err
 	}
@@ -133,7 +161,7 @@ func mapSKU(s *sku) (sdk.Variant, error) {
 	if err != nil {
 		return sdk.Variant{}, err
 	}
-	opts, err := ParseOptions(s.Properties, s.PropertiesName)
+	opts, err := ParseOptions(s.Properties, s.PropertiesName, aliases)
 	if err != nil {
 		return sdk.Variant{}, err
 	}
@@ -183,12 +211,51 @@ func ParsePrice(s string) (int64, error) {
 
 var errNoNames = errors.New("sku has properties but no properties_name")
 
+// unescapeName restores the two characters TOP rewrites inside property
+// names and values: props_name "属性名称中的冒号":"被转换为："#cln#"; 分号";"
+// 被转换为："#scln#"" (the Item structure's documentation,
+// bububa/opentaobao@206d25cc:model/tbitem/Item.go).
+func unescapeName(s string) string {
+	if !strings.Contains(s, "#") {
+		return s // the common case, without the replacer's copy
+	}
+	return nameEscapes.Replace(s)
+}
+
+var nameEscapes = strings.NewReplacer("#cln#", ":", "#scln#", ";")
+
+// ParseAliases reads property_alias, the seller's own names for property
+// values, "pid:vid:alias;…" ("1627207:28320:白色;20503:3267945:XL"), into
+// alias by "pid:vid".
+func ParseAliases(s string) (map[string]string, error) {
+	var out map[string]string
+	for _, part := range strings.Split(s, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		f := strings.SplitN(part, ":", 3)
+		if len(f) != 3 || f[0] == "" || f[1] == "" {
+			return nil, fmt.Errorf("property_alias entry %q is not pid:vid:alias", part)
+		}
+		if alias := strings.TrimSpace(unescapeName(f[2])); alias != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[f[0]+":"+f[1]] = alias
+		}
+	}
+	return out, nil
+}
+
 // ParseOptions turns a SKU's sales properties into named options. names is
 // properties_name, "pid:vid:name:value" pairs joined by ";", for example
 // "1627207:28320:颜色分类:红色;20509:28315:尺码:M"; properties is the
 // "pid:vid;…" list the names belong to, and every pid:vid of it must be
-// named. A value may itself contain ':' (it is the last field).
-func ParseOptions(properties, names string) ([]sdk.Option, error) {
+// named. A value may itself contain ':' (it is the last field). aliases
+// (from ParseAliases) holds the seller's names for values: an option shows
+// the alias a buyer sees on the item page and keeps the platform's value
+// as StandardValue.
+func ParseOptions(properties, names string, aliases map[string]string) ([]sdk.Option, error) {
 	if strings.TrimSpace(names) == "" {
 		if strings.TrimSpace(properties) != "" {
 			return nil, errNoNames
@@ -205,8 +272,13 @@ func ParseOptions(properties, names string) ([]sdk.Option, error) {
 		if len(f) != 4 || f[2] == "" || f[3] == "" {
 			return nil, fmt.Errorf("properties_name entry %q is not pid:vid:name:value", part)
 		}
-		named[f[0]+":"+f[1]] = true
-		opts = append(opts, sdk.Option{Name: f[2], Value: f[3]})
+		key := f[0] + ":" + f[1]
+		named[key] = true
+		o := sdk.Option{Name: unescapeName(f[2]), Value: unescapeName(f[3])}
+		if alias, ok := aliases[key]; ok && alias != o.Value {
+			o.Value, o.StandardValue = alias, o.Value
+		}
+		opts = append(opts, o)
 	}
 	for _, pv := range strings.Split(properties, ";") {
 		if pv != "" && !named[pv] {
@@ -253,13 +325,16 @@ func absoluteURL(u string) string {
 }
 
 // attributes reads props_name, the item's category properties in the
-// same "pid:vid:name:value;…" form, as zh-CN attributes.
+// same "pid:vid:name:value;…" form, as zh-CN attributes. A property with
+// several values (a sale property lists every colour) is one attribute a
+// value, with the standard value: the seller's aliases belong to the
+// options.
 func attributes(propsName string) []sdk.Attribute {
 	var out []sdk.Attribute
 	for _, part := range strings.Split(propsName, ";") {
 		f := strings.SplitN(part, ":", 4)
 		if len(f) == 4 && strings.TrimSpace(f[2]) != "" {
-			out = append(out, sdk.Attribute{Name: f[2], Value: f[3], Locale: Locale})
+			out = append(out, sdk.Attribute{Name: unescapeName(f[2]), Value: unescapeName(f[3]), Locale: Locale})
 		}
 	}
 	return out

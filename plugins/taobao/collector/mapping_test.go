@@ -4,12 +4,24 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/marketsync/marketsync/plugins/taobao/top"
 	"github.com/marketsync/marketsync/sdk"
+	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/model"
 )
+
+// normalized is p as the host stores it: converted to the model and
+// through model.Normalize, which drops repeated pictures and attributes
+// that restate an option.
+func normalized(p *sdk.Product) *sdk.Product {
+	m := host.ProductToModel(p)
+	model.Normalize(m)
+	return host.ProductFromModel(m)
+}
 
 // loadItems reads a saved taobao.items.seller.list.get answer.
 func loadItems(t testing.TB, file string) []item {
@@ -40,7 +52,8 @@ func TestMapSavedItems(t *testing.T) {
 	}{
 		"652311040589": {product: &sdk.Product{
 			ID: "652311040589", Source: "taobao",
-			Title: map[string]string{"zh-CN": "太平鸟2026夏季新款纯棉短袖T恤女宽松百搭上衣"},
+			Title:       map[string]string{"zh-CN": "太平鸟2026夏季新款纯棉短袖T恤女宽松百搭上衣"},
+			Description: map[string]string{"zh-CN": `<p>纯棉面料，<b>宽松</b>版型</p><img src="https://img.alicdn.com/imgextra/i1/2206543210987/O1CN01desc_!!2206543210987.jpg">`},
 			Images: []sdk.Image{
 				{URL: "https://img.alicdn.com/imgextra/i4/2206543210987/O1CN01aBcD3E1xYz_!!2206543210987.jpg"},
 				{URL: "https://gd2.alicdn.com/imgextra/i2/2206543210987/O1CN01second_!!2206543210987.jpg"},
@@ -51,8 +64,8 @@ func TestMapSavedItems(t *testing.T) {
 				{Name: "材质成分", Value: "棉100%", Locale: "zh-CN"},
 			},
 			Variants: []sdk.Variant{
-				{SKU: "5012345678901", Options: []sdk.Option{{Name: "颜色分类", Value: "红色"}, {Name: "尺码", Value: "M"}}, Price: cny(5990), Stock: 80},
-				{SKU: "5012345678902", Options: []sdk.Option{{Name: "颜色分类", Value: "黑色"}, {Name: "尺码", Value: "L"}}, Price: cny(6900), Stock: 50},
+				{SKU: "5012345678901", Options: []sdk.Option{{Name: "颜色分类", Value: "红色"}, {Name: "尺码", Value: "M", StandardValue: "165/88(M)"}}, Price: cny(5990), Stock: 80},
+				{SKU: "5012345678902", Options: []sdk.Option{{Name: "颜色分类", Value: "黑色"}, {Name: "尺码", Value: "L", StandardValue: "170/92(L)"}}, Price: cny(6900), Stock: 50},
 			},
 			URL:       "https://item.taobao.com/item.htm?id=652311040589",
 			UpdatedAt: time.Date(2026, 4, 2, 10, 15, 30, 0, gmt8).UTC(),
@@ -93,6 +106,7 @@ func TestMapSavedItems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			p = normalized(p)
 			if verr := p.Validate(); verr != nil {
 				t.Errorf("invalid product: %v", verr)
 			}
@@ -135,13 +149,81 @@ func TestParseOptions(t *testing.T) {
 		"property unnamed":  {"20509:28315;1627207:28320", "20509:28315:尺码:M", nil, true},
 		"short entry":       {"20509:28315", "20509:28315:尺码", nil, true},
 		"empty option name": {"20509:28315", "20509:28315::M", nil, true},
+		"escaped colon":     {"20509:28315", "20509:28315:尺码#cln#建议:M#scln#L", []sdk.Option{{Name: "尺码:建议", Value: "M;L"}}, false},
 	} {
 		t.Run(name, func(t *testing.T) {
-			got, err := ParseOptions(tc.props, tc.names)
+			got, err := ParseOptions(tc.props, tc.names, nil)
 			if (err != nil) != tc.bad || !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %v, %v; want %v (error %v)", got, err, tc.want, tc.bad)
 			}
 		})
+	}
+}
+
+// The real answer keeps its off-shelf status: as saved, it is NOT_FOUND.
+// Put on sale, it shows what a buyer sees: the sizes under the seller's
+// aliases over the standard values, the sale properties only as options,
+// every picture once, prices in fen and the item's stock spread over its
+// SKUs.
+func TestMapRealItem(t *testing.T) {
+	raw, err := os.ReadFile("testdata/item_get_real_yad.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Resp struct {
+			Item item `json:"item"`
+		} `json:"item_get_response"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatal(err)
+	}
+	it := body.Resp.Item
+	if p, perr := mapItem(&it); p != nil || perr == nil || perr.Code != "off_shelf" {
+		t.Fatalf("instock item: %v, %v", p, perr)
+	}
+	it.ApproveStatus = "onsale"
+	got, perr := mapItem(&it)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	p := normalized(got)
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != "5192139988" || p.Title["zh-CN"] != "YAD圆领男士t恤男装纯棉短袖印花修身型黑色白色骷髅头红色蓝色" || p.URL != "https://item.taobao.com/item.htm?id=5192139988" {
+		t.Errorf("id %s title %v url %s", p.ID, p.Title, p.URL)
+	}
+	if want := time.Date(2014, 1, 31, 5, 27, 47, 0, time.UTC); !p.UpdatedAt.Equal(want) {
+		t.Errorf("updated_at %v, want %v", p.UpdatedAt, want)
+	}
+	if len(p.Images) != 5 || p.Images[1].URL != "http://img04.taobaocdn.com/bao/uploaded/i4/T1hkecXgppXXcFCmba_121930.jpg" {
+		t.Errorf("images %v", p.Images)
+	}
+	var names []string
+	for _, a := range p.Attributes {
+		names = append(names, a.Name+"="+a.Value)
+	}
+	if want := "袖长=短袖（袖长<35cm）,货号=SZ038A,领型=圆领,面料分类=其他针织布,款式细节=印花,品牌=YAD/亚道,版型=修身型"; strings.Join(names, ",") != want {
+		t.Errorf("attributes\n%s\nwant\n%s", strings.Join(names, ","), want)
+	}
+	if len(p.Variants) != 16 {
+		t.Fatalf("%d variants, want 16", len(p.Variants))
+	}
+	first := sdk.Variant{SKU: "8982730436", Options: []sdk.Option{{Name: "颜色", Value: "白色"}, {Name: "尺码", Value: "XL", StandardValue: "180/100(XL)"}}, Price: cny(9600), Stock: 25}
+	if !reflect.DeepEqual(p.Variants[0], first) {
+		t.Errorf("first variant %+v, want %+v", p.Variants[0], first)
+	}
+	var stock int64
+	for _, v := range p.Variants {
+		stock += v.Stock
+		size := v.Options[1]
+		if v.Price != cny(9600) || size.Name != "尺码" || !strings.HasSuffix(size.StandardValue, "("+size.Value+")") {
+			t.Errorf("variant %s: %+v", v.SKU, v)
+		}
+	}
+	if stock != 236 {
+		t.Errorf("stock over the SKUs %d, want the item's num 236", stock)
 	}
 }
 
@@ -153,6 +235,30 @@ func BenchmarkMapMultiSKUItem(b *testing.B) {
 	for b.Loop() {
 		if _, err := mapItem(it); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestParseOptionsUsesTheSellersAlias(t *testing.T) {
+	aliases, err := ParseAliases("1627207:28320:奶白;20509:28315:M;20509:28316:#cln#L#scln#;1627207:28341:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseOptions("1627207:28320;20509:28315;20509:28317", "1627207:28320:颜色分类:白色;20509:28315:尺码:170/90(M);20509:28317:尺码:XL", aliases)
+	want := []sdk.Option{
+		{Name: "颜色分类", Value: "奶白", StandardValue: "白色"},
+		{Name: "尺码", Value: "M", StandardValue: "170/90(M)"},
+		{Name: "尺码", Value: "XL"},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, %v; want %v", got, err, want)
+	}
+	if aliases["20509:28316"] != ":L;" || len(aliases) != 3 {
+		t.Errorf("aliases %v: an escaped alias is restored and an empty one ignored", aliases)
+	}
+	for _, bad := range []string{"1627207:白色", "1627207", ":28320:白色"} {
+		if _, err := ParseAliases(bad); err == nil {
+			t.Errorf("ParseAliases(%q) accepted", bad)
 		}
 	}
 }

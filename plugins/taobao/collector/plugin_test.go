@@ -131,7 +131,7 @@ func TestFetchAgainstSimulator(t *testing.T) {
 			if r.Err != nil {
 				t.Fatalf("%s: %v", r.ID, r.Err)
 			}
-			if err := want.Check(r.Product); err != nil {
+			if err := want.Check(normalized(r.Product)); err != nil {
 				t.Error(err)
 			}
 		}
@@ -202,5 +202,32 @@ func TestListWithoutTotal(t *testing.T) {
 	resp, err = p.ListProducts(context.Background(), &sdk.ListProductsRequest{PageSize: 2, Cursor: resp.NextCursor})
 	if err != nil || resp.NextCursor != "" || strings.Join(resp.IDs, ",") != "13" {
 		t.Fatalf("short page: %+v, %v", resp, err)
+	}
+}
+
+// Collecting 1,000 items costs ⌈1,000 ÷ 20⌉ = 50 calls of
+// taobao.items.seller.list.get and nothing else: desc and property_alias
+// come in the same call. Counted on the simulator's side.
+func TestCallsPerThousandItems(t *testing.T) {
+	p, gw := configured(t, sim.Options{Seed: 8, Items: 1000}, nil)
+	ids := gw.IDs()
+	described := 0
+	for start := 0; start < len(ids); start += MaxFetchBatch {
+		resp, err := p.FetchProducts(context.Background(), &sdk.FetchProductsRequest{IDs: ids[start:min(start+MaxFetchBatch, len(ids))]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.Results {
+			if r.Product != nil && len(r.Product.Description) > 0 {
+				described++
+			}
+		}
+	}
+	st := gw.Stats()
+	if st.Requests != 50 || st.ByAPI["taobao.items.seller.list.get"] != 50 || len(st.ByAPI) != 1 {
+		t.Errorf("%d requests by API %v, want 50 of taobao.items.seller.list.get", st.Requests, st.ByAPI)
+	}
+	if described == 0 {
+		t.Error("no item came with its description")
 	}
 }

@@ -28,7 +28,7 @@ func set(words string) map[string]bool {
 var apis = map[string]*api{
 	"taobao.items.seller.list.get": {
 		params: set("fields,num_iids"),
-		fields: set("num_iid,title,nick,type,cid,seller_cids,props,props_name,approve_status,price,num,pic_url,item_img,prop_img,sku,modified,list_time,delist_time,outer_id,desc,detail_url"),
+		fields: set("num_iid,title,nick,type,cid,seller_cids,props,props_name,property_alias,approve_status,price,num,pic_url,item_img,prop_img,sku,modified,list_time,delist_time,outer_id,desc,detail_url"),
 		serve:  (*Server).sellerList,
 	},
 	"taobao.items.onsale.get": {
@@ -120,9 +120,17 @@ func (s *Server) onSaleList(p map[string]string, fields []string) (map[string]an
 }
 
 // render writes the item as TOP's JSON with the requested fields. Lists
-// are wrapped the non-simplified way: "skus":{"sku":[…]}.
+// are wrapped the non-simplified way: "skus":{"sku":[…]}, one SKU
+// included. Some items leave approve_status out, write their numbers as
+// strings or list a picture twice, as real answers do.
 func (it *catalogItem) render(fields []string) map[string]any {
 	out := map[string]any{}
+	num := func(n int64) any {
+		if it.quoted {
+			return strconv.FormatInt(n, 10)
+		}
+		return n
+	}
 	status := "onsale"
 	if it.state != onSale {
 		status = "instock"
@@ -130,38 +138,58 @@ func (it *catalogItem) render(fields []string) map[string]any {
 	for _, f := range fields {
 		switch strings.TrimSpace(f) {
 		case "num_iid":
-			out["num_iid"] = it.id
+			out["num_iid"] = num(it.id)
 		case "title":
 			out["title"] = it.title
 		case "approve_status":
-			out["approve_status"] = status
+			if !it.noStatus {
+				out["approve_status"] = status
+			}
 		case "price":
 			out["price"] = writePrice(it.price, it.priceForm)
 		case "num":
-			out["num"] = it.num
+			out["num"] = num(it.num)
 		case "nick":
 			out["nick"] = "拾光旗舰店"
 		case "list_time":
 			out["list_time"] = it.listTime.Format("2006-01-02 15:04:05")
 		case "modified":
 			out["modified"] = it.modified.Format("2006-01-02 15:04:05")
+		case "desc":
+			if it.desc != "" {
+				out["desc"] = it.desc
+			}
 		case "pic_url":
 			if len(it.images) > 0 {
 				out["pic_url"] = it.images[0]
 			}
 		case "props_name":
+			// The category properties list every value of the sale
+			// properties too, by their standard names.
 			var parts []string
-			for _, pr := range it.props {
+			for _, pr := range it.allProps() {
 				parts = append(parts, pr.key()+":"+pr.name+":"+pr.text)
 			}
 			out["props_name"] = strings.Join(parts, ";")
+		case "property_alias":
+			var parts []string
+			for _, pr := range it.allProps() {
+				if pr.alias != "" {
+					parts = append(parts, pr.key()+":"+pr.alias)
+				}
+			}
+			out["property_alias"] = strings.Join(parts, ";")
 		case "item_img":
 			if len(it.images) > 0 && !it.picOnly {
 				// Written last position first: position, not list
 				// order, is the display order.
 				var imgs []any
+				if it.repeatImage {
+					again := "https://IMG.alicdn.com" + strings.TrimPrefix(it.images[0], "//img.alicdn.com")
+					imgs = append(imgs, map[string]any{"id": num(it.id*10 + 9), "url": again, "position": num(int64(len(it.images)))})
+				}
 				for k := len(it.images) - 1; k >= 0; k-- {
-					imgs = append(imgs, map[string]any{"id": it.id*10 + int64(k), "url": it.images[k], "position": k})
+					imgs = append(imgs, map[string]any{"id": num(it.id*10 + int64(k)), "url": it.images[k], "position": num(int64(k))})
 				}
 				out["item_imgs"] = map[string]any{"item_img": imgs}
 			}
@@ -169,9 +197,25 @@ func (it *catalogItem) render(fields []string) map[string]any {
 			if len(it.skus) > 0 {
 				var skus []any
 				for _, s := range it.skus {
-					skus = append(skus, s.render(it.priceForm))
+					skus = append(skus, s.render(it.priceForm, num))
 				}
 				out["skus"] = map[string]any{"sku": skus}
+			}
+		}
+	}
+	return out
+}
+
+// allProps are the item's properties followed by the distinct values of
+// its sale properties, in SKU order.
+func (it *catalogItem) allProps() []prop {
+	out := append([]prop(nil), it.props...)
+	seen := map[string]bool{}
+	for _, s := range it.skus {
+		for _, pr := range s.props {
+			if !seen[pr.key()] {
+				seen[pr.key()] = true
+				out = append(out, pr)
 			}
 		}
 	}
@@ -182,7 +226,7 @@ func (pr prop) key() string {
 	return strconv.FormatInt(pr.pid, 10) + ":" + strconv.FormatInt(pr.vid, 10)
 }
 
-func (s *catalogSKU) render(form int) map[string]any {
+func (s *catalogSKU) render(form int, num func(int64) any) map[string]any {
 	var props, names []string
 	for _, pr := range s.props {
 		props = append(props, pr.key())
@@ -193,9 +237,9 @@ func (s *catalogSKU) render(form int) map[string]any {
 		status = "delete"
 	}
 	return map[string]any{
-		"sku_id":          s.id,
+		"sku_id":          num(s.id),
 		"price":           writePrice(s.price, form),
-		"quantity":        s.stock,
+		"quantity":        num(s.stock),
 		"properties":      strings.Join(props, ";"),
 		"properties_name": strings.Join(names, ";"),
 		"status":          status,

@@ -34,12 +34,28 @@ type catalogItem struct {
 	skus      []catalogSKU
 	listTime  time.Time
 	modified  time.Time
-	priceForm int // how prices are written, see writePrice
+	priceForm int    // how prices are written, see writePrice
+	desc      string // the HTML description, "" for none
+	// noStatus leaves approve_status out of the answer (the item is on
+	// sale); quoted writes its numbers as JSON strings; repeatImage lists
+	// its first picture once more, under another spelling of the host,
+	// as sellers' carousels do.
+	noStatus, quoted, repeatImage bool
 }
 
+// prop is a property value. alias is the seller's own name for the value
+// (property_alias), "" for none; text is the platform's standard value.
 type prop struct {
-	pid, vid   int64
-	name, text string
+	pid, vid          int64
+	name, text, alias string
+}
+
+// shown is the value a buyer sees: the alias when there is one.
+func (p prop) shown() string {
+	if p.alias != "" {
+		return p.alias
+	}
+	return p.text
 }
 
 type catalogSKU struct {
@@ -57,7 +73,12 @@ var (
 	materialWords = strings.Fields("纯棉 冰丝 羊绒 真皮 帆布 雪纺 牛仔 莫代尔")
 	productWords  = strings.Fields("短袖T恤 连衣裙 卫衣 帆布鞋 双肩包 牛仔裤 睡衣套装 棒球帽")
 	colorValues   = strings.Fields("黑色 白色 红色 藏青色 卡其色 浅灰色")
-	sizeValues    = strings.Fields("S M L XL 2XL")
+	colorAliases  = strings.Fields("曜石黑 云朵白 樱桃红 深海蓝 燕麦卡其 雾霾灰")
+	// sizeValues are the standard values of 尺码 and sizeAliases the
+	// names sellers give them, as in real answers ("180/100(XL)" shown
+	// as "XL").
+	sizeValues  = strings.Fields("160/84(S) 165/88(M) 170/92(L) 175/96(XL) 180/100(2XL)")
+	sizeAliases = strings.Fields("S M L XL 2XL")
 )
 
 // Taobao's property ids for the two sales properties the catalogue uses,
@@ -91,8 +112,8 @@ func generateItem(r *simkit.Draw) catalogItem {
 		modified:  epoch.Add(time.Duration(i)*time.Hour + time.Duration(r.IntN(3600))*time.Second),
 		priceForm: r.IntN(2),
 		props: []prop{
-			{pidBrand, 100000 + int64(bk), "品牌", brand},
-			{pidMaterial, 200000 + int64(mk), "材质成分", material},
+			{pid: pidBrand, vid: 100000 + int64(bk), name: "品牌", text: brand},
+			{pid: pidMaterial, vid: 200000 + int64(mk), name: "材质成分", text: material},
 		},
 	}
 	switch roll := r.IntN(100); {
@@ -110,6 +131,12 @@ func generateItem(r *simkit.Draw) catalogItem {
 		it.images = append(it.images, fmt.Sprintf("%s/imgextra/i%d/%d/O1CN01%08X_!!%d.jpg", host, 1+k%4, it.id%1000000, r.Uint32(), it.id))
 	}
 	it.picOnly = nImages == 1 && r.IntN(2) == 0
+	it.repeatImage = nImages >= 2 && r.IntN(3) == 0
+	if r.IntN(5) > 0 {
+		it.desc = fmt.Sprintf(`<p>%s</p><p>面料：%s</p><img src="https://img.alicdn.com/imgextra/i1/%d/O1CN01desc%d_!!%d.jpg">`, title, material, it.id%1000000, i, it.id)
+	}
+	it.noStatus = it.state == onSale && r.IntN(8) == 0
+	it.quoted = r.IntN(3) == 0
 
 	base := r.PriceFen(9, 990)
 	if r.IntN(100) < 35 {
@@ -117,8 +144,13 @@ func generateItem(r *simkit.Draw) catalogItem {
 		return it
 	}
 	nColors, nSizes := 1+r.IntN(3), r.IntN(4)
+	aliasColors, aliasSizes := r.IntN(3) == 0, r.IntN(2) == 0
 	for c := range nColors {
-		color := prop{pidColor, 28320 + int64((i+c)%len(colorValues)), "颜色分类", colorValues[(i+c)%len(colorValues)]}
+		k := (i + c) % len(colorValues)
+		color := prop{pid: pidColor, vid: 28320 + int64(k), name: "颜色分类", text: colorValues[k]}
+		if aliasColors {
+			color.alias = colorAliases[k]
+		}
 		for s := range max(nSizes, 1) {
 			sku := catalogSKU{
 				id:    it.id*100 + int64(len(it.skus)+1),
@@ -127,7 +159,11 @@ func generateItem(r *simkit.Draw) catalogItem {
 				stock: int64(r.IntN(300)),
 			}
 			if nSizes > 0 {
-				sku.props = append(sku.props, prop{pidSize, 28313 + int64(s), "尺码", sizeValues[s]})
+				size := prop{pid: pidSize, vid: 28313 + int64(s), name: "尺码", text: sizeValues[s]}
+				if aliasSizes {
+					size.alias = sizeAliases[s]
+				}
+				sku.props = append(sku.props, size)
 			}
 			// A SKU the seller removed stays listed with status delete.
 			sku.deleted = len(it.skus) > 0 && r.IntN(12) == 0
@@ -150,7 +186,8 @@ func generateItem(r *simkit.Draw) catalogItem {
 func writePrice(fen int64, form int) string { return simkit.Decimal(fen, 2, form == 0) }
 
 // Expectation is what a canonical product read through a correct plugin
-// must hold for one id, worked out from the catalogue alone.
+// and stored by the host must hold for one id, worked out from the
+// catalogue alone.
 type Expectation struct {
 	ID string
 	// Found is false for an id that must come back NOT_FOUND: unknown,
@@ -159,11 +196,19 @@ type Expectation struct {
 	Reason string
 	Title  string
 	Locale string
+	// Description is the item's HTML as the seller wrote it, "" for none.
+	Description string
 	// Currency of every variant's price.
 	Currency string
 	URL      string
-	Images   int
-	Variants []ExpectedVariant
+	// Images counts the distinct pictures: a picture the answer repeats
+	// is kept once (the host's normalization).
+	Images int
+	// Attributes are the item's category properties other than the sale
+	// properties, which the variants' options carry.
+	Attributes []sdk.Attribute
+	UpdatedAt  time.Time
+	Variants   []ExpectedVariant
 }
 
 // ExpectedVariant is one sellable SKU.
@@ -185,8 +230,13 @@ func (it *catalogItem) expect() Expectation {
 	}
 	e := Expectation{
 		ID: id, Found: true, Title: it.title, Locale: "zh-CN", Currency: "CNY",
-		URL:    "https://item.taobao.com/item.htm?id=" + id,
-		Images: len(it.images),
+		URL:         "https://item.taobao.com/item.htm?id=" + id,
+		Images:      len(it.images),
+		Description: it.desc,
+		UpdatedAt:   it.modified.UTC(),
+	}
+	for _, p := range it.props {
+		e.Attributes = append(e.Attributes, sdk.Attribute{Name: p.name, Value: p.text, Locale: "zh-CN"})
 	}
 	if len(it.skus) == 0 {
 		e.Variants = []ExpectedVariant{{SKU: id, Price: it.price, Stock: it.num}}
@@ -197,7 +247,11 @@ func (it *catalogItem) expect() Expectation {
 		}
 		v := ExpectedVariant{SKU: strconv.FormatInt(s.id, 10), Price: s.price, Stock: s.stock}
 		for _, p := range s.props {
-			v.Options = append(v.Options, sdk.Option{Name: p.name, Value: p.text})
+			o := sdk.Option{Name: p.name, Value: p.shown()}
+			if p.alias != "" {
+				o.StandardValue = p.text
+			}
+			v.Options = append(v.Options, o)
 		}
 		e.Variants = append(e.Variants, v)
 	}

@@ -3,15 +3,18 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/marketsync/marketsync/sdk"
 )
 
-// Check compares a product read back through a plugin (and perhaps the
-// agent) with the expectation and returns every difference, nil when
+// Check compares a product read back through a plugin and the host (or
+// the agent) with the expectation and returns every difference, nil when
 // there is none. It checks what the catalogue decides: the product is
-// valid, and its id, source, title in its locale, URL, number of images,
-// and each variant's SKU, options in order, price, currency and stock.
+// valid, and its id, source, title and description in its locale, URL,
+// update time, number of distinct images, attributes without the sale
+// properties, and each variant's SKU, options in order (the value a buyer
+// sees and the standard one behind an alias), price, currency and stock.
 func (e Expectation) Check(p *sdk.Product) error {
 	if !e.Found {
 		return fmt.Errorf("%s: got a product, want NOT_FOUND (%s)", e.ID, e.Reason)
@@ -32,6 +35,15 @@ func (e Expectation) Check(p *sdk.Product) error {
 	}
 	if len(p.Images) != e.Images {
 		bad("%d images, want %d", len(p.Images), e.Images)
+	}
+	if want := map[string]string{e.Locale: e.Description}; e.Description == "" && len(p.Description) != 0 || e.Description != "" && !maps.Equal(p.Description, want) {
+		bad("description %q, want %q", p.Description, e.Description)
+	}
+	if !p.UpdatedAt.Equal(e.UpdatedAt) {
+		bad("updated_at %v, want %v", p.UpdatedAt, e.UpdatedAt)
+	}
+	if fmt.Sprint(p.Attributes) != fmt.Sprint(e.Attributes) {
+		bad("attributes %v, want %v", p.Attributes, e.Attributes)
 	}
 	if len(p.Variants) != len(e.Variants) {
 		bad("%d variants, want %d", len(p.Variants), len(e.Variants))

@@ -16,14 +16,19 @@
 // gateway that words it otherwise, with a Retry-After header or no hint at
 // all (Options.Throttle) — and LimitCounts says what it took and refused.
 //
-// The catalogue holds on-sale items with and without SKUs, items without
-// pictures, off-shelf (instock) items and deleted ones, with Chinese
-// titles, prices written with zero, one or two decimals and
-// protocol-relative picture URLs. IDs lists the catalogue and OnSaleIDs
-// the listing in its order. Expect says, from the catalogue's own data and
-// without any of the plugin's mapping code, what a canonical product read
-// back through the plugin must contain, and Expectation.Check compares a
-// product with it, so that an end-to-end test can check the whole path.
+// The catalogue holds on-sale items with and without SKUs (one SKU
+// included), items without pictures, off-shelf (instock) items and deleted
+// ones, with Chinese titles, HTML descriptions, the sellers' aliases for
+// colours and sizes, prices written with zero, one or two decimals and
+// protocol-relative picture URLs. The answers take the shapes real ones
+// do: approve_status left out, numbers as strings, the sale properties
+// repeated in props_name, a picture listed twice, and every other answer
+// with its Chinese escaped as \uXXXX. IDs lists the catalogue and
+// OnSaleIDs the listing in its order. Expect says, from the catalogue's
+// own data and without any of the plugin's mapping code, what a canonical
+// product read back through the plugin and stored by the host must
+// contain, and Expectation.Check compares a product with it, so that an
+// end-to-end test can check the whole path.
 // Stats counts requests by API and refusals by error code.
 //
 // The handler is wrapped in sdk/faultinject; Faults returns the injector

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/sha256"
@@ -219,6 +220,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.seq++
 	requestID := fmt.Sprintf("%x", 0x5a000000+s.seq)
+	// Every other answer escapes its Chinese, so that clients meet both
+	// spellings.
+	escape := s.seq%2 == 0
 	if terr != nil {
 		key := strconv.Itoa(terr.Code)
 		if terr.SubCode != "" {
@@ -243,7 +247,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.FormatInt(terr.retryAfter, 10))
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	json.NewEncoder(w).Encode(out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // TOP writes a description's tags as they are
+	enc.Encode(out)
+	b := buf.Bytes()
+	if escape {
+		b = simkit.ASCIIJSON(b)
+	}
+	w.Write(b)
 }
 
 func responseKey(api string) string {

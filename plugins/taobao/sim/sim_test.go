@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,8 +58,8 @@ func (g *gateway) encode(api string, params map[string]string, skew time.Duratio
 	return query, body
 }
 
-// send posts raw bytes and returns the decoded answer.
-func (g *gateway) send(method, query, body string) map[string]json.RawMessage {
+// sendRaw posts raw bytes and returns the answer's bytes.
+func (g *gateway) sendRaw(method, query, body string) []byte {
 	g.t.Helper()
 	req, _ := http.NewRequest(method, g.srv.URL+sim.Path+"?"+query, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
@@ -67,6 +69,13 @@ func (g *gateway) send(method, query, body string) map[string]json.RawMessage {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	return raw
+}
+
+// send posts raw bytes and returns the decoded answer.
+func (g *gateway) send(method, query, body string) map[string]json.RawMessage {
+	g.t.Helper()
+	raw := g.sendRaw(method, query, body)
 	var out map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &out); err != nil {
 		g.t.Fatalf("answer %q: %v", raw, err)
@@ -97,7 +106,7 @@ func refusal(t *testing.T, out map[string]json.RawMessage) *apiError {
 type itemsBody struct {
 	Items struct {
 		Item []struct {
-			NumIID int64 `json:"num_iid"`
+			NumIID json.Number `json:"num_iid"` // bare or quoted
 		} `json:"item"`
 	} `json:"items"`
 	Total int `json:"total_results"`
@@ -116,7 +125,7 @@ func TestAcceptsAWellFormedRequest(t *testing.T) {
 	}
 	var body itemsBody
 	json.Unmarshal(out["items_seller_list_get_response"], &body)
-	if len(body.Items.Item) != 2 || strconv.FormatInt(body.Items.Item[0].NumIID, 10) != ids[0] {
+	if len(body.Items.Item) != 2 || body.Items.Item[0].NumIID.String() != ids[0] {
 		t.Errorf("answer %s", out["items_seller_list_get_response"])
 	}
 	// The same request as a GET with everything in the query works too.
@@ -318,7 +327,7 @@ func TestPaginatesLikeOnsaleGet(t *testing.T) {
 			break
 		}
 		for _, it := range body.Items.Item {
-			got = append(got, strconv.FormatInt(it.NumIID, 10))
+			got = append(got, it.NumIID.String())
 		}
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -369,21 +378,105 @@ func TestCatalogueVariety(t *testing.T) {
 	}
 }
 
+// The answers hold the shapes real ones do, counted on the wire: items
+// without approve_status, numbers as strings and as numbers, one-SKU
+// lists, descriptions, property_alias, sale properties repeated in
+// props_name, a picture listed twice, and Chinese both escaped as \uXXXX
+// and written out.
+func TestAnswersHoldTheRealShapes(t *testing.T) {
+	g := start(t, sim.Options{Seed: 3, Items: 400})
+	counts := map[string]int{}
+	ids := g.sim.IDs()
+	for start := 0; start < len(ids); start += 20 {
+		params := map[string]string{"fields": "num_iid,title,approve_status,num,item_img,sku,props_name,property_alias,desc", "num_iids": strings.Join(ids[start:min(start+20, len(ids))], ",")}
+		raw := g.sendRaw(joinQB(g.encode("taobao.items.seller.list.get", params, 0, nil)))
+		if chineseEscape.Match(raw) {
+			counts["escaped"]++
+		} else if strings.ContainsFunc(string(raw), func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
+			counts["plain"]++
+		}
+		var body struct {
+			Resp struct {
+				Items struct {
+					Item []map[string]json.RawMessage `json:"item"`
+				} `json:"items"`
+			} `json:"items_seller_list_get_response"`
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range body.Resp.Items.Item {
+			if _, ok := it["approve_status"]; !ok {
+				counts["no status"]++
+			}
+			if it["num_iid"][0] == '"' {
+				counts["quoted"]++
+			} else {
+				counts["bare"]++
+			}
+			var skus struct {
+				Sku []map[string]any `json:"sku"`
+			}
+			json.Unmarshal(it["skus"], &skus)
+			if len(skus.Sku) == 1 {
+				counts["one sku"]++
+			}
+			var desc, alias, props string
+			json.Unmarshal(it["desc"], &desc)
+			json.Unmarshal(it["property_alias"], &alias)
+			json.Unmarshal(it["props_name"], &props)
+			if strings.HasPrefix(desc, "<p>") {
+				counts["desc"]++
+			}
+			if alias != "" {
+				counts["alias"]++
+			}
+			if len(skus.Sku) > 0 && strings.Contains(props, ":颜色分类:") {
+				counts["sale props in props_name"]++
+			}
+			var imgs struct {
+				Img []struct {
+					URL string `json:"url"`
+				} `json:"item_img"`
+			}
+			json.Unmarshal(it["item_imgs"], &imgs)
+			seen := map[string]bool{}
+			for _, img := range imgs.Img {
+				key := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(img.URL, "https:"), "http:"))
+				if seen[key] {
+					counts["repeated image"]++
+				}
+				seen[key] = true
+			}
+		}
+	}
+	for _, k := range []string{"escaped", "plain", "no status", "quoted", "bare", "one sku", "desc", "alias", "sale props in props_name", "repeated image"} {
+		if counts[k] == 0 {
+			t.Errorf("no answer or item shows %q: %v", k, counts)
+		}
+	}
+}
+
+var chineseEscape = regexp.MustCompile(`\\u[4-9][0-9a-f]{3}`)
+
 func TestCheckFindsDifferences(t *testing.T) {
 	s := sim.New(sim.Options{Seed: 4, Items: 200})
 	var e sim.Expectation
 	for _, id := range s.IDs() {
-		if e = s.Expect(id); e.Found && len(e.Variants) > 1 && e.Images > 0 {
+		if e = s.Expect(id); e.Found && len(e.Variants) > 1 && e.Images > 0 && e.Description != "" {
 			break
 		}
 	}
 	build := func() *sdk.Product {
-		p := &sdk.Product{ID: e.ID, Source: "taobao", Title: map[string]string{e.Locale: e.Title}, URL: e.URL}
+		p := &sdk.Product{ID: e.ID, Source: "taobao", Title: map[string]string{e.Locale: e.Title}, URL: e.URL, UpdatedAt: e.UpdatedAt, Attributes: e.Attributes}
+		if e.Description != "" {
+			p.Description = map[string]string{e.Locale: e.Description}
+		}
 		for range e.Images {
 			p.Images = append(p.Images, sdk.Image{URL: "https://img.alicdn.com/x.jpg"})
 		}
 		for _, v := range e.Variants {
-			p.Variants = append(p.Variants, sdk.Variant{SKU: v.SKU, Options: v.Options, Price: sdk.Money{Amount: v.Price, Currency: e.Currency}, Stock: v.Stock})
+			p.Variants = append(p.Variants, sdk.Variant{SKU: v.SKU, Options: slices.Clone(v.Options), Price: sdk.Money{Amount: v.Price, Currency: e.Currency}, Stock: v.Stock})
 		}
 		return p
 	}
@@ -391,13 +484,19 @@ func TestCheckFindsDifferences(t *testing.T) {
 		t.Fatalf("faithful product refused: %v", err)
 	}
 	for name, spoil := range map[string]func(*sdk.Product){
-		"price":    func(p *sdk.Product) { p.Variants[1].Price.Amount++ },
-		"currency": func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
-		"option":   func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
-		"stock":    func(p *sdk.Product) { p.Variants[0].Stock++ },
-		"image":    func(p *sdk.Product) { p.Images = p.Images[1:] },
-		"locale":   func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
-		"variant":  func(p *sdk.Product) { p.Variants = p.Variants[1:] },
+		"price":       func(p *sdk.Product) { p.Variants[1].Price.Amount++ },
+		"currency":    func(p *sdk.Product) { p.Variants[0].Price.Currency = "USD" },
+		"option":      func(p *sdk.Product) { p.Variants[0].Options = p.Variants[0].Options[1:] },
+		"stock":       func(p *sdk.Product) { p.Variants[0].Stock++ },
+		"image":       func(p *sdk.Product) { p.Images = p.Images[1:] },
+		"locale":      func(p *sdk.Product) { p.Title = map[string]string{"en": e.Title} },
+		"variant":     func(p *sdk.Product) { p.Variants = p.Variants[1:] },
+		"description": func(p *sdk.Product) { p.Description = nil },
+		"updated_at":  func(p *sdk.Product) { p.UpdatedAt = p.UpdatedAt.Add(time.Hour) },
+		"attribute": func(p *sdk.Product) {
+			p.Attributes = append(p.Attributes, sdk.Attribute{Name: "颜色分类", Value: "黑色", Locale: "zh-CN"})
+		},
+		"alias": func(p *sdk.Product) { p.Variants[0].Options[0].StandardValue = "x" },
 	} {
 		p := build()
 		spoil(p)

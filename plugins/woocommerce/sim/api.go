@@ -374,6 +374,17 @@ func (a *batchAnswer) add(action string, id int64, v any, err *apiError) {
 	a.s.stats.Items[a.pattern+" "+action]++
 }
 
+// updateID is the id of a batch update, 0 when it has none.
+func updateID(raw json.RawMessage) int64 {
+	var u struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &u) != nil || u.ID == nil {
+		return 0
+	}
+	return deleteID(u.ID)
+}
+
 func deleteID(raw json.RawMessage) int64 {
 	var n json.Number
 	if json.Unmarshal(raw, &n) != nil {
@@ -445,6 +456,7 @@ func (s *Server) productsBatch(c *call) (int, any, *apiError) {
 			return write("created", raw, s.state.createProduct)
 		},
 		update: func(raw json.RawMessage) (int64, any, *apiError) {
+			s.landRace(updateID(raw), c)
 			return write("updated", raw, s.state.updateProduct)
 		},
 		remove: func(id int64) (any, *apiError) {
@@ -475,7 +487,10 @@ func (s *Server) variationsBatch(c *call) (int, any, *apiError) {
 	}
 	status, out, err := s.runBatch(c, "products/{id}/variations/batch", batchOps{
 		create: func(raw json.RawMessage) (int64, any, *apiError) { return write(raw, s.state.createVariation) },
-		update: func(raw json.RawMessage) (int64, any, *apiError) { return write(raw, s.state.updateVariation) },
+		update: func(raw json.RawMessage) (int64, any, *apiError) {
+			s.landRace(updateID(raw), c)
+			return write(raw, s.state.updateVariation)
+		},
 		remove: func(id int64) (any, *apiError) {
 			v, err := s.state.deleteVariation(parent, id, s.now())
 			if err != nil {

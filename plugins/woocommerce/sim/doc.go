@@ -26,7 +26,10 @@
 //
 // Changes made "as the merchant" (Server.MerchantUpdate, or POST
 // /__sim/merchant/products/{id}, a test-only route outside the API that
-// needs no credentials) fire webhooks like changes made through the API.
+// needs no credentials) fire webhooks like changes made through the API;
+// Server.RaceStock lands a stock change just before the next batch update
+// of a product or variation, between a client's read and its write.
+// Products and variations keep meta_data as WC_Data does.
 //
 // The store sits behind a simkit.Gateway: a call-rate limit answered
 // with 429 and Retry-After, as a host in front of WordPress answers, and

@@ -53,6 +53,49 @@ func (s *Server) merchantUpdate(id int64, raw json.RawMessage) (change, *apiErro
 	return productChange("updated", p), nil
 }
 
+// RaceStock arranges for the stock of a product or variation to become
+// qty, as a sale or the merchant would set it, just before the next batch
+// update of it is carried out: a change landing between a client's read
+// and its write. It fires the product.updated webhook then.
+func (s *Server) RaceStock(id, qty int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.state.products[id]; !ok {
+		if _, ok := s.state.variations[id]; !ok {
+			return fmt.Errorf("no product or variation %d", id)
+		}
+	}
+	s.races[id] = qty
+	return nil
+}
+
+// landRace carries out the race RaceStock arranged for id, if any, inside
+// the request c; s.mu is held.
+func (s *Server) landRace(id int64, c *call) {
+	qty, ok := s.races[id]
+	if !ok {
+		return
+	}
+	delete(s.races, id)
+	now := s.now()
+	var sell *Sellable
+	parent := s.state.products[id]
+	if v, ok := s.state.variations[id]; ok {
+		sell, parent = &v.Sellable, s.state.products[v.ParentID]
+	} else if parent != nil {
+		sell = &parent.Sellable
+	}
+	if sell == nil {
+		return
+	}
+	sell.ManageStock, sell.StockQuantity = true, &qty
+	sell.StockStatus = stockStatus(true, sell.StockQuantity)
+	sell.DateModifiedGMT = gmt(now)
+	if parent != nil {
+		c.changes = append(c.changes, productChange("updated", parent))
+	}
+}
+
 // SetHomeURL changes the store's home URL (Options.HomeURL).
 func (s *Server) SetHomeURL(u string) {
 	s.mu.Lock()

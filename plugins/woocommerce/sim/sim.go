@@ -78,6 +78,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	state  *state
+	races  map[int64]int64 // product or variation → stock set just before its next batch update
 	nonces map[string]time.Time
 	stats  Stats
 	hooks  *hooks
@@ -126,7 +127,7 @@ func New(o Options) *Server {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: time.Minute}
 	}
-	s := &Server{opts: o, state: newState(), nonces: map[string]time.Time{}, stats: newStats()}
+	s := &Server{opts: o, state: newState(), races: map[int64]int64{}, nonces: map[string]time.Time{}, stats: newStats()}
 	s.gw = simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.After, FaultSeed: o.FaultSeed, Rate: o.Rate, Burst: max(o.Burst, 1)})
 	s.hooks = newHooks(o.Client)
 	s.handler = s.gw.WrapFunc(s.serve)

@@ -437,3 +437,47 @@ func TestWebhooks(t *testing.T) {
 		t.Errorf("%d deliveries recorded", n)
 	}
 }
+
+// meta_data as WC_Data::update_meta_data keeps it: an entry with a new key
+// is added, one with a known key replaced, one with an id changed by id.
+// RaceStock lands its stock just before the next batch update of the
+// object, which then writes over it.
+func TestMetaDataAndRaceStock(t *testing.T) {
+	s := sim.ServeTest(t, sim.Options{})
+	g := newSigner(s)
+	mug := simple("MUG")
+	mug["meta_data"] = []any{map[string]any{"key": "a", "value": "1"}}
+	id := batch(t, g, "products/batch", map[string]any{"create": []any{mug}}).Create[0].ID
+	p, _, _ := s.Product(id)
+	if len(p.MetaData) != 1 || p.MetaData[0].Key != "a" || p.MetaData[0].Value != "1" || p.MetaData[0].ID == 0 {
+		t.Fatalf("meta_data after create: %+v", p.MetaData)
+	}
+	first := p.MetaData[0].ID
+	if err := s.RaceStock(id, 7); err != nil {
+		t.Fatal(err)
+	}
+	hooks := len(s.Deliveries())
+	batch(t, g, "products/batch", map[string]any{"update": []any{map[string]any{"id": id, "name": "Mug", "meta_data": []any{
+		map[string]any{"key": "a", "value": "2"}, map[string]any{"key": "b", "value": "x"},
+	}}}})
+	p, _, _ = s.Product(id)
+	if len(p.MetaData) != 2 || p.MetaData[0].ID != first || p.MetaData[0].Value != "2" || p.MetaData[1].Key != "b" {
+		t.Errorf("meta_data after an update by key: %+v", p.MetaData)
+	}
+	if p.StockQuantity == nil || *p.StockQuantity != 7 {
+		t.Errorf("stock %v after the race landed before an update that leaves stock alone, want 7", p.StockQuantity)
+	}
+	if n := len(s.Deliveries()) - hooks; n != 2 {
+		t.Errorf("%d webhooks for the race and the update, want 2", n)
+	}
+	batch(t, g, "products/batch", map[string]any{"update": []any{map[string]any{"id": id, "meta_data": []any{
+		map[string]any{"id": first, "key": "c", "value": "3"},
+	}}}})
+	p, _, _ = s.Product(id)
+	if len(p.MetaData) != 2 || p.MetaData[0].Key != "c" || p.MetaData[0].Value != "3" {
+		t.Errorf("meta_data after an update by id: %+v", p.MetaData)
+	}
+	if err := s.RaceStock(424242, 1); err == nil {
+		t.Error("a race on no product was accepted")
+	}
+}

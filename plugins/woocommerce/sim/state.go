@@ -65,6 +65,15 @@ type Sellable struct {
 	StockQuantity   *int64 `json:"stock_quantity"`
 	StockStatus     string `json:"stock_status"`
 	DateModifiedGMT string `json:"date_modified_gmt"`
+	// MetaData is the object's custom fields (WC_Data's meta_data).
+	MetaData []Meta `json:"meta_data"`
+}
+
+// Meta is one custom field as the API shows it.
+type Meta struct {
+	ID    int64  `json:"id"`
+	Key   string `json:"key"`
+	Value any    `json:"value"`
 }
 
 // Variation is a variation as GET products/{id}/variations shows it.
@@ -94,8 +103,18 @@ type input struct {
 	Images           *[]Image             `json:"images"`
 	Image            *Image               `json:"image"`
 	ParentID         *json.Number         `json:"parent_id"`
+	MetaData         *[]metaInput         `json:"meta_data"`
 	variationAttrs   []VariationAttribute // decoded from Attributes for variations
 	productAttrs     []Attribute          // decoded from Attributes for products
+}
+
+// metaInput is a meta_data entry of a write: WC_REST_Products_Controller
+// calls update_meta_data(key, value, id) for each, which changes the
+// entry with that id, else the first with that key, else adds one.
+type metaInput struct {
+	ID    *json.Number `json:"id"`
+	Key   string       `json:"key"`
+	Value any          `json:"value"`
 }
 
 // apiError is WordPress's error object with its HTTP status.
@@ -147,6 +166,7 @@ const (
 // sequence, as WordPress posts do, and one SKU space (wc_product_has_unique_sku).
 type state struct {
 	next       int64
+	nextMeta   int64 // meta ids have their own sequence, as wp_postmeta's
 	products   map[int64]*Product
 	variations map[int64]*Variation
 	skus       map[string]int64
@@ -288,8 +308,9 @@ func (st *state) checkSellable(in *input, self int64) (*int64, *apiError) {
 	return quantity(in.StockQuantity)
 }
 
-// apply sets the sellable fields in carries; qty is checkSellable's.
-func (c *Sellable) apply(in *input, qty *int64, now time.Time) {
+// apply sets the sellable fields in carries; qty is checkSellable's,
+// metaID gives ids to new custom fields.
+func (c *Sellable) apply(in *input, qty *int64, now time.Time, metaID func() int64) {
 	if in.SKU != nil {
 		c.SKU = strings.TrimSpace(*in.SKU)
 	}
@@ -306,7 +327,32 @@ func (c *Sellable) apply(in *input, qty *int64, now time.Time) {
 	}
 	c.StockStatus = stockStatus(c.ManageStock, c.StockQuantity)
 	c.DateModifiedGMT = gmt(now)
+	if c.MetaData == nil {
+		c.MetaData = []Meta{}
+	}
+	if in.MetaData != nil {
+		for _, m := range *in.MetaData {
+			c.setMeta(m, metaID)
+		}
+	}
 }
+
+// setMeta is WC_Data::update_meta_data.
+func (c *Sellable) setMeta(m metaInput, metaID func() int64) {
+	var id int64
+	if m.ID != nil {
+		id, _ = strconv.ParseInt(string(*m.ID), 10, 64)
+	}
+	for i := range c.MetaData {
+		if id != 0 && c.MetaData[i].ID == id || id == 0 && c.MetaData[i].Key == m.Key {
+			c.MetaData[i].Key, c.MetaData[i].Value = m.Key, m.Value
+			return
+		}
+	}
+	c.MetaData = append(c.MetaData, Meta{ID: metaID(), Key: m.Key, Value: m.Value})
+}
+
+func (st *state) metaID() int64 { st.nextMeta++; return st.nextMeta }
 
 // applyProduct sets the fields in carries, after checking what
 // WooCommerce checks; p.ID is 0 for a new product.
@@ -343,7 +389,7 @@ func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
 			p.Images[i] = im
 		}
 	}
-	p.Sellable.apply(in, qty, now)
+	p.Sellable.apply(in, qty, now, st.metaID)
 	return nil
 }
 
@@ -435,7 +481,7 @@ func (st *state) applyVariation(v *Variation, in *input, now time.Time) *apiErro
 		im.ID = st.id()
 		v.Image = &im
 	}
-	v.Sellable.apply(in, qty, now)
+	v.Sellable.apply(in, qty, now, st.metaID)
 	return nil
 }
 

@@ -22,10 +22,17 @@
 //
 // The plugin keeps, per configured store, what it learnt of each
 // product's shape (simple or variable, variation ids by SKU) so that a
-// stock or price update of a product it wrote or read needs no read
-// first; losing it costs one read per 100 products. The merchant may
-// change variations meanwhile, so an upsert of an existing product
-// always reads its variations afresh, a stock or price item that fails
-// on a remembered shape is resolved again from a fresh read and sent
-// once more, and a verified webhook drops the product's shape.
+// price update of a product it wrote or read needs no read first; losing
+// it costs one read per 100 products. The merchant may change variations
+// meanwhile, so an upsert of an existing product always reads its
+// variations afresh, a price item that fails on a remembered shape is
+// resolved again from a fresh read and sent once more, and a verified
+// webhook drops the product's shape.
+//
+// Stock writes always read their targets first: WooCommerce has neither
+// compare-and-set nor idempotency keys, so an item whose stock is not
+// the one the host expects fails as CONFLICT before any write, and an
+// item whose target holds its idempotency key in the custom field the
+// plugin writes with each stock (marketsync_stock_write) is already done.
+// A change landing between that read and the write is overwritten.
 package store

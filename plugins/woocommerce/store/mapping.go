@@ -206,6 +206,7 @@ type remoteProduct struct {
 	GlobalUniqueID  string `json:"global_unique_id"`
 	RegularPrice    string `json:"regular_price"`
 	StockQuantity   *int64 `json:"stock_quantity"`
+	MetaData        []meta `json:"meta_data"`
 	Permalink       string `json:"permalink"`
 	DateModifiedGMT string `json:"date_modified_gmt"`
 	Attributes      []struct {
@@ -226,16 +227,36 @@ type remoteVariation struct {
 	GlobalUniqueID string     `json:"global_unique_id"`
 	RegularPrice   string     `json:"regular_price"`
 	StockQuantity  *int64     `json:"stock_quantity"`
+	MetaData       []meta     `json:"meta_data"`
 	Attributes     []wcOption `json:"attributes"`
 	Image          *struct {
 		Src string `json:"src"`
 	} `json:"image"`
 }
 
+// meta is a custom field (meta_data entry) of a product or variation.
+type meta struct {
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// metaValue is the string value of the custom field key, or "".
+func metaValue(ms []meta, key string) string {
+	for _, m := range ms {
+		if m.Key == key {
+			s, _ := m.Value.(string)
+			return s
+		}
+	}
+	return ""
+}
+
 func (r *remoteProduct) shape(vars []remoteVariation) shape {
-	sh := shape{variable: r.Type == typeVariable, sku: r.SKU, variations: map[string]int64{}}
+	sh := shape{variable: r.Type == typeVariable, sku: r.SKU, variations: map[string]int64{}, live: map[int64]stockState{}}
+	sh.live[r.ID] = stockState{stock: r.StockQuantity, key: metaValue(r.MetaData, metaStockKey)}
 	for _, v := range vars {
 		sh.variations[v.SKU] = v.ID
+		sh.live[v.ID] = stockState{stock: v.StockQuantity, key: metaValue(v.MetaData, metaStockKey)}
 	}
 	return sh
 }

@@ -186,11 +186,22 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 }
 
 // shape is what the plugin knows of a product in the store: its type,
-// its SKU and its variations' ids by SKU.
+// its SKU and its variations' ids by SKU. live holds the stock of the
+// product and of each variation, by id, as a read just found them; the
+// cache keeps shapes without it, as stock goes stale at once.
 type shape struct {
 	variable   bool
 	sku        string
 	variations map[string]int64
+	live       map[int64]stockState
+}
+
+// stockState is a product's or variation's stock as read: the quantity
+// (nil when the store does not manage it) and the idempotency key of the
+// last stock write the plugin made to it (metaStockKey).
+type stockState struct {
+	stock *int64
+	key   string
 }
 
 // shapes caches shapes by product id, safe for concurrent use.
@@ -211,6 +222,7 @@ func (c *shapes) get(id int64) (shape, bool) {
 func (c *shapes) put(id int64, s shape) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	s.live = nil
 	c.m[id] = s
 }
 

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNoClusterBlockRunsAlone(t *testing.T) {
+	if cfg := loadText(t, `data_dir = "/tmp/x"`); cfg.Cluster != nil {
+		t.Fatalf("a file without a cluster block gave %+v", cfg.Cluster)
+	}
+	if Dev().Cluster != nil {
+		t.Fatal("-dev has a cluster block")
+	}
+}
+
+func TestClusterDefaults(t *testing.T) {
+	host, _ := os.Hostname()
+	cl := loadText(t, "cluster {\n  server = true\n  bootstrap_expect = 3\n  bind_addr = \"10.0.0.5:7946\"\n}").Cluster
+	want := Cluster{Name: "marketsync", NodeName: host, BindAddr: "10.0.0.5:7946", RaftAddr: "10.0.0.5:7947",
+		Server: true, BootstrapExpect: 3, LockDelay: 5 * time.Second, DeadServerGrace: 30 * time.Second}
+	if cl.Name != want.Name || cl.NodeName != want.NodeName || cl.RaftAddr != want.RaftAddr || cl.LockDelay != want.LockDelay || cl.DeadServerGrace != want.DeadServerGrace {
+		t.Fatalf("defaults:\n got  %+v\n want %+v", *cl, want)
+	}
+	if cl := loadText(t, "cluster {\n  lock_delay = \"0s\"\n}").Cluster; cl.LockDelay != 0 {
+		t.Fatalf("lock_delay = \"0s\" gave %s, want it off", cl.LockDelay)
+	}
+}
+
+func TestClusterGossipKeys(t *testing.T) {
+	cl := loadText(t, "cluster {\n  encrypt = \"MDEyMzQ1Njc4OWFiY2RlZg==\"\n  encrypt_previous = [\"ZmVkY2JhOTg3NjU0MzIxMA==\"]\n}").Cluster
+	keys := cl.GossipKeys()
+	if len(keys) != 2 || string(keys[0]) != "0123456789abcdef" || string(keys[1]) != "fedcba9876543210" {
+		t.Fatalf("keys %q", keys)
+	}
+	if got := (Cluster{}).GossipKeys(); len(got) != 0 {
+		t.Fatalf("no key gave %q", got)
+	}
+}
+
+func TestClusterValidation(t *testing.T) {
+	for name, tc := range map[string]struct{ body, want string }{
+		"bad key":            {`encrypt = "not base64!"`, `agent.hcl:3,11-24: Invalid cluster.encrypt: cluster.encrypt must be base64 of 16, 24 or 32 random bytes`},
+		"short key":          {`encrypt = "c2hvcnQ="`, `agent.hcl:3,11-21: Invalid cluster.encrypt:`},
+		"previous alone":     {`encrypt_previous = ["MDEyMzQ1Njc4OWFiY2RlZg=="]`, `Invalid cluster.encrypt_previous: cluster.encrypt_previous needs cluster.encrypt`},
+		"expect on a client": {`bootstrap_expect = 3`, `agent.hcl:3,20-21: Invalid cluster.bootstrap_expect: cluster.bootstrap_expect only applies to servers`},
+		"even expect":        {"server = true\nraft_addr = \"10.0.0.1:7947\"\nbootstrap_expect = 2", `agent.hcl:5,20-21: Invalid cluster.bootstrap_expect: cluster.bootstrap_expect = 2: an even number`},
+		"bad bind":           {`bind_addr = "10.0.0.1"`, `agent.hcl:3,13-23: Invalid cluster.bind_addr: cluster.bind_addr must be host:port`},
+		"server on any":      {"server = true", `Invalid cluster.raft_addr: cluster.raft_addr is the address other servers dial`},
+		"negative delay":     {`lock_delay = "-1s"`, `agent.hcl:3,14-19: Invalid cluster.lock_delay`},
+		"short grace":        {`dead_server_grace = "10ms"`, `agent.hcl:3,21-27: Invalid cluster.dead_server_grace`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := loadText(t, "data_dir = \"/tmp/x\"\ncluster {\n"+tc.body+"\n}\n")
+			var got []string
+			for _, d := range cfg.validateCluster() {
+				got = append(got, d.Subject.String()+": "+d.Summary+": "+d.Detail)
+			}
+			if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+				t.Fatalf("diagnostics %q\nwant one containing %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,276 @@
+package agent_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/agent/agenttest"
+	"github.com/marketsync/marketsync/daemon/alerting/notify/dingtalk"
+	dingsim "github.com/marketsync/marketsync/daemon/alerting/notify/dingtalk/sim"
+	"github.com/marketsync/marketsync/daemon/alerting/notify/email/smtptest"
+	"github.com/marketsync/marketsync/daemon/client"
+)
+
+// TestAlertsEndToEnd: the sandbox plugin process fails every call through
+// its fault knob; the agent's rule over its own statistics fires, and a
+// signed DingTalk message (to the simulator, over HTTP) and an email (to a
+// real SMTP server) arrive within for + evaluation interval + group_wait.
+// The API and the receiver test show the rest.
+func TestAlertsEndToEnd(t *testing.T) {
+	robot, robotURL := startRobot(t)
+	mail := smtptest.Start(t, false, false)
+
+	a := agenttest.New(t, bin, `
+`+failingSandbox(robotURL)+`
+  receiver "email" "mail" {
+    smarthost = "`+mail.Addr+`"
+    from      = "marketsync@example.com"
+    to        = ["ops@example.com"]
+    tls       = "none"
+  }
+  route {
+    receiver   = "ops"
+    group_wait = "1s"
+    continue   = true
+  }
+  route {
+    receiver   = "mail"
+    group_wait = "1s"
+  }
+}
+alert "src-errors" {
+  expr     = error_rate("src", "1m") > 0.5
+  for      = "2s"
+  severity = "critical"
+}
+`)
+	ctx := context.Background()
+	robotArrived, mailArrived := robot.Arrived(), mail.Arrived()
+	if _, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 20)}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	// for (2s) + evaluation interval (1s) + group_wait (1s), with room for
+	// a loaded machine; the guard fails the test, nothing waits on it.
+	deadline := time.After(30 * time.Second)
+	for robotArrived != nil || mailArrived != nil {
+		select {
+		case <-robotArrived:
+			robotArrived = nil
+		case <-mailArrived:
+			mailArrived = nil
+		case <-deadline:
+			t.Fatalf("no notification within 30s: %d DingTalk messages, %d mails", len(robot.Messages()), len(mail.Mails()))
+		}
+	}
+	t.Logf("both notifications %s after the job started", time.Since(start).Round(time.Millisecond))
+	msgs := robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Payload.Markdown.Text, "src-errors") || !strings.Contains(msgs[0].Payload.Markdown.Text, "platform account: src") {
+		t.Fatalf("DingTalk messages %+v", msgs)
+	}
+	if refused := robot.Refused(); len(refused) > 0 {
+		t.Errorf("the robot refused %v", refused)
+	}
+	if m := mail.Mails(); len(m) != 1 || !strings.Contains(string(m[0].Data), "src-errors") {
+		t.Errorf("mails %+v", m)
+	}
+
+	list, err := a.Client.Alerts().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Alerts) != 1 || list.Alerts[0].State != "firing" || list.Alerts[0].Labels["platform"] != "src" || len(list.Receivers) != 2 {
+		t.Errorf("GET /v1/alerts = %+v", list)
+	}
+
+	// A silence through the API, then a test message and its answer.
+	if _, err := a.Client.Alerts().AddSilence(ctx, client.SilenceRequest{Matchers: []string{"alertname=src-errors"}, Author: "ops", Comment: "known", Duration: "1h"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Client.Alerts().AddSilence(ctx, client.SilenceRequest{Matchers: []string{"bad matcher"}, Author: "ops", Comment: "x", Duration: "1h"}); !isCode(err, client.CodeInvalidSilence) {
+		t.Errorf("bad matcher: %v", err)
+	}
+	if list, _ = a.Client.Alerts().List(ctx); len(list.Alerts[0].SilencedBy) != 1 {
+		t.Errorf("not silenced: %+v", list.Alerts[0])
+	}
+	res, err := a.Client.Alerts().TestReceiver(ctx, "ops")
+	if err != nil || !res.OK || !strings.Contains(res.Answer, `"errcode":0`) {
+		t.Errorf("test message: %+v, %v", res, err)
+	}
+	robot.FailNext(dingtalk.CodeSecurity)
+	if res, err = a.Client.Alerts().TestReceiver(ctx, "ops"); err != nil || res.OK || !strings.Contains(res.Answer, "310000") {
+		t.Errorf("refused test message: %+v, %v", res, err)
+	}
+	if _, err := a.Client.Alerts().TestReceiver(ctx, "nobody"); !isCode(err, client.CodeReceiverNotFound) {
+		t.Errorf("unknown receiver: %v", err)
+	}
+	// The alert's message, the test message and the refused one, counted
+	// where marketsync alerts shows them.
+	list, _ = a.Client.Alerts().List(ctx)
+	if r := list.Receivers[0]; r.Name != "ops" || r.Sent != 2 || r.Failed != 1 || !strings.Contains(r.LastError, "310000") {
+		t.Errorf("receiver ops = %+v", r)
+	}
+}
+
+func isCode(err error, code string) bool {
+	return err != nil && strings.Contains(err.Error(), code)
+}
+
+// TestAlertResolvesWhenFaultsStop: the sandbox's failures open the
+// platform's breaker and the rule fires; the faults are switched off by a
+// reload, the platform restarts with a closed breaker and the resolved
+// message follows at the next evaluation.
+func TestAlertResolvesWhenFaultsStop(t *testing.T) {
+	robot, robotURL := startRobot(t)
+	cfg := func(errorRate string) string {
+		return `
+platform "sandbox" "src" {
+  retry {
+    max_attempts = 1
+  }
+  circuit_breaker {
+    window        = "10s"
+    min_calls     = 2
+    failure_ratio = 0.5
+    cooldown      = "5m"
+  }
+  config {
+    error_rate = ` + errorRate + `
+  }
+}
+alerting {
+  evaluation_interval = "1s"
+  default_rules       = false
+  receiver "dingtalk" "ops" {
+    url    = "` + robotURL + `"
+    secret = "SECret"
+  }
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "src-breaker" {
+  expr = breaker_open("src")
+}
+`
+	}
+	a := agenttest.New(t, bin, cfg("1.0"))
+	ctx := context.Background()
+	arrived := robot.Arrived()
+	if _, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 20)}); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no %s message within 30s: %d messages", what, len(robot.Messages()))
+		}
+	}
+	wait("firing")
+	if m := robot.Messages(); len(m) != 1 || !strings.HasPrefix(m[0].Payload.Markdown.Title, "[FIRING:1] src-breaker") {
+		t.Fatalf("messages %+v", m)
+	}
+	arrived = robot.Arrived()
+	if _, err := a.Reload(ctx, agenttest.Config(t, bin, cfg("0"))); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := time.Now()
+	wait("resolved")
+	t.Logf("resolved message %s after the reload", time.Since(reloaded).Round(time.Millisecond))
+	m := robot.Messages()
+	if len(m) != 2 || !strings.HasPrefix(m[1].Payload.Markdown.Title, "[RESOLVED] src-breaker") {
+		t.Fatalf("messages %+v", m)
+	}
+}
+
+// TestAlertRestartDoesNotRepage: the agent is stopped mid-incident and
+// started again on the same data_dir; the alert is still firing, from its
+// first start, and the robot gets nothing more.
+func TestAlertRestartDoesNotRepage(t *testing.T) {
+	robot, robotURL := startRobot(t)
+	hcl := `
+data_dir = "` + t.TempDir() + `"
+` + failingSandbox(robotURL) + `
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "src-errors" {
+  expr = error_rate("src", "10m") > 0.5
+}
+`
+	a := agenttest.New(t, bin, hcl)
+	ctx := context.Background()
+	arrived := robot.Arrived()
+	if _, err := a.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, 20)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no message within 30s")
+	}
+	before, err := a.Client.Alerts().List(ctx)
+	if err != nil || len(before.Alerts) != 1 {
+		t.Fatalf("alerts before the restart: %+v, %v", before, err)
+	}
+	a.Stop(t)
+
+	arrived = robot.Arrived()
+	b, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Several evaluations and dispatches run in this time; a second page
+	// would come in the first of them.
+	select {
+	case <-arrived:
+		t.Fatalf("the restarted agent paged again: %+v", robot.Messages()[1:])
+	case <-time.After(3 * time.Second):
+	}
+	after, err := b.Client.Alerts().List(ctx)
+	if err != nil || len(after.Alerts) != 1 || after.Alerts[0].State != "firing" || !after.Alerts[0].ActiveAt.Equal(before.Alerts[0].ActiveAt) {
+		t.Errorf("alerts after the restart: %+v, %v", after, err)
+	}
+	if len(robot.Messages()) != 1 {
+		t.Errorf("%d messages", len(robot.Messages()))
+	}
+}
+
+// startRobot serves a DingTalk robot simulator over HTTP and returns it and
+// the robot's webhook URL (secret "SECret").
+func startRobot(t *testing.T) (*dingsim.Server, string) {
+	robot := dingsim.New()
+	robot.AddRobot("tok", "SECret")
+	srv := httptest.NewServer(robot)
+	t.Cleanup(srv.Close)
+	return robot, srv.URL + "/robot/send?access_token=tok"
+}
+
+// failingSandbox is a sandbox platform "src" whose every call fails, and
+// the start of an alerting block, left open, evaluating every second with
+// a DingTalk receiver "ops" at robotURL.
+func failingSandbox(robotURL string) string {
+	return `platform "sandbox" "src" {
+  retry {
+    max_attempts = 1
+  }
+  config {
+    error_rate = 1.0
+  }
+}
+alerting {
+  evaluation_interval = "1s"
+  default_rules       = false
+  receiver "dingtalk" "ops" {
+    url    = "` + robotURL + `"
+    secret = "SECret"
+  }`
+}

@@ -1,0 +1,390 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster"
+	"github.com/marketsync/marketsync/daemon/cluster/locks"
+	"github.com/marketsync/marketsync/daemon/cluster/membership"
+	"github.com/marketsync/marketsync/daemon/cluster/ownership"
+	"github.com/marketsync/marketsync/daemon/version"
+)
+
+// agentCluster is the agent as a cluster node: gossip, raft on a server,
+// the lock service and the ownership of its platform accounts. It serves
+// /v1/cluster and /v1/locks; a node that is not the leader forwards lock
+// requests to the leader's agent API, so any agent answers them.
+type agentCluster struct {
+	node  *cluster.Node
+	owner *ownership.Owner
+	stop  context.CancelFunc
+	done  chan struct{}
+	// token authenticates forwarded requests to the other agents' APIs.
+	token    string
+	https    bool
+	caCert   string
+	selfAddr string
+}
+
+// setupCluster joins the cluster when the configuration has a cluster
+// block; without one it does nothing, and the agent runs alone.
+func (a *Agent) setupCluster(ctx context.Context) error {
+	cc := a.cfg.Cluster
+	if cc == nil {
+		return nil
+	}
+	gossipHost, gossipPort, err := splitPort(cc.BindAddr)
+	if err != nil {
+		return err
+	}
+	advHost, advPort := "", 0
+	if cc.AdvertiseAddr != "" {
+		if advHost, advPort, err = splitPort(cc.AdvertiseAddr); err != nil {
+			return err
+		}
+	}
+	dataDir := ""
+	if !a.cfg.InMemory {
+		dataDir = filepath.Join(a.cfg.DataDir, "cluster")
+	}
+	apiAddr := advertisedAPI(a.cfg.API.Address, cmpOr(advHost, gossipHost))
+	node, err := cluster.Start(cluster.Config{
+		Gossip: membership.Config{
+			NodeName: cc.NodeName, BindAddr: gossipHost, BindPort: gossipPort,
+			AdvertiseAddr: advHost, AdvertisePort: advPort,
+			Keys: cc.GossipKeys(), Meta: membership.Meta{Cluster: cc.Name},
+		},
+		Join: cc.Join, Server: cc.Server, BootstrapExpect: cc.BootstrapExpect,
+		DataDir: dataDir, RaftAddr: cc.RaftAddr, APIAddr: apiAddr, Version: version.Version,
+		LockDelay: lockDelay(cc), DeadServerGrace: cc.DeadServerGrace,
+		Logger: a.log,
+	})
+	if err != nil {
+		return err
+	}
+	if len(cc.GossipKeys()) == 0 {
+		a.log.Warn("cluster gossip is not encrypted: set cluster.encrypt to a key from \"openssl rand -base64 32\"")
+	}
+	c := &agentCluster{node: node, done: make(chan struct{}), token: forwardToken(a.cfg.API),
+		https: a.cfg.API.TLS.Enabled(), caCert: a.cfg.API.TLS.CertFile, selfAddr: apiAddr}
+	var resources []string
+	for _, p := range a.cfg.Platforms {
+		resources = append(resources, "platform/"+p.Name)
+	}
+	c.owner = ownership.New(ownership.Config{
+		Node: cc.NodeName, Resources: resources, Locker: forwardingLocker{c},
+		Healthy: func() []string {
+			var names []string
+			for _, m := range node.Membership().Alive() {
+				names = append(names, m.Name)
+			}
+			return names
+		},
+		Changed: func(owned []string) {
+			if err := node.Membership().UpdateMeta(func(m *membership.Meta) { m.Owned = owned }); err != nil {
+				a.log.Warn("could not gossip the owned accounts", "err", err)
+			}
+		},
+		Logger: a.log,
+	})
+	octx, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	go func() {
+		defer close(c.done)
+		c.owner.Run(octx)
+	}()
+	a.cluster = c
+	a.log.Info("cluster node started", "node", cc.NodeName, "cluster", cc.Name, "server", cc.Server,
+		"gossip", node.Membership().Addr(), "raft", cc.RaftAddr, "join", cc.Join)
+	return nil
+}
+
+// closeCluster hands over owned accounts and leaves the cluster.
+func (a *Agent) closeCluster() error {
+	c := a.cluster
+	if c == nil {
+		return nil
+	}
+	c.stop()
+	<-c.done
+	return c.node.Leave(5 * time.Second)
+}
+
+// clusterSource serves /v1/cluster and /v1/locks, or nothing alone.
+func (a *Agent) clusterSource() api.ClusterSource {
+	if a.cluster == nil {
+		return nil
+	}
+	return a.cluster
+}
+
+func lockDelay(cc *config.Cluster) time.Duration {
+	if cc.LockDelay == 0 {
+		return -1 // "0s": off
+	}
+	return cc.LockDelay
+}
+
+func splitPort(addr string) (string, int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	var p int
+	_, err = fmt.Sscan(port, &p)
+	return host, p, err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// advertisedAPI is the API address other agents dial: the API's own, with
+// the cluster's host when the API listens on every interface.
+func advertisedAPI(apiAddr, host string) string {
+	h, port, err := net.SplitHostPort(apiAddr)
+	if err != nil {
+		return apiAddr
+	}
+	if ip := net.ParseIP(h); h == "" || ip != nil && ip.IsUnspecified() {
+		h = host
+	}
+	return net.JoinHostPort(h, port)
+}
+
+// forwardToken is the token a forwarded lock request carries: the API's
+// full token, else a scoped one that may write.
+func forwardToken(a config.API) string {
+	if a.Token != "" {
+		return a.Token.Reveal()
+	}
+	for _, t := range a.Tokens {
+		if t.Scope != "read" {
+			return t.Secret.Reveal()
+		}
+	}
+	return ""
+}
+
+// leaderClient is a client of the agent API that can serve a lock request
+// this node cannot: the leader's, or for a node that is not a server, a
+// server's (which forwards on).
+func (c *agentCluster) leaderClient() (*client.Client, error) {
+	addr := c.node.LeaderAPI()
+	if addr == "" || addr == c.selfAddr {
+		return nil, api.NoLeader("no leader is known to this node")
+	}
+	scheme := "http://"
+	if c.https {
+		scheme = "https://"
+	}
+	return client.New(client.Config{Address: scheme + addr, Token: c.token, CACert: c.caCert})
+}
+
+// local is this node's lock service when it can answer: it is the leader.
+func (c *agentCluster) local() *locks.Service {
+	if s := c.node.Locks(); s != nil && c.node.IsLeader() {
+		return s
+	}
+	return nil
+}
+
+// lockError turns the lock service's errors into the API's.
+func lockError(name string, err error) error {
+	var nl *locks.NotLeaderError
+	var ae *client.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, locks.ErrBusy):
+		return api.LockBusy(name)
+	case errors.Is(err, locks.ErrNotHolder):
+		return api.NotLockHolder(name)
+	case errors.Is(err, locks.ErrInvalid):
+		return api.BadRequest(client.CodeInvalidRequest, err.Error())
+	case errors.As(err, &nl):
+		return api.NoLeader(nl.Error())
+	case errors.As(err, &ae) && ae.Code != "":
+		return &api.Error{Status: ae.StatusCode, Code: ae.Code, Message: ae.Message}
+	}
+	return err
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+func duration(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+func leaseOut(l locks.Lease) *client.Lease {
+	return &client.Lease{Name: l.Name, Holder: l.Holder, Token: l.Token, TTLSeconds: seconds(l.TTL)}
+}
+
+// Members implements api.ClusterSource.
+func (c *agentCluster) Members(context.Context) ([]client.Member, error) {
+	var out []client.Member
+	for _, m := range c.node.Membership().Members() {
+		out = append(out, client.Member{Name: m.Name, Addr: m.Addr, Status: string(m.Status), Server: m.Meta.Server,
+			Version: m.Meta.Version, Protocol: m.Meta.Protocol, APIAddr: m.Meta.APIAddr, RaftAddr: m.Meta.RaftAddr,
+			Load: m.Meta.Load, OwnedCount: m.Meta.OwnedCount, Owned: m.Meta.Owned})
+	}
+	return out, nil
+}
+
+// RaftPeers implements api.ClusterSource; a node that is not a server
+// asks a server.
+func (c *agentCluster) RaftPeers(ctx context.Context) ([]client.RaftPeer, error) {
+	peers, err := c.node.RaftPeers()
+	if err != nil && c.node.Locks() == nil {
+		cl, cerr := c.leaderClient()
+		if cerr != nil {
+			return nil, cerr
+		}
+		out, err := cl.Cluster().RaftPeers(ctx)
+		return out, lockError("", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []client.RaftPeer
+	for _, p := range peers {
+		out = append(out, client.RaftPeer{ID: p.ID, Address: p.Address, Leader: p.Leader, Voter: p.Voter})
+	}
+	return out, nil
+}
+
+// Locks implements api.ClusterSource.
+func (c *agentCluster) Locks(ctx context.Context) ([]client.Lock, error) {
+	s := c.local()
+	if s == nil {
+		cl, err := c.leaderClient()
+		if err != nil {
+			return nil, err
+		}
+		out, err := cl.Locks().List(ctx)
+		return out, lockError("", err)
+	}
+	list, err := s.List(ctx)
+	if err != nil {
+		return nil, lockError("", err)
+	}
+	var out []client.Lock
+	for _, l := range list {
+		cl := client.Lock{Name: l.Name, Holder: l.Holder, Token: l.Token, TTLSeconds: seconds(l.TTL), Delayed: l.Delayed}
+		for _, w := range l.Waiters {
+			cl.Waiters = append(cl.Waiters, w.Holder)
+		}
+		out = append(out, cl)
+	}
+	return out, nil
+}
+
+// AcquireLock implements api.ClusterSource.
+func (c *agentCluster) AcquireLock(ctx context.Context, req client.LockRequest) (*client.Lease, error) {
+	s := c.local()
+	if s == nil {
+		cl, err := c.leaderClient()
+		if err != nil {
+			return nil, err
+		}
+		out, err := cl.Locks().Acquire(ctx, req)
+		return out, lockError(req.Name, err)
+	}
+	wait := req.WaitSeconds > 0
+	if wait {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, duration(req.WaitSeconds))
+		defer cancel()
+	}
+	l, err := s.Acquire(ctx, req.Name, req.Holder, duration(req.TTLSeconds), wait)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return nil, api.LockBusy(req.Name)
+	}
+	if err != nil {
+		return nil, lockError(req.Name, err)
+	}
+	return leaseOut(l), nil
+}
+
+// RenewLock implements api.ClusterSource.
+func (c *agentCluster) RenewLock(ctx context.Context, req client.LockRequest) (*client.Lease, error) {
+	s := c.local()
+	if s == nil {
+		cl, err := c.leaderClient()
+		if err != nil {
+			return nil, err
+		}
+		out, err := cl.Locks().Renew(ctx, req)
+		return out, lockError(req.Name, err)
+	}
+	l, err := s.Renew(ctx, req.Name, req.Holder, req.Token)
+	if err != nil {
+		return nil, lockError(req.Name, err)
+	}
+	return leaseOut(l), nil
+}
+
+// ReleaseLock implements api.ClusterSource.
+func (c *agentCluster) ReleaseLock(ctx context.Context, req client.LockRequest) error {
+	s := c.local()
+	if s == nil {
+		cl, err := c.leaderClient()
+		if err != nil {
+			return err
+		}
+		return lockError(req.Name, cl.Locks().Release(ctx, req))
+	}
+	return lockError(req.Name, s.Release(ctx, req.Name, req.Holder, req.Token))
+}
+
+// forwardingLocker is the lock service as the ownership loop sees it: the
+// local one on the leader, the leader's API elsewhere.
+type forwardingLocker struct{ c *agentCluster }
+
+// serviceError turns an API error back into the lock service's, so the
+// ownership loop tells a lost lease from an unreachable leader.
+func serviceError(err error) error {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		switch ae.Code {
+		case client.CodeLockBusy:
+			return locks.ErrBusy
+		case client.CodeNotLockHolder:
+			return locks.ErrNotHolder
+		}
+	}
+	return err
+}
+
+func leaseIn(l *client.Lease) locks.Lease {
+	return locks.Lease{Name: l.Name, Holder: l.Holder, Token: l.Token, TTL: l.TTL()}
+}
+
+func (f forwardingLocker) Acquire(ctx context.Context, name, holder string, ttl time.Duration, wait bool) (locks.Lease, error) {
+	l, err := f.c.AcquireLock(ctx, client.LockRequest{Name: name, Holder: holder, TTLSeconds: seconds(ttl)})
+	if err != nil {
+		return locks.Lease{}, serviceError(err)
+	}
+	return leaseIn(l), nil
+}
+
+func (f forwardingLocker) Renew(ctx context.Context, name, holder string, token uint64) (locks.Lease, error) {
+	l, err := f.c.RenewLock(ctx, client.LockRequest{Name: name, Holder: holder, Token: token})
+	if err != nil {
+		return locks.Lease{}, serviceError(err)
+	}
+	return leaseIn(l), nil
+}
+
+func (f forwardingLocker) Release(ctx context.Context, name, holder string, token uint64) error {
+	return serviceError(f.c.ReleaseLock(ctx, client.LockRequest{Name: name, Holder: holder, Token: token}))
+}

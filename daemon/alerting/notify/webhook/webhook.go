@@ -1,0 +1,60 @@
+// Package webhook posts alert notifications as JSON in Alertmanager's
+// webhook format (version 4, https://prometheus.io/docs/alerting/latest/configuration/#webhook_config),
+// so receivers written for Alertmanager work unchanged, signed like the
+// agent's other webhooks (package daemon/outbox): the X-Marketsync-Signature
+// header holds t=<unix seconds>,v1=<hex HMAC-SHA256 of t + "." + body>.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/alerting/notify"
+	"github.com/marketsync/marketsync/daemon/outbox"
+)
+
+// Payload is Alertmanager's webhook body.
+type Payload struct {
+	Version         string `json:"version"`
+	TruncatedAlerts int    `json:"truncatedAlerts"`
+	*notify.Message
+}
+
+// Notifier posts to one URL.
+type Notifier struct {
+	URL    string
+	Secret string
+	Client *http.Client
+}
+
+// Notify posts m; any 2xx is success, 429 and 5xx are retryable.
+func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer, error) {
+	body, err := json.Marshal(Payload{Version: "4", Message: m})
+	if err != nil {
+		return notify.Answer{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
+	if err != nil {
+		return notify.Answer{}, &notify.Error{Message: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "marketsync-alerting")
+	req.Header.Set(outbox.SignatureHeader, outbox.Sign([]byte(n.Secret), time.Now(), body))
+	ans, err := notify.Do(n.Client, req)
+	if err != nil {
+		return ans, err
+	}
+	if ans.Status/100 == 2 {
+		return ans, nil
+	}
+	e := &notify.Error{Code: ans.Status, Message: notify.Truncate(ans.Body, 200),
+		Retryable: ans.Status >= 500 || ans.Status == http.StatusTooManyRequests}
+	if s, err := strconv.Atoi(ans.Header.Get("Retry-After")); err == nil {
+		e.RetryAfter = time.Duration(s) * time.Second
+	}
+	return ans, e
+}

@@ -1,0 +1,7 @@
+// Package cluster runs the agent as one node of a cluster: it joins the
+// gossip pool (package membership), runs hashicorp/raft on the server nodes
+// and serves the replicated lock service (package locks) whose fencing
+// tokens guard every store write. Raft bootstraps once bootstrap_expect
+// servers are seen through gossip, and the leader removes servers that stay
+// dead past a grace period.
+package cluster

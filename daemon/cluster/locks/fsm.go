@@ -1,0 +1,105 @@
+package locks
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/hashicorp/raft"
+)
+
+// FSM is the lock table as a raft state machine. Readers may wait for a
+// lock to change with Watch.
+type FSM struct {
+	mu      sync.Mutex
+	state   *State
+	changed chan struct{} // closed and replaced on every change
+}
+
+// NewFSM is an FSM with an empty table.
+func NewFSM() *FSM { return &FSM{state: NewState(), changed: make(chan struct{})} }
+
+// Apply decodes and applies one committed command; it returns a Result, or
+// an error for an entry it cannot read.
+func (f *FSM) Apply(entry *raft.Log) any {
+	var cmd Command
+	if err := json.Unmarshal(entry.Data, &cmd); err != nil {
+		return fmt.Errorf("lock command at index %d: %w", entry.Index, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	res := f.state.Apply(entry.Index, cmd)
+	close(f.changed)
+	f.changed = make(chan struct{})
+	return res
+}
+
+// Watch returns a channel closed at the next change of the table.
+func (f *FSM) Watch() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
+// Get returns the named lock as this replica has applied it.
+func (f *FSM) Get(name string) (Lock, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, ok := f.state.Locks[name]
+	if !ok {
+		return Lock{Name: name}, false
+	}
+	return l.clone(), true
+}
+
+// List returns every lock, by name.
+func (f *FSM) List() []Lock {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Lock, 0, len(f.state.Locks))
+	for _, name := range slices.Sorted(maps.Keys(f.state.Locks)) {
+		out = append(out, f.state.Locks[name].clone())
+	}
+	return out
+}
+
+// Snapshot copies the table; raft writes it out while applying goes on.
+func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	b, err := json.Marshal(f.state)
+	return snapshot(b), err
+}
+
+// Restore replaces the table with a snapshot's.
+func (f *FSM) Restore(r io.ReadCloser) error {
+	defer r.Close()
+	s := NewState()
+	if err := json.NewDecoder(r).Decode(s); err != nil {
+		return fmt.Errorf("restore lock table: %w", err)
+	}
+	if s.Locks == nil {
+		s.Locks = map[string]*Lock{}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.state = s
+	close(f.changed)
+	f.changed = make(chan struct{})
+	return nil
+}
+
+type snapshot []byte
+
+func (s snapshot) Persist(sink raft.SnapshotSink) error {
+	if _, err := sink.Write(s); err != nil {
+		sink.Cancel()
+		return err
+	}
+	return sink.Close()
+}
+
+func (s snapshot) Release() {}
