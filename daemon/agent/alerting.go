@@ -37,7 +37,7 @@ func (a *Agent) setupAlerting(context.Context) error {
 		inputs.Cache = a.cache
 	}
 	m, err := alerting.New(alerting.Options{
-		Config: a.cfg.Alerting, Store: a.db, Providers: []alerting.Provider{inputs},
+		Config: a.cfg.Alerting, Store: a.db, Providers: append([]alerting.Provider{inputs}, a.syncProviders()...),
 		ExternalURL: scheme + "://" + a.cfg.API.Address, Node: node, Logger: a.log,
 	})
 	if err != nil {

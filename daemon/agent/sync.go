@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/daemon/alerting"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/binding"
 	"github.com/marketsync/marketsync/daemon/client"
@@ -263,4 +265,48 @@ func (a *Agent) cancelSync(id string) (*client.Job, error) {
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the sync job did not stop: %v", err))
 	}
 	return jobFromRecord(j), nil
+}
+
+// syncAlerts answers the alert function conflicts_pending: the open
+// conflicts of each sync pipeline, 0 for a pipeline without any.
+type syncAlerts struct{ a *Agent }
+
+// syncProviders are the alert providers of the sync engine: none when it
+// does not run.
+func (a *Agent) syncProviders() []alerting.Provider {
+	if a.sync == nil {
+		return nil
+	}
+	return []alerting.Provider{syncAlerts{a}}
+}
+
+// Functions implements alerting.Provider.
+func (syncAlerts) Functions() []string { return []string{"conflicts_pending"} }
+
+// Eval implements alerting.Provider.
+func (s syncAlerts) Eval(_ context.Context, call *config.AlertCall) ([]alerting.Sample, error) {
+	counts := map[string]int{}
+	for _, p := range s.a.cfg.Syncs {
+		counts[p.Name] = 0
+	}
+	err := s.a.db.View(func(txn *store.Txn) error {
+		open, err := conflict.List(txn, conflict.StateOpen)
+		for _, c := range open {
+			if _, ok := counts[c.Pipeline]; ok {
+				counts[c.Pipeline]++
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []alerting.Sample
+	for name, n := range counts {
+		if re := call.Args["sync"].Regexp; re != nil && !re.MatchString(name) {
+			continue
+		}
+		out = append(out, alerting.Sample{Labels: map[string]string{"sync": name}, Value: float64(n)})
+	}
+	return out, nil
 }
