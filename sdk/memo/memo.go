@@ -45,26 +45,39 @@ func (c *Cache[K, V]) cached(key K) (V, bool) {
 	return e.value, true
 }
 
+// fetchTimeout bounds one fetch. The fetch runs apart from the caller that
+// started it (other callers wait for it too, and must not fail because
+// that one gave up), so it needs a bound of its own.
+const fetchTimeout = time.Minute
+
 // Get returns key's answer, from the cache while it lives, else from
-// fetch; callers that miss on one key at once share one fetch, made with
-// the first caller's ctx.
+// fetch; callers that miss on one key at once share one fetch. Each caller
+// waits only as long as its own ctx: one that gives up leaves the fetch
+// running for the others (bounded by a minute), and its answer is kept.
 func (c *Cache[K, V]) Get(ctx context.Context, key K) (V, error) {
+	var zero V
 	if v, ok := c.cached(key); ok {
 		return v, nil
 	}
-	v, err, _ := c.calls.Do(fmt.Sprint(key), func() (any, error) {
+	ch := c.calls.DoChan(fmt.Sprint(key), func() (any, error) {
 		if v, ok := c.cached(key); ok {
 			return v, nil
 		}
-		v, err := c.fetch(ctx, key)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fetchTimeout)
+		defer cancel()
+		v, err := c.fetch(fctx, key)
 		if err == nil {
 			c.entries.Add(key, entry[V]{value: v, until: c.now().Add(c.ttl)})
 		}
 		return v, err
 	})
-	if err != nil {
-		var zero V
-		return zero, err
+	select {
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case r := <-ch:
+		if r.Err != nil {
+			return zero, r.Err
+		}
+		return r.Val.(V), nil
 	}
-	return v.(V), nil
 }

@@ -71,3 +71,48 @@ func testGet(t *testing.T) {
 		t.Fatalf("%d calls, want 7 (a evicted by b and c)", n)
 	}
 }
+
+// TestACallerGivingUpLeavesTheOthersTheirAnswer: the fetch runs for every
+// caller waiting on the key, not only for the one that started it.
+func TestACallerGivingUpLeavesTheOthersTheirAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var calls atomic.Int32
+		c := New(4, time.Hour, time.Now, func(ctx context.Context, k string) (string, error) {
+			calls.Add(1)
+			select {
+			case <-release:
+				return "name of " + k, nil
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+		})
+		first, cancel := context.WithCancel(context.Background())
+		gaveUp := make(chan error)
+		go func() {
+			_, err := c.Get(first, "a")
+			gaveUp <- err
+		}()
+		synctest.Wait() // the first caller is in fetch
+		got := make(chan string)
+		go func() {
+			v, err := c.Get(context.Background(), "a")
+			if err != nil {
+				t.Errorf("second caller: %v", err)
+			}
+			got <- v
+		}()
+		synctest.Wait()
+		cancel()
+		if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+			t.Errorf("first caller: %v, want context.Canceled", err)
+		}
+		close(release)
+		if v := <-got; v != "name of a" {
+			t.Errorf("second caller got %q", v)
+		}
+		if v, err := c.Get(context.Background(), "a"); err != nil || v != "name of a" || calls.Load() != 1 {
+			t.Errorf("afterwards: %q, %v, %d calls; want the kept answer from one call", v, err, calls.Load())
+		}
+	})
+}
