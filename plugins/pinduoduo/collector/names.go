@@ -31,6 +31,9 @@ type propertyNames struct {
 	// sale holds the template_pids of sale properties (is_sale), which
 	// are the SKUs' specs, not attributes.
 	sale map[int64]bool
+	// refused: the platform refused the template (the app lacks the
+	// API's permission), so nothing is named.
+	refused bool
 }
 
 // name names a goods property: by its template property id, else by the

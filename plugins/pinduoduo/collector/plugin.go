@@ -172,7 +172,18 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 	}
 	tpl := newTemplates(now, func(ctx context.Context, cat int64) (propertyNames, error) {
 		var t catTemplate
-		if _, err := client.Call(ctx, apiCatTemplate, map[string]string{"cat_id": count(cat).String()}, "open_api_response", &t); err != nil {
+		_, err := client.Call(ctx, apiCatTemplate, map[string]string{"cat_id": count(cat).String()}, "open_api_response", &t)
+		if apiErr, ok := err.(*pdd.APIError); ok && lacksPermission(apiErr) {
+			// The app lacks the permission package of the template API
+			// (its credentials are fine: the goods detail call passed):
+			// the properties stay unnamed, and out, and the refusal is
+			// kept like an answer so that every goods of the category
+			// does not ask again.
+			p.log().Warn("category template refused: the app lacks permission for "+apiCatTemplate+"; goods properties of this category are left out",
+				"cat_id", count(cat).String(), "error", apiErr.Error())
+			return propertyNames{refused: true}, nil
+		}
+		if err != nil {
 			return propertyNames{}, err
 		}
 		return namesOf(&t), nil
@@ -182,6 +193,11 @@ func (p *Plugin) Configure(_ context.Context, cfg *sdk.Config) error {
 }
 
 func (p *Plugin) settings() (*settings, error) { return p.cfg.Get() }
+
+// lacksPermission reports the refusals that mean the app may not call an
+// API at all (20031 用户没有授权访问此接口, 30000 没有调用此target接口权限),
+// as opposed to bad or expired credentials, which fail every call.
+func lacksPermission(e *pdd.APIError) bool { return e.Code == 20031 || e.Code == 30000 }
 
 // FetchProducts implements sdk.Collector with one pdd.goods.detail.get per
 // id (the host sends one, the declared batch cap). An id that is malformed,
@@ -224,7 +240,7 @@ func (p *Plugin) FetchProducts(ctx context.Context, req *sdk.FetchProductsReques
 			return nil, err
 		}
 		prod, unnamed, perr := mapGoods(&d, s.priceType, names)
-		if len(unnamed) > 0 {
+		if len(unnamed) > 0 && !names.refused { // a refusal was logged once, when it came
 			p.log().Warn("goods properties left out: the category template does not name them",
 				"goods_id", id, "cat_id", d.CatID.String(), "template_pids", unnamed)
 		}

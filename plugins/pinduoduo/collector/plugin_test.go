@@ -335,3 +335,27 @@ func TestDescribe(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestTemplatePermissionMissing: an app without the template API's
+// permission package still collects; its goods properties are left out,
+// and the refusal is asked once a category, not once a goods.
+func TestTemplatePermissionMissing(t *testing.T) {
+	p, s := setup(t, sim.Options{Seed: 3}, nil)
+	s.Deny(sim.TypeCatTemplate)
+	ids := s.IDs()
+	for _, id := range ids {
+		r := fetch(t, p, id)
+		if r.Err != nil && !s.Expect(id).NotFound {
+			t.Fatalf("%s failed: %v", id, r.Err)
+		}
+		if r.Product != nil {
+			for _, a := range normalized(r.Product).Attributes {
+				t.Errorf("%s: attribute %q without a template to name it", id, a.Name)
+			}
+		}
+	}
+	st := s.Stats()
+	if lookups := s.CategoryLookups(ids); st.Errors[20031] != int64(lookups) || st.ByType[sim.TypeCatTemplate] != int64(lookups) {
+		t.Errorf("template calls %d, refused %d; want one a category (%d)", st.ByType[sim.TypeCatTemplate], st.Errors[20031], lookups)
+	}
+}

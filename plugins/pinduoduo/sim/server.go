@@ -112,8 +112,21 @@ type Server struct {
 
 	mu      sync.Mutex
 	expired bool
+	denied  map[string]bool // API names the app may not call
 	seq     int64
 	stats   Stats
+}
+
+// Deny makes the gateway refuse apiType with 20031 (用户没有授权访问此接口):
+// the app lacks that API's permission package, as an app that never
+// applied for pdd.goods.cat.template.get does.
+func (s *Server) Deny(apiType string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.denied == nil {
+		s.denied = map[string]bool{}
+	}
+	s.denied[apiType] = true
 }
 
 // New builds a gateway and its catalogue.
@@ -266,6 +279,7 @@ var messages = map[int]string{
 	10017: "type不正确",
 	10019: "access_token已过期",
 	20004: "签名sign校验失败",
+	20031: "用户没有授权访问此接口",
 	20032: "access_token或client_id错误",
 	21001: "请求参数错误",
 	21002: "请求参数不能为空",
@@ -469,10 +483,13 @@ func (s *Server) handle(r *http.Request) (any, string, *apiError) {
 		wait, ok = s.gw.Limit.Take(now)
 		limited = !ok
 	}
+	denied := s.denied[apiType]
 	s.mu.Unlock()
 	switch {
 	case token != s.cred.AccessToken:
 		return nil, apiType, fail(20032, "")
+	case denied:
+		return nil, apiType, fail(20031, "")
 	case expired:
 		return nil, apiType, fail(10019, "")
 	case limited:
