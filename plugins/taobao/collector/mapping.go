@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/marketsync/marketsync/plugins/taobao/top"
@@ -42,19 +43,19 @@ const itemFields = "num_iid,title,approve_status,price,num,pic_url,item_img,sku,
 // item is the part of TOP's Item structure this plugin reads. Lists come
 // wrapped as the non-simplified JSON format writes them: "skus":{"sku":[…]}
 // (the Java SDK's @ApiListField("skus") @ApiField("sku")). Numbers are
-// json.Number so that they read the same whether the gateway writes them
-// bare or quoted.
+// of type number, so that they read the same whether the gateway writes
+// them bare or quoted.
 type item struct {
-	NumIID        json.Number `json:"num_iid"`
-	Title         string      `json:"title"`
-	ApproveStatus string      `json:"approve_status"`
-	Price         json.Number `json:"price"`
-	Num           json.Number `json:"num"`
-	PicURL        string      `json:"pic_url"`
-	PropsName     string      `json:"props_name"`
-	PropertyAlias string      `json:"property_alias"`
-	Desc          string      `json:"desc"`
-	Modified      string      `json:"modified"`
+	NumIID        number `json:"num_iid"`
+	Title         string `json:"title"`
+	ApproveStatus string `json:"approve_status"`
+	Price         number `json:"price"`
+	Num           number `json:"num"`
+	PicURL        string `json:"pic_url"`
+	PropsName     string `json:"props_name"`
+	PropertyAlias string `json:"property_alias"`
+	Desc          string `json:"desc"`
+	Modified      string `json:"modified"`
 	ItemImgs      struct {
 		ItemImg []itemImg `json:"item_img"`
 	} `json:"item_imgs"`
@@ -64,20 +65,20 @@ type item struct {
 }
 
 type itemImg struct {
-	URL      string      `json:"url"`
-	Position json.Number `json:"position"`
+	URL      string `json:"url"`
+	Position number `json:"position"`
 }
 
 // sku follows com/taobao/api/domain/Sku.java: price in yuan as a decimal
 // string, properties "pid:vid;pid:vid", properties_name
 // "pid:vid:name:value;…", status "normal" or "delete".
 type sku struct {
-	SkuID          json.Number `json:"sku_id"`
-	Price          json.Number `json:"price"`
-	Quantity       json.Number `json:"quantity"`
-	Properties     string      `json:"properties"`
-	PropertiesName string      `json:"properties_name"`
-	Status         string      `json:"status"`
+	SkuID          number `json:"sku_id"`
+	Price          number `json:"price"`
+	Quantity       number `json:"quantity"`
+	Properties     string `json:"properties"`
+	PropertiesName string `json:"properties_name"`
+	Status         string `json:"status"`
 }
 
 // Approve statuses of an item: "onsale" (出售中) or "instock" (in the
@@ -168,7 +169,34 @@ func mapSKU(s *sku, aliases map[string]string) (sdk.Variant, error) {
 	return sdk.Variant{SKU: s.SkuID.String(), Options: opts, Price: sdk.Money{Amount: amount, Currency: Currency}, Stock: stock}, nil
 }
 
-func count(n json.Number) (int64, error) {
+// number is a numeric field as TOP writes it, bare (39.9) or quoted
+// ("39.90"). Its text is kept as sent and parsed per item, so a malformed
+// value ("price":"") fails its item, not the whole answer, as decoding into
+// json.Number would.
+type number string
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		*n = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*n = number(s)
+	default:
+		*n = number(b)
+	}
+	return nil
+}
+
+func (n number) String() string { return string(n) }
+
+// Int64 reads n as a whole number.
+func (n number) Int64() (int64, error) { return strconv.ParseInt(string(n), 10, 64) }
+
+func count(n number) (int64, error) {
 	if n == "" {
 		return 0, nil
 	}

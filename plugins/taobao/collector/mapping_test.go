@@ -262,3 +262,27 @@ func TestParseOptionsUsesTheSellersAlias(t *testing.T) {
 		}
 	}
 }
+
+// TestAMalformedNumberFailsItsItemAlone: quoted numbers are read per item,
+// so an empty or garbled price in one item of a list answer fails that
+// item, and the answer's other items map.
+func TestAMalformedNumberFailsItsItemAlone(t *testing.T) {
+	raw := `{"items":{"item":[
+		{"num_iid":"1","title":"a","approve_status":"onsale","price":"","num":"3","pic_url":"https://img.alicdn.com/1.jpg"},
+		{"num_iid":2,"title":"b","approve_status":"onsale","price":"9.90","num":5,"pic_url":"https://img.alicdn.com/2.jpg"}]}}`
+	var body itemList[item]
+	if err := json.Unmarshal([]byte(raw), &body); err != nil {
+		t.Fatalf("the whole answer failed: %v", err)
+	}
+	its := body.Items.Item
+	if len(its) != 2 {
+		t.Fatalf("%d items", len(its))
+	}
+	if p, perr := mapItem(&its[0]); p != nil || perr == nil {
+		t.Errorf("item with an empty price mapped: %v, %v", p, perr)
+	}
+	p, perr := mapItem(&its[1])
+	if perr != nil || p.Variants[0].Price != cny(990) || p.Variants[0].Stock != 5 {
+		t.Errorf("good item: %+v, %v", p, perr)
+	}
+}

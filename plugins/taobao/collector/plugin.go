@@ -237,7 +237,7 @@ type itemList[T any] struct {
 	Items struct {
 		Item []T `json:"item"`
 	} `json:"items"`
-	TotalResults json.Number `json:"total_results"`
+	TotalResults number `json:"total_results"`
 }
 
 // cursor is ListProducts' position: the next page of the on-sale list, in
@@ -299,7 +299,7 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 		return nil, err
 	}
 	var body itemList[struct {
-		NumIID json.Number `json:"num_iid"`
+		NumIID number `json:"num_iid"`
 	}]
 	if err := json.Unmarshal(raw, &body); err != nil {
 		return nil, sdk.Unavailable("bad_response", fmt.Sprintf("%s: %v", apiOnSale, err))
