@@ -284,16 +284,28 @@ func CheckStockExpected() Check {
 // leaves the store's stock as the race left it; a fresh write expecting
 // that stock succeeds. Only a platform with a conditional write passes
 // it: a plugin that checks the expected stock by reading first cannot
-// see a change that lands after its read.
+// see a change that lands after its read. A write that carries no
+// expected stock is held to the stock the plugin read: a change racing it
+// fails it as CONFLICT too, never overwritten blindly.
 func CheckStockConflict() Check {
 	return Check{Name: "stock_conflict", run: func(h *harness) {
 		p, pub := h.publisher()
 		h.need(pub.RaceStock != nil, "Publish.RaceStock")
-		h.staleThenFresh(p, pub, "a change racing the write", func(remote, sku string, stock int64) int64 {
+		remote := h.staleThenFresh(p, pub, "a change racing the write", func(remote, sku string, stock int64) int64 {
 			raced := stock + 5
 			pub.RaceStock(h.t, remote, sku, raced)
 			return raced
 		})
+		v := pub.Products[0].Variants[0]
+		raced := v.Stock + 7
+		pub.RaceStock(h.t, remote, v.SKU, raced)
+		rs := h.setStock(p, newKeys("unexpected", 1)[0], remote, v.SKU, v.Stock+2, nil)
+		if e := rs.GetError(); e.GetKind() != model.KindConflict {
+			h.t.Errorf("a stock write without an expected stock, raced by a change to %d, must fail as CONFLICT; it returned %s", raced, describeWrite(rs))
+		}
+		if got := h.stockOf(p, remote, v.SKU); got != raced {
+			h.t.Errorf("a stock write refused after a race must leave the store's stock %d; it reads %d", raced, got)
+		}
 	}}
 }
 
@@ -301,8 +313,8 @@ func CheckStockConflict() Check {
 // what) move its first variant's stock and say to what, then checks that
 // a write expecting the stock before the change fails alone as CONFLICT
 // and leaves the changed stock, and that a write expecting the changed
-// stock succeeds.
-func (h *harness) staleThenFresh(p *host.Plugin, pub *Publish, what string, change func(remote, sku string, stock int64) int64) {
+// stock succeeds. It returns the product's remote id.
+func (h *harness) staleThenFresh(p *host.Plugin, pub *Publish, what string, change func(remote, sku string, stock int64) int64) string {
 	h.t.Helper()
 	remote := h.create(p, pub.Products[0])
 	v := pub.Products[0].Variants[0]
@@ -321,6 +333,7 @@ func (h *harness) staleThenFresh(p *host.Plugin, pub *Publish, what string, chan
 	if got := h.stockOf(p, remote, v.SKU); got != v.Stock+1 {
 		h.t.Errorf("after the write expecting the store's stock, the stock reads %d, want %d", got, v.Stock+1)
 	}
+	return remote
 }
 
 // CheckStockReplay checks idempotent stock writes: replaying a write with
