@@ -12,21 +12,21 @@ import (
 )
 
 // perMarket is how many products each test collects from each platform:
-// under -short a fifth, still enough calls to run into every rate limit.
+// under -short 100, still enough calls to run into every rate limit.
 func perMarket() int {
 	if testing.Short() {
 		return 100
 	}
-	return 500
+	return 250
 }
 
 // limits are each simulator's rate limit and the higher one its platform
 // block tells the agent, so that the agent meets the platform's own
 // rate-limit refusals and has to slow down to the simulator's rate. The
-// thousand calls of each single-id platform need twenty seconds at fifty a
-// second, plus a second for each ban the simulator states when it refuses
-// one: under forty in all. Taobao takes twenty ids a call, and its fifty
-// calls get a limit low enough that they are sure to run into it.
+// five hundred calls of each single-id platform need ten seconds at fifty
+// a second, plus a second for each ban the simulator states when it
+// refuses one. Taobao takes twenty ids a call, and its two dozen calls get
+// a limit low enough that they are sure to run into it.
 var limits = map[string]struct{ sim, agent rateLimit }{
 	"taobao":      {sim: rateLimit{rate: 5, burst: 2}, agent: rateLimit{rate: 10, burst: 5}},
 	"alibaba1688": {sim: rateLimit{rate: 50, burst: 5}, agent: rateLimit{rate: 80, burst: 10}},
@@ -34,13 +34,14 @@ var limits = map[string]struct{ sim, agent rateLimit }{
 	"aliexpress":  {sim: rateLimit{rate: 50, burst: 5}, agent: rateLimit{rate: 80, burst: 10}},
 }
 
-// One agent with the four plugins collects 500 products (100 under -short)
+// One agent with the four plugins collects 250 products (100 under -short)
 // from each platform by id and then the same ones by product URL, the four
 // platforms at once, each against a simulator that refuses calls over its
 // rate limit. Every product read back through the API is what the simulator's
 // catalogue says it must be; off-shelf, deleted and unknown ids are items
 // that fail alone with NOT_FOUND.
 func TestCollectFromEveryMarketplace(t *testing.T) {
+	t.Parallel() // each runs its own agent and simulators; most of their time is spent waiting on rate limits and processes
 	ms := markets(t)
 	var hcl strings.Builder
 	for _, m := range ms {

@@ -84,6 +84,7 @@ func startAgentProcess(t *testing.T, cfgPath string) *agentProcess {
 // is there exactly once (no duplicate from a create the store accepted but
 // the agent never recorded) with the stock it must have (no lost update).
 func TestSyncSurvivesKill9(t *testing.T) {
+	t.Parallel() // each runs its own agent and simulators; most of their time is spent waiting on rate limits and processes
 	// Shopify tells of each product it creates (a products/create
 	// webhook) and runs a bulk mutation when it is created but reports it
 	// RUNNING for 20 polls: a window in which the store holds products the
@@ -215,6 +216,7 @@ func cli(t *testing.T, addr string, args ...string) (string, int) {
 // a value, which reaches the store, and the product's history shows the
 // decision.
 func TestConflictQueueThroughTheCLI(t *testing.T) {
+	t.Parallel() // each runs its own agent and simulators; most of their time is spent waiting on rate limits and processes
 	s := newStores(t)
 	dataDir := t.TempDir()
 	a := agenttest.New(t, bin, fmt.Sprintf("data_dir = %q\n", dataDir)+s.hcl)

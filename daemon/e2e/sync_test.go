@@ -210,6 +210,7 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // merchant's title edit in Shopify survives a forced re-sync under
 // remote_wins.
 func TestSyncTaobaoToShopifyAndWooCommerce(t *testing.T) {
+	t.Parallel() // each runs its own agent and simulators; most of their time is spent waiting on rate limits and processes
 	s := newStores(t)
 	a := agenttest.New(t, bin, s.hcl)
 	n := syncProducts()
