@@ -98,7 +98,7 @@ fuzz:
 		(cd $$m && $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$pkg) || exit 1; \
 	done
 
-## test-short: every test of the three modules in -short mode, the slow ones scaled down;
+## test-short: every test of every module in -short mode, the slow ones scaled down;
 ## the modules run side by side, so one's compiling fills the other's idle moments
 test-short:
 	@pids=""; for m in $(MODULES); do \
@@ -106,7 +106,7 @@ test-short:
 		(cd $$m && $(GO) test -short -count=1 ./...) & pids="$$pids $$!"; \
 	done; rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
-## vet: go vet, staticcheck and gofmt on the three modules. staticcheck leaves files
+## vet: go vet, staticcheck and gofmt on every module. staticcheck leaves files
 ## marked "Code generated ... DO NOT EDIT." (the *.pb.go) out of its simplifications
 ## and unused checks; its style checks still read them and pass today.
 vet: $(TOOLS)/staticcheck

@@ -6,3 +6,10 @@ log_level = "info"
 platform "sandbox" "sandbox" {}
 
 platform "sandbox" "sandbox-store" {}
+
+# What sandbox collects is kept listed on sandbox-store: marketsync sync run
+# -wait sandbox-to-store.
+sync "sandbox-to-store" {
+  source = "sandbox"
+  target = "sandbox-store"
+}

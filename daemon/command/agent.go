@@ -53,8 +53,9 @@ Usage: marketsync agent [-dev] [-config PATH]... [-api-addr HOST:PORT] [-log-lev
 Options:
 
   -dev
-    Development mode: in-memory state, a sandbox marketplace ("sandbox")
-    and a sandbox store ("sandbox-store"), the API on 127.0.0.1:8787. Files
+    Development mode: in-memory state, a sandbox marketplace ("sandbox"),
+    a sandbox store ("sandbox-store") and a sync pipeline between them
+    ("sandbox-to-store", run on demand), the API on 127.0.0.1:8787. Files
     given with -config are merged on top.
 
   -config PATH

@@ -153,6 +153,25 @@ func TestDevAgentCollectsThroughTheCLI(t *testing.T) {
 		t.Errorf("product exited %d:\n%s", code, text)
 	}
 
+	// The dev pipeline lists what was collected on the sandbox store; run
+	// again, it has nothing to write.
+	for i, want := range []int{200, 0} {
+		out, code = p.cli(t, "sync", "run", "-wait", "-json", "sandbox-to-store")
+		if code != 0 {
+			t.Fatalf("sync run %d exited %d:\n%s", i+1, code, out)
+		}
+		var run client.Job
+		if err := json.Unmarshal([]byte(out), &run); err != nil {
+			t.Fatalf("sync run -json printed %q: %v", out, err)
+		}
+		if run.State != client.JobSucceeded || run.Succeeded != want {
+			t.Fatalf("sync run %d: %+v, want %d synced", i+1, run, want)
+		}
+	}
+	if text, code := p.cli(t, "bindings", "sandbox:100001"); code != 0 || !strings.Contains(text, "sandbox-store") {
+		t.Errorf("bindings exited %d:\n%s", code, text)
+	}
+
 	// SIGTERM drains and exits cleanly.
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
