@@ -194,10 +194,15 @@ func (s *Service) Renew(ctx context.Context, name, holder string, token uint64) 
 		return Lease{}, ErrNotHolder
 	}
 	s.mu.Lock()
-	if s.leading {
-		s.arm(timerKey{name, holder, token}, l.TTL)
+	defer s.mu.Unlock()
+	k := timerKey{name, holder, token}
+	// No timer: it fired and its expiry is on its way to the log (or
+	// leadership just ended); re-arming would report a lease that is
+	// about to be gone.
+	if _, ok := s.timers[k]; !ok || !s.leading {
+		return Lease{}, ErrNotHolder
 	}
-	s.mu.Unlock()
+	s.arm(k, l.TTL)
 	return leaseOf(l), nil
 }
 

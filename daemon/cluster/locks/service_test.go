@@ -104,3 +104,28 @@ func TestAcquireCancelledAtGrantLeavesNoHolder(t *testing.T) {
 		}
 	})
 }
+
+// A renewal that comes after the lease timer fired, but before its expiry
+// is committed, must fail: the lease is already being taken away.
+func TestRenewAfterTimerFiredFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := single(t)
+		l, err := s.Acquire(t.Context(), "x", "h", time.Second, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := timerKey{"x", "h", l.Token}
+		// fire's first half: the timer is claimed, the expiry not yet
+		// committed.
+		if !s.claim(k) {
+			t.Fatal("no timer armed for the grant")
+		}
+		if _, err := s.Renew(t.Context(), "x", "h", l.Token); !errors.Is(err, ErrNotHolder) {
+			t.Fatalf("renew while the expiry is being committed: %v, want ErrNotHolder", err)
+		}
+		s.expire(k)
+		if got, _ := s.FSM().Get("x"); got.Holder != "" {
+			t.Fatalf("after the expiry the lock is held: %+v", got)
+		}
+	})
+}
