@@ -222,4 +222,3 @@ func (a API) writeToken() bool {
 	}
 	return false
 }
-
