@@ -87,12 +87,8 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	if c.tokenInClear(advHost, gossipHost) {
 		a.log.Warn("forwarded lock requests carry an API token to other machines over plain http; set api.tls (and cluster.api_ca_file) so it does not cross the network in clear")
 	}
-	var resources []string
-	for _, p := range a.cfg.Platforms {
-		resources = append(resources, "platform/"+p.Name)
-	}
 	c.owner = ownership.New(ownership.Config{
-		Node: cc.NodeName, Resources: resources, Locker: forwardingLocker{c},
+		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Locker: forwardingLocker{c},
 		Healthy: func() []string {
 			var names []string
 			for _, m := range node.Membership().Alive() {
@@ -117,6 +113,23 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	a.log.Info("cluster node started", "node", cc.NodeName, "cluster", cc.Name, "server", cc.Server,
 		"gossip", node.Membership().Addr(), "raft", cc.RaftAddr, "join", cc.Join)
 	return nil
+}
+
+// ownedResources are the ownership resources of the platform accounts.
+func ownedResources(platforms []config.Platform) []string {
+	var out []string
+	for _, p := range platforms {
+		out = append(out, "platform/"+p.Name)
+	}
+	return out
+}
+
+// reloadCluster hands the platforms of a reloaded configuration to
+// ownership: added accounts get an owner, removed ones are released.
+func (a *Agent) reloadCluster(platforms []config.Platform) {
+	if a.cluster != nil {
+		a.cluster.owner.SetResources(ownedResources(platforms))
+	}
 }
 
 // closeCluster hands over owned accounts and leaves the cluster.

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,17 +9,21 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/locks"
+	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 )
 
 // selfSignedClient writes a self-signed client certificate and its key
@@ -120,5 +125,30 @@ func TestClearTokenWarning(t *testing.T) {
 		if got := c.tokenInClear(tc.adv, tc.bind); got != tc.want {
 			t.Errorf("%+v: %v", tc, got)
 		}
+	}
+}
+
+// grantAll grants every lock at once: ownership of one node alone.
+type grantAll struct{}
+
+func (grantAll) Acquire(_ context.Context, name, holder string, ttl time.Duration, _ bool) (locks.Lease, error) {
+	return locks.Lease{Name: name, Holder: holder, Token: 1, TTL: ttl}, nil
+}
+func (grantAll) Renew(_ context.Context, name, holder string, token uint64) (locks.Lease, error) {
+	return locks.Lease{Name: name, Holder: holder, Token: token, TTL: time.Minute}, nil
+}
+func (grantAll) Release(context.Context, string, string, uint64) error { return nil }
+
+// A reload hands its platforms to ownership: an added account is owned
+// at the next step, a removed one no longer.
+func TestReloadHandsPlatformsToOwnership(t *testing.T) {
+	owner := ownership.New(ownership.Config{Node: "a", Resources: ownedResources([]config.Platform{{Name: "old"}}), Locker: grantAll{},
+		Healthy: func() []string { return []string{"a"} }, Logger: slog.New(slog.DiscardHandler)})
+	a := &Agent{cluster: &agentCluster{owner: owner}}
+	owner.Step(t.Context())
+	a.reloadCluster([]config.Platform{{Name: "new"}})
+	owner.Step(t.Context())
+	if got := owner.Owned(); !slices.Equal(got, []string{"platform/new"}) {
+		t.Fatalf("owned after the reload: %v, want [platform/new]", got)
 	}
 }
