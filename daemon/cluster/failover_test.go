@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,20 +12,10 @@ import (
 	"time"
 
 	agentclient "github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 )
 
 var failover = flag.Bool("failover", false, "measure ownership failover with three agent processes and kill -9 (about a minute: builds the agent)")
-
-// freeAddr is a loopback address with a port nobody listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestOwnershipFailoverProcesses runs three agents as processes with the
 // default lease and lock-delay, kills the owner of an account with
@@ -55,7 +44,7 @@ func TestOwnershipFailoverProcesses(t *testing.T) {
 	for i := range 3 {
 		name := fmt.Sprintf("node-%d", i)
 		dir := t.TempDir()
-		apiAddr, gossipAddr, raftAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+		apiAddr, gossipAddr, raftAddr := clustertest.FreeAddr(t), clustertest.FreeAddr(t), clustertest.FreeAddr(t)
 		join := "[]"
 		if i == 0 {
 			gossip0 = gossipAddr
