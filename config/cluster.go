@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -44,6 +45,14 @@ type Cluster struct {
 	// seat (default 30s).
 	LockDelay       time.Duration
 	DeadServerGrace time.Duration
+	// A node forwards lock requests to the leader's agent API. With an
+	// https API, APICAFile is the PEM file of the CAs that sign the other
+	// agents' certificates (empty: the system's); APICertFile and
+	// APIKeyFile are the certificate this node shows an API that requires
+	// client certificates (api.tls.client_ca_file).
+	APICAFile   string
+	APICertFile string
+	APIKeyFile  string
 }
 
 type fileCluster struct {
@@ -59,6 +68,9 @@ type fileCluster struct {
 	EncryptPrevious *attr[[]string]      `hcl:"encrypt_previous"`
 	LockDelay       *attr[time.Duration] `hcl:"lock_delay"`
 	DeadServerGrace *attr[time.Duration] `hcl:"dead_server_grace"`
+	APICAFile       *attr[string]        `hcl:"api_ca_file"`
+	APICertFile     *attr[string]        `hcl:"api_cert_file"`
+	APIKeyFile      *attr[string]        `hcl:"api_key_file"`
 }
 
 // Defaults of the cluster block.
@@ -166,5 +178,47 @@ func (c *Config) validateCluster() hcl.Diagnostics {
 	if cl.DeadServerGrace < time.Second {
 		bad("dead_server_grace", "cluster.dead_server_grace must be at least 1s, not %s: a shorter one removes servers that only missed a few probes.", cl.DeadServerGrace)
 	}
+	if (cl.APICertFile == "") != (cl.APIKeyFile == "") {
+		bad("api_cert_file", "cluster.api_cert_file and cluster.api_key_file go together: the PEM files of the certificate this node shows other agents' APIs, and its key.")
+	}
+	return append(diags, c.validateForwarding()...)
+}
+
+// validateForwarding checks that the other agents can serve this node's
+// forwarded lock requests and it theirs: each dials the API address a
+// node advertises, and must be let in.
+func (c *Config) validateForwarding() hcl.Diagnostics {
+	cl := c.Cluster
+	gossipHost, _, _ := net.SplitHostPort(cmp.Or(cl.AdvertiseAddr, cl.BindAddr))
+	if ip := net.ParseIP(gossipHost); gossipHost == "localhost" || ip != nil && ip.IsLoopback() {
+		return nil // every node on this machine: loopback reaches them all
+	}
+	var diags hcl.Diagnostics
+	if c.API.Loopback() {
+		diags = append(diags, diagnostic("Unreachable api.address", c.rangeOf("api.address"),
+			"api.address %q listens on loopback only, but cluster nodes on other machines forward lock requests to it. Set api.address to an address they can reach, such as \":8787\" or this machine's address.", c.API.Address))
+	}
+	mtls := c.API.TLS.ClientCAFile != ""
+	switch {
+	case !c.API.Guarded():
+		diags = append(diags, diagnostic("Unprotected cluster API", c.rangeOf("api.address"),
+			"Cluster nodes forward lock requests to each other's APIs, which answer agents on other machines only when they authenticate them: set api.token (the same on every node), or api.tls.client_ca_file with cluster.api_cert_file and cluster.api_key_file."))
+	case mtls && cl.APICertFile == "" && c.API.Token == "" && !c.API.writeToken():
+		diags = append(diags, diagnostic("Missing cluster.api_cert_file", c.rangeOf("api.tls.client_ca_file"),
+			"The API requires client certificates (api.tls.client_ca_file) and has no token that may write, so forwarded lock requests need a certificate: set cluster.api_cert_file and cluster.api_key_file."))
+	case !mtls && c.API.Token == "" && !c.API.writeToken():
+		diags = append(diags, diagnostic("Missing write token for the cluster", c.rangeOf("api.address"),
+			"Forwarded lock requests need a token that may write, but every scoped_token is read-only: set api.token or a scoped_token of scope \"write\"."))
+	}
 	return diags
+}
+
+// writeToken says whether a scoped token may write.
+func (a API) writeToken() bool {
+	for _, t := range a.Tokens {
+		if t.Scope != "read" {
+			return true
+		}
+	}
+	return false
 }

@@ -53,7 +53,7 @@ func TestClusterValidation(t *testing.T) {
 		"short grace":        {`dead_server_grace = "10ms"`, `agent.hcl:3,21-27: Invalid cluster.dead_server_grace`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			cfg := loadText(t, "data_dir = \"/tmp/x\"\ncluster {\n"+tc.body+"\n}\n")
+			cfg := loadText(t, "data_dir = \"/tmp/x\"\ncluster {\n"+tc.body+"\n}\n"+reachableAPI)
 			var got []string
 			for _, d := range cfg.validateCluster() {
 				got = append(got, d.Subject.String()+": "+d.Summary+": "+d.Detail)
@@ -62,5 +62,49 @@ func TestClusterValidation(t *testing.T) {
 				t.Fatalf("diagnostics %q\nwant one containing %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// reachableAPI is an api block that other nodes can reach and forward to.
+const reachableAPI = "api {\n  address = \"10.0.0.9:8787\"\n  token = \"0123456789abcdef0123456789abcdef\"\n}\n"
+
+// Nodes on several machines forward lock requests to each other's API:
+// a loopback API, or one that lets no other agent in, is refused.
+func TestClusterForwardingValidation(t *testing.T) {
+	cluster := "data_dir = \"/tmp/x\"\ncluster {\n  bind_addr = \"10.0.0.9:7946\"\n}\n"
+	for name, tc := range map[string]struct{ body, want string }{
+		"loopback api": {"api {\n  token = \"0123456789abcdef0123456789abcdef\"\n}\n", `Unreachable api.address: api.address "127.0.0.1:8787" listens on loopback only`},
+		"no token":     {"api {\n  address = \"10.0.0.9:8787\"\n  insecure_bind = true\n}\n", `Unprotected cluster API`},
+		"read token only": {"api {\n  address = \"10.0.0.9:8787\"\n  scoped_token {\n    secret = \"0123456789abcdef0123456789abcdef\"\n    scope = \"read\"\n  }\n}\n",
+			`Missing write token for the cluster`},
+		"mtls without a client cert": {"api {\n  address = \"10.0.0.9:8787\"\n  tls {\n    cert_file = \"a.pem\"\n    key_file = \"a.key\"\n    client_ca_file = \"ca.pem\"\n  }\n}\n",
+			`Missing cluster.api_cert_file`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := loadText(t, cluster+tc.body)
+			var got []string
+			for _, d := range cfg.validateCluster() {
+				got = append(got, d.Subject.String()+": "+d.Summary+": "+d.Detail)
+			}
+			if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+				t.Fatalf("diagnostics %q\nwant one containing %q", got, tc.want)
+			}
+		})
+	}
+	for name, body := range map[string]string{
+		"token":           reachableAPI,
+		"mtls with cert":  "api {\n  address = \"10.0.0.9:8787\"\n  tls {\n    cert_file = \"a.pem\"\n    key_file = \"a.key\"\n    client_ca_file = \"ca.pem\"\n  }\n}\n",
+		"all on loopback": "",
+	} {
+		text := cluster + body
+		if name == "mtls with cert" {
+			text = "data_dir = \"/tmp/x\"\ncluster {\n  bind_addr = \"10.0.0.9:7946\"\n  api_cert_file = \"n.pem\"\n  api_key_file = \"n.key\"\n}\n" + body
+		}
+		if name == "all on loopback" {
+			text = "data_dir = \"/tmp/x\"\ncluster {\n  bind_addr = \"127.0.0.1:7946\"\n}\n"
+		}
+		if d := loadText(t, text).validateCluster(); len(d) != 0 {
+			t.Errorf("%s: %v", name, d)
+		}
 	}
 }

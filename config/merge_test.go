@@ -152,7 +152,8 @@ func TestProductionExample(t *testing.T) {
 		Cluster: &Cluster{Name: "prod-eu", NodeName: "sync-1", BindAddr: "10.0.0.11:7946", AdvertiseAddr: "10.0.0.11:7946", RaftAddr: "10.0.0.11:7947",
 			Join: []string{"10.0.0.12:7946", "10.0.0.13:7946"}, Server: true, BootstrapExpect: 3,
 			Encrypt: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", EncryptPrevious: []string{"ZmVkY2JhOTg3NjU0MzIxMA=="},
-			LockDelay: 3 * time.Second, DeadServerGrace: time.Minute},
+			LockDelay: 3 * time.Second, DeadServerGrace: time.Minute, APICAFile: "/etc/marketsync/cluster-ca.pem",
+			APICertFile: "/etc/marketsync/node.pem", APIKeyFile: "/etc/marketsync/node-key.pem"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent settings:\n got  %#v\n want %#v", got, want)

@@ -59,6 +59,9 @@ cluster {
   encrypt_previous  = ["ZmVkY2JhOTg3NjU0MzIxMA=="]
   lock_delay        = "3s"
   dead_server_grace = "1m"
+  api_ca_file       = "/etc/marketsync/cluster-ca.pem"
+  api_cert_file     = "/etc/marketsync/node.pem"
+  api_key_file      = "/etc/marketsync/node-key.pem"
 }
 
 platform "taobao" "main-shop" {

@@ -27,10 +27,10 @@ type agentCluster struct {
 	owner *ownership.Owner
 	stop  context.CancelFunc
 	done  chan struct{}
-	// token authenticates forwarded requests to the other agents' APIs.
-	token    string
-	https    bool
-	caCert   string
+	// forward is how this node dials the other agents' APIs (token and
+	// TLS files; the address is set per request), scheme their scheme.
+	forward  client.Config
+	scheme   string
 	selfAddr string
 }
 
@@ -73,14 +73,22 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	if len(cc.GossipKeys()) == 0 {
 		a.log.Warn("cluster gossip is not encrypted: set cluster.encrypt to a key from \"openssl rand -base64 32\"")
 	}
-	c := &agentCluster{node: node, done: make(chan struct{}), token: forwardToken(a.cfg.API),
-		https: a.cfg.API.TLS.Enabled(), caCert: a.cfg.API.TLS.CertFile, selfAddr: apiAddr}
-	var resources []string
-	for _, p := range a.cfg.Platforms {
-		resources = append(resources, "platform/"+p.Name)
+	c := &agentCluster{node: node, done: make(chan struct{}), forward: forwardConfig(a.cfg.API, cc),
+		scheme: "http://", selfAddr: apiAddr}
+	if a.cfg.API.TLS.Enabled() {
+		c.scheme = "https://"
+	}
+	// Load the TLS files now: a bad one is a start-up error, not a
+	// failure of every forwarded request.
+	if _, err := c.dial(apiAddr); err != nil {
+		node.Shutdown()
+		return fmt.Errorf("cluster: forwarding lock requests: %w", err)
+	}
+	if c.tokenInClear(advHost, gossipHost) {
+		a.log.Warn("forwarded lock requests carry an API token to other machines over plain http; set api.tls (and cluster.api_ca_file) so it does not cross the network in clear")
 	}
 	c.owner = ownership.New(ownership.Config{
-		Node: cc.NodeName, Resources: resources, Locker: forwardingLocker{c},
+		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Locker: forwardingLocker{c},
 		Healthy: func() []string {
 			var names []string
 			for _, m := range node.Membership().Alive() {
@@ -105,6 +113,23 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	a.log.Info("cluster node started", "node", cc.NodeName, "cluster", cc.Name, "server", cc.Server,
 		"gossip", node.Membership().Addr(), "raft", cc.RaftAddr, "join", cc.Join)
 	return nil
+}
+
+// ownedResources are the ownership resources of the platform accounts.
+func ownedResources(platforms []config.Platform) []string {
+	var out []string
+	for _, p := range platforms {
+		out = append(out, "platform/"+p.Name)
+	}
+	return out
+}
+
+// reloadCluster hands the platforms of a reloaded configuration to
+// ownership: added accounts get an owner, removed ones are released.
+func (a *Agent) reloadCluster(platforms []config.Platform) {
+	if a.cluster != nil {
+		a.cluster.owner.SetResources(ownedResources(platforms))
+	}
 }
 
 // closeCluster hands over owned accounts and leaves the cluster.
@@ -163,18 +188,41 @@ func advertisedAPI(apiAddr, host string) string {
 	return net.JoinHostPort(h, port)
 }
 
-// forwardToken is the token a forwarded lock request carries: the API's
-// full token, else a scoped one that may write.
+// forwardConfig is how a node dials the other agents' APIs: the
+// least-privileged token that may take locks, and the cluster block's
+// TLS files.
+func forwardConfig(a config.API, cc *config.Cluster) client.Config {
+	return client.Config{Token: forwardToken(a), CACert: cc.APICAFile, ClientCert: cc.APICertFile, ClientKey: cc.APIKeyFile}
+}
+
+// forwardToken is the token a forwarded lock request carries: a "write"
+// scoped token if there is one, since locks need no more, else an
+// "operator" one, else the API's full token.
 func forwardToken(a config.API) string {
-	if a.Token != "" {
-		return a.Token.Reveal()
-	}
-	for _, t := range a.Tokens {
-		if t.Scope != "read" {
-			return t.Secret.Reveal()
+	for _, scope := range []string{"write", "operator"} {
+		for _, t := range a.Tokens {
+			if t.Scope == scope {
+				return t.Secret.Reveal()
+			}
 		}
 	}
-	return ""
+	return a.Token.Reveal()
+}
+
+// tokenInClear says whether forwarded requests carry a token over plain
+// http to other machines: the cluster's gossip host, advertised or bound,
+// is not on loopback.
+func (c *agentCluster) tokenInClear(adv, bind string) bool {
+	h := cmpOr(adv, bind)
+	ip := net.ParseIP(h)
+	return c.scheme == "http://" && c.forward.Token != "" && h != "localhost" && (ip == nil || !ip.IsLoopback())
+}
+
+// dial is a client of the agent API at addr.
+func (c *agentCluster) dial(addr string) (*client.Client, error) {
+	cfg := c.forward
+	cfg.Address = c.scheme + addr
+	return client.New(cfg)
 }
 
 // leaderClient is a client of the agent API that can serve a lock request
@@ -185,11 +233,7 @@ func (c *agentCluster) leaderClient() (*client.Client, error) {
 	if addr == "" || addr == c.selfAddr {
 		return nil, api.NoLeader("no leader is known to this node")
 	}
-	scheme := "http://"
-	if c.https {
-		scheme = "https://"
-	}
-	return client.New(client.Config{Address: scheme + addr, Token: c.token, CACert: c.caCert})
+	return c.dial(addr)
 }
 
 // local is this node's lock service when it can answer: it is the leader.

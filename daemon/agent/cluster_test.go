@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"slices"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/api/apitest"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 )
 
 // An agent without a cluster block starts no gossip and no raft, and its
@@ -51,16 +51,6 @@ type trioNode struct {
 	client *client.Client
 }
 
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // startTrio starts three server agents on 127.0.0.1 with real gossip
 // (UDP and TCP) and raft (TCP) transports, each with its API, and returns
 // them with the leader first. durable puts raft's log in bbolt files.
@@ -76,7 +66,7 @@ func startTrio(t testing.TB, durable bool) []trioNode {
 		cfg.DataDir = t.TempDir()
 		cfg.API.Address = ts.Listener.Addr().String()
 		cfg.Cluster = &config.Cluster{Name: "trio", NodeName: fmt.Sprintf("node-%d", i), BindAddr: "127.0.0.1:0",
-			RaftAddr: freePort(t), Join: join, Server: true, BootstrapExpect: 3, Encrypt: config.Secret(key),
+			RaftAddr: clustertest.FreeAddr(t), Join: join, Server: true, BootstrapExpect: 3, Encrypt: config.Secret(key),
 			LockDelay: time.Second, DeadServerGrace: 30 * time.Second}
 		a := &Agent{cfg: cfg, log: slog.New(slog.DiscardHandler)}
 		if err := a.setupCluster(t.Context()); err != nil {

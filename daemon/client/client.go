@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/marketsync/marketsync/daemon/version"
 )
@@ -39,8 +38,10 @@ type Config struct {
 	Address string
 	// Token is sent as "Authorization: Bearer <token>" when set.
 	Token string
-	// HTTPClient makes the requests; nil uses a client with a one-minute
-	// timeout and the TLS settings below.
+	// HTTPClient makes the requests; nil uses a client with the TLS
+	// settings below and no overall timeout: a request lasts as long as
+	// its context allows, since a lock acquire or a watch may
+	// legitimately wait up to the API's longest wait (five minutes).
 	HTTPClient *http.Client
 
 	// For an https address: CACert is a PEM file of the CAs that sign the
@@ -85,7 +86,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: time.Minute}
+		hc = &http.Client{}
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		if cfg.CACert != "" || cfg.ClientCert != "" || cfg.ClientKey != "" {
 			tc, err := tlsConfig(cfg)

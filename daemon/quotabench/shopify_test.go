@@ -2,6 +2,7 @@ package quotabench
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -27,6 +28,18 @@ type clockedStore struct {
 	clock *bubbleClock
 }
 
+// declaredCost turns the actor's cost following off, to measure what it
+// buys: the plugin's answers lose the cost they report, so the actor
+// counts each operation's declared cost and never learns what was spent.
+var declaredCost = flag.Bool("declared-cost", false, "hide the Shopify plugin's reported call costs from the actor (cost following off)")
+
+// reported is a plugin answer's quota as the actor is to see it.
+func reported(q *sdk.Quota) {
+	if q != nil && *declaredCost {
+		q.Cost = 0
+	}
+}
+
 func (c clockedStore) Configure(ctx context.Context, cfg *sdk.Config) error {
 	c.clock.mark()
 	return c.Plugin.Configure(ctx, cfg)
@@ -34,17 +47,29 @@ func (c clockedStore) Configure(ctx context.Context, cfg *sdk.Config) error {
 
 func (c clockedStore) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
 	c.clock.mark()
-	return c.Plugin.UpsertProducts(ctx, req)
+	res, err := c.Plugin.UpsertProducts(ctx, req)
+	if res != nil {
+		reported(res.Quota)
+	}
+	return res, err
 }
 
 func (c clockedStore) GetRemoteProducts(ctx context.Context, req *sdk.GetRemoteProductsRequest) (*sdk.GetRemoteProductsResponse, error) {
 	c.clock.mark()
-	return c.Plugin.GetRemoteProducts(ctx, req)
+	res, err := c.Plugin.GetRemoteProducts(ctx, req)
+	if res != nil {
+		reported(res.Quota)
+	}
+	return res, err
 }
 
 func (c clockedStore) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
 	c.clock.mark()
-	return c.Plugin.SetPrices(ctx, req)
+	res, err := c.Plugin.SetPrices(ctx, req)
+	if res != nil {
+		reported(res.Quota)
+	}
+	return res, err
 }
 
 // TestShopifyCostLimit runs the platform actor, told only what the
@@ -66,6 +91,9 @@ func TestShopifyCostLimit(t *testing.T) {
 	r := measureShopify(t, shopifyCase{duration: duration, callers: 16})
 	t.Logf("%d calls (%d failed) in %v of store time: %.0f points spent, %.0f of them from the %.0f restored (%.1f %%); bucket %.0f at the start, %.0f at the end; %d of %d documents THROTTLED (%.2f %%)",
 		r.calls, r.failed, duration, r.points, r.fromRestore, r.restored, 100*r.used(), r.bankStart, r.bankEnd, r.throttled, r.documents, 100*r.throttledShare())
+	if *declaredCost {
+		return // a measurement of what cost following buys, not a requirement
+	}
 	if r.used() < 0.95 {
 		t.Errorf("spent %.1f %% of the restore rate, want at least 95 %%", 100*r.used())
 	}

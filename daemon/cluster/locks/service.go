@@ -160,12 +160,25 @@ func (s *Service) Acquire(ctx context.Context, name, holder string, ttl time.Dur
 				granted = true // not granted: leave to re-apply, which refreshes
 			case <-ctx.Done():
 				refresh.Stop()
-				if _, err := s.apply(Command{Op: OpRelease, Name: name, Holder: holder}); err != nil {
-					s.log.Warn("leaving a lock's queue failed; the waiter's lease will expire", "lock", name, "holder", holder, "err", err)
-				}
+				s.abandon(name, holder)
 				return Lease{}, ctx.Err()
 			}
 		}
+	}
+}
+
+// abandon takes a waiter whose caller gave up out of the queue, and
+// releases the lock if it was granted to it meanwhile: the caller was
+// told it failed, so it will never use nor release that grant.
+func (s *Service) abandon(name, holder string) {
+	res, err := s.apply(Command{Op: OpRelease, Name: name, Holder: holder})
+	if err == nil && res.Outcome == NotHolder {
+		if l, _ := s.fsm.Get(name); l.Holder == holder {
+			err = s.Release(context.Background(), name, holder, l.Token)
+		}
+	}
+	if err != nil {
+		s.log.Warn("a waiter that gave up could not leave the lock; its lease will expire", "lock", name, "holder", holder, "err", err)
 	}
 }
 
@@ -181,10 +194,15 @@ func (s *Service) Renew(ctx context.Context, name, holder string, token uint64) 
 		return Lease{}, ErrNotHolder
 	}
 	s.mu.Lock()
-	if s.leading {
-		s.arm(timerKey{name, holder, token}, l.TTL)
+	defer s.mu.Unlock()
+	k := timerKey{name, holder, token}
+	// No timer: it fired and its expiry is on its way to the log (or
+	// leadership just ended); re-arming would report a lease that is
+	// about to be gone.
+	if _, ok := s.timers[k]; !ok || !s.leading {
+		return Lease{}, ErrNotHolder
 	}
-	s.mu.Unlock()
+	s.arm(k, l.TTL)
 	return leaseOf(l), nil
 }
 
@@ -302,13 +320,25 @@ func (s *Service) disarm(k timerKey) {
 // a lock-delay. A failure leaves it to the next leader, which re-arms
 // every timer when it takes over.
 func (s *Service) fire(k timerKey) {
+	if s.claim(k) {
+		s.expire(k)
+	}
+}
+
+// claim takes the timer of k out of the table, so that nothing renews
+// what is about to expire; false when it was disarmed meanwhile.
+func (s *Service) claim(k timerKey) bool {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if _, ok := s.timers[k]; !ok || !s.leading {
-		s.mu.Unlock()
-		return
+		return false
 	}
 	delete(s.timers, k)
-	s.mu.Unlock()
+	return true
+}
+
+// expire commits the end of what the claimed timer of k guarded.
+func (s *Service) expire(k timerKey) {
 	cmd := Command{Op: OpExpire, Name: k.name, Holder: k.holder, Token: k.token, Delay: k.token != 0 && s.cfg.LockDelay > 0}
 	if k.holder == "" {
 		cmd = Command{Op: OpUndelay, Name: k.name}

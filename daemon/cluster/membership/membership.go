@@ -135,8 +135,8 @@ type Membership struct {
 	mu      sync.Mutex
 	meta    Meta
 	members map[string]Member
-	refused map[string]string // node name → why it was refused
-	leaving map[string]bool   // nodes that said they are leaving
+	refused map[string]refusal // node name → why it was refused
+	leaving map[string]bool    // nodes that said they are leaving
 }
 
 // leavingPrefix starts the message a node sends each peer before it
@@ -161,7 +161,7 @@ func New(cfg Config) (*Membership, error) {
 		events:  make(chan Event, 256),
 		meta:    cfg.Meta,
 		members: map[string]Member{},
-		refused: map[string]string{},
+		refused: map[string]refusal{},
 		leaving: map[string]bool{},
 	}
 	mc := memberlist.DefaultLANConfig()
@@ -288,9 +288,46 @@ func (m *Membership) Refused() map[string]string {
 	defer m.mu.Unlock()
 	out := make(map[string]string, len(m.refused))
 	for k, v := range m.refused {
-		out[k] = v
+		out[k] = v.reason
 	}
 	return out
+}
+
+// Refused peers are remembered for a while and only so many: any host
+// that reaches the gossip port can make up names, and the list exists to
+// explain a recent failed join, not to keep every stranger.
+const (
+	refusedTTL = 10 * time.Minute
+	maxRefused = 64
+)
+
+type refusal struct {
+	reason string
+	at     time.Time
+}
+
+// refuse records why name was refused and says whether that is news;
+// m.mu is held. It drops what is older than refusedTTL, then the
+// oldest entries beyond maxRefused.
+func (m *Membership) refuse(name, reason string) bool {
+	now := time.Now()
+	old, seen := m.refused[name]
+	for k, r := range m.refused {
+		if now.Sub(r.at) > refusedTTL {
+			delete(m.refused, k)
+		}
+	}
+	for len(m.refused) >= maxRefused {
+		oldest := ""
+		for k, r := range m.refused {
+			if oldest == "" || r.at.Before(m.refused[oldest].at) {
+				oldest = k
+			}
+		}
+		delete(m.refused, oldest)
+	}
+	m.refused[name] = refusal{reason: reason, at: now}
+	return !seen || old.reason != reason || now.Sub(old.at) > refusedTTL
 }
 
 // Meta is this node's current metadata.
@@ -360,8 +397,7 @@ func (d *delegate) check(n *memberlist.Node) error {
 	}
 	if err != nil && n.Name != d.m.name {
 		d.m.mu.Lock()
-		first := d.m.refused[n.Name] != err.Error()
-		d.m.refused[n.Name] = err.Error()
+		first := d.m.refuse(n.Name, err.Error())
 		d.m.mu.Unlock()
 		if first {
 			d.m.log.Error("refused a peer", "node", n.Name, "addr", n.Address(), "reason", err)

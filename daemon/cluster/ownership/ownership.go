@@ -60,7 +60,8 @@ type Locker interface {
 type Config struct {
 	// Node is this node's name, the holder of its leases.
 	Node string
-	// Resources are what may be owned, such as "platform/taobao-main".
+	// Resources are what may be owned, such as "platform/taobao-main";
+	// SetResources replaces them.
 	Resources []string
 	Locker    Locker
 	// Healthy lists the names of the members gossip holds alive.
@@ -78,8 +79,9 @@ type Owner struct {
 	cfg Config
 	log *slog.Logger
 
-	mu   sync.Mutex
-	held map[string]holding
+	mu        sync.Mutex
+	held      map[string]holding
+	resources []string
 }
 
 type holding struct {
@@ -101,7 +103,23 @@ func New(cfg Config) *Owner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Owner{cfg: cfg, log: cfg.Logger.With("component", "ownership"), held: map[string]holding{}}
+	return &Owner{cfg: cfg, log: cfg.Logger.With("component", "ownership"), held: map[string]holding{},
+		resources: slices.Clone(cfg.Resources)}
+}
+
+// SetResources replaces what may be owned, such as after a reload added
+// or removed platforms. The next step takes the new ones this node is
+// preferred for and releases those no longer listed.
+func (o *Owner) SetResources(resources []string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.resources = slices.Clone(resources)
+}
+
+func (o *Owner) current() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.resources
 }
 
 // Token is the fencing token to pass with a write for resource, and false
@@ -119,7 +137,7 @@ func (o *Owner) Token(resource string) (uint64, bool) {
 // Owned lists the resources this node owns now.
 func (o *Owner) Owned() []string {
 	var out []string
-	for _, r := range o.cfg.Resources {
+	for _, r := range o.current() {
 		if _, ok := o.Token(r); ok {
 			out = append(out, r)
 		}
@@ -148,7 +166,8 @@ func (o *Owner) Run(ctx context.Context) {
 func (o *Owner) Step(ctx context.Context) {
 	healthy := o.cfg.Healthy()
 	before := o.Owned()
-	for _, r := range o.cfg.Resources {
+	released := o.releaseUnlisted(ctx)
+	for _, r := range o.current() {
 		o.mu.Lock()
 		h, holds := o.held[r]
 		o.mu.Unlock()
@@ -188,7 +207,7 @@ func (o *Owner) Step(ctx context.Context) {
 			}
 		}
 	}
-	if after := o.Owned(); o.cfg.Changed != nil && !slices.Equal(before, after) {
+	if after := o.Owned(); o.cfg.Changed != nil && (released || !slices.Equal(before, after)) {
 		o.cfg.Changed(after)
 	}
 }
@@ -203,6 +222,28 @@ func (o *Owner) drop(r string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	delete(o.held, r)
+}
+
+// releaseUnlisted lets go of what this node holds but may no longer own,
+// and says whether there was any.
+func (o *Owner) releaseUnlisted(ctx context.Context) bool {
+	o.mu.Lock()
+	gone := map[string]holding{}
+	for r, h := range o.held {
+		if !slices.Contains(o.resources, r) {
+			gone[r] = h
+			delete(o.held, r)
+		}
+	}
+	o.mu.Unlock()
+	for r, h := range gone {
+		if err := o.cfg.Locker.Release(ctx, LockName(r), o.cfg.Node, h.lease.Token); err != nil {
+			o.log.Warn("releasing a resource no longer configured failed; the lease will expire", "resource", r, "err", err)
+		} else {
+			o.log.Info("released a resource no longer configured", "resource", r)
+		}
+	}
+	return len(gone) > 0
 }
 
 func (o *Owner) releaseAll() {

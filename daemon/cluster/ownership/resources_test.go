@@ -1,0 +1,87 @@
+package ownership
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/cluster/locks"
+)
+
+// memLocker is a lock table with no leader: enough for one node's steps.
+type memLocker struct {
+	mu    sync.Mutex
+	held  map[string]uint64
+	token uint64
+}
+
+func (m *memLocker) Acquire(_ context.Context, name, holder string, ttl time.Duration, _ bool) (locks.Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.held[name]; ok {
+		return locks.Lease{}, locks.ErrBusy
+	}
+	m.token++
+	m.held[name] = m.token
+	return locks.Lease{Name: name, Holder: holder, Token: m.token, TTL: ttl}, nil
+}
+
+func (m *memLocker) Renew(_ context.Context, name, holder string, token uint64) (locks.Lease, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.held[name] != token {
+		return locks.Lease{}, locks.ErrNotHolder
+	}
+	return locks.Lease{Name: name, Holder: holder, Token: token, TTL: 10 * time.Second}, nil
+}
+
+func (m *memLocker) Release(_ context.Context, name, _ string, token uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.held[name] != token {
+		return locks.ErrNotHolder
+	}
+	delete(m.held, name)
+	return nil
+}
+
+func (m *memLocker) names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for n := range m.held {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// A resource added after start is taken; one removed is released, in the
+// lock table and in what the node announces.
+func TestSetResourcesTakesAddedAndReleasesRemoved(t *testing.T) {
+	lk := &memLocker{held: map[string]uint64{}}
+	var announced []string
+	o := New(Config{Node: "a", Resources: []string{"platform/x"}, Locker: lk,
+		Healthy: func() []string { return []string{"a"} },
+		Changed: func(owned []string) { announced = owned },
+		Logger:  slog.New(slog.DiscardHandler)})
+	ctx := t.Context()
+	o.Step(ctx)
+	if got := lk.names(); !slices.Equal(got, []string{"owner/platform/x"}) {
+		t.Fatalf("locks after the first step: %v", got)
+	}
+	o.SetResources([]string{"platform/y"})
+	o.Step(ctx)
+	if got := lk.names(); !slices.Equal(got, []string{"owner/platform/y"}) {
+		t.Fatalf("locks after x was removed and y added: %v, want only y's", got)
+	}
+	if _, ok := o.Token("platform/x"); ok {
+		t.Fatal("the removed resource still has a token")
+	}
+	if !slices.Equal(announced, []string{"platform/y"}) || !slices.Equal(o.Owned(), []string{"platform/y"}) {
+		t.Fatalf("announced %v, owned %v; want [platform/y]", announced, o.Owned())
+	}
+}
