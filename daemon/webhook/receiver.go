@@ -66,7 +66,8 @@ func (e *RateLimited) Error() string {
 // Received outcomes: accepted, duplicate, refused, rate_limited, error.
 // Handled outcomes, per event: resynced, unhandled (no Resyncer),
 // no_products (the event names no product), failed (Changed failed;
-// the events are kept and retried).
+// the events are kept and retried), undecodable (a stored entry that
+// could not be read, deleted; its platform is unknown, so "").
 type Observer interface {
 	WebhookReceived(platform, outcome string)
 	WebhookHandled(platform, outcome string, events int)
