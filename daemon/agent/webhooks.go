@@ -54,21 +54,30 @@ func (a *Agent) ReceiveWebhook(ctx context.Context, plugin, name string, headers
 		return nil, api.NotFound(client.CodeNotFound, fmt.Sprintf("no platform %q of plugin %q takes webhooks on this agent", name, plugin))
 	}
 	out, ev, err := a.webhooks.Receive(ctx, name, webhook.Delivery{Headers: headers, Body: body})
+	if err != nil {
+		return nil, webhookError(name, err)
+	}
+	return &client.WebhookAck{Status: string(out), DeliveryID: ev.DeliveryID, Topic: ev.Topic}, nil
+}
+
+// webhookError is the answer to a delivery Receive did not take. The
+// route is open to anyone, so a failure to verify or record says no more
+// than that: its cause (store, plugin, paths) is in the log line Receive
+// wrote at ERROR.
+func webhookError(name string, err error) error {
 	var limited *webhook.RateLimited
 	var refused *webhook.Refused
 	switch {
 	case errors.As(err, &limited):
-		return nil, &api.RetryLater{After: limited.RetryAfter, Err: &api.Error{Status: http.StatusTooManyRequests, Code: client.CodeRateLimited,
+		return &api.RetryLater{After: limited.RetryAfter, Err: &api.Error{Status: http.StatusTooManyRequests, Code: client.CodeRateLimited,
 			Message: fmt.Sprintf("platform %s sends webhooks faster than this agent takes them; send again in %s", name, limited.RetryAfter.Round(time.Millisecond))}}
 	case errors.As(err, &refused) && refused.Auth:
-		return nil, &api.Error{Status: http.StatusUnauthorized, Code: client.CodeBadSignature, Message: refused.Message}
+		return &api.Error{Status: http.StatusUnauthorized, Code: client.CodeBadSignature, Message: refused.Message}
 	case errors.As(err, &refused):
-		return nil, api.BadRequest(client.CodeInvalidDelivery, refused.Message)
-	case err != nil:
-		return nil, &api.RetryLater{After: webhookRetryAfter, Err: api.Unavailable(client.CodeUnavailable,
-			"the delivery could not be verified and recorded now; send it again: "+err.Error())}
+		return api.BadRequest(client.CodeInvalidDelivery, refused.Message)
 	}
-	return &client.WebhookAck{Status: string(out), DeliveryID: ev.DeliveryID, Topic: ev.Topic}, nil
+	return &api.RetryLater{After: webhookRetryAfter, Err: api.Unavailable(client.CodeUnavailable,
+		"the delivery could not be verified and recorded now; send it again")}
 }
 
 // verifyWebhook has the platform's plugin verify a delivery, through its
