@@ -293,8 +293,14 @@ func (d *Deliverer) report(a Attempt) {
 	}
 }
 
-// post sends one event; any answer but 2xx is a failure.
+// post sends one event; any answer but 2xx is a failure. Its error is
+// stored, logged and shown by the sinks' status, so the sink's URL is
+// redacted from it.
 func (d *Deliverer) post(ctx context.Context, s Sink, e Event) error {
+	return redactError(d.send(ctx, s, e), s.URL)
+}
+
+func (d *Deliverer) send(ctx context.Context, s Sink, e Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return err
