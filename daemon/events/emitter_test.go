@@ -265,3 +265,15 @@ func TestTypesMatchConfig(t *testing.T) {
 		t.Errorf("outbox.Types %v, config.EventTypes %v", names, config.EventTypes)
 	}
 }
+
+// TestStatusRedactsURL: the status, shown to read-only API callers,
+// names a sink's URL without the credentials it may carry.
+func TestStatusRedactsURL(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	e := newEmitter(db, simkit.NewFakeClock(t0), nil)
+	t.Cleanup(e.Close)
+	e.SetSinks([]events.Sink{sink("erp", "https://erp-user:pa55word@erp.example/hooks?token=s3cret")})
+	if got, want := status(t, e)["erp"].URL, "https://xxxxx@erp.example/hooks?xxxxx"; got != want {
+		t.Errorf("status URL %q, want %q", got, want)
+	}
+}
