@@ -216,11 +216,19 @@ func TestSinkDownBacksOff(t *testing.T) {
 	defer e.Close()
 	e.SetSinks([]events.Sink{sink("down", down.URL), sink("up", up.URL)})
 	const n = 5
-	for i := range n {
-		if err := e.Publish(outbox.JobFinished, events.JobFinished{JobID: "job", Total: int32(i)}); err != nil {
-			t.Fatal(err)
+	// In one transaction, so that the failing sink's first attempt finds
+	// them all: each sink is delivered by a goroutine of its own.
+	if err := db.Update(func(txn *store.Txn) error {
+		for i := range n {
+			if err := e.Emit(txn, outbox.JobFinished, events.JobFinished{JobID: "job", Total: int32(i)}); err != nil {
+				return err
+			}
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
+	e.Notify()
 	for range n {
 		<-up.got
 	}
