@@ -321,3 +321,33 @@ event_sink "erp" {
 		t.Errorf("after the failed reload: %+v, %v; want the sink as it was", sinks, err)
 	}
 }
+
+// TestReloadRegistersWebhookSeries: a platform that takes webhooks, added
+// by a reload, has its webhook series on /metrics before its first
+// delivery, as one configured at start has.
+func TestReloadRegistersWebhookSeries(t *testing.T) {
+	woo, _ := woosim.ServeTLS(t, woosim.Options{})
+	a := agenttest.New(t, bin, `platform "sandbox" "src" {}`)
+	want := `marketsync_webhooks_received_total{platform="woo",outcome="accepted"} 0`
+	if strings.Contains(scrape(t, a), want) {
+		t.Fatalf("/metrics has %s before the platform is configured", want)
+	}
+	if _, err := a.Reload(context.Background(), agenttest.Config(t, bin, fmt.Sprintf(`platform "sandbox" "src" {}
+platform "woocommerce" "woo" {
+  config {
+    store_url       = %q
+    consumer_key    = %q
+    consumer_secret = %q
+    webhook_secret  = %q
+  }
+}
+`, woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, woo.WebhookSecret()))); err != nil {
+		t.Fatal(err)
+	}
+	metrics := scrape(t, a)
+	for _, want := range []string{want, `marketsync_webhook_events_total{platform="woo",outcome="resynced"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("after the reload /metrics lacks %s", want)
+		}
+	}
+}

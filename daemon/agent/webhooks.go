@@ -24,11 +24,7 @@ const webhookRetryAfter = 5 * time.Second
 // engine, events are recorded, logged and counted as unhandled.
 func (a *Agent) setupWebhooks(context.Context) error {
 	a.webhooks = webhook.New(webhook.Options{DB: a.db, Verify: a.verifyWebhook, Observer: a.metrics, Logger: a.log})
-	for _, e := range a.current() {
-		if e.desc.Has(sdk.CapabilityWebhooks) {
-			a.metrics.RegisterWebhooks(e.cfg.Name)
-		}
-	}
+	a.registerWebhooks()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -40,6 +36,18 @@ func (a *Agent) setupWebhooks(context.Context) error {
 		<-done
 	}
 	return nil
+}
+
+// registerWebhooks creates the webhook series of every platform that
+// takes webhooks, before its first delivery: at start, and after a
+// reload for the platforms it added. The series of a removed platform
+// keep their last values until the agent restarts.
+func (a *Agent) registerWebhooks() {
+	for _, e := range a.current() {
+		if e.desc.Has(sdk.CapabilityWebhooks) {
+			a.metrics.RegisterWebhooks(e.cfg.Name)
+		}
+	}
 }
 
 // SetResyncer hands the events of verified webhooks to rs, the sync
