@@ -182,7 +182,15 @@ platform "woocommerce" "woo" {
     webhook_secret  = %q
   }
 }
-`, so.Shop, so.Token, so.Secret, shopifysim.LocationID, shop.URL, woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, woo.WebhookSecret()))
+platform "woocommerce" "woo-unsigned" {
+  config {
+    store_url       = %q
+    consumer_key    = %q
+    consumer_secret = %q
+  }
+}
+`, so.Shop, so.Token, so.Secret, shopifysim.LocationID, shop.URL, woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, woo.WebhookSecret(),
+		woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret))
 	rs := &resyncer{calls: make(chan string, 10)}
 	a.SetResyncer(rs)
 	base := "http://" + a.Addr().String() + "/v1/webhooks/"
@@ -238,6 +246,12 @@ platform "woocommerce" "woo" {
 	}
 	ds := woo.Deliveries()
 	d := ds[len(ds)-1]
+	// A store without a webhook secret takes no webhooks: 404 as for a
+	// platform that never takes them, without telling why.
+	if status, out := post("woocommerce/woo-unsigned", d.Header, d.Body); status != http.StatusNotFound ||
+		out["error"].(map[string]any)["code"] != "not_found" || strings.Contains(fmt.Sprint(out), "secret") {
+		t.Errorf("a WooCommerce platform without webhook_secret: %d %v", status, out)
+	}
 	if status, out := post("woocommerce/woo", d.Header, d.Body); status != http.StatusOK || out["status"] != "accepted" {
 		t.Fatalf("WooCommerce delivery: %d %v", status, out)
 	}

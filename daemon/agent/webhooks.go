@@ -59,11 +59,11 @@ func (a *Agent) SetResyncer(rs webhook.Resyncer) { a.webhooks.SetResyncer(rs) }
 func (a *Agent) ReceiveWebhook(ctx context.Context, plugin, name string, headers map[string]string, body []byte) (*client.WebhookAck, error) {
 	e, ok := a.current()[name]
 	if !ok || e.cfg.Plugin != plugin || !e.desc.Has(sdk.CapabilityWebhooks) {
-		return nil, api.NotFound(client.CodeNotFound, fmt.Sprintf("no platform %q of plugin %q takes webhooks on this agent", name, plugin))
+		return nil, noWebhooks(plugin, name)
 	}
 	out, ev, err := a.webhooks.Receive(ctx, name, webhook.Delivery{Headers: headers, Body: body})
 	if err != nil {
-		return nil, webhookError(name, err)
+		return nil, webhookError(plugin, name, err)
 	}
 	return &client.WebhookAck{Status: string(out), DeliveryID: ev.DeliveryID, Topic: ev.Topic}, nil
 }
@@ -72,10 +72,13 @@ func (a *Agent) ReceiveWebhook(ctx context.Context, plugin, name string, headers
 // route is open to anyone, so a failure to verify or record says no more
 // than that: its cause (store, plugin, paths) is in the log line Receive
 // wrote at ERROR.
-func webhookError(name string, err error) error {
+func webhookError(plugin, name string, err error) error {
 	var limited *webhook.RateLimited
 	var refused *webhook.Refused
+	var notTaken *webhook.NotTaken
 	switch {
+	case errors.As(err, &notTaken):
+		return noWebhooks(plugin, name)
 	case errors.As(err, &limited):
 		return &api.RetryLater{After: limited.RetryAfter, Err: &api.Error{Status: http.StatusTooManyRequests, Code: client.CodeRateLimited,
 			Message: fmt.Sprintf("platform %s sends webhooks faster than this agent takes them; send again in %s", name, limited.RetryAfter.Round(time.Millisecond))}}
@@ -86,6 +89,14 @@ func webhookError(name string, err error) error {
 	}
 	return &api.RetryLater{After: webhookRetryAfter, Err: api.Unavailable(client.CodeUnavailable,
 		"the delivery could not be verified and recorded now; send it again")}
+}
+
+// noWebhooks is the answer for a platform that takes no webhooks: not
+// configured, of another plugin, whose plugin verifies none, or that as
+// configured has nothing to verify them with. The route is open to
+// anyone, so it does not tell which.
+func noWebhooks(plugin, name string) error {
+	return api.NotFound(client.CodeNotFound, fmt.Sprintf("no platform %q of plugin %q takes webhooks on this agent", name, plugin))
 }
 
 // verifyWebhook has the platform's plugin verify a delivery, through its
@@ -115,6 +126,10 @@ func (a *Agent) verifyWebhook(ctx context.Context, name string, d webhook.Delive
 			return webhook.Event{}, &webhook.Refused{Auth: true, Code: we.GetCode(), Message: we.GetMessage()}
 		case model.KindInvalid:
 			return webhook.Event{}, &webhook.Refused{Code: we.GetCode(), Message: we.GetMessage()}
+		case model.KindNotFound:
+			// The plugin, as configured, takes no webhooks (a store
+			// without its webhook secret).
+			return webhook.Event{}, &webhook.NotTaken{Code: we.GetCode(), Message: we.GetMessage()}
 		}
 		return webhook.Event{}, we
 	}

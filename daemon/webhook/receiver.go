@@ -53,6 +53,17 @@ type Refused struct {
 
 func (e *Refused) Error() string { return e.Code + ": " + e.Message }
 
+// NotTaken is the error of a delivery for a platform whose plugin, as
+// configured, takes no webhooks (a WooCommerce store without a
+// webhook_secret): the route should answer as for a platform that
+// never takes them.
+type NotTaken struct {
+	Code    string
+	Message string
+}
+
+func (e *NotTaken) Error() string { return e.Code + ": " + e.Message }
+
 // RateLimited is the error of a delivery over its platform's rate: the
 // platform should send it again after RetryAfter.
 type RateLimited struct{ RetryAfter time.Duration }
@@ -63,7 +74,8 @@ func (e *RateLimited) Error() string {
 
 // Observer is told what happens to deliveries and their events (metrics).
 //
-// Received outcomes: accepted, duplicate, refused, rate_limited, error.
+// Received outcomes: accepted, duplicate, refused, not_taken,
+// rate_limited, error.
 // Handled outcomes, per event: resynced, unhandled (no Resyncer),
 // no_products (the event names no product), failed (Changed failed;
 // the events are kept and retried), undecodable (a stored entry that
@@ -125,8 +137,9 @@ type Receiver struct {
 	resyncer atomic.Pointer[Resyncer]
 	wake     chan struct{}
 
-	mu       sync.Mutex // guards limiters
+	mu       sync.Mutex // guards limiters and notTaken
 	limiters map[string]limits
+	notTaken map[string]bool // platforms whose NotTaken delivery was logged
 
 	handling sync.Mutex           // one HandleDue at a time; guards the maps below
 	failures map[string]int       // platform → consecutive failed rounds
@@ -157,7 +170,7 @@ func New(o Options) *Receiver {
 		o.MaxDelay = max(5*time.Minute, o.BaseDelay)
 	}
 	r := &Receiver{o: o, log: o.Logger.With("component", "webhooks"), wake: make(chan struct{}, 1),
-		limiters: map[string]limits{}, failures: map[string]int{}, retryAt: map[string]time.Time{}}
+		limiters: map[string]limits{}, notTaken: map[string]bool{}, failures: map[string]int{}, retryAt: map[string]time.Time{}}
 	if o.Resyncer != nil {
 		r.SetResyncer(o.Resyncer)
 	}
@@ -184,7 +197,8 @@ const (
 // Receive verifies d, a delivery from platform, and records its event
 // unless it was taken within DedupeTTL. It answers as soon as the event
 // is stored: the Resyncer runs later, in Run. Errors: *RateLimited,
-// *Refused, or a failure to verify or store (the platform should retry).
+// *Refused, *NotTaken, or a failure to verify or store (the platform
+// should retry).
 func (r *Receiver) Receive(ctx context.Context, platform string, d Delivery) (Outcome, Event, error) {
 	lim := r.limiter(platform)
 	if now := r.o.Clock.Now(); lim.genuine.TokensAt(now) < 1 {
@@ -198,6 +212,20 @@ func (r *Receiver) Receive(ctx context.Context, platform string, d Delivery) (Ou
 	var refused *Refused
 	if err == nil && ev.DeliveryID == "" {
 		err = &Refused{Code: "no_delivery_id", Message: "the plugin found no delivery id in the delivery, so it could not be deduplicated"}
+	}
+	var notTaken *NotTaken
+	if errors.As(err, &notTaken) {
+		// Nothing to verify with: logged at WARN once per platform, so
+		// the operator learns the store sends deliveries it cannot take.
+		r.observe(platform, "not_taken")
+		lim.refused.AllowN(r.o.Clock.Now(), 1)
+		level := slog.LevelDebug
+		if r.firstNotTaken(platform) {
+			level = slog.LevelWarn
+		}
+		r.log.Log(ctx, level, "webhook delivery for a platform that takes no webhooks as configured", "platform", platform,
+			"code", notTaken.Code, "reason", notTaken.Message)
+		return "", Event{}, err
 	}
 	if errors.As(err, &refused) {
 		// A refused delivery spends its own budget, never the genuine
@@ -248,6 +276,18 @@ func (r *Receiver) limiter(platform string) limits {
 		r.limiters[platform] = l
 	}
 	return l
+}
+
+// firstNotTaken reports whether this is the first NotTaken delivery of
+// platform.
+func (r *Receiver) firstNotTaken(platform string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.notTaken[platform] {
+		return false
+	}
+	r.notTaken[platform] = true
+	return true
 }
 
 func (r *Receiver) observe(platform, outcome string) {

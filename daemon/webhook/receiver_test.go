@@ -436,3 +436,27 @@ func TestForgedDeliveriesDoNotStarveGenuine(t *testing.T) {
 		t.Errorf("refused = %d, want 10", got)
 	}
 }
+
+// TestNotTaken: a delivery for a platform whose plugin, as configured,
+// takes no webhooks is answered NotTaken, records nothing, is counted,
+// and does not spend the platform's budget of genuine deliveries.
+func TestNotTaken(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	obs := newCounts()
+	r := webhook.New(webhook.Options{DB: db, Clock: simkit.NewFakeClock(t0), Rate: 1, Burst: 1, Observer: obs,
+		Verify: func(context.Context, string, webhook.Delivery) (webhook.Event, error) {
+			return webhook.Event{}, &webhook.NotTaken{Code: "webhooks_not_configured", Message: "no secret"}
+		}})
+	for range 3 {
+		var notTaken *webhook.NotTaken
+		if _, _, err := r.Receive(context.Background(), "woo", shopifyDelivery(1, 7, "x")); !errors.As(err, &notTaken) {
+			t.Fatalf("Receive: %v, want NotTaken", err)
+		}
+	}
+	if n := queueLen(t, r); n != 0 {
+		t.Errorf("%d events recorded", n)
+	}
+	if got := obs.get(obs.received, "woo not_taken"); got != 3 {
+		t.Errorf("not_taken = %d, want 3", got)
+	}
+}
