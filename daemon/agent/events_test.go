@@ -174,23 +174,7 @@ platform "shopify" "my-store" {
     endpoint     = %q
   }
 }
-platform "woocommerce" "woo" {
-  config {
-    store_url       = %q
-    consumer_key    = %q
-    consumer_secret = %q
-    webhook_secret  = %q
-  }
-}
-platform "woocommerce" "woo-unsigned" {
-  config {
-    store_url       = %q
-    consumer_key    = %q
-    consumer_secret = %q
-  }
-}
-`, so.Shop, so.Token, so.Secret, shopifysim.LocationID, shop.URL, woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, woo.WebhookSecret(),
-		woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret))
+%s%s`, so.Shop, so.Token, so.Secret, shopifysim.LocationID, shop.URL, wooBlock("woo", woo.URL, woo.WebhookSecret()), wooBlock("woo-unsigned", woo.URL, "")))
 	rs := &resyncer{calls: make(chan string, 10)}
 	a.SetResyncer(rs)
 	base := "http://" + a.Addr().String() + "/v1/webhooks/"
@@ -346,16 +330,8 @@ func TestReloadRegistersWebhookSeries(t *testing.T) {
 	if strings.Contains(scrape(t, a), want) {
 		t.Fatalf("/metrics has %s before the platform is configured", want)
 	}
-	if _, err := a.Reload(context.Background(), agenttest.Config(t, bin, fmt.Sprintf(`platform "sandbox" "src" {}
-platform "woocommerce" "woo" {
-  config {
-    store_url       = %q
-    consumer_key    = %q
-    consumer_secret = %q
-    webhook_secret  = %q
-  }
-}
-`, woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, woo.WebhookSecret()))); err != nil {
+	if _, err := a.Reload(context.Background(), agenttest.Config(t, bin, `platform "sandbox" "src" {}
+`+wooBlock("woo", woo.URL, woo.WebhookSecret()))); err != nil {
 		t.Fatal(err)
 	}
 	metrics := scrape(t, a)
@@ -364,4 +340,21 @@ platform "woocommerce" "woo" {
 			t.Errorf("after the reload /metrics lacks %s", want)
 		}
 	}
+}
+
+// wooBlock is the platform block of a WooCommerce store served by the
+// simulator at url; an empty secret leaves webhook_secret out.
+func wooBlock(name, url, secret string) string {
+	secretLine := ""
+	if secret != "" {
+		secretLine = fmt.Sprintf("    webhook_secret  = %q\n", secret)
+	}
+	return fmt.Sprintf(`platform "woocommerce" %q {
+  config {
+    store_url       = %q
+    consumer_key    = %q
+    consumer_secret = %q
+%s  }
+}
+`, name, url, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, secretLine)
 }

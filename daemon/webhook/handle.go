@@ -170,8 +170,8 @@ func (r *Receiver) backOff(platform string, n int, cause error) {
 		"failures", f, "retry_in", delay, "error", cause)
 }
 
-// delete removes recorded events, in transactions of at most readBatch
-// keys.
+// delete removes keys of the namespace (recorded events, delivery
+// marks), in transactions of at most readBatch keys.
 func (r *Receiver) delete(keys [][]byte) error {
 	for chunk := range slices.Chunk(keys, readBatch) {
 		if err := r.o.DB.Update(func(txn *store.Txn) error {
