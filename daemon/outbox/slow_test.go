@@ -41,7 +41,7 @@ func TestSlowSinkDoesNotHoldUpOthers(t *testing.T) {
 		cancel()
 		<-done
 	})
-	<-entered // the slow sink holds its first delivery
+	<-entered                             // the slow sink holds its first delivery
 	guard := time.After(30 * time.Second) // a failure bound, not a wait
 	var got []string
 	for range ids {
