@@ -143,7 +143,8 @@ func finished(s job.State) bool {
 	return false
 }
 
-// EventSinks implements api.EventSinks.
+// EventSinks implements api.EventSinks. The sinks' URLs come redacted
+// from the emitter: the route needs only the read scope.
 func (a *Agent) EventSinks(context.Context) ([]client.EventSink, error) {
 	list, err := a.events.Status()
 	if err != nil {

@@ -174,15 +174,7 @@ platform "shopify" "my-store" {
     endpoint     = %q
   }
 }
-platform "woocommerce" "woo" {
-  config {
-    store_url       = %q
-    consumer_key    = %q
-    consumer_secret = %q
-    webhook_secret  = %q
-  }
-}
-`, so.Shop, so.Token, so.Secret, shopifysim.LocationID, shop.URL, woo.URL, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, woo.WebhookSecret()))
+%s%s`, so.Shop, so.Token, so.Secret, shopifysim.LocationID, shop.URL, wooBlock("woo", woo.URL, woo.WebhookSecret()), wooBlock("woo-unsigned", woo.URL, "")))
 	rs := &resyncer{calls: make(chan string, 10)}
 	a.SetResyncer(rs)
 	base := "http://" + a.Addr().String() + "/v1/webhooks/"
@@ -238,6 +230,12 @@ platform "woocommerce" "woo" {
 	}
 	ds := woo.Deliveries()
 	d := ds[len(ds)-1]
+	// A store without a webhook secret takes no webhooks: 404 as for a
+	// platform that never takes them, without telling why.
+	if status, out := post("woocommerce/woo-unsigned", d.Header, d.Body); status != http.StatusNotFound ||
+		out["error"].(map[string]any)["code"] != "not_found" || strings.Contains(fmt.Sprint(out), "secret") {
+		t.Errorf("a WooCommerce platform without webhook_secret: %d %v", status, out)
+	}
 	if status, out := post("woocommerce/woo", d.Header, d.Body); status != http.StatusOK || out["status"] != "accepted" {
 		t.Fatalf("WooCommerce delivery: %d %v", status, out)
 	}
@@ -320,4 +318,43 @@ event_sink "erp" {
 	if err != nil || len(sinks) != 1 || sinks[0].URL != srv.URL {
 		t.Errorf("after the failed reload: %+v, %v; want the sink as it was", sinks, err)
 	}
+}
+
+// TestReloadRegistersWebhookSeries: a platform that takes webhooks, added
+// by a reload, has its webhook series on /metrics before its first
+// delivery, as one configured at start has.
+func TestReloadRegistersWebhookSeries(t *testing.T) {
+	woo, _ := woosim.ServeTLS(t, woosim.Options{})
+	a := agenttest.New(t, bin, `platform "sandbox" "src" {}`)
+	want := `marketsync_webhooks_received_total{platform="woo",outcome="accepted"} 0`
+	if strings.Contains(scrape(t, a), want) {
+		t.Fatalf("/metrics has %s before the platform is configured", want)
+	}
+	if _, err := a.Reload(context.Background(), agenttest.Config(t, bin, `platform "sandbox" "src" {}
+`+wooBlock("woo", woo.URL, woo.WebhookSecret()))); err != nil {
+		t.Fatal(err)
+	}
+	metrics := scrape(t, a)
+	for _, want := range []string{want, `marketsync_webhook_events_total{platform="woo",outcome="resynced"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("after the reload /metrics lacks %s", want)
+		}
+	}
+}
+
+// wooBlock is the platform block of a WooCommerce store served by the
+// simulator at url; an empty secret leaves webhook_secret out.
+func wooBlock(name, url, secret string) string {
+	secretLine := ""
+	if secret != "" {
+		secretLine = fmt.Sprintf("    webhook_secret  = %q\n", secret)
+	}
+	return fmt.Sprintf(`platform "woocommerce" %q {
+  config {
+    store_url       = %q
+    consumer_key    = %q
+    consumer_secret = %q
+%s  }
+}
+`, name, url, woosim.DefaultConsumerKey, woosim.DefaultConsumerSecret, secretLine)
 }

@@ -100,6 +100,7 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 
 	a.setSinks(sinks)
 	a.reloadCluster(next.Platforms)
+	a.registerWebhooks()
 
 	s := &ReloadSummary{Added: diff.added, Removed: diff.removed, Restarted: diff.restarted, Unchanged: diff.unchanged, NeedsRestart: frozen}
 	a.log.Info("reloaded config: "+s.String(), "added", s.Added, "removed", s.Removed, "restarted", s.Restarted)

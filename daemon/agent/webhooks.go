@@ -24,11 +24,7 @@ const webhookRetryAfter = 5 * time.Second
 // engine, events are recorded, logged and counted as unhandled.
 func (a *Agent) setupWebhooks(context.Context) error {
 	a.webhooks = webhook.New(webhook.Options{DB: a.db, Verify: a.verifyWebhook, Observer: a.metrics, Logger: a.log})
-	for _, e := range a.current() {
-		if e.desc.Has(sdk.CapabilityWebhooks) {
-			a.metrics.RegisterWebhooks(e.cfg.Name)
-		}
-	}
+	a.registerWebhooks()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -42,6 +38,18 @@ func (a *Agent) setupWebhooks(context.Context) error {
 	return nil
 }
 
+// registerWebhooks creates the webhook series of every platform that
+// takes webhooks, before its first delivery: at start, and after a
+// reload for the platforms it added. The series of a removed platform
+// keep their last values until the agent restarts.
+func (a *Agent) registerWebhooks() {
+	for _, e := range a.current() {
+		if e.desc.Has(sdk.CapabilityWebhooks) {
+			a.metrics.RegisterWebhooks(e.cfg.Name)
+		}
+	}
+}
+
 // SetResyncer hands the events of verified webhooks to rs, the sync
 // engine, from now on.
 func (a *Agent) SetResyncer(rs webhook.Resyncer) { a.webhooks.SetResyncer(rs) }
@@ -51,24 +59,44 @@ func (a *Agent) SetResyncer(rs webhook.Resyncer) { a.webhooks.SetResyncer(rs) }
 func (a *Agent) ReceiveWebhook(ctx context.Context, plugin, name string, headers map[string]string, body []byte) (*client.WebhookAck, error) {
 	e, ok := a.current()[name]
 	if !ok || e.cfg.Plugin != plugin || !e.desc.Has(sdk.CapabilityWebhooks) {
-		return nil, api.NotFound(client.CodeNotFound, fmt.Sprintf("no platform %q of plugin %q takes webhooks on this agent", name, plugin))
+		return nil, noWebhooks(plugin, name)
 	}
 	out, ev, err := a.webhooks.Receive(ctx, name, webhook.Delivery{Headers: headers, Body: body})
-	var limited *webhook.RateLimited
-	var refused *webhook.Refused
-	switch {
-	case errors.As(err, &limited):
-		return nil, &api.RetryLater{After: limited.RetryAfter, Err: &api.Error{Status: http.StatusTooManyRequests, Code: client.CodeRateLimited,
-			Message: fmt.Sprintf("platform %s sends webhooks faster than this agent takes them; send again in %s", name, limited.RetryAfter.Round(time.Millisecond))}}
-	case errors.As(err, &refused) && refused.Auth:
-		return nil, &api.Error{Status: http.StatusUnauthorized, Code: client.CodeBadSignature, Message: refused.Message}
-	case errors.As(err, &refused):
-		return nil, api.BadRequest(client.CodeInvalidDelivery, refused.Message)
-	case err != nil:
-		return nil, &api.RetryLater{After: webhookRetryAfter, Err: api.Unavailable(client.CodeUnavailable,
-			"the delivery could not be verified and recorded now; send it again: "+err.Error())}
+	if err != nil {
+		return nil, webhookError(plugin, name, err)
 	}
 	return &client.WebhookAck{Status: string(out), DeliveryID: ev.DeliveryID, Topic: ev.Topic}, nil
+}
+
+// webhookError is the answer to a delivery Receive did not take. The
+// route is open to anyone, so a failure to verify or record says no more
+// than that: its cause (store, plugin, paths) is in the log line Receive
+// wrote at ERROR.
+func webhookError(plugin, name string, err error) error {
+	var limited *webhook.RateLimited
+	var refused *webhook.Refused
+	var notTaken *webhook.NotTaken
+	switch {
+	case errors.As(err, &notTaken):
+		return noWebhooks(plugin, name)
+	case errors.As(err, &limited):
+		return &api.RetryLater{After: limited.RetryAfter, Err: &api.Error{Status: http.StatusTooManyRequests, Code: client.CodeRateLimited,
+			Message: fmt.Sprintf("platform %s sends webhooks faster than this agent takes them; send again in %s", name, limited.RetryAfter.Round(time.Millisecond))}}
+	case errors.As(err, &refused) && refused.Auth:
+		return &api.Error{Status: http.StatusUnauthorized, Code: client.CodeBadSignature, Message: refused.Message}
+	case errors.As(err, &refused):
+		return api.BadRequest(client.CodeInvalidDelivery, refused.Message)
+	}
+	return &api.RetryLater{After: webhookRetryAfter, Err: api.Unavailable(client.CodeUnavailable,
+		"the delivery could not be verified and recorded now; send it again")}
+}
+
+// noWebhooks is the answer for a platform that takes no webhooks: not
+// configured, of another plugin, whose plugin verifies none, or that as
+// configured has nothing to verify them with. The route is open to
+// anyone, so it does not tell which.
+func noWebhooks(plugin, name string) error {
+	return api.NotFound(client.CodeNotFound, fmt.Sprintf("no platform %q of plugin %q takes webhooks on this agent", name, plugin))
 }
 
 // verifyWebhook has the platform's plugin verify a delivery, through its
@@ -98,6 +126,10 @@ func (a *Agent) verifyWebhook(ctx context.Context, name string, d webhook.Delive
 			return webhook.Event{}, &webhook.Refused{Auth: true, Code: we.GetCode(), Message: we.GetMessage()}
 		case model.KindInvalid:
 			return webhook.Event{}, &webhook.Refused{Code: we.GetCode(), Message: we.GetMessage()}
+		case model.KindNotFound:
+			// The plugin, as configured, takes no webhooks (a store
+			// without its webhook secret).
+			return webhook.Event{}, &webhook.NotTaken{Code: we.GetCode(), Message: we.GetMessage()}
 		}
 		return webhook.Event{}, we
 	}

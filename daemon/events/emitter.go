@@ -197,7 +197,9 @@ func (e *Emitter) warnOrphans() {
 // SinkStatus is a sink's backlog and health.
 type SinkStatus struct {
 	Name string
-	URL  string
+	// URL is the sink's, redacted (outbox.RedactURL): the status is
+	// shown to read-only callers, and a URL may carry credentials.
+	URL string
 	// Events the sink receives; nil: every type.
 	Events []outbox.Type
 	// Configured is false for a queue left by a sink that was removed.
@@ -253,6 +255,9 @@ func (e *Emitter) statusLocked() ([]SinkStatus, error) {
 }
 
 func statusOf(name, url string, events []outbox.Type, configured bool, st outbox.Stat) SinkStatus {
+	if url != "" {
+		url = outbox.RedactURL(url)
+	}
 	s := SinkStatus{Name: name, URL: url, Events: events, Configured: configured, Pending: st.Pending, Oldest: st.Oldest,
 		Failures: st.State.Failures, LastError: st.State.LastError}
 	if st.State.Failures > 0 {

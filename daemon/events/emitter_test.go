@@ -216,11 +216,19 @@ func TestSinkDownBacksOff(t *testing.T) {
 	defer e.Close()
 	e.SetSinks([]events.Sink{sink("down", down.URL), sink("up", up.URL)})
 	const n = 5
-	for i := range n {
-		if err := e.Publish(outbox.JobFinished, events.JobFinished{JobID: "job", Total: int32(i)}); err != nil {
-			t.Fatal(err)
+	// In one transaction, so that the failing sink's first attempt finds
+	// them all: each sink is delivered by a goroutine of its own.
+	if err := db.Update(func(txn *store.Txn) error {
+		for i := range n {
+			if err := e.Emit(txn, outbox.JobFinished, events.JobFinished{JobID: "job", Total: int32(i)}); err != nil {
+				return err
+			}
 		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
+	e.Notify()
 	for range n {
 		<-up.got
 	}
@@ -263,5 +271,17 @@ func TestTypesMatchConfig(t *testing.T) {
 	}
 	if !slices.Equal(names, config.EventTypes) {
 		t.Errorf("outbox.Types %v, config.EventTypes %v", names, config.EventTypes)
+	}
+}
+
+// TestStatusRedactsURL: the status, shown to read-only API callers,
+// names a sink's URL without the credentials it may carry.
+func TestStatusRedactsURL(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	e := newEmitter(db, simkit.NewFakeClock(t0), nil)
+	t.Cleanup(e.Close)
+	e.SetSinks([]events.Sink{sink("erp", "https://erp-user:pa55word@erp.example/hooks?token=s3cret")})
+	if got, want := status(t, e)["erp"].URL, "https://xxxxx@erp.example/hooks?xxxxx"; got != want {
+		t.Errorf("status URL %q, want %q", got, want)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/store"
@@ -54,7 +56,8 @@ type Options struct {
 	// BaseDelay is the wait after a sink's first failure; it doubles with
 	// each further failure up to MaxDelay. Defaults 5 s and 1 h.
 	BaseDelay, MaxDelay time.Duration
-	// OnAttempt, when set, is called after each attempt.
+	// OnAttempt, when set, is called after each attempt, from the
+	// goroutine of the attempt's sink: it must be safe for concurrent use.
 	OnAttempt func(Attempt)
 	// PollInterval, when above zero, makes Run also look for events that
 	// often: an event enqueued in a transaction that commits after the
@@ -71,9 +74,9 @@ const batch = 50
 
 // Deliverer posts queued events to their sinks.
 type Deliverer struct {
-	o    Options
-	log  *slog.Logger
-	wake chan struct{}
+	o     Options
+	log   *slog.Logger
+	wakes []chan struct{} // one per sink, in the order of o.Sinks
 }
 
 // New returns a Deliverer; Run starts it.
@@ -93,25 +96,43 @@ func New(o Options) *Deliverer {
 	if o.MaxDelay < o.BaseDelay {
 		o.MaxDelay = max(time.Hour, o.BaseDelay)
 	}
-	return &Deliverer{o: o, log: o.Logger.With("component", "outbox"), wake: make(chan struct{}, 1)}
+	d := &Deliverer{o: o, log: o.Logger.With("component", "outbox")}
+	for range o.Sinks {
+		d.wakes = append(d.wakes, make(chan struct{}, 1))
+	}
+	return d
 }
 
 // Notify tells a running Deliverer that events were enqueued.
 func (d *Deliverer) Notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
+	for _, w := range d.wakes {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
 	}
 }
 
 // Run delivers until ctx ends: whatever is pending when it starts (events
 // left by a previous run included), then whenever Notify is called or a
-// failed sink's next attempt is due.
+// failed sink's next attempt is due. Each sink is served by a goroutine
+// of its own, so a slow or failing sink never holds up another's events.
 func (d *Deliverer) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for i, s := range d.o.Sinks {
+		wg.Go(func() { d.runSink(ctx, s, d.wakes[i]) })
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return ctx.Err()
+}
+
+// runSink delivers one sink's queue until ctx ends.
+func (d *Deliverer) runSink(ctx context.Context, s Sink, wake <-chan struct{}) {
 	for {
-		next, err := d.DeliverDue(ctx)
+		next, err := d.deliverSink(ctx, s)
 		if err != nil && ctx.Err() == nil {
-			d.log.Error("outbox delivery round failed", "err", err)
+			d.log.Error("outbox delivery round failed", "sink", s.Name, "err", err)
 			next = d.o.Clock.Now().Add(d.o.BaseDelay)
 		}
 		if poll := d.o.PollInterval; poll > 0 {
@@ -125,27 +146,36 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-d.wake:
+			return
+		case <-wake:
 		case <-timer:
 		}
 	}
 }
 
 // DeliverDue delivers every event whose sink is due, each sink in event
-// order, and returns when the earliest sink still waiting is due next
-// (zero when no sink waits).
-func (d *Deliverer) DeliverDue(ctx context.Context) (next time.Time, err error) {
-	for _, s := range d.o.Sinks {
-		at, serr := d.deliverSink(ctx, s)
-		if serr != nil {
-			err = fmt.Errorf("outbox: sink %s: %w", s.Name, serr)
-		}
+// order and all sinks at once, and returns, once every sink is done, when
+// the earliest sink still waiting is due next (zero when no sink waits).
+func (d *Deliverer) DeliverDue(ctx context.Context) (time.Time, error) {
+	ats := make([]time.Time, len(d.o.Sinks))
+	errs := make([]error, len(d.o.Sinks))
+	var wg sync.WaitGroup
+	for i, s := range d.o.Sinks {
+		wg.Go(func() {
+			ats[i], errs[i] = d.deliverSink(ctx, s)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("outbox: sink %s: %w", s.Name, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	var next time.Time
+	for _, at := range ats {
 		if !at.IsZero() && (next.IsZero() || at.Before(next)) {
 			next = at
 		}
 	}
-	return next, err
+	return next, errors.Join(errs...)
 }
 
 // deliverSink delivers sink's queue in order until it is empty or an
@@ -293,8 +323,14 @@ func (d *Deliverer) report(a Attempt) {
 	}
 }
 
-// post sends one event; any answer but 2xx is a failure.
+// post sends one event; any answer but 2xx is a failure. Its error is
+// stored, logged and shown by the sinks' status, so the sink's URL is
+// redacted from it.
 func (d *Deliverer) post(ctx context.Context, s Sink, e Event) error {
+	return redactError(d.send(ctx, s, e), s.URL)
+}
+
+func (d *Deliverer) send(ctx context.Context, s Sink, e Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return err

@@ -155,6 +155,7 @@ func TestFailingSinkBacksOffAndKeepsEvents(t *testing.T) {
 	clk := newClock()
 	db := storetest.Open(t, store.Options{InMemory: true})
 	bad, good := newReceiver(t, clk), newReceiver(t, clk)
+	var mu sync.Mutex // sinks are delivered at once
 	var attempts []outbox.Attempt
 	d := outbox.New(outbox.Options{
 		DB: db, Clock: clk, BaseDelay: 10 * time.Second, MaxDelay: 30 * time.Second,
@@ -162,7 +163,11 @@ func TestFailingSinkBacksOffAndKeepsEvents(t *testing.T) {
 			{Name: "bad", URL: bad.URL, Secret: secret},
 			{Name: "good", URL: good.URL, Secret: secret},
 		},
-		OnAttempt: func(a outbox.Attempt) { attempts = append(attempts, a) },
+		OnAttempt: func(a outbox.Attempt) {
+			mu.Lock()
+			attempts = append(attempts, a)
+			mu.Unlock()
+		},
 	})
 	ids := enqueue(t, db, 3, "bad", "good")
 	bad.failNext(4)

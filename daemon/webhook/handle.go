@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -40,6 +39,13 @@ func (r *Receiver) Run(ctx context.Context) error {
 		if next.IsZero() || nextSweep.Before(next) {
 			next = nextSweep
 		}
+		if !next.After(r.o.Clock.Now()) {
+			// A full batch was read: more events wait.
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -51,8 +57,13 @@ func (r *Receiver) Run(ctx context.Context) error {
 
 // HandleDue hands every recorded event of a platform that is not backing
 // off to the Resyncer, one call per platform with the distinct remote
-// ids of its events, and deletes them once it accepted them. It returns
-// when the earliest platform backing off is due (zero when none).
+// ids of its events, and deletes them once it accepted them. One round
+// takes at most readBatch events; the events of a platform backing off
+// are stepped over and do not count toward it, so they never hold up
+// another platform's. An entry that cannot be decoded is logged, counted
+// (outcome "undecodable") and deleted. It returns when it should run
+// again: now when it read a full batch, else when the earliest platform
+// backing off is due (zero when none).
 func (r *Receiver) HandleDue(ctx context.Context) (time.Time, error) {
 	r.handling.Lock()
 	defer r.handling.Unlock()
@@ -63,12 +74,16 @@ func (r *Receiver) HandleDue(ctx context.Context) (time.Time, error) {
 	}
 	groups := map[string]*group{}
 	var order []string
+	var bad [][]byte
+	taken := 0
 	now := r.o.Clock.Now()
 	err := r.o.DB.View(func(txn *store.Txn) error {
-		return txn.Scan(ns, store.Range{Prefix: []byte("q/"), Limit: readBatch}, func(k, v []byte) error {
+		return txn.Scan(ns, store.Range{Prefix: []byte("q/")}, func(k, v []byte) error {
 			var q queued
 			if err := json.Unmarshal(v, &q); err != nil {
-				return fmt.Errorf("webhook: decode %s: %w", k, err)
+				r.log.Error("recorded webhook event cannot be decoded; it is deleted", "key", string(k), "error", err)
+				bad = append(bad, slices.Clone(k))
+				return nil
 			}
 			if at, ok := r.retryAt[q.Platform]; ok && now.Before(at) {
 				return nil
@@ -86,11 +101,20 @@ func (r *Receiver) HandleDue(ctx context.Context) (time.Time, error) {
 					g.ids = append(g.ids, id)
 				}
 			}
+			if taken++; taken == readBatch {
+				return store.StopScan
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return time.Time{}, err
+	}
+	if len(bad) > 0 {
+		if err := r.delete(bad); err != nil {
+			return time.Time{}, err
+		}
+		r.handled("", "undecodable", len(bad))
 	}
 	rs := r.resyncer.Load()
 	for _, platform := range order {
@@ -114,16 +138,12 @@ func (r *Receiver) HandleDue(ctx context.Context) (time.Time, error) {
 		}
 		delete(r.failures, platform)
 		delete(r.retryAt, platform)
-		if err := r.o.DB.Update(func(txn *store.Txn) error {
-			for _, k := range g.keys {
-				if err := txn.Delete(ns, k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
+		if err := r.delete(g.keys); err != nil {
 			return time.Time{}, err
 		}
+	}
+	if taken == readBatch {
+		return r.o.Clock.Now(), nil
 	}
 	var next time.Time
 	for _, at := range r.retryAt {
@@ -148,4 +168,22 @@ func (r *Receiver) backOff(platform string, n int, cause error) {
 	r.handled(platform, "failed", n)
 	r.log.Warn("re-sync of webhook events failed; they are kept and tried again", "platform", platform, "events", n,
 		"failures", f, "retry_in", delay, "error", cause)
+}
+
+// delete removes keys of the namespace (recorded events, delivery
+// marks), in transactions of at most readBatch keys.
+func (r *Receiver) delete(keys [][]byte) error {
+	for chunk := range slices.Chunk(keys, readBatch) {
+		if err := r.o.DB.Update(func(txn *store.Txn) error {
+			for _, k := range chunk {
+				if err := txn.Delete(ns, k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -53,6 +53,17 @@ type Refused struct {
 
 func (e *Refused) Error() string { return e.Code + ": " + e.Message }
 
+// NotTaken is the error of a delivery for a platform whose plugin, as
+// configured, takes no webhooks (a WooCommerce store without a
+// webhook_secret): the route should answer as for a platform that
+// never takes them.
+type NotTaken struct {
+	Code    string
+	Message string
+}
+
+func (e *NotTaken) Error() string { return e.Code + ": " + e.Message }
+
 // RateLimited is the error of a delivery over its platform's rate: the
 // platform should send it again after RetryAfter.
 type RateLimited struct{ RetryAfter time.Duration }
@@ -63,10 +74,12 @@ func (e *RateLimited) Error() string {
 
 // Observer is told what happens to deliveries and their events (metrics).
 //
-// Received outcomes: accepted, duplicate, refused, rate_limited, error.
+// Received outcomes: accepted, duplicate, refused, not_taken,
+// rate_limited, error.
 // Handled outcomes, per event: resynced, unhandled (no Resyncer),
 // no_products (the event names no product), failed (Changed failed;
-// the events are kept and retried).
+// the events are kept and retried), undecodable (a stored entry that
+// could not be read, deleted; its platform is unknown, so "").
 type Observer interface {
 	WebhookReceived(platform, outcome string)
 	WebhookHandled(platform, outcome string, events int)
@@ -85,8 +98,11 @@ type Options struct {
 	// DedupeTTL is how long a delivery is remembered; default
 	// DefaultDedupeTTL.
 	DedupeTTL time.Duration
-	// Rate and Burst limit the deliveries taken per platform, before
-	// any is verified; defaults DefaultRate and DefaultBurst.
+	// Rate and Burst limit the genuine deliveries taken per platform: a
+	// delivery past them is answered RateLimited before it is verified.
+	// Refused deliveries spend a separate budget of the same size, so
+	// forged posts do not hold up genuine ones. Defaults DefaultRate and
+	// DefaultBurst.
 	Rate  float64
 	Burst int
 	// BaseDelay and MaxDelay bound the backoff of a platform whose
@@ -121,8 +137,9 @@ type Receiver struct {
 	resyncer atomic.Pointer[Resyncer]
 	wake     chan struct{}
 
-	mu       sync.Mutex // guards limiters
-	limiters map[string]*rate.Limiter
+	mu       sync.Mutex // guards limiters and notTaken
+	limiters map[string]limits
+	notTaken map[string]bool // platforms whose NotTaken delivery was logged
 
 	handling sync.Mutex           // one HandleDue at a time; guards the maps below
 	failures map[string]int       // platform → consecutive failed rounds
@@ -153,7 +170,7 @@ func New(o Options) *Receiver {
 		o.MaxDelay = max(5*time.Minute, o.BaseDelay)
 	}
 	r := &Receiver{o: o, log: o.Logger.With("component", "webhooks"), wake: make(chan struct{}, 1),
-		limiters: map[string]*rate.Limiter{}, failures: map[string]int{}, retryAt: map[string]time.Time{}}
+		limiters: map[string]limits{}, notTaken: map[string]bool{}, failures: map[string]int{}, retryAt: map[string]time.Time{}}
 	if o.Resyncer != nil {
 		r.SetResyncer(o.Resyncer)
 	}
@@ -180,28 +197,56 @@ const (
 // Receive verifies d, a delivery from platform, and records its event
 // unless it was taken within DedupeTTL. It answers as soon as the event
 // is stored: the Resyncer runs later, in Run. Errors: *RateLimited,
-// *Refused, or a failure to verify or store (the platform should retry).
+// *Refused, *NotTaken, or a failure to verify or store (the platform
+// should retry).
 func (r *Receiver) Receive(ctx context.Context, platform string, d Delivery) (Outcome, Event, error) {
-	if res := r.limiter(platform).ReserveN(r.o.Clock.Now(), 1); res.DelayFrom(r.o.Clock.Now()) > 0 {
-		wait := res.DelayFrom(r.o.Clock.Now())
-		res.CancelAt(r.o.Clock.Now())
+	lim := r.limiter(platform)
+	if now := r.o.Clock.Now(); lim.genuine.TokensAt(now) < 1 {
+		res := lim.genuine.ReserveN(now, 1)
+		wait := res.DelayFrom(now)
+		res.CancelAt(now)
 		r.observe(platform, "rate_limited")
 		return "", Event{}, &RateLimited{RetryAfter: wait}
 	}
 	ev, err := r.o.Verify(ctx, platform, d)
 	var refused *Refused
-	switch {
-	case errors.As(err, &refused):
-		r.observe(platform, "refused")
-		r.log.Warn("webhook delivery refused", "platform", platform, "code", refused.Code, "reason", refused.Message)
+	if err == nil && ev.DeliveryID == "" {
+		err = &Refused{Code: "no_delivery_id", Message: "the plugin found no delivery id in the delivery, so it could not be deduplicated"}
+	}
+	var notTaken *NotTaken
+	if errors.As(err, &notTaken) {
+		// Nothing to verify with: logged at WARN once per platform, so
+		// the operator learns the store sends deliveries it cannot take.
+		r.observe(platform, "not_taken")
+		lim.refused.AllowN(r.o.Clock.Now(), 1)
+		level := slog.LevelDebug
+		if r.firstNotTaken(platform) {
+			level = slog.LevelWarn
+		}
+		r.log.Log(ctx, level, "webhook delivery for a platform that takes no webhooks as configured", "platform", platform,
+			"code", notTaken.Code, "reason", notTaken.Message)
 		return "", Event{}, err
-	case err != nil:
+	}
+	if errors.As(err, &refused) {
+		// A refused delivery spends its own budget, never the genuine
+		// one: forged posts cannot keep the platform's deliveries at 429.
+		// Past that budget refusals are still counted, but logged at
+		// debug so that a flood of them does not flood the log.
+		r.observe(platform, "refused")
+		level := slog.LevelWarn
+		if !lim.refused.AllowN(r.o.Clock.Now(), 1) {
+			level = slog.LevelDebug
+		}
+		r.log.Log(ctx, level, "webhook delivery refused", "platform", platform, "code", refused.Code, "reason", refused.Message)
+		return "", Event{}, err
+	}
+	// Spent after verification; a concurrent delivery may take the
+	// budget below zero, which only delays the next ones.
+	lim.genuine.ReserveN(r.o.Clock.Now(), 1)
+	if err != nil {
 		r.observe(platform, "error")
 		r.log.Error("webhook delivery not verified; the platform will send it again", "platform", platform, "error", err)
 		return "", Event{}, err
-	case ev.DeliveryID == "":
-		r.observe(platform, "refused")
-		return "", Event{}, &Refused{Code: "no_delivery_id", Message: "the plugin found no delivery id in the delivery, so it could not be deduplicated"}
 	}
 	out, err := r.record(platform, ev, d.Body)
 	if err != nil {
@@ -217,15 +262,32 @@ func (r *Receiver) Receive(ctx context.Context, platform string, d Delivery) (Ou
 	return out, ev, nil
 }
 
-func (r *Receiver) limiter(platform string) *rate.Limiter {
+// limits are a platform's two delivery budgets: one spent by the
+// deliveries found genuine (or that could not be checked), one by those
+// refused.
+type limits struct{ genuine, refused *rate.Limiter }
+
+func (r *Receiver) limiter(platform string) limits {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	l, ok := r.limiters[platform]
 	if !ok {
-		l = rate.NewLimiter(rate.Limit(r.o.Rate), r.o.Burst)
+		l = limits{rate.NewLimiter(rate.Limit(r.o.Rate), r.o.Burst), rate.NewLimiter(rate.Limit(r.o.Rate), r.o.Burst)}
 		r.limiters[platform] = l
 	}
 	return l
+}
+
+// firstNotTaken reports whether this is the first NotTaken delivery of
+// platform.
+func (r *Receiver) firstNotTaken(platform string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.notTaken[platform] {
+		return false
+	}
+	r.notTaken[platform] = true
+	return true
 }
 
 func (r *Receiver) observe(platform, outcome string) {

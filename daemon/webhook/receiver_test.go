@@ -404,3 +404,59 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("after the wait: %v", err)
 	}
 }
+
+// TestForgedDeliveriesDoNotStarveGenuine: deliveries refused as not
+// genuine, many more than the platform's burst, are each refused (not
+// told to wait) and leave the platform's budget to its genuine
+// deliveries, which are taken.
+func TestForgedDeliveriesDoNotStarveGenuine(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	clk := simkit.NewFakeClock(t0)
+	obs := newCounts()
+	r := webhook.New(webhook.Options{DB: db, Clock: clk, Rate: 1, Burst: 2, Observer: obs, Verify: pluginVerifier(t)})
+	ctx := context.Background()
+	for i := range 10 {
+		forged := shopifyDelivery(100+i, 7, "x")
+		forged.Headers["x-shopify-hmac-sha256"] = shopifysim.Sign("not-the-secret", forged.Body)
+		var refused *webhook.Refused
+		if _, _, err := r.Receive(ctx, "my-store", forged); !errors.As(err, &refused) || !refused.Auth {
+			t.Fatalf("forged delivery %d: %v, want refused as not genuine", i, err)
+		}
+	}
+	for i := range 2 {
+		if out, _, err := r.Receive(ctx, "my-store", shopifyDelivery(i, 7, "x")); err != nil || out != webhook.Accepted {
+			t.Fatalf("genuine delivery %d after the forged ones: %s, %v", i, out, err)
+		}
+	}
+	var limited *webhook.RateLimited
+	if _, _, err := r.Receive(ctx, "my-store", shopifyDelivery(3, 7, "x")); !errors.As(err, &limited) {
+		t.Errorf("a genuine delivery past the burst: %v, want rate limited", err)
+	}
+	if got := obs.get(obs.received, "my-store refused"); got != 10 {
+		t.Errorf("refused = %d, want 10", got)
+	}
+}
+
+// TestNotTaken: a delivery for a platform whose plugin, as configured,
+// takes no webhooks is answered NotTaken, records nothing, is counted,
+// and does not spend the platform's budget of genuine deliveries.
+func TestNotTaken(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	obs := newCounts()
+	r := webhook.New(webhook.Options{DB: db, Clock: simkit.NewFakeClock(t0), Rate: 1, Burst: 1, Observer: obs,
+		Verify: func(context.Context, string, webhook.Delivery) (webhook.Event, error) {
+			return webhook.Event{}, &webhook.NotTaken{Code: "webhooks_not_configured", Message: "no secret"}
+		}})
+	for range 3 {
+		var notTaken *webhook.NotTaken
+		if _, _, err := r.Receive(context.Background(), "woo", shopifyDelivery(1, 7, "x")); !errors.As(err, &notTaken) {
+			t.Fatalf("Receive: %v, want NotTaken", err)
+		}
+	}
+	if n := queueLen(t, r); n != 0 {
+		t.Errorf("%d events recorded", n)
+	}
+	if got := obs.get(obs.received, "woo not_taken"); got != 3 {
+		t.Errorf("not_taken = %d, want 3", got)
+	}
+}

@@ -41,17 +41,8 @@ func (r *Receiver) Sweep(now time.Time) (int, error) {
 	if err != nil || len(expired) == 0 {
 		return 0, err
 	}
-	for chunk := range slices.Chunk(expired, 1000) {
-		if err := r.o.DB.Update(func(txn *store.Txn) error {
-			for _, k := range chunk {
-				if err := txn.Delete(ns, k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-			return 0, err
-		}
+	if err := r.delete(expired); err != nil {
+		return 0, err
 	}
 	return len(expired), nil
 }

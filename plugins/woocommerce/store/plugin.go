@@ -58,7 +58,7 @@ var spec = sdk.ConfigSpec{
 	{Name: FieldConsumerSecret, Type: sdk.FieldString, Required: true, Sensitive: true,
 		Description: "Consumer secret (cs_…) of that key."},
 	{Name: FieldWebhookSecret, Type: sdk.FieldString, Default: "", Sensitive: true,
-		Description: "Secret of the store's product webhooks (WooCommerce > Settings > Advanced > Webhooks); empty refuses every delivery."},
+		Description: "Secret of the store's product webhooks (WooCommerce > Settings > Advanced > Webhooks); empty: the platform takes no webhooks, and the agent answers 404 to deliveries for it."},
 	{Name: FieldCurrency, Type: sdk.FieldString, Default: "USD",
 		Description: "The store's currency (WooCommerce > Settings > General), ISO 4217; prices in another currency are refused per item."},
 	{Name: FieldLocale, Type: sdk.FieldString, Default: "en",

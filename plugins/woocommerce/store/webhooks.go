@@ -62,7 +62,12 @@ func eventIDs(ev *sdk.WebhookEvent) []int64 {
 
 func (s *settings) verify(w sdk.Webhook) (*sdk.WebhookEvent, *sdk.Error) {
 	if s.webhookSecret == "" {
-		return nil, sdk.Auth("webhook_secret_not_set", "no webhook_secret is configured, so no delivery can be verified: set it to the secret of the store's webhook")
+		// Without a secret this platform takes no webhooks: NOT_FOUND,
+		// which the agent answers as for a platform that never takes
+		// them (404), rather than as a forgery. A capability is declared
+		// by the operations a plugin implements, before it is configured
+		// (sdk.Description), so it cannot depend on the secret.
+		return nil, sdk.NotFound("webhooks_not_configured", "this platform takes no webhooks: no webhook_secret is configured")
 	}
 	given := strings.TrimSpace(w.Headers[headerSignature])
 	if given == "" {
