@@ -256,20 +256,32 @@ func TestSyncWritesOnlyWhatChangedAtTheSource(t *testing.T) {
 	}
 	wooBatches := woo1.Calls["POST products/batch"] - woo0.Calls["POST products/batch"]
 	wooVariations := woo1.Calls["POST products/{id}/variations/batch"] - woo0.Calls["POST products/{id}/variations/batch"]
-	variable := 0
+	// products/batch carries the upserts, and each SetPrices call's
+	// simple products; the REST API writes a product's variations only
+	// through that product's own route: one call a variable product and
+	// operation, one more for a product whose SKUs two SetPrices calls
+	// share.
+	variable, variations, simple := 0, 0, 0
 	for _, id := range changed {
 		if v := before[id].Variants; len(v) > 1 || v[0].SKU != id {
-			variable++
+			variable, variations = variable+1, variations+len(v)
+		} else if slices.Contains(repriced, id) {
+			simple++
 		}
 	}
-	// products/batch carries the upserts and the prices of simple
-	// products; the REST API writes a product's variations only through
-	// that product's own route, so those are at most one call a product.
-	if wooBatches == 0 || wooBatches > int64(upsertCap+ceilDiv(len(repriced), 50)) {
-		t.Errorf("woocommerce took %d products/batch calls, want 1 to %d + %d", wooBatches, upsertCap, ceilDiv(len(repriced), 50))
+	if wooBatches == 0 || wooBatches > int64(upsertCap+pricesCap) {
+		t.Errorf("woocommerce took %d products/batch calls, want 1 to %d + %d", wooBatches, upsertCap, pricesCap)
 	}
-	if wooVariations > int64(variable) {
-		t.Errorf("woocommerce took %d variations/batch calls for %d variable products", wooVariations, variable)
+	if wooVariations < int64(variable) || wooVariations > int64(variable+pricesCap-1) {
+		t.Errorf("woocommerce took %d variations/batch calls for %d variable products, want %d to %d", wooVariations, variable, variable, variable+pricesCap-1)
+	}
+	// Item by item: the retitled products and the repriced simple ones,
+	// and the variations of the edited variable products, nothing else.
+	if d := woo1.Items["products/batch update"] - woo0.Items["products/batch update"]; d != int64(len(retitled)+simple) {
+		t.Errorf("woocommerce updated %d products in batches, want %d retitled + %d repriced simple", d, len(retitled), simple)
+	}
+	if d := woo1.Items["products/{id}/variations/batch update"] - woo0.Items["products/{id}/variations/batch update"]; d != int64(variations) {
+		t.Errorf("woocommerce updated %d variations, want the %d of the edited variable products", d, variations)
 	}
 	if d := woo1.Items["products/batch create"] - woo0.Items["products/batch create"]; d != 0 {
 		t.Errorf("woocommerce created %d products", d)
