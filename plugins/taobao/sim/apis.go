@@ -74,6 +74,8 @@ func (s *Server) sellerList(p map[string]string, fields []string) (map[string]an
 		return nil, badParam("num_iids", "一次最多不超过20个: got "+strconv.Itoa(len(ids)))
 	}
 	var out []any
+	s.cat.RLock()
+	defer s.cat.RUnlock()
 	for _, id := range ids {
 		if _, err := strconv.ParseInt(id, 10, 64); err != nil {
 			return nil, badParam("num_iids", id+" is not a number")
@@ -110,6 +112,8 @@ func (s *Server) onSaleList(p map[string]string, fields []string) (map[string]an
 	}
 	resp := map[string]any{"total_results": len(s.onSale)}
 	var out []any
+	s.cat.RLock()
+	defer s.cat.RUnlock()
 	for k := (page - 1) * size; k < len(s.onSale) && k < page*size; k++ {
 		out = append(out, s.items[s.onSale[k]].render(fields))
 	}

@@ -29,7 +29,10 @@
 // product read back through the plugin and stored by the host must
 // contain, and Expectation.Check compares a product with it, so that an
 // end-to-end test can check the whole path.
-// Stats counts requests by API and refusals by error code.
+// Stats counts requests by API and refusals by error code. Retitle and
+// Reprice are the seller editing items while the gateway serves: the
+// answers and Expect then carry the new title or prices, with modified
+// set to the gateway's clock.
 //
 // The handler is wrapped in sdk/faultinject; Faults returns the injector
 // so tests can add 5xx answers, resets, truncated bodies and platform

@@ -84,10 +84,13 @@ type Server struct {
 	creds    Credentials
 	gw       *simkit.Gateway
 	throttle simkit.Throttle
-	items    []catalogItem
-	byID     map[string]int
-	onSale   []int // indices of on-sale items, newest listing first
-	handler  http.Handler
+	// cat guards items against the seller's edits (Retitle, Reprice)
+	// while the gateway answers; byID and onSale never change.
+	cat     sync.RWMutex
+	items   []catalogItem
+	byID    map[string]int
+	onSale  []int // indices of on-sale items, newest listing first
+	handler http.Handler
 
 	mu    sync.Mutex
 	stats Stats
@@ -142,6 +145,8 @@ func (s *Server) Credentials() Credentials { return s.creds }
 // IDs lists every item id of the catalogue in catalogue order, including
 // the off-shelf and deleted ones (see Expect).
 func (s *Server) IDs() []string {
+	s.cat.RLock()
+	defer s.cat.RUnlock()
 	out := make([]string, len(s.items))
 	for i, it := range s.items {
 		out[i] = strconv.FormatInt(it.id, 10)
@@ -152,6 +157,8 @@ func (s *Server) IDs() []string {
 // OnSaleIDs lists the ids taobao.items.onsale.get pages through, in its
 // order.
 func (s *Server) OnSaleIDs() []string {
+	s.cat.RLock()
+	defer s.cat.RUnlock()
 	out := make([]string, len(s.onSale))
 	for k, i := range s.onSale {
 		out[k] = strconv.FormatInt(s.items[i].id, 10)
@@ -166,6 +173,8 @@ func (s *Server) Expect(id string) Expectation {
 	if !ok {
 		return Expectation{ID: id, Reason: "unknown"}
 	}
+	s.cat.RLock()
+	defer s.cat.RUnlock()
 	return s.items[i].expect()
 }
 
