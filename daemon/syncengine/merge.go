@@ -70,25 +70,21 @@ func storeProduct(l *render.Listing) *model.Product {
 	return out
 }
 
-// publishStatus is the model's status for a rendered one; unspecified
-// stays unspecified (the store keeps its own).
-func publishStatus(s render.Status) model.PublishStatus {
-	switch s {
-	case render.Status_STATUS_ACTIVE:
-		return model.PublishStatus_PUBLISH_STATUS_ACTIVE
-	case render.Status_STATUS_DRAFT:
-		return model.PublishStatus_PUBLISH_STATUS_DRAFT
-	}
-	return model.PublishStatus_PUBLISH_STATUS_UNSPECIFIED
+// published maps a rendered status to the model's; a status not in it
+// (unspecified) is unspecified, which leaves the store's own.
+var published = map[render.Status]model.PublishStatus{
+	render.Status_STATUS_ACTIVE: model.PublishStatus_PUBLISH_STATUS_ACTIVE,
+	render.Status_STATUS_DRAFT:  model.PublishStatus_PUBLISH_STATUS_DRAFT,
 }
+
+func publishStatus(s render.Status) model.PublishStatus { return published[s] }
 
 // listingStatus is the inverse of publishStatus.
 func listingStatus(s model.PublishStatus) render.Status {
-	switch s {
-	case model.PublishStatus_PUBLISH_STATUS_ACTIVE:
-		return render.Status_STATUS_ACTIVE
-	case model.PublishStatus_PUBLISH_STATUS_DRAFT:
-		return render.Status_STATUS_DRAFT
+	for r, m := range published {
+		if m == s {
+			return r
+		}
 	}
 	return render.Status_STATUS_UNSPECIFIED
 }
