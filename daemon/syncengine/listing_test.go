@@ -73,3 +73,31 @@ func TestStatusAndCompareAtReachTheStore(t *testing.T) {
 		t.Errorf("raised price %v, compare-at %v: unchanged", raised.Variants[0].Price, raised.Variants[0].CompareAt)
 	}
 }
+
+// The store's status is read back and takes part in the three-way
+// merge: a merchant who already made a product a draft when its source
+// sells out leaves nothing to write but the stock (SetInventory alone),
+// and the store's draft stays.
+func TestStoreStatusReadBack(t *testing.T) {
+	h := newHarness(t, 0, func(h *harness) { h.cfg.Stock.OutOfStock = "draft" })
+	h.putCatalogue(1, 0)
+	if j := h.sync(); j.GetSucceeded() != 1 {
+		t.Fatalf("first run: %v", j)
+	}
+	remote := h.remoteID("600000")
+	h.store.merchant(remote, func(p *sdk.Product) { p.Status = sdk.StatusDraft })
+	h.store.takeCalls()
+	h.edit(1, func(_ int, p *model.Product) {
+		for _, v := range p.Variants {
+			v.Stock = 0
+		}
+	}, 0)
+	j := h.sync()
+	calls := h.store.takeCalls()
+	if j.GetSucceeded() != 1 || calls["upsert"] != 0 || calls["inventory"] != 1 {
+		t.Fatalf("sold out run: calls %v, job %v; want SetInventory alone", calls, j)
+	}
+	if p := h.store.product(remote); p.Status != sdk.StatusDraft || p.Variants[0].Stock != 0 {
+		t.Errorf("store: status %q, stock %d", p.Status, p.Variants[0].Stock)
+	}
+}
