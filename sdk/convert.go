@@ -17,7 +17,7 @@ func productToModel(p *Product) *model.Product {
 	if p == nil {
 		return nil
 	}
-	out := &model.Product{Id: p.ID, Source: p.Source, Title: p.Title, Description: p.Description, Url: p.URL}
+	out := &model.Product{Id: p.ID, Source: p.Source, Title: p.Title, Description: p.Description, Url: p.URL, Status: statusToModel(p.Status)}
 	if !p.UpdatedAt.IsZero() {
 		out.UpdatedAt = timestamppb.New(p.UpdatedAt)
 	}
@@ -36,6 +36,9 @@ func productToModel(p *Product) *model.Product {
 	out.Variants = make([]*model.Variant, len(p.Variants))
 	for i, v := range p.Variants {
 		mv := &model.Variant{Sku: v.SKU, Price: moneyToModel(v.Price), Stock: v.Stock, Barcode: v.Barcode, Image: v.Image}
+		if v.CompareAt != nil {
+			mv.CompareAt = moneyToModel(*v.CompareAt)
+		}
 		if len(v.Options) > 0 {
 			mv.Options = make([]*model.Option, len(v.Options))
 			for k, o := range v.Options {
@@ -50,6 +53,7 @@ func productToModel(p *Product) *model.Product {
 func productFromModel(p *model.Product) Product {
 	out := Product{
 		ID: p.GetId(), Source: p.GetSource(), Title: p.GetTitle(), Description: p.GetDescription(), URL: p.GetUrl(),
+		Status: statusFromModel(p.GetStatus()),
 	}
 	if p.GetUpdatedAt() != nil {
 		out.UpdatedAt = p.GetUpdatedAt().AsTime()
@@ -69,6 +73,10 @@ func productFromModel(p *model.Product) Product {
 	out.Variants = make([]Variant, len(p.GetVariants()))
 	for i, v := range p.GetVariants() {
 		ov := Variant{SKU: v.GetSku(), Price: moneyFromModel(v.GetPrice()), Stock: v.GetStock(), Barcode: v.GetBarcode(), Image: v.GetImage()}
+		if v.GetCompareAt() != nil {
+			was := moneyFromModel(v.GetCompareAt())
+			ov.CompareAt = &was
+		}
 		if len(v.GetOptions()) > 0 {
 			ov.Options = make([]Option, len(v.GetOptions()))
 			for k, o := range v.GetOptions() {
@@ -78,6 +86,31 @@ func productFromModel(p *model.Product) Product {
 		out.Variants[i] = ov
 	}
 	return out
+}
+
+// statusToModel converts s; a status the model does not know becomes an
+// out-of-range number so that validation names it instead of it turning
+// into "the store decides".
+func statusToModel(s Status) model.PublishStatus {
+	switch s {
+	case "":
+		return model.PublishStatus_PUBLISH_STATUS_UNSPECIFIED
+	case StatusActive:
+		return model.PublishStatus_PUBLISH_STATUS_ACTIVE
+	case StatusDraft:
+		return model.PublishStatus_PUBLISH_STATUS_DRAFT
+	}
+	return -1
+}
+
+func statusFromModel(s model.PublishStatus) Status {
+	switch s {
+	case model.PublishStatus_PUBLISH_STATUS_ACTIVE:
+		return StatusActive
+	case model.PublishStatus_PUBLISH_STATUS_DRAFT:
+		return StatusDraft
+	}
+	return ""
 }
 
 func moneyToModel(m Money) *model.Money { return &model.Money{Amount: m.Amount, Currency: m.Currency} }

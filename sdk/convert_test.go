@@ -21,6 +21,8 @@ func TestProductRoundTrip(t *testing.T) {
 	p.Variants[0].Barcode = "6901234567892"
 	p.URL = "https://item.taobao.com/item.htm?id=100001"
 	p.UpdatedAt = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	p.Status = StatusDraft
+	p.Variants[1].CompareAt = &Money{3990, "CNY"}
 	got := productFromModel(productToModel(p))
 	if !reflect.DeepEqual(&got, p) {
 		t.Errorf("round trip changed the product:\n got %+v\nwant %+v", got, p)

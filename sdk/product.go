@@ -19,7 +19,20 @@ type Product struct {
 	Variants  []Variant `json:"variants"`
 	URL       string    `json:"url,omitempty"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Status is whether a store shows the product. Collectors leave it
+	// empty; a store plugin reads it back and, on a write, leaves the
+	// store's own choice when it is empty.
+	Status Status `json:"status,omitempty"`
 }
+
+// Status is a product's publishing state in a store; empty means the store
+// keeps or decides it.
+type Status string
+
+const (
+	StatusActive Status = "active" // on sale, visible to buyers
+	StatusDraft  Status = "draft"  // hidden from buyers
+)
 
 // Image is a picture of the product; Alt is its alternative text by locale.
 type Image struct {
@@ -53,6 +66,19 @@ type Variant struct {
 	Stock   int64    `json:"stock"`
 	Barcode string   `json:"barcode,omitempty"`
 	Image   string   `json:"image,omitempty"`
+	// CompareAt is the "was" price a store shows struck through next to
+	// Price; nil when there is none. It must be in Price's currency; one
+	// not above Price shows no sale, and SaleCompareAt leaves it out.
+	CompareAt *Money `json:"compare_at,omitempty"`
+}
+
+// SaleCompareAt is the compare-at price a store should show for v: its
+// CompareAt when that is above Price in the same currency, else nil.
+func (v *Variant) SaleCompareAt() *Money {
+	if v.CompareAt == nil || v.CompareAt.Currency != v.Price.Currency || v.CompareAt.Amount <= v.Price.Amount {
+		return nil
+	}
+	return v.CompareAt
 }
 
 // Money is an amount in integer minor units of an ISO 4217 currency: 1999

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/marketsync/marketsync/actors/sync/render"
 	"github.com/marketsync/marketsync/actors/sync/resolve"
 	"github.com/marketsync/marketsync/daemon/conflict"
 	"github.com/marketsync/marketsync/sdk/model"
@@ -17,8 +18,14 @@ import (
 // merge returns the store's product with patch applied, under the source
 // product's identity: what a full write sends, so that every field the
 // resolution left to the store is written back as the store has it.
-func merge(remote, source *model.Product, p *resolve.Patch) *model.Product {
+// The listing's compare-at prices replace the store's, as prices are the
+// source's; the status is the store's unless the patch sets one.
+func merge(remote *model.Product, l *render.Listing, p *resolve.Patch) *model.Product {
+	source := l.GetProduct()
 	out := proto.CloneOf(remote)
+	if p.Status != render.Status_STATUS_UNSPECIFIED {
+		out.Status = publishStatus(p.Status)
+	}
 	out.Id, out.Source, out.Url = source.GetId(), source.GetSource(), source.GetUrl()
 	// A store keeps one language: the text chosen replaces it.
 	for loc, v := range p.Title {
@@ -46,7 +53,40 @@ func merge(remote, source *model.Product, p *resolve.Patch) *model.Product {
 	for _, v := range p.AddVariants {
 		out.Variants = append(out.Variants, proto.CloneOf(v))
 	}
+	for _, v := range out.Variants {
+		v.CompareAt = l.GetCompareAt()[v.GetSku()]
+	}
 	return out
+}
+
+// storeProduct is the listing as a create writes it: the rendered product
+// with its publishing status and compare-at prices.
+func storeProduct(l *render.Listing) *model.Product {
+	out := proto.CloneOf(l.GetProduct())
+	out.Status = publishStatus(l.GetStatus())
+	for _, v := range out.GetVariants() {
+		v.CompareAt = l.GetCompareAt()[v.GetSku()]
+	}
+	return out
+}
+
+// published maps a rendered status to the model's; a status not in it
+// (unspecified) is unspecified, which leaves the store's own.
+var published = map[render.Status]model.PublishStatus{
+	render.Status_STATUS_ACTIVE: model.PublishStatus_PUBLISH_STATUS_ACTIVE,
+	render.Status_STATUS_DRAFT:  model.PublishStatus_PUBLISH_STATUS_DRAFT,
+}
+
+func publishStatus(s render.Status) model.PublishStatus { return published[s] }
+
+// listingStatus is the inverse of publishStatus.
+func listingStatus(s model.PublishStatus) render.Status {
+	for r, m := range published {
+		if m == s {
+			return r
+		}
+	}
+	return render.Status_STATUS_UNSPECIFIED
 }
 
 // applyResolved turns the conflicts of en a person resolved into patch
@@ -76,6 +116,12 @@ func (r *run) applyResolved(en *entry, patch *resolve.Patch) {
 				patch.Stock = setKey(patch.Stock, key, n)
 			} else {
 				r.log.Error("a resolved stock cannot be written", "conflict", c.ID, "value", v)
+			}
+		case resolve.Status:
+			if st, ok := render.Status_value[v]; ok && st != 0 {
+				patch.Status = render.Status(st)
+			} else {
+				r.log.Error("a resolved status cannot be written", "conflict", c.ID, "value", v)
 			}
 		case resolve.Images:
 			if c.Take == conflict.TakeSource {

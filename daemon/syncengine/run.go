@@ -402,7 +402,7 @@ func (r *run) decide(entries []*entry) *writes {
 		if en.remote == nil {
 			en.res = resolve.Resolve(nil, en.listing, nil, &r.p.policy)
 			en.writes++
-			w.upserts = append(w.upserts, &model.UpsertItem{IdempotencyKey: r.idempotencyKey(en.it.GetId()), Product: en.listing.GetProduct()})
+			w.upserts = append(w.upserts, &model.UpsertItem{IdempotencyKey: r.idempotencyKey(en.it.GetId()), Product: storeProduct(en.listing)})
 			w.byUpsert = append(w.byUpsert, en)
 			continue
 		}
@@ -412,7 +412,7 @@ func (r *run) decide(entries []*entry) *writes {
 		if patch.Empty() {
 			continue
 		}
-		if onlyPricesAndStock(patch) {
+		if onlyPricesAndStock(patch) && !movesCompareAt(patch, en.remote, en.listing) {
 			for sku, price := range patch.Prices {
 				en.writes++
 				w.prices = append(w.prices, &model.PriceItem{IdempotencyKey: r.idempotencyKey(en.it.GetId(), "price", sku, price.Format()),
@@ -434,14 +434,27 @@ func (r *run) decide(entries []*entry) *writes {
 		}
 		en.writes++
 		w.upserts = append(w.upserts, &model.UpsertItem{IdempotencyKey: r.idempotencyKey(en.it.GetId(), hex.EncodeToString(en.hash[:8])),
-			RemoteId: en.remoteID, Product: merge(en.remote, en.listing.GetProduct(), patch)})
+			RemoteId: en.remoteID, Product: merge(en.remote, en.listing, patch)})
 		w.byUpsert = append(w.byUpsert, en)
 	}
 	return w
 }
 
 func onlyPricesAndStock(p *resolve.Patch) bool {
-	return len(p.Title) == 0 && len(p.Description) == 0 && !p.SetImages && len(p.AddVariants) == 0 && len(p.RemoveVariants) == 0
+	return len(p.Title) == 0 && len(p.Description) == 0 && !p.SetImages && len(p.AddVariants) == 0 && len(p.RemoveVariants) == 0 &&
+		p.Status == render.Status_STATUS_UNSPECIFIED
+}
+
+// movesCompareAt reports whether a price change must also move a
+// compare-at price, which SetPrices cannot carry: the listing has one for
+// a SKU whose price changes, or the store shows one there.
+func movesCompareAt(p *resolve.Patch, remote *model.Product, l *render.Listing) bool {
+	for sku := range p.Prices {
+		if l.GetCompareAt()[sku] != nil || variantOf(remote, sku).GetCompareAt() != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func variantOf(p *model.Product, sku string) *model.Variant {
@@ -455,8 +468,8 @@ func variantOf(p *model.Product, sku string) *model.Variant {
 
 // remoteListing is the store's product as a listing comparable with the
 // rendered one: a store keeps one language, whose text is compared with
-// the chain's first locale, and reports no status, which is taken as the
-// last synced one.
+// the chain's first locale. A store that reports no status is taken to
+// have the last synced one.
 func (r *run) remoteListing(p *model.Product, base, source *render.Listing) *render.Listing {
 	p = proto.CloneOf(p)
 	for _, m := range []*map[string]string{&p.Title, &p.Description} {
@@ -471,11 +484,25 @@ func (r *run) remoteListing(p *model.Product, base, source *render.Listing) *ren
 			p.Description = map[string]string{r.p.rules.Fields.Description[0]: v}
 		}
 	}
-	status := source.GetStatus()
-	if base != nil {
-		status = base.GetStatus()
+	status := listingStatus(p.GetStatus())
+	if status == render.Status_STATUS_UNSPECIFIED {
+		status = source.GetStatus()
+		if base != nil {
+			status = base.GetStatus()
+		}
 	}
-	return &render.Listing{Product: p, Status: status, HoldStock: source.GetHoldStock()}
+	l := &render.Listing{Product: p, Status: status, HoldStock: source.GetHoldStock()}
+	for _, v := range p.GetVariants() {
+		if was := v.GetCompareAt(); was != nil {
+			if l.CompareAt == nil {
+				l.CompareAt = map[string]*model.Money{}
+			}
+			l.CompareAt[v.GetSku()] = was
+		}
+		v.CompareAt = nil
+	}
+	p.Status = model.PublishStatus_PUBLISH_STATUS_UNSPECIFIED
+	return l
 }
 
 // write sends the chunk's writes, operation by operation, each in

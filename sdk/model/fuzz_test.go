@@ -113,6 +113,11 @@ func FuzzProductValidate(f *testing.F) {
 		}
 		for _, v := range p.GetVariants() {
 			_ = v.GetPrice().Format()
+			// What a store is sent as a sale is in the price's currency
+			// and above it.
+			if was := v.SaleCompareAt(); was != nil && (was.GetCurrency() != v.GetPrice().GetCurrency() || was.GetAmount() <= v.GetPrice().GetAmount()) {
+				t.Fatalf("SaleCompareAt %v for price %v", was, v.GetPrice())
+			}
 		}
 		data, err := proto.Marshal(&p)
 		if err != nil {

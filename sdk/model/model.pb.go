@@ -282,6 +282,59 @@ func (ErrorKind) EnumDescriptor() ([]byte, []int) {
 	return file_model_v1_model_proto_rawDescGZIP(), []int{3}
 }
 
+// PublishStatus is a product's publishing state in a store.
+type PublishStatus int32
+
+const (
+	// The store keeps or decides the state.
+	PublishStatus_PUBLISH_STATUS_UNSPECIFIED PublishStatus = 0
+	// On sale: visible to buyers.
+	PublishStatus_PUBLISH_STATUS_ACTIVE PublishStatus = 1
+	// Hidden from buyers (a draft).
+	PublishStatus_PUBLISH_STATUS_DRAFT PublishStatus = 2
+)
+
+// Enum value maps for PublishStatus.
+var (
+	PublishStatus_name = map[int32]string{
+		0: "PUBLISH_STATUS_UNSPECIFIED",
+		1: "PUBLISH_STATUS_ACTIVE",
+		2: "PUBLISH_STATUS_DRAFT",
+	}
+	PublishStatus_value = map[string]int32{
+		"PUBLISH_STATUS_UNSPECIFIED": 0,
+		"PUBLISH_STATUS_ACTIVE":      1,
+		"PUBLISH_STATUS_DRAFT":       2,
+	}
+)
+
+func (x PublishStatus) Enum() *PublishStatus {
+	p := new(PublishStatus)
+	*p = x
+	return p
+}
+
+func (x PublishStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PublishStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_model_v1_model_proto_enumTypes[4].Descriptor()
+}
+
+func (PublishStatus) Type() protoreflect.EnumType {
+	return &file_model_v1_model_proto_enumTypes[4]
+}
+
+func (x PublishStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PublishStatus.Descriptor instead.
+func (PublishStatus) EnumDescriptor() ([]byte, []int) {
+	return file_model_v1_model_proto_rawDescGZIP(), []int{4}
+}
+
 // Description is what a plugin says of itself before it is configured.
 type Description struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -1001,13 +1054,18 @@ func (x *Option) GetStandardValue() string {
 }
 
 type Variant struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Sku           string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
-	Options       []*Option              `protobuf:"bytes,2,rep,name=options,proto3" json:"options,omitempty"`
-	Price         *Money                 `protobuf:"bytes,3,opt,name=price,proto3" json:"price,omitempty"`
-	Stock         int64                  `protobuf:"varint,4,opt,name=stock,proto3" json:"stock,omitempty"`
-	Barcode       string                 `protobuf:"bytes,5,opt,name=barcode,proto3" json:"barcode,omitempty"`
-	Image         string                 `protobuf:"bytes,6,opt,name=image,proto3" json:"image,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Sku     string                 `protobuf:"bytes,1,opt,name=sku,proto3" json:"sku,omitempty"`
+	Options []*Option              `protobuf:"bytes,2,rep,name=options,proto3" json:"options,omitempty"`
+	Price   *Money                 `protobuf:"bytes,3,opt,name=price,proto3" json:"price,omitempty"`
+	Stock   int64                  `protobuf:"varint,4,opt,name=stock,proto3" json:"stock,omitempty"`
+	Barcode string                 `protobuf:"bytes,5,opt,name=barcode,proto3" json:"barcode,omitempty"`
+	Image   string                 `protobuf:"bytes,6,opt,name=image,proto3" json:"image,omitempty"`
+	// The compare-at ("was") price a store shows struck through next to
+	// price; unset when there is none. Its currency is price's; an amount
+	// not above price means no sale and writers leave it out (see
+	// Variant.SaleCompareAt).
+	CompareAt     *Money `protobuf:"bytes,7,opt,name=compare_at,json=compareAt,proto3" json:"compare_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1084,6 +1142,13 @@ func (x *Variant) GetImage() string {
 	return ""
 }
 
+func (x *Variant) GetCompareAt() *Money {
+	if x != nil {
+		return x.CompareAt
+	}
+	return nil
+}
+
 type Product struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Platform-scoped id: unique within source.
@@ -1091,13 +1156,17 @@ type Product struct {
 	// The platform the product came from, e.g. "taobao".
 	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
 	// Locale (BCP 47) to text.
-	Title         map[string]string      `protobuf:"bytes,3,rep,name=title,proto3" json:"title,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Description   map[string]string      `protobuf:"bytes,4,rep,name=description,proto3" json:"description,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Images        []*Image               `protobuf:"bytes,5,rep,name=images,proto3" json:"images,omitempty"`
-	Attributes    []*Attribute           `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty"`
-	Variants      []*Variant             `protobuf:"bytes,7,rep,name=variants,proto3" json:"variants,omitempty"`
-	Url           string                 `protobuf:"bytes,8,opt,name=url,proto3" json:"url,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Title       map[string]string      `protobuf:"bytes,3,rep,name=title,proto3" json:"title,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Description map[string]string      `protobuf:"bytes,4,rep,name=description,proto3" json:"description,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Images      []*Image               `protobuf:"bytes,5,rep,name=images,proto3" json:"images,omitempty"`
+	Attributes  []*Attribute           `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty"`
+	Variants    []*Variant             `protobuf:"bytes,7,rep,name=variants,proto3" json:"variants,omitempty"`
+	Url         string                 `protobuf:"bytes,8,opt,name=url,proto3" json:"url,omitempty"`
+	UpdatedAt   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// Whether a store shows the product to buyers. Collectors leave it
+	// unspecified; a store write with it unspecified leaves the choice to
+	// the store (its default on create, unchanged on update).
+	Status        PublishStatus `protobuf:"varint,10,opt,name=status,proto3,enum=marketsync.model.v1.PublishStatus" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1193,6 +1262,13 @@ func (x *Product) GetUpdatedAt() *timestamppb.Timestamp {
 		return x.UpdatedAt
 	}
 	return nil
+}
+
+func (x *Product) GetStatus() PublishStatus {
+	if x != nil {
+		return x.Status
+	}
+	return PublishStatus_PUBLISH_STATUS_UNSPECIFIED
 }
 
 // ProductRecord is a product as the catalogue stores it.
@@ -2713,14 +2789,16 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\x06Option\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\x12%\n" +
-	"\x0estandard_value\x18\x03 \x01(\tR\rstandardValue\"\xca\x01\n" +
+	"\x0estandard_value\x18\x03 \x01(\tR\rstandardValue\"\x85\x02\n" +
 	"\aVariant\x12\x10\n" +
 	"\x03sku\x18\x01 \x01(\tR\x03sku\x125\n" +
 	"\aoptions\x18\x02 \x03(\v2\x1b.marketsync.model.v1.OptionR\aoptions\x120\n" +
 	"\x05price\x18\x03 \x01(\v2\x1a.marketsync.model.v1.MoneyR\x05price\x12\x14\n" +
 	"\x05stock\x18\x04 \x01(\x03R\x05stock\x12\x18\n" +
 	"\abarcode\x18\x05 \x01(\tR\abarcode\x12\x14\n" +
-	"\x05image\x18\x06 \x01(\tR\x05image\"\xb6\x04\n" +
+	"\x05image\x18\x06 \x01(\tR\x05image\x129\n" +
+	"\n" +
+	"compare_at\x18\a \x01(\v2\x1a.marketsync.model.v1.MoneyR\tcompareAt\"\xf2\x04\n" +
 	"\aProduct\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12=\n" +
@@ -2733,7 +2811,9 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\bvariants\x18\a \x03(\v2\x1c.marketsync.model.v1.VariantR\bvariants\x12\x10\n" +
 	"\x03url\x18\b \x01(\tR\x03url\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x1a8\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12:\n" +
+	"\x06status\x18\n" +
+	" \x01(\x0e2\".marketsync.model.v1.PublishStatusR\x06status\x1a8\n" +
 	"\n" +
 	"TitleEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
@@ -2870,7 +2950,11 @@ const file_model_v1_model_proto_rawDesc = "" +
 	"\x12ERROR_KIND_INVALID\x10\x03\x12\x13\n" +
 	"\x0fERROR_KIND_AUTH\x10\x04\x12\x18\n" +
 	"\x14ERROR_KIND_NOT_FOUND\x10\x05\x12\x17\n" +
-	"\x13ERROR_KIND_CONFLICT\x10\x06B2Z0github.com/marketsync/marketsync/sdk/model;modelb\x06proto3"
+	"\x13ERROR_KIND_CONFLICT\x10\x06*d\n" +
+	"\rPublishStatus\x12\x1e\n" +
+	"\x1aPUBLISH_STATUS_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15PUBLISH_STATUS_ACTIVE\x10\x01\x12\x18\n" +
+	"\x14PUBLISH_STATUS_DRAFT\x10\x02B2Z0github.com/marketsync/marketsync/sdk/model;modelb\x06proto3"
 
 var (
 	file_model_v1_model_proto_rawDescOnce sync.Once
@@ -2884,113 +2968,116 @@ func file_model_v1_model_proto_rawDescGZIP() []byte {
 	return file_model_v1_model_proto_rawDescData
 }
 
-var file_model_v1_model_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_model_v1_model_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_model_v1_model_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_model_v1_model_proto_goTypes = []any{
 	(Capability)(0),                   // 0: marketsync.model.v1.Capability
 	(Operation)(0),                    // 1: marketsync.model.v1.Operation
 	(FieldType)(0),                    // 2: marketsync.model.v1.FieldType
 	(ErrorKind)(0),                    // 3: marketsync.model.v1.ErrorKind
-	(*Description)(nil),               // 4: marketsync.model.v1.Description
-	(*Limits)(nil),                    // 5: marketsync.model.v1.Limits
-	(*OperationLimit)(nil),            // 6: marketsync.model.v1.OperationLimit
-	(*ConfigSchema)(nil),              // 7: marketsync.model.v1.ConfigSchema
-	(*ConfigField)(nil),               // 8: marketsync.model.v1.ConfigField
-	(*Error)(nil),                     // 9: marketsync.model.v1.Error
-	(*Quota)(nil),                     // 10: marketsync.model.v1.Quota
-	(*Money)(nil),                     // 11: marketsync.model.v1.Money
-	(*Image)(nil),                     // 12: marketsync.model.v1.Image
-	(*Attribute)(nil),                 // 13: marketsync.model.v1.Attribute
-	(*Option)(nil),                    // 14: marketsync.model.v1.Option
-	(*Variant)(nil),                   // 15: marketsync.model.v1.Variant
-	(*Product)(nil),                   // 16: marketsync.model.v1.Product
-	(*ProductRecord)(nil),             // 17: marketsync.model.v1.ProductRecord
-	(*ProductResult)(nil),             // 18: marketsync.model.v1.ProductResult
-	(*FetchProductsRequest)(nil),      // 19: marketsync.model.v1.FetchProductsRequest
-	(*FetchProductsResponse)(nil),     // 20: marketsync.model.v1.FetchProductsResponse
-	(*ListProductsRequest)(nil),       // 21: marketsync.model.v1.ListProductsRequest
-	(*ListProductsResponse)(nil),      // 22: marketsync.model.v1.ListProductsResponse
-	(*ResolveURLsRequest)(nil),        // 23: marketsync.model.v1.ResolveURLsRequest
-	(*ResolveResult)(nil),             // 24: marketsync.model.v1.ResolveResult
-	(*ResolveURLsResponse)(nil),       // 25: marketsync.model.v1.ResolveURLsResponse
-	(*UpsertItem)(nil),                // 26: marketsync.model.v1.UpsertItem
-	(*UpsertProductsRequest)(nil),     // 27: marketsync.model.v1.UpsertProductsRequest
-	(*WriteResult)(nil),               // 28: marketsync.model.v1.WriteResult
-	(*UpsertProductsResponse)(nil),    // 29: marketsync.model.v1.UpsertProductsResponse
-	(*InventoryItem)(nil),             // 30: marketsync.model.v1.InventoryItem
-	(*SetInventoryRequest)(nil),       // 31: marketsync.model.v1.SetInventoryRequest
-	(*SetInventoryResponse)(nil),      // 32: marketsync.model.v1.SetInventoryResponse
-	(*PriceItem)(nil),                 // 33: marketsync.model.v1.PriceItem
-	(*SetPricesRequest)(nil),          // 34: marketsync.model.v1.SetPricesRequest
-	(*SetPricesResponse)(nil),         // 35: marketsync.model.v1.SetPricesResponse
-	(*GetRemoteProductsRequest)(nil),  // 36: marketsync.model.v1.GetRemoteProductsRequest
-	(*GetRemoteProductsResponse)(nil), // 37: marketsync.model.v1.GetRemoteProductsResponse
-	(*Webhook)(nil),                   // 38: marketsync.model.v1.Webhook
-	(*WebhookEvent)(nil),              // 39: marketsync.model.v1.WebhookEvent
-	(*WebhookResult)(nil),             // 40: marketsync.model.v1.WebhookResult
-	(*VerifyWebhooksRequest)(nil),     // 41: marketsync.model.v1.VerifyWebhooksRequest
-	(*VerifyWebhooksResponse)(nil),    // 42: marketsync.model.v1.VerifyWebhooksResponse
-	nil,                               // 43: marketsync.model.v1.Image.AltEntry
-	nil,                               // 44: marketsync.model.v1.Product.TitleEntry
-	nil,                               // 45: marketsync.model.v1.Product.DescriptionEntry
-	nil,                               // 46: marketsync.model.v1.Webhook.HeadersEntry
-	(*durationpb.Duration)(nil),       // 47: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),     // 48: google.protobuf.Timestamp
+	(PublishStatus)(0),                // 4: marketsync.model.v1.PublishStatus
+	(*Description)(nil),               // 5: marketsync.model.v1.Description
+	(*Limits)(nil),                    // 6: marketsync.model.v1.Limits
+	(*OperationLimit)(nil),            // 7: marketsync.model.v1.OperationLimit
+	(*ConfigSchema)(nil),              // 8: marketsync.model.v1.ConfigSchema
+	(*ConfigField)(nil),               // 9: marketsync.model.v1.ConfigField
+	(*Error)(nil),                     // 10: marketsync.model.v1.Error
+	(*Quota)(nil),                     // 11: marketsync.model.v1.Quota
+	(*Money)(nil),                     // 12: marketsync.model.v1.Money
+	(*Image)(nil),                     // 13: marketsync.model.v1.Image
+	(*Attribute)(nil),                 // 14: marketsync.model.v1.Attribute
+	(*Option)(nil),                    // 15: marketsync.model.v1.Option
+	(*Variant)(nil),                   // 16: marketsync.model.v1.Variant
+	(*Product)(nil),                   // 17: marketsync.model.v1.Product
+	(*ProductRecord)(nil),             // 18: marketsync.model.v1.ProductRecord
+	(*ProductResult)(nil),             // 19: marketsync.model.v1.ProductResult
+	(*FetchProductsRequest)(nil),      // 20: marketsync.model.v1.FetchProductsRequest
+	(*FetchProductsResponse)(nil),     // 21: marketsync.model.v1.FetchProductsResponse
+	(*ListProductsRequest)(nil),       // 22: marketsync.model.v1.ListProductsRequest
+	(*ListProductsResponse)(nil),      // 23: marketsync.model.v1.ListProductsResponse
+	(*ResolveURLsRequest)(nil),        // 24: marketsync.model.v1.ResolveURLsRequest
+	(*ResolveResult)(nil),             // 25: marketsync.model.v1.ResolveResult
+	(*ResolveURLsResponse)(nil),       // 26: marketsync.model.v1.ResolveURLsResponse
+	(*UpsertItem)(nil),                // 27: marketsync.model.v1.UpsertItem
+	(*UpsertProductsRequest)(nil),     // 28: marketsync.model.v1.UpsertProductsRequest
+	(*WriteResult)(nil),               // 29: marketsync.model.v1.WriteResult
+	(*UpsertProductsResponse)(nil),    // 30: marketsync.model.v1.UpsertProductsResponse
+	(*InventoryItem)(nil),             // 31: marketsync.model.v1.InventoryItem
+	(*SetInventoryRequest)(nil),       // 32: marketsync.model.v1.SetInventoryRequest
+	(*SetInventoryResponse)(nil),      // 33: marketsync.model.v1.SetInventoryResponse
+	(*PriceItem)(nil),                 // 34: marketsync.model.v1.PriceItem
+	(*SetPricesRequest)(nil),          // 35: marketsync.model.v1.SetPricesRequest
+	(*SetPricesResponse)(nil),         // 36: marketsync.model.v1.SetPricesResponse
+	(*GetRemoteProductsRequest)(nil),  // 37: marketsync.model.v1.GetRemoteProductsRequest
+	(*GetRemoteProductsResponse)(nil), // 38: marketsync.model.v1.GetRemoteProductsResponse
+	(*Webhook)(nil),                   // 39: marketsync.model.v1.Webhook
+	(*WebhookEvent)(nil),              // 40: marketsync.model.v1.WebhookEvent
+	(*WebhookResult)(nil),             // 41: marketsync.model.v1.WebhookResult
+	(*VerifyWebhooksRequest)(nil),     // 42: marketsync.model.v1.VerifyWebhooksRequest
+	(*VerifyWebhooksResponse)(nil),    // 43: marketsync.model.v1.VerifyWebhooksResponse
+	nil,                               // 44: marketsync.model.v1.Image.AltEntry
+	nil,                               // 45: marketsync.model.v1.Product.TitleEntry
+	nil,                               // 46: marketsync.model.v1.Product.DescriptionEntry
+	nil,                               // 47: marketsync.model.v1.Webhook.HeadersEntry
+	(*durationpb.Duration)(nil),       // 48: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),     // 49: google.protobuf.Timestamp
 }
 var file_model_v1_model_proto_depIdxs = []int32{
 	0,  // 0: marketsync.model.v1.Description.capabilities:type_name -> marketsync.model.v1.Capability
-	5,  // 1: marketsync.model.v1.Description.limits:type_name -> marketsync.model.v1.Limits
-	7,  // 2: marketsync.model.v1.Description.config_schema:type_name -> marketsync.model.v1.ConfigSchema
-	6,  // 3: marketsync.model.v1.Limits.operations:type_name -> marketsync.model.v1.OperationLimit
+	6,  // 1: marketsync.model.v1.Description.limits:type_name -> marketsync.model.v1.Limits
+	8,  // 2: marketsync.model.v1.Description.config_schema:type_name -> marketsync.model.v1.ConfigSchema
+	7,  // 3: marketsync.model.v1.Limits.operations:type_name -> marketsync.model.v1.OperationLimit
 	1,  // 4: marketsync.model.v1.OperationLimit.operation:type_name -> marketsync.model.v1.Operation
-	8,  // 5: marketsync.model.v1.ConfigSchema.fields:type_name -> marketsync.model.v1.ConfigField
+	9,  // 5: marketsync.model.v1.ConfigSchema.fields:type_name -> marketsync.model.v1.ConfigField
 	2,  // 6: marketsync.model.v1.ConfigField.type:type_name -> marketsync.model.v1.FieldType
 	3,  // 7: marketsync.model.v1.Error.kind:type_name -> marketsync.model.v1.ErrorKind
-	47, // 8: marketsync.model.v1.Error.retry_after:type_name -> google.protobuf.Duration
-	48, // 9: marketsync.model.v1.Quota.reset:type_name -> google.protobuf.Timestamp
-	43, // 10: marketsync.model.v1.Image.alt:type_name -> marketsync.model.v1.Image.AltEntry
-	14, // 11: marketsync.model.v1.Variant.options:type_name -> marketsync.model.v1.Option
-	11, // 12: marketsync.model.v1.Variant.price:type_name -> marketsync.model.v1.Money
-	44, // 13: marketsync.model.v1.Product.title:type_name -> marketsync.model.v1.Product.TitleEntry
-	45, // 14: marketsync.model.v1.Product.description:type_name -> marketsync.model.v1.Product.DescriptionEntry
-	12, // 15: marketsync.model.v1.Product.images:type_name -> marketsync.model.v1.Image
-	13, // 16: marketsync.model.v1.Product.attributes:type_name -> marketsync.model.v1.Attribute
-	15, // 17: marketsync.model.v1.Product.variants:type_name -> marketsync.model.v1.Variant
-	48, // 18: marketsync.model.v1.Product.updated_at:type_name -> google.protobuf.Timestamp
-	48, // 19: marketsync.model.v1.ProductRecord.collected_at:type_name -> google.protobuf.Timestamp
-	16, // 20: marketsync.model.v1.ProductRecord.product:type_name -> marketsync.model.v1.Product
-	16, // 21: marketsync.model.v1.ProductResult.product:type_name -> marketsync.model.v1.Product
-	9,  // 22: marketsync.model.v1.ProductResult.error:type_name -> marketsync.model.v1.Error
-	18, // 23: marketsync.model.v1.FetchProductsResponse.results:type_name -> marketsync.model.v1.ProductResult
-	10, // 24: marketsync.model.v1.FetchProductsResponse.quota:type_name -> marketsync.model.v1.Quota
-	10, // 25: marketsync.model.v1.ListProductsResponse.quota:type_name -> marketsync.model.v1.Quota
-	9,  // 26: marketsync.model.v1.ResolveResult.error:type_name -> marketsync.model.v1.Error
-	24, // 27: marketsync.model.v1.ResolveURLsResponse.results:type_name -> marketsync.model.v1.ResolveResult
-	16, // 28: marketsync.model.v1.UpsertItem.product:type_name -> marketsync.model.v1.Product
-	26, // 29: marketsync.model.v1.UpsertProductsRequest.items:type_name -> marketsync.model.v1.UpsertItem
-	9,  // 30: marketsync.model.v1.WriteResult.error:type_name -> marketsync.model.v1.Error
-	28, // 31: marketsync.model.v1.UpsertProductsResponse.results:type_name -> marketsync.model.v1.WriteResult
-	10, // 32: marketsync.model.v1.UpsertProductsResponse.quota:type_name -> marketsync.model.v1.Quota
-	30, // 33: marketsync.model.v1.SetInventoryRequest.items:type_name -> marketsync.model.v1.InventoryItem
-	28, // 34: marketsync.model.v1.SetInventoryResponse.results:type_name -> marketsync.model.v1.WriteResult
-	10, // 35: marketsync.model.v1.SetInventoryResponse.quota:type_name -> marketsync.model.v1.Quota
-	11, // 36: marketsync.model.v1.PriceItem.price:type_name -> marketsync.model.v1.Money
-	33, // 37: marketsync.model.v1.SetPricesRequest.items:type_name -> marketsync.model.v1.PriceItem
-	28, // 38: marketsync.model.v1.SetPricesResponse.results:type_name -> marketsync.model.v1.WriteResult
-	10, // 39: marketsync.model.v1.SetPricesResponse.quota:type_name -> marketsync.model.v1.Quota
-	18, // 40: marketsync.model.v1.GetRemoteProductsResponse.results:type_name -> marketsync.model.v1.ProductResult
-	10, // 41: marketsync.model.v1.GetRemoteProductsResponse.quota:type_name -> marketsync.model.v1.Quota
-	46, // 42: marketsync.model.v1.Webhook.headers:type_name -> marketsync.model.v1.Webhook.HeadersEntry
-	48, // 43: marketsync.model.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
-	39, // 44: marketsync.model.v1.WebhookResult.event:type_name -> marketsync.model.v1.WebhookEvent
-	9,  // 45: marketsync.model.v1.WebhookResult.error:type_name -> marketsync.model.v1.Error
-	38, // 46: marketsync.model.v1.VerifyWebhooksRequest.webhooks:type_name -> marketsync.model.v1.Webhook
-	40, // 47: marketsync.model.v1.VerifyWebhooksResponse.results:type_name -> marketsync.model.v1.WebhookResult
-	48, // [48:48] is the sub-list for method output_type
-	48, // [48:48] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	48, // 8: marketsync.model.v1.Error.retry_after:type_name -> google.protobuf.Duration
+	49, // 9: marketsync.model.v1.Quota.reset:type_name -> google.protobuf.Timestamp
+	44, // 10: marketsync.model.v1.Image.alt:type_name -> marketsync.model.v1.Image.AltEntry
+	15, // 11: marketsync.model.v1.Variant.options:type_name -> marketsync.model.v1.Option
+	12, // 12: marketsync.model.v1.Variant.price:type_name -> marketsync.model.v1.Money
+	12, // 13: marketsync.model.v1.Variant.compare_at:type_name -> marketsync.model.v1.Money
+	45, // 14: marketsync.model.v1.Product.title:type_name -> marketsync.model.v1.Product.TitleEntry
+	46, // 15: marketsync.model.v1.Product.description:type_name -> marketsync.model.v1.Product.DescriptionEntry
+	13, // 16: marketsync.model.v1.Product.images:type_name -> marketsync.model.v1.Image
+	14, // 17: marketsync.model.v1.Product.attributes:type_name -> marketsync.model.v1.Attribute
+	16, // 18: marketsync.model.v1.Product.variants:type_name -> marketsync.model.v1.Variant
+	49, // 19: marketsync.model.v1.Product.updated_at:type_name -> google.protobuf.Timestamp
+	4,  // 20: marketsync.model.v1.Product.status:type_name -> marketsync.model.v1.PublishStatus
+	49, // 21: marketsync.model.v1.ProductRecord.collected_at:type_name -> google.protobuf.Timestamp
+	17, // 22: marketsync.model.v1.ProductRecord.product:type_name -> marketsync.model.v1.Product
+	17, // 23: marketsync.model.v1.ProductResult.product:type_name -> marketsync.model.v1.Product
+	10, // 24: marketsync.model.v1.ProductResult.error:type_name -> marketsync.model.v1.Error
+	19, // 25: marketsync.model.v1.FetchProductsResponse.results:type_name -> marketsync.model.v1.ProductResult
+	11, // 26: marketsync.model.v1.FetchProductsResponse.quota:type_name -> marketsync.model.v1.Quota
+	11, // 27: marketsync.model.v1.ListProductsResponse.quota:type_name -> marketsync.model.v1.Quota
+	10, // 28: marketsync.model.v1.ResolveResult.error:type_name -> marketsync.model.v1.Error
+	25, // 29: marketsync.model.v1.ResolveURLsResponse.results:type_name -> marketsync.model.v1.ResolveResult
+	17, // 30: marketsync.model.v1.UpsertItem.product:type_name -> marketsync.model.v1.Product
+	27, // 31: marketsync.model.v1.UpsertProductsRequest.items:type_name -> marketsync.model.v1.UpsertItem
+	10, // 32: marketsync.model.v1.WriteResult.error:type_name -> marketsync.model.v1.Error
+	29, // 33: marketsync.model.v1.UpsertProductsResponse.results:type_name -> marketsync.model.v1.WriteResult
+	11, // 34: marketsync.model.v1.UpsertProductsResponse.quota:type_name -> marketsync.model.v1.Quota
+	31, // 35: marketsync.model.v1.SetInventoryRequest.items:type_name -> marketsync.model.v1.InventoryItem
+	29, // 36: marketsync.model.v1.SetInventoryResponse.results:type_name -> marketsync.model.v1.WriteResult
+	11, // 37: marketsync.model.v1.SetInventoryResponse.quota:type_name -> marketsync.model.v1.Quota
+	12, // 38: marketsync.model.v1.PriceItem.price:type_name -> marketsync.model.v1.Money
+	34, // 39: marketsync.model.v1.SetPricesRequest.items:type_name -> marketsync.model.v1.PriceItem
+	29, // 40: marketsync.model.v1.SetPricesResponse.results:type_name -> marketsync.model.v1.WriteResult
+	11, // 41: marketsync.model.v1.SetPricesResponse.quota:type_name -> marketsync.model.v1.Quota
+	19, // 42: marketsync.model.v1.GetRemoteProductsResponse.results:type_name -> marketsync.model.v1.ProductResult
+	11, // 43: marketsync.model.v1.GetRemoteProductsResponse.quota:type_name -> marketsync.model.v1.Quota
+	47, // 44: marketsync.model.v1.Webhook.headers:type_name -> marketsync.model.v1.Webhook.HeadersEntry
+	49, // 45: marketsync.model.v1.WebhookEvent.occurred_at:type_name -> google.protobuf.Timestamp
+	40, // 46: marketsync.model.v1.WebhookResult.event:type_name -> marketsync.model.v1.WebhookEvent
+	10, // 47: marketsync.model.v1.WebhookResult.error:type_name -> marketsync.model.v1.Error
+	39, // 48: marketsync.model.v1.VerifyWebhooksRequest.webhooks:type_name -> marketsync.model.v1.Webhook
+	41, // 49: marketsync.model.v1.VerifyWebhooksResponse.results:type_name -> marketsync.model.v1.WebhookResult
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_model_v1_model_proto_init() }
@@ -3004,7 +3091,7 @@ func file_model_v1_model_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_model_v1_model_proto_rawDesc), len(file_model_v1_model_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   0,

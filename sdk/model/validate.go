@@ -87,6 +87,13 @@ func (p *Product) Validate() error {
 		} else if v.GetPrice().GetCurrency() != currency {
 			bad(path+".price.currency", "%s differs from the product's other variants (%s)", v.GetPrice().GetCurrency(), currency)
 		}
+		if was := v.GetCompareAt(); was != nil {
+			if err := was.Validate(); err != nil {
+				bad(path+".compare_at", "%v", err)
+			} else if v.GetPrice() != nil && was.GetCurrency() != v.GetPrice().GetCurrency() {
+				bad(path+".compare_at.currency", "%s differs from the price's (%s)", was.GetCurrency(), v.GetPrice().GetCurrency())
+			}
+		}
 		if v.GetStock() < 0 {
 			bad(path+".stock", "must not be negative, got %d", v.GetStock())
 		}
@@ -96,7 +103,23 @@ func (p *Product) Validate() error {
 			}
 		}
 	}
+	if _, known := PublishStatus_name[int32(p.GetStatus())]; !known {
+		bad("status", "unknown publishing status %d", p.GetStatus())
+	}
 	return errors.Join(errs...)
+}
+
+// SaleCompareAt is the compare-at price a store should show for v: its
+// CompareAt when that is above the price in the same currency, else nil.
+// A compare-at not above the price is valid (stores accept and return
+// one) but shows no sale, so writers leave it out rather than fail the
+// item.
+func (v *Variant) SaleCompareAt() *Money {
+	was, price := v.GetCompareAt(), v.GetPrice()
+	if was == nil || price == nil || was.GetCurrency() != price.GetCurrency() || was.GetAmount() <= price.GetAmount() {
+		return nil
+	}
+	return was
 }
 
 // Validate checks that m has a known ISO 4217 currency and is not negative.

@@ -277,6 +277,19 @@ func TestStoreWrites(t *testing.T) {
 		t.Fatalf("bad item should fail alone as INVALID: %+v", up.Results[1])
 	}
 	remote := up.Results[0].RemoteID
+	// Status and compare-at prices are kept; no status keeps the stored one.
+	draft := *src
+	draft.Status = sdk.StatusDraft
+	draft.Variants = append([]sdk.Variant(nil), src.Variants...)
+	was := sdk.Money{Amount: src.Variants[0].Price.Amount + 500, Currency: src.Variants[0].Price.Currency}
+	draft.Variants[0].CompareAt = &was
+	if r, _ := m.UpsertProducts(ctx, &sdk.UpsertProductsRequest{Items: []sdk.UpsertItem{{RemoteID: remote, Product: draft}}}); r.Results[0].Err != nil {
+		t.Fatal(r.Results[0].Err)
+	}
+	if r, _ := m.GetRemoteProducts(ctx, &sdk.GetRemoteProductsRequest{RemoteIDs: []string{remote}}); r.Results[0].Product.Status != sdk.StatusDraft ||
+		r.Results[0].Product.Variants[0].CompareAt == nil || *r.Results[0].Product.Variants[0].CompareAt != was {
+		t.Errorf("status and compare-at read back: %+v", r.Results[0].Product)
+	}
 	again, _ := m.UpsertProducts(ctx, &sdk.UpsertProductsRequest{Items: []sdk.UpsertItem{{IdempotencyKey: "k1", Product: *src}}})
 	if again.Results[0].RemoteID != remote {
 		t.Errorf("retried create under the same key made %s, want %s", again.Results[0].RemoteID, remote)
@@ -308,6 +321,9 @@ func TestStoreWrites(t *testing.T) {
 	}
 	if got.Results[1].Err == nil || got.Results[1].Err.Kind != sdk.KindNotFound {
 		t.Errorf("unknown remote id: %+v", got.Results[1])
+	}
+	if st := got.Results[0].Product.Status; st != sdk.StatusDraft {
+		t.Errorf("a write without a status changed the stored one to %q", st)
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 // store is the sandbox's store side: products published to it, by remote
 // id. Creates are idempotent by key, as Shopify's and WooCommerce's
 // idempotency headers make them, so a retried create never duplicates.
+// A product keeps its publishing status and compare-at prices as written;
+// a write without a status keeps the stored one (active on create), as
+// the stores do.
 type store struct {
 	mu       sync.Mutex
 	next     int
@@ -47,6 +50,12 @@ func (s *store) upsert(it sdk.UpsertItem) sdk.WriteResult {
 		}
 	}
 	p := it.Product
+	if p.Status == "" {
+		p.Status = sdk.StatusActive
+		if old := s.products[id]; old != nil {
+			p.Status = old.Status
+		}
+	}
 	s.products[id] = &p
 	res.RemoteID = id
 	return res

@@ -47,9 +47,12 @@ type variantSetInput struct {
 		OptionName string `json:"optionName"`
 		Name       string `json:"name"`
 	} `json:"optionValues"`
-	Price         *string `json:"price"`
-	Barcode       *string `json:"barcode"`
-	InventoryItem *struct {
+	Price *string `json:"price"`
+	// CompareAtPrice is raw so that null (clear it) differs from absent
+	// (keep it).
+	CompareAtPrice json.RawMessage `json:"compareAtPrice"`
+	Barcode        *string         `json:"barcode"`
+	InventoryItem  *struct {
 		SKU string `json:"sku"`
 	} `json:"inventoryItem"`
 	InventoryQuantities []struct {
@@ -130,12 +133,29 @@ func (s *Server) productSet(a productSetArgs) map[string]any {
 			opts[o.Name] = append(opts[o.Name], v.Name)
 		}
 	}
+	// ProductStatus: ACTIVE, ARCHIVED, DRAFT
+	// (https://shopify.dev/docs/api/admin-graphql/2026-04/enums/ProductStatus);
+	// the API refuses another value when it coerces the input.
+	if in.Status != nil && !slices.Contains([]string{"ACTIVE", "ARCHIVED", "DRAFT"}, *in.Status) {
+		errs = append(errs, userError{Field: []string{"input", "status"}, Message: fmt.Sprintf("Expected %q to be one of: ACTIVE, ARCHIVED, DRAFT", *in.Status), Code: "INVALID_INPUT"})
+	}
 	skus := map[string]int{}
 	digits := currencyDigits(s.opts.Currency)
+	compareAt := make([]*string, len(in.Variants))
 	for i, v := range in.Variants {
 		at := func(f ...string) []string { return append([]string{"input", "variants", strconv.Itoa(i)}, f...) }
 		if v.Price != nil && !validPrice(*v.Price, digits) {
 			errs = append(errs, userError{Field: at("price"), Message: fmt.Sprintf("Price %q is not a valid amount of %s", *v.Price, s.opts.Currency), Code: "INVALID_VARIANT"})
+		}
+		if len(v.CompareAtPrice) > 0 {
+			var was *string
+			if json.Unmarshal(v.CompareAtPrice, &was) != nil || was != nil && !validPrice(*was, digits) {
+				errs = append(errs, userError{Field: at("compareAtPrice"), Message: fmt.Sprintf("Compare at price %s is not a valid amount of %s", v.CompareAtPrice, s.opts.Currency), Code: "INVALID_VARIANT"})
+			}
+			empty := ""
+			if compareAt[i] = &empty; was != nil {
+				compareAt[i] = was
+			}
 		}
 		if v.InventoryItem != nil && v.InventoryItem.SKU != "" {
 			if j, dup := skus[v.InventoryItem.SKU]; dup {
@@ -175,7 +195,7 @@ func (s *Server) productSet(a productSetArgs) map[string]any {
 	old := p.variants
 	p.variants = nil
 	kept := map[int64]bool{}
-	for _, vin := range in.Variants {
+	for i, vin := range in.Variants {
 		var sel []selected
 		for _, ov := range vin.OptionValues {
 			sel = append(sel, selected{Name: ov.OptionName, Value: ov.Name})
@@ -199,6 +219,9 @@ func (s *Server) productSet(a productSetArgs) map[string]any {
 		v.options = sel
 		if vin.Price != nil {
 			v.price = *vin.Price
+		}
+		if compareAt[i] != nil {
+			v.compareAt = *compareAt[i]
 		}
 		if vin.Barcode != nil {
 			v.barcode = *vin.Barcode
@@ -246,8 +269,12 @@ func (s *Server) byCustomIDLocked(c metafield) *product {
 func (s *Server) productJSON(p *product) map[string]any {
 	variants := []map[string]any{}
 	for _, v := range p.variants {
+		var compareAt any // null when the variant has none
+		if v.compareAt != "" {
+			compareAt = v.compareAt
+		}
 		variants = append(variants, map[string]any{
-			"id": gid("ProductVariant", v.id), "sku": v.sku, "price": v.price, "barcode": v.barcode,
+			"id": gid("ProductVariant", v.id), "sku": v.sku, "price": v.price, "compareAtPrice": compareAt, "barcode": v.barcode,
 			"inventoryQuantity": s.stock[v.item], "selectedOptions": v.options,
 			"inventoryItem": map[string]any{"id": gid("InventoryItem", v.item)},
 		})

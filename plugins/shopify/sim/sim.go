@@ -128,11 +128,12 @@ type option struct {
 }
 
 type variant struct {
-	id, item int64
-	sku      string
-	price    string
-	barcode  string
-	options  []selected
+	id, item  int64
+	sku       string
+	price     string
+	compareAt string // "" when none
+	barcode   string
+	options   []selected
 }
 
 type selected struct {
@@ -285,6 +286,29 @@ func (s *Server) Price(productGID, sku string) (string, bool) {
 		return "", false
 	}
 	return v.price, true
+}
+
+// CompareAt returns the compare-at price of the variant with sku in the
+// product, "" when it has none.
+func (s *Server) CompareAt(productGID, sku string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.variantLocked(productGID, sku)
+	if v == nil {
+		return "", false
+	}
+	return v.compareAt, true
+}
+
+// Status returns the product's status (ACTIVE, ARCHIVED or DRAFT).
+func (s *Server) Status(productGID string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, _ := parseGID("Product", productGID)
+	if p := s.products[id]; p != nil {
+		return p.status, true
+	}
+	return "", false
 }
 
 func (s *Server) variantLocked(productGID, sku string) *variant {

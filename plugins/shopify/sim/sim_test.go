@@ -158,6 +158,10 @@ func TestProductSetUserErrors(t *testing.T) {
 	bad := input("ok", "A", "B")
 	bad["variants"].([]map[string]any)[1]["price"] = "12.345"
 	dup := input("ok", "A", "A")
+	status := input("ok", "A")
+	status["status"] = "HIDDEN"
+	badWas := input("ok", "A")
+	badWas["variants"].([]map[string]any)[0]["compareAtPrice"] = "-1"
 	for name, tc := range map[string]struct {
 		in    map[string]any
 		code  string
@@ -166,6 +170,8 @@ func TestProductSetUserErrors(t *testing.T) {
 		"title too long": {input(long, "A"), "INVALID_INPUT", "input.title"},
 		"invalid price":  {bad, "INVALID_VARIANT", "input.variants.1.price"},
 		"duplicate SKU":  {dup, "DUPLICATED_VALUE", "input.variants.1.inventoryItem.sku"},
+		"unknown status": {status, "INVALID_INPUT", "input.status"},
+		"bad compare-at": {badWas, "INVALID_VARIANT", "input.variants.0.compareAtPrice"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := dataOf[setResult](t, gql(t, r, setDoc, map[string]any{"in": tc.in}), "p")

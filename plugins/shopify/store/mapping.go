@@ -134,6 +134,12 @@ func (s *settings) setInput(p *sdk.Product) (map[string]any, *sdk.Error) {
 			// existing ones changes through SetInventory.
 			"inventoryQuantities": []map[string]any{{"locationId": s.location, "name": "available", "quantity": v.Stock}},
 		}
+		// null clears a compare-at price the variant had; one not
+		// above the price is left out as no sale.
+		in["compareAtPrice"] = nil
+		if was := v.SaleCompareAt(); was != nil {
+			in["compareAtPrice"] = decimal(was.Amount, s.digits)
+		}
 		if v.Barcode != "" {
 			in["barcode"] = v.Barcode
 		}
@@ -149,7 +155,6 @@ func (s *settings) setInput(p *sdk.Product) (map[string]any, *sdk.Error) {
 	}
 	in := map[string]any{
 		"title":          title,
-		"status":         "ACTIVE",
 		"productOptions": options,
 		"variants":       variants,
 		"files":          files,
@@ -158,7 +163,28 @@ func (s *settings) setInput(p *sdk.Product) (map[string]any, *sdk.Error) {
 	if d := pick(p.Description, s.locale); d != "" {
 		in["descriptionHtml"] = html.EscapeString(d)
 	}
+	// Without a status the store keeps its own (ACTIVE on create).
+	if st, ok := statusOut[p.Status]; ok {
+		in["status"] = st
+	}
 	return in, nil
+}
+
+// statusOut is ProductStatus for each status the model writes
+// (https://shopify.dev/docs/api/admin-graphql/2026-04/enums/ProductStatus).
+var statusOut = map[sdk.Status]string{sdk.StatusActive: "ACTIVE", sdk.StatusDraft: "DRAFT"}
+
+// statusIn reads ProductStatus back. ARCHIVED (and any state the model
+// lacks) reads as no status, so that a full write keeps it instead of
+// turning an archived product into a draft.
+func statusIn(s string) sdk.Status {
+	switch s {
+	case "ACTIVE":
+		return sdk.StatusActive
+	case "DRAFT":
+		return sdk.StatusDraft
+	}
+	return ""
 }
 
 // productFields is the selection of a product read back.
@@ -166,12 +192,13 @@ const productFields = `id title descriptionHtml status updatedAt
 	options { name values }
 	media(first: 20) { nodes { mediaContentType ... on MediaImage { image { url } } } }
 	metafields(first: 5, namespace: "` + metaNamespace + `") { nodes { namespace key value } }
-	variants(first: 100) { nodes { id sku price barcode inventoryQuantity selectedOptions { name value } inventoryItem { id } } }`
+	variants(first: 100) { nodes { id sku price compareAtPrice barcode inventoryQuantity selectedOptions { name value } inventoryItem { id } } }`
 
 type productNode struct {
 	ID              string `json:"id"`
 	Title           string `json:"title"`
 	DescriptionHTML string `json:"descriptionHtml"`
+	Status          string `json:"status"`
 	UpdatedAt       string `json:"updatedAt"`
 	Options         []struct {
 		Name   string   `json:"name"`
@@ -197,11 +224,12 @@ type productNode struct {
 }
 
 type variantNode struct {
-	ID                string `json:"id"`
-	SKU               string `json:"sku"`
-	Price             string `json:"price"`
-	Barcode           string `json:"barcode"`
-	InventoryQuantity int64  `json:"inventoryQuantity"`
+	ID                string  `json:"id"`
+	SKU               string  `json:"sku"`
+	Price             string  `json:"price"`
+	CompareAtPrice    *string `json:"compareAtPrice"`
+	Barcode           string  `json:"barcode"`
+	InventoryQuantity int64   `json:"inventoryQuantity"`
 	SelectedOptions   []struct {
 		Name  string `json:"name"`
 		Value string `json:"value"`
@@ -215,7 +243,7 @@ type variantNode struct {
 // the store's (the remote id), its source "shopify", and its custom ID
 // metafield an attribute.
 func (s *settings) product(n *productNode) (*sdk.Product, *sdk.Error) {
-	p := &sdk.Product{ID: n.ID, Source: Name, Title: map[string]string{s.locale: n.Title}}
+	p := &sdk.Product{ID: n.ID, Source: Name, Title: map[string]string{s.locale: n.Title}, Status: statusIn(n.Status)}
 	if n.DescriptionHTML != "" {
 		p.Description = map[string]string{s.locale: html.UnescapeString(n.DescriptionHTML)}
 	}
@@ -238,6 +266,13 @@ func (s *settings) product(n *productNode) (*sdk.Product, *sdk.Error) {
 			return nil, sdk.Invalid("malformed_product", fmt.Sprintf("variant %s: price %v", v.ID, err))
 		}
 		out := sdk.Variant{SKU: v.SKU, Price: sdk.Money{Amount: amount, Currency: s.currency}, Stock: v.InventoryQuantity, Barcode: v.Barcode}
+		if v.CompareAtPrice != nil {
+			was, err := parseDecimal(*v.CompareAtPrice, s.digits)
+			if err != nil {
+				return nil, sdk.Invalid("malformed_product", fmt.Sprintf("variant %s: compareAtPrice %v", v.ID, err))
+			}
+			out.CompareAt = &sdk.Money{Amount: was, Currency: s.currency}
+		}
 		for _, o := range v.SelectedOptions {
 			if o.Name == defaultOptionName && o.Value == defaultOptionValue {
 				continue

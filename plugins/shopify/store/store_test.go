@@ -252,3 +252,60 @@ func TestExpectedStockIsComparedAndSwapped(t *testing.T) {
 		t.Errorf("stock %d after the write, want 15", got)
 	}
 }
+
+// A product's status and its variants' compare-at prices reach the store
+// (ProductSetInput.status, ProductVariantSetInput.compareAtPrice) and read
+// back; a compare-at not above the price, or none, clears the store's,
+// and a write without a status keeps the store's.
+func TestStatusAndCompareAtRoundTrip(t *testing.T) {
+	s := sim.ServeTest(t, sim.Options{})
+	p := configured(t, s, nil)
+	items := catalogue(1, "taobao")
+	items[0].Product.Status = sdk.StatusDraft
+	items[0].Product.Variants[0].CompareAt = &sdk.Money{Amount: 2599, Currency: "USD"}
+	items[0].Product.Variants[1].CompareAt = &sdk.Money{Amount: 1999, Currency: "USD"} // not a sale
+	upsert := func() string {
+		t.Helper()
+		resp, err := p.UpsertProducts(context.Background(), &sdk.UpsertProductsRequest{Items: items})
+		if err != nil || resp.Results[0].Err != nil {
+			t.Fatal(err, resp.Results[0].Err)
+		}
+		return resp.Results[0].RemoteID
+	}
+	remote := upsert()
+	if st, _ := s.Status(remote); st != "DRAFT" {
+		t.Errorf("status in the store %q, want DRAFT", st)
+	}
+	for sku, want := range map[string]string{"100000-S": "25.99", "100000-M": "", "100000-L": ""} {
+		if got, _ := s.CompareAt(remote, sku); got != want {
+			t.Errorf("%s: compare-at in the store %q, want %q", sku, got, want)
+		}
+	}
+	got, err := p.GetRemoteProducts(context.Background(), &sdk.GetRemoteProductsRequest{RemoteIDs: []string{remote}})
+	if err != nil || got.Results[0].Product == nil {
+		t.Fatal(err, got.Results[0].Err)
+	}
+	r := got.Results[0].Product
+	if r.Status != sdk.StatusDraft || r.Variants[0].CompareAt == nil || *r.Variants[0].CompareAt != (sdk.Money{Amount: 2599, Currency: "USD"}) || r.Variants[1].CompareAt != nil {
+		t.Errorf("read back status %q, compare-at %v %v", r.Status, r.Variants[0].CompareAt, r.Variants[1].CompareAt)
+	}
+	if err := r.Validate(); err != nil {
+		t.Error(err)
+	}
+
+	// Published, the sale over: no status keeps DRAFT, then ACTIVE.
+	items[0].Product.Status = ""
+	items[0].Product.Variants[0].CompareAt = nil
+	upsert()
+	if st, _ := s.Status(remote); st != "DRAFT" {
+		t.Errorf("a write without a status changed it to %q", st)
+	}
+	if got, _ := s.CompareAt(remote, "100000-S"); got != "" {
+		t.Errorf("compare-at %q left in the store", got)
+	}
+	items[0].Product.Status = sdk.StatusActive
+	upsert()
+	if st, _ := s.Status(remote); st != "ACTIVE" {
+		t.Errorf("status %q, want ACTIVE", st)
+	}
+}

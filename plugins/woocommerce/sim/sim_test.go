@@ -188,8 +188,10 @@ func TestPerItemErrorsInside200(t *testing.T) {
 	withID["id"] = 5
 	badPrice := simple("CHEAP")
 	badPrice["regular_price"] = "nine"
+	badStatus := simple("HIDDEN")
+	badStatus["status"] = "hidden"
 	a := batch(t, g, "products/batch", map[string]any{
-		"create": []any{simple("OK"), simple("MUG"), withID, badPrice},
+		"create": []any{simple("OK"), simple("MUG"), withID, badPrice, badStatus},
 		"update": []any{map[string]any{"id": 999999, "name": "x"}, map[string]any{"id": mug, "regular_price": "10.50"}},
 		"delete": []any{888888},
 	})
@@ -214,6 +216,7 @@ func TestPerItemErrorsInside200(t *testing.T) {
 	if a.Create[3].Price != "" {
 		t.Errorf("malformed price stored as %q, want empty", a.Create[3].Price)
 	}
+	check("unknown status", a.Create[4].Error, "rest_invalid_param", 400)
 	check("update of an unknown id", a.Update[0].Error, "woocommerce_rest_product_invalid_id", 400)
 	check("update", a.Update[1].Error, "", 0)
 	check("delete of an unknown id", a.Delete[0].Error, "woocommerce_rest_product_invalid_id", 404)

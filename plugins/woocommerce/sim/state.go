@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,6 +62,8 @@ type Sellable struct {
 	GlobalUniqueID  string `json:"global_unique_id"`
 	Price           string `json:"price"`
 	RegularPrice    string `json:"regular_price"`
+	SalePrice       string `json:"sale_price"`
+	OnSale          bool   `json:"on_sale"`
 	ManageStock     bool   `json:"manage_stock"`
 	StockQuantity   *int64 `json:"stock_quantity"`
 	StockStatus     string `json:"stock_status"`
@@ -97,6 +100,7 @@ type input struct {
 	SKU              *string              `json:"sku"`
 	GlobalUniqueID   *string              `json:"global_unique_id"`
 	RegularPrice     *string              `json:"regular_price"`
+	SalePrice        *string              `json:"sale_price"`
 	ManageStock      *bool                `json:"manage_stock"`
 	StockQuantity    *json.Number         `json:"stock_quantity"`
 	Attributes       *json.RawMessage     `json:"attributes"`
@@ -317,7 +321,19 @@ func (c *Sellable) apply(in *input, qty *int64, now time.Time, metaID func() int
 	set(&c.GlobalUniqueID, in.GlobalUniqueID)
 	if in.RegularPrice != nil {
 		c.RegularPrice = formatDecimal(*in.RegularPrice)
-		c.Price = c.RegularPrice
+	}
+	if in.SalePrice != nil {
+		c.SalePrice = formatDecimal(*in.SalePrice)
+	}
+	// price is read-only, derived: the sale price while the product is
+	// on sale (a sale price below the regular one), else the regular
+	// price (WC_Product::is_on_sale and the data store's
+	// handle_updated_props, woocommerce/woocommerce@trunk:
+	// plugins/woocommerce/includes/abstracts/abstract-wc-product.php).
+	c.OnSale = c.SalePrice != "" && decimalLess(c.SalePrice, c.RegularPrice)
+	c.Price = c.RegularPrice
+	if c.OnSale {
+		c.Price = c.SalePrice
 	}
 	if in.ManageStock != nil {
 		c.ManageStock = *in.ManageStock
@@ -369,6 +385,12 @@ func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
 			return newError(http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): type")
 		}
 	}
+	// Product status: draft, pending, private, publish (and future for a
+	// scheduled post), "Product properties",
+	// https://woocommerce.github.io/woocommerce-rest-api-docs/#product-properties.
+	if in.Status != nil && !slices.Contains([]string{"draft", "pending", "private", "publish", "future"}, *in.Status) {
+		return newError(http.StatusBadRequest, "rest_invalid_param", "Invalid parameter(s): status")
+	}
 	set(&p.Name, in.Name)
 	set(&p.Status, in.Status)
 	set(&p.Description, in.Description)
@@ -391,6 +413,14 @@ func (st *state) applyProduct(p *Product, in *input, now time.Time) *apiError {
 	}
 	p.Sellable.apply(in, qty, now, st.metaID)
 	return nil
+}
+
+// decimalLess compares two prices as WooCommerce does (as numbers); an
+// empty or malformed one is never less.
+func decimalLess(a, b string) bool {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	return errA == nil && errB == nil && x < y
 }
 
 func set(dst *string, v *string) {

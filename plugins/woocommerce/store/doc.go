@@ -10,8 +10,10 @@
 // and the variations of a variable product with
 // products/{id}/variations/batch, one call per product, since the API
 // names the parent in the route. Stock is manage_stock and
-// stock_quantity; prices are regular_price, in the store's currency,
-// written from minor units by their digits.
+// stock_quantity; prices are regular_price, or sale_price under a
+// compare-at price written as regular_price, in the store's currency,
+// written from minor units by their digits; the status is the post
+// status (publish, draft).
 //
 // WooCommerce has no idempotency keys. A create is made safe to repeat
 // by the SKU: before creating, the plugin looks the batch's SKUs up with

@@ -41,10 +41,12 @@ type wcProduct struct {
 	ID             int64         `json:"id,omitempty"`
 	Name           string        `json:"name"`
 	Type           string        `json:"type"`
+	Status         string        `json:"status,omitempty"`
 	Description    string        `json:"description"`
 	SKU            string        `json:"sku"`
 	GlobalUniqueID *string       `json:"global_unique_id,omitempty"`
 	RegularPrice   *string       `json:"regular_price,omitempty"`
+	SalePrice      *string       `json:"sale_price,omitempty"`
 	ManageStock    *bool         `json:"manage_stock,omitempty"`
 	StockQuantity  *int64        `json:"stock_quantity,omitempty"`
 	Attributes     []wcAttribute `json:"attributes"`
@@ -56,6 +58,7 @@ type wcVariation struct {
 	ID             int64      `json:"id,omitempty"`
 	SKU            string     `json:"sku"`
 	RegularPrice   string     `json:"regular_price"`
+	SalePrice      string     `json:"sale_price"`
 	ManageStock    bool       `json:"manage_stock"`
 	StockQuantity  int64      `json:"stock_quantity"`
 	GlobalUniqueID *string    `json:"global_unique_id,omitempty"`
@@ -128,6 +131,36 @@ func (s *settings) checkMoney(m sdk.Money) *sdk.Error {
 	return nil
 }
 
+// statusOut is the post status for each status the model writes
+// ("Product properties",
+// https://woocommerce.github.io/woocommerce-rest-api-docs/#product-properties);
+// without one the store keeps its own (publish on create).
+var statusOut = map[sdk.Status]string{sdk.StatusActive: "publish", sdk.StatusDraft: "draft"}
+
+// statusIn reads the post status back; pending, private and future read
+// as none, so that a full write leaves them as they are.
+func statusIn(s string) sdk.Status {
+	switch s {
+	case "publish":
+		return sdk.StatusActive
+	case "draft":
+		return sdk.StatusDraft
+	}
+	return ""
+}
+
+// prices are a variant's regular_price and sale_price: with a
+// compare-at price above the price, the compare-at price is the regular
+// one and the price the sale one (WooCommerce shows the regular price
+// struck through); else the price is the regular one and sale_price is
+// "", which ends a sale the store had.
+func (s *settings) prices(v *sdk.Variant) (regular, sale string) {
+	if was := v.SaleCompareAt(); was != nil {
+		return formatAmount(was.Amount, s.digits), formatAmount(v.Price.Amount, s.digits)
+	}
+	return formatAmount(v.Price.Amount, s.digits), ""
+}
+
 // toWC maps p to the product and, for a variable product, the variations
 // to write. Images are sent only when the product is created: WooCommerce
 // downloads every image sent into its media library again, so sending
@@ -135,6 +168,7 @@ func (s *settings) checkMoney(m sdk.Money) *sdk.Error {
 func (s *settings) toWC(p *sdk.Product, create bool) (wcProduct, []wcVariation) {
 	out := wcProduct{
 		Name:        text(p.Title, s.locale),
+		Status:      statusOut[p.Status],
 		Description: text(p.Description, s.locale),
 		SKU:         productSKU(p),
 		Attributes:  []wcAttribute{},
@@ -160,8 +194,9 @@ func (s *settings) toWC(p *sdk.Product, create bool) (wcProduct, []wcVariation) 
 	}
 	if isSimple(p) {
 		v := p.Variants[0]
-		price, manage, stock := formatAmount(v.Price.Amount, s.digits), true, v.Stock
-		out.Type, out.RegularPrice, out.ManageStock, out.StockQuantity = typeSimple, &price, &manage, &stock
+		regular, sale := s.prices(&v)
+		manage, stock := true, v.Stock
+		out.Type, out.RegularPrice, out.SalePrice, out.ManageStock, out.StockQuantity = typeSimple, &regular, &sale, &manage, &stock
 		if v.Barcode != "" {
 			out.GlobalUniqueID = &v.Barcode
 		}
@@ -171,7 +206,8 @@ func (s *settings) toWC(p *sdk.Product, create bool) (wcProduct, []wcVariation) 
 	var axes []wcAttribute
 	vars := make([]wcVariation, len(p.Variants))
 	for i, v := range p.Variants {
-		w := wcVariation{SKU: v.SKU, RegularPrice: formatAmount(v.Price.Amount, s.digits), ManageStock: true, StockQuantity: v.Stock, Attributes: []wcOption{}}
+		regular, sale := s.prices(&v)
+		w := wcVariation{SKU: v.SKU, RegularPrice: regular, SalePrice: sale, ManageStock: true, StockQuantity: v.Stock, Attributes: []wcOption{}}
 		if v.Barcode != "" {
 			w.GlobalUniqueID = &p.Variants[i].Barcode
 		}
@@ -201,10 +237,13 @@ type remoteProduct struct {
 	ID              int64  `json:"id"`
 	Name            string `json:"name"`
 	Type            string `json:"type"`
+	Status          string `json:"status"`
 	Description     string `json:"description"`
 	SKU             string `json:"sku"`
 	GlobalUniqueID  string `json:"global_unique_id"`
 	RegularPrice    string `json:"regular_price"`
+	SalePrice       string `json:"sale_price"`
+	OnSale          bool   `json:"on_sale"`
 	StockQuantity   *int64 `json:"stock_quantity"`
 	MetaData        []meta `json:"meta_data"`
 	Permalink       string `json:"permalink"`
@@ -226,6 +265,8 @@ type remoteVariation struct {
 	SKU            string     `json:"sku"`
 	GlobalUniqueID string     `json:"global_unique_id"`
 	RegularPrice   string     `json:"regular_price"`
+	SalePrice      string     `json:"sale_price"`
+	OnSale         bool       `json:"on_sale"`
 	StockQuantity  *int64     `json:"stock_quantity"`
 	MetaData       []meta     `json:"meta_data"`
 	Attributes     []wcOption `json:"attributes"`
@@ -269,6 +310,7 @@ func (s *settings) fromWC(r *remoteProduct, vars []remoteVariation) (*sdk.Produc
 		Source: Name,
 		Title:  map[string]string{s.locale: r.Name},
 		URL:    r.Permalink,
+		Status: statusIn(r.Status),
 	}
 	if r.Description != "" {
 		p.Description = map[string]string{s.locale: r.Description}
@@ -290,19 +332,29 @@ func (s *settings) fromWC(r *remoteProduct, vars []remoteVariation) (*sdk.Produc
 			}
 		}
 	}
-	variant := func(sku, price string, stock *int64, barcode string) (sdk.Variant, *sdk.Error) {
-		amount, err := parseAmount(price, s.digits)
+	// On sale, the price is sale_price and the compare-at price
+	// regular_price; else the price is regular_price.
+	variant := func(sku, regular, sale string, onSale bool, stock *int64, barcode string) (sdk.Variant, *sdk.Error) {
+		amount, err := parseAmount(regular, s.digits)
 		if err != nil {
 			return sdk.Variant{}, sdk.Invalid("malformed_product", fmt.Sprintf("product %d: %v", r.ID, err))
 		}
 		v := sdk.Variant{SKU: sku, Price: sdk.Money{Amount: amount, Currency: s.currency}, Barcode: barcode}
+		if onSale && sale != "" {
+			sold, err := parseAmount(sale, s.digits)
+			if err != nil {
+				return sdk.Variant{}, sdk.Invalid("malformed_product", fmt.Sprintf("product %d: sale_price %v", r.ID, err))
+			}
+			v.CompareAt = &sdk.Money{Amount: amount, Currency: s.currency}
+			v.Price.Amount = sold
+		}
 		if stock != nil && *stock > 0 { // backorders make it negative
 			v.Stock = *stock
 		}
 		return v, nil
 	}
 	if r.Type != typeVariable {
-		v, err := variant(r.SKU, r.RegularPrice, r.StockQuantity, r.GlobalUniqueID)
+		v, err := variant(r.SKU, r.RegularPrice, r.SalePrice, r.OnSale, r.StockQuantity, r.GlobalUniqueID)
 		if err != nil {
 			return nil, err
 		}
@@ -312,7 +364,7 @@ func (s *settings) fromWC(r *remoteProduct, vars []remoteVariation) (*sdk.Produc
 		p.Variants = []sdk.Variant{v}
 	}
 	for _, rv := range vars {
-		v, err := variant(rv.SKU, rv.RegularPrice, rv.StockQuantity, rv.GlobalUniqueID)
+		v, err := variant(rv.SKU, rv.RegularPrice, rv.SalePrice, rv.OnSale, rv.StockQuantity, rv.GlobalUniqueID)
 		if err != nil {
 			return nil, err
 		}

@@ -72,11 +72,12 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 
 // SetPrices implements sdk.Publisher: regular_price of the simple
 // product, or of the variation with the item's SKU, in the store's
-// currency.
+// currency, and an empty sale_price, so that the price written is the
+// one buyers pay (a compare-at price goes with UpsertProducts).
 func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
 	results, q, err := p.write(ctx, len(req.Items), false, func(s *settings, i int) (string, change, *sdk.Error) {
 		it := req.Items[i]
-		c := change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"regular_price": formatAmount(it.Price.Amount, s.digits)}}
+		c := change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"regular_price": formatAmount(it.Price.Amount, s.digits), "sale_price": ""}}
 		return it.IdempotencyKey, c, s.checkMoney(it.Price)
 	})
 	if err != nil {
