@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -129,4 +131,25 @@ func Do(c *http.Client, req *http.Request) (Answer, error) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	ans := Answer{Status: resp.StatusCode, Body: string(raw), Header: resp.Header}
 	return ans, err
+}
+
+// PostJSON posts v as JSON to url with c (see Do) and returns the
+// platform's answer. header, when not nil, adds the headers that depend on
+// the body, such as a signature. A body that does not marshal or a URL
+// that does not parse is a permanent Error; a transport failure is
+// returned as it came, and is retryable.
+func PostJSON(ctx context.Context, c *http.Client, url string, v any, header func(h http.Header, body []byte)) (Answer, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return Answer{}, &Error{Message: "message does not marshal: " + err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Answer{}, &Error{Message: err.Error()}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if header != nil {
+		header(req.Header, body)
+	}
+	return Do(c, req)
 }
