@@ -3,6 +3,7 @@ package alerting
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -563,6 +564,63 @@ alert "errors" {
 		for i := 1; i < 3; i++ {
 			if d := msgs[i].At.Sub(msgs[i-1].At); d != time.Hour+7*time.Second {
 				t.Errorf("message %d came %s after the one before, want 1h0m7s", i, d)
+			}
+		}
+	})
+}
+
+// refused is a transport whose every connection is refused.
+type refused struct{}
+
+func (refused) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, errors.New("dial tcp 192.0.2.1:443: connect: connection refused")
+}
+
+// TestNotifierErrorsHideCredentials: a robot that cannot be reached fails
+// with an error that net/http words with the whole URL; its access token
+// and signature appear neither in the receiver's last error (which
+// GET /v1/alerts shows), nor in the log, nor in a test message's error.
+func TestNotifierErrorsHideCredentials(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		cfg := loadAlerting(t, dingRoute+`
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "errors" {
+  expr = error_rate() > 0.05
+}
+`)
+		inputs := &fakeInputs{}
+		inputs.set("error_rate", 0.5, "p1")
+		secretURL := "https://oapi.dingtalk.com/robot/send?access_token=SEKRITTOKEN"
+		m, err := New(Options{
+			Config: cfg, Store: storetest.Open(t, store.Options{InMemory: true}), Providers: []Provider{inputs},
+			Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+			Notifiers: map[string]notify.Notifier{"ops": &dingtalk.Notifier{URL: secretURL, Secret: "SEKRITSIGN", Client: &http.Client{Transport: refused{}}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { m.Run(ctx); close(done) }()
+		advance(5 * time.Minute)
+		_, testErr := m.Test(ctx, "ops")
+		cancel()
+		<-done
+		st := m.Receivers()[0]
+		if st.Failed == 0 || !strings.Contains(st.LastError, "connection refused") || !strings.Contains(st.LastError, "oapi.dingtalk.com") {
+			t.Fatalf("receiver status %+v", st)
+		}
+		if testErr == nil || !strings.Contains(logs.String(), "notification failed") {
+			t.Fatalf("test message: %v; log:\n%s", testErr, logs.String())
+		}
+		for what, s := range map[string]string{"last error": st.LastError, "log": logs.String(), "test message": testErr.Error()} {
+			if strings.Contains(s, "SEKRIT") || strings.Contains(s, "access_token") {
+				t.Errorf("the %s shows the robot's credentials:\n%s", what, s)
 			}
 		}
 	})

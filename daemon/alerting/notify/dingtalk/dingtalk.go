@@ -116,7 +116,7 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 	p.Markdown.Text = notify.Truncate(text, maxText)
 	u, err := url.Parse(n.URL)
 	if err != nil {
-		return notify.Answer{}, &notify.Error{Message: "bad webhook url: " + err.Error()}
+		return notify.Answer{}, &notify.Error{Message: "bad webhook url: " + notify.Redact(err).Error()}
 	}
 	ms := time.Now().UnixMilli()
 	q := u.Query()
