@@ -57,6 +57,9 @@ type Manager struct {
 	receivers map[string]*receiver
 	groups    map[string]*group
 	wake      chan struct{}
+	// delivered carries the outcome of each message from the receivers'
+	// senders back to the loop.
+	delivered chan delivery
 }
 
 type ruleState struct {
@@ -75,6 +78,7 @@ func New(opts Options) (*Manager, error) {
 		opts: opts, log: cmp.Or(opts.Logger, slog.Default()).With("component", "alerting"), db: db{opts.Store},
 		silences:  map[string]*Silence{},
 		receivers: map[string]*receiver{}, groups: map[string]*group{}, wake: make(chan struct{}, 1),
+		delivered: make(chan delivery),
 	}
 	m.eval = newEvaluator(append(slices.Clone(opts.Providers), m))
 	for _, rc := range opts.Config.Receivers {
@@ -120,15 +124,22 @@ func New(opts Options) (*Manager, error) {
 }
 
 // Run evaluates the rules every evaluation interval and sends what is due
-// until ctx ends.
+// until ctx ends. Each receiver sends from its own goroutine, so that a
+// receiver waiting out a platform's limit or retrying holds up neither
+// the rules' evaluation nor the other receivers.
 func (m *Manager) Run(ctx context.Context) {
+	var senders sync.WaitGroup
+	defer senders.Wait()
+	for _, r := range m.receivers {
+		senders.Go(func() { m.sender(ctx, r) })
+	}
 	tick := time.NewTicker(m.opts.Config.EvaluationInterval)
 	defer tick.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	m.evaluate(ctx)
 	for {
-		m.dispatch(ctx)
+		m.dispatch()
 		timer.Reset(m.nextDue())
 		select {
 		case <-ctx.Done():
@@ -137,6 +148,8 @@ func (m *Manager) Run(ctx context.Context) {
 			m.evaluate(ctx)
 		case <-timer.C:
 		case <-m.wake:
+		case d := <-m.delivered:
+			m.settleDelivery(d)
 		}
 	}
 }

@@ -625,3 +625,58 @@ alert "errors" {
 		}
 	})
 }
+
+// TestSlowReceiverHoldsUpNothing: the robot answers "send too fast", so
+// its message waits the documented ten minutes before a retry; meanwhile
+// the rules are still evaluated, another receiver gets a new alert within
+// a minute, and a test message gets its one answer at once, without a
+// retry. The robot's message goes after its wait.
+func TestSlowReceiverHoldsUpNothing(t *testing.T) {
+	inBubble(t, `
+  route {
+    receiver   = "ops"
+    matchers   = ["platform=p1"]
+    group_wait = "0s"
+  }
+  route {
+    receiver   = "hook"
+    matchers   = ["platform=p2"]
+    group_wait = "0s"
+  }
+}
+alert "errors" {
+  expr = error_rate() > 0.05
+}
+`, func(t *testing.T, h *harness) {
+		h.robot.FailNext(dingtalk.CodeTooFast)
+		h.inputs.set("error_rate", 0.5, "p1")
+		h.start()
+		defer h.stop()
+		advance(time.Minute)
+		if st := h.m.Receivers()[0]; st.Retried != 1 || len(h.robot.Messages()) != 0 {
+			t.Fatalf("the robot's first answer was not a wait: %+v", st)
+		}
+		h.inputs.set("error_rate", 0.5, "p1", "p2")
+		advance(time.Minute)
+		if got := h.hook.received(); len(got) != 1 || !strings.Contains(got[0], `"platform":"p2"`) {
+			t.Fatalf("while the robot waits, the webhook got %q", got)
+		}
+
+		h.robot.FailNext(dingtalk.CodeBusy)
+		asked := time.Now()
+		_, err := h.m.Test(context.Background(), "ops")
+		var ne *notify.Error
+		if !errors.As(err, &ne) || ne.Code != dingtalk.CodeBusy || time.Since(asked) != 0 {
+			t.Fatalf("test message: %v after %s", err, time.Since(asked))
+		}
+		if n := h.robot.Refused()[dingtalk.CodeBusy]; n != 1 {
+			t.Errorf("the test message was tried %d times", n)
+		}
+
+		advance(10 * time.Minute)
+		msgs := h.robot.Messages()
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Payload.Markdown.Text, "p1") {
+			t.Fatalf("%d robot messages after the wait: %q", len(msgs), text(msgs))
+		}
+	})
+}
