@@ -129,10 +129,17 @@ func New(opts Options) (*Manager, error) {
 // the rules' evaluation nor the other receivers.
 func (m *Manager) Run(ctx context.Context) {
 	var senders sync.WaitGroup
-	defer senders.Wait()
 	for _, r := range m.receivers {
 		senders.Go(func() { m.sender(ctx, r) })
 	}
+	// A message the platform took as ctx ended is still written to the
+	// notification log, so that a restart does not send it again.
+	defer func() {
+		go func() { senders.Wait(); close(m.delivered) }()
+		for d := range m.delivered {
+			m.settleDelivery(d)
+		}
+	}()
 	tick := time.NewTicker(m.opts.Config.EvaluationInterval)
 	defer tick.Stop()
 	timer := time.NewTimer(0)

@@ -264,12 +264,12 @@ func (m *Manager) sender(ctx context.Context, r *receiver) {
 			return
 		case batch := <-r.queue:
 			for _, o := range batch {
-				_, err := m.send(ctx, r, o.msg)
-				select {
-				case m.delivered <- delivery{receiver: r.name, out: o, err: err, at: time.Now()}:
-				case <-ctx.Done():
+				if ctx.Err() != nil {
 					return
 				}
+				_, err := m.send(ctx, r, o.msg)
+				// The loop reads every delivery, also once ctx ended.
+				m.delivered <- delivery{receiver: r.name, out: o, err: err, at: time.Now()}
 			}
 		}
 	}

@@ -98,6 +98,8 @@ type harness struct {
 	hook   *hookSink
 	m      *Manager
 	stop   func()
+	// wrapOps, when set, wraps the notifier of receiver ops.
+	wrapOps func(notify.Notifier) notify.Notifier
 }
 
 func newHarness(t *testing.T, db *store.DB, hcl string) *harness {
@@ -111,11 +113,15 @@ func newHarness(t *testing.T, db *store.DB, hcl string) *harness {
 func (h *harness) start() {
 	h.t.Helper()
 	client := robotsim.Client(h.robot)
+	var ops notify.Notifier = &dingtalk.Notifier{URL: robotURL, Secret: robotSecret, AtMobiles: []string{"13800000000"}, Client: client}
+	if h.wrapOps != nil {
+		ops = h.wrapOps(ops)
+	}
 	m, err := New(Options{
 		Config: h.cfg, Store: h.db, Providers: []Provider{h.inputs}, ExternalURL: "http://agent.example:8787", Node: "n1",
 		Logger: slog.New(slog.DiscardHandler),
 		Notifiers: map[string]notify.Notifier{
-			"ops":  &dingtalk.Notifier{URL: robotURL, Secret: robotSecret, AtMobiles: []string{"13800000000"}, Client: client},
+			"ops":  ops,
 			"hook": &webhook.Notifier{URL: "https://erp.example/alerts", Secret: "hooksecret", Client: robotsim.Client(h.hook)},
 		},
 	})
@@ -677,6 +683,47 @@ alert "errors" {
 		msgs := h.robot.Messages()
 		if len(msgs) != 1 || !strings.Contains(msgs[0].Payload.Markdown.Text, "p1") {
 			t.Fatalf("%d robot messages after the wait: %q", len(msgs), text(msgs))
+		}
+	})
+}
+
+// lateNotifier holds each message until the manager stops, then hands it
+// to the platform: the platform took it as the agent shut down.
+type lateNotifier struct{ notify.Notifier }
+
+func (n lateNotifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer, error) {
+	<-ctx.Done()
+	return n.Notifier.Notify(context.Background(), m)
+}
+
+// TestStopKeepsWhatWasSent: a message the robot accepts while the manager
+// stops is written to the notification log, so the restarted manager
+// does not send it again.
+func TestStopKeepsWhatWasSent(t *testing.T) {
+	inBubble(t, `
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "errors" {
+  expr = error_rate() > 0.05
+}
+`, func(t *testing.T, h *harness) {
+		h.inputs.set("error_rate", 0.5, "p1")
+		h.wrapOps = func(n notify.Notifier) notify.Notifier { return lateNotifier{n} }
+		h.start()
+		advance(time.Minute)
+		h.stop()
+		if n := len(h.robot.Messages()); n != 1 {
+			t.Fatalf("%d messages as the manager stopped, want 1", n)
+		}
+		h.wrapOps = nil
+		h.start()
+		defer h.stop()
+		advance(30 * time.Minute)
+		if n := len(h.robot.Messages()); n != 1 {
+			t.Fatalf("%d messages after the restart, want still 1", n)
 		}
 	})
 }
