@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/marketsync/marketsync/config"
@@ -60,6 +61,9 @@ type Manager struct {
 	// delivered carries the outcome of each message from the receivers'
 	// senders back to the loop.
 	delivered chan delivery
+	// inFlight counts the messages handed to the senders and not yet
+	// delivered back to the loop.
+	inFlight atomic.Int64
 }
 
 type ruleState struct {
@@ -206,6 +210,7 @@ func (m *Manager) evaluate(ctx context.Context) {
 		m.log.Warn("alert history not pruned", "error", err)
 	}
 	m.pruneSilences(now)
+	m.counters.add(familyEvaluations, "", "", 1)
 }
 
 // pruneSilences forgets the silences that expired silenceKept ago.

@@ -251,6 +251,7 @@ func (m *Manager) dispatch() {
 			}
 		}
 		r.busy = len(out)
+		m.inFlight.Add(int64(len(out)))
 		r.queue <- out // empty: the sender took the last batch and answered for all of it
 	}
 }
@@ -279,6 +280,7 @@ func (m *Manager) sender(ctx context.Context, r *receiver) {
 // its groups a group_interval after a failure.
 func (m *Manager) settleDelivery(d delivery) {
 	m.receivers[d.receiver].busy--
+	m.inFlight.Add(-1)
 	for i, g := range d.out.groups {
 		g.sending = false
 		if d.err != nil {

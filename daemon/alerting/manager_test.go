@@ -493,6 +493,8 @@ alert "receiver-down" {
 			`marketsync_alert_notifications_total{outcome="failed",receiver="ops"} 2`,
 			`marketsync_alert_notifications_total{outcome="sent",receiver="hook"} 1`,
 			`marketsync_alerts{state="firing"} 4`,
+			"marketsync_alert_evaluations_total 11\n", // at start and every 30s of 5 minutes
+			"marketsync_alert_notifications_in_flight 0\n",
 		} {
 			if !strings.Contains(scrape.String(), want) {
 				t.Errorf("metrics lack %s:\n%s", want, scrape.String())
