@@ -8,9 +8,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/alerting"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/membership"
 )
 
 // agentAlerting is the running alert manager and how to stop it.
@@ -21,8 +23,8 @@ type agentAlerting struct {
 }
 
 // setupAlerting starts the alert manager over the agent's statistics,
-// platforms, jobs and cache. Conflicts and cluster membership plug in
-// their own alerting.Provider when they exist.
+// platforms, jobs and cache, the sync engine's conflicts, and the
+// cluster's members when the agent is a cluster node.
 func (a *Agent) setupAlerting(context.Context) error {
 	scheme := "http"
 	if a.cfg.API.TLS.Enabled() {
@@ -37,7 +39,7 @@ func (a *Agent) setupAlerting(context.Context) error {
 		inputs.Cache = a.cache
 	}
 	m, err := alerting.New(alerting.Options{
-		Config: a.cfg.Alerting, Store: a.db, Providers: append([]alerting.Provider{inputs}, a.syncProviders()...),
+		Config: a.cfg.Alerting, Store: a.db, Providers: append(append([]alerting.Provider{inputs}, a.syncProviders()...), a.clusterProviders()...),
 		ExternalURL: scheme + "://" + a.cfg.API.Address, Node: node, Logger: a.log,
 	})
 	if err != nil {
@@ -51,6 +53,41 @@ func (a *Agent) setupAlerting(context.Context) error {
 	}()
 	a.alerting = al
 	return nil
+}
+
+// clusterProviders answer cluster_member_down from the cluster's gossip,
+// or nothing when the agent runs alone.
+func (a *Agent) clusterProviders() []alerting.Provider {
+	if a.cluster == nil {
+		return nil
+	}
+	return []alerting.Provider{memberAlerts{a.cluster.node.Membership().Members}}
+}
+
+// memberAlerts is the provider of cluster_member_down: 1 for each member
+// that gossip's failure detector declared dead, 0 for the live ones. A
+// member that left with a goodbye (shut down on purpose) is not down and
+// yields nothing.
+type memberAlerts struct{ members func() []membership.Member }
+
+// Functions implements alerting.Provider.
+func (memberAlerts) Functions() []string { return []string{"cluster_member_down"} }
+
+// Eval implements alerting.Provider.
+func (p memberAlerts) Eval(_ context.Context, call *config.AlertCall) ([]alerting.Sample, error) {
+	re := call.Args["member"].Regexp
+	var out []alerting.Sample
+	for _, m := range p.members() {
+		if m.Status == membership.Left || !re.MatchString(m.Name) {
+			continue
+		}
+		down := 0.0
+		if m.Status == membership.Failed {
+			down = 1
+		}
+		out = append(out, alerting.Sample{Labels: map[string]string{"member": m.Name}, Value: down})
+	}
+	return out, nil
 }
 
 // stopAlerting stops evaluating and sending, before the store closes.

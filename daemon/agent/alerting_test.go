@@ -1,8 +1,11 @@
 package agent_test
 
 import (
+	"bufio"
 	"context"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,12 +231,15 @@ alert "src-errors" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Several evaluations and dispatches run in this time; a second page
-	// would come in the first of them.
+	// A dispatch follows the restarted agent's first evaluation and would
+	// hand a second page to the robot's sender; a second evaluation shows
+	// that dispatch ran, and nothing in flight that the page, had there
+	// been one, reached the robot.
+	waitAlertRounds(t, b, 2)
 	select {
 	case <-arrived:
 		t.Fatalf("the restarted agent paged again: %+v", robot.Messages()[1:])
-	case <-time.After(3 * time.Second):
+	default:
 	}
 	after, err := b.Client.Alerts().List(ctx)
 	if err != nil || len(after.Alerts) != 1 || after.Alerts[0].State != "firing" || !after.Alerts[0].ActiveAt.Equal(before.Alerts[0].ActiveAt) {
@@ -273,4 +279,35 @@ alerting {
     url    = "` + robotURL + `"
     secret = "SECret"
   }`
+}
+
+// waitAlertRounds waits until the agent's alert manager has evaluated its
+// rules n times and has no message with a receiver, as its metrics say.
+func waitAlertRounds(t *testing.T, a *agenttest.Agent, n float64) {
+	t.Helper()
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	deadline := time.After(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + a.Addr().String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		values := map[string]float64{}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if name, v, ok := strings.Cut(sc.Text(), " "); ok && !strings.HasPrefix(name, "#") {
+				values[name], _ = strconv.ParseFloat(v, 64)
+			}
+		}
+		resp.Body.Close()
+		if values["marketsync_alert_evaluations_total"] >= n && values["marketsync_alert_notifications_in_flight"] == 0 {
+			return
+		}
+		select {
+		case <-poll.C:
+		case <-deadline:
+			t.Fatalf("after 30s, alerting metrics %v, want %g evaluations and nothing in flight", values, n)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/marketsync/marketsync/config"
@@ -57,6 +58,12 @@ type Manager struct {
 	receivers map[string]*receiver
 	groups    map[string]*group
 	wake      chan struct{}
+	// delivered carries the outcome of each message from the receivers'
+	// senders back to the loop.
+	delivered chan delivery
+	// inFlight counts the messages handed to the senders and not yet
+	// delivered back to the loop.
+	inFlight atomic.Int64
 }
 
 type ruleState struct {
@@ -75,6 +82,7 @@ func New(opts Options) (*Manager, error) {
 		opts: opts, log: cmp.Or(opts.Logger, slog.Default()).With("component", "alerting"), db: db{opts.Store},
 		silences:  map[string]*Silence{},
 		receivers: map[string]*receiver{}, groups: map[string]*group{}, wake: make(chan struct{}, 1),
+		delivered: make(chan delivery),
 	}
 	m.eval = newEvaluator(append(slices.Clone(opts.Providers), m))
 	for _, rc := range opts.Config.Receivers {
@@ -120,15 +128,29 @@ func New(opts Options) (*Manager, error) {
 }
 
 // Run evaluates the rules every evaluation interval and sends what is due
-// until ctx ends.
+// until ctx ends. Each receiver sends from its own goroutine, so that a
+// receiver waiting out a platform's limit or retrying holds up neither
+// the rules' evaluation nor the other receivers.
 func (m *Manager) Run(ctx context.Context) {
+	var senders sync.WaitGroup
+	for _, r := range m.receivers {
+		senders.Go(func() { m.sender(ctx, r) })
+	}
+	// A message the platform took as ctx ended is still written to the
+	// notification log, so that a restart does not send it again.
+	defer func() {
+		go func() { senders.Wait(); close(m.delivered) }()
+		for d := range m.delivered {
+			m.settleDelivery(d)
+		}
+	}()
 	tick := time.NewTicker(m.opts.Config.EvaluationInterval)
 	defer tick.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	m.evaluate(ctx)
 	for {
-		m.dispatch(ctx)
+		m.dispatch()
 		timer.Reset(m.nextDue())
 		select {
 		case <-ctx.Done():
@@ -137,6 +159,8 @@ func (m *Manager) Run(ctx context.Context) {
 			m.evaluate(ctx)
 		case <-timer.C:
 		case <-m.wake:
+		case d := <-m.delivered:
+			m.settleDelivery(d)
 		}
 	}
 }
@@ -186,6 +210,7 @@ func (m *Manager) evaluate(ctx context.Context) {
 		m.log.Warn("alert history not pruned", "error", err)
 	}
 	m.pruneSilences(now)
+	m.counters.add(familyEvaluations, "", "", 1)
 }
 
 // pruneSilences forgets the silences that expired silenceKept ago.

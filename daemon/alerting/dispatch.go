@@ -28,6 +28,8 @@ type group struct {
 	// group_interval later.
 	retryAt time.Time
 	log     LogEntry
+	// sending says a message of the group is with its receiver's sender.
+	sending bool
 }
 
 // never is a time no group is due at.
@@ -72,7 +74,7 @@ func (m *Manager) regroup(now time.Time) {
 		}
 	}
 	for k, g := range m.groups {
-		if len(g.alerts) == 0 && len(g.log.Firing) == 0 {
+		if len(g.alerts) == 0 && len(g.log.Firing) == 0 && !g.sending {
 			delete(m.groups, k)
 		}
 	}
@@ -160,9 +162,13 @@ func (m *Manager) nextDue() time.Duration {
 	now := time.Now()
 	next := never
 	for _, g := range m.groups {
+		r := m.receivers[m.opts.Config.Routes[g.route].Receiver]
+		if g.sending || r.busy > 0 {
+			continue // the sender's delivery wakes the loop
+		}
 		d := m.due(g)
 		// A group whose receiver's rate limit is full waits for a slot.
-		if n, free := m.receivers[m.opts.Config.Routes[g.route].Receiver].room(now); n == 0 {
+		if n, free := r.room(now); n == 0 {
 			d = later(d, free)
 		}
 		if d.Before(next) {
@@ -179,15 +185,25 @@ type outgoing struct {
 	firing [][]string
 }
 
-// dispatch sends the groups that are due.
-func (m *Manager) dispatch(ctx context.Context) {
+// delivery is what became of one outgoing message.
+type delivery struct {
+	receiver string
+	out      outgoing
+	err      error
+	at       time.Time
+}
+
+// dispatch hands the groups that are due to their receivers' senders. A
+// receiver still sending what it was given before gets nothing new until
+// it is done: its groups wait and are merged then if its rate limit asks.
+func (m *Manager) dispatch() {
 	now := time.Now()
 	m.regroup(now)
 	byReceiver := map[string][]outgoing{}
 	keys := slices.Sorted(maps.Keys(m.groups))
 	for _, k := range keys {
 		g := m.groups[k]
-		if m.due(g).After(now) {
+		if g.sending || m.receivers[m.opts.Config.Routes[g.route].Receiver].busy > 0 || m.due(g).After(now) {
 			continue
 		}
 		route := m.opts.Config.Routes[g.route]
@@ -230,16 +246,48 @@ func (m *Manager) dispatch(ctx context.Context) {
 		}
 		for _, o := range out {
 			finish(o.msg)
-			if _, err := m.send(ctx, r, o.msg); err != nil {
-				for _, g := range o.groups {
-					g.retryAt = time.Now().Add(m.opts.Config.Routes[g.route].GroupInterval)
-				}
-				continue
-			}
-			for i, g := range o.groups {
-				m.settle(name, g, o.firing[i], time.Now())
+			for _, g := range o.groups {
+				g.sending = true
 			}
 		}
+		r.busy = len(out)
+		m.inFlight.Add(int64(len(out)))
+		r.queue <- out // empty: the sender took the last batch and answered for all of it
+	}
+}
+
+// sender sends the messages dispatch gives receiver r, one after another
+// with their retries, and tells the loop what became of each.
+func (m *Manager) sender(ctx context.Context, r *receiver) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case batch := <-r.queue:
+			for _, o := range batch {
+				if ctx.Err() != nil {
+					return
+				}
+				_, err := m.send(ctx, r, o.msg)
+				// The loop reads every delivery, also once ctx ended.
+				m.delivered <- delivery{receiver: r.name, out: o, err: err, at: time.Now()}
+			}
+		}
+	}
+}
+
+// settleDelivery records a sent message in the notification log, or holds
+// its groups a group_interval after a failure.
+func (m *Manager) settleDelivery(d delivery) {
+	m.receivers[d.receiver].busy--
+	m.inFlight.Add(-1)
+	for i, g := range d.out.groups {
+		g.sending = false
+		if d.err != nil {
+			g.retryAt = d.at.Add(m.opts.Config.Routes[g.route].GroupInterval)
+			continue
+		}
+		m.settle(d.receiver, g, d.out.firing[i], d.at)
 	}
 }
 

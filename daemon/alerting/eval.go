@@ -18,9 +18,10 @@ type Sample struct {
 }
 
 // Provider answers some of the functions of config.AlertFunctions. The
-// agent plugs in one for its statistics, platforms, jobs and cache; the
-// sync and cluster packages add theirs for conflicts_pending and
-// cluster_member_down. A function nobody provides yields no samples.
+// agent plugs in one for its statistics, platforms, jobs and cache, one
+// over the sync engine's conflicts (conflicts_pending) and, on a cluster
+// node, one over the gossip membership (cluster_member_down). A function
+// nobody provides yields no samples.
 type Provider interface {
 	// Functions lists the function names the provider answers.
 	Functions() []string

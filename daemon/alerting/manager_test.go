@@ -3,6 +3,7 @@ package alerting
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -97,6 +98,8 @@ type harness struct {
 	hook   *hookSink
 	m      *Manager
 	stop   func()
+	// wrapOps, when set, wraps the notifier of receiver ops.
+	wrapOps func(notify.Notifier) notify.Notifier
 }
 
 func newHarness(t *testing.T, db *store.DB, hcl string) *harness {
@@ -110,11 +113,15 @@ func newHarness(t *testing.T, db *store.DB, hcl string) *harness {
 func (h *harness) start() {
 	h.t.Helper()
 	client := robotsim.Client(h.robot)
+	var ops notify.Notifier = &dingtalk.Notifier{URL: robotURL, Secret: robotSecret, AtMobiles: []string{"13800000000"}, Client: client}
+	if h.wrapOps != nil {
+		ops = h.wrapOps(ops)
+	}
 	m, err := New(Options{
 		Config: h.cfg, Store: h.db, Providers: []Provider{h.inputs}, ExternalURL: "http://agent.example:8787", Node: "n1",
 		Logger: slog.New(slog.DiscardHandler),
 		Notifiers: map[string]notify.Notifier{
-			"ops":  &dingtalk.Notifier{URL: robotURL, Secret: robotSecret, AtMobiles: []string{"13800000000"}, Client: client},
+			"ops":  ops,
 			"hook": &webhook.Notifier{URL: "https://erp.example/alerts", Secret: "hooksecret", Client: robotsim.Client(h.hook)},
 		},
 	})
@@ -486,6 +493,8 @@ alert "receiver-down" {
 			`marketsync_alert_notifications_total{outcome="failed",receiver="ops"} 2`,
 			`marketsync_alert_notifications_total{outcome="sent",receiver="hook"} 1`,
 			`marketsync_alerts{state="firing"} 4`,
+			"marketsync_alert_evaluations_total 11\n", // at start and every 30s of 5 minutes
+			"marketsync_alert_notifications_in_flight 0\n",
 		} {
 			if !strings.Contains(scrape.String(), want) {
 				t.Errorf("metrics lack %s:\n%s", want, scrape.String())
@@ -564,6 +573,159 @@ alert "errors" {
 			if d := msgs[i].At.Sub(msgs[i-1].At); d != time.Hour+7*time.Second {
 				t.Errorf("message %d came %s after the one before, want 1h0m7s", i, d)
 			}
+		}
+	})
+}
+
+// refused is a transport whose every connection is refused.
+type refused struct{}
+
+func (refused) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, errors.New("dial tcp 192.0.2.1:443: connect: connection refused")
+}
+
+// TestNotifierErrorsHideCredentials: a robot that cannot be reached fails
+// with an error that net/http words with the whole URL; its access token
+// and signature appear neither in the receiver's last error (which
+// GET /v1/alerts shows), nor in the log, nor in a test message's error.
+func TestNotifierErrorsHideCredentials(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs bytes.Buffer
+		cfg := loadAlerting(t, dingRoute+`
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "errors" {
+  expr = error_rate() > 0.05
+}
+`)
+		inputs := &fakeInputs{}
+		inputs.set("error_rate", 0.5, "p1")
+		secretURL := "https://oapi.dingtalk.com/robot/send?access_token=SEKRITTOKEN"
+		m, err := New(Options{
+			Config: cfg, Store: storetest.Open(t, store.Options{InMemory: true}), Providers: []Provider{inputs},
+			Logger:    slog.New(slog.NewTextHandler(&logs, nil)),
+			Notifiers: map[string]notify.Notifier{"ops": &dingtalk.Notifier{URL: secretURL, Secret: "SEKRITSIGN", Client: &http.Client{Transport: refused{}}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { m.Run(ctx); close(done) }()
+		advance(5 * time.Minute)
+		_, testErr := m.Test(ctx, "ops")
+		cancel()
+		<-done
+		st := m.Receivers()[0]
+		if st.Failed == 0 || !strings.Contains(st.LastError, "connection refused") || !strings.Contains(st.LastError, "oapi.dingtalk.com") {
+			t.Fatalf("receiver status %+v", st)
+		}
+		if testErr == nil || !strings.Contains(logs.String(), "notification failed") {
+			t.Fatalf("test message: %v; log:\n%s", testErr, logs.String())
+		}
+		for what, s := range map[string]string{"last error": st.LastError, "log": logs.String(), "test message": testErr.Error()} {
+			if strings.Contains(s, "SEKRIT") || strings.Contains(s, "access_token") {
+				t.Errorf("the %s shows the robot's credentials:\n%s", what, s)
+			}
+		}
+	})
+}
+
+// TestSlowReceiverHoldsUpNothing: the robot answers "send too fast", so
+// its message waits the documented ten minutes before a retry; meanwhile
+// the rules are still evaluated, another receiver gets a new alert within
+// a minute, and a test message gets its one answer at once, without a
+// retry. The robot's message goes after its wait.
+func TestSlowReceiverHoldsUpNothing(t *testing.T) {
+	inBubble(t, `
+  route {
+    receiver   = "ops"
+    matchers   = ["platform=p1"]
+    group_wait = "0s"
+  }
+  route {
+    receiver   = "hook"
+    matchers   = ["platform=p2"]
+    group_wait = "0s"
+  }
+}
+alert "errors" {
+  expr = error_rate() > 0.05
+}
+`, func(t *testing.T, h *harness) {
+		h.robot.FailNext(dingtalk.CodeTooFast)
+		h.inputs.set("error_rate", 0.5, "p1")
+		h.start()
+		defer h.stop()
+		advance(time.Minute)
+		if st := h.m.Receivers()[0]; st.Retried != 1 || len(h.robot.Messages()) != 0 {
+			t.Fatalf("the robot's first answer was not a wait: %+v", st)
+		}
+		h.inputs.set("error_rate", 0.5, "p1", "p2")
+		advance(time.Minute)
+		if got := h.hook.received(); len(got) != 1 || !strings.Contains(got[0], `"platform":"p2"`) {
+			t.Fatalf("while the robot waits, the webhook got %q", got)
+		}
+
+		h.robot.FailNext(dingtalk.CodeBusy)
+		asked := time.Now()
+		_, err := h.m.Test(context.Background(), "ops")
+		var ne *notify.Error
+		if !errors.As(err, &ne) || ne.Code != dingtalk.CodeBusy || time.Since(asked) != 0 {
+			t.Fatalf("test message: %v after %s", err, time.Since(asked))
+		}
+		if n := h.robot.Refused()[dingtalk.CodeBusy]; n != 1 {
+			t.Errorf("the test message was tried %d times", n)
+		}
+
+		advance(10 * time.Minute)
+		msgs := h.robot.Messages()
+		if len(msgs) != 1 || !strings.Contains(msgs[0].Payload.Markdown.Text, "p1") {
+			t.Fatalf("%d robot messages after the wait: %q", len(msgs), text(msgs))
+		}
+	})
+}
+
+// lateNotifier holds each message until the manager stops, then hands it
+// to the platform: the platform took it as the agent shut down.
+type lateNotifier struct{ notify.Notifier }
+
+func (n lateNotifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer, error) {
+	<-ctx.Done()
+	return n.Notifier.Notify(context.Background(), m)
+}
+
+// TestStopKeepsWhatWasSent: a message the robot accepts while the manager
+// stops is written to the notification log, so the restarted manager
+// does not send it again.
+func TestStopKeepsWhatWasSent(t *testing.T) {
+	inBubble(t, `
+  route {
+    receiver   = "ops"
+    group_wait = "0s"
+  }
+}
+alert "errors" {
+  expr = error_rate() > 0.05
+}
+`, func(t *testing.T, h *harness) {
+		h.inputs.set("error_rate", 0.5, "p1")
+		h.wrapOps = func(n notify.Notifier) notify.Notifier { return lateNotifier{n} }
+		h.start()
+		advance(time.Minute)
+		h.stop()
+		if n := len(h.robot.Messages()); n != 1 {
+			t.Fatalf("%d messages as the manager stopped, want 1", n)
+		}
+		h.wrapOps = nil
+		h.start()
+		defer h.stop()
+		advance(30 * time.Minute)
+		if n := len(h.robot.Messages()); n != 1 {
+			t.Fatalf("%d messages after the restart, want still 1", n)
 		}
 	})
 }

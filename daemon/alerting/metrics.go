@@ -18,6 +18,8 @@ const (
 	familyAlerts        = "marketsync_alerts"
 	familyNotifications = "marketsync_alert_notifications_total"
 	familyEvalFailures  = "marketsync_alert_rule_evaluation_failures_total"
+	familyEvaluations   = "marketsync_alert_evaluations_total"
+	familyInFlight      = "marketsync_alert_notifications_in_flight"
 )
 
 func (c *counters) add(family, a, b string, v float64) {
@@ -36,7 +38,8 @@ func (m *Manager) count(receiver, outcome string) {
 // WriteMetrics writes the alerting series in the Prometheus text format,
 // each family with HELP and TYPE: alerts by state, notifications by
 // receiver and outcome (sent, failed, retried, merged), failed rule
-// evaluations by rule.
+// evaluations by rule, rounds of evaluation, and the messages handed to
+// the receivers' senders and not yet sent or given up.
 func (m *Manager) WriteMetrics(w io.Writer) {
 	states := map[string]int{StatePending: 0, StateFiring: 0, StateResolved: 0}
 	m.mu.Lock()
@@ -62,4 +65,6 @@ func (m *Manager) WriteMetrics(w io.Writer) {
 	for _, rs := range m.rules {
 		fmt.Fprintf(w, "%s{rule=%q} %g\n", familyEvalFailures, rs.rule.Name, m.counters.n[[3]string{familyEvalFailures, rs.rule.Name, ""}])
 	}
+	fmt.Fprintf(w, "# HELP %s Rounds in which every rule was evaluated.\n# TYPE %s counter\n%s %g\n", familyEvaluations, familyEvaluations, familyEvaluations, m.counters.n[[3]string{familyEvaluations, "", ""}])
+	fmt.Fprintf(w, "# HELP %s Messages handed to a receiver and not yet sent or given up, retries included.\n# TYPE %s gauge\n%s %d\n", familyInFlight, familyInFlight, familyInFlight, m.inFlight.Load())
 }

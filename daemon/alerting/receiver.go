@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -20,6 +21,11 @@ type receiver struct {
 	// limits are the platform's documented rate limits.
 	limits []notify.Limit
 	keep   time.Duration // the longest limit's window
+
+	// queue hands the sender a batch of messages; busy counts those the
+	// loop has not heard back about (the loop's alone).
+	queue chan []outgoing
+	busy  int
 
 	mu   sync.Mutex
 	sent []time.Time // sends within the last per, oldest first
@@ -51,7 +57,7 @@ func (m *Manager) newReceiver(rc config.Receiver) (*receiver, error) {
 			return nil, err
 		}
 	}
-	r := &receiver{name: rc.Name, kind: rc.Kind, n: n, tmpl: t, st: ReceiverStatus{Name: rc.Name, Kind: rc.Kind}}
+	r := &receiver{name: rc.Name, kind: rc.Kind, n: n, tmpl: t, st: ReceiverStatus{Name: rc.Name, Kind: rc.Kind}, queue: make(chan []outgoing, 1)}
 	if l, ok := n.(notify.Limited); ok {
 		r.limits = l.Limits()
 		for _, lim := range r.limits {
@@ -104,16 +110,11 @@ func (r *receiver) roomLocked(now time.Time) (int, time.Time) {
 // take waits until a message may go, then counts it as sent.
 func (r *receiver) take(ctx context.Context) error {
 	for {
-		r.mu.Lock()
-		now := time.Now()
-		n, free := r.roomLocked(now)
-		if n > 0 {
-			r.sent = append(r.sent, now)
-			r.mu.Unlock()
+		ok, free := r.tryTake()
+		if ok {
 			return nil
 		}
-		r.mu.Unlock()
-		t := time.NewTimer(free.Sub(now))
+		t := time.NewTimer(time.Until(free))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -121,6 +122,19 @@ func (r *receiver) take(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// tryTake counts a message as sent if it may go now, or says when a slot
+// frees.
+func (r *receiver) tryTake() (bool, time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	n, free := r.roomLocked(now)
+	if n > 0 {
+		r.sent = append(r.sent, now)
+	}
+	return n > 0, free
 }
 
 // send delivers m, retrying with backoff, and records the outcome.
@@ -136,14 +150,7 @@ func (mgr *Manager) send(ctx context.Context, r *receiver, m *notify.Message) (n
 		if err = r.take(ctx); err != nil {
 			return ans, err
 		}
-		ans, err = r.n.Notify(ctx, m)
-		if err == nil {
-			r.mu.Lock()
-			r.st.Sent++
-			r.st.Failing = 0
-			r.st.LastSentAt = time.Now()
-			r.mu.Unlock()
-			mgr.count(r.name, "sent")
+		if ans, err = mgr.notify(ctx, r, m); err == nil {
 			return ans, nil
 		}
 		if attempt >= mgr.opts.Retry.Attempts || !notify.Retryable(err) {
@@ -168,6 +175,20 @@ func (mgr *Manager) send(ctx context.Context, r *receiver, m *notify.Message) (n
 		delay = min(delay*2, mgr.opts.Retry.Max)
 	}
 	mgr.recordFailure(r, err)
+	return ans, err
+}
+
+// notify makes one attempt at sending m and counts a success.
+func (mgr *Manager) notify(ctx context.Context, r *receiver, m *notify.Message) (notify.Answer, error) {
+	ans, err := r.n.Notify(ctx, m)
+	if err == nil {
+		r.mu.Lock()
+		r.st.Sent++
+		r.st.Failing = 0
+		r.st.LastSentAt = time.Now()
+		r.mu.Unlock()
+		mgr.count(r.name, "sent")
+	}
 	return ans, err
 }
 
@@ -197,8 +218,13 @@ func (mgr *Manager) Receivers() []ReceiverStatus {
 // block has.
 var ErrUnknownReceiver = fmt.Errorf("unknown receiver")
 
-// Test sends a test message to the receiver and returns the platform's
-// answer.
+// ErrRateLimited is wrapped by Test's error when the receiver's rate
+// limit has no room for a test message now.
+var ErrRateLimited = errors.New("the receiver's rate limit is full")
+
+// Test sends a test message to the receiver once, without retries or
+// waiting for the rate limit, so that the caller has the platform's
+// answer at once, and returns it.
 func (mgr *Manager) Test(ctx context.Context, name string) (notify.Answer, error) {
 	r := mgr.receivers[name]
 	if r == nil {
@@ -213,5 +239,16 @@ func (mgr *Manager) Test(ctx context.Context, name string) (notify.Answer, error
 			Labels:      map[string]string{"alertname": "marketsync-test", "severity": "info"},
 			Annotations: map[string]string{"summary": "A test message from marketsync alerts test " + name}}},
 	}
-	return mgr.send(ctx, r, m)
+	if err := r.tmpl.render(m); err != nil {
+		mgr.recordFailure(r, fmt.Errorf("template: %w", err))
+		return notify.Answer{}, err
+	}
+	if ok, free := r.tryTake(); !ok {
+		return notify.Answer{}, fmt.Errorf("%w: the next message may go at %s", ErrRateLimited, free.UTC().Format(time.RFC3339))
+	}
+	ans, err := mgr.notify(ctx, r, m)
+	if err != nil {
+		mgr.recordFailure(r, err)
+	}
+	return ans, err
 }

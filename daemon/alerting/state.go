@@ -16,11 +16,15 @@ import (
 //	alert/s/<silence id>               a silence, kept until a day after it expires
 //	alert/h/<unix nanoseconds>/<fp>    a state change, kept historyKept
 //
-// The notification log is keyed by receiver and group only, not by node:
-// in a cluster the node that owns a group's key (by the cluster's
-// ownership of keys) is the one that notifies, and it reads and writes the
-// entry through the replicated store, so a new owner after a failover
-// knows what the old one sent. Entry.Node says which node sent it.
+// All of it is this agent's own, in its local store: in a cluster every
+// agent evaluates its rules over what it sees and notifies on its own, so
+// an alert that several agents raise (cluster_member_down on each
+// survivor) reaches the receivers once from each. The notification log
+// is keyed by receiver and group only, not by node, and LogEntry.Node
+// says which node sent an entry, so that the log can move to a
+// replicated store without a change of keys: the node owning a group's
+// key would then notify alone, and a new owner after a failover would
+// know what the old one sent.
 var ns = store.Register("alert/")
 
 const historyKept = 7 * 24 * time.Hour

@@ -1,11 +1,15 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -129,4 +133,62 @@ func Do(c *http.Client, req *http.Request) (Answer, error) {
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	ans := Answer{Status: resp.StatusCode, Body: string(raw), Header: resp.Header}
 	return ans, err
+}
+
+// PostJSON posts v as JSON to url with c (see Do) and returns the
+// platform's answer. header, when not nil, adds the headers that depend on
+// the body, such as a signature. A body that does not marshal or a URL
+// that does not parse is a permanent Error; a transport failure is
+// returned as it came, and is retryable. Errors name the URL only by its
+// scheme and host (see Redact).
+func PostJSON(ctx context.Context, c *http.Client, url string, v any, header func(h http.Header, body []byte)) (Answer, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return Answer{}, &Error{Message: "message does not marshal: " + err.Error()}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return Answer{}, &Error{Message: Redact(err).Error()}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	if header != nil {
+		header(req.Header, body)
+	}
+	ans, err := Do(c, req)
+	return ans, Redact(err)
+}
+
+// Redact returns err with the URL of its *url.Error (what net/http and
+// net/url return) cut to the scheme and host. The rest of a receiver's URL
+// is its credential: DingTalk's access_token and sign, WeCom's key,
+// Feishu's hook token in the path, a webhook's user:password or query
+// token; and a notifier's error is logged and shown by the alerts API.
+// An error that is the *url.Error itself keeps its type, so timeouts and
+// cancellation still read as such.
+func Redact(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	hidden := RedactURL(ue.URL)
+	if error(ue) == err {
+		c := *ue
+		c.URL = hidden
+		return &c
+	}
+	return &Error{Retryable: Retryable(err), Message: strings.ReplaceAll(err.Error(), ue.URL, hidden)}
+}
+
+// RedactURL is raw with only its scheme and host left, "…" standing for
+// the rest.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "…"
+	}
+	out := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/…"
+	}
+	return out
 }

@@ -15,7 +15,6 @@
 package dingtalk
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -115,33 +114,24 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 		p.At.AtMobiles, p.At.AtUserIDs, p.At.IsAtAll = n.AtMobiles, n.AtUserIDs, n.AtAll
 	}
 	p.Markdown.Text = notify.Truncate(text, maxText)
-	body, err := json.Marshal(p)
-	if err != nil {
-		return notify.Answer{}, err
-	}
 	u, err := url.Parse(n.URL)
 	if err != nil {
-		return notify.Answer{}, &notify.Error{Message: "bad webhook url: " + err.Error()}
+		return notify.Answer{}, &notify.Error{Message: "bad webhook url: " + notify.Redact(err).Error()}
 	}
 	ms := time.Now().UnixMilli()
 	q := u.Query()
 	q.Set("timestamp", strconv.FormatInt(ms, 10))
 	q.Set("sign", Sign(ms, n.Secret))
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
-	if err != nil {
-		return notify.Answer{}, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	return Post(n.Client, req, map[int]time.Duration{CodeTooFast: BanPenalty, CodeBusy: 0})
+	ans, err := notify.PostJSON(ctx, n.Client, u.String(), p, nil)
+	return ReadAnswer(ans, err, map[int]time.Duration{CodeTooFast: BanPenalty, CodeBusy: 0})
 }
 
-// Post sends req and reads an {"errcode", "errmsg"} answer in HTTP 200, the
+// ReadAnswer reads an {"errcode", "errmsg"} answer in HTTP 200, the
 // form DingTalk's and WeCom's robots share. retryable maps the errcodes
 // worth retrying to how long to wait first; every other non-zero errcode
 // is permanent.
-func Post(c *http.Client, req *http.Request, retryable map[int]time.Duration) (notify.Answer, error) {
-	ans, err := notify.Do(c, req)
+func ReadAnswer(ans notify.Answer, err error, retryable map[int]time.Duration) (notify.Answer, error) {
 	if err != nil {
 		return ans, err
 	}

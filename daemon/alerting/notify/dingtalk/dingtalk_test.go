@@ -3,7 +3,6 @@ package dingtalk_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,8 +39,10 @@ func TestSignature(t *testing.T) {
 	// A request signed an hour and more ago is refused as DingTalk does.
 	ms := time.Now().Add(-61 * time.Minute).UnixMilli()
 	q := url.Values{"access_token": {"tok"}, "timestamp": {itoa(ms)}, "sign": {dingtalk.Sign(ms, "right")}}
-	req, _ := http.NewRequest(http.MethodPost, "https://oapi.dingtalk.com/robot/send?"+q.Encode(), strings.NewReader(`{"msgtype":"markdown","markdown":{"title":"t","text":"x"}}`))
-	if _, err := dingtalk.Post(robotsim.Client(s), req, nil); !errors.As(err, &ne) || ne.Code != dingtalk.CodeSecurity {
+	var p dingtalk.Payload
+	p.MsgType, p.Markdown.Title, p.Markdown.Text = "markdown", "t", "x"
+	ans, err = notify.PostJSON(context.Background(), robotsim.Client(s), "https://oapi.dingtalk.com/robot/send?"+q.Encode(), p, nil)
+	if _, err := dingtalk.ReadAnswer(ans, err, nil); !errors.As(err, &ne) || ne.Code != dingtalk.CodeSecurity {
 		t.Fatalf("stale timestamp: %v", err)
 	}
 	if len(s.Messages()) != 0 {

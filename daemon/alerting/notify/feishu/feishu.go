@@ -16,7 +16,6 @@
 package feishu
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -105,16 +104,7 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 		p.Card.Header.Template = "green"
 	}
 	p.Card.Elements = []Element{{Tag: "markdown", Content: notify.Truncate(m.Text, maxCardText)}}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return notify.Answer{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
-	if err != nil {
-		return notify.Answer{}, &notify.Error{Message: err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	ans, err := notify.Do(n.Client, req)
+	ans, err := notify.PostJSON(ctx, n.Client, n.URL, p, nil)
 	if err != nil {
 		return ans, err
 	}

@@ -6,9 +6,7 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -33,18 +31,10 @@ type Notifier struct {
 
 // Notify posts m; any 2xx is success, 429 and 5xx are retryable.
 func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer, error) {
-	body, err := json.Marshal(Payload{Version: "4", Message: m})
-	if err != nil {
-		return notify.Answer{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
-	if err != nil {
-		return notify.Answer{}, &notify.Error{Message: err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "marketsync-alerting")
-	req.Header.Set(outbox.SignatureHeader, outbox.Sign([]byte(n.Secret), time.Now(), body))
-	ans, err := notify.Do(n.Client, req)
+	ans, err := notify.PostJSON(ctx, n.Client, n.URL, Payload{Version: "4", Message: m}, func(h http.Header, body []byte) {
+		h.Set("User-Agent", "marketsync-alerting")
+		h.Set(outbox.SignatureHeader, outbox.Sign([]byte(n.Secret), time.Now(), body))
+	})
 	if err != nil {
 		return ans, err
 	}

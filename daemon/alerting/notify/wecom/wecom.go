@@ -16,9 +16,7 @@
 package wecom
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -57,14 +55,6 @@ func (n *Notifier) Notify(ctx context.Context, m *notify.Message) (notify.Answer
 	var p Payload
 	p.MsgType = "markdown"
 	p.Markdown.Content = notify.Truncate("## "+m.Title+"\n"+m.Text, MaxContent)
-	body, err := json.Marshal(p)
-	if err != nil {
-		return notify.Answer{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
-	if err != nil {
-		return notify.Answer{}, &notify.Error{Message: err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return dingtalk.Post(n.Client, req, map[int]time.Duration{CodeTooFast: time.Minute, -1: 0})
+	ans, err := notify.PostJSON(ctx, n.Client, n.URL, p, nil)
+	return dingtalk.ReadAnswer(ans, err, map[int]time.Duration{CodeTooFast: time.Minute, -1: 0})
 }
