@@ -225,13 +225,33 @@ func (c *agentCluster) dial(addr string) (*client.Client, error) {
 	return client.New(cfg)
 }
 
+// leaderHold is how long a request waits for this node to learn of a
+// leader before it is refused, as Consul holds RPCs during an election
+// (rpc_hold_timeout): a follower learns the leader's API address through
+// gossip a moment after raft elects it.
+const leaderHold = 5 * time.Second
+
 // leaderClient is a client of the agent API that can serve a lock request
 // this node cannot: the leader's, or for a node that is not a server, a
-// server's (which forwards on).
-func (c *agentCluster) leaderClient() (*client.Client, error) {
+// server's (which forwards on). It waits up to leaderHold, or ctx's end,
+// for a leader to be known.
+func (c *agentCluster) leaderClient(ctx context.Context) (*client.Client, error) {
 	addr := c.node.LeaderAPI()
 	if addr == "" || addr == c.selfAddr {
-		return nil, api.NoLeader("no leader is known to this node")
+		hold := time.NewTimer(leaderHold)
+		defer hold.Stop()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for addr == "" || addr == c.selfAddr {
+			select {
+			case <-ctx.Done():
+				return nil, api.NoLeader("no leader is known to this node")
+			case <-hold.C:
+				return nil, api.NoLeader("no leader is known to this node (waited " + leaderHold.String() + ")")
+			case <-tick.C:
+				addr = c.node.LeaderAPI()
+			}
+		}
 	}
 	return c.dial(addr)
 }
@@ -289,7 +309,7 @@ func (c *agentCluster) Members(context.Context) ([]client.Member, error) {
 func (c *agentCluster) RaftPeers(ctx context.Context) ([]client.RaftPeer, error) {
 	peers, err := c.node.RaftPeers()
 	if err != nil && c.node.Locks() == nil {
-		cl, cerr := c.leaderClient()
+		cl, cerr := c.leaderClient(ctx)
 		if cerr != nil {
 			return nil, cerr
 		}
@@ -310,7 +330,7 @@ func (c *agentCluster) RaftPeers(ctx context.Context) ([]client.RaftPeer, error)
 func (c *agentCluster) Locks(ctx context.Context) ([]client.Lock, error) {
 	s := c.local()
 	if s == nil {
-		cl, err := c.leaderClient()
+		cl, err := c.leaderClient(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -336,7 +356,7 @@ func (c *agentCluster) Locks(ctx context.Context) ([]client.Lock, error) {
 func (c *agentCluster) AcquireLock(ctx context.Context, req client.LockRequest) (*client.Lease, error) {
 	s := c.local()
 	if s == nil {
-		cl, err := c.leaderClient()
+		cl, err := c.leaderClient(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -363,7 +383,7 @@ func (c *agentCluster) AcquireLock(ctx context.Context, req client.LockRequest) 
 func (c *agentCluster) RenewLock(ctx context.Context, req client.LockRequest) (*client.Lease, error) {
 	s := c.local()
 	if s == nil {
-		cl, err := c.leaderClient()
+		cl, err := c.leaderClient(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +401,7 @@ func (c *agentCluster) RenewLock(ctx context.Context, req client.LockRequest) (*
 func (c *agentCluster) ReleaseLock(ctx context.Context, req client.LockRequest) error {
 	s := c.local()
 	if s == nil {
-		cl, err := c.leaderClient()
+		cl, err := c.leaderClient(ctx)
 		if err != nil {
 			return err
 		}
