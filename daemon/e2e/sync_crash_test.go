@@ -1,17 +1,14 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -29,53 +26,17 @@ type agentProcess struct {
 	exited chan error
 }
 
-var apiListening = regexp.MustCompile(`msg="API listening" address=(\S+)`)
-
 // startAgentProcess runs the real agent binary on the config file and
-// returns once its API listens.
+// returns once its API listens; its errors and sync lines reach the test's
+// log.
 func startAgentProcess(t *testing.T, cfgPath string) *agentProcess {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "marketsync"), "agent", "-config", cfgPath, "-api-addr", "127.0.0.1:0", "-log-level", "info")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &agentProcess{cmd: cmd, exited: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "sync job") || strings.Contains(line, "by SKU") {
-				t.Log(line)
-			}
-			if m := apiListening.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
+	pr := agenttest.StartProcess(t, bin, func(line string) {
+		if strings.Contains(line, "level=ERROR") || strings.Contains(line, "sync job") || strings.Contains(line, "by SKU") {
+			t.Log(line)
 		}
-		close(addr)
-		p.exited <- cmd.Wait()
-	}()
-	a, ok := <-addr
-	if !ok {
-		t.Fatalf("agent exited before listening: %v", <-p.exited)
-	}
-	p.addr = a
-	if p.client, err = client.New(client.Config{Address: "http://" + a}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p
+	}, "-config", cfgPath, "-api-addr", "127.0.0.1:0", "-log-level", "info")
+	return &agentProcess{cmd: pr.Cmd, client: pr.Client, addr: pr.Addr, exited: pr.Exited}
 }
 
 // The agent binary is killed with SIGKILL while it syncs to both stores,

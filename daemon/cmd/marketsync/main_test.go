@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,8 +33,6 @@ type agentProc struct {
 	exited chan error
 }
 
-var listening = regexp.MustCompile(`msg="API listening" address=(\S+)`)
-
 // startAgent runs `marketsync agent args...` and returns once its API
 // listens, read from its log.
 func startAgent(t testing.TB, args ...string) *agentProc {
@@ -46,52 +41,16 @@ func startAgent(t testing.TB, args ...string) *agentProc {
 }
 
 // startAgentWatching is startAgent that also hands every log line to
-// watch, when not nil.
+// watch, when not nil; every line is logged to the test too.
 func startAgentWatching(t testing.TB, watch func(line string), args ...string) *agentProc {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "marketsync"), append([]string{"agent"}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &agentProc{cmd: cmd, exited: make(chan error, 1)}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64*1024), 1024*1024)
-		for sc.Scan() {
-			line := sc.Text()
-			t.Log(line)
-			if watch != nil {
-				watch(line)
-			}
-			if m := listening.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			}
+	pr := agenttest.StartProcess(t, bin, func(line string) {
+		t.Log(line)
+		if watch != nil {
+			watch(line)
 		}
-		close(addr)
-		p.exited <- cmd.Wait()
-	}()
-	a, ok := <-addr
-	if !ok {
-		t.Fatalf("agent exited before listening: %v", <-p.exited)
-	}
-	p.addr = a
-	p.client, err = client.New(client.Config{Address: "http://" + a})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-	return p
+	}, args...)
+	return &agentProc{cmd: pr.Cmd, addr: pr.Addr, client: pr.Client, exited: pr.Exited}
 }
 
 // cli runs a client command against the agent and returns its stdout.
