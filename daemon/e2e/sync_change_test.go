@@ -150,7 +150,7 @@ func TestSyncWritesOnlyWhatChangedAtTheSource(t *testing.T) {
 	a := agenttest.New(t, bin, s.hcl)
 	ctx := context.Background()
 
-	n := syncProducts()
+	n := sideProducts()
 	ids := s.taobao.OnSaleIDs()[:n]
 	if j, err := collect(a.Client, "taobao", ids); err != nil || j.Succeeded != n {
 		t.Fatalf("collect: %+v %v", j, err)

@@ -65,7 +65,7 @@ func TestSyncSurvivesKill9(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(hcl), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n := syncProducts()
+	n := sideProducts()
 	p := startAgentProcess(t, cfgPath)
 	ctx := context.Background()
 	if j, err := collect(p.client, "taobao", s.taobao.OnSaleIDs()[:n]); err != nil || j.Succeeded != n {

@@ -20,14 +20,18 @@ import (
 // The sync tests also run the two store plugins.
 func init() { plugins = append(plugins, "shopify", "woocommerce") }
 
-// syncProducts is how many taobao products the sync tests push to each
-// store: 1,000, a fifth under -short.
+// syncProducts is how many taobao products the main sync test pushes to
+// each store: 1,000, a fifth under -short. The kill and change tests take
+// half (sideProducts): their point is the counts, which scale, and make
+// test runs all three.
 func syncProducts() int {
 	if testing.Short() {
 		return 200
 	}
 	return 1000
 }
+
+func sideProducts() int { return syncProducts() / 2 }
 
 // stores are the simulators of the two stores and of the source, served
 // on loopback ports, and the agent config that points at them.
