@@ -362,19 +362,34 @@ func (e *Engine) Cancel(ctx context.Context, jobID string) error {
 	}
 }
 
-// ended clears the pipeline's active job and starts the targeted re-sync
-// queued meanwhile.
+// ended clears the pipeline's active job, if its end has not already, and
+// starts the targeted re-sync queued meanwhile.
 func (e *Engine) ended(name string, j *job.Job) {
+	ids, stopped := e.release(name, j.GetId())
+	e.startQueued(name, ids, stopped)
+}
+
+// release clears the pipeline's active run when it is job id's (a run
+// releases the pipeline before it records its end, so that a run asked
+// for the moment a client sees the end is a new run, not this one) and
+// takes the ids queued meanwhile.
+func (e *Engine) release(name, id string) (ids []string, stopped bool) {
 	e.mu.Lock()
-	delete(e.active, name)
-	e.last[name] = j.GetId()
-	var ids []string
+	defer e.mu.Unlock()
+	if a, ok := e.active[name]; ok && a.id == id {
+		delete(e.active, name)
+	}
+	e.last[name] = id
 	for id := range e.queued[name] {
 		ids = append(ids, id)
 	}
 	delete(e.queued, name)
-	stopped := e.stopped
-	e.mu.Unlock()
+	return ids, e.stopped
+}
+
+// startQueued starts the targeted re-sync of ids queued while a run was
+// active.
+func (e *Engine) startQueued(name string, ids []string, stopped bool) {
 	if len(ids) > 0 && !stopped {
 		slices.Sort(ids)
 		if _, _, err := e.start(name, ids, true); err != nil {

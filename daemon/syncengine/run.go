@@ -157,6 +157,8 @@ func (r *run) finish() {
 
 // end records the job's final state with its job.finished event.
 func (r *run) end(state job.State) {
+	queued, stopped := r.e.release(r.p.cfg.Name, r.job.GetId())
+	defer r.e.startQueued(r.p.cfg.Name, queued, stopped)
 	from := r.job.GetState()
 	r.job.State = state
 	now := ts(time.Now())
