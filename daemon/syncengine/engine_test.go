@@ -50,6 +50,10 @@ type harness struct {
 	// (default: no limit to speak of).
 	rate  float64
 	burst int
+	// fence is the engine's Fence (nil: a lone agent); logs, when set,
+	// hears the engine's log records.
+	fence func(string) (uint64, bool)
+	logs  slog.Handler
 
 	mu     sync.Mutex
 	events []outbox.Type
@@ -124,6 +128,9 @@ func (h *harness) start(c *cache.Cache) {
 	if os.Getenv("SYNC_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	if h.logs != nil {
+		log = slog.New(h.logs)
+	}
 	eng, err := syncengine.New(syncengine.Options{
 		DB: h.db, Jobs: h.jobs, Root: h.sys.Root, Pipelines: []config.Sync{h.cfg}, Cache: c,
 		Platforms: func(name string) (syncengine.Platform, bool) {
@@ -136,6 +143,7 @@ func (h *harness) start(c *cache.Cache) {
 			return nil
 		},
 		ChangedWait: 10 * time.Millisecond,
+		Fence:       h.fence,
 		Observer:    h.finals,
 		Logger:      log,
 	})
