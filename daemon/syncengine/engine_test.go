@@ -22,6 +22,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
 	"github.com/marketsync/marketsync/daemon/syncengine"
+	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
 	"github.com/marketsync/marketsync/sdk/model"
 )
@@ -54,6 +55,10 @@ type harness struct {
 	// hears the engine's log records.
 	fence func(string) (uint64, bool)
 	logs  slog.Handler
+	// plugin, when set, is the store's plugin instead of store, with
+	// its config block as JSON.
+	plugin       sdk.Plugin
+	pluginConfig string
 
 	mu     sync.Mutex
 	events []outbox.Type
@@ -105,11 +110,15 @@ func newHarness(t testing.TB, n int, edit func(*harness)) *harness {
 	h.jobs = js
 	h.putCatalogue(n, 0)
 	h.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	conn, err := host.InProcess(context.Background(), h.store)
+	plugin, config := sdk.Plugin(h.store), `{}`
+	if h.plugin != nil {
+		plugin, config = h.plugin, h.pluginConfig
+	}
+	conn, err := host.InProcess(context.Background(), plugin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Configure(context.Background(), []byte(`{}`)); err != nil {
+	if err := conn.Configure(context.Background(), []byte(config)); err != nil {
 		t.Fatal(err)
 	}
 	if h.rate == 0 {
@@ -124,6 +133,9 @@ func newHarness(t testing.TB, n int, edit func(*harness)) *harness {
 
 func (h *harness) start(c *cache.Cache) {
 	limits := h.store.Describe().Limits
+	if h.plugin != nil {
+		limits = h.plugin.Describe().Limits
+	}
 	var log *slog.Logger
 	if os.Getenv("SYNC_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
