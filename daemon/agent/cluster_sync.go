@@ -56,33 +56,57 @@ func (a *Agent) watchSyncOwnership(e *syncengine.Engine) {
 }
 
 // forwardSyncRun asks the agent that owns the pipeline's target to run
-// it, as gossip says who owns it; cause is why this node did not. The
-// job lives with that agent: its id is followed there.
+// it, as gossip says who owns it; cause is why this node did not. Right
+// after an election or a failover the owner's claim may not have reached
+// this node yet: it waits for one up to leaderHold, as lock requests wait
+// for a leader. The job lives with that agent: its id is followed there.
 func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.SyncRunRequest, cause error) (*client.Job, error) {
 	var ne *syncengine.NotOwnerError
 	if a.cluster == nil || !errors.As(cause, &ne) {
 		return nil, api.Unavailable(client.CodeUnavailable, cause.Error())
 	}
 	resource := "platform/" + ne.Target
+	owner, addr := a.storeOwner(resource)
+	if owner == "" {
+		hold := time.NewTimer(leaderHold)
+		defer hold.Stop()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for owner == "" {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-hold.C:
+				return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; no node owns %s at the moment (waited %s; a failover may be under way): ask again in a few seconds", cause, resource, leaderHold))
+			case <-tick.C:
+				owner, addr = a.storeOwner(resource)
+			}
+		}
+	}
+	cl, err := a.cluster.dial(addr)
+	if err != nil {
+		return nil, err
+	}
+	j, err := cl.Sync().Run(ctx, name, req)
+	var ae *client.APIError
+	switch {
+	case errors.As(err, &ae) && ae.Code != "":
+		return nil, &api.Error{Status: ae.StatusCode, Code: ae.Code, Message: fmt.Sprintf("node %s, which owns %s: %s", owner, resource, ae.Message)}
+	case err != nil:
+		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; forwarding to node %s, which owns %s, failed: %v", cause, owner, resource, err))
+	}
+	a.log.Info("sync run forwarded to the owner of its target", "pipeline", name, "owner", owner, "job", j.ID)
+	return j, nil
+}
+
+// storeOwner is the alive node, other than this one, that gossips owning
+// resource, and its API address; "" when none does.
+func (a *Agent) storeOwner(resource string) (name, apiAddr string) {
 	self := a.cfg.Cluster.NodeName
 	for _, m := range a.cluster.node.Membership().Alive() {
-		if m.Name == self || m.Meta.APIAddr == "" || !slices.Contains(m.Meta.Owned, resource) {
-			continue
+		if m.Name != self && m.Meta.APIAddr != "" && slices.Contains(m.Meta.Owned, resource) {
+			return m.Name, m.Meta.APIAddr
 		}
-		cl, err := a.cluster.dial(m.Meta.APIAddr)
-		if err != nil {
-			return nil, err
-		}
-		j, err := cl.Sync().Run(ctx, name, req)
-		var ae *client.APIError
-		switch {
-		case errors.As(err, &ae) && ae.Code != "":
-			return nil, &api.Error{Status: ae.StatusCode, Code: ae.Code, Message: fmt.Sprintf("node %s, which owns %s: %s", m.Name, resource, ae.Message)}
-		case err != nil:
-			return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; forwarding to node %s, which owns %s, failed: %v", cause, m.Name, resource, err))
-		}
-		a.log.Info("sync run forwarded to the owner of its target", "pipeline", name, "owner", m.Name, "job", j.ID)
-		return j, nil
 	}
-	return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; no node owns %s at the moment (a failover is under way): ask again in a few seconds", cause, resource))
+	return "", ""
 }

@@ -50,85 +50,7 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 	// A bucket of 1,000 points restoring 500 a second: a document of 10
 	// productSet fields asks 100, so the store takes about 50 products a
 	// second and a run lasts long enough to be stopped in the middle.
-	sim := shopifysim.New(shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	so := sim.Options()
-
-	var nodes []*fenceNode
-	var gossip0 string
-	for i := range 3 {
-		n := &fenceNode{name: fmt.Sprintf("node-%d", i), paused: make(chan string, 16)}
-		dir := t.TempDir()
-		gossipAddr := clustertest.FreeAddr(t)
-		join := "[]"
-		if i == 0 {
-			gossip0 = gossipAddr
-		} else {
-			join = fmt.Sprintf("[%q]", gossip0)
-		}
-		hcl := fmt.Sprintf(`data_dir   = %q
-plugin_dir = %q
-api {
-  address = %q
-}
-cluster {
-  name             = "fence"
-  node_name        = %q
-  bind_addr        = %q
-  raft_addr        = %q
-  join             = %s
-  server           = true
-  bootstrap_expect = 3
-  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
-  lock_delay       = "1s"
-}
-platform "sandbox" "src" {
-  config {
-    products = %d
-  }
-}
-platform "shopify" "shop" {
-  config {
-    %s = %q
-    %s = %q
-    %s = %q
-    %s = %q
-    %s = %q
-    %s = 100
-  }
-}
-sync "src-shop" {
-  source     = "src"
-  target     = "shop"
-  batch_size = 50
-  fields {
-    title       = ["en"]
-    description = ["en"]
-  }
-  price {
-    currency = "USD"
-    rate     = 0.14
-  }
-}
-`, dir, bin, clustertest.FreeAddr(t), n.name, gossipAddr, clustertest.FreeAddr(t), join, products,
-			shopify.FieldShop, so.Shop, shopify.FieldAccessToken, so.Token, shopify.FieldAppSecret, so.Secret,
-			shopify.FieldLocationID, shopifysim.LocationID, shopify.FieldEndpoint, srv.URL, shopify.FieldBulkThreshold)
-		file := filepath.Join(dir, "agent.hcl")
-		if err := os.WriteFile(file, []byte(hcl), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		n.proc = agenttest.StartProcess(t, bin, func(line string) {
-			if strings.Contains(line, "sync job paused") {
-				n.paused <- line
-			}
-			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "ownership") || strings.Contains(line, "sync job") || strings.Contains(line, "forwarded") {
-				t.Logf("%s: %s", n.name, line)
-			}
-		}, "-config", file, "-log-level", "info")
-		t.Cleanup(func() { _ = n.proc.Cmd.Process.Signal(syscall.SIGCONT) }) // so that the kill at the end is not held
-		nodes = append(nodes, n)
-	}
+	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
 	ctx := context.Background()
 	byName := func(name string) *fenceNode {
 		for _, n := range nodes {
@@ -139,26 +61,6 @@ sync "src-shop" {
 		t.Fatalf("no node %q", name)
 		return nil
 	}
-
-	// Every node holds the catalogue (sandbox products are the same
-	// everywhere), so whichever owns the store can sync it.
-	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Go(func() {
-			j, err := n.proc.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, products)})
-			if err == nil {
-				j, err = follow(ctx, n.proc.Client, j, func(j *client.Job) bool { return j.State.Final() })
-			}
-			if err != nil || j.Succeeded != products {
-				t.Errorf("%s: collect %+v %v", n.name, j, err)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-
 	old := byName(storeOwner(t, nodes[0].proc.Client, "", time.Minute))
 	j, err := old.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
 	if err != nil {
@@ -239,6 +141,155 @@ sync "src-shop" {
 	t.Logf("%s wrote under token %d (%d mutation documents accepted); stopped with %d of %d products recorded; %s owned the store %.1f s later and wrote under token %d; after SIGCONT: %d documents under %d accepted since the takeover, %d refused; the store holds %d products",
 		old.name, oldToken, acceptedAtTakeover, recorded, products, newOwner.name, took.Seconds(), f.High,
 		after.Accepted[oldToken]-acceptedAtTakeover, oldToken, after.Refused[oldToken], sim.ProductCount())
+}
+
+// In a cluster of three agent processes only the owner of the store
+// account runs the pipeline: a run asked of another node is forwarded to
+// it, and every write the simulator accepted carried the owner's fencing
+// token (none without one). The short form of
+// TestPausedOwnerWritesNothingAfterTakeover; skipped under -short.
+func TestSyncRunsOnTheStoreOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three agent processes")
+	}
+	const products = 100
+	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1e7, RestoreRate: 1e6})
+	ctx := context.Background()
+	owner := storeOwner(t, nodes[0].proc.Client, "", time.Minute)
+	var other, ownerNode *fenceNode
+	for _, n := range nodes {
+		if n.name == owner {
+			ownerNode = n
+		} else {
+			other = n
+		}
+	}
+	j, err := other.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The job lives with the owner.
+	if _, err := other.proc.Client.Jobs().Info(ctx, j.ID); err == nil {
+		t.Fatalf("the job %s is on %s, which does not own the store", j.ID, other.name)
+	}
+	if j, err = follow(ctx, ownerNode.proc.Client, j, func(j *client.Job) bool { return j.State.Final() }); err != nil {
+		t.Fatal(err)
+	}
+	if j.State != client.JobSucceeded || j.Succeeded != products {
+		t.Fatalf("the owner's run: %+v", j)
+	}
+	f := sim.Fencing()
+	if len(f.Accepted) != 1 || f.Accepted[f.High] == 0 || f.High == 0 || sim.ProductCount() != products {
+		t.Fatalf("the store saw %+v and holds %d products; want every write under the owner's one token", f, sim.ProductCount())
+	}
+}
+
+// startFenceCluster starts three agent processes, servers of one cluster,
+// each with the sandbox source "src" of products products (collected on
+// every node, so whichever owns the store can sync them), the Shopify
+// store "shop" (a simulator with options o) and the pipeline "src-shop".
+func startFenceCluster(t *testing.T, products int, o shopifysim.Options) (*shopifysim.Server, []*fenceNode) {
+	t.Helper()
+	sim := shopifysim.New(o)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	so := sim.Options()
+
+	var nodes []*fenceNode
+	var gossip0 string
+	for i := range 3 {
+		n := &fenceNode{name: fmt.Sprintf("node-%d", i), paused: make(chan string, 16)}
+		dir := t.TempDir()
+		gossipAddr := clustertest.FreeAddr(t)
+		join := "[]"
+		if i == 0 {
+			gossip0 = gossipAddr
+		} else {
+			join = fmt.Sprintf("[%q]", gossip0)
+		}
+		hcl := fmt.Sprintf(`data_dir   = %q
+plugin_dir = %q
+api {
+  address = %q
+}
+cluster {
+  name             = "fence"
+  node_name        = %q
+  bind_addr        = %q
+  raft_addr        = %q
+  join             = %s
+  server           = true
+  bootstrap_expect = 3
+  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
+  lock_delay       = "1s"
+}
+platform "sandbox" "src" {
+  config {
+    products = %d
+  }
+}
+platform "shopify" "shop" {
+  config {
+    %s = %q
+    %s = %q
+    %s = %q
+    %s = %q
+    %s = %q
+    %s = 100
+  }
+}
+sync "src-shop" {
+  source     = "src"
+  target     = "shop"
+  batch_size = 50
+  fields {
+    title       = ["en"]
+    description = ["en"]
+  }
+  price {
+    currency = "USD"
+    rate     = 0.14
+  }
+}
+`, dir, bin, clustertest.FreeAddr(t), n.name, gossipAddr, clustertest.FreeAddr(t), join, products,
+			shopify.FieldShop, so.Shop, shopify.FieldAccessToken, so.Token, shopify.FieldAppSecret, so.Secret,
+			shopify.FieldLocationID, shopifysim.LocationID, shopify.FieldEndpoint, srv.URL, shopify.FieldBulkThreshold)
+		file := filepath.Join(dir, "agent.hcl")
+		if err := os.WriteFile(file, []byte(hcl), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n.proc = agenttest.StartProcess(t, bin, func(line string) {
+			if strings.Contains(line, "sync job paused") {
+				n.paused <- line
+			}
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "ownership") || strings.Contains(line, "sync job") || strings.Contains(line, "forwarded") {
+				t.Logf("%s: %s", n.name, line)
+			}
+		}, "-config", file, "-log-level", "info")
+		t.Cleanup(func() { _ = n.proc.Cmd.Process.Signal(syscall.SIGCONT) }) // so that the kill at the end is not held
+		nodes = append(nodes, n)
+	}
+	ctx := context.Background()
+	// Every node holds the catalogue (sandbox products are the same
+	// everywhere), so whichever owns the store can sync it.
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Go(func() {
+			j, err := n.proc.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, products)})
+			if err == nil {
+				j, err = follow(ctx, n.proc.Client, j, func(j *client.Job) bool { return j.State.Final() })
+			}
+			if err != nil || j.Succeeded != products {
+				t.Errorf("%s: collect %+v %v", n.name, j, err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return sim, nodes
+
 }
 
 // storeOwner asks from's members list, every 100 ms, for the alive node
