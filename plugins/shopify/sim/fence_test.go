@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"bytes"
-	"encoding/json"
 	"maps"
 	"net/http"
 	"strconv"
@@ -12,20 +10,11 @@ import (
 // fenced posts a document with a fencing token (none for 0).
 func fenced(t *testing.T, r *Running, token uint64, query string, vars map[string]any) (int, *answer) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, r.URL+"/admin/api/"+APIVersion+"/graphql.json", bytes.NewReader(body))
-	req.Header.Set("X-Shopify-Access-Token", r.Options().Token)
+	h := http.Header{"X-Shopify-Access-Token": {r.Options().Token}}
 	if token > 0 {
-		req.Header.Set(FencingHeader, strconv.FormatUint(token, 10))
+		h.Set(FencingHeader, strconv.FormatUint(token, 10))
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var a answer
-	json.NewDecoder(resp.Body).Decode(&a)
-	return resp.StatusCode, &a
+	return postHeader(t, r, h, query, vars)
 }
 
 // A write whose token is below one the shop accepted is refused whole
@@ -64,15 +53,8 @@ func TestStaleFencingTokenRefused(t *testing.T) {
 	if f.High != 9 || !maps.Equal(f.Accepted, map[uint64]int64{0: 1, 5: 1, 7: 1, 9: 1}) || !maps.Equal(f.Refused, map[uint64]int64{5: 1, 6: 1, 0: 1}) {
 		t.Fatalf("fencing state %+v", f)
 	}
-	req, _ := http.NewRequest(http.MethodPost, r.URL+"/admin/api/"+APIVersion+"/graphql.json", bytes.NewReader([]byte(`{"query":"mutation { a: productSet(input: {title: \"x\"}) { product { id } } }"}`)))
-	req.Header.Set("X-Shopify-Access-Token", r.Options().Token)
-	req.Header.Set(FencingHeader, "nope")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("a malformed token got %d, want 400", resp.StatusCode)
+	h := http.Header{"X-Shopify-Access-Token": {r.Options().Token}, FencingHeader: {"nope"}}
+	if code, _ := postHeader(t, r, h, setDoc, map[string]any{"in": input("bad", "B-1")}); code != http.StatusBadRequest {
+		t.Fatalf("a malformed token got %d, want 400", code)
 	}
 }
