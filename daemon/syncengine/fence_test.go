@@ -157,11 +157,7 @@ func TestReconcileStopsTheRunOfALostTarget(t *testing.T) {
 	l := &lease{token: 5, held: true}
 	paused := logSignal{match: "sync job paused", ch: make(chan string, 4)}
 	h := newHarness(t, 400, func(h *harness) { h.fence, h.logs = l.fence, paused })
-	fired, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	h.store.mu.Lock()
-	h.store.onUpsert = func() { once.Do(func() { close(fired); <-release }) }
-	h.store.mu.Unlock()
+	fired, release := h.holdFirstUpsert()
 	j, err := h.eng.Run("tb-shop", nil)
 	if err != nil {
 		t.Fatal(err)

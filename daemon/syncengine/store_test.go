@@ -52,6 +52,17 @@ func (f *fakeStore) Describe() sdk.Description {
 
 func (f *fakeStore) Configure(context.Context, *sdk.Config) error { return nil }
 
+// holdFirstUpsert makes the store's first accepted upsert call close
+// fired and wait for release before it answers: a call on the wire.
+func (h *harness) holdFirstUpsert() (fired, release chan struct{}) {
+	fired, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.store.mu.Lock()
+	h.store.onUpsert = func() { once.Do(func() { close(fired); <-release }) }
+	h.store.mu.Unlock()
+	return fired, release
+}
+
 // fenced counts a write call under its fencing token.
 func (f *fakeStore) fenced(token uint64) {
 	f.mu.Lock()
