@@ -72,12 +72,15 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 		defer hold.Stop()
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
+		noOwner := func(waited string) error {
+			return api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; no node owns %s at the moment (%s; a failover may be under way): ask again in a few seconds", cause, resource, waited))
+		}
 		for owner == "" {
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, noOwner("the request ended while waiting: " + ctx.Err().Error())
 			case <-hold.C:
-				return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; no node owns %s at the moment (waited %s; a failover may be under way): ask again in a few seconds", cause, resource, leaderHold))
+				return nil, noOwner("waited " + leaderHold.String())
 			case <-tick.C:
 				owner, addr = a.storeOwner(resource)
 			}
