@@ -51,7 +51,9 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 	// productSet fields asks 100, so the store takes about 50 products a
 	// second and a run lasts long enough to be stopped in the middle.
 	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
-	ctx := context.Background()
+	// A job that never ends fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	byName := func(name string) *fenceNode {
 		for _, n := range nodes {
 			if n.name == name {
@@ -154,7 +156,9 @@ func TestSyncRunsOnTheStoreOwner(t *testing.T) {
 	}
 	const products = 100
 	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1e7, RestoreRate: 1e6})
-	ctx := context.Background()
+	// A job that never ends fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	owner := storeOwner(t, nodes[0].proc.Client, "", time.Minute)
 	var other, ownerNode *fenceNode
 	for _, n := range nodes {
@@ -269,7 +273,9 @@ sync "src-shop" {
 		t.Cleanup(func() { _ = n.proc.Cmd.Process.Signal(syscall.SIGCONT) }) // so that the kill at the end is not held
 		nodes = append(nodes, n)
 	}
-	ctx := context.Background()
+	// A job that never ends fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	// Every node holds the catalogue (sandbox products are the same
 	// everywhere), so whichever owns the store can sync it.
 	var wg sync.WaitGroup
