@@ -3,6 +3,8 @@ package sdk
 import (
 	"context"
 	"time"
+
+	"github.com/marketsync/marketsync/sdk/model"
 )
 
 // Plugin is what every plugin implements. A plugin also implements
@@ -187,9 +189,15 @@ type UpsertItem struct {
 type UpsertProductsRequest struct {
 	Items []UpsertItem
 	// FencingToken is the cluster lease's token; stores that support
-	// conditional writes reject stale ones.
+	// conditional writes reject stale ones. 0 outside a cluster.
 	FencingToken uint64
 }
+
+// CodeStaleFencingToken is the code of a write the store refused because
+// its FencingToken is below one the store has accepted: the writer lost
+// its lease to another node. Report it as KindConflict (a retry cannot
+// succeed), so the host records it on the items and does not retry.
+const CodeStaleFencingToken = model.CodeStaleFencingToken
 
 type UpsertProductsResponse struct {
 	Results []WriteResult

@@ -22,7 +22,9 @@ import (
 )
 
 // setupSync starts the sync engine over the sync blocks: it resumes the
-// sync jobs left unfinished and starts their schedules.
+// sync jobs left unfinished and starts their schedules. In a cluster a
+// pipeline runs only on the node that owns its target's platform
+// account, and every write carries that lease's fencing token.
 func (a *Agent) setupSync(context.Context) error {
 	var c *syncengine.Engine
 	opts := syncengine.Options{
@@ -32,6 +34,7 @@ func (a *Agent) setupSync(context.Context) error {
 		Pipelines: a.cfg.Syncs,
 		Platforms: a.syncPlatform,
 		Events:    a.syncEvents,
+		Fence:     a.syncFence(),
 		Observer:  a.metrics,
 		Logger:    a.log.With("component", "sync"),
 	}
@@ -46,6 +49,7 @@ func (a *Agent) setupSync(context.Context) error {
 		return err
 	}
 	a.sync = c
+	a.watchSyncOwnership(c)
 	if a.webhooks != nil {
 		a.SetResyncer(c)
 	}
@@ -141,10 +145,13 @@ func (s syncSource) SyncPipelines(context.Context) ([]client.SyncPipeline, error
 	return out, nil
 }
 
-// RunSync implements api.SyncSource.
-func (s syncSource) RunSync(_ context.Context, name string, req client.SyncRunRequest) (*client.Job, error) {
+// RunSync implements api.SyncSource. In a cluster, a pipeline whose
+// target another node owns is forwarded to that node.
+func (s syncSource) RunSync(ctx context.Context, name string, req client.SyncRunRequest) (*client.Job, error) {
 	j, err := s.a.sync.Run(name, req.IDs)
 	switch {
+	case errors.Is(err, syncengine.ErrNotOwner):
+		return s.a.forwardSyncRun(ctx, name, req, err)
 	case errors.Is(err, syncengine.ErrUnknownPipeline):
 		return nil, api.NotFound(client.CodeUnknownPipeline, fmt.Sprintf("no sync block is named %q", name))
 	case errors.Is(err, syncengine.ErrStopping), errors.Is(err, syncengine.ErrPlanning):

@@ -18,4 +18,10 @@
 // window gathers into one run. A run is a goroutine of the engine, one
 // per pipeline at a time, calling the target through its platform actor;
 // Stop leaves unfinished jobs to resume at the next Start, Cancel ends one.
+//
+// In a cluster (Options.Fence) a pipeline runs only on the node that owns
+// its target store: every write carries the fencing token of that lease,
+// a write without one is not made (its items stay pending, "not the owner
+// of platform X"), and Reconcile pauses the runs of a target the node
+// lost and resumes its jobs when the node owns it again.
 package syncengine

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -82,6 +83,11 @@ type Options struct {
 	CallTimeout time.Duration
 	// Attempts bounds the calls one item may be part of (default 3).
 	Attempts int
+	// Fence, in a cluster, is the fencing token of this node's lease on
+	// a target platform, and false when this node does not own it: a
+	// pipeline runs only where its target is owned, and every write
+	// carries the token. Nil (a lone agent) owns every target, token 0.
+	Fence    func(target string) (token uint64, ok bool)
 	Observer job.Observer
 	Logger   *slog.Logger
 }
@@ -106,6 +112,9 @@ type Engine struct {
 	last    map[string]string
 	stopped bool
 	window  *batch.Window[change]
+	// owned is, for each pipeline, whether Fence held its target at the
+	// last Start or Reconcile.
+	owned map[string]bool
 }
 
 // activeRun is the run of a pipeline: its job's id once planned, and a
@@ -151,7 +160,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Attempts = job.DefaultMaxItemAttempts
 	}
 	e := &Engine{opts: opts, pipelines: map[string]*pipeline{}, sizes: opts.Sizes,
-		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}}
+		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}, owned: map[string]bool{}}
 	if e.sizes == nil {
 		e.sizes = batch.NewSizes()
 	}
@@ -175,27 +184,20 @@ func New(opts Options) (*Engine, error) {
 }
 
 // Start resumes the sync jobs a previous run of the agent left unfinished
-// and starts the pipelines' schedules.
+// and starts the pipelines' schedules. In a cluster only the jobs of
+// pipelines whose target this node owns resume now; Reconcile resumes
+// the others once it owns them.
 func (e *Engine) Start() error {
-	jobs, err := e.opts.Jobs.Unfinished()
-	if err != nil {
-		return fmt.Errorf("engine: unfinished jobs: %w", err)
+	owned := map[string]bool{}
+	for name, p := range e.pipelines {
+		_, ok := e.fence(p.cfg.Target)
+		owned[name] = ok
 	}
-	for _, j := range jobs {
-		if j.GetKind() != job.Kind_KIND_SYNC {
-			continue
-		}
-		p, ok := e.pipelines[j.GetPipeline()]
-		if !ok {
-			e.finishUnrunnable(j, fmt.Sprintf("sync %q is no longer configured", j.GetPipeline()))
-			continue
-		}
-		e.opts.Logger.Info("resuming sync job", "job", j.GetId(), "pipeline", j.GetPipeline(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
-		a := &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
-		e.mu.Lock()
-		e.active[p.cfg.Name] = a
-		e.mu.Unlock()
-		e.launch(p, j, a)
+	e.mu.Lock()
+	maps.Copy(e.owned, owned)
+	e.mu.Unlock()
+	if err := e.resume(owned); err != nil {
+		return err
 	}
 	e.cron = cron.New()
 	for name, p := range e.pipelines {
@@ -214,9 +216,103 @@ func (e *Engine) Start() error {
 	return nil
 }
 
-// scheduled starts a pipeline's run on its schedule, unless one runs.
+// resume launches the unfinished sync jobs of the pipelines that want
+// says, unless the pipeline runs one already.
+func (e *Engine) resume(want map[string]bool) error {
+	jobs, err := e.opts.Jobs.Unfinished()
+	if err != nil {
+		return fmt.Errorf("engine: unfinished jobs: %w", err)
+	}
+	for _, j := range jobs {
+		if j.GetKind() != job.Kind_KIND_SYNC {
+			continue
+		}
+		p, ok := e.pipelines[j.GetPipeline()]
+		if !ok {
+			e.finishUnrunnable(j, fmt.Sprintf("sync %q is no longer configured", j.GetPipeline()))
+			continue
+		}
+		if !want[p.cfg.Name] {
+			continue
+		}
+		a := &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
+		e.mu.Lock()
+		if _, busy := e.active[p.cfg.Name]; busy || e.stopped {
+			e.mu.Unlock()
+			continue
+		}
+		e.active[p.cfg.Name] = a
+		e.mu.Unlock()
+		e.opts.Logger.Info("resuming sync job", "job", j.GetId(), "pipeline", j.GetPipeline(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
+		e.launch(p, j, a)
+	}
+	return nil
+}
+
+// fence is the token and ownership of target; a lone agent owns all.
+func (e *Engine) fence(target string) (uint64, bool) {
+	if e.opts.Fence == nil {
+		return 0, true
+	}
+	return e.opts.Fence(target)
+}
+
+// Reconcile brings the runs in line with what this node owns: a pipeline
+// whose target it no longer owns has its run stopped at once (the batch in
+// flight is checkpointed, the job stays unfinished), and one whose target
+// it has come to own has its unfinished jobs resumed. The agent calls it
+// when ownership may have changed; without Fence it does nothing.
+func (e *Engine) Reconcile() {
+	if e.opts.Fence == nil {
+		return
+	}
+	gained := map[string]bool{}
+	for name, p := range e.pipelines {
+		_, ok := e.fence(p.cfg.Target)
+		e.mu.Lock()
+		was, a, stopped := e.owned[name], e.active[name], e.stopped
+		e.owned[name] = ok
+		if !ok && a != nil && a.cancel != nil && !stopped {
+			a.cancel()
+		}
+		e.mu.Unlock()
+		switch {
+		case stopped:
+		case was && !ok:
+			e.opts.Logger.Warn("this node no longer owns the sync target: its run stops and resumes where the target is owned", "pipeline", name, "target", p.cfg.Target)
+		case !was && ok:
+			e.opts.Logger.Info("this node owns the sync target: its unfinished jobs resume", "pipeline", name, "target", p.cfg.Target)
+			gained[name] = true
+		}
+	}
+	if len(gained) > 0 {
+		if err := e.resume(gained); err != nil {
+			e.opts.Logger.Error("cannot resume the sync jobs of a target this node now owns", "error", err)
+		}
+	}
+}
+
+// resumeIfOwned resumes a pipeline's unfinished jobs when this node owns
+// its target again by the time a paused run has wound down: Reconcile
+// saw the target come back while that run still held the pipeline.
+func (e *Engine) resumeIfOwned(name string) {
+	_, ok := e.fence(e.pipelines[name].cfg.Target)
+	e.mu.Lock()
+	owned := ok && e.owned[name] && !e.stopped
+	e.mu.Unlock()
+	if owned {
+		if err := e.resume(map[string]bool{name: true}); err != nil {
+			e.opts.Logger.Error("cannot resume a paused sync job", "pipeline", name, "error", err)
+		}
+	}
+}
+
+// scheduled starts a pipeline's run on its schedule, unless one runs or
+// another node owns its target.
 func (e *Engine) scheduled(name string) {
-	if _, started, err := e.start(name, nil, false); err != nil {
+	if _, started, err := e.start(name, nil, false); errors.Is(err, ErrNotOwner) {
+		e.opts.Logger.Debug("scheduled sync skipped: another node owns its target", "pipeline", name)
+	} else if err != nil {
 		e.opts.Logger.Error("scheduled sync did not start", "pipeline", name, "error", err)
 	} else if !started {
 		e.opts.Logger.Info("scheduled sync skipped: the previous run is still going", "pipeline", name)
@@ -254,6 +350,20 @@ var ErrPlanning = errors.New("engine: the pipeline's run is being planned; ask a
 // ErrStopping is returned once Stop was called.
 var ErrStopping = errors.New("engine: the sync engine is stopping")
 
+// ErrNotOwner is returned, wrapped in a NotOwnerError, for a pipeline
+// whose target another node of the cluster owns: that node runs it.
+var ErrNotOwner = errors.New("engine: not the owner of the sync target")
+
+// NotOwnerError names the pipeline and the target this node does not own.
+type NotOwnerError struct{ Pipeline, Target string }
+
+func (e *NotOwnerError) Error() string {
+	return fmt.Sprintf("not the owner of platform %s: sync %q runs on the node that owns it", e.Target, e.Pipeline)
+}
+
+// Is makes errors.Is(err, ErrNotOwner) hold.
+func (e *NotOwnerError) Is(target error) bool { return target == ErrNotOwner }
+
 // Run starts a run of the pipeline called name over ids (nil: every
 // product of its source in the catalogue) and returns its job. When the
 // pipeline is already running, the running job is returned and ids, if
@@ -275,6 +385,10 @@ func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, e
 	if e.stopped {
 		e.mu.Unlock()
 		return nil, false, ErrStopping
+	}
+	if _, owned := e.fence(p.cfg.Target); !owned {
+		e.mu.Unlock()
+		return nil, false, &NotOwnerError{Pipeline: name, Target: p.cfg.Target}
 	}
 	if a, ok := e.active[name]; ok {
 		if len(ids) > 0 {
@@ -329,6 +443,9 @@ func (e *Engine) launch(p *pipeline, j *job.Job, a *activeRun) {
 			}}
 		r.loop(ctx)
 		e.ended(p.cfg.Name, j)
+		if r.paused {
+			e.resumeIfOwned(p.cfg.Name)
+		}
 	}()
 }
 
@@ -458,7 +575,9 @@ func (e *Engine) flushChanged(changes []change) {
 	for name, ids := range targets {
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
-		if _, _, err := e.start(name, ids, true); err != nil && !errors.Is(err, ErrStopping) {
+		if _, _, err := e.start(name, ids, true); errors.Is(err, ErrNotOwner) {
+			e.opts.Logger.Info("targeted re-sync left to the node that owns the target", "pipeline", name, "products", len(ids), "error", err)
+		} else if err != nil && !errors.Is(err, ErrStopping) {
 			e.opts.Logger.Error("targeted re-sync did not start", "pipeline", name, "products", len(ids), "error", err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/store/storetest"
 	"github.com/marketsync/marketsync/daemon/syncengine"
+	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/host"
 	"github.com/marketsync/marketsync/sdk/model"
 )
@@ -50,6 +51,14 @@ type harness struct {
 	// (default: no limit to speak of).
 	rate  float64
 	burst int
+	// fence is the engine's Fence (nil: a lone agent); logs, when set,
+	// hears the engine's log records.
+	fence func(string) (uint64, bool)
+	logs  slog.Handler
+	// plugin, when set, is the store's plugin instead of store, with
+	// its config block as JSON.
+	plugin       sdk.Plugin
+	pluginConfig string
 
 	mu     sync.Mutex
 	events []outbox.Type
@@ -101,11 +110,15 @@ func newHarness(t testing.TB, n int, edit func(*harness)) *harness {
 	h.jobs = js
 	h.putCatalogue(n, 0)
 	h.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	conn, err := host.InProcess(context.Background(), h.store)
+	plugin, config := sdk.Plugin(h.store), `{}`
+	if h.plugin != nil {
+		plugin, config = h.plugin, h.pluginConfig
+	}
+	conn, err := host.InProcess(context.Background(), plugin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Configure(context.Background(), []byte(`{}`)); err != nil {
+	if err := conn.Configure(context.Background(), []byte(config)); err != nil {
 		t.Fatal(err)
 	}
 	if h.rate == 0 {
@@ -120,9 +133,15 @@ func newHarness(t testing.TB, n int, edit func(*harness)) *harness {
 
 func (h *harness) start(c *cache.Cache) {
 	limits := h.store.Describe().Limits
+	if h.plugin != nil {
+		limits = h.plugin.Describe().Limits
+	}
 	var log *slog.Logger
 	if os.Getenv("SYNC_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if h.logs != nil {
+		log = slog.New(h.logs)
 	}
 	eng, err := syncengine.New(syncengine.Options{
 		DB: h.db, Jobs: h.jobs, Root: h.sys.Root, Pipelines: []config.Sync{h.cfg}, Cache: c,
@@ -136,6 +155,7 @@ func (h *harness) start(c *cache.Cache) {
 			return nil
 		},
 		ChangedWait: 10 * time.Millisecond,
+		Fence:       h.fence,
 		Observer:    h.finals,
 		Logger:      log,
 	})

@@ -3,7 +3,6 @@ package syncengine_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 
 	"github.com/marketsync/marketsync/actors/job"
@@ -21,11 +20,7 @@ import (
 func TestResumeAfterLostAnswerCreatesNothingTwice(t *testing.T) {
 	n := 200
 	h := newHarness(t, n, nil)
-	fired, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	h.store.mu.Lock()
-	h.store.onUpsert = func() { once.Do(func() { close(fired); <-release }) }
-	h.store.mu.Unlock()
+	fired, release := h.holdFirstUpsert()
 
 	j, err := h.eng.Run("tb-shop", nil)
 	if err != nil {
@@ -173,11 +168,7 @@ func TestChangedTargetsBoundProducts(t *testing.T) {
 // the items left stay pending, and the job ends CANCELLED (not resumed).
 func TestCancelEndsTheJob(t *testing.T) {
 	h := newHarness(t, 200, nil)
-	fired, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	h.store.mu.Lock()
-	h.store.onUpsert = func() { once.Do(func() { close(fired); <-release }) }
-	h.store.mu.Unlock()
+	fired, release := h.holdFirstUpsert()
 	j, err := h.eng.Run("tb-shop", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,9 @@ type run struct {
 	// cancelled says the run was stopped by Cancel rather than by the
 	// engine's Stop: the job then ends instead of waiting for a restart.
 	cancelled func() bool
+	// paused says the run left its job unfinished because this node
+	// does not own the target.
+	paused bool
 }
 
 // entry is one product of a chunk on its way through the steps.
@@ -99,6 +102,10 @@ func (r *run) loop(ctx context.Context) {
 			r.stopped(len(items))
 			return
 		}
+		if _, ok := r.e.fence(r.p.cfg.Target); !ok {
+			r.notOwner(len(items))
+			return
+		}
 		n := min(chunk, len(items))
 		if err := r.chunk(ctx, items[:n]); err != nil {
 			r.log.Error("sync job failed: a batch cannot be checkpointed", "error", err)
@@ -111,18 +118,43 @@ func (r *run) loop(ctx context.Context) {
 		r.stopped(0)
 		return
 	}
+	if _, ok := r.e.fence(r.p.cfg.Target); !ok {
+		// The last batch's writes may have been refused and left pending.
+		r.notOwner(0)
+		return
+	}
 	r.finish()
 }
 
+// notOwner leaves the job unfinished when this node no longer owns the
+// run's target: it writes nothing more, and the job resumes here if the
+// node owns the target again (Reconcile).
+func (r *run) notOwner(pending int) {
+	r.paused = true
+	r.log.Warn("sync job paused: "+r.notOwnerError().GetMessage(), "pending", pending)
+}
+
+// notOwnerError is what a write this node may not make fails with.
+func (r *run) notOwnerError() *model.Error {
+	return model.Conflict(model.CodeNotOwner, fmt.Sprintf("not the owner of platform %s: this node holds no lease on it, so it writes nothing there", r.p.cfg.Target))
+}
+
 // stopped ends a run cut short: cancelled, the job ends; stopped with the
-// engine, it stays running in the store and resumes at the next start.
+// engine, it stays running in the store and resumes at the next start;
+// stopped by Reconcile (this node lost the target), it is paused.
 func (r *run) stopped(pending int) {
-	if !r.cancelled() {
+	r.e.mu.Lock()
+	engineStopped := r.e.stopped
+	r.e.mu.Unlock()
+	switch {
+	case r.cancelled():
+		r.end(job.State_STATE_CANCELLED)
+		r.log.Info("sync job cancelled", "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(), "pending", pending)
+	case engineStopped:
 		r.log.Info("sync job stopped; it resumes at the next start", "pending", pending)
-		return
+	default:
+		r.notOwner(pending)
 	}
-	r.end(job.State_STATE_CANCELLED)
-	r.log.Info("sync job cancelled", "succeeded", r.job.GetSucceeded(), "failed", r.job.GetFailed(), "pending", pending)
 }
 
 func (r *run) setState(s job.State) {
@@ -510,22 +542,22 @@ func (r *run) remoteListing(p *model.Product, base, source *render.Listing) *ren
 // write sends the chunk's writes, operation by operation, each in
 // batches, and settles every entry's count of writes done or its error.
 func (r *run) write(ctx context.Context, w *writes) {
-	r.send(ctx, sdk.OpUpsertProducts, w.byUpsert, len(w.upserts), func(ctx context.Context, idx []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
-		req := &model.UpsertProductsRequest{}
+	r.send(ctx, sdk.OpUpsertProducts, w.byUpsert, len(w.upserts), func(idx []int, token uint64) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
+		req := &model.UpsertProductsRequest{FencingToken: token}
 		for _, i := range idx {
 			req.Items = append(req.Items, w.upserts[i])
 		}
 		return req, func(res *platform.CallResult) []*model.WriteResult { return res.GetUpsertProducts().GetResults() }
 	})
-	r.send(ctx, sdk.OpSetPrices, w.byPrice, len(w.prices), func(ctx context.Context, idx []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
-		req := &model.SetPricesRequest{}
+	r.send(ctx, sdk.OpSetPrices, w.byPrice, len(w.prices), func(idx []int, token uint64) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
+		req := &model.SetPricesRequest{FencingToken: token}
 		for _, i := range idx {
 			req.Items = append(req.Items, w.prices[i])
 		}
 		return req, func(res *platform.CallResult) []*model.WriteResult { return res.GetSetPrices().GetResults() }
 	})
-	r.send(ctx, sdk.OpSetInventory, w.byStock, len(w.inventory), func(ctx context.Context, idx []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
-		req := &model.SetInventoryRequest{}
+	r.send(ctx, sdk.OpSetInventory, w.byStock, len(w.inventory), func(idx []int, token uint64) (proto.Message, func(*platform.CallResult) []*model.WriteResult) {
+		req := &model.SetInventoryRequest{FencingToken: token}
 		for _, i := range idx {
 			req.Items = append(req.Items, w.inventory[i])
 		}
@@ -533,9 +565,12 @@ func (r *run) write(ctx context.Context, w *writes) {
 	})
 }
 
-// send runs one operation's items through the batch optimiser.
+// send runs one operation's items through the batch optimiser. Each call
+// carries the fencing token of this node's lease on the target, taken
+// just before it is sent; without a lease the call is not made and its
+// items fail with CodeNotOwner (they stay pending, see commit).
 func (r *run) send(ctx context.Context, op sdk.Operation, owners []*entry, n int,
-	build func(context.Context, []int) (proto.Message, func(*platform.CallResult) []*model.WriteResult)) {
+	build func(idx []int, token uint64) (proto.Message, func(*platform.CallResult) []*model.WriteResult)) {
 	if n == 0 {
 		return
 	}
@@ -547,7 +582,11 @@ func (r *run) send(ctx context.Context, op sdk.Operation, owners []*entry, n int
 	name := spec.Name
 	s := batch.Sender{Sizes: r.e.sizes, Platform: r.p.cfg.Target, Op: model.Operation(op), Limit: r.limit(op), Attempts: r.e.opts.Attempts}
 	out := batch.Send(ctx, s, idx, func(ctx context.Context, part []int) ([]*model.Error, *model.Error) {
-		req, results := build(ctx, part)
+		token, ok := r.e.fence(r.p.cfg.Target)
+		if !ok {
+			return nil, r.notOwnerError()
+		}
+		req, results := build(part, token)
 		res, callErr := r.call(ctx, req)
 		r.job.Writes[name] += res.GetAttempts()
 		if callErr != nil {
@@ -628,8 +667,10 @@ func (r *run) commit(ctx context.Context, entries []*entry) error {
 				en.err = model.Unavailable(model.CodeMissingResult, "a write of the product got no result")
 			}
 			if en.err != nil {
-				if ctx.Err() != nil && en.err.GetKind().Retryable() {
-					it.Error = en.err // stopped: stays pending
+				if ctx.Err() != nil && en.err.GetKind().Retryable() || en.err.GetCode() == model.CodeNotOwner {
+					// Stopped, or no longer the owner: stays pending,
+					// with the reason shown, for whoever resumes it.
+					it.Error = en.err
 					continue
 				}
 				it.State, it.Error = job.ItemState_ITEM_FAILED, en.err

@@ -27,15 +27,19 @@ type fakeStore struct {
 	calls    map[string]int // by operation
 	items    map[string]int
 	refused  int
+	// tokens counts the write calls by the fencing token they carried.
+	tokens map[uint64]int
 	// lose, while above zero, makes an accepted upsert answer as lost
 	// (the store wrote it; the caller hears UNAVAILABLE).
 	lose int
-	// onUpsert runs after each accepted upsert call, outside the lock.
+	// onUpsert runs after each accepted upsert call, outside the lock;
+	// onCall when any call arrives, with its operation.
 	onUpsert func()
+	onCall   func(op string)
 }
 
 func newFakeStore(limit int) *fakeStore {
-	return &fakeStore{limit: limit, products: map[string]*sdk.Product{}, byKey: map[string]string{}, calls: map[string]int{}, items: map[string]int{}}
+	return &fakeStore{limit: limit, products: map[string]*sdk.Product{}, byKey: map[string]string{}, calls: map[string]int{}, items: map[string]int{}, tokens: map[uint64]int{}}
 }
 
 func (f *fakeStore) Describe() sdk.Description {
@@ -48,8 +52,41 @@ func (f *fakeStore) Describe() sdk.Description {
 
 func (f *fakeStore) Configure(context.Context, *sdk.Config) error { return nil }
 
+// holdFirstUpsert makes the store's first accepted upsert call close
+// fired and wait for release before it answers: a call on the wire.
+func (h *harness) holdFirstUpsert() (fired, release chan struct{}) {
+	fired, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.store.mu.Lock()
+	h.store.onUpsert = func() { once.Do(func() { close(fired); <-release }) }
+	h.store.mu.Unlock()
+	return fired, release
+}
+
+// fenced counts a write call under its fencing token.
+func (f *fakeStore) fenced(token uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens[token]++
+}
+
+// takeTokens returns and resets the write calls by token.
+func (f *fakeStore) takeTokens() map[uint64]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.tokens
+	f.tokens = map[uint64]int{}
+	return t
+}
+
 // admit counts a call and refuses it when it carries too many items.
 func (f *fakeStore) admit(op string, n int) error {
+	f.mu.Lock()
+	hook := f.onCall
+	f.mu.Unlock()
+	if hook != nil {
+		hook(op)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[op]++
@@ -62,6 +99,7 @@ func (f *fakeStore) admit(op string, n int) error {
 }
 
 func (f *fakeStore) UpsertProducts(_ context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
+	f.fenced(req.FencingToken)
 	if err := f.admit("upsert", len(req.Items)); err != nil {
 		return nil, err
 	}
@@ -121,6 +159,7 @@ func (f *fakeStore) variant(id, sku string) (*sdk.Variant, *sdk.Error) {
 }
 
 func (f *fakeStore) SetPrices(_ context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	f.fenced(req.FencingToken)
 	if err := f.admit("prices", len(req.Items)); err != nil {
 		return nil, err
 	}
@@ -138,6 +177,7 @@ func (f *fakeStore) SetPrices(_ context.Context, req *sdk.SetPricesRequest) (*sd
 }
 
 func (f *fakeStore) SetInventory(_ context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	f.fenced(req.FencingToken)
 	if err := f.admit("inventory", len(req.Items)); err != nil {
 		return nil, err
 	}

@@ -176,3 +176,12 @@ func TestConformance(t *testing.T) {
 	s := sim.ServeTest(t, sim.Options{BucketSize: generous, RestoreRate: generous})
 	plugintest.Run(t, target(s), append(plugintest.DefaultChecks(), plugintest.CheckWebhooks(webhookFixture()))...)
 }
+
+// The fenced-write check on a store of its own: after it the store
+// refuses writes without a token.
+func TestConformanceFencedWrites(t *testing.T) {
+	s := sim.ServeTest(t, sim.Options{BucketSize: generous, RestoreRate: generous})
+	tg := target(s)
+	tg.Publish.Fencing = s.Fencing
+	plugintest.Run(t, tg, plugintest.CheckFencedWrites())
+}

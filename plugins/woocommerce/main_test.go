@@ -172,3 +172,12 @@ func TestConformance(t *testing.T) {
 	checks := append(plugintest.PublisherChecks(), plugintest.CheckBatchCaps(), plugintest.CheckWebhooks(plugintest.Webhooks{Genuine: w, Want: want}))
 	plugintest.Run(t, tg, checks...)
 }
+
+// The fenced-write check on a store of its own: after it the store
+// refuses writes without a token.
+func TestConformanceFencedWrites(t *testing.T) {
+	s := sim.ServeTest(t, sim.Options{})
+	tg := target(s)
+	tg.Publish.Fencing = s.Fencing
+	plugintest.Run(t, tg, plugintest.CheckFencedWrites())
+}

@@ -40,4 +40,11 @@ const (
 	CodeStore           = "store"
 	CodePlatformTimeout = "platform_timeout"
 	CodeResultCount     = "result_count"
+
+	// Cluster fencing. A store that supports conditional writes refuses
+	// a write whose fencing token is below one it has accepted (kind
+	// CONFLICT: the writer lost its lease, a retry cannot succeed); a
+	// node that holds no lease on a store refuses to write to it.
+	CodeStaleFencingToken = "stale_fencing_token"
+	CodeNotOwner          = "not_owner"
 )

@@ -3,6 +3,7 @@ package plugintest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/httpclient"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // shop is a small collector and store that follows every rule of the kit
@@ -53,10 +55,13 @@ type backend struct {
 	stock    map[string]int64
 	written  map[string]bool
 	races    map[string]int64
+	// fence is the store's conditional writes by fencing token.
+	fence *simkit.Fence
 }
 
 func newBackend() *backend {
-	return &backend{products: map[string]sdk.Product{}, stock: map[string]int64{}, written: map[string]bool{}, races: map[string]int64{}}
+	return &backend{products: map[string]sdk.Product{}, stock: map[string]int64{}, written: map[string]bool{}, races: map[string]int64{},
+		fence: simkit.NewFence()}
 }
 
 func (b *backend) setStock(_ testing.TB, remote, sku string, n int64) {
@@ -92,6 +97,7 @@ type faults struct {
 	authAsInvalid       bool
 	notIdempotent       bool
 	wholeWriteFails     bool
+	dropsPriceToken     bool // sends price writes without their fencing token
 	foreignURLFails     bool // fails the whole call for a URL of no product
 	lenientConfig       bool // accepts negative pages
 	configureCalls      bool // calls the platform from Configure
@@ -357,10 +363,33 @@ func (s *shop) decodeCursor(c string) (int, error) {
 	return 0, sdk.Invalid("bad_cursor", "cursor not issued here")
 }
 
+// fenced admits a write under token at the store's fence: done, to call
+// once it is applied, or the refusal of a stale token.
+func (s *shop) fenced(token uint64) (done func(bool), err error) {
+	if s.back == nil {
+		return func(bool) {}, nil
+	}
+	header := ""
+	if token > 0 {
+		header = strconv.FormatUint(token, 10)
+	}
+	done, err = s.back.fence.Admit(header)
+	var stale *simkit.StaleTokenError
+	if errors.As(err, &stale) {
+		return nil, sdk.Conflict(sdk.CodeStaleFencingToken, stale.Error())
+	}
+	return done, err
+}
+
 func (s *shop) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
 	if err := s.admit(ctx); err != nil {
 		return nil, err
 	}
+	done, err := s.fenced(req.FencingToken)
+	if err != nil {
+		return nil, err
+	}
+	defer done(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	resp := &sdk.UpsertProductsResponse{}
@@ -415,6 +444,11 @@ func setEach[T any](ctx context.Context, s *shop, items []T, key func(T) (idempo
 }
 
 func (s *shop) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	done, err := s.fenced(req.FencingToken)
+	if err != nil {
+		return nil, err
+	}
+	defer done(true)
 	rs, err := setEach(ctx, s, req.Items, func(it sdk.InventoryItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
 	if err != nil || s.back == nil {
 		return &sdk.SetInventoryResponse{Results: rs}, err
@@ -467,6 +501,15 @@ func (s *shop) remember(id string, p sdk.Product) {
 }
 
 func (s *shop) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	token := req.FencingToken
+	if s.dropsPriceToken {
+		token = 0
+	}
+	done, err := s.fenced(token)
+	if err != nil {
+		return nil, err
+	}
+	defer done(true)
 	rs, err := setEach(ctx, s, req.Items, func(it sdk.PriceItem) (string, string) { return it.IdempotencyKey, it.RemoteID })
 	return &sdk.SetPricesResponse{Results: rs}, err
 }

@@ -160,6 +160,7 @@ func shopTarget(t testing.TB, f faults) Target {
 				Kind: sdk.KindInvalid, Code: "too_long", Field: "title"}},
 			RaceStock:     back.race,
 			MerchantStock: back.setStock,
+			Fencing:       back.fence.State,
 		},
 	}
 }
@@ -179,7 +180,9 @@ func refused() *sdk.Product {
 }
 
 func TestAConformingPluginPassesEveryCheck(t *testing.T) {
-	Run(t, shopTarget(t, faults{}))
+	// The fenced-write check goes last: after it the store refuses
+	// writes without a token.
+	Run(t, shopTarget(t, faults{}), append(DefaultChecks(), CheckFencedWrites())...)
 }
 
 func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
@@ -347,6 +350,11 @@ func TestEachCheckFailsThePluginThatBreaksItsRule(t *testing.T) {
 			faults: faults{ignoresExpected: true}, check: CheckStockExpected(),
 			want: []string{"a stock write expecting 3 after a sale left 12 must fail as CONFLICT; it returned success", "refused after a sale must leave the store's stock 12; it reads 6"},
 		},
+		"price write without its fencing token": {
+			faults: faults{dropsPriceToken: true}, check: CheckFencedWrites(),
+			want: []string{"set_prices under the current fencing token 100 must succeed; it returned CONFLICT stale_fencing_token",
+				"the store refused 2 writes under the stale token and 1 without one"},
+		},
 		"replayed stock write writes again": {
 			faults: faults{replayWrites: true}, check: CheckStockReplay(),
 			want: []string{"must change nothing; the merchant's stock 10 became 5"},
@@ -376,7 +384,7 @@ func TestChecksWithoutTheirFixturesSkip(t *testing.T) {
 	target.RateLimit, target.AuthConfig, target.UnknownIDs = nil, "", nil
 	target.Declared, target.BadConfigs, target.Faults, target.Expect, target.Listed = nil, nil, nil, nil, nil
 	pub := *target.Publish
-	pub.Refused, pub.RaceStock, pub.MerchantStock = nil, nil, nil
+	pub.Refused, pub.RaceStock, pub.MerchantStock, pub.Fencing = nil, nil, nil, nil
 	target.Publish = &pub
 	for _, c := range []struct {
 		field string
@@ -386,7 +394,7 @@ func TestChecksWithoutTheirFixturesSkip(t *testing.T) {
 		{"Publish.MerchantStock", CheckStockReplay()}, {"Publish.MerchantStock", CheckStockExpected()},
 		{"RateLimit", CheckRateLimited()}, {"AuthConfig", CheckAuth()}, {"UnknownIDs", CheckPerItemResults()},
 		{"Declared", CheckDeclared()}, {"BadConfigs", CheckBadConfigs()}, {"Faults.Inject", CheckPlatformFaults()},
-		{"Expect.Check", CheckExpected()}, {"Listed", CheckListing()},
+		{"Expect.Check", CheckExpected()}, {"Listed", CheckListing()}, {"Publish.Fencing", CheckFencedWrites()},
 	} {
 		field, check := c.field, c.check
 		r := record(t, check, target)

@@ -14,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/faultinject"
 	"github.com/marketsync/marketsync/sdk/host"
+	"github.com/marketsync/marketsync/sdk/simkit"
 )
 
 // Target is the plugin under test and the fixtures the kit cannot guess.
@@ -216,6 +217,12 @@ type Publish struct {
 	// once, as the merchant would, for the idempotent replay check. Nil
 	// skips it.
 	MerchantStock func(t testing.TB, remoteID, sku string, stock int64)
+	// Fencing reads what the store's conditional writes saw, for a store
+	// (a simulator built with simkit.Fence) that refuses a write whose
+	// fencing token is below one it accepted. Nil skips the fenced-write
+	// check. That check is not among the defaults: after it the store
+	// refuses writes without a token, so run it on a store of its own.
+	Fencing func() simkit.FenceState
 }
 
 // Refusal is an upsert the store refuses on its own.

@@ -8,7 +8,9 @@
 // limit is a Bucket (rate and burst, changeable while serving, reporting
 // the remaining/limit/reset a platform's quota headers would). Gateway
 // bundles the clock, the bucket and the sdk/faultinject injector that sits
-// in front of the simulator's handler, wired once here.
+// in front of the simulator's handler, wired once here. A Fence models a
+// store with conditional writes: it refuses a write whose fencing token
+// (FencingHeader) is below one it accepted, and counts both by token.
 //
 // Catalogues are generated, not stored: Generate builds entry i from a
 // Draw seeded by (seed, i), so the same seed gives the same titles,

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,7 +27,27 @@ const APIVersion = "2026-04"
 // Header names of the Admin API.
 const (
 	HeaderAccessToken = "X-Shopify-Access-Token"
+	// HeaderFencingToken carries a cluster's fencing token on writes.
+	// Shopify itself has no conditional writes and ignores it; a store
+	// (or proxy) that has them refuses a stale token with
+	// CodeStaleFencingToken. See the plugin's README.
+	HeaderFencingToken = "X-Marketsync-Fencing-Token"
 )
+
+// CodeStaleFencingToken is the extensions.code of a document refused
+// because its fencing token is below one the store has accepted.
+const CodeStaleFencingToken = "STALE_FENCING_TOKEN"
+
+type fencingKey struct{}
+
+// WithFencingToken returns ctx with the fencing token every document
+// sent under it carries (none for 0, outside a cluster).
+func WithFencingToken(ctx context.Context, token uint64) context.Context {
+	if token == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, fencingKey{}, token)
+}
 
 // Codes of the errors the client makes itself, besides httpclient's
 // transport codes and the GraphQL codes Shopify sends.
@@ -197,6 +218,9 @@ func (c *Client) Do(ctx context.Context, query string, variables map[string]any)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set(HeaderAccessToken, c.token)
+	if token, ok := ctx.Value(fencingKey{}).(uint64); ok {
+		req.Header.Set(HeaderFencingToken, strconv.FormatUint(token, 10))
+	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
 		return nil, err
@@ -284,6 +308,10 @@ func classify(errs []GraphQLError, cost *Cost) error {
 		return sdk.Unavailable(CodeInternal, e.Message)
 	case CodeMaxCostExceeded:
 		return sdk.Invalid(CodeMaxCostExceeded, e.Message)
+	case CodeStaleFencingToken:
+		// Another node took the store over: nothing this node sends
+		// under its token can succeed.
+		return sdk.Conflict(sdk.CodeStaleFencingToken, e.Message+" (another node owns this store now)")
 	case "":
 		if strings.EqualFold(e.Message, "Throttled") {
 			return sdk.RateLimited(ThrottleWait(cost), CodeThrottled, e.Message)

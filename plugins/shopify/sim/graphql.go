@@ -66,6 +66,23 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ans gqlAnswer
+	// finish counts an admitted mutation document, run or not, before
+	// its answer is written: a client that reads the count after the
+	// answer finds it there.
+	finish := func(bool) {}
+	if doc.mutation {
+		done, refused, err := s.admitWrite(r)
+		switch {
+		case err != nil:
+			writeJSON(w, http.StatusBadRequest, map[string]string{"errors": err.Error()})
+			return
+		case refused != nil:
+			ans.Errors = []gqlError{*refused}
+			writeJSON(w, http.StatusOK, ans)
+			return
+		}
+		finish = done
+	}
 	requested := s.requestedCost(doc)
 	if requested > MaxQueryCost {
 		ans.Errors = []gqlError{{
@@ -73,6 +90,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 			Extensions: map[string]any{"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MaxQueryCost},
 		}}
 		ans.Extensions.Cost = &costInfo{RequestedQueryCost: requested, ThrottleStatus: s.bucket.refund(0)}
+		finish(false)
 		writeJSON(w, http.StatusOK, ans)
 		return
 	}
@@ -83,6 +101,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		s.count(func(st *Stats) { st.Throttled++ })
 		ans.Errors = []gqlError{{Message: "Throttled", Extensions: map[string]any{"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}}
 		ans.Extensions.Cost = &costInfo{RequestedQueryCost: requested, ThrottleStatus: st}
+		finish(false)
 		writeJSON(w, http.StatusOK, ans)
 		return
 	}
@@ -93,6 +112,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	s.count(func(st *Stats) { st.Points += actual })
 	ans.Data, ans.Errors = data, errs
 	ans.Extensions.Cost = &costInfo{RequestedQueryCost: requested, ActualQueryCost: &actual, ThrottleStatus: st}
+	finish(true)
 	writeJSON(w, http.StatusOK, ans)
 }
 

@@ -108,6 +108,7 @@ type Server struct {
 	bulkRunning bool
 	stats       Stats
 	deliveries  []Delivery
+	fence       *simkit.Fence
 }
 
 type product struct {
@@ -174,7 +175,7 @@ func New(o Options) *Server {
 	s := &Server{
 		opts: o, products: map[int64]*product{}, stock: map[int64]int64{}, idem: map[string]json.RawMessage{},
 		races: map[int64]int64{}, uploads: map[string][]byte{}, bulks: map[int64]*bulkOp{},
-		hooks: &http.Client{Timeout: 5 * time.Second},
+		hooks: &http.Client{Timeout: 5 * time.Second}, fence: simkit.NewFence(),
 	}
 	s.stats = newStats()
 	s.gw = simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.After, FaultSeed: o.FaultSeed, Burst: 1})

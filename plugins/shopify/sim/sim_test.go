@@ -29,9 +29,15 @@ type answer struct {
 
 func post(t *testing.T, r *Running, token, query string, vars map[string]any) (int, *answer) {
 	t.Helper()
+	return postHeader(t, r, http.Header{"X-Shopify-Access-Token": {token}}, query, vars)
+}
+
+// postHeader posts a document with the headers h.
+func postHeader(t *testing.T, r *Running, h http.Header, query string, vars map[string]any) (int, *answer) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, r.URL+"/admin/api/"+APIVersion+"/graphql.json", bytes.NewReader(body))
-	req.Header.Set("X-Shopify-Access-Token", token)
+	req.Header = h
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,7 @@ type write struct {
 // bulk threshold go as synchronous documents of 10 productSet fields,
 // larger ones as one bulk mutation.
 func (p *Plugin) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
+	ctx = admin.WithFencingToken(ctx, req.FencingToken)
 	s, err := p.cfg.Get()
 	if err != nil {
 		return nil, err

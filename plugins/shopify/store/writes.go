@@ -105,6 +105,7 @@ func resolve(ctx context.Context, s *settings, remote func(int) (string, string)
 // product's prices change in one productVariantsBulkUpdate with partial
 // updates allowed, so a refused variant fails alone.
 func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	ctx = admin.WithFencingToken(ctx, req.FencingToken)
 	s, err := p.cfg.Get()
 	if err != nil {
 		return nil, err
@@ -191,6 +192,7 @@ func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk
 // and is never overwritten — and otherwise the quantity just read, which
 // protects the time between that read and the write.
 func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	ctx = admin.WithFencingToken(ctx, req.FencingToken)
 	s, err := p.cfg.Get()
 	if err != nil {
 		return nil, err

@@ -160,6 +160,15 @@ func (s *Server) dispatch(c *call) (int, any, string, *apiError) {
 			id, _ := strconv.ParseInt(v, 10, 64)
 			c.ids = append(c.ids, id)
 		}
+		if r.Method != http.MethodGet {
+			done, refused := s.admitWrite(r)
+			if refused != nil {
+				return 0, nil, "", refused
+			}
+			status, out, err := h(s, c)
+			done(err == nil)
+			return status, out, rt.pattern, err
+		}
 		status, out, err := h(s, c)
 		return status, out, rt.pattern, err
 	}

@@ -82,6 +82,7 @@ type Server struct {
 	nonces map[string]time.Time
 	stats  Stats
 	hooks  *hooks
+	fence  *simkit.Fence
 }
 
 // Stats counts what reached the store behind the fault injector.
@@ -127,7 +128,7 @@ func New(o Options) *Server {
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: time.Minute}
 	}
-	s := &Server{opts: o, state: newState(), races: map[int64]int64{}, nonces: map[string]time.Time{}, stats: newStats()}
+	s := &Server{opts: o, state: newState(), races: map[int64]int64{}, nonces: map[string]time.Time{}, stats: newStats(), fence: simkit.NewFence()}
 	s.gw = simkit.NewGateway(simkit.GatewayOptions{Clock: simkit.ClockOf(o.Now), After: o.After, FaultSeed: o.FaultSeed, Rate: o.Rate, Burst: max(o.Burst, 1)})
 	s.hooks = newHooks(o.Client)
 	s.handler = s.gw.WrapFunc(s.serve)

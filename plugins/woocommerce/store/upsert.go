@@ -36,6 +36,7 @@ type upsert struct {
 // down, throttling) fails the call: nothing is retried here, and a
 // repeated call finds by SKU what this one created.
 func (p *Plugin) UpsertProducts(ctx context.Context, req *sdk.UpsertProductsRequest) (*sdk.UpsertProductsResponse, error) {
+	ctx = wcapi.WithFencingToken(ctx, req.FencingToken)
 	s, err := p.cfg.Get()
 	if err != nil {
 		return nil, err

@@ -44,6 +44,7 @@ const metaStockKey = "marketsync_stock_write"
 // length of one call) is overwritten: the REST API has no conditional
 // update.
 func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest) (*sdk.SetInventoryResponse, error) {
+	ctx = wcapi.WithFencingToken(ctx, req.FencingToken)
 	results, q, err := p.write(ctx, len(req.Items), true, func(_ *settings, i int) (string, change, *sdk.Error) {
 		it := req.Items[i]
 		fields := map[string]any{"manage_stock": true, "stock_quantity": it.Stock}
@@ -75,6 +76,7 @@ func (p *Plugin) SetInventory(ctx context.Context, req *sdk.SetInventoryRequest)
 // currency, and an empty sale_price, so that the price written is the
 // one buyers pay (a compare-at price goes with UpsertProducts).
 func (p *Plugin) SetPrices(ctx context.Context, req *sdk.SetPricesRequest) (*sdk.SetPricesResponse, error) {
+	ctx = wcapi.WithFencingToken(ctx, req.FencingToken)
 	results, q, err := p.write(ctx, len(req.Items), false, func(s *settings, i int) (string, change, *sdk.Error) {
 		it := req.Items[i]
 		c := change{remoteID: it.RemoteID, sku: it.SKU, fields: map[string]any{"regular_price": formatAmount(it.Price.Amount, s.digits), "sale_price": ""}}

@@ -110,6 +110,23 @@ func randomNonce() string {
 	return string(b)
 }
 
+// HeaderFencingToken carries a cluster's fencing token on writes.
+// WooCommerce ignores it; a store with conditional writes refuses a stale
+// one (CodeStaleFencingToken).
+const HeaderFencingToken = "X-Marketsync-Fencing-Token"
+
+type fencingKey struct{}
+
+// WithFencingToken returns ctx with the fencing token every write (any
+// request but GET) sent under it carries (none for 0, outside a
+// cluster).
+func WithFencingToken(ctx context.Context, token uint64) context.Context {
+	if token == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, fencingKey{}, token)
+}
+
 // Response is a successful answer: its body, headers and the quota a
 // host's headers reported.
 type Response struct {
@@ -173,6 +190,9 @@ func (c *Client) Do(ctx context.Context, method, route string, query url.Values,
 	}
 	if !c.oauth {
 		req.SetBasicAuth(c.creds.ConsumerKey, c.creds.ConsumerSecret)
+	}
+	if token, ok := ctx.Value(fencingKey{}).(uint64); ok && method != http.MethodGet {
+		req.Header.Set(HeaderFencingToken, strconv.FormatUint(token, 10))
 	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {

@@ -21,6 +21,10 @@ const (
 	// CodeBadRequest: the plugin built a request it must not send. Kind
 	// Invalid: a bug.
 	CodeBadRequest = "bad_request"
+	// CodeStaleFencingToken is the code of the 409 a store with
+	// conditional writes answers for a write whose fencing token is below
+	// one it accepted. WooCommerce itself has none; see the README.
+	CodeStaleFencingToken = "marketsync_stale_fencing_token"
 )
 
 // Names of the settings an AUTH error tells the operator to fix.
@@ -54,6 +58,11 @@ func Classify(status int, h http.Header, body []byte, received time.Time) *sdk.E
 	var api APIError
 	if json.Unmarshal(body, &api) == nil && api.Code != "" {
 		e.Code, e.Message = api.Code, api.Message
+	}
+	if e.Code == CodeStaleFencingToken {
+		// Another node took the store over: nothing this node sends
+		// under its token can succeed.
+		return sdk.Conflict(sdk.CodeStaleFencingToken, e.Message+" (another node owns this store now)")
 	}
 	if e.Kind == sdk.KindAuth {
 		e.Message = authMessage(e.Message)

@@ -1,0 +1,333 @@
+package agent_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/marketsync/marketsync/daemon/agent/agenttest"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	shopifysim "github.com/marketsync/marketsync/plugins/shopify/sim"
+	shopify "github.com/marketsync/marketsync/plugins/shopify/store"
+)
+
+var fencing = flag.Bool("fencing", false, "run the paused-owner fencing test: three agent processes, SIGSTOP and a lease takeover on real clocks (about a minute)")
+
+// fenceNode is one agent process of the fencing test.
+type fenceNode struct {
+	name string
+	proc *agenttest.Process
+	// paused receives the agent's "sync job paused" log lines.
+	paused chan string
+}
+
+// Three agents own the store account "platform/shop" by lease. The owner
+// is writing a sync run to the Shopify simulator when it is stopped
+// (SIGSTOP); another node takes the account over under a newer lease and
+// syncs, asked through the third node, which forwards the run to it. When
+// the old owner is continued (SIGCONT), the simulator, counting by
+// fencing token in its own state, has accepted no write under the old
+// owner's token since the takeover, none at all without a token, and the
+// old owner's run pauses as not the owner. Real processes on real clocks,
+// so it runs only when asked:
+//
+//	go test -v -run PausedOwner ./daemon/agent/ -args -fencing
+func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
+	if !*fencing {
+		t.Skip("three agent processes, SIGSTOP and a lease takeover on real clocks: run with -args -fencing")
+	}
+	const products = 300
+	// A bucket of 1,000 points restoring 500 a second: a document of 10
+	// productSet fields asks 100, so the store takes about 50 products a
+	// second and a run lasts long enough to be stopped in the middle.
+	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
+	// A job that never ends fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	byName := func(name string) *fenceNode {
+		for _, n := range nodes {
+			if n.name == name {
+				return n
+			}
+		}
+		t.Fatalf("no node %q", name)
+		return nil
+	}
+	old := byName(storeOwner(t, nodes[0].proc.Client, "", time.Minute))
+	j, err := old.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err = follow(ctx, old.proc.Client, j, func(j *client.Job) bool { return j.Succeeded >= 50 || j.State.Final() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State.Final() {
+		t.Fatalf("the run ended before the owner could be stopped: %+v", j)
+	}
+	recorded := j.Succeeded
+	if err := old.proc.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	oldToken := sim.Fencing().High
+	if oldToken == 0 {
+		t.Fatal("the owner's writes carried no fencing token")
+	}
+
+	var survivor string
+	for _, n := range nodes {
+		if n != old {
+			survivor = n.name
+			break
+		}
+	}
+	newOwner := byName(storeOwner(t, byName(survivor).proc.Client, old.name, time.Minute))
+	took := time.Since(stopped)
+	acceptedAtTakeover := sim.Fencing().Accepted[oldToken]
+	var third *fenceNode
+	for _, n := range nodes {
+		if n != old && n != newOwner {
+			third = n
+		}
+	}
+	// Asked of the third node, which does not own the store: it
+	// forwards the run to the new owner, where the job lives.
+	j, err = third.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err = follow(ctx, newOwner.proc.Client, j, func(j *client.Job) bool { return j.State.Final() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != client.JobSucceeded || j.Succeeded != products {
+		t.Fatalf("the new owner's run: %+v", j)
+	}
+	f := sim.Fencing()
+	if f.High <= oldToken || f.Accepted[f.High] == 0 {
+		t.Fatalf("the new owner wrote under %d, not above the old owner's %d: %+v", f.High, oldToken, f)
+	}
+
+	if err := old.proc.Cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case line := <-old.paused:
+		if !strings.Contains(line, "not the owner of platform shop") {
+			t.Errorf("the old owner paused with %q", line)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the old owner's run did not pause within a minute of SIGCONT")
+	}
+	after := sim.Fencing()
+	if got := after.Accepted[oldToken]; got != acceptedAtTakeover {
+		t.Errorf("the store accepted %d writes under the old owner's token %d after the takeover", got-acceptedAtTakeover, oldToken)
+	}
+	if after.Accepted[0] != 0 {
+		t.Errorf("the store accepted %d writes without a fencing token", after.Accepted[0])
+	}
+	if n := sim.ProductCount(); n != products {
+		t.Errorf("the store holds %d products, want %d", n, products)
+	}
+	t.Logf("%s wrote under token %d (%d mutation documents accepted); stopped with %d of %d products recorded; %s owned the store %.1f s later and wrote under token %d; after SIGCONT: %d documents under %d accepted since the takeover, %d refused; the store holds %d products",
+		old.name, oldToken, acceptedAtTakeover, recorded, products, newOwner.name, took.Seconds(), f.High,
+		after.Accepted[oldToken]-acceptedAtTakeover, oldToken, after.Refused[oldToken], sim.ProductCount())
+}
+
+// In a cluster of three agent processes only the owner of the store
+// account runs the pipeline: a run asked of another node is forwarded to
+// it, and every write the simulator accepted carried the owner's fencing
+// token (none without one). The short form of
+// TestPausedOwnerWritesNothingAfterTakeover; skipped under -short.
+func TestSyncRunsOnTheStoreOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three agent processes")
+	}
+	const products = 100
+	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1e7, RestoreRate: 1e6})
+	// A job that never ends fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	owner := storeOwner(t, nodes[0].proc.Client, "", time.Minute)
+	var other, ownerNode *fenceNode
+	for _, n := range nodes {
+		if n.name == owner {
+			ownerNode = n
+		} else {
+			other = n
+		}
+	}
+	j, err := other.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The job lives with the owner.
+	if _, err := other.proc.Client.Jobs().Info(ctx, j.ID); err == nil {
+		t.Fatalf("the job %s is on %s, which does not own the store", j.ID, other.name)
+	}
+	if j, err = follow(ctx, ownerNode.proc.Client, j, func(j *client.Job) bool { return j.State.Final() }); err != nil {
+		t.Fatal(err)
+	}
+	if j.State != client.JobSucceeded || j.Succeeded != products {
+		t.Fatalf("the owner's run: %+v", j)
+	}
+	f := sim.Fencing()
+	if len(f.Accepted) != 1 || f.Accepted[f.High] == 0 || f.High == 0 || sim.ProductCount() != products {
+		t.Fatalf("the store saw %+v and holds %d products; want every write under the owner's one token", f, sim.ProductCount())
+	}
+}
+
+// startFenceCluster starts three agent processes, servers of one cluster,
+// each with the sandbox source "src" of products products (collected on
+// every node, so whichever owns the store can sync them), the Shopify
+// store "shop" (a simulator with options o) and the pipeline "src-shop".
+func startFenceCluster(t *testing.T, products int, o shopifysim.Options) (*shopifysim.Server, []*fenceNode) {
+	t.Helper()
+	sim := shopifysim.New(o)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	so := sim.Options()
+
+	var nodes []*fenceNode
+	var gossip0 string
+	for i := range 3 {
+		n := &fenceNode{name: fmt.Sprintf("node-%d", i), paused: make(chan string, 16)}
+		dir := t.TempDir()
+		gossipAddr := clustertest.FreeAddr(t)
+		join := "[]"
+		if i == 0 {
+			gossip0 = gossipAddr
+		} else {
+			join = fmt.Sprintf("[%q]", gossip0)
+		}
+		hcl := fmt.Sprintf(`data_dir   = %q
+plugin_dir = %q
+api {
+  address = %q
+}
+cluster {
+  name             = "fence"
+  node_name        = %q
+  bind_addr        = %q
+  raft_addr        = %q
+  join             = %s
+  server           = true
+  bootstrap_expect = 3
+  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
+  lock_delay       = "1s"
+}
+platform "sandbox" "src" {
+  config {
+    products = %d
+  }
+}
+platform "shopify" "shop" {
+  config {
+    %s = %q
+    %s = %q
+    %s = %q
+    %s = %q
+    %s = %q
+    %s = 100
+  }
+}
+sync "src-shop" {
+  source     = "src"
+  target     = "shop"
+  batch_size = 50
+  fields {
+    title       = ["en"]
+    description = ["en"]
+  }
+  price {
+    currency = "USD"
+    rate     = 0.14
+  }
+}
+`, dir, bin, clustertest.FreeAddr(t), n.name, gossipAddr, clustertest.FreeAddr(t), join, products,
+			shopify.FieldShop, so.Shop, shopify.FieldAccessToken, so.Token, shopify.FieldAppSecret, so.Secret,
+			shopify.FieldLocationID, shopifysim.LocationID, shopify.FieldEndpoint, srv.URL, shopify.FieldBulkThreshold)
+		file := filepath.Join(dir, "agent.hcl")
+		if err := os.WriteFile(file, []byte(hcl), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		n.proc = agenttest.StartProcess(t, bin, func(line string) {
+			if strings.Contains(line, "sync job paused") {
+				n.paused <- line
+			}
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "ownership") || strings.Contains(line, "sync job") || strings.Contains(line, "forwarded") {
+				t.Logf("%s: %s", n.name, line)
+			}
+		}, "-config", file, "-log-level", "info")
+		t.Cleanup(func() { _ = n.proc.Cmd.Process.Signal(syscall.SIGCONT) }) // so that the kill at the end is not held
+		nodes = append(nodes, n)
+	}
+	// A job that never ends fails the test instead of hanging it.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// Every node holds the catalogue (sandbox products are the same
+	// everywhere), so whichever owns the store can sync it.
+	var wg sync.WaitGroup
+	for _, n := range nodes {
+		wg.Go(func() {
+			j, err := n.proc.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: "src", IDs: ids(100001, products)})
+			if err == nil {
+				j, err = follow(ctx, n.proc.Client, j, func(j *client.Job) bool { return j.State.Final() })
+			}
+			if err != nil || j.Succeeded != products {
+				t.Errorf("%s: collect %+v %v", n.name, j, err)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return sim, nodes
+
+}
+
+// storeOwner asks from's members list, every 100 ms, for the alive node
+// other than not that owns platform/shop.
+func storeOwner(t *testing.T, from *client.Client, not string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		members, err := from.Cluster().Members(ctx)
+		cancel()
+		for _, m := range members {
+			if m.Status == "alive" && m.Name != not && slices.Contains(m.Owned, "platform/shop") {
+				return m.Name
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no node but %q owns platform/shop after %s (last error %v)", not, within, err)
+		}
+	}
+	return ""
+}
+
+// follow watches a job with blocking queries until done says so.
+func follow(ctx context.Context, c *client.Client, j *client.Job, done func(*client.Job) bool) (*client.Job, error) {
+	var err error
+	for !done(j) {
+		if j, err = c.Jobs().Watch(ctx, j.ID, client.WaitOptions{Index: j.Index, Wait: 30 * time.Second}); err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
