@@ -1,0 +1,480 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/marketsync/marketsync/actors/job"
+	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
+	"github.com/marketsync/marketsync/daemon/cluster/locks"
+	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/sdk/model"
+)
+
+// In a cluster a collect job lives with the owner of its platform account
+// and moves with it. Every write of the job actors goes to the cluster's
+// replicated job table (package jobrec) before the node's own store: the
+// request at creation, each checkpointed batch's items, the job record.
+// Raft first, so that an item this node stored as done is done in the
+// table too, and the next owner never collects it again. Each write
+// carries this node's fencing token on the account: once another node
+// took the account over and claimed the job, the table refuses the old
+// owner's writes, and its job stops at its next checkpoint.
+//
+// When this node takes an account over it claims each unfinished job of
+// the account in the table, rebuilds it in its own store from the claim's
+// answer (the record as of the claim, whatever this replica has applied)
+// and resumes it: the items done keep their outcome, the others are
+// collected, and the job keeps its id.
+
+// adoptEvery is how often the owner looks for jobs of its accounts that
+// nobody runs, besides at once when it takes an account over.
+const adoptEvery = time.Second
+
+// applyTimeout bounds one job table command.
+const applyTimeout = 10 * time.Second
+
+// errNotOwner: the table refused a write because another node owns the
+// job's account now.
+var errNotOwner = errors.New("another node owns this job's platform account now; it resumes the job from the cluster's record")
+
+// clusterJobs is the agent's side of the replicated job table.
+type clusterJobs struct {
+	a *Agent
+	c *agentCluster
+
+	mu sync.Mutex
+	// running holds the jobs this node runs, with the manager that runs
+	// each (nil: the agent's own).
+	running  map[string]*actor.PID
+	managers []*actor.PID
+}
+
+func (c *agentCluster) startJobs(a *Agent) {
+	c.jobs = &clusterJobs{a: a, c: c, running: map[string]*actor.PID{}}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	prev := c.stop
+	c.stop = func() {
+		stop()
+		<-done
+		prev()
+	}
+	go func() {
+		defer close(done)
+		c.jobs.adoptLoop(ctx)
+	}()
+}
+
+// clusterJobStore is the job store the agent's job manager uses: in a
+// cluster, one that replicates collect jobs.
+func (a *Agent) clusterJobStore(s job.Store) job.Store {
+	if a.cluster == nil {
+		return s
+	}
+	a.cluster.startJobs(a)
+	return replicatedStore{Store: s, cj: a.cluster.jobs}
+}
+
+func (cj *clusterJobs) runs(id string) bool {
+	if cj == nil {
+		return false
+	}
+	cj.mu.Lock()
+	defer cj.mu.Unlock()
+	_, ok := cj.running[id]
+	return ok
+}
+
+func (cj *clusterJobs) setRunning(id string, pid *actor.PID, on bool) {
+	cj.mu.Lock()
+	defer cj.mu.Unlock()
+	if on {
+		cj.running[id] = pid
+	} else {
+		delete(cj.running, id)
+	}
+}
+
+// manager is the job manager that runs the job here: an adopted job's,
+// or the agent's own.
+func (a *Agent) jobManager(id string) *actor.PID {
+	if c := a.cluster; c != nil && c.jobs != nil {
+		c.jobs.mu.Lock()
+		defer c.jobs.mu.Unlock()
+		if pid := c.jobs.running[id]; pid != nil {
+			return pid
+		}
+	}
+	return a.manager
+}
+
+// apply commits cmd on the raft leader: this server's own when it leads,
+// else through the leader's agent API.
+func (c *agentCluster) apply(ctx context.Context, cmd jobrec.Command) (jobrec.Result, error) {
+	if c.node.IsLeader() {
+		res, err := c.node.ApplyJob(cmd, applyTimeout)
+		var nl *locks.NotLeaderError
+		if !errors.As(err, &nl) {
+			return res, err
+		}
+	}
+	cl, err := c.leaderClient(ctx)
+	if err != nil {
+		return jobrec.Result{}, err
+	}
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		return jobrec.Result{}, err
+	}
+	out, err := cl.Cluster().ApplyJobRecord(ctx, body)
+	if err != nil {
+		var ae *client.APIError
+		if errors.As(err, &ae) && ae.Code == client.CodeNotOwner {
+			return jobrec.Result{Outcome: jobrec.Stale}, nil
+		}
+		return jobrec.Result{}, fmt.Errorf("job table command through the leader: %w", err)
+	}
+	var res jobrec.Result
+	return res, json.Unmarshal(out, &res)
+}
+
+// opUnfinished asks the leader for the unfinished jobs of an account, for
+// a node that holds no replica of the table.
+const opUnfinished jobrec.Op = "unfinished"
+
+// ApplyJobRecord implements api.JobRecords: the leader commits a command
+// another node sent. A stale write is a 409 with CodeNotOwner.
+func (c *agentCluster) ApplyJobRecord(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
+	var cmd jobrec.Command
+	if err := json.Unmarshal(raw, &cmd); err != nil || cmd.Op == "" {
+		return nil, api.BadRequest(client.CodeInvalidRequest, "not a job table command")
+	}
+	if c.node.Jobs() == nil || !c.node.IsLeader() {
+		// Not the leader: pass it on, as lock requests go.
+		res, err := c.apply(ctx, cmd)
+		if err != nil {
+			return nil, lockError("", err)
+		}
+		return answer(res)
+	}
+	if cmd.Op == opUnfinished {
+		return json.Marshal(c.node.Jobs().Unfinished(cmd.Platform))
+	}
+	res, err := c.node.ApplyJob(cmd, applyTimeout)
+	if err != nil {
+		return nil, lockError("", err)
+	}
+	return answer(res)
+}
+
+func answer(res jobrec.Result) (json.RawMessage, error) {
+	if res.Outcome == jobrec.Stale {
+		return nil, api.Conflict(client.CodeNotOwner, errNotOwner.Error())
+	}
+	return json.Marshal(res)
+}
+
+// unfinished lists the account's unfinished jobs: from this server's
+// replica, or from the leader's.
+func (c *agentCluster) unfinished(ctx context.Context, platform string) ([]jobrec.Record, error) {
+	if t := c.node.Jobs(); t != nil {
+		return t.Unfinished(platform), nil
+	}
+	cl, err := c.leaderClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(jobrec.Command{Op: opUnfinished, Platform: platform})
+	out, err := cl.Cluster().ApplyJobRecord(ctx, body)
+	if err != nil {
+		return nil, err
+	}
+	var recs []jobrec.Record
+	return recs, json.Unmarshal(out, &recs)
+}
+
+// write commits a write of the job actors, fenced by this node's token on
+// the job's account.
+func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
+	token, ok := cj.c.owner.Token(platformResource(j.GetPlatform()))
+	if !ok {
+		return errNotOwner
+	}
+	b, err := proto.Marshal(j)
+	if err != nil {
+		return err
+	}
+	cmd.ID, cmd.Platform, cmd.Owner, cmd.Token, cmd.Job = j.GetId(), j.GetPlatform(), cj.c.node.Name(), token, b
+	cmd.Final = final(j.GetState())
+	ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
+	defer cancel()
+	res, err := cj.c.apply(ctx, cmd)
+	switch {
+	case err != nil:
+		return fmt.Errorf("replicate job %s: %w", j.GetId(), err)
+	case res.Outcome == jobrec.Stale:
+		return errNotOwner
+	case res.Outcome != jobrec.Applied:
+		return fmt.Errorf("replicate job %s: the cluster's job table answered %s", j.GetId(), res.Outcome)
+	}
+	return nil
+}
+
+func final(s job.State) bool {
+	switch s {
+	case job.State_STATE_SUCCEEDED, job.State_STATE_PARTIAL, job.State_STATE_FAILED, job.State_STATE_CANCELLED:
+		return true
+	}
+	return false
+}
+
+// replicatedStore is the job store of a cluster node: collect jobs are
+// written to the cluster's table first (see above); sync jobs, which the
+// sync engine runs, are the node's alone.
+type replicatedStore struct {
+	job.Store
+	cj *clusterJobs
+}
+
+func replicated(j *job.Job) bool { return j.GetKind() == job.Kind_KIND_COLLECT }
+
+func (s replicatedStore) Create(j *job.Job, ids []string) error {
+	if !replicated(j) {
+		return s.Store.Create(j, ids)
+	}
+	s.cj.setRunning(j.GetId(), nil, true)
+	rec := proto.Clone(j).(*job.Job)
+	rec.Total = int32(len(ids))
+	if err := s.cj.write(rec, jobrec.Command{Op: jobrec.OpCreate, Request: ids}); err != nil {
+		s.cj.setRunning(j.GetId(), nil, false)
+		return err
+	}
+	return s.Store.Create(j, ids)
+}
+
+func (s replicatedStore) Save(j *job.Job) error {
+	if !replicated(j) {
+		return s.Store.Save(j)
+	}
+	err := s.cj.write(j, jobrec.Command{Op: jobrec.OpCheckpoint})
+	if final(j.GetState()) || errors.Is(err, errNotOwner) {
+		s.cj.setRunning(j.GetId(), nil, false)
+	}
+	// The node's own record is saved whatever the table said, so that
+	// the job's end here is on record; the table's says where it goes on.
+	return errors.Join(err, s.Store.Save(j))
+}
+
+func (s replicatedStore) Commit(j *job.Job, items []*job.Item, products []*model.Product) error {
+	if !replicated(j) {
+		return s.Store.Commit(j, items, products)
+	}
+	cmd := jobrec.Command{Op: jobrec.OpCheckpoint}
+	for _, it := range items {
+		b, err := proto.Marshal(it)
+		if err != nil {
+			return err
+		}
+		cmd.Items = append(cmd.Items, jobrec.Item{Index: it.GetIndex(), State: int32(it.GetState()), Data: b})
+	}
+	if err := s.cj.write(j, cmd); err != nil {
+		return err
+	}
+	return s.Store.Commit(j, items, products)
+}
+
+func (s replicatedStore) AddListed(j *job.Job, ids []string) error {
+	if !replicated(j) {
+		return s.Store.AddListed(j, ids)
+	}
+	rec := proto.Clone(j).(*job.Job)
+	rec.Total += int32(len(ids))
+	if err := s.cj.write(rec, jobrec.Command{Op: jobrec.OpCheckpoint, Request: ids}); err != nil {
+		return err
+	}
+	return s.Store.AddListed(j, ids)
+}
+
+// Unfinished leaves out collect jobs: in a cluster they resume where the
+// table says, on the node that owns their account, once it owns it.
+func (s replicatedStore) Unfinished() ([]*job.Job, error) {
+	all, err := s.Store.Unfinished()
+	var out []*job.Job
+	for _, j := range all {
+		if !replicated(j) {
+			out = append(out, j)
+		}
+	}
+	return out, err
+}
+
+// adoptedStore is the store of a manager started for jobs taken over: it
+// resumes exactly those.
+type adoptedStore struct {
+	job.Store
+	jobs []*job.Job
+}
+
+func (s adoptedStore) Unfinished() ([]*job.Job, error) { return s.jobs, nil }
+
+func (cj *clusterJobs) adoptLoop(ctx context.Context) {
+	tick := time.NewTicker(adoptEvery)
+	defer tick.Stop()
+	for {
+		for _, r := range cj.c.owner.Owned() {
+			if p, ok := cutPlatform(r); ok {
+				cj.adopt(ctx, p)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-cj.c.gained:
+		case <-tick.C:
+		}
+	}
+}
+
+func cutPlatform(resource string) (string, bool) {
+	const prefix = "platform/"
+	if len(resource) <= len(prefix) || resource[:len(prefix)] != prefix {
+		return "", false
+	}
+	return resource[len(prefix):], true
+}
+
+// adopt claims and resumes the account's unfinished jobs that this node
+// does not run.
+func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
+	recs, err := cj.c.unfinished(ctx, platform)
+	if err != nil {
+		cj.a.log.Warn("cannot list the account's unfinished jobs; trying again", "platform", platform, "err", err)
+		return
+	}
+	for _, rec := range recs {
+		if cj.runs(rec.ID) {
+			continue
+		}
+		token, ok := cj.c.owner.Token(platformResource(platform))
+		if !ok {
+			return
+		}
+		res, err := cj.c.apply(ctx, jobrec.Command{Op: jobrec.OpClaim, ID: rec.ID, Owner: cj.c.node.Name(), Token: token})
+		if err != nil || res.Outcome != jobrec.Applied {
+			cj.a.log.Warn("cannot claim a job of an account taken over; trying again", "job", rec.ID, "platform", platform, "outcome", res.Outcome, "err", err)
+			continue
+		}
+		if res.Record.Final {
+			continue
+		}
+		j, err := cj.rebuild(res.Record)
+		if err != nil {
+			cj.a.log.Error("cannot rebuild a job taken over in this node's store; it is not resumed here", "job", rec.ID, "platform", platform, "err", err)
+			continue
+		}
+		cj.resume(j, res.Record)
+	}
+}
+
+// recordJob is the job record the table holds, its counters the table's.
+func recordJob(rec jobrec.Record) (*job.Job, error) {
+	j := &job.Job{}
+	if err := proto.Unmarshal(rec.Job, j); err != nil {
+		return nil, err
+	}
+	j.Total, j.Succeeded, j.Failed = int32(len(rec.Request)), rec.Succeeded, rec.Failed
+	return j, nil
+}
+
+// rebuildBatch is how many items one transaction of a rebuild writes.
+const rebuildBatch = 500
+
+// rebuild writes a job taken over into this node's store as the table
+// has it: its items as requested (and listed), then every checkpointed
+// item's outcome.
+func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
+	j, err := recordJob(rec)
+	if err != nil {
+		return nil, err
+	}
+	local, err := cj.a.jobs.Get(rec.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if err := cj.a.jobs.Create(proto.Clone(j).(*job.Job), rec.Request); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	case local.GetTotal() != int32(len(rec.Request)):
+		return nil, fmt.Errorf("this node's copy has %d items, the cluster's %d", local.GetTotal(), len(rec.Request))
+	}
+	var items []*job.Item
+	for _, it := range rec.Items {
+		var item job.Item
+		if err := proto.Unmarshal(it.Data, &item); err != nil {
+			return nil, fmt.Errorf("item %d: %w", it.Index, err)
+		}
+		items = append(items, &item)
+	}
+	for len(items) > 0 {
+		n := min(len(items), rebuildBatch)
+		if err := cj.a.jobs.Commit(j, items[:n], nil); err != nil {
+			return nil, err
+		}
+		items = items[n:]
+	}
+	if len(rec.Items) == 0 {
+		if err := cj.a.jobs.Save(j); err != nil {
+			return nil, err
+		}
+	}
+	cj.a.changes.notify()
+	return j, nil
+}
+
+// resume runs a job taken over under a manager of its own: the agent's
+// resumes only at start.
+func (cj *clusterJobs) resume(j *job.Job, rec jobrec.Record) {
+	a := cj.a
+	props := job.ManagerProps(job.Options{
+		Store:     adoptedStore{Store: replicatedStore{Store: notifyingStore{Store: a.jobs, changes: a.changes}, cj: cj}, jobs: []*job.Job{j}},
+		Platforms: a.jobPlatform,
+		Observer:  a.metrics,
+		Logger:    a.log.With("component", "jobs"),
+	})
+	cj.mu.Lock()
+	defer cj.mu.Unlock()
+	pid := a.system.Root.Spawn(props)
+	cj.running[j.GetId()] = pid
+	cj.managers = append(cj.managers, pid)
+	a.log.Info("resumed a job of an account taken over", "job", j.GetId(), "platform", j.GetPlatform(),
+		"from", rec.Owner, "done", rec.Done(), "total", len(rec.Request))
+}
+
+// drainJobs has the jobs this node runs checkpoint their batches in
+// flight and stop, before the node gives up its accounts.
+func (c *agentCluster) drainJobs(a *Agent) {
+	if c.jobs == nil || a.system == nil {
+		return
+	}
+	c.jobs.mu.Lock()
+	managers := append([]*actor.PID{a.manager}, c.jobs.managers...)
+	c.jobs.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, pid := range managers {
+		if pid != nil {
+			a.drain(ctx, pid, &job.Drain{})
+		}
+	}
+}
