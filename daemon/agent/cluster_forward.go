@@ -205,3 +205,23 @@ func (a *Agent) forwardCancel(ctx context.Context, id string) (*client.Job, bool
 	j, err := cl.Jobs().Cancel(ctx, id)
 	return j, true, remoteError(err)
 }
+
+// jobFromLeader asks the raft leader about a job this node neither runs
+// nor finds in its replica of the job table, which can lag the leader's
+// by the job just created: the leader answers from its table, or passes
+// the request on to the job's owner.
+func (a *Agent) jobFromLeader(ctx context.Context, id string, w client.WaitOptions) (*client.Job, bool) {
+	c := a.cluster
+	if c == nil || c.node.IsLeader() {
+		return nil, false
+	}
+	cl, err := c.leaderClient(ctx)
+	if err != nil {
+		return nil, false
+	}
+	j, err := cl.Jobs().Watch(ctx, id, w)
+	if err != nil {
+		return nil, false
+	}
+	return j, true
+}

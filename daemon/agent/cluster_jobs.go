@@ -206,7 +206,7 @@ func (c *agentCluster) unfinished(ctx context.Context, platform string) ([]jobre
 // write commits a write of the job actors, fenced by this node's token on
 // the job's account.
 func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
-	token, ok := cj.c.owner.Token(platformResource(j.GetPlatform()))
+	token, ok := cj.c.token(j.GetPlatform())
 	if !ok {
 		return errNotOwner
 	}
@@ -228,6 +228,31 @@ func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
 		return fmt.Errorf("replicate job %s: the cluster's job table answered %s", j.GetId(), res.Outcome)
 	}
 	return nil
+}
+
+// token is this node's fencing token on the account. While the lease is
+// not trusted, as when a renewal waits out a raft election, it waits up
+// to ownerHold for the renewal rather than stop a job the node still
+// owns; false once that passed.
+func (c *agentCluster) token(platform string) (uint64, bool) {
+	r := platformResource(platform)
+	if t, ok := c.owner.Token(r); ok {
+		return t, true
+	}
+	hold := time.NewTimer(ownerHold)
+	defer hold.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-hold.C:
+			return 0, false
+		case <-tick.C:
+			if t, ok := c.owner.Token(r); ok {
+				return t, true
+			}
+		}
+	}
 }
 
 func final(s job.State) bool {
@@ -270,8 +295,13 @@ func (s replicatedStore) Save(j *job.Job) error {
 	if final(j.GetState()) || errors.Is(err, errNotOwner) {
 		s.cj.setRunning(j.GetId(), nil, false)
 	}
-	// The node's own record is saved whatever the table said, so that
-	// the job's end here is on record; the table's says where it goes on.
+	if errors.Is(err, errNotOwner) && final(j.GetState()) {
+		// The job ends here only because this node lost the account:
+		// it goes on from the table's record, on the next owner (or on
+		// this node once it owns the account again). Its copy here is
+		// left as it was, so that nobody reads it as over.
+		return err
+	}
 	return errors.Join(err, s.Store.Save(j))
 }
 
