@@ -150,7 +150,7 @@ func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*clie
 		changed := a.changes.wait() // before the read, so no change is missed
 		j, err := a.jobs.Get(id)
 		if errors.Is(err, store.ErrNotFound) {
-			if cj, forwarded := a.jobFromLeader(ctx, id, w); forwarded {
+			if cj, forwarded := a.jobFromCluster(ctx, id, w); forwarded {
 				return cj, nil
 			}
 			return nil, api.JobNotFound(id)

@@ -271,6 +271,11 @@ func (c *agentCluster) leaderClient(ctx context.Context) (*client.Client, error)
 			case <-hold.C:
 				return nil, api.NoLeader("no leader is known to this node (waited " + leaderHold.String() + ")")
 			case <-tick.C:
+				if c.local() != nil {
+					// This server was elected meanwhile: it answers
+					// through its own API.
+					return c.dial(c.selfAddr)
+				}
 				addr = c.node.LeaderAPI()
 			}
 		}

@@ -163,13 +163,48 @@ func (a *Agent) forwardJob(ctx context.Context, id string, w client.WaitOptions)
 			a.log.Debug("the owner of a job did not answer; answering from the cluster's record", "job", id, "owner", rec.Owner, "err", err)
 		}
 	}
-	j, err := recordJob(rec)
-	if err != nil {
-		a.log.Warn("cannot read the cluster's record of a job", "job", id, "err", err)
-		return nil, false
-	}
-	return jobFromRecord(j), true
+	return a.jobFromTable(ctx, id, rec, w)
 }
+
+// jobFromTable answers with the table's record of a job; like a blocking
+// query of the store, it waits (up to w.Wait) while the record's index
+// is w.Index, reading this node's replica again every tableRead.
+func (a *Agent) jobFromTable(ctx context.Context, id string, rec jobrec.Record, w client.WaitOptions) (*client.Job, bool) {
+	var timeout <-chan time.Time
+	if w.Index != 0 {
+		t := time.NewTimer(w.Wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	tick := time.NewTicker(tableRead)
+	defer tick.Stop()
+	for {
+		j, err := recordJob(rec)
+		if err != nil {
+			a.log.Warn("cannot read the cluster's record of a job", "job", id, "err", err)
+			return nil, false
+		}
+		out := jobFromRecord(j)
+		if w.Index == 0 || out.Index != w.Index {
+			return out, true
+		}
+		select {
+		case <-timeout:
+			return out, true
+		case <-ctx.Done():
+			return out, true
+		case <-tick.C:
+		}
+		if next, ok := a.cluster.node.Jobs().Get(id); ok {
+			rec = next
+		}
+	}
+}
+
+// tableRead is how often a blocking query answered from the job table
+// reads it again: the table has no watch, and such queries last only
+// while a job's owner is gone.
+const tableRead = 100 * time.Millisecond
 
 // forwardJobItems lists the items of a collect job another node runs,
 // from that node.
@@ -206,13 +241,23 @@ func (a *Agent) forwardCancel(ctx context.Context, id string) (*client.Job, bool
 	return j, true, remoteError(err)
 }
 
-// jobFromLeader asks the raft leader about a job this node neither runs
-// nor finds in its replica of the job table, which can lag the leader's
-// by the job just created: the leader answers from its table, or passes
-// the request on to the job's owner.
-func (a *Agent) jobFromLeader(ctx context.Context, id string, w client.WaitOptions) (*client.Job, bool) {
+// jobFromCluster answers for a job this node's store does not hold: from
+// its replica of the job table (a job this node is rebuilding after
+// taking its account over is there before it is in the store), else from
+// the raft leader, whose table this replica may lag by the job just
+// created: the leader answers from its table, or passes the request on
+// to the job's owner.
+func (a *Agent) jobFromCluster(ctx context.Context, id string, w client.WaitOptions) (*client.Job, bool) {
 	c := a.cluster
-	if c == nil || c.node.IsLeader() {
+	if c == nil {
+		return nil, false
+	}
+	if t := c.node.Jobs(); t != nil {
+		if rec, ok := t.Get(id); ok {
+			return a.jobFromTable(ctx, id, rec, w)
+		}
+	}
+	if c.node.IsLeader() {
 		return nil, false
 	}
 	cl, err := c.leaderClient(ctx)

@@ -412,7 +412,7 @@ func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 			cj.a.log.Error("cannot rebuild a job taken over in this node's store; it is not resumed here", "job", rec.ID, "platform", platform, "err", err)
 			continue
 		}
-		cj.resume(j, res.Record)
+		cj.resume(j, rec.Owner, res.Record)
 	}
 }
 
@@ -474,7 +474,7 @@ func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
 
 // resume runs a job taken over under a manager of its own: the agent's
 // resumes only at start.
-func (cj *clusterJobs) resume(j *job.Job, rec jobrec.Record) {
+func (cj *clusterJobs) resume(j *job.Job, from string, rec jobrec.Record) {
 	a := cj.a
 	props := job.ManagerProps(job.Options{
 		Store:     adoptedStore{Store: replicatedStore{Store: notifyingStore{Store: a.jobs, changes: a.changes}, cj: cj}, jobs: []*job.Job{j}},
@@ -488,7 +488,7 @@ func (cj *clusterJobs) resume(j *job.Job, rec jobrec.Record) {
 	cj.running[j.GetId()] = pid
 	cj.managers = append(cj.managers, pid)
 	a.log.Info("resumed a job of an account taken over", "job", j.GetId(), "platform", j.GetPlatform(),
-		"from", rec.Owner, "done", rec.Done(), "total", len(rec.Request))
+		"from", from, "done", rec.Done(), "total", len(rec.Request))
 }
 
 // drainJobs has the jobs this node runs checkpoint their batches in

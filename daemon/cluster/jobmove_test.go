@@ -20,6 +20,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/agent/agenttest"
 	agentclient "github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 	taobao "github.com/marketsync/marketsync/plugins/taobao/collector"
 	taobaosim "github.com/marketsync/marketsync/plugins/taobao/sim"
 )
@@ -39,7 +40,9 @@ type fetchCall struct {
 type callLog struct {
 	mu    sync.Mutex
 	calls []fetchCall
-	// after, when set, is closed once `count` fetches were served.
+	// after, when set, is closed once `count` fetches of node were
+	// served.
+	node  string
 	count int
 	after chan struct{}
 }
@@ -56,11 +59,12 @@ func (l *callLog) served() []fetchCall {
 	return out
 }
 
-// notifyAt returns a channel closed once n fetches were served.
-func (l *callLog) notifyAt(n int) <-chan struct{} {
+// notifyAt returns a channel closed once n more fetches of node were
+// served.
+func (l *callLog) notifyAt(node string, n int) <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.count, l.after = n, make(chan struct{})
+	l.node, l.count, l.after = node, n, make(chan struct{})
 	return l.after
 }
 
@@ -99,9 +103,11 @@ func (l *callLog) serve(sim http.Handler) http.Handler {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.calls = append(l.calls, c)
-		if c.served && l.after != nil && len(l.calls) >= l.count {
-			close(l.after)
-			l.after = nil
+		if c.served && l.after != nil && c.node == l.node {
+			if l.count--; l.count == 0 {
+				close(l.after)
+				l.after = nil
+			}
 		}
 	})
 }
@@ -189,7 +195,7 @@ platform "taobao" "tb" {
 			cmd.Process.Kill()
 			cmd.Wait()
 			logf.Close()
-			if t.Failed() {
+			if t.Failed() || os.Getenv("CLUSTER_TEST_LOG") != "" {
 				b, _ := os.ReadFile(logf.Name())
 				t.Logf("%s's log:\n%s", name, b)
 			}
@@ -204,35 +210,89 @@ platform "taobao" "tb" {
 	return sc
 }
 
-// owner waits until a node's members list shows a live owner of the
-// account other than not, and returns it.
-func (sc *simCluster) owner(from, not string) string {
+// owner waits until every node's members list shows all three alive and
+// the node rendezvous hashing prefers owning the account, and returns it.
+// At start ownership moves as nodes join: the first to see a leader
+// takes the account, then hands it to the preferred node once it sees
+// that one alive.
+func (sc *simCluster) owner() string {
+	preferred := ownership.Rank("platform/tb", []string{"node-0", "node-1", "node-2"})[0]
+	for {
+		if got := sc.ownerBut(""); got == preferred {
+			return got
+		}
+	}
+}
+
+// ownerBut waits until every node's members list but not's shows the
+// same live node, other than not, owning the account, and returns it.
+func (sc *simCluster) ownerBut(not string) string {
 	t := sc.t
 	deadline := time.Now().Add(time.Minute)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	var lastErr error
 	for range tick.C {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		members, err := sc.clients[from].Cluster().Members(ctx)
-		cancel()
-		lastErr = err
-		alive := 0
-		for _, m := range members {
-			if m.Status == "alive" {
-				alive++
-			}
-		}
-		for _, m := range members {
-			if m.Status == "alive" && m.Name != not && slices.Contains(m.Owned, "platform/tb") && (not != "" || alive == 3) {
-				return m.Name
-			}
-		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no node but %q owns platform/tb after a minute (last error: %v)", not, lastErr)
 		}
+		seen := map[string]bool{}
+		for name, c := range sc.clients {
+			if name == not {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			members, err := c.Cluster().Members(ctx)
+			cancel()
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			alive := 0
+			for _, m := range members {
+				if m.Status == "alive" {
+					alive++
+				}
+				if m.Status == "alive" && m.Name != not && slices.Contains(m.Owned, "platform/tb") {
+					seen[m.Name] = true
+				}
+			}
+			if not == "" && alive != 3 {
+				seen["?"] = true
+			}
+		}
+		if len(seen) != 1 {
+			continue
+		}
+		for name := range seen {
+			if name != "?" {
+				return name
+			}
+		}
 	}
 	return ""
+}
+
+// warmUpIndex is the warm-up's product among the found ones.
+const warmUpIndex = 1000
+
+// warmUp collects one product through a node that does not own the
+// account, to its end.
+func (sc *simCluster) warmUp(owner string) {
+	via := "node-0"
+	if via == owner {
+		via = "node-1"
+	}
+	// An id past those the tests collect, so that no test counts its
+	// fetch as a second one.
+	id := sc.found(warmUpIndex + 1)[warmUpIndex]
+	j, err := sc.clients[via].Jobs().Collect(context.Background(), agentclient.CollectRequest{Platform: "tb", IDs: []string{id}})
+	if err != nil {
+		sc.t.Fatalf("warm-up collect through %s: %v", via, err)
+	}
+	if j = follow(sc.t, sc.clients[via], j); j.State != agentclient.JobSucceeded {
+		sc.t.Fatalf("warm-up job: %s (%q)", j.State, j.Error)
+	}
 }
 
 // found is n ids the simulator's catalogue holds.
@@ -297,13 +357,14 @@ type moveResult struct {
 // last fetches (the batch on the wire at the kill, and the one before
 // it if its checkpoint had not committed yet).
 func killOwnerMidJob(t testing.TB, sc *simCluster, n, killAfter int) moveResult {
-	owner := sc.owner("node-0", "")
+	owner := sc.owner()
+	sc.warmUp(owner)
 	via := "node-0"
 	if via == owner {
 		via = "node-1"
 	}
 	ids := sc.found(n)
-	killAt := sc.log.notifyAt(killAfter)
+	killAt := sc.log.notifyAt(owner, killAfter)
 	j, err := sc.clients[via].Jobs().Collect(context.Background(), agentclient.CollectRequest{Platform: "tb", IDs: ids})
 	if err != nil {
 		t.Fatalf("collect through %s: %v", via, err)
@@ -416,7 +477,8 @@ func TestQuotaKeptInOnePlace(t *testing.T) {
 		t.Skip("three agent processes on real clocks")
 	}
 	sc := startSimCluster(t, 10)
-	owner := sc.owner("node-0", "")
+	owner := sc.owner()
+	sc.warmUp(owner)
 	ids := sc.found(600)
 	var wg sync.WaitGroup
 	for i, name := range []string{"node-0", "node-1", "node-2"} {
