@@ -159,6 +159,17 @@ func (c *agentCluster) ApplyJobRecord(ctx context.Context, raw json.RawMessage) 
 	if err := json.Unmarshal(raw, &cmd); err != nil || cmd.Op == "" {
 		return nil, api.BadRequest(client.CodeInvalidRequest, "not a job table command")
 	}
+	if cmd.Op == opUnfinished {
+		if t := c.node.Jobs(); t != nil {
+			return json.Marshal(t.Unfinished(cmd.Platform))
+		}
+		cl, err := c.leaderClient(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out, err := cl.Cluster().ApplyJobRecord(ctx, raw)
+		return out, remoteError(err)
+	}
 	if c.node.Jobs() == nil || !c.node.IsLeader() {
 		// Not the leader: pass it on, as lock requests go.
 		res, err := c.apply(ctx, cmd)
@@ -166,9 +177,6 @@ func (c *agentCluster) ApplyJobRecord(ctx context.Context, raw json.RawMessage) 
 			return nil, lockError("", err)
 		}
 		return answer(res)
-	}
-	if cmd.Op == opUnfinished {
-		return json.Marshal(c.node.Jobs().Unfinished(cmd.Platform))
 	}
 	res, err := c.node.ApplyJob(cmd, applyTimeout)
 	if err != nil {

@@ -45,7 +45,7 @@ func (f *fsm) Snapshot() (raft.FSMSnapshot, error) {
 		return nil, err
 	}
 	b, err := json.Marshal(snapshotV2{V: 2, Locks: l, Jobs: j})
-	return snapshot(b), err
+	return locks.StateSnapshot(b), err
 }
 
 func (f *fsm) Restore(r io.ReadCloser) error {
@@ -66,15 +66,3 @@ func (f *fsm) Restore(r io.ReadCloser) error {
 	}
 	return f.jobs.Load(s.Jobs)
 }
-
-type snapshot []byte
-
-func (s snapshot) Persist(sink raft.SnapshotSink) error {
-	if _, err := sink.Write(s); err != nil {
-		sink.Cancel()
-		return err
-	}
-	return sink.Close()
-}
-
-func (s snapshot) Release() {}

@@ -8,9 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/marketsync/marketsync/daemon/agent/agenttest"
 	agentclient "github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 	taobao "github.com/marketsync/marketsync/plugins/taobao/collector"
 	taobaosim "github.com/marketsync/marketsync/plugins/taobao/sim"
@@ -130,39 +127,13 @@ func startSimCluster(t testing.TB, rate float64) *simCluster {
 	if err := agenttest.Build(bin, "taobao"); err != nil {
 		t.Fatal(err)
 	}
-	sc := &simCluster{t: t, log: &callLog{}, procs: map[string]*exec.Cmd{}, clients: map[string]*agentclient.Client{}}
+	sc := &simCluster{t: t, log: &callLog{}}
 	sc.sim = taobaosim.New(taobaosim.Options{Seed: 1, Rate: rate, Burst: 2})
 	srv := httptest.NewServer(sc.log.serve(sc.sim.Handler()))
 	t.Cleanup(srv.Close)
 	cr := sc.sim.Credentials()
-	var gossip0 string
-	for i := range 3 {
-		name := fmt.Sprintf("node-%d", i)
-		dir := t.TempDir()
-		apiAddr, gossipAddr, raftAddr := clustertest.FreeAddr(t), clustertest.FreeAddr(t), clustertest.FreeAddr(t)
-		join := "[]"
-		if i == 0 {
-			gossip0 = gossipAddr
-		} else {
-			join = fmt.Sprintf("[%q]", gossip0)
-		}
-		hcl := fmt.Sprintf(`plugin_dir = %q
-data_dir   = %q
-log_level  = "info"
-api {
-  address = %q
-}
-cluster {
-  name             = "jobs"
-  node_name        = %q
-  bind_addr        = %q
-  raft_addr        = %q
-  join             = %s
-  server           = true
-  bootstrap_expect = 3
-  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
-}
-platform "taobao" "tb" {
+	sc.procs, sc.clients = startProcesses(t, bin, "jobs", func(name string) string {
+		return fmt.Sprintf(`platform "taobao" "tb" {
   concurrency = 1
   rate_limit {
     rate  = %g
@@ -175,38 +146,9 @@ platform "taobao" "tb" {
     %s = %q
   }
 }
-`, bin, dir, apiAddr, name, gossipAddr, raftAddr, join, rate,
-			taobao.FieldAppKey, cr.AppKey, taobao.FieldAppSecret, cr.AppSecret, taobao.FieldSession, cr.Session,
+`, rate, taobao.FieldAppKey, cr.AppKey, taobao.FieldAppSecret, cr.AppSecret, taobao.FieldSession, cr.Session,
 			taobao.FieldEndpoint, srv.URL+"/"+name+taobaosim.Path)
-		file := filepath.Join(dir, "agent.hcl")
-		if err := os.WriteFile(file, []byte(hcl), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		logf, err := os.Create(filepath.Join(dir, "agent.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(filepath.Join(bin, "marketsync"), "agent", "-config", file)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-			logf.Close()
-			if t.Failed() || os.Getenv("CLUSTER_TEST_LOG") != "" {
-				b, _ := os.ReadFile(logf.Name())
-				t.Logf("%s's log:\n%s", name, b)
-			}
-		})
-		sc.procs[name] = cmd
-		c, err := agentclient.New(agentclient.Config{Address: apiAddr})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc.clients[name] = c
-	}
+	})
 	return sc
 }
 

@@ -69,7 +69,7 @@ func (f *FSM) List() []Lock {
 // Snapshot copies the table; raft writes it out while applying goes on.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
 	b, err := f.State()
-	return snapshot(b), err
+	return StateSnapshot(b), err
 }
 
 // Restore replaces the table with a snapshot's.
@@ -107,9 +107,11 @@ func (f *FSM) Load(b []byte) error {
 	return nil
 }
 
-type snapshot []byte
+// StateSnapshot is a raft snapshot of state already copied out of a state
+// machine, such as State's.
+type StateSnapshot []byte
 
-func (s snapshot) Persist(sink raft.SnapshotSink) error {
+func (s StateSnapshot) Persist(sink raft.SnapshotSink) error {
 	if _, err := sink.Write(s); err != nil {
 		sink.Cancel()
 		return err
@@ -117,4 +119,4 @@ func (s snapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
-func (s snapshot) Release() {}
+func (s StateSnapshot) Release() {}
