@@ -159,9 +159,14 @@ func startSimCluster(t testing.TB, rate float64) *simCluster {
 // that one alive.
 func (sc *simCluster) owner() string {
 	preferred := ownership.Rank("platform/tb", []string{"node-0", "node-1", "node-2"})[0]
+	deadline := time.Now().Add(time.Minute)
 	for {
-		if got := sc.ownerBut(""); got == preferred {
+		got := sc.ownerBut("")
+		if got == preferred {
 			return got
+		}
+		if time.Now().After(deadline) {
+			sc.t.Fatalf("%s still owns platform/tb after a minute; %s is preferred", got, preferred)
 		}
 	}
 }
