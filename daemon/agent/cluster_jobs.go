@@ -53,14 +53,13 @@ type clusterJobs struct {
 	c *agentCluster
 
 	mu sync.Mutex
-	// running holds the jobs this node runs, with the manager that runs
-	// each (nil: the agent's own).
-	running  map[string]*actor.PID
+	// running holds the jobs this node runs.
+	running  map[string]*run
 	managers []*actor.PID
 }
 
 func (c *agentCluster) startJobs(a *Agent) {
-	c.jobs = &clusterJobs{a: a, c: c, running: map[string]*actor.PID{}}
+	c.jobs = &clusterJobs{a: a, c: c, running: map[string]*run{}}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	prev := c.stop
@@ -95,14 +94,41 @@ func (cj *clusterJobs) runs(id string) bool {
 	return ok
 }
 
-func (cj *clusterJobs) setRunning(id string, pid *actor.PID, on bool) {
+// run is a job this node runs: the manager that runs it (nil: the
+// agent's own) and the fencing token of the lease it runs under. A job
+// runs under one lease only: once this node lost the account, even if it
+// took it back since (with a newer token), the job's writes are refused
+// and it stops; the node then resumes it afresh from the table, since
+// another node may have moved it on in between.
+type run struct {
+	manager *actor.PID
+	token   uint64
+}
+
+func (cj *clusterJobs) setRunning(id string, r *run) {
 	cj.mu.Lock()
 	defer cj.mu.Unlock()
-	if on {
-		cj.running[id] = pid
+	if r != nil {
+		cj.running[id] = r
 	} else {
 		delete(cj.running, id)
 	}
+}
+
+// underLease says whether the job may write with token: it runs here
+// under that lease (a job just created takes the token it is created
+// with).
+func (cj *clusterJobs) underLease(id string, token uint64) bool {
+	cj.mu.Lock()
+	defer cj.mu.Unlock()
+	r, ok := cj.running[id]
+	if !ok {
+		return false
+	}
+	if r.token == 0 {
+		r.token = token
+	}
+	return r.token == token
 }
 
 // manager is the job manager that runs the job here: an adopted job's,
@@ -111,8 +137,8 @@ func (a *Agent) jobManager(id string) *actor.PID {
 	if c := a.cluster; c != nil && c.jobs != nil {
 		c.jobs.mu.Lock()
 		defer c.jobs.mu.Unlock()
-		if pid := c.jobs.running[id]; pid != nil {
-			return pid
+		if r := c.jobs.running[id]; r != nil && r.manager != nil {
+			return r.manager
 		}
 	}
 	return a.manager
@@ -215,7 +241,7 @@ func (c *agentCluster) unfinished(ctx context.Context, platform string) ([]jobre
 // the job's account.
 func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
 	token, ok := cj.c.token(j.GetPlatform())
-	if !ok {
+	if !ok || !cj.underLease(j.GetId(), token) {
 		return errNotOwner
 	}
 	b, err := proto.Marshal(j)
@@ -239,13 +265,13 @@ func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
 }
 
 // token is this node's fencing token on the account. While the lease is
-// not trusted, as when a renewal waits out a raft election, it waits up
-// to ownerHold for the renewal rather than stop a job the node still
-// owns; false once that passed.
+// held but not trusted, as when a renewal waits out a raft election, it
+// waits up to ownerHold for the renewal rather than stop a job the node
+// still owns; false at once for an account handed over or lost.
 func (c *agentCluster) token(platform string) (uint64, bool) {
 	r := platformResource(platform)
-	if t, ok := c.owner.Token(r); ok {
-		return t, true
+	if t, ok := c.owner.Token(r); ok || !c.owner.Holding(r) {
+		return t, ok
 	}
 	hold := time.NewTimer(ownerHold)
 	defer hold.Stop()
@@ -256,8 +282,8 @@ func (c *agentCluster) token(platform string) (uint64, bool) {
 		case <-hold.C:
 			return 0, false
 		case <-tick.C:
-			if t, ok := c.owner.Token(r); ok {
-				return t, true
+			if t, ok := c.owner.Token(r); ok || !c.owner.Holding(r) {
+				return t, ok
 			}
 		}
 	}
@@ -285,11 +311,11 @@ func (s replicatedStore) Create(j *job.Job, ids []string) error {
 	if !replicated(j) {
 		return s.Store.Create(j, ids)
 	}
-	s.cj.setRunning(j.GetId(), nil, true)
+	s.cj.setRunning(j.GetId(), &run{})
 	rec := proto.Clone(j).(*job.Job)
 	rec.Total = int32(len(ids))
 	if err := s.cj.write(rec, jobrec.Command{Op: jobrec.OpCreate, Request: ids}); err != nil {
-		s.cj.setRunning(j.GetId(), nil, false)
+		s.cj.setRunning(j.GetId(), nil)
 		return err
 	}
 	return s.Store.Create(j, ids)
@@ -301,7 +327,7 @@ func (s replicatedStore) Save(j *job.Job) error {
 	}
 	err := s.cj.write(j, jobrec.Command{Op: jobrec.OpCheckpoint})
 	if final(j.GetState()) || errors.Is(err, errNotOwner) {
-		s.cj.setRunning(j.GetId(), nil, false)
+		s.cj.setRunning(j.GetId(), nil)
 	}
 	if errors.Is(err, errNotOwner) && final(j.GetState()) {
 		// The job ends here only because this node lost the account:
@@ -420,7 +446,7 @@ func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 			cj.a.log.Error("cannot rebuild a job taken over in this node's store; it is not resumed here", "job", rec.ID, "platform", platform, "err", err)
 			continue
 		}
-		cj.resume(j, rec.Owner, res.Record)
+		cj.resume(j, rec.Owner, token, res.Record)
 	}
 }
 
@@ -482,7 +508,7 @@ func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
 
 // resume runs a job taken over under a manager of its own: the agent's
 // resumes only at start.
-func (cj *clusterJobs) resume(j *job.Job, from string, rec jobrec.Record) {
+func (cj *clusterJobs) resume(j *job.Job, from string, token uint64, rec jobrec.Record) {
 	a := cj.a
 	props := job.ManagerProps(job.Options{
 		Store:     adoptedStore{Store: replicatedStore{Store: notifyingStore{Store: a.jobs, changes: a.changes}, cj: cj}, jobs: []*job.Job{j}},
@@ -493,7 +519,7 @@ func (cj *clusterJobs) resume(j *job.Job, from string, rec jobrec.Record) {
 	cj.mu.Lock()
 	defer cj.mu.Unlock()
 	pid := a.system.Root.Spawn(props)
-	cj.running[j.GetId()] = pid
+	cj.running[j.GetId()] = &run{manager: pid, token: token}
 	cj.managers = append(cj.managers, pid)
 	a.log.Info("resumed a job of an account taken over", "job", j.GetId(), "platform", j.GetPlatform(),
 		"from", from, "done", rec.Done(), "total", len(rec.Request))

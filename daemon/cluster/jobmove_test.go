@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -465,4 +466,91 @@ func TestQuotaKeptInOnePlace(t *testing.T) {
 		}
 	}
 	t.Logf("%d calls taken by the simulator at its quota of 10/s, %d refused; all from %s", counts.Taken, counts.Refused, owner)
+}
+
+// An owner paused with SIGSTOP mid-job loses the account; the next owner
+// claims and resumes the job. Let go again with SIGCONT, the old owner
+// still believes in its job for a moment: the fetches it had sent or
+// queued before the pause may reach the simulator, but the job table
+// refuses its checkpoints and its job's end. Being the preferred node, it
+// then takes the account back and resumes the job afresh from the table,
+// not from what it had in memory. The job ends succeeded, every id once
+// among its items; each of the two moves re-fetches at most the batches
+// the runner it ended had outstanding (two of 20 ids).
+func TestPausedOwnerCannotMoveItsJobOn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three agent processes on real clocks")
+	}
+	sc := startSimCluster(t, 10)
+	owner := sc.owner()
+	sc.warmUp(owner)
+	var survivors []string
+	for name := range sc.procs {
+		if name != owner {
+			survivors = append(survivors, name)
+		}
+	}
+	next := ownership.Rank("platform/tb", survivors)[0]
+	via := survivors[0]
+	const n = 300
+	ids := sc.found(n)
+	pauseAt := sc.log.notifyAt(owner, 4)
+	j, err := sc.clients[via].Jobs().Collect(context.Background(), agentclient.CollectRequest{Platform: "tb", IDs: ids})
+	if err != nil {
+		t.Fatalf("collect through %s: %v", via, err)
+	}
+	<-pauseAt
+	if err := sc.procs[owner].Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	resumed := sc.log.notifyAt(next, 3)
+	select {
+	case <-resumed:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s did not resume the job within a minute of pausing %s", next, owner)
+	}
+	if err := sc.procs[owner].Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	cont := time.Now()
+	j = follow(t, sc.clients[via], j)
+	if j.State != agentclient.JobSucceeded || j.Succeeded != n || j.Failed != 0 {
+		t.Fatalf("job after the pause: %s, %d succeeded, %d failed of %d (error %q)", j.State, j.Succeeded, j.Failed, n, j.Error)
+	}
+	seen := map[string]int{}
+	for _, it := range jobItems(t, sc.clients[via], j.ID) {
+		if it.State != agentclient.ItemSucceeded {
+			t.Errorf("item %d (%s) is %s", it.Index, it.ID, it.State)
+		}
+		seen[it.ID]++
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("id %s is %d times in the job, want once", id, seen[id])
+		}
+	}
+	fetched := map[string]int{}
+	late := 0
+	for _, c := range sc.log.served() {
+		for _, id := range c.ids {
+			fetched[id]++
+		}
+		if c.node == owner && c.at.After(cont) {
+			late++
+		}
+	}
+	twice := 0
+	for _, id := range ids {
+		switch times := fetched[id]; {
+		case times == 0:
+			t.Errorf("id %s succeeded but the simulator never served it", id)
+		case times > 1:
+			twice++
+		}
+	}
+	if twice > 2*2*20 {
+		t.Errorf("%d ids fetched more than once; two moves of at most two outstanding batches of 20 allow 80", twice)
+	}
+	t.Logf("%s paused, %s resumed the job; after SIGCONT %s fetched %d times; %d ids fetched more than once; the job ended %s with %d of %d",
+		owner, next, owner, late, twice, j.State, j.Succeeded, n)
 }
