@@ -40,9 +40,10 @@ type agentCluster struct {
 
 // ownerTTL is the lease on a platform account; the owner renews it every
 // third of it. With the lease, memberlist's failure detection (see
-// package membership) and one ownership step, a dead owner's accounts
-// move within about 6 s, 8 s when it also led raft (an election, after
-// which the new leader gives every lease a full TTL). A shorter lease
+// package membership) and one ownership step, a dead owner's jobs resume
+// on the next owner within about 3 to 5 s, 7 to 8 s when it also led
+// raft (an election, after which the new leader gives every lease a full
+// TTL): the README's failover figures. A shorter lease
 // would cost renewals and risk losing ownership over a GC pause or a
 // slow disk; fencing makes a late holder harmless, not a flapping one.
 const ownerTTL = 4 * time.Second

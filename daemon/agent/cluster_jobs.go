@@ -16,6 +16,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
+	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/sdk/model"
 )
@@ -148,7 +149,7 @@ func (a *Agent) jobManager(id string) *actor.PID {
 // else through the leader's agent API.
 func (c *agentCluster) apply(ctx context.Context, cmd jobrec.Command) (jobrec.Result, error) {
 	if c.node.IsLeader() {
-		res, err := c.node.ApplyJob(cmd, applyTimeout)
+		res, err := c.applyHere(cmd)
 		var nl *locks.NotLeaderError
 		if !errors.As(err, &nl) {
 			return res, err
@@ -204,11 +205,27 @@ func (c *agentCluster) ApplyJobRecord(ctx context.Context, raw json.RawMessage) 
 		}
 		return answer(res)
 	}
-	res, err := c.node.ApplyJob(cmd, applyTimeout)
+	res, err := c.applyHere(cmd)
 	if err != nil {
 		return nil, lockError("", err)
 	}
 	return answer(res)
+}
+
+// applyHere commits cmd on this server, the leader, once its lock table
+// shows cmd's owner holding the account's lease with cmd's token: only
+// the account's current owner writes its jobs, whoever sends the command
+// (POST /v1/cluster/jobs takes a write token, which an ERP may hold too).
+// The table's own check, in the log, still refuses a token older than
+// the record's, whatever happens between this check and the commit.
+func (c *agentCluster) applyHere(cmd jobrec.Command) (jobrec.Result, error) {
+	if s := c.node.Locks(); s != nil {
+		l, _ := s.FSM().Get(ownership.LockName(platformResource(cmd.Platform)))
+		if cmd.Platform == "" || l.Holder != cmd.Owner || l.Token != cmd.Token || cmd.Token == 0 {
+			return jobrec.Result{Outcome: jobrec.Stale}, nil
+		}
+	}
+	return c.node.ApplyJob(cmd, applyTimeout)
 }
 
 func answer(res jobrec.Result) (json.RawMessage, error) {
@@ -433,7 +450,7 @@ func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 		if !ok {
 			return
 		}
-		res, err := cj.c.apply(ctx, jobrec.Command{Op: jobrec.OpClaim, ID: rec.ID, Owner: cj.c.node.Name(), Token: token})
+		res, err := cj.c.apply(ctx, jobrec.Command{Op: jobrec.OpClaim, ID: rec.ID, Platform: platform, Owner: cj.c.node.Name(), Token: token})
 		if err != nil || res.Outcome != jobrec.Applied {
 			cj.a.log.Warn("cannot claim a job of an account taken over; trying again", "job", rec.ID, "platform", platform, "outcome", res.Outcome, "err", err)
 			continue

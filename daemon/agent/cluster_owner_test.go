@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster"
 	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
 	"github.com/marketsync/marketsync/daemon/cluster/membership"
 	"github.com/marketsync/marketsync/daemon/cluster/ownership"
@@ -94,4 +96,39 @@ func TestCollectGoesToTheAccountsOwner(t *testing.T) {
 			t.Fatalf("owned: %v", got)
 		}
 	})
+}
+
+// The job table takes a command only from the account's current lease
+// holder: one sent through the API with a token the lock table does not
+// show is refused with 409 not_owner, whoever sends it.
+func TestJobTableRefusesWritesWithoutTheLease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three agents on real loopback transports elect a leader in a few seconds")
+	}
+	nodes := startTrio(t, false)
+	ctx := t.Context()
+	lease, err := nodes[1].client.Locks().Acquire(ctx, client.LockRequest{Name: ownership.LockName("platform/tb"), Holder: "node-1", TTLSeconds: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func(owner string, token uint64) error {
+		body, _ := json.Marshal(jobrec.Command{Op: jobrec.OpCreate, ID: "j-" + owner, Platform: "tb", Owner: owner, Token: token, Request: []string{"1"}})
+		_, err := nodes[2].client.Cluster().ApplyJobRecord(ctx, body)
+		return err
+	}
+	var ae *client.APIError
+	for _, bad := range []struct {
+		owner string
+		token uint64
+	}{{"node-1", lease.Token + 1}, {"node-2", lease.Token}, {"node-1", 0}} {
+		if err := create(bad.owner, bad.token); !errors.As(err, &ae) || ae.StatusCode != 409 || ae.Code != client.CodeNotOwner {
+			t.Errorf("create by %s with token %d: %v; want 409 not_owner", bad.owner, bad.token, err)
+		}
+	}
+	if err := create("node-1", lease.Token); err != nil {
+		t.Fatalf("create by the lease holder, through a follower: %v", err)
+	}
+	if rec, ok := nodes[0].agent.cluster.node.Jobs().Get("j-node-1"); !ok || rec.Owner != "node-1" {
+		t.Fatalf("the leader's table: %+v", rec)
+	}
 }
