@@ -10,8 +10,9 @@ import (
 // the cluster owns yet (an election or a failover is under way); retry.
 const CodeNoOwner = "no_owner"
 
-// CodeNotOwner answers a job table command whose fencing token another
-// node's newer lease superseded.
+// CodeNotOwner answers a job table command from a node that does not
+// hold the account's lease with the command's fencing token: it lost the
+// account, and another node's newer lease superseded its own.
 const CodeNotOwner = "not_owner"
 
 // ApplyJobRecord sends a command on the cluster's replicated job table to
