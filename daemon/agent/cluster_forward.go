@@ -206,19 +206,27 @@ func (a *Agent) jobFromTable(ctx context.Context, id string, rec jobrec.Record, 
 // while a job's owner is gone.
 const tableRead = 100 * time.Millisecond
 
-// forwardJobItems lists the items of a collect job another node runs,
-// from that node.
-func (a *Agent) forwardJobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, bool, error) {
+// jobOwner is a client of the node that runs a collect job of the table
+// that another node owns; handled is false when the job is this node's,
+// or not in the table. gone says what to do while the owner is gone.
+func (a *Agent) jobOwner(id, gone string) (_ *client.Client, handled bool, _ error) {
 	rec, addr, ok := a.elsewhere(id)
 	if !ok {
 		return nil, false, nil
 	}
 	if addr == "" {
-		return nil, true, noOwner(rec.Platform, "the job's owner "+rec.Owner+" is gone and its items move with the account")
+		return nil, true, noOwner(rec.Platform, "the job's owner "+rec.Owner+" is gone; "+gone)
 	}
 	cl, err := a.cluster.dial(addr)
-	if err != nil {
-		return nil, true, err
+	return cl, true, err
+}
+
+// forwardJobItems lists the items of a collect job another node runs,
+// from that node.
+func (a *Agent) forwardJobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, bool, error) {
+	cl, handled, err := a.jobOwner(id, "its items move with the account")
+	if cl == nil {
+		return nil, handled, err
 	}
 	page, err := cl.Jobs().Items(ctx, id, opts)
 	return page, true, remoteError(err)
@@ -226,16 +234,9 @@ func (a *Agent) forwardJobItems(ctx context.Context, id string, opts client.Item
 
 // forwardCancel cancels a collect job another node runs, on that node.
 func (a *Agent) forwardCancel(ctx context.Context, id string) (*client.Job, bool, error) {
-	rec, addr, ok := a.elsewhere(id)
-	if !ok {
-		return nil, false, nil
-	}
-	if addr == "" {
-		return nil, true, noOwner(rec.Platform, "the job's owner "+rec.Owner+" is gone; cancel once the next owner resumed it")
-	}
-	cl, err := a.cluster.dial(addr)
-	if err != nil {
-		return nil, true, err
+	cl, handled, err := a.jobOwner(id, "cancel once the next owner resumed it")
+	if cl == nil {
+		return nil, handled, err
 	}
 	j, err := cl.Jobs().Cancel(ctx, id)
 	return j, true, remoteError(err)

@@ -290,6 +290,34 @@ func jobItems(t testing.TB, c *agentclient.Client, id string) []agentclient.JobI
 	}
 }
 
+// everyIDOnce follows the job through c to its end, after what happened,
+// and checks that it succeeded with every id once among its items.
+func everyIDOnce(t testing.TB, c *agentclient.Client, j *agentclient.Job, ids []string, after string) *agentclient.Job {
+	t.Helper()
+	n := len(ids)
+	j = follow(t, c, j)
+	if j.State != agentclient.JobSucceeded || j.Succeeded != n || j.Failed != 0 {
+		t.Fatalf("job after %s: %s, %d succeeded, %d failed of %d (error %q)", after, j.State, j.Succeeded, j.Failed, n, j.Error)
+	}
+	items := jobItems(t, c, j.ID)
+	seen := map[string]int{}
+	for _, it := range items {
+		if it.State != agentclient.ItemSucceeded {
+			t.Errorf("item %d (%s) is %s", it.Index, it.ID, it.State)
+		}
+		seen[it.ID]++
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("id %s is %d times in the job, want once", id, seen[id])
+		}
+	}
+	if len(items) != n {
+		t.Fatalf("%d items, want %d", len(items), n)
+	}
+	return j
+}
+
 // moveResult is what one run of the kill -9 scenario measured.
 type moveResult struct {
 	failover   time.Duration // kill → first fetch the new owner got served
@@ -332,26 +360,7 @@ func killOwnerMidJob(t testing.TB, sc *simCluster, n, killAfter int) moveResult 
 	}
 	sc.procs[owner].Wait()
 	killed := time.Now()
-	j = follow(t, sc.clients[via], j)
-	if j.State != agentclient.JobSucceeded || j.Succeeded != n || j.Failed != 0 {
-		t.Fatalf("job after the kill: %s, %d succeeded, %d failed of %d (error %q)", j.State, j.Succeeded, j.Failed, n, j.Error)
-	}
-	items := jobItems(t, sc.clients[via], j.ID)
-	seen := map[string]int{}
-	for _, it := range items {
-		if it.State != agentclient.ItemSucceeded {
-			t.Errorf("item %d (%s) is %s", it.Index, it.ID, it.State)
-		}
-		seen[it.ID]++
-	}
-	for _, id := range ids {
-		if seen[id] != 1 {
-			t.Errorf("id %s is %d times in the job, want once", id, seen[id])
-		}
-	}
-	if len(items) != n {
-		t.Fatalf("%d items, want %d", len(items), n)
-	}
+	everyIDOnce(t, sc.clients[via], j, ids, "the kill")
 
 	calls := sc.log.served()
 	var fromKilled []fetchCall
@@ -513,22 +522,7 @@ func TestPausedOwnerCannotMoveItsJobOn(t *testing.T) {
 		t.Fatal(err)
 	}
 	cont := time.Now()
-	j = follow(t, sc.clients[via], j)
-	if j.State != agentclient.JobSucceeded || j.Succeeded != n || j.Failed != 0 {
-		t.Fatalf("job after the pause: %s, %d succeeded, %d failed of %d (error %q)", j.State, j.Succeeded, j.Failed, n, j.Error)
-	}
-	seen := map[string]int{}
-	for _, it := range jobItems(t, sc.clients[via], j.ID) {
-		if it.State != agentclient.ItemSucceeded {
-			t.Errorf("item %d (%s) is %s", it.Index, it.ID, it.State)
-		}
-		seen[it.ID]++
-	}
-	for _, id := range ids {
-		if seen[id] != 1 {
-			t.Errorf("id %s is %d times in the job, want once", id, seen[id])
-		}
-	}
+	j = everyIDOnce(t, sc.clients[via], j, ids, "the pause")
 	fetched := map[string]int{}
 	late := 0
 	for _, c := range sc.log.served() {
