@@ -323,7 +323,7 @@ func (a *Agent) actorOptions(p config.Platform, plugin *host.Plugin, pc *config.
 
 func (a *Agent) setupJobs(context.Context) error {
 	a.manager = a.system.Root.Spawn(job.ManagerProps(job.Options{
-		Store:     notifyingStore{Store: a.jobs, changes: a.changes},
+		Store:     a.clusterJobStore(notifyingStore{Store: a.jobs, changes: a.changes}),
 		Platforms: a.jobPlatform,
 		Observer:  a.metrics,
 		Logger:    a.log.With("component", "jobs"),

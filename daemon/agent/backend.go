@@ -56,6 +56,9 @@ func (a *Agent) Platforms(ctx context.Context) ([]client.Platform, error) {
 // job; product URLs are resolved, and a scope listed, by the job, in its
 // first step.
 func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client.Job, error) {
+	if j, forwarded, err := a.forwardCollect(ctx, req); forwarded {
+		return j, err
+	}
 	submit := &job.SubmitCollect{Platform: req.Platform, Ids: req.IDs, Scope: req.Scope}
 	res, err := a.system.Root.RequestFuture(a.manager, submit, askTimeout).Result()
 	if err != nil {
@@ -134,6 +137,9 @@ func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Jo
 // Job implements api.Backend, blocking while the job's index is
 // w.Index.
 func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*client.Job, error) {
+	if j, forwarded := a.forwardJob(ctx, id, w); forwarded {
+		return j, nil
+	}
 	var timeout <-chan time.Time
 	if w.Index != 0 {
 		t := time.NewTimer(w.Wait)
@@ -144,6 +150,9 @@ func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*clie
 		changed := a.changes.wait() // before the read, so no change is missed
 		j, err := a.jobs.Get(id)
 		if errors.Is(err, store.ErrNotFound) {
+			if cj, forwarded := a.jobFromCluster(ctx, id, w); forwarded {
+				return cj, nil
+			}
 			return nil, api.JobNotFound(id)
 		}
 		if err != nil {
@@ -163,7 +172,10 @@ func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*clie
 }
 
 // CancelJob implements api.Backend.
-func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
+func (a *Agent) CancelJob(ctx context.Context, id string) (*client.Job, error) {
+	if j, forwarded, err := a.forwardCancel(ctx, id); forwarded {
+		return j, err
+	}
 	j, err := a.jobs.Get(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, api.JobNotFound(id)
@@ -179,7 +191,7 @@ func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
 	}
 	// The job answers once its batches in flight are in: allow for a slow
 	// platform.
-	res, err := a.system.Root.RequestFuture(a.manager, &job.Cancel{JobId: id}, 2*time.Minute).Result()
+	res, err := a.system.Root.RequestFuture(a.jobManager(id), &job.Cancel{JobId: id}, 2*time.Minute).Result()
 	if err != nil {
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("the job did not answer: %v", err))
 	}
@@ -195,7 +207,10 @@ func (a *Agent) CancelJob(_ context.Context, id string) (*client.Job, error) {
 }
 
 // JobItems implements api.Backend.
-func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error) {
+func (a *Agent) JobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, error) {
+	if page, forwarded, err := a.forwardJobItems(ctx, id, opts); forwarded {
+		return page, err
+	}
 	if _, err := a.jobs.Get(id); errors.Is(err, store.ErrNotFound) {
 		return nil, api.JobNotFound(id)
 	} else if err != nil {
@@ -230,6 +245,9 @@ func (a *Agent) JobItems(_ context.Context, id string, opts client.ItemListOptio
 // URL is first resolved to an id by the plugin of each platform that
 // collects (or of the one named).
 func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.Product, error) {
+	if p, forwarded, err := a.forwardProduct(ctx, platformName, id); forwarded {
+		return p, err
+	}
 	names := []string{platformName}
 	if platformName == "" {
 		names = a.platformNames()

@@ -32,7 +32,21 @@ type agentCluster struct {
 	forward  client.Config
 	scheme   string
 	selfAddr string
+	// gained hears that the owned set changed; jobs is the replicated
+	// job table's side of the agent (cluster_jobs.go).
+	gained chan struct{}
+	jobs   *clusterJobs
 }
+
+// ownerTTL is the lease on a platform account; the owner renews it every
+// third of it. With the lease, memberlist's failure detection (see
+// package membership) and one ownership step, a dead owner's jobs resume
+// on the next owner within about 3 to 5 s, 7 to 8 s when it also led
+// raft (an election, after which the new leader gives every lease a full
+// TTL): the README's failover figures. A shorter lease
+// would cost renewals and risk losing ownership over a GC pause or a
+// slow disk; fencing makes a late holder harmless, not a flapping one.
+const ownerTTL = 4 * time.Second
 
 // setupCluster joins the cluster when the configuration has a cluster
 // block; without one it does nothing, and the agent runs alone.
@@ -64,7 +78,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 		},
 		Join: cc.Join, Server: cc.Server, BootstrapExpect: cc.BootstrapExpect,
 		DataDir: dataDir, RaftAddr: cc.RaftAddr, APIAddr: apiAddr, Version: version.Version,
-		LockDelay: lockDelay(cc), DeadServerGrace: cc.DeadServerGrace,
+		LockDelay: lockDelay(cc), NoDelayPrefix: ownership.LockName(""), DeadServerGrace: cc.DeadServerGrace,
 		Logger: a.log,
 	})
 	if err != nil {
@@ -74,7 +88,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 		a.log.Warn("cluster gossip is not encrypted: set cluster.encrypt to a key from \"openssl rand -base64 32\"")
 	}
 	c := &agentCluster{node: node, done: make(chan struct{}), forward: forwardConfig(a.cfg.API, cc),
-		scheme: "http://", selfAddr: apiAddr}
+		scheme: "http://", selfAddr: apiAddr, gained: make(chan struct{}, 1)}
 	if a.cfg.API.TLS.Enabled() {
 		c.scheme = "https://"
 	}
@@ -88,7 +102,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 		a.log.Warn("forwarded lock requests carry an API token to other machines over plain http; set api.tls (and cluster.api_ca_file) so it does not cross the network in clear")
 	}
 	c.owner = ownership.New(ownership.Config{
-		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Locker: forwardingLocker{c},
+		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Locker: forwardingLocker{c}, TTL: ownerTTL,
 		Healthy: func() []string {
 			var names []string
 			for _, m := range node.Membership().Alive() {
@@ -99,6 +113,12 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 		Changed: func(owned []string) {
 			if err := node.Membership().UpdateMeta(func(m *membership.Meta) { m.Owned = owned }); err != nil {
 				a.log.Warn("could not gossip the owned accounts", "err", err)
+			}
+			// Resume the jobs of an account taken over now, not at the
+			// next tick of the loop that adopts them.
+			select {
+			case c.gained <- struct{}{}:
+			default:
 			}
 		},
 		Logger: a.log,
@@ -138,6 +158,9 @@ func (a *Agent) closeCluster() error {
 	if c == nil {
 		return nil
 	}
+	// Jobs checkpoint what is in flight while this node still owns
+	// their accounts; the next owners resume them from the records.
+	c.drainJobs(a)
 	c.stop()
 	<-c.done
 	return c.node.Leave(5 * time.Second)
@@ -249,6 +272,11 @@ func (c *agentCluster) leaderClient(ctx context.Context) (*client.Client, error)
 			case <-hold.C:
 				return nil, api.NoLeader("no leader is known to this node (waited " + leaderHold.String() + ")")
 			case <-tick.C:
+				if c.local() != nil {
+					// This server was elected meanwhile: it answers
+					// through its own API.
+					return c.dial(c.selfAddr)
+				}
 				addr = c.node.LeaderAPI()
 			}
 		}

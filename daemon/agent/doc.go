@@ -27,5 +27,10 @@
 // platform actor and handed to the sync engine once SetResyncer gives it.
 //
 // The agent is also the API's Backend: it answers requests from the
-// actors' status, the job store and the catalogue.
+// actors' status, the job store and the catalogue. In a cluster
+// (cluster.go, cluster_forward.go, cluster_jobs.go) only the owner of a
+// platform account calls its platform: other agents forward its collect
+// and product requests to the owner's API, collect jobs are written to
+// the cluster's replicated job table before the node's own store, and the
+// next owner of an account resumes its unfinished jobs from that table.
 package agent

@@ -60,6 +60,7 @@ var writeScopes = map[string]bool{
 	"POST /v1/locks/acquire":          true,
 	"POST /v1/locks/renew":            true,
 	"POST /v1/locks/release":          true,
+	"POST /v1/cluster/jobs":           true,
 }
 
 // operatorReads are the GET routes that need ScopeOperator: a snapshot

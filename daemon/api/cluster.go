@@ -42,6 +42,7 @@ func NoLeader(detail string) *Error {
 func (s *Server) clusterRoutes() {
 	s.mux.HandleFunc("GET /v1/cluster/members", s.wrap(s.members))
 	s.mux.HandleFunc("GET /v1/cluster/raft/peers", s.wrap(s.raftPeers))
+	s.mux.HandleFunc("POST /v1/cluster/jobs", s.wrap(s.applyJobRecord))
 	s.lockRoutes()
 }
 

@@ -1,7 +1,9 @@
 // Package cluster runs the agent as one node of a cluster: it joins the
 // gossip pool (package membership), runs hashicorp/raft on the server nodes
 // and serves the replicated lock service (package locks) whose fencing
-// tokens guard every store write. Raft bootstraps once bootstrap_expect
+// tokens guard every store write. The same raft log carries the table of
+// collect jobs (package jobrec), so a job moves with its platform account
+// when the account's owner dies. Raft bootstraps once bootstrap_expect
 // servers are seen through gossip, and the leader removes servers that stay
 // dead past a grace period.
 package cluster

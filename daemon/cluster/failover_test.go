@@ -3,16 +3,12 @@ package cluster_test
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
-
-	agentclient "github.com/marketsync/marketsync/daemon/client"
-	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 )
 
 var failover = flag.Bool("failover", false, "measure ownership failover with three agent processes and kill -9 (about a minute: builds the agent)")
@@ -38,65 +34,7 @@ func TestOwnershipFailoverProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 	const account = "platform/acct"
-	var gossip0 string
-	procs := map[string]*exec.Cmd{}
-	clients := map[string]*agentclient.Client{}
-	for i := range 3 {
-		name := fmt.Sprintf("node-%d", i)
-		dir := t.TempDir()
-		apiAddr, gossipAddr, raftAddr := clustertest.FreeAddr(t), clustertest.FreeAddr(t), clustertest.FreeAddr(t)
-		join := "[]"
-		if i == 0 {
-			gossip0 = gossipAddr
-		} else {
-			join = fmt.Sprintf("[%q]", gossip0)
-		}
-		hcl := fmt.Sprintf(`data_dir = %q
-log_level = "info"
-api {
-  address = %q
-}
-cluster {
-  name             = "failover"
-  node_name        = %q
-  bind_addr        = %q
-  raft_addr        = %q
-  join             = %s
-  server           = true
-  bootstrap_expect = 3
-  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
-}
-platform "sandbox" "acct" {}
-`, dir, apiAddr, name, gossipAddr, raftAddr, join)
-		file := filepath.Join(dir, "agent.hcl")
-		if err := os.WriteFile(file, []byte(hcl), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		log, err := os.Create(filepath.Join(dir, "agent.log"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(filepath.Join(bin, "marketsync"), "agent", "-config", file)
-		cmd.Stdout, cmd.Stderr = log, log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-			log.Close()
-			if t.Failed() {
-				b, _ := os.ReadFile(log.Name())
-				t.Logf("%s's log:\n%s", name, b)
-			}
-		})
-		procs[name] = cmd
-		c, err := agentclient.New(agentclient.Config{Address: apiAddr})
-		if err != nil {
-			t.Fatal(err)
-		}
-		clients[name] = c
-	}
+	procs, clients := startProcesses(t, bin, "failover", func(string) string { return `platform "sandbox" "acct" {}` + "\n" })
 	// owner polls a node's members list every 50ms for the alive node
 	// that owns the account, other than not.
 	owner := func(from, not string, within time.Duration) (string, time.Duration) {

@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
+	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
 	"github.com/marketsync/marketsync/daemon/cluster/logbridge"
 	"github.com/marketsync/marketsync/daemon/cluster/membership"
@@ -51,8 +52,10 @@ type Config struct {
 	// forward lock requests to the leader.
 	APIAddr string
 	Version string
-	// LockDelay follows a lost lock holder (see locks.DefaultLockDelay).
-	LockDelay time.Duration
+	// LockDelay follows a lost lock holder (see locks.DefaultLockDelay);
+	// locks whose names start with NoDelayPrefix have none.
+	LockDelay     time.Duration
+	NoDelayPrefix string
 	// DeadServerGrace: see DefaultDeadServerGrace.
 	DeadServerGrace time.Duration
 	// TuneRaft adjusts raft's configuration last, for tests.
@@ -69,6 +72,7 @@ type Node struct {
 	// Server nodes only.
 	raft    *raft.Raft
 	locks   *locks.Service
+	jobs    *jobrec.FSM
 	logs    raft.LogStore
 	stable  raft.StableStore
 	snaps   raft.SnapshotStore
@@ -173,13 +177,14 @@ func (n *Node) startRaft() error {
 		trans = t
 		n.closers = append(n.closers, t)
 	}
-	fsm := locks.NewFSM()
-	r, err := raft.NewRaft(rc, fsm, n.logs, n.stable, n.snaps, trans)
+	n.jobs = jobrec.NewFSM()
+	lockFSM := locks.NewFSM()
+	r, err := raft.NewRaft(rc, &fsm{locks: lockFSM, jobs: n.jobs}, n.logs, n.stable, n.snaps, trans)
 	if err != nil {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	n.raft = r
-	n.locks = locks.NewService(r, fsm, locks.Config{LockDelay: n.cfg.LockDelay, Logger: n.cfg.Logger})
+	n.locks = locks.NewService(r, lockFSM, locks.Config{LockDelay: n.cfg.LockDelay, NoDelayPrefix: n.cfg.NoDelayPrefix, Logger: n.cfg.Logger})
 	return nil
 }
 
@@ -498,5 +503,43 @@ func (n *Node) WaitForLeader(ctx context.Context) (string, error) {
 			return "", ctx.Err()
 		case <-ch:
 		}
+	}
+}
+
+// ErrNotServer: the node runs no raft, so it holds no job table.
+var ErrNotServer = errors.New("this node is not a server: it runs no raft")
+
+// Jobs is this server's replica of the job table; nil on a node that is
+// not a server.
+func (n *Node) Jobs() *jobrec.FSM { return n.jobs }
+
+// ApplyJob commits a job table command on the leader and returns what it
+// did; a NotLeaderError when this server does not lead.
+func (n *Node) ApplyJob(cmd jobrec.Command, timeout time.Duration) (jobrec.Result, error) {
+	if n.raft == nil {
+		return jobrec.Result{}, ErrNotServer
+	}
+	if n.raft.State() != raft.Leader {
+		addr, _ := n.raft.LeaderWithID()
+		return jobrec.Result{}, &locks.NotLeaderError{Leader: string(addr)}
+	}
+	b, err := jobrec.Encode(cmd)
+	if err != nil {
+		return jobrec.Result{}, err
+	}
+	f := n.raft.Apply(b, timeout)
+	if err := f.Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) || errors.Is(err, raft.ErrLeadershipLost) || errors.Is(err, raft.ErrLeadershipTransferInProgress) {
+			return jobrec.Result{}, &locks.NotLeaderError{}
+		}
+		return jobrec.Result{}, fmt.Errorf("commit job record: %w", err)
+	}
+	switch r := f.Response().(type) {
+	case jobrec.Result:
+		return r, nil
+	case error:
+		return jobrec.Result{}, r
+	default:
+		return jobrec.Result{}, fmt.Errorf("job table answered %T", r)
 	}
 }

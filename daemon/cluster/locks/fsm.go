@@ -68,17 +68,32 @@ func (f *FSM) List() []Lock {
 
 // Snapshot copies the table; raft writes it out while applying goes on.
 func (f *FSM) Snapshot() (raft.FSMSnapshot, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	b, err := json.Marshal(f.state)
-	return snapshot(b), err
+	b, err := f.State()
+	return StateSnapshot(b), err
 }
 
 // Restore replaces the table with a snapshot's.
 func (f *FSM) Restore(r io.ReadCloser) error {
 	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("restore lock table: %w", err)
+	}
+	return f.Load(b)
+}
+
+// State is the table as JSON, what a snapshot holds; a state machine that
+// holds more than locks (package cluster's) snapshots it with the rest.
+func (f *FSM) State() ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return json.Marshal(f.state)
+}
+
+// Load replaces the table with one State wrote.
+func (f *FSM) Load(b []byte) error {
 	s := NewState()
-	if err := json.NewDecoder(r).Decode(s); err != nil {
+	if err := json.Unmarshal(b, s); err != nil {
 		return fmt.Errorf("restore lock table: %w", err)
 	}
 	if s.Locks == nil {
@@ -92,9 +107,11 @@ func (f *FSM) Restore(r io.ReadCloser) error {
 	return nil
 }
 
-type snapshot []byte
+// StateSnapshot is a raft snapshot of state already copied out of a state
+// machine, such as State's.
+type StateSnapshot []byte
 
-func (s snapshot) Persist(sink raft.SnapshotSink) error {
+func (s StateSnapshot) Persist(sink raft.SnapshotSink) error {
 	if _, err := sink.Write(s); err != nil {
 		sink.Cancel()
 		return err
@@ -102,4 +119,4 @@ func (s snapshot) Persist(sink raft.SnapshotSink) error {
 	return sink.Close()
 }
 
-func (s snapshot) Release() {}
+func (s StateSnapshot) Release() {}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,6 +66,11 @@ type Config struct {
 	// LockDelay follows a lost holder; negative turns it off, zero is
 	// DefaultLockDelay.
 	LockDelay time.Duration
+	// NoDelayPrefix names the locks that get no lock-delay at all: those
+	// whose holders fence every side effect that matters with the token,
+	// so a lost holder can do no harm once another holds the lock (the
+	// ownership leases, "owner/"). Empty: every lock has the delay.
+	NoDelayPrefix string
 	// ApplyTimeout bounds each raft apply (default 5s).
 	ApplyTimeout time.Duration
 	Logger       *slog.Logger
@@ -339,7 +345,7 @@ func (s *Service) claim(k timerKey) bool {
 
 // expire commits the end of what the claimed timer of k guarded.
 func (s *Service) expire(k timerKey) {
-	cmd := Command{Op: OpExpire, Name: k.name, Holder: k.holder, Token: k.token, Delay: k.token != 0 && s.cfg.LockDelay > 0}
+	cmd := Command{Op: OpExpire, Name: k.name, Holder: k.holder, Token: k.token, Delay: k.token != 0 && s.delays(k.name)}
 	if k.holder == "" {
 		cmd = Command{Op: OpUndelay, Name: k.name}
 	}
@@ -350,6 +356,12 @@ func (s *Service) expire(k timerKey) {
 	case res.Outcome == Expired && k.token != 0:
 		s.log.Warn("lock holder lost: its lease expired", "lock", k.name, "holder", k.holder, "token", k.token, "lock_delay", cmd.Delay)
 	}
+}
+
+// delays says whether a lost holder of the named lock is followed by the
+// lock-delay.
+func (s *Service) delays(name string) bool {
+	return s.cfg.LockDelay > 0 && (s.cfg.NoDelayPrefix == "" || !strings.HasPrefix(name, s.cfg.NoDelayPrefix))
 }
 
 // LeadershipGained starts the leader's timers: once the state machine has

@@ -98,6 +98,25 @@ type Event struct {
 	Member Member
 }
 
+// tuneLAN shortens memberlist's LAN failure detection so that a dead
+// node leaves the alive set within about 3 s instead of about 12 s: a
+// platform account's next owner is chosen among the alive members, so
+// this bounds a failover as much as the ownership lease does.
+// memberlist's suspicion timeout is SuspicionMult × max(1, log10(n)) ×
+// ProbeInterval, stretched up to SuspicionMaxTimeoutMult times that until
+// enough peers confirm the suspicion; in a three-node cluster only one
+// other peer can confirm, so the stretch is what made detection slow
+// (11.4 s of suspicion with the LAN defaults). A LAN answers a probe in
+// well under a millisecond: probing every 500 ms with a 250 ms timeout
+// still leaves a wide margin, and indirect probes through the other
+// members keep one lost packet from raising a suspicion.
+func tuneLAN(mc *memberlist.Config) {
+	mc.ProbeInterval = 500 * time.Millisecond
+	mc.ProbeTimeout = 250 * time.Millisecond
+	mc.SuspicionMult = 3
+	mc.SuspicionMaxTimeoutMult = 2
+}
+
 // Config configures a Membership.
 type Config struct {
 	NodeName string
@@ -165,6 +184,7 @@ func New(cfg Config) (*Membership, error) {
 		leaving: map[string]bool{},
 	}
 	mc := memberlist.DefaultLANConfig()
+	tuneLAN(mc)
 	if cfg.Local {
 		mc = memberlist.DefaultLocalConfig()
 	}

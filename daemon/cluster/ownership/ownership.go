@@ -134,6 +134,17 @@ func (o *Owner) Token(resource string) (uint64, bool) {
 	return h.lease.Token, true
 }
 
+// Holding says whether this node still holds the lease on resource,
+// trusted or not: a lease whose renewal is late (an election holds the
+// leader up) is held until the next step renews or drops it; one handed
+// over, lost or released is not.
+func (o *Owner) Holding(resource string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.held[resource]
+	return ok
+}
+
 // Owned lists the resources this node owns now.
 func (o *Owner) Owned() []string {
 	var out []string

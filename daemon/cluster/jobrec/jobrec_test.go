@@ -1,0 +1,104 @@
+package jobrec
+
+import (
+	"fmt"
+	"testing"
+)
+
+func item(i int32, state int32) Item { return Item{Index: i, State: state, Data: []byte{byte(i)}} }
+
+// A job's items are counted once however often they are checkpointed; a
+// write with an older token, or the same token from another node, is
+// refused; a claim with a newer token moves the job and the old owner's
+// writes are refused from then on.
+func TestTableFencesAndCounts(t *testing.T) {
+	tab := Table{Jobs: map[string]*Record{}}
+	if r := tab.Apply(1, Command{Op: OpCreate, ID: "j", Platform: "tb", Owner: "a", Token: 10, Request: []string{"1", "2", "3"}}); r.Outcome != Applied {
+		t.Fatalf("create: %v", r.Outcome)
+	}
+	if r := tab.Apply(2, Command{Op: OpCreate, ID: "j", Owner: "b", Token: 11}); r.Outcome != Exists || r.Record.Owner != "a" {
+		t.Fatalf("second create: %+v", r)
+	}
+	r := tab.Apply(3, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 10, Items: []Item{item(0, ItemSucceeded), item(1, ItemPending)}})
+	if r.Outcome != Applied || r.Record.Succeeded != 1 || r.Record.Failed != 0 {
+		t.Fatalf("checkpoint: %+v", r)
+	}
+	r = tab.Apply(4, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 10, Items: []Item{item(0, ItemSucceeded), item(1, ItemFailed)}})
+	if r.Record.Succeeded != 1 || r.Record.Failed != 1 || r.Record.Done() != 2 {
+		t.Fatalf("item checkpointed twice counts once: %+v", r.Record)
+	}
+	if r := tab.Apply(5, Command{Op: OpCheckpoint, ID: "j", Owner: "b", Token: 10}); r.Outcome != Stale {
+		t.Fatalf("same token, another owner: %v", r.Outcome)
+	}
+	if r := tab.Apply(6, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 9}); r.Outcome != Stale {
+		t.Fatalf("older token: %v", r.Outcome)
+	}
+	r = tab.Apply(7, Command{Op: OpClaim, ID: "j", Owner: "b", Token: 20})
+	if r.Outcome != Applied || r.Record.Owner != "b" || r.Record.Token != 20 || len(r.Record.Items) != 2 {
+		t.Fatalf("claim: %+v", r)
+	}
+	if r := tab.Apply(8, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 10, Items: []Item{item(2, ItemSucceeded)}}); r.Outcome != Stale {
+		t.Fatalf("the old owner's checkpoint after the claim: %v", r.Outcome)
+	}
+	r = tab.Apply(9, Command{Op: OpCheckpoint, ID: "j", Owner: "b", Token: 20, Items: []Item{item(2, ItemSucceeded)}, Final: true})
+	if r.Outcome != Applied || !r.Record.Final || r.Record.Done() != 3 {
+		t.Fatalf("the new owner's last checkpoint: %+v", r)
+	}
+	if r := tab.Apply(10, Command{Op: OpCheckpoint, ID: "nope", Owner: "a", Token: 1}); r.Outcome != Unknown {
+		t.Fatalf("unknown job: %v", r.Outcome)
+	}
+}
+
+// Listing pages append to the request.
+func TestCheckpointAppendsListedIDs(t *testing.T) {
+	tab := Table{Jobs: map[string]*Record{}}
+	tab.Apply(1, Command{Op: OpCreate, ID: "j", Platform: "tb", Owner: "a", Token: 1})
+	tab.Apply(2, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 1, Request: []string{"1", "2"}})
+	r := tab.Apply(3, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 1, Request: []string{"3"}})
+	if got := fmt.Sprint(r.Record.Request); got != "[1 2 3]" {
+		t.Fatalf("request after two pages: %s", got)
+	}
+}
+
+// The table keeps the newest MaxFinished finished jobs and every
+// unfinished one.
+func TestTableKeepsBoundedFinishedJobs(t *testing.T) {
+	tab := Table{Jobs: map[string]*Record{}}
+	tab.Apply(1, Command{Op: OpCreate, ID: "running", Platform: "tb", Owner: "a", Token: 1})
+	for i := range MaxFinished + 5 {
+		tab.Apply(uint64(i+2), Command{Op: OpCreate, ID: fmt.Sprintf("done-%04d", i), Platform: "tb", Owner: "a", Token: 1, Final: true})
+	}
+	if len(tab.Jobs) != MaxFinished+1 {
+		t.Fatalf("%d jobs kept, want %d", len(tab.Jobs), MaxFinished+1)
+	}
+	if tab.Jobs["running"] == nil || tab.Jobs["done-0004"] != nil || tab.Jobs["done-0005"] == nil {
+		t.Fatal("pruned the wrong jobs")
+	}
+}
+
+// The FSM's state round-trips, and an entry without the tag is an error,
+// not a panic.
+func TestFSMStateRoundTrip(t *testing.T) {
+	f := NewFSM()
+	b, _ := Encode(Command{Op: OpCreate, ID: "j", Platform: "tb", Owner: "a", Token: 1, Request: []string{"1"}})
+	if _, ok := f.Apply(5, b).(Result); !ok {
+		t.Fatal("create not applied")
+	}
+	if _, ok := f.Apply(6, []byte(`{"op":"acquire"}`)).(error); !ok {
+		t.Fatal("an untagged entry must be an error")
+	}
+	st, err := f.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewFSM()
+	if err := g.Load(st); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := g.Get("j"); !ok || r.Index != 5 || len(g.Unfinished("tb")) != 1 || len(g.Unfinished("other")) != 0 {
+		t.Fatalf("restored: %+v %v", r, ok)
+	}
+	if err := g.Load(nil); err != nil || len(g.Unfinished("tb")) != 0 {
+		t.Fatalf("empty state: %v", err)
+	}
+}
