@@ -155,11 +155,8 @@ func TestPartitionedHolderOnNetworkNamespaces(t *testing.T) {
 	// one cut off (the client may have lost and retaken the lock before,
 	// when a renewal was slow on a loaded machine).
 	held, at := awaitRenewals(t, j, at, first.client, 3)
-	for _, e := range j.all() {
-		if e.kind == "acquire" && e.client != first.client {
-			t.Fatalf("%s was granted the lock while %s renewed it: %v", e.client, first.client, e)
-		}
-	}
+	// (Whether another client was granted it meanwhile is for the
+	// history check at the end: the holder may lose it on a slow renewal.)
 	if !slices.ContainsFunc(j.all(), func(e event) bool { return e.kind == "refused" }) {
 		t.Fatal("no other client was refused the lock: they did not compete for it")
 	}
