@@ -162,3 +162,4 @@ clean:
 BENCH_MEMORY_N ?= 100000
 bench-memory: build
 	MARKETSYNC_BENCH_MEMORY=1 $(GO) test -run '^$$' -bench 'AgentMemory/$(BENCH_MEMORY_N)$$' -benchtime 1x -timeout 2h ./daemon/cmd/marketsync/
+test-netns: ; $(GO) test -count=1 -v -run PartitionedHolderOnNetworkNamespaces ./daemon/cluster/netns/
