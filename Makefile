@@ -24,7 +24,7 @@ MODULES := . sdk examples/plugin-feed examples/prometheus
 OTHER_MODULES := $(filter-out .,$(MODULES))
 
 # Fuzz tests as module:package:test. `make fuzz` runs each for FUZZTIME;
-# `make test` runs each for 5s so that CI keeps the seed corpora
+# `make test-full` runs each for 5s so that CI keeps the seed corpora
 # (testdata/fuzz) passing and explores a little. Minimizing a new
 # interesting input is capped at 1s: uncapped, it ate whole short runs.
 FUZZ_TESTS := .:./config:FuzzDecode \
@@ -32,7 +32,7 @@ FUZZ_TESTS := .:./config:FuzzDecode \
 	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
 FUZZTIME ?= 20s
 
-.PHONY: all build build-agent build-example run test vet bench bench-cache bench-quota bench-sync proto fmt clean fuzz test-short
+.PHONY: all build build-agent build-example run test test-full lint fmt-check vet bench bench-cache bench-quota bench-sync proto fmt clean fuzz test-short
 
 all: build
 
@@ -60,35 +60,47 @@ build-example:
 run: build-agent
 	$(BIN)/marketsync agent -dev
 
-## test: vet, then every test of every module with the race detector.
-## Two lanes run side by side so one's compiling fills the other's idle
-## moments: the agent's module, and the rest (the other modules' tests; the
-## cancel tests twenty times over, since cancelling a job as it finishes
-## once raced its actor's stop; the third-party plugin guide; the fuzz
-## tests); the second lane's output is printed when it ends.
 .PHONY: run-cluster
 
-## run-cluster: three agents on 127.0.0.1 (examples/config/cluster-*.hcl); Ctrl-C stops them
+## run-cluster: three agents on 127.0.0.1 (examples/cluster/node-*.hcl); Ctrl-C stops them
 run-cluster: build-agent
 	@trap 'kill $$(jobs -p) 2>/dev/null' INT TERM EXIT; \
-	for i in 1 2 3; do $(BIN)/marketsync agent -config examples/config/cluster-$$i.hcl & done; wait
+	for i in 1 2 3; do $(BIN)/marketsync agent -config examples/cluster/node-$$i.hcl & done; wait
 
-test: vet build
+## test: gofmt, then go vet and every test of every module with the race
+## detector, the long suites scaled down (-short), and the third-party plugin
+## guide built from an empty folder. vet is built with -race too, so it
+## compiles what the tests then reuse: from an empty build cache the race
+## build is the only build. Two lanes run side by side so one's compiling
+## fills the other's idle moments: the agent's module, and the rest (the
+## other modules and the guide); the second lane's output is printed when it
+## ends. `make test-full` is what CI adds.
+test: fmt-check
 	@lane=$$(mktemp); \
 	( set -e; \
 	  for m in $(OTHER_MODULES); do \
-		echo "(cd $$m && go test -race -count=1 ./...)"; \
-		(cd $$m && $(GO) test -race -count=1 ./...); \
+		echo "(cd $$m && go vet -race ./... && go test -race -short -count=1 ./...)"; \
+		(cd $$m && $(GO) vet -race ./... && $(GO) test -race -short -count=1 ./...); \
 	  done; \
-	  echo "(go test -race -count=20 -run Cancel ./actors/job/ ./daemon/agent/)"; \
-	  $(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/; \
-	  scripts/third-party-plugin.sh; \
-	  $(MAKE) --no-print-directory fuzz FUZZTIME=5s ) >$$lane 2>&1 & other=$$!; \
-	echo "(go test -race -count=1 ./...)"; \
-	$(GO) test -race -count=1 ./...; rc=$$?; \
+	  scripts/third-party-plugin.sh ) >$$lane 2>&1 & other=$$!; \
+	echo "(go vet -race ./... && go test -race -short -count=1 ./...)"; \
+	$(GO) vet -race ./... && $(GO) test -race -short -count=1 ./...; rc=$$?; \
 	wait $$other; orc=$$?; \
-	echo "--- $(OTHER_MODULES), cancel races, third-party guide, fuzz:"; cat $$lane; rm -f $$lane; \
+	echo "--- $(OTHER_MODULES), third-party guide:"; cat $$lane; rm -f $$lane; \
 	[ $$rc -eq 0 ] && [ $$orc -eq 0 ]
+
+## test-full: what CI runs besides make test: staticcheck, every test at full
+## size with the race detector, the cancel tests twenty times over (cancelling
+## a job as it finishes once raced its actor's stop), and each fuzz test for
+## 5 s on top of its seed corpus. About ten minutes after make test.
+test-full: lint
+	@for m in $(MODULES); do \
+		echo "(cd $$m && go test -race -count=1 ./...)"; \
+		(cd $$m && $(GO) test -race -count=1 ./...) || exit 1; \
+	done
+	@echo "(go test -race -count=20 -run Cancel ./actors/job/ ./daemon/agent/)"
+	@$(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 20s)
 fuzz:
@@ -109,11 +121,20 @@ test-short:
 ## vet: go vet, staticcheck and gofmt on every module. staticcheck leaves files
 ## marked "Code generated ... DO NOT EDIT." (the *.pb.go) out of its simplifications
 ## and unused checks; its style checks still read them and pass today.
-vet: $(TOOLS)/staticcheck
+vet: fmt-check lint
 	@for m in $(MODULES); do \
-		echo "(cd $$m && go vet ./... && staticcheck ./...)"; \
-		(cd $$m && $(GO) vet ./... && $(TOOLS)/staticcheck ./...) || exit 1; \
+		echo "(cd $$m && go vet ./...)"; \
+		(cd $$m && $(GO) vet ./...) || exit 1; \
 	done
+
+## lint: staticcheck on every module
+lint: $(TOOLS)/staticcheck
+	@for m in $(MODULES); do \
+		echo "(cd $$m && staticcheck ./...)"; \
+		(cd $$m && $(TOOLS)/staticcheck ./...) || exit 1; \
+	done
+
+fmt-check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 

@@ -292,6 +292,18 @@ func (c *agentCluster) local() *locks.Service {
 	return nil
 }
 
+// unreachable is the error of a request forwarded to the leader that got
+// no answer from it (a partition, the leader gone): no leader this node
+// can reach, which a client retries elsewhere, rather than an internal
+// error. The leader's own answers pass through.
+func unreachable(err error) error {
+	var ae *client.APIError
+	if err == nil || errors.As(err, &ae) {
+		return err
+	}
+	return api.NoLeader("the leader could not be reached: " + err.Error())
+}
+
 // lockError turns the lock service's errors into the API's.
 func lockError(name string, err error) error {
 	var nl *locks.NotLeaderError
@@ -342,7 +354,7 @@ func (c *agentCluster) RaftPeers(ctx context.Context) ([]client.RaftPeer, error)
 			return nil, cerr
 		}
 		out, err := cl.Cluster().RaftPeers(ctx)
-		return out, lockError("", err)
+		return out, lockError("", unreachable(err))
 	}
 	if err != nil {
 		return nil, err
@@ -363,7 +375,7 @@ func (c *agentCluster) Locks(ctx context.Context) ([]client.Lock, error) {
 			return nil, err
 		}
 		out, err := cl.Locks().List(ctx)
-		return out, lockError("", err)
+		return out, lockError("", unreachable(err))
 	}
 	list, err := s.List(ctx)
 	if err != nil {
@@ -389,7 +401,7 @@ func (c *agentCluster) AcquireLock(ctx context.Context, req client.LockRequest) 
 			return nil, err
 		}
 		out, err := cl.Locks().Acquire(ctx, req)
-		return out, lockError(req.Name, err)
+		return out, lockError(req.Name, unreachable(err))
 	}
 	wait := req.WaitSeconds > 0
 	if wait {
@@ -416,7 +428,7 @@ func (c *agentCluster) RenewLock(ctx context.Context, req client.LockRequest) (*
 			return nil, err
 		}
 		out, err := cl.Locks().Renew(ctx, req)
-		return out, lockError(req.Name, err)
+		return out, lockError(req.Name, unreachable(err))
 	}
 	l, err := s.Renew(ctx, req.Name, req.Holder, req.Token)
 	if err != nil {
@@ -433,7 +445,7 @@ func (c *agentCluster) ReleaseLock(ctx context.Context, req client.LockRequest) 
 		if err != nil {
 			return err
 		}
-		return lockError(req.Name, cl.Locks().Release(ctx, req))
+		return lockError(req.Name, unreachable(cl.Locks().Release(ctx, req)))
 	}
 	return lockError(req.Name, s.Release(ctx, req.Name, req.Holder, req.Token))
 }

@@ -15,15 +15,17 @@ import (
 var documented = regexp.MustCompile(`\(set -a;[^)\n]*marketsync validate[^)\n]*\)|(?:\./)?(?:bin/)?marketsync validate [^"\n]+`)
 
 // TestExamplesPassTheirDocumentedCheck runs, with the real binary built
-// as make build lays it out, the command each file in examples/config
-// says checks it, from the root of the tree, as the reader would.
+// as make build lays it out, the command each file in examples/config and
+// examples/cluster says checks it, from the root of the tree, as the reader would.
 func TestExamplesPassTheirDocumentedCheck(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob(filepath.Join(root, "examples", "config", "*.hcl"))
-	if err != nil || len(files) == 0 {
+	cluster, cerr := filepath.Glob(filepath.Join(root, "examples", "cluster", "*.hcl"))
+	files = append(files, cluster...)
+	if err != nil || cerr != nil || len(cluster) == 0 {
 		t.Fatalf("no examples: %v", err)
 	}
 	bin := builtDir(t)

@@ -173,7 +173,9 @@ func (o *Owner) Run(ctx context.Context) {
 }
 
 // Step renews what this node holds, takes what it is preferred for, and
-// hands over what another healthy node is now preferred for.
+// hands over what another healthy node is now preferred for. Every call to
+// the lock service has a deadline (a renewal the lease's end, the others
+// half a TTL), so a step always ends and a lost lease is always noticed.
 func (o *Owner) Step(ctx context.Context) {
 	healthy := o.cfg.Healthy()
 	before := o.Owned()
@@ -188,14 +190,22 @@ func (o *Owner) Step(ctx context.Context) {
 		case holds && !preferred && len(rank) > 0:
 			// The preferred node is back: let go so it can take over.
 			o.drop(r)
-			if err := o.cfg.Locker.Release(ctx, LockName(r), o.cfg.Node, h.lease.Token); err != nil {
+			cctx, cancel := context.WithTimeout(ctx, o.cfg.TTL/2)
+			err := o.cfg.Locker.Release(cctx, LockName(r), o.cfg.Node, h.lease.Token)
+			cancel()
+			if err != nil {
 				o.log.Warn("handing over ownership failed; the lease will expire", "resource", r, "err", err)
 			} else {
 				o.log.Info("handed over ownership", "resource", r, "to", rank[0])
 			}
 		case holds:
 			start := time.Now()
-			l, err := o.cfg.Locker.Renew(ctx, LockName(r), o.cfg.Node, h.lease.Token)
+			// A renewal that cannot end by the lease's end is of no use,
+			// and one left hanging (a partition swallowing a forwarded
+			// call) would keep this loop from ever noticing the loss.
+			cctx, cancel := context.WithDeadline(ctx, h.until)
+			l, err := o.cfg.Locker.Renew(cctx, LockName(r), o.cfg.Node, h.lease.Token)
+			cancel()
 			switch {
 			case err == nil:
 				o.keep(r, l, start)
@@ -207,7 +217,9 @@ func (o *Owner) Step(ctx context.Context) {
 			}
 		case preferred:
 			start := time.Now()
-			l, err := o.cfg.Locker.Acquire(ctx, LockName(r), o.cfg.Node, o.cfg.TTL, false)
+			cctx, cancel := context.WithTimeout(ctx, o.cfg.TTL/2)
+			l, err := o.cfg.Locker.Acquire(cctx, LockName(r), o.cfg.Node, o.cfg.TTL, false)
+			cancel()
 			if err == nil {
 				o.keep(r, l, start)
 				o.log.Info("took ownership", "resource", r, "token", l.Token)

@@ -1,31 +1,31 @@
-# Node 1 of a three-node cluster on one machine (127.0.0.1, its own ports).
-# Check it with "marketsync validate examples/config/cluster-1.hcl"; start the
+# Node 2 of a three-node cluster on one machine (127.0.0.1, its own ports).
+# Check it with "marketsync validate examples/cluster/node-2.hcl"; start the
 # three with "make run-cluster", or each in a terminal of its own:
 #
-#   ./bin/marketsync agent -config examples/config/cluster-1.hcl
+#   ./bin/marketsync agent -config examples/cluster/node-2.hcl
 #
 # then, against any of them (a node that is not the raft leader forwards
 # lock requests to it):
 #
-#   MARKETSYNC_ADDR=127.0.0.1:8787 marketsync members
-#   MARKETSYNC_ADDR=127.0.0.1:8787 marketsync operator raft list-peers
-#   MARKETSYNC_ADDR=127.0.0.1:8787 marketsync lock acquire -holder erp-1 erp/orders
+#   MARKETSYNC_ADDR=127.0.0.1:8788 marketsync members
+#   MARKETSYNC_ADDR=127.0.0.1:8788 marketsync operator raft list-peers
+#   MARKETSYNC_ADDR=127.0.0.1:8788 marketsync lock acquire -holder erp-1 erp/orders
 #
 # The three servers bootstrap raft once they see each other through gossip
 # (bootstrap_expect = 3). Each owns the sandbox accounts that rendezvous
 # hashing prefers it for; "marketsync members" shows which.
-data_dir = "/tmp/marketsync-cluster-1"
+data_dir = "/tmp/marketsync-cluster-2"
 
 api {
-  address = "127.0.0.1:8787"
+  address = "127.0.0.1:8788"
 }
 
 cluster {
   name             = "demo"
-  node_name        = "node-1"
-  bind_addr        = "127.0.0.1:7956"
-  raft_addr        = "127.0.0.1:7957"
-  join             = []
+  node_name        = "node-2"
+  bind_addr        = "127.0.0.1:7966"
+  raft_addr        = "127.0.0.1:7967"
+  join             = ["127.0.0.1:7956"]
   server           = true
   bootstrap_expect = 3
   # A demo key, shared by the three files. Make your own with
