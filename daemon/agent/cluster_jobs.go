@@ -169,7 +169,7 @@ func (c *agentCluster) apply(ctx context.Context, cmd jobrec.Command) (jobrec.Re
 		if errors.As(err, &ae) && ae.Code == client.CodeNotOwner {
 			return jobrec.Result{Outcome: jobrec.Stale}, nil
 		}
-		return jobrec.Result{}, fmt.Errorf("job table command through the leader: %w", err)
+		return jobrec.Result{}, fmt.Errorf("job table command through the leader: %w", unreachable(err))
 	}
 	var res jobrec.Result
 	return res, json.Unmarshal(out, &res)
@@ -343,7 +343,10 @@ func (s replicatedStore) Save(j *job.Job) error {
 		return s.Store.Save(j)
 	}
 	err := s.cj.write(j, jobrec.Command{Op: jobrec.OpCheckpoint})
-	if final(j.GetState()) || errors.Is(err, errNotOwner) {
+	// Only a final save lets go of the job: a runner told "not the owner"
+	// mid-job keeps going until its next write fails too, and while its
+	// entry stands no second runner is started for the same job.
+	if final(j.GetState()) {
 		s.cj.setRunning(j.GetId(), nil)
 	}
 	if errors.Is(err, errNotOwner) && final(j.GetState()) {

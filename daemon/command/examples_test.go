@@ -25,8 +25,8 @@ func TestExamplesPassTheirDocumentedCheck(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(root, "examples", "config", "*.hcl"))
 	cluster, cerr := filepath.Glob(filepath.Join(root, "examples", "cluster", "*.hcl"))
 	files = append(files, cluster...)
-	if err != nil || cerr != nil || len(cluster) == 0 {
-		t.Fatalf("no examples: %v", err)
+	if err != nil || cerr != nil || len(files) == len(cluster) || len(cluster) == 0 {
+		t.Fatalf("no examples: %v %v", err, cerr)
 	}
 	bin := builtDir(t)
 	binary := regexp.MustCompile(`(?:\./)?(?:bin/)?marketsync validate`)

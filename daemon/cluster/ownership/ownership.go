@@ -260,7 +260,10 @@ func (o *Owner) releaseUnlisted(ctx context.Context) bool {
 	}
 	o.mu.Unlock()
 	for r, h := range gone {
-		if err := o.cfg.Locker.Release(ctx, LockName(r), o.cfg.Node, h.lease.Token); err != nil {
+		cctx, cancel := context.WithTimeout(ctx, o.cfg.TTL/2)
+		err := o.cfg.Locker.Release(cctx, LockName(r), o.cfg.Node, h.lease.Token)
+		cancel()
+		if err != nil {
 			o.log.Warn("releasing a resource no longer configured failed; the lease will expire", "resource", r, "err", err)
 		} else {
 			o.log.Info("released a resource no longer configured", "resource", r)
