@@ -87,7 +87,9 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	if len(cc.GossipKeys()) == 0 {
 		a.log.Warn("cluster gossip is not encrypted: set cluster.encrypt to a key from \"openssl rand -base64 32\"")
 	}
-	c := &agentCluster{node: node, done: make(chan struct{}), forward: forwardConfig(a.cfg.API, cc),
+	fwd := forwardConfig(a.cfg.API, cc)
+	fwd.ForwardedBy = cc.NodeName
+	c := &agentCluster{node: node, done: make(chan struct{}), forward: fwd,
 		scheme: "http://", selfAddr: apiAddr, gained: make(chan struct{}, 1)}
 	if a.cfg.API.TLS.Enabled() {
 		c.scheme = "https://"

@@ -59,7 +59,8 @@ func (c *agentCluster) ownerAPI(platform string) string {
 
 // ownerClient is a client of the owner's API, or nil when this node owns
 // the account and serves the request itself. While nobody owns it, it
-// waits up to ownerHold, then refuses with CodeNoOwner.
+// waits up to ownerHold, then refuses with CodeNoOwner. A request another
+// node forwarded is never forwarded again.
 func (c *agentCluster) ownerClient(ctx context.Context, platform string) (*client.Client, error) {
 	hold := time.NewTimer(ownerHold)
 	defer hold.Stop()
@@ -70,6 +71,12 @@ func (c *agentCluster) ownerClient(ctx context.Context, platform string) (*clien
 			return nil, nil
 		}
 		if addr := c.ownerAPI(platform); addr != "" {
+			if by := api.ForwardedBy(ctx); by != "" {
+				// The node that sent it here saw this one as the owner;
+				// sending it on could pass it back and forth until gossip
+				// settles.
+				return nil, noOwner(platform, "node "+by+" forwarded the request here, but this node sees another owner")
+			}
 			return c.dial(addr)
 		}
 		select {

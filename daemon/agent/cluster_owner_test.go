@@ -36,7 +36,8 @@ func (busy) Release(context.Context, string, string, uint64) error { return nil 
 // A collect request for an account that no node owns waits ownerHold
 // for an owner, then is refused with 503 no_owner; once gossip says
 // another node owns it, the request goes to that node's API, and a node
-// that owns the account runs the request itself.
+// that owns the account runs the request itself; a request another node
+// forwarded is never forwarded again.
 func TestCollectGoesToTheAccountsOwner(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		t.Cleanup(func() { time.Sleep(time.Minute) }) // let memberlist's probes end in the bubble
@@ -83,6 +84,11 @@ func TestCollectGoesToTheAccountsOwner(t *testing.T) {
 		cl, err := ag.cluster.ownerClient(t.Context(), "tb")
 		if err != nil || cl == nil || cl.Address() != "http://api-b" {
 			t.Fatalf("owner's client: %v, %v", cl, err)
+		}
+		// A request b forwarded here (b saw a as the owner) is refused,
+		// not sent back to b.
+		if cl, err := ag.cluster.ownerClient(api.WithForwardedBy(t.Context(), "b"), "tb"); cl != nil || !errors.As(err, &ae) || ae.Code != client.CodeNoOwner {
+			t.Fatalf("a forwarded request was forwarded again: %v, %v", cl, err)
 		}
 
 		mine := ownership.New(ownership.Config{Node: "a", Resources: []string{"platform/tb"}, Locker: grantAll{},

@@ -86,6 +86,10 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 			}
 		}
 	}
+	if by := api.ForwardedBy(ctx); by != "" {
+		// Never forwarded twice: see ownerClient.
+		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; node %s forwarded this run here, but this node sees %s as the owner of %s: ask again in a few seconds", cause, by, owner, resource))
+	}
 	cl, err := a.cluster.dial(addr)
 	if err != nil {
 		return nil, err

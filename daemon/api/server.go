@@ -280,6 +280,9 @@ type withStatus struct {
 // writes answers and errors.
 func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if by := r.Header.Get(client.HeaderForwardedBy); by != "" {
+			r = r.WithContext(WithForwardedBy(r.Context(), by))
+		}
 		v, err := h(w, r)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -293,6 +296,21 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 		}
 	}
+}
+
+type forwardedKey struct{}
+
+// WithForwardedBy marks ctx as serving a request node by forwarded.
+func WithForwardedBy(ctx context.Context, by string) context.Context {
+	return context.WithValue(ctx, forwardedKey{}, by)
+}
+
+// ForwardedBy is the cluster node that forwarded the request being
+// served (client.HeaderForwardedBy), or "" when a client sent it
+// directly. A backend serves a forwarded request itself or refuses it.
+func ForwardedBy(ctx context.Context) string {
+	by, _ := ctx.Value(forwardedKey{}).(string)
+	return by
 }
 
 // writeJSON encodes v before writing anything, so an encoding failure can

@@ -38,6 +38,12 @@ type Config struct {
 	Address string
 	// Token is sent as "Authorization: Bearer <token>" when set.
 	Token string
+	// ForwardedBy, set by an agent that forwards a request to another
+	// agent of its cluster, is sent as HeaderForwardedBy: the agent that
+	// receives it serves the request itself or refuses, never forwards
+	// it again, so two nodes whose views of an owner disagree cannot
+	// pass a request back and forth.
+	ForwardedBy string
 	// HTTPClient makes the requests; nil uses a client with the TLS
 	// settings below and no overall timeout: a request lasts as long as
 	// its context allows, since a lock acquire or a watch may
@@ -70,8 +76,12 @@ type Client struct {
 	base  string
 	shown string // the address as configured, for messages
 	token string
+	fwd   string
 	http  *http.Client
 }
+
+// HeaderForwardedBy names the agent that forwarded a request.
+const HeaderForwardedBy = "X-Marketsync-Forwarded-By"
 
 // New checks cfg and returns a client for it.
 func New(cfg Config) (*Client, error) {
@@ -104,7 +114,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		hc.Transport = t
 	}
-	return &Client{base: base, shown: shown, token: cfg.Token, http: hc}, nil
+	return &Client{base: base, shown: shown, token: cfg.Token, fwd: cfg.ForwardedBy, http: hc}, nil
 }
 
 // tlsConfig loads the CA and client certificate files of cfg.
@@ -221,6 +231,9 @@ func (c *Client) authorize(req *http.Request) {
 	req.Header.Set("User-Agent", "marketsync/"+version.Version)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.fwd != "" {
+		req.Header.Set(HeaderForwardedBy, c.fwd)
 	}
 }
 
