@@ -382,8 +382,9 @@ func (s replicatedStore) AddListed(j *job.Job, ids []string) error {
 		return s.Store.AddListed(j, ids)
 	}
 	rec := proto.Clone(j).(*job.Job)
+	from := int(rec.Total)
 	rec.Total += int32(len(ids))
-	if err := s.cj.write(rec, jobrec.Command{Op: jobrec.OpCheckpoint, Request: ids}); err != nil {
+	if err := s.cj.write(rec, jobrec.Command{Op: jobrec.OpCheckpoint, Request: ids, From: from}); err != nil {
 		return err
 	}
 	return s.Store.AddListed(j, ids)

@@ -134,7 +134,10 @@ func TestJobTableRefusesWritesWithoutTheLease(t *testing.T) {
 	if err := create("node-1", lease.Token); err != nil {
 		t.Fatalf("create by the lease holder, through a follower: %v", err)
 	}
-	if rec, ok := nodes[0].agent.cluster.node.Jobs().Get("j-node-1"); !ok || rec.Owner != "node-1" {
-		t.Fatalf("the leader's table: %+v", rec)
-	}
+	// nodes[0] may be a follower that applies the entry a moment after
+	// the leader committed it.
+	clustertest.Eventually(t, 10*time.Second, "node-0's table holds the job", func() bool {
+		rec, ok := nodes[0].agent.cluster.node.Jobs().Get("j-node-1")
+		return ok && rec.Owner == "node-1"
+	})
 }

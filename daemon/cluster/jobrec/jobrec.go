@@ -63,7 +63,11 @@ type Command struct {
 	// Request are the entries of a new job (create), or the ids a
 	// listing page added, numbered on from the record's last (checkpoint).
 	Request []string `json:"request,omitempty"`
-	Items   []Item   `json:"items,omitempty"`
+	// From is how many entries the record had before a checkpoint's
+	// Request: a command committed twice (a retry after a leader change
+	// left its outcome unknown) then adds its ids once.
+	From  int    `json:"from,omitempty"`
+	Items []Item `json:"items,omitempty"`
 	// Final says the job is over.
 	Final bool `json:"final,omitempty"`
 }
@@ -154,6 +158,13 @@ func (t *Table) Apply(index uint64, cmd Command) Result {
 	if !fenced(r, cmd.Owner, cmd.Token) {
 		return Result{Outcome: Stale, Record: r.clone()}
 	}
+	if cmd.Op != OpClaim && cmd.Op != OpCheckpoint {
+		return Result{Outcome: Unknown}
+	}
+	if len(cmd.Request) > 0 && cmd.Op == OpCheckpoint && cmd.From+len(cmd.Request) > len(r.Request) && cmd.From != len(r.Request) {
+		// A page that does not follow the record's last entry: a gap.
+		return Result{Outcome: Unknown, Record: r.clone()}
+	}
 	r.Owner, r.Token, r.Index = cmd.Owner, cmd.Token, index
 	switch cmd.Op {
 	case OpClaim:
@@ -161,7 +172,9 @@ func (t *Table) Apply(index uint64, cmd Command) Result {
 		if cmd.Job != nil {
 			r.Job = cmd.Job
 		}
-		r.Request = append(r.Request, cmd.Request...)
+		if cmd.From == len(r.Request) {
+			r.Request = append(r.Request, cmd.Request...)
+		} // else a replay of a page already added
 		if r.Items == nil {
 			r.Items = map[int32]Item{}
 		}
@@ -175,8 +188,6 @@ func (t *Table) Apply(index uint64, cmd Command) Result {
 			r.Final = true
 			t.prune()
 		}
-	default:
-		return Result{Outcome: Unknown}
 	}
 	return Result{Outcome: Applied, Record: r.clone()}
 }

@@ -54,7 +54,7 @@ func TestCheckpointAppendsListedIDs(t *testing.T) {
 	tab := Table{Jobs: map[string]*Record{}}
 	tab.Apply(1, Command{Op: OpCreate, ID: "j", Platform: "tb", Owner: "a", Token: 1})
 	tab.Apply(2, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 1, Request: []string{"1", "2"}})
-	r := tab.Apply(3, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 1, Request: []string{"3"}})
+	r := tab.Apply(3, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 1, Request: []string{"3"}, From: 2})
 	if got := fmt.Sprint(r.Record.Request); got != "[1 2 3]" {
 		t.Fatalf("request after two pages: %s", got)
 	}
@@ -100,5 +100,28 @@ func TestFSMStateRoundTrip(t *testing.T) {
 	}
 	if err := g.Load(nil); err != nil || len(g.Unfinished("tb")) != 0 {
 		t.Fatalf("empty state: %v", err)
+	}
+}
+
+// A listing page committed twice (a retry after a leader change left the
+// first commit's outcome unknown) adds its ids once; a page that does not
+// follow the record's last entry is refused; an unknown command changes
+// nothing, not even the owner's token.
+func TestListedPagesAddOnce(t *testing.T) {
+	tab := Table{Jobs: map[string]*Record{}}
+	tab.Apply(1, Command{Op: OpCreate, ID: "j", Platform: "tb", Owner: "a", Token: 10})
+	page := Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 10, Request: []string{"x", "y"}, From: 0}
+	tab.Apply(2, page)
+	if r := tab.Apply(3, page); r.Outcome != Applied || fmt.Sprint(r.Record.Request) != "[x y]" {
+		t.Fatalf("the same page again: %+v", r)
+	}
+	if r := tab.Apply(4, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 10, Request: []string{"z"}, From: 2}); fmt.Sprint(r.Record.Request) != "[x y z]" {
+		t.Fatalf("the next page: %+v", r)
+	}
+	if r := tab.Apply(5, Command{Op: OpCheckpoint, ID: "j", Owner: "a", Token: 10, Request: []string{"w"}, From: 5}); r.Outcome != Unknown || len(r.Record.Request) != 3 {
+		t.Fatalf("a page after a gap: %+v", r)
+	}
+	if r := tab.Apply(6, Command{Op: "bogus", ID: "j", Owner: "a", Token: 99}); r.Outcome != Unknown || tab.Jobs["j"].Token != 10 {
+		t.Fatalf("an unknown command: %+v, token now %d", r, tab.Jobs["j"].Token)
 	}
 }
