@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -269,7 +270,26 @@ func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
 	cmd.Final = final(j.GetState())
 	ctx, cancel := context.WithTimeout(context.Background(), applyTimeout)
 	defer cancel()
+	// While raft elects a new leader (or this node still names the dead
+	// one) a command cannot be committed: try again until applyTimeout
+	// rather than fail a job its owner still holds. A command committed
+	// before its answer was lost is applied once again harmlessly (pages
+	// carry where they start, item states overwrite), and a create finds
+	// its own record.
 	res, err := cj.c.apply(ctx, cmd)
+	for wait := 100 * time.Millisecond; err != nil && unavailable(err); wait = min(2*wait, time.Second) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+			res, err = cj.c.apply(ctx, cmd)
+			if err == nil && cmd.Op == jobrec.OpCreate && res.Outcome == jobrec.Exists &&
+				res.Record.Owner == cmd.Owner && res.Record.Token == cmd.Token {
+				res.Outcome = jobrec.Applied
+			}
+			continue
+		}
+		break
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("replicate job %s: %w", j.GetId(), err)
@@ -279,6 +299,14 @@ func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
 		return fmt.Errorf("replicate job %s: the cluster's job table answered %s", j.GetId(), res.Outcome)
 	}
 	return nil
+}
+
+// unavailable says whether err is the cluster having no reachable leader
+// for now, which a retry may get past.
+func unavailable(err error) bool {
+	var ae *api.Error
+	var nl *locks.NotLeaderError
+	return errors.As(err, &nl) || errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable
 }
 
 // token is this node's fencing token on the account. While the lease is

@@ -136,8 +136,13 @@ func TestJobTableRefusesWritesWithoutTheLease(t *testing.T) {
 	}
 	// nodes[0] may be a follower that applies the entry a moment after
 	// the leader committed it.
-	clustertest.Eventually(t, 10*time.Second, "node-0's table holds the job", func() bool {
-		rec, ok := nodes[0].agent.cluster.node.Jobs().Get("j-node-1")
-		return ok && rec.Owner == "node-1"
-	})
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for deadline := time.Now().Add(10 * time.Second); ; <-tick.C {
+		if rec, ok := nodes[0].agent.cluster.node.Jobs().Get("j-node-1"); ok && rec.Owner == "node-1" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("node-0's table: %+v", rec)
+		}
+	}
 }
