@@ -386,7 +386,10 @@ func (e *Engine) start(name string, ids []string, force bool) (*job.Job, bool, e
 		e.mu.Unlock()
 		return nil, false, ErrStopping
 	}
-	if _, owned := e.fence(p.cfg.Target); !owned {
+	// Owned both now and as Reconcile last saw it: a target regained
+	// since is Reconcile's to take back, which resumes the unfinished job
+	// first; a run started in between would leave that job behind.
+	if _, owned := e.fence(p.cfg.Target); !owned || e.opts.Fence != nil && !e.owned[name] {
 		e.mu.Unlock()
 		return nil, false, &NotOwnerError{Pipeline: name, Target: p.cfg.Target}
 	}

@@ -138,6 +138,12 @@ func TestLostLeaseStopsWritesAndRegainedLeaseResumes(t *testing.T) {
 	// Reconcile sees the loss first, then the lease comes back.
 	h.eng.Reconcile()
 	l.set(9, true)
+	// Before Reconcile has seen the lease come back, a new run is
+	// refused: it would leave the paused job behind.
+	var ne *syncengine.NotOwnerError
+	if _, err := h.eng.Run("tb-shop", nil); !errors.As(err, &ne) {
+		t.Fatalf("a run between the regain and Reconcile: %v, want NotOwnerError", err)
+	}
 	h.eng.Reconcile()
 	done := h.wait(j.GetId())
 	if done.GetState() != job.State_STATE_SUCCEEDED || int(done.GetSucceeded()) != n {
