@@ -90,7 +90,9 @@ func TestLateServerIsAdded(t *testing.T) {
 		c.servers("a", "b", "c")
 		leader := c.leader()
 		c.start("d", true, 0)
-		clustertest.Eventually(t, 10*time.Second, "d is a voter", func() bool {
+		// The leader hears of d through gossip: at the latest at the next
+		// push-pull (every 30 s) should every broadcast miss it.
+		clustertest.Eventually(t, 40*time.Second, "d is a voter", func() bool {
 			return slices.Equal(voters(t, leader), []string{"a", "b", "c", "d"})
 		})
 	})
