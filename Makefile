@@ -92,7 +92,7 @@ test: fmt-check
 ## test-full: what CI runs besides make test: staticcheck, every test at full
 ## size with the race detector, the cancel tests twenty times over (cancelling
 ## a job as it finishes once raced its actor's stop), and each fuzz test for
-## 5 s on top of its seed corpus. About ten minutes after make test.
+## 5 s on top of its seed corpus. About five minutes after make test here.
 test-full: lint
 	@for m in $(MODULES); do \
 		echo "(cd $$m && go test -race -count=1 ./...)"; \

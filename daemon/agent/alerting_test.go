@@ -220,9 +220,26 @@ alert "src-errors" {
 	case <-time.After(30 * time.Second):
 		t.Fatal("no message within 30s")
 	}
-	before, err := a.Client.Alerts().List(ctx)
-	if err != nil || len(before.Alerts) != 1 {
-		t.Fatalf("alerts before the restart: %+v, %v", before, err)
+	// The robot has the page; the agent records it once the robot's
+	// answer is read. Stopped before that, it would page again after the
+	// restart, as it should: a page whose answer was lost is sent again.
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	var before *client.Alerts
+	for deadline := time.Now().Add(30 * time.Second); ; <-poll.C {
+		var err error
+		if before, err = a.Client.Alerts().List(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(before.Receivers) == 1 && before.Receivers[0].Sent == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the page was never recorded as sent: %+v", before)
+		}
+	}
+	if len(before.Alerts) != 1 {
+		t.Fatalf("alerts before the restart: %+v", before)
 	}
 	a.Stop(t)
 
