@@ -70,8 +70,7 @@ run-cluster: build-agent
 ## test: gofmt, then go vet and every test of every module with the race
 ## detector, the long suites scaled down (-short), and the third-party plugin
 ## guide built from an empty folder. vet is built with -race too, so it
-## compiles what the tests then reuse: from an empty build cache the race
-## build is the only build. Two lanes run side by side so one's compiling
+## compiles what the tests then reuse instead of a build of its own. Two lanes run side by side so one's compiling
 ## fills the other's idle moments: the agent's module, and the rest (the
 ## other modules and the guide); the second lane's output is printed when it
 ## ends. `make test-full` is what CI adds.
