@@ -102,6 +102,19 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 			third = n
 		}
 	}
+	// The catalogue stays with the node that collected it: the new owner
+	// of the source (the store's new owner too, see fenceSource) collects
+	// it again, asked through the third node.
+	if src := settledOwner(t, third.proc.Client, "platform/"+fenceSource, old.name, time.Minute); src != newOwner.name {
+		t.Fatalf("the source went to %s, the store to %s", src, newOwner.name)
+	}
+	c, err := third.proc.Client.Jobs().Collect(ctx, client.CollectRequest{Platform: fenceSource, IDs: ids(100001, products)})
+	if err == nil {
+		c, err = follow(ctx, newOwner.proc.Client, c, func(j *client.Job) bool { return j.State.Final() })
+	}
+	if err != nil || c.Succeeded != products {
+		t.Fatalf("collect on the new owner: %+v %v", c, err)
+	}
 	// Asked of the third node, which does not own the store: it
 	// forwards the run to the new owner, where the job lives.
 	j, err = third.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
