@@ -73,7 +73,9 @@ run-cluster: build-agent
 ## compiles what the tests then reuse instead of a build of its own. Two lanes run side by side so one's compiling
 ## fills the other's idle moments: the agent's module, and the rest (the
 ## other modules and the guide); the second lane's output is printed when it
-## ends. `make test-full` is what CI adds.
+## ends. The agent's module runs three packages at a time (-p 3): on two
+## cores that keeps both busy while one package links. `make test-full` is
+## what CI adds.
 test: fmt-check
 	@lane=$$(mktemp); \
 	( set -e; \
@@ -82,8 +84,8 @@ test: fmt-check
 		(cd $$m && $(GO) vet -race ./... && $(GO) test -race -short -count=1 ./...); \
 	  done; \
 	  scripts/third-party-plugin.sh ) >$$lane 2>&1 & other=$$!; \
-	echo "(go vet -race ./... && go test -race -short -count=1 ./...)"; \
-	$(GO) vet -race ./... && $(GO) test -race -short -count=1 ./...; rc=$$?; \
+	echo "(go vet -race ./... && go test -race -short -count=1 -p 3 ./...)"; \
+	$(GO) vet -race ./... && $(GO) test -race -short -count=1 -p 3 ./...; rc=$$?; \
 	wait $$other; orc=$$?; \
 	echo "--- $(OTHER_MODULES), third-party guide:"; cat $$lane; rm -f $$lane; \
 	[ $$rc -eq 0 ] && [ $$orc -eq 0 ]

@@ -305,8 +305,10 @@ func (cj *clusterJobs) write(j *job.Job, cmd jobrec.Command) error {
 // for now, which a retry may get past.
 func unavailable(err error) bool {
 	var ae *api.Error
+	var ce *client.APIError
 	var nl *locks.NotLeaderError
-	return errors.As(err, &nl) || errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable
+	return errors.As(err, &nl) || errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable ||
+		errors.As(err, &ce) && ce.StatusCode == http.StatusServiceUnavailable
 }
 
 // token is this node's fencing token on the account. While the lease is

@@ -300,7 +300,8 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 
 type forwardedKey struct{}
 
-// WithForwardedBy marks ctx as serving a request node by forwarded.
+// WithForwardedBy marks ctx as serving a request that the cluster node
+// by forwarded.
 func WithForwardedBy(ctx context.Context, by string) context.Context {
 	return context.WithValue(ctx, forwardedKey{}, by)
 }
