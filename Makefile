@@ -92,7 +92,8 @@ test: fmt-check
 
 ## test-full: what CI runs besides make test: staticcheck, every test at full
 ## size with the race detector, the cancel tests twenty times over (cancelling
-## a job as it finishes once raced its actor's stop), and each fuzz test for
+## a job as it finishes once raced its actor's stop), the three-process
+## failover and paused-owner runs that need a flag, and each fuzz test for
 ## 5 s on top of its seed corpus. About five minutes after make test here.
 test-full: lint
 	@for m in $(MODULES); do \
@@ -101,6 +102,9 @@ test-full: lint
 	done
 	@echo "(go test -race -count=20 -run Cancel ./actors/job/ ./daemon/agent/)"
 	@$(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/
+	@echo "(the three-process runs on real clocks: the owner's failover, a paused owner's fenced writes)"
+	@$(GO) test -count=1 -run 'OwnershipFailoverProcesses' ./daemon/cluster/ -args -failover
+	@$(GO) test -count=1 -run 'PausedOwner' ./daemon/agent/ -args -fencing
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 20s)
