@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/api"
@@ -22,13 +23,42 @@ const ownershipPoll = 200 * time.Millisecond
 
 // syncFence is the sync engine's Fence in a cluster: the fencing token of
 // this node's lease on the target's platform account ("platform/<name>"),
-// false when it does not own it. Alone, the agent has none (nil).
+// false when it does not own it, or does not also own the source account
+// of every pipeline into that target. Ownership ranks a pipeline's
+// accounts as one group, but a takeover or a handover moves their leases
+// one by one: while the source's lease is still elsewhere, this node's
+// catalogue of it is not the one being collected, so its pipelines
+// write nothing and their runs pause until it holds both. Alone, the
+// agent has none (nil).
 func (a *Agent) syncFence() func(target string) (uint64, bool) {
 	if a.cluster == nil {
 		return nil
 	}
 	owner := a.cluster.owner
-	return func(target string) (uint64, bool) { return owner.Token("platform/" + target) }
+	sources := map[string][]string{}
+	for _, s := range a.cfg.Syncs {
+		sources[s.Target] = append(sources[s.Target], platformResource(s.Source))
+	}
+	var mu sync.Mutex
+	waiting := map[string]bool{}
+	return func(target string) (uint64, bool) {
+		resource := platformResource(target)
+		token, ok := owner.TokenWith(resource, sources[target])
+		_, ownsTarget := owner.Token(resource)
+		mu.Lock()
+		defer mu.Unlock()
+		// The engine's pause names only the target: say once why.
+		if wait := ownsTarget && !ok; wait != waiting[target] {
+			waiting[target] = wait
+			switch {
+			case wait:
+				a.log.Warn("this node owns the sync target but not yet every source its pipelines read: they write nothing until it owns those too", "target", target, "sources", sources[target])
+			case ok:
+				a.log.Info("this node owns the sync target's sources too now", "target", target)
+			}
+		}
+		return token, ok
+	}
 }
 
 // watchSyncOwnership reconciles the engine with ownership every
@@ -65,7 +95,7 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 	if a.cluster == nil || !errors.As(cause, &ne) {
 		return nil, api.Unavailable(client.CodeUnavailable, cause.Error())
 	}
-	resource := "platform/" + ne.Target
+	resource := platformResource(ne.Target)
 	owner, addr := a.storeOwner(resource)
 	if owner == "" {
 		hold := time.NewTimer(leaderHold)

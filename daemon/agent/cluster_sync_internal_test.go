@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	"github.com/marketsync/marketsync/daemon/cluster/locks"
+	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 	"github.com/marketsync/marketsync/daemon/syncengine"
 )
 
@@ -45,5 +48,53 @@ func TestSyncRunWithoutAnOwnerIsRefusedClearly(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Code != client.CodeUnavailable ||
 		!strings.Contains(ae.Message, "not the owner of platform shop") || !strings.Contains(ae.Message, "no node owns platform/shop") {
 		t.Fatalf("run of an unowned store: %v", err)
+	}
+}
+
+// sourceHeldElsewhere grants every lock at once but the source's, which
+// another node's lease keeps busy until let.
+type sourceHeldElsewhere struct {
+	grantAll
+	let atomic.Bool
+}
+
+func (s *sourceHeldElsewhere) Acquire(ctx context.Context, name, holder string, ttl time.Duration, wait bool) (locks.Lease, error) {
+	if name == ownership.LockName("platform/src") && !s.let.Load() {
+		return locks.Lease{}, locks.ErrBusy
+	}
+	return s.grantAll.Acquire(ctx, name, holder, ttl, wait)
+}
+
+// While a takeover has brought the store's lease to this node but not yet
+// its source's, the sync engine's fence gives no token, so no pipeline
+// into the store runs against this node's catalogue of the source, and
+// the agent says why once; with both leases the store's token is given.
+func TestSyncFenceWaitsForTheSourcesLease(t *testing.T) {
+	cfg := &config.Config{Platforms: []config.Platform{{Name: "src"}, {Name: "shop"}, {Name: "other"}},
+		Syncs: []config.Sync{{Name: "src-shop", Source: "src", Target: "shop"}}}
+	lk := &sourceHeldElsewhere{}
+	owner := ownership.New(ownership.Config{Node: "a", Resources: ownedResources(cfg.Platforms), Together: ownedTogether(cfg.Syncs),
+		Locker: lk, Healthy: func() []string { return []string{"a"} }, Logger: slog.New(slog.DiscardHandler)})
+	var logs strings.Builder
+	a := &Agent{cfg: cfg, cluster: &agentCluster{owner: owner}, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	fence := a.syncFence()
+	owner.Step(t.Context())
+	if _, ok := owner.Token("platform/shop"); !ok {
+		t.Fatal("the store was not taken")
+	}
+	if token, ok := fence("shop"); ok || token != 0 {
+		t.Fatalf("fence without the source's lease: %d %v, want none", token, ok)
+	}
+	if _, ok := fence("other"); !ok {
+		t.Fatal("a store no pipeline reads into is held back")
+	}
+	if n := strings.Count(logs.String(), "not yet every source"); n != 1 {
+		t.Fatalf("the wait was logged %d times, want once: %s", n, logs.String())
+	}
+	lk.let.Store(true)
+	owner.Step(t.Context())
+	shop, _ := owner.Token("platform/shop")
+	if token, ok := fence("shop"); !ok || token != shop {
+		t.Fatalf("fence with both leases: %d %v, want the store's token %d", token, ok, shop)
 	}
 }

@@ -103,8 +103,8 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 		}
 	}
 	// The catalogue stays with the node that collected it: the new owner
-	// of the source (the store's new owner too, see fenceSource) collects
-	// it again, asked through the third node.
+	// of the source (the store's new owner too, as they are ranked as one
+	// group) collects it again, asked through the third node.
 	if src := settledOwner(t, third.proc.Client, "platform/"+fenceSource, old.name, time.Minute); src != newOwner.name {
 		t.Fatalf("the source went to %s, the store to %s", src, newOwner.name)
 	}
@@ -200,27 +200,19 @@ func TestSyncRunsOnTheStoreOwner(t *testing.T) {
 	}
 }
 
-// fenceSource names the pipeline's source so that rendezvous prefers the
-// same node for it as for the store "shop", among the three nodes and
-// among any two of them: a pipeline runs on its store's owner, its
-// products are in the catalogue of the node that owns its source, and
-// ownership does not yet keep a pipeline's accounts together.
-var fenceSource = func() string {
-	nodes := []string{"node-0", "node-1", "node-2"}
-	together := func(src string, nodes []string) bool {
-		return ownership.Rank("platform/"+src, nodes)[0] == ownership.Rank("platform/shop", nodes)[0]
-	}
-	for i := 0; ; i++ {
-		src := fmt.Sprintf("src-%d", i)
-		ok := together(src, nodes)
-		for drop := range nodes {
-			ok = ok && together(src, slices.Delete(slices.Clone(nodes), drop, drop+1))
-		}
-		if ok {
-			return src
-		}
-	}
-}()
+// fenceSource is the pipeline's source: ownership ranks it with the
+// store "shop" as one group, so the node that owns the store also
+// collects its source into its own catalogue. Alone it would rank
+// another of the three nodes first (startFenceCluster checks), so the
+// tests fail unless the group holds.
+const fenceSource = "supplier"
+
+// rankKey is what ownership ranks resource by in the fence cluster's
+// configuration: the smallest account of the pipeline's group.
+func rankKey(resource string) string {
+	group := []string{"platform/" + fenceSource, "platform/shop"}
+	return ownership.Keys(group, [][]string{group})[resource]
+}
 
 // startFenceCluster starts three agent processes, servers of one cluster,
 // each with the sandbox source "src" of products products (collected on
@@ -228,6 +220,10 @@ var fenceSource = func() string {
 // store "shop" (a simulator with options o) and the pipeline "src-shop".
 func startFenceCluster(t *testing.T, products int, o shopifysim.Options) (*shopifysim.Server, []*fenceNode) {
 	t.Helper()
+	names := []string{"node-0", "node-1", "node-2"}
+	if ownership.Rank("platform/"+fenceSource, names)[0] == ownership.Rank("platform/shop", names)[0] {
+		t.Fatalf("rendezvous alone prefers one node for %s and the store: the test would not need their group", fenceSource)
+	}
 	sim := shopifysim.New(o)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
@@ -311,8 +307,9 @@ sync "src-shop" {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	// A collect runs on the source's owner, which holds the catalogue;
-	// fenceSource makes that the store's owner too, once ownership has
-	// settled (the first node takes every account until the others join).
+	// grouped with the store, that is the store's owner too once
+	// ownership has settled (the first node takes every account until
+	// the others join).
 	settledOwner(t, nodes[0].proc.Client, "platform/"+fenceSource, "", time.Minute)
 	storeOwner(t, nodes[0].proc.Client, "", time.Minute)
 	var wg sync.WaitGroup
@@ -364,7 +361,7 @@ func settledOwner(t *testing.T, from *client.Client, resource, not string, withi
 		}
 		for _, m := range members {
 			if m.Status == "alive" && m.Name != not && slices.Contains(m.Owned, resource) &&
-				ownership.Rank(resource, alive)[0] == m.Name {
+				ownership.Rank(rankKey(resource), alive)[0] == m.Name {
 				return m.Name
 			}
 		}
