@@ -36,6 +36,9 @@ type agentCluster struct {
 	// job table's side of the agent (cluster_jobs.go).
 	gained chan struct{}
 	jobs   *clusterJobs
+	// syncRuns remembers where the sync runs this node forwarded run
+	// (cluster_sync.go).
+	syncRuns forwardedRuns
 }
 
 // ownerTTL is the lease on a platform account; the owner renews it every

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -48,6 +49,42 @@ func TestSyncRunWithoutAnOwnerIsRefusedClearly(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Code != client.CodeUnavailable ||
 		!strings.Contains(ae.Message, "not the owner of platform shop") || !strings.Contains(ae.Message, "no node owns platform/shop") {
 		t.Fatalf("run of an unowned store: %v", err)
+	}
+
+	// A forwarded run's job whose node is gone: its status is refused
+	// with a reason, not answered as unknown; asked by another node, it
+	// is not this node's to pass on.
+	a.cluster.syncRuns.add("job-1", "node-gone")
+	_, handled, err := a.forwardJob(t.Context(), "job-1", client.WaitOptions{})
+	if !handled || !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || !strings.Contains(ae.Message, "runs on node node-gone") {
+		t.Fatalf("status of a sync job on a node that is gone: %v %v", handled, err)
+	}
+	if _, handled, err := a.forwardJobItems(t.Context(), "job-1", client.ItemListOptions{}); !handled || !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
+		t.Fatalf("items of a sync job on a node that is gone: %v %v", handled, err)
+	}
+	if _, handled, _ := a.forwardJob(api.WithForwardedBy(t.Context(), "node-x"), "job-1", client.WaitOptions{}); handled {
+		t.Fatal("a request another node forwarded was passed on")
+	}
+}
+
+// A node remembers the runner of its last forwardedRunsKept forwarded
+// sync runs, the oldest forgotten first.
+func TestForwardedRunsKeepTheLatest(t *testing.T) {
+	var f forwardedRuns
+	for i := range forwardedRunsKept + 1 {
+		f.add(fmt.Sprintf("job-%d", i), fmt.Sprintf("node-%d", i%3))
+	}
+	f.add("job-1", "node-1")
+	if _, ok := f.node("job-0"); ok {
+		t.Fatal("the oldest run is still remembered")
+	}
+	for _, i := range []int{1, forwardedRunsKept} {
+		if n, ok := f.node(fmt.Sprintf("job-%d", i)); !ok || n != fmt.Sprintf("node-%d", i%3) {
+			t.Fatalf("job-%d: %q %v", i, n, ok)
+		}
+	}
+	if len(f.order) != forwardedRunsKept || len(f.runner) != forwardedRunsKept {
+		t.Fatalf("%d ids in order, %d remembered; want %d", len(f.order), len(f.runner), forwardedRunsKept)
 	}
 }
 

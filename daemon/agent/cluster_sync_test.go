@@ -161,7 +161,8 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 
 // In a cluster of three agent processes only the owner of the store
 // account runs the pipeline: a run asked of another node is forwarded to
-// it, and every write the simulator accepted carried the owner's fencing
+// it, that node answers for the job (status and items) from the owner,
+// and every write the simulator accepted carried the owner's fencing
 // token (none without one). The short form of
 // TestPausedOwnerWritesNothingAfterTakeover; skipped under -short.
 func TestSyncRunsOnTheStoreOwner(t *testing.T) {
@@ -186,13 +187,21 @@ func TestSyncRunsOnTheStoreOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The job lives with the owner, which answers for it (the node asked
-	// forwards a job's status there too).
-	if j, err = follow(ctx, ownerNode.proc.Client, j, func(j *client.Job) bool { return j.State.Final() }); err != nil {
+	// The job lives with the owner; the node asked follows it there, by
+	// blocking queries on its own API, as its answer gave the id.
+	if j, err = follow(ctx, other.proc.Client, j, func(j *client.Job) bool { return j.State.Final() }); err != nil {
 		t.Fatal(err)
 	}
 	if j.State != client.JobSucceeded || j.Succeeded != products {
-		t.Fatalf("the owner's run: %+v", j)
+		t.Fatalf("the owner's run, asked of %s: %+v", other.name, j)
+	}
+	there, err := ownerNode.proc.Client.Jobs().Watch(ctx, j.ID, client.WaitOptions{})
+	if err != nil || there.Index != j.Index || there.Succeeded != products {
+		t.Fatalf("the owner's own answer %+v %v; the node asked answered %+v", there, err, j)
+	}
+	page, err := other.proc.Client.Jobs().Items(ctx, j.ID, client.ItemListOptions{Limit: 10})
+	if err != nil || len(page.Items) != 10 {
+		t.Fatalf("the run's items asked of %s: %+v %v", other.name, page, err)
 	}
 	f := sim.Fencing()
 	if len(f.Accepted) != 1 || f.Accepted[f.High] == 0 || f.High == 0 || sim.ProductCount() != products {
@@ -310,8 +319,10 @@ sync "src-shop" {
 	// grouped with the store, that is the store's owner too once
 	// ownership has settled (the first node takes every account until
 	// the others join).
-	settledOwner(t, nodes[0].proc.Client, "platform/"+fenceSource, "", time.Minute)
-	storeOwner(t, nodes[0].proc.Client, "", time.Minute)
+	for _, n := range nodes {
+		settledOwner(t, n.proc.Client, "platform/"+fenceSource, "", time.Minute)
+		storeOwner(t, n.proc.Client, "", time.Minute)
+	}
 	var wg sync.WaitGroup
 	for _, n := range nodes {
 		wg.Go(func() {
@@ -340,7 +351,8 @@ func storeOwner(t *testing.T, from *client.Client, not string, within time.Durat
 }
 
 // settledOwner is the node other than not that owns resource and is the
-// one rendezvous prefers among the alive nodes other than not.
+// one rendezvous prefers among the alive nodes other than not, once it is
+// the only one from's members list shows owning it.
 func settledOwner(t *testing.T, from *client.Client, resource, not string, within time.Duration) string {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -359,11 +371,16 @@ func settledOwner(t *testing.T, from *client.Client, resource, not string, withi
 				alive = append(alive, m.Name)
 			}
 		}
+		// Nor while the node that handed it over still gossips owning
+		// it: a request forwarded there would be refused.
+		var claims []string
 		for _, m := range members {
-			if m.Status == "alive" && m.Name != not && slices.Contains(m.Owned, resource) &&
-				ownership.Rank(rankKey(resource), alive)[0] == m.Name {
-				return m.Name
+			if m.Status == "alive" && m.Name != not && slices.Contains(m.Owned, resource) {
+				claims = append(claims, m.Name)
 			}
+		}
+		if len(claims) == 1 && ownership.Rank(rankKey(resource), alive)[0] == claims[0] {
+			return claims[0]
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no node but %q owns %s after %s (last error %v)", not, resource, within, err)
