@@ -137,8 +137,8 @@ func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Jo
 // Job implements api.Backend, blocking while the job's index is
 // w.Index.
 func (a *Agent) Job(ctx context.Context, id string, w client.WaitOptions) (*client.Job, error) {
-	if j, forwarded := a.forwardJob(ctx, id, w); forwarded {
-		return j, nil
+	if j, forwarded, err := a.forwardJob(ctx, id, w); forwarded {
+		return j, err
 	}
 	var timeout <-chan time.Time
 	if w.Index != 0 {

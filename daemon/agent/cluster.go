@@ -36,6 +36,9 @@ type agentCluster struct {
 	// job table's side of the agent (cluster_jobs.go).
 	gained chan struct{}
 	jobs   *clusterJobs
+	// syncRuns remembers where the sync runs this node forwarded run
+	// (cluster_sync.go).
+	syncRuns forwardedRuns
 }
 
 // ownerTTL is the lease on a platform account; the owner renews it every
@@ -104,7 +107,8 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 		a.log.Warn("forwarded lock requests carry an API token to other machines over plain http; set api.tls (and cluster.api_ca_file) so it does not cross the network in clear")
 	}
 	c.owner = ownership.New(ownership.Config{
-		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Locker: forwardingLocker{c}, TTL: ownerTTL,
+		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Together: ownedTogether(a.cfg.Syncs),
+		Locker: forwardingLocker{c}, TTL: ownerTTL,
 		Healthy: func() []string {
 			var names []string
 			for _, m := range node.Membership().Alive() {
@@ -141,16 +145,30 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 func ownedResources(platforms []config.Platform) []string {
 	var out []string
 	for _, p := range platforms {
-		out = append(out, "platform/"+p.Name)
+		out = append(out, platformResource(p.Name))
 	}
 	return out
 }
 
-// reloadCluster hands the platforms of a reloaded configuration to
-// ownership: added accounts get an owner, removed ones are released.
-func (a *Agent) reloadCluster(platforms []config.Platform) {
+// ownedTogether are the accounts one node must own at once: each sync
+// pipeline's source and target. A pipeline runs on its target's owner
+// and reads the products of that node's own catalogue, which collects
+// fill on the source's owner; ranked as one group, both accounts are
+// preferred on the same node and move to the same runner-up.
+func ownedTogether(syncs []config.Sync) [][]string {
+	var out [][]string
+	for _, s := range syncs {
+		out = append(out, []string{platformResource(s.Source), platformResource(s.Target)})
+	}
+	return out
+}
+
+// reloadCluster hands the platforms and pipelines of a reloaded
+// configuration to ownership: added accounts get an owner, removed ones
+// are released, and accounts a pipeline now joins are ranked as one.
+func (a *Agent) reloadCluster(next *config.Config) {
 	if a.cluster != nil {
-		a.cluster.owner.SetResources(ownedResources(platforms))
+		a.cluster.owner.SetResources(ownedResources(next.Platforms), ownedTogether(next.Syncs))
 	}
 }
 

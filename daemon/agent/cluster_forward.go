@@ -153,24 +153,33 @@ func (a *Agent) elsewhere(id string) (jobrec.Record, string, bool) {
 	return rec, c.memberAPI(rec.Owner), true
 }
 
-// forwardJob answers GET /v1/jobs/{id} for a collect job another node
-// runs: from that node, or from the cluster's record when it is gone or
+// forwardJob answers GET /v1/jobs/{id} for a job another node runs: a
+// sync run this node forwarded, from the node that runs it; a collect
+// job, from that node, or from the cluster's record when it is gone or
 // does not answer (its item counters are the last checkpoint's).
-func (a *Agent) forwardJob(ctx context.Context, id string, w client.WaitOptions) (*client.Job, bool) {
+func (a *Agent) forwardJob(ctx context.Context, id string, w client.WaitOptions) (*client.Job, bool, error) {
+	if cl, handled, err := a.syncRunner(ctx, id); handled {
+		if err != nil {
+			return nil, true, err
+		}
+		j, err := cl.Jobs().Watch(ctx, id, w)
+		return j, true, remoteError(err)
+	}
 	rec, addr, ok := a.elsewhere(id)
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
 	if addr != "" {
 		if cl, err := a.cluster.dial(addr); err == nil {
 			j, err := cl.Jobs().Watch(ctx, id, w)
 			if err == nil {
-				return j, true
+				return j, true, nil
 			}
 			a.log.Debug("the owner of a job did not answer; answering from the cluster's record", "job", id, "owner", rec.Owner, "err", err)
 		}
 	}
-	return a.jobFromTable(ctx, id, rec, w)
+	j, ok := a.jobFromTable(ctx, id, rec, w)
+	return j, ok, nil
 }
 
 // jobFromTable answers with the table's record of a job; like a blocking
@@ -213,10 +222,14 @@ func (a *Agent) jobFromTable(ctx context.Context, id string, rec jobrec.Record, 
 // while a job's owner is gone.
 const tableRead = 100 * time.Millisecond
 
-// jobOwner is a client of the node that runs a collect job of the table
-// that another node owns; handled is false when the job is this node's,
-// or not in the table. gone says what to do while the owner is gone.
-func (a *Agent) jobOwner(id, gone string) (_ *client.Client, handled bool, _ error) {
+// jobOwner is a client of the node that runs a sync run this node
+// forwarded, or a collect job of the table that another node owns;
+// handled is false when the job is this node's, or neither. gone says
+// what to do while a collect job's owner is gone.
+func (a *Agent) jobOwner(ctx context.Context, id, gone string) (_ *client.Client, handled bool, _ error) {
+	if cl, handled, err := a.syncRunner(ctx, id); handled {
+		return cl, true, err
+	}
 	rec, addr, ok := a.elsewhere(id)
 	if !ok {
 		return nil, false, nil
@@ -228,10 +241,10 @@ func (a *Agent) jobOwner(id, gone string) (_ *client.Client, handled bool, _ err
 	return cl, true, err
 }
 
-// forwardJobItems lists the items of a collect job another node runs,
-// from that node.
+// forwardJobItems lists the items of a job another node runs, from that
+// node.
 func (a *Agent) forwardJobItems(ctx context.Context, id string, opts client.ItemListOptions) (*client.ItemPage, bool, error) {
-	cl, handled, err := a.jobOwner(id, "its items move with the account")
+	cl, handled, err := a.jobOwner(ctx, id, "its items move with the account")
 	if cl == nil {
 		return nil, handled, err
 	}
@@ -239,9 +252,9 @@ func (a *Agent) forwardJobItems(ctx context.Context, id string, opts client.Item
 	return page, true, remoteError(err)
 }
 
-// forwardCancel cancels a collect job another node runs, on that node.
+// forwardCancel cancels a job another node runs, on that node.
 func (a *Agent) forwardCancel(ctx context.Context, id string) (*client.Job, bool, error) {
-	cl, handled, err := a.jobOwner(id, "cancel once the next owner resumed it")
+	cl, handled, err := a.jobOwner(ctx, id, "cancel once the next owner resumed it")
 	if cl == nil {
 		return nil, handled, err
 	}

@@ -146,7 +146,7 @@ func TestReloadHandsPlatformsToOwnership(t *testing.T) {
 		Healthy: func() []string { return []string{"a"} }, Logger: slog.New(slog.DiscardHandler)})
 	a := &Agent{cluster: &agentCluster{owner: owner}}
 	owner.Step(t.Context())
-	a.reloadCluster([]config.Platform{{Name: "new"}})
+	a.reloadCluster(&config.Config{Platforms: []config.Platform{{Name: "new"}}})
 	owner.Step(t.Context())
 	if got := owner.Owned(); !slices.Equal(got, []string{"platform/new"}) {
 		t.Fatalf("owned after the reload: %v, want [platform/new]", got)

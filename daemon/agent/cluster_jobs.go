@@ -516,7 +516,9 @@ const rebuildBatch = 500
 
 // rebuild writes a job taken over into this node's store as the table
 // has it: its items as requested (and listed), then every checkpointed
-// item's outcome.
+// item's outcome. A copy this node kept from an earlier turn of the job
+// is brought up to the table: the items listed elsewhere since are
+// added, and every outcome is written over it.
 func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
 	j, err := recordJob(rec)
 	if err != nil {
@@ -530,8 +532,16 @@ func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
 		}
 	case err != nil:
 		return nil, err
-	case local.GetTotal() != int32(len(rec.Request)):
-		return nil, fmt.Errorf("this node's copy has %d items, the cluster's %d", local.GetTotal(), len(rec.Request))
+	case local.GetTotal() > int32(len(rec.Request)):
+		// The table is written first, so this copy cannot be ahead of it.
+		return nil, fmt.Errorf("this node's copy has %d items, more than the cluster's %d", local.GetTotal(), len(rec.Request))
+	case local.GetTotal() < int32(len(rec.Request)):
+		// The job ran here before, moved to another node that listed
+		// more pages, and came back: add those items, pending, and the
+		// table's outcomes follow.
+		if err := cj.a.jobs.AddListed(j, rec.Request[local.GetTotal():]); err != nil {
+			return nil, err
+		}
 	}
 	var items []*job.Item
 	for _, it := range rec.Items {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/daemon/api"
@@ -22,13 +23,42 @@ const ownershipPoll = 200 * time.Millisecond
 
 // syncFence is the sync engine's Fence in a cluster: the fencing token of
 // this node's lease on the target's platform account ("platform/<name>"),
-// false when it does not own it. Alone, the agent has none (nil).
+// false when it does not own it, or does not also own the source account
+// of every pipeline into that target. Ownership ranks a pipeline's
+// accounts as one group, but a takeover or a handover moves their leases
+// one by one: while the source's lease is still elsewhere, this node's
+// catalogue of it is not the one being collected, so its pipelines
+// write nothing and their runs pause until it holds both. Alone, the
+// agent has none (nil).
 func (a *Agent) syncFence() func(target string) (uint64, bool) {
 	if a.cluster == nil {
 		return nil
 	}
 	owner := a.cluster.owner
-	return func(target string) (uint64, bool) { return owner.Token("platform/" + target) }
+	sources := map[string][]string{}
+	for _, s := range a.cfg.Syncs {
+		sources[s.Target] = append(sources[s.Target], platformResource(s.Source))
+	}
+	var mu sync.Mutex
+	waiting := map[string]bool{}
+	return func(target string) (uint64, bool) {
+		resource := platformResource(target)
+		token, ok := owner.TokenWith(resource, sources[target])
+		_, ownsTarget := owner.Token(resource)
+		mu.Lock()
+		defer mu.Unlock()
+		// The engine's pause names only the target: say once why.
+		if wait := ownsTarget && !ok; wait != waiting[target] {
+			waiting[target] = wait
+			switch {
+			case wait:
+				a.log.Warn("this node owns the sync target but not yet every source its pipelines read: they write nothing until it owns those too", "target", target, "sources", sources[target])
+			case ok:
+				a.log.Info("this node owns the sync target's sources too now", "target", target)
+			}
+		}
+		return token, ok
+	}
 }
 
 // watchSyncOwnership reconciles the engine with ownership every
@@ -65,7 +95,7 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 	if a.cluster == nil || !errors.As(cause, &ne) {
 		return nil, api.Unavailable(client.CodeUnavailable, cause.Error())
 	}
-	resource := "platform/" + ne.Target
+	resource := platformResource(ne.Target)
 	owner, addr := a.storeOwner(resource)
 	if owner == "" {
 		hold := time.NewTimer(leaderHold)
@@ -102,8 +132,67 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 	case err != nil:
 		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; forwarding to node %s, which owns %s, failed: %v", cause, owner, resource, err))
 	}
+	a.cluster.syncRuns.add(j.ID, owner)
 	a.log.Info("sync run forwarded to the owner of its target", "pipeline", name, "owner", owner, "job", j.ID)
 	return j, nil
+}
+
+// forwardedRunsKept bounds how many forwarded sync runs a node remembers.
+const forwardedRunsKept = 1024
+
+// forwardedRuns remembers which node runs each of the last
+// forwardedRunsKept sync jobs this node forwarded. Sync jobs are not in
+// the cluster's job table, so this is how the node asked follows up on
+// the job id it answered with: its status, items and cancel go to the
+// node that runs it (syncRunner). The zero value is ready.
+type forwardedRuns struct {
+	mu     sync.Mutex
+	runner map[string]string
+	order  []string
+}
+
+func (f *forwardedRuns) add(id, node string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.runner == nil {
+		f.runner = map[string]string{}
+	}
+	if _, ok := f.runner[id]; !ok {
+		f.order = append(f.order, id)
+	}
+	f.runner[id] = node
+	if len(f.order) > forwardedRunsKept {
+		delete(f.runner, f.order[0])
+		f.order = f.order[1:]
+	}
+}
+
+func (f *forwardedRuns) node(id string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, ok := f.runner[id]
+	return n, ok
+}
+
+// syncRunner is a client of the node that runs a sync job this node
+// forwarded; handled is false for any other job, and for a request
+// another node forwarded here (served here, never sent on). While that
+// node is gone the job waits in its store, so the request is refused.
+func (a *Agent) syncRunner(ctx context.Context, id string) (_ *client.Client, handled bool, _ error) {
+	c := a.cluster
+	if c == nil || api.ForwardedBy(ctx) != "" {
+		return nil, false, nil
+	}
+	node, ok := c.syncRuns.node(id)
+	if !ok {
+		return nil, false, nil
+	}
+	addr := c.memberAPI(node)
+	if addr == "" {
+		return nil, true, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("sync job %s runs on node %s, which is not alive in the cluster now: a sync job lives only in the store of the node that runs it, and resumes there when it comes back", id, node))
+	}
+	cl, err := c.dial(addr)
+	return cl, true, err
 }
 
 // storeOwner is the alive node, other than this one, that gossips owning

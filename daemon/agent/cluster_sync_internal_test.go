@@ -3,9 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	"github.com/marketsync/marketsync/daemon/cluster/locks"
+	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 	"github.com/marketsync/marketsync/daemon/syncengine"
 )
 
@@ -45,5 +49,89 @@ func TestSyncRunWithoutAnOwnerIsRefusedClearly(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || ae.Code != client.CodeUnavailable ||
 		!strings.Contains(ae.Message, "not the owner of platform shop") || !strings.Contains(ae.Message, "no node owns platform/shop") {
 		t.Fatalf("run of an unowned store: %v", err)
+	}
+
+	// A forwarded run's job whose node is gone: its status is refused
+	// with a reason, not answered as unknown; asked by another node, it
+	// is not this node's to pass on.
+	a.cluster.syncRuns.add("job-1", "node-gone")
+	_, handled, err := a.forwardJob(t.Context(), "job-1", client.WaitOptions{})
+	if !handled || !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || !strings.Contains(ae.Message, "runs on node node-gone") {
+		t.Fatalf("status of a sync job on a node that is gone: %v %v", handled, err)
+	}
+	if _, handled, err := a.forwardJobItems(t.Context(), "job-1", client.ItemListOptions{}); !handled || !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable {
+		t.Fatalf("items of a sync job on a node that is gone: %v %v", handled, err)
+	}
+	if _, handled, _ := a.forwardJob(api.WithForwardedBy(t.Context(), "node-x"), "job-1", client.WaitOptions{}); handled {
+		t.Fatal("a request another node forwarded was passed on")
+	}
+}
+
+// A node remembers the runner of its last forwardedRunsKept forwarded
+// sync runs, the oldest forgotten first.
+func TestForwardedRunsKeepTheLatest(t *testing.T) {
+	var f forwardedRuns
+	for i := range forwardedRunsKept + 1 {
+		f.add(fmt.Sprintf("job-%d", i), fmt.Sprintf("node-%d", i%3))
+	}
+	f.add("job-1", "node-1")
+	if _, ok := f.node("job-0"); ok {
+		t.Fatal("the oldest run is still remembered")
+	}
+	for _, i := range []int{1, forwardedRunsKept} {
+		if n, ok := f.node(fmt.Sprintf("job-%d", i)); !ok || n != fmt.Sprintf("node-%d", i%3) {
+			t.Fatalf("job-%d: %q %v", i, n, ok)
+		}
+	}
+	if len(f.order) != forwardedRunsKept || len(f.runner) != forwardedRunsKept {
+		t.Fatalf("%d ids in order, %d remembered; want %d", len(f.order), len(f.runner), forwardedRunsKept)
+	}
+}
+
+// sourceHeldElsewhere grants every lock at once but the source's, which
+// another node's lease keeps busy until let.
+type sourceHeldElsewhere struct {
+	grantAll
+	let atomic.Bool
+}
+
+func (s *sourceHeldElsewhere) Acquire(ctx context.Context, name, holder string, ttl time.Duration, wait bool) (locks.Lease, error) {
+	if name == ownership.LockName("platform/src") && !s.let.Load() {
+		return locks.Lease{}, locks.ErrBusy
+	}
+	return s.grantAll.Acquire(ctx, name, holder, ttl, wait)
+}
+
+// While a takeover has brought the store's lease to this node but not yet
+// its source's, the sync engine's fence gives no token, so no pipeline
+// into the store runs against this node's catalogue of the source, and
+// the agent says why once; with both leases the store's token is given.
+func TestSyncFenceWaitsForTheSourcesLease(t *testing.T) {
+	cfg := &config.Config{Platforms: []config.Platform{{Name: "src"}, {Name: "shop"}, {Name: "other"}},
+		Syncs: []config.Sync{{Name: "src-shop", Source: "src", Target: "shop"}}}
+	lk := &sourceHeldElsewhere{}
+	owner := ownership.New(ownership.Config{Node: "a", Resources: ownedResources(cfg.Platforms), Together: ownedTogether(cfg.Syncs),
+		Locker: lk, Healthy: func() []string { return []string{"a"} }, Logger: slog.New(slog.DiscardHandler)})
+	var logs strings.Builder
+	a := &Agent{cfg: cfg, cluster: &agentCluster{owner: owner}, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	fence := a.syncFence()
+	owner.Step(t.Context())
+	if _, ok := owner.Token("platform/shop"); !ok {
+		t.Fatal("the store was not taken")
+	}
+	if token, ok := fence("shop"); ok || token != 0 {
+		t.Fatalf("fence without the source's lease: %d %v, want none", token, ok)
+	}
+	if _, ok := fence("other"); !ok {
+		t.Fatal("a store no pipeline reads into is held back")
+	}
+	if n := strings.Count(logs.String(), "not yet every source"); n != 1 {
+		t.Fatalf("the wait was logged %d times, want once: %s", n, logs.String())
+	}
+	lk.let.Store(true)
+	owner.Step(t.Context())
+	shop, _ := owner.Token("platform/shop")
+	if token, ok := fence("shop"); !ok || token != shop {
+		t.Fatalf("fence with both leases: %d %v, want the store's token %d", token, ok, shop)
 	}
 }

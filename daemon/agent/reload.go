@@ -99,7 +99,7 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 	}
 
 	a.setSinks(sinks)
-	a.reloadCluster(next.Platforms)
+	a.reloadCluster(next)
 	a.registerWebhooks()
 
 	s := &ReloadSummary{Added: diff.added, Removed: diff.removed, Restarted: diff.restarted, Unchanged: diff.unchanged, NeedsRestart: frozen}

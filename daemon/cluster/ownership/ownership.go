@@ -63,7 +63,12 @@ type Config struct {
 	// Resources are what may be owned, such as "platform/taobao-main";
 	// SetResources replaces them.
 	Resources []string
-	Locker    Locker
+	// Together lists sets of resources that one node must own at once,
+	// such as a sync pipeline's source and target accounts; sets that
+	// share a resource join (see Keys). Names that are not in Resources
+	// are ignored.
+	Together [][]string
+	Locker   Locker
 	// Healthy lists the names of the members gossip holds alive.
 	Healthy func() []string
 	// TTL is the lease; the owner renews every TTL/3 (default 10s).
@@ -82,6 +87,8 @@ type Owner struct {
 	mu        sync.Mutex
 	held      map[string]holding
 	resources []string
+	// keys is what each resource is ranked by (Keys).
+	keys map[string]string
 }
 
 type holding struct {
@@ -104,22 +111,26 @@ func New(cfg Config) *Owner {
 		cfg.Logger = slog.Default()
 	}
 	return &Owner{cfg: cfg, log: cfg.Logger.With("component", "ownership"), held: map[string]holding{},
-		resources: slices.Clone(cfg.Resources)}
+		resources: slices.Clone(cfg.Resources), keys: Keys(cfg.Resources, cfg.Together)}
 }
 
-// SetResources replaces what may be owned, such as after a reload added
-// or removed platforms. The next step takes the new ones this node is
-// preferred for and releases those no longer listed.
-func (o *Owner) SetResources(resources []string) {
+// SetResources replaces what may be owned and what must be owned
+// together (as Config), such as after a reload added or removed platforms
+// or pipelines. The next step takes the new ones this node is preferred
+// for, hands over those whose group now ranks another node first, and
+// releases those no longer listed.
+func (o *Owner) SetResources(resources []string, together [][]string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.resources = slices.Clone(resources)
+	o.keys = Keys(resources, together)
 }
 
-func (o *Owner) current() []string {
+// current is the resources and the key each is ranked by.
+func (o *Owner) current() ([]string, map[string]string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.resources
+	return o.resources, o.keys
 }
 
 // Token is the fencing token to pass with a write for resource, and false
@@ -145,10 +156,30 @@ func (o *Owner) Holding(resource string) bool {
 	return ok
 }
 
+// TokenWith is Token(resource), but false unless this node also trusts
+// its lease on every one of with that may be owned: a write for resource
+// that relies on what this node holds for them (a sync pipeline's target
+// and the catalogue collected from its source) waits while a takeover
+// has moved some of their leases here and not yet the others.
+func (o *Owner) TokenWith(resource string, with []string) (uint64, bool) {
+	token, ok := o.Token(resource)
+	if !ok {
+		return 0, false
+	}
+	listed, _ := o.current()
+	for _, w := range with {
+		if _, trusted := o.Token(w); !trusted && slices.Contains(listed, w) {
+			return 0, false
+		}
+	}
+	return token, true
+}
+
 // Owned lists the resources this node owns now.
 func (o *Owner) Owned() []string {
 	var out []string
-	for _, r := range o.current() {
+	resources, _ := o.current()
+	for _, r := range resources {
 		if _, ok := o.Token(r); ok {
 			out = append(out, r)
 		}
@@ -180,11 +211,12 @@ func (o *Owner) Step(ctx context.Context) {
 	healthy := o.cfg.Healthy()
 	before := o.Owned()
 	released := o.releaseUnlisted(ctx)
-	for _, r := range o.current() {
+	resources, keys := o.current()
+	for _, r := range resources {
 		o.mu.Lock()
 		h, holds := o.held[r]
 		o.mu.Unlock()
-		rank := Rank(r, healthy)
+		rank := Rank(keys[r], healthy)
 		preferred := len(rank) > 0 && rank[0] == o.cfg.Node
 		switch {
 		case holds && !preferred && len(rank) > 0:

@@ -3,8 +3,8 @@ package ownership
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -12,58 +12,17 @@ import (
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
 )
 
-// memLocker is a lock table with no leader: enough for one node's steps.
-type memLocker struct {
-	mu    sync.Mutex
-	held  map[string]uint64
-	token uint64
-}
-
-func (m *memLocker) Acquire(_ context.Context, name, holder string, ttl time.Duration, _ bool) (locks.Lease, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.held[name]; ok {
-		return locks.Lease{}, locks.ErrBusy
-	}
-	m.token++
-	m.held[name] = m.token
-	return locks.Lease{Name: name, Holder: holder, Token: m.token, TTL: ttl}, nil
-}
-
-func (m *memLocker) Renew(_ context.Context, name, holder string, token uint64) (locks.Lease, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.held[name] != token {
-		return locks.Lease{}, locks.ErrNotHolder
-	}
-	return locks.Lease{Name: name, Holder: holder, Token: token, TTL: 10 * time.Second}, nil
-}
-
-func (m *memLocker) Release(_ context.Context, name, _ string, token uint64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.held[name] != token {
-		return locks.ErrNotHolder
-	}
-	delete(m.held, name)
-	return nil
-}
-
-func (m *memLocker) names() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for n := range m.held {
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return out
+// names lists the locks held.
+func (t *tableLocker) names() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Sorted(maps.Keys(t.held))
 }
 
 // A resource added after start is taken; one removed is released, in the
 // lock table and in what the node announces.
 func TestSetResourcesTakesAddedAndReleasesRemoved(t *testing.T) {
-	lk := &memLocker{held: map[string]uint64{}}
+	lk := newTableLocker()
 	var announced []string
 	o := New(Config{Node: "a", Resources: []string{"platform/x"}, Locker: lk,
 		Healthy: func() []string { return []string{"a"} },
@@ -74,7 +33,7 @@ func TestSetResourcesTakesAddedAndReleasesRemoved(t *testing.T) {
 	if got := lk.names(); !slices.Equal(got, []string{"owner/platform/x"}) {
 		t.Fatalf("locks after the first step: %v", got)
 	}
-	o.SetResources([]string{"platform/y"})
+	o.SetResources([]string{"platform/y"}, nil)
 	o.Step(ctx)
 	if got := lk.names(); !slices.Equal(got, []string{"owner/platform/y"}) {
 		t.Fatalf("locks after x was removed and y added: %v, want only y's", got)
@@ -89,7 +48,7 @@ func TestSetResourcesTakesAddedAndReleasesRemoved(t *testing.T) {
 
 // hangingLocker grants, then never answers a renewal: a forwarded call
 // swallowed by a partition.
-type hangingLocker struct{ memLocker }
+type hangingLocker struct{ tableLocker }
 
 func (h *hangingLocker) Renew(ctx context.Context, _, _ string, _ uint64) (locks.Lease, error) {
 	<-ctx.Done()
@@ -101,7 +60,7 @@ func (h *hangingLocker) Renew(ctx context.Context, _, _ string, _ uint64) (locks
 // listing itself as owner for ever.
 func TestHangingRenewalEndsAtTheLease(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		lk := &hangingLocker{memLocker{held: map[string]uint64{}}}
+		lk := &hangingLocker{tableLocker{held: map[string]locks.Lease{}}}
 		var announced []string
 		o := New(Config{Node: "a", Resources: []string{"platform/x"}, Locker: lk, TTL: 4 * time.Second,
 			Healthy: func() []string { return []string{"a"} },
