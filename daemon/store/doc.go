@@ -37,7 +37,9 @@
 // heap, to keys and job items. Badger v4 reads and writes its files
 // through shared mappings whose pages stay in the process's resident set
 // once touched, so a loop hands them back to the kernel every
-// DefaultTrimInterval (trimMappings, madvise MADV_PAGEOUT). The agent adds
+// DefaultTrimInterval (trimMappings, madvise MADV_PAGEOUT; value-log
+// mappings are also marked MADV_RANDOM, so reading a value brings in its
+// page rather than a readahead window around it). The agent adds
 // a soft Go memory limit (daemon/command, GOMEMLIMIT). BenchmarkAgentMemory
 // (daemon/cmd/marketsync, make bench-memory) measures the whole agent;
 // the figures are in the README's performance table.

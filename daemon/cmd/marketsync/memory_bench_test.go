@@ -84,6 +84,10 @@ platform "sandbox" "src" {
 	b.ReportMetric(float64(slices.Max(steady.rss))/1024, "steady-max-RSS-MB")
 	b.ReportMetric(float64(slices.Max(steady.anon))/1024, "steady-anon-MB")
 	b.ReportMetric(float64(slices.Max(steady.file))/1024, "steady-file-MB")
+	for _, kind := range []string{"anon", "exe", "sst", "vlog", "mem", "file"} {
+		b.ReportMetric(float64(collecting.atMax[kind])/1024, "collect-max-"+kind+"-MB")
+		b.ReportMetric(float64(steady.atMax[kind])/1024, "steady-max-"+kind+"-MB")
+	}
 	b.ReportMetric(float64(n)/first.Seconds(), "products/s")
 	b.ReportMetric(float64(n)/second.Seconds(), "recollect-products/s")
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
@@ -121,7 +125,12 @@ type rssSampler struct {
 	samples chan rssSamples
 }
 
-type rssSamples struct{ rss, anon, file []int }
+type rssSamples struct {
+	rss, anon, file []int
+	// atMax is the resident kB by kind of mapping (smaps) at the
+	// largest VmRSS sample.
+	atMax map[string]int
+}
 
 func sampleRSS(b *testing.B, pid int) *rssSampler {
 	s := &rssSampler{done: make(chan struct{}), samples: make(chan rssSamples, 1)}
@@ -136,6 +145,11 @@ func sampleRSS(b *testing.B, pid int) *rssSampler {
 			}{{"VmRSS", &r.rss}, {"RssAnon", &r.anon}, {"RssFile", &r.file}} {
 				if v, err := readProcKB(pid, f.name); err == nil {
 					*f.to = append(*f.to, v)
+				}
+			}
+			if n := len(r.rss); n > 0 && r.rss[n-1] == slices.Max(r.rss) {
+				if m, err := smapsByKind(pid); err == nil {
+					r.atMax = m
 				}
 			}
 			select {
@@ -179,4 +193,41 @@ func readProcKB(pid int, field string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
+
+// smapsByKind sums the resident kB of a process's mappings by kind: the
+// value log, tables, other files, the executable and anonymous memory.
+func smapsByKind(pid int) (map[string]int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return nil, err
+	}
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	out := map[string]int{}
+	kind := "anon"
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
+			kind = "anon"
+			if len(f) >= 6 {
+				switch p := f[5]; {
+				case p == exe:
+					kind = "exe"
+				case strings.HasSuffix(p, ".vlog"):
+					kind = "vlog"
+				case strings.HasSuffix(p, ".sst"):
+					kind = "sst"
+				case strings.HasSuffix(p, ".mem"):
+					kind = "mem"
+				case strings.HasPrefix(p, "/"):
+					kind = "file"
+				}
+			}
+		case len(f) == 3 && f[0] == "Rss:":
+			v, _ := strconv.Atoi(f[1])
+			out[kind] += v
+		}
+	}
+	return out, nil
 }
