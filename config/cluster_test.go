@@ -1,6 +1,14 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"maps"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -106,5 +114,73 @@ func TestClusterForwardingValidation(t *testing.T) {
 		if d := loadText(t, text).validateCluster(); len(d) != 0 {
 			t.Errorf("%s: %v", name, d)
 		}
+	}
+}
+
+// selfSigned is a PEM certificate and key that also serves as its own CA.
+func selfSigned(t *testing.T) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "raft"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
+}
+
+// The cluster tls block names three files that must all be set and hold a
+// certificate, its key and CAs; what is wrong is reported where the file
+// names it, and Validate (the validate command) reports it too.
+func TestClusterTLSValidation(t *testing.T) {
+	cert, key := selfSigned(t)
+	files := map[string]string{"raft.pem": cert, "raft-key.pem": key, "ca.pem": cert, "junk.pem": "not a certificate\n"}
+	tlsBlock := func(body string) string {
+		return "data_dir = \"/tmp/x\"\ncluster {\n  tls {\n" + body + "\n  }\n}\n"
+	}
+	for name, tc := range map[string]struct{ body, want string }{
+		"half set": {"    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"",
+			`agent.hcl:4,17-27: Missing cluster.tls.ca_file: The cluster tls block needs cert_file, key_file and ca_file`},
+		"missing file": {"    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"\n    ca_file = \"nowhere.pem\"",
+			`agent.hcl:6,15-28: Invalid cluster.tls.ca_file: open nowhere.pem: no such file or directory`},
+		"not a key": {"    cert_file = \"raft.pem\"\n    key_file = \"junk.pem\"\n    ca_file = \"ca.pem\"",
+			`agent.hcl:4,17-27: Invalid cluster.tls.cert_file: cluster.tls.cert_file and key_file do not load as a certificate and its key`},
+		"not a CA": {"    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"\n    ca_file = \"junk.pem\"",
+			`agent.hcl:6,15-25: Invalid cluster.tls.ca_file: cluster.tls.ca_file junk.pem holds no PEM certificate`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := map[string]string{"agent.hcl": tlsBlock(tc.body)}
+			maps.Copy(in, files)
+			inDir(t, in)
+			cfg := mustLoad(t, "agent.hcl")
+			var got []string
+			for _, d := range cfg.Validate() {
+				if strings.Contains(d.Summary, "cluster.tls") {
+					got = append(got, d.Subject.String()+": "+d.Summary+": "+d.Detail)
+				}
+			}
+			if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+				t.Fatalf("diagnostics %q\nwant one containing %q", got, tc.want)
+			}
+		})
+	}
+	in := map[string]string{"agent.hcl": tlsBlock("    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"\n    ca_file = \"ca.pem\"")}
+	maps.Copy(in, files)
+	inDir(t, in)
+	cfg := mustLoad(t, "agent.hcl")
+	if d := cfg.validateClusterTLS(); len(d) != 0 {
+		t.Fatalf("a good tls block: %v", d)
+	}
+	if want := (ClusterTLS{CertFile: "raft.pem", KeyFile: "raft-key.pem", CAFile: "ca.pem"}); cfg.Cluster.TLS != want {
+		t.Fatalf("tls block decoded as %+v", cfg.Cluster.TLS)
 	}
 }
