@@ -53,7 +53,7 @@ type trioNode struct {
 
 // startTrio starts three server agents on 127.0.0.1 with real gossip
 // (UDP and TCP) and raft (TCP) transports, each with its API, and returns
-// them with the leader first. durable puts raft's log in bbolt files.
+// them with the leader first. durable puts raft's log in its write-ahead log on disk.
 func startTrio(t testing.TB, durable bool) []trioNode {
 	t.Helper()
 	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="

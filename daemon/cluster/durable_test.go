@@ -66,12 +66,9 @@ func restartSolo(t *testing.T, dir string, want locks.Lease, log *slog.Logger) {
 	})
 }
 
-// A server's raft log lives in the write-ahead log under data_dir: after a
-// stop without a goodbye and a restart on the same directory, the lock
-// table is back, with the same holder and token, and the server does not
-// bootstrap again.
-func TestRaftLogSurvivesRestart(t *testing.T) {
-	dir := t.TempDir()
+// soloWithLock runs a solo server on dir in a bubble until it grants a
+// lock, stops it without a goodbye and returns the lease.
+func soloWithLock(t *testing.T, dir string) locks.Lease {
 	var l locks.Lease
 	synctest.Test(t, func(t *testing.T) {
 		t.Cleanup(func() { time.Sleep(time.Minute) })
@@ -86,6 +83,16 @@ func TestRaftLogSurvivesRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	return l
+}
+
+// A server's raft log lives in the write-ahead log under data_dir: after a
+// stop without a goodbye and a restart on the same directory, the lock
+// table is back, with the same holder and token, and the server does not
+// bootstrap again.
+func TestRaftLogSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	l := soloWithLock(t, dir)
 	restartSolo(t, dir, l, logger())
 }
 
@@ -167,20 +174,7 @@ func serveUntilKilled(t *testing.T, dir string) {
 func TestRaftLogMigratesFromBbolt(t *testing.T) {
 	dir := t.TempDir()
 	raftDir := filepath.Join(dir, "raft")
-	var l locks.Lease
-	synctest.Test(t, func(t *testing.T) {
-		t.Cleanup(func() { time.Sleep(time.Minute) })
-		var gossip clustertest.GossipNet
-		n := startSolo(t, dir, &gossip, logger())
-		clustertest.Eventually(t, 10*time.Second, "solo leads", n.LockServiceReady)
-		var err error
-		if l, err = n.Locks().Acquire(t.Context(), "account/taobao/main", "node-1", time.Hour, false); err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
-	})
+	l := soloWithLock(t, dir)
 	// Turn the data dir into what the bbolt version left: the same
 	// entries and stable keys in raft.db, and no wal.
 	wantTerm, wantLast := boltFromWAL(t, raftDir)
@@ -219,20 +213,7 @@ func TestRaftLogMigratesFromBbolt(t *testing.T) {
 func TestRaftLogFinishesInterruptedMigration(t *testing.T) {
 	dir := t.TempDir()
 	raftDir := filepath.Join(dir, "raft")
-	var l locks.Lease
-	synctest.Test(t, func(t *testing.T) {
-		t.Cleanup(func() { time.Sleep(time.Minute) })
-		var gossip clustertest.GossipNet
-		n := startSolo(t, dir, &gossip, logger())
-		clustertest.Eventually(t, 10*time.Second, "solo leads", n.LockServiceReady)
-		var err error
-		if l, err = n.Locks().Acquire(t.Context(), "account/taobao/main", "node-1", time.Hour, false); err != nil {
-			t.Fatal(err)
-		}
-		if err := n.Shutdown(); err != nil {
-			t.Fatal(err)
-		}
-	})
+	l := soloWithLock(t, dir)
 	// A raft.db beside the wal: an empty bbolt store, which must not be
 	// read, or the lock would be gone.
 	b, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(raftDir, "raft.db")})
