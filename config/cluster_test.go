@@ -1,18 +1,13 @@
 package config
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"maps"
-	"math/big"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 )
 
 func TestNoClusterBlockRunsAlone(t *testing.T) {
@@ -117,33 +112,27 @@ func TestClusterForwardingValidation(t *testing.T) {
 	}
 }
 
-// selfSigned is a PEM certificate and key that also serves as its own CA.
-func selfSigned(t *testing.T) (certPEM, keyPEM string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+// raftPEMs is a CA's certificate and a certificate and key it signed.
+func raftPEMs(t *testing.T) (ca, cert, key string) {
+	dir := t.TempDir()
+	authority := clustertest.NewCA(t, dir, "raft")
+	certFile, keyFile := authority.Issue(t, dir, "server")
+	read := func(f string) string {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "raft"},
-		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}))
+	return read(authority.File), read(certFile), read(keyFile)
 }
 
 // The cluster tls block names three files that must all be set and hold a
 // certificate, its key and CAs; what is wrong is reported where the file
 // names it, and Validate (the validate command) reports it too.
 func TestClusterTLSValidation(t *testing.T) {
-	cert, key := selfSigned(t)
-	files := map[string]string{"raft.pem": cert, "raft-key.pem": key, "ca.pem": cert, "junk.pem": "not a certificate\n"}
+	ca, cert, key := raftPEMs(t)
+	files := map[string]string{"raft.pem": cert, "raft-key.pem": key, "ca.pem": ca, "junk.pem": "not a certificate\n"}
 	tlsBlock := func(body string) string {
 		return "data_dir = \"/tmp/x\"\ncluster {\n  tls {\n" + body + "\n  }\n}\n"
 	}
