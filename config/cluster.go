@@ -2,6 +2,8 @@ package config
 
 import (
 	"cmp"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -53,7 +55,22 @@ type Cluster struct {
 	APICAFile   string
 	APICertFile string
 	APIKeyFile  string
+	// TLS runs raft between the servers over mutual TLS; zero when the
+	// tls block is absent.
+	TLS ClusterTLS
 }
+
+// ClusterTLS is the cluster block's tls block: PEM files of this server's
+// raft certificate and key, and of the CAs that sign every server's. Each
+// side of a raft connection requires and verifies the other's certificate.
+type ClusterTLS struct {
+	CertFile string
+	KeyFile  string
+	CAFile   string
+}
+
+// Enabled says whether the tls block sets anything.
+func (t ClusterTLS) Enabled() bool { return t != ClusterTLS{} }
 
 type fileCluster struct {
 	Name            *attr[string]        `hcl:"name"`
@@ -71,6 +88,13 @@ type fileCluster struct {
 	APICAFile       *attr[string]        `hcl:"api_ca_file"`
 	APICertFile     *attr[string]        `hcl:"api_cert_file"`
 	APIKeyFile      *attr[string]        `hcl:"api_key_file"`
+	TLS             *fileClusterTLS      `hcl:"tls,block"`
+}
+
+type fileClusterTLS struct {
+	CertFile *attr[string] `hcl:"cert_file"`
+	KeyFile  *attr[string] `hcl:"key_file"`
+	CAFile   *attr[string] `hcl:"ca_file"`
 }
 
 // Defaults of the cluster block.
@@ -181,7 +205,58 @@ func (c *Config) validateCluster() hcl.Diagnostics {
 	if (cl.APICertFile == "") != (cl.APIKeyFile == "") {
 		bad("api_cert_file", "cluster.api_cert_file and cluster.api_key_file go together: the PEM files of the certificate this node shows other agents' APIs, and its key.")
 	}
+	diags = append(diags, c.validateClusterTLS()...)
 	return append(diags, c.validateForwarding()...)
+}
+
+// validateClusterTLS checks that a cluster tls block names all three files
+// and that they hold what raft's mutual TLS needs: unlike api.tls, a
+// server reads them as it starts raft, and a bad one would keep it out of
+// the cluster, so validate reads them too.
+func (c *Config) validateClusterTLS() hcl.Diagnostics {
+	t := c.Cluster.TLS
+	if !t.Enabled() {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	set := ""
+	files := []struct{ key, path string }{{"cert_file", t.CertFile}, {"key_file", t.KeyFile}, {"ca_file", t.CAFile}}
+	for _, f := range files {
+		if f.path != "" && set == "" {
+			set = "cluster.tls." + f.key
+		}
+	}
+	for _, f := range files {
+		if f.path == "" {
+			diags = append(diags, diagnostic("Missing cluster.tls."+f.key, c.rangeOf(set),
+				"The cluster tls block needs cert_file, key_file and ca_file: the PEM files of this server's raft certificate, its key, and the CAs that sign every server's certificate."))
+		}
+	}
+	if len(diags) > 0 {
+		return diags
+	}
+	bad := func(key string, err error) {
+		diags = append(diags, diagnostic("Invalid cluster.tls."+key, c.rangeOf("cluster.tls."+key), "%s", err))
+	}
+	for _, f := range files {
+		if b, err := os.ReadFile(f.path); err != nil {
+			bad(f.key, err)
+		} else if len(b) == 0 {
+			bad(f.key, fmt.Errorf("cluster.tls.%s %s is empty", f.key, f.path))
+		}
+	}
+	if len(diags) > 0 {
+		return diags
+	}
+	if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+		bad("cert_file", fmt.Errorf("cluster.tls.cert_file and key_file do not load as a certificate and its key: %w", err))
+	}
+	if pem, err := os.ReadFile(t.CAFile); err != nil {
+		bad("ca_file", err)
+	} else if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+		bad("ca_file", fmt.Errorf("cluster.tls.ca_file %s holds no PEM certificate", t.CAFile))
+	}
+	return diags
 }
 
 // validateForwarding checks that the other agents can serve this node's

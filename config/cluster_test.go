@@ -1,10 +1,13 @@
 package config
 
 import (
+	"maps"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 )
 
 func TestNoClusterBlockRunsAlone(t *testing.T) {
@@ -106,5 +109,67 @@ func TestClusterForwardingValidation(t *testing.T) {
 		if d := loadText(t, text).validateCluster(); len(d) != 0 {
 			t.Errorf("%s: %v", name, d)
 		}
+	}
+}
+
+// raftPEMs is a CA's certificate and a certificate and key it signed.
+func raftPEMs(t *testing.T) (ca, cert, key string) {
+	dir := t.TempDir()
+	authority := clustertest.NewCA(t, dir, "raft")
+	certFile, keyFile := authority.Issue(t, dir, "server")
+	read := func(f string) string {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	return read(authority.File), read(certFile), read(keyFile)
+}
+
+// The cluster tls block names three files that must all be set and hold a
+// certificate, its key and CAs; what is wrong is reported where the file
+// names it, and Validate (the validate command) reports it too.
+func TestClusterTLSValidation(t *testing.T) {
+	ca, cert, key := raftPEMs(t)
+	files := map[string]string{"raft.pem": cert, "raft-key.pem": key, "ca.pem": ca, "junk.pem": "not a certificate\n"}
+	tlsBlock := func(body string) string {
+		return "data_dir = \"/tmp/x\"\ncluster {\n  tls {\n" + body + "\n  }\n}\n"
+	}
+	for name, tc := range map[string]struct{ body, want string }{
+		"half set": {"    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"",
+			`agent.hcl:4,17-27: Missing cluster.tls.ca_file: The cluster tls block needs cert_file, key_file and ca_file`},
+		"missing file": {"    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"\n    ca_file = \"nowhere.pem\"",
+			`agent.hcl:6,15-28: Invalid cluster.tls.ca_file: open nowhere.pem: no such file or directory`},
+		"not a key": {"    cert_file = \"raft.pem\"\n    key_file = \"junk.pem\"\n    ca_file = \"ca.pem\"",
+			`agent.hcl:4,17-27: Invalid cluster.tls.cert_file: cluster.tls.cert_file and key_file do not load as a certificate and its key`},
+		"not a CA": {"    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"\n    ca_file = \"junk.pem\"",
+			`agent.hcl:6,15-25: Invalid cluster.tls.ca_file: cluster.tls.ca_file junk.pem holds no PEM certificate`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := map[string]string{"agent.hcl": tlsBlock(tc.body)}
+			maps.Copy(in, files)
+			inDir(t, in)
+			cfg := mustLoad(t, "agent.hcl")
+			var got []string
+			for _, d := range cfg.Validate() {
+				if strings.Contains(d.Summary, "cluster.tls") {
+					got = append(got, d.Subject.String()+": "+d.Summary+": "+d.Detail)
+				}
+			}
+			if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+				t.Fatalf("diagnostics %q\nwant one containing %q", got, tc.want)
+			}
+		})
+	}
+	in := map[string]string{"agent.hcl": tlsBlock("    cert_file = \"raft.pem\"\n    key_file = \"raft-key.pem\"\n    ca_file = \"ca.pem\"")}
+	maps.Copy(in, files)
+	inDir(t, in)
+	cfg := mustLoad(t, "agent.hcl")
+	if d := cfg.validateClusterTLS(); len(d) != 0 {
+		t.Fatalf("a good tls block: %v", d)
+	}
+	if want := (ClusterTLS{CertFile: "raft.pem", KeyFile: "raft-key.pem", CAFile: "ca.pem"}); cfg.Cluster.TLS != want {
+		t.Fatalf("tls block decoded as %+v", cfg.Cluster.TLS)
 	}
 }

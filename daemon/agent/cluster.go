@@ -80,7 +80,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 			Keys: cc.GossipKeys(), Meta: membership.Meta{Cluster: cc.Name},
 		},
 		Join: cc.Join, Server: cc.Server, BootstrapExpect: cc.BootstrapExpect,
-		DataDir: dataDir, RaftAddr: cc.RaftAddr, APIAddr: apiAddr, Version: version.Version,
+		DataDir: dataDir, RaftAddr: cc.RaftAddr, RaftTLS: cluster.RaftTLS(cc.TLS), APIAddr: apiAddr, Version: version.Version,
 		LockDelay: lockDelay(cc), NoDelayPrefix: ownership.LockName(""), DeadServerGrace: cc.DeadServerGrace,
 		Logger: a.log,
 	})

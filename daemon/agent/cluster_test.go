@@ -53,7 +53,7 @@ type trioNode struct {
 
 // startTrio starts three server agents on 127.0.0.1 with real gossip
 // (UDP and TCP) and raft (TCP) transports, each with its API, and returns
-// them with the leader first. durable puts raft's log in bbolt files.
+// them with the leader first. durable puts raft's log in its write-ahead log on disk.
 func startTrio(t testing.TB, durable bool) []trioNode {
 	t.Helper()
 	key := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
@@ -163,7 +163,14 @@ func TestClusterLocksThroughAnyAgent(t *testing.T) {
 
 // BenchmarkClusterLockAcquireRelease takes and releases a lock through the
 // leader's agent API on a three-server loopback cluster whose raft log is
-// bbolt, fsynced on every append: two commits per iteration.
+// the write-ahead log on disk, one fsync per append batch: two commits per
+// iteration, each fsynced on the leader and then on a follower (raft
+// writes the leader's log before it replicates). The target is p50 <= 2 ms
+// and p99 <= 10 ms; on this 2-core VM at load average 4-4.5 (not quiet:
+// other builds ran) three runs gave p50 1.17-1.20 ms, p99 6.2-7.0 ms,
+// against 2.3-3.1 ms and 10.6-15 ms with bbolt and a client that closed its
+// connection after every request, in the same interleaved runs. Reproduce:
+// go test -run '^$' -bench ClusterLockAcquireRelease -benchtime 2000x ./daemon/agent/
 func BenchmarkClusterLockAcquireRelease(b *testing.B) {
 	nodes := startTrio(b, true)
 	c := nodes[0].client

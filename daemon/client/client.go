@@ -213,7 +213,10 @@ func (c *Client) doHeader(ctx context.Context, method, path string, query url.Va
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	// Read what the decoder leaves (json.Encoder's newline, an unread
+	// body) before closing: a body closed short closes the connection
+	// instead of returning it for keep-alive.
+	defer func() { io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody)); resp.Body.Close() }()
 	if resp.StatusCode >= 400 {
 		return resp.Header, decodeError(resp)
 	}

@@ -5,5 +5,7 @@
 // collect jobs (package jobrec), so a job moves with its platform account
 // when the account's owner dies. Raft bootstraps once bootstrap_expect
 // servers are seen through gossip, and the leader removes servers that stay
-// dead past a grace period.
+// dead past a grace period. A server keeps raft's log in a write-ahead log
+// under its data dir (raftlog.go, which also migrates an older bbolt
+// raft.db) and may speak raft over mutual TLS (raftls.go).
 package cluster

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
@@ -41,13 +40,14 @@ type Config struct {
 	// before raft bootstraps; every server must agree on it. 0 joins an
 	// existing cluster instead.
 	BootstrapExpect int
-	// DataDir holds raft's log (bbolt) and snapshots; empty keeps them
-	// in memory, for tests.
+	// DataDir holds raft's write-ahead log and snapshots under raft/;
+	// empty keeps them in memory, for tests.
 	DataDir string
 	// RaftAddr is the raft address peers dial; with no RaftTransport, a
-	// TCP transport listens on it.
+	// TCP transport listens on it, over mutual TLS when RaftTLS is set.
 	RaftAddr      string
 	RaftTransport raft.Transport
+	RaftTLS       RaftTLS
 	// APIAddr is this agent's HTTP API, gossiped so that other nodes can
 	// forward lock requests to the leader.
 	APIAddr string
@@ -145,14 +145,15 @@ func (n *Node) startRaft() error {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
-		// bbolt fsyncs every append (NoSync off): a log entry a server
-		// acknowledged survives kill -9 and power loss.
-		bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+		// The write-ahead log fsyncs every append batch before raft
+		// acknowledges it: an entry a server acknowledged survives kill -9
+		// and power loss.
+		wal, err := openRaftLog(dir, n.log)
 		if err != nil {
-			return fmt.Errorf("open raft log %s: %w", dir, err)
+			return err
 		}
-		n.closers = append(n.closers, bolt)
-		cache, err := raft.NewLogCache(512, bolt)
+		n.closers = append(n.closers, wal)
+		cache, err := raft.NewLogCache(512, wal)
 		if err != nil {
 			return err
 		}
@@ -160,7 +161,7 @@ func (n *Node) startRaft() error {
 		if err != nil {
 			return fmt.Errorf("raft snapshots in %s: %w", dir, err)
 		}
-		n.logs, n.stable, n.snaps = cache, bolt, snaps
+		n.logs, n.stable, n.snaps = cache, wal, snaps
 	}
 	trans := n.cfg.RaftTransport
 	if trans != nil {
@@ -170,7 +171,15 @@ func (n *Node) startRaft() error {
 		if err != nil {
 			return fmt.Errorf("raft address %q: %w", n.cfg.RaftAddr, err)
 		}
-		t, err := raft.NewTCPTransportWithLogger(n.cfg.RaftAddr, addr, 3, 10*time.Second, rc.Logger)
+		var t *raft.NetworkTransport
+		if n.cfg.RaftTLS.Enabled() {
+			var stream *tlsStreamLayer
+			if stream, err = newTLSStreamLayer(n.cfg.RaftAddr, addr, n.cfg.RaftTLS, n.log); err == nil {
+				t = raft.NewNetworkTransportWithLogger(stream, 3, 10*time.Second, rc.Logger)
+			}
+		} else {
+			t, err = raft.NewTCPTransportWithLogger(n.cfg.RaftAddr, addr, 3, 10*time.Second, rc.Logger)
+		}
 		if err != nil {
 			return fmt.Errorf("raft transport on %s: %w", n.cfg.RaftAddr, err)
 		}
