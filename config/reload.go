@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"reflect"
+	"slices"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -25,6 +26,9 @@ func (c *Config) Reloadable(next *Config) (*Config, []string) {
 	keepFrozen(reflect.ValueOf(&out).Elem(), reflect.ValueOf(c).Elem(), reflect.TypeFor[fileConfig](), "", &frozen)
 	if !c.Alerting.sameAs(next.Alerting) {
 		frozen, out.Alerting = append(frozen, "alerting"), c.Alerting
+	}
+	if !sameSyncs(c.Syncs, next.Syncs) {
+		frozen, out.Syncs = append(frozen, "sync"), c.Syncs
 	}
 	return &out, frozen
 }
@@ -71,4 +75,17 @@ func (c *PluginConfig) Equal(o *PluginConfig) bool {
 		return c == o
 	}
 	return bytes.Equal(c.JSON(), o.JSON())
+}
+
+// sameSyncs reports whether two lists of sync blocks set every setting
+// alike, wherever in the files they were written.
+func sameSyncs(a, b []Sync) bool {
+	strip := func(in []Sync) []Sync {
+		out := slices.Clone(in)
+		for i := range out {
+			out[i].DeclRange, out[i].ranges = hcl.Range{}, nil
+		}
+		return out
+	}
+	return reflect.DeepEqual(strip(a), strip(b))
 }

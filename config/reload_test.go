@@ -177,3 +177,20 @@ func TestPluginConfigEqual(t *testing.T) {
 		t.Error("nil handling")
 	}
 }
+
+// Sync blocks wait for a restart: the running pipelines keep theirs, and
+// moving a block to another line changes nothing.
+func TestReloadableKeepsSyncBlocks(t *testing.T) {
+	block := func(every string) string {
+		return syncPlatforms + "sync \"p\" {\n  source = \"main-shop\"\n  target = \"eu-store\"\n  every  = \"" + every + "\"\n}\n"
+	}
+	old := loadText(t, block("1h"))
+	moved := loadText(t, "\n\n"+block("1h"))
+	if _, frozen := old.Reloadable(moved); len(frozen) != 0 {
+		t.Fatalf("a moved sync block froze %q", frozen)
+	}
+	got, frozen := old.Reloadable(loadText(t, block("2h")))
+	if !slices.Equal(frozen, []string{"sync"}) || got.Syncs[0].Every != old.Syncs[0].Every {
+		t.Fatalf("frozen %q, syncs %+v; want sync frozen at the running value", frozen, got.Syncs)
+	}
+}

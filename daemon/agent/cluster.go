@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"path/filepath"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/marketsync/marketsync/config"
@@ -39,6 +42,11 @@ type agentCluster struct {
 	// syncRuns remembers where the sync runs this node forwarded run
 	// (cluster_sync.go).
 	syncRuns forwardedRuns
+	log      *slog.Logger
+	// apart are the alive members whose ownership digest differs from
+	// this node's, as last logged (agreeingMembers).
+	apartMu sync.Mutex
+	apart   []string
 }
 
 // ownerTTL is the lease on a platform account; the owner renews it every
@@ -93,7 +101,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	fwd := forwardConfig(a.cfg.API, cc)
 	fwd.ForwardedBy = cc.NodeName
 	c := &agentCluster{node: node, done: make(chan struct{}), forward: fwd,
-		scheme: "http://", selfAddr: apiAddr, gained: make(chan struct{}, 1)}
+		scheme: "http://", selfAddr: apiAddr, gained: make(chan struct{}, 1), log: a.log}
 	if a.cfg.API.TLS.Enabled() {
 		c.scheme = "https://"
 	}
@@ -109,13 +117,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 	c.owner = ownership.New(ownership.Config{
 		Node: cc.NodeName, Resources: ownedResources(a.cfg.Platforms), Together: ownedTogether(a.cfg.Syncs),
 		Locker: forwardingLocker{c}, TTL: ownerTTL,
-		Healthy: func() []string {
-			var names []string
-			for _, m := range node.Membership().Alive() {
-				names = append(names, m.Name)
-			}
-			return names
-		},
+		Healthy: c.agreeingMembers,
 		Changed: func(owned []string) {
 			if err := node.Membership().UpdateMeta(func(m *membership.Meta) { m.Owned = owned }); err != nil {
 				a.log.Warn("could not gossip the owned accounts", "err", err)
@@ -129,6 +131,7 @@ func (a *Agent) setupCluster(ctx context.Context) error {
 		},
 		Logger: a.log,
 	})
+	c.gossipOwnership()
 	octx, stop := context.WithCancel(context.Background())
 	c.stop = stop
 	go func() {
@@ -169,6 +172,7 @@ func ownedTogether(syncs []config.Sync) [][]string {
 func (a *Agent) reloadCluster(next *config.Config) {
 	if a.cluster != nil {
 		a.cluster.owner.SetResources(ownedResources(next.Platforms), ownedTogether(next.Syncs))
+		a.cluster.gossipOwnership()
 	}
 }
 
@@ -511,4 +515,47 @@ func (f forwardingLocker) Renew(ctx context.Context, name, holder string, token 
 
 func (f forwardingLocker) Release(ctx context.Context, name, holder string, token uint64) error {
 	return serviceError(f.c.ReleaseLock(ctx, client.LockRequest{Name: name, Holder: holder, Token: token}))
+}
+
+// gossipOwnership tells the other members what this node may own and how
+// it ranks it (ownership.Digest), so that they rank accounts among the
+// nodes that agree with them.
+func (c *agentCluster) gossipOwnership() {
+	if c.node == nil { // an Owner tested alone, without gossip
+		return
+	}
+	d := c.owner.Digest()
+	if err := c.node.Membership().UpdateMeta(func(m *membership.Meta) { m.Ownership = d }); err != nil {
+		c.log.Warn("could not gossip this node's ownership digest", "err", err)
+	}
+}
+
+// agreeingMembers are the alive members that rank accounts as this node
+// does (see ownership.Digest): ranked over members that disagree, two
+// nodes could each wait for the other to take an account. Disagreement
+// is expected for a while during a rolling restart that changes
+// platforms or pipelines; it is logged once each time the set of
+// disagreeing members changes.
+func (c *agentCluster) agreeingMembers() []string {
+	mine := c.owner.Digest()
+	digests := map[string]string{}
+	var apart []string
+	for _, m := range c.node.Membership().Alive() {
+		digests[m.Name] = m.Meta.Ownership
+		if m.Meta.Ownership != mine {
+			apart = append(apart, m.Name)
+		}
+	}
+	slices.Sort(apart)
+	c.apartMu.Lock()
+	changed := !slices.Equal(apart, c.apart)
+	c.apart = apart
+	c.apartMu.Unlock()
+	switch {
+	case changed && len(apart) > 0:
+		c.log.Warn("members configured with other platforms or sync pipelines: accounts are ranked apart from them until the configurations agree (expected during a rolling restart)", "members", apart)
+	case changed:
+		c.log.Info("every member ranks accounts as this node does")
+	}
+	return ownership.Agreeing(digests, mine)
 }

@@ -35,6 +35,10 @@ type Meta struct {
 	Load            float64  `json:"l,omitempty"`
 	OwnedCount      int      `json:"oc,omitempty"`
 	Owned           []string `json:"o,omitempty"`
+	// Ownership is the digest of what the node may own and how it ranks
+	// it (ownership.Digest): nodes rank accounts among the members that
+	// agree with them.
+	Ownership string `json:"g,omitempty"`
 	// Leaving is set just before a graceful leave, so that peers tell a
 	// departure from a failure (memberlist does not say which).
 	Leaving bool `json:"lv,omitempty"`

@@ -242,3 +242,69 @@ func TestTokenWithWaitsForEveryLease(t *testing.T) {
 		t.Fatal("the source's own token is held back")
 	}
 }
+
+// A node restarted with a pipeline the others do not know yet ranks the
+// pipeline's source by the group's key, the others by its own name. In
+// the case chosen here each side ranks the other first: x leaves src to
+// the key's first node, which leaves it to x. Ranked among the members
+// that gossip their own digest (Agreeing), some node always takes it.
+func TestNodesThatDisagreeOnGroupsStillOwnEverything(t *testing.T) {
+	nodes := []string{"x", "y", "z"}
+	first := func(s string) string { return Rank(s, nodes)[0] }
+	shop := firstWhere("platform/a-shop-%d", func(s string) bool { return first(s) != "x" })
+	src := firstWhere("platform/src-%d", func(s string) bool { return first(s) == "x" })
+	resources := []string{shop, src}
+	grouped := [][]string{{src, shop}}
+	if Keys(resources, grouped)[src] != shop {
+		t.Fatalf("want %s ranked by %s in the grouped configuration", src, shop)
+	}
+	for _, filtered := range []bool{false, true} {
+		lk := newTableLocker()
+		digests := map[string]string{}
+		owners := map[string]*Owner{}
+		var up []string
+		for _, n := range nodes {
+			var together [][]string
+			if n == "x" {
+				together = grouped
+			}
+			digests[n] = Digest(resources, together)
+			healthy := func() []string {
+				if !filtered {
+					return up
+				}
+				alive := map[string]string{}
+				for _, m := range up {
+					alive[m] = digests[m]
+				}
+				return Agreeing(alive, digests[n])
+			}
+			owners[n] = New(Config{Node: n, Resources: resources, Together: together, Locker: lk, TTL: time.Hour,
+				Healthy: healthy, Logger: slog.New(slog.DiscardHandler)})
+		}
+		settle := func() {
+			for range 3 {
+				for _, n := range up {
+					owners[n].Step(t.Context())
+				}
+			}
+		}
+		up = []string{"y", "z"} // x restarts with the new pipeline
+		settle()
+		up = []string{"x", "y", "z"}
+		settle()
+		_, held := lk.lease(src)
+		switch {
+		case !filtered && held:
+			t.Fatalf("ranked over every member, %s is held: the case does not show the deadlock", src)
+		case filtered && !held:
+			t.Fatalf("ranked among agreeing members, nobody holds %s", src)
+		}
+		if _, ok := lk.lease(shop); !ok {
+			t.Fatalf("nobody holds %s (filtered %v)", shop, filtered)
+		}
+	}
+	if Digest(resources, grouped) == Digest(resources, nil) || Digest([]string{src, shop}, nil) != Digest(resources, nil) {
+		t.Fatal("the digest must tell groupings apart and ignore order")
+	}
+}

@@ -126,6 +126,13 @@ func (o *Owner) SetResources(resources []string, together [][]string) {
 	o.keys = Keys(resources, together)
 }
 
+// Digest is Digest of this owner's resources and groups; see Agreeing.
+func (o *Owner) Digest() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return digestOf(o.keys)
+}
+
 // current is the resources and the key each is ranked by.
 func (o *Owner) current() ([]string, map[string]string) {
 	o.mu.Lock()
