@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
+	"github.com/marketsync/marketsync/config/certtest"
 )
 
 func TestNoClusterBlockRunsAlone(t *testing.T) {
@@ -115,7 +115,7 @@ func TestClusterForwardingValidation(t *testing.T) {
 // raftPEMs is a CA's certificate and a certificate and key it signed.
 func raftPEMs(t *testing.T) (ca, cert, key string) {
 	dir := t.TempDir()
-	authority := clustertest.NewCA(t, dir, "raft")
+	authority := certtest.NewCA(t, dir, "raft")
 	certFile, keyFile := authority.Issue(t, dir, "server")
 	read := func(f string) string {
 		b, err := os.ReadFile(f)

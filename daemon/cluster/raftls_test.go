@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/raft"
 
+	"github.com/marketsync/marketsync/config/certtest"
 	"github.com/marketsync/marketsync/daemon/cluster"
 	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 	"github.com/marketsync/marketsync/daemon/cluster/membership"
@@ -129,7 +130,7 @@ func leaderOf(t *testing.T, ctx context.Context, nodes ...*cluster.Node) *cluste
 // lock: the grant commits only once a follower stored it, over TLS.
 func TestRaftOverMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca := clustertest.NewCA(t, dir, "cluster")
+	ca := certtest.NewCA(t, dir, "cluster")
 	var files []cluster.RaftTLS
 	var logs []*slog.Logger
 	for i := range 3 {
@@ -164,7 +165,7 @@ func TestRaftOverMutualTLS(t *testing.T) {
 // learns of the leader or the lock the two good servers commit.
 func TestRaftTLSRefusesAnotherCA(t *testing.T) {
 	dir := t.TempDir()
-	ca, rogue := clustertest.NewCA(t, dir, "cluster"), clustertest.NewCA(t, dir, "rogue")
+	ca, rogue := certtest.NewCA(t, dir, "cluster"), certtest.NewCA(t, dir, "rogue")
 	var files []cluster.RaftTLS
 	for i := range 2 {
 		cert, key := ca.Issue(t, dir, fmt.Sprint("node-", i))
@@ -228,7 +229,7 @@ func TestRaftTLSRefusesAnotherCA(t *testing.T) {
 // handshake fails, the connection is closed and the refusal logged.
 func TestRaftTLSRefusesPlaintext(t *testing.T) {
 	dir := t.TempDir()
-	ca := clustertest.NewCA(t, dir, "cluster")
+	ca := certtest.NewCA(t, dir, "cluster")
 	cert, key := ca.Issue(t, dir, "node-0")
 	refused := watchLog("refused a connection that failed mutual TLS")
 	nodes := tlsServers(t, []cluster.RaftTLS{{CertFile: cert, KeyFile: key, CAFile: ca.File}}, []*slog.Logger{slog.New(refused)})

@@ -1,5 +1,5 @@
 // Package clustertest holds what the cluster's tests share: a wait for a
 // condition that moves the virtual clock of a testing/synctest bubble
 // instead of sleeping, and a fenced store that refuses stale fencing tokens
-// and records every write it accepts, and certificates for raft's mutual TLS.
+// and records every write it accepts (certificates are in config/certtest).
 package clustertest

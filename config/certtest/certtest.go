@@ -1,4 +1,4 @@
-package clustertest
+package certtest
 
 import (
 	"crypto/ecdsa"
