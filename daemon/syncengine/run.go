@@ -107,7 +107,12 @@ func (r *run) loop(ctx context.Context) {
 			return
 		}
 		n := min(chunk, len(items))
-		if err := r.chunk(ctx, items[:n]); err != nil {
+		if err := r.chunk(ctx, items[:n]); errors.Is(err, ErrNotOwner) {
+			// The job store refused the checkpoint: another node owns
+			// the target now and goes on with the job from its record.
+			r.notOwner(len(items))
+			return
+		} else if err != nil {
 			r.log.Error("sync job failed: a batch cannot be checkpointed", "error", err)
 			r.e.finishUnrunnable(r.job, "cannot checkpoint a batch: "+err.Error())
 			return
