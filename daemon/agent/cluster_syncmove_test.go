@@ -95,7 +95,8 @@ func TestSyncRunMovesOnOwnerKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	if moved.ID != j.ID || moved.State != client.JobSucceeded || moved.Succeeded != products {
-		t.Fatalf("the run on the new owner %s: %+v", owner.name, moved)
+		failed, err := owner.proc.Client.Jobs().Items(ctx, moved.ID, client.ItemListOptions{State: client.ItemFailed, Limit: 10})
+		t.Fatalf("the run on the new owner %s: %+v; failed items %+v %v", owner.name, moved, failed, err)
 	}
 	// Before writing, the new owner collected the run's unsettled source
 	// products into its own catalogue: one collect job of at most the

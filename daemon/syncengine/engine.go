@@ -115,6 +115,9 @@ type Engine struct {
 	// owned is, for each pipeline, whether Fence held its target at the
 	// last Start or Reconcile.
 	owned map[string]bool
+	// ending holds the jobs whose run has let its pipeline go and is
+	// recording their end.
+	ending map[string]bool
 }
 
 // activeRun is the run of a pipeline: its job's id once planned, and a
@@ -160,7 +163,8 @@ func New(opts Options) (*Engine, error) {
 		opts.Attempts = job.DefaultMaxItemAttempts
 	}
 	e := &Engine{opts: opts, pipelines: map[string]*pipeline{}, sizes: opts.Sizes,
-		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}, owned: map[string]bool{}}
+		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}, owned: map[string]bool{},
+		ending: map[string]bool{}}
 	if e.sizes == nil {
 		e.sizes = batch.NewSizes()
 	}
@@ -452,11 +456,14 @@ func (e *Engine) launch(p *pipeline, j *job.Job, a *activeRun) {
 	}()
 }
 
-// Running says whether a run of this engine works on the job, or holds
-// its pipeline for it (Hold).
+// Running says whether a run of this engine works on the job (or is
+// recording its end), or holds its pipeline for it (Hold).
 func (e *Engine) Running(jobID string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.ending[jobID] {
+		return true
+	}
 	for _, a := range e.active {
 		if a.id == jobID {
 			return true

@@ -194,6 +194,16 @@ func (r *run) finish() {
 
 // end records the job's final state with its job.finished event.
 func (r *run) end(state job.State) {
+	// Still this engine's job until its end is recorded: a cluster node
+	// does not take it over meanwhile as a run nobody works on.
+	r.e.mu.Lock()
+	r.e.ending[r.job.GetId()] = true
+	r.e.mu.Unlock()
+	defer func() {
+		r.e.mu.Lock()
+		delete(r.e.ending, r.job.GetId())
+		r.e.mu.Unlock()
+	}()
 	queued, stopped := r.e.release(r.p.cfg.Name, r.job.GetId())
 	defer r.e.startQueued(r.p.cfg.Name, queued, stopped)
 	from := r.job.GetState()
