@@ -371,6 +371,10 @@ func (cj *clusterJobs) adoptSync(ctx context.Context, platform string, rec jobre
 		return
 	}
 	held, err := e.Hold(j)
+	if errors.Is(err, syncengine.ErrUnknownPipeline) {
+		cj.failSync(ctx, platform, rec, fmt.Sprintf("sync %q is not configured on node %s, which took its store over", j.GetPipeline(), cj.c.node.Name()))
+		return
+	}
 	if err != nil {
 		cj.a.log.Debug("a sync run of a store taken over waits", "job", rec.ID, "pipeline", j.GetPipeline(), "err", err)
 		return
@@ -399,6 +403,32 @@ func (cj *clusterJobs) adoptSync(ctx context.Context, platform string, rec jobre
 	cj.a.log.Info("took over a sync run of a store taken over", "job", rec.ID, "pipeline", j.GetPipeline(), "from", rec.Owner,
 		"done", claimed.Done(), "total", len(claimed.Request))
 	go cj.takeOver(ctx, held, j, source)
+}
+
+// failSync claims the run rec and ends it failed for reason: it cannot
+// run on this node, which owns its store now.
+func (cj *clusterJobs) failSync(ctx context.Context, platform string, rec jobrec.Record, reason string) {
+	token, ok := cj.c.owner.Token(platformResource(platform))
+	if !ok {
+		return
+	}
+	claimed, ok := cj.claim(ctx, platform, rec, token)
+	if !ok {
+		return
+	}
+	cj.setRunning(rec.ID, &run{token: token})
+	j, err := cj.rebuild(claimed, nil)
+	if err == nil {
+		now := timestamppb.Now()
+		j.State, j.Error, j.UpdatedAt, j.FinishedAt = job.State_STATE_FAILED, reason, now, now
+		err = replicatedSyncStore{JobStore: syncJobStore{Store: cj.a.jobs, changes: cj.a.changes}, cj: cj, sources: cj.syncSources}.Save(j)
+	}
+	if err != nil {
+		cj.setRunning(rec.ID, nil)
+		cj.a.log.Error("cannot end a sync run this node cannot run; trying again", "job", rec.ID, "reason", reason, "err", err)
+		return
+	}
+	cj.a.log.Error("sync job failed", "job", rec.ID, "reason", reason)
 }
 
 // bindSettled binds each synced item to the store's product the record

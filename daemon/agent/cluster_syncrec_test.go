@@ -4,10 +4,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/config"
@@ -106,6 +108,26 @@ func TestSyncRunRecordMovesWithItsBindings(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+
+	// A run of a pipeline this node does not configure ends failed, with
+	// the reason, in the table and here.
+	gone := &job.Job{Id: "sync-2", Kind: job.Kind_KIND_SYNC, Platform: "shop", Pipeline: "gone", State: job.State_STATE_RUNNING}
+	b, err := proto.Marshal(gone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.node.ApplyJob(jobrec.Command{Op: jobrec.OpCreate, ID: gone.GetId(), Kind: jobrec.KindSync, Platform: "shop", Owner: "b",
+		Token: token - 1, Job: b, Request: []string{"p9"}}, applyTimeout); err != nil || res.Outcome != jobrec.Applied {
+		t.Fatalf("b's run: %v %v", res.Outcome, err)
+	}
+	rec, _ = c.node.Jobs().Get(gone.GetId())
+	c.jobs.failSync(t.Context(), "shop", rec, "sync \"gone\" is not configured")
+	if rec, _ := c.node.Jobs().Get(gone.GetId()); !rec.Final || rec.Owner != "a" {
+		t.Fatalf("the table's record of a run that cannot run here: %+v", rec)
+	}
+	if local, err := a.jobs.Get(gone.GetId()); err != nil || local.GetState() != job.State_STATE_FAILED || !strings.Contains(local.GetError(), "not configured") {
+		t.Fatalf("this node's copy: %v %v", local, err)
 	}
 }
 
