@@ -494,11 +494,7 @@ func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 		if cj.runs(rec.ID) {
 			continue
 		}
-		token, ok := cj.c.owner.Token(platformResource(platform))
-		if !ok {
-			return
-		}
-		claimed, ok := cj.claim(ctx, platform, rec, token)
+		claimed, token, ok := cj.claim(ctx, platform, rec)
 		if !ok {
 			continue
 		}
@@ -512,15 +508,20 @@ func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 }
 
 // claim makes this node the owner of rec in the table under its lease on
-// platform with token; it answers with the record as of the claim, and
-// false when the claim was refused or the job is over.
-func (cj *clusterJobs) claim(ctx context.Context, platform string, rec jobrec.Record, token uint64) (jobrec.Record, bool) {
+// platform; it answers with the record as of the claim and the lease's
+// token, and false when this node does not hold the lease, the claim was
+// refused or the job is over.
+func (cj *clusterJobs) claim(ctx context.Context, platform string, rec jobrec.Record) (jobrec.Record, uint64, bool) {
+	token, ok := cj.c.owner.Token(platformResource(platform))
+	if !ok {
+		return jobrec.Record{}, 0, false
+	}
 	res, err := cj.c.apply(ctx, jobrec.Command{Op: jobrec.OpClaim, ID: rec.ID, Platform: platform, Owner: cj.c.node.Name(), Token: token})
 	if err != nil || res.Outcome != jobrec.Applied {
 		cj.a.log.Warn("cannot claim a job of an account taken over; trying again", "job", rec.ID, "platform", platform, "outcome", res.Outcome, "err", err)
-		return jobrec.Record{}, false
+		return jobrec.Record{}, 0, false
 	}
-	return res.Record, !res.Record.Final
+	return res.Record, token, !res.Record.Final
 }
 
 // recordJob is the job record the table holds, its counters the table's.

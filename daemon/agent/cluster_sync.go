@@ -380,11 +380,7 @@ func (cj *clusterJobs) adoptSync(ctx context.Context, platform string, rec jobre
 		return
 	}
 	source := cj.syncSources[j.GetPipeline()]
-	token, ok := cj.c.owner.Token(platformResource(platform))
-	var claimed jobrec.Record
-	if ok {
-		claimed, ok = cj.claim(ctx, platform, rec, token)
-	}
+	claimed, token, ok := cj.claim(ctx, platform, rec)
 	if ok {
 		cj.setRunning(rec.ID, &run{token: token})
 		j, err = cj.rebuild(claimed, func(txn *store.Txn, items []jobrec.Item) error {
@@ -408,11 +404,7 @@ func (cj *clusterJobs) adoptSync(ctx context.Context, platform string, rec jobre
 // failSync claims the run rec and ends it failed for reason: it cannot
 // run on this node, which owns its store now.
 func (cj *clusterJobs) failSync(ctx context.Context, platform string, rec jobrec.Record, reason string) {
-	token, ok := cj.c.owner.Token(platformResource(platform))
-	if !ok {
-		return
-	}
-	claimed, ok := cj.claim(ctx, platform, rec, token)
+	claimed, token, ok := cj.claim(ctx, platform, rec)
 	if !ok {
 		return
 	}
