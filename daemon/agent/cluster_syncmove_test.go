@@ -145,8 +145,8 @@ func syncRunMoves(t *testing.T, sig syscall.Signal, twice int64) {
 	if f := sim.Fencing(); f.Accepted[0] != 0 {
 		t.Errorf("the store accepted %d writes without a fencing token", f.Accepted[0])
 	}
-	t.Logf("%s sent %v with %d of %d products recorded (%d productSet writes accepted); %s's first write accepted %.1f s after the kill; it collected %d source products (job %s) and the run %s ended %s with %d products; the store ran %d productSet writes, %d twice, and holds %d products",
-		old.name, sig, j.Succeeded, products, before, owner.name, firstWrite.Seconds(), collected.Total, collected.ID, moved.ID, moved.State, moved.Succeeded, writes, writes-products, sim.ProductCount())
+	t.Logf("%s sent %v with %d of %d products recorded (%d productSet writes accepted); %s's first write accepted %.1f s after the kill; it collected %d source products (job %s) and the run %s ended %s with %d products; the store ran %d productSet writes, %d twice, holds %d products and throttled %d documents",
+		old.name, sig, j.Succeeded, products, before, owner.name, firstWrite.Seconds(), collected.Total, collected.ID, moved.ID, moved.State, moved.Succeeded, writes, writes-products, sim.ProductCount(), st.Throttled)
 }
 
 // nodeNamed is the node of nodes called name.
