@@ -104,7 +104,7 @@ test-full: lint
 	@$(GO) test -race -count=20 -run 'Cancel' ./actors/job/ ./daemon/agent/
 	@echo "(the three-process runs on real clocks: the owner's failover, a paused owner's fenced writes)"
 	@$(GO) test -count=1 -run 'OwnershipFailoverProcesses' ./daemon/cluster/ -args -failover
-	@$(GO) test -count=1 -run 'PausedOwner' ./daemon/agent/ -args -fencing
+	@$(GO) test -count=1 -run 'PausedOwner|SyncRunMovesOnOwner' ./daemon/agent/ -args -fencing
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 20s)

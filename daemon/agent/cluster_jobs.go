@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -19,6 +22,7 @@ import (
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
 	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 	"github.com/marketsync/marketsync/daemon/store"
+	"github.com/marketsync/marketsync/daemon/syncengine"
 	"github.com/marketsync/marketsync/sdk/model"
 )
 
@@ -53,6 +57,11 @@ var errNotOwner = errors.New("another node owns this job's platform account now;
 type clusterJobs struct {
 	a *Agent
 	c *agentCluster
+
+	// engine is the sync engine, once started; syncSources maps each
+	// pipeline to its source platform (cluster_sync.go).
+	engine      atomic.Pointer[syncengine.Engine]
+	syncSources map[string]string
 
 	mu sync.Mutex
 	// running holds the jobs this node runs.
@@ -346,7 +355,7 @@ func final(s job.State) bool {
 
 // replicatedStore is the job store of a cluster node: collect jobs are
 // written to the cluster's table first (see above); sync jobs, which the
-// sync engine runs, are the node's alone.
+// sync engine runs, through its own store (replicatedSyncStore).
 type replicatedStore struct {
 	job.Store
 	cj *clusterJobs
@@ -469,7 +478,8 @@ func cutPlatform(resource string) (string, bool) {
 }
 
 // adopt claims and resumes the account's unfinished jobs that this node
-// does not run.
+// does not run: collect jobs here, sync runs into the account by
+// adoptSync.
 func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 	recs, err := cj.c.unfinished(ctx, platform)
 	if err != nil {
@@ -477,28 +487,41 @@ func (cj *clusterJobs) adopt(ctx context.Context, platform string) {
 		return
 	}
 	for _, rec := range recs {
+		if rec.Kind == jobrec.KindSync {
+			cj.adoptSync(ctx, platform, rec)
+			continue
+		}
 		if cj.runs(rec.ID) {
 			continue
 		}
-		token, ok := cj.c.owner.Token(platformResource(platform))
+		claimed, token, ok := cj.claim(ctx, platform, rec)
 		if !ok {
-			return
-		}
-		res, err := cj.c.apply(ctx, jobrec.Command{Op: jobrec.OpClaim, ID: rec.ID, Platform: platform, Owner: cj.c.node.Name(), Token: token})
-		if err != nil || res.Outcome != jobrec.Applied {
-			cj.a.log.Warn("cannot claim a job of an account taken over; trying again", "job", rec.ID, "platform", platform, "outcome", res.Outcome, "err", err)
 			continue
 		}
-		if res.Record.Final {
-			continue
-		}
-		j, err := cj.rebuild(res.Record)
+		j, err := cj.rebuild(claimed, nil)
 		if err != nil {
 			cj.a.log.Error("cannot rebuild a job taken over in this node's store; it is not resumed here", "job", rec.ID, "platform", platform, "err", err)
 			continue
 		}
-		cj.resume(j, rec.Owner, token, res.Record)
+		cj.resume(j, rec.Owner, token, claimed)
 	}
+}
+
+// claim makes this node the owner of rec in the table under its lease on
+// platform; it answers with the record as of the claim and the lease's
+// token, and false when this node does not hold the lease, the claim was
+// refused or the job is over.
+func (cj *clusterJobs) claim(ctx context.Context, platform string, rec jobrec.Record) (jobrec.Record, uint64, bool) {
+	token, ok := cj.c.owner.Token(platformResource(platform))
+	if !ok {
+		return jobrec.Record{}, 0, false
+	}
+	res, err := cj.c.apply(ctx, jobrec.Command{Op: jobrec.OpClaim, ID: rec.ID, Platform: platform, Owner: cj.c.node.Name(), Token: token})
+	if err != nil || res.Outcome != jobrec.Applied {
+		cj.a.log.Warn("cannot claim a job of an account taken over; trying again", "job", rec.ID, "platform", platform, "outcome", res.Outcome, "err", err)
+		return jobrec.Record{}, 0, false
+	}
+	return res.Record, token, !res.Record.Final
 }
 
 // recordJob is the job record the table holds, its counters the table's.
@@ -516,10 +539,12 @@ const rebuildBatch = 500
 
 // rebuild writes a job taken over into this node's store as the table
 // has it: its items as requested (and listed), then every checkpointed
-// item's outcome. A copy this node kept from an earlier turn of the job
-// is brought up to the table: the items listed elsewhere since are
-// added, and every outcome is written over it.
-func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
+// item's outcome, in batches; also, when set, writes with each batch
+// what its items leave besides (a sync run's bindings). A copy this node
+// kept from an earlier turn of the job is brought up to the table: the
+// items listed elsewhere since are added, and every outcome is written
+// over it.
+func (cj *clusterJobs) rebuild(rec jobrec.Record, also func(txn *store.Txn, items []jobrec.Item) error) (*job.Job, error) {
 	j, err := recordJob(rec)
 	if err != nil {
 		return nil, err
@@ -543,20 +568,27 @@ func (cj *clusterJobs) rebuild(rec jobrec.Record) (*job.Job, error) {
 			return nil, err
 		}
 	}
-	var items []*job.Item
-	for _, it := range rec.Items {
-		var item job.Item
-		if err := proto.Unmarshal(it.Data, &item); err != nil {
-			return nil, fmt.Errorf("item %d: %w", it.Index, err)
-		}
-		items = append(items, &item)
+	recItems := make([]jobrec.Item, 0, len(rec.Items))
+	for _, i := range slices.Sorted(maps.Keys(rec.Items)) {
+		recItems = append(recItems, rec.Items[i])
 	}
-	for len(items) > 0 {
-		n := min(len(items), rebuildBatch)
-		if err := cj.a.jobs.Commit(j, items[:n], nil); err != nil {
+	for len(recItems) > 0 {
+		batch := recItems[:min(len(recItems), rebuildBatch)]
+		recItems = recItems[len(batch):]
+		items := make([]*job.Item, len(batch))
+		for i, it := range batch {
+			items[i] = &job.Item{}
+			if err := proto.Unmarshal(it.Data, items[i]); err != nil {
+				return nil, fmt.Errorf("item %d: %w", it.Index, err)
+			}
+		}
+		var write func(*store.Txn) error
+		if also != nil {
+			write = func(txn *store.Txn) error { return also(txn, batch) }
+		}
+		if err := cj.a.jobs.CommitWith(j, items, write); err != nil {
 			return nil, err
 		}
-		items = items[n:]
 	}
 	if len(rec.Items) == 0 {
 		if err := cj.a.jobs.Save(j); err != nil {

@@ -2,22 +2,16 @@ package agent
 
 import (
 	"bytes"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/config"
-	"github.com/marketsync/marketsync/daemon/cluster/clustertest"
 	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
 	"github.com/marketsync/marketsync/daemon/jobs"
-	"github.com/marketsync/marketsync/daemon/store"
-	"github.com/marketsync/marketsync/daemon/telemetry"
 )
 
 // logBuffer is a log sink the agent's goroutines write to at once.
@@ -44,43 +38,9 @@ func (l *logBuffer) String() string {
 // the job, once: it is not refused, so not claimed again at every
 // adoption round with an error each time.
 func TestAJobMovedBackCatchesUpWithTheTable(t *testing.T) {
-	cfg := config.Default()
-	cfg.InMemory = true
-	cfg.DataDir = t.TempDir()
-	cfg.API.Address = "127.0.0.1:1"
-	cfg.Platforms = []config.Platform{{Name: "tb"}}
-	cfg.Cluster = &config.Cluster{Name: "solo", NodeName: "a", BindAddr: "127.0.0.1:0", RaftAddr: clustertest.FreeAddr(t),
-		Server: true, BootstrapExpect: 1, Encrypt: config.Secret("MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")}
 	var logs logBuffer
-	a := &Agent{cfg: cfg, log: slog.New(slog.NewTextHandler(&logs, nil)), changes: newChanges(),
-		metrics: telemetry.New(), system: actor.NewActorSystem()}
-	db, err := store.Open(store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if a.jobs, err = jobs.New(db); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.setupCluster(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.closeCluster() })
-	c := a.cluster
-	cj := &clusterJobs{a: a, c: c, running: map[string]*run{}}
-	c.jobs = cj
-
-	// The owner announces every change of what it owns on gained.
-	deadline := time.After(30 * time.Second)
-	token, owned := c.owner.Token("platform/tb")
-	for !owned {
-		select {
-		case <-c.gained:
-			token, owned = c.owner.Token("platform/tb")
-		case <-deadline:
-			t.Fatal("the node did not take platform/tb")
-		}
-	}
+	a, token := soloClusterAgent(t, &config.Config{Platforms: []config.Platform{{Name: "tb"}}}, "platform/tb", &logs)
+	c, cj := a.cluster, a.cluster.jobs
 	// The job's earlier grants, a's then b's, are older than a's lease
 	// now: a raft index past the bootstrap configuration's.
 	if token < 2 {

@@ -8,8 +8,15 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/daemon/api"
+	"github.com/marketsync/marketsync/daemon/binding"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
+	"github.com/marketsync/marketsync/daemon/store"
 	"github.com/marketsync/marketsync/daemon/syncengine"
 )
 
@@ -61,8 +68,8 @@ func (a *Agent) syncFence() func(target string) (uint64, bool) {
 	}
 }
 
-// watchSyncOwnership reconciles the engine with ownership every
-// ownershipPoll until the node leaves the cluster (its ownership loop
+// watchSyncOwnership hands the engine to the adoption of sync runs taken
+// over, and reconciles it with ownership every ownershipPoll until the node leaves the cluster (its ownership loop
 // ends, releasing every lease: the runs then pause, and resume wherever
 // the accounts go); alone it does nothing.
 func (a *Agent) watchSyncOwnership(e *syncengine.Engine) {
@@ -70,6 +77,7 @@ func (a *Agent) watchSyncOwnership(e *syncengine.Engine) {
 	if c == nil {
 		return
 	}
+	c.setSyncEngine(e)
 	go func() {
 		tick := time.NewTicker(ownershipPoll)
 		defer tick.Stop()
@@ -141,9 +149,8 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 const forwardedRunsKept = 1024
 
 // forwardedRuns remembers which node runs each of the last
-// forwardedRunsKept sync jobs this node forwarded. Sync jobs are not in
-// the cluster's job table, so this is how the node asked follows up on
-// the job id it answered with: its status, items and cancel go to the
+// forwardedRunsKept sync jobs this node forwarded: this is how the node
+// asked follows up on the job id it answered with: its status, items and cancel go to the
 // node that runs it (syncRunner). The zero value is ready.
 type forwardedRuns struct {
 	mu     sync.Mutex
@@ -177,7 +184,8 @@ func (f *forwardedRuns) node(id string) (string, bool) {
 // syncRunner is a client of the node that runs a sync job this node
 // forwarded; handled is false for any other job, and for a request
 // another node forwarded here (served here, never sent on). While that
-// node is gone the job waits in its store, so the request is refused.
+// node is gone the request is refused, naming it: the run moves to the
+// node that takes the store over.
 func (a *Agent) syncRunner(ctx context.Context, id string) (_ *client.Client, handled bool, _ error) {
 	c := a.cluster
 	if c == nil || api.ForwardedBy(ctx) != "" {
@@ -189,7 +197,7 @@ func (a *Agent) syncRunner(ctx context.Context, id string) (_ *client.Client, ha
 	}
 	addr := c.memberAPI(node)
 	if addr == "" {
-		return nil, true, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("sync job %s runs on node %s, which is not alive in the cluster now: a sync job lives only in the store of the node that runs it, and resumes there when it comes back", id, node))
+		return nil, true, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("sync job %s runs on node %s, which is not alive in the cluster now: the run moves with its store to the node that takes the store over, under the same id; ask that node (marketsync members shows who owns the store)", id, node))
 	}
 	cl, err := c.dial(addr)
 	return cl, true, err
@@ -205,4 +213,310 @@ func (a *Agent) storeOwner(resource string) (name, apiAddr string) {
 		}
 	}
 	return "", ""
+}
+
+// In a cluster a sync run lives with the owner of its pipeline's group
+// (the target store and its sources) and moves with it, as collect jobs
+// do (see cluster_jobs.go), through the same replicated job table and the
+// same fenced write: the run's planned source ids at creation, and at
+// each checkpoint its items' outcomes, with, for an item written, the
+// store's id of the product and its variants. The table is written
+// first, inside the transaction that checkpoints the batch here, so a
+// batch the table refused is not recorded here either, and an item
+// this node stored as synced is synced in the table too.
+//
+// The node that gains the group claims the pipeline's unfinished runs
+// (adoptSync), rebuilds each in its own store from the claim's answer
+// and binds the settled items to the store's products from the record,
+// writing nothing to the store for them. The run then collects its
+// unsettled source products on this node, as a visible step (the job
+// shows paused, with the reason, until the collect ends), because the
+// catalogue is each node's own, and resumes under the same id: only the
+// unsettled items are written. What can be written twice is the batch
+// in flight at the old owner's death: marked attempted in the table
+// before it was sent, it is looked up in the store by SKU first (and a
+// create carries the same idempotency key on every node), so a product
+// the store took is bound, not created again; it may be updated a second
+// time.
+
+// collectTimeout bounds the collect of a run's unsettled source products
+// on the node that took the run over.
+const collectTimeout = 10 * time.Minute
+
+// replicatedSyncStore is the sync engine's job store in a cluster: every
+// sync job is written to the cluster's job table first.
+type replicatedSyncStore struct {
+	syncengine.JobStore
+	cj *clusterJobs
+	// sources maps each pipeline to its source platform.
+	sources map[string]string
+}
+
+// clusterSyncStore is s, replicated when the agent is a cluster node.
+func (a *Agent) clusterSyncStore(s syncengine.JobStore) syncengine.JobStore {
+	if a.cluster == nil || a.cluster.jobs == nil {
+		return s
+	}
+	sources := map[string]string{}
+	for _, p := range a.cfg.Syncs {
+		sources[p.Name] = p.Source
+	}
+	a.cluster.jobs.syncSources = sources
+	return replicatedSyncStore{JobStore: s, cj: a.cluster.jobs, sources: sources}
+}
+
+// lost is err, marked as the engine's not-the-owner when the table
+// refused the write because another node owns the target now: the run
+// then pauses instead of failing.
+func lost(err error) error {
+	if errors.Is(err, errNotOwner) {
+		return fmt.Errorf("%w: %w", syncengine.ErrNotOwner, err)
+	}
+	return err
+}
+
+func (s replicatedSyncStore) Create(j *job.Job, ids []string) error {
+	s.cj.setRunning(j.GetId(), &run{})
+	rec := proto.CloneOf(j)
+	rec.Total = int32(len(ids))
+	if err := s.cj.write(rec, jobrec.Command{Op: jobrec.OpCreate, Kind: jobrec.KindSync, Request: ids}); err != nil {
+		s.cj.setRunning(j.GetId(), nil)
+		return lost(err)
+	}
+	return s.JobStore.Create(j, ids)
+}
+
+func (s replicatedSyncStore) Save(j *job.Job) error {
+	err := s.cj.write(j, jobrec.Command{Op: jobrec.OpCheckpoint})
+	if final(j.GetState()) {
+		s.cj.setRunning(j.GetId(), nil)
+		if errors.Is(err, errNotOwner) {
+			// Left unfinished here: the next owner ends it.
+			return lost(err)
+		}
+	}
+	return errors.Join(lost(err), s.JobStore.Save(j))
+}
+
+// CommitWith writes the batch to the table inside the local transaction,
+// after also has settled the items and put their bindings: a refused
+// write aborts the transaction.
+func (s replicatedSyncStore) CommitWith(j *job.Job, items []*job.Item, also func(*store.Txn) error) error {
+	err := s.JobStore.CommitWith(j, items, func(txn *store.Txn) error {
+		if also != nil {
+			if err := also(txn); err != nil {
+				return err
+			}
+		}
+		cmd := jobrec.Command{Op: jobrec.OpCheckpoint}
+		for _, it := range items {
+			b, err := proto.Marshal(it)
+			if err != nil {
+				return err
+			}
+			ri := jobrec.Item{Index: it.GetIndex(), State: int32(it.GetState()), Data: b}
+			if it.GetState() == job.ItemState_ITEM_SUCCEEDED {
+				bd, err := binding.Get(txn, s.sources[j.GetPipeline()], it.GetId(), j.GetPlatform())
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if bd != nil {
+					ri.Remote, ri.Variants = bd.RemoteID, bd.Variants
+				}
+			}
+			cmd.Items = append(cmd.Items, ri)
+		}
+		return s.cj.write(j, cmd)
+	})
+	if final(j.GetState()) {
+		s.cj.setRunning(j.GetId(), nil)
+	}
+	return lost(err)
+}
+
+// Unfinished leaves out sync jobs: in a cluster they resume from the
+// table, on the node that owns their pipeline's group (adoptSync).
+func (s replicatedSyncStore) Unfinished() ([]*job.Job, error) {
+	all, err := s.JobStore.Unfinished()
+	return slices.DeleteFunc(all, func(j *job.Job) bool { return j.GetKind() == job.Kind_KIND_SYNC }), err
+}
+
+// setSyncEngine hands the sync engine to the adoption loop, which then
+// looks for runs to take over at once.
+func (c *agentCluster) setSyncEngine(e *syncengine.Engine) {
+	if c.jobs == nil {
+		return
+	}
+	c.jobs.engine.Store(e)
+	select {
+	case c.gained <- struct{}{}:
+	default:
+	}
+}
+
+// adoptSync takes over the sync run rec into the target platform, unless
+// this node runs it (or is taking it over) already: it holds the
+// pipeline, claims the run, rebuilds it here with the settled items'
+// bindings, and hands it to takeOver. A run whose pipeline this node does
+// not own as a whole yet, or which another run of the pipeline holds,
+// waits for a later round.
+func (cj *clusterJobs) adoptSync(ctx context.Context, platform string, rec jobrec.Record) {
+	e := cj.engine.Load()
+	if e == nil || e.Running(rec.ID) {
+		return
+	}
+	j, err := recordJob(rec)
+	if err != nil {
+		cj.a.log.Error("cannot read a sync run's record; it is not taken over", "job", rec.ID, "err", err)
+		return
+	}
+	held, err := e.Hold(j)
+	if errors.Is(err, syncengine.ErrUnknownPipeline) {
+		cj.failSync(ctx, platform, rec, fmt.Sprintf("sync %q is not configured on node %s, which took its store over", j.GetPipeline(), cj.c.node.Name()))
+		return
+	}
+	if err != nil {
+		cj.a.log.Debug("a sync run of a store taken over waits", "job", rec.ID, "pipeline", j.GetPipeline(), "err", err)
+		return
+	}
+	source := cj.syncSources[j.GetPipeline()]
+	claimed, token, ok := cj.claim(ctx, platform, rec)
+	if ok {
+		cj.setRunning(rec.ID, &run{token: token})
+		j, err = cj.rebuild(claimed, func(txn *store.Txn, items []jobrec.Item) error {
+			return bindSettled(txn, source, platform, items)
+		})
+		if err != nil {
+			cj.a.log.Error("cannot rebuild a sync run taken over in this node's store; it is not resumed here", "job", rec.ID, "pipeline", j.GetPipeline(), "err", err)
+			ok = false
+		}
+	}
+	if !ok {
+		cj.setRunning(rec.ID, nil)
+		held.Release()
+		return
+	}
+	cj.a.log.Info("took over a sync run of a store taken over", "job", rec.ID, "pipeline", j.GetPipeline(), "from", rec.Owner,
+		"done", claimed.Done(), "total", len(claimed.Request))
+	go cj.takeOver(ctx, held, j, source)
+}
+
+// failSync claims the run rec and ends it failed for reason: it cannot
+// run on this node, which owns its store now.
+func (cj *clusterJobs) failSync(ctx context.Context, platform string, rec jobrec.Record, reason string) {
+	claimed, token, ok := cj.claim(ctx, platform, rec)
+	if !ok {
+		return
+	}
+	cj.setRunning(rec.ID, &run{token: token})
+	j, err := cj.rebuild(claimed, nil)
+	if err == nil {
+		now := timestamppb.Now()
+		j.State, j.Error, j.UpdatedAt, j.FinishedAt = job.State_STATE_FAILED, reason, now, now
+		err = replicatedSyncStore{JobStore: syncJobStore{Store: cj.a.jobs, changes: cj.a.changes}, cj: cj, sources: cj.syncSources}.Save(j)
+	}
+	if err != nil {
+		cj.setRunning(rec.ID, nil)
+		cj.a.log.Error("cannot end a sync run this node cannot run; trying again", "job", rec.ID, "reason", reason, "err", err)
+		return
+	}
+	cj.a.log.Error("sync job failed", "job", rec.ID, "reason", reason)
+}
+
+// bindSettled binds each synced item to the store's product the record
+// names, as the run that wrote it did.
+func bindSettled(txn *store.Txn, source, target string, items []jobrec.Item) error {
+	for _, ri := range items {
+		if ri.State != jobrec.ItemSucceeded || ri.Remote == "" {
+			continue
+		}
+		var it job.Item
+		if err := proto.Unmarshal(ri.Data, &it); err != nil {
+			return fmt.Errorf("item %d: %w", ri.Index, err)
+		}
+		b := &binding.Binding{SourcePlatform: source, SourceID: it.GetId(), Target: target, RemoteID: ri.Remote, Variants: ri.Variants}
+		if b.Variants == nil {
+			b.Variants = map[string]string{}
+		}
+		if err := binding.Put(txn, b); err != nil {
+			return fmt.Errorf("bind item %d (%s) to %s: %w", ri.Index, it.GetId(), ri.Remote, err)
+		}
+	}
+	return nil
+}
+
+// takeOver collects the run's unsettled source products on this node,
+// then launches the run: its job shows the collect as a pause with its
+// reason meanwhile. Products the collect could not get fail as items
+// (not in the catalogue), each with its reason.
+func (cj *clusterJobs) takeOver(ctx context.Context, held *syncengine.Held, j *job.Job, source string) {
+	a := cj.a
+	pending, err := a.jobs.Pending(j.GetId())
+	if err != nil {
+		a.log.Error("cannot read a sync run's pending items; it resumes without collecting them first", "job", j.GetId(), "err", err)
+	}
+	ids := make([]string, 0, len(pending))
+	for _, it := range pending {
+		ids = append(ids, it.GetId())
+	}
+	if len(ids) > 0 {
+		now := time.Now()
+		j.UpdatedAt, j.PausedUntil = timestamppb.New(now), timestamppb.New(now.Add(collectTimeout))
+		j.PausedReason = fmt.Sprintf("taken over from another node: collecting its %d unsettled source products from %s on this node before it writes them", len(ids), source)
+		cj.saveLocal(j)
+		cctx, cancel := context.WithTimeout(ctx, collectTimeout)
+		err := cj.collect(cctx, source, ids)
+		cancel()
+		if err != nil {
+			a.log.Warn("a sync run taken over could not collect all its source products on this node: those not in the catalogue fail as items", "job", j.GetId(), "source", source, "err", err)
+		}
+		j.UpdatedAt, j.PausedUntil, j.PausedReason = timestamppb.Now(), nil, ""
+		cj.saveLocal(j)
+	}
+	if ctx.Err() != nil {
+		held.Release()
+		return
+	}
+	held.Launch(j)
+}
+
+// saveLocal saves the job's record in this node's store alone: the
+// table's record of the run moves on at its checkpoints.
+func (cj *clusterJobs) saveLocal(j *job.Job) {
+	if err := cj.a.jobs.Save(j); err != nil {
+		cj.a.log.Warn("cannot save a sync run taken over", "job", j.GetId(), "err", err)
+		return
+	}
+	cj.a.changes.notify()
+}
+
+// collect runs collect jobs of ids on source here, at most
+// api.MaxCollectIDs at a time, and waits for each to end.
+func (cj *clusterJobs) collect(ctx context.Context, source string, ids []string) error {
+	a := cj.a
+	for chunk := range slices.Chunk(ids, api.MaxCollectIDs) {
+		c, err := a.Collect(ctx, client.CollectRequest{Platform: source, IDs: chunk})
+		if err != nil {
+			return err
+		}
+		for {
+			changed := a.changes.wait() // before the read, so no change is missed
+			j, err := a.jobs.Get(c.ID)
+			if err != nil {
+				return fmt.Errorf("collect job %s: %w", c.ID, err)
+			}
+			if final(j.GetState()) {
+				if j.GetFailed() > 0 || j.GetState() != job.State_STATE_SUCCEEDED {
+					return fmt.Errorf("collect job %s ended %s with %d of %d products failed: %s", j.GetId(), j.GetState(), j.GetFailed(), j.GetTotal(), j.GetError())
+				}
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return fmt.Errorf("collect job %s: %w", c.ID, ctx.Err())
+			}
+		}
+	}
+	return nil
 }

@@ -48,34 +48,11 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 		t.Skip("three agent processes, SIGSTOP and a lease takeover on real clocks: run with -args -fencing")
 	}
 	const products = 300
-	// A bucket of 1,000 points restoring 500 a second: a document of 10
-	// productSet fields asks 100, so the store takes about 50 products a
-	// second and a run lasts long enough to be stopped in the middle.
-	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
 	// A job that never ends fails the test instead of hanging it.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	byName := func(name string) *fenceNode {
-		for _, n := range nodes {
-			if n.name == name {
-				return n
-			}
-		}
-		t.Fatalf("no node %q", name)
-		return nil
-	}
-	old := byName(storeOwner(t, nodes[0].proc.Client, "", time.Minute))
-	j, err := old.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err = follow(ctx, old.proc.Client, j, func(j *client.Job) bool { return j.Succeeded >= 50 || j.State.Final() })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j.State.Final() {
-		t.Fatalf("the run ended before the owner could be stopped: %+v", j)
-	}
+	sim, nodes, old, j := ownerMidRun(ctx, t, products, 50)
+	byName := func(name string) *fenceNode { return nodeNamed(t, nodes, name) }
 	recorded := j.Succeeded
 	if err := old.proc.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)

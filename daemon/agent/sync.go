@@ -29,7 +29,7 @@ func (a *Agent) setupSync(context.Context) error {
 	var c *syncengine.Engine
 	opts := syncengine.Options{
 		DB:        a.db,
-		Jobs:      syncJobStore{Store: a.jobs, changes: a.changes},
+		Jobs:      a.clusterSyncStore(syncJobStore{Store: a.jobs, changes: a.changes}),
 		Root:      a.system.Root,
 		Pipelines: a.cfg.Syncs,
 		Platforms: a.syncPlatform,

@@ -2,8 +2,9 @@
 // gossip pool (package membership), runs hashicorp/raft on the server nodes
 // and serves the replicated lock service (package locks) whose fencing
 // tokens guard every store write. The same raft log carries the table of
-// collect jobs (package jobrec), so a job moves with its platform account
-// when the account's owner dies. Raft bootstraps once bootstrap_expect
+// collect jobs and sync runs (package jobrec), so a job moves with its
+// platform account, and a sync run with its target store, when the
+// owner dies. Raft bootstraps once bootstrap_expect
 // servers are seen through gossip, and the leader removes servers that stay
 // dead past a grace period. A server keeps raft's log in a write-ahead log
 // under its data dir (raftlog.go, which also migrates an older bbolt

@@ -23,5 +23,12 @@
 // its target store: every write carries the fencing token of that lease,
 // a write without one is not made (its items stay pending, "not the owner
 // of platform X"), and Reconcile pauses the runs of a target the node
-// lost and resumes its jobs when the node owns it again.
+// lost and resumes its jobs when the node owns it again. There the job
+// store (Options.Jobs) replicates each run to the cluster's job table and
+// refuses a checkpoint, as ErrNotOwner, once another node claimed the
+// run, which pauses it; the node that takes a run over holds its pipeline
+// (Hold) while it rebuilds the job and collects its unsettled source
+// products, then launches it from its pending items under the same id.
+// Start and Reconcile resume only the jobs the store lists as
+// unfinished, which in a cluster leaves sync runs to that takeover.
 package syncengine

@@ -115,6 +115,9 @@ type Engine struct {
 	// owned is, for each pipeline, whether Fence held its target at the
 	// last Start or Reconcile.
 	owned map[string]bool
+	// ending holds the jobs whose run has let its pipeline go and is
+	// recording their end.
+	ending map[string]bool
 }
 
 // activeRun is the run of a pipeline: its job's id once planned, and a
@@ -160,7 +163,8 @@ func New(opts Options) (*Engine, error) {
 		opts.Attempts = job.DefaultMaxItemAttempts
 	}
 	e := &Engine{opts: opts, pipelines: map[string]*pipeline{}, sizes: opts.Sizes,
-		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}, owned: map[string]bool{}}
+		active: map[string]*activeRun{}, queued: map[string]map[string]bool{}, last: map[string]string{}, owned: map[string]bool{},
+		ending: map[string]bool{}}
 	if e.sizes == nil {
 		e.sizes = batch.NewSizes()
 	}
@@ -450,6 +454,83 @@ func (e *Engine) launch(p *pipeline, j *job.Job, a *activeRun) {
 			e.resumeIfOwned(p.cfg.Name)
 		}
 	}()
+}
+
+// Running says whether a run of this engine works on the job (or is
+// recording its end), or holds its pipeline for it (Hold).
+func (e *Engine) Running(jobID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ending[jobID] {
+		return true
+	}
+	for _, a := range e.active {
+		if a.id == jobID {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrBusy is returned by Hold while another run has the pipeline.
+var ErrBusy = errors.New("engine: another run of the pipeline is active")
+
+// Held is a pipeline held for an unfinished job that another node of the
+// cluster ran: Run answers with that job and starts no other run until
+// the job is launched or let go.
+type Held struct {
+	e *Engine
+	p *pipeline
+	a *activeRun
+}
+
+// Hold holds j's pipeline for j, which is in the job store (Pending reads
+// its items), before it runs here: the node taking the job over gets the
+// job's source products first. It fails with ErrBusy while another run
+// has the pipeline, ErrNotOwner when this node does not own its target.
+func (e *Engine) Hold(j *job.Job) (*Held, error) {
+	p, ok := e.pipelines[j.GetPipeline()]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownPipeline, j.GetPipeline())
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.stopped:
+		return nil, ErrStopping
+	case e.active[p.cfg.Name] != nil:
+		return nil, ErrBusy
+	}
+	if _, owned := e.fence(p.cfg.Target); !owned {
+		return nil, &NotOwnerError{Pipeline: p.cfg.Name, Target: p.cfg.Target}
+	}
+	a := &activeRun{id: j.GetId(), created: proto.CloneOf(j)}
+	e.active[p.cfg.Name] = a
+	return &Held{e: e, p: p, a: a}, nil
+}
+
+// Launch runs the held job j from its pending items, as a restart
+// resumes one.
+func (h *Held) Launch(j *job.Job) {
+	h.e.mu.Lock()
+	stopped := h.e.stopped
+	h.e.mu.Unlock()
+	if stopped {
+		// It resumes from its record wherever the target is owned next.
+		h.Release()
+		return
+	}
+	h.e.opts.Logger.Info("resuming sync job", "job", j.GetId(), "pipeline", j.GetPipeline(), "done", j.GetSucceeded()+j.GetFailed(), "total", j.GetTotal())
+	h.e.launch(h.p, j, h.a)
+}
+
+// Release lets the pipeline go without running the job.
+func (h *Held) Release() {
+	h.e.mu.Lock()
+	defer h.e.mu.Unlock()
+	if h.e.active[h.p.cfg.Name] == h.a {
+		delete(h.e.active, h.p.cfg.Name)
+	}
 }
 
 // ErrNotRunning is returned by Cancel for a job no run of this engine

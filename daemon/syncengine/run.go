@@ -107,7 +107,12 @@ func (r *run) loop(ctx context.Context) {
 			return
 		}
 		n := min(chunk, len(items))
-		if err := r.chunk(ctx, items[:n]); err != nil {
+		if err := r.chunk(ctx, items[:n]); errors.Is(err, ErrNotOwner) {
+			// The job store refused the checkpoint: another node owns
+			// the target now and goes on with the job from its record.
+			r.notOwner(len(items))
+			return
+		} else if err != nil {
 			r.log.Error("sync job failed: a batch cannot be checkpointed", "error", err)
 			r.e.finishUnrunnable(r.job, "cannot checkpoint a batch: "+err.Error())
 			return
@@ -189,6 +194,16 @@ func (r *run) finish() {
 
 // end records the job's final state with its job.finished event.
 func (r *run) end(state job.State) {
+	// Still this engine's job until its end is recorded: a cluster node
+	// does not take it over meanwhile as a run nobody works on.
+	r.e.mu.Lock()
+	r.e.ending[r.job.GetId()] = true
+	r.e.mu.Unlock()
+	defer func() {
+		r.e.mu.Lock()
+		delete(r.e.ending, r.job.GetId())
+		r.e.mu.Unlock()
+	}()
 	queued, stopped := r.e.release(r.p.cfg.Name, r.job.GetId())
 	defer r.e.startQueued(r.p.cfg.Name, queued, stopped)
 	from := r.job.GetState()

@@ -40,12 +40,27 @@ const (
 	ItemFailed    = 2
 )
 
+// Kind is what a record is a job of: "" a collect job, KindSync a sync
+// run (written before there were kinds, a record without one is a collect
+// job).
+type Kind string
+
+// KindSync is the kind of a sync run's record: Platform is its target
+// store, Request the source products it planned, and a succeeded item
+// names the store's product (Remote, Variants) it was written to.
+const KindSync Kind = "sync"
+
 // Item is one checkpointed item. Data is the job actors' record of it
 // (protobuf), opaque here; State says whether it is done.
 type Item struct {
 	Index int32  `json:"index"`
 	State int32  `json:"state"`
 	Data  []byte `json:"data"`
+	// Remote and Variants, for a sync run's item written to the store,
+	// are the store's id of the product and of each SKU's variant: the
+	// binding a node taking the run over records without writing again.
+	Remote   string            `json:"remote,omitempty"`
+	Variants map[string]string `json:"variants,omitempty"`
 }
 
 // Command is one change to the table, the payload of a raft log entry
@@ -53,6 +68,7 @@ type Item struct {
 type Command struct {
 	Op       Op     `json:"op"`
 	ID       string `json:"id"`
+	Kind     Kind   `json:"kind,omitempty"`
 	Platform string `json:"platform,omitempty"`
 	Owner    string `json:"owner"`
 	// Token is the owner's fencing token on the platform account (the
@@ -84,6 +100,7 @@ func Encode(cmd Command) ([]byte, error) {
 // Record is one job as the cluster knows it.
 type Record struct {
 	ID       string   `json:"id"`
+	Kind     Kind     `json:"kind,omitempty"`
 	Platform string   `json:"platform"`
 	Owner    string   `json:"owner"`
 	Token    uint64   `json:"token"`
@@ -146,7 +163,7 @@ func (t *Table) Apply(index uint64, cmd Command) Result {
 		if r != nil {
 			return Result{Outcome: Exists, Record: r.clone()}
 		}
-		r = &Record{ID: cmd.ID, Platform: cmd.Platform, Owner: cmd.Owner, Token: cmd.Token, Job: cmd.Job,
+		r = &Record{ID: cmd.ID, Kind: cmd.Kind, Platform: cmd.Platform, Owner: cmd.Owner, Token: cmd.Token, Job: cmd.Job,
 			Request: cmd.Request, Items: map[int32]Item{}, Final: cmd.Final, Index: index}
 		t.Jobs[cmd.ID] = r
 		t.prune()
@@ -263,8 +280,8 @@ func (f *FSM) Get(id string) (Record, bool) {
 	return r.clone(), true
 }
 
-// Unfinished lists the unfinished jobs of platform, oldest first (ids are
-// ULIDs).
+// Unfinished lists the unfinished jobs of platform, of every kind, oldest
+// first (ids are ULIDs).
 func (f *FSM) Unfinished(platform string) []Record {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -87,14 +87,7 @@ func TestFSMStateRoundTrip(t *testing.T) {
 	if _, ok := f.Apply(6, []byte(`{"op":"acquire"}`)).(error); !ok {
 		t.Fatal("an untagged entry must be an error")
 	}
-	st, err := f.State()
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := NewFSM()
-	if err := g.Load(st); err != nil {
-		t.Fatal(err)
-	}
+	g := restored(t, f)
 	if r, ok := g.Get("j"); !ok || r.Index != 5 || len(g.Unfinished("tb")) != 1 || len(g.Unfinished("other")) != 0 {
 		t.Fatalf("restored: %+v %v", r, ok)
 	}
@@ -124,4 +117,62 @@ func TestListedPagesAddOnce(t *testing.T) {
 	if r := tab.Apply(6, Command{Op: "bogus", ID: "j", Owner: "a", Token: 99}); r.Outcome != Unknown || tab.Jobs["j"].Token != 10 {
 		t.Fatalf("an unknown command: %+v, token now %d", r, tab.Jobs["j"].Token)
 	}
+}
+
+// A sync run's record keeps its kind, and each written item the store's
+// ids, through a claim and a snapshot.
+func TestSyncRunRecordKeepsKindAndRemoteIDs(t *testing.T) {
+	f := NewFSM()
+	apply := func(index uint64, cmd Command) Result {
+		t.Helper()
+		b, err := Encode(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, ok := f.Apply(index, b).(Result)
+		if !ok || res.Outcome != Applied {
+			t.Fatalf("%s: %+v", cmd.Op, res)
+		}
+		return res
+	}
+	apply(1, Command{Op: OpCreate, ID: "s", Kind: KindSync, Platform: "shop", Owner: "a", Token: 3, Request: []string{"p1", "p2"}})
+	written := Item{Index: 0, State: ItemSucceeded, Data: []byte{1}, Remote: "gid://shopify/Product/7", Variants: map[string]string{"sku-1": "sku-1"}}
+	apply(2, Command{Op: OpCheckpoint, ID: "s", Platform: "shop", Owner: "a", Token: 3, Items: []Item{written}})
+	res := apply(3, Command{Op: OpClaim, ID: "s", Platform: "shop", Owner: "b", Token: 5})
+	if res.Record.Kind != KindSync || res.Record.Items[0].Remote != written.Remote || res.Record.Items[0].Variants["sku-1"] != "sku-1" {
+		t.Fatalf("claimed record: %+v", res.Record)
+	}
+	g := restored(t, f)
+	recs := g.Unfinished("shop")
+	if len(recs) != 1 || recs[0].Kind != KindSync || recs[0].Items[0].Remote != written.Remote || recs[0].Owner != "b" {
+		t.Fatalf("restored: %+v", recs)
+	}
+	// A record written before there were kinds is a collect job's.
+	g.Apply(4, mustEncode(t, Command{Op: OpCreate, ID: "c", Platform: "shop", Owner: "b", Token: 5}))
+	if r, _ := g.Get("c"); r.Kind != "" {
+		t.Fatalf("collect record kind %q", r.Kind)
+	}
+}
+
+func mustEncode(t *testing.T, cmd Command) []byte {
+	t.Helper()
+	b, err := Encode(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// restored is a new FSM loaded from f's state, as from a raft snapshot.
+func restored(t *testing.T, f *FSM) *FSM {
+	t.Helper()
+	st, err := f.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewFSM()
+	if err := g.Load(st); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
