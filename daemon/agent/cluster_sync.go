@@ -104,6 +104,11 @@ func (a *Agent) forwardSyncRun(ctx context.Context, name string, req client.Sync
 		return nil, api.Unavailable(client.CodeUnavailable, cause.Error())
 	}
 	resource := platformResource(ne.Target)
+	if _, mine := a.cluster.owner.Token(resource); mine {
+		// This node owns the store but not yet every source of its
+		// pipelines (a takeover in progress): nobody else may run it.
+		return nil, api.Unavailable(client.CodeUnavailable, fmt.Sprintf("%v; this node owns %s and waits for the leases on the pipeline's sources (a takeover may be under way): ask again in a few seconds", cause, resource))
+	}
 	owner, addr := a.storeOwner(resource)
 	if owner == "" {
 		hold := time.NewTimer(leaderHold)

@@ -128,6 +128,13 @@ func TestSyncFenceWaitsForTheSourcesLease(t *testing.T) {
 	if n := strings.Count(logs.String(), "not yet every source"); n != 1 {
 		t.Fatalf("the wait was logged %d times, want once: %s", n, logs.String())
 	}
+	// A run asked meanwhile is refused at once, saying why, rather than
+	// held and then answered as if nobody owned the store.
+	_, err := a.forwardSyncRun(t.Context(), "src-shop", client.SyncRunRequest{}, &syncengine.NotOwnerError{Pipeline: "src-shop", Target: "shop"})
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || !strings.Contains(ae.Message, "this node owns platform/shop and waits for the leases") {
+		t.Fatalf("sync run while the source's lease is elsewhere: %v", err)
+	}
 	lk.let.Store(true)
 	owner.Step(t.Context())
 	shop, _ := owner.Token("platform/shop")
