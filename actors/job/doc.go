@@ -80,7 +80,11 @@
 //
 // Rate-limited retries are paced by the platform: they wait at least its
 // retry-after, take limiter tokens like any call and spend no budget, at
-// either level.
+// either level. A sync run's writes go through actors/sync/batch, where
+// an item the platform refused for its rate inside a call that succeeded
+// (Shopify's THROTTLED documents in a 200) is sent again after the
+// retry-after without spending an item attempt, at most
+// batch.MaxThrottled (20) times.
 //
 // Worst case with the defaults, for one item that keeps failing with a
 // retryable error the platform does not pace: 3 item attempts × 5 actor

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/marketsync/marketsync/sdk/model"
 )
@@ -99,7 +100,10 @@ type Outcome struct {
 // Only failed items are sent again, and only for a retryable error; a
 // batch refused as too large is sent again in halves, and the smaller
 // size is remembered. A whole call that fails otherwise fails its items
-// (retryable: they are sent again while they have attempts left).
+// (retryable: they are sent again while they have attempts left). An
+// item refused for the platform's rate is sent again after the
+// platform's retry-after without spending an attempt, at most
+// MaxThrottled times.
 func Send[T any](ctx context.Context, s Sender, items []T, call Call[T]) Outcome {
 	attempts := s.Attempts
 	if attempts <= 0 {
@@ -107,6 +111,7 @@ func Send[T any](ctx context.Context, s Sender, items []T, call Call[T]) Outcome
 	}
 	out := Outcome{Errs: make([]*model.Error, len(items))}
 	tries := make([]int, len(items))
+	throttled := make([]int, len(items))
 	pending := make([]int, len(items))
 	for i := range pending {
 		pending[i] = i
@@ -133,18 +138,55 @@ func Send[T any](ctx context.Context, s Sender, items []T, call Call[T]) Outcome
 			continue // the same items, in smaller batches
 		}
 		var again []int
+		var pause time.Duration
 		for j, i := range idx {
-			tries[i]++
 			e := whole
 			if e == nil && j < len(errs) {
 				e = errs[j]
 			}
 			out.Errs[i] = e
-			if e != nil && e.GetKind().Retryable() && tries[i] < attempts {
-				again = append(again, i)
+			switch {
+			case e == nil || !e.GetKind().Retryable():
+			case e.GetKind() == model.KindRateLimited:
+				// Refused for the platform's rate, not for anything wrong
+				// with the item (a document THROTTLED inside a call that
+				// answered 200): it waits for the platform and spends no
+				// attempt, as rate-limited retries do everywhere.
+				if throttled[i]++; throttled[i] <= MaxThrottled {
+					pause = max(pause, throttledWait(e, throttled[i]))
+					again = append(again, i)
+				}
+			default:
+				if tries[i]++; tries[i] < attempts {
+					again = append(again, i)
+				}
 			}
 		}
 		pending = append(again, pending[n:]...)
+		if pause > 0 && len(again) > 0 {
+			t := time.NewTimer(pause)
+			select {
+			case <-ctx.Done():
+				t.Stop() // the loop's check ends the items
+			case <-t.C:
+			}
+		}
 	}
 	return out
+}
+
+// MaxThrottled bounds how often one item may be sent again after coming
+// back rate-limited; the next refusal fails it with that error: enough for a platform to restore a
+// spent bucket many times over, and a bound so that a platform that
+// refuses for ever ends the item rather than the run waiting for ever.
+const MaxThrottled = 20
+
+// throttledWait is how long to wait before sending again an item refused
+// for the rate the n-th time: the platform's retry-after when it gave
+// one, else a doubling from 250 ms, at most 10 s.
+func throttledWait(e *model.Error, n int) time.Duration {
+	if d := e.Wait(); d > 0 {
+		return d
+	}
+	return min(250*time.Millisecond<<min(n-1, 6), 10*time.Second)
 }

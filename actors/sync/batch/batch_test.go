@@ -160,3 +160,49 @@ func TestWindowFlushesWhenFullOrAfterMaxWait(t *testing.T) {
 		}
 	})
 }
+
+// throttledStore refuses items for its rate inside calls that succeed, as
+// Shopify marks documents THROTTLED in a 200: some a few times, one for
+// ever. It records when each call came.
+type throttledStore struct {
+	left  map[int]int // item → refusals left; -1 for ever
+	after time.Duration
+	at    []time.Duration
+	start time.Time
+}
+
+func (f *throttledStore) call(_ context.Context, items []int) ([]*model.Error, *model.Error) {
+	f.at = append(f.at, time.Since(f.start))
+	errs := make([]*model.Error, len(items))
+	for j, it := range items {
+		if n := f.left[it]; n != 0 {
+			f.left[it] = n - 1
+			errs[j] = model.RateLimited(f.after, "THROTTLED", "the bucket is empty")
+		}
+	}
+	return errs, nil
+}
+
+// Items refused for the platform's rate wait for its retry-after and
+// spend no attempt: one refused six times with three attempts still
+// succeeds; one refused for ever fails with the refusal after
+// MaxThrottled resends, so the run ends.
+func TestSendWaitsOutThrottledItemsWithoutSpendingAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &throttledStore{left: map[int]int{2: 6, 4: -1}, after: 2 * time.Second, start: time.Now()}
+		out := batch.Send(context.Background(), batch.Sender{Sizes: batch.NewSizes(), Platform: "p", Op: model.Operation_OPERATION_UPSERT_PRODUCTS, Limit: 10, Attempts: 3}, seq(10), f.call)
+		for i, e := range out.Errs {
+			if wantErr := i == 4; (e != nil) != wantErr || (wantErr && e.GetKind() != model.KindRateLimited) {
+				t.Errorf("item %d: %v", i, e)
+			}
+		}
+		if want := batch.MaxThrottled + 1; out.Calls != want {
+			t.Fatalf("%d calls, want %d: the first and one per resend", out.Calls, want)
+		}
+		for k := 1; k < len(f.at); k++ {
+			if gap := f.at[k] - f.at[k-1]; gap < f.after {
+				t.Fatalf("call %d came %v after the one before, sooner than the retry-after %v", k, gap, f.after)
+			}
+		}
+	})
+}
