@@ -176,9 +176,10 @@ func Send[T any](ctx context.Context, s Sender, items []T, call Call[T]) Outcome
 }
 
 // MaxThrottled bounds how often one item may be sent again after coming
-// back rate-limited; the next refusal fails it with that error: enough for a platform to restore a
-// spent bucket many times over, and a bound so that a platform that
-// refuses for ever ends the item rather than the run waiting for ever.
+// back rate-limited; the next refusal fails it with that error. Enough
+// for a platform to restore a spent bucket many times over, and a bound,
+// so that a platform that refuses for ever ends the item rather than the
+// run waiting for ever.
 const MaxThrottled = 20
 
 // throttledWait is how long to wait before sending again an item refused
