@@ -144,7 +144,7 @@ func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 // TestPausedOwnerWritesNothingAfterTakeover; skipped under -short.
 func TestSyncRunsOnTheStoreOwner(t *testing.T) {
 	if testing.Short() {
-		t.Skip("three agent processes")
+		t.Skip("three agent processes on real clocks (about 10 s); make test-full runs it")
 	}
 	const products = 100
 	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1e7, RestoreRate: 1e6})
