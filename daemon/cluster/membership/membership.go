@@ -373,7 +373,27 @@ func (m *Membership) UpdateMeta(change func(*Meta)) error {
 	}
 	m.meta = meta
 	m.mu.Unlock()
-	return m.ml.UpdateNode(5 * time.Second)
+	var err error
+	for range 3 {
+		if err = m.ml.UpdateNode(5 * time.Second); err == nil {
+			return nil
+		}
+		// A timeout has two causes. The broadcast is still queued: the
+		// node's own state holds the new metadata, and gossip and push/pull
+		// carry it on. Or memberlist dropped the update without a word: a
+		// refutation took the next incarnation between UpdateNode's
+		// numbering and its apply, and the node's state still holds the old
+		// metadata. Only the second needs another round.
+		m.mu.Lock()
+		want, _ := m.meta.encode()
+		m.mu.Unlock()
+		if slices.Equal(m.ml.LocalNode().Meta, want) {
+			m.log.Debug("metadata broadcast still queued; gossip carries it on", "err", err)
+			return nil
+		}
+		m.log.Warn("metadata update was not applied; trying again", "err", err)
+	}
+	return err
 }
 
 // delegate is memberlist's view of Membership.
