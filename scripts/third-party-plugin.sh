@@ -10,6 +10,10 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# The plugin's tests build it into a directory under TMPDIR kept per
+# module folder; this folder is new each run, so keep that under $work too.
+mkdir "$work/tmp"
+export TMPDIR="$work/tmp"
 mkdir "$work/marketsync-plugin-feed"
 cd "$work/marketsync-plugin-feed"
 go mod init example.com/marketsync-plugin-feed

@@ -3,11 +3,9 @@ package agenttest
 import (
 	"context"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/marketsync/marketsync/config"
 	"github.com/marketsync/marketsync/daemon/agent"
 	"github.com/marketsync/marketsync/daemon/client"
+	"github.com/marketsync/marketsync/sdk/plugintest"
 )
 
 // Main builds the marketsync binary and the named first-party plugins
@@ -42,77 +41,32 @@ func Main(m *testing.M, dir *string, plugins ...string) {
 
 // Build compiles the marketsync binary and the named first-party plugins
 // (folders under plugins/) into dir, in one go build so that the
-// packages compile in parallel. Call it once from TestMain, or use Main.
+// packages compile in parallel. It goes through plugintest.BuildShared,
+// so the test packages of a checkout that all need the agent and the
+// sandbox link them once between them.
 func Build(dir string, plugins ...string) error {
-	root, err := moduleRoot()
+	wd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	// go build names each binary after its folder: build into a
-	// directory of their own, then give the plugins their names. That
-	// directory outlives the test run: go build leaves a binary that is
-	// up to date alone, so the test packages that all need the agent and
-	// the sandbox link them once between them instead of once each. A
-	// lock keeps packages tested in parallel from building into it at
-	// once. Each checkout has its own directory, so that two checkouts
-	// tested side by side do not relink over each other.
-	out := filepath.Join(os.TempDir(), fmt.Sprintf("marketsync-test-build-%d-%08x", os.Getuid(), crc32.ChecksumIEEE([]byte(root))))
-	if err := os.MkdirAll(out, 0o700); err != nil {
-		return err
-	}
-	unlock, err := lockDir(out)
+	root, err := plugintest.ModuleRoot(wd)
 	if err != nil {
 		return err
 	}
-	defer unlock()
 	names := map[string]string{"marketsync": "marketsync"}
 	pkgs := []string{"./daemon/cmd/marketsync"}
 	for _, p := range plugins {
 		names[p] = "marketsync-plugin-" + p
 		pkgs = append(pkgs, "./plugins/"+p)
 	}
-	cmd := exec.Command("go", append([]string{"build", "-o", out + string(filepath.Separator)}, pkgs...)...)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", strings.Join(pkgs, " "), err, b)
-	}
-	for built, name := range names {
-		if err := copyFile(filepath.Join(out, built), filepath.Join(dir, name)); err != nil {
-			return err
+	return plugintest.BuildShared(root, pkgs, func(out string) error {
+		for built, name := range names {
+			if err := plugintest.CopyExecutable(filepath.Join(out, built), filepath.Join(dir, name)); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
-}
-
-// copyFile copies an executable: a copy, not a link, so that a later
-// build into the shared directory never changes a binary a test runs.
-func copyFile(from, to string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", fmt.Errorf("not inside the marketsync module")
-	}
-	return filepath.Dir(mod), nil
+		return nil
+	})
 }
 
 // Agent is a running test agent.

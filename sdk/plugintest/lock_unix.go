@@ -1,6 +1,6 @@
 //go:build unix
 
-package agenttest
+package plugintest
 
 import (
 	"os"

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package agenttest
+package plugintest
 
 // lockDir does not lock where flock is missing: packages then build one
 // after another only by chance, which the go command tolerates.
