@@ -83,8 +83,13 @@ run-cluster: build-agent
 ## cores that keeps both busy while one package links. Test binaries are
 ## linked without DWARF (-ldflags=-w: a fifth less link time each, stack
 ## traces unchanged), and go test skips its own vet pass (-vet=off), a subset
-## of what go vet has just run. `make test-full` is what CI adds.
+## of what go vet has just run. The SDK is vetted and built (with and
+## without -race) before the lanes split: both lanes need it and the standard
+## library, and two go commands that start cold together compile what they
+## share twice. `make test-full` is what CI adds.
 test: fmt-check
+	@echo "(cd sdk && go vet -race ./... && go build ./...)"
+	@cd sdk && $(GO) vet -race ./... && $(GO) build ./...
 	@lane=$$(mktemp); \
 	( set -e; \
 	  for m in $(OTHER_MODULES); do \

@@ -3,9 +3,10 @@
 # guide's "Starting from an empty folder" (sdk/README.md) command by
 # command: an empty folder outside the marketsync tree, `go mod init`, the
 # SDK required and replaced by this tree's copy, the plugin's sources, then
-# `go mod tidy`, build, vet and test. Fails when the resulting go.sum names
-# any of the agent's own dependencies, which would mean the SDK pulls the
-# agent in.
+# `go mod tidy`, build and test (go vet of the same sources runs in
+# examples/plugin-feed's own module under make test). Fails when the
+# resulting go.sum names any of the agent's own dependencies, which would
+# mean the SDK pulls the agent in.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -24,7 +25,6 @@ cp "$repo"/examples/plugin-feed/*.go .
 cp -r "$repo/examples/plugin-feed/testdata" .
 go mod tidy
 go build -o marketsync-plugin-feed .
-go vet ./...
 MARKETSYNC_SDK_DIR="$repo/sdk" go test -count=1 ./...
 if grep -iE 'dgraph-io/badger|asynkron/protoactor|hashicorp/memberlist|VictoriaMetrics|hashicorp/hcl' go.sum; then
 	echo "third-party plugin: go.sum lists agent dependencies (above)" >&2
