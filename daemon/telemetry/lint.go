@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Lint checks a scrape the way Prometheus's `promtool check metrics` does,
@@ -19,7 +20,10 @@ func Lint(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	var parser expfmt.TextParser
+	// The classic name rules (letters, digits, _ and :), the ones every
+	// Prometheus server and promtool accept, not the UTF-8 names newer
+	// servers allow.
+	parser := expfmt.NewTextParser(model.LegacyValidation)
 	if _, err := parser.TextToMetricFamilies(bytes.NewReader(body)); err != nil {
 		return fmt.Errorf("not the text exposition format: %w", err)
 	}
