@@ -23,8 +23,11 @@ PLUGINS := $(notdir $(wildcard plugins/*))
 # An operator's own GORACE options come after this one and win.
 export GORACE := $(strip atexit_sleep_ms=0 $(GORACE))
 
-# The environment of make test's compile-heavy steps (see test).
-VET_GOGC := GOGC=400
+# make test's go commands compile and link with GOGC=400 (see test); the
+# test binaries, and the agents and plugins they start, run with Go's
+# default, set back by RUN_DEFAULT_GC.
+BUILD_GOGC := GOGC=400
+RUN_DEFAULT_GC := -exec 'env GOGC=100'
 
 # The Go modules of the tree: the agent, the SDK plugin authors depend on,
 # the third-party example plugin that depends on the SDK alone, and the
@@ -89,22 +92,23 @@ run-cluster: build-agent
 ## of what go vet has just run. The SDK is vetted and built (with and
 ## without -race) before the lanes split: both lanes need it and the standard
 ## library, and two go commands that start cold together compile what they
-## share twice. The vet steps, which compile every dependency, run with
-## GOGC=400: the compiler spends a tenth less CPU collecting garbage, for a
-## few hundred MB more heap; the tests themselves run with the default.
+## share twice. The go commands run with GOGC=400, so the compiler and the
+## linker spend about a tenth less CPU collecting garbage, for a few hundred
+## MB more heap; the test binaries are started through `env GOGC=100` (go
+## test -exec), so the tests and what they start run with Go's default.
 ## `make test-full` is what CI adds.
 test: fmt-check
 	@echo "(cd sdk && go vet -race ./... && go build ./...)"
-	@cd sdk && $(VET_GOGC) $(GO) vet -race ./... && $(VET_GOGC) $(GO) build ./...
+	@cd sdk && $(BUILD_GOGC) $(GO) vet -race ./... && $(BUILD_GOGC) $(GO) build ./...
 	@lane=$$(mktemp); \
 	( set -e; \
 	  for m in $(OTHER_MODULES); do \
 		echo "(cd $$m && go vet -race ./... && go test -race -short -count=1 -vet=off -ldflags=-w ./...)"; \
-		(cd $$m && $(VET_GOGC) $(GO) vet -race ./... && $(GO) test -race -short -count=1 -vet=off -ldflags=-w ./...); \
+		(cd $$m && $(BUILD_GOGC) $(GO) vet -race ./... && $(BUILD_GOGC) $(GO) test $(RUN_DEFAULT_GC) -race -short -count=1 -vet=off -ldflags=-w ./...); \
 	  done; \
 	  scripts/third-party-plugin.sh ) >$$lane 2>&1 & other=$$!; \
 	echo "(go vet -race ./... && go test -race -short -count=1 -vet=off -ldflags=-w -p 3 ./...)"; \
-	$(VET_GOGC) $(GO) vet -race ./... && $(GO) test -race -short -count=1 -vet=off -ldflags=-w -p 3 ./...; rc=$$?; \
+	$(BUILD_GOGC) $(GO) vet -race ./... && $(BUILD_GOGC) $(GO) test $(RUN_DEFAULT_GC) -race -short -count=1 -vet=off -ldflags=-w -p 3 ./...; rc=$$?; \
 	wait $$other; orc=$$?; \
 	echo "--- $(OTHER_MODULES), third-party guide:"; cat $$lane; rm -f $$lane; \
 	[ $$rc -eq 0 ] && [ $$orc -eq 0 ]
