@@ -373,9 +373,11 @@ func (m *Membership) UpdateMeta(change func(*Meta)) error {
 	}
 	m.meta = meta
 	m.mu.Unlock()
+	// Two rounds of 2.5 s: callers (ownership's step) wait for this, and
+	// a broadcast normally completes in a few gossip intervals.
 	var err error
-	for range 3 {
-		if err = m.ml.UpdateNode(5 * time.Second); err == nil {
+	for range 2 {
+		if err = m.ml.UpdateNode(2500 * time.Millisecond); err == nil {
 			return nil
 		}
 		// A timeout has two causes. The broadcast is still queued: the
