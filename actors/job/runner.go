@@ -6,6 +6,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/marketsync/marketsync/actors/platform"
+	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk"
 	"github.com/marketsync/marketsync/sdk/model"
 	"google.golang.org/protobuf/proto"
@@ -529,7 +530,7 @@ const (
 // backoffAfter is how long a job waits after n batches in a row failed as
 // a whole: batchBackoffBase, doubling, at most batchBackoffMax.
 func backoffAfter(n int) time.Duration {
-	return min(batchBackoffBase<<min(n-1, 6), batchBackoffMax)
+	return retry.Policy{Base: batchBackoffBase, Max: batchBackoffMax}.Window(n)
 }
 
 // refusesForNow says whether a failed call means "not now" rather than

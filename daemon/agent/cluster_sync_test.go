@@ -45,7 +45,7 @@ type fenceNode struct {
 //	go test -v -run PausedOwner ./daemon/agent/ -args -fencing
 func TestPausedOwnerWritesNothingAfterTakeover(t *testing.T) {
 	if !*fencing {
-		t.Skip("three agent processes, SIGSTOP and a lease takeover on real clocks: run with -args -fencing")
+		t.Skip("three agent processes, SIGSTOP and a lease takeover on real clocks: make test-full runs it with -args -fencing")
 	}
 	const products = 300
 	// A job that never ends fails the test instead of hanging it.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/marketsync/marketsync/actors/platform/retry"
 	"github.com/marketsync/marketsync/sdk/model"
 )
 
@@ -182,12 +183,16 @@ func Send[T any](ctx context.Context, s Sender, items []T, call Call[T]) Outcome
 // run waiting for ever.
 const MaxThrottled = 20
 
+// throttledBackoff paces an item refused for the rate when the platform
+// gave no retry-after: a doubling from 250 ms, at most 10 s.
+var throttledBackoff = retry.Policy{Base: 250 * time.Millisecond, Max: 10 * time.Second}
+
 // throttledWait is how long to wait before sending again an item refused
 // for the rate the n-th time: the platform's retry-after when it gave
-// one, else a doubling from 250 ms, at most 10 s.
+// one, else throttledBackoff's window.
 func throttledWait(e *model.Error, n int) time.Duration {
 	if d := e.Wait(); d > 0 {
 		return d
 	}
-	return min(250*time.Millisecond<<min(n-1, 6), 10*time.Second)
+	return throttledBackoff.Window(n)
 }

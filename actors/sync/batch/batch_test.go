@@ -139,7 +139,7 @@ func TestWindowFlushesWhenFullOrAfterMaxWait(t *testing.T) {
 			at = append(at, time.Since(start))
 		}}
 		w.Add("a", "b", "c", "d") // a full batch at once, d waits
-		time.Sleep(time.Second)
+		time.Sleep(time.Second)   // synctest's clock: returns when the bubble reaches 1 s
 		w.Add("e")
 		synctest.Wait()
 		mu.Lock()
@@ -147,7 +147,7 @@ func TestWindowFlushesWhenFullOrAfterMaxWait(t *testing.T) {
 			t.Fatalf("flushed %v before the wait ran out", flushed)
 		}
 		mu.Unlock()
-		time.Sleep(time.Second) // 2 s after d
+		time.Sleep(time.Second) // synctest's clock again: 2 s after d
 		synctest.Wait()
 		mu.Lock()
 		defer mu.Unlock()
