@@ -110,7 +110,8 @@ func (a *Agent) configured(name string) bool {
 }
 
 // Jobs implements api.Backend. A platform filter must name a configured
-// platform, as every route's does: a typo is an error, not "no jobs".
+// platform, as every route's does: a typo is an error, not "no jobs". In
+// a cluster a server lists the cluster's jobs too (withClusterJobs).
 func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Job, error) {
 	if opts.Platform != "" && !a.configured(opts.Platform) {
 		return nil, api.UnknownPlatform(opts.Platform)
@@ -127,6 +128,7 @@ func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Jo
 	if err != nil {
 		return nil, err
 	}
+	list = a.withClusterJobs(list, f)
 	out := make([]client.Job, len(list))
 	for i, j := range list {
 		out[i] = *jobFromRecord(j)
@@ -243,11 +245,9 @@ func (a *Agent) JobItems(ctx context.Context, id string, opts client.ItemListOpt
 // Product implements api.Backend. A bare id is looked up on every
 // platform; found on several, the caller must say which. A product page
 // URL is first resolved to an id by the plugin of each platform that
-// collects (or of the one named).
+// collects (or of the one named). In a cluster, a platform another node
+// owns is looked up in that node's catalogue (catalogueEntry).
 func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.Product, error) {
-	if p, forwarded, err := a.forwardProduct(ctx, platformName, id); forwarded {
-		return p, err
-	}
 	names := []string{platformName}
 	if platformName == "" {
 		names = a.platformNames()
@@ -264,26 +264,19 @@ func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.P
 			return nil, api.NotFound(client.CodeProductNotFound, fmt.Sprintf("no configured platform knows the product page %s", id))
 		}
 	}
-	var found []*catalog.Entry
-	err := a.db.View(func(txn *store.Txn) error {
-		for _, name := range names {
-			pid, ok := ids[name]
-			if !ok {
-				continue
-			}
-			e, err := catalog.Get(txn, name, pid)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			found = append(found, e)
+	var found []*client.Product
+	for _, name := range names {
+		pid, ok := ids[name]
+		if !ok {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		p, err := a.catalogueEntry(ctx, name, pid)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			found = append(found, p)
+		}
 	}
 	switch len(found) {
 	case 0:
@@ -291,12 +284,43 @@ func (a *Agent) Product(ctx context.Context, platformName, id string) (*client.P
 	case 1:
 	default:
 		where := make([]string, len(found))
-		for i, e := range found {
-			where[i] = e.Platform + ":" + id
+		for i, p := range found {
+			where[i] = p.Platform + ":" + id
 		}
 		return nil, api.Conflict(client.CodeAmbiguousProduct, fmt.Sprintf("id %q is on several platforms; ask for one of %s", id, strings.Join(where, ", ")))
 	}
-	e := found[0]
+	return found[0], nil
+}
+
+// catalogueEntry is the product id of platform's catalogue, nil when it
+// has none. As productsOf, it reads the catalogue of a platform another
+// node owns on that node.
+func (a *Agent) catalogueEntry(ctx context.Context, platform, id string) (*client.Product, error) {
+	if c := a.cluster; c != nil {
+		cl, err := c.ownerClient(ctx, platform)
+		if err != nil {
+			return nil, err
+		}
+		if cl != nil {
+			p, err := cl.Products().Info(ctx, platform+":"+id)
+			if ae := (*client.APIError)(nil); errors.As(err, &ae) && ae.Code == client.CodeProductNotFound {
+				return nil, nil
+			}
+			return p, remoteError(err)
+		}
+	}
+	var e *catalog.Entry
+	err := a.db.View(func(txn *store.Txn) error {
+		var err error
+		e, err = catalog.Get(txn, platform, id)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
 	return &client.Product{Product: *host.ProductFromModel(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt}, nil
 }
 
@@ -320,8 +344,9 @@ func (a *Agent) resolveEverywhere(ctx context.Context, names []string, url strin
 // name then id, over the configured platforms or the one named. The
 // cursor is opaque to callers: the platform and id of the last product
 // of the page before, "platform/id" (platform names hold no "/"),
-// base64url-encoded.
-func (a *Agent) Products(_ context.Context, opts client.ProductListOptions) (*client.ProductPage, error) {
+// base64url-encoded. In a cluster, a platform another node owns is read
+// from that node's catalogue, which its jobs fill (productsOf).
+func (a *Agent) Products(ctx context.Context, opts client.ProductListOptions) (*client.ProductPage, error) {
 	names := slices.Sorted(maps.Keys(a.current()))
 	if opts.Platform != "" {
 		if !a.configured(opts.Platform) {
@@ -338,34 +363,81 @@ func (a *Agent) Products(_ context.Context, opts client.ProductListOptions) (*cl
 		}
 	}
 	page := &client.ProductPage{}
-	err := a.db.View(func(txn *store.Txn) error {
-		for _, name := range names {
-			if name < fromPlatform {
-				continue
+	for k, name := range names {
+		if name < fromPlatform {
+			continue
+		}
+		start := ""
+		if name == fromPlatform {
+			start = after
+		}
+		list, more, err := a.productsOf(ctx, name, start, opts.Limit-len(page.Products))
+		if err != nil {
+			return nil, err
+		}
+		page.Products = append(page.Products, list...)
+		if len(page.Products) < opts.Limit {
+			continue
+		}
+		// A full page: there is a next one if this platform or a later
+		// one has another product.
+		for _, later := range names[k+1:] {
+			if more {
+				break
 			}
-			start := ""
-			if name == fromPlatform {
-				start = after
+			if _, more, err = a.productsOf(ctx, later, "", 0); err != nil {
+				return nil, err
 			}
-			// One more than a page, to know whether there is a next.
-			entries, _, err := catalog.List(txn, name, start, opts.Limit+1-len(page.Products))
+		}
+		if more {
+			last := page.Products[len(page.Products)-1]
+			page.Next = base64.RawURLEncoding.EncodeToString([]byte(last.Platform + "/" + last.ID))
+		}
+		return page, nil
+	}
+	return page, nil
+}
+
+// productsOf is up to n products of platform's catalogue after the id
+// start, and whether it has more after them (n 0: only whether it has
+// any). The catalogue of a platform another node of the cluster owns is
+// that node's, which its jobs fill: it is read there, so a node that
+// collected the platform before a failover does not serve its stale
+// copy; while nobody owns the platform the read waits up to ownerHold,
+// then answers 503 no_owner.
+func (a *Agent) productsOf(ctx context.Context, platform, start string, n int) (_ []client.Product, more bool, _ error) {
+	if c := a.cluster; c != nil {
+		cl, err := c.ownerClient(ctx, platform)
+		if err != nil {
+			return nil, false, err
+		}
+		if cl != nil {
+			opts := client.ProductListOptions{Platform: platform, Limit: max(n, 1)}
+			if start != "" {
+				opts.Cursor = base64.RawURLEncoding.EncodeToString([]byte(platform + "/" + start))
+			}
+			page, err := cl.Products().List(ctx, opts)
 			if err != nil {
-				return err
+				return nil, false, remoteError(err)
 			}
-			for _, e := range entries {
-				page.Products = append(page.Products, client.Product{Product: *host.ProductFromModel(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt})
+			if n == 0 {
+				return nil, len(page.Products) > 0, nil
 			}
-			if len(page.Products) > opts.Limit {
-				page.Products = page.Products[:opts.Limit]
-				last := page.Products[opts.Limit-1]
-				page.Next = base64.RawURLEncoding.EncodeToString([]byte(last.Platform + "/" + last.ID))
-				return nil
-			}
+			return page.Products, page.Next != "", nil
+		}
+	}
+	var out []client.Product
+	err := a.db.View(func(txn *store.Txn) error {
+		// One more than asked, to know whether there is more.
+		entries, _, err := catalog.List(txn, platform, start, n+1)
+		if err != nil {
+			return err
+		}
+		more = len(entries) > n
+		for _, e := range entries[:min(n, len(entries))] {
+			out = append(out, client.Product{Product: *host.ProductFromModel(e.Product), Platform: e.Platform, CollectedAt: e.CollectedAt})
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return page, nil
+	return out, more, err
 }

@@ -4,12 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
+	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/marketsync/marketsync/actors/job"
 	"github.com/marketsync/marketsync/daemon/api"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster/jobrec"
+	"github.com/marketsync/marketsync/daemon/jobs"
+	"github.com/marketsync/marketsync/daemon/webhook"
 )
 
 // In a cluster, one node owns each platform account (package ownership)
@@ -124,19 +131,56 @@ func (a *Agent) forwardCollect(ctx context.Context, req client.CollectRequest) (
 	return j, true, remoteError(err)
 }
 
-// forwardProduct reads a product of a named platform from the owner of
-// its account, whose catalogue the account's jobs fill.
-func (a *Agent) forwardProduct(ctx context.Context, platform, id string) (_ *client.Product, handled bool, _ error) {
+// webhookOwnerWait is how long a delivery for an account nobody owns
+// waits for an owner: well within api.WebhookDeadline, so the platform
+// is answered in time with a Retry-After.
+const webhookOwnerWait = 2 * time.Second
+
+// notForwarded are the delivery's headers that belong to its hop, not to
+// the delivery: the forwarding request sets its own.
+var notForwarded = map[string]bool{
+	"authorization": true, "connection": true, "content-length": true, "host": true, "keep-alive": true,
+	"te": true, "trailer": true, "transfer-encoding": true, "upgrade": true, "accept-encoding": true,
+	strings.ToLower(client.HeaderForwardedBy): true,
+}
+
+// handOffWebhook is the webhook receiver's Handoff: a delivery this node
+// verified, for an account another node owns, goes to that node, body
+// and headers as the platform sent them. The owner's sync engine holds
+// the account's pipelines and bindings, so a delivery that reached any
+// node (a load balancer in front of them all) starts its re-sync there;
+// the owner verifies it again and records it, so the delivery-id dedupe
+// is the owner's too. Not taken when this node owns the account or runs
+// alone. A delivery the owner could not be given is answered 503 with a
+// Retry-After (the platform sends it again), and logged at WARN.
+func (a *Agent) handOffWebhook(ctx context.Context, name string, d webhook.Delivery) (webhook.Outcome, bool, error) {
 	c := a.cluster
-	if c == nil || platform == "" || !a.configured(platform) {
-		return nil, false, nil
+	e, ok := a.current()[name]
+	if c == nil || !ok {
+		return "", false, nil
 	}
-	cl, err := c.ownerClient(ctx, platform)
-	if err != nil || cl == nil {
-		return nil, err != nil, err
+	wait, cancel := context.WithTimeout(ctx, webhookOwnerWait)
+	cl, err := c.ownerClient(wait, name)
+	cancel()
+	if err == nil && cl == nil {
+		return "", false, nil
 	}
-	p, err := cl.Products().Info(ctx, platform+":"+id)
-	return p, true, remoteError(err)
+	var ack *client.WebhookAck
+	if err == nil {
+		h := http.Header{}
+		for k, v := range d.Headers {
+			if !notForwarded[k] {
+				h.Set(k, v)
+			}
+		}
+		ack, err = cl.DeliverWebhook(ctx, e.cfg.Plugin, name, h, d.Body)
+	}
+	if err != nil {
+		a.log.Warn("webhook delivery for an account another node owns not handed to it; the platform is told to send it again",
+			"platform", name, "error", err)
+		return "", true, fmt.Errorf("handing the delivery to the owner of platform %s: %w", name, err)
+	}
+	return webhook.Outcome(ack.Status), true, nil
 }
 
 // elsewhere is the cluster's record of a collect job that another node
@@ -290,4 +334,52 @@ func (a *Agent) jobFromCluster(ctx context.Context, id string, w client.WaitOpti
 		return nil, false
 	}
 	return j, true
+}
+
+// withClusterJobs is list, a page of this node's jobs that match f
+// (newest first), with the cluster's jobs merged in on a server: every
+// job of the replicated job table that matches f, wherever it runs,
+// takes the table's view (its last checkpoint) unless this node runs it,
+// so a job that moved away after a failover does not show this node's
+// stale copy. On a node that keeps no table, list as it is. Jobs of the
+// table are collect jobs and sync runs; the table keeps the newest
+// jobrec.MaxFinished finished ones.
+func (a *Agent) withClusterJobs(list []*job.Job, f jobs.Filter) []*job.Job {
+	c := a.cluster
+	if c == nil || c.node.Jobs() == nil {
+		return list
+	}
+	at := make(map[string]int, len(list))
+	for i, j := range list {
+		at[j.GetId()] = i
+	}
+	self := c.node.Name()
+	for _, s := range c.node.Jobs().Summaries(f.Platform) {
+		if s.Owner == self || c.jobs.runs(s.ID) {
+			continue // this node's copy is the fresher
+		}
+		j := &job.Job{}
+		if err := proto.Unmarshal(s.Job, j); err != nil {
+			a.log.Warn("cannot read the cluster's record of a job", "job", s.ID, "err", err)
+			continue
+		}
+		j.Total, j.Succeeded, j.Failed = s.Total, s.Succeeded, s.Failed
+		if f.State != nil && j.GetState() != *f.State {
+			if i, ok := at[s.ID]; ok {
+				list[i] = nil // this node's stale copy matched; the job no longer does
+			}
+			continue
+		}
+		if i, ok := at[s.ID]; ok {
+			list[i] = j
+		} else {
+			list = append(list, j)
+		}
+	}
+	list = slices.DeleteFunc(list, func(j *job.Job) bool { return j == nil })
+	slices.SortFunc(list, func(x, y *job.Job) int { return strings.Compare(y.GetId(), x.GetId()) })
+	if f.Limit > 0 && len(list) > f.Limit {
+		list = list[:f.Limit]
+	}
+	return list
 }

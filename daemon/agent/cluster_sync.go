@@ -188,9 +188,13 @@ func (f *forwardedRuns) node(id string) (string, bool) {
 
 // syncRunner is a client of the node that runs a sync job this node
 // forwarded; handled is false for any other job, and for a request
-// another node forwarded here (served here, never sent on). While that
-// node is gone the request is refused, naming it: the run moves to the
-// node that takes the store over.
+// another node forwarded here (served here, never sent on). Once this
+// node's replica of the job table holds the run, the table says where it
+// runs (it moves with its store on a failover), and handled is false:
+// the job is answered as any job of the table is, from the node that
+// runs it now, or from the table while that node is gone (elsewhere). A
+// node that keeps no table (not a server) refuses while the node it
+// forwarded to is gone, naming it.
 func (a *Agent) syncRunner(ctx context.Context, id string) (_ *client.Client, handled bool, _ error) {
 	c := a.cluster
 	if c == nil || api.ForwardedBy(ctx) != "" {
@@ -199,6 +203,11 @@ func (a *Agent) syncRunner(ctx context.Context, id string) (_ *client.Client, ha
 	node, ok := c.syncRuns.node(id)
 	if !ok {
 		return nil, false, nil
+	}
+	if t := c.node.Jobs(); t != nil {
+		if _, ok := t.Get(id); ok {
+			return nil, false, nil
+		}
 	}
 	addr := c.memberAPI(node)
 	if addr == "" {

@@ -184,6 +184,45 @@ func TestSyncRunsOnTheStoreOwner(t *testing.T) {
 	if len(f.Accepted) != 1 || f.Accepted[f.High] == 0 || f.High == 0 || sim.ProductCount() != products {
 		t.Fatalf("the store saw %+v and holds %d products; want every write under the owner's one token", f, sim.ProductCount())
 	}
+
+	// A merchant edits a synced product in the store; the store's
+	// delivery reaches a node that does not own the store (as behind a
+	// load balancer). That node verifies it and hands it to the owner,
+	// which records it (the same delivery sent to the owner is a
+	// duplicate) and re-syncs that one product.
+	bound, err := ownerNode.proc.Client.Sync().Bindings(ctx, fenceSource, page.Items[0].ID)
+	if err != nil || len(bound) != 1 {
+		t.Fatalf("bindings of %s: %+v %v", page.Items[0].ID, bound, err)
+	}
+	if err := sim.MerchantSetTitle(bound[0].RemoteID, "Renamed by the merchant"); err != nil {
+		t.Fatal(err)
+	}
+	ds := sim.Deliveries()
+	d := ds[len(ds)-1]
+	ack, err := other.proc.Client.DeliverWebhook(ctx, "shopify", "shop", d.Header, d.Body)
+	if err != nil || ack.Status != client.WebhookAccepted {
+		t.Fatalf("the delivery sent to %s, which does not own the store: %+v %v", other.name, ack, err)
+	}
+	if again, err := ownerNode.proc.Client.DeliverWebhook(ctx, "shopify", "shop", d.Header, d.Body); err != nil || again.Status != client.WebhookDuplicate {
+		t.Fatalf("the same delivery sent to the owner: %+v %v; want a duplicate, as the owner recorded it", again, err)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		list, err := ownerNode.proc.Client.Jobs().List(ctx, client.JobListOptions{Platform: "shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(list, func(j client.Job) bool { return j.Pipeline == "src-shop" && j.Total == 1 }); i >= 0 {
+			t.Logf("the owner re-synced the product the merchant edited: %s %s", list[i].ID, list[i].State)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the owner ran no re-sync of the edited product: %+v", list)
+		case <-tick.C:
+		}
+	}
 }
 
 // fenceSource is the pipeline's source: ownership ranks it with the

@@ -12,7 +12,8 @@ import (
 )
 
 // Three agents; the owner of the pipeline's group (the Shopify store and
-// its source) is writing a sync run when it is killed (SIGKILL). Another
+// its source) is writing a sync run, asked of another node, when it is
+// killed (SIGKILL). Another
 // node takes the group over, claims the run from the cluster's job
 // table, collects its unsettled source products and writes the rest
 // under the same job id. The simulator, in its own state, holds every
@@ -49,7 +50,7 @@ func syncRunMoves(t *testing.T, sig syscall.Signal, twice int64) {
 	const products, batch = 300, 50
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	sim, nodes, old, j := ownerMidRun(ctx, t, products, 2*batch)
+	sim, nodes, old, asked, j := ownerMidRunThrough(ctx, t, products, 2*batch, true)
 	byName := func(name string) *fenceNode { return nodeNamed(t, nodes, name) }
 	// Killed in the middle of the next batch: the store has taken some
 	// of its documents, and the owner has not recorded them.
@@ -134,6 +135,11 @@ func syncRunMoves(t *testing.T, sig syscall.Signal, twice int64) {
 	if collected == nil || collected.State != client.JobSucceeded || collected.Total > products-j.Succeeded {
 		t.Fatalf("the new owner's collect of the unsettled source products: %+v (of %d jobs of %s)", collected, len(list), fenceSource)
 	}
+	// The node the run was asked of, which forwarded it to the old
+	// owner, follows it to where it runs now, from the job table.
+	if there, err := asked.proc.Client.Jobs().Watch(ctx, j.ID, client.WaitOptions{}); err != nil || there.State != client.JobSucceeded || there.Succeeded != products {
+		t.Errorf("the run asked of %s, which forwarded it to %s, is now %+v %v; want it succeeded as on %s", asked.name, old.name, there, err, owner.name)
+	}
 	st := sim.Stats()
 	writes := st.Fields["productSet"]
 	if n := sim.ProductCount(); n != products {
@@ -168,9 +174,24 @@ func nodeNamed(t *testing.T, nodes []*fenceNode, name string) *fenceNode {
 // least recorded products are recorded; it fails if the run ends first.
 func ownerMidRun(ctx context.Context, t *testing.T, products, recorded int) (*shopifysim.Server, []*fenceNode, *fenceNode, *client.Job) {
 	t.Helper()
-	sim, nodes := startFenceCluster(t, products, shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
-	owner := nodeNamed(t, nodes, storeOwner(t, nodes[0].proc.Client, "", time.Minute))
-	j, err := owner.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
+	sim, nodes, owner, _, j := ownerMidRunThrough(ctx, t, products, recorded, false)
+	return sim, nodes, owner, j
+}
+
+// ownerMidRunThrough is ownerMidRun; when forwarded, the run is asked of
+// a node that does not own the store (asked), which forwards it.
+func ownerMidRunThrough(ctx context.Context, t *testing.T, products, recorded int, forwarded bool) (sim *shopifysim.Server, nodes []*fenceNode, owner, asked *fenceNode, j *client.Job) {
+	t.Helper()
+	sim, nodes = startFenceCluster(t, products, shopifysim.Options{BucketSize: 1000, RestoreRate: 500})
+	owner = nodeNamed(t, nodes, storeOwner(t, nodes[0].proc.Client, "", time.Minute))
+	asked = owner
+	for _, n := range nodes {
+		if forwarded && n != owner {
+			asked = n
+			break
+		}
+	}
+	j, err := asked.proc.Client.Sync().Run(ctx, "src-shop", client.SyncRunRequest{})
 	if err == nil {
 		j, err = follow(ctx, owner.proc.Client, j, func(j *client.Job) bool { return j.Succeeded >= recorded || j.State.Final() })
 	}
@@ -180,5 +201,5 @@ func ownerMidRun(ctx context.Context, t *testing.T, products, recorded int) (*sh
 	if j.State.Final() {
 		t.Fatalf("the run ended before its owner could be stopped: %+v", j)
 	}
-	return sim, nodes, owner, j
+	return sim, nodes, owner, asked, j
 }

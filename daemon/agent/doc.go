@@ -30,7 +30,8 @@
 // actors' status, the job store and the catalogue. In a cluster
 // (cluster.go, cluster_forward.go, cluster_jobs.go) only the owner of a
 // platform account calls its platform: other agents forward its collect
-// and product requests to the owner's API, collect jobs are written to
-// the cluster's replicated job table before the node's own store, and the
+// requests, catalogue reads and webhook deliveries to the owner's API,
+// collect jobs and sync runs are written to the cluster's replicated job
+// table before the node's own store, servers list jobs from it, and the
 // next owner of an account resumes its unfinished jobs from that table.
 package agent

@@ -23,7 +23,7 @@ const webhookRetryAfter = 5 * time.Second
 // worker that hands their events on. Until SetResyncer gives it the sync
 // engine, events are recorded, logged and counted as unhandled.
 func (a *Agent) setupWebhooks(context.Context) error {
-	a.webhooks = webhook.New(webhook.Options{DB: a.db, Verify: a.verifyWebhook, Observer: a.metrics, Logger: a.log})
+	a.webhooks = webhook.New(webhook.Options{DB: a.db, Verify: a.verifyWebhook, Handoff: a.handOffWebhook, Observer: a.metrics, Logger: a.log})
 	a.registerWebhooks()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -204,10 +204,18 @@ func (c *Client) doHeader(ctx context.Context, method, path string, query url.Va
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Accept", "application/json")
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.send(req, out)
+}
+
+// send sends req, named and authorized as this client's, and decodes its
+// JSON answer into out when out is not nil; a status of 400 or more is
+// an *APIError.
+func (c *Client) send(req *http.Request, out any) (http.Header, error) {
+	method, path := req.Method, req.URL.Path
+	req.Header.Set("Accept", "application/json")
 	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {

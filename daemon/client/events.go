@@ -1,8 +1,10 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -59,4 +61,26 @@ func (c *Client) EventSinks(ctx context.Context) ([]EventSink, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// DeliverWebhook posts a platform's delivery to
+// POST /v1/webhooks/{plugin}/{name}: the body byte for byte, with the
+// headers the platform sent (their signature covers the body). A cluster
+// node hands a delivery to the node that owns the platform account this
+// way.
+func (c *Client) DeliverWebhook(ctx context.Context, plugin, name string, header http.Header, body []byte) (*WebhookAck, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/webhooks/"+url.PathEscape(plugin)+"/"+url.PathEscape(name), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, vs := range header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	var out WebhookAck
+	if _, err := c.send(req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -475,6 +475,57 @@ func TestQuotaKeptInOnePlace(t *testing.T) {
 		}
 	}
 	t.Logf("%d calls taken by the simulator at its quota of 10/s, %d refused; all from %s", counts.Taken, counts.Refused, owner)
+
+	// Every node lists the three jobs, though the owner alone ran them
+	// and the other two hold no copy: a server lists the cluster's job
+	// table too, and reads the catalogue of an account another node owns
+	// from that node. A follower applies the jobs' last checkpoint a moment
+	// after the leader, so it is asked until then.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for name, c := range sc.clients {
+		tick := time.NewTicker(50 * time.Millisecond)
+		for {
+			list, err := c.Jobs().List(ctx, agentclient.JobListOptions{Platform: "tb", State: agentclient.JobSucceeded})
+			if err != nil {
+				t.Fatalf("jobs listed by %s: %v", name, err)
+			}
+			var ran int
+			for _, j := range list {
+				if j.Total == 200 && j.Succeeded == 200 {
+					ran++
+				}
+			}
+			if ran == 3 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s lists %d of the three jobs as succeeded: %+v", name, ran, list)
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+		// And the products those jobs collected, which are in the
+		// owner's catalogue alone, in pages of 250.
+		seen := map[string]bool{}
+		err := c.Products().Each(ctx, agentclient.ProductListOptions{Limit: 250}, func(p agentclient.Product) error {
+			seen[p.Platform+":"+p.ID] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("products listed by %s: %v", name, err)
+		}
+		for _, id := range ids {
+			if !seen["tb:"+id] {
+				t.Fatalf("%s lists %d products, not %s", name, len(seen), id)
+			}
+		}
+		// A bare id is looked up there too.
+		if p, err := c.Products().Info(ctx, ids[0]); err != nil || p.Platform != "tb" || p.ID != ids[0] {
+			t.Fatalf("product %s asked of %s: %+v %v", ids[0], name, p, err)
+		}
+	}
 }
 
 // An owner paused with SIGSTOP mid-job loses the account; the next owner

@@ -65,7 +65,7 @@ func (m *Metrics) EventAttempt(sink string, failed bool) {
 // RegisterWebhooks creates a platform's webhook series before its first
 // delivery.
 func (m *Metrics) RegisterWebhooks(platform string) {
-	for _, o := range []string{"accepted", "duplicate", "refused", "rate_limited", "error"} {
+	for _, o := range []string{"accepted", "duplicate", "refused", "rate_limited", "error", "handed_off"} {
 		m.set.GetOrCreateCounter(series(familyWebhooks, "platform", platform, "outcome", o))
 	}
 	for _, o := range []string{"resynced", "unhandled", "no_products", "failed"} {

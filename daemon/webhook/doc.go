@@ -5,5 +5,7 @@
 // the verified event in the store's "webhook/" namespace in the same
 // transaction as that mark, before it answers; a worker then hands the
 // events, grouped by platform, to a Resyncer, retrying with backoff, so
-// the platform's short answer deadline never waits on the work.
+// the platform's short answer deadline never waits on the work. A
+// Handoff can pass a verified delivery on instead (a cluster node, to the
+// node that owns the platform account).
 package webhook

@@ -75,7 +75,7 @@ func (e *RateLimited) Error() string {
 // Observer is told what happens to deliveries and their events (metrics).
 //
 // Received outcomes: accepted, duplicate, refused, not_taken,
-// rate_limited, error.
+// rate_limited, error, handed_off (Options.Handoff took it).
 // Handled outcomes, per event: resynced, unhandled (no Resyncer),
 // no_products (the event names no product), failed (Changed failed;
 // the events are kept and retried), undecodable (a stored entry that
@@ -92,6 +92,12 @@ type Options struct {
 	// Resyncer handles verified events; nil until a sync engine runs:
 	// events are then logged, counted as unhandled and dropped.
 	Resyncer Resyncer
+	// Handoff, when set, is offered each verified delivery before it is
+	// recorded: a cluster node hands one for an account another node
+	// owns to that node, whose sync engine acts on it. taken false
+	// records it here; taken with an error answers the error (the
+	// platform should retry), and nothing is recorded here either way.
+	Handoff  func(ctx context.Context, platform string, d Delivery) (_ Outcome, taken bool, _ error)
 	Observer Observer // nil: none
 	Logger   *slog.Logger
 	Clock    Clock
@@ -247,6 +253,17 @@ func (r *Receiver) Receive(ctx context.Context, platform string, d Delivery) (Ou
 		r.observe(platform, "error")
 		r.log.Error("webhook delivery not verified; the platform will send it again", "platform", platform, "error", err)
 		return "", Event{}, err
+	}
+	if r.o.Handoff != nil {
+		if out, taken, err := r.o.Handoff(ctx, platform, d); taken {
+			if err != nil {
+				r.observe(platform, "error")
+				return "", Event{}, err
+			}
+			r.observe(platform, "handed_off")
+			r.log.Debug("webhook delivery handed off", "platform", platform, "delivery", ev.DeliveryID, "topic", ev.Topic, "outcome", out)
+			return out, ev, nil
+		}
 	}
 	out, err := r.record(platform, ev, d.Body)
 	if err != nil {

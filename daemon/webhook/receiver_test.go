@@ -460,3 +460,49 @@ func TestNotTaken(t *testing.T) {
 		t.Errorf("not_taken = %d, want 3", got)
 	}
 }
+
+// TestHandoff: a verified delivery that Handoff takes is answered with
+// the outcome it gives and recorded nowhere here; one it fails is an
+// error and recorded nowhere either (the platform sends it again); a
+// refused delivery never reaches it; one it does not take is recorded as
+// usual.
+func TestHandoff(t *testing.T) {
+	db := storetest.Open(t, store.Options{InMemory: true})
+	obs := newCounts()
+	var handed []string
+	var fail error
+	take := true
+	r := webhook.New(webhook.Options{DB: db, Verify: pluginVerifier(t), Observer: obs, Clock: simkit.NewFakeClock(t0),
+		Handoff: func(_ context.Context, platform string, d webhook.Delivery) (webhook.Outcome, bool, error) {
+			handed = append(handed, platform+" "+d.Headers["x-shopify-webhook-id"])
+			return webhook.Duplicate, take, fail
+		}})
+	ctx := context.Background()
+
+	d := shopifyDelivery(1, 7, "Canvas backpack")
+	if out, ev, err := r.Receive(ctx, "my-store", d); err != nil || out != webhook.Duplicate || ev.DeliveryID == "" {
+		t.Fatalf("handed off: %s %+v %v; want the outcome Handoff gave", out, ev, err)
+	}
+	fail = errors.New("the owner did not answer")
+	if _, _, err := r.Receive(ctx, "my-store", shopifyDelivery(2, 8, "Mug")); !errors.Is(err, fail) {
+		t.Fatalf("a failed handoff: %v", err)
+	}
+	forged := shopifyDelivery(3, 9, "Lamp")
+	forged.Body = []byte(strings.Replace(string(forged.Body), "Lamp", "Lump", 1))
+	var refused *webhook.Refused
+	if _, _, err := r.Receive(ctx, "my-store", forged); !errors.As(err, &refused) {
+		t.Fatalf("a forged delivery: %v", err)
+	}
+	if n := queueLen(t, r); n != 0 || len(handed) != 2 {
+		t.Fatalf("%d events recorded here, %d handed off (%v); want 0 and the two genuine ones", n, len(handed), handed)
+	}
+	take, fail = false, nil
+	if out, _, err := r.Receive(ctx, "my-store", d); err != nil || out != webhook.Accepted || queueLen(t, r) != 1 {
+		t.Fatalf("not taken by Handoff: %s %v, %d recorded; want it accepted here", out, err, queueLen(t, r))
+	}
+	for key, want := range map[string]int{"my-store handed_off": 1, "my-store error": 1, "my-store refused": 1, "my-store accepted": 1} {
+		if got := obs.get(obs.received, key); got != want {
+			t.Errorf("%s = %d, want %d", key, got, want)
+		}
+	}
+}

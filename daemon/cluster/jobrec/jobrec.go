@@ -294,6 +294,36 @@ func (f *FSM) Unfinished(platform string) []Record {
 	return out
 }
 
+// Summary is what a list of jobs shows of a record: its request and
+// items left out, Total the request's length.
+type Summary struct {
+	ID       string
+	Kind     Kind
+	Platform string
+	Owner    string
+	// Job is the job record (protobuf) as of the last change.
+	Job                      []byte
+	Total, Succeeded, Failed int32
+	Final                    bool
+}
+
+// Summaries lists the records of platform ("": of every platform),
+// newest first (ids are ULIDs).
+func (f *FSM) Summaries(platform string) []Summary {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Summary
+	for _, id := range slices.Backward(slices.Sorted(maps.Keys(f.table.Jobs))) {
+		r := f.table.Jobs[id]
+		if platform != "" && r.Platform != platform {
+			continue
+		}
+		out = append(out, Summary{ID: r.ID, Kind: r.Kind, Platform: r.Platform, Owner: r.Owner, Job: r.Job,
+			Total: int32(len(r.Request)), Succeeded: r.Succeeded, Failed: r.Failed, Final: r.Final})
+	}
+	return out
+}
+
 // State is the table as JSON, for a raft snapshot.
 func (f *FSM) State() ([]byte, error) {
 	f.mu.Lock()

@@ -176,3 +176,35 @@ func restored(t *testing.T, f *FSM) *FSM {
 	}
 	return g
 }
+
+// Summaries list the records of a platform, or of all, newest id first,
+// with their counters, owner and the request's length but not the
+// request itself.
+func TestSummariesNewestFirst(t *testing.T) {
+	f := NewFSM()
+	for i, c := range []Command{
+		{Op: OpCreate, ID: "01A", Platform: "tb", Owner: "a", Token: 1, Request: []string{"1", "2"}, Job: []byte("ja")},
+		{Op: OpCreate, ID: "01C", Kind: KindSync, Platform: "shop", Owner: "b", Token: 2, Request: []string{"9"}},
+		{Op: OpCreate, ID: "01B", Platform: "tb", Owner: "c", Token: 3, Request: []string{"3"}},
+		{Op: OpCheckpoint, ID: "01A", Owner: "a", Token: 1, Items: []Item{item(0, ItemSucceeded), item(1, ItemFailed)}, Final: true},
+	} {
+		if r, ok := f.Apply(uint64(i+1), mustEncode(t, c)).(Result); !ok || r.Outcome != Applied {
+			t.Fatalf("command %d: %+v", i, r)
+		}
+	}
+	var ids []string
+	for _, s := range f.Summaries("") {
+		ids = append(ids, s.ID)
+	}
+	if fmt.Sprint(ids) != "[01C 01B 01A]" {
+		t.Fatalf("every platform: %v", ids)
+	}
+	tb := f.Summaries("tb")
+	want := Summary{ID: "01A", Platform: "tb", Owner: "a", Job: []byte("ja"), Total: 2, Succeeded: 1, Failed: 1, Final: true}
+	if len(tb) != 2 || tb[0].ID != "01B" || fmt.Sprint(tb[1]) != fmt.Sprint(want) {
+		t.Fatalf("platform tb: %+v", tb)
+	}
+	if s := f.Summaries("shop"); len(s) != 1 || s[0].Kind != KindSync || s[0].Owner != "b" {
+		t.Fatalf("platform shop: %+v", s)
+	}
+}
