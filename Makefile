@@ -41,6 +41,7 @@ OTHER_MODULES := $(filter-out .,$(MODULES))
 # interesting input is capped at 1s: uncapped, it ate whole short runs.
 FUZZ_TESTS := .:./config:FuzzDecode \
 	.:./daemon/api:FuzzCollect .:./daemon/api:FuzzListQuery \
+	.:./daemon/webhook:FuzzDelivery \
 	sdk:./model:FuzzCheck sdk:./model:FuzzProductValidate
 FUZZTIME ?= 20s
 

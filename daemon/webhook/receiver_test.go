@@ -29,7 +29,7 @@ var t0 = time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
 // configured as the agent would configure them: the Shopify plugin with
 // the simulator's app secret, the WooCommerce plugin with its webhook
 // secret. It maps their per-delivery errors as the agent does.
-func pluginVerifier(t *testing.T) webhook.Verifier {
+func pluginVerifier(t testing.TB) webhook.Verifier {
 	t.Helper()
 	verifiers := map[string]sdk.WebhookVerifier{}
 	for name, c := range map[string]struct {
