@@ -61,20 +61,30 @@ func (a *Agent) clusterProviders() []alerting.Provider {
 	if a.cluster == nil {
 		return nil
 	}
-	return []alerting.Provider{memberAlerts{a.cluster.node.Membership().Members}}
+	return []alerting.Provider{memberAlerts{members: a.cluster.node.Membership().Members, leads: a.cluster.node.IsLeader}}
 }
 
 // memberAlerts is the provider of cluster_member_down: 1 for each member
 // that gossip's failure detector declared dead, 0 for the live ones. A
 // member that left with a goodbye (shut down on purpose) is not down and
-// yields nothing.
-type memberAlerts struct{ members func() []membership.Member }
+// yields nothing. Only the raft leader answers (leads): every survivor
+// sees a dead member, and each would page for it; the leader is one
+// node, and when it is the one that died the next leader takes over. A
+// node cut off in a minority has no leader, so it pages for nobody, and
+// the majority's leader pages for it.
+type memberAlerts struct {
+	members func() []membership.Member
+	leads   func() bool
+}
 
 // Functions implements alerting.Provider.
 func (memberAlerts) Functions() []string { return []string{"cluster_member_down"} }
 
 // Eval implements alerting.Provider.
 func (p memberAlerts) Eval(_ context.Context, call *config.AlertCall) ([]alerting.Sample, error) {
+	if !p.leads() {
+		return nil, nil
+	}
 	re := call.Args["member"].Regexp
 	var out []alerting.Sample
 	for _, m := range p.members() {

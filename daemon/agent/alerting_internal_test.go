@@ -19,7 +19,8 @@ import (
 
 // TestClusterMemberDownFires: three nodes gossip; one crashes and one
 // leaves with a goodbye. The rule over cluster_member_down, answered from
-// the remaining node's membership, fires for the crashed member alone.
+// the remaining node's membership, fires for the crashed member alone,
+// on the raft leader only.
 func TestClusterMemberDownFires(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var network clustertest.GossipNet
@@ -63,20 +64,26 @@ func TestClusterMemberDownFires(t *testing.T) {
 		if diags = append(diags, cfg.Validate()...); diags.HasErrors() {
 			t.Fatal(diags)
 		}
-		m, err := alerting.New(alerting.Options{Config: cfg.Alerting, Store: storetest.Open(t, store.Options{InMemory: true}),
-			Providers: []alerting.Provider{memberAlerts{a.Members}}, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
+		evaluate := func(leads bool) []alerting.AlertStatus {
+			m, err := alerting.New(alerting.Options{Config: cfg.Alerting, Store: storetest.Open(t, store.Options{InMemory: true}),
+				Providers: []alerting.Provider{memberAlerts{members: a.Members, leads: func() bool { return leads }}}, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { m.Run(ctx); close(done) }()
+			synctest.Wait() // the first evaluation ran
+			alerts := m.Alerts()
+			cancel()
+			<-done
+			return alerts
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { m.Run(ctx); close(done) }()
-		synctest.Wait() // the first evaluation ran
-		alerts := m.Alerts()
-		cancel()
-		<-done
-		if len(alerts) != 1 || alerts[0].State != alerting.StateFiring || alerts[0].Labels["member"] != "b" {
-			t.Fatalf("alerts = %+v", alerts)
+		if alerts := evaluate(true); len(alerts) != 1 || alerts[0].State != alerting.StateFiring || alerts[0].Labels["member"] != "b" {
+			t.Fatalf("alerts on the leader = %+v", alerts)
+		}
+		if alerts := evaluate(false); len(alerts) != 0 {
+			t.Fatalf("alerts on a node that does not lead = %+v; the leader alone pages", alerts)
 		}
 	})
 }

@@ -18,8 +18,9 @@ import (
 //
 // All of it is this agent's own, in its local store: in a cluster every
 // agent evaluates its rules over what it sees and notifies on its own, so
-// an alert that several agents raise (cluster_member_down on each
-// survivor) reaches the receivers once from each. The notification log
+// an alert that several agents raise on their own reaches the receivers
+// once from each (the agent answers cluster_member_down on the raft
+// leader alone, so a dead member pages once). The notification log
 // is keyed by receiver and group only, not by node, and LogEntry.Node
 // says which node sent an entry, so that the log can move to a
 // replicated store without a change of keys: the node owning a group's
