@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -167,19 +165,12 @@ type cursor struct {
 	After  string `json:"a"`
 }
 
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (c cursor) encode() string { return sdk.EncodeCursor(c) }
 
 func decodeCursor(s string) (cursor, error) {
 	var c cursor
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(raw, &c)
-	}
-	if err != nil || c.Offset < 0 || c.After == "" {
-		return c, sdk.Invalid("bad_cursor", fmt.Sprintf("cursor %q was not issued by this plugin", s))
+	if err := sdk.DecodeCursor(s, &c); err != nil || c.Offset < 0 || c.After == "" {
+		return c, sdk.BadCursor(s)
 	}
 	return c, nil
 }

@@ -2,8 +2,6 @@ package collector
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -290,21 +288,14 @@ type listCursor struct {
 	Size  int    `json:"n"`
 }
 
-func (c listCursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (c listCursor) encode() string { return sdk.EncodeCursor(c) }
 
-func decodeCursor(s string) (listCursor, error) {
+func decodeCursor(s string) (listCursor, *sdk.Error) {
 	var c listCursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
+	if err := sdk.DecodeCursor(s, &c); err != nil || c.Page < 1 || c.Size < 1 || c.Size > maxPageSize {
+		return listCursor{}, sdk.BadCursor(s)
 	}
-	if err == nil && (c.Page < 1 || c.Size < 1 || c.Size > maxPageSize) {
-		err = fmt.Errorf("out of range")
-	}
-	return c, err
+	return c, nil
 }
 
 // ListProducts implements sdk.Collector: the goods on the shelf of the
@@ -331,12 +322,12 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 		cur.Size = maxPageSize
 	}
 	if req.Cursor != "" {
-		c, err := decodeCursor(req.Cursor)
-		if err != nil {
-			return nil, sdk.Invalid("bad_cursor", fmt.Sprintf("cursor %q was not issued by this plugin", req.Cursor))
+		c, bad := decodeCursor(req.Cursor)
+		if bad != nil {
+			return nil, bad
 		}
 		if c.Scope != req.Scope {
-			return nil, sdk.Invalid("bad_cursor", fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, req.Scope))
+			return nil, sdk.Invalid(sdk.CodeBadCursor, fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, req.Scope))
 		}
 		cur = c
 	}

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -249,19 +248,12 @@ type cursor struct {
 	Size  int    `json:"n"`
 }
 
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func (c cursor) encode() string { return sdk.EncodeCursor(c) }
 
-func decodeCursor(s string) (cursor, error) {
+func decodeCursor(s string) (cursor, *sdk.Error) {
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.Page < 1 || c.Size < 1 || c.Size > MaxPageSize {
-		return cursor{}, fmt.Errorf("cursor %q was not issued by this plugin", s)
+	if err := sdk.DecodeCursor(s, &c); err != nil || c.Page < 1 || c.Size < 1 || c.Size > MaxPageSize {
+		return cursor{}, sdk.BadCursor(s)
 	}
 	return c, nil
 }
@@ -283,12 +275,14 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 	}
 	c.Size = min(c.Size, MaxPageSize)
 	if req.Cursor != "" {
-		if c, err = decodeCursor(req.Cursor); err != nil {
-			return nil, sdk.Invalid("bad_cursor", err.Error())
+		got, bad := decodeCursor(req.Cursor)
+		if bad != nil {
+			return nil, bad
 		}
-		if c.Scope != req.Scope {
-			return nil, sdk.Invalid("bad_cursor", fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, req.Scope))
+		if got.Scope != req.Scope {
+			return nil, sdk.Invalid(sdk.CodeBadCursor, fmt.Sprintf("cursor belongs to scope %q, not %q", got.Scope, req.Scope))
 		}
+		c = got
 	}
 	raw, err := client.Call(ctx, apiOnSale, map[string]string{
 		"fields":    "num_iid",
