@@ -290,10 +290,14 @@ type listCursor struct {
 
 func (c listCursor) encode() string { return sdk.EncodeCursor(c) }
 
-func decodeCursor(s string) (listCursor, *sdk.Error) {
+// decodeCursor reads a cursor and checks that it belongs to scope.
+func decodeCursor(s, scope string) (listCursor, *sdk.Error) {
 	var c listCursor
 	if err := sdk.DecodeCursor(s, &c); err != nil || c.Page < 1 || c.Size < 1 || c.Size > maxPageSize {
 		return listCursor{}, sdk.BadCursor(s)
+	}
+	if c.Scope != scope {
+		return listCursor{}, sdk.Invalid(sdk.CodeBadCursor, fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, scope))
 	}
 	return c, nil
 }
@@ -322,12 +326,9 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 		cur.Size = maxPageSize
 	}
 	if req.Cursor != "" {
-		c, bad := decodeCursor(req.Cursor)
+		c, bad := decodeCursor(req.Cursor, req.Scope)
 		if bad != nil {
 			return nil, bad
-		}
-		if c.Scope != req.Scope {
-			return nil, sdk.Invalid(sdk.CodeBadCursor, fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, req.Scope))
 		}
 		cur = c
 	}

@@ -250,10 +250,14 @@ type cursor struct {
 
 func (c cursor) encode() string { return sdk.EncodeCursor(c) }
 
-func decodeCursor(s string) (cursor, *sdk.Error) {
+// decodeCursor reads a cursor and checks that it belongs to scope.
+func decodeCursor(s, scope string) (cursor, *sdk.Error) {
 	var c cursor
 	if err := sdk.DecodeCursor(s, &c); err != nil || c.Page < 1 || c.Size < 1 || c.Size > MaxPageSize {
 		return cursor{}, sdk.BadCursor(s)
+	}
+	if c.Scope != scope {
+		return cursor{}, sdk.Invalid(sdk.CodeBadCursor, fmt.Sprintf("cursor belongs to scope %q, not %q", c.Scope, scope))
 	}
 	return c, nil
 }
@@ -275,12 +279,9 @@ func (p *Plugin) ListProducts(ctx context.Context, req *sdk.ListProductsRequest)
 	}
 	c.Size = min(c.Size, MaxPageSize)
 	if req.Cursor != "" {
-		got, bad := decodeCursor(req.Cursor)
+		got, bad := decodeCursor(req.Cursor, req.Scope)
 		if bad != nil {
 			return nil, bad
-		}
-		if got.Scope != req.Scope {
-			return nil, sdk.Invalid(sdk.CodeBadCursor, fmt.Sprintf("cursor belongs to scope %q, not %q", got.Scope, req.Scope))
 		}
 		c = got
 	}
