@@ -2,15 +2,10 @@ package agent
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,46 +16,18 @@ import (
 	"time"
 
 	"github.com/marketsync/marketsync/config"
+	"github.com/marketsync/marketsync/config/certtest"
 	"github.com/marketsync/marketsync/daemon/client"
 	"github.com/marketsync/marketsync/daemon/cluster/locks"
 	"github.com/marketsync/marketsync/daemon/cluster/ownership"
 )
 
-// selfSignedClient writes a self-signed client certificate and its key
-// and returns their files and the parsed certificate.
-func selfSignedClient(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "node-1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ = x509.ParseCertificate(der)
-	certFile, keyFile = filepath.Join(dir, "node.pem"), filepath.Join(dir, "node-key.pem")
-	for file, b := range map[string]*pem.Block{certFile: {Type: "CERTIFICATE", Bytes: der}, keyFile: {Type: "EC PRIVATE KEY", Bytes: keyDER}} {
-		if err := os.WriteFile(file, pem.EncodeToMemory(b), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return certFile, keyFile, cert
-}
-
 // Under mutual TLS a forwarded lock request trusts the other agent's
 // certificate through cluster.api_ca_file and shows it cluster.api_cert_file.
 func TestForwardingUnderMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, cert := selfSignedClient(t, dir)
+	nodes := certtest.NewCA(t, dir, "nodes")
+	certFile, keyFile := nodes.Issue(t, dir, "node-1")
 	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.TLS.PeerCertificates) == 0 || r.Header.Get("Authorization") != "Bearer w" {
 			http.Error(w, `{"code":"forbidden","message":"who are you"}`, http.StatusForbidden)
@@ -70,7 +37,9 @@ func TestForwardingUnderMutualTLS(t *testing.T) {
 		w.Write([]byte(`{"name":"x","holder":"h","token":3,"ttl_seconds":10}`))
 	}))
 	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	if caPEM, err := os.ReadFile(nodes.File); err != nil || !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("the nodes' CA: %v", err)
+	}
 	ts.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
 	ts.StartTLS()
 	defer ts.Close()
