@@ -255,34 +255,16 @@ func startFenceCluster(t *testing.T, products int, o shopifysim.Options) (*shopi
 	so := sim.Options()
 
 	var nodes []*fenceNode
-	var gossip0 string
-	for i := range 3 {
-		n := &fenceNode{name: fmt.Sprintf("node-%d", i), paused: make(chan string, 16)}
+	for _, node := range clustertest.Servers(t, "fence", 3) {
+		node.LockDelay = "1s"
+		n := &fenceNode{name: node.Name, paused: make(chan string, 16)}
 		dir := t.TempDir()
-		gossipAddr := clustertest.FreeAddr(t)
-		join := "[]"
-		if i == 0 {
-			gossip0 = gossipAddr
-		} else {
-			join = fmt.Sprintf("[%q]", gossip0)
-		}
 		hcl := fmt.Sprintf(`data_dir   = %q
 plugin_dir = %q
 api {
   address = %q
 }
-cluster {
-  name             = "fence"
-  node_name        = %q
-  bind_addr        = %q
-  raft_addr        = %q
-  join             = %s
-  server           = true
-  bootstrap_expect = 3
-  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
-  lock_delay       = "1s"
-}
-platform "sandbox" %q {
+%splatform "sandbox" %q {
   config {
     products = %d
   }
@@ -310,7 +292,7 @@ sync "src-shop" {
     rate     = 0.14
   }
 }
-`, dir, bin, clustertest.FreeAddr(t), n.name, gossipAddr, clustertest.FreeAddr(t), join, fenceSource, products,
+`, dir, bin, clustertest.FreeAddr(t), node.Block(), fenceSource, products,
 			shopify.FieldShop, so.Shop, shopify.FieldAccessToken, so.Token, shopify.FieldAppSecret, so.Secret,
 			shopify.FieldLocationID, shopifysim.LocationID, shopify.FieldEndpoint, srv.URL, shopify.FieldBulkThreshold, fenceSource)
 		file := filepath.Join(dir, "agent.hcl")

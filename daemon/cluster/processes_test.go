@@ -18,34 +18,17 @@ import (
 func startProcesses(t testing.TB, bin, cluster string, platforms func(node string) string) (map[string]*exec.Cmd, map[string]*agentclient.Client) {
 	procs := map[string]*exec.Cmd{}
 	clients := map[string]*agentclient.Client{}
-	var gossip0 string
-	for i := range 3 {
-		name := fmt.Sprintf("node-%d", i)
+	for _, srv := range clustertest.Servers(t, cluster, 3) {
+		name := srv.Name
 		dir := t.TempDir()
-		apiAddr, gossipAddr, raftAddr := clustertest.FreeAddr(t), clustertest.FreeAddr(t), clustertest.FreeAddr(t)
-		join := "[]"
-		if i == 0 {
-			gossip0 = gossipAddr
-		} else {
-			join = fmt.Sprintf("[%q]", gossip0)
-		}
+		apiAddr := clustertest.FreeAddr(t)
 		hcl := fmt.Sprintf(`plugin_dir = %q
 data_dir   = %q
 log_level  = "info"
 api {
   address = %q
 }
-cluster {
-  name             = %q
-  node_name        = %q
-  bind_addr        = %q
-  raft_addr        = %q
-  join             = %s
-  server           = true
-  bootstrap_expect = 3
-  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
-}
-%s`, bin, dir, apiAddr, cluster, name, gossipAddr, raftAddr, join, platforms(name))
+%s%s`, bin, dir, apiAddr, srv.Block(), platforms(name))
 		file := filepath.Join(dir, "agent.hcl")
 		if err := os.WriteFile(file, []byte(hcl), 0o600); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,7 @@ const (
 // bridge address (the API on every address, so that the test reaches it
 // over the management link and the other nodes over the bridge).
 func agentConfig(dataDir, pluginDir, name, ip string, join []string) string {
+	srv := clustertest.Server{Cluster: "netns", Name: name, Gossip: ip + ":7946", Raft: ip + ":7947", Join: join, Expect: 3, LockDelay: lockDelay.String()}
 	return fmt.Sprintf(`data_dir   = %q
 plugin_dir = %q
 log_level  = "info"
@@ -39,27 +40,8 @@ api {
   address = "0.0.0.0:8787"
   token   = %q
 }
-cluster {
-  name             = "netns"
-  node_name        = %q
-  bind_addr        = "%s:7946"
-  raft_addr        = "%s:7947"
-  join             = [%s]
-  server           = true
-  bootstrap_expect = 3
-  encrypt          = "ZGVtby1vbmx5LWRlbW8tb25seS1kZW1vLW9ubHktISE="
-  lock_delay       = %q
-}
-platform "sandbox" "acct" {}
-`, dataDir, pluginDir, token, name, ip, ip, quoteAll(join), lockDelay)
-}
-
-func quoteAll(ss []string) string {
-	var q []string
-	for _, s := range ss {
-		q = append(q, strconv.Quote(s))
-	}
-	return strings.Join(q, ", ")
+%splatform "sandbox" "acct" {}
+`, dataDir, pluginDir, token, srv.Block())
 }
 
 // TestPartitionedHolderOnNetworkNamespaces runs three agents, each in a
