@@ -65,8 +65,10 @@ type clusterJobs struct {
 
 	mu sync.Mutex
 	// running holds the jobs this node runs.
-	running  map[string]*run
-	managers []*actor.PID
+	running map[string]*run
+	// managers are the job managers of jobs taken over, each running one
+	// job (its id); reap stops those whose job is over.
+	managers map[*actor.PID]string
 }
 
 func (c *agentCluster) startJobs(a *Agent) {
@@ -455,6 +457,7 @@ func (cj *clusterJobs) adoptLoop(ctx context.Context) {
 	tick := time.NewTicker(adoptEvery)
 	defer tick.Stop()
 	for {
+		cj.reap()
 		for _, r := range cj.c.owner.Owned() {
 			if p, ok := cutPlatform(r); ok {
 				cj.adopt(ctx, p)
@@ -613,9 +616,36 @@ func (cj *clusterJobs) resume(j *job.Job, from string, token uint64, rec jobrec.
 	defer cj.mu.Unlock()
 	pid := a.system.Root.Spawn(props)
 	cj.running[j.GetId()] = &run{manager: pid, token: token}
-	cj.managers = append(cj.managers, pid)
+	if cj.managers == nil {
+		cj.managers = map[*actor.PID]string{}
+	}
+	cj.managers[pid] = j.GetId()
 	a.log.Info("resumed a job of an account taken over", "job", j.GetId(), "platform", j.GetPlatform(),
 		"from", from, "done", rec.Done(), "total", len(rec.Request))
+}
+
+// reap stops the managers of jobs taken over whose job is over here
+// (ended, or stopped as this node lost the account): its final save let
+// go of the job, at least one adoption round ago, so the job actor is
+// done with it; a poison pill lets the manager finish what is in its
+// mailbox first. Without it every takeover would leave a manager behind
+// for as long as the agent runs.
+func (cj *clusterJobs) reap() {
+	cj.mu.Lock()
+	defer cj.mu.Unlock()
+	for pid, id := range cj.managers {
+		if r := cj.running[id]; r == nil || r.manager != pid {
+			cj.a.system.Root.Poison(pid)
+			delete(cj.managers, pid)
+		}
+	}
+}
+
+// managersOfTakenOverJobs counts the job managers reap has not stopped.
+func (cj *clusterJobs) managersOfTakenOverJobs() int {
+	cj.mu.Lock()
+	defer cj.mu.Unlock()
+	return len(cj.managers)
 }
 
 // drainJobs has the jobs this node runs checkpoint their batches in
@@ -625,7 +655,7 @@ func (c *agentCluster) drainJobs(a *Agent) {
 		return
 	}
 	c.jobs.mu.Lock()
-	managers := append([]*actor.PID{a.manager}, c.jobs.managers...)
+	managers := append([]*actor.PID{a.manager}, slices.Collect(maps.Keys(c.jobs.managers))...)
 	c.jobs.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
