@@ -675,9 +675,9 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// sameAs reports whether a and b alert alike: the same rules, receivers
+// SameAs reports whether a and b alert alike: the same rules, receivers
 // (secrets included), routes and inhibitions, wherever they were written.
-func (a Alerting) sameAs(b Alerting) bool {
+func (a Alerting) SameAs(b Alerting) bool {
 	return reflect.DeepEqual(a.canonical(), b.canonical())
 }
 

@@ -206,20 +206,24 @@ func TestAlertingValidateDiagnostics(t *testing.T) {
 	}
 }
 
-// TestAlertingNeedsRestart: a reload that changes alerting says so, and
-// one that only moves blocks around does not.
-func TestAlertingNeedsRestart(t *testing.T) {
+// TestAlertingReloads: a reload takes a changed alerting configuration
+// as it is (the agent replaces its alert manager), and SameAs tells a
+// change from blocks that only moved.
+func TestAlertingReloads(t *testing.T) {
 	inDir(t, map[string]string{
 		"a.hcl": alertingGood,
 		"b.hcl": "\n\n" + alertingGood,
 		"c.hcl": strings.Replace(alertingGood, `> 0.05`, `> 0.06`, 1),
 	})
 	a, b, c := mustLoad(t, "a.hcl"), mustLoad(t, "b.hcl"), mustLoad(t, "c.hcl")
-	if _, frozen := a.Reloadable(b); slices.Contains(frozen, "alerting") {
+	if !a.Alerting.SameAs(b.Alerting) {
 		t.Error("moving the blocks counts as a change")
 	}
+	if a.Alerting.SameAs(c.Alerting) {
+		t.Error("a new threshold does not count as a change")
+	}
 	out, frozen := a.Reloadable(c)
-	if !slices.Contains(frozen, "alerting") || out.Alerting.Rules[len(out.Alerting.Rules)-3].Expr.Threshold != 0.05 {
-		t.Errorf("frozen %v", frozen)
+	if len(frozen) != 0 || out.Alerting.Rules[len(out.Alerting.Rules)-3].Expr.Threshold != 0.06 {
+		t.Errorf("frozen %v; the reload keeps threshold %v", frozen, out.Alerting.Rules[len(out.Alerting.Rules)-3].Expr.Threshold)
 	}
 }

@@ -12,7 +12,9 @@ import (
 // on a reload. Every other agent setting needs a restart: a new one is
 // frozen unless it is added here, which is the safe default. Platform
 // blocks are compared one by one (Platform.SameSettings) and each is
-// restarted on its own.
+// restarted on its own; the alerting configuration is taken as it is, and
+// the agent replaces its alert manager when Alerting.SameAs says it
+// changed.
 var reloadable = map[string]bool{"log_level": true, "platform": true, "event_sink": true}
 
 // Reloadable returns next as an agent running on c can take it without a
@@ -24,9 +26,6 @@ func (c *Config) Reloadable(next *Config) (*Config, []string) {
 	out := *next
 	var frozen []string
 	keepFrozen(reflect.ValueOf(&out).Elem(), reflect.ValueOf(c).Elem(), reflect.TypeFor[fileConfig](), "", &frozen)
-	if !c.Alerting.sameAs(next.Alerting) {
-		frozen, out.Alerting = append(frozen, "alerting"), c.Alerting
-	}
 	if !sameSyncs(c.Syncs, next.Syncs) {
 		frozen, out.Syncs = append(frozen, "sync"), c.Syncs
 	}

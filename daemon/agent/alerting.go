@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/marketsync/marketsync/config"
@@ -15,17 +17,62 @@ import (
 	"github.com/marketsync/marketsync/daemon/cluster/membership"
 )
 
-// agentAlerting is the running alert manager and how to stop it.
+// agentAlerting is the alert manager the API and /metrics reach. A
+// reload that changes the alerting configuration replaces the manager
+// behind it (reload): the old one stops, the new one reads the alerts,
+// notification log and silences the old one kept in the store, so a
+// reload, like a restart, neither pages again nor forgets an incident.
 type agentAlerting struct {
-	m      *alerting.Manager
-	cancel context.CancelFunc
-	done   chan struct{}
+	mu      sync.Mutex // one replacement at a time; guards cfg, cancel, done
+	current atomic.Pointer[alerting.Manager]
+	cfg     config.Alerting
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// m is the running manager.
+func (al *agentAlerting) m() *alerting.Manager { return al.current.Load() }
+
+// run starts m in place of the running manager, which it stops first:
+// two managers never evaluate or notify at once.
+func (al *agentAlerting) run(m *alerting.Manager, cfg config.Alerting) {
+	al.mu.Lock()
+	defer al.mu.Unlock()
+	al.stopLocked()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	al.current.Store(m)
+	al.cfg, al.cancel, al.done = cfg, cancel, done
+	go func() {
+		defer close(done)
+		m.Run(ctx)
+	}()
+}
+
+func (al *agentAlerting) stopLocked() {
+	if al.cancel != nil {
+		al.cancel()
+		<-al.done
+		al.cancel = nil
+	}
 }
 
 // setupAlerting starts the alert manager over the agent's statistics,
 // platforms, jobs and cache, the sync engine's conflicts, and the
 // cluster's members when the agent is a cluster node.
 func (a *Agent) setupAlerting(context.Context) error {
+	m, err := a.newAlertManager(a.cfg.Alerting)
+	if err != nil {
+		return err
+	}
+	al := &agentAlerting{}
+	al.run(m, a.cfg.Alerting)
+	a.alerting = al
+	return nil
+}
+
+// newAlertManager is an alert manager of cfg over the agent's inputs.
+func (a *Agent) newAlertManager(cfg config.Alerting) (*alerting.Manager, error) {
 	scheme := "http"
 	if a.cfg.API.TLS.Enabled() {
 		scheme = "https"
@@ -38,21 +85,40 @@ func (a *Agent) setupAlerting(context.Context) error {
 	if a.cache != nil {
 		inputs.Cache = a.cache
 	}
-	m, err := alerting.New(alerting.Options{
-		Config: a.cfg.Alerting, Store: a.db, Providers: append(append([]alerting.Provider{inputs}, a.syncProviders()...), a.clusterProviders()...),
+	return alerting.New(alerting.Options{
+		Config: cfg, Store: a.db, Providers: append(append([]alerting.Provider{inputs}, a.syncProviders()...), a.clusterProviders()...),
 		ExternalURL: scheme + "://" + a.cfg.API.Address, Node: node, Logger: a.log,
 	})
-	if err != nil {
-		return err
+}
+
+// prepareAlerting is the manager of next, when it differs from the
+// running alerting configuration, for reloadAlerting to start; nil when
+// nothing changed. It is made before the reload changes anything, so a
+// configuration the manager refuses fails the whole reload.
+func (a *Agent) prepareAlerting(next config.Alerting) (*alerting.Manager, error) {
+	if a.alerting == nil {
+		return nil, nil
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	al := &agentAlerting{m: m, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(al.done)
-		m.Run(ctx)
-	}()
-	a.alerting = al
-	return nil
+	a.alerting.mu.Lock()
+	same := a.alerting.cfg.SameAs(next)
+	a.alerting.mu.Unlock()
+	if same {
+		return nil, nil
+	}
+	m, err := a.newAlertManager(next)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: %w", err)
+	}
+	return m, nil
+}
+
+// reloadAlerting puts m, which prepareAlerting made of cfg, in force.
+func (a *Agent) reloadAlerting(m *alerting.Manager, cfg config.Alerting) {
+	if m == nil {
+		return
+	}
+	a.alerting.run(m, cfg)
+	a.log.Info("reloaded alerting", "rules", len(cfg.Rules), "receivers", len(cfg.Receivers))
 }
 
 // clusterProviders answer cluster_member_down from the cluster's gossip,
@@ -103,8 +169,9 @@ func (p memberAlerts) Eval(_ context.Context, call *config.AlertCall) ([]alertin
 // stopAlerting stops evaluating and sending, before the store closes.
 func (a *Agent) stopAlerting() {
 	if a.alerting != nil {
-		a.alerting.cancel()
-		<-a.alerting.done
+		a.alerting.mu.Lock()
+		a.alerting.stopLocked()
+		a.alerting.mu.Unlock()
 	}
 }
 
@@ -125,21 +192,21 @@ func (a *Agent) metricsHandler() http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r)
-		a.alerting.m.WriteMetrics(w)
+		a.alerting.m().WriteMetrics(w)
 	})
 }
 
 // Alerts implements api.AlertSource.
 func (al *agentAlerting) Alerts(context.Context) (*client.Alerts, error) {
 	out := &client.Alerts{}
-	for _, s := range al.m.Alerts() {
+	for _, s := range al.m().Alerts() {
 		out.Alerts = append(out.Alerts, client.Alert{
 			Fingerprint: s.Fingerprint, Rule: s.Rule, State: s.State, Labels: s.Labels, Annotations: s.Annotations,
 			Value: s.Value, ActiveAt: s.ActiveAt, FiredAt: s.FiredAt, ResolvedAt: s.ResolvedAt,
 			SilencedBy: s.SilencedBy, Inhibited: s.Inhibited,
 		})
 	}
-	for _, r := range al.m.Receivers() {
+	for _, r := range al.m().Receivers() {
 		out.Receivers = append(out.Receivers, client.Receiver{
 			Name: r.Name, Kind: r.Kind, Sent: r.Sent, Failed: r.Failed, Retried: r.Retried, Merged: r.Merged,
 			Failing: r.Failing, LastError: r.LastError, LastErrorAt: r.LastErrorAt, LastSentAt: r.LastSentAt,
@@ -150,7 +217,7 @@ func (al *agentAlerting) Alerts(context.Context) (*client.Alerts, error) {
 
 // AlertHistory implements api.AlertSource.
 func (al *agentAlerting) AlertHistory(_ context.Context, limit int) ([]client.AlertEvent, error) {
-	hist, err := al.m.History(limit)
+	hist, err := al.m().History(limit)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +236,7 @@ func silenceOut(s alerting.Silence) *client.Silence {
 // Silences implements api.AlertSource.
 func (al *agentAlerting) Silences(context.Context) ([]client.Silence, error) {
 	var out []client.Silence
-	for _, s := range al.m.Silences() {
+	for _, s := range al.m().Silences() {
 		out = append(out, *silenceOut(s))
 	}
 	return out, nil
@@ -189,7 +256,7 @@ func (al *agentAlerting) AddSilence(_ context.Context, req client.SilenceRequest
 		}
 		s.StartsAt, s.EndsAt = start, start.Add(d)
 	}
-	out, err := al.m.AddSilence(s)
+	out, err := al.m().AddSilence(s)
 	if errors.Is(err, alerting.ErrInvalidSilence) {
 		return nil, api.BadRequest(client.CodeInvalidSilence, err.Error())
 	}
@@ -201,7 +268,7 @@ func (al *agentAlerting) AddSilence(_ context.Context, req client.SilenceRequest
 
 // ExpireSilence implements api.AlertSource.
 func (al *agentAlerting) ExpireSilence(_ context.Context, id string) (*client.Silence, error) {
-	out, err := al.m.ExpireSilence(id)
+	out, err := al.m().ExpireSilence(id)
 	if errors.Is(err, alerting.ErrSilenceNotFound) {
 		return nil, api.NotFound(client.CodeSilenceNotFound, fmt.Sprintf("no silence has the id %q", id))
 	}
@@ -214,7 +281,7 @@ func (al *agentAlerting) ExpireSilence(_ context.Context, id string) (*client.Si
 // TestReceiver implements api.AlertSource: the platform's answer comes
 // back whether it accepted the message or not.
 func (al *agentAlerting) TestReceiver(ctx context.Context, name string) (*client.ReceiverTest, error) {
-	ans, err := al.m.Test(ctx, name)
+	ans, err := al.m().Test(ctx, name)
 	if errors.Is(err, alerting.ErrUnknownReceiver) {
 		return nil, api.NotFound(client.CodeReceiverNotFound, fmt.Sprintf("no receiver block is named %q", name))
 	}

@@ -196,6 +196,47 @@ alert "src-breaker" {
 // started again on the same data_dir; the alert is still firing, from its
 // first start, and the robot gets nothing more.
 func TestAlertRestartDoesNotRepage(t *testing.T) {
+	alertRenewedMidIncident(t, func(t *testing.T, a *agenttest.Agent, hcl string) *agenttest.Agent {
+		a.Stop(t)
+		b, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}, 1)
+}
+
+// TestAlertReloadDoesNotRepage: a reload mid-incident that changes the
+// rule's threshold and adds a receiver replaces the alert manager; the
+// alert is still firing, from its first evaluation, the robot gets
+// nothing more, and the new receiver is there.
+func TestAlertReloadDoesNotRepage(t *testing.T) {
+	alertRenewedMidIncident(t, func(t *testing.T, a *agenttest.Agent, hcl string) *agenttest.Agent {
+		hcl = strings.Replace(hcl, "> 0.5", "> 0.4", 1) + `
+alerting {
+  receiver "dingtalk" "spare" {
+    url    = "http://127.0.0.1:1/robot/send?access_token=spare"
+    secret = "SECret"
+  }
+}
+`
+		s, err := a.Reload(context.Background(), agenttest.Config(t, bin, hcl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.NeedsRestart) != 0 {
+			t.Errorf("the reload says %v wait for a restart", s.NeedsRestart)
+		}
+		return a
+	}, 2)
+}
+
+// alertRenewedMidIncident pages once for a failing platform, renews the
+// agent's alerting (a restart or a reload, which returns the agent that
+// runs on), and checks that the alert is still firing from its first
+// start, that the robot got nothing more, and that the agent lists
+// receivers receivers.
+func alertRenewedMidIncident(t *testing.T, renew func(t *testing.T, a *agenttest.Agent, hcl string) *agenttest.Agent, receivers int) {
 	robot, robotURL := startRobot(t)
 	hcl := `
 data_dir = "` + t.TempDir() + `"
@@ -221,8 +262,8 @@ alert "src-errors" {
 		t.Fatal("no message within 30s")
 	}
 	// The robot has the page; the agent records it once the robot's
-	// answer is read. Stopped before that, it would page again after the
-	// restart, as it should: a page whose answer was lost is sent again.
+	// answer is read. Renewed before that, it would page again, as it
+	// should: a page whose answer was lost is sent again.
 	poll := time.NewTicker(20 * time.Millisecond)
 	defer poll.Stop()
 	var before *client.Alerts
@@ -239,28 +280,27 @@ alert "src-errors" {
 		}
 	}
 	if len(before.Alerts) != 1 {
-		t.Fatalf("alerts before the restart: %+v", before)
+		t.Fatalf("alerts before: %+v", before)
 	}
-	a.Stop(t)
 
 	arrived = robot.Arrived()
-	b, err := agenttest.Start(t, agenttest.Config(t, bin, hcl))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A dispatch follows the restarted agent's first evaluation and would
+	b := renew(t, a, hcl)
+	// A dispatch follows the renewed manager's first evaluation and would
 	// hand a second page to the robot's sender; a second evaluation shows
 	// that dispatch ran, and nothing in flight that the page, had there
 	// been one, reached the robot.
 	waitAlertRounds(t, b, 2)
 	select {
 	case <-arrived:
-		t.Fatalf("the restarted agent paged again: %+v", robot.Messages()[1:])
+		t.Fatalf("the renewed agent paged again: %+v", robot.Messages()[1:])
 	default:
 	}
 	after, err := b.Client.Alerts().List(ctx)
 	if err != nil || len(after.Alerts) != 1 || after.Alerts[0].State != "firing" || !after.Alerts[0].ActiveAt.Equal(before.Alerts[0].ActiveAt) {
-		t.Errorf("alerts after the restart: %+v, %v", after, err)
+		t.Errorf("alerts after: %+v, %v", after, err)
+	}
+	if after != nil && len(after.Receivers) != receivers {
+		t.Errorf("receivers after: %+v, want %d", after.Receivers, receivers)
 	}
 	if len(robot.Messages()) != 1 {
 		t.Errorf("%d messages", len(robot.Messages()))

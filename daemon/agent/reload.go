@@ -48,6 +48,10 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 	if err != nil {
 		return nil, err
 	}
+	alerts, err := a.prepareAlerting(next.Alerting)
+	if err != nil {
+		return nil, err
+	}
 	running := a.current()
 	diff, diags := diffPlatforms(running, next.Platforms)
 	if diags.HasErrors() {
@@ -99,6 +103,7 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 	}
 
 	a.setSinks(sinks)
+	a.reloadAlerting(alerts, next.Alerting)
 	a.reloadCluster(next)
 	a.registerWebhooks()
 
