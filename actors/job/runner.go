@@ -52,8 +52,11 @@ type runner struct {
 	// the batches in flight are in.
 	cancelTo *actor.PID
 	cancel   bool
-	// pausedUntil holds new batches back while the platform refuses calls.
+	// pausedUntil holds new batches back while the platform refuses calls;
+	// wakeUp sends resume then, and is stopped with the actor, so that no
+	// resume reaches an actor that is gone.
 	pausedUntil time.Time
+	wakeUp      *time.Timer
 	// failedCalls counts batches in a row that failed as a whole; each
 	// makes the job wait longer before the next (backoffAfter).
 	failedCalls int
@@ -81,6 +84,12 @@ const ListPageSize = 100
 type resume struct{}
 
 func (r *runner) Receive(ctx actor.Context) {
+	if _, ok := ctx.Message().(*actor.Stopping); ok {
+		if r.wakeUp != nil {
+			r.wakeUp.Stop()
+		}
+		return
+	}
 	if r.done {
 		switch ctx.Message().(type) {
 		case *Cancel:
@@ -565,7 +574,10 @@ func (r *runner) hold(ctx actor.Context, wait time.Duration, e *model.Error) {
 		}
 		r.opts.Logger.Warn("job paused: the platform refuses calls for now", "job", r.job.GetId(), "until", until, "reason", r.job.PausedReason)
 		root, self := ctx.ActorSystem().Root, ctx.Self()
-		time.AfterFunc(wait, func() { root.Send(self, &resume{}) })
+		if r.wakeUp != nil {
+			r.wakeUp.Stop() // a later pause supersedes it
+		}
+		r.wakeUp = time.AfterFunc(wait, func() { root.Send(self, &resume{}) })
 	}
 }
 
