@@ -43,15 +43,19 @@ func (e *ConfigError) Error() string { return e.Diags.Error() }
 // Agent is a running marketsync agent.
 type Agent struct {
 	// cfg is the configuration the agent started with. A reload changes
-	// only the log level, which the caller owns, and the platforms, whose
-	// blocks in force are in their entries.
+	// only the log level, which the caller owns, the platforms, whose
+	// blocks in force are in their entries, event sinks and alerting,
+	// whose configuration in force is the alert manager's.
 	cfg     *config.Config
 	log     *slog.Logger
 	started time.Time
 
-	db      *store.DB
-	stats   *stats.Recorder
-	jobs    *jobs.Store
+	db    *store.DB
+	stats *stats.Recorder
+	jobs  *jobs.Store
+	// keyed makes collect requests with an idempotency key take turns
+	// (collectOnce).
+	keyed   sync.Mutex
 	changes *changes
 	metrics *telemetry.Metrics
 	cache   *agentCache

@@ -2,10 +2,13 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +62,63 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 	if j, forwarded, err := a.forwardCollect(ctx, req); forwarded {
 		return j, err
 	}
+	if req.IdempotencyKey != "" {
+		return a.collectOnce(ctx, req)
+	}
+	return a.submitCollect(req)
+}
+
+// collectOnce is Collect with an idempotency key: the job the key
+// started within jobs.KeyTTL, if the request is the same, else a new job
+// that the key names from then on. Keyed requests take turns, so two
+// that race with one key start one job. The key is recorded once the job
+// exists: should that fail, the job runs and the failure is logged (a
+// retry would start a second job).
+func (a *Agent) collectOnce(_ context.Context, req client.CollectRequest) (*client.Job, error) {
+	a.keyed.Lock()
+	defer a.keyed.Unlock()
+	digest := requestDigest(req)
+	k, ok, err := a.jobs.Keyed(req.IdempotencyKey, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if ok && k.Request != digest {
+		return nil, &api.Error{Status: http.StatusUnprocessableEntity, Code: client.CodeIdempotencyKeyReused,
+			Message: fmt.Sprintf("Idempotency-Key %q started job %s for another request within the last %s: use a new key for a new request", req.IdempotencyKey, k.Job, jobs.KeyTTL)}
+	}
+	if ok {
+		j, err := a.jobs.Get(k.Job)
+		if err == nil {
+			return jobFromRecord(j), nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		// The job is gone (moved to another node and back, say): start
+		// it again under the key.
+	}
+	j, err := a.submitCollect(req)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.jobs.Key(req.IdempotencyKey, j.ID, digest, time.Now()); err != nil {
+		a.log.Warn("collect job started, but its idempotency key was not recorded: a retry with the key would start another", "job", j.ID, "error", err)
+	}
+	return j, nil
+}
+
+// requestDigest identifies a collect request's content: its platform,
+// scope and ids, in order.
+func requestDigest(req client.CollectRequest) string {
+	h := sha256.New()
+	for _, part := range append([]string{req.Platform, req.Scope}, req.IDs...) {
+		fmt.Fprintf(h, "%d:%s,", len(part), part)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// submitCollect has the job manager start a collect job.
+func (a *Agent) submitCollect(req client.CollectRequest) (*client.Job, error) {
 	submit := &job.SubmitCollect{Platform: req.Platform, Ids: req.IDs, Scope: req.Scope}
 	res, err := a.system.Root.RequestFuture(a.manager, submit, askTimeout).Result()
 	if err != nil {

@@ -794,3 +794,31 @@ func TestTokenScopes(t *testing.T) {
 		t.Error("a token of an unknown scope was accepted")
 	}
 }
+
+// An Idempotency-Key header reaches the backend with the request; one
+// that is too long or holds a space or a control character is refused
+// before the backend sees it.
+func TestCollectIdempotencyKey(t *testing.T) {
+	srv, b := newServer(t)
+	c, err := client.New(client.Config{Address: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Jobs().Collect(ctx, client.CollectRequest{Platform: "sandbox", IDs: []string{"1"}, IdempotencyKey: "0c7f-4a"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Collected(); len(got) != 1 || got[0].IdempotencyKey != "0c7f-4a" {
+		t.Fatalf("the backend got %+v", got)
+	}
+	for _, key := range []string{strings.Repeat("k", api.MaxIdempotencyKeyBytes+1), "two words", "tab\tkey"} {
+		_, err := c.Jobs().Collect(ctx, client.CollectRequest{Platform: "sandbox", IDs: []string{"1"}, IdempotencyKey: key})
+		var ae *client.APIError
+		if !errors.As(err, &ae) || ae.StatusCode != http.StatusBadRequest || ae.Code != client.CodeInvalidRequest {
+			t.Errorf("key %.20q: %v", key, err)
+		}
+	}
+	if n := len(b.Collected()); n != 1 {
+		t.Errorf("the backend got %d requests; the refused keys reached it", n)
+	}
+}

@@ -28,7 +28,8 @@
 //	GET  /v1/health              status, version, uptime
 //	GET  /v1/platforms           []client.Platform
 //	POST /v1/collect             {"platform":"sandbox","ids":["100001", "<product page URL>"]} → 202 client.Job
-//	                             {"platform":"sandbox","scope":"shop:1"} collects a whole listing
+//	                             {"platform":"sandbox","scope":"shop:1"} collects a whole listing;
+//	                             an Idempotency-Key header answers a repeat with the job it started
 //	GET  /v1/jobs                ?state=&platform=&limit= → []client.Job, newest first
 //	GET  /v1/jobs/{id}           client.Job; ?index=&wait= blocks until it changes
 //	POST /v1/jobs/{id}/cancel    client.Job, cancelled (409 job_finished if over)

@@ -83,6 +83,11 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err := checkCollect(req); err != nil {
 		return nil, err
 	}
+	key := r.Header.Get(client.HeaderIdempotencyKey)
+	if err := checkIdempotencyKey(key); err != nil {
+		return nil, err
+	}
+	req.IdempotencyKey = key
 	job, err := s.backend.Collect(r.Context(), req)
 	if err != nil {
 		return nil, err
@@ -93,6 +98,23 @@ func (s *Server) collect(w http.ResponseWriter, r *http.Request) (any, error) {
 	fillPending(job)
 	w.Header().Set("Location", "/v1/jobs/"+job.ID)
 	return withStatus{status: http.StatusAccepted, body: job}, nil
+}
+
+// MaxIdempotencyKeyBytes caps an Idempotency-Key: a UUID takes 36.
+const MaxIdempotencyKeyBytes = 255
+
+// checkIdempotencyKey refuses a key over MaxIdempotencyKeyBytes or with
+// a byte outside printable ASCII; "" is no key.
+func checkIdempotencyKey(key string) error {
+	if len(key) > MaxIdempotencyKeyBytes {
+		return BadRequest(client.CodeInvalidRequest, fmt.Sprintf("the Idempotency-Key header is %d bytes long, over the limit of %d", len(key), MaxIdempotencyKeyBytes))
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return BadRequest(client.CodeInvalidRequest, "the Idempotency-Key header may hold printable ASCII only, without spaces (a UUID, say)")
+		}
+	}
+	return nil
 }
 
 // checkCollect rejects a collect request of the wrong shape, which the

@@ -83,6 +83,10 @@ type Client struct {
 // HeaderForwardedBy names the agent that forwarded a request.
 const HeaderForwardedBy = "X-Marketsync-Forwarded-By"
 
+// HeaderIdempotencyKey carries a collect request's idempotency key
+// (CollectRequest.IdempotencyKey).
+const HeaderIdempotencyKey = "Idempotency-Key"
+
 // New checks cfg and returns a client for it.
 func New(cfg Config) (*Client, error) {
 	base, err := normalizeAddress(cfg.Address)
@@ -188,6 +192,11 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 // doHeader is do that also returns the answer's header.
 func (c *Client) doHeader(ctx context.Context, method, path string, query url.Values, in, out any) (http.Header, error) {
+	return c.doWith(ctx, method, path, query, nil, in, out)
+}
+
+// doWith is doHeader that also sends the request headers header.
+func (c *Client) doWith(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any) (http.Header, error) {
 	target := c.base + path
 	if len(query) > 0 {
 		target += "?" + query.Encode()
@@ -203,6 +212,9 @@ func (c *Client) doHeader(ctx context.Context, method, path string, query url.Va
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return nil, err
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -27,6 +27,9 @@ const (
 	CodeTooManyIDs = "too_many_ids"
 	// CodeDuplicateIDs: a collect request that names an id twice.
 	CodeDuplicateIDs = "duplicate_ids"
+	// CodeIdempotencyKeyReused: an Idempotency-Key that started a job for
+	// another request within the last 24 hours (422).
+	CodeIdempotencyKeyReused = "idempotency_key_reused"
 	// CodeInvalidQuery: a query parameter has a value the route rejects.
 	CodeInvalidQuery = "invalid_query"
 	// CodeInvalidID: the id in the path cannot name a job or product (it

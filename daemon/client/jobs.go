@@ -250,6 +250,13 @@ type CollectRequest struct {
 	Platform string   `json:"platform"`
 	IDs      []string `json:"ids,omitempty"`
 	Scope    string   `json:"scope,omitempty"`
+	// IdempotencyKey, sent as the Idempotency-Key header, makes the
+	// request safe to repeat: for 24 hours the same key answers with the
+	// job it started instead of starting another (and the same key with
+	// another request is refused, CodeIdempotencyKeyReused). A client
+	// that may retry after a lost answer picks one key per request, such
+	// as a random UUID.
+	IdempotencyKey string `json:"-"`
 }
 
 // JobListOptions filters GET /v1/jobs. Zero values do not filter; a zero
@@ -309,7 +316,11 @@ func (c *Client) Jobs() *Jobs { return &Jobs{client: c} }
 // Collect starts a collect job and returns it as queued.
 func (j *Jobs) Collect(ctx context.Context, req CollectRequest) (*Job, error) {
 	var job Job
-	if err := j.client.do(ctx, http.MethodPost, "/v1/collect", nil, req, &job); err != nil {
+	var header http.Header
+	if req.IdempotencyKey != "" {
+		header = http.Header{HeaderIdempotencyKey: {req.IdempotencyKey}}
+	}
+	if _, err := j.client.doWith(ctx, http.MethodPost, "/v1/collect", nil, header, req, &job); err != nil {
 		return nil, err
 	}
 	return &job, nil

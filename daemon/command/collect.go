@@ -103,6 +103,12 @@ Collect Options:
     with # are skipped); "-" reads standard input. Ids on the command
     line come first.
 
+  -idempotency-key=<key>
+    Send the request with this key (up to 255 printable ASCII characters,
+    such as a UUID or an order number): run again with the same key and
+    the same ids within 24 hours, it prints the job the first run started
+    instead of starting another, so a script may retry it safely.
+
 ` + generalOptions())
 }
 
@@ -111,6 +117,7 @@ func (c *CollectCommand) Run(args []string) int {
 	wait := f.Bool("wait", false, "")
 	file := f.String("f", "", "")
 	scope := f.String("scope", "", "")
+	key := f.String("idempotency-key", "", "")
 	rest, cl, err := c.connect(f, args, func(rest []string) error {
 		if len(rest) == 0 {
 			return usageError("collect takes a platform and at least one id")
@@ -120,7 +127,7 @@ func (c *CollectCommand) Run(args []string) int {
 	if err != nil {
 		return c.exit(err)
 	}
-	req := client.CollectRequest{Platform: rest[0], IDs: rest[1:], Scope: *scope}
+	req := client.CollectRequest{Platform: rest[0], IDs: rest[1:], Scope: *scope, IdempotencyKey: *key}
 	if *file != "" {
 		more, err := c.readIDs(*file)
 		if err != nil {

@@ -181,7 +181,13 @@ func TestCollect(t *testing.T) {
 		t.Errorf("collect -json = %+v", job)
 	}
 	got := b.Collected()
-	if len(got) != 2 || strings.Join(got[0].IDs, " ") != "100001 100002" || strings.Join(got[1].IDs, " ") != "100003" {
+	if len(got) != 2 || strings.Join(got[0].IDs, " ") != "100001 100002" || strings.Join(got[1].IDs, " ") != "100003" || got[0].IdempotencyKey != "" {
+		t.Errorf("backend got %+v", got)
+	}
+
+	// An idempotency key travels as the request's header.
+	runCLI(t, "", "collect", "-idempotency-key", "order-7731", "sandbox", "100004").want(t, 0, "Job job-0003 queued")
+	if got := b.Collected(); len(got) != 3 || got[2].IdempotencyKey != "order-7731" {
 		t.Errorf("backend got %+v", got)
 	}
 }
