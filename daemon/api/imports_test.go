@@ -18,11 +18,13 @@ const module = "github.com/marketsync/marketsync"
 // Backend, never the actors, the stores or the plugin protocol; the SDK
 // comes in only through the types client embeds (sdk.Product, sdk.Error),
 // which the fakes and tests build. Outside the module, the server uses
-// x/net's netutil to cap its connections.
+// x/net's netutil to cap its connections. The TLS tests make their
+// certificates with config/certtest, which imports the standard library
+// alone.
 var importRules = map[string]struct{ code, tests []string }{
 	module + "/daemon/api": {
 		code:  []string{"/daemon/client", "golang.org/x/net/netutil"},
-		tests: []string{"/daemon/api", "/daemon/api/apitest", "/daemon/client", "/sdk"},
+		tests: []string{"/daemon/api", "/daemon/api/apitest", "/daemon/client", "/sdk", "/config/certtest"},
 	},
 	module + "/daemon/api/apitest": {
 		code:  []string{"/daemon/api", "/daemon/client", "/sdk"},
