@@ -63,7 +63,7 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 		return j, err
 	}
 	if req.IdempotencyKey != "" {
-		return a.collectOnce(ctx, req)
+		return a.collectOnce(req)
 	}
 	return a.submitCollect(req)
 }
@@ -74,7 +74,7 @@ func (a *Agent) Collect(ctx context.Context, req client.CollectRequest) (*client
 // that race with one key start one job. The key is recorded once the job
 // exists: should that fail, the job runs and the failure is logged (a
 // retry would start a second job).
-func (a *Agent) collectOnce(_ context.Context, req client.CollectRequest) (*client.Job, error) {
+func (a *Agent) collectOnce(req client.CollectRequest) (*client.Job, error) {
 	a.keyed.Lock()
 	defer a.keyed.Unlock()
 	digest := requestDigest(req)
@@ -94,8 +94,8 @@ func (a *Agent) collectOnce(_ context.Context, req client.CollectRequest) (*clie
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
 		}
-		// The job is gone (moved to another node and back, say): start
-		// it again under the key.
+		// The key outlived its job in this node's store: start the job
+		// again, under the key.
 	}
 	j, err := a.submitCollect(req)
 	if err != nil {
