@@ -171,10 +171,14 @@ func (a *Agent) configured(name string) bool {
 
 // Jobs implements api.Backend. A platform filter must name a configured
 // platform, as every route's does: a typo is an error, not "no jobs". In
-// a cluster a server lists the cluster's jobs too (withClusterJobs).
-func (a *Agent) Jobs(_ context.Context, opts client.JobListOptions) ([]client.Job, error) {
+// a cluster a server lists the cluster's jobs too (withClusterJobs), and
+// any other node asks a server (clusterJobList).
+func (a *Agent) Jobs(ctx context.Context, opts client.JobListOptions) ([]client.Job, error) {
 	if opts.Platform != "" && !a.configured(opts.Platform) {
 		return nil, api.UnknownPlatform(opts.Platform)
+	}
+	if list, handled, err := a.clusterJobList(ctx, opts); handled {
+		return list, err
 	}
 	f := jobs.Filter{Platform: opts.Platform, Limit: opts.Limit}
 	if opts.State != "" {

@@ -336,6 +336,26 @@ func (a *Agent) jobFromCluster(ctx context.Context, id string, w client.WaitOpti
 	return j, true
 }
 
+// clusterJobList is the list of jobs of a cluster node that keeps no
+// replica of the job table (not a raft server): a server's answer (the
+// leader's when this node knows it), which lists every job of the table,
+// this node's included, as every job of a cluster is written there. handled is false on a server, alone, or for
+// a request another node forwarded. While no leader can be reached the
+// list is refused (503 no_cluster_leader) rather than answered with this
+// node's jobs alone.
+func (a *Agent) clusterJobList(ctx context.Context, opts client.JobListOptions) (_ []client.Job, handled bool, _ error) {
+	c := a.cluster
+	if c == nil || c.node.Jobs() != nil || api.ForwardedBy(ctx) != "" {
+		return nil, false, nil
+	}
+	cl, err := c.leaderClient(ctx)
+	if err != nil {
+		return nil, true, err
+	}
+	list, err := cl.Jobs().List(ctx, opts)
+	return list, true, unreachable(err)
+}
+
 // withClusterJobs is list, a page of this node's jobs that match f
 // (newest first), with the cluster's jobs merged in on a server: every
 // job of the replicated job table that matches f, wherever it runs,

@@ -49,6 +49,8 @@ func TestAloneStartsNoCluster(t *testing.T) {
 type trioNode struct {
 	agent  *Agent
 	client *client.Client
+	// backend answers the API's routes other than the cluster's.
+	backend *apitest.Backend
 }
 
 // startTrio starts three server agents on 127.0.0.1 with real gossip
@@ -76,7 +78,8 @@ func startTrio(t testing.TB, durable bool) []trioNode {
 		if i == 0 {
 			join = []string{a.cluster.node.Membership().Addr()}
 		}
-		srv, err := api.New(api.Config{Backend: apitest.NewBackend(), Cluster: a.clusterSource()})
+		backend := apitest.NewBackend()
+		srv, err := api.New(api.Config{Backend: backend, Cluster: a.clusterSource()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +90,7 @@ func startTrio(t testing.TB, durable bool) []trioNode {
 		if err != nil {
 			t.Fatal(err)
 		}
-		nodes = append(nodes, trioNode{agent: a, client: c})
+		nodes = append(nodes, trioNode{agent: a, client: c, backend: backend})
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
