@@ -322,7 +322,8 @@ event_sink "erp" {
 
 // TestReloadRegistersWebhookSeries: a platform that takes webhooks, added
 // by a reload, has its webhook series on /metrics before its first
-// delivery, as one configured at start has.
+// delivery, as one configured at start has; removed by a reload, it has
+// none left.
 func TestReloadRegistersWebhookSeries(t *testing.T) {
 	woo, _ := woosim.ServeTLS(t, woosim.Options{})
 	a := agenttest.New(t, bin, `platform "sandbox" "src" {}`)
@@ -339,6 +340,17 @@ func TestReloadRegistersWebhookSeries(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("after the reload /metrics lacks %s", want)
 		}
+	}
+	// Removed by the next reload, the platform's series go with it.
+	if _, err := a.Reload(context.Background(), agenttest.Config(t, bin, `platform "sandbox" "src" {}`)); err != nil {
+		t.Fatal(err)
+	}
+	metrics = scrape(t, a)
+	if strings.Contains(metrics, `platform="woo"`) {
+		t.Errorf("after the platform's removal /metrics still has its series")
+	}
+	if !strings.Contains(metrics, `marketsync_platform_state{platform="src",state="ready"} 1`) {
+		t.Errorf("after another platform's removal /metrics lacks src's state")
 	}
 }
 

@@ -102,6 +102,9 @@ func (a *Agent) Reload(ctx context.Context, next *config.Config) (*ReloadSummary
 		a.system.Root.Send(a.manager, &job.Wake{Platform: name})
 	}
 
+	for _, name := range diff.removed {
+		a.metrics.ForgetPlatform(name)
+	}
 	a.setSinks(sinks)
 	a.reloadAlerting(alerts, next.Alerting)
 	a.reloadCluster(next)

@@ -40,8 +40,8 @@ func (a *Agent) setupWebhooks(context.Context) error {
 
 // registerWebhooks creates the webhook series of every platform that
 // takes webhooks, before its first delivery: at start, and after a
-// reload for the platforms it added. The series of a removed platform
-// keep their last values until the agent restarts.
+// reload for the platforms it added (a reload drops a removed platform's
+// series, Metrics.ForgetPlatform).
 func (a *Agent) registerWebhooks() {
 	for _, e := range a.current() {
 		if e.desc.Has(sdk.CapabilityWebhooks) {

@@ -149,6 +149,24 @@ func (m *Metrics) RegisterPlatform(name string) {
 	m.oneOf(familyState, name, serviceStates, m.state)
 }
 
+// ForgetPlatform drops every series of platform name (its calls,
+// restarts, breaker and state, webhooks): a reload removed its block, and
+// a series kept would go on reporting the last state of a platform that
+// is gone. A platform of that name added again starts from zero.
+func (m *Metrics) ForgetPlatform(name string) {
+	label := `platform="` + labelEscaper.Replace(name) + `"`
+	for _, series := range m.set.ListMetricNames() {
+		if strings.Contains(series, "{"+label+",") || strings.Contains(series, ","+label+",") ||
+			strings.Contains(series, "{"+label+"}") || strings.Contains(series, ","+label+"}") {
+			m.set.UnregisterMetric(series)
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.breaker, name)
+	delete(m.state, name)
+}
+
 // oneOf creates the gauges of family for platform name, one per state: 1
 // for the state current holds for it (the first state when it holds none),
 // 0 for the others.

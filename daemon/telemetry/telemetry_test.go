@@ -70,6 +70,31 @@ func TestSeries(t *testing.T) {
 	}
 }
 
+// A platform forgotten (its block removed by a reload) has no series
+// left, the others keep theirs, and a platform of that name added again
+// starts afresh.
+func TestForgetPlatform(t *testing.T) {
+	m := exercised()
+	m.RegisterWebhooks(`shop "1"`)
+	m.RegisterPlatform(`shop "1"`)
+	m.StateChanged(`shop "1"`, platform.State_STATE_FAILED, "crash loop")
+	m.ForgetPlatform(`shop "1"`)
+	out := scrape(t, m)
+	if strings.Contains(out, `platform="shop \"1\""`) {
+		t.Errorf("series of the forgotten platform remain:\n%s", out)
+	}
+	for _, want := range []string{`marketsync_platform_state{platform="idle",state="ready"} 1`, `marketsync_platform_state{platform="locked",state="unauthorized"} 1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+	m.RegisterPlatform(`shop "1"`)
+	if out := scrape(t, m); !strings.Contains(out, `marketsync_platform_state{platform="shop \"1\"",state="ready"} 1`) ||
+		strings.Contains(out, `marketsync_plugin_restarts_total{platform="shop \"1\""} 1`) {
+		t.Errorf("the platform added again does not start afresh:\n%s", out)
+	}
+}
+
 // TestExpositionPassesPromlint checks a real scrape with Prometheus's own
 // linter (the library behind `promtool check metrics`).
 func TestExpositionPassesPromlint(t *testing.T) {
