@@ -1,8 +1,8 @@
 // Package sdk is everything a marketsync plugin author needs: the canonical
 // product model and its validation, typed errors, the description a plugin
 // gives of itself (limits, capabilities, config schema), the interfaces a
-// plugin implements, and Serve, which runs a plugin as a go-plugin gRPC
-// server.
+// plugin implements, opaque listing cursors (EncodeCursor), and Serve,
+// which runs a plugin as a go-plugin gRPC server.
 //
 // A plugin is a stateless translator between this model and one platform's
 // API. It never sleeps for rate limits and never retries: it reports what

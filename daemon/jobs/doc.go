@@ -16,5 +16,6 @@
 // "job/c/<id>", so a job is visible only once complete, and New removes
 // what an interrupted Create left. AddListed adds a page of a listing
 // job's items and its record, with the cursor of the next page, in one
-// transaction.
+// transaction. Keyed and Key keep the idempotency keys of collect
+// requests at "job/k/<key>", expiring after KeyTTL.
 package jobs
