@@ -78,7 +78,7 @@ Options:
 Environment:
 
   GOMEMLIMIT
-    The Go runtime's soft memory limit; 40MiB for an agent with state on
+    The Go runtime's soft memory limit; 28MiB for an agent with state on
     disk when unset.
 
   MARKETSYNC_BADGER_LOG_LEVEL
