@@ -23,11 +23,14 @@ import (
 // notification log and silences the old one kept in the store, so a
 // reload, like a restart, neither pages again nor forgets an incident.
 type agentAlerting struct {
-	mu      sync.Mutex // one replacement at a time; guards cfg, cancel, done
+	mu      sync.Mutex // one replacement at a time; guards cfg, cancel, done, stopped
 	current atomic.Pointer[alerting.Manager]
 	cfg     config.Alerting
 	cancel  context.CancelFunc
 	done    chan struct{}
+	// stopped is set when the agent stops alerting: a reload that comes
+	// after starts nothing, as the store is closing.
+	stopped bool
 }
 
 // m is the running manager.
@@ -38,6 +41,9 @@ func (al *agentAlerting) m() *alerting.Manager { return al.current.Load() }
 func (al *agentAlerting) run(m *alerting.Manager, cfg config.Alerting) {
 	al.mu.Lock()
 	defer al.mu.Unlock()
+	if al.stopped {
+		return
+	}
 	al.stopLocked()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -171,6 +177,7 @@ func (a *Agent) stopAlerting() {
 	if a.alerting != nil {
 		a.alerting.mu.Lock()
 		a.alerting.stopLocked()
+		a.alerting.stopped = true
 		a.alerting.mu.Unlock()
 	}
 }
