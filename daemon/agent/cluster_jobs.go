@@ -625,11 +625,11 @@ func (cj *clusterJobs) resume(j *job.Job, from string, token uint64, rec jobrec.
 }
 
 // reap stops the managers of jobs taken over whose job is over here
-// (ended, or stopped as this node lost the account): its final save let
-// go of the job, at least one adoption round ago, so the job actor is
-// done with it; a poison pill lets the manager finish what is in its
-// mailbox first. Without it every takeover would leave a manager behind
-// for as long as the agent runs.
+// (ended, or stopped as this node lost the account): the job's final
+// save let go of it, so its actor is handling its last message. A poison
+// pill stops the manager after what is in its mailbox, and the job actor
+// after the message it is handling. Without it every takeover would
+// leave a manager behind for as long as the agent runs.
 func (cj *clusterJobs) reap() {
 	cj.mu.Lock()
 	defer cj.mu.Unlock()
