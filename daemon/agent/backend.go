@@ -78,7 +78,7 @@ func (a *Agent) collectOnce(req client.CollectRequest) (*client.Job, error) {
 	a.keyed.Lock()
 	defer a.keyed.Unlock()
 	digest := requestDigest(req)
-	k, ok, err := a.jobs.Keyed(req.IdempotencyKey, time.Now())
+	k, ok, err := a.jobs.Keyed(req.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}

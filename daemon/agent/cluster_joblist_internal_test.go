@@ -17,7 +17,7 @@ import (
 // another node forwarded, and an agent alone, list their own.
 func TestJobListOfANodeThatIsNotAServer(t *testing.T) {
 	if testing.Short() {
-		t.Skip("three agents on real loopback transports elect a leader in a few seconds")
+		t.Skip("three agents on real loopback transports elect a leader in a few seconds: make test-full runs it")
 	}
 	nodes := startTrio(t, false)
 	// Each server's API lists one job (its fake backend's), as every

@@ -26,7 +26,7 @@ import (
 //	go test -v -run SyncRunMovesOnOwner ./daemon/agent/ -args -fencing
 func TestSyncRunMovesOnOwnerKill(t *testing.T) {
 	if !*fencing {
-		t.Skip("three agent processes, SIGKILL and a takeover on real clocks: run with -args -fencing")
+		t.Skip("three agent processes, SIGKILL and a takeover on real clocks: run with -args -fencing, as make test-full does")
 	}
 	syncRunMoves(t, syscall.SIGKILL, 50)
 }
@@ -37,7 +37,7 @@ func TestSyncRunMovesOnOwnerKill(t *testing.T) {
 // written twice.
 func TestSyncRunMovesOnOwnerStop(t *testing.T) {
 	if !*fencing {
-		t.Skip("three agent processes, SIGTERM and a handover on real clocks: run with -args -fencing")
+		t.Skip("three agent processes, SIGTERM and a handover on real clocks: run with -args -fencing, as make test-full does")
 	}
 	syncRunMoves(t, syscall.SIGTERM, 0)
 }

@@ -197,10 +197,6 @@ func (c *Client) doHeader(ctx context.Context, method, path string, query url.Va
 
 // doWith is doHeader that also sends the request headers header.
 func (c *Client) doWith(ctx context.Context, method, path string, query url.Values, header http.Header, in, out any) (http.Header, error) {
-	target := c.base + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -208,16 +204,30 @@ func (c *Client) doWith(ctx context.Context, method, path string, query url.Valu
 			return nil, fmt.Errorf("encode request: %w", err)
 		}
 		body = bytes.NewReader(b)
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Content-Type", "application/json")
+	}
+	return c.sendBody(ctx, method, path, query, header, body, out)
+}
+
+// sendBody sends body, which may be nil, with the request headers header
+// to path and query, as send does.
+func (c *Client) sendBody(ctx context.Context, method, path string, query url.Values, header http.Header, body io.Reader, out any) (http.Header, error) {
+	target := c.base + path
+	if len(query) > 0 {
+		target += "?" + query.Encode()
 	}
 	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return nil, err
 	}
 	for k, vs := range header {
-		req.Header[k] = vs
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	return c.send(req, out)
 }

@@ -69,17 +69,8 @@ func (c *Client) EventSinks(ctx context.Context) ([]EventSink, error) {
 // node hands a delivery to the node that owns the platform account this
 // way.
 func (c *Client) DeliverWebhook(ctx context.Context, plugin, name string, header http.Header, body []byte) (*WebhookAck, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/webhooks/"+url.PathEscape(plugin)+"/"+url.PathEscape(name), bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for k, vs := range header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
 	var out WebhookAck
-	if _, err := c.send(req, &out); err != nil {
+	if _, err := c.sendBody(ctx, http.MethodPost, "/v1/webhooks/"+url.PathEscape(plugin)+"/"+url.PathEscape(name), nil, header, bytes.NewReader(body), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -22,13 +22,12 @@ type Keyed struct {
 	Job string `json:"job"`
 	// Request is a digest of the request that came with the key, so that
 	// the same key with another request can be told apart.
-	Request string    `json:"request"`
-	Expires time.Time `json:"expires"`
+	Request string `json:"request"`
 }
 
 // Keyed returns what key names, and false when it names nothing (never
-// used, or KeyTTL has passed).
-func (s *Store) Keyed(key string, now time.Time) (Keyed, bool, error) {
+// used, or KeyTTL has passed: Badger no longer returns the entry).
+func (s *Store) Keyed(key string) (Keyed, bool, error) {
 	var k Keyed
 	err := s.db.View(func(txn *store.Txn) error {
 		b, err := txn.Get(ns, idempotencyKey(key))
@@ -43,18 +42,17 @@ func (s *Store) Keyed(key string, now time.Time) (Keyed, bool, error) {
 	case err != nil:
 		return Keyed{}, false, fmt.Errorf("jobs: idempotency key: %w", err)
 	}
-	return k, now.Before(k.Expires), nil
+	return k, true, nil
 }
 
 // Key records that key started job id for a request of digest request,
 // for KeyTTL from now.
 func (s *Store) Key(key, id, request string, now time.Time) error {
-	k := Keyed{Job: id, Request: request, Expires: now.Add(KeyTTL)}
-	b, err := json.Marshal(k)
+	b, err := json.Marshal(Keyed{Job: id, Request: request})
 	if err != nil {
 		return err
 	}
 	return s.db.Update(func(txn *store.Txn) error {
-		return txn.SetExpiring(ns, idempotencyKey(key), b, k.Expires)
+		return txn.SetExpiring(ns, idempotencyKey(key), b, now.Add(KeyTTL))
 	})
 }
